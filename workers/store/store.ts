@@ -1,0 +1,463 @@
+import type { Client, InStatement, ResultSet, Row } from "@libsql/client";
+import type { FieldRequirement } from "../../shared/selectors/fields";
+import type { LabelRequirement } from "../../shared/selectors/labels";
+import type { KObject } from "../../shared/types";
+import { changeColumns, OBJECT_COLUMNS, selectorSql } from "./select";
+
+/**
+ * etcd semantics on libSQL, the kine way: one global revision (the `changes` log's
+ * rowid), compare-and-swap writes that are each ONE guarded INSERT (the triggers keep
+ * `objects` in step), snapshot lists, and a change feed watchers poll.
+ *
+ * This is the only module that speaks SQL. It knows nothing of Kubernetes semantics
+ * beyond keys, revisions and selectors; defaulting, validation and status codes live
+ * in the resource layer.
+ */
+
+export type StoreErrorCode = "AlreadyExists" | "Conflict" | "NotFound" | "Expired";
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "StoreError";
+  }
+}
+
+export interface Key {
+  resource: string;
+  namespace: string; // "" for cluster-scoped
+  name: string;
+}
+
+export interface ListOptions {
+  namespace?: string;
+  labels?: LabelRequirement[];
+  fields?: FieldRequirement[];
+  limit?: number;
+  continue?: string;
+  /** read the state as of this revision (resourceVersionMatch=Exact) */
+  atRevision?: number;
+}
+
+export interface ListResult {
+  items: KObject[];
+  revision: number;
+  continue?: string;
+}
+
+export type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
+
+export interface Change {
+  rev: number;
+  type: ChangeType;
+  key: Key;
+  object: KObject;
+  /** the object before this change, when the log still has it */
+  prev?: KObject;
+}
+
+export interface ChangeFilter {
+  resource: string;
+  namespace?: string;
+  /** equality field requirements pushed down to SQL as a prefilter (on the new or the old object) */
+  fields?: FieldRequirement[];
+}
+
+export interface ChangesResult {
+  changes: Change[];
+  /** the store's current revision when read */
+  revision: number;
+}
+
+export interface CompactOptions {
+  /** keep at least this many newest revisions (default 1000) */
+  keepRevisions?: number;
+  /** keep at least this much history in ms (default 5 minutes) */
+  keepMs?: number;
+  /** rows deleted per statement (default 500) */
+  batch?: number;
+  now?: number;
+}
+
+export interface StoreOptions {
+  /** clock for created_at (tests inject one) */
+  now?: () => number;
+}
+
+type Listener = (rev: number) => void;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const isBusy = (e: unknown) => {
+  const code = (e as { code?: string })?.code ?? "";
+  return code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED");
+};
+
+const isConstraint = (e: unknown) => ((e as { code?: string })?.code ?? "").startsWith("SQLITE_CONSTRAINT");
+
+const num = (v: unknown): number => (typeof v === "bigint" ? Number(v) : Number(v ?? 0));
+
+/** Parse a stored object and stamp its revision as metadata.resourceVersion. */
+const decode = (json: unknown, rev: number): KObject => {
+  const obj = JSON.parse(String(json)) as KObject;
+  obj.metadata = { ...(obj.metadata ?? {}), resourceVersion: String(rev) };
+  return obj;
+};
+
+/** Objects are stored without resourceVersion: it is the row's revision. */
+const encode = (obj: KObject): string => {
+  const { resourceVersion: _rv, ...metadata } = obj.metadata ?? {};
+  return JSON.stringify({ ...obj, metadata });
+};
+
+const encodeContinue = (rev: number, namespace: string, name: string) =>
+  btoa(JSON.stringify({ v: 1, rev, ns: namespace, name })).replace(/=+$/, "");
+
+const decodeContinue = (token: string): { rev: number; ns: string; name: string } => {
+  try {
+    const t = JSON.parse(atob(token));
+    if (t?.v !== 1 || typeof t.rev !== "number" || typeof t.ns !== "string" || typeof t.name !== "string") throw 0;
+    return t;
+  } catch {
+    throw new StoreError("Expired", "invalid continue token");
+  }
+};
+
+export class Store {
+  private listeners = new Set<Listener>();
+  private readonly now: () => number;
+
+  constructor(
+    readonly client: Client,
+    opts: StoreOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Local commit notifications (watchers in this process wake at once). */
+  onCommit(l: Listener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  private notify(rev: number) {
+    for (const l of this.listeners) {
+      try {
+        l(rev);
+      } catch {
+        /* a listener's failure is its own */
+      }
+    }
+  }
+
+  /** Run statements, retrying (asynchronously) when another process holds the write lock. */
+  private async run<T>(f: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await f();
+      } catch (e) {
+        if (!isBusy(e) || attempt >= 50) throw e;
+        await sleep(Math.min(5 * 2 ** Math.min(attempt, 6), 250) * (0.5 + Math.random()));
+      }
+    }
+  }
+
+  private execute(stmt: InStatement): Promise<ResultSet> {
+    return this.run(() => this.client.execute(stmt));
+  }
+
+  private batch(stmts: InStatement[], mode: "read" | "write"): Promise<ResultSet[]> {
+    return this.run(() => this.client.batch(stmts, mode));
+  }
+
+  async revision(): Promise<number> {
+    const rs = await this.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'");
+    return num(rs.rows[0]?.seq);
+  }
+
+  async compactedRevision(): Promise<number> {
+    const rs = await this.execute("SELECT value FROM meta WHERE key = 'compact_rev'");
+    return num(rs.rows[0]?.value);
+  }
+
+  async get(key: Key): Promise<KObject | null> {
+    const rs = await this.execute({
+      sql: "SELECT rev, object FROM objects WHERE resource = ? AND namespace = ? AND name = ?",
+      args: [key.resource, key.namespace, key.name],
+    });
+    const row = rs.rows[0];
+    return row ? decode(row.object, num(row.rev)) : null;
+  }
+
+  /** Live objects whose ownerReferences name `ownerUid`. */
+  async dependents(ownerUid: string): Promise<KObject[]> {
+    const rs = await this.execute({
+      sql: `SELECT o.rev, o.object FROM owner_refs r JOIN objects o
+              ON o.resource = r.resource AND o.namespace = r.namespace AND o.name = r.name
+            WHERE r.owner_uid = ? ORDER BY o.resource, o.namespace, o.name`,
+      args: [ownerUid],
+    });
+    return rs.rows.map((r) => decode(r.object, num(r.rev)));
+  }
+
+  /** Find a live object by uid. */
+  async getByUid(uid: string): Promise<{ key: Key; object: KObject } | null> {
+    const rs = await this.execute({
+      sql: "SELECT resource, namespace, name, rev, object FROM objects WHERE uid = ?",
+      args: [uid],
+    });
+    const r = rs.rows[0];
+    if (!r) return null;
+    return { key: rowKey(r), object: decode(r.object, num(r.rev)) };
+  }
+
+  /**
+   * A consistent list: the objects and the revision they were read at come from one
+   * read transaction. Pages continue at the first page's revision; when the store has
+   * moved on since, later pages are read from the change log as of that revision.
+   */
+  async list(resource: string, opts: ListOptions = {}): Promise<ListResult> {
+    const limit = opts.limit && opts.limit > 0 ? Math.floor(opts.limit) : 0;
+    let after = { ns: "", name: "" };
+    let atRev = opts.atRevision;
+    if (opts.continue) {
+      const t = decodeContinue(opts.continue);
+      after = { ns: t.ns, name: t.name };
+      atRev = t.rev;
+    }
+    let current = -1;
+    if (atRev !== undefined) {
+      const [revRs, compactRs] = await this.batch(
+        [
+          "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
+          "SELECT value FROM meta WHERE key = 'compact_rev'",
+        ],
+        "read",
+      );
+      current = num(revRs.rows[0]?.seq);
+      const compacted = num(compactRs.rows[0]?.value);
+      if (atRev < compacted) {
+        throw new StoreError(
+          "Expired",
+          opts.continue
+            ? "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter."
+            : `too old resource version: ${atRev} (${compacted})`,
+        );
+      }
+      if (atRev > current) throw new StoreError("Expired", `resource version ${atRev} is newer than the store's ${current}`);
+    }
+    const useLog = atRev !== undefined && atRev !== current;
+    const cols = useLog ? changeColumns("c") : OBJECT_COLUMNS;
+    const sel = selectorSql(cols, opts.labels, opts.fields);
+    const where: string[] = [`${useLog ? "c" : "o"}.resource = ?`];
+    const args: (string | number)[] = [resource];
+    if (opts.namespace) {
+      where.push(`${cols.namespace} = ?`);
+      args.push(opts.namespace);
+    }
+    if (opts.continue) {
+      where.push(`(${cols.namespace}, ${cols.name}) > (?, ?)`);
+      args.push(after.ns, after.name);
+    }
+    let sql: string;
+    if (useLog) {
+      where.push(
+        "c.rev <= ?",
+        "c.type != 'DELETED'",
+        `NOT EXISTS (SELECT 1 FROM changes n WHERE n.resource = c.resource AND n.namespace = c.namespace
+           AND n.name = c.name AND n.rev > c.rev AND n.rev <= ?)`,
+      );
+      args.push(atRev!, atRev!);
+      sql = `SELECT c.rev AS rev, c.namespace AS namespace, c.name AS name, c.object AS object FROM changes c WHERE ${where.join(" AND ")} AND ${sel.sql} ORDER BY c.namespace, c.name`;
+    } else {
+      sql = `SELECT o.rev AS rev, o.namespace AS namespace, o.name AS name, o.object AS object FROM objects o WHERE ${where.join(" AND ")} AND ${sel.sql} ORDER BY o.namespace, o.name`;
+    }
+    args.push(...sel.args);
+    if (limit) {
+      sql += " LIMIT ?";
+      args.push(limit + 1);
+    }
+    const stmts: InStatement[] = [{ sql, args }, "SELECT seq FROM sqlite_sequence WHERE name = 'changes'"];
+    const [rowsRs, rev2] = await this.batch(stmts, "read");
+    const revision = useLog ? atRev! : num(rev2.rows[0]?.seq);
+    const rows = rowsRs.rows;
+    const more = limit > 0 && rows.length > limit;
+    const page = more ? rows.slice(0, limit) : rows;
+    const items = page.map((r) => decode(r.object, num(r.rev)));
+    const result: ListResult = { items, revision };
+    if (more) {
+      const last = page[page.length - 1];
+      result.continue = encodeContinue(revision, String(last.namespace), String(last.name));
+    }
+    return result;
+  }
+
+  /** Create; AlreadyExists when a live object has the key. Returns the stored object. */
+  async create(key: Key, obj: KObject): Promise<KObject> {
+    const body = encode(obj);
+    let rs: ResultSet;
+    try {
+      rs = await this.execute({
+        sql: `INSERT INTO changes (resource, namespace, name, type, prev_rev, object, created_at)
+              SELECT ?1, ?2, ?3, 'ADDED',
+                     coalesce((SELECT max(rev) FROM changes WHERE resource = ?1 AND namespace = ?2 AND name = ?3), 0),
+                     ?4, ?5
+              WHERE NOT EXISTS (SELECT 1 FROM objects WHERE resource = ?1 AND namespace = ?2 AND name = ?3)
+              RETURNING rev`,
+        args: [key.resource, key.namespace, key.name, body, this.now()],
+      });
+    } catch (e) {
+      if (isConstraint(e)) throw new StoreError("AlreadyExists", `${key.resource} "${key.name}" already exists`);
+      throw e;
+    }
+    if (rs.rows.length === 0) throw new StoreError("AlreadyExists", `${key.resource} "${key.name}" already exists`);
+    const rev = num(rs.rows[0].rev);
+    this.notify(rev);
+    return decode(body, rev);
+  }
+
+  /**
+   * Compare-and-swap update: succeeds only when the object's current revision is
+   * `expectedRev`. Conflict otherwise (NotFound when it is gone).
+   */
+  async update(key: Key, obj: KObject, expectedRev: number): Promise<KObject> {
+    const body = encode(obj);
+    const rev = await this.append(key, "MODIFIED", body, expectedRev);
+    return decode(body, rev);
+  }
+
+  /** Compare-and-swap delete; `last` is the object's final state, kept in the log. */
+  async delete(key: Key, last: KObject, expectedRev: number): Promise<KObject> {
+    const body = encode(last);
+    const rev = await this.append(key, "DELETED", body, expectedRev);
+    return decode(body, rev);
+  }
+
+  private async append(key: Key, type: ChangeType, body: string, expectedRev: number): Promise<number> {
+    let rs: ResultSet;
+    try {
+      rs = await this.execute({
+        sql: `INSERT INTO changes (resource, namespace, name, type, prev_rev, object, created_at)
+              SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+              WHERE EXISTS (SELECT 1 FROM objects WHERE resource = ?1 AND namespace = ?2 AND name = ?3 AND rev = ?5)
+              RETURNING rev`,
+        args: [key.resource, key.namespace, key.name, type, expectedRev, body, this.now()],
+      });
+    } catch (e) {
+      if (isConstraint(e)) throw new StoreError("Conflict", "the object has been modified");
+      throw e;
+    }
+    if (rs.rows.length === 0) {
+      const cur = await this.get(key);
+      if (!cur) throw new StoreError("NotFound", `${key.resource} "${key.name}" not found`);
+      throw new StoreError("Conflict", "the object has been modified");
+    }
+    const rev = num(rs.rows[0].rev);
+    this.notify(rev);
+    return rev;
+  }
+
+  /**
+   * Changes after `fromRev`, in revision order (at most `limit`). Expired when
+   * `fromRev` is older than the compacted history.
+   */
+  async changesSince(filter: ChangeFilter, fromRev: number, limit = 500): Promise<ChangesResult> {
+    const where = ["c.rev > ?", "c.resource = ?"];
+    const args: (string | number)[] = [fromRev, filter.resource];
+    if (filter.namespace) {
+      where.push("c.namespace = ?");
+      args.push(filter.namespace);
+    }
+    const eq = (filter.fields ?? []).filter((f) => f.op === "=");
+    if (eq.length) {
+      const cur = selectorSql(changeColumns("c"), [], eq);
+      const prev = selectorSql(changeColumns("p"), [], eq);
+      where.push(`((${cur.sql}) OR (p.rev IS NOT NULL AND (${prev.sql})))`);
+      args.push(...cur.args, ...prev.args);
+    }
+    const [compactRs, revRs, rowsRs] = await this.batch(
+      [
+        "SELECT value FROM meta WHERE key = 'compact_rev'",
+        "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
+        {
+          sql: `SELECT c.rev, c.type, c.namespace, c.name, c.object, p.object AS prev_object, p.rev AS prev_rev
+                FROM changes c LEFT JOIN changes p ON p.rev = c.prev_rev AND c.prev_rev > 0
+                WHERE ${where.join(" AND ")} ORDER BY c.rev LIMIT ?`,
+          args: [...args, limit],
+        },
+      ],
+      "read",
+    );
+    const compacted = num(compactRs.rows[0]?.value);
+    if (fromRev < compacted) {
+      throw new StoreError("Expired", `too old resource version: ${fromRev} (${compacted})`);
+    }
+    const changes = rowsRs.rows.map((r): Change => {
+      const rev = num(r.rev);
+      const c: Change = {
+        rev,
+        type: String(r.type) as ChangeType,
+        key: { resource: filter.resource, namespace: String(r.namespace), name: String(r.name) },
+        object: decode(r.object, rev),
+      };
+      if (r.prev_object != null) c.prev = decode(r.prev_object, num(r.prev_rev));
+      return c;
+    });
+    return { changes, revision: num(revRs.rows[0]?.seq) };
+  }
+
+  /**
+   * Compaction: forget history older than the horizon while keeping, for every key,
+   * its newest row at or below the horizon (so reads at any revision >= horizon stay
+   * exact). Watchers from before the horizon get Expired.
+   */
+  async compact(opts: CompactOptions = {}): Promise<{ revision: number; deleted: number }> {
+    const keepRevisions = opts.keepRevisions ?? 1000;
+    const keepMs = opts.keepMs ?? 5 * 60_000;
+    const batch = opts.batch ?? 500;
+    const now = opts.now ?? this.now();
+    const [revRs, compactRs, oldRs] = await this.batch(
+      [
+        "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
+        "SELECT value FROM meta WHERE key = 'compact_rev'",
+        { sql: "SELECT max(rev) AS rev FROM changes WHERE created_at <= ?", args: [now - keepMs] },
+      ],
+      "read",
+    );
+    const current = num(revRs.rows[0]?.seq);
+    const previous = num(compactRs.rows[0]?.value);
+    const target = Math.min(current - keepRevisions, num(oldRs.rows[0]?.rev));
+    if (target <= previous) return { revision: previous, deleted: 0 };
+    await this.execute({
+      sql: `INSERT INTO meta (key, value) VALUES ('compact_rev', ?)
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE CAST(value AS INTEGER) < CAST(excluded.value AS INTEGER)`,
+      args: [String(target)],
+    });
+    let deleted = 0;
+    // Superseded rows first, then tombstones: never leave an older row as a key's newest.
+    for (const sql of [
+      `DELETE FROM changes WHERE rev IN (
+         SELECT c.rev FROM changes c WHERE c.rev <= ?1 AND EXISTS (
+           SELECT 1 FROM changes n WHERE n.resource = c.resource AND n.namespace = c.namespace
+             AND n.name = c.name AND n.rev > c.rev AND n.rev <= ?1)
+         LIMIT ?2)`,
+      `DELETE FROM changes WHERE rev IN (SELECT rev FROM changes WHERE rev <= ?1 AND type = 'DELETED' LIMIT ?2)`,
+    ]) {
+      for (;;) {
+        const rs = await this.execute({ sql, args: [target, batch] });
+        deleted += rs.rowsAffected;
+        if (rs.rowsAffected < batch) break;
+      }
+    }
+    return { revision: target, deleted };
+  }
+}
+
+const rowKey = (r: Row): Key => ({
+  resource: String(r.resource),
+  namespace: String(r.namespace),
+  name: String(r.name),
+});
