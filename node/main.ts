@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: the all-in-one Kubeflare control plane on Node (embedded libSQL file,
+ * HTTPS with a generated CA, kubeconfig in the data dir).
+ */
+import { parseArgs } from "node:util";
+import { startServer } from "./server";
+
+const HELP = `Usage: npm start -- [options]
+
+  --port N                  HTTPS port (default 6443)
+  --host ADDR               listen address (default 127.0.0.1)
+  --data-dir DIR            state, certificates, token and kubeconfig (default ./.kubeflare)
+  --tls-san NAME            extra name or IP for the serving certificate (repeatable)
+  --tls-cert-file FILE      use your own serving certificate ...
+  --tls-private-key-file F  ... and its key
+  --db-url URL              use a remote libSQL (sqld/Turso) instead of the embedded file
+  --sync full|normal        SQLite synchronous mode for the embedded file (default full)
+  -h, --help                this text
+
+Environment: LIBSQL_URL / LIBSQL_AUTH_TOKEN (remote database), KUBEFLARE_ADMIN_TOKEN (fixed admin token).`;
+
+const { values } = parseArgs({
+  options: {
+    port: { type: "string", default: "6443" },
+    host: { type: "string", default: "127.0.0.1" },
+    "data-dir": { type: "string", default: "./.kubeflare" },
+    "tls-san": { type: "string", multiple: true, default: [] },
+    "tls-cert-file": { type: "string" },
+    "tls-private-key-file": { type: "string" },
+    "db-url": { type: "string" },
+    sync: { type: "string", default: "full" },
+    help: { type: "boolean", short: "h", default: false },
+  },
+  allowPositionals: false,
+});
+
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`error: --port must be a port number, got "${values.port}"`);
+  process.exit(2);
+}
+const sync = String(values.sync).toUpperCase();
+if (sync !== "FULL" && sync !== "NORMAL") {
+  console.error(`error: --sync must be full or normal, got "${values.sync}"`);
+  process.exit(2);
+}
+
+try {
+  const server = await startServer({
+    port,
+    host: values.host!,
+    dataDir: values["data-dir"]!,
+    dbUrl: values["db-url"] ?? process.env.LIBSQL_URL,
+    dbAuthToken: process.env.LIBSQL_AUTH_TOKEN,
+    tlsSans: values["tls-san"],
+    tlsCertFile: values["tls-cert-file"],
+    tlsKeyFile: values["tls-private-key-file"],
+    synchronous: sync,
+  });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: shutting down`);
+    await server.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+} catch (e) {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === "EADDRINUSE") console.error(`error: port ${port} on ${values.host} is already in use (try --port)`);
+  else console.error(`error: ${err.message}`);
+  process.exit(1);
+}

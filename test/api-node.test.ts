@@ -1,0 +1,4 @@
+import { conformance } from "./conformance";
+import { startNodeTarget } from "./targets";
+
+conformance("Node, embedded libSQL, HTTPS", () => startNodeTarget());

@@ -1,0 +1,94 @@
+/**
+ * The two runtimes the conformance suite runs against: the Node server (embedded
+ * libSQL file, real HTTPS) and the bundled Worker in Miniflare (libSQL over the
+ * Hrana protocol through a service binding).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Miniflare } from "miniflare";
+import { Agent, fetch as undiciFetch } from "undici";
+import { buildWorker } from "../scripts/build-worker";
+import { openDatabase } from "../node/db";
+import { createHranaHandler } from "../node/hrana";
+import { startServer } from "../node/server";
+
+export interface Target {
+  name: string;
+  token: string;
+  /** fetch with the admin token unless headers say otherwise */
+  fetch(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+const withAuth = (init: (RequestInit & { token?: string | null }) | undefined, token: string): RequestInit => {
+  const headers = new Headers(init?.headers);
+  const t = init?.token === undefined ? token : init.token;
+  if (t !== null && !headers.has("Authorization")) headers.set("Authorization", `Bearer ${t}`);
+  const { token: _t, ...rest } = init ?? {};
+  return { ...rest, headers };
+};
+
+export async function startNodeTarget(opts: { watchPollMs?: number } = {}): Promise<Target & { dataDir: string; url: string; caPem: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), "kf-node-"));
+  const server = await startServer({
+    port: 0,
+    host: "127.0.0.1",
+    dataDir,
+    synchronous: "NORMAL",
+    watchPollMs: opts.watchPollMs,
+    log: () => {},
+  });
+  const dispatcher = new Agent({ connect: { ca: server.caPem } });
+  return {
+    name: "node",
+    token: server.adminToken,
+    dataDir,
+    url: server.url,
+    caPem: server.caPem,
+    fetch: (path, init) =>
+      undiciFetch(server.url + path, { ...(withAuth(init, server.adminToken) as any), dispatcher }) as unknown as Promise<Response>,
+    close: async () => {
+      await server.close();
+      await dispatcher.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let bundled: Promise<string> | undefined;
+
+export async function startWorkerTarget(): Promise<Target> {
+  const dir = mkdtempSync(join(tmpdir(), "kf-worker-"));
+  bundled ??= buildWorker(join(tmpdir(), `kubeflare-worker-${process.pid}.js`));
+  const scriptPath = await bundled;
+  const dbPath = join(dir, "db.sqlite");
+  // schema first, as `npm run db:migrate` does against a real Turso/sqld
+  (await openDatabase(`file:${dbPath}`, { synchronous: "NORMAL" })).close();
+  const hrana = createHranaHandler({ path: dbPath });
+  const token = "worker-test-admin-token";
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath,
+    compatibilityDate: "2025-09-01",
+    compatibilityFlags: ["nodejs_compat"],
+    bindings: { LIBSQL_URL: "http://db.internal", ADMIN_TOKEN: token, MAX_BODY_BYTES: String(3 * 1024 * 1024) },
+    serviceBindings: { DB: (req: Request) => hrana.handler(req) as any },
+    queueProducers: { QUEUE: { queueName: "kubeflare-work" } },
+    queueConsumers: { "kubeflare-work": { maxBatchSize: 100, maxBatchTimeout: 1 } },
+  } as any);
+  await mf.ready;
+  return {
+    name: "worker",
+    token,
+    fetch: async (path, init) => {
+      const res = await mf.dispatchFetch(`http://kubeflare.test${path}`, withAuth(init, token) as any);
+      return res as unknown as Response;
+    },
+    close: async () => {
+      await mf.dispose();
+      hrana.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import { parse as parseYaml, parseAllDocuments } from "yaml";
+import { ApiError, badRequest, tooLarge, unsupportedMediaType } from "../../shared/status";
+
+export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+/** Optional decoder for `application/vnd.kubernetes.protobuf` bodies (kubectl's typed client). */
+export type ProtobufDecoder = (bytes: Uint8Array) => unknown;
+
+/** Read the raw body, refusing more than `limit` bytes (413). */
+export const readBody = async (req: Request, limit: number): Promise<Uint8Array> => {
+  const declared = Number(req.headers.get("Content-Length") ?? "NaN");
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
+  if (!req.body) return new Uint8Array();
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
+};
+
+const mediaType = (contentType: string | null) => (contentType ?? "").split(";")[0].trim().toLowerCase();
+
+/** Decode a JSON, YAML or protobuf object body. */
+export const decodeObject = (bytes: Uint8Array, contentType: string | null, protobuf?: ProtobufDecoder): unknown => {
+  const type = mediaType(contentType);
+  if (type === "application/vnd.kubernetes.protobuf") {
+    if (!protobuf) throw unsupportedMediaType(type);
+    try {
+      return protobuf(bytes);
+    } catch (e) {
+      throw badRequest(`unable to decode protobuf body: ${(e as Error).message}`);
+    }
+  }
+  const text = new TextDecoder().decode(bytes);
+  if (text.trim() === "") throw badRequest("the request body is empty");
+  if (type === "" || type === "application/json" || type === "*/*") return parseJson(text);
+  if (type === "application/yaml" || type === "application/x-yaml" || type === "text/yaml" || type === "application/apply-patch+yaml") {
+    return parseYamlDoc(text);
+  }
+  throw unsupportedMediaType(type);
+};
+
+export const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw badRequest(`the request body is not valid JSON: ${(e as Error).message}`);
+  }
+};
+
+export const parseYamlDoc = (text: string): unknown => {
+  const docs = parseAllDocuments(text);
+  const list = Array.isArray(docs) ? docs : [docs];
+  const real = list.filter((d) => d.contents !== null);
+  if (real.length > 1) throw badRequest("the request body must hold one YAML document");
+  for (const d of list) {
+    if (d.errors.length) throw badRequest(`the request body is not valid YAML: ${d.errors[0].message}`);
+  }
+  try {
+    return parseYaml(text);
+  } catch (e) {
+    throw badRequest(`the request body is not valid YAML: ${(e as Error).message}`);
+  }
+};
+
+/** The patch type named by a PATCH request's Content-Type. */
+export const patchTypeOf = (contentType: string | null): "json" | "merge" | "strategic" | "apply" => {
+  switch (mediaType(contentType)) {
+    case "application/json-patch+json":
+      return "json";
+    case "application/merge-patch+json":
+      return "merge";
+    case "application/strategic-merge-patch+json":
+      return "strategic";
+    case "application/apply-patch+yaml":
+      return "apply";
+    default:
+      throw new ApiError(
+        415,
+        "UnsupportedMediaType",
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got "${mediaType(contentType)}")`,
+      );
+  }
+};

@@ -1,0 +1,149 @@
+import { Hono } from "hono";
+import { GROUP_VERSIONS, groupVersion, RESOURCES, type ResourceInfo, resourceVerbs } from "../../shared/resources";
+
+/** The Kubernetes release whose API and kubectl behaviour Kubeflare follows. */
+export const KUBE_MINOR = "32";
+export const KUBEFLARE_VERSION = "0.1.0";
+
+export const versionInfo = () => ({
+  major: "1",
+  minor: KUBE_MINOR,
+  gitVersion: `v1.${KUBE_MINOR}.0+kubeflare-${KUBEFLARE_VERSION}`,
+  gitCommit: "kubeflare",
+  gitTreeState: "clean",
+  buildDate: "2026-11-23T00:00:00Z",
+  goVersion: "n/a",
+  compiler: "n/a",
+  platform: "cloudflare-workers/node",
+});
+
+const SUBRESOURCE_VERBS: Record<string, string[]> = {
+  status: ["get", "patch", "update"],
+  scale: ["get", "patch", "update"],
+  log: ["get"],
+  binding: ["create"],
+  finalize: ["update"],
+};
+
+const subresourceKind = (r: ResourceInfo, sub: string) =>
+  sub === "scale"
+    ? { group: "autoscaling", version: "v1", kind: "Scale" }
+    : sub === "binding"
+      ? { group: "", version: "v1", kind: "Binding" }
+      : sub === "log"
+        ? { group: "", version: "v1", kind: "Pod" }
+        : { group: r.group, version: r.version, kind: r.kind };
+
+/** Legacy (per group-version) discovery: APIResourceList. */
+export const apiResourceList = (group: string, version: string) => {
+  const resources: unknown[] = [];
+  for (const r of RESOURCES.filter((x) => x.group === group && x.version === version)) {
+    resources.push({
+      name: r.resource,
+      singularName: r.singular,
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs: resourceVerbs(r),
+      ...(r.shortNames ? { shortNames: r.shortNames } : {}),
+      ...(r.categories ? { categories: r.categories } : {}),
+      storageVersionHash: btoa(`${groupVersion(r)}/${r.kind}`).slice(0, 11),
+    });
+    for (const sub of r.subresources) {
+      const k = subresourceKind(r, sub);
+      resources.push({
+        name: `${r.resource}/${sub}`,
+        singularName: "",
+        namespaced: r.namespaced,
+        ...(k.group !== r.group ? { group: k.group } : {}),
+        ...(k.version !== r.version ? { version: k.version } : {}),
+        kind: k.kind,
+        verbs: SUBRESOURCE_VERBS[sub] ?? ["get"],
+      });
+    }
+  }
+  return { kind: "APIResourceList", apiVersion: "v1", groupVersion: group ? `${group}/${version}` : version, resources };
+};
+
+const groups = () => {
+  const byGroup = new Map<string, string[]>();
+  for (const gv of GROUP_VERSIONS) {
+    if (!gv.group) continue;
+    byGroup.set(gv.group, [...(byGroup.get(gv.group) ?? []), gv.version]);
+  }
+  return [...byGroup].map(([name, versions]) => ({
+    name,
+    versions: versions.map((v) => ({ groupVersion: `${name}/${v}`, version: v })),
+    preferredVersion: { groupVersion: `${name}/${versions[0]}`, version: versions[0] },
+  }));
+};
+
+/** Aggregated discovery (apidiscovery.k8s.io/v2): one request for a whole tree. */
+const AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+const aggregated = (core: boolean) => ({
+  kind: "APIGroupDiscoveryList",
+  apiVersion: "apidiscovery.k8s.io/v2",
+  metadata: {},
+  items: (core ? [{ name: "", versions: ["v1"] }] : groups().map((g) => ({ name: g.name, versions: g.versions.map((v) => v.version) }))).map((g) => ({
+    metadata: { name: g.name, creationTimestamp: null },
+    versions: g.versions.map((version) => ({
+      version,
+      freshness: "Current",
+      resources: RESOURCES.filter((r) => r.group === g.name && r.version === version).map((r) => ({
+        resource: r.resource,
+        responseKind: { group: r.group, version: r.version, kind: r.kind },
+        scope: r.namespaced ? "Namespaced" : "Cluster",
+        singularResource: r.singular,
+        verbs: resourceVerbs(r),
+        ...(r.shortNames ? { shortNames: r.shortNames } : {}),
+        ...(r.categories ? { categories: r.categories } : {}),
+        ...(r.subresources.length
+          ? {
+              subresources: r.subresources.map((sub) => ({
+                subresource: sub,
+                responseKind: subresourceKind(r, sub),
+                verbs: SUBRESOURCE_VERBS[sub] ?? ["get"],
+              })),
+            }
+          : {}),
+      })),
+    })),
+  })),
+});
+
+const wantsAggregated = (accept: string | undefined) =>
+  !!accept && accept.split(",")[0].includes("g=apidiscovery.k8s.io") && accept.split(",")[0].includes("v=v2");
+
+const json = (body: unknown, contentType = "application/json") =>
+  new Response(JSON.stringify(body), { headers: { "Content-Type": contentType } });
+
+/** /version, /api, /apis and the per-group-version resource lists. */
+export const discovery = () => {
+  const app = new Hono();
+  app.get("/version", () => json(versionInfo()));
+  app.get("/api", (c) => {
+    if (wantsAggregated(c.req.header("Accept"))) return json(aggregated(true), AGGREGATED);
+    const host = c.req.header("Host") ?? "";
+    return json({
+      kind: "APIVersions",
+      versions: ["v1"],
+      serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: host }],
+    });
+  });
+  app.get("/apis", (c) => {
+    if (wantsAggregated(c.req.header("Accept"))) return json(aggregated(false), AGGREGATED);
+    return json({ kind: "APIGroupList", apiVersion: "v1", groups: groups() });
+  });
+  app.get("/api/v1", () => json(apiResourceList("", "v1")));
+  app.get("/apis/:group", (c) => {
+    const g = groups().find((x) => x.name === c.req.param("group"));
+    if (!g) return c.notFound();
+    return json({ kind: "APIGroup", apiVersion: "v1", ...g });
+  });
+  app.get("/apis/:group/:version", (c) => {
+    const { group, version } = c.req.param();
+    if (!GROUP_VERSIONS.some((gv) => gv.group === group && gv.version === version)) return c.notFound();
+    return json(apiResourceList(group, version));
+  });
+  return app;
+};

@@ -1,0 +1,253 @@
+import type { Context } from "hono";
+import { findResource, type ResourceInfo, RESOURCES } from "../../shared/resources";
+import { ApiError, badRequest, methodNotAllowed } from "../../shared/status";
+import type { KObject, WatchEvent } from "../../shared/types";
+import type { User } from "../registry/auth";
+import type { DeleteOptions, FieldValidation, ListQuery, Registry, WriteResult } from "../registry/registry";
+import { decodeObject, type ProtobufDecoder, patchTypeOf, readBody } from "./body";
+
+export interface RestOptions {
+  registry: Registry;
+  maxBodyBytes: number;
+  protobuf?: ProtobufDecoder;
+  /** Renders objects, lists and watch events as meta.k8s.io/v1 Tables when asked (kubectl get). */
+  table?: TableRenderer;
+}
+
+export interface TableRenderer {
+  wants(accept: string | undefined): boolean;
+  list(info: ResourceInfo, list: { metadata: { resourceVersion: string; continue?: string }; items: KObject[] }, opts: { includeObject?: string }): unknown;
+  object(info: ResourceInfo, obj: KObject, opts: { includeObject?: string }): unknown;
+}
+
+/** A resolved REST path. */
+export interface Target {
+  info: ResourceInfo;
+  namespace: string; // "" = all namespaces / cluster scope
+  name?: string;
+  subresource?: string;
+}
+
+const notFoundPath = () => new ApiError(404, "NotFound", "the server could not find the requested resource");
+
+/**
+ * Resolve `/api/v1/...` or `/apis/{group}/{version}/...` segments (after the version)
+ * to a resource, namespace, name and subresource.
+ */
+export const resolvePath = (group: string, version: string, segs: string[]): Target => {
+  const find = (res: string) => findResource(group, version, res);
+  if (segs[0] === "namespaces" && segs.length >= 3) {
+    const inner = find(segs[2]);
+    if (inner && inner.namespaced) {
+      if (segs.length > 5) throw notFoundPath();
+      return { info: inner, namespace: segs[1], name: segs[3], subresource: segs[4] };
+    }
+  }
+  const info = find(segs[0] ?? "");
+  if (!info || segs.length > 3) throw notFoundPath();
+  if (info.namespaced && segs.length > 1) throw notFoundPath();
+  return { info, namespace: "", name: segs[1], subresource: segs[2] };
+};
+
+const intParam = (v: string | undefined, name: string): number | undefined => {
+  if (v === undefined || v === "") return undefined;
+  if (!/^-?\d+$/.test(v)) throw badRequest(`invalid value for ${name}: "${v}"`);
+  return Number(v);
+};
+
+const FIELD_VALIDATION: Record<string, FieldValidation> = { Strict: "Strict", Warn: "Warn", Ignore: "Ignore" };
+
+const fieldValidation = (v: string | undefined): FieldValidation | undefined => {
+  if (v === undefined || v === "") return undefined;
+  const f = FIELD_VALIDATION[v];
+  if (!f) throw badRequest(`fieldValidation must be one of "Ignore", "Warn" or "Strict", got "${v}"`);
+  return f;
+};
+
+const dryRun = (c: Context) => {
+  const v = c.req.queries("dryRun") ?? [];
+  for (const d of v) if (d !== "All") throw badRequest(`unsupported dryRun value "${d}": only "All" is supported`);
+  return v.length > 0;
+};
+
+const json = (body: unknown, status = 200, warnings: string[] = []) => {
+  const headers = new Headers({ "Content-Type": "application/json" });
+  for (const w of warnings) headers.append("Warning", `299 - ${JSON.stringify(w)}`);
+  return new Response(JSON.stringify(body), { status, headers });
+};
+
+const listQuery = (c: Context): ListQuery => ({
+  labelSelector: c.req.query("labelSelector"),
+  fieldSelector: c.req.query("fieldSelector"),
+  limit: intParam(c.req.query("limit"), "limit"),
+  continue: c.req.query("continue") || undefined,
+  resourceVersion: c.req.query("resourceVersion"),
+  resourceVersionMatch: c.req.query("resourceVersionMatch"),
+});
+
+const isWatch = (c: Context) => {
+  const w = c.req.query("watch");
+  return w === "true" || w === "1";
+};
+
+/** Serve one REST request on a resolved target. */
+export const serveResource = async (c: Context, t: Target, user: User, opts: RestOptions): Promise<Response> => {
+  const { registry } = opts;
+  const { info, namespace, name, subresource } = t;
+  const method = c.req.method;
+  const accept = c.req.header("Accept");
+  const table = opts.table?.wants(accept) ? opts.table : undefined;
+  const includeObject = c.req.query("includeObject");
+
+  if (subresource && !info.subresources.includes(subresource)) throw notFoundPath();
+
+  const readObject = async (): Promise<unknown> => {
+    const bytes = await readBody(c.req.raw, opts.maxBodyBytes);
+    return decodeObject(bytes, c.req.header("Content-Type") ?? null, opts.protobuf);
+  };
+  const writeOpts = () => ({
+    dryRun: dryRun(c),
+    fieldValidation: fieldValidation(c.req.query("fieldValidation")),
+    fieldManager: c.req.query("fieldManager"),
+    subresource,
+  });
+  const respond = (r: WriteResult, status: number) =>
+    json(table && !subresource ? table.object(info, r.object, { includeObject }) : r.object, status, r.warnings);
+
+  // ---- collection
+  if (!name) {
+    switch (method) {
+      case "GET": {
+        const q = listQuery(c);
+        if (isWatch(c)) {
+          const ac = new AbortController();
+          c.req.raw.signal?.addEventListener("abort", () => ac.abort());
+          const events = registry.watch(user, info, namespace, {
+            ...q,
+            allowWatchBookmarks: c.req.query("allowWatchBookmarks") === "true",
+            timeoutSeconds: intParam(c.req.query("timeoutSeconds"), "timeoutSeconds"),
+            signal: ac.signal,
+          });
+          return watchResponse(events, ac, (ev) =>
+            table && ev.type !== "ERROR" && ev.type !== "BOOKMARK" ? { type: ev.type, object: table.object(info, ev.object, { includeObject }) } : ev,
+          );
+        }
+        const list = await registry.list(user, info, namespace, q);
+        return json(table ? table.list(info, list, { includeObject }) : list);
+      }
+      case "POST": {
+        if (!info.namespaced || namespace || info.resource === "namespaces") {
+          const r = await registry.create(user, info, namespace, await readObject(), writeOpts());
+          return respond(r, 201);
+        }
+        throw methodNotAllowed(`POST is not allowed on the all-namespaces ${info.resource} collection`);
+      }
+      case "DELETE": {
+        const opt = await deleteOptions(c, opts);
+        const list = await registry.deleteCollection(user, info, namespace, listQuery(c), opt);
+        return json(list);
+      }
+      default:
+        throw methodNotAllowed(`${method} is not supported on ${info.resource}`);
+    }
+  }
+
+  // ---- one object (or a subresource of it)
+  if (subresource === "log") throw notFoundPath(); // served by the agent issue's log endpoint
+  if (subresource === "binding") {
+    if (method !== "POST") throw methodNotAllowed("only POST is supported on pods/binding");
+    const binding = (await readObject()) as KObject;
+    const node = binding?.target?.name;
+    if (!node || binding?.target?.kind !== "Node") throw badRequest("a Binding needs target.kind Node and target.name");
+    await registry.patch(user, info, namespace, name, "merge", { spec: { nodeName: node } }, { subresource: undefined });
+    return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
+  }
+  switch (method) {
+    case "GET": {
+      if (subresource === "scale") return json(await registry.getScale(user, info, namespace, name));
+      const obj = await registry.get(user, info, namespace, name, subresource);
+      return json(table && !subresource ? table.object(info, obj, { includeObject }) : obj);
+    }
+    case "PUT": {
+      const r = await registry.update(user, info, namespace, name, await readObject(), writeOpts());
+      return respond(r, r.created ? 201 : 200);
+    }
+    case "PATCH": {
+      const type = patchTypeOf(c.req.header("Content-Type") ?? null);
+      const bytes = await readBody(c.req.raw, opts.maxBodyBytes);
+      const body = decodeObject(bytes, type === "apply" ? "application/yaml" : "application/json");
+      const r = await registry.patch(user, info, namespace, name, type, body, {
+        ...writeOpts(),
+        force: c.req.query("force") === "true",
+      });
+      return respond(r, r.created ? 201 : 200);
+    }
+    case "DELETE": {
+      if (subresource) throw methodNotAllowed(`DELETE is not supported on ${info.resource}/${subresource}`);
+      const r = await registry.delete(user, info, namespace, name, await deleteOptions(c, opts));
+      return json(r.object, r.deleted ? 200 : 202);
+    }
+    default:
+      throw methodNotAllowed(`${method} is not supported on ${info.resource}`);
+  }
+};
+
+/** DeleteOptions from the body (kubectl) and/or the query string (curl). */
+const deleteOptions = async (c: Context, opts: RestOptions): Promise<DeleteOptions> => {
+  const bytes = await readBody(c.req.raw, opts.maxBodyBytes);
+  let body: any = {};
+  if (bytes.byteLength && new TextDecoder().decode(bytes).trim()) {
+    body = decodeObject(bytes, c.req.header("Content-Type") ?? "application/json", opts.protobuf);
+    if (!body || typeof body !== "object") throw badRequest("DeleteOptions must be an object");
+  }
+  const policy = c.req.query("propagationPolicy") ?? body.propagationPolicy;
+  if (policy !== undefined && !["Background", "Foreground", "Orphan"].includes(policy)) {
+    throw badRequest(`propagationPolicy must be one of Background, Foreground or Orphan, got "${policy}"`);
+  }
+  const grace = intParam(c.req.query("gracePeriodSeconds"), "gracePeriodSeconds") ?? body.gracePeriodSeconds;
+  if (grace !== undefined && (typeof grace !== "number" || grace < 0)) throw badRequest("gracePeriodSeconds must be a non-negative integer");
+  const dry = [...(c.req.queries("dryRun") ?? []), ...(body.dryRun ?? [])];
+  const orphan = c.req.query("orphanDependents") ?? body.orphanDependents;
+  return {
+    propagationPolicy: policy,
+    gracePeriodSeconds: grace,
+    preconditions: body.preconditions,
+    dryRun: dry.includes("All"),
+    orphanDependents: orphan === true || orphan === "true",
+  };
+};
+
+/**
+ * A watch as a chunked stream of newline-delimited JSON events. The response (and so
+ * its headers) goes out at once; events follow as they happen.
+ */
+export const watchResponse = (
+  events: AsyncGenerator<WatchEvent>,
+  ac: AbortController,
+  render: (ev: WatchEvent) => unknown,
+): Response => {
+  const enc = new TextEncoder();
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await events.next();
+        if (done) controller.close();
+        else controller.enqueue(enc.encode(JSON.stringify(render(value)) + "\n"));
+      } catch (e) {
+        const status = e instanceof ApiError ? e.toStatus() : { kind: "Status", apiVersion: "v1", status: "Failure", code: 500, reason: "InternalError", message: String((e as Error)?.message ?? e) };
+        controller.enqueue(enc.encode(JSON.stringify({ type: "ERROR", object: status }) + "\n"));
+        controller.close();
+      }
+    },
+    async cancel() {
+      ac.abort();
+      await events.return(undefined);
+    },
+  });
+  return new Response(stream, {
+    status: 200,
+    headers: { "Content-Type": "application/json", "Cache-Control": "no-cache, private", "X-Content-Type-Options": "nosniff" },
+  });
+};
+
+export const allResources = RESOURCES;

@@ -1,0 +1,40 @@
+import type { ObjectKey } from "../../shared/types";
+import type { ControllerClient } from "./client";
+import type { EventRecorder } from "./events";
+
+/** Tunables shared by the controllers (defaults in DEFAULT_CONFIG). */
+export interface ControllerConfig {
+  /** a node whose lease is older than this is unreachable (Kubernetes: 40 s) */
+  nodeMonitorGracePeriodMs: number;
+  /**
+   * tolerationSeconds of the default not-ready/unreachable tolerations added to pods.
+   * Kubernetes uses 300 s; Kubeflare defaults to 30 s on purpose: small clusters want
+   * their pods back on a healthy node quickly.
+   */
+  defaultTolerationSeconds: number;
+  /** when more than this share of nodes is unreachable at once, evict nothing (the control plane is the likely culprit) */
+  unhealthyZoneThreshold: number;
+  /** events older than this are deleted by the resync */
+  eventTtlMs: number;
+}
+
+export const DEFAULT_CONFIG: ControllerConfig = {
+  nodeMonitorGracePeriodMs: 40_000,
+  defaultTolerationSeconds: 30,
+  unhealthyZoneThreshold: 0.55,
+  eventTtlMs: 60 * 60 * 1000,
+};
+
+/** What a reconciler gets: the API (as the controller user), a clock, events, config, and a way to come back later. */
+export interface ControllerContext {
+  api: ControllerClient;
+  now(): Date;
+  events: EventRecorder;
+  config: ControllerConfig;
+  log(msg: string): void;
+  /** ask for `keys` to be reconciled again after `ms` (time-based work) */
+  requeueAfter(keys: ObjectKey[], ms: number): void;
+}
+
+/** A reconciler's answer: nothing (done until something changes), or come back after a while. */
+export type ReconcileResult = void | { requeueAfterMs?: number };

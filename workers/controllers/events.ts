@@ -1,0 +1,70 @@
+import type { KObject } from "../../shared/types";
+import type { ControllerClient } from "./client";
+import { isConflict } from "./client";
+
+export interface EventRecorder {
+  /** Record (or count again) a core/v1 Event about `obj`. Never throws. */
+  record(obj: KObject, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
+}
+
+/** FNV-1a, hex: a short stable suffix for aggregated event names. */
+const hash = (s: string): string => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
+};
+
+/**
+ * Events as Kubernetes' recorder writes them: one Event per (object, type, reason,
+ * message), named `<object>.<hash>`; repeats bump `count` and `lastTimestamp`.
+ */
+export const eventRecorder = (api: ControllerClient, component: string, now: () => Date): EventRecorder => ({
+  async record(obj, type, reason, message) {
+    const namespace = obj.metadata.namespace || "default";
+    const name = `${obj.metadata.name}.${hash(`${obj.metadata.uid}/${type}/${reason}/${message}`)}`;
+    const ts = now().toISOString().replace(/\.\d+Z$/, "Z");
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const existing = await api.get("events", namespace, name);
+        if (existing) {
+          try {
+            await api.update("events", { ...existing, count: (existing.count ?? 1) + 1, lastTimestamp: ts });
+            return;
+          } catch (e) {
+            if (isConflict(e)) continue;
+            throw e;
+          }
+        }
+        await api.create("events", namespace, {
+          apiVersion: "v1",
+          kind: "Event",
+          metadata: { name, namespace },
+          involvedObject: {
+            apiVersion: obj.apiVersion,
+            kind: obj.kind,
+            name: obj.metadata.name,
+            namespace: obj.metadata.namespace,
+            uid: obj.metadata.uid,
+            resourceVersion: obj.metadata.resourceVersion,
+          },
+          reason,
+          message,
+          type,
+          count: 1,
+          firstTimestamp: ts,
+          lastTimestamp: ts,
+          source: { component },
+          reportingComponent: component,
+          reportingInstance: component,
+        });
+        return;
+      }
+    } catch (e) {
+      // events are best effort, as in Kubernetes
+      console.error(`event ${reason} for ${obj.metadata.name} not recorded: ${(e as Error).message}`);
+    }
+  },
+});

@@ -1,0 +1,106 @@
+import { createClient, type Client } from "@libsql/client/web";
+import { createApp } from "./api/app";
+import { anyOf, staticTokens } from "./api/auth";
+import { cloudflareQueue, discardQueue } from "./queue";
+import { Registry } from "./registry/registry";
+import { Store } from "./store/store";
+
+/** Bindings and variables of the Worker (see wrangler.toml). */
+export interface Env {
+  /** libSQL endpoint: Turso/sqld URL (http(s):// or libsql://) */
+  LIBSQL_URL: string;
+  LIBSQL_AUTH_TOKEN?: string;
+  /** admin bearer token (a Worker secret) */
+  ADMIN_TOKEN: string;
+  /** comma-separated read-only tokens (optional secret) */
+  VIEWER_TOKENS?: string;
+  /** largest accepted request body in bytes */
+  MAX_BODY_BYTES?: string;
+  /** history kept by compaction */
+  COMPACT_KEEP_REVISIONS?: string;
+  COMPACT_KEEP_SECONDS?: string;
+  /** the controllers' work queue (Cloudflare Queue producer) */
+  QUEUE?: { send(body: unknown): Promise<unknown> };
+  /** optional service binding used as the libSQL transport (tests, dev) */
+  DB?: { fetch(req: Request): Promise<Response> };
+}
+
+interface Runtime {
+  client: Client;
+  store: Store;
+  registry: Registry;
+  app: ReturnType<typeof createApp>;
+  ready: Promise<void>;
+}
+
+let cached: { env: Env; rt: Runtime } | undefined;
+
+/** One client, store and app per isolate (and per distinct env). */
+const runtime = (env: Env): Runtime => {
+  if (cached && cached.env === env) return cached.rt;
+  const db = env.DB;
+  const client = createClient({
+    url: env.LIBSQL_URL,
+    authToken: env.LIBSQL_AUTH_TOKEN,
+    intMode: "number",
+    ...(db ? { fetch: (input: Request | string, init?: RequestInit) => db.fetch(new Request(input, init)) } : {}),
+  } as Parameters<typeof createClient>[0]);
+  const store = new Store(client);
+  const registry = new Registry({ store, queue: env.QUEUE ? cloudflareQueue(env.QUEUE) : discardQueue, watchPollMs: 500 });
+  const app = createApp({
+    registry,
+    authenticate: anyOf(staticTokens({ adminToken: env.ADMIN_TOKEN, viewerTokens: env.VIEWER_TOKENS?.split(",").filter(Boolean) })),
+    maxBodyBytes: env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : undefined,
+    ready: async () => {
+      await client.execute("SELECT 1");
+      return true;
+    },
+  });
+  const ready = registry.bootstrap().catch((e) => {
+    cached = undefined;
+    throw e;
+  });
+  const rt = { client, store, registry, app, ready };
+  cached = { env, rt };
+  return rt;
+};
+
+export default {
+  async fetch(req: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    const rt = runtime(env);
+    await rt.ready;
+    return rt.app.fetch(req, env, ctx as Parameters<typeof rt.app.fetch>[2]);
+  },
+
+  /** Cron: periodic maintenance (compaction now; controller resync in the controllers issue). */
+  async scheduled(_ctrl: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
+    const rt = runtime(env);
+    await rt.ready;
+    await rt.store.compact({
+      keepRevisions: env.COMPACT_KEEP_REVISIONS ? Number(env.COMPACT_KEEP_REVISIONS) : undefined,
+      keepMs: env.COMPACT_KEEP_SECONDS ? Number(env.COMPACT_KEEP_SECONDS) * 1000 : undefined,
+    });
+  },
+
+  /** Queue consumer: keys of changed objects, dispatched to controllers (controllers issue). */
+  async queue(batch: MessageBatch<unknown>, _env: Env, _ctx: ExecutionContext): Promise<void> {
+    batch.ackAll();
+  },
+};
+
+// Minimal Workers runtime types (avoid a dependency on @cloudflare/workers-types for three names)
+interface ExecutionContext {
+  waitUntil(p: Promise<unknown>): void;
+  passThroughOnException(): void;
+  props?: unknown;
+}
+interface ScheduledController {
+  scheduledTime: number;
+  cron: string;
+}
+interface MessageBatch<T> {
+  readonly queue: string;
+  readonly messages: readonly { id: string; body: T; ack(): void; retry(): void }[];
+  ackAll(): void;
+  retryAll(): void;
+}

@@ -1,0 +1,35 @@
+import type { ResourceInfo } from "../../shared/resources";
+import { forbidden, qualifiedResource } from "../../shared/status";
+
+/** Who is asking. Authentication (tokens) is the API layer's; this is what it yields. */
+export interface User {
+  name: string;
+  /** admin: everything; viewer: read-only; node: its own node's objects (agent issue) */
+  role: "admin" | "viewer" | "node";
+  nodeName?: string;
+}
+
+export const SYSTEM_USER: User = { name: "system:kubeflare", role: "admin" };
+
+export type Verb = "get" | "list" | "watch" | "create" | "update" | "patch" | "delete" | "deletecollection";
+
+const READ: Verb[] = ["get", "list", "watch"];
+
+/** Throws 403 Forbidden, worded as kube-apiserver words it, when `user` may not do `verb`. */
+export const authorize = (
+  user: User,
+  verb: Verb,
+  info: ResourceInfo,
+  namespace: string,
+  subresource = "",
+): void => {
+  if (user.role === "admin") return;
+  if (user.role === "viewer" && READ.includes(verb) && subresource !== "log") return;
+  if (user.role === "viewer" && verb === "get" && subresource === "log") return;
+  const res = qualifiedResource(info.resource, info.group) + (subresource ? `/${subresource}` : "");
+  throw forbidden(
+    `${res} is forbidden: User "${user.name}" cannot ${verb} resource "${info.resource}${subresource ? `/${subresource}` : ""}" in API group "${info.group}"${
+      namespace ? ` in the namespace "${namespace}"` : " at the cluster scope"
+    }`,
+  );
+};

@@ -1,0 +1,735 @@
+import { applyDefaults } from "../../shared/defaults";
+import { jsonPatch } from "../../shared/patch/json";
+import { jsonMergePatch } from "../../shared/patch/merge";
+import { strategicMergePatch } from "../../shared/patch/strategic";
+import { groupVersion, type ResourceInfo, resourceByKind, resourceByName } from "../../shared/resources";
+import { type FieldRequirement, parseFieldSelector } from "../../shared/selectors/fields";
+import { formatLabelSelector, type LabelRequirement, parseLabelSelector, selectorFromLabelSelector, selectorFromMap } from "../../shared/selectors/labels";
+import {
+  alreadyExists,
+  ApiError,
+  badRequest,
+  conflict,
+  expired,
+  forbidden,
+  internalError,
+  invalid,
+  notFound,
+  type StatusCause,
+} from "../../shared/status";
+import type { KList, KObject, ObjectKey, WatchEvent } from "../../shared/types";
+import { unknownFields, validateObject } from "../../shared/validation";
+import type { WorkQueue } from "../queue";
+import { type Key, type Store, StoreError } from "../store/store";
+import { authorize, type User, type Verb } from "./auth";
+import { clone, generateName, jsonEqual, newUid, timestamp } from "./meta";
+import { normalize, prepareMainUpdate, prepareStatusUpdate, resetStatusOnCreate, specChanged, tracksGeneration } from "./strategy";
+import { watchEvents } from "./watch";
+
+/**
+ * The resource layer: defaulting, validation, admission, authorization and
+ * enqueueing around the store. The HTTP layer and the controllers both call this;
+ * nothing else calls the store.
+ */
+
+export type FieldValidation = "Strict" | "Warn" | "Ignore";
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldValidation?: FieldValidation;
+  fieldManager?: string;
+  subresource?: string;
+}
+
+export interface WriteResult {
+  object: KObject;
+  warnings: string[];
+  /** true when a create happened (PUT/apply on a missing object) */
+  created?: boolean;
+}
+
+export interface ListQuery {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+}
+
+export interface WatchQuery extends ListQuery {
+  allowWatchBookmarks?: boolean;
+  timeoutSeconds?: number;
+  signal?: AbortSignal;
+}
+
+export interface DeleteOptions {
+  propagationPolicy?: "Background" | "Foreground" | "Orphan";
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: boolean;
+  orphanDependents?: boolean;
+}
+
+export interface DeleteResult {
+  object: KObject;
+  /** false when the object is only marked for deletion (finalizers, graceful pod deletion) */
+  deleted: boolean;
+}
+
+export type PatchType = "json" | "merge" | "strategic" | "apply";
+
+export interface RegistryOptions {
+  store: Store;
+  queue: WorkQueue;
+  now?: () => Date;
+  /** watch poll interval for writes from other processes (ms) */
+  watchPollMs?: number;
+  /** idle time between BOOKMARK events (ms) */
+  bookmarkMs?: number;
+  /** longest watch the server grants (s) */
+  maxWatchSeconds?: number;
+}
+
+/** Field selectors each resource supports (kube-apiserver's field label conversions). */
+const FIELD_LABELS: Record<string, string[]> = {
+  pods: ["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"],
+  events: [
+    "involvedObject.kind",
+    "involvedObject.namespace",
+    "involvedObject.name",
+    "involvedObject.uid",
+    "involvedObject.apiVersion",
+    "involvedObject.resourceVersion",
+    "involvedObject.fieldPath",
+    "reason",
+    "reportingComponent",
+    "source",
+    "type",
+  ],
+  nodes: ["spec.unschedulable"],
+  namespaces: ["status.phase"],
+  secrets: ["type"],
+  replicasets: ["status.replicas"],
+  replicationcontrollers: ["status.replicas"],
+};
+
+const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+export class Registry {
+  readonly store: Store;
+  private readonly queue: WorkQueue;
+  private readonly now: () => Date;
+  private readonly watchPollMs: number;
+  private readonly bookmarkMs: number;
+  private readonly maxWatchSeconds: number;
+
+  constructor(opts: RegistryOptions) {
+    this.store = opts.store;
+    this.queue = opts.queue;
+    this.now = opts.now ?? (() => new Date());
+    this.watchPollMs = opts.watchPollMs ?? 1000;
+    this.bookmarkMs = opts.bookmarkMs ?? 60_000;
+    this.maxWatchSeconds = opts.maxWatchSeconds ?? 1800;
+  }
+
+  /** Create the namespaces every cluster starts with. Idempotent. */
+  async bootstrap(): Promise<void> {
+    const ns = resourceByName("namespaces");
+    for (const name of SYSTEM_NAMESPACES) {
+      if (await this.store.get({ resource: "namespaces", namespace: "", name })) continue;
+      try {
+        await this.create(SYSTEM_USER_INTERNAL, ns, "", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+      } catch (e) {
+        if (!(e instanceof ApiError && e.reason === "AlreadyExists")) throw e;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async get(user: User, info: ResourceInfo, namespace: string, name: string, subresource = ""): Promise<KObject> {
+    authorize(user, "get", info, namespace, subresource);
+    const obj = await this.store.get(this.key(info, namespace, name));
+    if (!obj) throw notFound(info.resource, info.group, name);
+    return this.typed(info, obj);
+  }
+
+  async list(user: User, info: ResourceInfo, namespace: string, q: ListQuery = {}): Promise<KList> {
+    authorize(user, "list", info, namespace);
+    const { labels, fields } = this.selectors(info, q);
+    let atRevision: number | undefined;
+    if (q.resourceVersionMatch === "Exact" && q.resourceVersion) atRevision = this.parseRv(q.resourceVersion);
+    if (q.limit !== undefined && (!Number.isFinite(q.limit) || q.limit < 0)) throw badRequest(`invalid limit: ${q.limit}`);
+    try {
+      const res = await this.store.list(info.resource, {
+        namespace: namespace || undefined,
+        labels,
+        fields,
+        limit: q.limit,
+        continue: q.continue,
+        atRevision,
+      });
+      const list: KList = {
+        apiVersion: groupVersion(info),
+        kind: info.listKind,
+        metadata: { resourceVersion: String(res.revision) },
+        items: res.items.map((o) => this.typed(info, o)),
+      };
+      if (res.continue) list.metadata.continue = res.continue;
+      return list;
+    } catch (e) {
+      if (e instanceof StoreError && e.code === "Expired") throw expired(e.message);
+      throw e;
+    }
+  }
+
+  watch(user: User, info: ResourceInfo, namespace: string, q: WatchQuery = {}): AsyncGenerator<WatchEvent> {
+    authorize(user, "watch", info, namespace);
+    const { labels, fields } = this.selectors(info, q);
+    const rv = q.resourceVersion;
+    const fromRevision = rv === undefined || rv === "" || rv === "0" ? undefined : this.parseRv(rv);
+    const timeoutSeconds = Math.min(q.timeoutSeconds && q.timeoutSeconds > 0 ? q.timeoutSeconds : this.maxWatchSeconds, this.maxWatchSeconds);
+    return watchEvents(this.store, {
+      resource: info.resource,
+      namespace: namespace || undefined,
+      labels,
+      fields,
+      fromRevision,
+      allowBookmarks: !!q.allowWatchBookmarks,
+      timeoutMs: timeoutSeconds * 1000,
+      signal: q.signal,
+      pollMs: this.watchPollMs,
+      bookmarkMs: this.bookmarkMs,
+      typeMeta: { apiVersion: groupVersion(info), kind: info.kind },
+      listAll: async () => {
+        const r = await this.store.list(info.resource, { namespace: namespace || undefined, labels, fields });
+        return { items: r.items, revision: r.revision };
+      },
+    });
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  async create(user: User, info: ResourceInfo, namespace: string, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
+    authorize(user, "create", info, namespace, opts.subresource);
+    const obj = this.checkBody(info, body);
+    const warnings = this.checkUnknownFields(info, obj, opts.fieldValidation);
+    const meta = obj.metadata;
+    if (info.namespaced) {
+      if (meta.namespace && namespace && meta.namespace !== namespace) {
+        throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
+      }
+      meta.namespace = namespace || meta.namespace || "default";
+      await this.admitNamespace(meta.namespace);
+    } else {
+      delete meta.namespace;
+    }
+    if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
+    const now = timestamp(this.now());
+    meta.uid = newUid();
+    meta.creationTimestamp = now;
+    delete meta.resourceVersion;
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    if (tracksGeneration(info)) meta.generation = 1;
+    else delete meta.generation;
+    resetStatusOnCreate(info, obj);
+    normalize(info, obj);
+    applyDefaults(info, obj);
+    this.admit(info, obj);
+    this.validate(info, obj);
+    if (opts.dryRun) return { object: this.typed(info, obj), warnings, created: true };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const stored = await this.store.create(this.key(info, meta.namespace ?? "", meta.name!), obj);
+        await this.enqueue(info, stored);
+        return { object: this.typed(info, stored), warnings, created: true };
+      } catch (e) {
+        if (e instanceof StoreError && e.code === "AlreadyExists") {
+          if (obj.metadata.generateName && !((body as KObject).metadata?.name) && attempt < 3) {
+            meta.name = generateName(meta.generateName!);
+            continue;
+          }
+          throw alreadyExists(info.resource, info.group, meta.name!);
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** PUT: replace the object (or its status/scale), compare-and-swap on metadata.resourceVersion when given. */
+  async update(
+    user: User,
+    info: ResourceInfo,
+    namespace: string,
+    name: string,
+    body: unknown,
+    opts: WriteOptions = {},
+  ): Promise<WriteResult> {
+    authorize(user, "update", info, namespace, opts.subresource);
+    if (opts.subresource === "scale") return this.updateScale(info, namespace, name, body, opts);
+    const next = this.checkBody(info, body);
+    if (next.metadata.name && next.metadata.name !== name) {
+      throw badRequest(`the name of the object (${next.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    if (info.namespaced && next.metadata.namespace && next.metadata.namespace !== namespace) {
+      throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
+    }
+    const warnings = this.checkUnknownFields(info, next, opts.fieldValidation);
+    const key = this.key(info, namespace, name);
+    const current = await this.store.get(key);
+    if (!current) {
+      if (opts.subresource) throw notFound(info.resource, info.group, name);
+      // PUT on a missing object creates it, as kube-apiserver allows for most kinds
+      const created = await this.create(user, info, namespace, { ...next, metadata: { ...next.metadata, name } }, opts);
+      return { ...created, warnings: [...warnings, ...created.warnings] };
+    }
+    const rv = next.metadata.resourceVersion;
+    if (rv && rv !== current.metadata.resourceVersion) throw conflict(info.resource, info.group, name);
+    const object = await this.commitUpdate(info, key, current, next, opts);
+    return { object, warnings };
+  }
+
+  /** PATCH: apply a JSON, merge or strategic merge patch (or a server-side apply) to the current object, retrying on conflict. */
+  async patch(
+    user: User,
+    info: ResourceInfo,
+    namespace: string,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    opts: WriteOptions & { force?: boolean } = {},
+  ): Promise<WriteResult> {
+    authorize(user, "patch", info, namespace, opts.subresource);
+    const key = this.key(info, namespace, name);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const current = await this.store.get(key);
+      if (!current) {
+        if (type === "apply" && !opts.subresource) {
+          const obj = this.checkBody(info, patch);
+          if (obj.metadata.name && obj.metadata.name !== name) throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+          obj.metadata.name = name;
+          return this.create(user, info, namespace, obj, opts);
+        }
+        throw notFound(info.resource, info.group, name);
+      }
+      const typedCurrent = this.typed(info, current);
+      const base = opts.subresource === "scale" ? this.toScale(info, typedCurrent) : typedCurrent;
+      let patched: KObject;
+      try {
+        patched = this.applyPatch(info, base, type, patch, opts.subresource === "scale" ? "Scale" : info.kind);
+      } catch (e) {
+        if (e instanceof ApiError) throw e;
+        throw new ApiError(422, "Invalid", (e as Error).message, { name, group: info.group, kind: info.resource });
+      }
+      if (!patched || typeof patched !== "object" || Array.isArray(patched)) throw badRequest("the patch did not produce an object");
+      const warnings = this.checkUnknownFields(info, patched, opts.fieldValidation, opts.subresource === "scale");
+      const rv = patched.metadata?.resourceVersion;
+      if (rv && rv !== current.metadata.resourceVersion) throw conflict(info.resource, info.group, name);
+      if (opts.subresource === "scale") {
+        try {
+          return await this.writeScale(info, key, current, patched, opts, warnings);
+        } catch (e) {
+          if (e instanceof StoreError && e.code === "Conflict" && !rv) continue;
+          throw e;
+        }
+      }
+      try {
+        const object = await this.commitUpdate(info, key, current, patched, opts);
+        return { object, warnings };
+      } catch (e) {
+        if (e instanceof ApiError && e.reason === "Conflict" && !rv) continue;
+        throw e;
+      }
+    }
+    throw conflict(info.resource, info.group, name, "too many concurrent writers; please try again");
+  }
+
+  async delete(user: User, info: ResourceInfo, namespace: string, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+    authorize(user, "delete", info, namespace);
+    if (info.resource === "namespaces" && name === "default") {
+      throw forbidden(`namespaces "default" is forbidden: this namespace may not be deleted`);
+    }
+    const key = this.key(info, namespace, name);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const current = await this.store.get(key);
+      if (!current) throw notFound(info.resource, info.group, name);
+      const pre = opts.preconditions ?? {};
+      if (pre.uid && pre.uid !== current.metadata.uid) {
+        throw conflict(info.resource, info.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+      }
+      if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+        throw conflict(
+          info.resource,
+          info.group,
+          name,
+          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+        );
+      }
+      const plan = this.planDelete(info, current, opts);
+      if (opts.dryRun) return { object: this.typed(info, plan.object), deleted: plan.now };
+      try {
+        const rev = Number(current.metadata.resourceVersion);
+        const stored = plan.now
+          ? await this.store.delete(key, plan.object, rev)
+          : jsonEqual(plan.object, { ...current, metadata: withoutRv(current.metadata) })
+            ? current
+            : await this.store.update(key, plan.object, rev);
+        await this.enqueue(info, stored, undefined, plan.now);
+        return { object: this.typed(info, stored), deleted: plan.now };
+      } catch (e) {
+        if (e instanceof StoreError && (e.code === "Conflict" || e.code === "NotFound")) {
+          if (pre.resourceVersion) throw conflict(info.resource, info.group, name);
+          if (e.code === "NotFound") throw notFound(info.resource, info.group, name);
+          continue;
+        }
+        throw e;
+      }
+    }
+    throw conflict(info.resource, info.group, name, "too many concurrent writers; please try again");
+  }
+
+  async deleteCollection(user: User, info: ResourceInfo, namespace: string, q: ListQuery, opts: DeleteOptions = {}): Promise<KList> {
+    authorize(user, "deletecollection", info, namespace);
+    const list = await this.list(user, info, namespace, { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector });
+    const items: KObject[] = [];
+    for (const item of list.items) {
+      try {
+        const r = await this.delete(user, info, item.metadata.namespace ?? "", item.metadata.name!, opts);
+        items.push(r.object);
+      } catch (e) {
+        if (e instanceof ApiError && e.code === 404) continue;
+        throw e;
+      }
+    }
+    return { ...list, items };
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private key(info: ResourceInfo, namespace: string, name: string): Key {
+    return { resource: info.resource, namespace: info.namespaced ? namespace : "", name };
+  }
+
+  private typed(info: ResourceInfo, obj: KObject): KObject {
+    return { apiVersion: groupVersion(info), kind: info.kind, ...obj, metadata: obj.metadata } as KObject;
+  }
+
+  private parseRv(rv: string): number {
+    if (!/^\d+$/.test(rv)) throw badRequest(`invalid resource version: "${rv}"`);
+    return Number(rv);
+  }
+
+  private selectors(info: ResourceInfo, q: ListQuery): { labels: LabelRequirement[]; fields: FieldRequirement[] } {
+    const labels = q.labelSelector ? parseLabelSelector(q.labelSelector) : [];
+    const fields = q.fieldSelector ? parseFieldSelector(q.fieldSelector) : [];
+    const allowed = ["metadata.name", ...(info.namespaced ? ["metadata.namespace"] : []), ...(FIELD_LABELS[info.resource] ?? [])];
+    for (const f of fields) {
+      if (!allowed.includes(f.field)) {
+        throw badRequest(`field label not supported: ${f.field}`);
+      }
+    }
+    return { labels, fields };
+  }
+
+  /** The body must be an object of this endpoint's kind. */
+  private checkBody(info: ResourceInfo, body: unknown): KObject {
+    if (!body || typeof body !== "object" || Array.isArray(body)) throw badRequest("the request body must be a JSON or YAML object");
+    const obj = clone(body) as KObject;
+    const gv = groupVersion(info);
+    if (obj.apiVersion !== undefined && obj.apiVersion !== gv) {
+      throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${gv})`);
+    }
+    if (obj.kind !== undefined && obj.kind !== info.kind) {
+      throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${info.kind})`);
+    }
+    if (obj.metadata !== undefined && (typeof obj.metadata !== "object" || obj.metadata === null || Array.isArray(obj.metadata))) {
+      throw badRequest("metadata must be an object");
+    }
+    obj.apiVersion = gv;
+    obj.kind = info.kind;
+    obj.metadata = obj.metadata ?? {};
+    return obj;
+  }
+
+  /** fieldValidation: Strict rejects unknown fields (400), Warn drops them with a warning, Ignore drops them silently. */
+  private checkUnknownFields(info: ResourceInfo, obj: KObject, mode: FieldValidation = "Warn", scale = false): string[] {
+    const unknown = unknownFields(scale ? "Scale" : info.kind, obj);
+    if (unknown.length === 0) return [];
+    if (mode === "Strict") {
+      throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(", ")}`);
+    }
+    dropPaths(obj, unknown);
+    return mode === "Warn" ? unknown.map((f) => `unknown field "${f}"`) : [];
+  }
+
+  private validate(info: ResourceInfo, obj: KObject): void {
+    const causes: StatusCause[] = validateObject(info, obj);
+    if (causes.length) throw invalid(info.kind, info.group, obj.metadata.name ?? "", causes);
+  }
+
+  /** Admission rules that need no other object. */
+  private admit(info: ResourceInfo, obj: KObject): void {
+    if (info.resource === "namespaces" && obj.metadata.name && obj.status?.phase !== "Terminating") {
+      obj.status = { ...(obj.status ?? {}), phase: obj.status?.phase ?? "Active" };
+    }
+  }
+
+  /** NamespaceLifecycle: the namespace must exist and not be terminating. */
+  private async admitNamespace(namespace: string): Promise<void> {
+    const ns = await this.store.get({ resource: "namespaces", namespace: "", name: namespace });
+    if (!ns) throw notFound("namespaces", "", namespace);
+    if (ns.status?.phase === "Terminating" || ns.metadata.deletionTimestamp) {
+      throw forbidden(`unable to create new content in namespace ${namespace} because it is being terminated`);
+    }
+  }
+
+  private applyPatch(info: ResourceInfo, base: KObject, type: PatchType, patch: unknown, kind: string): KObject {
+    switch (type) {
+      case "json":
+        if (!Array.isArray(patch)) throw badRequest("a JSON patch must be an array of operations");
+        return jsonPatch(base, patch);
+      case "merge":
+        if (!patch || typeof patch !== "object" || Array.isArray(patch)) throw badRequest("a merge patch must be a JSON object");
+        return jsonMergePatch(base, patch);
+      case "strategic":
+        if (!patch || typeof patch !== "object" || Array.isArray(patch)) throw badRequest("a strategic merge patch must be a JSON object");
+        return strategicMergePatch(base, patch, kind);
+      case "apply": {
+        // Server-side apply, simplified: the applied configuration is merged over the
+        // live object with strategic-merge semantics (no managedFields conflicts).
+        const applied = this.checkBody(info, patch);
+        return strategicMergePatch(base, applied, kind);
+      }
+    }
+  }
+
+  /** Validate and write an update of the main resource or /status; no write when nothing changed. */
+  private async commitUpdate(info: ResourceInfo, key: Key, current: KObject, next: KObject, opts: WriteOptions): Promise<KObject> {
+    const sub = opts.subresource ?? "";
+    if (sub && sub !== "status") throw notFound(info.resource, info.group, key.name);
+    let obj = this.checkBody(info, next);
+    obj = sub === "status" ? prepareStatusUpdate(obj, current) : prepareMainUpdate(info, obj, current);
+    delete obj.metadata.resourceVersion;
+    normalize(info, obj);
+    applyDefaults(info, obj);
+    if (tracksGeneration(info) && !sub && specChanged(obj, current)) {
+      obj.metadata.generation = (current.metadata.generation ?? 1) + 1;
+    }
+    this.admit(info, obj);
+    this.validate(info, obj);
+    this.validateUpdate(info, obj, current);
+    const { resourceVersion: _rv, ...curMeta } = current.metadata;
+    if (jsonEqual({ ...obj, metadata: { ...obj.metadata } }, { ...this.typed(info, current), metadata: curMeta })) {
+      return this.typed(info, current);
+    }
+    // Removing the last finalizer of an object marked for deletion completes the deletion.
+    const finishing = !!obj.metadata.deletionTimestamp && !(obj.metadata.finalizers?.length) && this.graceDone(info, obj);
+    if (opts.dryRun) return this.typed(info, obj);
+    try {
+      const rev = Number(current.metadata.resourceVersion);
+      const stored = finishing ? await this.store.delete(key, obj, rev) : await this.store.update(key, obj, rev);
+      await this.enqueue(info, stored, current, finishing);
+      return this.typed(info, stored);
+    } catch (e) {
+      if (e instanceof StoreError && e.code === "Conflict") throw conflict(info.resource, info.group, key.name);
+      if (e instanceof StoreError && e.code === "NotFound") throw notFound(info.resource, info.group, key.name);
+      throw e;
+    }
+  }
+
+  /** Immutable fields. */
+  private validateUpdate(info: ResourceInfo, obj: KObject, old: KObject): void {
+    const causes: StatusCause[] = [];
+    if (["deployments", "replicasets"].includes(info.resource) && !jsonEqual(obj.spec?.selector, old.spec?.selector)) {
+      causes.push({ reason: "FieldValueInvalid", field: "spec.selector", message: "field is immutable" });
+    }
+    if (info.resource === "pods") {
+      const strip = (p: KObject) => ({
+        ...p.spec,
+        containers: (p.spec?.containers ?? []).map((c: any) => ({ ...c, image: undefined })),
+        initContainers: (p.spec?.initContainers ?? []).map((c: any) => ({ ...c, image: undefined })),
+        activeDeadlineSeconds: undefined,
+        tolerations: undefined,
+        terminationGracePeriodSeconds: undefined,
+      });
+      if (!jsonEqual(strip(obj), strip(old)) && !(old.spec?.nodeName === undefined && jsonEqual({ ...strip(obj), nodeName: undefined }, strip(old)))) {
+        causes.push({
+          reason: "FieldValueForbidden",
+          field: "spec",
+          message: "Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations) or `spec.terminationGracePeriodSeconds`",
+        });
+      }
+    }
+    if (info.resource === "secrets" || info.resource === "configmaps") {
+      if (old.immutable === true && (!jsonEqual(obj.data, old.data) || !jsonEqual(obj.binaryData, old.binaryData) || obj.immutable !== true)) {
+        causes.push({ reason: "FieldValueForbidden", field: "data", message: "field is immutable when `immutable` is set" });
+      }
+    }
+    if (causes.length) throw invalid(info.kind, info.group, obj.metadata.name ?? "", causes);
+  }
+
+  /** A pod marked for graceful deletion waits for its node to confirm (grace period 0). */
+  private graceDone(info: ResourceInfo, obj: KObject): boolean {
+    if (info.resource !== "pods") return true;
+    return !obj.spec?.nodeName || obj.metadata.deletionGracePeriodSeconds === 0;
+  }
+
+  /** What a DELETE does now: remove the object, or mark it (finalizers, graceful pod deletion). */
+  private planDelete(info: ResourceInfo, current: KObject, opts: DeleteOptions): { object: KObject; now: boolean } {
+    const obj = clone(current);
+    delete obj.metadata.resourceVersion;
+    const policy = opts.propagationPolicy ?? (opts.orphanDependents ? "Orphan" : undefined);
+    const finalizers = new Set(obj.metadata.finalizers ?? []);
+    if (policy === "Foreground") finalizers.add("foregroundDeletion");
+    if (policy === "Orphan") finalizers.add("orphan");
+    if (info.resource === "namespaces") finalizers.add("kubernetes");
+    const nowTs = timestamp(this.now());
+    // graceful deletion of a pod that runs on a node: the node's agent stops it and confirms
+    let graceful = false;
+    if (info.resource === "pods" && obj.spec?.nodeName && !["Succeeded", "Failed"].includes(obj.status?.phase)) {
+      const grace = opts.gracePeriodSeconds ?? obj.metadata.deletionGracePeriodSeconds ?? obj.spec?.terminationGracePeriodSeconds ?? 30;
+      if (grace > 0) {
+        graceful = true;
+        const already = obj.metadata.deletionGracePeriodSeconds;
+        if (already === undefined || grace < already) {
+          obj.metadata.deletionGracePeriodSeconds = grace;
+          obj.metadata.deletionTimestamp = timestamp(new Date(this.now().getTime() + grace * 1000));
+        }
+      } else {
+        obj.metadata.deletionGracePeriodSeconds = 0;
+      }
+    }
+    if (finalizers.size > 0 || graceful) {
+      obj.metadata.finalizers = finalizers.size ? [...finalizers] : obj.metadata.finalizers;
+      if (!obj.metadata.deletionTimestamp) {
+        obj.metadata.deletionTimestamp = nowTs;
+        obj.metadata.deletionGracePeriodSeconds = obj.metadata.deletionGracePeriodSeconds ?? 0;
+      }
+      if (info.resource === "namespaces") obj.status = { ...(obj.status ?? {}), phase: "Terminating" };
+      return { object: obj, now: false };
+    }
+    if (!obj.metadata.deletionTimestamp) {
+      obj.metadata.deletionTimestamp = nowTs;
+      obj.metadata.deletionGracePeriodSeconds = 0;
+    }
+    return { object: obj, now: true };
+  }
+
+  // ---------------------------------------------------------------- scale
+
+  toScale(info: ResourceInfo, obj: KObject): KObject {
+    const sel = info.resource === "replicationcontrollers" ? selectorFromMap(obj.spec?.selector) : selectorFromLabelSelector(obj.spec?.selector);
+    return {
+      apiVersion: "autoscaling/v1",
+      kind: "Scale",
+      metadata: {
+        name: obj.metadata.name,
+        namespace: obj.metadata.namespace,
+        uid: obj.metadata.uid,
+        resourceVersion: obj.metadata.resourceVersion,
+        creationTimestamp: obj.metadata.creationTimestamp,
+      },
+      spec: { replicas: obj.spec?.replicas ?? 0 },
+      status: { replicas: obj.status?.replicas ?? 0, selector: sel ? formatLabelSelector(sel) : "" },
+    };
+  }
+
+  async getScale(user: User, info: ResourceInfo, namespace: string, name: string): Promise<KObject> {
+    authorize(user, "get", info, namespace, "scale");
+    return this.toScale(info, await this.get(user, info, namespace, name));
+  }
+
+  private async updateScale(info: ResourceInfo, namespace: string, name: string, body: unknown, opts: WriteOptions): Promise<WriteResult> {
+    if (!body || typeof body !== "object") throw badRequest("the request body must be a Scale object");
+    const scale = body as KObject;
+    if (scale.kind !== undefined && scale.kind !== "Scale") throw badRequest(`the kind in the data (${scale.kind}) does not match the expected kind (Scale)`);
+    const key = this.key(info, namespace, name);
+    const current = await this.store.get(key);
+    if (!current) throw notFound(info.resource, info.group, name);
+    const rv = scale.metadata?.resourceVersion;
+    if (rv && rv !== current.metadata.resourceVersion) throw conflict(info.resource, info.group, name);
+    const warnings = this.checkUnknownFields(info, scale, opts.fieldValidation, true);
+    try {
+      return await this.writeScale(info, key, current, scale, opts, warnings);
+    } catch (e) {
+      if (e instanceof StoreError && e.code === "Conflict") throw conflict(info.resource, info.group, name);
+      throw e;
+    }
+  }
+
+  private async writeScale(info: ResourceInfo, key: Key, current: KObject, scale: KObject, opts: WriteOptions, warnings: string[]): Promise<WriteResult> {
+    const replicas = scale.spec?.replicas;
+    if (!Number.isInteger(replicas) || replicas < 0) {
+      throw invalid("Scale", "autoscaling", key.name, [
+        { reason: "FieldValueInvalid", field: "spec.replicas", message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` },
+      ]);
+    }
+    const next = clone(current);
+    next.spec = { ...(next.spec ?? {}), replicas };
+    let object: KObject;
+    try {
+      object = await this.commitUpdate(info, key, current, next, { ...opts, subresource: undefined });
+    } catch (e) {
+      if (e instanceof ApiError && e.reason === "Conflict") throw new StoreError("Conflict", e.message);
+      throw e;
+    }
+    return { object: this.toScale(info, object), warnings };
+  }
+
+  /** Live objects of any kind whose ownerReferences name `ownerUid` (for the garbage collector). */
+  async dependents(ownerUid: string): Promise<KObject[]> {
+    return (await this.store.dependents(ownerUid)).map((o) => {
+      const info = resourceByKind(o.apiVersion ?? "", o.kind ?? "");
+      return info ? this.typed(info, o) : o;
+    });
+  }
+
+  // ---------------------------------------------------------------- triggers
+
+  /**
+   * Enqueue the keys a write affects: the object and its owners (old and new); when
+   * the object is gone, its dependents too (the garbage collector re-checks them).
+   */
+  private async enqueue(info: ResourceInfo, obj: KObject, old?: KObject, deleted = false): Promise<void> {
+    const keys: ObjectKey[] = [{ resource: info.resource, namespace: obj.metadata.namespace ?? "", name: obj.metadata.name! }];
+    for (const o of [obj, old]) {
+      for (const ref of o?.metadata.ownerReferences ?? []) {
+        const owner = resourceByKind(ref.apiVersion, ref.kind);
+        if (owner) keys.push({ resource: owner.resource, namespace: owner.namespaced ? obj.metadata.namespace ?? "" : "", name: ref.name });
+      }
+    }
+    try {
+      if (deleted && obj.metadata.uid) {
+        for (const d of await this.store.dependents(obj.metadata.uid)) {
+          const dinfo = resourceByKind(d.apiVersion ?? "", d.kind ?? "");
+          if (dinfo) keys.push({ resource: dinfo.resource, namespace: d.metadata.namespace ?? "", name: d.metadata.name! });
+        }
+      }
+      await this.queue.enqueue(keys);
+    } catch (e) {
+      // the write is committed; the periodic resync will catch up
+      console.error("enqueue failed:", (e as Error).message);
+    }
+  }
+}
+
+const withoutRv = (m: KObject["metadata"]) => {
+  const { resourceVersion: _rv, ...rest } = m;
+  return rest;
+};
+
+const SYSTEM_USER_INTERNAL: User = { name: "system:kubeflare", role: "admin" };
+
+/** Remove dotted/indexed paths such as `spec.containers[0].foo` from an object. */
+export const dropPaths = (obj: unknown, paths: string[]): void => {
+  for (const path of paths) {
+    const parts = path.match(/[^.[\]]+/g) ?? [];
+    let cur: any = obj;
+    for (let i = 0; i < parts.length - 1 && cur != null; i++) cur = cur[Array.isArray(cur) ? Number(parts[i]) : parts[i]];
+    if (cur && typeof cur === "object") delete cur[parts[parts.length - 1]];
+  }
+};
+
+export { internalError };

@@ -1,0 +1,128 @@
+import type { FieldRequirement } from "../../shared/selectors/fields";
+import { matchFields } from "../../shared/selectors/fields";
+import type { LabelRequirement } from "../../shared/selectors/labels";
+import { matchLabels } from "../../shared/selectors/labels";
+import { expired } from "../../shared/status";
+import type { KObject, WatchEvent } from "../../shared/types";
+import { type Change, type Store, StoreError } from "../store/store";
+
+export interface WatchOptions {
+  resource: string;
+  namespace?: string;
+  labels: LabelRequirement[];
+  fields: FieldRequirement[];
+  /** start after this revision; undefined = send the current state as ADDED first */
+  fromRevision?: number;
+  allowBookmarks: boolean;
+  /** how long the watch lasts (ms) */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** poll interval for changes made by other processes / isolates */
+  pollMs: number;
+  /** idle interval between BOOKMARK events */
+  bookmarkMs: number;
+  /** the kind and apiVersion to stamp on objects */
+  typeMeta: { apiVersion: string; kind: string };
+  /** list used for the initial state */
+  listAll: () => Promise<{ items: KObject[]; revision: number }>;
+}
+
+const matches = (o: WatchOptions, obj: KObject | undefined) =>
+  !!obj &&
+  (!o.namespace || obj.metadata.namespace === o.namespace) &&
+  matchLabels(o.labels, obj.metadata.labels) &&
+  matchFields(o.fields, obj);
+
+/**
+ * Turn one change into the event a filtered watcher sees, as kube-apiserver does:
+ * an object entering the selection is ADDED, one leaving it is DELETED.
+ */
+export const eventFor = (o: WatchOptions, c: Change): WatchEvent | null => {
+  const cur = matches(o, c.object);
+  switch (c.type) {
+    case "ADDED":
+      return cur ? { type: "ADDED", object: c.object } : null;
+    case "DELETED":
+      return cur ? { type: "DELETED", object: c.object } : null;
+    case "MODIFIED": {
+      const prev = c.prev ? matches(o, c.prev) : cur;
+      if (cur && prev) return { type: "MODIFIED", object: c.object };
+      if (cur) return { type: "ADDED", object: c.object };
+      if (prev) return { type: "DELETED", object: c.object };
+      return null;
+    }
+  }
+};
+
+const withType = (o: WatchOptions, obj: KObject): KObject => ({ ...o.typeMeta, ...obj, apiVersion: o.typeMeta.apiVersion, kind: o.typeMeta.kind });
+
+/** Wait for a local commit, the poll interval, the deadline or an abort, whichever is first. */
+const waitForChange = (store: Store, ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      off();
+      signal?.removeEventListener("abort", finish);
+      resolve();
+    };
+    const timer = setTimeout(finish, ms);
+    const off = store.onCommit(finish);
+    signal?.addEventListener("abort", finish);
+  });
+
+/**
+ * A watch: every change after the start revision exactly once, in order, filtered by
+ * namespace and selectors; BOOKMARKs when idle (if asked); an ERROR 410 event when
+ * the start revision has been compacted away.
+ */
+export async function* watchEvents(store: Store, o: WatchOptions): AsyncGenerator<WatchEvent> {
+  const deadline = Date.now() + o.timeoutMs;
+  let from: number;
+  if (o.fromRevision === undefined) {
+    const snap = await o.listAll();
+    for (const obj of snap.items) yield { type: "ADDED", object: withType(o, obj) };
+    from = snap.revision;
+  } else {
+    from = o.fromRevision;
+  }
+  let lastSent = Date.now();
+  const pushdown = o.fields.filter((f) => f.op === "=" && f.field !== "metadata.namespace");
+  while (!o.signal?.aborted && Date.now() < deadline) {
+    let res;
+    try {
+      res = await store.changesSince({ resource: o.resource, namespace: o.namespace, fields: pushdown }, from, 500);
+    } catch (e) {
+      if (e instanceof StoreError && e.code === "Expired") {
+        const status = expired(`too old resource version: ${from} (${e.message.replace(/.*\((\d+)\).*/, "$1")})`).toStatus();
+        yield { type: "ERROR", object: status as unknown as KObject };
+        return;
+      }
+      throw e;
+    }
+    for (const c of res.changes) {
+      const ev = eventFor(o, c);
+      if (ev) {
+        ev.object = withType(o, ev.object);
+        yield ev;
+        lastSent = Date.now();
+      }
+      from = c.rev;
+    }
+    if (res.changes.length === 500) continue;
+    // every change of this resource up to `res.revision` has been seen
+    from = Math.max(from, res.revision);
+    if (o.allowBookmarks && Date.now() - lastSent >= o.bookmarkMs) {
+      yield {
+        type: "BOOKMARK",
+        object: { apiVersion: o.typeMeta.apiVersion, kind: o.typeMeta.kind, metadata: { resourceVersion: String(from) } },
+      };
+      lastSent = Date.now();
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    await waitForChange(store, Math.min(o.pollMs, left, o.allowBookmarks ? o.bookmarkMs : Infinity), o.signal);
+  }
+}
