@@ -7,7 +7,10 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { createApp } from "../workers/api/app";
 import { anyOf, staticTokens } from "../workers/api/auth";
-import { discardQueue, type WorkQueue } from "../workers/queue";
+import { CONTROLLERS } from "../workers/controllers";
+import type { ControllerConfig } from "../workers/controllers/context";
+import { type Controller, ControllerManager } from "../workers/controllers/manager";
+import { InProcessQueue } from "../workers/queue";
 import { Registry } from "../workers/registry/registry";
 import { Store } from "../workers/store/store";
 import { openDatabase } from "./db";
@@ -32,7 +35,11 @@ export interface ServerOptions {
   compactKeepMs?: number;
   maxBodyBytes?: number;
   watchPollMs?: number;
-  queue?: WorkQueue;
+  /** controllers to run in-process (default: all; [] = API only) */
+  controllers?: Controller[];
+  controllerConfig?: Partial<ControllerConfig>;
+  /** period of the controllers' resync (node leases, time-based work, GC sweep); default 10 s */
+  resyncIntervalMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -45,6 +52,8 @@ export interface RunningServer {
   client: Client;
   store: Store;
   registry: Registry;
+  manager: ControllerManager;
+  queue: InProcessQueue;
   close(): Promise<void>;
 }
 
@@ -69,8 +78,21 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     synchronous: o.synchronous,
   });
   const store = new Store(client);
-  const registry = new Registry({ store, queue: o.queue ?? discardQueue, watchPollMs: o.watchPollMs ?? 1000 });
+  // writes enqueue keys; the in-process queue hands them to the controllers as soon as the loop is free
+  let manager: ControllerManager | undefined;
+  const queue = new InProcessQueue((keys) => manager!.dispatch(keys));
+  const registry = new Registry({
+    store,
+    queue,
+    watchPollMs: o.watchPollMs ?? 1000,
+    defaultTolerationSeconds: o.controllerConfig?.defaultTolerationSeconds,
+  });
   await registry.bootstrap();
+  manager = new ControllerManager({ registry, queue, controllers: o.controllers ?? CONTROLLERS, config: o.controllerConfig, log });
+  const resyncTimer = setInterval(() => {
+    manager!.resync().catch((e) => log(`resync failed: ${(e as Error).message}`));
+  }, o.resyncIntervalMs ?? 10_000);
+  resyncTimer.unref();
   const app = createApp({
     registry,
     authenticate: anyOf(staticTokens({ adminToken })),
@@ -135,8 +157,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     client,
     store,
     registry,
+    manager,
+    queue,
     close: async () => {
       clearInterval(compactTimer);
+      clearInterval(resyncTimer);
+      queue.close();
       await new Promise<void>((res) => {
         const s = server as unknown as { close(cb: () => void): void; closeAllConnections?: () => void };
         s.close(() => res());

@@ -1,7 +1,10 @@
 import { createClient, type Client } from "@libsql/client/web";
 import { createApp } from "./api/app";
 import { anyOf, staticTokens } from "./api/auth";
-import { cloudflareQueue, discardQueue } from "./queue";
+import { CONTROLLERS } from "./controllers";
+import { ControllerManager } from "./controllers/manager";
+import { cloudflareQueue, discardQueue, type WorkQueue } from "./queue";
+import type { ObjectKey } from "../shared/types";
 import { Registry } from "./registry/registry";
 import { Store } from "./store/store";
 
@@ -20,7 +23,10 @@ export interface Env {
   COMPACT_KEEP_REVISIONS?: string;
   COMPACT_KEEP_SECONDS?: string;
   /** the controllers' work queue (Cloudflare Queue producer) */
-  QUEUE?: { send(body: unknown): Promise<unknown> };
+  QUEUE?: { send(body: unknown, opts?: { delaySeconds?: number }): Promise<unknown> };
+  /** node lease grace period (s, default 40) and default pod tolerationSeconds (default 30) */
+  NODE_GRACE_SECONDS?: string;
+  DEFAULT_TOLERATION_SECONDS?: string;
   /** optional service binding used as the libSQL transport (tests, dev) */
   DB?: { fetch(req: Request): Promise<Response> };
 }
@@ -29,6 +35,7 @@ interface Runtime {
   client: Client;
   store: Store;
   registry: Registry;
+  manager: ControllerManager;
   app: ReturnType<typeof createApp>;
   ready: Promise<void>;
 }
@@ -46,7 +53,18 @@ const runtime = (env: Env): Runtime => {
     ...(db ? { fetch: (input: Request | string, init?: RequestInit) => db.fetch(new Request(input, init)) } : {}),
   } as Parameters<typeof createClient>[0]);
   const store = new Store(client);
-  const registry = new Registry({ store, queue: env.QUEUE ? cloudflareQueue(env.QUEUE) : discardQueue, watchPollMs: 500 });
+  const queue: WorkQueue = env.QUEUE ? cloudflareQueue(env.QUEUE) : discardQueue;
+  const tolerationSeconds = env.DEFAULT_TOLERATION_SECONDS ? Number(env.DEFAULT_TOLERATION_SECONDS) : undefined;
+  const registry = new Registry({ store, queue, watchPollMs: 500, defaultTolerationSeconds: tolerationSeconds });
+  const manager = new ControllerManager({
+    registry,
+    queue,
+    controllers: CONTROLLERS,
+    config: {
+      ...(env.NODE_GRACE_SECONDS ? { nodeMonitorGracePeriodMs: Number(env.NODE_GRACE_SECONDS) * 1000 } : {}),
+      ...(tolerationSeconds !== undefined ? { defaultTolerationSeconds: tolerationSeconds } : {}),
+    },
+  });
   const app = createApp({
     registry,
     authenticate: anyOf(staticTokens({ adminToken: env.ADMIN_TOKEN, viewerTokens: env.VIEWER_TOKENS?.split(",").filter(Boolean) })),
@@ -60,7 +78,7 @@ const runtime = (env: Env): Runtime => {
     cached = undefined;
     throw e;
   });
-  const rt = { client, store, registry, app, ready };
+  const rt = { client, store, registry, manager, app, ready };
   cached = { env, rt };
   return rt;
 };
@@ -72,18 +90,28 @@ export default {
     return rt.app.fetch(req, env, ctx as Parameters<typeof rt.app.fetch>[2]);
   },
 
-  /** Cron: periodic maintenance (compaction now; controller resync in the controllers issue). */
+  /** Cron: the controllers' resync (node leases, time-based work, GC sweep), then compaction. */
   async scheduled(_ctrl: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
     const rt = runtime(env);
     await rt.ready;
+    await rt.manager.resync();
     await rt.store.compact({
       keepRevisions: env.COMPACT_KEEP_REVISIONS ? Number(env.COMPACT_KEEP_REVISIONS) : undefined,
       keepMs: env.COMPACT_KEEP_SECONDS ? Number(env.COMPACT_KEEP_SECONDS) * 1000 : undefined,
     });
   },
 
-  /** Queue consumer: keys of changed objects, dispatched to controllers (controllers issue). */
-  async queue(batch: MessageBatch<unknown>, _env: Env, _ctx: ExecutionContext): Promise<void> {
+  /** Queue consumer: keys of changed objects, dispatched to the controllers in one batch. */
+  async queue(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
+    const rt = runtime(env);
+    await rt.ready;
+    const keys: ObjectKey[] = [];
+    for (const m of batch.messages) {
+      const body = m.body as { keys?: ObjectKey[] } | null;
+      if (Array.isArray(body?.keys)) keys.push(...body.keys);
+    }
+    // failures inside are requeued per key with backoff, so the batch is always acknowledged
+    await rt.manager.dispatch(keys);
     batch.ackAll();
   },
 };

@@ -79,6 +79,11 @@ export class InProcessQueue implements WorkQueue {
     }
   }
 
+  /** Whether a batch is pending or running. */
+  get busy(): boolean {
+    return !!this.running || this.pending.size > 0;
+  }
+
   /** Resolves once no batch is pending or running (delayed keys are not waited for). */
   async idle(): Promise<void> {
     while (this.running) await this.running;

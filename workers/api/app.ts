@@ -5,6 +5,7 @@ import { type AuthVariables, type Authenticator, bearerAuth } from "./auth";
 import { DEFAULT_MAX_BODY_BYTES, type ProtobufDecoder } from "./body";
 import { discovery } from "./discovery";
 import { onError } from "./errors";
+import { openapi } from "./openapi";
 import { resolvePath, serveResource, type TableRenderer } from "./rest";
 import { tableRenderer } from "./table";
 
@@ -41,6 +42,7 @@ export const createApp = (opts: AppOptions) => {
 
   app.use("*", bearerAuth(opts.authenticate));
   app.route("/", discovery());
+  app.route("/", openapi());
 
   app.all("/api/v1/*", (c) => {
     const segs = c.req.path.split("/").slice(3).filter(Boolean).map(decodeURIComponent);

@@ -89,6 +89,8 @@ export interface RegistryOptions {
   bookmarkMs?: number;
   /** longest watch the server grants (s) */
   maxWatchSeconds?: number;
+  /** tolerationSeconds of the not-ready/unreachable tolerations added to new pods (default 30; Kubernetes: 300) */
+  defaultTolerationSeconds?: number;
 }
 
 /** Field selectors each resource supports (kube-apiserver's field label conversions). */
@@ -123,8 +125,10 @@ export class Registry {
   private readonly watchPollMs: number;
   private readonly bookmarkMs: number;
   private readonly maxWatchSeconds: number;
+  private readonly defaultTolerationSeconds: number;
 
   constructor(opts: RegistryOptions) {
+    this.defaultTolerationSeconds = opts.defaultTolerationSeconds ?? 30;
     this.store = opts.store;
     this.queue = opts.queue;
     this.now = opts.now ?? (() => new Date());
@@ -238,6 +242,7 @@ export class Registry {
     normalize(info, obj);
     applyDefaults(info, obj);
     this.admit(info, obj);
+    if (info.resource === "pods") addDefaultTolerations(obj, this.defaultTolerationSeconds);
     this.validate(info, obj);
     if (opts.dryRun) return { object: this.typed(info, obj), warnings, created: true };
     for (let attempt = 0; ; attempt++) {
@@ -508,9 +513,15 @@ export class Registry {
   /** Validate and write an update of the main resource or /status; no write when nothing changed. */
   private async commitUpdate(info: ResourceInfo, key: Key, current: KObject, next: KObject, opts: WriteOptions): Promise<KObject> {
     const sub = opts.subresource ?? "";
-    if (sub && sub !== "status") throw notFound(info.resource, info.group, key.name);
+    if (sub && sub !== "status" && !(sub === "finalize" && info.resource === "namespaces")) throw notFound(info.resource, info.group, key.name);
     let obj = this.checkBody(info, next);
-    obj = sub === "status" ? prepareStatusUpdate(obj, current) : prepareMainUpdate(info, obj, current);
+    if (sub === "finalize") {
+      // namespaces/finalize changes spec.finalizers only
+      const finalizers = obj.spec?.finalizers;
+      obj = clone(current);
+      obj.spec = { ...(obj.spec ?? {}), finalizers };
+      if (!finalizers?.length) delete obj.spec.finalizers;
+    } else obj = sub === "status" ? prepareStatusUpdate(obj, current) : prepareMainUpdate(info, obj, current);
     delete obj.metadata.resourceVersion;
     normalize(info, obj);
     applyDefaults(info, obj);
@@ -525,7 +536,11 @@ export class Registry {
       return this.typed(info, current);
     }
     // Removing the last finalizer of an object marked for deletion completes the deletion.
-    const finishing = !!obj.metadata.deletionTimestamp && !(obj.metadata.finalizers?.length) && this.graceDone(info, obj);
+    const finishing =
+      !!obj.metadata.deletionTimestamp &&
+      !obj.metadata.finalizers?.length &&
+      !(info.resource === "namespaces" && obj.spec?.finalizers?.length) &&
+      this.graceDone(info, obj);
     if (opts.dryRun) return this.typed(info, obj);
     try {
       const rev = Number(current.metadata.resourceVersion);
@@ -584,7 +599,8 @@ export class Registry {
     const finalizers = new Set(obj.metadata.finalizers ?? []);
     if (policy === "Foreground") finalizers.add("foregroundDeletion");
     if (policy === "Orphan") finalizers.add("orphan");
-    if (info.resource === "namespaces") finalizers.add("kubernetes");
+    // a namespace waits for its spec.finalizers (the namespace controller empties it, then removes "kubernetes")
+    const nsPending = info.resource === "namespaces" && (obj.spec?.finalizers?.length ?? 0) > 0;
     const nowTs = timestamp(this.now());
     // graceful deletion of a pod that runs on a node: the node's agent stops it and confirms
     let graceful = false;
@@ -601,7 +617,7 @@ export class Registry {
         obj.metadata.deletionGracePeriodSeconds = 0;
       }
     }
-    if (finalizers.size > 0 || graceful) {
+    if (finalizers.size > 0 || graceful || nsPending) {
       obj.metadata.finalizers = finalizers.size ? [...finalizers] : obj.metadata.finalizers;
       if (!obj.metadata.deletionTimestamp) {
         obj.metadata.deletionTimestamp = nowTs;
@@ -686,6 +702,11 @@ export class Registry {
     });
   }
 
+  /** Keys of objects whose owners are all or partly gone (the garbage collector's periodic sweep). */
+  async danglingDependents(limit?: number): Promise<ObjectKey[]> {
+    return this.store.danglingDependents(limit);
+  }
+
   // ---------------------------------------------------------------- triggers
 
   /**
@@ -721,6 +742,23 @@ const withoutRv = (m: KObject["metadata"]) => {
 };
 
 const SYSTEM_USER_INTERNAL: User = { name: "system:kubeflare", role: "admin" };
+
+/**
+ * DefaultTolerationSeconds admission: new pods tolerate a not-ready or unreachable
+ * node for `seconds` before the node lifecycle controller evicts them, unless they
+ * already say otherwise.
+ */
+export const addDefaultTolerations = (pod: KObject, seconds: number): void => {
+  if (!pod.spec || typeof pod.spec !== "object") return;
+  const tolerations: any[] = Array.isArray(pod.spec.tolerations) ? pod.spec.tolerations : [];
+  for (const key of ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]) {
+    const covered = tolerations.some(
+      (t) => t && (t.key === key || (t.key === undefined && t.operator === "Exists")) && (!t.effect || t.effect === "NoExecute"),
+    );
+    if (!covered) tolerations.push({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: seconds });
+  }
+  pod.spec.tolerations = tolerations;
+};
 
 /** Remove dotted/indexed paths such as `spec.containers[0].foo` from an object. */
 export const dropPaths = (obj: unknown, paths: string[]): void => {

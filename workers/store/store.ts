@@ -203,6 +203,16 @@ export class Store {
     return rs.rows.map((r) => decode(r.object, num(r.rev)));
   }
 
+  /** Live objects that name an owner uid no live object has (the garbage collector's sweep). */
+  async danglingDependents(limit = 500): Promise<Key[]> {
+    const rs = await this.execute({
+      sql: `SELECT DISTINCT r.resource, r.namespace, r.name FROM owner_refs r
+            WHERE NOT EXISTS (SELECT 1 FROM objects o WHERE o.uid = r.owner_uid) LIMIT ?`,
+      args: [limit],
+    });
+    return rs.rows.map(rowKey);
+  }
+
   /** Find a live object by uid. */
   async getByUid(uid: string): Promise<{ key: Key; object: KObject } | null> {
     const rs = await this.execute({

@@ -1,0 +1,125 @@
+import type { KObject, ObjectKey } from "../../shared/types";
+import { isConflict } from "./client";
+import type { ControllerContext, ReconcileResult } from "./context";
+import type { Controller } from "./manager";
+
+const isReady = (p: KObject) => (p.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True");
+
+/** The container port a Service port's targetPort names (a number, or a named container port). */
+const resolvePort = (pod: KObject, target: number | string | undefined, fallback: number): number | undefined => {
+  if (target === undefined || target === "") return fallback;
+  if (typeof target === "number") return target;
+  if (/^\d+$/.test(target)) return Number(target);
+  for (const c of pod.spec?.containers ?? []) {
+    for (const p of c.ports ?? []) if (p.name === target) return p.containerPort;
+  }
+  return undefined;
+};
+
+const selectorString = (sel: Record<string, string>) =>
+  Object.entries(sel)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+
+/** Endpoints subsets for a Service's selected pods: pods with the same resolved ports share a subset. */
+export const endpointSubsets = (svc: KObject, pods: KObject[]): unknown[] => {
+  const svcPorts: any[] = svc.spec?.ports ?? [];
+  const groups = new Map<string, { addresses: unknown[]; notReadyAddresses: unknown[]; ports: unknown[] }>();
+  for (const pod of pods) {
+    if (pod.metadata.deletionTimestamp || !pod.status?.podIP || ["Succeeded", "Failed"].includes(pod.status?.phase)) continue;
+    const ports = svcPorts
+      .map((sp) => {
+        const port = resolvePort(pod, sp.targetPort, sp.port);
+        return port === undefined ? undefined : { ...(sp.name ? { name: sp.name } : {}), port, protocol: sp.protocol ?? "TCP" };
+      })
+      .filter((p) => p !== undefined);
+    if (svcPorts.length && !ports.length) continue;
+    const id = JSON.stringify(ports);
+    const g = groups.get(id) ?? { addresses: [], notReadyAddresses: [], ports };
+    groups.set(id, g);
+    const address = {
+      ip: pod.status.podIP,
+      ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
+      targetRef: { kind: "Pod", namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid },
+    };
+    (isReady(pod) || svc.spec?.publishNotReadyAddresses ? g.addresses : g.notReadyAddresses).push(address);
+  }
+  const byIp = (a: any, b: any) => (a.ip === b.ip ? a.targetRef.name.localeCompare(b.targetRef.name) : a.ip.localeCompare(b.ip));
+  return [...groups.values()].map((g) => {
+    g.addresses.sort(byIp);
+    g.notReadyAddresses.sort(byIp);
+    const out: Record<string, unknown> = {};
+    if (g.addresses.length) out.addresses = g.addresses;
+    if (g.notReadyAddresses.length) out.notReadyAddresses = g.notReadyAddresses;
+    if (g.ports.length) out.ports = g.ports;
+    return out;
+  });
+};
+
+const reconcileService = async (key: ObjectKey, ctx: ControllerContext): Promise<ReconcileResult> => {
+  const svc = await ctx.api.get("services", key.namespace, key.name);
+  const current = await ctx.api.get("endpoints", key.namespace, key.name);
+  if (!svc || svc.metadata.deletionTimestamp) {
+    // endpoints of a deleted Service go with it (user-managed Endpoints have no Service... or a selector-less one)
+    if (!svc && current?.metadata.annotations?.["kubeflare.dev/managed-by"] === "endpoints-controller") {
+      await ctx.api.delete("endpoints", key.namespace, key.name, { preconditions: { uid: current.metadata.uid } });
+    }
+    return;
+  }
+  const selector: Record<string, string> | undefined = svc.spec?.selector;
+  if (!selector || !Object.keys(selector).length) return; // selector-less Service: Endpoints are the user's
+  const pods = await ctx.api.list("pods", key.namespace, { labelSelector: selectorString(selector) });
+  const subsets = endpointSubsets(svc, pods);
+  const labels = { ...(svc.metadata.labels ?? {}) };
+  const annotations = { "kubeflare.dev/managed-by": "endpoints-controller" };
+  if (!current) {
+    await ctx.api.create("endpoints", key.namespace, {
+      apiVersion: "v1",
+      kind: "Endpoints",
+      metadata: { name: key.name, namespace: key.namespace, labels, annotations },
+      subsets,
+    });
+    return;
+  }
+  const same =
+    JSON.stringify(current.subsets ?? []) === JSON.stringify(subsets) &&
+    JSON.stringify(current.metadata.labels ?? {}) === JSON.stringify(labels) &&
+    current.metadata.annotations?.["kubeflare.dev/managed-by"] === "endpoints-controller";
+  if (same) return;
+  try {
+    await ctx.api.update("endpoints", {
+      ...current,
+      metadata: { ...current.metadata, labels, annotations: { ...(current.metadata.annotations ?? {}), ...annotations } },
+      subsets,
+    });
+  } catch (e) {
+    if (isConflict(e)) return { requeueAfterMs: 100 };
+    throw e;
+  }
+};
+
+/**
+ * The endpoints controller: each Service with a selector gets an Endpoints object of
+ * the same name listing its pods' IPs (ready ones under `addresses`, others under
+ * `notReadyAddresses`) with the Service's ports resolved against the pods'.
+ */
+export const endpointsController: Controller = {
+  name: "endpoints",
+  resources: ["services", "pods", "endpoints"],
+
+  async reconcile(key, ctx) {
+    if (key.resource === "services" || key.resource === "endpoints") return reconcileService(key, ctx);
+    // a pod changed: every Service in its namespace that selects it now or listed it before
+    const services = await ctx.api.list("services", key.namespace);
+    for (const svc of services) {
+      if (svc.spec?.selector && Object.keys(svc.spec.selector).length) {
+        await reconcileService({ resource: "services", namespace: key.namespace, name: svc.metadata.name! }, ctx);
+      }
+    }
+  },
+
+  async resync(ctx) {
+    const services = await ctx.api.list("services");
+    return services.map((s) => ({ resource: "services", namespace: s.metadata.namespace ?? "", name: s.metadata.name! }));
+  },
+};
