@@ -87,8 +87,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     watchPollMs: o.watchPollMs ?? 1000,
     defaultTolerationSeconds: o.controllerConfig?.defaultTolerationSeconds,
   });
-  await registry.bootstrap();
   manager = new ControllerManager({ registry, queue, controllers: o.controllers ?? CONTROLLERS, config: o.controllerConfig, log });
+  await registry.bootstrap();
   const resyncTimer = setInterval(() => {
     manager!.resync().catch((e) => log(`resync failed: ${(e as Error).message}`));
   }, o.resyncIntervalMs ?? 10_000);

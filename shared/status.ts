@@ -84,9 +84,10 @@ export const invalid = (kind: string, group: string, name: string, causes: Statu
   new ApiError(
     422,
     "Invalid",
-    `${group ? `${kind}.${group}` : kind} "${name}" is invalid: ${causes
-      .map((c) => (c.field ? `${c.field}: ${c.message}` : c.message))
-      .join(", ")}`,
+    `${group ? `${kind}.${group}` : kind} "${name}" is invalid: ${(() => {
+      const parts = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
+      return parts.length === 1 ? parts[0] : `[${parts.join(", ")}]`;
+    })()}`,
     { name, group, kind, causes },
   );
 

@@ -55,8 +55,8 @@ export async function startControlPlane(o: {
     watchPollMs: 50,
     defaultTolerationSeconds: o.config?.defaultTolerationSeconds,
   });
-  await registry.bootstrap();
   manager = new ControllerManager({ registry, queue, controllers: o.controllers, now: o.now, config: o.config, log: o.log ?? (() => {}) });
+  await registry.bootstrap();
   const api = new ControllerClient(registry);
   return {
     registry,

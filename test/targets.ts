@@ -70,6 +70,7 @@ export async function startWorkerTarget(): Promise<Target> {
   const mf = new Miniflare({
     modules: true,
     scriptPath,
+    modulesRoot: tmpdir(),
     compatibilityDate: "2025-09-01",
     compatibilityFlags: ["nodejs_compat"],
     bindings: { LIBSQL_URL: "http://db.internal", ADMIN_TOKEN: token, MAX_BODY_BYTES: String(3 * 1024 * 1024) },

@@ -1,3 +1,4 @@
+import { ApiError } from "../../shared/status";
 import type { KObject, ObjectKey } from "../../shared/types";
 import { isConflict } from "./client";
 import type { ControllerContext, ReconcileResult } from "./context";
@@ -73,12 +74,18 @@ const reconcileService = async (key: ObjectKey, ctx: ControllerContext): Promise
   const labels = { ...(svc.metadata.labels ?? {}) };
   const annotations = { "kubeflare.dev/managed-by": "endpoints-controller" };
   if (!current) {
-    await ctx.api.create("endpoints", key.namespace, {
-      apiVersion: "v1",
-      kind: "Endpoints",
-      metadata: { name: key.name, namespace: key.namespace, labels, annotations },
-      subsets,
-    });
+    try {
+      await ctx.api.create("endpoints", key.namespace, {
+        apiVersion: "v1",
+        kind: "Endpoints",
+        metadata: { name: key.name, namespace: key.namespace, labels, annotations },
+        subsets,
+      });
+    } catch (e) {
+      // a concurrent reconcile created it first: look again
+      if (e instanceof ApiError && e.reason === "AlreadyExists") return { requeueAfterMs: 50 };
+      throw e;
+    }
     return;
   }
   const same =

@@ -148,6 +148,19 @@ export class Registry {
         if (!(e instanceof ApiError && e.reason === "AlreadyExists")) throw e;
       }
     }
+    // the API's own Service, as every cluster has it
+    if (!(await this.store.get({ resource: "services", namespace: "default", name: "kubernetes" }))) {
+      try {
+        await this.create(SYSTEM_USER_INTERNAL, resourceByName("services"), "default", {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "kubernetes", labels: { component: "apiserver", provider: "kubernetes" } },
+          spec: { clusterIP: "10.96.0.1", ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: 6443 }] },
+        });
+      } catch (e) {
+        if (!(e instanceof ApiError && e.reason === "AlreadyExists")) throw e;
+      }
+    }
   }
 
   // ---------------------------------------------------------------- reads
@@ -243,6 +256,7 @@ export class Registry {
     applyDefaults(info, obj);
     this.admit(info, obj);
     if (info.resource === "pods") addDefaultTolerations(obj, this.defaultTolerationSeconds);
+    if (info.resource === "services") await this.allocateServiceAddresses(obj);
     this.validate(info, obj);
     if (opts.dryRun) return { object: this.typed(info, obj), warnings, created: true };
     for (let attempt = 0; ; attempt++) {
@@ -478,6 +492,44 @@ export class Registry {
   private admit(info: ResourceInfo, obj: KObject): void {
     if (info.resource === "namespaces" && obj.metadata.name && obj.status?.phase !== "Terminating") {
       obj.status = { ...(obj.status ?? {}), phase: obj.status?.phase ?? "Active" };
+    }
+  }
+
+  /**
+   * Service IP and node port allocation: a ClusterIP from 10.96.0.0/12 (10.96.0.1 is
+   * the API's own \`kubernetes\` Service) and node ports from 30000-32767, unique across
+   * the cluster. Kubeflare records them as Kubernetes does; traffic forwarding is the
+   * agents' business.
+   */
+  private async allocateServiceAddresses(svc: KObject): Promise<void> {
+    const spec = svc.spec;
+    if (!spec || typeof spec !== "object") return;
+    const type = spec.type ?? "ClusterIP";
+    if (type === "ExternalName" || spec.clusterIP === "None") return;
+    const services = (await this.store.list("services", {})).items;
+    if (!spec.clusterIP) {
+      const used = new Set(services.map((s) => s.spec?.clusterIP).filter(Boolean));
+      // 10.96.0.0/12 has 2^20 addresses; start at a random offset and take the first free one
+      const start = 10 + Math.floor(Math.random() * ((1 << 20) - 20));
+      for (let i = 0; i < 1 << 20; i++) {
+        const n = ((start + i) % ((1 << 20) - 2)) + 2;
+        const ip = `10.${96 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
+        if (!used.has(ip)) {
+          spec.clusterIP = ip;
+          break;
+        }
+      }
+      spec.clusterIPs = [spec.clusterIP];
+    }
+    if (type === "NodePort" || type === "LoadBalancer") {
+      const used = new Set(services.flatMap((s) => (s.spec?.ports ?? []).map((p: any) => p.nodePort)).filter(Boolean));
+      let next = 30000 + Math.floor(Math.random() * 2768);
+      for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
+        if (!p || typeof p !== "object" || p.nodePort) continue;
+        for (let i = 0; i < 2768 && used.has(next); i++) next = next >= 32767 ? 30000 : next + 1;
+        p.nodePort = next;
+        used.add(next);
+      }
     }
   }
 

@@ -23,6 +23,9 @@ export const resetStatusOnCreate = (info: ResourceInfo, obj: KObject): void => {
       break;
     case "namespaces":
       obj.status = { phase: "Active" };
+      // the namespace controller removes this once the namespace's content is gone
+      if (!obj.spec || typeof obj.spec !== "object") obj.spec = {};
+      obj.spec.finalizers ??= ["kubernetes"];
       break;
     case "deployments":
       obj.status = {};

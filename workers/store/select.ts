@@ -57,6 +57,8 @@ const labelSql = (cols: ObjectColumns, r: LabelRequirement): Fragment => {
       return { sql: `json_type(${cols.labels}, ?) IS NOT NULL`, args: [p] };
     case "!exists":
       return { sql: `json_type(${cols.labels}, ?) IS NULL`, args: [p] };
+    default:
+      throw new Error(`unknown label operator ${(r as LabelRequirement).op}`);
   }
 };
 
