@@ -2,6 +2,7 @@ import { endpointsController } from "./endpoints";
 import { garbageCollector } from "./gc";
 import type { Controller } from "./manager";
 import { namespaceController } from "./namespace";
+import { scheduler } from "./scheduler";
 
 /** Every controller the control plane runs, on Workers and on Node alike. */
-export const CONTROLLERS: Controller[] = [garbageCollector, namespaceController, endpointsController];
+export const CONTROLLERS: Controller[] = [scheduler, garbageCollector, namespaceController, endpointsController];
