@@ -1,8 +1,18 @@
+import { deploymentController } from "./deployment";
 import { endpointsController } from "./endpoints";
 import { garbageCollector } from "./gc";
 import type { Controller } from "./manager";
 import { namespaceController } from "./namespace";
+import { replicaSetController, replicationControllerController } from "./replicaset";
 import { scheduler } from "./scheduler";
 
 /** Every controller the control plane runs, on Workers and on Node alike. */
-export const CONTROLLERS: Controller[] = [scheduler, garbageCollector, namespaceController, endpointsController];
+export const CONTROLLERS: Controller[] = [
+  scheduler,
+  replicaSetController,
+  replicationControllerController,
+  deploymentController,
+  garbageCollector,
+  namespaceController,
+  endpointsController,
+];
