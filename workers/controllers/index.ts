@@ -3,6 +3,7 @@ import { endpointsController } from "./endpoints";
 import { garbageCollector } from "./gc";
 import type { Controller } from "./manager";
 import { namespaceController } from "./namespace";
+import { nodeLifecycleController } from "./nodelifecycle";
 import { replicaSetController, replicationControllerController } from "./replicaset";
 import { scheduler } from "./scheduler";
 
@@ -12,6 +13,7 @@ export const CONTROLLERS: Controller[] = [
   replicaSetController,
   replicationControllerController,
   deploymentController,
+  nodeLifecycleController,
   garbageCollector,
   namespaceController,
   endpointsController,

@@ -1,0 +1,120 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { KObject } from "../../shared/types";
+import { fakeClock, type FakeClock, readyNode, startControlPlane, type TestControlPlane } from "../../test/controlplane";
+import { nodeLifecycleController } from "./nodelifecycle";
+
+let cp: TestControlPlane;
+let clock: FakeClock;
+afterEach(async () => cp?.close());
+
+const start = async () => {
+  clock = fakeClock();
+  cp = await startControlPlane({ controllers: [nodeLifecycleController], now: clock.now });
+};
+
+const micro = () => clock.now().toISOString().replace("Z", "000Z");
+const renew = async (name: string) => {
+  const lease = await cp.api.get("leases", "kube-node-lease", name);
+  const spec = { holderIdentity: name, leaseDurationSeconds: 40, renewTime: micro() };
+  if (lease) await cp.api.update("leases", { ...lease, spec });
+  else await cp.api.create("leases", "kube-node-lease", { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name }, spec });
+};
+const addNode = async (name: string) => {
+  await cp.api.create("nodes", "", readyNode(name, { now: clock.now() }));
+  await renew(name);
+};
+const podOn = async (name: string, node: string, tolerations?: unknown[]) => {
+  const p = await cp.api.create("pods", "default", { apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { containers: [{ name: "c", image: "i" }], ...(tolerations ? { tolerations } : {}) } });
+  await cp.api.update("pods", { ...p, spec: { ...p.spec, nodeName: node } });
+};
+const tick = async (ms: number) => {
+  clock.advance(ms);
+  await cp.manager.resync();
+  await cp.settle();
+};
+/** An agent that is back: renews its lease and reports Ready with a fresh heartbeat. */
+const comeBack = async (name: string) => {
+  await renew(name);
+  const n = (await cp.api.get("nodes", "", name))!;
+  const t = clock.now().toISOString().replace(/\.\d+Z$/, "Z");
+  await cp.api.updateStatus("nodes", { ...n, status: { ...n.status, conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: t, lastTransitionTime: t }] } });
+};
+const alive = async (pod: string) => {
+  const p = await cp.api.get("pods", "default", pod);
+  return !!p && !p.metadata.deletionTimestamp;
+};
+const node = async (name: string) => (await cp.api.get("nodes", "", name)) as KObject;
+const exists = async (pod: string) => !!(await cp.api.get("pods", "default", pod));
+
+describe("node lifecycle controller", () => {
+  it("marks a silent node Unknown and taints it; evicts pods after their tolerationSeconds; forgives a node that returns", async () => {
+    await start();
+    await addNode("n1");
+    await podOn("default-tolerations", "n1"); // admission added 30 s unreachable/not-ready tolerations
+    await podOn("patient", "n1", [{ key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 3600 }]);
+    await podOn("forever", "n1", [{ key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" }]);
+    await tick(20_000);
+    expect((await node("n1")).spec.taints).toBeUndefined();
+
+    await tick(21_000); // 41 s without a lease renewal
+    const n = await node("n1");
+    expect(n.status.conditions.find((c: any) => c.type === "Ready")).toMatchObject({ status: "Unknown", reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status." });
+    expect(n.spec.taints.map((t: any) => `${t.key}:${t.effect}`)).toEqual(["node.kubernetes.io/unreachable:NoSchedule", "node.kubernetes.io/unreachable:NoExecute"]);
+    expect(await exists("default-tolerations")).toBe(true);
+
+    await tick(29_000);
+    expect(await exists("default-tolerations")).toBe(true);
+    await tick(2_000); // 31 s after the taint: evicted (marked), then gone after its grace period
+    const marked = await cp.api.get("pods", "default", "default-tolerations");
+    expect(marked === null || !!marked.metadata.deletionTimestamp).toBe(true);
+    await tick(31_000);
+    expect(await exists("default-tolerations")).toBe(false);
+    expect(await exists("patient")).toBe(true);
+    expect(await exists("forever")).toBe(true);
+    const events = await cp.api.list("events", "default", { fieldSelector: "reason=TaintManagerEviction" });
+    expect(events.map((e) => e.message)).toEqual(["Marking for deletion Pod default/default-tolerations"]);
+
+    // the agent comes back: fresh lease and a Ready heartbeat
+    await renew("n1");
+    const back = await node("n1");
+    const t = clock.now().toISOString().replace(/\.\d+Z$/, "Z");
+    await cp.api.updateStatus("nodes", { ...back, status: { ...back.status, conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: t, lastTransitionTime: t }] } });
+    await tick(1_000);
+    expect((await node("n1")).spec.taints).toBeUndefined();
+    expect(await exists("patient")).toBe(true);
+  });
+
+  it("evicts nothing when most nodes go dark at once, and resumes when they return", async () => {
+    await start();
+    for (const n of ["a", "b", "c", "d"]) await addNode(n);
+    await podOn("pa", "a");
+    await podOn("pb", "b");
+    await tick(20_000);
+    await renew("d");
+    await tick(21_000); // a, b, c silent for 41 s; d renewed 21 s ago
+    expect((await node("a")).spec.taints?.length).toBe(2);
+    await tick(60_000); // long past tolerationSeconds
+    await renew("d");
+    await tick(100);
+    expect(await alive("pa")).toBe(true);
+    expect(await alive("pb")).toBe(true);
+    // b and c come back: only a is dark now (1 of 4), so its pods go
+    for (const n of ["b", "c", "d"]) await comeBack(n);
+    await tick(100);
+    expect((await node("b")).spec.taints).toBeUndefined();
+    await tick(31_000);
+    for (const n of ["b", "c", "d"]) await comeBack(n);
+    await tick(31_000);
+    expect(await exists("pa")).toBe(false);
+    expect(await alive("pb")).toBe(true);
+  });
+
+  it("deletes the pods of a deleted node", async () => {
+    await start();
+    await addNode("gone");
+    await podOn("p", "gone");
+    await cp.api.delete("nodes", "", "gone");
+    await cp.settle();
+    expect(await exists("p")).toBe(false);
+  });
+});

@@ -1,0 +1,187 @@
+import type { KObject, ObjectKey } from "../../shared/types";
+import { isConflict } from "./client";
+import type { ControllerContext, ReconcileResult } from "./context";
+import type { Controller } from "./manager";
+import { pool } from "./manager";
+import { type Taint, tolerates, type Toleration } from "./scheduling/predicates";
+
+const UNREACHABLE = "node.kubernetes.io/unreachable";
+const NOT_READY = "node.kubernetes.io/not-ready";
+const ts = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
+const conditionOf = (n: KObject, type: string) => (n.status?.conditions ?? []).find((c: any) => c.type === type);
+
+/** When the node last showed signs of life: its Lease renewal or its Ready heartbeat. */
+const lastSeen = async (ctx: ControllerContext, node: KObject): Promise<number> => {
+  const lease = await ctx.api.get("leases", "kube-node-lease", node.metadata.name!);
+  const renew = Date.parse(lease?.spec?.renewTime ?? "") || 0;
+  const heartbeat = Date.parse(conditionOf(node, "Ready")?.lastHeartbeatTime ?? "") || 0;
+  const created = Date.parse(node.metadata.creationTimestamp ?? "") || 0;
+  return Math.max(renew, heartbeat, created);
+};
+
+type Health = "Ready" | "NotReady" | "Unreachable";
+
+const health = (node: KObject, seen: number, now: number, grace: number): Health => {
+  if (now - seen > grace) return "Unreachable";
+  return conditionOf(node, "Ready")?.status === "True" ? "Ready" : "NotReady";
+};
+
+/** The lifecycle taints a node should carry for its health (others are left alone). */
+const wantedTaints = (h: Health, existing: Taint[], now: string): Taint[] => {
+  const keep = existing.filter((t) => t.key !== UNREACHABLE && t.key !== NOT_READY);
+  const key = h === "Unreachable" ? UNREACHABLE : h === "NotReady" ? NOT_READY : undefined;
+  if (!key) return keep;
+  const prior = (effect: string) => existing.find((t) => t.key === key && t.effect === effect);
+  return [
+    ...keep,
+    { key, effect: "NoSchedule" },
+    { key, effect: "NoExecute", timeAdded: prior("NoExecute")?.timeAdded ?? now },
+  ];
+};
+
+const sameTaints = (a: Taint[], b: Taint[]) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Mark every condition Unknown when the node stopped reporting (as Kubernetes' node controller does). */
+const unknownConditions = (node: KObject, now: string) => {
+  const conds: any[] = node.status?.conditions?.length ? node.status.conditions : [{ type: "Ready" }];
+  return conds.map((c) =>
+    c.status === "Unknown"
+      ? c
+      : { ...c, status: "Unknown", reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status.", lastTransitionTime: now },
+  );
+};
+
+/** Is more than the threshold share of nodes unreachable at once? Then the control plane is the likely culprit. */
+const massOutage = async (ctx: ControllerContext): Promise<boolean> => {
+  const nodes = await ctx.api.list("nodes");
+  if (nodes.length < 3) return false;
+  const now = ctx.now().getTime();
+  let down = 0;
+  for (const n of nodes) if (now - (await lastSeen(ctx, n)) > ctx.config.nodeMonitorGracePeriodMs) down++;
+  return down / nodes.length > ctx.config.unhealthyZoneThreshold;
+};
+
+/**
+ * Taint-based eviction of the pods on a node with NoExecute taints: pods that don't
+ * tolerate a taint go at once, tolerating ones after their tolerationSeconds. Pods on
+ * an unreachable node can't be confirmed gone by their agent, so once their grace
+ * period is over they are deleted for good (their controllers replace them elsewhere).
+ */
+const evict = async (ctx: ControllerContext, node: KObject, taints: Taint[], unreachable: boolean): Promise<number | undefined> => {
+  const noExecute = taints.filter((t) => t.effect === "NoExecute");
+  const pods = await ctx.api.list("pods", "", { fieldSelector: `spec.nodeName=${node.metadata.name}` });
+  const now = ctx.now().getTime();
+  let next: number | undefined;
+  await pool(pods, 8, async (pod) => {
+    const ns = pod.metadata.namespace ?? "";
+    if (pod.metadata.deletionTimestamp) {
+      // marked already: on an unreachable node nobody will confirm, so finish it after its grace period
+      if (unreachable) {
+        const due = Date.parse(pod.metadata.deletionTimestamp);
+        if (due <= now) await ctx.api.delete("pods", ns, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }).catch(ignoreConflict);
+        else next = Math.min(next ?? Infinity, due);
+      }
+      return;
+    }
+    let evictAt: number | undefined;
+    for (const taint of noExecute) {
+      const tols: Toleration[] = (pod.spec?.tolerations ?? []).filter((t: Toleration) => tolerates(t, taint));
+      if (!tols.length) {
+        evictAt = now;
+        break;
+      }
+      if (tols.some((t) => t.tolerationSeconds === undefined || t.tolerationSeconds === null)) continue; // tolerated forever
+      const seconds = Math.min(...tols.map((t) => Math.max(0, t.tolerationSeconds!)));
+      const added = Date.parse(taint.timeAdded ?? "") || now;
+      const at = added + seconds * 1000;
+      evictAt = evictAt === undefined ? at : Math.min(evictAt, at);
+    }
+    if (evictAt === undefined) return;
+    if (evictAt > now) {
+      next = Math.min(next ?? Infinity, evictAt);
+      return;
+    }
+    await ctx.events.record(pod, "Normal", "TaintManagerEviction", `Marking for deletion Pod ${ns}/${pod.metadata.name}`);
+    await ctx.api.delete("pods", ns, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } }).catch(ignoreConflict);
+    if (unreachable) next = Math.min(next ?? Infinity, now + (pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000);
+  });
+  return next;
+};
+
+const ignoreConflict = (e: unknown) => {
+  if (!isConflict(e)) throw e;
+  return false;
+};
+
+const reconcileNode = async (key: ObjectKey, ctx: ControllerContext): Promise<ReconcileResult> => {
+  const name = key.name; // a node's lease has the node's name
+  let node = await ctx.api.get("nodes", "", name);
+  if (!node) {
+    if (key.resource === "leases") return;
+    // the node is gone: so are its pods (Kubernetes' pod GC)
+    const orphans = await ctx.api.list("pods", "", { fieldSelector: `spec.nodeName=${name}` });
+    await pool(orphans, 8, async (p) => {
+      await ctx.api.delete("pods", p.metadata.namespace ?? "", p.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: p.metadata.uid } }).catch(ignoreConflict);
+    });
+    return;
+  }
+  const now = ctx.now();
+  const nowTs = ts(now);
+  const grace = ctx.config.nodeMonitorGracePeriodMs;
+  const seen = await lastSeen(ctx, node);
+  const h = health(node, seen, now.getTime(), grace);
+
+  if (h === "Unreachable" && conditionOf(node, "Ready")?.status !== "Unknown") {
+    try {
+      node = await ctx.api.updateStatus("nodes", { ...node, status: { ...node.status, conditions: unknownConditions(node, nowTs) } });
+      await ctx.events.record(node, "Normal", "NodeNotReady", `Node ${name} status is now: NodeNotReady`);
+    } catch (e) {
+      if (isConflict(e)) return { requeueAfterMs: 10 };
+      throw e;
+    }
+  }
+  const taints: Taint[] = node.spec?.taints ?? [];
+  const wanted = wantedTaints(h, taints, nowTs);
+  if (!sameTaints(taints, wanted)) {
+    try {
+      node = await ctx.api.update("nodes", { ...node, spec: { ...node.spec, taints: wanted.length ? wanted : undefined } });
+    } catch (e) {
+      if (isConflict(e)) return { requeueAfterMs: 10 };
+      throw e;
+    }
+  }
+  // re-check when the lease would expire
+  let next: number | undefined = h === "Unreachable" ? undefined : seen + grace + 1;
+  if (wanted.some((t) => t.effect === "NoExecute")) {
+    if (await massOutage(ctx)) {
+      // most nodes look dead at once: more likely our own outage than theirs; evict nothing
+      ctx.log(`node lifecycle: most nodes are unreachable at once; not evicting pods from ${name}`);
+    } else {
+      const due = await evict(ctx, node, wanted, h === "Unreachable");
+      if (due !== undefined) next = Math.min(next ?? Infinity, due);
+    }
+  }
+  return next !== undefined ? { requeueAfterMs: Math.max(10, next - now.getTime()) } : undefined;
+};
+
+/**
+ * The node lifecycle controller: nodes whose Lease (or heartbeat) is older than the
+ * grace period become Unknown and get the unreachable taints; pods that don't
+ * tolerate them are evicted (after their tolerationSeconds). A node that comes back
+ * loses the taints. When most nodes go dark together, nothing is evicted.
+ *
+ * Differences from Kubernetes: the default pod tolerationSeconds is 30 s rather than
+ * 300 s (small clusters want their pods back quickly), and the mass-eviction guard is
+ * one cluster-wide threshold instead of per-zone rate limiting.
+ */
+export const nodeLifecycleController: Controller = {
+  name: "node-lifecycle",
+  resources: ["nodes", "leases"],
+  async reconcile(key, ctx) {
+    if (key.resource === "leases" && key.namespace !== "kube-node-lease") return;
+    return reconcileNode(key, ctx);
+  },
+  async resync(ctx) {
+    return (await ctx.api.list("nodes")).map((n) => ({ resource: "nodes", namespace: "", name: n.metadata.name! }));
+  },
+};
