@@ -32,7 +32,7 @@ const createCa = () => {
   cert.serialNumber = serial();
   cert.validity.notBefore = new Date(Date.now() - DAY);
   cert.validity.notAfter = new Date(Date.now() + 3650 * DAY);
-  const attrs = [{ name: "commonName", value: `kubeflare-ca@${Math.floor(Date.now() / 1000)}` }];
+  const attrs = [{ name: "commonName", value: `kubeflare-ca-${Math.floor(Date.now() / 1000)}` }];
   cert.setSubject(attrs);
   cert.setIssuer(attrs);
   cert.setExtensions([

@@ -29,7 +29,13 @@ const withAuth = (init: (RequestInit & { token?: string | null }) | undefined, t
   return { ...rest, headers };
 };
 
-export async function startNodeTarget(opts: { watchPollMs?: number } = {}): Promise<Target & { dataDir: string; url: string; caPem: string }> {
+export interface TargetOptions {
+  watchPollMs?: number;
+  /** run the controllers too (default: the API alone, so API tests see only their own writes) */
+  controllers?: boolean;
+}
+
+export async function startNodeTarget(opts: TargetOptions = {}): Promise<Target & { dataDir: string; url: string; caPem: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), "kf-node-"));
   const server = await startServer({
     port: 0,
@@ -37,6 +43,7 @@ export async function startNodeTarget(opts: { watchPollMs?: number } = {}): Prom
     dataDir,
     synchronous: "NORMAL",
     watchPollMs: opts.watchPollMs,
+    ...(opts.controllers ? {} : { controllers: [] }),
     log: () => {},
   });
   const dispatcher = new Agent({ connect: { ca: server.caPem } });
@@ -58,7 +65,7 @@ export async function startNodeTarget(opts: { watchPollMs?: number } = {}): Prom
 
 let bundled: Promise<string> | undefined;
 
-export async function startWorkerTarget(): Promise<Target> {
+export async function startWorkerTarget(opts: TargetOptions = {}): Promise<Target & { mf: Miniflare }> {
   const dir = mkdtempSync(join(tmpdir(), "kf-worker-"));
   bundled ??= buildWorker(join(tmpdir(), `kubeflare-worker-${process.pid}.js`));
   const scriptPath = await bundled;
@@ -73,7 +80,12 @@ export async function startWorkerTarget(): Promise<Target> {
     modulesRoot: tmpdir(),
     compatibilityDate: "2025-09-01",
     compatibilityFlags: ["nodejs_compat"],
-    bindings: { LIBSQL_URL: "http://db.internal", ADMIN_TOKEN: token, MAX_BODY_BYTES: String(3 * 1024 * 1024) },
+    bindings: {
+      LIBSQL_URL: "http://db.internal",
+      ADMIN_TOKEN: token,
+      MAX_BODY_BYTES: String(3 * 1024 * 1024),
+      ...(opts.controllers ? {} : { CONTROLLERS: "none" }),
+    },
     serviceBindings: { DB: (req: Request) => hrana.handler(req) as any },
     queueProducers: { QUEUE: { queueName: "kubeflare-work" } },
     queueConsumers: { "kubeflare-work": { maxBatchSize: 100, maxBatchTimeout: 1 } },
@@ -81,6 +93,7 @@ export async function startWorkerTarget(): Promise<Target> {
   await mf.ready;
   return {
     name: "worker",
+    mf,
     token,
     fetch: async (path, init) => {
       const res = await mf.dispatchFetch(`http://kubeflare.test${path}`, withAuth(init, token) as any);

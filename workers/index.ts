@@ -26,6 +26,8 @@ export interface Env {
   QUEUE?: { send(body: unknown, opts?: { delaySeconds?: number }): Promise<unknown> };
   /** node lease grace period (s, default 40) and default pod tolerationSeconds (default 30) */
   NODE_GRACE_SECONDS?: string;
+  /** "none" runs the API alone (controllers elsewhere, or tests of the API); default: all controllers */
+  CONTROLLERS?: string;
   DEFAULT_TOLERATION_SECONDS?: string;
   /** optional service binding used as the libSQL transport (tests, dev) */
   DB?: { fetch(req: Request): Promise<Response> };
@@ -59,7 +61,7 @@ const runtime = (env: Env): Runtime => {
   const manager = new ControllerManager({
     registry,
     queue,
-    controllers: CONTROLLERS,
+    controllers: env.CONTROLLERS === "none" ? [] : CONTROLLERS,
     config: {
       ...(env.NODE_GRACE_SECONDS ? { nodeMonitorGracePeriodMs: Number(env.NODE_GRACE_SECONDS) * 1000 } : {}),
       ...(tolerationSeconds !== undefined ? { defaultTolerationSeconds: tolerationSeconds } : {}),

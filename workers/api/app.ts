@@ -6,6 +6,7 @@ import { DEFAULT_MAX_BODY_BYTES, type ProtobufDecoder } from "./body";
 import { discovery } from "./discovery";
 import { onError } from "./errors";
 import { openapi } from "./openapi";
+import { decodeKubernetesProtobuf } from "./protobuf";
 import { resolvePath, serveResource, type TableRenderer } from "./rest";
 import { tableRenderer } from "./table";
 
@@ -25,7 +26,7 @@ export const createApp = (opts: AppOptions) => {
   const rest = {
     registry: opts.registry,
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    protobuf: opts.protobuf,
+    protobuf: opts.protobuf ?? decodeKubernetesProtobuf,
     table: opts.table ?? tableRenderer,
   };
   app.onError(onError);

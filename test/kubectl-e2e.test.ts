@@ -1,0 +1,357 @@
+/**
+ * The everyday kubectl session, with the real kubectl binaries, against `npm start`'s
+ * server (real HTTPS, generated CA and kubeconfig) with every controller running.
+ *
+ * Until the node agent lands, a test node stands in for it: it registers a Node,
+ * renews its Lease, and reports the pods bound to it as Running and Ready, which is
+ * what the rollout, scale and describe commands need to see.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServer, startServer } from "../node/server";
+import { eventually, type Kubectl, kubectl } from "./kubectl";
+import { startTestNode, type TestNode } from "./testnode";
+
+let server: RunningServer;
+let dir: string;
+let k: Kubectl;
+let node: TestNode;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "kf-kubectl-"));
+  server = await startServer({ port: 0, host: "127.0.0.1", dataDir: join(dir, "data"), synchronous: "NORMAL", watchPollMs: 200, log: () => {} });
+  k = kubectl(server.kubeconfigPath, "1.32", dir);
+  node = await startTestNode(server, "node-1");
+});
+
+afterAll(async () => {
+  await node?.stop();
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  mkdirSync(join(p, ".."), { recursive: true });
+  writeFileSync(p, text);
+  return p;
+};
+
+const ok = async (args: string | string[], input?: string) => {
+  const r = await k(args, { input });
+  if (r.code !== 0) throw new Error(`kubectl ${Array.isArray(args) ? args.join(" ") : args} failed (${r.code}): ${r.stderr}${r.stdout}`);
+  expect(r.stderr).toBe("");
+  return r.stdout;
+};
+
+const rows = (out: string) => out.trim().split("\n").map((l) => l.trim().split(/\s{2,}/));
+
+const KUBIA = `apiVersion: v1
+kind: Pod
+metadata:
+  name: kubia-manual
+  labels:
+    creation_method: manual
+    env: prod
+spec:
+  hostNetwork: true
+  containers:
+  - image: luksa/kubia
+    name: kubia
+    ports:
+    - containerPort: 8080
+      protocol: TCP
+`;
+
+describe("kubectl: the seeds' walkthrough", () => {
+  it("version, cluster-info and api-resources", async () => {
+    const v = await ok("version -o json");
+    expect(JSON.parse(v).serverVersion).toMatchObject({ major: "1", minor: "32" });
+    expect(await ok("cluster-info")).toContain("is running at https://127.0.0.1:");
+    const res = await ok("api-resources");
+    for (const line of ["pods", "deployments", "replicationcontrollers", "leases"]) expect(res).toContain(line);
+    expect(rows(res).find((r) => r[0] === "pods")).toEqual(["pods", "po", "v1", "true", "Pod"]);
+    expect(rows(res).find((r) => r[0] === "deployments")).toEqual(["deployments", "deploy", "apps/v1", "true", "Deployment"]);
+  });
+
+  it("get nodes and namespaces as tables", async () => {
+    const nodes = rows(await ok("get nodes"));
+    expect(nodes[0]).toEqual(["NAME", "STATUS", "ROLES", "AGE", "VERSION"]);
+    expect(nodes[1].slice(0, 3)).toEqual(["node-1", "Ready", "<none>"]);
+    const ns = rows(await ok("get ns"));
+    expect(ns[0]).toEqual(["NAME", "STATUS", "AGE"]);
+    expect(ns.map((r) => r[0])).toEqual(expect.arrayContaining(["default", "kube-system", "kube-node-lease", "kube-public"]));
+  });
+
+  it("creates a pod from YAML with default (strict) validation, lists it with labels and selectors", async () => {
+    expect(await ok(["create", "-f", file("kubia-manual.yaml", KUBIA)])).toBe("pod/kubia-manual created\n");
+    const again = await k(["create", "-f", join(dir, "kubia-manual.yaml")]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('Error from server (AlreadyExists): error when creating "');
+    expect(again.stderr).toContain('pods "kubia-manual" already exists');
+    await ok(["run", "kubia-dev", "--image=luksa/kubia", "--labels=creation_method=auto,env=devel", "--overrides", '{"spec":{"hostNetwork":true}}']);
+    await eventually(async () => (await ok("get pod kubia-manual -o jsonpath={.status.phase}")) === "Running");
+
+    const pods = rows(await ok("get pods"));
+    expect(pods[0]).toEqual(["NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
+    expect(pods.find((r) => r[0] === "kubia-manual")?.slice(1, 4)).toEqual(["1/1", "Running", "0"]);
+
+    const wide = rows(await ok("get pods -o wide"));
+    expect(wide[0]).toEqual(["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE", "READINESS GATES"]);
+    expect(wide.find((r) => r[0] === "kubia-manual")?.slice(6)).toEqual(["node-1", "<none>", "<none>"]);
+
+    const shown = await ok("get po --show-labels");
+    expect(shown).toMatch(/kubia-manual .*creation_method=manual,env=prod/);
+    const cols = rows(await ok("get po -L creation_method,env"));
+    expect(cols[0]).toEqual(["NAME", "READY", "STATUS", "RESTARTS", "AGE", "CREATION_METHOD", "ENV"]);
+    expect(cols.find((r) => r[0] === "kubia-dev")?.slice(-2)).toEqual(["auto", "devel"]);
+
+    expect(await ok(["get", "po", "-l", "env in (prod,devel)", "-o", "name"])).toBe("pod/kubia-dev\npod/kubia-manual\n");
+    expect(await ok(["get", "po", "-l", "creation_method!=manual", "-o", "name"])).toBe("pod/kubia-dev\n");
+    expect(await ok(["get", "po", "-l", "!env", "-o", "name"])).toBe("");
+    expect(await ok(["get", "po", "--field-selector", "metadata.name=kubia-dev", "-o", "name"])).toBe("pod/kubia-dev\n");
+    const none = await k(["get", "po", "-l", "env=qa"]);
+    expect(none.stderr).toBe("No resources found in default namespace.\n");
+  });
+
+  it("labels and annotates, with --overwrite and key-", async () => {
+    expect(await ok("label po kubia-manual creation_method=manual2 --overwrite")).toBe("pod/kubia-manual labeled\n");
+    const clash = await k("label po kubia-manual env=debug");
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toContain("already has a value (prod), and --overwrite is false");
+    await ok("label po kubia-manual env-");
+    expect(await ok("get po kubia-manual -o jsonpath={.metadata.labels}")).toBe('{"creation_method":"manual2"}');
+    await ok("annotate pod kubia-manual mycompany.com/someannotation=foo-bar");
+    expect(await ok(["get", "po", "kubia-manual", "-o", "jsonpath={.metadata.annotations.mycompany\\.com/someannotation}"])).toBe("foo-bar");
+  });
+
+  it("prints yaml, json and jsonpath", async () => {
+    const y = await ok("get po kubia-manual -o yaml");
+    expect(y).toContain("kind: Pod");
+    expect(y).toContain("restartPolicy: Always");
+    expect(y).toContain("terminationGracePeriodSeconds: 30");
+    const list = JSON.parse(await ok("get pods -A -o json"));
+    expect(list.kind).toBe("List");
+    expect(list.items.map((p: any) => p.metadata.name)).toEqual(expect.arrayContaining(["kubia-dev", "kubia-manual"]));
+  });
+
+  it("namespaces: create (protobuf body), use and delete", async () => {
+    expect(await ok("create namespace custom-namespace")).toBe("namespace/custom-namespace created\n");
+    await ok(["create", "-f", join(dir, "kubia-manual.yaml"), "-n", "custom-namespace"]);
+    expect(rows(await ok("get po -n custom-namespace")).map((r) => r[0])).toEqual(["NAME", "kubia-manual"]);
+    expect(await ok("delete ns custom-namespace")).toBe('namespace "custom-namespace" deleted\n');
+    expect((await k("get ns custom-namespace")).stderr).toContain('namespaces "custom-namespace" not found');
+  });
+
+  it("describes a pod and a node, with events", async () => {
+    const d = await ok("describe pod kubia-manual");
+    expect(d).toMatch(/Name:\s+kubia-manual/);
+    expect(d).toMatch(/Node:\s+node-1\//);
+    expect(d).toMatch(/Status:\s+Running/);
+    expect(d).toMatch(/Normal\s+Scheduled\s+.*Successfully assigned default\/kubia-manual to node-1/);
+    const n = await ok("describe node node-1");
+    expect(n).toMatch(/Name:\s+node-1/);
+    expect(n).toMatch(/cpu:\s+4/);
+    expect(n).toContain("kubia-manual");
+  });
+
+  it("ReplicationController: create, scale, and a deleted pod is replaced", async () => {
+    await ok([
+      "create",
+      "-f",
+      file(
+        "kubia-rc.yaml",
+        `apiVersion: v1
+kind: ReplicationController
+metadata:
+  name: kubia
+spec:
+  replicas: 3
+  selector:
+    app: kubia
+  template:
+    metadata:
+      labels:
+        app: kubia
+    spec:
+      hostNetwork: true
+      containers:
+      - name: kubia
+        image: luksa/kubia
+        ports:
+        - containerPort: 8080
+`,
+      ),
+    ]);
+    const ready = (n: number) => eventually(async () => rows(await ok("get rc kubia"))[1]?.[3] === String(n) && rows(await ok("get rc kubia"))[1]);
+    expect(await ready(3)).toEqual(["kubia", "3", "3", "3", expect.any(String)]);
+    const victim = (await ok("get pods -l app=kubia -o name")).trim().split("\n")[0];
+    await ok(["delete", victim]);
+    await eventually(async () => (await ok("get pods -l app=kubia -o name")).trim().split("\n").length === 3 && !(await ok("get pods -l app=kubia -o name")).includes(victim));
+    expect(await ok("scale rc kubia --replicas=5")).toBe("replicationcontroller/kubia scaled\n");
+    await ready(5);
+    await ok("scale rc kubia --replicas=2");
+    await eventually(async () => (await ok("get pods -l app=kubia -o name")).trim().split("\n").length === 2);
+    expect(await ok("delete rc kubia")).toBe('replicationcontroller "kubia" deleted\n');
+    await eventually(async () => (await ok("get pods -l app=kubia -o name")) === "");
+  });
+
+  it("Deployment: create, rollout status, update, history, undo, scale, delete cascades", async () => {
+    expect(await ok("create deployment kubia --image=luksa/kubia:v1 --replicas=3")).toBe("deployment.apps/kubia created\n");
+    // test node runs hostNetwork-less pods too; the controllers don't care
+    const status = await k("rollout status deployment/kubia --timeout=60s");
+    expect(status.stdout).toContain('deployment "kubia" successfully rolled out');
+    const d = rows(await ok("get deploy kubia"));
+    expect(d[0]).toEqual(["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]);
+    expect(d[1].slice(0, 4)).toEqual(["kubia", "3/3", "3", "3"]);
+    const wide = rows(await ok("get deploy kubia -o wide"));
+    expect(wide[0]).toEqual(["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]);
+    expect(wide[1].slice(5)).toEqual(["kubia", "luksa/kubia:v1", "app=kubia"]);
+
+    await ok("set image deployment/kubia kubia=luksa/kubia:v2");
+    expect((await k("rollout status deployment/kubia --timeout=60s")).stdout).toContain("successfully rolled out");
+    const rs = rows(await ok("get rs -l app=kubia"));
+    expect(rs.length).toBe(3); // header + 2 ReplicaSets
+    const history = await ok("rollout history deployment/kubia");
+    expect(history).toMatch(/REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>/);
+    expect(await ok("rollout history deployment/kubia --revision=1")).toContain("luksa/kubia:v1");
+
+    expect(await ok("rollout undo deployment/kubia")).toBe("deployment.apps/kubia rolled back\n");
+    expect((await k("rollout status deployment/kubia --timeout=60s")).stdout).toContain("successfully rolled out");
+    expect(await ok("get deploy kubia -o jsonpath={.spec.template.spec.containers[0].image}")).toBe("luksa/kubia:v1");
+    expect(rows(await ok("get rs -l app=kubia")).length).toBe(3); // the v1 ReplicaSet was reused
+    expect(await ok("rollout history deployment/kubia")).toMatch(/2\s+<none>\n3\s+<none>/);
+
+    expect(await ok("scale deploy kubia --replicas=1")).toBe("deployment.apps/kubia scaled\n");
+    await eventually(async () => rows(await ok("get deploy kubia"))[1][1] === "1/1");
+
+    await ok("rollout pause deployment/kubia");
+    expect(await ok("get deploy kubia -o jsonpath={.spec.paused}")).toBe("true");
+    await ok("rollout resume deployment/kubia");
+    await ok("rollout restart deployment/kubia");
+    expect((await k("rollout status deployment/kubia --timeout=60s")).stdout).toContain("successfully rolled out");
+
+    expect(await ok("delete deploy kubia")).toBe('deployment.apps "kubia" deleted\n');
+    await eventually(async () => (await ok("get rs,pods -l app=kubia -o name")) === "");
+  });
+
+  it("Services: create, expose, get svc and endpoints", async () => {
+    await ok("create deployment web --image=nginx:1.27 --replicas=2 --port=80");
+    expect(await ok("expose deployment web --port=80 --target-port=80")).toBe("service/web exposed\n");
+    const svc = rows(await ok("get svc"));
+    expect(svc[0]).toEqual(["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]);
+    expect(svc.find((r) => r[0] === "web")?.slice(1, 5)).toEqual(["ClusterIP", expect.stringMatching(/^10\.\d+\.\d+\.\d+$/), "<none>", "80/TCP"]);
+    expect(svc.find((r) => r[0] === "kubernetes")?.slice(1, 5)).toEqual(["ClusterIP", "10.96.0.1", "<none>", "443/TCP"]);
+    await eventually(async () => (await ok("get endpoints web -o jsonpath={.subsets[0].addresses[*].ip}")).split(" ").length === 2);
+    const desc = await ok("describe service web");
+    expect(desc).toMatch(/Selector:\s+app=web/);
+    await ok("delete svc web");
+    await ok("delete deploy web");
+  });
+
+  it("apply twice (strategic merge), multi-document files, a directory, then server-side apply", async () => {
+    const v1 = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app-config
+data:
+  a: "1"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: app}
+  template:
+    metadata:
+      labels: {app: app}
+    spec:
+      containers:
+      - name: app
+        image: nginx:1.26
+        env:
+        - {name: A, value: "1"}
+        - {name: B, value: "2"}
+`;
+    const f = file("apply/app.yaml", v1);
+    expect(await ok(["apply", "-f", f])).toBe("configmap/app-config created\ndeployment.apps/app created\n");
+    const v2 = v1.replace('a: "1"', 'a: "2"').replace("nginx:1.26", "nginx:1.27").replace('        - {name: B, value: "2"}\n', '        - {name: C, value: "3"}\n');
+    writeFileSync(f, v2);
+    expect(await ok(["apply", "-f", join(dir, "apply")])).toBe("configmap/app-config configured\ndeployment.apps/app configured\n");
+    const dep = JSON.parse(await ok("get deploy app -o json"));
+    expect(dep.spec.template.spec.containers[0].image).toBe("nginx:1.27");
+    expect(dep.spec.template.spec.containers[0].env).toEqual([{ name: "A", value: "1" }, { name: "C", value: "3" }]);
+    expect(await ok("get cm app-config -o jsonpath={.data.a}")).toBe("2");
+    expect(await ok(["apply", "-f", f])).toBe("configmap/app-config unchanged\ndeployment.apps/app unchanged\n");
+
+    const ssa = file("ssa.yaml", `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  x: "1"\n`);
+    expect(await ok(["apply", "--server-side", "-f", ssa])).toBe("configmap/ssa serverside-applied\n");
+    writeFileSync(ssa, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  x: "2"\n  z: "3"\n`);
+    await ok(["apply", "--server-side", "-f", ssa]);
+    expect(JSON.parse(await ok("get cm ssa -o json")).data).toEqual({ x: "2", z: "3" });
+    expect(await ok(["delete", "-f", f])).toBe('configmap "app-config" deleted\ndeployment.apps "app" deleted\n');
+  });
+
+  it("rejects unknown fields under the default strict validation, and invalid objects with causes", async () => {
+    const bad = file("bad.yaml", `apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  containers:\n  - name: c\n    image: nginx\n  bogus: 1\n`);
+    const r = await k(["create", "-f", bad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('unknown field "spec.bogus"');
+    const inv = file("inv.yaml", `apiVersion: v1\nkind: Pod\nmetadata:\n  name: inv\nspec:\n  containers:\n  - name: c\n`);
+    const r2 = await k(["create", "-f", inv]);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toContain('The Pod "inv" is invalid: spec.containers[0].image: Required value');
+  });
+
+  it("configmaps and secrets from literals (protobuf bodies)", async () => {
+    expect(await ok("create configmap cfg --from-literal=a=b --from-literal=c=d")).toBe("configmap/cfg created\n");
+    expect(JSON.parse(await ok("get cm cfg -o json")).data).toEqual({ a: "b", c: "d" });
+    expect(await ok("create secret generic pw --from-literal=password=hunter2")).toBe("secret/pw created\n");
+    expect(Buffer.from(await ok("get secret pw -o jsonpath={.data.password}"), "base64").toString()).toBe("hunter2");
+    const s = rows(await ok("get secret pw"));
+    expect(s[1].slice(0, 3)).toEqual(["pw", "Opaque", "1"]);
+  });
+
+  it("explains fields from our own OpenAPI descriptions", async () => {
+    const e = await ok("explain pod.spec.containers");
+    expect(e).toMatch(/KIND:\s+Pod/);
+    expect(e).toMatch(/FIELD:\s+containers/);
+    expect(e).toContain("image");
+    expect(await ok("explain deployment.spec.strategy")).toMatch(/rollingUpdate/);
+  });
+
+  it("watches: get -w prints ADDED, MODIFIED and DELETED rows", async () => {
+    await ok("create configmap before-watch --from-literal=a=0");
+    const w = k.spawn(["get", "cm", "-w", "--output-watch-events"]);
+    try {
+      await eventually(async () => w.output().includes("before-watch"));
+      await ok("create configmap watched --from-literal=a=1");
+      await ok(["patch", "cm", "watched", "-p", '{"data":{"a":"2"}}']);
+      await ok("delete cm watched");
+      await eventually(async () => /DELETED\s+watched/.test(w.output()));
+      const out = w.output();
+      expect(out).toMatch(/ADDED\s+watched/);
+      expect(out).toMatch(/MODIFIED\s+watched/);
+    } finally {
+      w.kill();
+    }
+  });
+
+  it("errors read as kubectl prints them", async () => {
+    const r = await k("get pod nope");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('Error from server (NotFound): pods "nope" not found\n');
+    const d = await k("delete deploy nope");
+    expect(d.stderr).toBe('Error from server (NotFound): deployments.apps "nope" not found\n');
+  });
+
+  it("deletes a pod and waits until it is gone", async () => {
+    expect(await ok("delete pod kubia-manual")).toBe('pod "kubia-manual" deleted\n');
+    expect((await k("get pod kubia-manual")).code).toBe(1);
+  });
+});
