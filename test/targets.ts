@@ -33,6 +33,11 @@ export interface TargetOptions {
   watchPollMs?: number;
   /** run the controllers too (default: the API alone, so API tests see only their own writes) */
   controllers?: boolean;
+  /** node lease grace period and default pod tolerationSeconds (short, so node failures play out quickly) */
+  nodeGraceSeconds?: number;
+  tolerationSeconds?: number;
+  /** Node: resync period (ms) */
+  resyncIntervalMs?: number;
 }
 
 export async function startNodeTarget(opts: TargetOptions = {}): Promise<Target & { dataDir: string; url: string; caPem: string }> {
@@ -44,6 +49,11 @@ export async function startNodeTarget(opts: TargetOptions = {}): Promise<Target 
     synchronous: "NORMAL",
     watchPollMs: opts.watchPollMs,
     ...(opts.controllers ? {} : { controllers: [] }),
+    controllerConfig: {
+      ...(opts.nodeGraceSeconds !== undefined ? { nodeMonitorGracePeriodMs: opts.nodeGraceSeconds * 1000 } : {}),
+      ...(opts.tolerationSeconds !== undefined ? { defaultTolerationSeconds: opts.tolerationSeconds } : {}),
+    },
+    resyncIntervalMs: opts.resyncIntervalMs,
     log: () => {},
   });
   const dispatcher = new Agent({ connect: { ca: server.caPem } });
@@ -85,6 +95,8 @@ export async function startWorkerTarget(opts: TargetOptions = {}): Promise<Targe
       ADMIN_TOKEN: token,
       MAX_BODY_BYTES: String(3 * 1024 * 1024),
       ...(opts.controllers ? {} : { CONTROLLERS: "none" }),
+      ...(opts.nodeGraceSeconds !== undefined ? { NODE_GRACE_SECONDS: String(opts.nodeGraceSeconds) } : {}),
+      ...(opts.tolerationSeconds !== undefined ? { DEFAULT_TOLERATION_SECONDS: String(opts.tolerationSeconds) } : {}),
     },
     serviceBindings: { DB: (req: Request) => hrana.handler(req) as any },
     queueProducers: { QUEUE: { queueName: "kubeflare-work" } },

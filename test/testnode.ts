@@ -9,24 +9,45 @@ import type { RunningServer } from "../node/server";
 
 export interface TestNode {
   name: string;
+  /** stop heartbeats and pod reporting (the box went dark) */
   stop(): Promise<void>;
+}
+
+/** How the hollow node talks to the API: any fetch that adds the credentials. */
+export type ApiFetch = (path: string, init: { method: string; body?: string; headers?: Record<string, string> }) => Promise<{ status: number; text(): Promise<string> }>;
+
+export interface TestNodeOptions {
+  cpu?: string;
+  memory?: string;
+  pods?: string;
+  labels?: Record<string, string>;
+  /** how often pods are reported (ms) */
+  syncMs?: number;
+  /** lease renewal period (ms) */
+  leaseMs?: number;
+  /** IP reported for its pods */
+  podIP?: string;
 }
 
 const ts = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 
-export async function startTestNode(server: RunningServer, name: string): Promise<TestNode> {
+/** A hollow node against the Node server (HTTPS with its CA and admin token). */
+export async function startTestNode(server: RunningServer, name: string, opts: TestNodeOptions = {}): Promise<TestNode> {
   const dispatcher = new Agent({ connect: { ca: server.caPem } });
-  const call = async (method: string, path: string, body?: unknown, contentType = "application/json") => {
-    const res = await fetch(server.url + path, {
-      method,
-      dispatcher,
-      headers: { Authorization: `Bearer ${server.adminToken}`, "Content-Type": contentType },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  const api: ApiFetch = (path, init) =>
+    fetch(server.url + path, { ...init, dispatcher, headers: { ...init.headers, Authorization: `Bearer ${server.adminToken}` } });
+  const node = await startHollowNode(api, name, opts);
+  return { name, stop: async () => (await node.stop(), await dispatcher.close()) };
+}
+
+/** A hollow node over any API transport (the Node server, the Worker in Miniflare). */
+export async function startHollowNode(api: ApiFetch, name: string, opts: TestNodeOptions = {}): Promise<TestNode> {
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await api(path, { method, headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : undefined };
   };
-  const capacity = { cpu: "4", memory: "8Gi", pods: "110", "ephemeral-storage": "50Gi" };
+  const capacity = { cpu: opts.cpu ?? "4", memory: opts.memory ?? "8Gi", pods: opts.pods ?? "110", "ephemeral-storage": "50Gi" };
   const nodeStatus = () => ({
     capacity,
     allocatable: capacity,
@@ -48,7 +69,7 @@ export async function startTestNode(server: RunningServer, name: string): Promis
   const created = await call("POST", "/api/v1/nodes", {
     apiVersion: "v1",
     kind: "Node",
-    metadata: { name, labels: { "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64" } },
+    metadata: { name, labels: { "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", ...(opts.labels ?? {}) } },
     status: nodeStatus(),
   });
   if (created.status !== 201) throw new Error(`node registration failed: ${JSON.stringify(created.json)}`);
@@ -67,25 +88,28 @@ export async function startTestNode(server: RunningServer, name: string): Promis
         await call("DELETE", path, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
         continue;
       }
-      if (pod.status?.phase === "Running") continue;
+      // a pod annotated test.kubeflare.dev/ready=false runs but is not ready (a failing readiness probe)
+      const ready = pod.metadata.annotations?.["test.kubeflare.dev/ready"] !== "false";
+      const readyNow = (pod.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True");
+      if (pod.status?.phase === "Running" && readyNow === ready) continue;
       const now = ts();
-      const cond = (type: string) => ({ type, status: "True", lastProbeTime: null, lastTransitionTime: now });
+      const cond = (type: string) => ({ type, status: type === "Ready" || type === "ContainersReady" ? (ready ? "True" : "False") : "True", lastProbeTime: null, lastTransitionTime: now });
       await call("PUT", `${path}/status`, {
         ...pod,
         status: {
           ...pod.status,
           phase: "Running",
           hostIP: "127.0.0.1",
-          podIP: "127.0.0.1",
-          podIPs: [{ ip: "127.0.0.1" }],
-          startTime: now,
+          podIP: opts.podIP ?? "127.0.0.1",
+          podIPs: [{ ip: opts.podIP ?? "127.0.0.1" }],
+          startTime: pod.status?.startTime ?? now,
           conditions: ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"].map(cond),
           containerStatuses: (pod.spec.containers ?? []).map((c: any) => ({
             name: c.name,
             image: c.image,
             imageID: "",
             containerID: `test://${pod.metadata.uid}-${c.name}`,
-            ready: true,
+            ready,
             started: true,
             restartCount: 0,
             state: { running: { startedAt: now } },
@@ -103,13 +127,12 @@ export async function startTestNode(server: RunningServer, name: string): Promis
     }
   };
   await renew();
-  const loops = [loop(2000, renew), loop(150, syncPods)];
+  const loops = [loop(opts.leaseMs ?? 2000, renew), loop(opts.syncMs ?? 150, syncPods)];
   return {
     name,
     stop: async () => {
       stopped = true;
       await Promise.all(loops);
-      await dispatcher.close();
     },
   };
 }

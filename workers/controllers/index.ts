@@ -1,5 +1,6 @@
 import { deploymentController } from "./deployment";
 import { endpointsController } from "./endpoints";
+import { eventTtlController } from "./eventttl";
 import { garbageCollector } from "./gc";
 import type { Controller } from "./manager";
 import { namespaceController } from "./namespace";
@@ -17,4 +18,5 @@ export const CONTROLLERS: Controller[] = [
   garbageCollector,
   namespaceController,
   endpointsController,
+  eventTtlController,
 ];
