@@ -40,6 +40,7 @@ export const RESOURCES: ResourceInfo[] = [
   r({ resource: "replicationcontrollers", singular: "replicationcontroller", kind: "ReplicationController", group: "", version: "v1", namespaced: true, shortNames: ["rc"], categories: ["all"], subresources: ["status", "scale"], hasStatus: true }),
   r({ resource: "deployments", singular: "deployment", kind: "Deployment", group: "apps", version: "v1", namespaced: true, shortNames: ["deploy"], categories: ["all"], subresources: ["status", "scale"], hasStatus: true }),
   r({ resource: "replicasets", singular: "replicaset", kind: "ReplicaSet", group: "apps", version: "v1", namespaced: true, shortNames: ["rs"], categories: ["all"], subresources: ["status", "scale"], hasStatus: true }),
+  r({ resource: "endpointslices", singular: "endpointslice", kind: "EndpointSlice", group: "discovery.k8s.io", version: "v1", namespaced: true, subresources: [], hasStatus: false }),
   r({ resource: "leases", singular: "lease", kind: "Lease", group: "coordination.k8s.io", version: "v1", namespaced: true, subresources: [], hasStatus: false }),
 ];
 

@@ -54,3 +54,41 @@ describe("@kubernetes/client-node", () => {
     await expect(core.readNamespacedPod({ name: "cn", namespace: "default" })).rejects.toMatchObject({ code: 404 });
   });
 });
+
+describe("@kubernetes/client-node informer", () => {
+  it("stays in sync with the server through 200 random writes", async () => {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(`${t.dataDir}/kubeconfig`);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: "informer" } } });
+    const informer = k8s.makeInformer(kc, "/api/v1/namespaces/informer/configmaps", () => core.listNamespacedConfigMap({ namespace: "informer" }));
+    const errors: unknown[] = [];
+    informer.on("error", (e) => errors.push(e));
+    await informer.start();
+
+    let seed = 12345;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const live = new Map<string, string>();
+    for (let i = 0; i < 200; i++) {
+      const name = `cm-${Math.floor(random() * 20)}`;
+      const r = random();
+      if (!live.has(name)) {
+        await core.createNamespacedConfigMap({ namespace: "informer", body: { metadata: { name }, data: { v: String(i) } } });
+        live.set(name, String(i));
+      } else if (r < 0.6) {
+        await core.patchNamespacedConfigMap({ namespace: "informer", name, body: { data: { v: String(i) } } }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch));
+        live.set(name, String(i));
+      } else {
+        await core.deleteNamespacedConfigMap({ namespace: "informer", name });
+        live.delete(name);
+      }
+    }
+    const cached = () => new Map(informer.list().map((c) => [c.metadata!.name!, c.data?.v ?? ""]));
+    for (let i = 0; i < 100 && JSON.stringify([...cached()].sort()) !== JSON.stringify([...live].sort()); i++) await new Promise((r) => setTimeout(r, 100));
+    const errorsWhileRunning = [...errors];
+    await informer.stop();
+    expect([...cached()].sort()).toEqual([...live].sort());
+    expect(live.size).toBeGreaterThan(0);
+    expect(errorsWhileRunning).toEqual([]);
+  });
+});

@@ -6,7 +6,7 @@
  * renews its Lease, and reports the pods bound to it as Running and Ready, which is
  * what the rollout, scale and describe commands need to see.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -224,6 +224,16 @@ spec:
     expect(rows(await ok("get rs -l app=kubia")).length).toBe(3); // the v1 ReplicaSet was reused
     expect(await ok("rollout history deployment/kubia")).toMatch(/2\s+<none>\n3\s+<none>/);
 
+    const dd = await ok("describe deployment kubia");
+    expect(dd).toMatch(/Replicas:\s+3 desired \| 3 updated \| 3 total \| 3 available \| 0 unavailable/);
+    expect(dd).toMatch(/StrategyType:\s+RollingUpdate/);
+    expect(dd).toMatch(/NewReplicaSet:\s+kubia-\w+ \(3\/3 replicas created\)/);
+    expect(dd).toMatch(/Normal\s+ScalingReplicaSet\s+.*Scaled up replica set kubia-\w+ from 0 to 3/);
+    const all = await ok("get all");
+    expect(all).toMatch(/deployment\.apps\/kubia\s+3\/3/);
+    expect(all).toMatch(/replicaset\.apps\/kubia-\w+/);
+    expect(all).toMatch(/pod\/kubia-\w+-\w+\s+1\/1\s+Running/);
+    expect(all).toMatch(/service\/kubernetes\s+ClusterIP\s+10\.96\.0\.1/);
     expect(await ok("scale deploy kubia --replicas=1")).toBe("deployment.apps/kubia scaled\n");
     await eventually(async () => rows(await ok("get deploy kubia"))[1][1] === "1/1");
 
@@ -247,6 +257,16 @@ spec:
     await eventually(async () => (await ok("get endpoints web -o jsonpath={.subsets[0].addresses[*].ip}")).split(" ").length === 2);
     const desc = await ok("describe service web");
     expect(desc).toMatch(/Selector:\s+app=web/);
+    expect(desc).toMatch(/Endpoints:\s+127\.0\.0\.1:80,127\.0\.0\.1:80/);
+    expect(rows(await ok("get ep web"))[0]).toEqual(["NAME", "ENDPOINTS", "AGE"]);
+    const ev = rows(await ok("get events --field-selector reason=ScalingReplicaSet"));
+    expect(ev[0]).toEqual(["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]);
+    expect(ev.some((r) => r[3] === "deployment/web")).toBe(true);
+    const leases = rows(await ok("get leases -n kube-node-lease"));
+    expect(leases[0]).toEqual(["NAME", "HOLDER", "AGE"]);
+    expect(leases[1].slice(0, 2)).toEqual(["node-1", "node-1"]);
+    expect(await ok("get pods -A -o name")).toContain("pod/web-");
+    expect(rows(await ok("get pods -A"))[0]).toEqual(["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
     await ok("delete svc web");
     await ok("delete deploy web");
   });
@@ -350,8 +370,66 @@ spec:
     expect(d.stderr).toBe('Error from server (NotFound): deployments.apps "nope" not found\n');
   });
 
+  it("--watch-only prints only what changes", async () => {
+    const w = k.spawn(["get", "cm", "--watch-only"]);
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      await ok("create configmap only-new --from-literal=a=1");
+      await eventually(async () => w.output().includes("only-new"));
+      expect(w.output()).not.toContain("before-watch");
+    } finally {
+      w.kill();
+    }
+  });
+
   it("deletes a pod and waits until it is gone", async () => {
     expect(await ok("delete pod kubia-manual")).toBe('pod "kubia-manual" deleted\n');
     expect((await k("get pod kubia-manual")).code).toBe(1);
   });
 });
+
+/** The same everyday commands with every other supported kubectl release. */
+for (const version of ["1.30", "1.31", "1.33"]) {
+  describe(`kubectl ${version}`, () => {
+    const kv = () => kubectl(server.kubeconfigPath, version, dir);
+    const run = async (args: string | string[]) => {
+      const r = await kv()(args);
+      if (r.code !== 0) throw new Error(`kubectl ${version} ${Array.isArray(args) ? args.join(" ") : args} failed (${r.code}): ${r.stderr}`);
+      return r;
+    };
+    it("creates, lists, applies, scales, rolls out, explains and deletes", async () => {
+      const ns = `v${version.replace(".", "")}`;
+      expect((await run(`create namespace ${ns}`)).stdout).toBe(`namespace/${ns} created\n`);
+      const f = file(`${ns}/app.yaml`, `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+  namespace: ${ns}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: app}
+  template:
+    metadata:
+      labels: {app: app}
+    spec:
+      containers:
+      - name: app
+        image: nginx:1.26
+`);
+      const created = await run(["apply", "-f", f]);
+      expect(created.stdout).toBe("deployment.apps/app created\n");
+      expect(created.stderr).toBe("");
+      expect((await run(["rollout", "status", "deployment/app", "-n", ns, "--timeout=60s"])).stdout).toContain("successfully rolled out");
+      writeFileSync(f, readFileSync(f, "utf8").replace("nginx:1.26", "nginx:1.27"));
+      expect((await run(["apply", "-f", f])).stdout).toBe("deployment.apps/app configured\n");
+      expect((await run(["rollout", "status", "deployment/app", "-n", ns, "--timeout=60s"])).stdout).toContain("successfully rolled out");
+      expect((await run(["scale", "deploy/app", "--replicas=3", "-n", ns])).stdout).toBe("deployment.apps/app scaled\n");
+      const table = (await run(["get", "deploy", "-n", ns])).stdout;
+      expect(rows(table)[0]).toEqual(["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]);
+      expect((await run("explain deployment.spec.strategy")).stdout).toMatch(/rollingUpdate/);
+      expect((await run(["create", "configmap", "c", "--from-literal=a=b", "-n", ns])).stdout).toBe("configmap/c created\n");
+      expect((await run(["delete", "ns", ns])).stdout).toBe(`namespace "${ns}" deleted\n`);
+    });
+  });
+}

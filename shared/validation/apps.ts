@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { PodTemplateSpec } from "./core";
-import { bool, gvk, int32, int64, IntOrString, keyedList, MicroTime, named, str, Time, TYPE_META } from "./kit";
+import { atomicList, bool, gvk, int32, int64, IntOrString, keyedList, MicroTime, named, str, Time, TYPE_META } from "./kit";
 import { Condition, LabelSelector, ObjectMeta } from "./meta";
 
 const meta = ObjectMeta.optional().describe("Standard object metadata: name, namespace, labels, annotations and server-maintained fields.");
@@ -83,5 +83,34 @@ export const Scale = named("io.k8s.api.autoscaling.v1.Scale", "The replica count
     selector: str("Label selector of the pods, as a string."),
   }).optional(),
 }, gvk("autoscaling", "v1", "Scale"));
+
+const EndpointConditions = named("io.k8s.api.discovery.v1.EndpointConditions", "The state of one endpoint.", {
+  ready: bool("Ready to receive traffic (the pod is Ready and not terminating)."),
+  serving: bool("Able to serve traffic, even while terminating."),
+  terminating: bool("The pod is shutting down."),
+});
+const Endpoint = named("io.k8s.api.discovery.v1.Endpoint", "One backend of a Service.", {
+  addresses: z.array(z.string()).describe("The backend's IP addresses (one, in practice)."),
+  conditions: EndpointConditions.optional(),
+  hostname: str("Host name of the backend."),
+  targetRef: z.record(z.string(), z.unknown()).describe("The pod behind the endpoint.").optional(),
+  deprecatedTopology: z.record(z.string(), z.string()).optional(),
+  nodeName: str("Node the backend runs on."),
+  zone: str("Zone of the backend."),
+  hints: z.record(z.string(), z.unknown()).optional(),
+});
+const EndpointPort = named("io.k8s.api.discovery.v1.EndpointPort", "A port of the endpoints in a slice.", {
+  name: str("Name, matching the Service port's."),
+  protocol: str("TCP, UDP or SCTP."),
+  port: int32("Port number."),
+  appProtocol: str("Application protocol."),
+});
+export const EndpointSlice = named("io.k8s.api.discovery.v1.EndpointSlice", "A slice of a Service's backends; the endpoints controller keeps one per Service with a selector.", {
+  ...TYPE_META,
+  metadata: ObjectMeta.optional().describe("Standard object metadata; the label kubernetes.io/service-name names the Service."),
+  addressType: z.string().describe("IPv4, IPv6 or FQDN."),
+  endpoints: atomicList(Endpoint, "The backends."),
+  ports: atomicList(EndpointPort, "The ports every endpoint of the slice serves."),
+}, gvk("discovery.k8s.io", "v1", "EndpointSlice"));
 
 export { Time };

@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { ResourceInfo } from "../resources";
 import type { StatusCause } from "../status";
 import type { KObject } from "../types";
-import { Deployment, Lease, ReplicaSet, Scale } from "./apps";
+import { Deployment, EndpointSlice, Lease, ReplicaSet, Scale } from "./apps";
 import { ConfigMap, Endpoints, Event, Namespace, Node, Pod, ReplicationController, Secret, Service } from "./core";
 import { semanticCauses } from "./rules";
 
@@ -25,6 +25,7 @@ const SCHEMAS: Record<string, z.ZodType> = {
   ReplicaSet,
   Lease,
   Scale,
+  EndpointSlice,
 };
 
 export const schemaForKind = (kind: string): z.ZodType | undefined => SCHEMAS[kind];

@@ -372,6 +372,22 @@ const deployments: Printer = {
   ],
 };
 
+const endpointslices: Printer = {
+  columns: [
+    NAME,
+    col("AddressType", "The type of address held in the slice."),
+    col("Ports", "The ports the endpoints serve."),
+    col("Endpoints", "The first few addresses of the slice."),
+    AGE,
+  ],
+  cells: (o, now) => {
+    const ports: any[] = o.ports ?? [];
+    const addrs: string[] = (o.endpoints ?? []).flatMap((e: any) => e.addresses ?? []);
+    const shown = addrs.length > 3 ? `${addrs.slice(0, 3).join(",")} + ${addrs.length - 3} more...` : addrs.length ? addrs.join(",") : "<unset>";
+    return [o.metadata.name, o.addressType ?? "", ports.length ? ports.map((p) => p.port ?? "<unset>").join(",") : "<unset>", shown, age(o, now)];
+  },
+};
+
 const leases: Printer = {
   columns: [NAME, col("Holder", "The holder of the lease"), AGE],
   cells: (o, now) => [o.metadata.name, o.spec?.holderIdentity ?? "", age(o, now)],
@@ -395,6 +411,7 @@ const PRINTERS: Record<string, Printer> = {
   replicationcontrollers,
   deployments,
   leases,
+  endpointslices,
 };
 
 export const printerFor = (resource: string): Printer => PRINTERS[resource] ?? fallback;

@@ -44,6 +44,13 @@ describe("endpoints controller", () => {
     expect(ep.subsets[0].ports).toEqual([{ name: "http", port: 8080, protocol: "TCP" }]);
     expect(ep.subsets[0].addresses.map((a: any) => [a.ip, a.targetRef.name])).toEqual([["127.0.0.11", "a"]]);
     expect(ep.subsets[0].notReadyAddresses.map((a: any) => a.ip)).toEqual(["127.0.0.12"]);
+    const [slice] = await cp.api.list("endpointslices", "default", { labelSelector: "kubernetes.io/service-name=web" });
+    expect(slice.addressType).toBe("IPv4");
+    expect(slice.ports).toEqual([{ name: "http", port: 8080, protocol: "TCP" }]);
+    expect(slice.endpoints.map((e: any) => [e.addresses[0], e.conditions.ready, e.targetRef.name])).toEqual([
+      ["127.0.0.11", true, "a"],
+      ["127.0.0.12", false, "b"],
+    ]);
 
     // b becomes ready; a is relabelled away
     await setStatus("b", "127.0.0.12", true);

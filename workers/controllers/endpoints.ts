@@ -57,6 +57,59 @@ export const endpointSubsets = (svc: KObject, pods: KObject[]): unknown[] => {
   });
 };
 
+const SERVICE_NAME = "kubernetes.io/service-name";
+const MANAGED_BY = "endpointslice.kubernetes.io/managed-by";
+
+/** discovery.k8s.io/v1 EndpointSlices for the same backends (kubectl describe service reads these). */
+export const endpointSlices = (svc: KObject, subsets: any[]): KObject[] => {
+  const name = svc.metadata.name!;
+  const groups = subsets.length ? subsets : [{}];
+  return groups.map((g, i) => {
+    const endpoint = (a: any, ready: boolean) => ({
+      addresses: [a.ip],
+      conditions: { ready, serving: ready, terminating: false },
+      ...(a.nodeName ? { nodeName: a.nodeName } : {}),
+      targetRef: a.targetRef,
+    });
+    return {
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: {
+        name: i === 0 ? name : `${name}-${i}`,
+        namespace: svc.metadata.namespace,
+        labels: { ...(svc.metadata.labels ?? {}), [SERVICE_NAME]: name, [MANAGED_BY]: "endpointslice-controller.k8s.io" },
+        ownerReferences: [{ apiVersion: "v1", kind: "Service", name, uid: svc.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      },
+      addressType: "IPv4",
+      endpoints: [...(g.addresses ?? []).map((a: any) => endpoint(a, true)), ...(g.notReadyAddresses ?? []).map((a: any) => endpoint(a, false))],
+      // every field of a slice port is a pointer in Go clients, which dereference them: always set name
+      ports: (g.ports ?? []).map((p: any) => ({ name: p.name ?? "", port: p.port, protocol: p.protocol ?? "TCP" })),
+    };
+  });
+};
+
+const syncSlices = async (ctx: ControllerContext, svc: KObject, subsets: any[]) => {
+  const ns = svc.metadata.namespace ?? "";
+  const wanted = endpointSlices(svc, subsets);
+  const existing = await ctx.api.list("endpointslices", ns, { labelSelector: `${SERVICE_NAME}=${svc.metadata.name}` });
+  for (const slice of wanted) {
+    const cur = existing.find((e) => e.metadata.name === slice.metadata.name);
+    if (!cur) {
+      try {
+        await ctx.api.create("endpointslices", ns, slice);
+      } catch (e) {
+        if (!(e instanceof ApiError && e.reason === "AlreadyExists")) throw e;
+      }
+      continue;
+    }
+    if (JSON.stringify([cur.endpoints ?? [], cur.ports ?? [], cur.metadata.labels]) === JSON.stringify([slice.endpoints, slice.ports, slice.metadata.labels])) continue;
+    await ctx.api.update("endpointslices", { ...cur, metadata: { ...cur.metadata, labels: slice.metadata.labels }, endpoints: slice.endpoints, ports: slice.ports });
+  }
+  for (const extra of existing.filter((e) => !wanted.some((w) => w.metadata.name === e.metadata.name))) {
+    await ctx.api.delete("endpointslices", ns, extra.metadata.name!, { preconditions: { uid: extra.metadata.uid } });
+  }
+};
+
 const reconcileService = async (key: ObjectKey, ctx: ControllerContext): Promise<ReconcileResult> => {
   const svc = await ctx.api.get("services", key.namespace, key.name);
   const current = await ctx.api.get("endpoints", key.namespace, key.name);
@@ -71,6 +124,12 @@ const reconcileService = async (key: ObjectKey, ctx: ControllerContext): Promise
   if (!selector || !Object.keys(selector).length) return; // selector-less Service: Endpoints are the user's
   const pods = await ctx.api.list("pods", key.namespace, { labelSelector: selectorString(selector) });
   const subsets = endpointSubsets(svc, pods);
+  try {
+    await syncSlices(ctx, svc, subsets as any[]);
+  } catch (e) {
+    if (isConflict(e)) return { requeueAfterMs: 50 };
+    throw e;
+  }
   const labels = { ...(svc.metadata.labels ?? {}) };
   const annotations = { "kubeflare.dev/managed-by": "endpoints-controller" };
   if (!current) {
@@ -112,10 +171,11 @@ const reconcileService = async (key: ObjectKey, ctx: ControllerContext): Promise
  */
 export const endpointsController: Controller = {
   name: "endpoints",
-  resources: ["services", "pods", "endpoints"],
+  resources: ["services", "pods", "endpoints", "endpointslices"],
 
   async reconcile(key, ctx) {
     if (key.resource === "services" || key.resource === "endpoints") return reconcileService(key, ctx);
+    if (key.resource === "endpointslices") return; // our own writes
     // a pod changed: every Service in its namespace that selects it now or listed it before
     const services = await ctx.api.list("services", key.namespace);
     for (const svc of services) {
