@@ -42,10 +42,15 @@ const wrangler = spawn(
   join(process.cwd(), "node_modules/.bin/wrangler"),
   ["dev", "--ip", "127.0.0.1", "--port", String(values.port), "--local-protocol", "https", "--test-scheduled",
     "--var", `LIBSQL_URL:${hrana.url}`, "--var", `ADMIN_TOKEN:${token}`],
-  { stdio: "inherit", detached: false },
+  // its own process group: wrangler leaves workerd children behind unless the whole group is stopped
+  { stdio: "inherit", detached: true },
 );
 const stop = () => {
-  wrangler.kill("SIGTERM");
+  try {
+    process.kill(-wrangler.pid!, "SIGTERM");
+  } catch {
+    wrangler.kill("SIGTERM");
+  }
   void hrana.close();
 };
 process.on("SIGINT", stop);

@@ -11,7 +11,9 @@ import { Agent, fetch as undiciFetch } from "undici";
 import { buildWorker } from "../scripts/build-worker";
 import { openDatabase } from "../node/db";
 import { createHranaHandler } from "../node/hrana";
+import { kubeconfigYaml, writeKubeconfig } from "../node/kubeconfig";
 import { startServer } from "../node/server";
+import { ensureTls } from "../node/tls";
 
 export interface Target {
   name: string;
@@ -38,6 +40,8 @@ export interface TargetOptions {
   tolerationSeconds?: number;
   /** Node: resync period (ms) */
   resyncIntervalMs?: number;
+  /** Worker: also serve HTTPS on a local port (certificate from the Node TLS code), for kubectl */
+  https?: boolean;
 }
 
 export async function startNodeTarget(opts: TargetOptions = {}): Promise<Target & { dataDir: string; url: string; caPem: string }> {
@@ -75,7 +79,7 @@ export async function startNodeTarget(opts: TargetOptions = {}): Promise<Target 
 
 let bundled: Promise<string> | undefined;
 
-export async function startWorkerTarget(opts: TargetOptions = {}): Promise<Target & { mf: Miniflare }> {
+export async function startWorkerTarget(opts: TargetOptions = {}): Promise<Target & { mf: Miniflare; url?: string; caPem?: string; kubeconfigPath?: string }> {
   const dir = mkdtempSync(join(tmpdir(), "kf-worker-"));
   bundled ??= buildWorker(join(tmpdir(), `kubeflare-worker-${process.pid}.js`));
   const scriptPath = await bundled;
@@ -84,7 +88,9 @@ export async function startWorkerTarget(opts: TargetOptions = {}): Promise<Targe
   (await openDatabase(`file:${dbPath}`, { synchronous: "NORMAL" })).close();
   const hrana = createHranaHandler({ path: dbPath });
   const token = "worker-test-admin-token";
+  const tls = opts.https ? await ensureTls(dir, { sans: [] }) : undefined;
   const mf = new Miniflare({
+    ...(tls ? { https: true, httpsKey: tls.key, httpsCert: tls.cert, host: "127.0.0.1", port: 0 } : {}),
     modules: true,
     scriptPath,
     modulesRoot: tmpdir(),
@@ -102,10 +108,20 @@ export async function startWorkerTarget(opts: TargetOptions = {}): Promise<Targe
     queueProducers: { QUEUE: { queueName: "kubeflare-work" } },
     queueConsumers: { "kubeflare-work": { maxBatchSize: 100, maxBatchTimeout: 1 } },
   } as any);
-  await mf.ready;
+  const ready = await mf.ready;
+  let kubeconfigPath: string | undefined;
+  let url: string | undefined;
+  if (tls) {
+    url = ready.origin;
+    kubeconfigPath = join(dir, "kubeconfig");
+    writeKubeconfig(kubeconfigPath, kubeconfigYaml({ server: url, caPem: tls.ca, token, clusterName: "kubeflare-worker" }));
+  }
   return {
     name: "worker",
     mf,
+    url,
+    caPem: tls?.ca,
+    kubeconfigPath,
     token,
     fetch: async (path, init) => {
       const res = await mf.dispatchFetch(`http://kubeflare.test${path}`, withAuth(init, token) as any);

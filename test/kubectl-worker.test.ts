@@ -1,0 +1,44 @@
+/**
+ * A subset of the kubectl session against the Worker in Miniflare (HTTPS on a local
+ * port, libSQL over Hrana, controllers on the queue): the edge runtime answers kubectl
+ * the way the Node server does.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, type Kubectl, kubectl } from "./kubectl";
+import { startWorkerTarget } from "./targets";
+
+let t: Awaited<ReturnType<typeof startWorkerTarget>>;
+let k: Kubectl;
+
+beforeAll(async () => {
+  t = await startWorkerTarget({ controllers: true, https: true });
+  k = kubectl(t.kubeconfigPath!, "1.32");
+}, 60_000);
+afterAll(async () => t?.close());
+
+const ok = async (args: string | string[], input?: string) => {
+  const r = await k(args, { input });
+  if (r.code !== 0) throw new Error(`kubectl ${args} failed (${r.code}): ${r.stderr}`);
+  expect(r.stderr).toBe("");
+  return r.stdout;
+};
+
+describe("kubectl against the Worker", () => {
+  it("discovers, lists as tables, creates (YAML and protobuf), applies, scales and deletes", async () => {
+    expect(JSON.parse(await ok("version -o json")).serverVersion.minor).toBe("32");
+    expect(await ok("get ns")).toMatch(/^NAME\s+STATUS\s+AGE\n/);
+    expect(await ok("create namespace edge")).toBe("namespace/edge created\n");
+    const pod = `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: edge\n  labels: {app: p}\nspec:\n  containers:\n  - name: c\n    image: busybox\n`;
+    expect(await ok(["create", "--save-config", "-f", "-"], pod)).toBe("pod/p created\n");
+    expect(await ok("get pods -n edge -l app=p -o name")).toBe("pod/p\n");
+    expect(await ok("create deployment web --image=nginx --replicas=2 -n edge")).toBe("deployment.apps/web created\n");
+    await eventually(async () => (await ok("get rs -n edge -o name")).startsWith("replicaset.apps/web-"), 30_000);
+    expect(await ok("scale deploy web --replicas=3 -n edge")).toBe("deployment.apps/web scaled\n");
+    expect(await ok(["apply", "-f", "-"], pod.replace("labels: {app: p}", "labels: {app: p, tier: x}"))).toBe("pod/p configured\n");
+    expect(await ok("get pod p -n edge -o jsonpath={.metadata.labels.tier}")).toBe("x");
+    expect(await ok("explain deployment.spec.replicas")).toContain("replicas");
+    const err = await k("get pod nope -n edge");
+    expect(err.stderr).toBe('Error from server (NotFound): pods "nope" not found\n');
+    expect(await ok("delete deploy web -n edge")).toBe('deployment.apps "web" deleted\n');
+  });
+});
