@@ -4,6 +4,12 @@
  * HTTPS with a generated CA, kubeconfig in the data dir).
  */
 import { parseArgs } from "node:util";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { NodeAgent } from "../agent/agent";
+import { ApiClient } from "../agent/api";
+import { defaultNodeIP } from "../agent/node";
+import { DockerRuntime } from "../agent/runtime/docker";
 import { startServer } from "./server";
 
 const HELP = `Usage: npm start -- [options]
@@ -16,6 +22,9 @@ const HELP = `Usage: npm start -- [options]
   --tls-private-key-file F  ... and its key
   --db-url URL              use a remote libSQL (sqld/Turso) instead of the embedded file
   --sync full|normal        SQLite synchronous mode for the embedded file (default full)
+  --no-agent                don't run a node agent for this machine (default: run one when Docker is reachable)
+  --node-name NAME          this machine's node name (default: the host name)
+  --node-ip ADDR            this machine's address (default: its first non-loopback IPv4)
   -h, --help                this text
 
 Environment: LIBSQL_URL / LIBSQL_AUTH_TOKEN (remote database), KUBEFLARE_ADMIN_TOKEN (fixed admin token).`;
@@ -30,6 +39,9 @@ const { values } = parseArgs({
     "tls-private-key-file": { type: "string" },
     "db-url": { type: "string" },
     sync: { type: "string", default: "full" },
+    "no-agent": { type: "boolean", default: false },
+    "node-name": { type: "string" },
+    "node-ip": { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
   allowPositionals: false,
@@ -63,11 +75,32 @@ try {
     tlsKeyFile: values["tls-private-key-file"],
     synchronous: sync,
   });
+  // like k3s server: an agent for this machine in the same process, when an engine is reachable
+  let agent: NodeAgent | undefined;
+  if (!values["no-agent"]) {
+    const runtime = new DockerRuntime();
+    const engine = await runtime.version().catch(() => undefined);
+    if (engine) {
+      const nodeName = (values["node-name"] ?? hostname()).toLowerCase();
+      agent = new NodeAgent({
+        api: new ApiClient({ server: server.url, token: server.adminToken, caPem: server.caPem || undefined }),
+        runtime,
+        nodeName,
+        nodeIP: values["node-ip"] ?? defaultNodeIP(),
+        dataDir: join(server.dataDir, "agent"),
+      });
+      await agent.start();
+      console.log(`  node agent: ${nodeName} on ${engine}`);
+    } else {
+      console.log("  node agent: no Docker engine reachable (DOCKER_HOST or /var/run/docker.sock); running the control plane only");
+    }
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: shutting down`);
+    await agent?.stop();
     await server.close();
     process.exit(0);
   };

@@ -45,6 +45,7 @@ export interface ServerOptions {
 
 export interface RunningServer {
   url: string;
+  dataDir: string;
   port: number;
   adminToken: string;
   kubeconfigPath: string;
@@ -150,6 +151,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   return {
     url,
+    dataDir,
     port,
     adminToken,
     kubeconfigPath,

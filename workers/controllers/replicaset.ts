@@ -1,64 +1,149 @@
-import { type LabelRequirement, matchLabels, selectorFromLabelSelector, selectorFromMap, formatLabelSelector } from "../../shared/selectors/labels";
+/**
+ * The ReplicaSet and ReplicationController controllers (one implementation, as in
+ * Kubernetes, where the RC controller is the RS controller behind a conversion).
+ *
+ * Level-triggered: each reconcile reads the object and its pods, claims pods
+ * (adopting matching orphans, releasing owned pods that no longer match), creates
+ * or deletes pods to reach spec.replicas, and writes status when it changed. The
+ * registry enqueues a pod's owners on every pod write, so pod changes come back here.
+ */
+import { type LabelRequirement, formatLabelSelector, matchLabels, selectorFromLabelSelector, selectorFromMap } from "../../shared/selectors/labels";
 import { ApiError } from "../../shared/status";
-import type { KObject, OwnerReference } from "../../shared/types";
+import type { KObject, ObjectKey, OwnerReference } from "../../shared/types";
 import { isConflict, isNotFound } from "./client";
 import type { ControllerContext, ReconcileResult } from "./context";
 import type { Controller } from "./manager";
-import { pool } from "./manager";
+
+/** Kubernetes' burstReplicas: at most this many creates or deletes per reconcile. */
+export const BURST_REPLICAS = 500;
+const DELETION_COST = "controller.kubernetes.io/pod-deletion-cost";
 
 const ts = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
-const BURST = 500;
+const parseTime = (s: unknown): number | undefined => {
+  const t = typeof s === "string" ? Date.parse(s) : NaN;
+  return Number.isNaN(t) ? undefined : t;
+};
+
+// ---------------------------------------------------------------- shared helpers (also used by the Deployment controller)
 
 export const controllerRef = (o: KObject): OwnerReference | undefined => o.metadata.ownerReferences?.find((r) => r.controller);
 
-const condition = (pod: KObject, type: string) => (pod.status?.conditions ?? []).find((c: any) => c.type === type);
-export const isPodReady = (pod: KObject) => condition(pod, "Ready")?.status === "True";
-
-/** Ready for at least minReadySeconds (by `now`); also returns when that happens if not yet. */
-export const availableAt = (pod: KObject, minReadySeconds: number): number | undefined => {
-  const ready = condition(pod, "Ready");
-  if (ready?.status !== "True") return undefined;
-  const since = Date.parse(ready.lastTransitionTime ?? "") || 0;
-  return since + minReadySeconds * 1000;
-};
-
-const isActive = (p: KObject) => !p.metadata.deletionTimestamp && !["Succeeded", "Failed"].includes(p.status?.phase);
-
-const PHASE_RANK: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
+/** JSON with sorted keys: for "did it change" comparisons that ignore key order. */
+export const stableJson = (v: unknown): string =>
+  JSON.stringify(v, (_k, x) =>
+    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, (x as Record<string, unknown>)[k]])) : x,
+  );
 
 /**
- * Kubernetes' order for scale-down: the least valuable pod first — unscheduled before
- * scheduled, Pending before Unknown before Running, not ready before ready, ready for
- * less time first, more restarts first, newer first.
+ * Replace an object's metadata (and, by default, spec) with compare-and-swap on its
+ * resourceVersion: 409 if it changed since it was read, 404 if it is gone. Unlike a
+ * PUT, this never re-creates an object deleted meanwhile.
  */
-export const lessValuable = (a: KObject, b: KObject): number => {
-  const assigned = (p: KObject) => (p.spec?.nodeName ? 1 : 0);
-  if (assigned(a) !== assigned(b)) return assigned(a) - assigned(b);
-  const phase = (p: KObject) => PHASE_RANK[p.status?.phase] ?? 0;
-  if (phase(a) !== phase(b)) return phase(a) - phase(b);
-  const ready = (p: KObject) => (isPodReady(p) ? 1 : 0);
-  if (ready(a) !== ready(b)) return ready(a) - ready(b);
-  if (ready(a) && ready(b)) {
-    const since = (p: KObject) => Date.parse(condition(p, "Ready")?.lastTransitionTime ?? "") || 0;
-    if (since(a) !== since(b)) return since(b) - since(a);
+export const casUpdate = (ctx: ControllerContext, resource: string, obj: KObject, fields: ("metadata" | "spec")[] = ["metadata", "spec"]): Promise<KObject> =>
+  ctx.api.patch(
+    resource,
+    obj.metadata.namespace ?? "",
+    obj.metadata.name!,
+    "json",
+    fields.filter((f) => obj[f] !== undefined).map((f) => ({ op: "add", path: `/${f}`, value: obj[f] })),
+  );
+
+const running = new Map<string, { since: number }>();
+/** a reconcile older than this is presumed lost (its request was cancelled) */
+const RUNNING_STALE_MS = 30_000;
+/** how soon a reconcile skipped because its key was busy comes back */
+export const BUSY_REQUEUE_MS = 100;
+
+/**
+ * At most one reconcile per key at a time in this isolate, as Kubernetes' work queue
+ * guarantees: a reconcile that finds its key already being reconciled does nothing and
+ * asks to come back shortly (the running one may have read state that is already
+ * stale). A try-lock, never a wait: on Workers, awaiting a promise that belongs to
+ * another request hangs. Across isolates the reconcile logic itself stays safe; any
+ * overshoot is corrected by the next pass.
+ */
+export const exclusive = async (key: string, f: () => Promise<ReconcileResult>): Promise<ReconcileResult> => {
+  const cur = running.get(key);
+  if (cur && Date.now() - cur.since < RUNNING_STALE_MS) return { requeueAfterMs: BUSY_REQUEUE_MS };
+  const mine = { since: Date.now() };
+  running.set(key, mine);
+  try {
+    return await f();
+  } finally {
+    if (running.get(key) === mine) running.delete(key);
   }
-  const restarts = (p: KObject) => (p.status?.containerStatuses ?? []).reduce((n: number, c: any) => n + (c.restartCount ?? 0), 0);
-  if (restarts(a) !== restarts(b)) return restarts(b) - restarts(a);
-  return Date.parse(b.metadata.creationTimestamp ?? "") - Date.parse(a.metadata.creationTimestamp ?? "");
 };
 
-/** Re-read a pod and apply `edit` with compare-and-swap; false when it is gone or someone else won. */
-const editPod = async (ctx: ControllerContext, pod: KObject, edit: (p: KObject) => boolean): Promise<KObject | null> => {
-  const fresh = await ctx.api.get("pods", pod.metadata.namespace ?? "", pod.metadata.name!);
-  if (!fresh || fresh.metadata.uid !== pod.metadata.uid) return null;
-  if (!edit(fresh)) return fresh;
-  try {
-    return await ctx.api.update("pods", fresh);
-  } catch (e) {
-    if (isConflict(e) || isNotFound(e)) return null;
-    throw e;
-  }
+// ---------------------------------------------------------------- pod state
+
+const podCondition = (pod: KObject, type: string) => (pod.status?.conditions ?? []).find((c: any) => c?.type === type);
+export const isPodReady = (pod: KObject) => podCondition(pod, "Ready")?.status === "True";
+const readySince = (pod: KObject) => parseTime(podCondition(pod, "Ready")?.lastTransitionTime);
+
+/**
+ * When a ready pod counts as available (Ready for more than minReadySeconds), in ms;
+ * undefined when it is not ready. With minReadySeconds 0 it is available at once.
+ */
+export const availableAt = (pod: KObject, minReadySeconds: number): number | undefined => {
+  if (!isPodReady(pod)) return undefined;
+  if (!minReadySeconds) return -Infinity;
+  const since = readySince(pod);
+  return since === undefined ? undefined : since + minReadySeconds * 1000;
 };
+
+/** Kubernetes' IsPodAvailable: ready, and ready since strictly before now - minReadySeconds. */
+export const isPodAvailable = (pod: KObject, minReadySeconds: number, now: number): boolean => {
+  const at = availableAt(pod, minReadySeconds);
+  return at !== undefined && (at === -Infinity || at < now);
+};
+
+/** Not being deleted and not finished: counts towards replicas. */
+export const isPodActive = (p: KObject) => !p.metadata.deletionTimestamp && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed";
+
+const PHASE_ORDINAL: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
+const maxRestarts = (p: KObject) => Math.max(0, ...(p.status?.containerStatuses ?? []).map((c: any) => Number(c?.restartCount) || 0));
+const deletionCost = (p: KObject) => {
+  const v = Number(p.metadata.annotations?.[DELETION_COST]);
+  return Number.isFinite(v) ? v : 0;
+};
+/** afterOrZero: an empty time sorts first, then the later time. */
+const afterOrZero = (a: number | undefined, b: number | undefined): number => {
+  if (a === undefined || b === undefined) return a === undefined ? (b === undefined ? 0 : -1) : 1;
+  return b - a;
+};
+
+/**
+ * Kubernetes' ActivePodsWithRanks order, least valuable (deleted first) to most:
+ *  1. unassigned < assigned
+ *  2. Pending < Unknown < Running
+ *  3. not ready < ready
+ *  4. lower pod-deletion-cost < higher
+ *  5. more of its siblings on the same node < fewer ("doubled up" pods go first)
+ *  6. ready for less time < more time
+ *  7. more container restarts < fewer
+ *  8. newer < older
+ * `rank` maps a pod's node to how many active siblings run there (optional).
+ */
+export const podDeletionOrder =
+  (rank?: (p: KObject) => number) =>
+  (a: KObject, b: KObject): number => {
+    const assigned = (p: KObject) => (p.spec?.nodeName ? 1 : 0);
+    if (assigned(a) !== assigned(b)) return assigned(a) - assigned(b);
+    const phase = (p: KObject) => PHASE_ORDINAL[p.status?.phase] ?? 0;
+    if (phase(a) !== phase(b)) return phase(a) - phase(b);
+    const ready = (p: KObject) => (isPodReady(p) ? 1 : 0);
+    if (ready(a) !== ready(b)) return ready(a) - ready(b);
+    if (deletionCost(a) !== deletionCost(b)) return deletionCost(a) - deletionCost(b);
+    if (rank && rank(a) !== rank(b)) return rank(b) - rank(a);
+    if (ready(a) && ready(b) && readySince(a) !== readySince(b)) return afterOrZero(readySince(a), readySince(b));
+    if (maxRestarts(a) !== maxRestarts(b)) return maxRestarts(b) - maxRestarts(a);
+    return afterOrZero(parseTime(a.metadata.creationTimestamp), parseTime(b.metadata.creationTimestamp));
+  };
+
+/** The ActivePods order without node ranks. */
+export const lessValuable = podDeletionOrder();
+
+// ---------------------------------------------------------------- the controller
 
 interface Flavor {
   name: string;
@@ -66,104 +151,156 @@ interface Flavor {
   selector(o: KObject): LabelRequirement[] | null;
 }
 
-const reconcileReplicas = (flavor: Flavor) => async (key: { namespace: string; name: string }, ctx: ControllerContext): Promise<ReconcileResult> => {
+/** Re-read a pod and apply `edit` with compare-and-swap, retrying on conflict; null when it is gone. */
+const editPod = async (ctx: ControllerContext, pod: KObject, edit: (p: KObject) => boolean): Promise<KObject | null> => {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const fresh = await ctx.api.get("pods", pod.metadata.namespace ?? "", pod.metadata.name!);
+    if (!fresh || fresh.metadata.uid !== pod.metadata.uid) return null;
+    if (!edit(fresh)) return fresh;
+    try {
+      return await casUpdate(ctx, "pods", fresh, ["metadata"]);
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      if (!isConflict(e)) throw e;
+    }
+  }
+  return null;
+};
+
+const errorMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const namespaceTerminating = (e: unknown) => e instanceof ApiError && e.code === 403 && /being terminated/.test(e.message);
+
+const syncReplicas = async (flavor: Flavor, key: { namespace: string; name: string }, ctx: ControllerContext): Promise<ReconcileResult> => {
   const rs = await ctx.api.get(flavor.resource, key.namespace, key.name);
   if (!rs || rs.metadata.deletionTimestamp) return;
-  const uid = rs.metadata.uid!;
   const ns = key.namespace;
-  const selector = flavor.selector(rs);
+  const uid = rs.metadata.uid!;
+  let selector: LabelRequirement[] | null;
+  try {
+    selector = flavor.selector(rs);
+  } catch {
+    selector = null;
+  }
+  // a nil selector selects nothing, an empty one everything: validation rejects both; never act on them
   if (!selector || !selector.length) return;
+  const sel = selector;
   const ref: OwnerReference = { apiVersion: rs.apiVersion!, kind: rs.kind!, name: rs.metadata.name!, uid, controller: true, blockOwnerDeletion: true };
 
-  // pods it owns (indexed by owner uid), and pods its selector matches
+  // ---- claim pods: those it controls (indexed by owner uid) and orphans its selector matches
   const owned = (await ctx.api.dependents(uid)).filter((p) => p.kind === "Pod" && controllerRef(p)?.uid === uid);
-  const matching = await ctx.api.list("pods", ns, { labelSelector: formatLabelSelector(selector) });
+  const matching = await ctx.api.list("pods", ns, { labelSelector: formatLabelSelector(sel) });
   const mine = new Map<string, KObject>();
   for (const p of owned) {
-    if (matchLabels(selector, p.metadata.labels)) {
+    if (matchLabels(sel, p.metadata.labels)) {
       mine.set(p.metadata.uid!, p);
       continue;
     }
-    // labels no longer match: release it
+    // it controls the pod but the labels no longer match: release it
     await editPod(ctx, p, (f) => {
-      const before = f.metadata.ownerReferences ?? [];
-      f.metadata.ownerReferences = before.filter((r) => r.uid !== uid);
-      if (!f.metadata.ownerReferences.length) delete f.metadata.ownerReferences;
-      return before.length !== (f.metadata.ownerReferences?.length ?? 0);
+      if (controllerRef(f)?.uid !== uid || matchLabels(sel, f.metadata.labels)) return false;
+      const refs = (f.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
+      if (refs.length) f.metadata.ownerReferences = refs;
+      else delete f.metadata.ownerReferences;
+      return true;
     });
   }
   for (const p of matching) {
     if (mine.has(p.metadata.uid!) || controllerRef(p) || p.metadata.deletionTimestamp) continue;
-    // an orphan that matches: adopt it
     const adopted = await editPod(ctx, p, (f) => {
-      if (controllerRef(f) || !matchLabels(selector, f.metadata.labels)) return false;
-      f.metadata.ownerReferences = [...(f.metadata.ownerReferences ?? []), ref];
+      if (controllerRef(f) || f.metadata.deletionTimestamp || !matchLabels(sel, f.metadata.labels)) return false;
+      f.metadata.ownerReferences = [...(f.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid), ref];
       return true;
     });
     if (adopted && controllerRef(adopted)?.uid === uid) mine.set(adopted.metadata.uid!, adopted);
   }
 
-  const active = [...mine.values()].filter(isActive);
-  const want = typeof rs.spec?.replicas === "number" ? rs.spec.replicas : 1;
-  const diff = want - active.length;
-  let failure: string | undefined;
-  if (diff > 0) {
+  // ---- manage replicas
+  const active = [...mine.values()].filter(isPodActive);
+  const want: number = typeof rs.spec?.replicas === "number" ? rs.spec.replicas : 1;
+  const diff = active.length - want;
+  let failure: { reason: "FailedCreate" | "FailedDelete"; message: string } | undefined;
+  let retryFailure = false;
+  if (diff < 0) {
     const template = rs.spec?.template ?? {};
-    const toCreate = Math.min(diff, BURST);
-    // slow start: 1, 2, 4, ... so a failing template doesn't flood the API with errors
-    let created = 0;
-    for (let batch = 1; created < toCreate && !failure; batch *= 2) {
-      const n = Math.min(batch, toCreate - created);
-      await pool(Array.from({ length: n }), n, async () => {
-        try {
-          const pod = await ctx.api.create("pods", ns, {
+    const total = Math.min(-diff, BURST_REPLICAS);
+    // slow start (1, 2, 4, ...): a template that cannot be created fails once, not 500 times
+    let remaining = total;
+    for (let batch = Math.min(remaining, 1); batch > 0 && !failure; batch = Math.min(2 * batch, remaining)) {
+      const results = await Promise.allSettled(
+        Array.from({ length: batch }, () =>
+          ctx.api.create("pods", ns, {
             apiVersion: "v1",
             kind: "Pod",
             metadata: {
               generateName: `${rs.metadata.name}-`,
               namespace: ns,
-              labels: { ...(template.metadata?.labels ?? {}) },
+              ...(template.metadata?.labels ? { labels: { ...template.metadata.labels } } : {}),
               ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
+              ...(template.metadata?.finalizers ? { finalizers: [...template.metadata.finalizers] } : {}),
               ownerReferences: [ref],
             },
             spec: structuredClone(template.spec ?? {}),
-          });
-          active.push(pod);
-          await ctx.events.record(rs, "Normal", "SuccessfulCreate", `Created pod: ${pod.metadata.name}`);
-        } catch (e) {
-          failure = e instanceof ApiError ? e.message : (e as Error).message;
-          await ctx.events.record(rs, "Warning", "FailedCreate", `Error creating: ${failure}`);
+          }),
+        ),
+      );
+      for (const r of results) {
+        if (r.status === "fulfilled") {
+          active.push(r.value);
+          await ctx.events.record(rs, "Normal", "SuccessfulCreate", `Created pod: ${r.value.metadata.name}`);
+        } else {
+          failure ??= { reason: "FailedCreate", message: errorMessage(r.reason) };
+          retryFailure = true;
+          // in a terminating namespace even the event cannot be written
+          if (!namespaceTerminating(r.reason)) await ctx.events.record(rs, "Warning", "FailedCreate", `Error creating: ${errorMessage(r.reason)}`);
         }
-      });
-      created += n;
-    }
-  } else if (diff < 0) {
-    const victims = [...active].sort(lessValuable).slice(0, -diff);
-    await pool(victims, 16, async (p) => {
-      if (await ctx.api.delete("pods", ns, p.metadata.name!, { preconditions: { uid: p.metadata.uid } }).catch((e) => (isConflict(e) ? false : Promise.reject(e)))) {
-        await ctx.events.record(rs, "Normal", "SuccessfulDelete", `Deleted pod: ${p.metadata.name}`);
       }
-    });
-    const gone = new Set(victims.map((v) => v.metadata.uid));
-    active.splice(0, active.length, ...active.filter((p) => !gone.has(p.metadata.uid)));
+      remaining -= batch;
+    }
+  } else if (diff > 0) {
+    const onNode = new Map<string, number>();
+    for (const p of active) onNode.set(p.spec?.nodeName ?? "", (onNode.get(p.spec?.nodeName ?? "") ?? 0) + 1);
+    const victims = [...active].sort(podDeletionOrder((p) => onNode.get(p.spec?.nodeName ?? "") ?? 0)).slice(0, Math.min(diff, BURST_REPLICAS));
+    const gone = new Set<string>();
+    await Promise.all(
+      victims.map(async (p) => {
+        try {
+          await ctx.api.delete("pods", ns, p.metadata.name!, { preconditions: { uid: p.metadata.uid } });
+          gone.add(p.metadata.uid!);
+          await ctx.events.record(rs, "Normal", "SuccessfulDelete", `Deleted pod: ${p.metadata.name}`);
+        } catch (e) {
+          if (isNotFound(e) || isConflict(e)) {
+            gone.add(p.metadata.uid!); // already gone (or replaced by another pod of that name)
+            return;
+          }
+          failure ??= { reason: "FailedDelete", message: errorMessage(e) };
+          retryFailure = true;
+          await ctx.events.record(rs, "Warning", "FailedDelete", `Error deleting: ${errorMessage(e)}`);
+        }
+      }),
+    );
+    active.splice(0, active.length, ...active.filter((p) => !gone.has(p.metadata.uid!)));
   }
 
-  // status
+  // ---- status
   const now = ctx.now().getTime();
-  const minReady = rs.spec?.minReadySeconds ?? 0;
+  const minReady: number = rs.spec?.minReadySeconds ?? 0;
   const templateLabels: Record<string, string> = rs.spec?.template?.metadata?.labels ?? {};
   let available = 0;
   let nextAvailable: number | undefined;
   for (const p of active) {
     const at = availableAt(p, minReady);
     if (at === undefined) continue;
-    if (at <= now) available++;
+    if (at === -Infinity || at < now) available++;
     else nextAvailable = Math.min(nextAvailable ?? Infinity, at);
   }
-  const prevFailure = (rs.status?.conditions ?? []).find((c: any) => c.type === "ReplicaFailure");
-  const conditions = failure
-    ? [{ type: "ReplicaFailure", status: "True", reason: "FailedCreate", message: failure, lastTransitionTime: prevFailure?.status === "True" ? prevFailure.lastTransitionTime : ts(ctx.now()) }]
-    : [];
+  const prev = rs.status ?? {};
+  let conditions: any[] = Array.isArray(prev.conditions) ? [...prev.conditions] : [];
+  const hasFailure = conditions.some((c) => c?.type === "ReplicaFailure");
+  if (failure && !hasFailure) {
+    conditions.push({ type: "ReplicaFailure", status: "True", lastTransitionTime: ts(ctx.now()), reason: failure.reason, message: failure.message });
+  } else if (!failure && hasFailure) {
+    conditions = conditions.filter((c) => c?.type !== "ReplicaFailure");
+  }
   const status: Record<string, unknown> = {
     replicas: active.length,
     fullyLabeledReplicas: active.filter((p) => Object.entries(templateLabels).every(([k, v]) => p.metadata.labels?.[k] === v)).length,
@@ -172,20 +309,25 @@ const reconcileReplicas = (flavor: Flavor) => async (key: { namespace: string; n
     observedGeneration: rs.metadata.generation,
   };
   if (conditions.length) status.conditions = conditions;
-  if (JSON.stringify(status) !== JSON.stringify(normalizeStatus(rs.status))) {
+  if (stableJson(status) !== stableJson(pickStatus(prev))) {
     try {
-      await ctx.api.updateStatus(flavor.resource, { ...rs, status });
+      const next: Record<string, unknown> = { ...prev, ...status };
+      if (!conditions.length) delete next.conditions;
+      await ctx.api.updateStatus(flavor.resource, { ...rs, status: next });
     } catch (e) {
-      if (!isConflict(e)) throw e;
-      return { requeueAfterMs: 10 };
+      if (isNotFound(e)) return;
+      if (isConflict(e)) return { requeueAfterMs: 50 };
+      throw e;
     }
   }
-  if (nextAvailable !== undefined) return { requeueAfterMs: Math.max(10, nextAvailable - now) };
+  const waits: number[] = [];
+  if (nextAvailable !== undefined) waits.push(nextAvailable - now + 1);
+  if (retryFailure) waits.push(5_000); // creates/deletes failed: try again later
+  if (waits.length) return { requeueAfterMs: Math.max(1, Math.min(...waits)) };
 };
 
-/** The status fields this controller writes, in the order it writes them (for change detection). */
-const normalizeStatus = (s: any) => {
-  if (!s) return {};
+/** The status fields this controller writes (for change detection). */
+const pickStatus = (s: any): Record<string, unknown> => {
   const out: Record<string, unknown> = {
     replicas: s.replicas,
     fullyLabeledReplicas: s.fullyLabeledReplicas,
@@ -193,32 +335,39 @@ const normalizeStatus = (s: any) => {
     availableReplicas: s.availableReplicas,
     observedGeneration: s.observedGeneration,
   };
-  if (s.conditions?.length) out.conditions = s.conditions;
+  if (Array.isArray(s.conditions) && s.conditions.length) out.conditions = s.conditions;
   return out;
 };
 
 const flavorController = (flavor: Flavor): Controller => ({
   name: flavor.name,
   resources: [flavor.resource],
-  reconcile: reconcileReplicas(flavor),
+  reconcile: (key, ctx) => exclusive(`${flavor.resource}/${key.namespace}/${key.name}`, () => syncReplicas(flavor, key, ctx)),
   async resync(ctx) {
-    // objects waiting for minReadySeconds or a failed create are requeued by their reconcile; a sweep catches lost messages
+    // minReadySeconds waits and failed creates are requeued by the reconcile itself; this sweep catches lost messages
     const all = await ctx.api.list(flavor.resource);
     return all
-      .filter((o) => (o.status?.replicas ?? 0) !== (o.spec?.replicas ?? 1) || (o.status?.availableReplicas ?? 0) !== (o.status?.replicas ?? 0) || o.status?.observedGeneration !== o.metadata.generation)
-      .map((o) => ({ resource: flavor.resource, namespace: o.metadata.namespace ?? "", name: o.metadata.name! }));
+      .filter(
+        (o) =>
+          !o.metadata.deletionTimestamp &&
+          ((o.status?.replicas ?? 0) !== (o.spec?.replicas ?? 1) ||
+            (o.status?.availableReplicas ?? 0) !== (o.status?.replicas ?? 0) ||
+            o.status?.observedGeneration !== o.metadata.generation ||
+            (o.status?.conditions ?? []).some((c: any) => c?.type === "ReplicaFailure")),
+      )
+      .map((o): ObjectKey => ({ resource: flavor.resource, namespace: o.metadata.namespace ?? "", name: o.metadata.name! }));
   },
 });
 
 /** apps/v1 ReplicaSet: keeps `replicas` pods matching its LabelSelector. */
-export const replicaSetController = flavorController({
+export const replicaSetController: Controller = flavorController({
   name: "replicaset",
   resource: "replicasets",
   selector: (o) => selectorFromLabelSelector(o.spec?.selector),
 });
 
 /** v1 ReplicationController: the same with a map selector. */
-export const replicationControllerController = flavorController({
+export const replicationControllerController: Controller = flavorController({
   name: "replicationcontroller",
   resource: "replicationcontrollers",
   selector: (o) => selectorFromMap(o.spec?.selector),

@@ -1,0 +1,185 @@
+/**
+ * The agent with a real Docker engine against a real control plane (`npm start`'s
+ * server with every controller): pods run as containers, restart, report status and
+ * go away. Test pods use hostNetwork and listen on 127.0.0.1 only.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServer, startServer } from "../node/server";
+import { eventually } from "../test/kubectl";
+import { NodeAgent } from "./agent";
+import { ApiClient } from "./api";
+import { DockerRuntime } from "./runtime/docker";
+import { LABELS } from "./runtime/runtime";
+
+const IMAGE = "kubeflare/busybox:test";
+const docker = new DockerRuntime();
+const available = await docker.version().then(
+  () => docker.hasImage(IMAGE),
+  () => false,
+);
+if (!available && process.env.CI) throw new Error(`CI must run the Docker tests: no Docker engine or no ${IMAGE} image (run scripts/test-image.sh)`);
+
+describe.skipIf(!available)("agent on Docker", () => {
+  let server: RunningServer;
+  let dir: string;
+  let api: ApiClient;
+  let agent: NodeAgent;
+  const startAgent = async () => {
+    agent = new NodeAgent({ api, runtime: docker, nodeName: "docker-node", nodeIP: "127.0.0.1", dataDir: join(dir, "agent"), leaseIntervalMs: 5000, syncIntervalMs: 500, log: () => {} });
+    await agent.start();
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "kf-agent-"));
+    server = await startServer({ port: 0, host: "127.0.0.1", dataDir: join(dir, "server"), synchronous: "NORMAL", watchPollMs: 100, log: () => {} });
+    api = new ApiClient({ server: server.url, token: server.adminToken, caPem: server.caPem });
+    await startAgent();
+  }, 60_000);
+  afterAll(async () => {
+    await agent?.stop();
+    // leave nothing behind on the engine
+    for (const c of await docker.list({ [LABELS.podUid]: "" })) await docker.remove(c.id);
+    await api?.close();
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const pod = (name: string, spec: Record<string, unknown>, meta: Record<string, unknown> = {}) => ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, ...meta },
+    spec: { hostNetwork: true, terminationGracePeriodSeconds: 2, ...spec },
+  });
+  const get = (name: string) => api.get(`/api/v1/namespaces/default/pods/${name}`);
+  const containersOf = async (name: string) => (await docker.list({ [LABELS.podName]: name, [LABELS.podNamespace]: "default" })).filter((c) => c.labels[LABELS.role] === "app");
+
+  it("registers its node with capacity and a lease", async () => {
+    const node = await api.get("/api/v1/nodes/docker-node");
+    expect(node.status.conditions.find((c: any) => c.type === "Ready").status).toBe("True");
+    expect(Number(node.status.capacity.cpu)).toBeGreaterThan(0);
+    expect(node.status.nodeInfo.containerRuntimeVersion).toMatch(/^docker:\/\//);
+    const lease = await api.get("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/docker-node");
+    expect(lease.spec.holderIdentity).toBe("docker-node");
+  });
+
+  it("runs a Deployment's httpd pod that answers on its hostNetwork port, with env, volumes and a memory limit", async () => {
+    await api.request("POST", "/api/v1/namespaces/default/configmaps", { metadata: { name: "web-config" }, data: { greeting: "hello from a configmap" } });
+    await api.request("POST", "/api/v1/namespaces/default/secrets", { metadata: { name: "web-secret" }, stringData: { token: "s3cret" } });
+    await api.request("POST", "/apis/apps/v1/namespaces/default/deployments", {
+      metadata: { name: "web" },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: "web" } },
+        template: {
+          metadata: { labels: { app: "web" } },
+          spec: {
+            hostNetwork: true,
+            terminationGracePeriodSeconds: 2,
+            containers: [
+              {
+                name: "httpd",
+                image: IMAGE,
+                imagePullPolicy: "Never",
+                command: ["sh", "-c", 'mkdir -p /www && cat /config/greeting > /www/index.html && echo "$POD_NAME $TOKEN" > /www/env.txt && exec httpd -f -p 127.0.0.1:18081 -h /www'],
+                env: [
+                  { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                  { name: "TOKEN", valueFrom: { secretKeyRef: { name: "web-secret", key: "token" } } },
+                ],
+                resources: { limits: { memory: "64Mi", cpu: "500m" } },
+                readinessProbe: { httpGet: { path: "/", port: 18081, host: "127.0.0.1" }, periodSeconds: 1 },
+                volumeMounts: [{ name: "config", mountPath: "/config" }],
+              },
+            ],
+            volumes: [{ name: "config", configMap: { name: "web-config" } }],
+          },
+        },
+      },
+    });
+    const running = await eventually(async () => {
+      const pods = (await api.request("GET", "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb")).items;
+      return pods.length === 1 && pods[0].status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True") && pods[0];
+    }, 60_000);
+    expect(running.status.phase).toBe("Running");
+    expect(running.status.containerStatuses[0]).toMatchObject({ name: "httpd", ready: true, restartCount: 0, state: { running: {} } });
+    expect(await (await fetch("http://127.0.0.1:18081/")).text()).toBe("hello from a configmap");
+    expect(await (await fetch("http://127.0.0.1:18081/env.txt")).text()).toBe(`${running.metadata.name} s3cret\n`);
+    const [c] = await containersOf(running.metadata.name);
+    const inspect = JSON.parse(execFileSync("docker", ["inspect", c.id]).toString())[0];
+    expect(inspect.HostConfig.Memory).toBe(64 * 1024 * 1024);
+    expect(inspect.HostConfig.NanoCpus).toBe(500_000_000);
+    const d = await eventually(async () => {
+      const x = await api.get("/apis/apps/v1/namespaces/default/deployments/web");
+      return x.status?.availableReplicas === 1 && x;
+    }, 30_000);
+    expect(d.status.readyReplicas).toBe(1);
+  });
+
+  it("restarts a killed container (restartCount 1) and backs off a crashing one (CrashLoopBackOff)", async () => {
+    await api.request("POST", "/api/v1/namespaces/default/pods", pod("sleeper", { containers: [{ name: "c", image: IMAGE, imagePullPolicy: "Never", command: ["sleep", "3600"] }] }));
+    await eventually(async () => (await get("sleeper")).status?.phase === "Running", 30_000);
+    const [first] = await containersOf("sleeper");
+    execFileSync("docker", ["kill", first.id]);
+    const after = await eventually(async () => {
+      const p = await get("sleeper");
+      const s = p.status?.containerStatuses?.[0];
+      return s?.restartCount === 1 && s.state.running && p;
+    }, 40_000);
+    expect(after.status.containerStatuses[0].lastState.terminated).toMatchObject({ exitCode: 137, reason: "Error" });
+
+    await api.request("POST", "/api/v1/namespaces/default/pods", pod("crasher", { containers: [{ name: "c", image: IMAGE, imagePullPolicy: "Never", command: ["sh", "-c", "echo dying; exit 3"] }] }));
+    const looping = await eventually(async () => {
+      const s = (await get("crasher")).status?.containerStatuses?.[0];
+      return s?.state?.waiting?.reason === "CrashLoopBackOff" && s;
+    }, 40_000);
+    expect(looping.lastState.terminated).toMatchObject({ exitCode: 3, reason: "Error" });
+    expect(looping.state.waiting.message).toMatch(/^back-off 10s restarting failed container=c pod=crasher_default/);
+  });
+
+  it("runs a pod to completion under restartPolicy Never", async () => {
+    await api.request("POST", "/api/v1/namespaces/default/pods", pod("once", { restartPolicy: "Never", containers: [{ name: "c", image: IMAGE, imagePullPolicy: "Never", command: ["sh", "-c", "exit 0"] }] }));
+    const done = await eventually(async () => {
+      const p = await get("once");
+      return p.status?.phase === "Succeeded" && p;
+    }, 30_000);
+    expect(done.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 0, reason: "Completed" });
+  });
+
+  it("deletes a pod gracefully: the container gets SIGTERM, goes away, and so does the pod", async () => {
+    await api.request("POST", "/api/v1/namespaces/default/pods", pod("graceful", { containers: [{ name: "c", image: IMAGE, imagePullPolicy: "Never", command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"] }] }));
+    await eventually(async () => (await get("graceful")).status?.phase === "Running", 30_000);
+    expect(await containersOf("graceful")).toHaveLength(1);
+    const started = Date.now();
+    await api.request("DELETE", "/api/v1/namespaces/default/pods/graceful", {});
+    await eventually(async () => (await api.find("/api/v1/namespaces/default/pods/graceful")) === null, 30_000);
+    expect(await containersOf("graceful")).toEqual([]);
+    // it honoured SIGTERM rather than waiting out the 2 s grace period and being killed
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("re-adopts running containers after an agent restart, without duplicates", async () => {
+    await api.request("POST", "/api/v1/namespaces/default/pods", pod("steady", { containers: [{ name: "c", image: IMAGE, imagePullPolicy: "Never", command: ["sleep", "3600"] }] }));
+    await eventually(async () => (await get("steady")).status?.phase === "Running", 30_000);
+    const before = await containersOf("steady");
+    await agent.stop();
+    await startAgent();
+    await new Promise((r) => setTimeout(r, 3000));
+    const after = await containersOf("steady");
+    expect(after.map((c) => c.id)).toEqual(before.map((c) => c.id));
+    expect((await get("steady")).status.containerStatuses[0].restartCount).toBe(0);
+  });
+
+  it("restarts a container whose liveness probe fails", async () => {
+    await api.request(
+      "POST",
+      "/api/v1/namespaces/default/pods",
+      pod("unhealthy", {
+        containers: [{ name: "c", image: IMAGE, imagePullPolicy: "Never", command: ["sh", "-c", "touch /tmp/healthy; sleep 3; rm /tmp/healthy; sleep 3600"], livenessProbe: { exec: { command: ["cat", "/tmp/healthy"] }, periodSeconds: 1, failureThreshold: 2 } }],
+      }),
+    );
+    await eventually(async () => ((await get("unhealthy")).status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 60_000);
+  });
+});

@@ -1,0 +1,258 @@
+/**
+ * The node agent (Kubeflare's kubelet): registers its Node, renews its Lease, watches
+ * the pods bound to it, runs them on the local engine, reports their status, and
+ * confirms their deletion. Everything it knows comes from the API and from the
+ * engine's container labels.
+ */
+import type { KObject } from "../shared/types";
+import { ApiClient, ApiRequestError } from "./api";
+import { nodeLabels, nodeStatus } from "./node";
+import { PodWorker } from "./pods";
+import { Prober } from "./probes";
+import { LABELS, type ContainerRuntime } from "./runtime/runtime";
+
+export interface AgentOptions {
+  api: ApiClient;
+  runtime: ContainerRuntime;
+  nodeName: string;
+  nodeIP: string;
+  dataDir: string;
+  labels?: Record<string, string>;
+  pauseImage?: string;
+  /** Lease renewal period (default 20 s, within the control plane's 40 s grace) */
+  leaseIntervalMs?: number;
+  /** how often every pod is looked at even without a watch event (default 1 s) */
+  syncIntervalMs?: number;
+  log?: (msg: string) => void;
+}
+
+const jitter = (ms: number) => ms * (0.9 + Math.random() * 0.2);
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+export class NodeAgent {
+  private readonly ac = new AbortController();
+  private readonly pods = new Map<string, KObject>();
+  private readonly worker: PodWorker;
+  private readonly prober: Prober;
+  private readonly lastStatus = new Map<string, string>();
+  private listed = false;
+  /** pods being stopped (graceful deletion runs in the background, one at a time per pod) */
+  private readonly terminating = new Map<string, Promise<void>>();
+  private wake: (() => void) | undefined;
+  private loops: Promise<void>[] = [];
+  private runtimeVersion = "";
+
+  constructor(private readonly o: AgentOptions) {
+    this.worker = new PodWorker({
+      runtime: o.runtime,
+      api: o.api,
+      nodeName: o.nodeName,
+      hostIP: o.nodeIP,
+      dataDir: o.dataDir,
+      pauseImage: o.pauseImage ?? "registry.k8s.io/pause:3.10",
+      now: Date.now,
+      log: this.log,
+    });
+    this.prober = new Prober(o.runtime, this.worker.probes, async (id, why) => {
+      this.log(`${why}: stopping container ${id.slice(0, 12)}`);
+      await o.runtime.stop(id, 2);
+    });
+  }
+
+  private log = (m: string) => (this.o.log ?? ((x: string) => console.log(x)))(`[agent ${this.o.nodeName}] ${m}`);
+
+  async start(): Promise<void> {
+    this.runtimeVersion = await this.o.runtime.version();
+    await this.register();
+    await this.renewLease();
+    this.loops = [this.leaseLoop(), this.watchLoop(), this.syncLoop()];
+    this.log(`registered; runtime ${this.runtimeVersion}`);
+  }
+
+  async stop(): Promise<void> {
+    this.ac.abort();
+    this.wake?.();
+    await Promise.allSettled([...this.loops, ...this.terminating.values()]);
+  }
+
+  // ---------------------------------------------------------------- node and lease
+
+  private async register(): Promise<void> {
+    const path = `/api/v1/nodes/${this.o.nodeName}`;
+    const status = nodeStatus({ nodeIP: this.o.nodeIP, runtimeVersion: this.runtimeVersion, dataDir: this.o.dataDir, now: new Date() });
+    const existing = await this.o.api.find(path);
+    if (!existing) {
+      await this.o.api.request("POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name: this.o.nodeName, labels: nodeLabels(this.o.nodeName, this.o.labels) }, spec: {}, status });
+      return;
+    }
+    await this.o.api.request("PUT", `${path}/status`, { ...existing, status: { ...existing.status, ...status } });
+  }
+
+  private async renewLease(): Promise<void> {
+    const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${this.o.nodeName}`;
+    const spec = { holderIdentity: this.o.nodeName, leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace("Z", "000Z") };
+    const lease = await this.o.api.find(path);
+    if (lease) await this.o.api.request("PUT", path, { ...lease, spec: { ...lease.spec, ...spec } });
+    else await this.o.api.request("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: this.o.nodeName }, spec });
+  }
+
+  private async leaseLoop(): Promise<void> {
+    let failures = 0;
+    let lastReady = Date.now();
+    while (!this.ac.signal.aborted) {
+      await sleep(failures ? Math.min(30_000, 1000 * 2 ** failures) : jitter(this.o.leaseIntervalMs ?? 20_000), this.ac.signal);
+      if (this.ac.signal.aborted) break;
+      try {
+        await this.renewLease();
+        // the Node's status is refreshed rarely: every 5 minutes, or after an outage (the controller marked it Unknown)
+        const node = await this.o.api.find(`/api/v1/nodes/${this.o.nodeName}`);
+        const ready = node?.status?.conditions?.find((c: any) => c.type === "Ready");
+        if (!node || ready?.status !== "True" || Date.now() - lastReady > 300_000) {
+          await this.register();
+          lastReady = Date.now();
+        }
+        failures = 0;
+      } catch (e) {
+        failures++;
+        this.log(`lease renewal failed (${failures}): ${(e as Error).message}`);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- pods
+
+  private background(uid: string, work: () => Promise<void>): void {
+    const p = work()
+      .catch((e) => this.log(`stopping pod ${uid}: ${(e as Error).message}`))
+      .finally(() => this.terminating.delete(uid));
+    this.terminating.set(uid, p);
+  }
+
+  private podsPath = () => `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${this.o.nodeName}`)}`;
+
+  /** List, then watch from the list's revision; relist on 410 or any error, with backoff. */
+  private async watchLoop(): Promise<void> {
+    let failures = 0;
+    while (!this.ac.signal.aborted) {
+      try {
+        const list = await this.o.api.request<{ metadata: { resourceVersion: string }; items: KObject[] }>("GET", this.podsPath());
+        this.pods.clear();
+        for (const p of list.items) this.pods.set(p.metadata.uid!, p);
+        this.listed = true;
+        this.wake?.();
+        failures = 0;
+        let rv = list.metadata.resourceVersion;
+        for (;;) {
+          await this.o.api.watch(this.podsPath(), rv, (ev) => {
+            rv = ev.object.metadata.resourceVersion ?? rv;
+            if (ev.type === "BOOKMARK") return;
+            if (ev.type === "DELETED") this.pods.delete(ev.object.metadata.uid!);
+            else this.pods.set(ev.object.metadata.uid!, ev.object);
+            this.wake?.();
+          }, this.ac.signal);
+          if (this.ac.signal.aborted) return;
+        }
+      } catch (e) {
+        if (this.ac.signal.aborted) return;
+        failures++;
+        if (!(e instanceof ApiRequestError && e.status === 410)) this.log(`pod watch failed (${failures}): ${(e as Error).message}`);
+        await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random()), this.ac.signal);
+      }
+    }
+  }
+
+  private async syncLoop(): Promise<void> {
+    while (!this.ac.signal.aborted) {
+      if (this.listed) {
+        try {
+          await this.syncAll();
+        } catch (e) {
+          this.log(`sync failed: ${(e as Error).message}`);
+        }
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.o.syncIntervalMs ?? 1000);
+        this.wake = () => (clearTimeout(t), resolve());
+        this.ac.signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /** One pass: every desired pod a step further, containers of unknown pods removed. */
+  async syncAll(): Promise<void> {
+    for (const pod of [...this.pods.values()]) {
+      try {
+        await this.syncPod(pod);
+      } catch (e) {
+        this.log(`pod ${pod.metadata.namespace}/${pod.metadata.name}: ${(e as Error).message}`);
+      }
+    }
+    // containers whose pod is gone from this node
+    const all = await this.o.runtime.list({ [LABELS.podUid]: "" });
+    const uids = new Set(all.map((c) => c.labels[LABELS.podUid]).filter(Boolean));
+    for (const uid of uids) {
+      if (!this.pods.has(uid) && !this.terminating.has(uid)) {
+        this.log(`removing containers of pod ${uid}, which is no longer bound here`);
+        this.background(uid, async () => {
+          await this.worker.teardown(uid, 2);
+          this.lastStatus.delete(uid);
+        });
+      }
+    }
+  }
+
+  private async syncPod(pod: KObject): Promise<void> {
+    const uid = pod.metadata.uid!;
+    const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`;
+    if (pod.metadata.deletionTimestamp) {
+      if (this.terminating.has(uid)) return;
+      const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+      // SIGTERM, up to the grace period, SIGKILL, then confirm: in the background, so other pods go on
+      this.background(uid, async () => {
+        await this.worker.teardown(uid, grace);
+        try {
+          await this.o.api.request("DELETE", path, { gracePeriodSeconds: 0, preconditions: { uid } });
+        } catch (e) {
+          if (!(e instanceof ApiRequestError && (e.status === 404 || e.status === 409))) throw e;
+        }
+        this.pods.delete(uid);
+        this.lastStatus.delete(uid);
+      });
+      return;
+    }
+    if (["Succeeded", "Failed"].includes(pod.status?.phase) && this.lastStatus.has(uid)) return;
+    const status = await this.worker.sync(pod);
+    // probes for running containers
+    const existing = await this.worker.containers(pod);
+    for (const c of pod.spec?.containers ?? []) {
+      const inst = existing.get(c.name)?.[0];
+      if (inst?.state === "running" && (c.livenessProbe || c.readinessProbe || c.startupProbe)) {
+        const info = await this.o.runtime.inspect(inst.id);
+        if (info) this.prober.tick(pod, c, info, status.podIP ?? this.o.nodeIP);
+      }
+    }
+    const text = JSON.stringify(status);
+    if (this.lastStatus.get(uid) === text) return;
+    try {
+      const written = await this.o.api.request<KObject>("PUT", `${path}/status`, { ...pod, status });
+      this.pods.set(uid, written);
+      this.lastStatus.set(uid, text);
+    } catch (e) {
+      if (e instanceof ApiRequestError && e.status === 409) {
+        const fresh = await this.o.api.find(path);
+        if (fresh) this.pods.set(uid, fresh);
+        return;
+      }
+      if (e instanceof ApiRequestError && e.status === 404) {
+        this.pods.delete(uid);
+        return;
+      }
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,175 @@
+/** The Docker Engine implementation of ContainerRuntime, through dockerode. */
+import Docker from "dockerode";
+import { PassThrough } from "node:stream";
+import type { ContainerInfo, ContainerRuntime, ContainerSpec, LogLine } from "./runtime";
+import { ImagePullError } from "./runtime";
+
+const stateOf = (s: string | undefined): ContainerInfo["state"] =>
+  s === "running" ? "running" : s === "exited" || s === "dead" ? "exited" : s === "created" ? "created" : "unknown";
+
+const zeroTime = (t: string | undefined) => (!t || t.startsWith("0001-01-01") ? undefined : t.replace(/\.\d+Z$/, "Z"));
+
+export class DockerRuntime implements ContainerRuntime {
+  readonly name = "docker" as const;
+  private readonly docker: Docker;
+
+  /** DOCKER_HOST or /var/run/docker.sock, unless told otherwise */
+  constructor(opts: Docker.DockerOptions = {}) {
+    this.docker = new Docker(opts);
+  }
+
+  async version(): Promise<string> {
+    const v = await this.docker.version();
+    return `docker://${v.Version}`;
+  }
+
+  async hasImage(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async pullImage(image: string): Promise<void> {
+    try {
+      const stream = await this.docker.pull(image);
+      await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+    } catch (e) {
+      throw new ImagePullError(`failed to pull image "${image}": ${(e as Error).message}`);
+    }
+  }
+
+  async list(labels: Record<string, string>): Promise<ContainerInfo[]> {
+    // an empty value asks only for the label's presence
+    const filters = { label: Object.entries(labels).map(([k, v]) => (v === "" ? k : `${k}=${v}`)) };
+    const items = await this.docker.listContainers({ all: true, filters });
+    return items.map((c) => ({
+      id: c.Id,
+      name: (c.Names?.[0] ?? "").replace(/^\//, ""),
+      image: c.Image,
+      imageId: c.ImageID,
+      labels: c.Labels ?? {},
+      state: stateOf(c.State),
+    }));
+  }
+
+  async inspect(id: string): Promise<ContainerInfo | null> {
+    try {
+      const c = await this.docker.getContainer(id).inspect();
+      const nets = Object.values(c.NetworkSettings?.Networks ?? {});
+      return {
+        id: c.Id,
+        name: c.Name.replace(/^\//, ""),
+        image: c.Config.Image,
+        imageId: c.Image,
+        labels: c.Config.Labels ?? {},
+        state: stateOf(c.State.Status),
+        exitCode: c.State.ExitCode,
+        startedAt: zeroTime(c.State.StartedAt),
+        finishedAt: zeroTime(c.State.FinishedAt),
+        oomKilled: c.State.OOMKilled,
+        ip: nets.find((n) => n.IPAddress)?.IPAddress || undefined,
+      };
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return null;
+      throw e;
+    }
+  }
+
+  async create(spec: ContainerSpec): Promise<string> {
+    const networkMode = spec.hostNetwork ? "host" : spec.networkFrom ? `container:${spec.networkFrom}` : "bridge";
+    const c = await this.docker.createContainer({
+      name: spec.name,
+      Image: spec.image,
+      ...(spec.command?.length ? { Entrypoint: spec.command } : {}),
+      ...(spec.args?.length ? { Cmd: spec.args } : {}),
+      WorkingDir: spec.workingDir,
+      Env: spec.env,
+      Labels: spec.labels,
+      Tty: !!spec.tty,
+      OpenStdin: !!spec.stdin,
+      ExposedPorts: Object.fromEntries((spec.hostPorts ?? []).map((p) => [`${p.containerPort}/${p.protocol.toLowerCase()}`, {}])),
+      HostConfig: {
+        NetworkMode: networkMode,
+        Binds: spec.mounts.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ":ro" : ""}`),
+        ...(spec.memoryLimitBytes ? { Memory: spec.memoryLimitBytes, MemorySwap: spec.memoryLimitBytes } : {}),
+        ...(spec.cpuLimitMillis ? { NanoCpus: spec.cpuLimitMillis * 1_000_000 } : {}),
+        PortBindings: Object.fromEntries((spec.hostPorts ?? []).map((p) => [`${p.containerPort}/${p.protocol.toLowerCase()}`, [{ HostPort: String(p.hostPort) }]])),
+        // the agent restarts containers itself, with Kubernetes' backoff
+        RestartPolicy: { Name: "no" },
+      },
+    });
+    return c.id;
+  }
+
+  async start(id: string): Promise<void> {
+    await this.docker.getContainer(id).start();
+  }
+
+  async stop(id: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: Math.max(0, Math.round(graceSeconds)) });
+    } catch (e) {
+      const code = (e as { statusCode?: number }).statusCode;
+      if (code !== 304 && code !== 404) throw e; // already stopped / gone
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+    }
+  }
+
+  async exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const exec = await this.docker.getContainer(id).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const out = new PassThrough();
+    let output = "";
+    out.on("data", (d) => (output += d));
+    this.docker.modem.demuxStream(stream, out, out);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        stream.destroy();
+        resolve();
+      }, timeoutMs);
+      stream.on("end", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    const info = await exec.inspect();
+    return { exitCode: info.Running ? -1 : info.ExitCode ?? -1, output };
+  }
+
+  async logs(id: string, sinceMs?: number): Promise<LogLine[]> {
+    const buf = (await this.docker.getContainer(id).logs({
+      stdout: true,
+      stderr: true,
+      timestamps: true,
+      follow: false,
+      ...(sinceMs ? { since: Math.floor(sinceMs / 1000) } : {}),
+    })) as unknown as Buffer;
+    const lines: LogLine[] = [];
+    // the multiplexed format: 8-byte header (stream, 0, 0, 0, size BE32) per frame
+    let off = 0;
+    while (off + 8 <= buf.length) {
+      const stream = buf[off] === 2 ? "stderr" : "stdout";
+      const size = buf.readUInt32BE(off + 4);
+      const frame = buf.subarray(off + 8, off + 8 + size).toString("utf8");
+      off += 8 + size;
+      for (const raw of frame.split("\n")) {
+        if (!raw) continue;
+        const sp = raw.indexOf(" ");
+        const time = raw.slice(0, sp);
+        if (sinceMs && Date.parse(time) < sinceMs) continue;
+        lines.push({ stream, time, text: raw.slice(sp + 1) });
+      }
+    }
+    return lines;
+  }
+}

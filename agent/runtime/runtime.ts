@@ -1,0 +1,95 @@
+/**
+ * The one interface the agent needs from a container engine. Docker and containerd
+ * implement it; the agent keeps no state of its own beyond what these labels say, so
+ * a restarted agent re-adopts what runs.
+ */
+
+/** Labels the agent puts on every container it creates. */
+export const LABELS = {
+  podUid: "io.kubeflare.pod.uid",
+  podName: "io.kubeflare.pod.name",
+  podNamespace: "io.kubeflare.pod.namespace",
+  container: "io.kubeflare.container.name",
+  /** "sandbox" for the pod's network holder, "init" or "app" for containers */
+  role: "io.kubeflare.container.role",
+  /** how many times this container was restarted before this instance */
+  attempt: "io.kubeflare.container.attempt",
+  /** hash of the container spec, so a changed image (kubectl set image on a pod) replaces it */
+  specHash: "io.kubeflare.container.hash",
+} as const;
+
+export interface Mount {
+  hostPath: string;
+  containerPath: string;
+  readOnly: boolean;
+}
+
+export interface ContainerSpec {
+  /** the engine's container name */
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  workingDir?: string;
+  /** KEY=VALUE */
+  env: string[];
+  labels: Record<string, string>;
+  /** share the host's network namespace */
+  hostNetwork: boolean;
+  /** join the network namespace of this container (the pod sandbox) */
+  networkFrom?: string;
+  mounts: Mount[];
+  memoryLimitBytes?: number;
+  cpuLimitMillis?: number;
+  tty?: boolean;
+  stdin?: boolean;
+  /** ports to publish on the host (only for a sandbox without host networking) */
+  hostPorts?: { containerPort: number; hostPort: number; protocol: string }[];
+}
+
+export type ContainerState = "created" | "running" | "exited" | "unknown";
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  image: string;
+  imageId?: string;
+  labels: Record<string, string>;
+  state: ContainerState;
+  exitCode?: number;
+  startedAt?: string;
+  finishedAt?: string;
+  oomKilled?: boolean;
+  /** IP in its own network namespace, when it has one */
+  ip?: string;
+}
+
+export interface LogLine {
+  stream: "stdout" | "stderr";
+  /** RFC 3339 with nanoseconds, as the engine stamped it */
+  time: string;
+  text: string;
+}
+
+export class ImagePullError extends Error {}
+
+export interface ContainerRuntime {
+  readonly name: "docker" | "containerd";
+  /** engine version, for node.status.nodeInfo.containerRuntimeVersion ("docker://24.0.7") */
+  version(): Promise<string>;
+  hasImage(image: string): Promise<boolean>;
+  /** throws ImagePullError when the image cannot be pulled */
+  pullImage(image: string): Promise<void>;
+  /** containers carrying all these labels (an empty value: the label is present), running or not */
+  list(labels: Record<string, string>): Promise<ContainerInfo[]>;
+  inspect(id: string): Promise<ContainerInfo | null>;
+  create(spec: ContainerSpec): Promise<string>;
+  start(id: string): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceSeconds` */
+  stop(id: string, graceSeconds: number): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** run a command in a running container (exec probes) */
+  exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
+  /** the container's output since `sinceMs` (epoch ms), with timestamps */
+  logs(id: string, sinceMs?: number): Promise<LogLine[]>;
+}
