@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../node/server";
-import { eventually } from "../test/kubectl";
+import { eventually, kubectl } from "../test/kubectl";
 import { NodeAgent } from "./agent";
 import { ApiClient } from "./api";
 import { DockerRuntime } from "./runtime/docker";
@@ -170,6 +170,43 @@ describe.skipIf(!available)("agent on Docker", () => {
     const after = await containersOf("steady");
     expect(after.map((c) => c.id)).toEqual(before.map((c) => c.id));
     expect((await get("steady")).status.containerStatuses[0].restartCount).toBe(0);
+  });
+
+  it("serves kubectl logs: whole, --tail, -f following new lines, --previous, and deploy/x", async () => {
+    const k = kubectl(server.kubeconfigPath, "1.32");
+    await api.request(
+      "POST",
+      "/api/v1/namespaces/default/pods",
+      pod("talker", { containers: [{ name: "talk", image: IMAGE, imagePullPolicy: "Never", command: ["sh", "-c", "for i in 1 2 3; do echo line $i; done; echo oops >&2; while true; do sleep 1; echo tick; done"] }] }),
+    );
+    await eventually(async () => (await k("logs talker")).stdout.includes("oops"), 30_000);
+    const all = (await k("logs talker")).stdout.split("\n");
+    expect(all.slice(0, 4)).toEqual(["line 1", "line 2", "line 3", "oops"]);
+    expect((await k("logs talker --tail=1")).stdout.trim().split("\n")).toHaveLength(1);
+    expect((await k("logs talker --timestamps --tail=1")).stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z (tick|oops)\n$/);
+    // -f: the stream stays open and new lines arrive
+    const f = k.spawn(["logs", "-f", "talker"]);
+    try {
+      await eventually(async () => f.output().includes("line 1"), 20_000);
+      const ticks = () => f.output().split("\n").filter((l) => l === "tick").length;
+      const before = ticks();
+      await eventually(async () => ticks() >= before + 2, 20_000);
+    } finally {
+      f.kill();
+    }
+    // after a restart, --previous shows the first instance
+    const [first] = await containersOf("talker");
+    execFileSync("docker", ["kill", first.id]);
+    await eventually(async () => (await get("talker")).status?.containerStatuses?.[0]?.restartCount === 1, 40_000);
+    const prev = await k("logs talker --previous");
+    expect(prev.stdout.startsWith("line 1\nline 2\nline 3\n")).toBe(true);
+    const missing = await k("logs steady --previous");
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('previous terminated container "c" in pod "steady" not found');
+    const dep = await k("logs deploy/web");
+    expect(dep.code).toBe(0);
+    const nope = await k("logs nope");
+    expect(nope.stderr).toContain('pods "nope" not found');
   });
 
   it("restarts a container whose liveness probe fails", async () => {

@@ -6,6 +6,7 @@
  */
 import type { KObject } from "../shared/types";
 import { ApiClient, ApiRequestError } from "./api";
+import { LogShipper } from "./logs";
 import { nodeLabels, nodeStatus } from "./node";
 import { PodWorker } from "./pods";
 import { Prober } from "./probes";
@@ -23,6 +24,8 @@ export interface AgentOptions {
   leaseIntervalMs?: number;
   /** how often every pod is looked at even without a watch event (default 1 s) */
   syncIntervalMs?: number;
+  /** how often new container output is shipped (default 2 s) */
+  logIntervalMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -45,6 +48,7 @@ export class NodeAgent {
   private wake: (() => void) | undefined;
   private loops: Promise<void>[] = [];
   private runtimeVersion = "";
+  private readonly shipper: LogShipper;
 
   constructor(private readonly o: AgentOptions) {
     this.worker = new PodWorker({
@@ -57,6 +61,7 @@ export class NodeAgent {
       now: Date.now,
       log: this.log,
     });
+    this.shipper = new LogShipper(o.runtime, o.api);
     this.prober = new Prober(o.runtime, this.worker.probes, async (id, why) => {
       this.log(`${why}: stopping container ${id.slice(0, 12)}`);
       await o.runtime.stop(id, 2);
@@ -69,7 +74,7 @@ export class NodeAgent {
     this.runtimeVersion = await this.o.runtime.version();
     await this.register();
     await this.renewLease();
-    this.loops = [this.leaseLoop(), this.watchLoop(), this.syncLoop()];
+    this.loops = [this.leaseLoop(), this.watchLoop(), this.syncLoop(), this.logLoop()];
     this.log(`registered; runtime ${this.runtimeVersion}`);
   }
 
@@ -119,6 +124,18 @@ export class NodeAgent {
       } catch (e) {
         failures++;
         this.log(`lease renewal failed (${failures}): ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private async logLoop(): Promise<void> {
+    while (!this.ac.signal.aborted) {
+      await sleep(this.o.logIntervalMs ?? 2000, this.ac.signal);
+      if (this.ac.signal.aborted || !this.listed) continue;
+      try {
+        await this.shipper.ship([...this.pods.values()]);
+      } catch (e) {
+        this.log(`log shipping failed: ${(e as Error).message}`);
       }
     }
   }

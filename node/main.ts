@@ -75,8 +75,20 @@ try {
     tlsKeyFile: values["tls-private-key-file"],
     synchronous: sync,
   });
-  // like k3s server: an agent for this machine in the same process, when an engine is reachable
   let agent: NodeAgent | undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: shutting down`);
+    await agent?.stop();
+    await server.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+
+  // like k3s server: an agent for this machine in the same process, when an engine is reachable
   if (!values["no-agent"]) {
     const runtime = new DockerRuntime();
     const engine = await runtime.version().catch(() => undefined);
@@ -89,23 +101,15 @@ try {
         nodeIP: values["node-ip"] ?? defaultNodeIP(),
         dataDir: join(server.dataDir, "agent"),
       });
-      await agent.start();
-      console.log(`  node agent: ${nodeName} on ${engine}`);
+      await agent.start().catch((e) => {
+        console.error(`  node agent: could not start: ${(e as Error).message}`);
+        agent = undefined;
+      });
+      if (agent) console.log(`  node agent: ${nodeName} on ${engine}`);
     } else {
       console.log("  node agent: no Docker engine reachable (DOCKER_HOST or /var/run/docker.sock); running the control plane only");
     }
   }
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: shutting down`);
-    await agent?.stop();
-    await server.close();
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  process.on("SIGINT", () => void stop("SIGINT"));
 } catch (e) {
   const err = e as NodeJS.ErrnoException;
   if (err.code === "EADDRINUSE") console.error(`error: port ${port} on ${values.host} is already in use (try --port)`);

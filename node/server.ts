@@ -140,6 +140,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const compactTimer = setInterval(() => {
     store
       .compact({ keepRevisions: o.compactKeepRevisions, keepMs: o.compactKeepMs })
+      .then(() => registry.logs.sweep())
       .catch((e) => log(`compaction failed: ${(e as Error).message}`));
   }, compactEvery);
   compactTimer.unref();

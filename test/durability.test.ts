@@ -13,7 +13,7 @@ const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const start = (dataDir: string, port: number) => {
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, "node/main.ts"), "--port", String(port), "--data-dir", dataDir], {
+  const child = spawn(process.execPath, ["--import", "tsx", join(root, "node/main.ts"), "--port", String(port), "--data-dir", dataDir, "--no-agent"], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -39,14 +39,18 @@ interface Runtime {
   registry: Registry;
   manager: ControllerManager;
   app: ReturnType<typeof createApp>;
-  ready: Promise<void>;
 }
 
-let cached: { env: Env; rt: Runtime } | undefined;
+/** Set once this isolate has seen the system namespaces in place (a plain flag: no promise outlives its request). */
+let bootstrapped = false;
 
-/** One client, store and app per isolate (and per distinct env). */
-const runtime = (env: Env): Runtime => {
-  if (cached && cached.env === env) return cached.rt;
+/**
+ * Everything for one invocation. Workers cancel work whose promise is settled from
+ * another request's context, so nothing that holds pending promises (the libSQL
+ * client's request queue, watch wake-ups) is shared between requests; all of it is
+ * cheap to build.
+ */
+const runtime = async (env: Env): Promise<Runtime> => {
   const db = env.DB;
   const client = createClient({
     url: env.LIBSQL_URL,
@@ -54,7 +58,7 @@ const runtime = (env: Env): Runtime => {
     intMode: "number",
     ...(db ? { fetch: (input: Request | string, init?: RequestInit) => db.fetch(new Request(input, init)) } : {}),
   } as Parameters<typeof createClient>[0]);
-  const store = new Store(client);
+  const store = new Store(client, { notifyListeners: false });
   const queue: WorkQueue = env.QUEUE ? cloudflareQueue(env.QUEUE) : discardQueue;
   const tolerationSeconds = env.DEFAULT_TOLERATION_SECONDS ? Number(env.DEFAULT_TOLERATION_SECONDS) : undefined;
   const registry = new Registry({ store, queue, watchPollMs: 500, defaultTolerationSeconds: tolerationSeconds });
@@ -76,37 +80,33 @@ const runtime = (env: Env): Runtime => {
       return true;
     },
   });
-  const ready = registry.bootstrap().catch((e) => {
-    cached = undefined;
-    throw e;
-  });
-  const rt = { client, store, registry, manager, app, ready };
-  cached = { env, rt };
-  return rt;
+  if (!bootstrapped) {
+    await registry.bootstrap();
+    bootstrapped = true;
+  }
+  return { client, store, registry, manager, app };
 };
 
 export default {
   async fetch(req: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    const rt = runtime(env);
-    await rt.ready;
+    const rt = await runtime(env);
     return rt.app.fetch(req, env, ctx as Parameters<typeof rt.app.fetch>[2]);
   },
 
   /** Cron: the controllers' resync (node leases, time-based work, GC sweep), then compaction. */
   async scheduled(_ctrl: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
-    const rt = runtime(env);
-    await rt.ready;
+    const rt = await runtime(env);
     await rt.manager.resync();
     await rt.store.compact({
       keepRevisions: env.COMPACT_KEEP_REVISIONS ? Number(env.COMPACT_KEEP_REVISIONS) : undefined,
       keepMs: env.COMPACT_KEEP_SECONDS ? Number(env.COMPACT_KEEP_SECONDS) * 1000 : undefined,
     });
+    await rt.registry.logs.sweep();
   },
 
   /** Queue consumer: keys of changed objects, dispatched to the controllers in one batch. */
   async queue(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
-    const rt = runtime(env);
-    await rt.ready;
+    const rt = await runtime(env);
     const keys: ObjectKey[] = [];
     for (const m of batch.messages) {
       const body = m.body as { keys?: ObjectKey[] } | null;

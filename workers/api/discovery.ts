@@ -20,7 +20,7 @@ export const versionInfo = () => ({
 const SUBRESOURCE_VERBS: Record<string, string[]> = {
   status: ["get", "patch", "update"],
   scale: ["get", "patch", "update"],
-  log: ["get"],
+  log: ["get", "create"],
   binding: ["create"],
   finalize: ["update"],
 };

@@ -153,7 +153,7 @@ export const serveResource = async (c: Context, t: Target, user: User, opts: Res
   }
 
   // ---- one object (or a subresource of it)
-  if (subresource === "log") throw notFoundPath(); // served by the agent issue's log endpoint
+  if (subresource === "log") return serveLog(c, namespace, name, user, opts);
   if (subresource === "binding") {
     if (method !== "POST") throw methodNotAllowed("only POST is supported on pods/binding");
     const binding = (await readObject()) as KObject;
@@ -190,6 +190,64 @@ export const serveResource = async (c: Context, t: Target, user: User, opts: Res
     default:
       throw methodNotAllowed(`${method} is not supported on ${info.resource}`);
   }
+};
+
+const boolParam = (v: string | undefined) => v === "true" || v === "1";
+
+/**
+ * `pods/{name}/log`: GET reads the output the node agents shipped (plain text; with
+ * follow=true a long-lived stream of new lines), POST is how an agent ships it.
+ */
+const serveLog = async (c: Context, namespace: string, name: string, user: User, opts: RestOptions): Promise<Response> => {
+  const { registry } = opts;
+  if (c.req.method === "POST") {
+    const body = decodeObject(await readBody(c.req.raw, opts.maxBodyBytes), c.req.header("Content-Type") ?? "application/json");
+    const appended = await registry.appendLogs(user, namespace, name, body);
+    return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201, details: { name, kind: "pods", causes: [{ reason: "Appended", message: String(appended) }] } }, 201);
+  }
+  if (c.req.method !== "GET") throw methodNotAllowed(`${c.req.method} is not supported on pods/log`);
+  const q = {
+    container: c.req.query("container") || undefined,
+    previous: boolParam(c.req.query("previous")),
+    tailLines: intParam(c.req.query("tailLines"), "tailLines"),
+    sinceSeconds: intParam(c.req.query("sinceSeconds"), "sinceSeconds"),
+    sinceTime: c.req.query("sinceTime") || undefined,
+    timestamps: boolParam(c.req.query("timestamps")),
+    limitBytes: intParam(c.req.query("limitBytes"), "limitBytes"),
+  };
+  const first = await registry.readLogs(user, namespace, name, q);
+  const headers = { "Content-Type": "text/plain", "Cache-Control": "no-cache, private" };
+  if (!boolParam(c.req.query("follow"))) return new Response(first.text, { headers });
+  // follow: keep the stream open and send new lines as agents ship them, until the pod goes
+  const enc = new TextEncoder();
+  let lastId = first.lastId;
+  let sent = false;
+  const uid = first.pod.metadata.uid;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!sent) {
+        sent = true;
+        controller.enqueue(enc.encode(first.text));
+        return;
+      }
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 500));
+        try {
+          const next = await registry.readLogs(user, namespace, name, { ...q, tailLines: undefined, limitBytes: undefined }, lastId);
+          if (next.pod.metadata.uid !== uid) break;
+          if (next.text) {
+            lastId = next.lastId;
+            controller.enqueue(enc.encode(next.text));
+            return;
+          }
+        } catch {
+          break; // the pod is gone (or the container changed): the stream ends, as kubectl expects
+        }
+      }
+      controller.close();
+    },
+  });
+  return new Response(stream, { headers });
 };
 
 /** DeleteOptions from the body (kubectl) and/or the query string (curl). */

@@ -38,6 +38,8 @@ const MAX_BACKOFF_MS = 60_000;
 export class ControllerManager {
   readonly ctx: ControllerContext;
   private readonly failures = new Map<string, number>();
+  /** requeue sends still in flight: awaited before a dispatch returns (a Worker's request must not leave work behind) */
+  private readonly sends = new Set<Promise<unknown>>();
   private readonly concurrency: number;
 
   constructor(private readonly o: ManagerOptions) {
@@ -52,7 +54,9 @@ export class ControllerManager {
       config: { ...DEFAULT_CONFIG, ...o.config },
       log,
       requeueAfter: (keys, ms) => {
-        void o.queue.enqueue(keys, { delayMs: Math.max(1, ms) }).catch((e) => log(`requeue failed: ${(e as Error).message}`));
+        const p = o.queue.enqueue(keys, { delayMs: Math.max(1, ms) }).catch((e) => log(`requeue failed: ${(e as Error).message}`));
+        this.sends.add(p);
+        void p.finally(() => this.sends.delete(p));
       },
     };
   }
@@ -71,6 +75,12 @@ export class ControllerManager {
         await pool(mine, this.concurrency, (k) => this.guard(c, [k], () => c.reconcile!(k, this.ctx)));
       }),
     );
+    await this.flush();
+  }
+
+  /** Wait for the requeue sends made so far. */
+  async flush(): Promise<void> {
+    while (this.sends.size) await Promise.allSettled([...this.sends]);
   }
 
   /** The periodic resync: every controller names the keys that need a look, and they are reconciled now. */
@@ -85,6 +95,7 @@ export class ControllerManager {
       }
     }
     if (keys.length) await this.dispatch(keys);
+    await this.flush();
   }
 
   private async guard(c: Controller, keys: ObjectKey[], run: () => Promise<ReconcileResult>): Promise<void> {

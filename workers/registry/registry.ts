@@ -20,6 +20,7 @@ import {
 import type { KList, KObject, ObjectKey, WatchEvent } from "../../shared/types";
 import { unknownFields, validateObject } from "../../shared/validation";
 import type { WorkQueue } from "../queue";
+import { type LogLineIn, LogStore } from "../store/logs";
 import { type Key, type Store, StoreError } from "../store/store";
 import { authorize, type User, type Verb } from "./auth";
 import { clone, generateName, jsonEqual, newUid, timestamp } from "./meta";
@@ -91,6 +92,25 @@ export interface RegistryOptions {
   maxWatchSeconds?: number;
   /** tolerationSeconds of the not-ready/unreachable tolerations added to new pods (default 30; Kubernetes: 300) */
   defaultTolerationSeconds?: number;
+  /** bytes of output kept per container (current and previous instance), default 1 MiB */
+  logBytesPerContainer?: number;
+}
+
+export interface LogQuery {
+  container?: string;
+  previous?: boolean;
+  tailLines?: number;
+  sinceSeconds?: number;
+  sinceTime?: string;
+  timestamps?: boolean;
+  limitBytes?: number;
+}
+
+export interface LogUpload {
+  container: string;
+  /** the container instance: its restart count when it started */
+  attempt: number;
+  lines: LogLineIn[];
 }
 
 /** Field selectors each resource supports (kube-apiserver's field label conversions). */
@@ -126,8 +146,10 @@ export class Registry {
   private readonly bookmarkMs: number;
   private readonly maxWatchSeconds: number;
   private readonly defaultTolerationSeconds: number;
+  readonly logs: LogStore;
 
   constructor(opts: RegistryOptions) {
+    this.logs = new LogStore(opts.store.client, opts.logBytesPerContainer);
     this.defaultTolerationSeconds = opts.defaultTolerationSeconds ?? 30;
     this.store = opts.store;
     this.queue = opts.queue;
@@ -744,6 +766,57 @@ export class Registry {
       throw e;
     }
     return { object: this.toScale(info, object), warnings };
+  }
+
+  // ---------------------------------------------------------------- logs
+
+  /** Which container a log request means: the named one, or the only one. */
+  private logContainer(pod: KObject, name: string | undefined): any {
+    const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+    if (!name) {
+      if ((pod.spec?.containers ?? []).length === 1 && !(pod.spec?.initContainers ?? []).length) return pod.spec.containers[0];
+      throw badRequest(`a container name must be specified for pod ${pod.metadata.name}, choose one of: [${all.map((c: any) => c.name).join(" ")}]`);
+    }
+    const c = all.find((x: any) => x.name === name);
+    if (!c) throw badRequest(`container ${name} is not valid for pod ${pod.metadata.name}`);
+    return c;
+  }
+
+  /** The stored output of a pod's container, as `kubectl logs` wants it; also the instance it read. */
+  async readLogs(user: User, namespace: string, name: string, q: LogQuery, afterId = 0): Promise<{ text: string; lastId: number; pod: KObject }> {
+    const info = resourceByName("pods");
+    authorize(user, "get", info, namespace, "log");
+    const pod = await this.get(user, info, namespace, name);
+    const c = this.logContainer(pod, q.container);
+    const statuses: any[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+    const current = statuses.find((s) => s.name === c.name)?.restartCount ?? 0;
+    if (q.previous && current === 0) {
+      throw badRequest(`previous terminated container "${c.name}" in pod "${name}" not found`);
+    }
+    const attempt = q.previous ? current - 1 : current;
+    const sinceTime = q.sinceSeconds !== undefined ? new Date(this.now().getTime() - q.sinceSeconds * 1000).toISOString() : q.sinceTime;
+    const lines = await this.logs.read(pod.metadata.uid!, c.name, attempt, { afterId, tail: afterId ? undefined : q.tailLines, sinceTime });
+    let text = lines.map((l) => (q.timestamps ? `${l.time} ${l.line}\n` : `${l.line}\n`)).join("");
+    if (q.limitBytes !== undefined) text = new TextDecoder().decode(new TextEncoder().encode(text).slice(0, q.limitBytes));
+    return { text, lastId: lines.length ? lines[lines.length - 1].id : afterId, pod };
+  }
+
+  /** An agent ships a container instance's output. */
+  async appendLogs(user: User, namespace: string, name: string, body: unknown): Promise<number> {
+    const info = resourceByName("pods");
+    authorize(user, "create", info, namespace, "log");
+    const up = body as LogUpload;
+    if (!up || typeof up.container !== "string" || !Number.isInteger(up.attempt) || !Array.isArray(up.lines)) {
+      throw badRequest("a log upload needs container (string), attempt (integer) and lines ([{time, stream, text}])");
+    }
+    for (const l of up.lines) {
+      if (!l || typeof l.time !== "string" || typeof l.text !== "string" || (l.stream !== "stdout" && l.stream !== "stderr")) {
+        throw badRequest("each log line needs time (RFC 3339), stream (stdout or stderr) and text");
+      }
+    }
+    const pod = await this.get(user, info, namespace, name);
+    this.logContainer(pod, up.container);
+    return this.logs.append(pod.metadata.uid!, up.container, up.attempt, up.lines);
   }
 
   /** Live objects of any kind whose ownerReferences name `ownerUid` (for the garbage collector). */

@@ -74,3 +74,23 @@ export const meta = sqliteTable("meta", {
   value: text("value").notNull(),
 });
 
+
+/**
+ * Container output shipped by the node agents (their boxes take no inbound
+ * connections, so `kubectl logs` reads it here): lines of one container instance
+ * (pod uid, container, restart attempt), trimmed to a bounded tail per container.
+ */
+export const podLogs = sqliteTable(
+  "pod_logs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    podUid: text("pod_uid").notNull(),
+    container: text("container").notNull(),
+    attempt: integer("attempt").notNull(),
+    /** RFC 3339 with nanoseconds, as the engine stamped the line */
+    time: text("time").notNull(),
+    stream: text("stream", { enum: ["stdout", "stderr"] }).notNull(),
+    line: text("line").notNull(),
+  },
+  (t) => [index("pod_logs_container").on(t.podUid, t.container, t.attempt, t.id)],
+);

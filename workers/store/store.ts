@@ -83,6 +83,12 @@ export interface CompactOptions {
 }
 
 export interface StoreOptions {
+  /**
+   * Wake this process's watchers at once after a local write (Node). Workers must not:
+   * a promise settled from another request's context is cancelled there, so watches
+   * poll instead.
+   */
+  notifyListeners?: boolean;
   /** clock for created_at (tests inject one) */
   now?: () => number;
 }
@@ -126,15 +132,29 @@ const decodeContinue = (token: string): { rev: number; ns: string; name: string 
   }
 };
 
+/** Run statements, retrying (asynchronously) when another process holds the write lock. */
+export const retryBusy = async <T>(f: () => Promise<T>): Promise<T> => {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await f();
+    } catch (e) {
+      if (!isBusy(e) || attempt >= 50) throw e;
+      await sleep(Math.min(5 * 2 ** Math.min(attempt, 6), 250) * (0.5 + Math.random()));
+    }
+  }
+};
+
 export class Store {
   private listeners = new Set<Listener>();
   private readonly now: () => number;
+  private readonly notifyListeners: boolean;
 
   constructor(
     readonly client: Client,
     opts: StoreOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
+    this.notifyListeners = opts.notifyListeners ?? true;
   }
 
   /** Local commit notifications (watchers in this process wake at once). */
@@ -144,6 +164,7 @@ export class Store {
   }
 
   private notify(rev: number) {
+    if (!this.notifyListeners) return;
     for (const l of this.listeners) {
       try {
         l(rev);
@@ -153,16 +174,8 @@ export class Store {
     }
   }
 
-  /** Run statements, retrying (asynchronously) when another process holds the write lock. */
-  private async run<T>(f: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await f();
-      } catch (e) {
-        if (!isBusy(e) || attempt >= 50) throw e;
-        await sleep(Math.min(5 * 2 ** Math.min(attempt, 6), 250) * (0.5 + Math.random()));
-      }
-    }
+  private run<T>(f: () => Promise<T>): Promise<T> {
+    return retryBusy(f);
   }
 
   private execute(stmt: InStatement): Promise<ResultSet> {

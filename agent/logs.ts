@@ -1,0 +1,44 @@
+/**
+ * Log shipping: the boxes take no inbound connections, so the agent sends each
+ * container's new output (with the engine's timestamps) to the control plane, which
+ * keeps a bounded tail for `kubectl logs`. Only new lines are sent, in batches, so an
+ * idle pod costs nothing; the server drops lines it already has, so a restarted agent
+ * can simply send again.
+ */
+import type { KObject } from "../shared/types";
+import type { ApiClient } from "./api";
+import { LABELS, type ContainerRuntime } from "./runtime/runtime";
+
+const MAX_LINES = 2000;
+
+export class LogShipper {
+  /** per container id: the time of the last line shipped */
+  private readonly shipped = new Map<string, string>();
+
+  constructor(
+    private readonly runtime: ContainerRuntime,
+    private readonly api: ApiClient,
+  ) {}
+
+  async ship(pods: KObject[]): Promise<void> {
+    const seen = new Set<string>();
+    for (const pod of pods) {
+      if (pod.metadata.deletionTimestamp) continue;
+      const containers = await this.runtime.list({ [LABELS.podUid]: pod.metadata.uid! });
+      for (const c of containers) {
+        if (c.labels[LABELS.role] === "sandbox") continue;
+        seen.add(c.id);
+        const last = this.shipped.get(c.id);
+        const lines = (await this.runtime.logs(c.id, last ? Date.parse(last) : undefined)).filter((l) => !last || l.time > last).slice(-MAX_LINES);
+        if (!lines.length) continue;
+        await this.api.request("POST", `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/log`, {
+          container: c.labels[LABELS.container],
+          attempt: Number(c.labels[LABELS.attempt] ?? 0),
+          lines,
+        });
+        this.shipped.set(c.id, lines[lines.length - 1].time);
+      }
+    }
+    for (const id of this.shipped.keys()) if (!seen.has(id)) this.shipped.delete(id);
+  }
+}
