@@ -42,7 +42,7 @@ describe.skipIf(!available)("agent on Docker", () => {
   afterAll(async () => {
     await agent?.stop();
     // leave nothing behind on the engine
-    for (const c of await docker.list({ [LABELS.podUid]: "" })) await docker.remove(c.id);
+    for (const c of await docker.list({ [LABELS.node]: "docker-node" })) await docker.remove(c.id);
     await api?.close();
     await server?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -55,7 +55,8 @@ describe.skipIf(!available)("agent on Docker", () => {
     spec: { hostNetwork: true, terminationGracePeriodSeconds: 2, ...spec },
   });
   const get = (name: string) => api.get(`/api/v1/namespaces/default/pods/${name}`);
-  const containersOf = async (name: string) => (await docker.list({ [LABELS.podName]: name, [LABELS.podNamespace]: "default" })).filter((c) => c.labels[LABELS.role] === "app");
+  const containersOf = async (name: string) =>
+    (await docker.list({ [LABELS.node]: "docker-node", [LABELS.podName]: name, [LABELS.podNamespace]: "default" })).filter((c) => c.labels[LABELS.role] === "app");
 
   it("registers its node with capacity and a lease", async () => {
     const node = await api.get("/api/v1/nodes/docker-node");

@@ -61,7 +61,7 @@ export class NodeAgent {
       now: Date.now,
       log: this.log,
     });
-    this.shipper = new LogShipper(o.runtime, o.api);
+    this.shipper = new LogShipper(o.runtime, o.api, o.nodeName);
     this.prober = new Prober(o.runtime, this.worker.probes, async (id, why) => {
       this.log(`${why}: stopping container ${id.slice(0, 12)}`);
       await o.runtime.stop(id, 2);
@@ -210,7 +210,7 @@ export class NodeAgent {
       }
     }
     // containers whose pod is gone from this node
-    const all = await this.o.runtime.list({ [LABELS.podUid]: "" });
+    const all = await this.o.runtime.list({ [LABELS.node]: this.o.nodeName, [LABELS.podUid]: "" });
     const uids = new Set(all.map((c) => c.labels[LABELS.podUid]).filter(Boolean));
     for (const uid of uids) {
       if (!this.pods.has(uid) && !this.terminating.has(uid)) {

@@ -18,13 +18,14 @@ export class LogShipper {
   constructor(
     private readonly runtime: ContainerRuntime,
     private readonly api: ApiClient,
+    private readonly nodeName: string,
   ) {}
 
   async ship(pods: KObject[]): Promise<void> {
     const seen = new Set<string>();
     for (const pod of pods) {
       if (pod.metadata.deletionTimestamp) continue;
-      const containers = await this.runtime.list({ [LABELS.podUid]: pod.metadata.uid! });
+      const containers = await this.runtime.list({ [LABELS.node]: this.nodeName, [LABELS.podUid]: pod.metadata.uid! });
       for (const c of containers) {
         if (c.labels[LABELS.role] === "sandbox") continue;
         seen.add(c.id);

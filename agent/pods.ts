@@ -70,7 +70,7 @@ export class PodWorker {
 
   /** The latest instance of each container of the pod (by attempt). */
   async containers(pod: KObject): Promise<Map<string, ContainerInfo[]>> {
-    const all = await this.ctx.runtime.list({ [LABELS.podUid]: pod.metadata.uid! });
+    const all = await this.ctx.runtime.list({ [LABELS.node]: this.ctx.nodeName, [LABELS.podUid]: pod.metadata.uid! });
     const by = new Map<string, ContainerInfo[]>();
     for (const c of all) {
       const n = c.labels[LABELS.container];
@@ -81,7 +81,7 @@ export class PodWorker {
 
   /** Stop and remove everything of a pod (deletion, or a pod no longer bound here). */
   async teardown(uid: string, graceSeconds: number): Promise<void> {
-    const all = await this.ctx.runtime.list({ [LABELS.podUid]: uid });
+    const all = await this.ctx.runtime.list({ [LABELS.node]: this.ctx.nodeName, [LABELS.podUid]: uid });
     const apps = all.filter((c) => c.labels[LABELS.role] !== "sandbox");
     await Promise.all(apps.filter((c) => c.state === "running").map((c) => this.ctx.runtime.stop(c.id, graceSeconds)));
     for (const c of all) {
@@ -224,6 +224,7 @@ export class PodWorker {
 
   private labels(pod: KObject, container: string, role: string, attempt: number, hash: string) {
     return {
+      [LABELS.node]: this.ctx.nodeName,
       [LABELS.podUid]: pod.metadata.uid!,
       [LABELS.podName]: pod.metadata.name!,
       [LABELS.podNamespace]: pod.metadata.namespace!,

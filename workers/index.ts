@@ -73,7 +73,10 @@ const runtime = async (env: Env): Promise<Runtime> => {
   });
   const app = createApp({
     registry,
-    authenticate: anyOf(staticTokens({ adminToken: env.ADMIN_TOKEN, viewerTokens: env.VIEWER_TOKENS?.split(",").filter(Boolean) })),
+    authenticate: anyOf(
+      staticTokens({ adminToken: env.ADMIN_TOKEN, viewerTokens: env.VIEWER_TOKENS?.split(",").filter(Boolean) }),
+      (t) => registry.authenticateNode(t),
+    ),
     maxBodyBytes: env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : undefined,
     ready: async () => {
       await client.execute("SELECT 1");

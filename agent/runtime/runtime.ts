@@ -6,6 +6,8 @@
 
 /** Labels the agent puts on every container it creates. */
 export const LABELS = {
+  /** the node (agent) that owns the container: agents sharing one engine leave each other's containers alone */
+  node: "io.kubeflare.node",
   podUid: "io.kubeflare.pod.uid",
   podName: "io.kubeflare.pod.name",
   podNamespace: "io.kubeflare.pod.namespace",

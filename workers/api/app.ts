@@ -5,6 +5,7 @@ import { type AuthVariables, type Authenticator, bearerAuth } from "./auth";
 import { DEFAULT_MAX_BODY_BYTES, type ProtobufDecoder } from "./body";
 import { discovery } from "./discovery";
 import { onError } from "./errors";
+import { joining } from "./join";
 import { openapi } from "./openapi";
 import { decodeKubernetesProtobuf } from "./protobuf";
 import { resolvePath, serveResource, type TableRenderer } from "./rest";
@@ -42,6 +43,7 @@ export const createApp = (opts: AppOptions) => {
   });
 
   app.use("*", bearerAuth(opts.authenticate));
+  app.route("/", joining(opts.registry));
   app.route("/", discovery());
   app.route("/", openapi());
 

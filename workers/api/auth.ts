@@ -41,7 +41,8 @@ export const anyOf = (...auths: Authenticator[]): Authenticator => async (token)
 
 export type AuthVariables = { user: User };
 
-const PUBLIC = new Set(["/healthz", "/readyz", "/livez", "/version"]);
+/** Paths without a bearer token: health, version, and joining (which checks its own join token). */
+const PUBLIC = new Set(["/healthz", "/readyz", "/livez", "/version", "/apis/kubeflare.dev/v1/join"]);
 
 /** Bearer-token authentication for everything but the health and version endpoints. */
 export const bearerAuth = (authenticate: Authenticator): MiddlewareHandler<{ Variables: AuthVariables }> =>

@@ -1,5 +1,6 @@
 import type { ResourceInfo } from "../../shared/resources";
 import { forbidden, qualifiedResource } from "../../shared/status";
+import { nodeMayAttempt } from "./noderestriction";
 
 /** Who is asking. Authentication (tokens) is the API layer's; this is what it yields. */
 export interface User {
@@ -24,6 +25,8 @@ export const authorize = (
   subresource = "",
 ): void => {
   if (user.role === "admin") return;
+  // nodes: object-level checks follow in the registry (noderestriction.ts)
+  if (user.role === "node" && nodeMayAttempt(verb, info, subresource)) return;
   if (user.role === "viewer" && READ.includes(verb) && subresource !== "log") return;
   if (user.role === "viewer" && verb === "get" && subresource === "log") return;
   const res = qualifiedResource(info.resource, info.group) + (subresource ? `/${subresource}` : "");

@@ -23,6 +23,8 @@ import type { WorkQueue } from "../queue";
 import { type LogLineIn, LogStore } from "../store/logs";
 import { type Key, type Store, StoreError } from "../store/store";
 import { authorize, type User, type Verb } from "./auth";
+import { bootstrapSecretName, newBootstrapToken, newNodeCredential, nodeOfCredential, verifyBootstrapToken, verifyNodeCredential } from "./bootstrap";
+import { checkNode, type NodeCheck } from "./noderestriction";
 import { clone, generateName, jsonEqual, newUid, timestamp } from "./meta";
 import { normalize, prepareMainUpdate, prepareStatusUpdate, resetStatusOnCreate, specChanged, tracksGeneration } from "./strategy";
 import { watchEvents } from "./watch";
@@ -191,11 +193,13 @@ export class Registry {
     authorize(user, "get", info, namespace, subresource);
     const obj = await this.store.get(this.key(info, namespace, name));
     if (!obj) throw notFound(info.resource, info.group, name);
+    await this.restrict(user, "get", info, namespace, { name, sub: subresource, current: obj });
     return this.typed(info, obj);
   }
 
   async list(user: User, info: ResourceInfo, namespace: string, q: ListQuery = {}): Promise<KList> {
     authorize(user, "list", info, namespace);
+    await this.restrict(user, "list", info, namespace, { fieldSelector: q.fieldSelector });
     const { labels, fields } = this.selectors(info, q);
     let atRevision: number | undefined;
     if (q.resourceVersionMatch === "Exact" && q.resourceVersion) atRevision = this.parseRv(q.resourceVersion);
@@ -225,6 +229,13 @@ export class Registry {
 
   watch(user: User, info: ResourceInfo, namespace: string, q: WatchQuery = {}): AsyncGenerator<WatchEvent> {
     authorize(user, "watch", info, namespace);
+    if (user.role === "node") {
+      // a watch is a generator: check synchronously what can be checked (the selector)
+      const sel = (q.fieldSelector ?? "").split(",").map((x) => x.trim());
+      if (info.resource === "pods" && !sel.includes(`spec.nodeName=${user.nodeName}`)) {
+        throw forbidden(`pods is forbidden: User "${user.name}" cannot watch resource "pods" in API group "": node "${user.nodeName}" may only watch pods with fieldSelector spec.nodeName=${user.nodeName}`);
+      }
+    }
     const { labels, fields } = this.selectors(info, q);
     const rv = q.resourceVersion;
     const fromRevision = rv === undefined || rv === "" || rv === "0" ? undefined : this.parseRv(rv);
@@ -265,6 +276,7 @@ export class Registry {
       delete meta.namespace;
     }
     if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
+    await this.restrict(user, "create", info, meta.namespace ?? "", { name: meta.name, sub: opts.subresource, incoming: obj });
     const now = timestamp(this.now());
     meta.uid = newUid();
     meta.creationTimestamp = now;
@@ -326,6 +338,7 @@ export class Registry {
       const created = await this.create(user, info, namespace, { ...next, metadata: { ...next.metadata, name } }, opts);
       return { ...created, warnings: [...warnings, ...created.warnings] };
     }
+    await this.restrict(user, "update", info, namespace, { name, sub: opts.subresource, current, incoming: next });
     const rv = next.metadata.resourceVersion;
     if (rv && rv !== current.metadata.resourceVersion) throw conflict(info.resource, info.group, name);
     const object = await this.commitUpdate(info, key, current, next, opts);
@@ -355,6 +368,7 @@ export class Registry {
         }
         throw notFound(info.resource, info.group, name);
       }
+      await this.restrict(user, "patch", info, namespace, { name, sub: opts.subresource, current });
       const typedCurrent = this.typed(info, current);
       const base = opts.subresource === "scale" ? this.toScale(info, typedCurrent) : typedCurrent;
       let patched: KObject;
@@ -396,6 +410,7 @@ export class Registry {
     for (let attempt = 0; attempt < 10; attempt++) {
       const current = await this.store.get(key);
       if (!current) throw notFound(info.resource, info.group, name);
+      await this.restrict(user, "delete", info, namespace, { name, current });
       const pre = opts.preconditions ?? {};
       if (pre.uid && pre.uid !== current.metadata.uid) {
         throw conflict(info.resource, info.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
@@ -768,6 +783,48 @@ export class Registry {
     return { object: this.toScale(info, object), warnings };
   }
 
+  // ---------------------------------------------------------------- joining nodes
+
+  /** An admin makes a join token (a bootstrap-token Secret in kube-system). */
+  async createBootstrapToken(user: User, ttlSeconds = 24 * 3600): Promise<{ token: string; expiration: string }> {
+    const { token, secret } = newBootstrapToken(ttlSeconds, this.now());
+    await this.create(user, resourceByName("secrets"), "kube-system", secret);
+    return { token, expiration: atob(secret.data.expiration) };
+  }
+
+  /** An agent trades a join token for a credential of its own node (replacing any earlier one). */
+  async join(joinToken: string, nodeName: string): Promise<{ nodeName: string; token: string }> {
+    const secrets = resourceByName("secrets");
+    const stored = /^[a-z0-9]{6}\./.test(joinToken) ? await this.store.get({ resource: "secrets", namespace: "kube-system", name: bootstrapSecretName(joinToken) }) : null;
+    verifyBootstrapToken(joinToken, stored, this.now());
+    const cred = await newNodeCredential(nodeName);
+    const current = await this.store.get({ resource: "secrets", namespace: "kube-system", name: cred.secret.metadata.name! });
+    if (current) await this.update(SYSTEM_USER_INTERNAL, secrets, "kube-system", cred.secret.metadata.name!, { ...cred.secret, metadata: { ...cred.secret.metadata, resourceVersion: current.metadata.resourceVersion } });
+    else await this.create(SYSTEM_USER_INTERNAL, secrets, "kube-system", cred.secret);
+    return { nodeName, token: cred.token };
+  }
+
+  /** The user a node credential stands for, or null. */
+  async authenticateNode(token: string): Promise<User | null> {
+    const node = nodeOfCredential(token);
+    if (!node) return null;
+    return verifyNodeCredential(token, await this.store.get({ resource: "secrets", namespace: "kube-system", name: `node-credential-${node}` }));
+  }
+
+  /** Object-level limits of node credentials (noderestriction.ts); a no-op for everyone else. */
+  private async restrict(user: User, verb: Verb, info: ResourceInfo, namespace: string, extra: Partial<NodeCheck>): Promise<void> {
+    if (user.role !== "node") return;
+    await checkNode({
+      user,
+      verb,
+      info,
+      namespace,
+      ...extra,
+      podsOnNode: async () =>
+        (await this.store.list("pods", { namespace, fields: [{ field: "spec.nodeName", op: "=", value: user.nodeName ?? "" }] })).items,
+    });
+  }
+
   // ---------------------------------------------------------------- logs
 
   /** Which container a log request means: the named one, or the only one. */
@@ -814,7 +871,9 @@ export class Registry {
         throw badRequest("each log line needs time (RFC 3339), stream (stdout or stderr) and text");
       }
     }
-    const pod = await this.get(user, info, namespace, name);
+    const pod = await this.store.get(this.key(info, namespace, name));
+    if (!pod) throw notFound("pods", "", name);
+    await this.restrict(user, "create", info, namespace, { name, sub: "log", current: pod });
     this.logContainer(pod, up.container);
     return this.logs.append(pod.metadata.uid!, up.container, up.attempt, up.lines);
   }

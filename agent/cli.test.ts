@@ -1,0 +1,80 @@
+/** The kubeflare-agent command end to end: token create, join (good and bad tokens), status, run. */
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServer, startServer } from "../node/server";
+import { eventually } from "../test/kubectl";
+import { DockerRuntime } from "./runtime/docker";
+
+const BIN = join(import.meta.dirname, "..", "bin", "kubeflare-agent.mjs");
+const run = (args: string[]) =>
+  promisify(execFile)(process.execPath, [BIN, ...args]).then(
+    (r) => ({ code: 0, ...r }),
+    (e) => ({ code: e.code as number, stdout: String(e.stdout), stderr: String(e.stderr) }),
+  );
+const dockerUp = await new DockerRuntime().version().then(() => true, () => false);
+
+let server: RunningServer;
+let dir: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "kf-cli-"));
+  server = await startServer({ port: 0, host: "127.0.0.1", dataDir: join(dir, "server"), synchronous: "NORMAL", log: () => {} });
+});
+afterAll(async () => {
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("kubeflare-agent", () => {
+  it("creates a join token with an admin kubeconfig, and refuses a bad one at join", async () => {
+    const t = await run(["token", "create", "--kubeconfig", server.kubeconfigPath, "--ttl", "1h", "-o", "json"]);
+    expect(t.code).toBe(0);
+    expect(JSON.parse(t.stdout).token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    if (!dockerUp) return;
+    const bad = await run(["join", "--server", server.url, "--token", "abcdef.0123456789abcdef", "--ca-file", join(dir, "server", "tls", "ca.crt"), "--config", join(dir, "bad.json")]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe("error: the server refused the join token: invalid join token\n");
+  });
+
+  it.skipIf(!dockerUp)("joins, reports status, and runs as a node", async () => {
+    const token = JSON.parse((await run(["token", "create", "--kubeconfig", server.kubeconfigPath, "-o", "json"])).stdout).token;
+    const config = join(dir, "agent.json");
+    const joined = await run(["join", "--server", server.url, "--token", token, "--name", "cli-node", "--labels", "disk=ssd,zone=attic", "--ca-file", join(dir, "server", "tls", "ca.crt"), "--node-ip", "127.0.0.1", "--config", config]);
+    expect(joined.stderr).toBe("");
+    expect(joined.stdout).toContain('joined https://127.0.0.1:');
+    expect(statSync(config).mode & 0o777).toBe(0o600);
+    const saved = JSON.parse(readFileSync(config, "utf8"));
+    expect(saved).toMatchObject({ nodeName: "cli-node", labels: { disk: "ssd", zone: "attic" } });
+    expect(saved.token).toMatch(/^kfn\.cli-node\./);
+
+    const agent = spawn(process.execPath, [BIN, "run", "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    agent.stdout.on("data", (d) => (out += d));
+    agent.stderr.on("data", (d) => (out += d));
+    try {
+      const node = await eventually(async () => {
+        const n = await server.registry.store.get({ resource: "nodes", namespace: "", name: "cli-node" });
+        return n?.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True") && n;
+      }, 30_000);
+      expect(node.metadata.labels).toMatchObject({ "kubernetes.io/hostname": "cli-node", disk: "ssd", zone: "attic" });
+      const st = await run(["status", "--config", config, "-o", "json"]);
+      expect(JSON.parse(st.stdout)).toMatchObject({ nodeName: "cli-node", ready: "True", pods: 0 });
+      agent.kill("SIGTERM");
+      const code = await new Promise((r) => agent.once("exit", r));
+      expect(code).toBe(0);
+      expect(out).toContain("SIGTERM: stopping");
+    } finally {
+      agent.kill("SIGKILL");
+    }
+  });
+
+  it("prints a systemd unit", async () => {
+    const r = await run(["install", "--print", "--config", "/etc/kubeflare/agent.json"]);
+    expect(r.stdout).toContain("ExecStart=");
+    expect(r.stdout).toContain("run --config /etc/kubeflare/agent.json");
+    expect(r.stdout).toContain("WantedBy=multi-user.target");
+  });
+});

@@ -1,0 +1,289 @@
+/**
+ * `kubeflare-agent`: join this machine to a Kubeflare cluster and run its pods.
+ *
+ *   kubeflare-agent join --server URL --token JOIN_TOKEN [--name N] [--labels k=v,...] [--runtime docker|auto] [--ca-file F] [--config F]
+ *   kubeflare-agent run [--config F]
+ *   kubeflare-agent install [--config F] [--print]
+ *   kubeflare-agent status [--config F] [-o json]
+ *   kubeflare-agent token create --kubeconfig F [--ttl 24h]
+ */
+import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { dirname, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { parse as parseYaml } from "yaml";
+import { NodeAgent } from "./agent";
+import { ApiClient, ApiRequestError } from "./api";
+import { defaultNodeIP } from "./node";
+import { DockerRuntime } from "./runtime/docker";
+import type { ContainerRuntime } from "./runtime/runtime";
+
+export interface AgentConfig {
+  server: string;
+  nodeName: string;
+  token: string;
+  caPem?: string;
+  runtime: "docker";
+  labels?: Record<string, string>;
+  nodeIP?: string;
+  dataDir: string;
+}
+
+const DEFAULT_CONFIG = "/etc/kubeflare/agent.json";
+
+class CliError extends Error {}
+
+const fail = (msg: string): never => {
+  throw new CliError(msg);
+};
+
+const parseLabels = (s: string | undefined): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const part of (s ?? "").split(",").filter(Boolean)) {
+    const i = part.indexOf("=");
+    if (i <= 0) fail(`--labels: "${part}" is not key=value`);
+    out[part.slice(0, i)] = part.slice(i + 1);
+  }
+  return out;
+};
+
+const parseDuration = (s: string): number => {
+  const m = /^(\d+)(s|m|h|d)?$/.exec(s);
+  if (!m) return fail(`--ttl: "${s}" is not a duration such as 30m, 24h or 7d`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? "s") as "s"];
+};
+
+/** The container engine to use: Docker when reachable (containerd support is planned). */
+export const pickRuntime = async (want: string): Promise<{ runtime: ContainerRuntime; version: string }> => {
+  if (want !== "docker" && want !== "auto") fail(`--runtime ${want} is not supported yet (use docker or auto)`);
+  const docker = new DockerRuntime();
+  try {
+    return { runtime: docker, version: await docker.version() };
+  } catch (e) {
+    return fail(`no container runtime found: Docker is not reachable at ${process.env.DOCKER_HOST ?? "/var/run/docker.sock"} (${(e as Error).message})`);
+  }
+};
+
+const loadConfig = (path: string): AgentConfig => {
+  if (!existsSync(path)) fail(`no agent config at ${path}: run "kubeflare-agent join" first (or pass --config)`);
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as AgentConfig;
+  } catch (e) {
+    return fail(`cannot read ${path}: ${(e as Error).message}`);
+  }
+};
+
+const reachable = async (server: string, caPem?: string) => {
+  const api = new ApiClient({ server, token: "", caPem, timeoutMs: 10_000 });
+  try {
+    await api.request("GET", "/version");
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    fail(`cannot reach ${server}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+  } finally {
+    await api.close();
+  }
+};
+
+async function join(v: Record<string, any>): Promise<void> {
+  const server = String(v.server ?? fail("--server is required")).replace(/\/$/, "");
+  const token = String(v.token ?? fail("--token is required (create one with: kubeflare-agent token create --kubeconfig ...)"));
+  const nodeName = String(v.name ?? hostname()).toLowerCase();
+  const caPem = v["ca-file"] ? readFileSync(String(v["ca-file"]), "utf8") : undefined;
+  const configPath = resolve(String(v.config ?? DEFAULT_CONFIG));
+  const { version } = await pickRuntime(String(v.runtime ?? "auto"));
+  await reachable(server, caPem);
+  const api = new ApiClient({ server, token, caPem });
+  let cred: { token: string; nodeName: string };
+  try {
+    cred = await api.request("POST", "/apis/kubeflare.dev/v1/join", { nodeName });
+  } catch (e) {
+    if (e instanceof ApiRequestError && e.status === 401) return fail(`the server refused the join token: ${e.message}`);
+    throw e;
+  } finally {
+    await api.close();
+  }
+  const config: AgentConfig = {
+    server,
+    nodeName: cred.nodeName,
+    token: cred.token,
+    ...(caPem ? { caPem } : {}),
+    runtime: "docker",
+    labels: parseLabels(v.labels),
+    ...(v["node-ip"] ? { nodeIP: String(v["node-ip"]) } : {}),
+    dataDir: resolve(String(v["data-dir"] ?? (configPath.startsWith("/etc/") ? "/var/lib/kubeflare-agent" : `${dirname(configPath)}/agent-data`))),
+  };
+  mkdirSync(dirname(configPath), { recursive: true, mode: 0o700 });
+  writeFileSync(configPath, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
+  chmodSync(configPath, 0o600);
+  console.log(`joined ${server} as node "${cred.nodeName}" (runtime ${version})`);
+  console.log(`config written to ${configPath}; start the agent with: kubeflare-agent run --config ${configPath}`);
+}
+
+async function run(v: Record<string, any>): Promise<void> {
+  const config = loadConfig(resolve(String(v.config ?? DEFAULT_CONFIG)));
+  const { runtime, version } = await pickRuntime(config.runtime ?? "auto");
+  const agent = new NodeAgent({
+    api: new ApiClient({ server: config.server, token: config.token, caPem: config.caPem }),
+    runtime,
+    nodeName: config.nodeName,
+    nodeIP: config.nodeIP ?? defaultNodeIP(),
+    dataDir: config.dataDir,
+    labels: config.labels,
+  });
+  // the control plane may be away: keep trying, pods keep running meanwhile
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await agent.start();
+      break;
+    } catch (e) {
+      const wait = Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5));
+      console.error(`cannot register with ${config.server} (${(e as Error).message}); retrying in ${Math.round(wait / 1000)} s`);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+  console.log(`kubeflare-agent: node "${config.nodeName}" on ${version}, control plane ${config.server}`);
+  const stop = async (signal: string) => {
+    console.log(`${signal}: stopping (containers keep running)`);
+    await agent.stop();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+export const systemdUnit = (configPath: string, execPath: string) => `[Unit]
+Description=Kubeflare node agent
+Documentation=https://github.com/kubeflare/kubeflare
+After=network-online.target docker.service
+Wants=network-online.target
+
+[Service]
+ExecStart=${execPath} run --config ${configPath}
+Restart=always
+RestartSec=5
+KillMode=process
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+async function install(v: Record<string, any>): Promise<void> {
+  const configPath = resolve(String(v.config ?? DEFAULT_CONFIG));
+  const exec = process.argv[1]?.endsWith(".mjs") ? process.argv[1] : "/usr/bin/env npx kubeflare-agent";
+  const unit = systemdUnit(configPath, exec);
+  if (v.print) {
+    process.stdout.write(unit);
+    return;
+  }
+  loadConfig(configPath);
+  const path = "/etc/systemd/system/kubeflare-agent.service";
+  writeFileSync(path, unit);
+  execFileSync("systemctl", ["daemon-reload"], { stdio: "inherit" });
+  execFileSync("systemctl", ["enable", "--now", "kubeflare-agent.service"], { stdio: "inherit" });
+  console.log(`installed ${path} and started it`);
+}
+
+async function status(v: Record<string, any>): Promise<void> {
+  const config = loadConfig(resolve(String(v.config ?? DEFAULT_CONFIG)));
+  const out: Record<string, unknown> = { server: config.server, nodeName: config.nodeName, runtime: config.runtime, dataDir: config.dataDir };
+  try {
+    out.runtimeVersion = (await pickRuntime(config.runtime)).version;
+  } catch (e) {
+    out.runtimeError = (e as Error).message;
+  }
+  const api = new ApiClient({ server: config.server, token: config.token, caPem: config.caPem, timeoutMs: 10_000 });
+  try {
+    const node = await api.get(`/api/v1/nodes/${config.nodeName}`);
+    out.ready = node.status?.conditions?.find((c: any) => c.type === "Ready")?.status ?? "Unknown";
+    const pods = await api.request("GET", `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${config.nodeName}`)}`);
+    out.pods = pods.items.length;
+  } catch (e) {
+    out.serverError = (e as Error).message;
+  } finally {
+    await api.close();
+  }
+  if (v.output === "json") console.log(JSON.stringify(out, null, 2));
+  else for (const [k, val] of Object.entries(out)) console.log(`${k.padEnd(15)} ${val}`);
+}
+
+async function tokenCreate(v: Record<string, any>): Promise<void> {
+  const file = String(v.kubeconfig ?? process.env.KUBECONFIG ?? fail("--kubeconfig is required (an admin kubeconfig)"));
+  const kc = parseYaml(readFileSync(file, "utf8"));
+  const ctx = kc.contexts?.find((c: any) => c.name === kc["current-context"])?.context ?? kc.contexts?.[0]?.context;
+  const cluster = kc.clusters?.find((c: any) => c.name === ctx?.cluster)?.cluster;
+  const user = kc.users?.find((u: any) => u.name === ctx?.user)?.user;
+  if (!cluster?.server || !user?.token) fail(`${file}: need a cluster server and a user token`);
+  const caPem = cluster["certificate-authority-data"] ? Buffer.from(cluster["certificate-authority-data"], "base64").toString() : undefined;
+  const api = new ApiClient({ server: cluster.server, token: user.token, caPem });
+  try {
+    const t = await api.request("POST", "/apis/kubeflare.dev/v1/bootstraptokens", { ttlSeconds: parseDuration(String(v.ttl ?? "24h")) });
+    if (v.output === "json") console.log(JSON.stringify(t));
+    else {
+      console.log(t.token);
+      console.error(`expires ${t.expiration}; join with: kubeflare-agent join --server ${cluster.server} --token ${t.token}${caPem ? " --ca-file <the cluster's ca.crt>" : ""}`);
+    }
+  } finally {
+    await api.close();
+  }
+}
+
+const HELP = `Usage: kubeflare-agent <command> [options]
+
+Commands:
+  join     --server URL --token TOKEN [--name NAME] [--labels k=v,...] [--runtime docker|auto]
+           [--ca-file FILE] [--node-ip ADDR] [--data-dir DIR] [--config FILE]
+           exchange a join token for this node's credential; writes the config (0600)
+  run      [--config FILE]            run the agent (register, heartbeat, run pods)
+  install  [--config FILE] [--print]  install a systemd unit for "run" (or print it)
+  status   [--config FILE] [-o json]  show the node's state as the control plane sees it
+  token create --kubeconfig FILE [--ttl 24h] [-o json]
+           (admin) create a join token
+
+The config defaults to ${DEFAULT_CONFIG}.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      server: { type: "string" },
+      token: { type: "string" },
+      name: { type: "string" },
+      labels: { type: "string" },
+      runtime: { type: "string" },
+      "ca-file": { type: "string" },
+      "node-ip": { type: "string" },
+      "data-dir": { type: "string" },
+      config: { type: "string" },
+      print: { type: "boolean" },
+      kubeconfig: { type: "string" },
+      ttl: { type: "string" },
+      output: { type: "string", short: "o" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const [cmd, sub] = positionals;
+  try {
+    if (values.help || !cmd) {
+      console.log(HELP);
+      return cmd ? 0 : 2;
+    }
+    if (cmd === "join") await join(values);
+    else if (cmd === "run") await run(values);
+    else if (cmd === "install") await install(values);
+    else if (cmd === "status") await status(values);
+    else if (cmd === "token" && sub === "create") await tokenCreate(values);
+    else fail(`unknown command "${positionals.join(" ")}" (see --help)`);
+    return 0;
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && /agent\/main\.ts$/.test(process.argv[1])) {
+  const code = await main(process.argv.slice(2));
+  if (code !== 0) process.exit(code);
+}

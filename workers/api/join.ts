@@ -1,0 +1,29 @@
+/**
+ * Kubeflare's own endpoints for joining nodes (group kubeflare.dev/v1):
+ *   POST /apis/kubeflare.dev/v1/bootstraptokens   (admin) → { token, expiration }
+ *   POST /apis/kubeflare.dev/v1/join              Authorization: Bearer <join token>, { nodeName } → { nodeName, token }
+ */
+import { Hono } from "hono";
+import { badRequest, unauthorized } from "../../shared/status";
+import type { Registry } from "../registry/registry";
+import type { AuthVariables } from "./auth";
+
+export const joining = (registry: Registry) => {
+  const app = new Hono<{ Variables: AuthVariables }>();
+  app.post("/apis/kubeflare.dev/v1/bootstraptokens", async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as { ttlSeconds?: unknown };
+    const ttl = body.ttlSeconds === undefined ? 24 * 3600 : Number(body.ttlSeconds);
+    if (!Number.isInteger(ttl) || ttl <= 0) throw badRequest("ttlSeconds must be a positive integer");
+    const t = await registry.createBootstrapToken(c.get("user"), ttl);
+    return c.json({ apiVersion: "kubeflare.dev/v1", kind: "BootstrapToken", ...t }, 201);
+  });
+  app.post("/apis/kubeflare.dev/v1/join", async (c) => {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "");
+    if (!m) throw unauthorized("a join token is required (Authorization: Bearer <token>)");
+    const body = (await c.req.json().catch(() => null)) as { nodeName?: unknown } | null;
+    if (!body || typeof body.nodeName !== "string" || !body.nodeName) throw badRequest("the request body must be {\"nodeName\": \"...\"}");
+    const cred = await registry.join(m[1], body.nodeName);
+    return c.json({ apiVersion: "kubeflare.dev/v1", kind: "NodeCredential", ...cred }, 201);
+  });
+  return app;
+};
