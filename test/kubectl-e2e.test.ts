@@ -223,6 +223,11 @@ spec:
     expect(await ok("get deploy kubia -o jsonpath={.spec.template.spec.containers[0].image}")).toBe("luksa/kubia:v1");
     expect(rows(await ok("get rs -l app=kubia")).length).toBe(3); // the v1 ReplicaSet was reused
     expect(await ok("rollout history deployment/kubia")).toMatch(/2\s+<none>\n3\s+<none>/);
+    expect(await ok("rollout undo deployment/kubia --to-revision=2")).toBe("deployment.apps/kubia rolled back\n");
+    expect((await k("rollout status deployment/kubia --timeout=60s")).stdout).toContain("successfully rolled out");
+    expect(await ok("get deploy kubia -o jsonpath={.spec.template.spec.containers[0].image}")).toBe("luksa/kubia:v2");
+    const rsName = (await ok("get rs -l app=kubia -o name")).trim().split("\n")[0];
+    expect(await ok(`scale ${rsName} --replicas=0`)).toBe(`${rsName} scaled\n`);
 
     const dd = await ok("describe deployment kubia");
     expect(dd).toMatch(/Replicas:\s+3 desired \| 3 updated \| 3 total \| 3 available \| 0 unavailable/);
@@ -315,6 +320,18 @@ spec:
     await ok(["apply", "--server-side", "-f", ssa]);
     expect(JSON.parse(await ok("get cm ssa -o json")).data).toEqual({ x: "2", z: "3" });
     expect(await ok(["delete", "-f", f])).toBe('configmap "app-config" deleted\ndeployment.apps "app" deleted\n');
+  });
+
+  it("creates every document of a multi-document file, and a directory", async () => {
+    const f = file(
+      "multi/objects.yaml",
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: m1\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: m2\ndata:\n  a: b\n`,
+    );
+    file("multi/svc.yaml", `apiVersion: v1\nkind: Service\nmetadata:\n  name: m3\nspec:\n  selector: {app: m}\n  ports:\n  - port: 80\n`);
+    expect(await ok(["create", "-f", f])).toBe("configmap/m1 created\nconfigmap/m2 created\n");
+    expect(await ok(["delete", "-f", f])).toBe('configmap "m1" deleted\nconfigmap "m2" deleted\n');
+    expect(await ok(["create", "-f", join(dir, "multi")])).toBe("configmap/m1 created\nconfigmap/m2 created\nservice/m3 created\n");
+    await ok(["delete", "-f", join(dir, "multi")]);
   });
 
   it("rejects unknown fields under the default strict validation, and invalid objects with causes", async () => {
