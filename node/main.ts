@@ -94,8 +94,10 @@ try {
     const engine = await runtime.version().catch(() => undefined);
     if (engine) {
       const nodeName = (values["node-name"] ?? hostname()).toLowerCase();
+      // the local agent holds a node credential like any other, not the admin token
+      const cred = await server.registry.issueNodeCredential(nodeName);
       agent = new NodeAgent({
-        api: new ApiClient({ server: server.url, token: server.adminToken, caPem: server.caPem || undefined }),
+        api: new ApiClient({ server: server.url, token: cred.token, caPem: server.caPem || undefined }),
         runtime,
         nodeName,
         nodeIP: values["node-ip"] ?? defaultNodeIP(),

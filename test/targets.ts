@@ -128,7 +128,8 @@ export async function startWorkerTarget(opts: TargetOptions = {}): Promise<Targe
       return res as unknown as Response;
     },
     close: async () => {
-      await mf.dispose();
+      // never let a stuck runtime hold the suite
+      await Promise.race([mf.dispose(), new Promise((r) => setTimeout(r, 10_000))]);
       hrana.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -43,7 +43,7 @@ export async function startTestNode(server: RunningServer, name: string, opts: T
 /** A hollow node over any API transport (the Node server, the Worker in Miniflare). */
 export async function startHollowNode(api: ApiFetch, name: string, opts: TestNodeOptions = {}): Promise<TestNode> {
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await api(path, { method, headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await api(path, { method, headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000) } as any);
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : undefined };
   };

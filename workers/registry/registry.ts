@@ -794,9 +794,14 @@ export class Registry {
 
   /** An agent trades a join token for a credential of its own node (replacing any earlier one). */
   async join(joinToken: string, nodeName: string): Promise<{ nodeName: string; token: string }> {
-    const secrets = resourceByName("secrets");
     const stored = /^[a-z0-9]{6}\./.test(joinToken) ? await this.store.get({ resource: "secrets", namespace: "kube-system", name: bootstrapSecretName(joinToken) }) : null;
     verifyBootstrapToken(joinToken, stored, this.now());
+    return this.issueNodeCredential(nodeName);
+  }
+
+  /** A credential for `nodeName` (the in-process agent of `npm start` gets one directly). */
+  async issueNodeCredential(nodeName: string): Promise<{ nodeName: string; token: string }> {
+    const secrets = resourceByName("secrets");
     const cred = await newNodeCredential(nodeName);
     const current = await this.store.get({ resource: "secrets", namespace: "kube-system", name: cred.secret.metadata.name! });
     if (current) await this.update(SYSTEM_USER_INTERNAL, secrets, "kube-system", cred.secret.metadata.name!, { ...cred.secret, metadata: { ...cred.secret.metadata, resourceVersion: current.metadata.resourceVersion } });
