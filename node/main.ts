@@ -22,6 +22,9 @@ const HELP = `Usage: npm start -- [options]
   --tls-private-key-file F  ... and its key
   --db-url URL              use a remote libSQL (sqld/Turso) instead of the embedded file
   --sync full|normal        SQLite synchronous mode for the embedded file (default full)
+  --resync-interval S       controllers' periodic resync, seconds (default 10)
+  --node-grace S            a node whose lease is older is unreachable, seconds (default 40)
+  --toleration-seconds S    how long new pods stay on an unreachable node (default 30; Kubernetes: 300)
   --no-agent                don't run a node agent for this machine (default: run one when Docker is reachable)
   --node-name NAME          this machine's node name (default: the host name)
   --node-ip ADDR            this machine's address (default: its first non-loopback IPv4)
@@ -40,6 +43,9 @@ const { values } = parseArgs({
     "db-url": { type: "string" },
     sync: { type: "string", default: "full" },
     "no-agent": { type: "boolean", default: false },
+    "resync-interval": { type: "string", default: "10" },
+    "node-grace": { type: "string", default: "40" },
+    "toleration-seconds": { type: "string", default: "30" },
     "node-name": { type: "string" },
     "node-ip": { type: "string" },
     help: { type: "boolean", short: "h", default: false },
@@ -63,8 +69,22 @@ if (sync !== "FULL" && sync !== "NORMAL") {
   process.exit(2);
 }
 
+const seconds = (name: "resync-interval" | "node-grace" | "toleration-seconds") => {
+  const n = Number(values[name]);
+  if (!Number.isFinite(n) || n < 0) {
+    console.error(`error: --${name} must be a number of seconds, got "${values[name]}"`);
+    process.exit(2);
+  }
+  return n;
+};
+const resyncSeconds = seconds("resync-interval");
+const graceSeconds = seconds("node-grace");
+const tolerationSeconds = seconds("toleration-seconds");
+
 try {
   const server = await startServer({
+    resyncIntervalMs: resyncSeconds * 1000,
+    controllerConfig: { nodeMonitorGracePeriodMs: graceSeconds * 1000, defaultTolerationSeconds: tolerationSeconds },
     port,
     host: values.host!,
     dataDir: values["data-dir"]!,
