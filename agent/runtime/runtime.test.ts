@@ -1,0 +1,90 @@
+/**
+ * The contract every ContainerRuntime meets, run against each engine that is reachable
+ * (Docker now; containerd joins the list when its implementation lands). Real engines,
+ * no mocks; containers use the host network or none and listen on 127.0.0.1 only.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { DockerRuntime } from "./docker";
+import { type ContainerRuntime, LABELS } from "./runtime";
+
+const IMAGE = "kubeflare/busybox:test";
+const engines: [string, ContainerRuntime][] = [["docker", new DockerRuntime()]];
+
+for (const [name, rt] of engines) {
+  const up = await rt.version().then(() => rt.hasImage(IMAGE), () => false);
+  if (!up && process.env.CI) throw new Error(`CI must run the ${name} runtime tests: engine or ${IMAGE} missing`);
+
+  describe.skipIf(!up)(`ContainerRuntime: ${name}`, () => {
+    const run = `rt-${process.pid}-${Date.now().toString(36)}`;
+    const labels = { [LABELS.node]: run, [LABELS.podUid]: run };
+    const dir = mkdtempSync(join(tmpdir(), "kf-rt-"));
+    afterAll(async () => {
+      for (const c of await rt.list({ [LABELS.node]: run })) await rt.remove(c.id);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const spec = (n: string, args: string[], extra: Record<string, unknown> = {}) => ({
+      name: `${run}-${n}`,
+      image: IMAGE,
+      command: ["sh", "-c"],
+      args,
+      env: ["GREETING=hello"],
+      labels: { ...labels, [LABELS.container]: n },
+      hostNetwork: true,
+      mounts: [],
+      ...extra,
+    });
+
+    it("reports its version and finds local images", async () => {
+      expect(await rt.version()).toMatch(new RegExp(`^${name}://\\d`));
+      expect(await rt.hasImage(IMAGE)).toBe(true);
+      expect(await rt.hasImage("kubeflare/does-not-exist:1")).toBe(false);
+    });
+
+    it("creates, starts, lists by label, and reports a clean exit with output", async () => {
+      const id = await rt.create(spec("once", ["echo $GREETING; echo oops >&2; exit 0"]));
+      await rt.start(id);
+      for (let i = 0; i < 50 && (await rt.inspect(id))?.state !== "exited"; i++) await new Promise((r) => setTimeout(r, 100));
+      const info = (await rt.inspect(id))!;
+      expect(info).toMatchObject({ state: "exited", exitCode: 0 });
+      expect(info.labels[LABELS.container]).toBe("once");
+      expect(Date.parse(info.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(info.startedAt!));
+      expect((await rt.list({ [LABELS.node]: run, [LABELS.container]: "once" })).map((c) => c.id)).toEqual([id]);
+      const lines = await rt.logs(id);
+      expect(lines.map((l) => `${l.stream}:${l.text}`).sort()).toEqual(["stderr:oops", "stdout:hello"]);
+      expect(lines.every((l) => !Number.isNaN(Date.parse(l.time)))).toBe(true);
+    });
+
+    it("stops gracefully (SIGTERM), kills after the grace period, execs and mounts", async () => {
+      writeFileSync(join(dir, "data.txt"), "from the host");
+      const id = await rt.create(
+        spec("svc", ["trap 'echo bye; exit 0' TERM; while true; do sleep 0.1; done"], {
+          mounts: [{ hostPath: dir, containerPath: "/data", readOnly: true }],
+          memoryLimitBytes: 32 * 1024 * 1024,
+        }),
+      );
+      await rt.start(id);
+      expect((await rt.inspect(id))!.state).toBe("running");
+      const ex = await rt.exec(id, ["cat", "/data/data.txt"], 5000);
+      expect(ex).toEqual({ exitCode: 0, output: "from the host" });
+      expect((await rt.exec(id, ["sh", "-c", "exit 4"], 5000)).exitCode).toBe(4);
+      expect((await rt.exec(id, ["sh", "-c", "echo x > /data/nope"], 5000)).exitCode).not.toBe(0);
+      await rt.stop(id, 5);
+      const info = (await rt.inspect(id))!;
+      expect(info).toMatchObject({ state: "exited", exitCode: 0 });
+      expect((await rt.logs(id)).map((l) => l.text)).toContain("bye");
+
+      const stubborn = await rt.create(spec("stubborn", ["trap '' TERM; while true; do sleep 0.1; done"]));
+      await rt.start(stubborn);
+      const t0 = Date.now();
+      await rt.stop(stubborn, 1);
+      expect(Date.now() - t0).toBeLessThan(8000);
+      expect((await rt.inspect(stubborn))!.exitCode).toBe(137);
+      await rt.remove(stubborn);
+      expect(await rt.inspect(stubborn)).toBeNull();
+      expect(readFileSync(join(dir, "data.txt"), "utf8")).toBe("from the host");
+    });
+  });
+}
