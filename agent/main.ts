@@ -1,7 +1,7 @@
 /**
  * `kubeflare-agent`: join this machine to a Kubeflare cluster and run its pods.
  *
- *   kubeflare-agent join --server URL --token JOIN_TOKEN [--name N] [--labels k=v,...] [--runtime docker|auto] [--ca-file F] [--config F]
+ *   kubeflare-agent join --server URL --token JOIN_TOKEN [--name N] [--labels k=v,...] [--runtime docker|containerd|auto] [--ca-file F] [--config F]
  *   kubeflare-agent run [--config F]
  *   kubeflare-agent install [--config F] [--print]
  *   kubeflare-agent status [--config F] [-o json]
@@ -16,15 +16,14 @@ import { parse as parseYaml } from "yaml";
 import { NodeAgent } from "./agent";
 import { ApiClient, ApiRequestError } from "./api";
 import { defaultNodeIP } from "./node";
-import { DockerRuntime } from "./runtime/docker";
-import type { ContainerRuntime } from "./runtime/runtime";
+import { pickRuntime } from "./runtime/pick";
 
 export interface AgentConfig {
   server: string;
   nodeName: string;
   token: string;
   caPem?: string;
-  runtime: "docker";
+  runtime: "docker" | "containerd";
   labels?: Record<string, string>;
   nodeIP?: string;
   dataDir: string;
@@ -54,17 +53,6 @@ const parseDuration = (s: string): number => {
   return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? "s") as "s"];
 };
 
-/** The container engine to use: Docker when reachable (containerd support is planned). */
-export const pickRuntime = async (want: string): Promise<{ runtime: ContainerRuntime; version: string }> => {
-  if (want !== "docker" && want !== "auto") fail(`--runtime ${want} is not supported yet (use docker or auto)`);
-  const docker = new DockerRuntime();
-  try {
-    return { runtime: docker, version: await docker.version() };
-  } catch (e) {
-    return fail(`no container runtime found: Docker is not reachable at ${process.env.DOCKER_HOST ?? "/var/run/docker.sock"} (${(e as Error).message})`);
-  }
-};
-
 const loadConfig = (path: string): AgentConfig => {
   if (!existsSync(path)) fail(`no agent config at ${path}: run "kubeflare-agent join" first (or pass --config)`);
   try {
@@ -92,7 +80,9 @@ async function join(v: Record<string, any>): Promise<void> {
   const nodeName = String(v.name ?? hostname()).toLowerCase();
   const caPem = v["ca-file"] ? readFileSync(String(v["ca-file"]), "utf8") : undefined;
   const configPath = resolve(String(v.config ?? DEFAULT_CONFIG));
-  const { version } = await pickRuntime(String(v.runtime ?? "auto"));
+  const dataDir = resolve(String(v["data-dir"] ?? (configPath.startsWith("/etc/") ? "/var/lib/kubeflare-agent" : `${dirname(configPath)}/agent-data`)));
+  const picked = await pickRuntime(String(v.runtime ?? "auto"), dataDir);
+  const version = picked.version;
   await reachable(server, caPem);
   const api = new ApiClient({ server, token, caPem });
   let cred: { token: string; nodeName: string };
@@ -109,10 +99,10 @@ async function join(v: Record<string, any>): Promise<void> {
     nodeName: cred.nodeName,
     token: cred.token,
     ...(caPem ? { caPem } : {}),
-    runtime: "docker",
+    runtime: picked.name,
     labels: parseLabels(v.labels),
     ...(v["node-ip"] ? { nodeIP: String(v["node-ip"]) } : {}),
-    dataDir: resolve(String(v["data-dir"] ?? (configPath.startsWith("/etc/") ? "/var/lib/kubeflare-agent" : `${dirname(configPath)}/agent-data`))),
+    dataDir,
   };
   mkdirSync(dirname(configPath), { recursive: true, mode: 0o700 });
   writeFileSync(configPath, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
@@ -123,7 +113,7 @@ async function join(v: Record<string, any>): Promise<void> {
 
 async function run(v: Record<string, any>): Promise<void> {
   const config = loadConfig(resolve(String(v.config ?? DEFAULT_CONFIG)));
-  const { runtime, version } = await pickRuntime(config.runtime ?? "auto");
+  const { runtime, version } = await pickRuntime(config.runtime ?? "auto", config.dataDir);
   const agent = new NodeAgent({
     api: new ApiClient({ server: config.server, token: config.token, caPem: config.caPem }),
     runtime,
@@ -189,7 +179,7 @@ async function status(v: Record<string, any>): Promise<void> {
   const config = loadConfig(resolve(String(v.config ?? DEFAULT_CONFIG)));
   const out: Record<string, unknown> = { server: config.server, nodeName: config.nodeName, runtime: config.runtime, dataDir: config.dataDir };
   try {
-    out.runtimeVersion = (await pickRuntime(config.runtime)).version;
+    out.runtimeVersion = (await pickRuntime(config.runtime, config.dataDir)).version;
   } catch (e) {
     out.runtimeError = (e as Error).message;
   }
@@ -232,7 +222,7 @@ async function tokenCreate(v: Record<string, any>): Promise<void> {
 const HELP = `Usage: kubeflare-agent <command> [options]
 
 Commands:
-  join     --server URL --token TOKEN [--name NAME] [--labels k=v,...] [--runtime docker|auto]
+  join     --server URL --token TOKEN [--name NAME] [--labels k=v,...] [--runtime docker|containerd|auto]
            [--ca-file FILE] [--node-ip ADDR] [--data-dir DIR] [--config FILE]
            exchange a join token for this node's credential; writes the config (0600)
   run      [--config FILE]            run the agent (register, heartbeat, run pods)

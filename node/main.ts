@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { NodeAgent } from "../agent/agent";
 import { ApiClient } from "../agent/api";
 import { defaultNodeIP } from "../agent/node";
-import { DockerRuntime } from "../agent/runtime/docker";
+import { pickRuntime } from "../agent/runtime/pick";
 import { startServer } from "./server";
 
 const HELP = `Usage: npm start -- [options]
@@ -25,7 +25,7 @@ const HELP = `Usage: npm start -- [options]
   --resync-interval S       controllers' periodic resync, seconds (default 10)
   --node-grace S            a node whose lease is older is unreachable, seconds (default 40)
   --toleration-seconds S    how long new pods stay on an unreachable node (default 30; Kubernetes: 300)
-  --no-agent                don't run a node agent for this machine (default: run one when Docker is reachable)
+  --no-agent                don't run a node agent for this machine (default: run one when Docker or containerd is reachable)
   --node-name NAME          this machine's node name (default: the host name)
   --node-ip ADDR            this machine's address (default: its first non-loopback IPv4)
   -h, --help                this text
@@ -110,15 +110,17 @@ try {
 
   // like k3s server: an agent for this machine in the same process, when an engine is reachable
   if (!values["no-agent"]) {
-    const runtime = new DockerRuntime();
-    const engine = await runtime.version().catch(() => undefined);
-    if (engine) {
+    const picked = await pickRuntime("auto", join(server.dataDir, "agent")).catch((e) => {
+      console.log(`  node agent: ${(e as Error).message}; running the control plane only`);
+      return undefined;
+    });
+    if (picked) {
       const nodeName = (values["node-name"] ?? hostname()).toLowerCase();
       // the local agent holds a node credential like any other, not the admin token
       const cred = await server.registry.issueNodeCredential(nodeName);
       agent = new NodeAgent({
         api: new ApiClient({ server: server.url, token: cred.token, caPem: server.caPem || undefined }),
-        runtime,
+        runtime: picked.runtime,
         nodeName,
         nodeIP: values["node-ip"] ?? defaultNodeIP(),
         dataDir: join(server.dataDir, "agent"),
@@ -127,9 +129,7 @@ try {
         console.error(`  node agent: could not start: ${(e as Error).message}`);
         agent = undefined;
       });
-      if (agent) console.log(`  node agent: ${nodeName} on ${engine}`);
-    } else {
-      console.log("  node agent: no Docker engine reachable (DOCKER_HOST or /var/run/docker.sock); running the control plane only");
+      if (agent) console.log(`  node agent: ${nodeName} on ${picked.version}`);
     }
   }
 } catch (e) {

@@ -1,0 +1,253 @@
+/**
+ * The containerd implementation of ContainerRuntime, through the `ctr` CLI that ships
+ * with containerd (namespace "kubeflare"). containerd keeps no exit codes or output
+ * for stopped tasks, so this runtime keeps a small state file per container (start
+ * and finish times, exit code) and the output file of each task in `stateDir`.
+ *
+ * Limits of this runtime: containers without host networking get their own network
+ * namespace with loopback only (no CNI), stdout and stderr share one output file
+ * (reported as stdout), and OOM kills are reported as exit code 137.
+ */
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type { ContainerInfo, ContainerRuntime, ContainerSpec, LogLine } from "./runtime";
+import { ImagePullError } from "./runtime";
+
+const run = promisify(execFile);
+
+interface State {
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  /** bytes of the output file already returned by logs(), and the time stamped on them */
+  logOffset?: number;
+}
+
+/** Docker Hub's defaulting of short image references, as containerd wants them spelled. */
+export const normalizeRef = (image: string): string => {
+  let ref = image;
+  const first = ref.split("/")[0];
+  const hasRegistry = ref.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
+  if (!hasRegistry) ref = `docker.io/${ref.includes("/") ? ref : `library/${ref}`}`;
+  const last = ref.split("/").pop()!;
+  if (!last.includes(":") && !ref.includes("@")) ref += ":latest";
+  return ref;
+};
+
+const ts = (d = new Date()) => d.toISOString().replace(/\.(\d{3})Z$/, ".$1000000Z");
+
+export class ContainerdRuntime implements ContainerRuntime {
+  readonly name = "containerd" as const;
+
+  constructor(
+    private readonly stateDir: string,
+    private readonly address = process.env.CONTAINERD_ADDRESS ?? "/run/containerd/containerd.sock",
+    private readonly namespace = "kubeflare",
+  ) {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  }
+
+  private ctr(args: string[], timeout = 60_000) {
+    return run("ctr", ["--address", this.address, "--namespace", this.namespace, ...args], { timeout, maxBuffer: 16 * 1024 * 1024 });
+  }
+
+  private statePath = (id: string) => join(this.stateDir, `${id}.json`);
+  private logPath = (id: string) => join(this.stateDir, `${id}.log`);
+  private readState(id: string): State {
+    try {
+      return JSON.parse(readFileSync(this.statePath(id), "utf8"));
+    } catch {
+      return {};
+    }
+  }
+  private writeState(id: string, s: State) {
+    writeFileSync(this.statePath(id), JSON.stringify(s));
+  }
+
+  async version(): Promise<string> {
+    const { stdout } = await this.ctr(["version"], 10_000);
+    const m = /Server:[\s\S]*?Version:\s+(\S+)/.exec(stdout);
+    if (!m) throw new Error(`containerd is not reachable at ${this.address}`);
+    return `containerd://${m[1].replace(/~.*$/, "")}`;
+  }
+
+  async hasImage(image: string): Promise<boolean> {
+    const { stdout } = await this.ctr(["images", "ls", "-q"]);
+    return stdout.split("\n").includes(normalizeRef(image));
+  }
+
+  async pullImage(image: string): Promise<void> {
+    try {
+      await this.ctr(["images", "pull", normalizeRef(image)], 600_000);
+    } catch (e) {
+      throw new ImagePullError(`failed to pull image "${image}": ${String((e as { stderr?: string }).stderr ?? (e as Error).message).trim()}`);
+    }
+  }
+
+  /** Task status by container id: RUNNING, STOPPED, CREATED, ... */
+  private async tasks(): Promise<Map<string, string>> {
+    const { stdout } = await this.ctr(["tasks", "ls"]);
+    const out = new Map<string, string>();
+    for (const line of stdout.split("\n").slice(1)) {
+      const [id, , status] = line.trim().split(/\s+/);
+      if (id) out.set(id, status);
+    }
+    return out;
+  }
+
+  private async labelsOf(id: string): Promise<{ labels: Record<string, string>; image: string } | null> {
+    try {
+      const { stdout } = await this.ctr(["containers", "info", id]);
+      const info = JSON.parse(stdout);
+      return { labels: info.Labels ?? {}, image: info.Image ?? "" };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Once a task has stopped, record its exit code and finish time, and delete the task. */
+  private async reap(id: string, status: string | undefined): Promise<State> {
+    const st = this.readState(id);
+    if (status === "STOPPED" && st.exitCode === undefined) {
+      let exitCode = 0;
+      try {
+        const { stderr } = await this.ctr(["tasks", "delete", id]);
+        const m = /exit code (\d+)/.exec(stderr);
+        if (m) exitCode = Number(m[1]);
+      } catch (e) {
+        const m = /exit code (\d+)/.exec(String((e as { stderr?: string }).stderr ?? ""));
+        if (m) exitCode = Number(m[1]);
+      }
+      st.exitCode = exitCode;
+      st.finishedAt = ts();
+      this.writeState(id, st);
+    }
+    return st;
+  }
+
+  private info(id: string, meta: { labels: Record<string, string>; image: string }, status: string | undefined, st: State): ContainerInfo {
+    const state: ContainerInfo["state"] = status === "RUNNING" ? "running" : st.exitCode !== undefined ? "exited" : status === "CREATED" || !st.startedAt ? "created" : "unknown";
+    return {
+      id,
+      name: id,
+      image: meta.image,
+      imageId: meta.image,
+      labels: meta.labels,
+      state,
+      ...(st.exitCode !== undefined ? { exitCode: st.exitCode } : {}),
+      ...(st.startedAt ? { startedAt: st.startedAt.replace(/\.\d+Z$/, "Z") } : {}),
+      ...(st.finishedAt ? { finishedAt: st.finishedAt.replace(/\.\d+Z$/, "Z") } : {}),
+      oomKilled: false,
+    };
+  }
+
+  async list(labels: Record<string, string>): Promise<ContainerInfo[]> {
+    const filters = Object.entries(labels).map(([k, v]) => (v === "" ? `labels."${k}"` : `labels."${k}"==${v}`));
+    const { stdout } = await this.ctr(["containers", "ls", "-q", ...filters]);
+    const ids = stdout.split("\n").map((s) => s.trim()).filter(Boolean);
+    if (!ids.length) return [];
+    const tasks = await this.tasks();
+    const out: ContainerInfo[] = [];
+    for (const id of ids) {
+      const meta = await this.labelsOf(id);
+      if (!meta) continue;
+      out.push(this.info(id, meta, tasks.get(id), await this.reap(id, tasks.get(id))));
+    }
+    return out;
+  }
+
+  async inspect(id: string): Promise<ContainerInfo | null> {
+    const meta = await this.labelsOf(id);
+    if (!meta) return null;
+    const status = (await this.tasks()).get(id);
+    return this.info(id, meta, status, await this.reap(id, status));
+  }
+
+  async create(spec: ContainerSpec): Promise<string> {
+    const id = spec.name.replace(/[^A-Za-z0-9_.-]/g, "-");
+    // ctr's flag parsing is touchy: the boolean --net-host must not come right before the image
+    const args = ["containers", "create"];
+    if (spec.hostNetwork) args.push("--net-host");
+    args.push("--label", `io.kubeflare.runtime=containerd`);
+    for (const [k, v] of Object.entries(spec.labels)) args.push("--label", `${k}=${v}`);
+    for (const e of spec.env) args.push("--env", e);
+    for (const m of spec.mounts) args.push("--mount", `type=bind,src=${m.hostPath},dst=${m.containerPath},options=rbind:${m.readOnly ? "ro" : "rw"}`);
+    if (spec.workingDir) args.push("--cwd", spec.workingDir);
+    if (spec.memoryLimitBytes) args.push("--memory-limit", String(spec.memoryLimitBytes));
+    if (spec.cpuLimitMillis) args.push("--cpu-period", "100000", "--cpu-quota", String(spec.cpuLimitMillis * 100));
+    if (spec.tty) args.push("--tty");
+    args.push(normalizeRef(spec.image), id);
+    // containerd runs the image's entrypoint only when no arguments are given
+    const argv = [...(spec.command ?? []), ...(spec.args ?? [])];
+    // "--" keeps ctr from reading the container's own flags (sh -c ...) as its options
+    if (argv.length) args.push("--", ...argv);
+    await this.ctr(args);
+    this.writeState(id, {});
+    return id;
+  }
+
+  async start(id: string): Promise<void> {
+    const st = this.readState(id);
+    await this.ctr(["tasks", "start", "-d", "--log-uri", `file://${this.logPath(id)}`, id]);
+    this.writeState(id, { ...st, startedAt: ts(), exitCode: undefined, finishedAt: undefined });
+  }
+
+  async stop(id: string, graceSeconds: number): Promise<void> {
+    const status = (await this.tasks()).get(id);
+    if (status !== "RUNNING") return;
+    await this.ctr(["tasks", "kill", "-s", "SIGTERM", id]).catch(() => undefined);
+    const deadline = Date.now() + graceSeconds * 1000;
+    while (Date.now() < deadline) {
+      if ((await this.tasks()).get(id) !== "RUNNING") break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if ((await this.tasks()).get(id) === "RUNNING") {
+      await this.ctr(["tasks", "kill", "-s", "SIGKILL", id]).catch(() => undefined);
+      for (let i = 0; i < 50 && (await this.tasks()).get(id) === "RUNNING"; i++) await new Promise((r) => setTimeout(r, 100));
+    }
+    await this.reap(id, (await this.tasks()).get(id));
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.ctr(["tasks", "delete", "--force", id]).catch(() => undefined);
+    await this.ctr(["containers", "delete", id]).catch(() => undefined);
+    rmSync(this.statePath(id), { force: true });
+    rmSync(this.logPath(id), { force: true });
+  }
+
+  async exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    try {
+      const { stdout, stderr } = await this.ctr(["tasks", "exec", "--exec-id", `probe-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, id, ...command], timeoutMs);
+      return { exitCode: 0, output: stdout + stderr };
+    } catch (e) {
+      const err = e as { code?: number | string; stdout?: string; stderr?: string };
+      return { exitCode: typeof err.code === "number" ? err.code : -1, output: `${err.stdout ?? ""}${err.stderr ?? ""}` };
+    }
+  }
+
+  /**
+   * New output since the last call: containerd keeps no timestamps, so lines are
+   * stamped when first read (good enough for `kubectl logs --timestamps`, ordered).
+   */
+  async logs(id: string, _sinceMs?: number): Promise<LogLine[]> {
+    const path = this.logPath(id);
+    if (!existsSync(path)) return [];
+    const st = this.readState(id);
+    const size = statSync(path).size;
+    const from = st.logOffset ?? 0;
+    if (size <= from) return [];
+    const buf = readFileSync(path).subarray(from);
+    const end = buf.lastIndexOf(10) + 1; // whole lines only
+    if (end === 0) return [];
+    this.writeState(id, { ...st, logOffset: from + end });
+    const base = Date.now();
+    return buf
+      .subarray(0, end)
+      .toString("utf8")
+      .split("\n")
+      .filter((l, i, all) => i < all.length - 1 || l !== "")
+      .map((text, i) => ({ stream: "stdout" as const, time: ts(new Date(base)).replace(/000Z$/, `${String(i).padStart(3, "0")}Z`), text }));
+  }
+}
