@@ -1,184 +1,401 @@
 /**
- * Kubernetes strategic merge patch (`application/strategic-merge-patch+json`, what
- * client-side `kubectl apply`, `kubectl set image` and `kubectl edit` send) for the
- * built-in kinds: maps merge, `null` deletes, lists with a merge key merge element by
- * element, other lists are replaced; directives `$patch` (replace/delete/merge),
- * `$retainKeys`, `$setElementOrder/<list>` and `$deleteFromPrimitiveList/<list>`.
+ * Kubernetes strategic merge patch (`application/strategic-merge-patch+json`: what
+ * `kubectl patch`, `kubectl set image`, `kubectl edit` and client-side `kubectl apply`
+ * send) for the built-in kinds, with the semantics of apimachinery's
+ * `StrategicMergeMapPatch` as kube-apiserver runs it:
+ *
+ * - maps merge key by key; `null` deletes a key;
+ * - lists whose field carries `patchStrategy: merge` (see PATCH_META) merge: lists of
+ *   objects element by element on their merge key, lists of primitives as a set;
+ *   every other list is replaced wholesale;
+ * - in a merged list, elements named by the patch take the patch's order and the other
+ *   (server-only) elements keep their place relative to them as in the live list; an
+ *   element new to the list has no live place, so it lands before the server-only
+ *   elements that follow (a bare `{containers: [{name: new}]}` prepends, as in
+ *   Kubernetes; kubectl apply's `$setElementOrder` puts it where the manifest has it);
+ * - directives: `$patch: replace` (a map or, as a list element, the whole list is
+ *   replaced by the patch), `$patch: delete` (a map becomes `{}`; a list element
+ *   `{<mergeKey>: v, $patch: delete}` removes the elements with that key),
+ *   `$patch: merge` (the default, accepted explicitly), `$retainKeys` (keys of the
+ *   live map not listed are cleared), `$deleteFromPrimitiveList/<list>` and
+ *   `$setElementOrder/<list>`.
+ *
+ * Malformed directives and unknown `$patch` values are 400 BadRequest. Values added
+ * where the live object has nothing are themselves read as patches of nothing, so no
+ * directive or `null` leaks into the result. Neither input is changed.
  */
 import { badRequest } from "../status";
 
-/** How a list field merges: by a key field, as a set of primitives, or (absent) replaced. */
-export type ListStrategy = { mergeKey: string } | { primitiveSet: true };
+/** The patch metadata of one field, as the `patchStrategy`/`patchMergeKey` struct tags give it. */
+export interface PatchMeta {
+  patchStrategy: "merge" | "retainKeys" | "merge,retainKeys" | "replace";
+  /** the key elements of a merged list of objects are matched on (absent for lists of primitives) */
+  patchMergeKey?: string;
+}
 
-/** Lists of a pod spec, relative to the pod spec. */
-const POD_SPEC_LISTS: Record<string, ListStrategy> = {
-  containers: { mergeKey: "name" },
-  initContainers: { mergeKey: "name" },
-  ephemeralContainers: { mergeKey: "name" },
-  volumes: { mergeKey: "name" },
-  imagePullSecrets: { mergeKey: "name" },
-  hostAliases: { mergeKey: "ip" },
-  topologySpreadConstraints: { mergeKey: "topologyKey" },
-  resourceClaims: { mergeKey: "name" },
-  schedulingGates: { mergeKey: "name" },
+type Table = Record<string, PatchMeta>;
+
+const byKey = (patchMergeKey: string, retainKeys = false): PatchMeta => ({
+  patchStrategy: retainKeys ? "merge,retainKeys" : "merge",
+  patchMergeKey,
+});
+const SET: PatchMeta = { patchStrategy: "merge" };
+const RETAIN_KEYS: PatchMeta = { patchStrategy: "retainKeys" };
+
+const at = (prefix: string, table: Table): Table =>
+  Object.fromEntries(Object.entries(table).map(([k, v]) => [prefix ? `${prefix}.${k}` : k, v]));
+
+/** ObjectMeta: finalizers merge as a set, ownerReferences by uid. */
+const OBJECT_META: Table = { finalizers: SET, ownerReferences: byKey("uid") };
+
+/** Container (and EphemeralContainer) lists. */
+const CONTAINER: Table = {
+  ports: byKey("containerPort"),
+  env: byKey("name"),
+  volumeMounts: byKey("mountPath"),
+  volumeDevices: byKey("devicePath"),
 };
 
-/** Lists of a container, relative to the container. */
-const CONTAINER_LISTS: Record<string, ListStrategy> = {
-  ports: { mergeKey: "containerPort" },
-  env: { mergeKey: "name" },
-  volumeMounts: { mergeKey: "mountPath" },
-  volumeDevices: { mergeKey: "devicePath" },
-  resizePolicy: { mergeKey: "resourceName" },
+/** PodSpec lists (tolerations, readinessGates, envFrom... have no strategy: replaced). */
+const POD_SPEC: Table = {
+  volumes: byKey("name", true),
+  containers: byKey("name"),
+  initContainers: byKey("name"),
+  ephemeralContainers: byKey("name"),
+  imagePullSecrets: byKey("name"),
+  hostAliases: byKey("ip"),
+  topologySpreadConstraints: byKey("topologyKey"),
+  resourceClaims: byKey("name", true),
+  schedulingGates: byKey("name"),
+  ...at("containers", CONTAINER),
+  ...at("initContainers", CONTAINER),
+  ...at("ephemeralContainers", CONTAINER),
 };
 
-/** Where each kind keeps a pod spec. */
-const POD_SPEC_ROOT: Record<string, string> = {
-  Pod: "spec",
-  Deployment: "spec.template.spec",
-  ReplicaSet: "spec.template.spec",
-  ReplicationController: "spec.template.spec",
+const POD_STATUS: Table = {
+  conditions: byKey("type"),
+  podIPs: byKey("ip"),
+  hostIPs: byKey("ip"),
+  resourceClaimStatuses: byKey("name", true),
 };
 
-const CONDITION_KINDS = new Set(["Pod", "Node", "Deployment", "ReplicaSet", "ReplicationController", "Namespace", "Service"]);
+const CONDITIONS: Table = { conditions: byKey("type") };
 
-/** The patch strategy of the list at `path` (dotted field names, no indices) in `kind`, or undefined (replace). */
-export const listStrategy = (kind: string, path: string): ListStrategy | undefined => {
-  const meta = /^(?:spec\.template\.)?metadata\.(finalizers|ownerReferences)$/.exec(path);
-  if (meta) return meta[1] === "finalizers" ? { primitiveSet: true } : { mergeKey: "uid" };
-  if (path === "status.conditions" && CONDITION_KINDS.has(kind)) return { mergeKey: "type" };
-  if (kind === "Node" && path === "status.addresses") return { mergeKey: "type" };
-  if (kind === "Node" && path === "spec.podCIDRs") return { primitiveSet: true };
-  if (kind === "Pod" && (path === "status.podIPs" || path === "status.hostIPs")) return { mergeKey: "ip" };
-  if (kind === "Service" && path === "spec.ports") return { mergeKey: "port" };
-  const root = POD_SPEC_ROOT[kind];
-  if (root && path.startsWith(root + ".")) {
-    const rel = path.slice(root.length + 1).split(".");
-    if (rel.length === 1) return POD_SPEC_LISTS[rel[0]];
-    if (rel.length === 2 && ["containers", "initContainers", "ephemeralContainers"].includes(rel[0])) return CONTAINER_LISTS[rel[1]];
-  }
-  return undefined;
+/** A pod template (metadata + PodSpec) at `prefix`. */
+const podTemplate = (prefix: string): Table => ({ ...at(`${prefix}.metadata`, OBJECT_META), ...at(`${prefix}.spec`, POD_SPEC) });
+
+const kind = (...tables: Table[]): Readonly<Table> => Object.freeze(Object.assign({}, at("metadata", OBJECT_META), ...tables));
+
+/**
+ * Which lists of each built-in kind merge, and on which key, by dotted path from the
+ * object's root (no list indices: `spec.template.spec.containers.env`). Fields not
+ * listed are maps (merged) or atomic lists (replaced). Other kinds get only the
+ * ObjectMeta entries (see patchMetaFor).
+ */
+export const PATCH_META: Readonly<Record<string, Readonly<Table>>> = Object.freeze({
+  Pod: kind(at("spec", POD_SPEC), at("status", POD_STATUS)),
+  PodTemplate: kind(podTemplate("template")),
+  Deployment: kind(podTemplate("spec.template"), { "spec.strategy": RETAIN_KEYS }, at("status", CONDITIONS)),
+  ReplicaSet: kind(podTemplate("spec.template"), at("status", CONDITIONS)),
+  ReplicationController: kind(podTemplate("spec.template"), at("status", CONDITIONS)),
+  DaemonSet: kind(podTemplate("spec.template"), at("status", CONDITIONS)),
+  StatefulSet: kind(podTemplate("spec.template"), at("status", CONDITIONS)),
+  Job: kind(podTemplate("spec.template"), at("status", CONDITIONS)),
+  CronJob: kind(at("spec.jobTemplate.metadata", OBJECT_META), podTemplate("spec.jobTemplate.spec.template")),
+  Service: kind({ "spec.ports": byKey("port") }, at("status", CONDITIONS)),
+  Endpoints: kind(), // subsets: no strategy, replaced
+  Node: kind({ "spec.podCIDRs": SET, "status.addresses": byKey("type") }, at("status", CONDITIONS)),
+  Namespace: kind(at("status", CONDITIONS)), // spec.finalizers: no strategy, replaced
+  PersistentVolumeClaim: kind(at("status", CONDITIONS)),
+  ConfigMap: kind(),
+  Secret: kind(),
+  Event: kind(),
+  Lease: kind(),
+  Scale: kind(),
+});
+
+const DEFAULT_META = kind();
+
+/** The patch metadata of the field at `path` (dotted, from the root) of `kind`, if it has any. */
+export const patchMetaFor = (kind: string, path: string): PatchMeta | undefined => {
+  const table = Object.prototype.hasOwnProperty.call(PATCH_META, kind) ? PATCH_META[kind] : DEFAULT_META;
+  return Object.prototype.hasOwnProperty.call(table, path) ? table[path] : undefined;
 };
 
-/** The merge key of the list at `path`, if it merges by key. */
+/** The merge key of the list at `path` of `kind` when it merges element-wise by key. */
 export const mergeKeyFor = (kind: string, path: string): string | undefined => {
-  const s = listStrategy(kind, path);
-  return s && "mergeKey" in s ? s.mergeKey : undefined;
+  const m = patchMetaFor(kind, path);
+  return m && m.patchStrategy.includes("merge") ? m.patchMergeKey : undefined;
 };
+
+/** Does the list at `path` of `kind` merge (by key, or as a set of primitives) rather than being replaced? */
+export const isMergedList = (kind: string, path: string): boolean => !!patchMetaFor(kind, path)?.patchStrategy.split(",").includes("merge");
+
+// ---- the merge
 
 type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
-const DELETE = Symbol("delete");
+const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+const join = (path: string, k: string) => (path ? `${path}.${k}` : k);
+const show = (v: unknown) => JSON.stringify(v);
 
-/** A patch value with its directives removed (for values added as a whole). */
-const strip = (v: unknown): unknown => {
-  if (Array.isArray(v)) return v.filter((e) => !(isObject(e) && e.$patch === "delete" && Object.keys(e).length === 1)).map(strip);
-  if (!isObject(v)) return v;
+const DIRECTIVE = "$patch";
+const RETAIN_KEYS_DIRECTIVE = "$retainKeys";
+const DELETE_FROM_PRIMITIVE_LIST = "$deleteFromPrimitiveList";
+const SET_ELEMENT_ORDER = "$setElementOrder";
+
+const deepEqual = (a: unknown, b: unknown): boolean => {
+  if (a === b) return true;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  if (isObject(a) && isObject(b)) {
+    const ka = Object.keys(a);
+    return ka.length === Object.keys(b).length && ka.every((k) => own(b, k) && deepEqual(a[k], b[k]));
+  }
+  return false;
+};
+
+const noMergeKey = (el: unknown, key: string) => badRequest(`map: ${show(el)} does not contain declared merge key: ${key}`);
+const badPatchType = (t: unknown, where: unknown) => badRequest(`unknown patch type: ${typeof t === "string" ? t : show(t)} in map: ${show(where)}`);
+
+/** `$setElementOrder/containers` → `containers` (the prefix must be followed by `/`). */
+const directiveField = (key: string, prefix: string, error: string): string => {
+  const slash = key.indexOf("/");
+  if (slash < 0 || key.slice(0, slash) !== prefix || slash === key.length - 1) throw badRequest(error);
+  return key.slice(slash + 1);
+};
+
+class Merger {
+  constructor(private readonly kind: string) {}
+
+  private meta(path: string) {
+    return patchMetaFor(this.kind, path);
+  }
+
+  /**
+   * Merge `patch` into `orig` (owned by the merger: changed in place), the map at `path`.
+   * With `orig` undefined this is the patch read against nothing.
+   */
+  map(orig: Obj | undefined, patch: Obj, path: string): Obj {
+    if (own(patch, DIRECTIVE)) {
+      const d = patch[DIRECTIVE];
+      if (d === "replace") return this.map(undefined, omit(patch, DIRECTIVE), path);
+      if (d === "delete") return {};
+      if (d !== "merge") throw badPatchType(d, patch);
+    }
+    const out: Obj = orig ?? {};
+
+    if (own(patch, RETAIN_KEYS_DIRECTIVE)) this.retainKeys(out, patch);
+
+    const handled = this.setElementOrders(out, patch, path);
+
+    const deletions: [string, unknown][] = [];
+    for (const [k, v] of Object.entries(patch)) {
+      if (k === "__proto__" || handled.has(k) || k === DIRECTIVE || k === RETAIN_KEYS_DIRECTIVE || k.startsWith(SET_ELEMENT_ORDER)) continue;
+      if (k.startsWith(DELETE_FROM_PRIMITIVE_LIST)) {
+        deletions.push([directiveField(k, DELETE_FROM_PRIMITIVE_LIST, "invalid patch format of primitive list"), v]);
+        continue;
+      }
+      if (k.startsWith("$")) throw badRequest(`unknown strategic merge patch directive ${show(k)} at ${path || "the root"}`);
+      if (v === null) {
+        delete out[k];
+        continue;
+      }
+      const cur = own(out, k) ? out[k] : undefined;
+      if (isObject(v)) {
+        out[k] = this.map(isObject(cur) ? cur : undefined, v, join(path, k));
+      } else if (Array.isArray(v)) {
+        out[k] = this.list(Array.isArray(cur) ? cur : undefined, v, join(path, k));
+      } else {
+        out[k] = v;
+      }
+    }
+
+    for (const [field, toDelete] of deletions) {
+      if (!Array.isArray(toDelete)) throw badRequest("invalid patch format of primitive list");
+      if (field === "__proto__" || !own(out, field) || !Array.isArray(out[field])) continue;
+      const kept = (out[field] as unknown[]).filter((x) => !toDelete.some((d) => deepEqual(d, x)));
+      if (kept.length) out[field] = kept;
+      else delete out[field];
+    }
+    return out;
+  }
+
+  /** `$retainKeys`: every key the patch sets must be listed; live keys not listed are cleared. */
+  private retainKeys(out: Obj, patch: Obj): void {
+    const list = patch[RETAIN_KEYS_DIRECTIVE];
+    if (!Array.isArray(list)) throw badRequest("invalid patch format of retainKeys");
+    const keep = new Set<unknown>(list);
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null || k.startsWith("$")) continue;
+      if (!keep.has(k)) throw badRequest(`invalid patch format of retainKeys: ${show(k)} is set by the patch but not in $retainKeys ${show(list)}`);
+    }
+    for (const k of Object.keys(out)) if (!keep.has(k)) delete out[k];
+  }
+
+  /** Merge each list that has a `$setElementOrder/<list>` and order it; returns the lists done. */
+  private setElementOrders(out: Obj, patch: Obj, path: string): Set<string> {
+    const done = new Set<string>();
+    for (const [k, order] of Object.entries(patch)) {
+      if (!k.startsWith(SET_ELEMENT_ORDER)) continue;
+      const field = directiveField(k, SET_ELEMENT_ORDER, "invalid patch format of setElementOrder list");
+      if (!Array.isArray(order)) throw badRequest("invalid patch format of setElementOrder list");
+      if (field === "__proto__") continue;
+      const fieldPath = join(path, field);
+      const mergeKey = mergeKeyFor(this.kind, fieldPath);
+      const origList = own(out, field) && Array.isArray(out[field]) ? (out[field] as unknown[]) : undefined;
+      const patchValue = own(patch, field) ? patch[field] : undefined;
+      if (patchValue !== undefined && !Array.isArray(patchValue)) continue; // null or a non-list: the main loop handles it
+      const patchList = patchValue as unknown[] | undefined;
+      if (mergeKey) {
+        for (const o of order) if (!isObject(o) || !own(o, mergeKey)) throw noMergeKey(o, mergeKey);
+      }
+      checkSetOrder(patchList ?? [], order, mergeKey);
+      let merged: unknown[];
+      if (origList && !patchList) merged = origList;
+      else if (patchList) merged = this.list(origList, patchList, fieldPath);
+      else continue;
+      out[field] = arrange(merged, order, origList ?? [], mergeKey);
+      done.add(field);
+    }
+    return done;
+  }
+
+  /** Merge (or replace) the list at `path`. */
+  list(orig: unknown[] | undefined, patch: unknown[], path: string): unknown[] {
+    if (!isMergedList(this.kind, path)) return patch.map((el) => this.value(el, path));
+    const mergeKey = mergeKeyFor(this.kind, path);
+    const original = orig ?? [];
+    if (original.length === 0 && patch.length === 0) return original;
+
+    const kinds = new Set([...original, ...patch].map(elementKind));
+    if (kinds.has("list")) throw badRequest("lists of lists are not supported");
+    if (kinds.size > 1) throw badRequest(`list element types are not identical in ${path}: ${show([...original, ...patch])}`);
+
+    if (!kinds.has("map")) {
+      // a set of primitives (metadata.finalizers, spec.podCIDRs)
+      const merged: unknown[] = [];
+      for (const x of [...original, ...patch]) if (!merged.some((m) => m === x)) merged.push(x);
+      return arrange(merged, patch, original, undefined);
+    }
+    if (!mergeKey) throw badRequest(`cannot merge lists without merge key for ${path}`);
+
+    let base = [...original];
+    const plain: Obj[] = [];
+    let replace = false;
+    for (const el of patch as Obj[]) {
+      if (!own(el, DIRECTIVE)) {
+        plain.push(el);
+        continue;
+      }
+      const d = el[DIRECTIVE];
+      if (d === "delete") {
+        if (!own(el, mergeKey)) throw noMergeKey(el, mergeKey);
+        base = base.filter((o) => !sameKey(o, el, mergeKey));
+      } else if (d === "replace") {
+        replace = true;
+      } else if (d === "merge") {
+        plain.push(omit(el, DIRECTIVE));
+      } else {
+        throw badPatchType(d, el);
+      }
+    }
+    if (replace) return plain.map((el) => this.map(undefined, el, path));
+
+    const serverOrder = [...base];
+    for (const el of plain) {
+      if (!own(el, mergeKey)) throw noMergeKey(el, mergeKey);
+      const i = base.findIndex((o) => sameKey(o, el, mergeKey));
+      if (i >= 0) base[i] = this.map(base[i] as Obj, el, path);
+      else base.push(this.map(undefined, el, path));
+    }
+    return arrange(base, plain, serverOrder, mergeKey);
+  }
+
+  /** A patch value read against nothing (an element of a replaced list). */
+  private value(v: unknown, path: string): unknown {
+    if (isObject(v)) return this.map(undefined, v, path);
+    if (Array.isArray(v)) return v.map((x) => this.value(x, path));
+    return v;
+  }
+}
+
+const omit = (o: Obj, key: string): Obj => {
   const out: Obj = {};
-  for (const [k, x] of Object.entries(v)) {
-    if (k.startsWith("$") || k === "__proto__") continue;
-    if (x === null) continue;
-    out[k] = strip(x);
-  }
+  for (const [k, v] of Object.entries(o)) if (k !== key) out[k] = v;
   return out;
 };
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const elementKind = (x: unknown) => (Array.isArray(x) ? "list" : isObject(x) ? "map" : x === null ? "null" : typeof x);
 
-const mergeKeyedList = (kind: string, path: string, key: string, original: unknown[], patch: unknown[]): unknown[] => {
-  if (patch.some((e) => isObject(e) && e.$patch === "replace")) {
-    return patch.filter((e) => !(isObject(e) && e.$patch === "replace")).map(strip);
-  }
-  const out = [...original];
-  for (const el of patch) {
-    if (!isObject(el) || !(key in el)) {
-      if (isObject(el) && el.$patch === "delete") throw badRequest(`a $patch: delete element of ${path} needs its merge key "${key}"`);
-      out.push(strip(el));
-      continue;
-    }
-    const idx = out.findIndex((o) => isObject(o) && same(o[key], el[key]));
-    if (el.$patch === "delete") {
-      if (idx >= 0) out.splice(idx, 1);
-      continue;
-    }
-    if (el.$patch !== undefined && el.$patch !== "merge" && el.$patch !== "replace") throw badRequest(`unknown patch type: ${String(el.$patch)} in ${path}`);
-    if (idx >= 0) {
-      const merged = mergeValue(kind, path, out[idx], el);
-      if (merged === DELETE) out.splice(idx, 1);
-      else out[idx] = merged;
-    } else out.push(strip(el));
-  }
-  return out;
-};
+/** Merge-key values are compared as Go compares them: same type and value. */
+const keyEqual = (a: unknown, b: unknown) => (a !== null && typeof a === "object" ? deepEqual(a, b) : a === b);
 
-const orderBy = (list: unknown[], order: unknown[], key: string | undefined): unknown[] => {
-  const id = (v: unknown) => JSON.stringify(key && isObject(v) ? v[key] : v);
-  const wanted = order.map(id);
-  const pos = new Map(wanted.map((w, i) => [w, i]));
-  const inOrder = list.filter((v) => pos.has(id(v))).sort((a, b) => pos.get(id(a))! - pos.get(id(b))!);
-  const rest = list.filter((v) => !pos.has(id(v)));
-  return [...inOrder, ...rest];
-};
+const sameKey = (a: unknown, b: unknown, key: string) => isObject(a) && isObject(b) && own(a, key) && own(b, key) && keyEqual(a[key], b[key]);
 
-const mergeValue = (kind: string, path: string, original: unknown, patch: unknown): unknown | typeof DELETE => {
-  if (!isObject(patch)) return structuredClone(patch);
-  const directive = patch.$patch;
-  if (directive === "delete") return DELETE;
-  if (directive === "replace") return strip(patch);
-  if (directive !== undefined && directive !== "merge") throw badRequest(`unknown patch type: ${String(directive)} in ${path || "the patch"}`);
-  const out: Obj = isObject(original) ? { ...original } : {};
-  const at = (k: string) => (path ? `${path}.${k}` : k);
-  for (const [k, v] of Object.entries(patch)) {
-    if (k.startsWith("$") || k === "__proto__") continue;
-    if (v === null) {
-      delete out[k];
-      continue;
-    }
-    if (Array.isArray(v)) {
-      const strategy = listStrategy(kind, at(k));
-      const cur = Array.isArray(out[k]) ? (out[k] as unknown[]) : [];
-      if (strategy && "mergeKey" in strategy) out[k] = mergeKeyedList(kind, at(k), strategy.mergeKey, cur, v);
-      else if (strategy) out[k] = [...cur, ...v.filter((x) => !cur.some((c) => same(c, x)))];
-      else out[k] = strip(v);
-      continue;
-    }
-    if (isObject(v)) {
-      const merged = mergeValue(kind, at(k), out[k], v);
-      if (merged === DELETE) delete out[k];
-      else out[k] = merged;
-      continue;
-    }
-    out[k] = v;
-  }
-  for (const [k, v] of Object.entries(patch)) {
-    if (k.startsWith("$deleteFromPrimitiveList/")) {
-      const field = k.slice("$deleteFromPrimitiveList/".length);
-      if (!Array.isArray(v)) throw badRequest(`${k} must be a list`);
-      if (Array.isArray(out[field])) {
-        out[field] = (out[field] as unknown[]).filter((x) => !v.some((d) => same(d, x)));
-        if (!(out[field] as unknown[]).length) delete out[field];
-      }
-    } else if (k.startsWith("$setElementOrder/")) {
-      const field = k.slice("$setElementOrder/".length);
-      if (!Array.isArray(v)) throw badRequest(`${k} must be a list`);
-      if (Array.isArray(out[field])) {
-        const strategy = listStrategy(kind, at(field));
-        const key = strategy && "mergeKey" in strategy ? strategy.mergeKey : undefined;
-        out[field] = orderBy(out[field] as unknown[], v, key);
-      }
-    } else if (k === "$retainKeys") {
-      if (!Array.isArray(v)) throw badRequest("$retainKeys must be a list");
-      for (const key of Object.keys(out)) if (!v.includes(key)) delete out[key];
-    } else if (k.startsWith("$") && k !== "$patch") {
-      throw badRequest(`unknown strategic merge patch directive ${k}`);
+/** Where `x` appears in `list` (by merge key, or by value for primitives), or -1. */
+const indexIn = (list: unknown[], x: unknown, mergeKey: string | undefined): number =>
+  list.findIndex((y) => (mergeKey ? sameKey(y, x, mergeKey) : keyEqual(y, x)));
+
+/**
+ * Order a merged list: the elements named in `order` (the patch list or its
+ * `$setElementOrder`) in that order; the others in their live order (`serverOrder`),
+ * each placed before the first named element that came after it in the live list.
+ */
+const arrange = (merged: unknown[], order: unknown[], serverOrder: unknown[], mergeKey: string | undefined): unknown[] => {
+  const named: unknown[] = [];
+  const serverOnly: unknown[] = [];
+  for (const x of merged) (indexIn(order, x, mergeKey) >= 0 ? named : serverOnly).push(x);
+  const rank = (list: unknown[]) => (x: unknown) => {
+    const i = indexIn(list, x, mergeKey);
+    return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+  };
+  const byOrder = rank(order);
+  const byServer = rank(serverOrder);
+  named.sort((a, b) => byOrder(a) - byOrder(b));
+  serverOnly.sort((a, b) => byServer(a) - byServer(b));
+  const out: unknown[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < serverOnly.length || j < named.length) {
+    if (j >= named.length) out.push(serverOnly[i++]);
+    else if (i >= serverOnly.length) out.push(named[j++]);
+    else {
+      const li = indexIn(serverOrder, serverOnly[i], mergeKey);
+      const ri = indexIn(serverOrder, named[j], mergeKey);
+      if (li >= 0 && ri >= 0 && li < ri) out.push(serverOnly[i++]);
+      else out.push(named[j++]);
     }
   }
   return out;
 };
 
-/** Apply a strategic merge patch to an object of `kind` (neither input is changed). */
+/** The patch list's elements (deletions and directives aside) must come in `$setElementOrder`'s relative order. */
+const checkSetOrder = (patchList: unknown[], order: unknown[], mergeKey: string | undefined): void => {
+  if (patchList.length === 0 || order.length === 0) return;
+  let items = patchList;
+  if (mergeKey) {
+    for (const el of patchList) if (!isObject(el)) throw badRequest(`expected a map in the list, got ${show(el)}`);
+    items = patchList.filter((el) => !own(el as Obj, DIRECTIVE));
+  }
+  let p = 0;
+  let s = 0;
+  while (p < items.length && s < order.length) {
+    const el = items[p];
+    if (mergeKey) {
+      if (!own(el as Obj, mergeKey)) throw noMergeKey(el, mergeKey);
+      if (sameKey(el, order[s], mergeKey)) p++;
+    } else if (deepEqual(el, order[s])) p++;
+    s++;
+  }
+  if (p < items.length) {
+    throw badRequest(`the order in patch list ${show(patchList)} doesn't match $setElementOrder list ${show(order)}`);
+  }
+};
+
+/** Apply a strategic merge patch to an object of `kind`; neither input is changed. */
 export const strategicMergePatch = <T extends object>(original: T, patch: object, kind: string): T => {
-  const out = mergeValue(kind, "", structuredClone(original), patch);
-  if (out === DELETE) throw badRequest("a strategic merge patch cannot delete the whole object");
-  return out as T;
+  if (!isObject(patch)) throw badRequest("a strategic merge patch must be a JSON object");
+  if (patch[DIRECTIVE] === "delete") throw badRequest("a strategic merge patch cannot delete the whole object");
+  const base = isObject(original) ? (structuredClone(original) as Obj) : undefined;
+  return new Merger(kind).map(base, patch, "") as T;
 };

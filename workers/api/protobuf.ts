@@ -1,344 +1,461 @@
 /**
- * Decoding of `application/vnd.kubernetes.protobuf` request bodies, which kubectl's
- * typed client sends for `create namespace`, `create deployment`, `create configmap`,
- * `create secret` and friends: the "k8s\0" magic, a runtime.Unknown envelope, and the
- * object in Kubernetes' generated.proto layout. The field tables below list the wire
- * numbers of the fields Kubeflare serves; protobufjs' Reader does the wire format
- * (no code generation, so it also runs in workerd).
+ * Decoding of `application/vnd.kubernetes.protobuf` request bodies into the JSON objects
+ * the API accepts. kubectl 1.32+ sends these from its typed client (`create namespace`,
+ * `create deployment`, `create configmap`, `create secret`, `create service`, `debug`...).
+ *
+ * The body is the 4-byte magic "k8s\0" and a runtime.Unknown envelope
+ * {1: TypeMeta{1: apiVersion, 2: kind}, 2: raw, 3: contentEncoding, 4: contentType}
+ * whose `raw` is the object in the layout of Kubernetes' generated.proto files.
+ *
+ * protobufjs' Reader does the wire format; the field tables below (wire numbers from
+ * k8s.io/api core/v1 and apps/v1, and apimachinery meta/v1, runtime, intstr, resource)
+ * drive a small interpreter, so nothing is compiled from strings at runtime (workerd
+ * forbids eval/new Function).
+ *
+ * Go's marshaller always writes non-pointer fields, zero or not, while the JSON form
+ * omits zero `omitempty` fields; pointer fields are written only when set. So zero
+ * values of omitempty scalars are dropped, and pointer fields are kept as sent
+ * (`replicas: 0`, `terminationGracePeriodSeconds: 0`). Status is not decoded (the
+ * server owns it); unknown field numbers are skipped.
  */
 import { Reader } from "protobufjs/minimal.js";
 
 /**
- * A field: wire number, JSON name, type, and flags — `repeated`, `inline` (an
- * embedded Go struct whose fields appear in the parent's JSON), `keep` (a pointer
- * field: its zero value is meaningful and kept).
+ * Field tables. Each message is a list of `number:jsonName[=type][flags]`:
+ *   type   string (default) | int32 | int64 | bool | time | quantity | intstr
+ *          | bytes (a Uint8Array: only the envelope's raw field; byte maps become base64)
+ *          | map:string | map:bytes | map:quantity | a message name; `[]` = repeated
+ *   flags  `?` omitempty (a zero scalar is dropped), `*` pointer (kept whatever its
+ *          value), `^` an embedded Go struct inlined into the parent's JSON;
+ *          a scalar with neither flag is always present in the JSON form, so it is kept.
  */
-type Scalar = "string" | "int32" | "int64" | "bool" | "bytes" | "time" | "quantity" | "intstr";
-type MapType = "map:string" | "map:bytes" | "map:quantity";
-type Field = [number, string, Scalar | MapType | string, ...("repeated" | "inline" | "keep")[]];
+const SCHEMA: Record<string, string> = {
+  // runtime, meta/v1
+  Unknown: "1:typeMeta=TypeMeta 2:raw=bytes 3:contentEncoding? 4:contentType?",
+  TypeMeta: "1:apiVersion? 2:kind?",
+  ObjectMeta:
+    "1:name? 2:generateName? 3:namespace? 4:selfLink? 5:uid? 6:resourceVersion? 7:generation=int64? 8:creationTimestamp=time " +
+    "9:deletionTimestamp=time 10:deletionGracePeriodSeconds=int64* 11:labels=map:string 12:annotations=map:string " +
+    "13:ownerReferences=OwnerReference[] 14:finalizers[]",
+  OwnerReference: "5:apiVersion 1:kind 3:name 4:uid 6:controller=bool* 7:blockOwnerDeletion=bool*",
+  LabelSelector: "1:matchLabels=map:string 2:matchExpressions=LabelSelectorRequirement[]",
+  LabelSelectorRequirement: "1:key 2:operator 3:values[]",
+  DeleteOptions: "1:gracePeriodSeconds=int64* 2:preconditions=Preconditions 3:orphanDependents=bool* 4:propagationPolicy* 5:dryRun[] 6:ignoreStoreReadErrorWithClusterBreakingPotential=bool*",
+  Preconditions: "1:uid* 2:resourceVersion*",
 
-const META = "ObjectMeta";
+  // core/v1: objects
+  Namespace: "1:metadata=ObjectMeta 2:spec=NamespaceSpec",
+  NamespaceSpec: "1:finalizers[]",
+  ConfigMap: "1:metadata=ObjectMeta 4:immutable=bool* 2:data=map:string 3:binaryData=map:bytes",
+  Secret: "1:metadata=ObjectMeta 5:immutable=bool* 2:data=map:bytes 4:stringData=map:string 3:type?",
+  Service: "1:metadata=ObjectMeta 2:spec=ServiceSpec",
+  Endpoints: "1:metadata=ObjectMeta 2:subsets=EndpointSubset[]",
+  Pod: "1:metadata=ObjectMeta 2:spec=PodSpec",
+  ReplicationController: "1:metadata=ObjectMeta 2:spec=ReplicationControllerSpec",
+  Binding: "1:metadata=ObjectMeta 2:target=ObjectReference",
 
-const MESSAGES: Record<string, Field[]> = {
-  // runtime and meta/v1
-  Unknown: [[1, "typeMeta", "TypeMeta"], [2, "raw", "bytes"], [3, "contentEncoding", "string"], [4, "contentType", "string"]],
-  TypeMeta: [[1, "apiVersion", "string"], [2, "kind", "string"]],
-  ObjectMeta: [
-    [1, "name", "string"],
-    [2, "generateName", "string"],
-    [3, "namespace", "string"],
-    [5, "uid", "string"],
-    [6, "resourceVersion", "string"],
-    [7, "generation", "int64"],
-    [8, "creationTimestamp", "time"],
-    [9, "deletionTimestamp", "time"],
-    [10, "deletionGracePeriodSeconds", "int64", "keep"],
-    [11, "labels", "map:string"],
-    [12, "annotations", "map:string"],
-    [13, "ownerReferences", "OwnerReference", "repeated"],
-    [14, "finalizers", "string", "repeated"],
-  ],
-  OwnerReference: [[5, "apiVersion", "string"], [1, "kind", "string"], [3, "name", "string"], [4, "uid", "string"], [6, "controller", "bool", "keep"], [7, "blockOwnerDeletion", "bool", "keep"]],
-  LabelSelector: [[1, "matchLabels", "map:string"], [2, "matchExpressions", "LabelSelectorRequirement", "repeated"]],
-  LabelSelectorRequirement: [[1, "key", "string"], [2, "operator", "string"], [3, "values", "string", "repeated"]],
+  // core/v1: services and endpoints
+  ServiceSpec:
+    "1:ports=ServicePort[] 2:selector=map:string 3:clusterIP? 18:clusterIPs[] 4:type? 5:externalIPs[] 7:sessionAffinity? " +
+    "8:loadBalancerIP? 9:loadBalancerSourceRanges[] 10:externalName? 11:externalTrafficPolicy? 12:healthCheckNodePort=int32? " +
+    "13:publishNotReadyAddresses=bool? 14:sessionAffinityConfig=SessionAffinityConfig 19:ipFamilies[] 17:ipFamilyPolicy* " +
+    "20:allocateLoadBalancerNodePorts=bool* 21:loadBalancerClass* 22:internalTrafficPolicy* 23:trafficDistribution*",
+  ServicePort: "1:name? 2:protocol? 6:appProtocol* 3:port=int32 4:targetPort=intstr? 5:nodePort=int32?",
+  SessionAffinityConfig: "1:clientIP=ClientIPConfig",
+  ClientIPConfig: "1:timeoutSeconds=int32*",
+  EndpointSubset: "1:addresses=EndpointAddress[] 2:notReadyAddresses=EndpointAddress[] 3:ports=EndpointPort[]",
+  EndpointAddress: "1:ip 3:hostname? 4:nodeName* 2:targetRef=ObjectReference",
+  EndpointPort: "1:name? 2:port=int32 3:protocol? 4:appProtocol*",
+  ObjectReference: "1:kind? 2:namespace? 3:name? 4:uid? 5:apiVersion? 6:resourceVersion? 7:fieldPath?",
 
-  // core/v1
-  Namespace: [[1, "metadata", META], [2, "spec", "NamespaceSpec"]],
-  NamespaceSpec: [[1, "finalizers", "string", "repeated"]],
-  ConfigMap: [[1, "metadata", META], [2, "data", "map:string"], [3, "binaryData", "map:bytes"], [4, "immutable", "bool", "keep"]],
-  Secret: [[1, "metadata", META], [2, "data", "map:bytes"], [3, "type", "string"], [4, "stringData", "map:string"], [5, "immutable", "bool", "keep"]],
-  Service: [[1, "metadata", META], [2, "spec", "ServiceSpec"]],
-  ServiceSpec: [
-    [1, "ports", "ServicePort", "repeated"],
-    [2, "selector", "map:string"],
-    [3, "clusterIP", "string"],
-    [18, "clusterIPs", "string", "repeated"],
-    [4, "type", "string"],
-    [5, "externalIPs", "string", "repeated"],
-    [7, "sessionAffinity", "string"],
-    [10, "externalName", "string"],
-    [11, "externalTrafficPolicy", "string"],
-    [13, "publishNotReadyAddresses", "bool"],
-    [17, "ipFamilyPolicy", "string", "keep"],
-    [19, "ipFamilies", "string", "repeated"],
-    [20, "allocateLoadBalancerNodePorts", "bool", "keep"],
-    [22, "internalTrafficPolicy", "string", "keep"],
-  ],
-  ServicePort: [[1, "name", "string"], [2, "protocol", "string"], [6, "appProtocol", "string", "keep"], [3, "port", "int32"], [4, "targetPort", "intstr"], [5, "nodePort", "int32"]],
-  Pod: [[1, "metadata", META], [2, "spec", "PodSpec"]],
-  PodTemplateSpec: [[1, "metadata", META], [2, "spec", "PodSpec"]],
-  ReplicationController: [[1, "metadata", META], [2, "spec", "ReplicationControllerSpec"]],
-  ReplicationControllerSpec: [[1, "replicas", "int32", "keep"], [4, "minReadySeconds", "int32"], [2, "selector", "map:string"], [3, "template", "PodTemplateSpec"]],
-  PodSpec: [
-    [1, "volumes", "Volume", "repeated"],
-    [20, "initContainers", "Container", "repeated"],
-    [2, "containers", "Container", "repeated"],
-    [3, "restartPolicy", "string"],
-    [4, "terminationGracePeriodSeconds", "int64", "keep"],
-    [5, "activeDeadlineSeconds", "int64", "keep"],
-    [6, "dnsPolicy", "string"],
-    [7, "nodeSelector", "map:string"],
-    [8, "serviceAccountName", "string"],
-    [9, "serviceAccount", "string"],
-    [21, "automountServiceAccountToken", "bool", "keep"],
-    [10, "nodeName", "string"],
-    [11, "hostNetwork", "bool"],
-    [12, "hostPID", "bool"],
-    [13, "hostIPC", "bool"],
-    [27, "shareProcessNamespace", "bool", "keep"],
-    [14, "securityContext", "PodSecurityContext"],
-    [15, "imagePullSecrets", "LocalObjectReference", "repeated"],
-    [16, "hostname", "string"],
-    [17, "subdomain", "string"],
-    [19, "schedulerName", "string"],
-    [22, "tolerations", "Toleration", "repeated"],
-    [24, "priorityClassName", "string"],
-    [25, "priority", "int32", "keep"],
-    [29, "runtimeClassName", "string", "keep"],
-    [30, "enableServiceLinks", "bool", "keep"],
-    [31, "preemptionPolicy", "string", "keep"],
-    [37, "hostUsers", "bool", "keep"],
-  ],
-  PodSecurityContext: [[2, "runAsUser", "int64", "keep"], [6, "runAsGroup", "int64", "keep"], [3, "runAsNonRoot", "bool", "keep"], [5, "fsGroup", "int64", "keep"]],
-  SecurityContext: [
-    [2, "privileged", "bool", "keep"],
-    [4, "runAsUser", "int64", "keep"],
-    [8, "runAsGroup", "int64", "keep"],
-    [5, "runAsNonRoot", "bool", "keep"],
-    [6, "readOnlyRootFilesystem", "bool", "keep"],
-    [7, "allowPrivilegeEscalation", "bool", "keep"],
-  ],
-  Container: [
-    [1, "name", "string"],
-    [2, "image", "string"],
-    [3, "command", "string", "repeated"],
-    [4, "args", "string", "repeated"],
-    [5, "workingDir", "string"],
-    [6, "ports", "ContainerPort", "repeated"],
-    [19, "envFrom", "EnvFromSource", "repeated"],
-    [7, "env", "EnvVar", "repeated"],
-    [8, "resources", "ResourceRequirements"],
-    [24, "restartPolicy", "string", "keep"],
-    [9, "volumeMounts", "VolumeMount", "repeated"],
-    [10, "livenessProbe", "Probe"],
-    [11, "readinessProbe", "Probe"],
-    [22, "startupProbe", "Probe"],
-    [13, "terminationMessagePath", "string"],
-    [20, "terminationMessagePolicy", "string"],
-    [14, "imagePullPolicy", "string"],
-    [15, "securityContext", "SecurityContext"],
-    [16, "stdin", "bool"],
-    [17, "stdinOnce", "bool"],
-    [18, "tty", "bool"],
-  ],
-  ContainerPort: [[1, "name", "string"], [2, "hostPort", "int32"], [3, "containerPort", "int32"], [4, "protocol", "string"], [5, "hostIP", "string"]],
-  EnvVar: [[1, "name", "string"], [2, "value", "string"], [3, "valueFrom", "EnvVarSource"]],
-  EnvVarSource: [[1, "fieldRef", "ObjectFieldSelector"], [3, "configMapKeyRef", "KeySelector"], [4, "secretKeyRef", "KeySelector"]],
-  ObjectFieldSelector: [[1, "apiVersion", "string"], [2, "fieldPath", "string"]],
-  KeySelector: [[1, "localObjectReference", "LocalObjectReference", "inline"], [2, "key", "string"], [3, "optional", "bool", "keep"]],
-  EnvFromSource: [[1, "prefix", "string"], [2, "configMapRef", "EnvSource"], [3, "secretRef", "EnvSource"]],
-  EnvSource: [[1, "localObjectReference", "LocalObjectReference", "inline"], [2, "optional", "bool", "keep"]],
-  LocalObjectReference: [[1, "name", "string"]],
-  ResourceRequirements: [[1, "limits", "map:quantity"], [2, "requests", "map:quantity"]],
-  VolumeMount: [[1, "name", "string"], [2, "readOnly", "bool"], [3, "mountPath", "string"], [4, "subPath", "string"], [6, "subPathExpr", "string"]],
-  Volume: [[1, "name", "string"], [2, "volumeSource", "VolumeSource", "inline"]],
-  VolumeSource: [[1, "hostPath", "HostPathVolumeSource"], [2, "emptyDir", "EmptyDirVolumeSource"], [6, "secret", "SecretVolumeSource"], [19, "configMap", "ConfigMapVolumeSource"]],
-  HostPathVolumeSource: [[1, "path", "string"], [2, "type", "string", "keep"]],
-  EmptyDirVolumeSource: [[1, "medium", "string"], [2, "sizeLimit", "quantity"]],
-  SecretVolumeSource: [[1, "secretName", "string"], [2, "items", "KeyToPath", "repeated"], [3, "defaultMode", "int32", "keep"], [4, "optional", "bool", "keep"]],
-  ConfigMapVolumeSource: [[1, "localObjectReference", "LocalObjectReference", "inline"], [2, "items", "KeyToPath", "repeated"], [3, "defaultMode", "int32", "keep"], [4, "optional", "bool", "keep"]],
-  KeyToPath: [[1, "key", "string"], [2, "path", "string"], [3, "mode", "int32", "keep"]],
-  Probe: [[1, "handler", "ProbeHandler", "inline"], [2, "initialDelaySeconds", "int32"], [3, "timeoutSeconds", "int32"], [4, "periodSeconds", "int32"], [5, "successThreshold", "int32"], [6, "failureThreshold", "int32"]],
-  ProbeHandler: [[1, "exec", "ExecAction"], [2, "httpGet", "HTTPGetAction"], [3, "tcpSocket", "TCPSocketAction"]],
-  ExecAction: [[1, "command", "string", "repeated"]],
-  HTTPGetAction: [[1, "path", "string"], [2, "port", "intstr"], [3, "host", "string"], [4, "scheme", "string"]],
-  TCPSocketAction: [[1, "port", "intstr"], [2, "host", "string"]],
-  Toleration: [[1, "key", "string"], [2, "operator", "string"], [3, "value", "string"], [4, "effect", "string"], [5, "tolerationSeconds", "int64", "keep"]],
+  // core/v1: workloads
+  ReplicationControllerSpec: "1:replicas=int32* 4:minReadySeconds=int32? 2:selector=map:string 3:template=PodTemplateSpec",
+  PodTemplateSpec: "1:metadata=ObjectMeta 2:spec=PodSpec",
+  PodSpec:
+    "1:volumes=Volume[] 20:initContainers=Container[] 2:containers=Container[] 34:ephemeralContainers=EphemeralContainer[] " +
+    "3:restartPolicy? 4:terminationGracePeriodSeconds=int64* 5:activeDeadlineSeconds=int64* 6:dnsPolicy? 7:nodeSelector=map:string " +
+    "8:serviceAccountName? 9:serviceAccount? 21:automountServiceAccountToken=bool* 10:nodeName? 11:hostNetwork=bool? " +
+    "12:hostPID=bool? 13:hostIPC=bool? 27:shareProcessNamespace=bool* 14:securityContext=PodSecurityContext " +
+    "15:imagePullSecrets=LocalObjectReference[] 16:hostname? 17:subdomain? 18:affinity=Affinity 19:schedulerName? " +
+    "22:tolerations=Toleration[] 23:hostAliases=HostAlias[] 24:priorityClassName? 25:priority=int32* 26:dnsConfig=PodDNSConfig " +
+    "28:readinessGates=PodReadinessGate[] 29:runtimeClassName* 30:enableServiceLinks=bool* 31:preemptionPolicy* " +
+    "32:overhead=map:quantity 33:topologySpreadConstraints=TopologySpreadConstraint[] 35:setHostnameAsFQDN=bool* 36:os=PodOS " +
+    "37:hostUsers=bool* 38:schedulingGates=PodSchedulingGate[] 39:resourceClaims=PodResourceClaim[] 40:resources=ResourceRequirements " +
+    "41:hostnameOverride*",
+  PodSecurityContext:
+    "1:seLinuxOptions=SELinuxOptions 8:windowsOptions=WindowsSecurityContextOptions 2:runAsUser=int64* 6:runAsGroup=int64* " +
+    "3:runAsNonRoot=bool* 4:supplementalGroups=int64[] 12:supplementalGroupsPolicy* 5:fsGroup=int64* 7:sysctls=Sysctl[] " +
+    "9:fsGroupChangePolicy* 10:seccompProfile=SeccompProfile 11:appArmorProfile=AppArmorProfile 13:seLinuxChangePolicy*",
+  SecurityContext:
+    "1:capabilities=Capabilities 2:privileged=bool* 3:seLinuxOptions=SELinuxOptions 10:windowsOptions=WindowsSecurityContextOptions " +
+    "4:runAsUser=int64* 8:runAsGroup=int64* 5:runAsNonRoot=bool* 6:readOnlyRootFilesystem=bool* 7:allowPrivilegeEscalation=bool* " +
+    "9:procMount* 11:seccompProfile=SeccompProfile 12:appArmorProfile=AppArmorProfile",
+  SELinuxOptions: "1:user? 2:role? 3:type? 4:level?",
+  WindowsSecurityContextOptions: "1:gmsaCredentialSpecName* 2:gmsaCredentialSpec* 3:runAsUserName* 4:hostProcess=bool*",
+  SeccompProfile: "1:type 2:localhostProfile*",
+  AppArmorProfile: "1:type 2:localhostProfile*",
+  Capabilities: "1:add[] 2:drop[]",
+  Sysctl: "1:name 2:value",
+  PodResourceClaim: "1:name 3:resourceClaimName* 4:resourceClaimTemplateName*",
+  Container:
+    "1:name 2:image? 3:command[] 4:args[] 5:workingDir? 6:ports=ContainerPort[] 19:envFrom=EnvFromSource[] 7:env=EnvVar[] " +
+    "8:resources=ResourceRequirements 23:resizePolicy=ContainerResizePolicy[] 24:restartPolicy* 9:volumeMounts=VolumeMount[] " +
+    "21:volumeDevices=VolumeDevice[] 10:livenessProbe=Probe 11:readinessProbe=Probe 22:startupProbe=Probe 12:lifecycle=Lifecycle " +
+    "13:terminationMessagePath? 20:terminationMessagePolicy? 14:imagePullPolicy? 15:securityContext=SecurityContext " +
+    "16:stdin=bool? 17:stdinOnce=bool? 18:tty=bool?",
+  // EphemeralContainerCommon has Container's field numbers
+  EphemeralContainer: "1:ephemeralContainerCommon=Container^ 2:targetContainerName?",
+  ContainerPort: "1:name? 2:hostPort=int32? 3:containerPort=int32 4:protocol? 5:hostIP?",
+  ContainerResizePolicy: "1:resourceName 2:restartPolicy",
+  EnvVar: "1:name 2:value? 3:valueFrom=EnvVarSource",
+  EnvVarSource: "1:fieldRef=ObjectFieldSelector 2:resourceFieldRef=ResourceFieldSelector 3:configMapKeyRef=KeySelector 4:secretKeyRef=KeySelector",
+  ObjectFieldSelector: "1:apiVersion? 2:fieldPath",
+  ResourceFieldSelector: "1:containerName? 2:resource 3:divisor=quantity",
+  // ConfigMapKeySelector and SecretKeySelector
+  KeySelector: "1:localObjectReference=LocalObjectReference^ 2:key 3:optional=bool*",
+  EnvFromSource: "1:prefix? 2:configMapRef=EnvSource 3:secretRef=EnvSource",
+  // ConfigMapEnvSource and SecretEnvSource
+  EnvSource: "1:localObjectReference=LocalObjectReference^ 2:optional=bool*",
+  LocalObjectReference: "1:name?",
+  ResourceRequirements: "1:limits=map:quantity 2:requests=map:quantity 3:claims=ResourceClaim[]",
+  ResourceClaim: "1:name 2:request?",
+  VolumeMount: "1:name 2:readOnly=bool? 7:recursiveReadOnly* 3:mountPath 4:subPath? 5:mountPropagation* 6:subPathExpr?",
+  VolumeDevice: "1:name 2:devicePath",
+  Volume: "1:name 2:volumeSource=VolumeSource^",
+  VolumeSource:
+    "1:hostPath=HostPathVolumeSource 2:emptyDir=EmptyDirVolumeSource 6:secret=SecretVolumeSource 7:nfs=NFSVolumeSource " +
+    "10:persistentVolumeClaim=PersistentVolumeClaimVolumeSource 16:downwardAPI=DownwardAPIVolumeSource " +
+    "19:configMap=ConfigMapVolumeSource 26:projected=ProjectedVolumeSource",
+  HostPathVolumeSource: "1:path 2:type*",
+  EmptyDirVolumeSource: "1:medium? 2:sizeLimit=quantity",
+  SecretVolumeSource: "1:secretName? 2:items=KeyToPath[] 3:defaultMode=int32* 4:optional=bool*",
+  ConfigMapVolumeSource: "1:localObjectReference=LocalObjectReference^ 2:items=KeyToPath[] 3:defaultMode=int32* 4:optional=bool*",
+  KeyToPath: "1:key 2:path 3:mode=int32*",
+  NFSVolumeSource: "1:server 2:path 3:readOnly=bool?",
+  PersistentVolumeClaimVolumeSource: "1:claimName 2:readOnly=bool?",
+  DownwardAPIVolumeSource: "1:items=DownwardAPIVolumeFile[] 2:defaultMode=int32*",
+  DownwardAPIVolumeFile: "1:path 2:fieldRef=ObjectFieldSelector 3:resourceFieldRef=ResourceFieldSelector 4:mode=int32*",
+  ProjectedVolumeSource: "1:sources=VolumeProjection[] 2:defaultMode=int32*",
+  VolumeProjection:
+    "1:secret=ProjectionSource 2:downwardAPI=DownwardAPIProjection 3:configMap=ProjectionSource 4:serviceAccountToken=ServiceAccountTokenProjection",
+  // SecretProjection and ConfigMapProjection
+  ProjectionSource: "1:localObjectReference=LocalObjectReference^ 2:items=KeyToPath[] 4:optional=bool*",
+  DownwardAPIProjection: "1:items=DownwardAPIVolumeFile[]",
+  ServiceAccountTokenProjection: "1:audience? 2:expirationSeconds=int64* 3:path",
+  Probe:
+    "1:handler=ProbeHandler^ 2:initialDelaySeconds=int32? 3:timeoutSeconds=int32? 4:periodSeconds=int32? " +
+    "5:successThreshold=int32? 6:failureThreshold=int32? 7:terminationGracePeriodSeconds=int64*",
+  ProbeHandler: "1:exec=ExecAction 2:httpGet=HTTPGetAction 3:tcpSocket=TCPSocketAction 4:grpc=GRPCAction",
+  Lifecycle: "1:postStart=LifecycleHandler 2:preStop=LifecycleHandler 3:stopSignal*",
+  LifecycleHandler: "1:exec=ExecAction 2:httpGet=HTTPGetAction 3:tcpSocket=TCPSocketAction 4:sleep=SleepAction",
+  ExecAction: "1:command[]",
+  HTTPGetAction: "1:path? 2:port=intstr 3:host? 4:scheme? 5:httpHeaders=HTTPHeader[]",
+  HTTPHeader: "1:name 2:value",
+  TCPSocketAction: "1:port=intstr 2:host?",
+  GRPCAction: "1:port=int32 2:service*",
+  SleepAction: "1:seconds=int64",
+  Toleration: "1:key? 2:operator? 3:value? 4:effect? 5:tolerationSeconds=int64*",
+  Affinity: "1:nodeAffinity=NodeAffinity 2:podAffinity=PodAffinity 3:podAntiAffinity=PodAffinity",
+  NodeAffinity: "1:requiredDuringSchedulingIgnoredDuringExecution=NodeSelector 2:preferredDuringSchedulingIgnoredDuringExecution=PreferredSchedulingTerm[]",
+  NodeSelector: "1:nodeSelectorTerms=NodeSelectorTerm[]",
+  NodeSelectorTerm: "1:matchExpressions=NodeSelectorRequirement[] 2:matchFields=NodeSelectorRequirement[]",
+  NodeSelectorRequirement: "1:key 2:operator 3:values[]",
+  PreferredSchedulingTerm: "1:weight=int32 2:preference=NodeSelectorTerm",
+  // PodAffinity and PodAntiAffinity
+  PodAffinity: "1:requiredDuringSchedulingIgnoredDuringExecution=PodAffinityTerm[] 2:preferredDuringSchedulingIgnoredDuringExecution=WeightedPodAffinityTerm[]",
+  WeightedPodAffinityTerm: "1:weight=int32 2:podAffinityTerm=PodAffinityTerm",
+  PodAffinityTerm:
+    "1:labelSelector=LabelSelector 2:namespaces[] 3:topologyKey 4:namespaceSelector=LabelSelector 5:matchLabelKeys[] 6:mismatchLabelKeys[]",
+  HostAlias: "1:ip 2:hostnames[]",
+  PodDNSConfig: "1:nameservers[] 2:searches[] 3:options=PodDNSConfigOption[]",
+  PodDNSConfigOption: "1:name? 2:value*",
+  PodReadinessGate: "1:conditionType",
+  TopologySpreadConstraint:
+    "1:maxSkew=int32 2:topologyKey 3:whenUnsatisfiable 4:labelSelector=LabelSelector 5:minDomains=int32* " +
+    "6:nodeAffinityPolicy* 7:nodeTaintsPolicy* 8:matchLabelKeys[]",
+  PodOS: "1:name",
+  PodSchedulingGate: "1:name",
 
   // apps/v1
-  Deployment: [[1, "metadata", META], [2, "spec", "DeploymentSpec"]],
-  DeploymentSpec: [
-    [1, "replicas", "int32", "keep"],
-    [2, "selector", "LabelSelector"],
-    [3, "template", "PodTemplateSpec"],
-    [4, "strategy", "DeploymentStrategy"],
-    [5, "minReadySeconds", "int32"],
-    [6, "revisionHistoryLimit", "int32", "keep"],
-    [7, "paused", "bool"],
-    [9, "progressDeadlineSeconds", "int32", "keep"],
-  ],
-  DeploymentStrategy: [[1, "type", "string"], [2, "rollingUpdate", "RollingUpdateDeployment"]],
-  RollingUpdateDeployment: [[1, "maxUnavailable", "intstr"], [2, "maxSurge", "intstr"]],
-  ReplicaSet: [[1, "metadata", META], [2, "spec", "ReplicaSetSpec"]],
-  ReplicaSetSpec: [[1, "replicas", "int32", "keep"], [4, "minReadySeconds", "int32"], [2, "selector", "LabelSelector"], [3, "template", "PodTemplateSpec"]],
+  Deployment: "1:metadata=ObjectMeta 2:spec=DeploymentSpec",
+  DeploymentSpec:
+    "1:replicas=int32* 2:selector=LabelSelector 3:template=PodTemplateSpec 4:strategy=DeploymentStrategy 5:minReadySeconds=int32? " +
+    "6:revisionHistoryLimit=int32* 7:paused=bool? 9:progressDeadlineSeconds=int32*",
+  DeploymentStrategy: "1:type? 2:rollingUpdate=RollingUpdateDeployment",
+  RollingUpdateDeployment: "1:maxUnavailable=intstr* 2:maxSurge=intstr*",
+  ReplicaSet: "1:metadata=ObjectMeta 2:spec=ReplicaSetSpec",
+  ReplicaSetSpec: "1:replicas=int32* 4:minReadySeconds=int32? 2:selector=LabelSelector 3:template=PodTemplateSpec",
+
+  // autoscaling/v1 (the scale subresource). ScaleSpec.replicas is `int32,omitempty` in Go, but
+  // a typed client always writes it and 0 is meaningful here (scale to zero), so it is kept.
+  Scale: "1:metadata=ObjectMeta 2:spec=ScaleSpec",
+  ScaleSpec: "1:replicas=int32*",
 };
 
-/** Top-level kinds we decode, by apiVersion/kind. */
+/** The top-level objects we decode: "apiVersion/kind" → message (DeleteOptions under any apiVersion). */
 const KINDS: Record<string, string> = {
   "v1/Namespace": "Namespace",
   "v1/ConfigMap": "ConfigMap",
   "v1/Secret": "Secret",
   "v1/Service": "Service",
+  "v1/Endpoints": "Endpoints",
   "v1/Pod": "Pod",
   "v1/ReplicationController": "ReplicationController",
+  "v1/Binding": "Binding",
   "apps/v1/Deployment": "Deployment",
   "apps/v1/ReplicaSet": "ReplicaSet",
+  "autoscaling/v1/Scale": "Scale",
 };
 
-const TABLES = new Map(Object.entries(MESSAGES).map(([name, fields]) => [name, new Map(fields.map((f) => [f[0], f]))]));
+// ---- the tables, compiled once
 
-const toNumber = (v: unknown): number => (typeof v === "number" ? v : typeof v === "object" && v && "toNumber" in v ? (v as { toNumber(): number }).toNumber() : Number(v));
+const SCALARS = ["string", "int32", "int64", "bool", "bytes", "time", "quantity", "intstr"] as const;
+type Scalar = (typeof SCALARS)[number];
+type MapValue = "string" | "bytes" | "quantity";
 
-const base64 = (b: Uint8Array) => {
-  let s = "";
-  for (const x of b) s += String.fromCharCode(x);
-  return btoa(s);
-};
+interface Field {
+  name: string;
+  /** a scalar, `map:<value>`, or a message name */
+  type: Scalar | `map:${MapValue}` | string;
+  repeated: boolean;
+  /** drop the zero value (omitempty non-pointer scalar) */
+  omitZero: boolean;
+  /** an embedded struct: its fields go into the parent */
+  inline: boolean;
+}
 
-/** Zero values Go's marshaller always writes for non-pointer fields (omitted in JSON). Empty messages stay ({}). */
-const isEmpty = (v: unknown) => v === undefined || v === "" || v === 0 || v === false;
-
-const readTime = (r: Reader): string | undefined => {
-  const end = r.uint32() + r.pos;
-  let seconds = 0;
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag >>> 3 === 1) seconds = toNumber(r.int64());
-    else r.skipType(tag & 7);
+const compile = (schema: Record<string, string>): Map<string, Map<number, Field>> => {
+  const out = new Map<string, Map<number, Field>>();
+  for (const [message, spec] of Object.entries(schema)) {
+    const fields = new Map<number, Field>();
+    for (const token of spec.trim().split(/\s+/)) {
+      const m = token.match(/^(\d+):(\w+)(?:=([\w:]+))?(\[\])?([?*^])?$/);
+      if (!m) throw new Error(`protobuf schema ${message}: bad field "${token}"`);
+      const [, num, name, type = "string", repeated, flag] = m;
+      fields.set(Number(num), { name, type, repeated: !!repeated, omitZero: flag === "?", inline: flag === "^" });
+    }
+    out.set(message, fields);
   }
-  return seconds ? new Date(seconds * 1000).toISOString().replace(/\.\d+Z$/, "Z") : undefined;
-};
-
-const readBytesField = (r: Reader): Uint8Array => r.bytes();
-
-/** A small embedded message with a string at field 1 (Quantity) — or IntOrString. */
-const readIntOrString = (r: Reader): number | string => {
-  const end = r.uint32() + r.pos;
-  let type = 0;
-  let int = 0;
-  let str = "";
-  while (r.pos < end) {
-    const tag = r.uint32();
-    switch (tag >>> 3) {
-      case 1:
-        type = toNumber(r.int64());
-        break;
-      case 2:
-        int = r.int32();
-        break;
-      case 3:
-        str = r.string();
-        break;
-      default:
-        r.skipType(tag & 7);
+  for (const [message, fields] of out) {
+    for (const f of fields.values()) {
+      const known = (SCALARS as readonly string[]).includes(f.type) || /^map:(string|bytes|quantity)$/.test(f.type) || out.has(f.type);
+      if (!known) throw new Error(`protobuf schema ${message}.${f.name}: unknown type ${f.type}`);
     }
   }
-  return type === 1 ? str : int;
+  return out;
 };
 
-const readQuantity = (r: Reader): string => {
-  const end = r.uint32() + r.pos;
+const TABLES = compile(SCHEMA);
+
+// ---- wire helpers
+
+const VARINT = 0;
+const LEN = 2;
+
+const WIRE: Record<string, number> = { int32: VARINT, int64: VARINT, bool: VARINT };
+const wireOf = (type: string) => WIRE[type] ?? LEN;
+
+/** Long (when the `long` package is loaded) or number → number. */
+const toNumber = (v: unknown): number =>
+  typeof v === "number" ? v : typeof v === "object" && v !== null && "toNumber" in v ? (v as { toNumber(): number }).toNumber() : Number(v);
+
+const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/** Standard base64 with padding, as Go's encoding/json writes []byte. */
+export const base64 = (b: Uint8Array): string => {
   let s = "";
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag >>> 3 === 1) s = r.string();
-    else r.skipType(tag & 7);
+  let i = 0;
+  for (; i + 2 < b.length; i += 3) {
+    const n = (b[i] << 16) | (b[i + 1] << 8) | b[i + 2];
+    s += BASE64[n >> 18] + BASE64[(n >> 12) & 63] + BASE64[(n >> 6) & 63] + BASE64[n & 63];
+  }
+  if (i < b.length) {
+    const n = (b[i] << 16) | ((b[i + 1] ?? 0) << 8);
+    s += BASE64[n >> 18] + BASE64[(n >> 12) & 63] + (i + 1 < b.length ? BASE64[(n >> 6) & 63] : "=") + "=";
   }
   return s;
 };
 
-const readMapEntry = (r: Reader, valueType: MapType): [string, unknown] => {
-  const end = r.uint32() + r.pos;
-  let key = "";
-  let value: unknown = valueType === "map:bytes" ? "" : "";
-  while (r.pos < end) {
-    const tag = r.uint32();
-    const n = tag >>> 3;
-    if (n === 1) key = r.string();
-    else if (n === 2) value = valueType === "map:string" ? r.string() : valueType === "map:bytes" ? base64(readBytesField(r)) : readQuantity(r);
-    else r.skipType(tag & 7);
-  }
-  return [key, value];
+/** Set an own property, even for keys like "__proto__" (as JSON.parse does). */
+const setOwn = (o: Record<string, unknown>, key: string, value: unknown) => {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
 };
 
-const readMessage = (r: Reader, type: string, end: number): Record<string, unknown> => {
-  const table = TABLES.get(type);
-  if (!table) throw new Error(`no protobuf table for ${type}`);
+/** Run `f` with the reader bounded to the length-delimited field at its position. */
+const within = <T>(r: Reader, f: (end: number) => T): T => {
+  const len = r.uint32();
+  const end = r.pos + len;
+  if (end > r.len) throw new Error(`truncated message (a field of ${len} bytes at offset ${r.pos} runs past the end)`);
+  const outer = r.len;
+  r.len = end;
+  try {
+    const value = f(end);
+    if (r.pos !== end) throw new Error(`malformed message ending at offset ${end}`);
+    return value;
+  } finally {
+    r.len = outer;
+  }
+};
+
+const readTag = (r: Reader): [number, number] => {
+  const tag = r.uint32();
+  const num = tag >>> 3;
+  if (num === 0) throw new Error(`illegal field number 0 at offset ${r.pos}`);
+  return [num, tag & 7];
+};
+
+/** meta/v1 Time {1: seconds, 2: nanos} → RFC 3339 in UTC, seconds precision (as metav1.Time marshals). An empty message is the zero time. */
+const readTime = (r: Reader): string | undefined =>
+  within(r, (end) => {
+    if (r.pos === end) return undefined;
+    let seconds = 0;
+    while (r.pos < end) {
+      const [num, wire] = readTag(r);
+      if (num === 1 && wire === VARINT) seconds = toNumber(r.int64());
+      else r.skipType(wire); // nanos: metav1.Time's JSON form has whole seconds
+    }
+    const d = new Date(seconds * 1000);
+    if (Number.isNaN(d.getTime())) throw new Error(`time out of range: ${seconds} seconds`);
+    return d.toISOString().replace(/\.\d+Z$/, "Z");
+  });
+
+/** resource.Quantity {1: string}. */
+const readQuantity = (r: Reader): string =>
+  within(r, (end) => {
+    let s = "";
+    while (r.pos < end) {
+      const [num, wire] = readTag(r);
+      if (num === 1 && wire === LEN) s = r.string();
+      else r.skipType(wire);
+    }
+    return s;
+  });
+
+/** intstr.IntOrString {1: type (0 int, 1 string), 2: intVal, 3: strVal} → number or string. */
+const readIntOrString = (r: Reader): number | string =>
+  within(r, (end) => {
+    let type = 0;
+    let int = 0;
+    let str = "";
+    while (r.pos < end) {
+      const [num, wire] = readTag(r);
+      if (num === 1 && wire === VARINT) type = toNumber(r.int64());
+      else if (num === 2 && wire === VARINT) int = r.int32();
+      else if (num === 3 && wire === LEN) str = r.string();
+      else r.skipType(wire);
+    }
+    return type === 1 ? str : int;
+  });
+
+const readScalar = (r: Reader, type: string): unknown => {
+  switch (type) {
+    case "string":
+      return r.string();
+    case "int32":
+      return r.int32();
+    case "int64":
+      return toNumber(r.int64());
+    case "bool":
+      return r.bool();
+    case "bytes":
+      return r.bytes();
+    case "time":
+      return readTime(r);
+    case "quantity":
+      return readQuantity(r);
+    case "intstr":
+      return readIntOrString(r);
+    default:
+      return readMessage(r, type);
+  }
+};
+
+/** A map entry {1: key, 2: value}. */
+const readMapEntry = (r: Reader, value: MapValue): [string, unknown] =>
+  within(r, (end) => {
+    let k = "";
+    let v: unknown = value === "string" || value === "bytes" ? "" : "0";
+    while (r.pos < end) {
+      const [num, wire] = readTag(r);
+      if (num === 1 && wire === LEN) k = r.string();
+      else if (num === 2 && wire === LEN) v = value === "string" ? r.string() : value === "bytes" ? base64(r.bytes()) : readQuantity(r);
+      else r.skipType(wire);
+    }
+    return [k, v];
+  });
+
+const isZero = (v: unknown) => v === undefined || v === "" || v === 0 || v === false;
+
+const readMessage = (r: Reader, type: string): Record<string, unknown> => within(r, (end) => readFields(r, type, end));
+
+const readFields = (r: Reader, type: string, end: number): Record<string, unknown> => {
+  const table = TABLES.get(type)!;
   const out: Record<string, unknown> = {};
   while (r.pos < end) {
-    const tag = r.uint32();
-    const field = table.get(tag >>> 3);
-    if (!field) {
-      r.skipType(tag & 7);
+    const [num, wire] = readTag(r);
+    const f = table.get(num);
+    if (!f) {
+      r.skipType(wire);
       continue;
     }
-    const [, name, ftype, ...flags] = field;
-    const repeated = flags.includes("repeated");
-    let value: unknown;
-    switch (ftype) {
-      case "string":
-        value = r.string();
-        break;
-      case "int32":
-        value = r.int32();
-        break;
-      case "int64":
-        value = toNumber(r.int64());
-        break;
-      case "bool":
-        value = r.bool();
-        break;
-      case "bytes":
-        value = readBytesField(r);
-        break;
-      case "time":
-        value = readTime(r);
-        break;
-      case "quantity":
-        value = readQuantity(r);
-        break;
-      case "intstr":
-        value = readIntOrString(r);
-        break;
-      case "map:string":
-      case "map:bytes":
-      case "map:quantity": {
-        const [k, v] = readMapEntry(r, ftype);
-        out[name] = { ...((out[name] as object) ?? {}), [k]: v };
-        continue;
-      }
-      default: {
-        const len = r.uint32();
-        value = readMessage(r, ftype, r.pos + len);
-      }
-    }
-    if (flags.includes("inline") && value && typeof value === "object") {
-      Object.assign(out, value);
+    if (f.type.startsWith("map:")) {
+      if (wire !== LEN) throw new Error(`${type}.${f.name}: wire type ${wire}, expected ${LEN}`);
+      const [k, v] = readMapEntry(r, f.type.slice(4) as MapValue);
+      if (!Object.hasOwn(out, f.name)) setOwn(out, f.name, {});
+      setOwn(out[f.name] as Record<string, unknown>, k, v);
       continue;
     }
-    if (repeated) {
-      // packed repeated scalars are not used by the fields we read; each element comes as its own field
-      out[name] = [...((out[name] as unknown[]) ?? []), value];
+    const expected = wireOf(f.type);
+    if (f.repeated) {
+      if (!Object.hasOwn(out, f.name)) setOwn(out, f.name, []);
+      const list = out[f.name] as unknown[];
+      if (expected === VARINT && wire === LEN) {
+        // packed
+        within(r, (e) => {
+          while (r.pos < e) list.push(readScalar(r, f.type));
+        });
+      } else if (wire === expected) list.push(readScalar(r, f.type));
+      else throw new Error(`${type}.${f.name}: wire type ${wire}, expected ${expected}`);
       continue;
     }
-    if (!flags.includes("keep") && isEmpty(value)) continue;
-    out[name] = value;
+    if (wire !== expected) throw new Error(`${type}.${f.name}: wire type ${wire}, expected ${expected}`);
+    const value = readScalar(r, f.type);
+    if (f.inline) {
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) setOwn(out, k, v);
+    } else if (value === undefined || (f.omitZero && isZero(value))) {
+      delete out[f.name];
+    } else if (TABLES.has(f.type) && Object.hasOwn(out, f.name)) {
+      // a repeated occurrence of a message field merges into the first (proto semantics)
+      Object.assign(out[f.name] as object, value);
+    } else {
+      setOwn(out, f.name, value);
+    }
   }
   return out;
 };
 
 const MAGIC = [0x6b, 0x38, 0x73, 0x00]; // "k8s\0"
 
-/** Decode a Kubernetes protobuf body into the JSON object the API accepts. */
+/** The message that decodes an object of this apiVersion and kind, if we know it. */
+export const protobufMessageFor = (apiVersion: string, kind: string): string | undefined =>
+  kind === "DeleteOptions" ? "DeleteOptions" : KINDS[`${apiVersion}/${kind}`];
+
+/**
+ * Decode a Kubernetes protobuf body (`application/vnd.kubernetes.protobuf`) into the
+ * JSON object the API accepts, with apiVersion and kind from the envelope. Throws an
+ * Error on a missing "k8s\0" prefix, a kind we don't know, or malformed bytes.
+ */
 export const decodeKubernetesProtobuf = (bytes: Uint8Array): unknown => {
   if (bytes.length < 4 || MAGIC.some((b, i) => bytes[i] !== b)) throw new Error('missing the "k8s\\0" prefix of a Kubernetes protobuf message');
   const r = new Reader(bytes.subarray(4));
-  const unknown = readMessage(r, "Unknown", r.len) as { typeMeta?: { apiVersion?: string; kind?: string }; raw?: Uint8Array; contentEncoding?: string };
-  const { apiVersion = "", kind = "" } = unknown.typeMeta ?? {};
-  if (unknown.contentEncoding) throw new Error(`content encoding ${unknown.contentEncoding} is not supported`);
-  const type = KINDS[`${apiVersion}/${kind}`];
-  if (!type) throw new Error(`protobuf bodies of ${apiVersion} ${kind} are not supported; send JSON or YAML`);
-  const raw = unknown.raw ?? new Uint8Array();
+  const envelope = readFields(r, "Unknown", r.len) as { typeMeta?: { apiVersion?: string; kind?: string }; raw?: Uint8Array; contentEncoding?: string; contentType?: string };
+  if (envelope.contentEncoding) throw new Error(`content encoding "${envelope.contentEncoding}" is not supported`);
+  if (envelope.contentType && envelope.contentType !== "application/vnd.kubernetes.protobuf") throw new Error(`content type "${envelope.contentType}" inside a protobuf envelope is not supported`);
+  const { apiVersion = "", kind = "" } = envelope.typeMeta ?? {};
+  if (!kind) throw new Error("the protobuf envelope names no kind");
+  const message = protobufMessageFor(apiVersion, kind);
+  if (!message) throw new Error(`protobuf bodies of ${apiVersion || "(no apiVersion)"} ${kind} are not supported; send JSON or YAML`);
+  const raw = envelope.raw ?? new Uint8Array();
   const inner = new Reader(raw);
-  return { apiVersion, kind, ...readMessage(inner, type, inner.len) };
+  return { apiVersion, kind, ...readFields(inner, message, inner.len) };
 };
