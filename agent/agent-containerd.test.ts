@@ -84,4 +84,31 @@ describe.skipIf(!available)("agent on containerd", () => {
     expect(await runtime.list({ [LABELS.node]: "ctrd-node", [LABELS.podName]: "web" })).toEqual([]);
     await admin.close();
   });
+
+  it("backs off a crashing container, and re-adopts running ones after an agent restart", async () => {
+    const admin = new ApiClient({ server: server.url, token: server.adminToken, caPem: server.caPem });
+    const pod = (name: string, command: string[]) => ({
+      metadata: { name },
+      spec: { hostNetwork: true, nodeName: "ctrd-node", terminationGracePeriodSeconds: 2, containers: [{ name: "c", image: IMAGE, imagePullPolicy: "Never", command }] },
+    });
+    await admin.request("POST", "/api/v1/namespaces/default/pods", pod("crasher", ["sh", "-c", "exit 3"]));
+    const looping = await eventually(async () => {
+      const s = (await admin.get("/api/v1/namespaces/default/pods/crasher")).status?.containerStatuses?.[0];
+      return s?.state?.waiting?.reason === "CrashLoopBackOff" && s;
+    }, 60_000);
+    expect(looping.lastState.terminated).toMatchObject({ exitCode: 3, reason: "Error" });
+
+    await admin.request("POST", "/api/v1/namespaces/default/pods", pod("steady", ["sleep", "3600"]));
+    await eventually(async () => (await admin.get("/api/v1/namespaces/default/pods/steady")).status?.phase === "Running", 60_000);
+    const ids = async () => (await runtime.list({ [LABELS.node]: "ctrd-node", [LABELS.podName]: "steady" })).filter((c) => c.labels[LABELS.role] === "app").map((c) => c.id);
+    const before = await ids();
+    expect(before).toHaveLength(1);
+    await agent.stop();
+    agent = new NodeAgent({ api, runtime, nodeName: "ctrd-node", nodeIP: "127.0.0.1", dataDir: join(dir, "agent"), leaseIntervalMs: 5000, syncIntervalMs: 500, log: () => {} });
+    await agent.start();
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await ids()).toEqual(before);
+    expect((await admin.get("/api/v1/namespaces/default/pods/steady")).status.containerStatuses[0]).toMatchObject({ restartCount: 0, state: { running: {} } });
+    await admin.close();
+  });
 });

@@ -144,8 +144,9 @@ export class ContainerdRuntime implements ContainerRuntime {
   }
 
   async list(labels: Record<string, string>): Promise<ContainerInfo[]> {
-    const filters = Object.entries(labels).map(([k, v]) => (v === "" ? `labels."${k}"` : `labels."${k}"==${v}`));
-    const { stdout } = await this.ctr(["containers", "ls", "-q", ...filters]);
+    // one filter argument with comma-separated terms is an AND (separate arguments would be an OR)
+    const filter = Object.entries(labels).map(([k, v]) => (v === "" ? `labels."${k}"` : `labels."${k}"==${v}`)).join(",");
+    const { stdout } = await this.ctr(["containers", "ls", "-q", ...(filter ? [filter] : [])]);
     const ids = stdout.split("\n").map((s) => s.trim()).filter(Boolean);
     if (!ids.length) return [];
     const tasks = await this.tasks();

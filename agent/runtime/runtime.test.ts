@@ -56,6 +56,8 @@ for (const [name, rt] of engines) {
       expect(info.labels[LABELS.container]).toBe("once");
       expect(Date.parse(info.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(info.startedAt!));
       expect((await rt.list({ [LABELS.node]: run, [LABELS.container]: "once" })).map((c) => c.id)).toEqual([id]);
+      // every label must match (not any of them)
+      expect(await rt.list({ [LABELS.node]: run, [LABELS.container]: "no-such-container" })).toEqual([]);
       const lines = await rt.logs(id);
       expect(lines.map((l) => l.text).sort()).toEqual(["hello", "oops"]);
       // Docker keeps the two streams apart; containerd's output file mixes them (documented)
