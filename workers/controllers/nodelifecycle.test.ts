@@ -109,6 +109,20 @@ describe("node lifecycle controller", () => {
     expect(await alive("pb")).toBe(true);
   });
 
+  it("schedules one expiry check per lease renewal, and none from node checks (no endless chains)", async () => {
+    await start();
+    await addNode("quiet");
+    await cp.settle();
+    const sent: number[] = [];
+    const ctx = { ...cp.manager.ctx, requeueAfter: (_k: unknown, ms: number) => void sent.push(ms) };
+    await nodeLifecycleController.reconcile!({ resource: "nodes", namespace: "", name: "quiet" }, ctx);
+    expect(sent).toEqual([]);
+    await nodeLifecycleController.reconcile!({ resource: "leases", namespace: "kube-node-lease", name: "quiet" }, ctx);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toBeGreaterThan(39_000);
+    expect(sent[0]).toBeLessThanOrEqual(40_001);
+  });
+
   it("deletes the pods of a deleted node", async () => {
     await start();
     await addNode("gone");

@@ -150,8 +150,13 @@ const reconcileNode = async (key: ObjectKey, ctx: ControllerContext): Promise<Re
       throw e;
     }
   }
-  // re-check when the lease would expire
-  let next: number | undefined = h === "Unreachable" ? undefined : seen + grace + 1;
+  // A lease renewal schedules one check of the node for when that lease would expire.
+  // Only renewals do: if node-key checks scheduled checks too, each would start a chain
+  // of delayed messages that never ends (and one more chain per renewal).
+  if (key.resource === "leases" && h !== "Unreachable") {
+    ctx.requeueAfter([{ resource: "nodes", namespace: "", name }], Math.max(10, seen + grace + 1 - now.getTime()));
+  }
+  let next: number | undefined;
   if (wanted.some((t) => t.effect === "NoExecute")) {
     if (await massOutage(ctx)) {
       // most nodes look dead at once: more likely our own outage than theirs; evict nothing
