@@ -1,14 +1,23 @@
 /**
  * A development and test endpoint speaking the libSQL remote protocol (Hrana v2 over
- * HTTP: `POST /v2/pipeline`) on top of the embedded libsql driver, so the bundled
+ * HTTP: `POST /v2/pipeline`, JSON) on top of the embedded libsql driver, so the bundled
  * Worker can use `@libsql/client/web` against a local file the way it uses Turso or
  * sqld in production. Not for production use.
  *
- * One connection serves every stream; a stream that leaves a transaction open keeps
- * the connection to itself until it commits, rolls back or closes.
+ * One connection serves every stream, and requests are serialized on it: a stream that
+ * leaves a transaction open keeps the connection to itself until it commits, rolls back
+ * or closes (or goes idle), so concurrent streams never interleave inside a transaction
+ * and a batch (`BEGIN`, steps, `COMMIT`/`ROLLBACK` under conditions) is atomic.
+ * Connection-level state (PRAGMAs, temp tables) is therefore shared by all streams.
+ *
+ * The driver is used directly rather than through `@libsql/client`'s `file:` mode, which
+ * hides whether a transaction is open. Arguments are always bound as one array: the
+ * driver reads a lone object argument (a blob, a null) as a map of named parameters, and
+ * aborts the process when such a map meets an unnamed `?`.
  */
 import { serve } from "@hono/node-server";
 import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
 import Database from "libsql";
 
 type Value = { type: "null" } | { type: "integer"; value: string } | { type: "float"; value: number } | { type: "text"; value: string } | { type: "blob"; base64: string };
@@ -23,12 +32,21 @@ interface Stmt {
 
 type Cond = { type: "ok"; step: number } | { type: "error"; step: number } | { type: "not"; cond: Cond } | { type: "and"; conds: Cond[] } | { type: "or"; conds: Cond[] } | { type: "is_autocommit" };
 
+interface StmtResult {
+  cols: { name: string; decltype: string | null }[];
+  rows: Value[][];
+  affected_row_count: number;
+  last_insert_rowid: string | null;
+}
+
 interface Stream {
   id: string;
+  /** SQL texts stored with `store_sql`, by id */
   sqls: Map<number, string>;
   lastSeen: number;
 }
 
+/** An error reported to the client as `{message, code}`. */
 class HranaError extends Error {
   constructor(
     message: string,
@@ -38,32 +56,134 @@ class HranaError extends Error {
   }
 }
 
+/** Hrana value → driver value. Integers stay bigint so they bind as INTEGER (numbers bind as REAL). */
 const decodeValue = (v: Value): unknown => {
-  switch (v.type) {
+  switch (v?.type) {
     case "null":
       return null;
-    case "integer": {
-      const n = BigInt(v.value);
-      return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
-    }
+    case "integer":
+      try {
+        return BigInt(v.value);
+      } catch {
+        throw new HranaError(`invalid integer ${JSON.stringify(v.value)}`, "HRANA_PROTO_ERROR");
+      }
     case "float":
       return Number(v.value);
     case "text":
-      return v.value;
+      return String(v.value);
     case "blob":
-      return Buffer.from(v.base64, "base64");
+      return Buffer.from(v.base64 ?? "", "base64");
     default:
-      throw new HranaError(`unknown value type ${(v as { type: string }).type}`, "HRANA_PROTO_ERROR");
+      throw new HranaError(`unknown value type ${String((v as { type?: unknown })?.type)}`, "HRANA_PROTO_ERROR");
   }
 };
 
+/** Driver value (with safe integers on) → Hrana value. */
 const encodeValue = (v: unknown): Value => {
   if (v === null || v === undefined) return { type: "null" };
   if (typeof v === "bigint") return { type: "integer", value: v.toString() };
   if (typeof v === "number") return { type: "float", value: v };
   if (typeof v === "string") return { type: "text", value: v };
-  if (v instanceof Uint8Array) return { type: "blob", base64: Buffer.from(v).toString("base64") };
+  if (v instanceof Uint8Array) return { type: "blob", base64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64") };
+  if (v instanceof ArrayBuffer) return { type: "blob", base64: Buffer.from(v).toString("base64") };
   return { type: "text", value: String(v) };
+};
+
+const sqliteError = (e: unknown): HranaError => {
+  if (e instanceof HranaError) return e;
+  const err = e as { message?: string; code?: string };
+  // the driver's `code` is the extended SQLite code name, e.g. SQLITE_CONSTRAINT_UNIQUE
+  return new HranaError(err?.message ?? String(e), typeof err?.code === "string" && err.code.startsWith("SQLITE_") ? err.code : "SQLITE_ERROR");
+};
+
+const errorBody = (e: unknown) => {
+  const h = sqliteError(e);
+  return { message: h.message, code: h.code };
+};
+
+const dbPathOf = (o: { path?: string; url?: string }): string => {
+  if (o.path) return o.path;
+  if (!o.url) throw new Error("createHranaHandler needs a path or a file: URL");
+  if (o.url.startsWith("file://")) return fileURLToPath(o.url);
+  if (o.url.startsWith("file:")) return o.url.slice("file:".length);
+  throw new Error(`only file: URLs can be served, not ${o.url}`);
+};
+
+/** SQLite's IdChar: letters, digits, `_`, `$` and every non-ASCII character. */
+const isIdChar = (c: string | undefined) => c !== undefined && (/[A-Za-z0-9_$]/.test(c) || c.charCodeAt(0) >= 0x80);
+
+/**
+ * The parameters of a SQL text and the indexes SQLite gives them (sqlite3ExprAssignVarNumber):
+ * `?` takes the next index, `?NNN` index NNN, and `:name`/`@name`/`$name` the index of an
+ * earlier use of the same spelling or else the next one. Strings, quoted identifiers and
+ * comments are skipped. Only needed to bind named arguments: the driver binds an array by
+ * index, while binding a name map crashes it on an anonymous `?`, and asking SQLite
+ * (EXPLAIN) leaves write statements active on the connection.
+ */
+export const sqlParameters = (sql: string): { index: number; name: string | null }[] => {
+  const out: { index: number; name: string | null }[] = [];
+  const byName = new Map<string, number>();
+  let count = 0;
+  let i = 0;
+  const skipQuoted = (close: string, doubled: boolean) => {
+    for (i++; i < sql.length; i++) {
+      if (sql[i] !== close) continue;
+      if (doubled && sql[i + 1] === close) i++;
+      else break;
+    }
+    i++;
+  };
+  while (i < sql.length) {
+    const c = sql[i];
+    if (c === "-" && sql[i + 1] === "-") {
+      const end = sql.indexOf("\n", i);
+      i = end < 0 ? sql.length : end + 1;
+    } else if (c === "/" && sql[i + 1] === "*") {
+      const end = sql.indexOf("*/", i + 2);
+      i = end < 0 ? sql.length : end + 2;
+    } else if (c === "'" || c === '"' || c === "`") {
+      skipQuoted(c, true);
+    } else if (c === "[") {
+      skipQuoted("]", false);
+    } else if (c === "?") {
+      let j = i + 1;
+      while (j < sql.length && sql[j] >= "0" && sql[j] <= "9") j++;
+      if (j === i + 1) out.push({ index: ++count, name: null });
+      else {
+        const index = Number(sql.slice(i + 1, j));
+        count = Math.max(count, index);
+        out.push({ index, name: sql.slice(i, j) });
+      }
+      i = j;
+    } else if (c === ":" || c === "@" || c === "$" || c === "#") {
+      // tokenize.c CC_VARALPHA/CC_DOLLAR: IdChars, `::` pairs, and a Tcl-style `(...)` suffix
+      let j = i + 1;
+      let n = 0;
+      while (j < sql.length) {
+        const d = sql[j];
+        if (isIdChar(d)) {
+          n++;
+          j++;
+        } else if (d === "(" && n > 0) {
+          while (j < sql.length && !/\s/.test(sql[j]) && sql[j] !== ")") j++;
+          if (sql[j] === ")") j++;
+          break;
+        } else if (d === ":" && sql[j + 1] === ":") j += 2;
+        else break;
+      }
+      if (n > 0) {
+        const name = sql.slice(i, j);
+        let index = byName.get(name);
+        if (index === undefined) byName.set(name, (index = ++count));
+        out.push({ index, name });
+      }
+      i = Math.max(j, i + 1);
+    } else if (isIdChar(c)) {
+      // identifiers, keywords, numbers (so a `$` inside a name is not a parameter)
+      while (i < sql.length && isIdChar(sql[i])) i++;
+    } else i++;
+  }
+  return out;
 };
 
 export interface HranaServer {
@@ -71,16 +191,32 @@ export interface HranaServer {
   close(): void;
 }
 
-export function createHranaHandler(o: { path: string; idleMs?: number }): HranaServer {
-  const db = new Database(o.path);
+export interface HranaOptions {
+  /** SQLite file to serve */
+  path?: string;
+  /** the same as a `file:` URL */
+  url?: string;
+  /** a stream unseen this long is dropped (rolling back its open transaction); default 60 s */
+  idleMs?: number;
+}
+
+export function createHranaHandler(o: HranaOptions): HranaServer {
+  const db = new Database(dbPathOf(o));
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA busy_timeout = 5000");
+  const counters = db.prepare("SELECT changes(), total_changes(), last_insert_rowid()");
+  counters.safeIntegers(true);
+  counters.raw(true);
+  // all(), not get(): a statement left mid-step would make COMMIT fail with SQLITE_BUSY
+  const readCounters = () => (counters.all([]) as [bigint, bigint, bigint][])[0];
+
   const streams = new Map<string, Stream>();
   const batons = new Map<string, string>();
-  let owner: string | null = null;
-  let waiters: (() => void)[] = [];
   const idleMs = o.idleMs ?? 60_000;
 
+  // the connection's owner: the stream running a request, or holding an open transaction
+  let owner: string | null = null;
+  let waiters: (() => void)[] = [];
   const release = () => {
     owner = null;
     const next = waiters;
@@ -91,65 +227,81 @@ export function createHranaHandler(o: { path: string; idleMs?: number }): HranaS
     while (owner !== null && owner !== stream) await new Promise<void>((r) => waiters.push(r));
     owner = stream;
   };
+  const rollback = () => {
+    if (db.inTransaction) db.exec("ROLLBACK");
+  };
 
-  // drop streams that vanished mid-transaction (a crashed client), so others can go on
+  // drop streams that vanished (a crashed client), so a transaction they left open does not block the others
   const sweeper = setInterval(() => {
     const now = Date.now();
     for (const [id, s] of streams) {
       if (now - s.lastSeen < idleMs) continue;
       streams.delete(id);
       if (owner === id) {
-        if (db.inTransaction) db.exec("ROLLBACK");
+        rollback();
         release();
       }
     }
+    for (const [baton, id] of batons) if (!streams.has(id)) batons.delete(baton);
   }, Math.min(idleMs, 5_000));
   sweeper.unref();
 
   const sqlOf = (s: Stream, stmt: { sql?: string; sql_id?: number }): string => {
-    if (typeof stmt.sql === "string") return stmt.sql;
-    if (stmt.sql_id !== undefined && s.sqls.has(stmt.sql_id)) return s.sqls.get(stmt.sql_id)!;
+    if (typeof stmt?.sql === "string") return stmt.sql;
+    if (stmt?.sql_id !== undefined && s.sqls.has(stmt.sql_id)) return s.sqls.get(stmt.sql_id)!;
     throw new HranaError("statement has neither sql nor a known sql_id", "HRANA_PROTO_ERROR");
   };
 
-  const execute = (s: Stream, stmt: Stmt) => {
-    const sql = sqlOf(s, stmt);
-    let prepared;
-    try {
-      prepared = db.prepare(sql);
-    } catch (e) {
-      throw sqliteError(e);
+  /** Positional arguments bind to ?1..?n; named ones (with or without their `:`/`@`/`$`) to their parameter. */
+  const bindArgs = (sql: string, stmt: Stmt): unknown[] => {
+    const args = (stmt.args ?? []).map(decodeValue);
+    if (!stmt.named_args?.length) return args;
+    const named = new Map(stmt.named_args.map((a) => [a.name, decodeValue(a.value)]));
+    for (const { index, name } of sqlParameters(sql)) {
+      if (!name || name[0] === "?") continue;
+      const key = named.has(name) ? name : named.has(name.slice(1)) ? name.slice(1) : undefined;
+      if (key === undefined) continue;
+      while (args.length < index) args.push(null);
+      args[index - 1] = named.get(key);
     }
-    const named = stmt.named_args?.length
-      ? Object.fromEntries(stmt.named_args.map((a) => [a.name.replace(/^[:@$]/, ""), decodeValue(a.value)]))
-      : undefined;
-    const positional = (stmt.args ?? []).map(decodeValue);
-    const params = named ? [named] : positional;
+    return args;
+  };
+
+  const execute = (s: Stream, stmt: Stmt): StmtResult => {
+    const sql = sqlOf(s, stmt);
     try {
+      const prepared = db.prepare(sql);
+      const args = bindArgs(sql, stmt);
+      const before = readCounters()[1];
+      let cols: StmtResult["cols"] = [];
+      let rows: unknown[][] = [];
       if (prepared.reader) {
-        const cols = prepared.columns().map((c: { name: string; type: string | null }) => ({ name: c.name, decltype: c.type ?? null }));
+        cols = prepared.columns().map((c) => ({ name: c.name, decltype: c.type ?? null }));
         prepared.safeIntegers(true);
-        const rows = prepared.raw(true).all(...params) as unknown[][];
-        return {
-          cols,
-          rows: stmt.want_rows === false ? [] : rows.map((r) => r.map(encodeValue)),
-          affected_row_count: /^\s*(insert|update|delete|replace)/i.test(sql) ? rows.length : 0,
-          last_insert_rowid: null,
-        };
+        rows = prepared.raw(true).all(args) as unknown[][];
+      } else {
+        prepared.run(args);
       }
-      const info = prepared.run(...params);
-      return { cols: [], rows: [], affected_row_count: info.changes, last_insert_rowid: info.lastInsertRowid === undefined ? null : String(info.lastInsertRowid) };
+      // changes() and last_insert_rowid() are stale unless this statement changed rows itself
+      const [changes, total, rowid] = readCounters();
+      const changed = total !== before;
+      return {
+        cols,
+        rows: stmt.want_rows === false ? [] : rows.map((r) => r.map(encodeValue)),
+        affected_row_count: changed ? Number(changes) : 0,
+        last_insert_rowid: changed ? rowid.toString() : null,
+      };
     } catch (e) {
       throw sqliteError(e);
     }
   };
 
   const holds = (c: Cond, results: unknown[], errors: unknown[]): boolean => {
-    switch (c.type) {
+    switch (c?.type) {
       case "ok":
-        return results[c.step] !== null && results[c.step] !== undefined;
+        return results[c.step] != null;
       case "error":
-        return errors[c.step] !== null && errors[c.step] !== undefined;
+        return errors[c.step] != null;
       case "not":
         return !holds(c.cond, results, errors);
       case "and":
@@ -159,18 +311,19 @@ export function createHranaHandler(o: { path: string; idleMs?: number }): HranaS
       case "is_autocommit":
         return !db.inTransaction;
       default:
-        throw new HranaError(`unknown condition ${(c as { type: string }).type}`, "HRANA_PROTO_ERROR");
+        throw new HranaError(`unknown condition ${String((c as { type?: unknown })?.type)}`, "HRANA_PROTO_ERROR");
     }
   };
 
+  /** One request of a pipeline; throws a HranaError for an error result. */
   const run = (s: Stream, req: any): unknown => {
-    switch (req.type) {
+    switch (req?.type) {
       case "execute":
         return { type: "execute", result: execute(s, req.stmt) };
       case "batch": {
-        const steps: { condition?: Cond; stmt: Stmt }[] = req.batch?.steps ?? [];
-        const results: unknown[] = [];
-        const errors: unknown[] = [];
+        const steps: { condition?: Cond | null; stmt: Stmt }[] = req.batch?.steps ?? [];
+        const results: (StmtResult | null)[] = [];
+        const errors: ({ message: string; code: string } | null)[] = [];
         steps.forEach((step, i) => {
           results[i] = null;
           errors[i] = null;
@@ -190,19 +343,33 @@ export function createHranaHandler(o: { path: string; idleMs?: number }): HranaS
           throw sqliteError(e);
         }
         return { type: "sequence" };
+      case "describe": {
+        const sql = sqlOf(s, req);
+        try {
+          const p = db.prepare(sql);
+          const params: { name: string | null }[] = [];
+          for (const { index, name } of sqlParameters(sql)) params[index - 1] = { name };
+          return {
+            type: "describe",
+            result: {
+              params: Array.from(params, (p) => p ?? { name: null }),
+              cols: p.reader ? p.columns().map((c) => ({ name: c.name, decltype: c.type ?? null })) : [],
+              is_explain: /^\s*explain\b/i.test(sql),
+              // the driver does not expose sqlite3_stmt_readonly; describe is informational only
+              is_readonly: p.reader && /^\s*(select|values)\b/i.test(sql),
+            },
+          };
+        } catch (e) {
+          throw sqliteError(e);
+        }
+      }
       case "store_sql":
+        if (typeof req.sql_id !== "number" || typeof req.sql !== "string") throw new HranaError("store_sql needs sql_id and sql", "HRANA_PROTO_ERROR");
         s.sqls.set(req.sql_id, req.sql);
         return { type: "store_sql" };
       case "close_sql":
         s.sqls.delete(req.sql_id);
         return { type: "close_sql" };
-      case "describe": {
-        const p = db.prepare(sqlOf(s, req));
-        return {
-          type: "describe",
-          result: { params: [], cols: p.reader ? p.columns().map((c: { name: string; type: string | null }) => ({ name: c.name, decltype: c.type ?? null })) : [], is_explain: false, is_readonly: !!p.reader && /^\s*select/i.test(sqlOf(s, req)) },
-        };
-      }
       case "get_autocommit":
         return { type: "get_autocommit", is_autocommit: !db.inTransaction };
       case "close":
@@ -212,9 +379,10 @@ export function createHranaHandler(o: { path: string; idleMs?: number }): HranaS
     }
   };
 
-  const pipeline = async (body: any): Promise<Response> => {
+  const pipeline = async (body: { baton?: string | null; requests: unknown[] }): Promise<Response> => {
     let stream: Stream | undefined;
     if (body.baton) {
+      // a baton is good for one request; the reply carries the next
       const id = batons.get(body.baton);
       batons.delete(body.baton);
       stream = id ? streams.get(id) : undefined;
@@ -225,10 +393,11 @@ export function createHranaHandler(o: { path: string; idleMs?: number }): HranaS
     }
     stream.lastSeen = Date.now();
     await acquire(stream.id);
+    stream.lastSeen = Date.now();
     const results: unknown[] = [];
     let closed = false;
     try {
-      for (const req of body.requests ?? []) {
+      for (const req of body.requests) {
         if (closed) {
           results.push({ type: "error", error: { message: "stream is closed", code: "STREAM_CLOSED" } });
           continue;
@@ -238,18 +407,20 @@ export function createHranaHandler(o: { path: string; idleMs?: number }): HranaS
         } catch (e) {
           results.push({ type: "error", error: errorBody(e) });
         }
-        if (req?.type === "close") closed = true;
+        if ((req as { type?: unknown })?.type === "close") closed = true;
       }
     } finally {
-      if (closed) {
-        if (db.inTransaction) db.exec("ROLLBACK");
+      if (closed || !streams.has(stream.id)) {
+        closed = true;
+        rollback();
         streams.delete(stream.id);
       }
-      if (!db.inTransaction || closed) release();
+      // keep the connection while this stream's transaction is open
+      if (closed || !db.inTransaction) release();
     }
     let baton: string | null = null;
     if (!closed) {
-      baton = `${stream.id}.${randomBytes(6).toString("hex")}`;
+      baton = `${stream.id}.${randomBytes(8).toString("hex")}`;
       batons.set(baton, stream.id);
     }
     return Response.json({ baton, base_url: null, results });
@@ -258,48 +429,48 @@ export function createHranaHandler(o: { path: string; idleMs?: number }): HranaS
   return {
     handler: async (req: Request) => {
       const url = new URL(req.url);
-      if (req.method === "GET" && (url.pathname === "/v2" || url.pathname === "/health" || url.pathname === "/")) return new Response("ok");
-      if (req.method !== "POST" || url.pathname !== "/v2/pipeline") return new Response("not found", { status: 404 });
-      let body: unknown;
+      if (req.method === "GET" && ["/", "/v2", "/health"].includes(url.pathname)) return new Response("ok");
+      if (url.pathname !== "/v2/pipeline") return new Response("not found", { status: 404 });
+      if (req.method !== "POST") return new Response("method not allowed", { status: 405 });
+      let body: any;
       try {
         body = await req.json();
       } catch {
         return Response.json({ message: "invalid JSON" }, { status: 400 });
       }
+      if (!body || typeof body !== "object" || !Array.isArray(body.requests)) return Response.json({ message: "expected {baton, requests: [...]}" }, { status: 400 });
       return pipeline(body);
     },
     close: () => {
       clearInterval(sweeper);
+      streams.clear();
+      batons.clear();
       db.close();
     },
   };
 }
 
-const sqliteError = (e: unknown) => {
-  if (e instanceof HranaError) return e;
-  const err = e as { message?: string; code?: string };
-  return new HranaError(err.message ?? String(e), err.code && err.code.startsWith("SQLITE") ? err.code : "SQLITE_ERROR");
-};
-
-const errorBody = (e: unknown) => {
-  const h = sqliteError(e);
-  return { message: h.message, code: h.code };
-};
-
-/** Serve the endpoint over HTTP (for `wrangler dev`). */
-export async function serveHrana(o: { path: string; port: number; host: string }): Promise<{ url: string; close(): Promise<void> }> {
-  const h = createHranaHandler({ path: o.path });
+/** Serve the endpoint over HTTP (for `wrangler dev` and remote-style clients). */
+export async function serveHrana(o: HranaOptions & { port: number; host: string }): Promise<{ url: string; close(): Promise<void> }> {
+  const h = createHranaHandler(o);
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: h.handler, port: o.port, hostname: o.host }, (info) =>
       resolve({
-        url: `http://${o.host}:${info.port}`,
+        url: `http://${o.host.includes(":") ? `[${o.host}]` : o.host}:${info.port}`,
         close: () =>
           new Promise<void>((r) => {
-            server.close(() => r());
-            h.close();
+            server.close(() => {
+              h.close();
+              r();
+            });
+            // idle keep-alive sockets would hold close() open
+            (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
           }),
       }),
     );
-    server.on("error", reject);
+    server.on("error", (e) => {
+      h.close();
+      reject(e);
+    });
   });
 }

@@ -23,10 +23,25 @@ const writeSecret = (path: string, text: string) => {
 
 const serial = () => forge.util.bytesToHex(forge.random.getBytesSync(16)).replace(/^[89a-f]/, "1");
 
-const generateKeys = () => forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
+/** RSA 2048; forge hands this to Node's native (asynchronous) key generation. */
+const generateKeys = () =>
+  new Promise<forge.pki.rsa.KeyPair>((resolve, reject) =>
+    forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 }, (err, keys) => (err ? reject(err) : resolve(keys))),
+  );
 
-const createCa = () => {
-  const keys = generateKeys();
+/** Whether a PEM private key belongs to a certificate (a crash between writing the two files could part them). */
+const keyMatches = (cert: forge.pki.Certificate, keyPem: string): boolean => {
+  try {
+    const key = forge.pki.privateKeyFromPem(keyPem);
+    const pub = cert.publicKey as forge.pki.rsa.PublicKey;
+    return pub.n.equals(key.n) && pub.e.equals(key.e);
+  } catch {
+    return false;
+  }
+};
+
+const createCa = async () => {
+  const keys = await generateKeys();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serial();
@@ -44,10 +59,10 @@ const createCa = () => {
   return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
 };
 
-const issueServer = (ca: { cert: string; key: string }, sans: string[]) => {
+const issueServer = async (ca: { cert: string; key: string }, sans: string[]) => {
   const caCert = forge.pki.certificateFromPem(ca.cert);
   const caKey = forge.pki.privateKeyFromPem(ca.key);
-  const keys = generateKeys();
+  const keys = await generateKeys();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serial();
@@ -80,6 +95,14 @@ const normalizeIp = (s: string): string => {
   return (bytes && util.bytesToIP(bytes)) || s;
 };
 
+/**
+ * The serving certificate, its key and the CA that clients should trust. With
+ * certFile/keyFile the operator's own files are used (and the certificate is the CA to
+ * trust). Otherwise `dataDir/tls` keeps a CA (created once, 10 years) and a server
+ * certificate it signs (1 year) for localhost, 127.0.0.1, ::1, this host's name and
+ * `sans`, reissued when that set changes, it expires within 30 days, or it no longer
+ * matches its key or the CA. Private keys are written 0600.
+ */
 export async function ensureTls(dataDir: string, o: { sans: string[]; certFile?: string; keyFile?: string }): Promise<TlsMaterial> {
   if (o.certFile || o.keyFile) {
     if (!o.certFile || !o.keyFile) throw new Error("--tls-cert-file and --tls-private-key-file go together");
@@ -90,8 +113,15 @@ export async function ensureTls(dataDir: string, o: { sans: string[]; certFile?:
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const caCrt = join(dir, "ca.crt");
   const caKey = join(dir, "ca.key");
-  if (!existsSync(caCrt) || !existsSync(caKey)) {
-    const ca = createCa();
+  const caUsable = () => {
+    try {
+      return keyMatches(forge.pki.certificateFromPem(readFileSync(caCrt, "utf8")), readFileSync(caKey, "utf8"));
+    } catch {
+      return false;
+    }
+  };
+  if (!existsSync(caCrt) || !existsSync(caKey) || !caUsable()) {
+    const ca = await createCa();
     writeSecret(caKey, ca.key);
     writeFileSync(caCrt, ca.cert);
   }
@@ -99,21 +129,23 @@ export async function ensureTls(dataDir: string, o: { sans: string[]; certFile?:
   const wanted = [...new Set(["localhost", "127.0.0.1", "::1", hostname(), ...o.sans].filter(Boolean).map(normalizeIp))].sort();
   const srvCrt = join(dir, "server.crt");
   const srvKey = join(dir, "server.key");
-  let fresh = existsSync(srvCrt) && existsSync(srvKey);
-  if (fresh) {
-    const pem = readFileSync(srvCrt, "utf8");
-    const cert = forge.pki.certificateFromPem(pem);
-    const signedByCa = (() => {
-      try {
-        return forge.pki.certificateFromPem(ca.cert).verify(cert);
-      } catch {
-        return false;
-      }
-    })();
-    fresh = signedByCa && cert.validity.notAfter.getTime() - Date.now() > 30 * DAY && JSON.stringify(certSans(pem).map(normalizeIp).sort()) === JSON.stringify(wanted);
-  }
+  const fresh = (() => {
+    if (!existsSync(srvCrt) || !existsSync(srvKey)) return false;
+    try {
+      const pem = readFileSync(srvCrt, "utf8");
+      const cert = forge.pki.certificateFromPem(pem);
+      return (
+        forge.pki.certificateFromPem(ca.cert).verify(cert) &&
+        keyMatches(cert, readFileSync(srvKey, "utf8")) &&
+        cert.validity.notAfter.getTime() - Date.now() > 30 * DAY &&
+        JSON.stringify(certSans(pem).map(normalizeIp).sort()) === JSON.stringify(wanted)
+      );
+    } catch {
+      return false; // unreadable: issue a new one
+    }
+  })();
   if (!fresh) {
-    const srv = issueServer(ca, wanted);
+    const srv = await issueServer(ca, wanted);
     writeSecret(srvKey, srv.key);
     writeFileSync(srvCrt, srv.cert);
   }
