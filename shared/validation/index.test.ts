@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { applyDefaults } from "../defaults";
-import { resourceByName } from "../resources";
+import { RESOURCES, resourceByName, type ResourceInfo } from "../resources";
 import type { KObject } from "../types";
-import { openApiSchemas, unknownFields, validateObject } from "./index";
+import { openApiSchemas, schemaForKind, unknownFields, validateObject } from "./index";
 
 const check = (resource: string, obj: KObject) => {
   const info = resourceByName(resource);
@@ -12,13 +12,15 @@ const check = (resource: string, obj: KObject) => {
 };
 const fields = (resource: string, obj: KObject) => check(resource, obj).map((c) => `${c.field} ${c.reason}`);
 
-const pod = (spec: Record<string, unknown> = {}, meta: Record<string, unknown> = { name: "web" }): KObject => ({
+const pod = (spec: Record<string, unknown> = {}, meta: Record<string, unknown> = { name: "web", namespace: "default" }): KObject => ({
+  apiVersion: "v1",
+  kind: "Pod",
   metadata: meta,
   spec: { containers: [{ name: "c", image: "nginx:1.27" }], ...spec },
 });
 
 const deployment = (over: Record<string, unknown> = {}): KObject => ({
-  metadata: { name: "d" },
+  metadata: { name: "d", namespace: "default" },
   spec: {
     replicas: 2,
     selector: { matchLabels: { app: "d" } },
@@ -27,47 +29,142 @@ const deployment = (over: Record<string, unknown> = {}): KObject => ({
   },
 });
 
-describe("validation", () => {
+/** A valid object of every served kind. */
+const VALID: [string, KObject][] = [
+  ["namespaces", { metadata: { name: "team-a", labels: { "kubernetes.io/metadata.name": "team-a" } }, spec: { finalizers: ["kubernetes"] } }],
+  [
+    "pods",
+    pod({
+      volumes: [{ name: "data", emptyDir: {} }, { name: "cfg", configMap: { name: "cm", items: [{ key: "a", path: "a.conf" }] } }],
+      initContainers: [{ name: "init", image: "busybox", command: ["true"] }],
+      containers: [
+        {
+          name: "web",
+          image: "nginx:1.27",
+          ports: [{ name: "http", containerPort: 80 }],
+          env: [{ name: "POD", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }, { name: "X", value: "1" }],
+          resources: { limits: { memory: "128Mi", cpu: "500m" }, requests: { cpu: "100m" } },
+          volumeMounts: [{ name: "data", mountPath: "/data" }, { name: "cfg", mountPath: "/etc/app" }],
+          livenessProbe: { httpGet: { port: "http", path: "/healthz" } },
+          readinessProbe: { tcpSocket: { port: 80 } },
+        },
+      ],
+      nodeSelector: { "kubernetes.io/os": "linux" },
+      tolerations: [{ key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 }],
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "disk", operator: "In", values: ["ssd"] }] }] } } },
+    }),
+  ],
+  ["nodes", { metadata: { name: "node-1", labels: { "kubernetes.io/hostname": "node-1" } }, spec: { taints: [{ key: "dedicated", value: "gpu", effect: "NoSchedule" }] }, status: { capacity: { cpu: "4", memory: "8Gi", pods: "110" } } }],
+  ["services", { metadata: { name: "web", namespace: "default" }, spec: { selector: { app: "web" }, ports: [{ name: "http", port: 80, targetPort: "http" }, { name: "https", port: 443 }] } }],
+  ["services", { metadata: { name: "ext", namespace: "default" }, spec: { type: "ExternalName", externalName: "example.com." } }],
+  ["services", { metadata: { name: "headless", namespace: "default" }, spec: { clusterIP: "None", selector: { app: "x" } } }],
+  ["endpoints", { metadata: { name: "web", namespace: "default" }, subsets: [{ addresses: [{ ip: "10.0.0.5", targetRef: { kind: "Pod", name: "p" } }], ports: [{ port: 8080 }] }] }],
+  ["events", { metadata: { name: "web.17a", namespace: "default" }, involvedObject: { kind: "Pod", name: "web", namespace: "default" }, reason: "Scheduled", message: "ok", type: "Normal", count: 1 }],
+  ["configmaps", { metadata: { name: "cm", namespace: "default" }, data: { "app.conf": "x=1", KEY_NAME: "v" }, binaryData: { blob: "AAEC" } }],
+  ["secrets", { metadata: { name: "s", namespace: "default" }, data: { a: "aGk=" } }],
+  ["secrets", { metadata: { name: "tls", namespace: "default" }, type: "kubernetes.io/tls", data: { "tls.crt": "", "tls.key": "" } }],
+  ["replicationcontrollers", { metadata: { name: "kubia", namespace: "default" }, spec: { replicas: 3, template: { metadata: { labels: { app: "kubia" } }, spec: { containers: [{ name: "kubia", image: "luksa/kubia" }] } } } }],
+  ["deployments", deployment()],
+  ["deployments", deployment({ strategy: { type: "Recreate" } })],
+  ["replicasets", { metadata: { name: "rs", namespace: "default" }, spec: { replicas: 0, selector: { matchExpressions: [{ key: "app", operator: "In", values: ["rs"] }] }, template: { metadata: { labels: { app: "rs" } }, spec: { containers: [{ name: "c", image: "i" }] } } } }],
+  ["endpointslices", { metadata: { name: "web-abc", namespace: "default" }, addressType: "IPv4", endpoints: [{ addresses: ["10.0.0.5"], conditions: { ready: true } }], ports: [{ name: "", port: 80, protocol: "TCP" }] }],
+  ["leases", { metadata: { name: "node-1", namespace: "kube-node-lease" }, spec: { holderIdentity: "node-1", leaseDurationSeconds: 40, renewTime: "2026-01-01T00:00:00.000000Z" } }],
+];
+
+describe("validateObject", () => {
   it("accepts valid objects of every kind", () => {
-    expect(check("pods", pod({ volumes: [{ name: "v", emptyDir: {} }], containers: [{ name: "c", image: "i", ports: [{ containerPort: 80, name: "http" }], resources: { limits: { memory: "128Mi", cpu: "500m" } }, volumeMounts: [{ name: "v", mountPath: "/data" }] }] }))).toEqual([]);
-    expect(check("deployments", deployment())).toEqual([]);
-    expect(check("replicationcontrollers", { metadata: { name: "rc" }, spec: { replicas: 3, template: { metadata: { labels: { app: "kubia" } }, spec: { containers: [{ name: "kubia", image: "luksa/kubia" }] } } } })).toEqual([]);
-    expect(check("services", { metadata: { name: "svc" }, spec: { selector: { app: "x" }, ports: [{ port: 80, targetPort: "http" }] } })).toEqual([]);
-    expect(check("secrets", { metadata: { name: "s" }, data: { a: "aGk=" } })).toEqual([]);
-    expect(check("nodes", { metadata: { name: "n1" }, status: { capacity: { cpu: "4", memory: "8Gi", pods: "110" } } })).toEqual([]);
-    expect(check("leases", { metadata: { name: "n1" }, spec: { holderIdentity: "n1", leaseDurationSeconds: 40, renewTime: "2026-01-01T00:00:00.000000Z" } })).toEqual([]);
+    for (const [resource, obj] of VALID) expect(check(resource, obj), `${resource} ${obj.metadata.name}`).toEqual([]);
+    const kinds = new Set(VALID.map(([r]) => resourceByName(r).kind));
+    for (const info of RESOURCES) expect(kinds.has(info.kind), info.kind).toBe(true);
   });
 
-  it("names each bad field with Kubernetes' reasons", () => {
-    expect(fields("pods", pod({}, { name: "Bad_Name" }))).toEqual(["metadata.name FieldValueInvalid"]);
-    expect(fields("pods", pod({}, {}))).toEqual(["metadata.name FieldValueRequired"]);
-    expect(fields("pods", pod({ containers: [{ name: "c" }] }))).toEqual(["spec.containers[0].image FieldValueRequired"]);
-    expect(fields("pods", pod({ containers: "nope" }))).toEqual(["spec.containers FieldValueTypeInvalid"]);
-    expect(fields("pods", pod({ containers: [{ name: "c", image: "i", ports: [{ containerPort: 70000 }] }] }))).toEqual(["spec.containers[0].ports[0].containerPort FieldValueInvalid"]);
-    expect(fields("pods", pod({ containers: [{ name: "c", image: "i", resources: { limits: { memory: "lots" } } }] }))).toEqual([
-      "spec.containers[0].resources.limits.memory FieldValueInvalid",
-      // requests default to limits, so the bad value shows up there too
-      "spec.containers[0].resources.requests.memory FieldValueInvalid",
+  it("accepts JSON nulls as unset fields", () => {
+    expect(check("pods", { metadata: { name: "p", labels: null }, spec: { containers: [{ name: "c", image: "i", ports: null }], nodeSelector: null } } as unknown as KObject)).toEqual([]);
+  });
+
+  it("reports the cases the API promises, with Kubernetes field paths and reasons", () => {
+    const cases: [string, KObject, string[]][] = [
+      ["pods", pod({}, { name: "Bad_Name" }), ["metadata.name FieldValueInvalid"]],
+      ["pods", pod({}, {}), ["metadata.name FieldValueRequired"]],
+      ["pods", pod({}, { generateName: "web-" }), []],
+      ["pods", pod({ containers: [{ name: "c" }] }), ["spec.containers[0].image FieldValueRequired"]],
+      ["pods", pod({ containers: [] }), ["spec.containers FieldValueRequired"]],
+      ["pods", pod({ containers: "nope" }), ["spec.containers FieldValueTypeInvalid"]],
+      ["pods", pod({ containers: [{ name: "c", image: "i", ports: [{ containerPort: 70000 }] }] }), ["spec.containers[0].ports[0].containerPort FieldValueInvalid"]],
+      ["pods", pod({ containers: [{ name: "c", image: "i", resources: { limits: { memory: "lots" } } }] }), ["spec.containers[0].resources.limits.memory FieldValueInvalid", "spec.containers[0].resources.requests.memory FieldValueInvalid"]],
+      ["pods", pod({ containers: [{ name: "c", image: "i" }, { name: "c", image: "j" }] }), ["spec.containers[1].name FieldValueDuplicate"]],
+      ["pods", pod({ restartPolicy: "Sometimes" }), ["spec.restartPolicy FieldValueNotSupported"]],
+      ["pods", pod({ tolerations: [{ key: "k", operator: "Maybe" }] }), ["spec.tolerations[0].operator FieldValueNotSupported"]],
+      ["pods", pod({}, { name: "p", labels: { "bad key!": "v" } }), ["metadata.labels FieldValueInvalid"]],
+      ["pods", pod({}, { name: "p", namespace: "Not_A_Label" }), ["metadata.namespace FieldValueInvalid"]],
+      ["deployments", deployment({ replicas: -1 }), ["spec.replicas FieldValueInvalid"]],
+      ["deployments", deployment({ selector: undefined }), ["spec.selector FieldValueRequired"]],
+      ["services", { metadata: { name: "s" }, spec: { ports: [{ port: 80 }, { port: 81 }] } }, ["spec.ports[0].name FieldValueRequired", "spec.ports[1].name FieldValueRequired"]],
+      ["secrets", { metadata: { name: "s" }, data: { a: "not base64!" } }, ["data[a] FieldValueInvalid"]],
+      ["namespaces", { metadata: { name: "a.b" } }, ["metadata.name FieldValueInvalid"]],
+      ["leases", { metadata: { name: "l" }, spec: { leaseDurationSeconds: 0 } }, ["spec.leaseDurationSeconds FieldValueInvalid"]],
+      ["events", { metadata: { name: "e" } } as KObject, ["involvedObject FieldValueRequired"]],
+      ["nodes", { metadata: { name: "n" }, status: { capacity: { cpu: "four" }, allocatable: { cpu: "3" } } }, ["status.capacity.cpu FieldValueInvalid"]],
+    ];
+    for (const [resource, obj, want] of cases) expect(fields(resource, obj), JSON.stringify(obj)).toEqual(want);
+  });
+
+  it("words messages like kube-apiserver", () => {
+    const [mismatch] = check("deployments", deployment({ template: { metadata: { labels: { app: "other", tier: "x" } }, spec: { containers: [{ name: "c", image: "i" }] } } }));
+    expect(mismatch).toEqual({
+      reason: "FieldValueInvalid",
+      field: "spec.template.metadata.labels",
+      message: 'Invalid value: map[string]string{"app":"other", "tier":"x"}: `selector` does not match template `labels`',
+    });
+    expect(check("pods", pod({ restartPolicy: "Sometimes" }))[0].message).toBe('Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"');
+    expect(check("pods", pod({}, {}))[0].message).toBe("Required value: name or generateName is required");
+    expect(check("pods", pod({ containers: "nope" }))[0]).toEqual({
+      reason: "FieldValueTypeInvalid",
+      field: "spec.containers",
+      message: 'Invalid value: "string": spec.containers in body must be of type array: "string"',
+    });
+  });
+
+  it("reports type errors without piling rule errors below them", () => {
+    expect(fields("deployments", deployment({ template: "x" }))).toEqual(["spec.template FieldValueTypeInvalid"]);
+    expect(fields("pods", { metadata: { name: "p" }, spec: 5 })).toEqual(["spec FieldValueTypeInvalid"]);
+    // other fields are still checked
+    expect(fields("pods", pod({ hostNetwork: "yes", restartPolicy: "Sometimes" }, { name: "UPPER" }))).toEqual([
+      "spec.restartPolicy FieldValueNotSupported",
+      "spec.hostNetwork FieldValueTypeInvalid",
+      "metadata.name FieldValueInvalid",
     ]);
-    expect(fields("pods", pod({ containers: [{ name: "c", image: "i" }, { name: "c", image: "j" }] }))).toEqual(["spec.containers[1].name FieldValueDuplicate"]);
-    expect(fields("pods", pod({ restartPolicy: "Sometimes" }))).toEqual(["spec.restartPolicy FieldValueNotSupported"]);
-    expect(fields("pods", pod({ containers: [{ name: "c", image: "i", volumeMounts: [{ name: "missing", mountPath: "/x" }] }] }))).toEqual(["spec.containers[0].volumeMounts[0].name FieldValueNotSupported"]);
-    expect(fields("pods", pod({ tolerations: [{ key: "k", operator: "Maybe" }] }))).toEqual(["spec.tolerations[0].operator FieldValueNotSupported"]);
-    expect(fields("pods", pod({}, { name: "p", labels: { "bad key!": "v" } }))).toEqual(["metadata.labels FieldValueInvalid"]);
-    expect(fields("pods", pod({ containers: [{ name: "c", image: "i", resources: { limits: { cpu: "1" }, requests: { cpu: "2" } } }] }))).toEqual(["spec.containers[0].resources.requests FieldValueInvalid"]);
   });
 
-  it("checks workloads: selector vs template labels, strategy, replicas", () => {
-    const mismatch = check("deployments", deployment({ template: { metadata: { labels: { app: "other" } }, spec: { containers: [{ name: "c", image: "i" }] } } }));
-    expect(mismatch.map((c) => c.field)).toEqual(["spec.template.metadata.labels"]);
-    expect(mismatch[0].message).toContain("`selector` does not match template `labels`");
-    expect(fields("deployments", deployment({ replicas: -1 }))).toEqual(["spec.replicas FieldValueInvalid"]);
-    expect(fields("deployments", deployment({ strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 0 } } }))).toEqual(["spec.strategy.rollingUpdate.maxUnavailable FieldValueInvalid"]);
-    expect(fields("deployments", deployment({ selector: undefined }))).toEqual(["spec.selector FieldValueRequired"]);
-    expect(fields("services", { metadata: { name: "s" }, spec: { ports: [{ port: 80 }, { port: 81 }] } })).toEqual(["spec.ports[0].name FieldValueRequired", "spec.ports[1].name FieldValueRequired"]);
-    expect(fields("secrets", { metadata: { name: "s" }, data: { a: "not base64!" } })).toEqual(["data[a] FieldValueInvalid"]);
+  it("checks a Scale body as a Scale", () => {
+    const info = resourceByName("deployments");
+    expect(validateObject(info, { apiVersion: "autoscaling/v1", kind: "Scale", metadata: { name: "d", namespace: "default" }, spec: { replicas: 3 } })).toEqual([]);
+    expect(validateObject(info, { kind: "Scale", metadata: { name: "d" }, spec: { replicas: -1 } }).map((c) => `${c.field} ${c.reason}`)).toEqual(["spec.replicas FieldValueInvalid"]);
+    const scaleInfo: ResourceInfo = { ...info, kind: "Scale", group: "autoscaling" };
+    expect(validateObject(scaleInfo, { metadata: { name: "d" }, spec: { replicas: "x" } }).map((c) => c.reason)).toEqual(["FieldValueTypeInvalid"]);
   });
 
+  it("never throws, whatever it is given", () => {
+    const garbage: unknown[] = [undefined, null, 0, -1, "x", true, [], [null, 1, "a", {}], {}, { a: { b: [1] } }];
+    for (const info of RESOURCES) {
+      for (const g of garbage) {
+        const bodies = [
+          { metadata: g, spec: g },
+          { metadata: {}, spec: { containers: g, template: g, selector: g, ports: g, strategy: g, volumes: g, tolerations: g, affinity: g, taints: g } },
+          { metadata: { name: g, labels: g, annotations: g, ownerReferences: g, finalizers: g }, data: g, status: g, subsets: g, endpoints: g, involvedObject: g },
+          { metadata: {}, spec: { containers: [{ name: g, image: g, ports: [g], env: [g, { name: "x", valueFrom: g }], resources: { limits: g, requests: g }, volumeMounts: [g], livenessProbe: g, lifecycle: { preStop: g } }], template: { metadata: g, spec: { containers: [g] } } } },
+        ];
+        for (const body of bodies) {
+          expect(() => validateObject(info, body as unknown as KObject), `${info.kind} ${JSON.stringify(body)}`).not.toThrow();
+          expect(() => unknownFields(info.kind, body), info.kind).not.toThrow();
+        }
+      }
+      expect(() => validateObject(info, null as unknown as KObject)).not.toThrow();
+    }
+  });
+});
+
+describe("unknownFields", () => {
   it("finds unknown fields with the paths kube-apiserver prints", () => {
     expect(unknownFields("Pod", { metadata: { name: "x", zz: 1 }, spec: { containers: [{ name: "c", image: "i", foo: 1 }], bogus: 1 }, extra: 2 })).toEqual([
       "metadata.zz",
@@ -75,19 +172,52 @@ describe("validation", () => {
       "spec.bogus",
       "extra",
     ]);
-    expect(unknownFields("ConfigMap", { metadata: { name: "x", labels: { any: "thing" } }, data: { whatever: "x" } })).toEqual([]);
-    expect(unknownFields("Scale", { spec: { replicas: 2, nope: 1 } })).toEqual(["spec.nope"]);
+    expect(unknownFields("Deployment", { spec: { template: { spec: { containers: [{ name: "c", ports: [{ containerPort: 1, prot: "TCP" }] }] } }, strategy: { kind: "x" } } })).toEqual([
+      "spec.template.spec.containers[0].ports[0].prot",
+      "spec.strategy.kind",
+    ]);
   });
 
-  it("publishes OpenAPI schemas whose references all resolve", () => {
+  it("treats status as part of every schema, and free-form maps as open", () => {
+    expect(unknownFields("Pod", { status: { phase: "Running", podIP: "10.0.0.1", containerStatuses: [{ name: "c", ready: true, restartCount: 0, image: "i", imageID: "x", state: { running: { startedAt: "2026-01-01T00:00:00Z" } } }] } })).toEqual([]);
+    expect(unknownFields("Pod", { status: { phaze: "Running" } })).toEqual(["status.phaze"]);
+    expect(unknownFields("ConfigMap", { metadata: { name: "x", labels: { any: "thing" }, annotations: { "a/b": "c" } }, data: { whatever: "x" }, binaryData: { y: "AA==" } })).toEqual([]);
+    expect(unknownFields("Node", { status: { capacity: { "example.com/dongle": "1" }, allocatable: { cpu: "1" } } })).toEqual([]);
+    expect(unknownFields("Service", { spec: { selector: { a: "b" } } })).toEqual([]);
+    expect(unknownFields("ConfigMap", { spec: {} })).toEqual(["spec"]);
+  });
+
+  it("knows Scale and the other kinds", () => {
+    expect(unknownFields("Scale", { apiVersion: "autoscaling/v1", kind: "Scale", metadata: { name: "d" }, spec: { replicas: 2, nope: 1 }, status: { replicas: 1, selector: "app=d" } })).toEqual(["spec.nope"]);
+    expect(unknownFields("Lease", { spec: { holderIdentity: "n", bogus: true } })).toEqual(["spec.bogus"]);
+    expect(unknownFields("Event", { involvedObject: { kind: "Pod", color: "red" } })).toEqual(["involvedObject.color"]);
+    expect(unknownFields("Unknown", { anything: 1 })).toEqual([]);
+  });
+});
+
+describe("schemaForKind", () => {
+  it("returns a zod schema per kind", () => {
+    for (const kind of ["Pod", "Deployment", "Scale", "Namespace", "EndpointSlice"]) expect(schemaForKind(kind), kind).toBeDefined();
+    expect(schemaForKind("Widget")).toBeUndefined();
+    const pod = schemaForKind("Pod")!;
+    expect(pod.safeParse({ metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "i" }] } }).success).toBe(true);
+    expect(pod.safeParse({ spec: { containers: [{ image: "i" }] } }).success).toBe(false); // name is required by the schema
+    expect(pod.safeParse({ spec: { containers: [{ name: "c", image: "i" }], what: 1 } }).success).toBe(false);
+    expect(schemaForKind("Deployment")!.safeParse({ spec: { replicas: "3" } }).success).toBe(false);
+  });
+});
+
+describe("openApiSchemas", () => {
+  it("contains Pod with its GVK and the containers merge key, with every $ref resolving", () => {
     const s = openApiSchemas();
     expect(s["io.k8s.api.core.v1.Pod"]["x-kubernetes-group-version-kind"]).toEqual([{ group: "", kind: "Pod", version: "v1" }]);
     expect(s["io.k8s.api.apps.v1.Deployment"]["x-kubernetes-group-version-kind"]).toEqual([{ group: "apps", kind: "Deployment", version: "v1" }]);
     expect(s["io.k8s.api.core.v1.PodSpec"].properties.containers["x-kubernetes-patch-merge-key"]).toBe("name");
     expect(s["io.k8s.api.core.v1.Container"].properties.image.description).toBeTruthy();
-    expect(s["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]).toMatchObject({ type: "string", format: "int-or-string" });
+    expect(s["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"].type).toBe("object");
     const refs = JSON.stringify(s).match(/#\/components\/schemas\/[^"]+/g) ?? [];
-    expect(refs.length).toBeGreaterThan(50);
-    for (const r of refs) expect(s[r.slice("#/components/schemas/".length)]).toBeDefined();
+    expect(refs.length).toBeGreaterThan(100);
+    for (const r of refs) expect(s[r.slice("#/components/schemas/".length)], r).toBeDefined();
+    expect(openApiSchemas()).toBe(s);
   });
 });

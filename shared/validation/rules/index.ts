@@ -1,0 +1,42 @@
+/** The semantic rules of each kind, run after the type check. */
+import { Causes } from "../causes";
+import { nameIsDNS1035Label, nameIsDNSLabel, nameIsDNSSubdomain, type NameValidator } from "../names";
+import { validateEndpoints, validateEndpointSlice, validateEvent, validateLease, validateNamespace, validateNode } from "./cluster";
+import { validateConfigMap, validateSecret } from "./data";
+import { type Obj, obj } from "./json";
+import { validateObjectMeta } from "./meta";
+import { validatePodSpec } from "./pod";
+import { validateServiceSpec } from "./service";
+import { validateDeploymentSpec, validateReplicaSetSpec, validateReplicationControllerSpec, validateScaleSpec } from "./workloads";
+
+/** How object names of each kind are checked; kinds not listed use DNS subdomains. */
+const NAME_RULES: Record<string, NameValidator> = {
+  Namespace: nameIsDNSLabel,
+  Service: nameIsDNS1035Label,
+};
+
+const RULES: Record<string, (o: Obj, c: Causes) => void> = {
+  Pod: (o, c) => validatePodSpec(o.spec, "spec", c),
+  Deployment: (o, c) => validateDeploymentSpec(o.spec, c),
+  ReplicaSet: (o, c) => validateReplicaSetSpec(o.spec, c),
+  ReplicationController: (o, c) => validateReplicationControllerSpec(o.spec, c),
+  Scale: (o, c) => validateScaleSpec(o.spec, c),
+  Service: (o, c) => validateServiceSpec(o.spec, c),
+  ConfigMap: validateConfigMap,
+  Secret: validateSecret,
+  Node: validateNode,
+  Namespace: validateNamespace,
+  Lease: validateLease,
+  Event: validateEvent,
+  Endpoints: validateEndpoints,
+  EndpointSlice: validateEndpointSlice,
+};
+
+/** Everything the rules find wrong with an object of `kind` (empty when valid). */
+export const semanticCauses = (kind: string, namespaced: boolean, object: unknown) => {
+  const c = new Causes();
+  const o = obj(object);
+  validateObjectMeta(o.metadata, { namespaced, name: NAME_RULES[kind] ?? nameIsDNSSubdomain }, c);
+  RULES[kind]?.(o, c);
+  return c.list;
+};

@@ -1,0 +1,117 @@
+/** Deployment, ReplicaSet and ReplicationController rules (apps and core ValidateXSpec). */
+import { type Causes, child } from "../causes";
+import { isValidPercent } from "../names";
+import { isNum, isObj, type Obj, obj, stringEntries } from "./json";
+import { selectorIsEmpty, selectorMatches, validateLabelSelector, validateTemplateMeta } from "./meta";
+import { validatePodSpec } from "./pod";
+
+const nonNegative = (v: unknown, field: string, c: Causes) => {
+  if (isNum(v) && v < 0) c.invalid(field, v, "must be greater than or equal to 0");
+};
+
+/** A pod template of a replicated workload: it must match the selector and restart Always. */
+const validateTemplate = (template: unknown, matches: (labels: Obj) => boolean, owner: string, c: Causes) => {
+  const field = "spec.template";
+  if (!isObj(template)) {
+    c.required(field);
+    return;
+  }
+  const labels = obj(obj(template.metadata).labels);
+  if (!matches(labels)) c.invalid("spec.template.metadata.labels", labels, "`selector` does not match template `labels`");
+  validateTemplateMeta(template.metadata, child(field, "metadata"), c);
+  validatePodSpec(template.spec, child(field, "spec"), c, { template: true });
+  const spec = obj(template.spec);
+  if (spec.restartPolicy !== undefined && spec.restartPolicy !== "Always") c.notSupported("spec.template.spec.restartPolicy", spec.restartPolicy, ["Always"]);
+  if (spec.activeDeadlineSeconds !== undefined) c.forbidden("spec.template.spec.activeDeadlineSeconds", `activeDeadlineSeconds in ${owner} is not Supported`);
+};
+
+/** The selector of a Deployment or ReplicaSet (a metav1.LabelSelector): required and non-empty. */
+const validateWorkloadSelector = (spec: Obj, c: Causes): boolean => {
+  if (!isObj(spec.selector)) {
+    c.required("spec.selector");
+    return false;
+  }
+  validateLabelSelector(spec.selector, "spec.selector", c);
+  if (selectorIsEmpty(spec.selector)) {
+    c.invalid("spec.selector", spec.selector, "empty selector is invalid for deployment");
+    return false;
+  }
+  return true;
+};
+
+/** maxSurge / maxUnavailable: a non-negative count or a percentage; returns the number (or percent). */
+const intOrPercent = (v: unknown, field: string, c: Causes): number | undefined => {
+  if (isNum(v)) {
+    nonNegative(v, field, c);
+    return v;
+  }
+  if (typeof v === "string") {
+    const errs = isValidPercent(v);
+    c.invalidEach(field, v, errs);
+    return errs.length ? undefined : Number(v.slice(0, -1));
+  }
+  return undefined;
+};
+
+const validateStrategy = (strategy: unknown, c: Causes) => {
+  const s = obj(strategy);
+  const field = "spec.strategy";
+  switch (s.type) {
+    case "Recreate":
+      if (s.rollingUpdate !== undefined) c.forbidden(child(field, "rollingUpdate"), "may not be specified when strategy `type` is 'Recreate'");
+      break;
+    case "RollingUpdate": {
+      if (!isObj(s.rollingUpdate)) {
+        c.required(child(field, "rollingUpdate"), "this should be defaulted and never be nil");
+        break;
+      }
+      const ru = s.rollingUpdate;
+      const rf = child(field, "rollingUpdate");
+      const unavailable = intOrPercent(ru.maxUnavailable, child(rf, "maxUnavailable"), c);
+      const surge = intOrPercent(ru.maxSurge, child(rf, "maxSurge"), c);
+      if ((unavailable ?? 0) === 0 && (surge ?? 0) === 0) c.invalid(child(rf, "maxUnavailable"), ru.maxUnavailable ?? 0, "may not be 0 when `maxSurge` is 0");
+      if (typeof ru.maxUnavailable === "string" && unavailable !== undefined && unavailable > 100) c.invalid(child(rf, "maxUnavailable"), ru.maxUnavailable, "must not be greater than 100%");
+      break;
+    }
+    default:
+      c.notSupported(field, s, ["Recreate", "RollingUpdate"]);
+  }
+};
+
+export const validateDeploymentSpec = (specValue: unknown, c: Causes) => {
+  const spec = obj(specValue);
+  nonNegative(spec.replicas, "spec.replicas", c);
+  const ok = validateWorkloadSelector(spec, c);
+  validateTemplate(spec.template, (labels) => !ok || selectorMatches(spec.selector, labels), "ReplicaSet", c);
+  validateStrategy(spec.strategy, c);
+  nonNegative(spec.minReadySeconds, "spec.minReadySeconds", c);
+  nonNegative(spec.revisionHistoryLimit, "spec.revisionHistoryLimit", c);
+  if (isNum(spec.progressDeadlineSeconds)) {
+    nonNegative(spec.progressDeadlineSeconds, "spec.progressDeadlineSeconds", c);
+    if (spec.progressDeadlineSeconds <= (isNum(spec.minReadySeconds) ? spec.minReadySeconds : 0)) {
+      c.invalid("spec.progressDeadlineSeconds", spec.progressDeadlineSeconds, "must be greater than minReadySeconds");
+    }
+  }
+};
+
+export const validateReplicaSetSpec = (specValue: unknown, c: Causes) => {
+  const spec = obj(specValue);
+  nonNegative(spec.replicas, "spec.replicas", c);
+  nonNegative(spec.minReadySeconds, "spec.minReadySeconds", c);
+  const ok = validateWorkloadSelector(spec, c);
+  validateTemplate(spec.template, (labels) => !ok || selectorMatches(spec.selector, labels), "ReplicaSet", c);
+};
+
+export const validateReplicationControllerSpec = (specValue: unknown, c: Causes) => {
+  const spec = obj(specValue);
+  nonNegative(spec.minReadySeconds, "spec.minReadySeconds", c);
+  const selector = stringEntries(spec.selector);
+  if (selector.length === 0) c.required("spec.selector");
+  nonNegative(spec.replicas, "spec.replicas", c);
+  validateTemplate(spec.template, (labels) => selector.every(([k, v]) => labels[k] === v), "ReplicationController", c);
+};
+
+/** Scale (the scale subresource): spec.replicas must not be negative. */
+export const validateScaleSpec = (specValue: unknown, c: Causes) => {
+  nonNegative(obj(specValue).replicas, "spec.replicas", c);
+};

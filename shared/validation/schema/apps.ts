@@ -1,0 +1,93 @@
+/** apps/v1: Deployment and ReplicaSet. */
+import { boolean, gvk, int32, int64, object, oneOf, opt, req, string } from "./dsl";
+import { condition, conditionsField, IntOrString, LabelSelector, ObjectMeta } from "./meta";
+import { PodTemplateSpec } from "./pod";
+
+export const DEPLOYMENT_STRATEGIES = ["Recreate", "RollingUpdate"] as const;
+
+const apiVersion = opt(string, "API version of the object: apps/v1.");
+const meta = opt(ObjectMeta, "Standard object metadata: name, namespace, labels, annotations and the fields the server maintains.");
+
+export const RollingUpdateDeployment = object("io.k8s.api.apps.v1.RollingUpdateDeployment", "How fast a rolling update swaps old pods for new ones.", {
+  maxUnavailable: opt(IntOrString, "Pods that may be unavailable during the update, as a number or a percentage of replicas (rounded down); defaults to 25%. Cannot be 0 when maxSurge is 0.", {
+    "x-kubernetes-int-or-string": true,
+  }),
+  maxSurge: opt(IntOrString, "Pods that may be created above the desired count during the update, as a number or a percentage of replicas (rounded up); defaults to 25%.", {
+    "x-kubernetes-int-or-string": true,
+  }),
+});
+
+export const DeploymentStrategy = object("io.k8s.api.apps.v1.DeploymentStrategy", "How a Deployment replaces old pods with new ones.", {
+  type: opt(oneOf(DEPLOYMENT_STRATEGIES, { check: false }), "RollingUpdate (the default) replaces pods gradually; Recreate deletes all old pods before creating new ones."),
+  rollingUpdate: opt(RollingUpdateDeployment, "Pace of a rolling update; only with type RollingUpdate."),
+});
+
+export const DeploymentSpec = object("io.k8s.api.apps.v1.DeploymentSpec", "The pods a Deployment should run and how it rolls out changes to them.", {
+  replicas: opt(int32, "Number of pods to run; defaults to 1."),
+  selector: req(LabelSelector, "Labels of the pods it manages. Must match the template's labels, and cannot change."),
+  template: req(PodTemplateSpec, "The pods to run. Any change to it starts a rollout; its restartPolicy must be Always."),
+  strategy: opt(DeploymentStrategy, "How old pods are replaced with new ones.", { "x-kubernetes-patch-strategy": "retainKeys" }),
+  minReadySeconds: opt(int32, "Seconds a new pod must be ready, without crashing, to count as available."),
+  revisionHistoryLimit: opt(int32, "Old ReplicaSets kept for rollbacks; defaults to 10."),
+  paused: opt(boolean, "While true, changes to the template are not rolled out."),
+  progressDeadlineSeconds: opt(int32, "Seconds a rollout may go without progress before it is reported as failed (ProgressDeadlineExceeded); defaults to 600."),
+});
+
+export const DeploymentCondition = condition("io.k8s.api.apps.v1.DeploymentCondition", "Deployment (Available, Progressing, ReplicaFailure)", ["lastUpdateTime", "lastTransitionTime"]);
+
+export const DeploymentStatus = object("io.k8s.api.apps.v1.DeploymentStatus", "The observed state of a Deployment's rollout.", {
+  observedGeneration: opt(int64, "The metadata.generation last acted on."),
+  replicas: opt(int32, "Pods of all its ReplicaSets, old and new."),
+  updatedReplicas: opt(int32, "Pods made from the current template."),
+  readyReplicas: opt(int32, "Pods that are ready."),
+  availableReplicas: opt(int32, "Pods ready for at least minReadySeconds."),
+  unavailableReplicas: opt(int32, "Pods still missing to reach the desired count."),
+  terminatingReplicas: opt(int32, "Pods being deleted."),
+  conditions: conditionsField(DeploymentCondition, "Available, Progressing and ReplicaFailure."),
+  collisionCount: opt(int32, "Name collisions met when naming new ReplicaSets; feeds the pod template hash."),
+});
+
+export const Deployment = object(
+  "io.k8s.api.apps.v1.Deployment",
+  "Declarative updates for pods: a Deployment keeps one ReplicaSet per version of its pod template and moves pods from old versions to the current one.",
+  {
+    apiVersion,
+    kind: opt(string, "Kind of the object: Deployment."),
+    metadata: meta,
+    spec: opt(DeploymentSpec, "The desired pods and how to roll out changes."),
+    status: opt(DeploymentStatus, "The observed state of the rollout."),
+  },
+  gvk("apps", "v1", "Deployment"),
+);
+
+export const ReplicaSetSpec = object("io.k8s.api.apps.v1.ReplicaSetSpec", "How many pods to keep, which pods count, and the template new ones are made from.", {
+  replicas: opt(int32, "Number of pods to keep running; defaults to 1."),
+  minReadySeconds: opt(int32, "Seconds a new pod must be ready, without crashing, to count as available."),
+  selector: req(LabelSelector, "Labels of the pods it manages; must match the template's labels."),
+  template: opt(PodTemplateSpec, "The pods it creates."),
+});
+
+export const ReplicaSetCondition = condition("io.k8s.api.apps.v1.ReplicaSetCondition", "ReplicaSet", ["lastTransitionTime"]);
+
+export const ReplicaSetStatus = object("io.k8s.api.apps.v1.ReplicaSetStatus", "The observed state of a ReplicaSet.", {
+  replicas: req(int32, "Pods that exist."),
+  fullyLabeledReplicas: opt(int32, "Pods whose labels match the template's."),
+  readyReplicas: opt(int32, "Pods that are ready."),
+  availableReplicas: opt(int32, "Pods ready for at least minReadySeconds."),
+  terminatingReplicas: opt(int32, "Pods being deleted."),
+  observedGeneration: opt(int64, "The metadata.generation last acted on."),
+  conditions: conditionsField(ReplicaSetCondition, "Conditions of the ReplicaSet, such as ReplicaFailure."),
+});
+
+export const ReplicaSet = object(
+  "io.k8s.api.apps.v1.ReplicaSet",
+  "Keeps a number of identical pods running, replacing those that fail or are deleted. Usually owned and managed by a Deployment.",
+  {
+    apiVersion,
+    kind: opt(string, "Kind of the object: ReplicaSet."),
+    metadata: meta,
+    spec: opt(ReplicaSetSpec, "How many pods, which pods, and from what template."),
+    status: opt(ReplicaSetStatus, "The observed state."),
+  },
+  gvk("apps", "v1", "ReplicaSet"),
+);

@@ -1,0 +1,25 @@
+/** The top-level kinds and their types. */
+import { Deployment, ReplicaSet } from "./apps";
+import { Scale } from "./autoscaling";
+import { Lease } from "./coordination";
+import { ConfigMap, Endpoints, Event, Namespace, Node, ReplicationController, Secret, Service } from "./core";
+import { EndpointSlice } from "./discovery";
+import type { ObjectType } from "./dsl";
+import { Pod } from "./pod";
+
+export const KINDS: Record<string, ObjectType> = {
+  Namespace,
+  Pod,
+  Node,
+  Service,
+  Endpoints,
+  Event,
+  ConfigMap,
+  Secret,
+  ReplicationController,
+  Deployment,
+  ReplicaSet,
+  EndpointSlice,
+  Lease,
+  Scale,
+};

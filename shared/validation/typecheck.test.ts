@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { KINDS } from "./schema/kinds";
+import { formatPath, typeCauses, unknownFieldPaths, withoutNulls } from "./typecheck";
+
+const types = (kind: string, obj: unknown) => typeCauses(KINDS[kind], obj).map((c) => `${c.field} ${c.reason}`);
+
+describe("withoutNulls and formatPath", () => {
+  it("drops null fields but keeps null list items", () => {
+    expect(withoutNulls({ a: null, b: { c: null, d: 1 }, e: [null, { f: null }] })).toEqual({ b: { d: 1 }, e: [null, {}] });
+    expect(withoutNulls("x")).toBe("x");
+  });
+
+  it("formats paths", () => {
+    expect(formatPath(["spec", "containers", 0, "ports", 1, "containerPort"])).toBe("spec.containers[0].ports[1].containerPort");
+    expect(formatPath([])).toBe("");
+    expect(formatPath(["extra"])).toBe("extra");
+  });
+});
+
+describe("typeCauses", () => {
+  it("accepts well-typed objects, ignoring missing required fields", () => {
+    expect(types("Pod", { metadata: { name: "p" }, spec: { containers: [{ image: "x" }] } })).toEqual([]);
+    expect(types("Pod", {})).toEqual([]);
+  });
+
+  it("reports wrong JSON types in schema-validation wording", () => {
+    const c = typeCauses(KINDS.Pod, { metadata: { name: 5, labels: { a: 1 } }, spec: { containers: "nope", hostNetwork: "yes", priority: 1.5 } });
+    expect(c).toEqual([
+      { reason: "FieldValueTypeInvalid", field: "metadata.name", message: 'Invalid value: "integer": metadata.name in body must be of type string: "integer"' },
+      { reason: "FieldValueTypeInvalid", field: "metadata.labels.a", message: 'Invalid value: "integer": metadata.labels.a in body must be of type string: "integer"' },
+      { reason: "FieldValueTypeInvalid", field: "spec.containers", message: 'Invalid value: "string": spec.containers in body must be of type array: "string"' },
+      { reason: "FieldValueTypeInvalid", field: "spec.hostNetwork", message: 'Invalid value: "string": spec.hostNetwork in body must be of type boolean: "string"' },
+      { reason: "FieldValueTypeInvalid", field: "spec.priority", message: 'Invalid value: "number": spec.priority in body must be of type integer: "number"' },
+    ]);
+  });
+
+  it("names int-or-string and quantity expectations", () => {
+    const c = typeCauses(KINDS.Service, { spec: { ports: [{ port: 80, targetPort: true }] } });
+    expect(c.map((x) => x.message)).toEqual(['Invalid value: "boolean": spec.ports[0].targetPort in body must be of type integer or string: "boolean"']);
+    expect(types("Node", { status: { capacity: { cpu: [] } } })).toEqual(["status.capacity.cpu FieldValueTypeInvalid"]);
+  });
+
+  it("reports malformed quantities at the map key", () => {
+    const c = typeCauses(KINDS.Pod, { spec: { containers: [{ name: "c", resources: { requests: { memory: "lots", cpu: "100m" } } }], overhead: { cpu: "1 core" } } });
+    expect(c.map((x) => [x.field, x.reason, x.message])).toEqual([
+      ["spec.containers[0].resources.requests.memory", "FieldValueInvalid", "Invalid value: \"lots\": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"],
+      ["spec.overhead.cpu", "FieldValueInvalid", "Invalid value: \"1 core\": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"],
+    ]);
+  });
+
+  it("reports unsupported enum values, and empty ones as required", () => {
+    expect(typeCauses(KINDS.Pod, { spec: { restartPolicy: "Sometimes", dnsPolicy: "" } })).toEqual([
+      { reason: "FieldValueNotSupported", field: "spec.restartPolicy", message: 'Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"' },
+      { reason: "FieldValueRequired", field: "spec.dnsPolicy", message: "Required value" },
+    ]);
+    expect(types("Service", { spec: { ipFamilies: ["IPv5"] } })).toEqual(["spec.ipFamilies[0] FieldValueNotSupported"]);
+    // enums the rules check (with kube-apiserver's own wording) are not checked twice
+    expect(types("Pod", { spec: { tolerations: [{ operator: "Maybe", effect: "Sometimes" }] } })).toEqual([]);
+  });
+
+  it("reports integers out of range", () => {
+    expect(typeCauses(KINDS.Deployment, { spec: { replicas: 3_000_000_000 } })).toEqual([
+      { reason: "FieldValueInvalid", field: "spec.replicas", message: "Invalid value: 3000000000: spec.replicas in body should be less than or equal to 2147483647" },
+    ]);
+  });
+});
+
+describe("unknownFieldPaths", () => {
+  it("lists unknown fields in document order", () => {
+    const pod = { extra: 1, metadata: { name: "x", zz: 1 }, spec: { bogus: 1, containers: [{ name: "c", image: "i", foo: 1 }] }, z: 2 };
+    expect(unknownFieldPaths(KINDS.Pod, pod)).toEqual(["extra", "metadata.zz", "spec.bogus", "spec.containers[0].foo", "z"]);
+  });
+
+  it("finds unknown fields below wrongly typed siblings and inside lists", () => {
+    expect(unknownFieldPaths(KINDS.Pod, { spec: { hostNetwork: "x", containers: [{}, { env: [{ name: "a", valueFrom: { fieldRef: { fieldPath: "x", nope: 1 } } }] }] } })).toEqual([
+      "spec.containers[1].env[0].valueFrom.fieldRef.nope",
+    ]);
+  });
+
+  it("accepts any key in free-form maps and objects", () => {
+    expect(unknownFieldPaths(KINDS.Pod, { metadata: { labels: { "any/thing": "x" }, annotations: { y: "z" } }, spec: { nodeSelector: { k: "v" }, containers: [{ resources: { limits: { "nvidia.com/gpu": 1 } } }], volumes: [{ name: "v", iscsi: { anything: 1 } }] } })).toEqual([]);
+    expect(unknownFieldPaths(KINDS.Deployment, { spec: { selector: { matchLabels: { a: "b" } } } })).toEqual([]);
+  });
+});
