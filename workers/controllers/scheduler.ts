@@ -1,91 +1,164 @@
-import type { KObject } from "../../shared/types";
+import { ApiError } from "../../shared/status";
+import type { KObject, ObjectKey } from "../../shared/types";
 import { isConflict, isNotFound } from "./client";
 import type { ControllerContext, ReconcileResult } from "./context";
 import type { Controller } from "./manager";
 import { pool } from "./manager";
+import { usesNamespaceSelector } from "./scheduling/affinity";
 import { placePods } from "./scheduling/place";
 
-const SCHEDULER = "default-scheduler";
+export const DEFAULT_SCHEDULER = "default-scheduler";
+/** bindings (and status writes) in flight at once */
+export const BIND_CONCURRENCY = 16;
+/** a batch of only non-pending pod keys is looked at one by one up to this many (did one free room?); more always run a pass */
+const MAX_KEY_LOOKUPS = 20;
+
+const GATED_MESSAGE = "Scheduling is blocked due to non-empty scheduling gates";
+
 const ts = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
+const keyOf = (namespace: string | undefined, name: string | undefined) => `${namespace ?? ""}/${name ?? ""}`;
+const phaseDone = (p: KObject) => p.status?.phase === "Succeeded" || p.status?.phase === "Failed";
 
-const pending = (p: KObject) =>
-  !p.spec?.nodeName && !p.metadata.deletionTimestamp && (p.spec?.schedulerName ?? SCHEDULER) === SCHEDULER && !["Succeeded", "Failed"].includes(p.status?.phase);
+/** A pod this scheduler should place: unbound, not being deleted, not finished, and ours (spec.schedulerName). */
+export const isPending = (p: KObject): boolean =>
+  !p.spec?.nodeName && !p.metadata.deletionTimestamp && (p.spec?.schedulerName || DEFAULT_SCHEDULER) === DEFAULT_SCHEDULER && !phaseDone(p);
 
-const scheduledCondition = (pod: KObject) => (pod.status?.conditions ?? []).find((c: any) => c.type === "PodScheduled");
+const isGated = (p: KObject) => Array.isArray(p.spec?.schedulingGates) && p.spec.schedulingGates.length > 0;
 
-/** Set the PodScheduled condition (status subresource, compare-and-swap); false when nothing changed. */
-const setScheduled = async (ctx: ControllerContext, pod: KObject, status: "True" | "False", reason?: string, message?: string): Promise<boolean> => {
-  const prev = scheduledCondition(pod);
-  if (prev && prev.status === status && (prev.reason ?? undefined) === reason && (prev.message ?? undefined) === message) return false;
-  const cond: Record<string, unknown> = { type: "PodScheduled", status, lastProbeTime: null, lastTransitionTime: prev?.status === status ? prev.lastTransitionTime : ts(ctx.now()) };
-  if (reason) cond.reason = reason;
-  if (message) cond.message = message;
-  const conditions = [...(pod.status?.conditions ?? []).filter((c: any) => c.type !== "PodScheduled"), cond];
-  await ctx.api.updateStatus("pods", { ...pod, status: { ...pod.status, conditions } });
+const listPending = async (ctx: ControllerContext): Promise<KObject[]> =>
+  (await ctx.api.list("pods", "", { fieldSelector: "spec.nodeName=" })).filter(isPending);
+
+/** Client errors other than a lost race are the pod's problem, not the pass's: logged and skipped. */
+const skippable = (e: unknown) => isConflict(e) || isNotFound(e) || (e instanceof ApiError && e.code >= 400 && e.code < 500);
+
+const podScheduled = (pod: KObject) => (pod.status?.conditions ?? []).find((c: any) => c?.type === "PodScheduled");
+
+/**
+ * Set PodScheduled=False (reason, message) unless it already says exactly that: every
+ * write enqueues the pod again, so an unchanged verdict must not write. Compare-and-swap
+ * on the resourceVersion the pass read: if the pod changed since, the next pass decides.
+ * True when written.
+ */
+const markUnscheduled = async (ctx: ControllerContext, pod: KObject, reason: string, message: string): Promise<boolean> => {
+  const prev = podScheduled(pod);
+  if (prev && prev.status === "False" && prev.reason === reason && prev.message === message) return false;
+  const cond = {
+    type: "PodScheduled",
+    status: "False",
+    lastProbeTime: null,
+    lastTransitionTime: prev?.status === "False" && prev.lastTransitionTime ? prev.lastTransitionTime : ts(ctx.now()),
+    reason,
+    message,
+  };
+  const m = pod.metadata;
+  await ctx.api.patch("pods", m.namespace ?? "", m.name!, "strategic", { metadata: { resourceVersion: m.resourceVersion }, status: { conditions: [cond] } }, "status");
   return true;
 };
 
-/** Bind with compare-and-swap on the pod's resourceVersion, as the pods/binding subresource does. */
-const bind = async (ctx: ControllerContext, pod: KObject, node: string): Promise<void> => {
+const unschedulable = async (ctx: ControllerContext, pod: KObject, message: string): Promise<void> => {
   try {
-    const bound = await ctx.api.update("pods", { ...pod, spec: { ...pod.spec, nodeName: node } });
-    try {
-      await setScheduled(ctx, bound, "True");
-    } catch (e) {
-      if (!isConflict(e)) throw e; // the node's agent wrote status first; it reports the condition too
+    if (await markUnscheduled(ctx, pod, "Unschedulable", message)) {
+      await ctx.events.record(pod, "Warning", "FailedScheduling", message);
     }
-    await ctx.events.record(bound, "Normal", "Scheduled", `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${node}`);
   } catch (e) {
-    // someone else changed or deleted the pod since our read: the next pass looks again
-    if (isConflict(e) || isNotFound(e)) return;
-    throw e;
+    if (!skippable(e)) throw e;
   }
 };
 
 /**
- * The scheduler: one pass reads every pending pod, the nodes and the pods already
- * bound (three lists), places the whole backlog in memory, then writes the bindings.
- * Any pod or node key triggers a pass; unschedulable pods are retried when nodes
- * change and on every resync.
+ * Bind as the pods/binding subresource does, with compare-and-swap: spec.nodeName goes
+ * from unset to the node only if the pod is still the one the pass read (a concurrent
+ * pass loses with 409 and leaves it). Then PodScheduled=True and a Scheduled event.
+ */
+const bind = async (ctx: ControllerContext, pod: KObject, node: string): Promise<void> => {
+  const m = pod.metadata;
+  const ns = m.namespace ?? "";
+  let bound: KObject;
+  try {
+    bound = await ctx.api.patch("pods", ns, m.name!, "merge", { metadata: { resourceVersion: m.resourceVersion }, spec: { nodeName: node } });
+  } catch (e) {
+    if (!skippable(e)) throw e;
+    if (!isConflict(e) && !isNotFound(e)) ctx.log(`scheduler: binding ${ns}/${m.name} to ${node} failed: ${(e as Error).message}`);
+    return;
+  }
+  const prev = podScheduled(pod);
+  // null clears the reason and message a failed attempt left (a merge patch deletes null fields)
+  const cond = { type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: prev?.status === "True" ? prev.lastTransitionTime : ts(ctx.now()), reason: null, message: null };
+  await Promise.all([
+    // strategic merge on the status: merges by condition type, so a node agent's conditions written meanwhile stay
+    ctx.api.patch("pods", ns, m.name!, "strategic", { status: { conditions: [cond] } }, "status").catch((e) => {
+      if (!skippable(e)) throw e;
+    }),
+    ctx.events.record(bound, "Normal", "Scheduled", `Successfully assigned ${ns}/${m.name} to ${node}`),
+  ]);
+};
+
+/**
+ * Is a batch worth a pass, given the pending pods? Node changes are (room or rules may
+ * have changed), and so are keys of pending pods. Keys of other pods (bindings, status
+ * updates) only when one freed room: deleted or finished.
+ */
+const worthAPass = async (ctx: ControllerContext, keys: ObjectKey[], pending: KObject[]): Promise<boolean> => {
+  if (keys.some((k) => k.resource !== "pods")) return true;
+  const pendingKeys = new Set(pending.map((p) => keyOf(p.metadata.namespace, p.metadata.name)));
+  const others = keys.filter((k) => !pendingKeys.has(keyOf(k.namespace, k.name)));
+  if (others.length < keys.length) return true;
+  if (others.length > MAX_KEY_LOOKUPS) return true;
+  const pods = await Promise.all(others.map((k) => ctx.api.get("pods", k.namespace, k.name)));
+  return pods.some((p) => !p || phaseDone(p));
+};
+
+/**
+ * One scheduling pass over the given pending pods: three lists (nodes, bound pods, and
+ * namespaces only when an affinity term selects namespaces by label), the whole backlog
+ * placed in memory, then the bindings and verdicts written BIND_CONCURRENCY at a time.
+ */
+export const schedulePass = async (ctx: ControllerContext, pending?: KObject[]): Promise<ReconcileResult> => {
+  const all = pending ?? (await listPending(ctx));
+  if (!all.length) return;
+  const gated = all.filter(isGated);
+  const pods = gated.length ? all.filter((p) => !isGated(p)) : all;
+  await pool(gated, BIND_CONCURRENCY, async (p) => {
+    try {
+      await markUnscheduled(ctx, p, "SchedulingGated", GATED_MESSAGE);
+    } catch (e) {
+      if (!skippable(e)) throw e;
+    }
+  });
+  if (!pods.length) return;
+  const [nodes, bound] = await Promise.all([
+    ctx.api.list("nodes"),
+    ctx.api.list("pods", "", { fieldSelector: "spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed" }),
+  ]);
+  const namespaces = pods.some(usesNamespaceSelector) || bound.some(usesNamespaceSelector) ? await ctx.api.list("namespaces") : [];
+  const { bindings, failures } = placePods(pods, nodes, bound, { namespaces });
+  const writes: (() => Promise<void>)[] = [
+    ...bindings.map((b) => () => bind(ctx, b.pod, b.node)),
+    ...failures.map((f) => () => unschedulable(ctx, f.pod, f.message)),
+  ];
+  await pool(writes, BIND_CONCURRENCY, (w) => w());
+};
+
+/**
+ * The scheduler. Any batch of pod or node keys may start a pass, which reads every
+ * pending pod, the nodes and the bound pods (one list each, whatever the backlog),
+ * places the whole backlog in memory and writes the bindings. Unschedulable pods keep
+ * PodScheduled=False with kube-scheduler's summary of why, and are retried when nodes
+ * change, when a pod frees room, and on every resync.
  */
 export const scheduler: Controller = {
   name: "scheduler",
   resources: ["pods", "nodes"],
 
   async reconcileBatch(keys, ctx): Promise<ReconcileResult> {
-    // a pod key only matters if that pod might be pending; node keys always trigger a pass
-    const podKeys = keys.filter((k) => k.resource === "pods");
-    if (podKeys.length === keys.length) {
-      const maybe = await Promise.all(podKeys.slice(0, 20).map((k) => ctx.api.get("pods", k.namespace, k.name)));
-      // pending pods, and pods that freed room (gone or finished), are worth a pass
-      const worth = maybe.some((p) => !p || pending(p) || ["Succeeded", "Failed"].includes(p.status?.phase) || !!p.metadata.deletionTimestamp);
-      if (podKeys.length <= 20 && !worth) return;
-    }
-    return schedulePass(ctx);
+    const pending = await listPending(ctx);
+    if (!pending.length) return;
+    if (!(await worthAPass(ctx, keys, pending))) return;
+    return schedulePass(ctx, pending);
   },
 
   async resync(ctx) {
-    const waiting = (await ctx.api.list("pods", "", { fieldSelector: "spec.nodeName=" })).filter(pending);
-    return waiting.slice(0, 1).map((p) => ({ resource: "pods", namespace: p.metadata.namespace ?? "", name: p.metadata.name! }));
+    const pending = (await listPending(ctx)).filter((p) => !isGated(p));
+    return pending.slice(0, 1).map((p) => ({ resource: "pods", namespace: p.metadata.namespace ?? "", name: p.metadata.name! }));
   },
-};
-
-export const schedulePass = async (ctx: ControllerContext): Promise<ReconcileResult> => {
-  const pods = (await ctx.api.list("pods", "", { fieldSelector: "spec.nodeName=" })).filter(pending);
-  if (!pods.length) return;
-  const [nodes, bound] = await Promise.all([
-    ctx.api.list("nodes"),
-    ctx.api.list("pods", "", { fieldSelector: "spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed" }),
-  ]);
-  const { bindings, failures } = placePods(pods, nodes, bound);
-  await pool(bindings, 16, ({ pod, node }) => bind(ctx, pod, node));
-  await pool(failures, 16, async ({ pod, message }) => {
-    try {
-      if (await setScheduled(ctx, pod, "False", "Unschedulable", message)) {
-        await ctx.events.record(pod, "Warning", "FailedScheduling", message);
-      }
-    } catch (e) {
-      if (!isConflict(e) && !isNotFound(e)) throw e;
-    }
-  });
 };

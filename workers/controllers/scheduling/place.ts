@@ -1,222 +1,250 @@
 /**
- * One scheduling pass in memory: every pending pod is filtered against every node
- * and placed on the best-scoring one, with the node's accounting updated at once so a
- * backlog never overcommits a node. Pure: the scheduler controller reads and writes.
+ * One scheduling pass, in memory and pure: every pending pod, in kube-scheduler's queue
+ * order (priority, then age), is filtered against the nodes, scored, and placed on the
+ * best node, whose accounting is updated at once so a backlog never overcommits a node.
+ * Pods that fit nowhere get kube-scheduler's summary of why.
+ *
+ * Cost: O(pods × nodes) filter and score steps (each a handful of comparisons); on
+ * clusters of 100+ nodes a pod stops looking after kube-scheduler's adaptive share of
+ * feasible nodes (percentageOfNodesToScore), starting where the previous pod stopped.
+ * Inter-pod (anti-)affinity keeps per-term topology counts, updated as pods are placed,
+ * so it adds O(distinct terms) per pod rather than a scan of every pod.
  */
-import { matchLabels, selectorFromLabelSelector } from "../../../shared/selectors/labels";
 import type { KObject } from "../../../shared/types";
-import { isNodeReady, matchesNodeSelection, preferredAffinityScore, type Taint, untoleratedTaint } from "./predicates";
-import { add, nodeAllocatable, podRequests, type Resources } from "./resources";
+import { type NamespaceLabels, type PodAffinityTerm, requiredPodAntiAffinityTerms } from "./affinity";
+import { controllerOf, hostPortsOf, type InterPodState, type NodeInfo, type PodInfo, runFilters, toNodeInfo, toPodInfo } from "./filters";
+import { addInto, podNonZeroRequests, podRequests } from "./resources";
+import { LABEL_ZONE, pickBest, scoreNodes, type SpreadContext, stableHash } from "./scores";
 
-interface NodeState {
-  node: KObject;
-  name: string;
-  allocatable: Resources;
-  requested: Resources;
-  hostPorts: Set<string>;
-  pods: KObject[];
-  owners: Map<string, number>;
-  taints: Taint[];
+export interface Binding {
+  pod: KObject;
+  node: string;
+}
+
+export interface Failure {
+  pod: KObject;
+  message: string;
 }
 
 export interface Placement {
-  bindings: { pod: KObject; node: string }[];
-  failures: { pod: KObject; message: string }[];
+  bindings: Binding[];
+  failures: Failure[];
 }
 
-const controllerUid = (pod: KObject) => pod.metadata.ownerReferences?.find((r) => r.controller)?.uid;
-
-const hostPortsOf = (pod: KObject): string[] =>
-  (pod.spec?.containers ?? []).flatMap((c: any) =>
-    (c.ports ?? []).filter((p: any) => p.hostPort).map((p: any) => `${p.hostIP || "0.0.0.0"}/${p.protocol ?? "TCP"}/${p.hostPort}`),
-  );
-
-const portsConflict = (used: Set<string>, wanted: string[]) =>
-  wanted.some((w) => {
-    const [ip, proto, port] = w.split("/");
-    for (const u of used) {
-      const [uip, uproto, uport] = u.split("/");
-      if (uproto === proto && uport === port && (ip === "0.0.0.0" || uip === "0.0.0.0" || ip === uip)) return true;
-    }
-    return false;
-  });
-
-/** Effective taints: a node that is not Ready counts as tainted not-ready, as the lifecycle controller would taint it. */
-const effectiveTaints = (node: KObject): Taint[] => {
-  const taints: Taint[] = [...(node.spec?.taints ?? [])];
-  if (!isNodeReady(node) && !taints.some((t) => t.key.startsWith("node.kubernetes.io/"))) {
-    taints.push({ key: "node.kubernetes.io/not-ready", effect: "NoSchedule" });
-  }
-  return taints;
-};
-
-const state = (node: KObject, bound: KObject[]): NodeState => {
-  const s: NodeState = {
-    node,
-    name: node.metadata.name!,
-    allocatable: nodeAllocatable(node),
-    requested: { cpu: 0, memory: 0, pods: 0 },
-    hostPorts: new Set(),
-    pods: [],
-    owners: new Map(),
-    taints: effectiveTaints(node),
-  };
-  for (const p of bound) assign(s, p);
-  return s;
-};
-
-const assign = (s: NodeState, pod: KObject) => {
-  s.requested = add(s.requested, podRequests(pod));
-  for (const hp of hostPortsOf(pod)) s.hostPorts.add(hp);
-  s.pods.push(pod);
-  const owner = controllerUid(pod);
-  if (owner) s.owners.set(owner, (s.owners.get(owner) ?? 0) + 1);
-};
-
-interface AntiTerm {
-  selector: ReturnType<typeof selectorFromLabelSelector>;
-  namespaces: string[];
-  topologyKey: string;
+export interface PlaceOptions {
+  /** namespaces with their labels, for (anti-)affinity terms with a namespaceSelector */
+  namespaces?: KObject[];
+  /**
+   * Share of the nodes to find feasible before a pod stops looking (kube-scheduler's
+   * percentageOfNodesToScore): 0 or absent is adaptive (50% minus 1% per 125 nodes, at
+   * least 5% and 100 nodes), 100 looks at every node.
+   */
+  percentageOfNodesToScore?: number;
 }
 
-const antiTerms = (pod: KObject): AntiTerm[] =>
-  (pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t: any) => ({
-    selector: selectorFromLabelSelector(t.labelSelector),
-    namespaces: t.namespaces?.length ? t.namespaces : [pod.metadata.namespace ?? "default"],
-    topologyKey: t.topologyKey,
-  }));
+/** kube-scheduler's message when the cluster has no nodes at all. */
+export const NO_NODES_MESSAGE = "no nodes available to schedule pods";
 
-const termMatches = (term: AntiTerm, pod: KObject) =>
-  term.selector !== null && term.namespaces.includes(pod.metadata.namespace ?? "default") && matchLabels(term.selector, pod.metadata.labels);
-
-/** Nodes grouped by the value of a topology label, computed once per pass and key. */
-class Topology {
-  private byKey = new Map<string, Map<string, NodeState[]>>();
-  constructor(private readonly states: NodeState[]) {}
-  domain(key: string, value: string): NodeState[] {
-    let m = this.byKey.get(key);
-    if (!m) {
-      m = new Map();
-      for (const s of this.states) {
-        const v = s.node.metadata.labels?.[key];
-        if (v !== undefined) m.set(v, [...(m.get(v) ?? []), s]);
-      }
-      this.byKey.set(key, m);
-    }
-    return m.get(value) ?? [];
-  }
-}
-
-/** Existing pods that carry required anti-affinity terms, with their nodes. */
-type AntiPod = { pod: KObject; state: NodeState; terms: AntiTerm[] };
-
-/** Would placing `pod` on `s` break a required anti-affinity rule (its own, or an existing pod's)? */
-const antiAffinityFails = (pod: KObject, s: NodeState, topo: Topology, antiPods: AntiPod[]): boolean => {
-  for (const term of antiTerms(pod)) {
-    const d = s.node.metadata.labels?.[term.topologyKey];
-    if (d === undefined) continue;
-    for (const other of topo.domain(term.topologyKey, d)) if (other.pods.some((p) => termMatches(term, p))) return true;
-  }
-  for (const a of antiPods) {
-    for (const term of a.terms) {
-      const d = a.state.node.metadata.labels?.[term.topologyKey];
-      if (d !== undefined && s.node.metadata.labels?.[term.topologyKey] === d && termMatches(term, pod)) return true;
-    }
-  }
-  return false;
-};
-
-/** Why `pod` cannot go to `s` (kube-scheduler's wording), or [] when it fits. */
-const filter = (pod: KObject, s: NodeState, topo: Topology, antiPods: AntiPod[], req: Resources): string[] => {
-  if (s.node.spec?.unschedulable && !(pod.spec?.tolerations ?? []).some((t: any) => t.key === "node.kubernetes.io/unschedulable" || (!t.key && t.operator === "Exists"))) {
-    return ["node(s) were unschedulable"];
-  }
-  const taint = untoleratedTaint(s.taints, pod.spec?.tolerations ?? [], ["NoSchedule", "NoExecute"]);
-  if (taint) return [`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ""}}`];
-  if (!matchesNodeSelection(pod, s.node)) return ["node(s) didn't match Pod's node affinity/selector"];
-  if (portsConflict(s.hostPorts, hostPortsOf(pod))) return ["node(s) didn't have free ports for the requested pod ports"];
-  const fit: string[] = [];
-  if (s.requested.pods + 1 > s.allocatable.pods) fit.push("Too many pods");
-  if (req.cpu > 0 && s.requested.cpu + req.cpu > s.allocatable.cpu) fit.push("Insufficient cpu");
-  if (req.memory > 0 && s.requested.memory + req.memory > s.allocatable.memory) fit.push("Insufficient memory");
-  if (fit.length) return fit;
-  if (antiAffinityFails(pod, s, topo, antiPods)) return ["node(s) didn't match pod anti-affinity rules"];
-  return [];
-};
-
-/** A stable small number from a string, to break ties differently per pod. */
-const jitter = (s: string) => {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
-  return (h % 1000) / 1000;
-};
-
-const frac = (used: number, cap: number) => (cap > 0 ? Math.min(1, used / cap) : 1);
-
-const scores = (pod: KObject, feasible: NodeState[], req: Resources): Map<NodeState, number> => {
-  const out = new Map<NodeState, number>();
-  const affinity = feasible.map((s) => preferredAffinityScore(pod, s.node));
-  const maxAffinity = Math.max(0, ...affinity);
-  const owner = controllerUid(pod);
-  const counts = feasible.map((s) => (owner ? s.owners.get(owner) ?? 0 : 0));
-  const maxCount = Math.max(0, ...counts);
-  feasible.forEach((s, i) => {
-    const cpu = frac(s.requested.cpu + req.cpu, s.allocatable.cpu);
-    const mem = frac(s.requested.memory + req.memory, s.allocatable.memory);
-    const leastAllocated = ((1 - cpu) + (1 - mem)) * 50;
-    const balanced = (1 - Math.abs(cpu - mem)) * 100;
-    const preferred = maxAffinity > 0 ? (affinity[i] / maxAffinity) * 100 : 0;
-    const spread = owner ? (maxCount > 0 ? (1 - counts[i] / (maxCount + 1)) * 100 : 100) : 0;
-    const soft = untoleratedTaint(s.taints, pod.spec?.tolerations ?? [], ["PreferNoSchedule"]) ? -100 : 0;
-    out.set(s, leastAllocated + balanced + 2 * preferred + 2 * spread + soft + jitter(`${pod.metadata.name}/${s.name}`));
-  });
-  return out;
-};
-
-/** kube-scheduler's summary: "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint {...}." */
+/**
+ * kube-scheduler's FitError summary: "0/3 nodes are available: 1 node(s) had untolerated
+ * taint {node.kubernetes.io/unreachable: }, 2 Insufficient memory." The entries are the
+ * strings "<count> <reason>", sorted as strings (as Go's sort.Strings sorts them).
+ * No preemption sentence: Kubeflare does not preempt.
+ */
 export const unschedulableMessage = (total: number, reasons: Map<string, number>): string => {
-  if (total === 0) return "no nodes available to schedule pods";
-  // sorted as formatted ("<count> <reason>"), like kube-scheduler's FitError
-  const parts = [...reasons.entries()].map(([r, n]) => `${n} ${r}`).sort();
-  return `0/${total} nodes are available: ${parts.join(", ")}.`;
+  if (total === 0) return NO_NODES_MESSAGE;
+  const parts = [...reasons].map(([reason, n]) => `${n} ${reason}`).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return parts.length ? `0/${total} nodes are available: ${parts.join(", ")}.` : `0/${total} nodes are available.`;
 };
 
-export const placePods = (pods: KObject[], nodes: KObject[], boundPods: KObject[]): Placement => {
-  const byNode = new Map<string, KObject[]>();
-  for (const p of boundPods) {
-    const n = p.spec?.nodeName;
-    if (n) byNode.set(n, [...(byNode.get(n) ?? []), p]);
+/** How many feasible nodes a pod looks for before it stops (numFeasibleNodesToFind). */
+export const numFeasibleNodesToFind = (nodes: number, percentage = 0): number => {
+  const MIN_NODES = 100;
+  const MIN_PERCENTAGE = 5;
+  if (nodes < MIN_NODES || percentage >= 100) return nodes;
+  let p = percentage;
+  if (p <= 0) p = Math.max(MIN_PERCENTAGE, 50 - Math.floor(nodes / 125));
+  return Math.max(MIN_NODES, Math.floor((nodes * p) / 100));
+};
+
+const phaseDone = (p: KObject) => p.status?.phase === "Succeeded" || p.status?.phase === "Failed";
+
+/** topologyKey → value → count */
+type PairCounts = Map<string, Map<string, number>>;
+
+const bump = (counts: PairCounts, key: string, value: string | undefined) => {
+  if (value === undefined) return;
+  let m = counts.get(key);
+  if (!m) counts.set(key, (m = new Map()));
+  m.set(value, (m.get(value) ?? 0) + 1);
+};
+
+/** Topology counts of the pods some predicate selects, kept current as the pass places pods. */
+interface Counter {
+  matches(pod: KObject): boolean;
+  keys: string[];
+  counts: PairCounts;
+}
+
+/** The cluster as one pass sees it. */
+class PassState {
+  readonly nodes: NodeInfo[];
+  private readonly byName = new Map<string, NodeInfo>();
+  /** every pod on a node (bound before the pass or placed in it), for counters built later */
+  private readonly placed: { pod: KObject; node: NodeInfo }[] = [];
+  private readonly counters = new Map<string, Counter>();
+  /** anti-affinity terms of pods on nodes, by signature: the term and the topology values it holds */
+  private readonly existingAnti = new Map<string, { term: PodAffinityTerm; values: Set<string> }>();
+  /** owner → zone → pods */
+  private readonly zoneCounts = new Map<string, Map<string, number>>();
+
+  constructor(
+    nodes: KObject[],
+    private readonly nsLabels: NamespaceLabels,
+  ) {
+    this.nodes = nodes.filter((n) => n?.metadata?.name).map(toNodeInfo);
+    for (const n of this.nodes) this.byName.set(n.name, n);
   }
-  const states = nodes.map((n) => state(n, byNode.get(n.metadata.name!) ?? []));
-  const topo = new Topology(states);
-  const antiPods: AntiPod[] = [];
-  for (const st of states) for (const p of st.pods) if (antiTerms(p).length) antiPods.push({ pod: p, state: st, terms: antiTerms(p) });
-  const result: Placement = { bindings: [], failures: [] };
-  // higher priority first, then oldest first (kube-scheduler's queue order)
-  const queue = [...pods].sort(
-    (a, b) => (b.spec?.priority ?? 0) - (a.spec?.priority ?? 0) || String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)) || a.metadata.name!.localeCompare(b.metadata.name!),
-  );
-  for (const pod of queue) {
-    const req = podRequests(pod);
-    const reasons = new Map<string, number>();
-    const feasible: NodeState[] = [];
-    for (const s of states) {
-      const why = filter(pod, s, topo, antiPods, req);
-      if (why.length === 0) feasible.push(s);
-      for (const r of why) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+
+  node(name: string | undefined): NodeInfo | undefined {
+    return name ? this.byName.get(name) : undefined;
+  }
+
+  /** Account for `pod` on `node`: resources, ports, spreading, topology counts, anti-affinity. */
+  assign(pod: KObject, node: NodeInfo, info?: PodInfo): void {
+    addInto(node.requested, info?.requests ?? podRequests(pod));
+    addInto(node.nonZeroRequested, info?.nonZero ?? podNonZeroRequests(pod));
+    for (const hp of info?.hostPorts ?? hostPortsOf(pod)) {
+      let ips = node.usedPorts.get(hp.key);
+      if (!ips) node.usedPorts.set(hp.key, (ips = new Set()));
+      ips.add(hp.ip);
     }
-    if (!feasible.length) {
-      result.failures.push({ pod, message: unschedulableMessage(states.length, reasons) });
+    // terminating pods do not count for spreading (they are on their way out)
+    const owner = info ? info.owner : controllerOf(pod);
+    if (owner && !pod.metadata?.deletionTimestamp) {
+      node.owners.set(owner, (node.owners.get(owner) ?? 0) + 1);
+      const zone = node.labels[LABEL_ZONE];
+      if (zone !== undefined) {
+        let z = this.zoneCounts.get(owner);
+        if (!z) this.zoneCounts.set(owner, (z = new Map()));
+        z.set(zone, (z.get(zone) ?? 0) + 1);
+      }
+    }
+    this.placed.push({ pod, node });
+    for (const c of this.counters.values()) {
+      if (c.matches(pod)) for (const k of c.keys) bump(c.counts, k, node.labels[k]);
+    }
+    const anti = info ? info.antiAffinityTerms : requiredPodAntiAffinityTerms(pod, this.nsLabels);
+    for (const term of anti) {
+      let e = this.existingAnti.get(term.signature);
+      if (!e) this.existingAnti.set(term.signature, (e = { term, values: new Set() }));
+      const v = node.labels[term.topologyKey];
+      if (v !== undefined) e.values.add(v);
+    }
+  }
+
+  /** The counter for a set of terms (a pod counts when it matches all of them), built on first use. */
+  private counter(terms: PodAffinityTerm[]): Counter {
+    const signature = terms.map((t) => t.signature).join("\n");
+    let c = this.counters.get(signature);
+    if (!c) {
+      c = { matches: (p) => terms.every((t) => t.matches(p)), keys: [...new Set(terms.map((t) => t.topologyKey))], counts: new Map() };
+      for (const { pod, node } of this.placed) if (c.matches(pod)) for (const k of c.keys) bump(c.counts, k, node.labels[k]);
+      this.counters.set(signature, c);
+    }
+    return c;
+  }
+
+  /** The inter-pod affinity state of one pod (kube-scheduler's InterPodAffinity PreFilter); null when nothing applies. */
+  interPod(pod: PodInfo): InterPodState | null {
+    const state: InterPodState = {};
+    let any = false;
+    if (pod.affinityTerms.length) {
+      const terms = pod.affinityTerms;
+      state.affinity = { terms, counts: this.counter(terms).counts, selfMatch: terms.every((t) => t.matches(pod.pod)) };
+      any = true;
+    }
+    if (pod.antiAffinityTerms.length) {
+      state.anti = pod.antiAffinityTerms.map((term) => ({ term, counts: this.counter([term]).counts.get(term.topologyKey) ?? new Map() }));
+      any = true;
+    }
+    for (const { term, values } of this.existingAnti.values()) {
+      if (!values.size || !term.matches(pod.pod)) continue;
+      state.existingAnti ??= new Map();
+      let s = state.existingAnti.get(term.topologyKey);
+      if (!s) state.existingAnti.set(term.topologyKey, (s = new Set()));
+      for (const v of values) s.add(v);
+      any = true;
+    }
+    return any ? state : null;
+  }
+
+  spread(pod: PodInfo): SpreadContext | null {
+    return pod.owner ? { owner: pod.owner, zoneCounts: this.zoneCounts.get(pod.owner) } : null;
+  }
+}
+
+/** kube-scheduler's queue order: higher priority first, then older, then by namespace/name. */
+const queueOrder = (a: PodInfo, b: PodInfo): number =>
+  (b.pod.spec?.priority ?? 0) - (a.pod.spec?.priority ?? 0) ||
+  cmp(String(a.pod.metadata?.creationTimestamp ?? ""), String(b.pod.metadata?.creationTimestamp ?? "")) ||
+  cmp(a.id, b.id);
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Place a backlog of pending pods on `nodes`, given the pods already bound to them.
+ * Returns a binding for every pod that fits somewhere and, for the others, the message
+ * kube-scheduler would give.
+ */
+export const placePods = (pods: KObject[], nodes: KObject[], boundPods: KObject[], opts: PlaceOptions = {}): Placement => {
+  const nsMap = new Map<string, Record<string, string>>();
+  for (const ns of opts.namespaces ?? []) if (ns?.metadata?.name) nsMap.set(ns.metadata.name, ns.metadata.labels ?? {});
+  const nsLabels: NamespaceLabels = (name) => nsMap.get(name);
+
+  const state = new PassState(nodes, nsLabels);
+  for (const p of boundPods) {
+    if (phaseDone(p)) continue;
+    const n = state.node(p.spec?.nodeName);
+    if (n) state.assign(p, n);
+  }
+
+  const result: Placement = { bindings: [], failures: [] };
+  const all = state.nodes;
+  const total = all.length;
+  const toFind = numFeasibleNodesToFind(total, opts.percentageOfNodesToScore);
+  let start = 0;
+  const queue = pods.map((p) => toPodInfo(p, nsLabels)).sort(queueOrder);
+  const feasible: NodeInfo[] = [];
+
+  for (const pod of queue) {
+    if (total === 0) {
+      result.failures.push({ pod: pod.pod, message: NO_NODES_MESSAGE });
       continue;
     }
-    const sc = scores(pod, feasible, req);
-    let best = feasible[0];
-    for (const s of feasible) if (sc.get(s)! > sc.get(best)!) best = s;
-    const placed = { ...pod, spec: { ...pod.spec, nodeName: best.name } };
-    assign(best, placed);
-    const terms = antiTerms(pod);
-    if (terms.length) antiPods.push({ pod: placed, state: best, terms });
-    result.bindings.push({ pod, node: best.name });
+    const interPod = state.interPod(pod);
+    feasible.length = 0;
+    let reasons: Map<string, number> | null = null;
+    let processed = 0;
+    for (let k = 0; k < total && feasible.length < toFind; k++) {
+      const node = all[(start + k) % total];
+      processed++;
+      const why = runFilters(pod, node, interPod);
+      if (why.length === 0) {
+        feasible.push(node);
+        continue;
+      }
+      reasons ??= new Map();
+      for (const r of why) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+    }
+    start = (start + processed) % total;
+    if (!feasible.length) {
+      result.failures.push({ pod: pod.pod, message: unschedulableMessage(total, reasons ?? new Map()) });
+      continue;
+    }
+    const best = feasible.length === 1 ? feasible[0] : feasible[pickBest(scoreNodes(pod, feasible, state.spread(pod)), stableHash(pod.id))];
+    state.assign({ ...pod.pod, spec: { ...pod.pod.spec, nodeName: best.name } }, best, pod);
+    result.bindings.push({ pod: pod.pod, node: best.name });
   }
   return result;
 };
