@@ -3,7 +3,7 @@ import { isConflict } from "./client";
 import type { ControllerContext, ReconcileResult } from "./context";
 import type { Controller } from "./manager";
 import { pool } from "./manager";
-import { type Taint, tolerates, type Toleration } from "./scheduling/predicates";
+import { type Taint, tolerates, type Toleration } from "./scheduling/taints";
 
 const UNREACHABLE = "node.kubernetes.io/unreachable";
 const NOT_READY = "node.kubernetes.io/not-ready";
