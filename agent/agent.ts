@@ -6,6 +6,7 @@
  */
 import type { KObject } from "../shared/types";
 import { ApiClient, ApiRequestError } from "./api";
+import { PodEvents } from "./events";
 import { LogShipper } from "./logs";
 import { nodeLabels, nodeStatus } from "./node";
 import { PodWorker } from "./pods";
@@ -49,8 +50,10 @@ export class NodeAgent {
   private loops: Promise<void>[] = [];
   private runtimeVersion = "";
   private readonly shipper: LogShipper;
+  private readonly events: PodEvents;
 
   constructor(private readonly o: AgentOptions) {
+    this.events = new PodEvents(o.api, o.nodeName, Date.now, this.log);
     this.worker = new PodWorker({
       runtime: o.runtime,
       api: o.api,
@@ -60,12 +63,18 @@ export class NodeAgent {
       pauseImage: o.pauseImage ?? "registry.k8s.io/pause:3.10",
       now: Date.now,
       log: this.log,
+      events: this.events,
     });
     this.shipper = new LogShipper(o.runtime, o.api, o.nodeName);
-    this.prober = new Prober(o.runtime, this.worker.probes, async (id, why) => {
-      this.log(`${why}: stopping container ${id.slice(0, 12)}`);
-      await o.runtime.stop(id, 2);
-    });
+    this.prober = new Prober(
+      o.runtime,
+      this.worker.probes,
+      async (id, grace, why) => {
+        this.log(`${why}: stopping container ${id.slice(0, 12)} (grace ${grace}s)`);
+        await o.runtime.stop(id, grace);
+      },
+      this.events,
+    );
   }
 
   private log = (m: string) => (this.o.log ?? ((x: string) => console.log(x)))(`[agent ${this.o.nodeName}] ${m}`);
@@ -82,6 +91,8 @@ export class NodeAgent {
     this.ac.abort();
     this.wake?.();
     await Promise.allSettled([...this.loops, ...this.terminating.values()]);
+    // the last events (Killing on a deletion) are small writes: let them land before the client closes
+    await Promise.race([this.events.settled(), new Promise((r) => setTimeout(r, 2000).unref())]);
   }
 
   // ---------------------------------------------------------------- node and lease
@@ -190,6 +201,8 @@ export class NodeAgent {
         } catch (e) {
           this.log(`sync failed: ${(e as Error).message}`);
         }
+        // event counts held back by the patch interval go out once it has passed
+        this.events.flush();
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, this.o.syncIntervalMs ?? 1000);
@@ -231,7 +244,7 @@ export class NodeAgent {
       const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
       // SIGTERM, up to the grace period, SIGKILL, then confirm: in the background, so other pods go on
       this.background(uid, async () => {
-        await this.worker.teardown(uid, grace);
+        await this.worker.teardown(uid, grace, pod);
         try {
           await this.o.api.request("DELETE", path, { gracePeriodSeconds: 0, preconditions: { uid } });
         } catch (e) {

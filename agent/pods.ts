@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { milliValue, value } from "../shared/quantity";
 import type { KObject } from "../shared/types";
 import type { ApiClient } from "./api";
+import { containerPath, type EventSink, goDuration } from "./events";
 import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type Mount } from "./runtime/runtime";
 
 export interface PodContext {
@@ -20,26 +21,55 @@ export interface PodContext {
   pauseImage: string;
   now(): number;
   log(msg: string): void;
+  /** core/v1 Events about the pods (kubelet's Pulling, Created, BackOff, ...) */
+  events: EventSink;
 }
 
-/** Kubernetes' crash-loop backoff: 10 s doubling to 5 min, forgotten after 10 min of running. */
+/**
+ * How often an event about a step the agent retries (a config error, a pull in
+ * backoff, a crash loop) is recorded again: the agent looks at every pod each second,
+ * kubelet retries a failing pod about every 10 s, and event counts should read alike.
+ */
+const RETRY_EVENT_MS = 10_000;
+
+/**
+ * kubelet's back-off (client-go's flowcontrol.Backoff), per key: the first restart
+ * (or pull) happens at once; a failure inside the current window waits it out, and
+ * each retry doubles the window, 10 s up to 5 min. A key left alone for twice the
+ * maximum (a container that ran 10 minutes) starts again at 10 s.
+ */
 export class Backoff {
-  private readonly entries = new Map<string, { failures: number; until: number }>();
+  private readonly entries = new Map<string, { backoff: number; lastUpdate: number }>();
+  constructor(
+    private readonly initialMs = 10_000,
+    private readonly maxMs = 300_000,
+  ) {}
+  private live(key: string, now: number) {
+    const e = this.entries.get(key);
+    return e && now - e.lastUpdate <= 2 * this.maxMs ? e : undefined;
+  }
+  /** the current window (what "back-off 20s restarting failed container" reports) */
   delay(key: string): number {
-    const n = this.entries.get(key)?.failures ?? 0;
-    return Math.min(300_000, 10_000 * 2 ** Math.max(0, n - 1));
+    return this.entries.get(key)?.backoff ?? this.initialMs;
   }
-  /** record a crash; returns when a restart may happen */
-  crashed(key: string, now: number, ranMs: number): number {
-    const e = this.entries.get(key) ?? { failures: 0, until: 0 };
-    if (ranMs > 600_000) e.failures = 0;
-    e.failures++;
-    e.until = now + Math.min(300_000, 10_000 * 2 ** (e.failures - 1));
-    this.entries.set(key, e);
-    return e.until;
+  /** is a retry after a failure at `failedAt` still held back? (IsInBackOffSince) */
+  inBackoffSince(key: string, failedAt: number, now: number): boolean {
+    const e = this.live(key, now);
+    return !!e && now - failedAt < e.backoff;
   }
-  waitingUntil(key: string): number {
-    return this.entries.get(key)?.until ?? 0;
+  /** is a retry held back counting from the last retry? (IsInBackOffSinceUpdate, for image pulls) */
+  inBackoffSinceUpdate(key: string, now: number): boolean {
+    const e = this.live(key, now);
+    return !!e && now - e.lastUpdate < e.backoff;
+  }
+  /** a retry happens now: the next failure waits longer (Next) */
+  next(key: string, now: number): void {
+    const e = this.live(key, now);
+    this.entries.set(key, { backoff: e ? Math.min(this.maxMs, e.backoff * 2) : this.initialMs, lastUpdate: now });
+  }
+  /** forget one key (forget() takes a prefix, and `pull/u/c` is a prefix of `pull/u/c2`) */
+  reset(key: string) {
+    this.entries.delete(key);
   }
   forget(prefix: string) {
     for (const k of this.entries.keys()) if (k.startsWith(prefix)) this.entries.delete(k);
@@ -60,10 +90,30 @@ export class PodWorker {
   readonly waiting = new Map<string, Waiting>();
   /** per container id: probe results, maintained by the prober */
   readonly probes = new Map<string, ProbeState>();
+  /** per pod/container/reason/message: when a repeatable event was last recorded, and for what (see emit) */
+  private readonly emitted = new Map<string, { tag: string; at: number }>();
 
   constructor(private readonly ctx: PodContext) {}
 
   private key = (pod: KObject, container: string) => `${pod.metadata.uid}/${container}`;
+
+  /** image pull backoff: its own key space in the same Backoff, so a crash loop and a failing pull don't mix */
+  private pullKey = (pod: KObject, container: string) => `pull/${pod.metadata.uid}/${container}`;
+
+  /**
+   * Record an event about a container, unless the same one (same reason and message)
+   * was recorded for the same `tag` less than `everyMs` ago. Steps retried on every
+   * sync tick pass the default (at most every 10 s); once-per-instance events pass the
+   * attempt as tag and Infinity.
+   */
+  private emit(pod: KObject, fieldPath: string, type: "Normal" | "Warning", reason: string, message: string, tag = "", everyMs = RETRY_EVENT_MS): void {
+    const key = `${pod.metadata.uid}/${fieldPath}/${reason}/${message}`;
+    const now = this.ctx.now();
+    const last = this.emitted.get(key);
+    if (last && last.tag === tag && now - last.at < everyMs) return;
+    this.emitted.set(key, { tag, at: now });
+    this.ctx.events.record(pod, type, reason, message, fieldPath);
+  }
 
   private name = (pod: KObject, container: string, attempt: number) =>
     `k8s_${container}_${pod.metadata.name}_${pod.metadata.namespace}_${pod.metadata.uid!.slice(0, 8)}_${attempt}`;
@@ -79,10 +129,19 @@ export class PodWorker {
     return by;
   }
 
-  /** Stop and remove everything of a pod (deletion, or a pod no longer bound here). */
-  async teardown(uid: string, graceSeconds: number): Promise<void> {
+  /**
+   * Stop and remove everything of a pod (deletion, or a pod no longer bound here).
+   * With the pod at hand (deletion), each stop is recorded as kubelet's Killing event.
+   */
+  async teardown(uid: string, graceSeconds: number, pod?: KObject): Promise<void> {
     const all = await this.ctx.runtime.list({ [LABELS.node]: this.ctx.nodeName, [LABELS.podUid]: uid });
     const apps = all.filter((c) => c.labels[LABELS.role] !== "sandbox");
+    if (pod) {
+      for (const c of apps.filter((x) => x.state === "running")) {
+        const name = c.labels[LABELS.container];
+        this.ctx.events.record(pod, "Normal", "Killing", `Stopping container ${name}`, containerPath(c.labels[LABELS.role] === "init" ? "init" : "app", name));
+      }
+    }
     await Promise.all(apps.filter((c) => c.state === "running").map((c) => this.ctx.runtime.stop(c.id, graceSeconds)));
     for (const c of all) {
       if (c.labels[LABELS.role] === "sandbox") await this.ctx.runtime.stop(c.id, 0);
@@ -91,7 +150,9 @@ export class PodWorker {
     }
     rmSync(join(this.ctx.dataDir, "pods", uid), { recursive: true, force: true });
     this.backoff.forget(`${uid}/`);
+    this.backoff.forget(`pull/${uid}/`);
     for (const k of this.waiting.keys()) if (k.startsWith(`${uid}/`)) this.waiting.delete(k);
+    for (const k of this.emitted.keys()) if (k.startsWith(`${uid}/`)) this.emitted.delete(k);
   }
 
   // ------------------------------------------------------------ building containers
@@ -183,19 +244,46 @@ export class PodWorker {
     return out;
   }
 
-  private async ensureImage(pod: KObject, c: any): Promise<void> {
+  /**
+   * Make the container's image present, as kubelet's image manager does: per pull
+   * policy; after a failed pull, no new attempt (no registry traffic) until a backoff
+   * of 10 s doubling to 5 min expires. Throws PullError with the status reason:
+   * ErrImagePull for an attempt that failed, ImagePullBackOff while waiting,
+   * ErrImageNeverPull for a missing image under policy Never.
+   */
+  private async ensureImage(pod: KObject, c: any, fieldPath: string, attempt: number): Promise<void> {
     const policy = c.imagePullPolicy ?? "IfNotPresent";
-    const key = this.key(pod, c.name);
+    const pullKey = this.pullKey(pod, c.name);
     const have = await this.ctx.runtime.hasImage(c.image);
-    if (policy === "Never" && !have) throw new PullError("ErrImageNeverPull", `Container image "${c.image}" is not present with pull policy of Never`);
-    if (have && policy !== "Always") return;
+    if (policy === "Never" && !have) {
+      const msg = `Container image "${c.image}" is not present with pull policy of Never`;
+      this.emit(pod, fieldPath, "Warning", "ErrImageNeverPull", msg);
+      throw new PullError("ErrImageNeverPull", msg);
+    }
+    if (have && policy !== "Always") {
+      this.backoff.reset(pullKey);
+      this.emit(pod, fieldPath, "Normal", "Pulled", `Container image "${c.image}" already present on machine`, String(attempt), Infinity);
+      return;
+    }
+    if (this.backoff.inBackoffSinceUpdate(pullKey, this.ctx.now())) {
+      const msg = `Back-off pulling image "${c.image}"`;
+      // kubelet records this one as Normal; the Failed "Error: ImagePullBackOff" beside it is the Warning
+      this.emit(pod, fieldPath, "Normal", "BackOff", msg);
+      throw new PullError("ImagePullBackOff", msg);
+    }
+    this.ctx.events.record(pod, "Normal", "Pulling", `Pulling image "${c.image}"`, fieldPath);
+    const started = this.ctx.now();
     try {
       await this.ctx.runtime.pullImage(c.image);
     } catch (e) {
+      const err = (e as Error).message.trim();
+      this.ctx.events.record(pod, "Warning", "Failed", `Failed to pull image "${c.image}": ${stripPullPrefix(err, c.image)}`, fieldPath);
       if (have) return; // Always, but the registry is away: run what we have
-      const prev = this.waiting.get(key);
-      throw new PullError(prev?.reason === "ErrImagePull" || prev?.reason === "ImagePullBackOff" ? "ImagePullBackOff" : "ErrImagePull", (e as Error).message);
+      this.backoff.next(pullKey, this.ctx.now());
+      throw new PullError("ErrImagePull", err);
     }
+    this.backoff.reset(pullKey);
+    this.ctx.events.record(pod, "Normal", "Pulled", `Successfully pulled image "${c.image}" in ${goDuration(this.ctx.now() - started)}`, fieldPath);
   }
 
   private async sandbox(pod: KObject, existing: Map<string, ContainerInfo[]>): Promise<{ id?: string; ip: string }> {
@@ -237,8 +325,9 @@ export class PodWorker {
 
   private async startContainer(pod: KObject, c: any, role: "init" | "app", attempt: number, sandbox: { id?: string; ip: string }, vols: Map<string, string>): Promise<void> {
     const key = this.key(pod, c.name);
+    const at = containerPath(role, c.name);
     try {
-      await this.ensureImage(pod, c);
+      await this.ensureImage(pod, c, at, attempt);
       const env = await this.env(pod, c, sandbox.ip);
       const mounts: Mount[] = (c.volumeMounts ?? []).map((m: any) => ({
         hostPath: join(vols.get(m.name) ?? "/nonexistent", m.subPath ?? ""),
@@ -262,18 +351,25 @@ export class PodWorker {
         tty: c.tty,
         stdin: c.stdin,
       });
+      this.ctx.events.record(pod, "Normal", "Created", `Created container ${c.name}`, at);
       await this.ctx.runtime.start(id);
+      this.ctx.events.record(pod, "Normal", "Started", `Started container ${c.name}`, at);
       this.waiting.delete(key);
     } catch (e) {
-      if (e instanceof PullError || e instanceof ConfigError) {
-        this.waiting.set(key, { reason: e instanceof PullError ? e.reason : "CreateContainerConfigError", message: e.message });
-        return;
-      }
-      if (e instanceof ImagePullError) {
-        this.waiting.set(key, { reason: "ErrImagePull", message: e.message });
-        return;
-      }
-      this.waiting.set(key, { reason: "CreateContainerError", message: (e as Error).message });
+      const w =
+        e instanceof PullError
+          ? { reason: e.reason, message: e.message }
+          : e instanceof ConfigError
+            ? { reason: "CreateContainerConfigError", message: e.message }
+            : e instanceof ImagePullError
+              ? { reason: "ErrImagePull", message: e.message }
+              : { reason: "CreateContainerError", message: (e as Error).message };
+      this.waiting.set(key, w);
+      // kubelet's summary event: "Error: ErrImagePull" for pulls, the message itself otherwise
+      const msg = `Error: ${e instanceof PullError || e instanceof ImagePullError ? w.reason : w.message}`;
+      // a failed pull attempt is already spaced out by the pull backoff; everything else retries each tick
+      if (w.reason === "ErrImagePull") this.ctx.events.record(pod, "Warning", "Failed", msg, at);
+      else this.emit(pod, at, "Warning", "Failed", msg);
     }
   }
 
@@ -295,6 +391,8 @@ export class PodWorker {
     for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
       const latest = existing.get(c.name)?.[0];
       if (latest && latest.labels[LABELS.specHash] !== specHash(c) && latest.state === "running") {
+        const role = latest.labels[LABELS.role] === "init" ? "init" : "app";
+        this.ctx.events.record(pod, "Normal", "Killing", `Container ${c.name} definition changed, will be restarted`, containerPath(role, c.name));
         await this.ctx.runtime.stop(latest.id, pod.spec?.terminationGracePeriodSeconds ?? 30);
       }
     }
@@ -323,7 +421,12 @@ export class PodWorker {
         if (!latest) {
           await this.startContainer(pod, c, "app", 0, sandbox, vols);
         } else if (latest.state === "created") {
-          await this.ctx.runtime.start(latest.id).catch(() => undefined);
+          // created but never started (the agent stopped in between)
+          const started = await this.ctx.runtime.start(latest.id).then(
+            () => true,
+            () => false,
+          );
+          if (started) this.ctx.events.record(pod, "Normal", "Started", `Started container ${c.name}`, containerPath("app", c.name));
         } else if (latest.state === "exited" && (this.shouldRestart(pod, "app", latest.exitCode) || latest.labels[LABELS.specHash] !== specHash(c))) {
           await this.restartIfDue(pod, c, "app", latest, inst, sandbox, vols, now);
         }
@@ -335,10 +438,12 @@ export class PodWorker {
   private async restartIfDue(pod: KObject, c: any, role: "init" | "app", latest: ContainerInfo, inst: ContainerInfo[], sandbox: { id?: string; ip: string }, vols: Map<string, string>, now: number) {
     const key = this.key(pod, c.name);
     const finished = Date.parse(latest.finishedAt ?? "") || now;
-    const started = Date.parse(latest.startedAt ?? "") || finished;
-    let until = this.backoff.waitingUntil(key);
-    if (until < finished) until = this.backoff.crashed(key, finished, finished - started);
-    if (now < until) return;
+    if (this.backoff.inBackoffSince(key, finished, now)) {
+      const p = pod.metadata;
+      this.emit(pod, containerPath(role, c.name), "Warning", "BackOff", `Back-off restarting failed container ${c.name} in pod ${p.name}_${p.namespace}(${p.uid})`);
+      return;
+    }
+    this.backoff.next(key, now);
     const attempt = Number(latest.labels[LABELS.attempt] ?? 0) + 1;
     // keep the previous instance (for `kubectl logs --previous`), drop older ones
     for (const old of inst.slice(1)) await this.ctx.runtime.remove(old.id);
@@ -370,13 +475,15 @@ export class PodWorker {
       const lastState = prev ? { terminated: terminated(prev) } : {};
       if (latest.state === "running") {
         const p = this.probes.get(latest.id);
-        const ready = role === "app" && (p ? p.ready : true);
-        return { ...base, state: { running: { startedAt: latest.startedAt } }, lastState, ready, started: p ? p.started : true };
+        // before the first probe result: not ready while a readiness probe is pending, not started while a startup probe is
+        // and never ready before started (readiness probes wait for the startup probe)
+        const started = p ? p.started : !c.startupProbe;
+        const ready = role === "app" && started && (p ? p.ready : !c.readinessProbe);
+        return { ...base, state: { running: { startedAt: latest.startedAt } }, lastState, ready, started };
       }
       if (latest.state === "exited") {
         const willRestart = this.shouldRestart(pod, role, latest.exitCode);
-        const until = this.backoff.waitingUntil(key);
-        if (willRestart && until > now) {
+        if (willRestart && this.backoff.inBackoffSince(key, Date.parse(latest.finishedAt ?? "") || now, now)) {
           return {
             ...base,
             state: { waiting: { reason: "CrashLoopBackOff", message: `back-off ${Math.round(this.backoff.delay(key) / 1000)}s restarting failed container=${c.name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})` } },
@@ -442,6 +549,12 @@ class PullError extends Error {
     super(message);
   }
 }
+
+/** An image runtime's pull error without its own `failed to pull image "x": ` lead (the event says it already). */
+const stripPullPrefix = (message: string, image: string): string => {
+  const lead = `failed to pull image "${image}": `;
+  return message.startsWith(lead) ? message.slice(lead.length) : message;
+};
 
 /** A container's spec fingerprint: a change means the running container is outdated. */
 export const specHash = (c: unknown): string => createHash("sha256").update(JSON.stringify(c)).digest("hex").slice(0, 16);

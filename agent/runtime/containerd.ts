@@ -2,11 +2,13 @@
  * The containerd implementation of ContainerRuntime, through the `ctr` CLI that ships
  * with containerd (namespace "kubeflare"). containerd keeps no exit codes or output
  * for stopped tasks, so this runtime keeps a small state file per container (start
- * and finish times, exit code) and the output file of each task in `stateDir`.
+ * and finish times, exit code, OOM kill) and the output file of each task in `stateDir`.
+ * An OOM kill is read from the container's memory cgroup (containerd's cgroupfs layout,
+ * `/<namespace>/<id>`) after its task has stopped and before the task is deleted.
  *
  * Limits of this runtime: containers without host networking get their own network
- * namespace with loopback only (no CNI), stdout and stderr share one output file
- * (reported as stdout), and OOM kills are reported as exit code 137.
+ * namespace with loopback only (no CNI), and stdout and stderr share one output file
+ * (reported as stdout).
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -21,6 +23,8 @@ interface State {
   startedAt?: string;
   finishedAt?: string;
   exitCode?: number;
+  /** the kernel's OOM killer fired in the container's cgroup */
+  oomKilled?: boolean;
   /** bytes of the output file already returned by logs(), and the time stamped on them */
   logOffset?: number;
 }
@@ -36,6 +40,8 @@ export const normalizeRef = (image: string): string => {
   return ref;
 };
 
+type Meta = { labels: Record<string, string>; image: string };
+
 const ts = (d = new Date()) => d.toISOString().replace(/\.(\d{3})Z$/, ".$1000000Z");
 
 export class ContainerdRuntime implements ContainerRuntime {
@@ -48,6 +54,17 @@ export class ContainerdRuntime implements ContainerRuntime {
   ) {
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   }
+
+  /**
+   * Labels and image by container id: they never change after create, and list() runs
+   * every second, so each costs one `ctr containers info` per container lifetime.
+   * Entries go in remove() and create(); `metaGen` moves on then too, so a lookup that
+   * was under way meanwhile does not store what it read (the id may be a new container).
+   */
+  private readonly meta = new Map<string, Meta>();
+  private metaGen = 0;
+  /** reap() under way, by container id: only one of them may delete the task and record the exit */
+  private readonly reaping = new Map<string, Promise<State>>();
 
   private ctr(args: string[], timeout = 60_000) {
     return run("ctr", ["--address", this.address, "--namespace", this.namespace, ...args], { timeout, maxBuffer: 16 * 1024 * 1024 });
@@ -97,20 +114,59 @@ export class ContainerdRuntime implements ContainerRuntime {
     return out;
   }
 
-  private async labelsOf(id: string): Promise<{ labels: Record<string, string>; image: string } | null> {
+  /** The container's labels and image (null when it does not exist); `fresh` skips the cache. */
+  private async labelsOf(id: string, fresh = false): Promise<Meta | null> {
+    const cached = fresh ? undefined : this.meta.get(id);
+    if (cached) return cached;
+    const gen = this.metaGen;
     try {
       const { stdout } = await this.ctr(["containers", "info", id]);
       const info = JSON.parse(stdout);
-      return { labels: info.Labels ?? {}, image: info.Image ?? "" };
+      const meta: Meta = { labels: info.Labels ?? {}, image: info.Image ?? "" };
+      if (gen === this.metaGen) this.meta.set(id, meta);
+      return meta;
     } catch {
       return null;
     }
   }
 
-  /** Once a task has stopped, record its exit code and finish time, and delete the task. */
-  private async reap(id: string, status: string | undefined): Promise<State> {
+  private forget(id: string) {
+    this.meta.delete(id);
+    this.metaGen++;
+  }
+
+  /**
+   * Whether the OOM killer fired in the container's memory cgroup: `oom_kill N` in
+   * memory.oom_control (cgroup v1) or memory.events (v2). The cgroup is there until
+   * the task is deleted. Missing or unreadable: false.
+   */
+  private oomKilled(id: string): boolean {
+    for (const file of [
+      join("/sys/fs/cgroup/memory", this.namespace, id, "memory.oom_control"),
+      join("/sys/fs/cgroup", this.namespace, id, "memory.events"),
+    ]) {
+      let text: string;
+      try {
+        text = readFileSync(file, "utf8");
+      } catch {
+        continue;
+      }
+      const m = /^oom_kill (\d+)$/m.exec(text);
+      return !!m && Number(m[1]) > 0;
+    }
+    return false;
+  }
+
+  /** Once a task has stopped, record its exit code, OOM kill and finish time, and delete the task. */
+  private reap(id: string, status: string | undefined): Promise<State> {
+    // a reap under way for this id (list() and inspect() may overlap) decides for both:
+    // a second `tasks delete` would fail and record exit code 0
+    const pending = this.reaping.get(id);
+    if (pending) return pending.then(() => this.readState(id));
     const st = this.readState(id);
-    if (status === "STOPPED" && st.exitCode === undefined) {
+    if (status !== "STOPPED" || st.exitCode !== undefined) return Promise.resolve(st);
+    const done = (async () => {
+      const oomKilled = this.oomKilled(id);
       let exitCode = 0;
       try {
         const { stderr } = await this.ctr(["tasks", "delete", id]);
@@ -120,14 +176,16 @@ export class ContainerdRuntime implements ContainerRuntime {
         const m = /exit code (\d+)/.exec(String((e as { stderr?: string }).stderr ?? ""));
         if (m) exitCode = Number(m[1]);
       }
-      st.exitCode = exitCode;
-      st.finishedAt = ts();
-      this.writeState(id, st);
-    }
-    return st;
+      // read again: logs() may have moved its offset meanwhile
+      const now: State = { ...this.readState(id), exitCode, oomKilled, finishedAt: ts() };
+      this.writeState(id, now);
+      return now;
+    })().finally(() => this.reaping.delete(id));
+    this.reaping.set(id, done);
+    return done;
   }
 
-  private info(id: string, meta: { labels: Record<string, string>; image: string }, status: string | undefined, st: State): ContainerInfo {
+  private info(id: string, meta: Meta, status: string | undefined, st: State): ContainerInfo {
     const state: ContainerInfo["state"] = status === "RUNNING" ? "running" : st.exitCode !== undefined ? "exited" : status === "CREATED" || !st.startedAt ? "created" : "unknown";
     return {
       id,
@@ -139,7 +197,7 @@ export class ContainerdRuntime implements ContainerRuntime {
       ...(st.exitCode !== undefined ? { exitCode: st.exitCode } : {}),
       ...(st.startedAt ? { startedAt: st.startedAt.replace(/\.\d+Z$/, "Z") } : {}),
       ...(st.finishedAt ? { finishedAt: st.finishedAt.replace(/\.\d+Z$/, "Z") } : {}),
-      oomKilled: false,
+      oomKilled: st.oomKilled ?? false,
     };
   }
 
@@ -160,9 +218,11 @@ export class ContainerdRuntime implements ContainerRuntime {
   }
 
   async inspect(id: string): Promise<ContainerInfo | null> {
-    const meta = await this.labelsOf(id);
-    if (!meta) return null;
     const status = (await this.tasks()).get(id);
+    // a task proves the container exists; without one (not started, or reaped), ask
+    // containerd, so a container removed by other hands is not reported from the cache
+    const meta = await this.labelsOf(id, status === undefined);
+    if (!meta) return null;
     return this.info(id, meta, status, await this.reap(id, status));
   }
 
@@ -184,6 +244,7 @@ export class ContainerdRuntime implements ContainerRuntime {
     const argv = [...(spec.command ?? []), ...(spec.args ?? [])];
     // "--" keeps ctr from reading the container's own flags (sh -c ...) as its options
     if (argv.length) args.push("--", ...argv);
+    this.forget(id);
     await this.ctr(args);
     this.writeState(id, {});
     return id;
@@ -212,8 +273,11 @@ export class ContainerdRuntime implements ContainerRuntime {
   }
 
   async remove(id: string): Promise<void> {
+    // let a reap under way finish first, so it does not write the state file again afterwards
+    await this.reaping.get(id)?.catch(() => undefined);
     await this.ctr(["tasks", "delete", "--force", id]).catch(() => undefined);
     await this.ctr(["containers", "delete", id]).catch(() => undefined);
+    this.forget(id);
     rmSync(this.statePath(id), { force: true });
     rmSync(this.logPath(id), { force: true });
   }

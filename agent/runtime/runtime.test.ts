@@ -86,13 +86,21 @@ for (const [name, rt] of engines) {
 
       const stubborn = await rt.create(spec("stubborn", ["trap '' TERM; while true; do sleep 0.1; done"]));
       await rt.start(stubborn);
-      const t0 = Date.now();
       await rt.stop(stubborn, 1);
-      expect(Date.now() - t0).toBeLessThan(8000);
-      expect((await rt.inspect(stubborn))!.exitCode).toBe(137);
+      // killed by the signal, not by the OOM killer
+      expect(await rt.inspect(stubborn)).toMatchObject({ exitCode: 137, oomKilled: false });
       await rt.remove(stubborn);
       expect(await rt.inspect(stubborn)).toBeNull();
       expect(readFileSync(join(dir, "data.txt"), "utf8")).toBe("from the host");
+    });
+
+    it("reports OOMKilled when a container exceeds its memory limit", async () => {
+      const id = await rt.create(
+        spec("hog", ["x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo $x | wc -c"], { memoryLimitBytes: 16 * 1024 * 1024 }),
+      );
+      await rt.start(id);
+      for (let i = 0; i < 300 && (await rt.inspect(id))?.state !== "exited"; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await rt.inspect(id)).toMatchObject({ state: "exited", exitCode: 137, oomKilled: true });
     });
   });
 }

@@ -1,0 +1,457 @@
+/**
+ * The agent's end-to-end scenarios, run once per engine (Docker, containerd): a real
+ * control plane (`npm start`'s server with every controller), a real `kubeflare-agent`
+ * process joined with a join token like a second box, the real kubectl, and the
+ * engine's own CLI to look at and break containers. Test pods use hostNetwork and
+ * listen on 127.0.0.1 only; each engine gets its own port range so both suites can
+ * run side by side.
+ */
+import { createServer, connect, type AddressInfo, type Socket } from "node:net";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServer, startServer } from "../../node/server";
+import { eventually, kubectl, type Kubectl } from "../../test/kubectl";
+import { ApiClient, ApiRequestError } from "../api";
+import { LABELS } from "../runtime/runtime";
+import { IMAGE, type Engine } from "./engines";
+import { AgentProcess, agentCli } from "./process";
+
+const MiB = 1024 * 1024;
+
+export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<void> => {
+  const up = await engine.available();
+  if (!up && process.env.CI) throw new Error(`CI must run the ${engine.name} end-to-end tests: engine not reachable or ${IMAGE} missing (scripts/test-image.sh)`);
+
+  describe.skipIf(!up)(`agent end to end on ${engine.name}`, () => {
+    const nodeName = `${engine.name}-box`;
+    let server: RunningServer;
+    let dir: string;
+    let admin: ApiClient;
+    let k: Kubectl;
+    let agent: AgentProcess;
+    let config: string;
+    let caFile: string;
+
+    const join_ = async (name: string, serverUrl: string, configPath: string) => {
+      const token = JSON.parse((await agentCli(["token", "create", "--kubeconfig", server.kubeconfigPath, "--ttl", "10m", "-o", "json"])).stdout).token;
+      const r = await agentCli(["join", "--server", serverUrl, "--token", token, "--name", name, "--runtime", engine.name, "--ca-file", caFile, "--node-ip", "127.0.0.1", "--labels", "e2e=true", "--config", configPath, "--data-dir", join(dir, `${name}-data`)]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+    };
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), `kf-e2e-${engine.name}-`));
+      server = await startServer({ port: 0, host: "127.0.0.1", dataDir: join(dir, "server"), synchronous: "NORMAL", watchPollMs: 100, log: () => {} });
+      admin = new ApiClient({ server: server.url, token: server.adminToken, caPem: server.caPem });
+      k = kubectl(server.kubeconfigPath, "1.33");
+      caFile = join(dir, "ca.crt");
+      writeFileSync(caFile, server.caPem);
+      config = join(dir, "agent.json");
+      await join_(nodeName, server.url, config);
+      agent = new AgentProcess(config);
+      agent.start();
+      await eventually(async () => (await admin.find(`/api/v1/nodes/${nodeName}`))?.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"), 60_000);
+    }, 90_000);
+
+    afterAll(async () => {
+      await agent?.kill("SIGTERM");
+      for (const c of await engine.containers({ [LABELS.node]: nodeName })) await engine.remove(c.id);
+      await admin?.close();
+      await server?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }, 60_000);
+
+    // on a failure, show what the agent said (the last part of it)
+    afterEach((ctx) => {
+      if (ctx.task.result?.state === "fail") console.error(`--- ${nodeName} agent output (tail) ---\n${agent.output().slice(-4000)}`);
+    });
+
+    /** a pod on this node that uses the host network */
+    const pod = (name: string, spec: Record<string, unknown>) => ({ apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { hostNetwork: true, terminationGracePeriodSeconds: 2, ...spec } });
+    const create = (obj: unknown) => admin.request("POST", "/api/v1/namespaces/default/pods", obj);
+    const get = (name: string) => admin.get(`/api/v1/namespaces/default/pods/${name}`);
+    const status0 = async (name: string) => (await get(name)).status?.containerStatuses?.[0];
+    const apps = async (podName: string) =>
+      (await engine.containers({ [LABELS.node]: nodeName, [LABELS.podName]: podName, [LABELS.podNamespace]: "default" })).filter((c) => c.labels[LABELS.role] !== "sandbox");
+    const running = async (podName: string) => (await apps(podName)).filter((c) => c.running);
+    const sh = (script: string) => ({ image: IMAGE, imagePullPolicy: "Never", command: ["sh", "-c", script] });
+
+    it("joins with a token and registers its Node, Lease and node credential", async () => {
+      const node = await admin.get(`/api/v1/nodes/${nodeName}`);
+      expect(node.metadata.labels).toMatchObject({ "kubernetes.io/hostname": nodeName, "kubernetes.io/os": "linux", e2e: "true" });
+      expect(node.status.nodeInfo.containerRuntimeVersion).toMatch(new RegExp(`^${engine.name}://\\d`));
+      expect(node.status.capacity.pods).toBe("110");
+      expect(node.status.addresses).toContainEqual({ type: "InternalIP", address: "127.0.0.1" });
+      const lease = await admin.get(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${nodeName}`);
+      expect(lease.spec.holderIdentity).toBe(nodeName);
+
+      // a bad token is refused; the node credential is confined to its own node
+      const bad = await agentCli(["join", "--server", server.url, "--token", "abcdef.0123456789abcdef", "--runtime", engine.name, "--ca-file", caFile, "--config", join(dir, "bad.json")]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toBe("error: the server refused the join token: invalid join token\n");
+      const cred = JSON.parse(readFileSync(config, "utf8"));
+      const asNode = new ApiClient({ server: server.url, token: cred.token, caPem: server.caPem });
+      try {
+        await create(pod("elsewhere", { nodeName: "some-other-node", containers: [{ name: "c", ...sh("sleep 1") }] }));
+        for (const path of ["/api/v1/namespaces/default/pods/elsewhere", `/api/v1/pods?fieldSelector=${encodeURIComponent("spec.nodeName=some-other-node")}`, "/api/v1/pods"]) {
+          const err = await asNode.get(path).catch((e) => e);
+          expect(err, path).toBeInstanceOf(ApiRequestError);
+          expect((err as ApiRequestError).status, path).toBe(403);
+        }
+        expect((await asNode.request("GET", `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${nodeName}`)}`)).kind).toBe("PodList");
+      } finally {
+        await admin.request("DELETE", "/api/v1/namespaces/default/pods/elsewhere", { gracePeriodSeconds: 0 });
+        await asNode.close();
+      }
+    });
+
+    // started early, checked later: the back-off delays take a while to grow
+    const backoffMessages: string[] = [];
+    let watchingCrasher: ReturnType<typeof setInterval> | undefined;
+    it("starts a crashing pod (checked below)", async () => {
+      await create(pod("crasher", { containers: [{ name: "c", ...sh("echo dying; exit 3") }] }));
+      watchingCrasher = setInterval(async () => {
+        const s = await status0("crasher").catch(() => undefined);
+        const m = /^back-off (\d+)s restarting failed container=c pod=crasher_default/.exec(s?.state?.waiting?.message ?? "");
+        if (m && s?.state?.waiting?.reason === "CrashLoopBackOff" && backoffMessages.at(-1) !== m[1]) backoffMessages.push(m[1]);
+      }, 250);
+    });
+
+    it("runs a Deployment of 3 httpd pods from kubectl apply: Running, Ready, answering on the host network, with env, volumes and limits", async () => {
+      const ports = [portBase, portBase + 1, portBase + 2];
+      // three replicas share the host network: each takes the first free port of the three
+      const serve = `mkdir -p /www && echo "$POD_NAME $TOKEN $(cat /config/greeting) $(cat /secret/token)" > /www/index.html
+while true; do for p in ${ports.join(" ")}; do
+  httpd -f -p 127.0.0.1:$p -h /www & pid=$!; sleep 0.5
+  if kill -0 $pid 2>/dev/null; then echo $p > /tmp/port; echo "serving on $p"; wait $pid; exit 1; fi
+done; sleep 1; done`;
+      const manifest = `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: web-config}
+data: {greeting: hello-from-a-configmap}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: web-secret}
+stringData: {token: s3cret}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      hostNetwork: true
+      terminationGracePeriodSeconds: 2
+      containers:
+      - name: httpd
+        image: ${IMAGE}
+        imagePullPolicy: Never
+        command: ["sh", "-c", ${JSON.stringify(serve)}]
+        env:
+        - name: POD_NAME
+          valueFrom: {fieldRef: {fieldPath: metadata.name}}
+        - name: TOKEN
+          valueFrom: {secretKeyRef: {name: web-secret, key: token}}
+        resources:
+          limits: {memory: 64Mi, cpu: 500m}
+        readinessProbe:
+          exec: {command: ["sh", "-c", "wget -q -O /dev/null http://127.0.0.1:$(cat /tmp/port)/"]}
+          periodSeconds: 1
+        volumeMounts:
+        - {name: config, mountPath: /config}
+        - {name: secret, mountPath: /secret}
+      volumes:
+      - name: config
+        configMap: {name: web-config}
+      - name: secret
+        secret: {secretName: web-secret, defaultMode: 0400}
+`;
+      const applied = await k(["apply", "-f", "-"], { input: manifest });
+      expect(applied.stderr).toBe("");
+      expect(applied.stdout).toContain("deployment.apps/web created");
+      const rollout = await k(["rollout", "status", "deployment/web", "--timeout=90s"], { timeoutMs: 100_000 });
+      expect(rollout.stdout).toContain('deployment "web" successfully rolled out');
+      const pods = (await admin.request("GET", "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb")).items;
+      expect(pods).toHaveLength(3);
+      for (const p of pods) {
+        expect(p.spec.nodeName).toBe(nodeName);
+        expect(p.status.phase).toBe("Running");
+        expect(p.status.containerStatuses[0]).toMatchObject({ name: "httpd", ready: true, started: true, restartCount: 0, state: { running: {} } });
+        expect(p.status.conditions).toContainEqual(expect.objectContaining({ type: "Ready", status: "True" }));
+      }
+      // every replica answers on its own port, with its own name, the secret env and both volumes
+      const answers = await Promise.all(ports.map(async (port) => (await (await fetch(`http://127.0.0.1:${port}/`)).text()).trim()));
+      expect(answers.map((a) => a.split(" ")[0]).sort()).toEqual(pods.map((p: any) => p.metadata.name).sort());
+      for (const a of answers) expect(a.split(" ").slice(1)).toEqual(["s3cret", "hello-from-a-configmap", "s3cret"]);
+      // limits are the engine's cgroup limits
+      for (const p of pods) {
+        const cs = await running(p.metadata.name);
+        expect(cs).toHaveLength(1);
+        expect(cs[0].memoryLimit).toBe(64 * MiB);
+      }
+      const table = await k("get pods -l app=web -o wide");
+      expect(table.stdout.split("\n").filter((l) => / 1\/1 +Running +0 /.test(l) && l.includes(nodeName))).toHaveLength(3);
+      expect((await k("logs deploy/web")).stdout).toMatch(/^serving on \d+$/m);
+    }, 120_000);
+
+    it("restarts a container killed with the engine's CLI (restartCount 1) and serves kubectl logs: whole, --tail, --timestamps, -f, --previous", async () => {
+      await create(pod("talker", { containers: [{ name: "talk", ...sh("for i in 1 2 3; do echo line $i; done; echo oops >&2; while true; do sleep 1; echo tick; done") }] }));
+      await eventually(async () => (await k("logs talker")).stdout.includes("oops"), 30_000);
+      const all = (await k("logs talker")).stdout.split("\n");
+      expect(all.filter((l) => l.startsWith("line"))).toEqual(["line 1", "line 2", "line 3"]);
+      expect((await k("logs talker --tail=1")).stdout.trim().split("\n")).toHaveLength(1);
+      expect((await k("logs talker --timestamps --tail=1")).stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z (tick|oops|line \d)\n$/);
+      const f = k.spawn(["logs", "-f", "talker"]);
+      try {
+        await eventually(async () => f.output().includes("line 1"), 20_000);
+        const ticks = () => f.output().split("\n").filter((l) => l === "tick").length;
+        const before = ticks();
+        await eventually(async () => ticks() >= before + 2, 20_000);
+      } finally {
+        f.kill();
+      }
+
+      const [first] = await running("talker");
+      await engine.kill(first.id);
+      const after = await eventually(async () => {
+        const s = await status0("talker");
+        return s?.restartCount === 1 && s.state.running && s;
+      }, 40_000);
+      expect(after.lastState.terminated).toMatchObject({ exitCode: 137, reason: "Error" });
+      const now = await running("talker");
+      expect(now).toHaveLength(1);
+      expect(now[0].id).not.toBe(first.id);
+      expect(now[0].labels[LABELS.attempt]).toBe("1");
+      const prev = await k("logs talker --previous");
+      expect(prev.stdout.split("\n").filter((l) => l.startsWith("line"))).toEqual(["line 1", "line 2", "line 3"]);
+      const gone = await k("logs web-nope --previous");
+      expect(gone.stderr).toContain('pods "web-nope" not found');
+    }, 120_000);
+
+    it("restarts a container whose liveness probe fails", async () => {
+      await create(pod("unhealthy", { containers: [{ name: "c", ...sh("touch /tmp/healthy; sleep 2; rm /tmp/healthy; sleep 3600"), livenessProbe: { exec: { command: ["cat", "/tmp/healthy"] }, periodSeconds: 1, failureThreshold: 2 } }] }));
+      const s = await eventually(async () => {
+        const x = await status0("unhealthy");
+        return x?.restartCount >= 1 && x;
+      }, 60_000);
+      expect(s.lastState.terminated).toBeDefined();
+      expect((await apps("unhealthy")).filter((c) => c.running).length).toBeLessThanOrEqual(1);
+      await admin.request("DELETE", "/api/v1/namespaces/default/pods/unhealthy", { gracePeriodSeconds: 0 }); // it would go on restarting
+    }, 90_000);
+
+    it("gates Ready on the readiness probe, both ways", async () => {
+      await create(pod("gated", { containers: [{ name: "c", ...sh("sleep 3600"), readinessProbe: { exec: { command: ["cat", "/tmp/ready"] }, periodSeconds: 1 } }] }));
+      const notReady = await eventually(async () => {
+        const p = await get("gated");
+        return p.status?.phase === "Running" && p;
+      }, 30_000);
+      expect(notReady.status.containerStatuses[0].ready).toBe(false);
+      expect(notReady.status.conditions).toContainEqual(expect.objectContaining({ type: "Ready", status: "False", reason: "ContainersNotReady" }));
+      const [c] = await running("gated");
+      await engine.exec(c.id, ["touch", "/tmp/ready"]);
+      await eventually(async () => (await get("gated")).status.conditions.some((x: any) => x.type === "Ready" && x.status === "True"), 30_000);
+      await engine.exec(c.id, ["rm", "/tmp/ready"]);
+      const again = await eventually(async () => {
+        const p = await get("gated");
+        return p.status.conditions.some((x: any) => x.type === "Ready" && x.status === "False") && p;
+      }, 30_000);
+      expect(again.status.containerStatuses[0]).toMatchObject({ ready: false, restartCount: 0, state: { running: {} } });
+    }, 90_000);
+
+    it("holds liveness back until the startup probe passes", async () => {
+      await create(
+        pod("slowstart", {
+          containers: [
+            {
+              name: "c",
+              ...sh("sleep 4; touch /tmp/started; sleep 3600"),
+              startupProbe: { exec: { command: ["cat", "/tmp/started"] }, periodSeconds: 1, failureThreshold: 30 },
+              livenessProbe: { exec: { command: ["cat", "/tmp/started"] }, periodSeconds: 1, failureThreshold: 1 },
+            },
+          ],
+        }),
+      );
+      const early = await eventually(async () => {
+        const s = await status0("slowstart");
+        return s?.state?.running && s;
+      }, 30_000);
+      expect(early).toMatchObject({ started: false, ready: false });
+      const later = await eventually(async () => {
+        const s = await status0("slowstart");
+        return s?.started && s.ready && s;
+      }, 30_000);
+      expect(later.restartCount).toBe(0);
+    }, 60_000);
+
+    it("runs init containers in order before the app container", async () => {
+      await create(
+        pod("initd", {
+          initContainers: [
+            { name: "first", ...sh("echo one >> /work/order"), volumeMounts: [{ name: "work", mountPath: "/work" }] },
+            { name: "second", ...sh("test -s /work/order && echo two >> /work/order"), volumeMounts: [{ name: "work", mountPath: "/work" }] },
+          ],
+          containers: [{ name: "app", ...sh("cat /work/order; sleep 3600"), volumeMounts: [{ name: "work", mountPath: "/work" }] }],
+          volumes: [{ name: "work", emptyDir: {} }],
+        }),
+      );
+      const p = await eventually(async () => {
+        const x = await get("initd");
+        return x.status?.phase === "Running" && x;
+      }, 60_000);
+      expect(p.status.initContainerStatuses.map((s: any) => [s.name, s.state.terminated?.reason, s.state.terminated?.exitCode])).toEqual([
+        ["first", "Completed", 0],
+        ["second", "Completed", 0],
+      ]);
+      expect(p.status.conditions).toContainEqual(expect.objectContaining({ type: "Initialized", status: "True" }));
+      await eventually(async () => (await k("logs initd -c app")).stdout === "one\ntwo\n", 30_000);
+    }, 90_000);
+
+    it("reports image pull failures: ErrImagePull, then ImagePullBackOff; ErrImageNeverPull under Never", async () => {
+      // nothing listens on 127.0.0.1:5, so the pull fails fast and stays on loopback
+      await create(pod("unpullable", { containers: [{ name: "c", image: "127.0.0.1:5/kubeflare/absent:1", imagePullPolicy: "IfNotPresent" }] }));
+      await create(pod("neverpull", { containers: [{ name: "c", image: "kubeflare/absent:1", imagePullPolicy: "Never" }] }));
+      const seen = new Set<string>();
+      await eventually(async () => {
+        const w = (await status0("unpullable"))?.state?.waiting;
+        if (w) seen.add(w.reason);
+        return seen.has("ErrImagePull") && seen.has("ImagePullBackOff");
+      }, 60_000, 200);
+      const never = await eventually(async () => (await status0("neverpull"))?.state?.waiting, 30_000);
+      expect(never).toMatchObject({ reason: "ErrImageNeverPull" });
+      expect((await get("unpullable")).status.phase).toBe("Pending");
+      expect((await k("get pod unpullable")).stdout).toMatch(/unpullable +0\/1 +(ErrImagePull|ImagePullBackOff) /);
+    }, 90_000);
+
+    it("runs a pod to completion under restartPolicy Never (Succeeded, Completed)", async () => {
+      await create(pod("once", { restartPolicy: "Never", containers: [{ name: "c", ...sh("echo done") }] }));
+      const done = await eventually(async () => {
+        const p = await get("once");
+        return p.status?.phase === "Succeeded" && p;
+      }, 30_000);
+      expect(done.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 0, reason: "Completed" });
+      expect((await k("get pod once")).stdout).toMatch(/once +0\/1 +Completed +0 /);
+    });
+
+    it("reports OOMKilled when a container exceeds its memory limit", async () => {
+      await create(
+        pod("hog", {
+          restartPolicy: "Never",
+          containers: [{ name: "c", ...sh("x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo $x | wc -c"), resources: { limits: { memory: "16Mi" } } }],
+        }),
+      );
+      const done = await eventually(async () => {
+        const s = (await get("hog")).status;
+        return s?.phase === "Failed" && s;
+      }, 60_000);
+      expect(done.containerStatuses[0].state.terminated).toMatchObject({ reason: "OOMKilled", exitCode: 137 });
+      expect((await k("get pod hog")).stdout).toMatch(/hog +0\/1 +OOMKilled /);
+    }, 90_000);
+
+    it("backs off a crash loop with growing delays (CrashLoopBackOff)", async () => {
+      const s = await eventually(async () => backoffMessages.length >= 2 && (await status0("crasher")), 90_000);
+      clearInterval(watchingCrasher);
+      expect(backoffMessages.slice(0, 2)).toEqual(["10", "20"]);
+      expect(s.lastState.terminated).toMatchObject({ exitCode: 3, reason: "Error" });
+      expect(s.restartCount).toBeGreaterThanOrEqual(2);
+      expect((await k("logs crasher")).stdout).toBe("dying\n");
+      await admin.request("DELETE", "/api/v1/namespaces/default/pods/crasher", { gracePeriodSeconds: 0 });
+    }, 100_000);
+
+    it("deletes a pod gracefully: kubectl delete runs the SIGTERM handler, then the container and the pod are gone", async () => {
+      const out = join(dir, "graceful-out");
+      mkdirSync(out);
+      await create(
+        pod("graceful", {
+          terminationGracePeriodSeconds: 30,
+          containers: [{ name: "c", ...sh("trap 'echo handled SIGTERM > /out/term; exit 0' TERM; echo started > /out/term; while true; do sleep 0.2; done"), volumeMounts: [{ name: "out", mountPath: "/out" }] }],
+          volumes: [{ name: "out", hostPath: { path: out, type: "Directory" } }],
+        }),
+      );
+      await eventually(async () => (await get("graceful")).status?.phase === "Running" && readFileSync(join(out, "term"), "utf8") === "started\n", 30_000);
+      const del = await k("delete pod graceful", { timeoutMs: 60_000 });
+      expect(del.stdout).toBe('pod "graceful" deleted\n');
+      expect(readFileSync(join(out, "term"), "utf8")).toBe("handled SIGTERM\n");
+      expect(await admin.find("/api/v1/namespaces/default/pods/graceful")).toBeNull();
+      expect(await apps("graceful")).toEqual([]);
+    }, 90_000);
+
+    it("re-adopts its containers after the agent is killed with SIGKILL: same containers, no duplicates", async () => {
+      await create(pod("steady", { containers: [{ name: "c", ...sh("sleep 3600") }] }));
+      await eventually(async () => (await get("steady")).status?.phase === "Running", 30_000);
+      // (the crash-looping pods were deleted above, so nothing here restarts on its own)
+      await eventually(async () => (await apps("crasher")).length + (await apps("unhealthy")).length === 0, 30_000);
+      const before = (await engine.containers({ [LABELS.node]: nodeName })).filter((c) => c.running).map((c) => c.id).sort();
+      expect(await agent.kill("SIGKILL")).toBeNull();
+      agent.start();
+      // the new agent is at work once it runs a pod created after the restart
+      await create(pod("afterwards", { containers: [{ name: "c", ...sh("sleep 3600") }] }));
+      await eventually(async () => (await get("afterwards")).status?.phase === "Running", 60_000);
+      const now = (await engine.containers({ [LABELS.node]: nodeName })).filter((c) => c.running);
+      const afterwards = (await running("afterwards")).map((c) => c.id);
+      expect(afterwards).toHaveLength(1);
+      expect(now.map((c) => c.id).filter((id) => !afterwards.includes(id)).sort()).toEqual(before);
+      // one running container per pod and container name
+      const keys = now.map((c) => `${c.labels[LABELS.podUid]}/${c.labels[LABELS.container]}`);
+      expect(new Set(keys).size).toBe(keys.length);
+      expect((await status0("steady")).restartCount).toBe(0);
+      const noPrevious = await k("logs steady --previous");
+      expect(noPrevious.code).toBe(1);
+      expect(noPrevious.stderr).toContain('previous terminated container "c" in pod "steady" not found');
+    }, 90_000);
+
+    it("keeps pods running while cut off from the control plane, and catches up after", async () => {
+      // a second box reaches the API through a proxy the test can cut
+      const target = new URL(server.url);
+      const sockets = new Set<Socket>();
+      let open = true;
+      const proxy = createServer((client) => {
+        if (!open) return client.destroy();
+        const upstream = connect(Number(target.port), target.hostname);
+        client.pipe(upstream).pipe(client);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on("close", () => sockets.delete(s));
+          s.on("error", () => s.destroy());
+        }
+      });
+      await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", () => r()));
+      const port = (proxy.address() as AddressInfo).port;
+      const island = `${engine.name}-island`;
+      const islandConfig = join(dir, "island.json");
+      await join_(island, `https://localhost:${port}`, islandConfig);
+      const islandAgent = new AgentProcess(islandConfig);
+      islandAgent.start();
+      try {
+        await create(pod("castaway", { nodeName: island, containers: [{ name: "c", ...sh("sleep 3600") }] }));
+        await eventually(async () => (await get("castaway")).status?.phase === "Running", 60_000);
+        const [c] = (await engine.containers({ [LABELS.node]: island, [LABELS.podName]: "castaway" })).filter((x) => x.running);
+        // cut the link, kill the container: the agent restarts it on its own
+        open = false;
+        for (const s of sockets) s.destroy();
+        await engine.kill(c.id);
+        await eventually(async () => (await engine.containers({ [LABELS.node]: island, [LABELS.podName]: "castaway" })).some((x) => x.running && x.labels[LABELS.attempt] === "1"), 40_000);
+        expect((await status0("castaway")).restartCount).toBe(0); // the control plane has not heard yet
+        open = true;
+        const caught = await eventually(async () => {
+          const s = await status0("castaway");
+          return s?.restartCount === 1 && s.state.running && s;
+        }, 60_000);
+        expect(caught.lastState.terminated.exitCode).toBe(137);
+      } finally {
+        open = true;
+        await islandAgent.kill("SIGTERM");
+        await admin.request("DELETE", `/api/v1/nodes/${island}`, {}).catch(() => undefined);
+        await admin.request("DELETE", "/api/v1/namespaces/default/pods/castaway", { gracePeriodSeconds: 0 }).catch(() => undefined);
+        for (const x of await engine.containers({ [LABELS.node]: island })) await engine.remove(x.id);
+        proxy.close();
+      }
+    }, 150_000);
+  });
+};

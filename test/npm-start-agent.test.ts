@@ -1,0 +1,116 @@
+/**
+ * The agent issue's "done means", as a new user runs it: `npm start` on a machine with
+ * Docker runs the pods of `kubectl apply -f` on that machine (its in-process agent),
+ * and a second box that joins with `npx kubeflare-agent join ...` and `run` gets pods
+ * (here on containerd, so both engines take part). Real processes throughout.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { parse } from "yaml";
+import { afterAll, describe, expect, it } from "vitest";
+import { containerd, docker } from "../agent/e2e/engines";
+import { LABELS } from "../agent/runtime/runtime";
+import { eventually, kubectl } from "./kubectl";
+
+const root = join(import.meta.dirname, "..");
+const engines = (await docker.available()) && (await containerd.available());
+if (!engines && process.env.CI) throw new Error("CI must run the npm start + agent test: Docker and containerd with the test image are needed");
+
+/** a long-running npm command in its own process group, so the whole tree can be stopped */
+const start = (args: string[]) => {
+  const child = spawn("npm", args, { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  return { child, output: () => out };
+};
+const stop = async (child: ChildProcess | undefined) => {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once("exit", r));
+  process.kill(-child.pid!, "SIGTERM");
+  await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
+  try {
+    process.kill(-child.pid!, "SIGKILL");
+  } catch {
+    // already gone
+  }
+};
+const npx = (args: string[]) =>
+  promisify(execFile)("npx", ["kubeflare-agent", ...args], { cwd: root }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e) => ({ code: 1, stdout: String(e.stdout ?? ""), stderr: String(e.stderr ?? "") }),
+  );
+
+describe.skipIf(!engines)("npm start + kubectl apply + a second box joining with npx kubeflare-agent", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kf-done-"));
+  let server: ReturnType<typeof start> | undefined;
+  let box2: ReturnType<typeof start> | undefined;
+  afterAll(async () => {
+    await stop(box2?.child);
+    await stop(server?.child);
+    for (const [engine, node] of [
+      [docker, "first-box"],
+      [containerd, "second-box"],
+    ] as const) {
+      for (const c of await engine.containers({ [LABELS.node]: node })) await engine.remove(c.id);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it("runs a Deployment on this machine's Docker, then on a second box that joined", async () => {
+    server = start(["start", "--", "--port", "0", "--data-dir", join(dir, "cp"), "--node-name", "first-box", "--node-ip", "127.0.0.1", "--sync", "normal"]);
+    await eventually(async () => server!.output().includes("node agent: first-box on docker://"), 60_000).catch((e) => {
+      throw new Error(`${(e as Error).message}\n${server!.output()}`);
+    });
+    const url = /listening on (https:\/\/\S+)/.exec(server.output())![1];
+    const kubeconfig = join(dir, "cp", "kubeconfig");
+    const k = kubectl(kubeconfig, "1.33");
+    const deployment = (name: string, nodeSelector: Record<string, string>) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      hostNetwork: true
+      terminationGracePeriodSeconds: 1
+      nodeSelector: ${JSON.stringify(nodeSelector)}
+      containers:
+      - {name: main, image: kubeflare/busybox:test, imagePullPolicy: Never, command: [sleep, "3600"]}
+`;
+    const file = join(dir, "here.yaml");
+    writeFileSync(file, deployment("here", { "kubernetes.io/hostname": "first-box" }));
+    expect((await k(["apply", "-f", file])).stdout).toBe("deployment.apps/here created\n");
+    await k(["rollout", "status", "deployment/here", "--timeout=60s"], { timeoutMs: 70_000 });
+    const onDocker = (await docker.containers({ [LABELS.node]: "first-box", [LABELS.podNamespace]: "default" })).filter((c) => c.running);
+    expect(onDocker.map((c) => c.labels[LABELS.podName]).filter((n) => n.startsWith("here-"))).toHaveLength(2);
+
+    // the second box: a join token from the admin, then join and run, as the README says
+    const token = await npx(["token", "create", "--kubeconfig", kubeconfig, "--ttl", "10m"]);
+    expect(token.code).toBe(0);
+    const ca = join(dir, "ca.crt");
+    writeFileSync(ca, Buffer.from(parse(readFileSync(kubeconfig, "utf8")).clusters[0].cluster["certificate-authority-data"], "base64"));
+    const config = join(dir, "box2", "agent.json");
+    const joined = await npx(["join", "--server", url, "--token", token.stdout.trim(), "--name", "second-box", "--labels", "box=second", "--runtime", "containerd", "--ca-file", ca, "--node-ip", "127.0.0.1", "--config", config]);
+    expect(joined.stderr.replace(/^npm warn .*\n/gm, "")).toBe("");
+    expect(joined.stdout).toContain('as node "second-box" (runtime containerd://');
+    box2 = start(["exec", "--", "kubeflare-agent", "run", "--config", config]);
+    await eventually(async () => (await k("get node second-box --no-headers")).stdout.includes(" Ready "), 60_000);
+
+    writeFileSync(file, deployment("there", { box: "second" }));
+    expect((await k(["apply", "-f", file])).stdout).toBe("deployment.apps/there created\n");
+    const rollout = await k(["rollout", "status", "deployment/there", "--timeout=60s"], { timeoutMs: 70_000 });
+    expect(rollout.stdout).toContain('deployment "there" successfully rolled out');
+    const wide = (await k("get pods -l app=there -o wide --no-headers")).stdout.trim().split("\n");
+    expect(wide).toHaveLength(2);
+    for (const line of wide) expect(line).toMatch(/ 1\/1 +Running +0 .* second-box /);
+    const onContainerd = (await containerd.containers({ [LABELS.node]: "second-box" })).filter((c) => c.running);
+    expect(onContainerd.map((c) => c.labels[LABELS.podName]).sort()).toEqual(wide.map((l) => l.split(/\s+/)[0]).sort());
+  }, 240_000);
+});
