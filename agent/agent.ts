@@ -11,7 +11,7 @@ import { LogShipper } from "./logs";
 import { nodeLabels, nodeStatus } from "./node";
 import { PodWorker } from "./pods";
 import { Prober } from "./probes";
-import { LABELS, type ContainerRuntime } from "./runtime/runtime";
+import { type ContainerInfo, LABELS, type ContainerRuntime } from "./runtime/runtime";
 
 export interface AgentOptions {
   api: ApiClient;
@@ -50,6 +50,8 @@ export class NodeAgent {
   private loops: Promise<void>[] = [];
   private runtimeVersion = "";
   private readonly shipper: LogShipper;
+  /** the engine's containers of this node as of the last sync pass */
+  private listing: ContainerInfo[] = [];
   private readonly events: PodEvents;
 
   constructor(private readonly o: AgentOptions) {
@@ -144,7 +146,7 @@ export class NodeAgent {
       await sleep(this.o.logIntervalMs ?? 2000, this.ac.signal);
       if (this.ac.signal.aborted || !this.listed) continue;
       try {
-        await this.shipper.ship([...this.pods.values()]);
+        await this.shipper.ship([...this.pods.values()], this.listing);
       } catch (e) {
         this.log(`log shipping failed: ${(e as Error).message}`);
       }
@@ -215,15 +217,22 @@ export class NodeAgent {
 
   /** One pass: every desired pod a step further, containers of unknown pods removed. */
   async syncAll(): Promise<void> {
-    for (const pod of [...this.pods.values()]) {
-      try {
-        await this.syncPod(pod);
-      } catch (e) {
-        this.log(`pod ${pod.metadata.namespace}/${pod.metadata.name}: ${(e as Error).message}`);
+    // one engine listing serves the whole pass (the pod worker re-lists only pods it changed)
+    const all = await this.o.runtime.list({ [LABELS.node]: this.o.nodeName, [LABELS.podUid]: "" });
+    this.listing = all;
+    this.worker.beginPass(all);
+    try {
+      for (const pod of [...this.pods.values()]) {
+        try {
+          await this.syncPod(pod);
+        } catch (e) {
+          this.log(`pod ${pod.metadata.namespace}/${pod.metadata.name}: ${(e as Error).message}`);
+        }
       }
+    } finally {
+      this.worker.endPass();
     }
     // containers whose pod is gone from this node
-    const all = await this.o.runtime.list({ [LABELS.node]: this.o.nodeName, [LABELS.podUid]: "" });
     const uids = new Set(all.map((c) => c.labels[LABELS.podUid]).filter(Boolean));
     for (const uid of uids) {
       if (!this.pods.has(uid) && !this.terminating.has(uid)) {
@@ -262,7 +271,7 @@ export class NodeAgent {
     for (const c of pod.spec?.containers ?? []) {
       const inst = existing.get(c.name)?.[0];
       if (inst?.state === "running" && (c.livenessProbe || c.readinessProbe || c.startupProbe)) {
-        const info = await this.o.runtime.inspect(inst.id);
+        const info = await this.worker.detail(inst);
         if (info) this.prober.tick(pod, c, info, status.podIP ?? this.o.nodeIP);
       }
     }

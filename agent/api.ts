@@ -1,5 +1,10 @@
-/** The agent's HTTP client for the control plane: JSON requests and watch streams, like any client. */
-import { Agent, fetch } from "undici";
+/**
+ * The agent's HTTP client for the control plane: JSON requests and watch streams, like
+ * any client. Built on node:https (keep-alive, the cluster's CA) rather than an HTTP
+ * library: the agent lives on small boxes, and every module it loads costs memory.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { KObject, WatchEvent } from "../shared/types";
 
 export class ApiRequestError extends Error {
@@ -20,24 +25,55 @@ export interface ApiClientOptions {
   timeoutMs?: number;
 }
 
+const readAll = async (res: IncomingMessage): Promise<string> => {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+};
+
 export class ApiClient {
-  private readonly dispatcher: Agent;
+  private readonly url: URL;
+  private readonly agent: HttpAgent | HttpsAgent;
 
   constructor(private readonly o: ApiClientOptions) {
-    this.dispatcher = new Agent({ connect: o.caPem ? { ca: o.caPem } : {}, keepAliveTimeout: 30_000 });
+    this.url = new URL(o.server);
+    this.agent = this.url.protocol === "https:" ? new HttpsAgent({ keepAlive: true, ...(o.caPem ? { ca: o.caPem } : {}) }) : new HttpAgent({ keepAlive: true });
+  }
+
+  /** Send a request; resolves with the response once its headers are in. */
+  private send(method: string, path: string, body: string | undefined, headers: Record<string, string>, signal: AbortSignal): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = (this.url.protocol === "https:" ? httpsRequest : httpRequest)(
+        {
+          protocol: this.url.protocol,
+          hostname: this.url.hostname.replace(/^\[|\]$/g, ""),
+          port: this.url.port || undefined,
+          path: this.url.pathname.replace(/\/$/, "") + path,
+          method,
+          agent: this.agent,
+          signal,
+          headers: { Authorization: `Bearer ${this.o.token}`, Accept: "application/json", ...headers, ...(body !== undefined ? { "Content-Length": String(Buffer.byteLength(body)) } : {}) },
+        },
+        resolve,
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
   }
 
   async request<T = any>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
-    const res = await fetch(this.o.server + path, {
-      method,
-      dispatcher: this.dispatcher,
-      headers: { Authorization: `Bearer ${this.o.token}`, Accept: "application/json", ...(body !== undefined ? { "Content-Type": contentType } : {}) },
-      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-      signal: AbortSignal.timeout(this.o.timeoutMs ?? 30_000),
-    });
-    const text = await res.text();
-    const json = text ? JSON.parse(text) : undefined;
-    if (!res.ok) throw new ApiRequestError(res.status, json?.reason ?? res.statusText, json?.message ?? text);
+    const text = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+    const signal = AbortSignal.timeout(this.o.timeoutMs ?? 30_000);
+    const res = await this.send(method, path, text, text !== undefined ? { "Content-Type": contentType } : {}, signal);
+    const raw = await readAll(res);
+    let json: any;
+    try {
+      json = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      json = undefined;
+    }
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) throw new ApiRequestError(status, json?.reason ?? res.statusMessage ?? "", json?.message ?? raw);
     return json as T;
   }
 
@@ -59,19 +95,22 @@ export class ApiClient {
    */
   async watch(path: string, resourceVersion: string, onEvent: (ev: WatchEvent) => void, signal: AbortSignal, timeoutSeconds = 300): Promise<void> {
     const sep = path.includes("?") ? "&" : "?";
-    const res = await fetch(`${this.o.server}${path}${sep}watch=true&allowWatchBookmarks=true&resourceVersion=${resourceVersion}&timeoutSeconds=${timeoutSeconds}`, {
-      dispatcher: this.dispatcher,
-      headers: { Authorization: `Bearer ${this.o.token}`, Accept: "application/json" },
-      signal,
-    });
-    if (!res.ok || !res.body) {
-      const text = await res.text();
-      throw new ApiRequestError(res.status, res.statusText, text);
+    const res = await this.send("GET", `${path}${sep}watch=true&allowWatchBookmarks=true&resourceVersion=${resourceVersion}&timeoutSeconds=${timeoutSeconds}`, undefined, {}, signal);
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) {
+      const text = await readAll(res);
+      let st: { reason?: string; message?: string } = {};
+      try {
+        st = JSON.parse(text);
+      } catch {
+        // not a Status
+      }
+      throw new ApiRequestError(status, st.reason ?? res.statusMessage ?? "", st.message ?? text);
     }
-    const decoder = new TextDecoder();
     let buf = "";
-    for await (const chunk of res.body) {
-      buf += decoder.decode(chunk as Uint8Array, { stream: true });
+    res.setEncoding("utf8");
+    for await (const chunk of res) {
+      buf += chunk as string;
       let nl: number;
       while ((nl = buf.indexOf("\n")) >= 0) {
         const line = buf.slice(0, nl).trim();
@@ -80,6 +119,7 @@ export class ApiClient {
         const ev = JSON.parse(line) as WatchEvent;
         if (ev.type === "ERROR") {
           const st = ev.object as unknown as { code?: number; reason?: string; message?: string };
+          res.destroy();
           throw new ApiRequestError(st.code ?? 500, st.reason ?? "Error", st.message ?? "watch error");
         }
         onEvent(ev);
@@ -87,7 +127,7 @@ export class ApiClient {
     }
   }
 
-  close(): Promise<void> {
-    return this.dispatcher.close();
+  async close(): Promise<void> {
+    this.agent.destroy();
   }
 }

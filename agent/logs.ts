@@ -7,7 +7,7 @@
  */
 import type { KObject } from "../shared/types";
 import type { ApiClient } from "./api";
-import { LABELS, type ContainerRuntime } from "./runtime/runtime";
+import { type ContainerInfo, LABELS, type ContainerRuntime } from "./runtime/runtime";
 
 const MAX_LINES = 2000;
 
@@ -21,12 +21,14 @@ export class LogShipper {
     private readonly nodeName: string,
   ) {}
 
-  async ship(pods: KObject[]): Promise<void> {
+  /** ship new output of the pods' containers, as listed by the agent's last sync pass */
+  async ship(pods: KObject[], listing: ContainerInfo[]): Promise<void> {
     const seen = new Set<string>();
+    const byPod = new Map<string, ContainerInfo[]>();
+    for (const c of listing) byPod.set(c.labels[LABELS.podUid], [...(byPod.get(c.labels[LABELS.podUid]) ?? []), c]);
     for (const pod of pods) {
       if (pod.metadata.deletionTimestamp) continue;
-      const containers = await this.runtime.list({ [LABELS.node]: this.nodeName, [LABELS.podUid]: pod.metadata.uid! });
-      for (const c of containers) {
+      for (const c of byPod.get(pod.metadata.uid!) ?? []) {
         if (c.labels[LABELS.role] === "sandbox") continue;
         seen.add(c.id);
         const last = this.shipped.get(c.id);

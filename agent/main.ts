@@ -12,7 +12,6 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { parse as parseYaml } from "yaml";
 import { NodeAgent } from "./agent";
 import { ApiClient, ApiRequestError } from "./api";
 import { defaultNodeIP } from "./node";
@@ -67,8 +66,8 @@ const reachable = async (server: string, caPem?: string) => {
   try {
     await api.request("GET", "/version");
   } catch (e) {
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    fail(`cannot reach ${server}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+    const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+    fail(`cannot reach ${server}: ${err.code ?? err.cause?.code ?? err.cause?.message ?? err.message}`);
   } finally {
     await api.close();
   }
@@ -200,6 +199,8 @@ async function status(v: Record<string, any>): Promise<void> {
 
 async function tokenCreate(v: Record<string, any>): Promise<void> {
   const file = String(v.kubeconfig ?? process.env.KUBECONFIG ?? fail("--kubeconfig is required (an admin kubeconfig)"));
+  // loaded here only: `run` never needs a YAML parser in memory
+  const { parse: parseYaml } = await import("yaml");
   const kc = parseYaml(readFileSync(file, "utf8"));
   const ctx = kc.contexts?.find((c: any) => c.name === kc["current-context"])?.context ?? kc.contexts?.[0]?.context;
   const cluster = kc.clusters?.find((c: any) => c.name === ctx?.cluster)?.cluster;

@@ -4,8 +4,8 @@
  * restart after backoff, stop, remove), and compute the status to report.
  */
 import { createHash } from "node:crypto";
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { milliValue, value } from "../shared/quantity";
 import type { KObject } from "../shared/types";
 import type { ApiClient } from "./api";
@@ -31,6 +31,9 @@ export interface PodContext {
  * kubelet retries a failing pod about every 10 s, and event counts should read alike.
  */
 const RETRY_EVENT_MS = 10_000;
+
+/** how often ConfigMap and Secret volumes are read again from the API (kubelet: about a minute) */
+const VOLUME_REFRESH_MS = 60_000;
 
 /**
  * kubelet's back-off (client-go's flowcontrol.Backoff), per key: the first restart
@@ -118,9 +121,59 @@ export class PodWorker {
   private name = (pod: KObject, container: string, attempt: number) =>
     `k8s_${container}_${pod.metadata.name}_${pod.metadata.namespace}_${pod.metadata.uid!.slice(0, 8)}_${attempt}`;
 
+  // ------------------------------------------------------------ what the engine runs
+
+  /**
+   * One engine listing per sync pass (beginPass), by pod uid, so a pass over N pods
+   * costs one list call rather than several per pod. A pod whose containers this
+   * worker changed during the pass (dirty) is listed again.
+   */
+  private pass: Map<string, ContainerInfo[]> | undefined;
+  private readonly dirty = new Set<string>();
+  /** inspect results by container id, reused while the engine reports the same state */
+  private readonly details = new Map<string, ContainerInfo>();
+  /** per pod uid: when its ConfigMap/Secret volumes were last read, and the error if one was missing */
+  private readonly volumesAt = new Map<string, { at: number; error?: Error }>();
+
+  beginPass(all: ContainerInfo[]): void {
+    this.pass = new Map();
+    this.dirty.clear();
+    for (const c of all) {
+      const uid = c.labels[LABELS.podUid];
+      if (uid) this.pass.set(uid, [...(this.pass.get(uid) ?? []), c]);
+    }
+    const ids = new Set(all.map((c) => c.id));
+    for (const id of this.details.keys()) if (!ids.has(id)) this.details.delete(id);
+  }
+
+  endPass(): void {
+    this.pass = undefined;
+    this.dirty.clear();
+  }
+
+  private touched(pod: KObject): void {
+    this.dirty.add(pod.metadata.uid!);
+  }
+
+  /**
+   * A listed container with the details status needs (start and finish times, exit
+   * code): the listing's own when it has them (containerd), else an inspect, cached
+   * while the state holds (the agent never restarts a container in place).
+   */
+  async detail(c: ContainerInfo): Promise<ContainerInfo | null> {
+    if ((c.state === "running" && c.startedAt) || (c.state === "exited" && c.exitCode !== undefined)) return c;
+    const cached = this.details.get(c.id);
+    if (cached && cached.state === c.state && (c.state === "running" || c.state === "exited")) return cached;
+    const info = await this.ctx.runtime.inspect(c.id);
+    if (info) this.details.set(c.id, info);
+    else this.details.delete(c.id);
+    return info;
+  }
+
   /** The latest instance of each container of the pod (by attempt). */
   async containers(pod: KObject): Promise<Map<string, ContainerInfo[]>> {
-    const all = await this.ctx.runtime.list({ [LABELS.node]: this.ctx.nodeName, [LABELS.podUid]: pod.metadata.uid! });
+    const uid = pod.metadata.uid!;
+    const all = this.pass && !this.dirty.has(uid) ? (this.pass.get(uid) ?? []) : await this.ctx.runtime.list({ [LABELS.node]: this.ctx.nodeName, [LABELS.podUid]: uid });
     const by = new Map<string, ContainerInfo[]>();
     for (const c of all) {
       const n = c.labels[LABELS.container];
@@ -149,6 +202,7 @@ export class PodWorker {
       this.probes.delete(c.id);
     }
     rmSync(join(this.ctx.dataDir, "pods", uid), { recursive: true, force: true });
+    this.volumesAt.delete(uid);
     this.backoff.forget(`${uid}/`);
     this.backoff.forget(`pull/${uid}/`);
     for (const k of this.waiting.keys()) if (k.startsWith(`${uid}/`)) this.waiting.delete(k);
@@ -204,43 +258,60 @@ export class PodWorker {
     return out;
   }
 
-  /** Prepare the pod's volumes on disk; returns the host directory of each. */
+  /**
+   * Prepare the pod's volumes on disk; returns the host directory of each. ConfigMap
+   * and Secret contents are read from the API when the pod first syncs and then about
+   * once a minute (kubelet's cadence), not on every sync, and written file by file
+   * with a rename so a container never reads half a file. Throws ConfigError (and
+   * records FailedMount) while a required ConfigMap or Secret is missing.
+   */
   private async volumes(pod: KObject): Promise<Map<string, string>> {
-    const base = join(this.ctx.dataDir, "pods", pod.metadata.uid!, "volumes");
+    const uid = pod.metadata.uid!;
+    const base = join(this.ctx.dataDir, "pods", uid, "volumes");
     const ns = pod.metadata.namespace!;
+    const now = this.ctx.now();
+    const last = this.volumesAt.get(uid);
+    const refresh = !last || now - last.at >= (last.error ? RETRY_EVENT_MS : VOLUME_REFRESH_MS);
+    if (!refresh && last?.error) throw last.error;
     const out = new Map<string, string>();
     for (const v of pod.spec?.volumes ?? []) {
       if (v.hostPath) {
-        if (["DirectoryOrCreate", ""].includes(v.hostPath.type ?? "") && v.hostPath.type === "DirectoryOrCreate") mkdirSync(v.hostPath.path, { recursive: true });
+        if (v.hostPath.type === "DirectoryOrCreate") mkdirSync(v.hostPath.path, { recursive: true });
         out.set(v.name, v.hostPath.path);
         continue;
       }
       const dir = join(base, v.name);
-      mkdirSync(dir, { recursive: true });
-      if (v.configMap || v.secret) {
-        const kind = v.configMap ? "configmaps" : "secrets";
-        const name = v.configMap?.name ?? v.secret?.secretName;
-        const obj = await this.ctx.api.find(`/api/v1/namespaces/${ns}/${kind}/${name}`);
-        if (!obj) {
-          if ((v.configMap ?? v.secret).optional) {
-            out.set(v.name, dir);
-            continue;
-          }
-          throw new ConfigError(`${kind === "configmaps" ? "configmap" : "secret"} "${name}" not found`);
-        }
-        const data: Record<string, string> = obj.data ?? {};
-        const items: { key: string; path: string; mode?: number }[] = (v.configMap ?? v.secret).items ?? Object.keys(data).map((key) => ({ key, path: key }));
-        const mode = (v.configMap ?? v.secret).defaultMode ?? 0o644;
-        for (const it of items) {
-          const file = join(dir, it.path);
-          mkdirSync(join(file, ".."), { recursive: true });
-          const val = data[it.key] ?? "";
-          writeFileSync(file, kind === "secrets" ? Buffer.from(val, "base64") : val);
-          chmodSync(file, it.mode ?? mode);
-        }
-      }
       out.set(v.name, dir);
+      mkdirSync(dir, { recursive: true });
+      const src = v.configMap ?? v.secret;
+      if (!src || !refresh) continue;
+      const kind = v.configMap ? "configmaps" : "secrets";
+      const name = v.configMap?.name ?? v.secret?.secretName;
+      const obj = await this.ctx.api.find(`/api/v1/namespaces/${ns}/${kind}/${name}`);
+      if (!obj) {
+        if (src.optional) continue;
+        const error = new ConfigError(`${kind === "configmaps" ? "configmap" : "secret"} "${name}" not found`);
+        this.volumesAt.set(uid, { at: now, error });
+        this.emit(pod, "", "Warning", "FailedMount", `MountVolume.SetUp failed for volume "${v.name}" : ${error.message}`);
+        throw error;
+      }
+      const data: Record<string, string> = obj.data ?? {};
+      const items: { key: string; path: string; mode?: number }[] = src.items ?? Object.keys(data).map((key) => ({ key, path: key }));
+      const mode = src.defaultMode ?? 0o644;
+      for (const it of items) {
+        const file = join(dir, it.path);
+        mkdirSync(dirname(file), { recursive: true });
+        const val = data[it.key] ?? "";
+        const tmp = join(dirname(file), `..${basename(file)}.tmp`);
+        writeFileSync(tmp, kind === "secrets" ? Buffer.from(val, "base64") : val, { mode: it.mode ?? mode });
+        chmodSync(tmp, it.mode ?? mode);
+        renameSync(tmp, file);
+      }
+      // keys that left the object leave the volume
+      const keep = new Set(items.map((it) => it.path.split("/")[0]));
+      for (const entry of readdirSync(dir)) if (!keep.has(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
     }
+    if (refresh) this.volumesAt.set(uid, { at: now });
     return out;
   }
 
@@ -293,6 +364,7 @@ export class PodWorker {
       const info = await this.ctx.runtime.inspect(cur.id);
       return { id: cur.id, ip: info?.ip ?? "" };
     }
+    this.touched(pod);
     if (cur) await this.ctx.runtime.remove(cur.id);
     if (!(await this.ctx.runtime.hasImage(this.ctx.pauseImage))) await this.ctx.runtime.pullImage(this.ctx.pauseImage);
     const hostPorts = (pod.spec?.containers ?? []).flatMap((c: any) => (c.ports ?? []).filter((p: any) => p.hostPort).map((p: any) => ({ containerPort: p.containerPort, hostPort: p.hostPort, protocol: p.protocol ?? "TCP" })));
@@ -324,6 +396,7 @@ export class PodWorker {
   }
 
   private async startContainer(pod: KObject, c: any, role: "init" | "app", attempt: number, sandbox: { id?: string; ip: string }, vols: Map<string, string>): Promise<void> {
+    this.touched(pod);
     const key = this.key(pod, c.name);
     const at = containerPath(role, c.name);
     try {
@@ -393,17 +466,25 @@ export class PodWorker {
       if (latest && latest.labels[LABELS.specHash] !== specHash(c) && latest.state === "running") {
         const role = latest.labels[LABELS.role] === "init" ? "init" : "app";
         this.ctx.events.record(pod, "Normal", "Killing", `Container ${c.name} definition changed, will be restarted`, containerPath(role, c.name));
+        this.touched(pod);
         await this.ctx.runtime.stop(latest.id, pod.spec?.terminationGracePeriodSeconds ?? 30);
       }
     }
     const sandbox = await this.sandbox(pod, existing);
-    const vols = await this.volumes(pod);
+    let vols: Map<string, string>;
+    try {
+      vols = await this.volumes(pod);
+    } catch (e) {
+      // nothing starts until its volumes can be set up (ContainerCreating, a FailedMount event)
+      if (e instanceof ConfigError) return this.status(pod, sandbox.ip, !pod.spec?.initContainers?.length);
+      throw e;
+    }
 
     // init containers, one at a time, in order
     let initDone = true;
     for (const c of pod.spec?.initContainers ?? []) {
       const inst = existing.get(c.name) ?? [];
-      const latest = inst[0] ? await this.ctx.runtime.inspect(inst[0].id) : null;
+      const latest = inst[0] ? await this.detail(inst[0]) : null;
       if (latest?.state === "exited" && latest.exitCode === 0) continue;
       initDone = false;
       if (!latest) {
@@ -417,11 +498,12 @@ export class PodWorker {
     if (initDone) {
       for (const c of pod.spec?.containers ?? []) {
         const inst = existing.get(c.name) ?? [];
-        const latest = inst[0] ? await this.ctx.runtime.inspect(inst[0].id) : null;
+        const latest = inst[0] ? await this.detail(inst[0]) : null;
         if (!latest) {
           await this.startContainer(pod, c, "app", 0, sandbox, vols);
         } else if (latest.state === "created") {
           // created but never started (the agent stopped in between)
+          this.touched(pod);
           const started = await this.ctx.runtime.start(latest.id).then(
             () => true,
             () => false,
@@ -446,6 +528,7 @@ export class PodWorker {
     this.backoff.next(key, now);
     const attempt = Number(latest.labels[LABELS.attempt] ?? 0) + 1;
     // keep the previous instance (for `kubectl logs --previous`), drop older ones
+    this.touched(pod);
     for (const old of inst.slice(1)) await this.ctx.runtime.remove(old.id);
     await this.startContainer(pod, c, role, attempt, sandbox, vols);
   }
@@ -456,8 +539,8 @@ export class PodWorker {
     const now = this.ctx.now();
     const statusOf = async (c: any, role: "init" | "app") => {
       const inst = existing.get(c.name) ?? [];
-      const latest = inst[0] ? await this.ctx.runtime.inspect(inst[0].id) : null;
-      const prev = inst[1] ? await this.ctx.runtime.inspect(inst[1].id) : null;
+      const latest = inst[0] ? await this.detail(inst[0]) : null;
+      const prev = inst[1] ? await this.detail(inst[1]) : null;
       const key = this.key(pod, c.name);
       const restartCount = latest ? Number(latest.labels[LABELS.attempt] ?? 0) : 0;
       const terminated = (i: ContainerInfo) => ({

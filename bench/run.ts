@@ -3,7 +3,7 @@
  * embedded libSQL file, API request latency through the Node server, and the
  * scheduler's placement rate with 1,000 nodes. Prints plain lines, or JSON with -o json.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -94,8 +94,68 @@ try {
   const secs = (performance.now() - t) / 1000;
   report("scheduler: placement, 5000 pods on 1000 nodes", placed.bindings.length / secs, "pods/s");
   report("process: resident memory", process.memoryUsage().rss / 1024 / 1024, "MiB");
+
+  // ---- the node agent: a real kubeflare-agent process keeping 10 pods, when an engine is here
+  await benchAgent(join(dir, "agent"));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
 if (json) console.log(JSON.stringify(results, null, 2));
+
+/** Resident memory and CPU of the agent process while it keeps 10 running pods in sync. */
+async function benchAgent(base: string): Promise<void> {
+  const { docker, containerd } = await import("../agent/e2e/engines");
+  const engine = (await docker.available()) ? docker : (await containerd.available()) ? containerd : undefined;
+  if (!engine) {
+    if (!json) console.log("agent: skipped (no Docker or containerd with kubeflare/busybox:test; see scripts/test-image.sh)");
+    return;
+  }
+  const { agentCli, AgentProcess } = await import("../agent/e2e/process");
+  const server = await startServer({ port: 0, host: "127.0.0.1", dataDir: join(base, "server"), synchronous: "NORMAL", log: () => {} });
+  const caFile = join(base, "ca.crt");
+  writeFileSync(caFile, server.caPem);
+  const config = join(base, "agent.json");
+  const token = JSON.parse((await agentCli(["token", "create", "--kubeconfig", server.kubeconfigPath, "-o", "json"])).stdout).token;
+  await agentCli(["join", "--server", server.url, "--token", token, "--name", "bench-box", "--runtime", engine.name, "--ca-file", caFile, "--node-ip", "127.0.0.1", "--config", config]);
+  const agent = new AgentProcess(config);
+  agent.start();
+  const dispatcher = new Agent({ connect: { ca: server.caPem } });
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(server.url + path, { method, dispatcher, headers: { Authorization: `Bearer ${server.adminToken}`, "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return res.json() as Promise<any>;
+  };
+  try {
+    const PODS = 10;
+    for (let i = 0; i < PODS; i++) {
+      await api("POST", "/api/v1/namespaces/default/pods", {
+        metadata: { name: `bench-${i}` },
+        spec: { nodeName: "bench-box", hostNetwork: true, terminationGracePeriodSeconds: 1, containers: [{ name: "c", image: "kubeflare/busybox:test", imagePullPolicy: "Never", command: ["sleep", "3600"] }] },
+      });
+    }
+    const t0 = performance.now();
+    for (;;) {
+      const pods = (await api("GET", "/api/v1/namespaces/default/pods")).items ?? [];
+      if (pods.filter((p: any) => p.status?.phase === "Running").length === PODS) break;
+      if (performance.now() - t0 > 120_000) throw new Error("the agent did not start the bench pods within 2 minutes");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    report(`agent: ${PODS} pods bound to Running (${engine.name})`, (performance.now() - t0) / 1000, "s");
+    const pid = agent.pid()!;
+    const ticks = () => {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100 per second)
+    };
+    const before = ticks();
+    const WINDOW = 20;
+    await new Promise((r) => setTimeout(r, WINDOW * 1000));
+    report(`agent: CPU keeping ${PODS} pods in sync`, ((ticks() - before) / 100 / WINDOW) * 100, "% of a core");
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
+    report(`agent: resident memory with ${PODS} pods`, rss / 1024, "MiB");
+  } finally {
+    await agent.kill("SIGTERM");
+    for (const c of await engine.containers({ "io.kubeflare.node": "bench-box" })) await engine.remove(c.id);
+    await dispatcher.close();
+    await server.close();
+  }
+}
 process.exit(0);

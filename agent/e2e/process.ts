@@ -25,6 +25,10 @@ export class AgentProcess {
     this.child = child;
   }
 
+  pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   output(): string {
     return this.out;
   }
