@@ -31,10 +31,21 @@ export interface AgentOptions {
 }
 
 const jitter = (ms: number) => ms * (0.9 + Math.random() * 0.2);
-const sleep = (ms: number, signal: AbortSignal) =>
+/**
+ * Wait `ms`, or less if `signal` aborts or `wake` (when given) is called. The abort
+ * listener goes away with the wait: the loops wait every second for as long as the
+ * agent runs, and listeners left on the one long-lived signal would pile up.
+ */
+const sleep = (ms: number, signal: AbortSignal, onWake?: (wake: () => void) => void) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+    const done = () => {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    onWake?.(done);
   });
 
 export class NodeAgent {
@@ -206,11 +217,7 @@ export class NodeAgent {
         // event counts held back by the patch interval go out once it has passed
         this.events.flush();
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.o.syncIntervalMs ?? 1000);
-        this.wake = () => (clearTimeout(t), resolve());
-        this.ac.signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
-      });
+      await sleep(this.o.syncIntervalMs ?? 1000, this.ac.signal, (wake) => (this.wake = wake));
       this.wake = undefined;
     }
   }

@@ -26,6 +26,8 @@ export interface AgentConfig {
   labels?: Record<string, string>;
   nodeIP?: string;
   dataDir: string;
+  /** the pod sandbox image (default registry.k8s.io/pause:3.10) */
+  pauseImage?: string;
 }
 
 const DEFAULT_CONFIG = "/etc/kubeflare/agent.json";
@@ -102,6 +104,7 @@ async function join(v: Record<string, any>): Promise<void> {
     labels: parseLabels(v.labels),
     ...(v["node-ip"] ? { nodeIP: String(v["node-ip"]) } : {}),
     dataDir,
+    ...(v["pause-image"] ? { pauseImage: String(v["pause-image"]) } : {}),
   };
   mkdirSync(dirname(configPath), { recursive: true, mode: 0o700 });
   writeFileSync(configPath, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
@@ -120,6 +123,7 @@ async function run(v: Record<string, any>): Promise<void> {
     nodeIP: config.nodeIP ?? defaultNodeIP(),
     dataDir: config.dataDir,
     labels: config.labels,
+    pauseImage: config.pauseImage,
   });
   // the control plane may be away: keep trying, pods keep running meanwhile
   for (let attempt = 1; ; attempt++) {
@@ -224,7 +228,7 @@ const HELP = `Usage: kubeflare-agent <command> [options]
 
 Commands:
   join     --server URL --token TOKEN [--name NAME] [--labels k=v,...] [--runtime docker|containerd|auto]
-           [--ca-file FILE] [--node-ip ADDR] [--data-dir DIR] [--config FILE]
+           [--ca-file FILE] [--node-ip ADDR] [--data-dir DIR] [--pause-image IMAGE] [--config FILE]
            exchange a join token for this node's credential; writes the config (0600)
   run      [--config FILE]            run the agent (register, heartbeat, run pods)
   install  [--config FILE] [--print]  install a systemd unit for "run" (or print it)
@@ -247,6 +251,7 @@ export async function main(argv: string[]): Promise<number> {
       "ca-file": { type: "string" },
       "node-ip": { type: "string" },
       "data-dir": { type: "string" },
+      "pause-image": { type: "string" },
       config: { type: "string" },
       print: { type: "boolean" },
       kubeconfig: { type: "string" },

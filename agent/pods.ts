@@ -361,11 +361,17 @@ export class PodWorker {
     if (pod.spec?.hostNetwork) return { ip: this.ctx.hostIP };
     const cur = existing.get("POD")?.[0];
     if (cur && cur.state === "running") {
-      const info = await this.ctx.runtime.inspect(cur.id);
+      const info = await this.detail(cur);
       return { id: cur.id, ip: info?.ip ?? "" };
     }
     this.touched(pod);
-    if (cur) await this.ctx.runtime.remove(cur.id);
+    if (cur) {
+      // a new sandbox is a new network: containers still in the old one are stopped and start again in it
+      for (const [name, inst] of existing) {
+        if (name !== "POD" && inst[0]?.state === "running") await this.ctx.runtime.stop(inst[0].id, pod.spec?.terminationGracePeriodSeconds ?? 30);
+      }
+      await this.ctx.runtime.remove(cur.id);
+    }
     if (!(await this.ctx.runtime.hasImage(this.ctx.pauseImage))) await this.ctx.runtime.pullImage(this.ctx.pauseImage);
     const hostPorts = (pod.spec?.containers ?? []).flatMap((c: any) => (c.ports ?? []).filter((p: any) => p.hostPort).map((p: any) => ({ containerPort: p.containerPort, hostPort: p.hostPort, protocol: p.protocol ?? "TCP" })));
     const id = await this.ctx.runtime.create({
@@ -584,6 +590,8 @@ export class PodWorker {
     for (const c of pod.spec?.initContainers ?? []) initStatuses.push(await statusOf(c, "init"));
     const statuses = [];
     for (const c of pod.spec?.containers ?? []) statuses.push(await statusOf(c, "app"));
+    // kubelet lists app container statuses by name (init containers keep their order)
+    statuses.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
     const policy = pod.spec?.restartPolicy ?? "Always";
     const allTerminated = statuses.length > 0 && statuses.every((s) => s.state.terminated);

@@ -14,8 +14,11 @@ done
 echo "root:x:0:0:root:/:/bin/sh" > "$root/etc/passwd"
 echo "root:x:0:" > "$root/etc/group"
 tar -C "$root" -c . | docker import --change 'ENV PATH=/bin' --change 'CMD ["sh"]' - "$IMAGE" >/dev/null
-echo "docker: $IMAGE"
+# a pod sandbox ("pause") image from the same rootfs: sleeps until told to stop
+PAUSE=${PAUSE_IMAGE:-kubeflare/pause:test}
+tar -C "$root" -c . | docker import --change 'ENV PATH=/bin' --change 'CMD ["sh", "-c", "trap \"exit 0\" TERM INT; while :; do sleep 3600 & wait; done"]' - "$PAUSE" >/dev/null
+echo "docker: $IMAGE $PAUSE"
 if command -v ctr >/dev/null && ctr version >/dev/null 2>&1; then
-  docker save "$IMAGE" | ctr -n kubeflare images import - >/dev/null
-  echo "containerd (namespace kubeflare): $IMAGE"
+  docker save "$IMAGE" "$PAUSE" | ctr -n kubeflare images import - >/dev/null
+  echo "containerd (namespace kubeflare): $IMAGE $PAUSE"
 fi

@@ -6,9 +6,10 @@
  * An OOM kill is read from the container's memory cgroup (containerd's cgroupfs layout,
  * `/<namespace>/<id>`) after its task has stopped and before the task is deleted.
  *
- * Limits of this runtime: containers without host networking get their own network
- * namespace with loopback only (no CNI), and stdout and stderr share one output file
- * (reported as stdout).
+ * A pod without host networking gets a sandbox (pause) container whose network, IPC
+ * and UTS namespaces its containers join, as with CRI. Limits of this runtime: that
+ * network has loopback only (no CNI, so no pod IP and no hostPort), and stdout and
+ * stderr share one output file (reported as stdout).
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -101,6 +102,17 @@ export class ContainerdRuntime implements ContainerRuntime {
     } catch (e) {
       throw new ImagePullError(`failed to pull image "${image}": ${String((e as { stderr?: string }).stderr ?? (e as Error).message).trim()}`);
     }
+  }
+
+  /** The host pid of each running task's init process, by container id. */
+  private async taskPids(): Promise<Map<string, number>> {
+    const { stdout } = await this.ctr(["tasks", "ls"]);
+    const out = new Map<string, number>();
+    for (const line of stdout.split("\n").slice(1)) {
+      const [id, pid, status] = line.trim().split(/\s+/);
+      if (id && status === "RUNNING" && Number(pid) > 0) out.set(id, Number(pid));
+    }
+    return out;
   }
 
   /** Task status by container id: RUNNING, STOPPED, CREATED, ... */
@@ -231,6 +243,12 @@ export class ContainerdRuntime implements ContainerRuntime {
     // ctr's flag parsing is touchy: the boolean --net-host must not come right before the image
     const args = ["containers", "create"];
     if (spec.hostNetwork) args.push("--net-host");
+    else if (spec.networkFrom) {
+      // the pod's containers join the sandbox's network, IPC and UTS namespaces (what CRI does with a pause container)
+      const pid = (await this.taskPids()).get(spec.networkFrom);
+      if (!pid) throw new Error(`the pod sandbox ${spec.networkFrom} is not running`);
+      for (const ns of ["network", "ipc", "uts"]) args.push("--with-ns", `${ns}:/proc/${pid}/ns/${ns === "network" ? "net" : ns}`);
+    }
     args.push("--label", `io.kubeflare.runtime=containerd`);
     for (const [k, v] of Object.entries(spec.labels)) args.push("--label", `${k}=${v}`);
     for (const e of spec.env) args.push("--env", e);
