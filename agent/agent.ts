@@ -25,6 +25,8 @@ export interface AgentOptions {
   leaseIntervalMs?: number;
   /** how often every pod is looked at even without a watch event (default 1 s) */
   syncIntervalMs?: number;
+  /** kubelet's --sync-frequency: how often ConfigMap/Secret volumes are read again (default 60 s) */
+  syncFrequencyMs?: number;
   /** how often new container output is shipped (default 2 s) */
   logIntervalMs?: number;
   log?: (msg: string) => void;
@@ -54,6 +56,8 @@ export class NodeAgent {
   private readonly worker: PodWorker;
   private readonly prober: Prober;
   private readonly lastStatus = new Map<string, string>();
+  /** when a pod was first seen finished (Succeeded/Failed), by uid */
+  private readonly finishedAt = new Map<string, number>();
   private listed = false;
   /** pods being stopped (graceful deletion runs in the background, one at a time per pod) */
   private readonly terminating = new Map<string, Promise<void>>();
@@ -77,6 +81,7 @@ export class NodeAgent {
       now: Date.now,
       log: this.log,
       events: this.events,
+      volumeRefreshMs: o.syncFrequencyMs,
     });
     this.shipper = new LogShipper(o.runtime, o.api, o.nodeName);
     this.prober = new Prober(
@@ -247,6 +252,7 @@ export class NodeAgent {
         this.background(uid, async () => {
           await this.worker.teardown(uid, 2);
           this.lastStatus.delete(uid);
+          this.finishedAt.delete(uid);
         });
       }
     }
@@ -268,10 +274,16 @@ export class NodeAgent {
         }
         this.pods.delete(uid);
         this.lastStatus.delete(uid);
+        this.finishedAt.delete(uid);
       });
       return;
     }
-    if (["Succeeded", "Failed"].includes(pod.status?.phase) && this.lastStatus.has(uid)) return;
+    // a finished pod is left alone once its final status has had a few seconds to settle (Docker's OOM flag comes late)
+    if (["Succeeded", "Failed"].includes(pod.status?.phase) && this.lastStatus.has(uid)) {
+      const since = this.finishedAt.get(uid) ?? Date.now();
+      this.finishedAt.set(uid, since);
+      if (Date.now() - since > 10_000) return;
+    }
     const status = await this.worker.sync(pod);
     // probes for running containers
     const existing = await this.worker.containers(pod);

@@ -10,8 +10,8 @@ import { eventually } from "../test/kubectl";
 import { DockerRuntime } from "./runtime/docker";
 
 const BIN = join(import.meta.dirname, "..", "bin", "kubeflare-agent.mjs");
-const run = (args: string[]) =>
-  promisify(execFile)(process.execPath, [BIN, ...args]).then(
+const run = (args: string[], env: Record<string, string> = {}) =>
+  promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } }).then(
     (r) => ({ code: 0, ...r }),
     (e) => ({ code: e.code as number, stdout: String(e.stdout), stderr: String(e.stderr) }),
   );
@@ -69,6 +69,20 @@ describe("kubeflare-agent", () => {
     } finally {
       agent.kill("SIGKILL");
     }
+  });
+
+  it("says clearly when the server is unreachable or no container runtime is found", async () => {
+    const noEngine = await run(["join", "--server", server.url, "--token", "abcdef.0123456789abcdef", "--runtime", "auto", "--config", join(dir, "x.json")], {
+      DOCKER_HOST: "unix:///nonexistent/docker.sock",
+      CONTAINERD_ADDRESS: "/nonexistent/containerd.sock",
+    });
+    expect(noEngine.code).toBe(1);
+    expect(noEngine.stderr).toMatch(/^error: no container runtime found: Docker is not reachable at unix:\/\/\/nonexistent\/docker\.sock .*; containerd is not reachable .*\n$/);
+    if (!dockerUp) return;
+    // port 1 on loopback: nothing listens there
+    const away = await run(["join", "--server", "https://127.0.0.1:1", "--token", "abcdef.0123456789abcdef", "--runtime", "docker", "--config", join(dir, "y.json")]);
+    expect(away.code).toBe(1);
+    expect(away.stderr).toBe("error: cannot reach https://127.0.0.1:1: ECONNREFUSED\n");
   });
 
   it("prints a systemd unit", async () => {

@@ -28,6 +28,8 @@ export interface AgentConfig {
   dataDir: string;
   /** the pod sandbox image (default registry.k8s.io/pause:3.10) */
   pauseImage?: string;
+  /** seconds between refreshes of ConfigMap/Secret volumes (kubelet's --sync-frequency, default 60) */
+  syncFrequencySeconds?: number;
 }
 
 const DEFAULT_CONFIG = "/etc/kubeflare/agent.json";
@@ -48,9 +50,9 @@ const parseLabels = (s: string | undefined): Record<string, string> => {
   return out;
 };
 
-const parseDuration = (s: string): number => {
+const parseDuration = (s: string, flag = "--ttl"): number => {
   const m = /^(\d+)(s|m|h|d)?$/.exec(s);
-  if (!m) return fail(`--ttl: "${s}" is not a duration such as 30m, 24h or 7d`);
+  if (!m) return fail(`${flag}: "${s}" is not a duration such as 30s, 30m, 24h or 7d`);
   return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? "s") as "s"];
 };
 
@@ -79,6 +81,8 @@ async function join(v: Record<string, any>): Promise<void> {
   const server = String(v.server ?? fail("--server is required")).replace(/\/$/, "");
   const token = String(v.token ?? fail("--token is required (create one with: kubeflare-agent token create --kubeconfig ...)"));
   const nodeName = String(v.name ?? hostname()).toLowerCase();
+  const syncFrequencySeconds = v["sync-frequency"] ? parseDuration(String(v["sync-frequency"]), "--sync-frequency") : undefined;
+  const labels = parseLabels(v.labels);
   const caPem = v["ca-file"] ? readFileSync(String(v["ca-file"]), "utf8") : undefined;
   const configPath = resolve(String(v.config ?? DEFAULT_CONFIG));
   const dataDir = resolve(String(v["data-dir"] ?? (configPath.startsWith("/etc/") ? "/var/lib/kubeflare-agent" : `${dirname(configPath)}/agent-data`)));
@@ -101,10 +105,11 @@ async function join(v: Record<string, any>): Promise<void> {
     token: cred.token,
     ...(caPem ? { caPem } : {}),
     runtime: picked.name,
-    labels: parseLabels(v.labels),
+    labels,
     ...(v["node-ip"] ? { nodeIP: String(v["node-ip"]) } : {}),
     dataDir,
     ...(v["pause-image"] ? { pauseImage: String(v["pause-image"]) } : {}),
+    ...(syncFrequencySeconds !== undefined ? { syncFrequencySeconds } : {}),
   };
   mkdirSync(dirname(configPath), { recursive: true, mode: 0o700 });
   writeFileSync(configPath, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
@@ -124,6 +129,7 @@ async function run(v: Record<string, any>): Promise<void> {
     dataDir: config.dataDir,
     labels: config.labels,
     pauseImage: config.pauseImage,
+    syncFrequencyMs: config.syncFrequencySeconds !== undefined ? config.syncFrequencySeconds * 1000 : undefined,
   });
   // the control plane may be away: keep trying, pods keep running meanwhile
   for (let attempt = 1; ; attempt++) {
@@ -228,7 +234,8 @@ const HELP = `Usage: kubeflare-agent <command> [options]
 
 Commands:
   join     --server URL --token TOKEN [--name NAME] [--labels k=v,...] [--runtime docker|containerd|auto]
-           [--ca-file FILE] [--node-ip ADDR] [--data-dir DIR] [--pause-image IMAGE] [--config FILE]
+           [--ca-file FILE] [--node-ip ADDR] [--data-dir DIR] [--pause-image IMAGE] [--sync-frequency 1m]
+           [--config FILE]
            exchange a join token for this node's credential; writes the config (0600)
   run      [--config FILE]            run the agent (register, heartbeat, run pods)
   install  [--config FILE] [--print]  install a systemd unit for "run" (or print it)
@@ -252,6 +259,7 @@ export async function main(argv: string[]): Promise<number> {
       "node-ip": { type: "string" },
       "data-dir": { type: "string" },
       "pause-image": { type: "string" },
+      "sync-frequency": { type: "string" },
       config: { type: "string" },
       print: { type: "boolean" },
       kubeconfig: { type: "string" },

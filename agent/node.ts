@@ -1,4 +1,5 @@
 /** What the agent says about its machine: the Node object and its Lease. */
+import { dirname } from "node:path";
 import { statfsSync } from "node:fs";
 import { arch, cpus, hostname, networkInterfaces, release, totalmem, type } from "node:os";
 import { readFileSync } from "node:fs";
@@ -35,10 +36,16 @@ const ARCH: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm",
 
 export const nodeStatus = (o: { nodeIP: string; runtimeVersion: string; dataDir: string; maxPods?: number; now: Date; ready?: boolean }): KObject["status"] => {
   let storage = 0;
-  try {
-    const s = statfsSync(o.dataDir);
-    storage = s.blocks * s.bsize;
-  } catch {}
+  // the file system the agent's data lives on (its directory may not exist yet: the nearest one that does)
+  for (let dir = o.dataDir; ; dir = dirname(dir)) {
+    try {
+      const s = statfsSync(dir);
+      storage = s.blocks * s.bsize;
+      break;
+    } catch {
+      if (dirname(dir) === dir) break;
+    }
+  }
   const capacity = {
     cpu: String(cpus().length),
     memory: formatQuantity(Math.floor(totalmem() / 1024) * 1024, "BinarySI"),

@@ -23,6 +23,8 @@ export interface PodContext {
   log(msg: string): void;
   /** core/v1 Events about the pods (kubelet's Pulling, Created, BackOff, ...) */
   events: EventSink;
+  /** how often ConfigMap/Secret volumes are refreshed from the API (default a minute) */
+  volumeRefreshMs?: number;
 }
 
 /**
@@ -32,7 +34,7 @@ export interface PodContext {
  */
 const RETRY_EVENT_MS = 10_000;
 
-/** how often ConfigMap and Secret volumes are read again from the API (kubelet: about a minute) */
+/** how often ConfigMap and Secret volumes are read again from the API (kubelet's --sync-frequency: a minute) */
 const VOLUME_REFRESH_MS = 60_000;
 
 /**
@@ -165,7 +167,10 @@ export class PodWorker {
     const cached = this.details.get(c.id);
     if (cached && cached.state === c.state && (c.state === "running" || c.state === "exited")) return cached;
     const info = await this.ctx.runtime.inspect(c.id);
-    if (info) this.details.set(c.id, info);
+    // Docker learns of an OOM kill from a separate event that can land just after the exit:
+    // a fresh SIGKILL exit is looked at again for a few seconds before it is believed
+    const unsettled = info?.state === "exited" && info.exitCode === 137 && !info.oomKilled && this.ctx.now() - (Date.parse(info.finishedAt ?? "") || 0) < 10_000;
+    if (info && !unsettled) this.details.set(c.id, info);
     else this.details.delete(c.id);
     return info;
   }
@@ -271,7 +276,7 @@ export class PodWorker {
     const ns = pod.metadata.namespace!;
     const now = this.ctx.now();
     const last = this.volumesAt.get(uid);
-    const refresh = !last || now - last.at >= (last.error ? RETRY_EVENT_MS : VOLUME_REFRESH_MS);
+    const refresh = !last || now - last.at >= (last.error ? RETRY_EVENT_MS : (this.ctx.volumeRefreshMs ?? VOLUME_REFRESH_MS));
     if (!refresh && last?.error) throw last.error;
     const out = new Map<string, string>();
     for (const v of pod.spec?.volumes ?? []) {
@@ -599,7 +604,8 @@ export class PodWorker {
     const initFailed = initStatuses.some((s) => s.state.terminated && s.state.terminated.exitCode !== 0) && policy === "Never";
     let phase = "Pending";
     if (initFailed) phase = "Failed";
-    else if (initDone && allTerminated && policy !== "Always") phase = anyFailed ? "Failed" : "Succeeded";
+    // kubelet's getPhase: under OnFailure a failed container is about to run again, so the pod is still Running
+    else if (initDone && allTerminated && policy !== "Always") phase = !anyFailed ? "Succeeded" : policy === "Never" ? "Failed" : "Running";
     else if (initDone && statuses.some((s) => s.state.running || s.lastState.terminated)) phase = "Running";
     const ready = initDone && statuses.length > 0 && statuses.every((s) => s.ready);
     const prevConds: any[] = pod.status?.conditions ?? [];

@@ -36,7 +36,7 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
 
     const join_ = async (name: string, serverUrl: string, configPath: string) => {
       const token = JSON.parse((await agentCli(["token", "create", "--kubeconfig", server.kubeconfigPath, "--ttl", "10m", "-o", "json"])).stdout).token;
-      const r = await agentCli(["join", "--server", serverUrl, "--token", token, "--name", name, "--runtime", engine.name, "--ca-file", caFile, "--node-ip", "127.0.0.1", "--labels", "e2e=true", "--pause-image", "kubeflare/pause:test", "--config", configPath, "--data-dir", join(dir, `${name}-data`)]);
+      const r = await agentCli(["join", "--server", serverUrl, "--token", token, "--name", name, "--runtime", engine.name, "--ca-file", caFile, "--node-ip", "127.0.0.1", "--labels", "e2e=true", "--pause-image", "kubeflare/pause:test", "--sync-frequency", "3s", "--config", configPath, "--data-dir", join(dir, `${name}-data`)]);
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
     };
@@ -83,6 +83,9 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
       expect(node.metadata.labels).toMatchObject({ "kubernetes.io/hostname": nodeName, "kubernetes.io/os": "linux", e2e: "true" });
       expect(node.status.nodeInfo.containerRuntimeVersion).toMatch(new RegExp(`^${engine.name}://\\d`));
       expect(node.status.capacity.pods).toBe("110");
+      expect(node.status.conditions.map((c: any) => `${c.type}=${c.status}`).sort()).toEqual(["DiskPressure=False", "MemoryPressure=False", "PIDPressure=False", "Ready=True"]);
+      expect(node.status.nodeInfo).toMatchObject({ operatingSystem: "linux", architecture: expect.stringMatching(/^(amd64|arm64|arm)$/), kernelVersion: expect.any(String), osImage: expect.any(String), kubeletVersion: expect.any(String) });
+      for (const r of ["cpu", "memory", "pods", "ephemeral-storage"]) expect(node.status.allocatable[r], r).toBeDefined();
       expect(node.status.addresses).toContainEqual({ type: "InternalIP", address: "127.0.0.1" });
       const lease = await admin.get(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${nodeName}`);
       expect(lease.spec.holderIdentity).toBe(nodeName);
@@ -122,7 +125,7 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
     it("runs a Deployment of 3 httpd pods from kubectl apply: Running, Ready, answering on the host network, with env, volumes and limits", async () => {
       const ports = [portBase, portBase + 1, portBase + 2];
       // three replicas share the host network: each takes the first free port of the three
-      const serve = `mkdir -p /www && echo "$POD_NAME $TOKEN $(cat /config/greeting) $(cat /secret/token)" > /www/index.html
+      const serve = `mkdir -p /www && echo "$POD_NAME $TOKEN $(cat /config/greeting) $(cat /secret/token) $(stat -c %a /secret/token)" > /www/index.html
 while true; do for p in ${ports.join(" ")}; do
   httpd -f -p 127.0.0.1:$p -h /www & pid=$!; sleep 0.5
   if kill -0 $pid 2>/dev/null; then echo $p > /tmp/port; echo "serving on $p"; wait $pid; exit 1; fi
@@ -189,7 +192,7 @@ spec:
       // every replica answers on its own port, with its own name, the secret env and both volumes
       const answers = await Promise.all(ports.map(async (port) => (await (await fetch(`http://127.0.0.1:${port}/`)).text()).trim()));
       expect(answers.map((a) => a.split(" ")[0]).sort()).toEqual(pods.map((p: any) => p.metadata.name).sort());
-      for (const a of answers) expect(a.split(" ").slice(1)).toEqual(["s3cret", "hello-from-a-configmap", "s3cret"]);
+      for (const a of answers) expect(a.split(" ").slice(1)).toEqual(["s3cret", "hello-from-a-configmap", "s3cret", "400"]);
       // limits are the engine's cgroup limits
       for (const p of pods) {
         const cs = await running(p.metadata.name);
@@ -299,6 +302,43 @@ spec:
       expect(again.status.containerStatuses[0]).toMatchObject({ ready: false, restartCount: 0, state: { running: {} } });
     }, 90_000);
 
+    it("probes over HTTP and TCP, and updates ConfigMap volumes when the ConfigMap changes", async () => {
+      const port = portBase + 3;
+      await admin.request("POST", "/api/v1/namespaces/default/configmaps", { metadata: { name: "site" }, data: { "index.html": "first version" } });
+      await create(
+        pod("probed", {
+          containers: [
+            {
+              name: "web",
+              // serves the ConfigMap's directory itself: what it answers is what the volume holds
+              ...sh(`exec httpd -f -p 127.0.0.1:${port} -h /site`),
+              readinessProbe: { httpGet: { host: "127.0.0.1", port, path: "/index.html" }, periodSeconds: 1 },
+              livenessProbe: { tcpSocket: { host: "127.0.0.1", port }, periodSeconds: 1, failureThreshold: 3 },
+              volumeMounts: [{ name: "site", mountPath: "/site" }],
+            },
+          ],
+          volumes: [{ name: "site", configMap: { name: "site" } }],
+        }),
+      );
+      await eventually(async () => (await status0("probed"))?.ready, 30_000);
+      expect(await (await fetch(`http://127.0.0.1:${port}/index.html`)).text()).toBe("first version");
+      // a changed ConfigMap reaches the running container's files (the agent runs with --sync-frequency 3s)
+      const cm = await admin.get("/api/v1/namespaces/default/configmaps/site");
+      await admin.request("PUT", "/api/v1/namespaces/default/configmaps/site", { ...cm, data: { "index.html": "second version" } });
+      await eventually(async () => (await (await fetch(`http://127.0.0.1:${port}/index.html`)).text()) === "second version", 30_000);
+      // a key that leaves the ConfigMap leaves the volume: the HTTP readiness probe gets 404 and the pod goes NotReady
+      await admin.request("PUT", "/api/v1/namespaces/default/configmaps/site", { ...cm, metadata: { ...cm.metadata, resourceVersion: undefined }, data: { "other.html": "x" } });
+      const notReady = await eventually(async () => {
+        const s = await status0("probed");
+        return s?.ready === false && s;
+      }, 30_000);
+      // the TCP liveness probe still passes: no restart
+      expect(notReady).toMatchObject({ restartCount: 0, state: { running: {} } });
+      const events = (await admin.request("GET", `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent("involvedObject.name=probed")}`)).items;
+      expect(events.map((e: any) => `${e.reason}: ${e.message}`)).toContainEqual(expect.stringMatching(/^Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 404$/));
+      expect(events.map((e: any) => e.reason)).toEqual(expect.arrayContaining(["Pulled", "Created", "Started"]));
+    }, 90_000);
+
     it("holds liveness back until the startup probe passes", async () => {
       await create(
         pod("slowstart", {
@@ -371,6 +411,15 @@ spec:
       }, 30_000);
       expect(done.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 0, reason: "Completed" });
       expect((await k("get pod once")).stdout).toMatch(/once +0\/1 +Completed +0 /);
+      await create(pod("retry", { restartPolicy: "OnFailure", containers: [{ name: "c", ...sh("if [ -f /tmp/x ]; then exit 0; fi; exit 1") }] }));
+      // OnFailure restarts a failed container (here it fails every time: a fresh /tmp), and only a failed one
+      const failing = await eventually(async () => {
+        const s = await status0("retry");
+        return s?.restartCount >= 1 && s;
+      }, 30_000);
+      expect(failing.lastState.terminated).toMatchObject({ exitCode: 1, reason: "Error" });
+      expect((await get("retry")).status.phase).toBe("Running");
+      await admin.request("DELETE", "/api/v1/namespaces/default/pods/retry", { gracePeriodSeconds: 0 });
     });
 
     it("reports OOMKilled when a container exceeds its memory limit", async () => {

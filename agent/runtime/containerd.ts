@@ -85,6 +85,8 @@ export class ContainerdRuntime implements ContainerRuntime {
   }
 
   async version(): Promise<string> {
+    // without a socket ctr would wait out its 10 s dial timeout before saying so
+    if (!existsSync(this.address)) throw new Error(`containerd is not reachable at ${this.address}: no such socket`);
     const { stdout } = await this.ctr(["version"], 10_000);
     const m = /Server:[\s\S]*?Version:\s+(\S+)/.exec(stdout);
     if (!m) throw new Error(`containerd is not reachable at ${this.address}`);
