@@ -231,6 +231,7 @@ export class NodeAgent {
   async syncAll(): Promise<void> {
     // one engine listing serves the whole pass (the pod worker re-lists only pods it changed)
     const all = await this.o.runtime.list({ [LABELS.node]: this.o.nodeName, [LABELS.podUid]: "" });
+    const previous = this.listing;
     this.listing = all;
     this.worker.beginPass(all);
     try {
@@ -244,6 +245,10 @@ export class NodeAgent {
     } finally {
       this.worker.endPass();
     }
+    // probe state of containers that stopped or went away goes with them (a restart is a new container)
+    const now = new Set(all.map((c) => c.id));
+    for (const c of all) if (c.state === "exited") this.prober.forget(c.id);
+    for (const c of previous) if (!now.has(c.id)) this.prober.forget(c.id);
     // containers whose pod is gone from this node
     const uids = new Set(all.map((c) => c.labels[LABELS.podUid]).filter(Boolean));
     for (const uid of uids) {
