@@ -50,6 +50,25 @@ const sleep = (ms: number, signal: AbortSignal, onWake?: (wake: () => void) => v
     onWake?.(done);
   });
 
+/**
+ * The parts of a pod status the agent owns, without timestamps: if the server's copy
+ * differs from the agent's in these, someone else changed it and the agent writes again.
+ */
+export const statusEssence = (s: any): string =>
+  JSON.stringify([
+    s?.phase ?? "",
+    s?.podIP ?? "",
+    (s?.conditions ?? []).map((c: any) => `${c.type}=${c.status}`).sort(),
+    [...(s?.initContainerStatuses ?? []), ...(s?.containerStatuses ?? [])].map((c: any) => [
+      c.name,
+      !!c.ready,
+      c.restartCount ?? 0,
+      c.containerID ?? "",
+      Object.keys(c.state ?? {})[0] ?? "",
+      c.state?.waiting?.reason ?? c.state?.terminated?.reason ?? "",
+    ]),
+  ]);
+
 export class NodeAgent {
   private readonly ac = new AbortController();
   private readonly pods = new Map<string, KObject>();
@@ -196,8 +215,11 @@ export class NodeAgent {
           await this.o.api.watch(this.podsPath(), rv, (ev) => {
             rv = ev.object.metadata.resourceVersion ?? rv;
             if (ev.type === "BOOKMARK") return;
-            if (ev.type === "DELETED") this.pods.delete(ev.object.metadata.uid!);
-            else this.pods.set(ev.object.metadata.uid!, ev.object);
+            const uid = ev.object.metadata.uid!;
+            // our own status write may have put a newer copy here than an event still in flight
+            const have = Number(this.pods.get(uid)?.metadata.resourceVersion ?? 0);
+            if (ev.type === "DELETED") this.pods.delete(uid);
+            else if (Number(ev.object.metadata.resourceVersion ?? 0) >= have) this.pods.set(uid, ev.object);
             this.wake?.();
           }, this.ac.signal);
           if (this.ac.signal.aborted) return;
@@ -300,7 +322,9 @@ export class NodeAgent {
       }
     }
     const text = JSON.stringify(status);
-    if (this.lastStatus.get(uid) === text) return;
+    // write when what we see changed, or when the pod's status on the server no longer says
+    // what we wrote (the node controller marks pods NotReady while a node is unreachable)
+    if (this.lastStatus.get(uid) === text && statusEssence(status) === statusEssence(pod.status)) return;
     try {
       const written = await this.o.api.request<KObject>("PUT", `${path}/status`, { ...pod, status });
       this.pods.set(uid, written);

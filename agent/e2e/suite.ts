@@ -485,6 +485,10 @@ spec:
       const keys = now.map((c) => `${c.labels[LABELS.podUid]}/${c.labels[LABELS.container]}`);
       expect(new Set(keys).size).toBe(keys.length);
       expect((await status0("steady")).restartCount).toBe(0);
+      // status is written only on change: a steady pod's object stays as it is
+      const rv = (await get("steady")).metadata.resourceVersion;
+      await new Promise((r) => setTimeout(r, 3000));
+      expect((await get("steady")).metadata.resourceVersion).toBe(rv);
       const noPrevious = await k("logs steady --previous");
       expect(noPrevious.code).toBe(1);
       expect(noPrevious.stderr).toContain('previous terminated container "c" in pod "steady" not found');
@@ -528,6 +532,14 @@ spec:
           return s?.restartCount === 1 && s.state.running && s;
         }, 60_000);
         expect(caught.lastState.terminated.exitCode).toBe(137);
+        // the control plane marks the pod NotReady (as the node controller does for a silent node):
+        // the agent, which knows better, sets it back though nothing changed on its side
+        const stale = await get("castaway");
+        await admin.request("PUT", "/api/v1/namespaces/default/pods/castaway/status", {
+          ...stale,
+          status: { ...stale.status, conditions: stale.status.conditions.map((c: any) => (c.type === "Ready" ? { ...c, status: "False" } : c)) },
+        });
+        await eventually(async () => (await get("castaway")).status.conditions.some((c: any) => c.type === "Ready" && c.status === "True"), 30_000);
       } finally {
         open = true;
         await islandAgent.kill("SIGTERM");

@@ -84,6 +84,27 @@ describe("node lifecycle controller", () => {
     expect(await exists("patient")).toBe(true);
   });
 
+  it("marks the pods of a node that stopped reporting NotReady at once (MarkPodsNotReady)", async () => {
+    await start();
+    await addNode("n1");
+    await addNode("n2");
+    await podOn("web", "n1");
+    await podOn("other", "n2");
+    for (const name of ["web", "other"]) {
+      const p = (await cp.api.get("pods", "default", name))!;
+      const t = clock.now().toISOString().replace(/\.\d+Z$/, "Z");
+      await cp.api.updateStatus("pods", { ...p, status: { phase: "Running", conditions: [{ type: "Ready", status: "True", lastTransitionTime: t }, { type: "PodScheduled", status: "True", lastTransitionTime: t }] } });
+    }
+    await tick(20_000);
+    await renew("n2");
+    await tick(21_000); // n1 silent for 41 s, n2 renewed 21 s ago
+    const ready = async (name: string) => (await cp.api.get("pods", "default", name))!.status.conditions.find((c: any) => c.type === "Ready").status;
+    expect(await ready("web")).toBe("False");
+    expect(await ready("other")).toBe("True");
+    const events = await cp.api.list("events", "default", { fieldSelector: "reason=NodeNotReady" });
+    expect(events.filter((e) => e.involvedObject.kind === "Pod").map((e) => `${e.involvedObject.name}: ${e.message}`)).toEqual(["web: Node is not ready"]);
+  });
+
   it("evicts nothing when most nodes go dark at once, and resumes when they return", async () => {
     await start();
     for (const n of ["a", "b", "c", "d"]) await addNode(n);

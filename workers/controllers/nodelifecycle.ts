@@ -108,6 +108,23 @@ const evict = async (ctx: ControllerContext, node: KObject, taints: Taint[], unr
   return next;
 };
 
+/**
+ * Kubernetes' MarkPodsNotReady: the pods of a node that stopped reporting can't be
+ * known to be ready, so their Ready condition goes False at once (Services stop
+ * sending them traffic) rather than when they are evicted. The agent sets it again
+ * when it is back.
+ */
+const markPodsNotReady = async (ctx: ControllerContext, nodeName: string, nowTs: string): Promise<void> => {
+  const pods = await ctx.api.list("pods", "", { fieldSelector: `spec.nodeName=${nodeName}` });
+  await pool(pods, 8, async (pod) => {
+    const conds: any[] = pod.status?.conditions ?? [];
+    if (!conds.some((c) => c.type === "Ready" && c.status !== "False")) return;
+    const conditions = conds.map((c) => (c.type === "Ready" && c.status !== "False" ? { ...c, status: "False", lastTransitionTime: nowTs } : c));
+    await ctx.api.updateStatus("pods", { ...pod, status: { ...pod.status, conditions } }).catch(ignoreConflict);
+    await ctx.events.record(pod, "Warning", "NodeNotReady", "Node is not ready");
+  });
+};
+
 const ignoreConflict = (e: unknown) => {
   if (!isConflict(e)) throw e;
   return false;
@@ -135,6 +152,7 @@ const reconcileNode = async (key: ObjectKey, ctx: ControllerContext): Promise<Re
     try {
       node = await ctx.api.updateStatus("nodes", { ...node, status: { ...node.status, conditions: unknownConditions(node, nowTs) } });
       await ctx.events.record(node, "Normal", "NodeNotReady", `Node ${name} status is now: NodeNotReady`);
+      await markPodsNotReady(ctx, name, nowTs);
     } catch (e) {
       if (isConflict(e)) return { requeueAfterMs: 10 };
       throw e;
