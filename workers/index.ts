@@ -26,6 +26,8 @@ export interface Env {
   QUEUE?: { send(body: unknown, opts?: { delaySeconds?: number }): Promise<unknown> };
   /** node lease grace period (s, default 40) and default pod tolerationSeconds (default 30) */
   NODE_GRACE_SECONDS?: string;
+  /** bindings per scheduling pass (default 100), within the subrequest budget of one invocation */
+  MAX_SCHEDULING_WRITES_PER_PASS?: string;
   /** "none" runs the API alone (controllers elsewhere, or tests of the API); default: all controllers */
   CONTROLLERS?: string;
   DEFAULT_TOLERATION_SECONDS?: string;
@@ -69,6 +71,8 @@ const runtime = async (env: Env): Promise<Runtime> => {
     config: {
       ...(env.NODE_GRACE_SECONDS ? { nodeMonitorGracePeriodMs: Number(env.NODE_GRACE_SECONDS) * 1000 } : {}),
       ...(tolerationSeconds !== undefined ? { defaultTolerationSeconds: tolerationSeconds } : {}),
+      // a Worker invocation may make 1,000 subrequests (50 on the free plan); a binding costs about five
+      maxSchedulingWritesPerPass: env.MAX_SCHEDULING_WRITES_PER_PASS ? Number(env.MAX_SCHEDULING_WRITES_PER_PASS) : 100,
     },
   });
   const app = createApp({

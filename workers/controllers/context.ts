@@ -16,6 +16,12 @@ export interface ControllerConfig {
   unhealthyZoneThreshold: number;
   /** events older than this are deleted by the resync */
   eventTtlMs: number;
+  /**
+   * at most this many bindings and verdicts written by one scheduling pass; the rest
+   * follow in the next pass, which re-reads everything (a Worker invocation has a
+   * subrequest budget, and each binding is a few store round trips)
+   */
+  maxSchedulingWritesPerPass: number;
 }
 
 export const DEFAULT_CONFIG: ControllerConfig = {
@@ -23,6 +29,7 @@ export const DEFAULT_CONFIG: ControllerConfig = {
   defaultTolerationSeconds: 30,
   unhealthyZoneThreshold: 0.55,
   eventTtlMs: 60 * 60 * 1000,
+  maxSchedulingWritesPerPass: Infinity,
 };
 
 /** What a reconciler gets: the API (as the controller user), a clock, events, config, and a way to come back later. */

@@ -1,3 +1,4 @@
+import { matchLabels } from "../../shared/selectors/labels";
 import { ApiError } from "../../shared/status";
 import type { KObject, ObjectKey } from "../../shared/types";
 import { isConflict } from "./client";
@@ -176,12 +177,19 @@ export const endpointsController: Controller = {
   async reconcile(key, ctx) {
     if (key.resource === "services" || key.resource === "endpoints") return reconcileService(key, ctx);
     if (key.resource === "endpointslices") return; // our own writes
-    // a pod changed: every Service in its namespace that selects it now or listed it before
-    const services = await ctx.api.list("services", key.namespace);
+    // a pod changed: the Services in its namespace that select it now or listed it before
+    // (not every Service: each reconcile lists the pods it selects)
+    const services = (await ctx.api.list("services", key.namespace)).filter((svc) => svc.spec?.selector && Object.keys(svc.spec.selector).length);
+    if (!services.length) return;
+    const pod = await ctx.api.get("pods", key.namespace, key.name);
+    const listedIn = new Set<string>();
+    for (const ep of await ctx.api.list("endpoints", key.namespace)) {
+      const refs = (ep.subsets ?? []).flatMap((ss: any) => [...(ss.addresses ?? []), ...(ss.notReadyAddresses ?? [])]);
+      if (refs.some((a: any) => a.targetRef?.kind === "Pod" && a.targetRef.name === key.name)) listedIn.add(ep.metadata.name!);
+    }
     for (const svc of services) {
-      if (svc.spec?.selector && Object.keys(svc.spec.selector).length) {
-        await reconcileService({ resource: "services", namespace: key.namespace, name: svc.metadata.name! }, ctx);
-      }
+      const selects = !!pod && matchLabels(Object.entries(svc.spec.selector as Record<string, string>).map(([k, v]) => ({ key: k, op: "=" as const, values: [v] })), pod.metadata.labels);
+      if (selects || listedIn.has(svc.metadata.name!)) await reconcileService({ resource: "services", namespace: key.namespace, name: svc.metadata.name! }, ctx);
     }
   },
 

@@ -136,7 +136,10 @@ export const schedulePass = async (ctx: ControllerContext, pending?: KObject[]):
     ...bindings.map((b) => () => bind(ctx, b.pod, b.node)),
     ...failures.map((f) => () => unschedulable(ctx, f.pod, f.message)),
   ];
-  await pool(writes, BIND_CONCURRENCY, (w) => w());
+  // bindings first; past the per-pass budget the next pass (fresh reads) takes over at once
+  const budget = ctx.config.maxSchedulingWritesPerPass;
+  await pool(writes.slice(0, budget), BIND_CONCURRENCY, (w) => w());
+  if (writes.length > budget) return { requeueAfterMs: 1 };
 };
 
 /**
