@@ -134,6 +134,8 @@ export class PodWorker {
   private readonly dirty = new Set<string>();
   /** inspect results by container id, reused while the engine reports the same state */
   private readonly details = new Map<string, ContainerInfo>();
+  /** containers being stopped in the background (replaced after a spec change) */
+  private readonly stopping = new Set<string>();
   /** per pod uid: when its ConfigMap/Secret volumes were last read, and the error if one was missing */
   private readonly volumesAt = new Map<string, { at: number; error?: Error }>();
 
@@ -474,11 +476,16 @@ export class PodWorker {
     // containers of a changed spec (kubectl set image on a bare pod) are replaced
     for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
       const latest = existing.get(c.name)?.[0];
-      if (latest && latest.labels[LABELS.specHash] !== specHash(c) && latest.state === "running") {
+      if (latest && latest.labels[LABELS.specHash] !== specHash(c) && latest.state === "running" && !this.stopping.has(latest.id)) {
         const role = latest.labels[LABELS.role] === "init" ? "init" : "app";
         this.ctx.events.record(pod, "Normal", "Killing", `Container ${c.name} definition changed, will be restarted`, containerPath(role, c.name));
-        this.touched(pod);
-        await this.ctx.runtime.stop(latest.id, pod.spec?.terminationGracePeriodSeconds ?? 30);
+        // in the background: its grace period must not hold up the other pods; a later pass starts the new one
+        const id = latest.id;
+        this.stopping.add(id);
+        void this.ctx.runtime
+          .stop(id, pod.spec?.terminationGracePeriodSeconds ?? 30)
+          .catch((e) => this.ctx.log(`stopping ${id.slice(0, 12)}: ${(e as Error).message}`))
+          .finally(() => this.stopping.delete(id));
       }
     }
     const sandbox = await this.sandbox(pod, existing);
@@ -577,6 +584,9 @@ export class PodWorker {
       }
       if (latest.state === "exited") {
         const willRestart = this.shouldRestart(pod, role, latest.exitCode);
+        // the next instance can't start (its image can't be pulled, its config is missing): say why, as kubelet does
+        const blocked = this.waiting.get(key);
+        if (willRestart && blocked) return { ...base, state: { waiting: blocked }, lastState: { terminated: terminated(latest) }, ready: false, started: false };
         if (willRestart && this.backoff.inBackoffSince(key, Date.parse(latest.finishedAt ?? "") || now, now)) {
           return {
             ...base,

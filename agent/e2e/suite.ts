@@ -387,6 +387,23 @@ spec:
       await eventually(async () => (await k("logs initd -c app")).stdout === "one\ntwo\n", 30_000);
     }, 90_000);
 
+    it("replaces a container whose image changed (kubectl set image on a bare pod)", async () => {
+      await create(pod("retag", { terminationGracePeriodSeconds: 30, containers: [{ name: "c", ...sh("trap 'exit 0' TERM; while true; do sleep 0.2; done") }] }));
+      await eventually(async () => (await status0("retag"))?.state?.running, 30_000);
+      const [before] = await running("retag");
+      const set = await k("set image pod/retag c=kubeflare/pause:test");
+      expect(set.stdout).toBe("pod/retag image updated\n");
+      const after = await eventually(async () => {
+        const s = await status0("retag");
+        return s?.image === "kubeflare/pause:test" && s.state.running && s.restartCount === 1 && s;
+      }, 60_000);
+      expect(after.lastState.terminated).toMatchObject({ exitCode: 0 });
+      const now = await running("retag");
+      expect(now).toHaveLength(1);
+      expect(now[0].id).not.toBe(before.id);
+      await admin.request("DELETE", "/api/v1/namespaces/default/pods/retag", { gracePeriodSeconds: 0 });
+    }, 90_000);
+
     it("reports image pull failures: ErrImagePull, then ImagePullBackOff; ErrImageNeverPull under Never", async () => {
       // nothing listens on 127.0.0.1:5, so the pull fails fast and stays on loopback
       await create(pod("unpullable", { containers: [{ name: "c", image: "127.0.0.1:5/kubeflare/absent:1", imagePullPolicy: "IfNotPresent" }] }));
