@@ -247,7 +247,7 @@ const serveLog = async (c: Context, namespace: string, name: string, user: User,
       controller.close();
     },
   });
-  return new Response(stream, { headers });
+  return new Response(stream, { headers: { ...headers, ...STREAM_HEADERS } });
 };
 
 /** DeleteOptions from the body (kubectl) and/or the query string (curl). */
@@ -274,6 +274,14 @@ const deleteOptions = async (c: Context, opts: RestOptions): Promise<DeleteOptio
     orphanDependents: orphan === true || orphan === "true",
   };
 };
+
+/**
+ * Headers of a long-lived stream (watch, logs -f). Without them the runtime gzips the
+ * response for clients that accept it (kubectl does), and a compressor holds small
+ * events back until the stream ends: Miniflare and workerd skip a response whose
+ * Content-Encoding is set, and no-transform asks proxies the same.
+ */
+export const STREAM_HEADERS = { "Cache-Control": "no-cache, no-transform, private", "Content-Encoding": "identity" } as const;
 
 /**
  * A watch as a chunked stream of newline-delimited JSON events. The response (and so
@@ -304,7 +312,7 @@ export const watchResponse = (
   });
   return new Response(stream, {
     status: 200,
-    headers: { "Content-Type": "application/json", "Cache-Control": "no-cache, private", "X-Content-Type-Options": "nosniff" },
+    headers: { "Content-Type": "application/json", ...STREAM_HEADERS, "X-Content-Type-Options": "nosniff" },
   });
 };
 
