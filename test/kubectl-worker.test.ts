@@ -41,4 +41,18 @@ describe("kubectl against the Worker", () => {
     expect(err.stderr).toBe('Error from server (NotFound): pods "nope" not found\n');
     expect(await ok("delete deploy web -n edge")).toBe('deployment.apps "web" deleted\n');
   });
+
+  it("streams watch events to kubectl as they happen (get -w)", async () => {
+    // kubectl asks for gzip; a compressed stream would hold the events back until it ends
+    const w = k.spawn(["get", "configmaps", "-n", "default", "-w", "--output-watch-events"]);
+    try {
+      await new Promise((r) => setTimeout(r, 1500)); // the watch is open
+      expect(await ok("create configmap streamed --from-literal=a=b")).toBe("configmap/streamed created\n");
+      await eventually(async () => /ADDED\s+streamed/.test(w.output()), 20_000);
+      expect(await ok("delete configmap streamed")).toBe('configmap "streamed" deleted\n');
+      await eventually(async () => /DELETED\s+streamed/.test(w.output()), 20_000);
+    } finally {
+      w.kill();
+    }
+  });
 });
