@@ -15,16 +15,14 @@
  */
 import jsonpatch, { type Operation } from "fast-json-patch";
 import { ApiError, badRequest } from "../status";
+import { deepEqual, isObject, type Obj, own } from "./json-value";
 
 /** kube-apiserver's limit on the number of operations in one JSON patch. */
 export const MAX_JSON_PATCH_OPERATIONS = 10000;
 
-type Obj = Record<string, unknown>;
 const OPS = ["add", "remove", "replace", "move", "copy", "test"] as const;
 type OpName = (typeof OPS)[number];
 
-const isObject = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
-const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
 const unprocessable = (detail: string) =>
   new ApiError(422, "Invalid", `the server rejected our request due to an error in our request: ${detail}`, {
@@ -60,16 +58,6 @@ const lookup = (doc: unknown, tokens: string[]): { found: true; value: unknown }
     } else return { found: false };
   }
   return { found: true, value: cur };
-};
-
-const deepEqual = (a: unknown, b: unknown): boolean => {
-  if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  if (isObject(a) && isObject(b)) {
-    const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => own(b, k) && deepEqual(a[k], b[k]));
-  }
-  return false;
 };
 
 interface CheckedOp {

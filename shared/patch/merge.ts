@@ -5,8 +5,7 @@
  * whole document. Neither input is changed and the result shares nothing with them.
  * `__proto__` keys of the patch are ignored.
  */
-type Obj = Record<string, unknown>;
-const isObject = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
+import { isObject, type Obj, own } from "./json-value";
 
 /** A JSON value with the `null` members of its objects removed (a patch applied to nothing). */
 const withoutNulls = (patch: Obj): Obj => mergeInto({}, patch);
@@ -17,7 +16,7 @@ const mergeInto = (target: Obj, patch: Obj): Obj => {
     if (v === null) {
       delete target[k];
     } else if (isObject(v)) {
-      const cur = Object.prototype.hasOwnProperty.call(target, k) ? target[k] : undefined;
+      const cur = own(target, k) ? target[k] : undefined;
       target[k] = isObject(cur) ? mergeInto(cur, v) : withoutNulls(v);
     } else {
       target[k] = structuredClone(v);

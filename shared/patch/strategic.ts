@@ -25,6 +25,7 @@
  * directive or `null` leaks into the result. Neither input is changed.
  */
 import { badRequest } from "../status";
+import { deepEqual, isObject, type Obj, own } from "./json-value";
 
 /** The patch metadata of one field, as the `patchStrategy`/`patchMergeKey` struct tags give it. */
 export interface PatchMeta {
@@ -133,9 +134,6 @@ export const isMergedList = (kind: string, path: string): boolean => !!patchMeta
 
 // ---- the merge
 
-type Obj = Record<string, unknown>;
-const isObject = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
-const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 const join = (path: string, k: string) => (path ? `${path}.${k}` : k);
 const show = (v: unknown) => JSON.stringify(v);
 
@@ -143,16 +141,6 @@ const DIRECTIVE = "$patch";
 const RETAIN_KEYS_DIRECTIVE = "$retainKeys";
 const DELETE_FROM_PRIMITIVE_LIST = "$deleteFromPrimitiveList";
 const SET_ELEMENT_ORDER = "$setElementOrder";
-
-const deepEqual = (a: unknown, b: unknown): boolean => {
-  if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  if (isObject(a) && isObject(b)) {
-    const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => own(b, k) && deepEqual(a[k], b[k]));
-  }
-  return false;
-};
 
 const noMergeKey = (el: unknown, key: string) => badRequest(`map: ${show(el)} does not contain declared merge key: ${key}`);
 const badPatchType = (t: unknown, where: unknown) => badRequest(`unknown patch type: ${typeof t === "string" ? t : show(t)} in map: ${show(where)}`);
