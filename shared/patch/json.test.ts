@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { apiError } from "../../test/api-error";
 import { ApiError } from "../status";
 import { jsonPatch, MAX_JSON_PATCH_OPERATIONS } from "./json";
-
-const apiError = (f: () => unknown): ApiError => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ApiError) return e;
-    throw e;
-  }
-  throw new Error("expected an ApiError");
-};
 
 const deploy = () => ({
   metadata: { name: "d", labels: { app: "d" }, annotations: { "a/b": "1" } },

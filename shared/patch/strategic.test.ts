@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../status";
+import { apiError } from "../../test/api-error";
 import { isMergedList, mergeKeyFor, PATCH_META, patchMetaFor, strategicMergePatch } from "./strategic";
-
-const apiError = (f: () => unknown): ApiError => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ApiError) return e;
-    throw e;
-  }
-  throw new Error("expected an ApiError");
-};
 
 const deploy = () => ({
   apiVersion: "apps/v1",

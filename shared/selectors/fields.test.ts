@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../status";
+import { apiError } from "../../test/api-error";
 import { escapeFieldValue, fieldValue, formatFieldSelector, matchFields, parseFieldSelector, unescapeFieldValue } from "./fields";
-
-const apiError = (f: () => unknown): ApiError => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ApiError) return e;
-    throw e;
-  }
-  throw new Error("expected an ApiError");
-};
 
 describe("parseFieldSelector", () => {
   it("parses =, == and !=", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../status";
+import { apiError } from "../../test/api-error";
 import {
   formatLabelSelector,
   labelKeyError,
@@ -10,17 +10,6 @@ import {
   selectorFromLabelSelector,
   selectorFromMap,
 } from "./labels";
-
-/** The ApiError a call throws (fails the test when it does not throw one). */
-const apiError = (f: () => unknown): ApiError => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ApiError) return e;
-    throw e;
-  }
-  throw new Error("expected an ApiError");
-};
 
 describe("parseLabelSelector", () => {
   it("parses equality operators, normalizing == to =", () => {
