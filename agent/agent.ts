@@ -102,7 +102,7 @@ export class NodeAgent {
       events: this.events,
       volumeRefreshMs: o.syncFrequencyMs,
     });
-    this.shipper = new LogShipper(o.runtime, o.api, o.nodeName);
+    this.shipper = new LogShipper(o.runtime, o.api);
     this.prober = new Prober(
       o.runtime,
       this.worker.probes,

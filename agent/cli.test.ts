@@ -1,20 +1,14 @@
 /** The kubeflare-agent command end to end: token create, join (good and bad tokens), status, run. */
-import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../node/server";
 import { eventually } from "../test/kubectl";
+import { AgentProcess, agentCli } from "./e2e/process";
 import { DockerRuntime } from "./runtime/docker";
 
-const BIN = join(import.meta.dirname, "..", "bin", "kubeflare-agent.mjs");
-const run = (args: string[], env: Record<string, string> = {}) =>
-  promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } }).then(
-    (r) => ({ code: 0, ...r }),
-    (e) => ({ code: e.code as number, stdout: String(e.stdout), stderr: String(e.stderr) }),
-  );
+const run = agentCli;
 const dockerUp = await new DockerRuntime().version().then(() => true, () => false);
 
 let server: RunningServer;
@@ -50,10 +44,8 @@ describe("kubeflare-agent", () => {
     expect(saved).toMatchObject({ nodeName: "cli-node", labels: { disk: "ssd", zone: "attic" } });
     expect(saved.token).toMatch(/^kfn\.cli-node\./);
 
-    const agent = spawn(process.execPath, [BIN, "run", "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    agent.stdout.on("data", (d) => (out += d));
-    agent.stderr.on("data", (d) => (out += d));
+    const agent = new AgentProcess(config);
+    agent.start();
     try {
       const node = await eventually(async () => {
         const n = await server.registry.store.get({ resource: "nodes", namespace: "", name: "cli-node" });
@@ -62,12 +54,11 @@ describe("kubeflare-agent", () => {
       expect(node.metadata.labels).toMatchObject({ "kubernetes.io/hostname": "cli-node", disk: "ssd", zone: "attic" });
       const st = await run(["status", "--config", config, "-o", "json"]);
       expect(JSON.parse(st.stdout)).toMatchObject({ nodeName: "cli-node", ready: "True", pods: 0 });
-      agent.kill("SIGTERM");
-      const code = await new Promise((r) => agent.once("exit", r));
+      const code = await agent.kill("SIGTERM");
       expect(code).toBe(0);
-      expect(out).toContain("SIGTERM: stopping");
+      expect(agent.output()).toContain("SIGTERM: stopping");
     } finally {
-      agent.kill("SIGKILL");
+      await agent.kill("SIGKILL");
     }
   });
 

@@ -170,7 +170,7 @@ export class PodEvents implements EventSink {
   constructor(
     private readonly api: Pick<ApiClient, "request">,
     private readonly nodeName: string,
-    private readonly now: () => number = Date.now,
+    now: () => number = Date.now,
     private readonly log: (msg: string) => void = () => {},
     options: CorrelatorOptions = {},
   ) {

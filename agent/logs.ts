@@ -18,7 +18,6 @@ export class LogShipper {
   constructor(
     private readonly runtime: ContainerRuntime,
     private readonly api: ApiClient,
-    private readonly nodeName: string,
   ) {}
 
   /** ship new output of the pods' containers, as listed by the agent's last sync pass */

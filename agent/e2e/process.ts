@@ -5,8 +5,9 @@ import { promisify } from "node:util";
 
 const BIN = join(import.meta.dirname, "..", "..", "bin", "kubeflare-agent.mjs");
 
-export const agentCli = (args: string[]) =>
-  promisify(execFile)(process.execPath, [BIN, ...args]).then(
+/** One `kubeflare-agent` command to completion: its exit code and output. */
+export const agentCli = (args: string[], env: Record<string, string> = {}) =>
+  promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e) => ({ code: typeof e.code === "number" ? (e.code as number) : 1, stdout: String(e.stdout ?? ""), stderr: String(e.stderr ?? "") }),
   );
