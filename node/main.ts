@@ -117,7 +117,7 @@ try {
     if (picked) {
       const nodeName = (values["node-name"] ?? hostname()).toLowerCase();
       // the local agent holds a node credential like any other, not the admin token
-      const cred = await server.registry.issueNodeCredential(nodeName);
+      const cred = await server.registry.nodes.issue(nodeName);
       agent = new NodeAgent({
         api: new ApiClient({ server: server.url, token: cred.token, caPem: server.caPem || undefined }),
         runtime: picked.runtime,

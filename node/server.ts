@@ -96,7 +96,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   resyncTimer.unref();
   const app = createApp({
     registry,
-    authenticate: anyOf(staticTokens({ adminToken }), (t) => registry.authenticateNode(t)),
+    authenticate: anyOf(staticTokens({ adminToken }), (t) => registry.nodes.authenticate(t)),
     maxBodyBytes: o.maxBodyBytes,
     ready: async () => {
       await client.execute("SELECT 1");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { applyDefaults, defaultPod, defaultPodSpec, defaultPullPolicy } from "./defaults";
-import { RESOURCES, resourceByName } from "./resources";
+import { RESOURCES, resourceByName } from "../workers/registry/kinds";
 import type { KObject } from "./types";
 
 const run = (resource: string, obj: KObject) => {

@@ -79,7 +79,7 @@ const runtime = async (env: Env): Promise<Runtime> => {
     registry,
     authenticate: anyOf(
       staticTokens({ adminToken: env.ADMIN_TOKEN, viewerTokens: env.VIEWER_TOKENS?.split(",").filter(Boolean) }),
-      (t) => registry.authenticateNode(t),
+      (t) => registry.nodes.authenticate(t),
     ),
     maxBodyBytes: env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : undefined,
     ready: async () => {

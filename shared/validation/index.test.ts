@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { applyDefaults } from "../defaults";
-import { RESOURCES, resourceByName, type ResourceInfo } from "../resources";
+import { type ResourceInfo } from "../resources";
+import { RESOURCES, resourceByName } from "../../workers/registry/kinds";
 import type { KObject } from "../types";
 import { openApiSchemas, schemaForKind, unknownFields, validateObject } from "./index";
 

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { unauthorized } from "../../shared/status";
-import type { User } from "../registry/auth";
+import type { User } from "../registry/user";
 
 /** Maps a bearer token to a user, or null when the token is unknown. */
 export type Authenticator = (token: string) => Promise<User | null>;

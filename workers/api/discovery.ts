@@ -1,5 +1,6 @@
 import { Hono } from "hono";
-import { GROUP_VERSIONS, groupVersion, RESOURCES, type ResourceInfo, resourceVerbs } from "../../shared/resources";
+import { groupVersion, type ResourceInfo, resourceVerbs } from "../../shared/resources";
+import { GROUP_VERSIONS, RESOURCES } from "../registry/kinds";
 
 /** The Kubernetes release whose API and kubectl behaviour Kubeflare follows. */
 export const KUBE_MINOR = "32";

@@ -14,7 +14,7 @@ export const joining = (registry: Registry) => {
     const body = (await c.req.json().catch(() => ({}))) as { ttlSeconds?: unknown };
     const ttl = body.ttlSeconds === undefined ? 24 * 3600 : Number(body.ttlSeconds);
     if (!Number.isInteger(ttl) || ttl <= 0) throw badRequest("ttlSeconds must be a positive integer");
-    const t = await registry.createBootstrapToken(c.get("user"), ttl);
+    const t = await registry.nodes.createBootstrapToken(c.get("user"), ttl);
     return c.json({ apiVersion: "kubeflare.dev/v1", kind: "BootstrapToken", ...t }, 201);
   });
   app.post("/apis/kubeflare.dev/v1/join", async (c) => {
@@ -22,7 +22,7 @@ export const joining = (registry: Registry) => {
     if (!m) throw unauthorized("a join token is required (Authorization: Bearer <token>)");
     const body = (await c.req.json().catch(() => null)) as { nodeName?: unknown } | null;
     if (!body || typeof body.nodeName !== "string" || !body.nodeName) throw badRequest("the request body must be {\"nodeName\": \"...\"}");
-    const cred = await registry.join(m[1], body.nodeName);
+    const cred = await registry.nodes.join(m[1], body.nodeName);
     return c.json({ apiVersion: "kubeflare.dev/v1", kind: "NodeCredential", ...cred }, 201);
   });
   return app;

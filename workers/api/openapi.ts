@@ -5,7 +5,8 @@
  * then leaves validation to the server.
  */
 import { Hono } from "hono";
-import { GROUP_VERSIONS, groupVersion, RESOURCES, type ResourceInfo } from "../../shared/resources";
+import { groupVersion, type ResourceInfo } from "../../shared/resources";
+import { GROUP_VERSIONS, RESOURCES } from "../registry/kinds";
 import { openApiSchemas } from "../../shared/validation";
 import { KUBEFLARE_VERSION } from "./discovery";
 

@@ -1,8 +1,9 @@
 import type { Context } from "hono";
-import { findResource, type ResourceInfo, RESOURCES } from "../../shared/resources";
+import { type ResourceInfo } from "../../shared/resources";
+import { findResource, RESOURCES } from "../registry/kinds";
 import { ApiError, badRequest, methodNotAllowed } from "../../shared/status";
 import type { KObject, WatchEvent } from "../../shared/types";
-import type { User } from "../registry/auth";
+import type { User } from "../registry/user";
 import type { DeleteOptions, FieldValidation, ListQuery, Registry, WriteResult } from "../registry/registry";
 import { decodeObject, type ProtobufDecoder, patchTypeOf, readBody } from "./body";
 
@@ -159,12 +160,12 @@ export const serveResource = async (c: Context, t: Target, user: User, opts: Res
     const binding = (await readObject()) as KObject;
     const node = binding?.target?.name;
     if (!node || binding?.target?.kind !== "Node") throw badRequest("a Binding needs target.kind Node and target.name");
-    await registry.patch(user, info, namespace, name, "merge", { spec: { nodeName: node } }, { subresource: undefined });
+    await registry.bind(user, namespace, name, node);
     return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
   }
   switch (method) {
     case "GET": {
-      if (subresource === "scale") return json(await registry.getScale(user, info, namespace, name));
+      if (subresource === "scale") return json(await registry.scale.get(user, info, namespace, name));
       const obj = await registry.get(user, info, namespace, name, subresource);
       return json(table && !subresource ? table.object(info, obj, { includeObject }) : obj);
     }
@@ -202,7 +203,7 @@ const serveLog = async (c: Context, namespace: string, name: string, user: User,
   const { registry } = opts;
   if (c.req.method === "POST") {
     const body = decodeObject(await readBody(c.req.raw, opts.maxBodyBytes), c.req.header("Content-Type") ?? "application/json");
-    const appended = await registry.appendLogs(user, namespace, name, body);
+    const appended = await registry.logs.append(user, namespace, name, body);
     return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201, details: { name, kind: "pods", causes: [{ reason: "Appended", message: String(appended) }] } }, 201);
   }
   if (c.req.method !== "GET") throw methodNotAllowed(`${c.req.method} is not supported on pods/log`);
@@ -215,7 +216,7 @@ const serveLog = async (c: Context, namespace: string, name: string, user: User,
     timestamps: boolParam(c.req.query("timestamps")),
     limitBytes: intParam(c.req.query("limitBytes"), "limitBytes"),
   };
-  const first = await registry.readLogs(user, namespace, name, q);
+  const first = await registry.logs.read(user, namespace, name, q);
   const headers = { "Content-Type": "text/plain", "Cache-Control": "no-cache, private" };
   if (!boolParam(c.req.query("follow"))) return new Response(first.text, { headers });
   // follow: keep the stream open and send new lines as agents ship them, until the pod goes
@@ -233,7 +234,7 @@ const serveLog = async (c: Context, namespace: string, name: string, user: User,
       for (;;) {
         await new Promise((r) => setTimeout(r, 500));
         try {
-          const next = await registry.readLogs(user, namespace, name, { ...q, tailLines: undefined, limitBytes: undefined }, lastId);
+          const next = await registry.logs.read(user, namespace, name, { ...q, tailLines: undefined, limitBytes: undefined }, lastId);
           if (next.pod.metadata.uid !== uid) break;
           if (next.text) {
             lastId = next.lastId;

@@ -5,7 +5,7 @@
 import type { ResourceInfo } from "../../shared/resources";
 import { badRequest } from "../../shared/status";
 import type { KObject } from "../../shared/types";
-import { printerFor } from "./printers";
+import { kindOf } from "../registry/kinds";
 import type { TableRenderer } from "./rest";
 
 /** Does the Accept header ask for a Table (v1 or v1beta1) before anything else we serve? */
@@ -35,7 +35,7 @@ const rowObject = (info: ResourceInfo, obj: KObject, includeObject: string | und
 };
 
 const table = (info: ResourceInfo, items: KObject[], meta: Record<string, unknown>, includeObject: string | undefined) => {
-  const printer = printerFor(info.resource);
+  const printer = kindOf(info).printer;
   const now = Date.now();
   return {
     kind: "Table",

@@ -1,7 +1,7 @@
-import { resourceByName } from "../../shared/resources";
+import { resourceByName } from "../registry/kinds";
 import { ApiError } from "../../shared/status";
 import type { KObject } from "../../shared/types";
-import type { User } from "../registry/auth";
+import type { User } from "../registry/user";
 import type { DeleteOptions, PatchType, Registry } from "../registry/registry";
 
 /** The identity controllers act as (an admin). */

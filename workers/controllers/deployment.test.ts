@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { resourceByName } from "../../shared/resources";
+import { resourceByName } from "../registry/kinds";
 import type { KObject } from "../../shared/types";
 import { type FakeClock, fakeClock, startControlPlane, type TestControlPlane } from "../../test/controlplane";
 import { CONTROLLER_USER } from "./client";

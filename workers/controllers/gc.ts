@@ -1,5 +1,5 @@
-import { resourceByKind, type ResourceInfo } from "../../shared/resources";
-import { RESOURCES } from "../../shared/resources";
+import type { ResourceInfo } from "../../shared/resources";
+import { RESOURCES, resourceByKind } from "../registry/kinds";
 import type { KObject, ObjectKey, OwnerReference } from "../../shared/types";
 import { isConflict } from "./client";
 import type { ControllerContext, ReconcileResult } from "./context";

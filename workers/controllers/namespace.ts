@@ -1,4 +1,4 @@
-import { RESOURCES } from "../../shared/resources";
+import { RESOURCES } from "../registry/kinds";
 import { isConflict } from "./client";
 import type { ReconcileResult } from "./context";
 import type { Controller } from "./manager";

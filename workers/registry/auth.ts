@@ -1,18 +1,7 @@
 import type { ResourceInfo } from "../../shared/resources";
 import { forbidden, qualifiedResource } from "../../shared/status";
 import { nodeMayAttempt } from "./noderestriction";
-
-/** Who is asking. Authentication (tokens) is the API layer's; this is what it yields. */
-export interface User {
-  name: string;
-  /** admin: everything; viewer: read-only; node: its own node's objects (agent issue) */
-  role: "admin" | "viewer" | "node";
-  nodeName?: string;
-}
-
-export const SYSTEM_USER: User = { name: "system:kubeflare", role: "admin" };
-
-export type Verb = "get" | "list" | "watch" | "create" | "update" | "patch" | "delete" | "deletecollection";
+import type { User, Verb } from "./user";
 
 const READ: Verb[] = ["get", "list", "watch"];
 

@@ -7,7 +7,7 @@
 import type { ResourceInfo } from "../../shared/resources";
 import { forbidden, qualifiedResource } from "../../shared/status";
 import type { KObject } from "../../shared/types";
-import type { User, Verb } from "./auth";
+import type { User, Verb } from "./user";
 
 const deny = (user: User, verb: Verb, info: ResourceInfo, namespace: string, name: string | undefined, sub: string, why: string) => {
   const res = qualifiedResource(info.resource, info.group) + (sub ? `/${sub}` : "");

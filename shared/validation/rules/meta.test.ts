@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resourceByName } from "../../resources";
+import { resourceByName } from "../../../workers/registry/kinds";
 import type { KObject } from "../../types";
 import { Causes } from "../causes";
 import { validateObject } from "../index";

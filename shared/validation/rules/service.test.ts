@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { applyDefaults } from "../../defaults";
-import { resourceByName } from "../../resources";
+import { resourceByName } from "../../../workers/registry/kinds";
 import type { KObject } from "../../types";
 import { validateObject } from "../index";
 

@@ -7,7 +7,7 @@
  */
 import { badRequest, unauthorized } from "../../shared/status";
 import type { KObject } from "../../shared/types";
-import type { User } from "./auth";
+import type { User } from "./user";
 
 export const BOOTSTRAP_TYPE = "bootstrap.kubernetes.io/token";
 export const CREDENTIAL_TYPE = "kubeflare.dev/node-credential";

@@ -1,0 +1,62 @@
+/** Nodes (core/v1): registered by the agents, which write their status with the object. */
+import type { KObject } from "../../../shared/types";
+import { AGE, age, col, NAME, none, type Printer, wide } from "./printing";
+import { defineKind } from "./kind";
+
+const nodeStatus = (n: KObject): string => {
+  const ready = (n.status?.conditions ?? []).find((c: any) => c.type === "Ready");
+  const parts = [ready?.status === "True" ? "Ready" : ready?.status === "False" ? "NotReady" : "Unknown"];
+  if (n.spec?.unschedulable) parts.push("SchedulingDisabled");
+  return parts.join(",");
+};
+
+const nodeRoles = (n: KObject): string => {
+  const roles = new Set<string>();
+  for (const [k, v] of Object.entries(n.metadata.labels ?? {})) {
+    if (k.startsWith("node-role.kubernetes.io/")) roles.add(k.slice("node-role.kubernetes.io/".length));
+    else if (k === "kubernetes.io/role" && v) roles.add(v);
+  }
+  return roles.size ? [...roles].sort().join(",") : "<none>";
+};
+
+const address = (n: KObject, type: string) => none((n.status?.addresses ?? []).find((a: any) => a.type === type)?.address);
+
+const printer: Printer = {
+  columns: [
+    NAME,
+    col("Status", "The status of the node"),
+    col("Roles", "The roles of the node"),
+    AGE,
+    col("Version", "Kubelet Version reported by the node."),
+    wide("Internal-IP", "List of addresses reachable to the node. Queried from cloud provider, if available."),
+    wide("External-IP", "List of addresses reachable to the node. Queried from cloud provider, if available."),
+    wide("OS-Image", "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy))."),
+    wide("Kernel-Version", "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64)."),
+    wide("Container-Runtime", "Container runtime version reported by the node through runtime remote API (e.g. containerd://1.4.2)."),
+  ],
+  cells: (n, now) => {
+    const info = n.status?.nodeInfo ?? {};
+    return [
+      n.metadata.name,
+      nodeStatus(n),
+      nodeRoles(n),
+      age(n, now),
+      info.kubeletVersion ?? "",
+      address(n, "InternalIP"),
+      address(n, "ExternalIP"),
+      info.osImage || "<unknown>",
+      info.kernelVersion || "<unknown>",
+      info.containerRuntimeVersion || "<unknown>",
+    ];
+  },
+};
+
+export const nodes = defineKind({
+  info: { resource: "nodes", singular: "node", kind: "Node", group: "", version: "v1", namespaced: false, shortNames: ["no"], subresources: ["status"], hasStatus: true },
+  printer,
+  strategy: {
+    fieldLabels: ["spec.unschedulable"],
+    // kubelets (our agents) register nodes with their status
+    statusOnMainUpdate: true,
+  },
+});

@@ -1,0 +1,89 @@
+/**
+ * pods/log: container output the agents ship (they take no inbound connections),
+ * kept in the store's log table and read back as `kubectl logs` wants it.
+ */
+import { badRequest, notFound } from "../../shared/status";
+import type { KObject } from "../../shared/types";
+import type { LogLineIn, LogStore } from "../store/logs";
+import { authorize } from "./auth";
+import { resourceByName } from "./kinds";
+import type { Registry } from "./registry";
+import type { User } from "./user";
+
+export interface LogQuery {
+  container?: string;
+  previous?: boolean;
+  tailLines?: number;
+  sinceSeconds?: number;
+  sinceTime?: string;
+  timestamps?: boolean;
+  limitBytes?: number;
+}
+
+export interface LogUpload {
+  container: string;
+  /** the container instance: its restart count when it started */
+  attempt: number;
+  lines: LogLineIn[];
+}
+
+/** Which container a log request means: the named one, or the only one. */
+const logContainer = (pod: KObject, name: string | undefined): any => {
+  const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  if (!name) {
+    if ((pod.spec?.containers ?? []).length === 1 && !(pod.spec?.initContainers ?? []).length) return pod.spec.containers[0];
+    throw badRequest(`a container name must be specified for pod ${pod.metadata.name}, choose one of: [${all.map((c: any) => c.name).join(" ")}]`);
+  }
+  const c = all.find((x: any) => x.name === name);
+  if (!c) throw badRequest(`container ${name} is not valid for pod ${pod.metadata.name}`);
+  return c;
+};
+
+export class PodLogs {
+  constructor(
+    private readonly registry: Registry,
+    private readonly store: LogStore,
+  ) {}
+
+  /** The stored output of a pod's container, as `kubectl logs` wants it; also the instance it read. */
+  async read(user: User, namespace: string, name: string, q: LogQuery, afterId = 0): Promise<{ text: string; lastId: number; pod: KObject }> {
+    const pod = await this.registry.get(user, resourceByName("pods"), namespace, name, "log");
+    const c = logContainer(pod, q.container);
+    const statuses: any[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+    const current = statuses.find((s) => s.name === c.name)?.restartCount ?? 0;
+    if (q.previous && current === 0) {
+      throw badRequest(`previous terminated container "${c.name}" in pod "${name}" not found`);
+    }
+    const attempt = q.previous ? current - 1 : current;
+    const sinceTime = q.sinceSeconds !== undefined ? new Date(this.registry.now().getTime() - q.sinceSeconds * 1000).toISOString() : q.sinceTime;
+    const lines = await this.store.read(pod.metadata.uid!, c.name, attempt, { afterId, tail: afterId ? undefined : q.tailLines, sinceTime });
+    let text = lines.map((l) => (q.timestamps ? `${l.time} ${l.line}\n` : `${l.line}\n`)).join("");
+    if (q.limitBytes !== undefined) text = new TextDecoder().decode(new TextEncoder().encode(text).slice(0, q.limitBytes));
+    return { text, lastId: lines.length ? lines[lines.length - 1].id : afterId, pod };
+  }
+
+  /** An agent ships a container instance's output. */
+  async append(user: User, namespace: string, name: string, body: unknown): Promise<number> {
+    const info = resourceByName("pods");
+    authorize(user, "create", info, namespace, "log");
+    const up = body as LogUpload;
+    if (!up || typeof up.container !== "string" || !Number.isInteger(up.attempt) || !Array.isArray(up.lines)) {
+      throw badRequest("a log upload needs container (string), attempt (integer) and lines ([{time, stream, text}])");
+    }
+    for (const l of up.lines) {
+      if (!l || typeof l.time !== "string" || typeof l.text !== "string" || (l.stream !== "stdout" && l.stream !== "stderr")) {
+        throw badRequest("each log line needs time (RFC 3339), stream (stdout or stderr) and text");
+      }
+    }
+    const pod = await this.registry.store.get(this.registry.key(info, namespace, name));
+    if (!pod) throw notFound("pods", "", name);
+    await this.registry.restrict(user, "create", info, namespace, { name, sub: "log", current: pod });
+    logContainer(pod, up.container);
+    return this.store.append(pod.metadata.uid!, up.container, up.attempt, up.lines);
+  }
+
+  /** Drop the output of pods that are gone. */
+  sweep(): Promise<number> {
+    return this.store.sweep();
+  }
+}

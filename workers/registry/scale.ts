@@ -1,0 +1,89 @@
+/**
+ * The scale subresource (autoscaling/v1 Scale) of the kinds whose strategy names a
+ * scale selector: read spec.replicas and status, write spec.replicas only.
+ */
+import type { ResourceInfo } from "../../shared/resources";
+import { formatLabelSelector } from "../../shared/selectors/labels";
+import { badRequest, conflict, invalid } from "../../shared/status";
+import type { KObject } from "../../shared/types";
+import { checkUnknownFields } from "./decode";
+import { kindOf } from "./kinds";
+import { clone } from "./meta";
+import { applyPatch, type PatchType } from "./patch";
+import type { Registry, WriteOptions, WriteResult } from "./registry";
+import type { User } from "./user";
+
+const MAX_RETRIES = 10;
+
+export class ScaleSubresource {
+  constructor(private readonly registry: Registry) {}
+
+  /** The Scale view of an object. */
+  toScale(info: ResourceInfo, obj: KObject): KObject {
+    const sel = kindOf(info).strategy.scaleSelector?.(obj);
+    return {
+      apiVersion: "autoscaling/v1",
+      kind: "Scale",
+      metadata: {
+        name: obj.metadata.name,
+        namespace: obj.metadata.namespace,
+        uid: obj.metadata.uid,
+        resourceVersion: obj.metadata.resourceVersion,
+        creationTimestamp: obj.metadata.creationTimestamp,
+      },
+      spec: { replicas: obj.spec?.replicas ?? 0 },
+      status: { replicas: obj.status?.replicas ?? 0, selector: sel ? formatLabelSelector(sel) : "" },
+    };
+  }
+
+  async get(user: User, info: ResourceInfo, namespace: string, name: string): Promise<KObject> {
+    return this.toScale(info, await this.registry.get(user, info, namespace, name, "scale"));
+  }
+
+  /** PUT .../scale (authorized by the caller). */
+  async update(user: User, info: ResourceInfo, namespace: string, name: string, body: unknown, opts: WriteOptions): Promise<WriteResult> {
+    if (!body || typeof body !== "object" || Array.isArray(body)) throw badRequest("the request body must be a Scale object");
+    const scale = clone(body) as KObject;
+    if (scale.kind !== undefined && scale.kind !== "Scale") throw badRequest(`the kind in the data (${scale.kind}) does not match the expected kind (Scale)`);
+    const current = await this.current(user, info, namespace, name);
+    const rv = scale.metadata?.resourceVersion;
+    if (rv && rv !== current.metadata.resourceVersion) throw conflict(info.resource, info.group, name);
+    const warnings = checkUnknownFields("Scale", scale, opts.fieldValidation);
+    return this.write(info, current, scale, opts, warnings);
+  }
+
+  /** PATCH .../scale, retrying on conflict unless the patch names a resourceVersion. */
+  async patch(user: User, info: ResourceInfo, namespace: string, name: string, type: PatchType, patch: unknown, opts: WriteOptions): Promise<WriteResult> {
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const current = await this.current(user, info, namespace, name);
+      const scale = applyPatch(this.toScale(info, current), type, patch, "Scale", { name, group: info.group, resource: info.resource });
+      const warnings = checkUnknownFields("Scale", scale, opts.fieldValidation);
+      const rv = scale.metadata?.resourceVersion;
+      if (rv && rv !== current.metadata.resourceVersion) throw conflict(info.resource, info.group, name);
+      try {
+        return await this.write(info, current, scale, opts, warnings);
+      } catch (e) {
+        if ((e as { reason?: string }).reason === "Conflict" && !rv) continue;
+        throw e;
+      }
+    }
+    throw conflict(info.resource, info.group, name, "too many concurrent writers; please try again");
+  }
+
+  private current(user: User, info: ResourceInfo, namespace: string, name: string): Promise<KObject> {
+    return this.registry.get(user, info, namespace, name, "scale");
+  }
+
+  private async write(info: ResourceInfo, current: KObject, scale: KObject, opts: WriteOptions, warnings: string[]): Promise<WriteResult> {
+    const replicas = scale.spec?.replicas;
+    if (!Number.isInteger(replicas) || replicas < 0) {
+      throw invalid("Scale", "autoscaling", current.metadata.name ?? "", [
+        { reason: "FieldValueInvalid", field: "spec.replicas", message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` },
+      ]);
+    }
+    const next = clone(current);
+    next.spec = { ...(next.spec ?? {}), replicas };
+    const object = await this.registry.commitUpdate(info, current, next, { ...opts, subresource: undefined });
+    return { object: this.toScale(info, object), warnings };
+  }
+}

@@ -1,0 +1,63 @@
+/** What an update writes onto the stored object, per subresource. */
+import type { ResourceInfo } from "../../shared/resources";
+import { badRequest } from "../../shared/status";
+import type { KObject } from "../../shared/types";
+import type { Kind } from "./kinds/kind";
+import { clone } from "./meta";
+
+/**
+ * The object an update writes: the main resource keeps status (unless the kind
+ * writes both) and server-owned metadata; /status changes status only; a
+ * namespace's /finalize changes spec.finalizers only. Null for other subresources.
+ */
+export const prepareUpdate = (kind: Kind, current: KObject, next: KObject, sub: string): KObject | null => {
+  if (sub === "status") {
+    const out = clone(current);
+    out.status = clone(next.status);
+    return out;
+  }
+  if (sub === "finalize" && kind.info.resource === "namespaces") {
+    const finalizers = next.spec?.finalizers;
+    const out = clone(current);
+    out.spec = { ...(out.spec ?? {}), finalizers };
+    if (!finalizers?.length) delete out.spec.finalizers;
+    return out;
+  }
+  if (sub) return null;
+  const out = clone(next);
+  if (kind.info.hasStatus && !kind.strategy.statusOnMainUpdate) out.status = clone(current.status);
+  return keepServerMetadata(out, current);
+};
+
+const keepServerMetadata = (out: KObject, old: KObject): KObject => {
+  out.metadata = {
+    ...out.metadata,
+    name: old.metadata.name,
+    namespace: old.metadata.namespace,
+    uid: old.metadata.uid,
+    creationTimestamp: old.metadata.creationTimestamp,
+  };
+  if (old.metadata.generation !== undefined) out.metadata.generation = old.metadata.generation;
+  else delete out.metadata.generation;
+  if (old.metadata.deletionTimestamp) {
+    out.metadata.deletionTimestamp = old.metadata.deletionTimestamp;
+    out.metadata.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
+  } else {
+    delete out.metadata.deletionTimestamp;
+    delete out.metadata.deletionGracePeriodSeconds;
+  }
+  if (out.metadata.generateName === undefined && old.metadata.generateName !== undefined) {
+    out.metadata.generateName = old.metadata.generateName;
+  }
+  return out;
+};
+
+/** The object's name (and namespace) must be the URL's. */
+export const checkNameAndNamespace = (info: ResourceInfo, obj: KObject, namespace: string, name: string) => {
+  if (obj.metadata.name && obj.metadata.name !== name) {
+    throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+  }
+  if (info.namespaced && obj.metadata.namespace && obj.metadata.namespace !== namespace) {
+    throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
+  }
+};
