@@ -23,9 +23,20 @@ import type { WorkQueue } from "../queue";
 import { type LogLineIn, LogStore } from "../store/logs";
 import { type Key, type Store, StoreError } from "../store/store";
 import { authorize, type User, type Verb } from "./auth";
-import { bootstrapSecretName, newBootstrapToken, newNodeCredential, nodeOfCredential, verifyBootstrapToken, verifyNodeCredential } from "./bootstrap";
+import {
+  bootstrapSecretName,
+  countJoin,
+  newBootstrapToken,
+  newNodeCredential,
+  nodeOfCredential,
+  parseJoinRequest,
+  parseTokenOptions,
+  replaceableNode,
+  verifyBootstrapToken,
+  verifyNodeCredential,
+} from "./bootstrap";
 import { checkNode, type NodeCheck } from "./noderestriction";
-import { clone, generateName, jsonEqual, newUid, timestamp } from "./meta";
+import { clone, generateName, jsonEqual, newUid, randomSuffix, timestamp } from "./meta";
 import { normalize, prepareMainUpdate, prepareStatusUpdate, resetStatusOnCreate, specChanged, tracksGeneration } from "./strategy";
 import { watchEvents } from "./watch";
 
@@ -192,8 +203,9 @@ export class Registry {
   async get(user: User, info: ResourceInfo, namespace: string, name: string, subresource = ""): Promise<KObject> {
     authorize(user, "get", info, namespace, subresource);
     const obj = await this.store.get(this.key(info, namespace, name));
-    if (!obj) throw notFound(info.resource, info.group, name);
+    // a node learns nothing about objects it may not read, not even whether they exist
     await this.restrict(user, "get", info, namespace, { name, sub: subresource, current: obj });
+    if (!obj) throw notFound(info.resource, info.group, name);
     return this.typed(info, obj);
   }
 
@@ -263,6 +275,7 @@ export class Registry {
 
   async create(user: User, info: ResourceInfo, namespace: string, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
     authorize(user, "create", info, namespace, opts.subresource);
+    await this.restrict(user, "create", info, namespace, { sub: opts.subresource });
     const obj = this.checkBody(info, body);
     const warnings = this.checkUnknownFields(info, obj, opts.fieldValidation);
     const meta = obj.metadata;
@@ -271,12 +284,12 @@ export class Registry {
         throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
       }
       meta.namespace = namespace || meta.namespace || "default";
-      await this.admitNamespace(meta.namespace);
     } else {
       delete meta.namespace;
     }
     if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
     await this.restrict(user, "create", info, meta.namespace ?? "", { name: meta.name, sub: opts.subresource, incoming: obj });
+    if (info.namespaced) await this.admitNamespace(meta.namespace!);
     const now = timestamp(this.now());
     meta.uid = newUid();
     meta.creationTimestamp = now;
@@ -322,6 +335,7 @@ export class Registry {
   ): Promise<WriteResult> {
     authorize(user, "update", info, namespace, opts.subresource);
     if (opts.subresource === "scale") return this.updateScale(info, namespace, name, body, opts);
+    await this.restrictTarget(user, "update", info, namespace, name, opts.subresource);
     const next = this.checkBody(info, body);
     if (next.metadata.name && next.metadata.name !== name) {
       throw badRequest(`the name of the object (${next.metadata.name}) does not match the name on the URL (${name})`);
@@ -356,6 +370,7 @@ export class Registry {
     opts: WriteOptions & { force?: boolean } = {},
   ): Promise<WriteResult> {
     authorize(user, "patch", info, namespace, opts.subresource);
+    await this.restrict(user, "patch", info, namespace, { name, sub: opts.subresource });
     const key = this.key(info, namespace, name);
     for (let attempt = 0; attempt < 10; attempt++) {
       const current = await this.store.get(key);
@@ -379,6 +394,7 @@ export class Registry {
         throw new ApiError(422, "Invalid", (e as Error).message, { name, group: info.group, kind: info.resource });
       }
       if (!patched || typeof patched !== "object" || Array.isArray(patched)) throw badRequest("the patch did not produce an object");
+      await this.restrict(user, "patch", info, namespace, { name, sub: opts.subresource, current, incoming: patched });
       const warnings = this.checkUnknownFields(info, patched, opts.fieldValidation, opts.subresource === "scale");
       const rv = patched.metadata?.resourceVersion;
       if (rv && rv !== current.metadata.resourceVersion) throw conflict(info.resource, info.group, name);
@@ -409,8 +425,8 @@ export class Registry {
     const key = this.key(info, namespace, name);
     for (let attempt = 0; attempt < 10; attempt++) {
       const current = await this.store.get(key);
-      if (!current) throw notFound(info.resource, info.group, name);
       await this.restrict(user, "delete", info, namespace, { name, current });
+      if (!current) throw notFound(info.resource, info.group, name);
       const pre = opts.preconditions ?? {};
       if (pre.uid && pre.uid !== current.metadata.uid) {
         throw conflict(info.resource, info.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
@@ -785,18 +801,109 @@ export class Registry {
 
   // ---------------------------------------------------------------- joining nodes
 
-  /** An admin makes a join token (a bootstrap-token Secret in kube-system). */
-  async createBootstrapToken(user: User, ttlSeconds = 24 * 3600): Promise<{ token: string; expiration: string }> {
-    const { token, secret } = newBootstrapToken(ttlSeconds, this.now());
+  /**
+   * An admin makes a join token (a bootstrap-token Secret in kube-system): single-use
+   * unless `maxNodes` says more, and allowed to replace one existing node only when
+   * `allowReplace` names it. `options` is the request body, checked here (400 per field).
+   */
+  async createBootstrapToken(
+    user: User,
+    options: unknown = {},
+  ): Promise<{ token: string; expiration: string; usages: string[]; maxNodes: number; allowReplace?: string }> {
+    authorize(user, "create", resourceByName("secrets"), "kube-system");
+    const opts = parseTokenOptions(options);
+    const { token, secret } = newBootstrapToken(opts, this.now());
     await this.create(user, resourceByName("secrets"), "kube-system", secret);
-    return { token, expiration: atob(secret.data.expiration) };
+    return { token, expiration: atob(secret.data.expiration), usages: opts.usages, maxNodes: opts.maxNodes, ...(opts.allowReplace ? { allowReplace: opts.allowReplace } : {}) };
   }
 
-  /** An agent trades a join token for a credential of its own node (replacing any earlier one). */
-  async join(joinToken: string, nodeName: string): Promise<{ nodeName: string; token: string }> {
+  /** 401 unless `joinToken` is a bootstrap token that can still be used now; its Secret otherwise. */
+  async checkJoinToken(joinToken: string): Promise<KObject> {
     const stored = /^[a-z0-9]{6}\./.test(joinToken) ? await this.store.get({ resource: "secrets", namespace: "kube-system", name: bootstrapSecretName(joinToken) }) : null;
     verifyBootstrapToken(joinToken, stored, this.now());
-    return this.issueNodeCredential(nodeName);
+    return stored!;
+  }
+
+  /**
+   * An agent trades a join token for a credential of its own node. The token must be
+   * valid and not used up (401); the name valid (400). A name that an existing Node
+   * already has is refused (409): joining under it would revoke that node's credential
+   * and hand over its identity (labels, pods, the Secrets they use). Only a token the
+   * admin made with allowReplace naming that node, presented with forceReplace, may
+   * replace it (403 when forceReplace lacks that allowance); the replacement is recorded
+   * as a Warning Event `NodeReplaced` on the Node. Each join counts against the token's
+   * max-nodes with a compare-and-swap on its Secret, so of concurrent joins with a
+   * single-use token exactly one wins; a refused join does not use the token up.
+   */
+  async join(joinToken: string, nodeName: unknown, opts: { forceReplace?: unknown } = {}): Promise<{ nodeName: string; token: string }> {
+    let stored = await this.checkJoinToken(joinToken);
+    const req = parseJoinRequest(nodeName, opts.forceReplace);
+    const node = await this.store.get({ resource: "nodes", namespace: "", name: req.nodeName });
+    if (node) this.admitReplacement(node, stored, req.forceReplace);
+    const secrets = resourceByName("secrets");
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.update(SYSTEM_USER_INTERNAL, secrets, "kube-system", stored.metadata.name!, countJoin(stored));
+        break;
+      } catch (e) {
+        if (!(e instanceof ApiError && e.reason === "Conflict") || attempt >= 20) throw e;
+        // another join (or an admin) changed the token first: look again
+        stored = await this.checkJoinToken(joinToken);
+      }
+    }
+    const cred = await this.issueNodeCredential(req.nodeName);
+    if (node) {
+      await this.recordEvent(node, "Warning", "NodeReplaced", `Node ${req.nodeName} was replaced by a join with token ${stored.metadata.name}: the previous credential of this node no longer works`);
+    }
+    return cred;
+  }
+
+  /** Whether a join may replace this existing node: 409 or 403 with what the admin can do. */
+  private admitReplacement(node: KObject, token: KObject, forceReplace: boolean): void {
+    const name = node.metadata.name!;
+    const ready = (node.status?.conditions ?? []).find((c: any) => c?.type === "Ready")?.status ?? "Unknown";
+    const state = ready === "True" ? "already exists and is Ready" : `already exists (Ready: ${ready})`;
+    const how = `an admin creates a token that allows it (kubeflare-agent token create --allow-replace ${name}) and the new box joins with --force-replace`;
+    if (!forceReplace) {
+      throw new ApiError(
+        409,
+        "Conflict",
+        `node "${name}" ${state}: joining under its name would take over its identity (its credential would stop working). ` +
+          `To join a new node, use another name (--name). To replace this one, ${how}; ` +
+          `if it is gone for good, an admin can instead delete it (kubectl delete node ${name}) and join with a fresh token`,
+        { name, group: "", kind: "nodes" },
+      );
+    }
+    if (replaceableNode(token) !== name) {
+      throw new ApiError(403, "Forbidden", `nodes "${name}" is forbidden: the join token does not allow replacing node "${name}"; ${how}`, { name, group: "", kind: "nodes" });
+    }
+  }
+
+  /** An Event about `obj` (cluster-scoped objects' events live in "default", as kubelet records them). */
+  private async recordEvent(obj: KObject, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
+    const ts = timestamp(this.now());
+    const info = resourceByKind(obj.apiVersion ?? "v1", obj.kind ?? "") ?? resourceByName("nodes");
+    try {
+      await this.create(SYSTEM_USER_INTERNAL, resourceByName("events"), obj.metadata.namespace || "default", {
+        apiVersion: "v1",
+        kind: "Event",
+        // named as Kubernetes' recorder names them, <object>.<time in hex> (plus a little randomness)
+        metadata: { name: `${obj.metadata.name}.${this.now().getTime().toString(16)}${randomSuffix(3)}` },
+        involvedObject: { apiVersion: groupVersion(info), kind: info.kind, name: obj.metadata.name, uid: obj.metadata.uid, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) },
+        reason,
+        message,
+        type,
+        count: 1,
+        firstTimestamp: ts,
+        lastTimestamp: ts,
+        source: { component: "kubeflare-apiserver" },
+        reportingComponent: "kubeflare-apiserver",
+        reportingInstance: "kubeflare-apiserver",
+      });
+    } catch (e) {
+      // the replacement happened; an Event is best effort, as in Kubernetes
+      console.error(`event ${reason} for ${obj.metadata.name} not recorded: ${(e as Error).message}`);
+    }
   }
 
   /** A credential for `nodeName` (the in-process agent of `npm start` gets one directly). */
@@ -814,6 +921,24 @@ export class Registry {
     const node = nodeOfCredential(token);
     if (!node) return null;
     return verifyNodeCredential(token, await this.store.get({ resource: "secrets", namespace: "kube-system", name: `node-credential-${node}` }));
+  }
+
+  /**
+   * Authorization from the request line alone, before the body is read or checked, as
+   * kube-apiserver's authorization filter runs before its handlers (for a node: the
+   * Node authorizer, which for a named pod looks the pod up).
+   */
+  async authorizeRequest(user: User, verb: Verb, info: ResourceInfo, namespace: string, name?: string, subresource = ""): Promise<void> {
+    authorize(user, verb, info, namespace, subresource);
+    if (name !== undefined) await this.restrictTarget(user, verb, info, namespace, name, subresource);
+    else await this.restrict(user, verb, info, namespace, { sub: subresource });
+  }
+
+  /** A node's target check of a named object, reading the pod when the target is a pod. */
+  private async restrictTarget(user: User, verb: Verb, info: ResourceInfo, namespace: string, name: string, sub = ""): Promise<void> {
+    if (user.role !== "node") return;
+    const current = info.resource === "pods" ? await this.store.get(this.key(info, namespace, name)) : undefined;
+    await this.restrict(user, verb, info, namespace, { name, sub, current });
   }
 
   /** Object-level limits of node credentials (noderestriction.ts); a no-op for everyone else. */
@@ -867,6 +992,9 @@ export class Registry {
   async appendLogs(user: User, namespace: string, name: string, body: unknown): Promise<number> {
     const info = resourceByName("pods");
     authorize(user, "create", info, namespace, "log");
+    const pod = await this.store.get(this.key(info, namespace, name));
+    await this.restrict(user, "create", info, namespace, { name, sub: "log", current: pod });
+    if (!pod) throw notFound("pods", "", name);
     const up = body as LogUpload;
     if (!up || typeof up.container !== "string" || !Number.isInteger(up.attempt) || !Array.isArray(up.lines)) {
       throw badRequest("a log upload needs container (string), attempt (integer) and lines ([{time, stream, text}])");
@@ -876,9 +1004,6 @@ export class Registry {
         throw badRequest("each log line needs time (RFC 3339), stream (stdout or stderr) and text");
       }
     }
-    const pod = await this.store.get(this.key(info, namespace, name));
-    if (!pod) throw notFound("pods", "", name);
-    await this.restrict(user, "create", info, namespace, { name, sub: "log", current: pod });
     this.logContainer(pod, up.container);
     return this.logs.append(pod.metadata.uid!, up.container, up.attempt, up.lines);
   }
