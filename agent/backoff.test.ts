@@ -1,6 +1,6 @@
 /** The agent's crash-loop and image-pull back-off, kubelet's rules, on a fake clock. */
 import { describe, expect, it } from "vitest";
-import { Backoff } from "./pods";
+import { Backoff } from "./backoff";
 
 describe("Backoff", () => {
   it("restarts at once after the first failure, then waits 10 s, 20 s, 40 s ... up to 5 min", () => {

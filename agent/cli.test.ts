@@ -33,6 +33,22 @@ describe("kubeflare-agent", () => {
     expect(bad.stderr).toBe("error: the server refused the join token: invalid join token\n");
   });
 
+  it("token create takes kubeadm-style usages, a node count and a node it may replace; bad values are refused", async () => {
+    const t = await run(["token", "create", "--kubeconfig", server.kubeconfigPath, "--usages", "authentication", "--max-nodes", "3", "--allow-replace", "Old-Box", "-o", "json"]);
+    expect(t.code).toBe(0);
+    expect(JSON.parse(t.stdout)).toMatchObject({ usages: ["authentication"], maxNodes: 3, allowReplace: "old-box" });
+    const single = await run(["token", "create", "--kubeconfig", server.kubeconfigPath]);
+    expect(single.stderr).toMatch(/^single-use, expires \S+; join with: kubeflare-agent join --server https:\/\/127\.0\.0\.1:\d+ --token [a-z0-9]{6}\.[a-z0-9]{16} --ca-file/);
+    const zero = await run(["token", "create", "--kubeconfig", server.kubeconfigPath, "--max-nodes", "0"]);
+    expect([zero.code, zero.stderr]).toEqual([1, 'error: --max-nodes: "0" is not a positive whole number\n']);
+    const signing = await run(["token", "create", "--kubeconfig", server.kubeconfigPath, "--usages", "signing"]);
+    expect([signing.code, signing.stderr]).toEqual([1, 'error: BootstrapToken is invalid: usages[0]: Unsupported value: "signing": supported values: "authentication"\n']);
+    // labels only an admin may set are refused before anything is sent
+    const role = await run(["join", "--server", server.url, "--token", "abcdef.0123456789abcdef", "--labels", "disk=ssd,node-role.kubernetes.io/worker=", "--config", join(dir, "role.json")]);
+    expect(role.code).toBe(1);
+    expect(role.stderr).toMatch(/^error: --labels: a node may not set node-role\.kubernetes\.io\/worker on itself .*kubectl label node/);
+  });
+
   it.skipIf(!dockerUp)("joins, reports status, and runs as a node", async () => {
     const token = JSON.parse((await run(["token", "create", "--kubeconfig", server.kubeconfigPath, "-o", "json"])).stdout).token;
     const config = join(dir, "agent.json");
@@ -60,6 +76,25 @@ describe("kubeflare-agent", () => {
     } finally {
       await agent.kill("SIGKILL");
     }
+
+    // the token was single-use; a fresh one may not take over the (still Ready) node...
+    const args = ["--server", server.url, "--name", "cli-node", "--ca-file", join(dir, "server", "tls", "ca.crt"), "--config", join(dir, "agent2.json")];
+    const reused = await run(["join", "--token", token, ...args]);
+    expect([reused.code, reused.stderr]).toEqual([1, "error: the server refused the join token: the join token has already been used (it is single-use); create another with: kubeflare-agent token create\n"]);
+    const fresh = JSON.parse((await run(["token", "create", "--kubeconfig", server.kubeconfigPath, "-o", "json"])).stdout).token;
+    const taken = await run(["join", "--token", fresh, ...args]);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toMatch(/^error: the server refused to join "cli-node": node "cli-node" already exists and is Ready: .*--allow-replace cli-node.*--force-replace/);
+    const forced = await run(["join", "--token", fresh, "--force-replace", ...args]);
+    expect(forced.stderr).toMatch(/^error: the server refused to join "cli-node": nodes "cli-node" is forbidden: the join token does not allow replacing node "cli-node"/);
+    // ...unless the admin allows it, and the join asks for it
+    const allowing = await run(["token", "create", "--kubeconfig", server.kubeconfigPath, "--allow-replace", "cli-node"]);
+    expect(allowing.stderr).toContain("--name cli-node --force-replace");
+    const replaced = await run(["join", "--token", allowing.stdout.trim(), "--force-replace", ...args]);
+    expect([replaced.code, replaced.stderr]).toEqual([0, ""]);
+    expect(JSON.parse(readFileSync(join(dir, "agent2.json"), "utf8")).token).not.toBe(saved.token);
+    const events = await server.registry.store.list("events", { namespace: "default", fields: [{ field: "reason", op: "=", value: "NodeReplaced" }] });
+    expect(events.items.map((e) => [e.involvedObject.name, e.type])).toEqual([["cli-node", "Warning"]]);
   });
 
   it("says clearly when the server is unreachable or no container runtime is found", async () => {

@@ -1,17 +1,18 @@
 /**
  * `kubeflare-agent`: join this machine to a Kubeflare cluster and run its pods.
  *
- *   kubeflare-agent join --server URL --token JOIN_TOKEN [--name N] [--labels k=v,...] [--runtime docker|containerd|auto] [--ca-file F] [--config F]
+ *   kubeflare-agent join --server URL --token JOIN_TOKEN [--name N] [--labels k=v,...] [--runtime docker|containerd|auto] [--ca-file F] [--config F] [--force-replace]
  *   kubeflare-agent run [--config F]
  *   kubeflare-agent install [--config F] [--print]
  *   kubeflare-agent status [--config F] [-o json]
- *   kubeflare-agent token create --kubeconfig F [--ttl 24h]
+ *   kubeflare-agent token create --kubeconfig F [--ttl 24h] [--usages authentication] [--max-nodes 1] [--allow-replace NODE]
  */
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { nodeMaySetLabel } from "../shared/nodelabels";
 import { NodeAgent } from "./agent";
 import { ApiClient, ApiRequestError } from "./api";
 import { defaultNodeIP } from "./node";
@@ -46,6 +47,13 @@ const parseLabels = (s: string | undefined): Record<string, string> => {
     const i = part.indexOf("=");
     if (i <= 0) fail(`--labels: "${part}" is not key=value`);
     out[part.slice(0, i)] = part.slice(i + 1);
+  }
+  // the control plane refuses these on a node's own Node (NodeRestriction): say so before joining
+  const refused = Object.keys(out).filter((k) => !nodeMaySetLabel(k));
+  if (refused.length) {
+    fail(
+      `--labels: a node may not set ${refused.join(", ")} on itself (kubernetes.io and k8s.io labels other than kubelet's, such as node-role.kubernetes.io/*, are for admins: kubectl label node <name> ...)`,
+    );
   }
   return out;
 };
@@ -92,9 +100,10 @@ async function join(v: Record<string, any>): Promise<void> {
   const api = new ApiClient({ server, token, caPem });
   let cred: { token: string; nodeName: string };
   try {
-    cred = await api.request("POST", "/apis/kubeflare.dev/v1/join", { nodeName });
+    cred = await api.request("POST", "/apis/kubeflare.dev/v1/join", { nodeName, ...(v["force-replace"] ? { forceReplace: true } : {}) });
   } catch (e) {
     if (e instanceof ApiRequestError && e.status === 401) return fail(`the server refused the join token: ${e.message}`);
+    if (e instanceof ApiRequestError && (e.status === 409 || e.status === 403)) return fail(`the server refused to join "${nodeName}": ${e.message}`);
     throw e;
   } finally {
     await api.close();
@@ -217,13 +226,24 @@ async function tokenCreate(v: Record<string, any>): Promise<void> {
   const user = kc.users?.find((u: any) => u.name === ctx?.user)?.user;
   if (!cluster?.server || !user?.token) fail(`${file}: need a cluster server and a user token`);
   const caPem = cluster["certificate-authority-data"] ? Buffer.from(cluster["certificate-authority-data"], "base64").toString() : undefined;
+  const options: Record<string, unknown> = { ttlSeconds: parseDuration(String(v.ttl ?? "24h")) };
+  if (v.usages !== undefined) options.usages = String(v.usages).split(",").map((u) => u.trim()).filter(Boolean);
+  if (v["max-nodes"] !== undefined) {
+    if (!/^[1-9]\d*$/.test(String(v["max-nodes"]))) fail(`--max-nodes: "${v["max-nodes"]}" is not a positive whole number`);
+    options.maxNodes = Number(v["max-nodes"]);
+  }
+  if (v["allow-replace"] !== undefined) options.allowReplace = String(v["allow-replace"]).toLowerCase();
   const api = new ApiClient({ server: cluster.server, token: user.token, caPem });
   try {
-    const t = await api.request("POST", "/apis/kubeflare.dev/v1/bootstraptokens", { ttlSeconds: parseDuration(String(v.ttl ?? "24h")) });
+    const t = await api.request("POST", "/apis/kubeflare.dev/v1/bootstraptokens", options);
     if (v.output === "json") console.log(JSON.stringify(t));
     else {
       console.log(t.token);
-      console.error(`expires ${t.expiration}; join with: kubeflare-agent join --server ${cluster.server} --token ${t.token}${caPem ? " --ca-file <the cluster's ca.crt>" : ""}`);
+      const uses = t.maxNodes === 1 ? "single-use" : `good for ${t.maxNodes} nodes`;
+      const replace = t.allowReplace ? ` --name ${t.allowReplace} --force-replace` : "";
+      console.error(
+        `${uses}, expires ${t.expiration}; join with: kubeflare-agent join --server ${cluster.server} --token ${t.token}${replace}${caPem ? " --ca-file <the cluster's ca.crt>" : ""}`,
+      );
     }
   } finally {
     await api.close();
@@ -235,13 +255,17 @@ const HELP = `Usage: kubeflare-agent <command> [options]
 Commands:
   join     --server URL --token TOKEN [--name NAME] [--labels k=v,...] [--runtime docker|containerd|auto]
            [--ca-file FILE] [--node-ip ADDR] [--data-dir DIR] [--pause-image IMAGE] [--sync-frequency 1m]
-           [--config FILE]
-           exchange a join token for this node's credential; writes the config (0600)
+           [--config FILE] [--force-replace]
+           exchange a join token for this node's credential; writes the config (0600).
+           A name an existing node has is refused; --force-replace takes it over, and only
+           with a token created with --allow-replace NAME
   run      [--config FILE]            run the agent (register, heartbeat, run pods)
   install  [--config FILE] [--print]  install a systemd unit for "run" (or print it)
   status   [--config FILE] [-o json]  show the node's state as the control plane sees it
-  token create --kubeconfig FILE [--ttl 24h] [-o json]
-           (admin) create a join token
+  token create --kubeconfig FILE [--ttl 24h] [--usages authentication] [--max-nodes 1]
+           [--allow-replace NODE] [-o json]
+           (admin) create a join token: single-use unless --max-nodes says more;
+           --allow-replace lets a join with --force-replace take over that existing node
 
 The config defaults to ${DEFAULT_CONFIG}.`;
 
@@ -264,6 +288,10 @@ export async function main(argv: string[]): Promise<number> {
       print: { type: "boolean" },
       kubeconfig: { type: "string" },
       ttl: { type: "string" },
+      usages: { type: "string" },
+      "max-nodes": { type: "string" },
+      "allow-replace": { type: "string" },
+      "force-replace": { type: "boolean" },
       output: { type: "string", short: "o" },
       help: { type: "boolean", short: "h" },
     },

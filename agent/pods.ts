@@ -9,8 +9,10 @@ import { basename, dirname, join } from "node:path";
 import { milliValue, value } from "../shared/quantity";
 import type { KObject } from "../shared/types";
 import type { ApiClient } from "./api";
+import { Backoff } from "./backoff";
 import { containerPath, type EventSink, goDuration } from "./events";
 import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type Mount } from "./runtime/runtime";
+import { Sandboxes } from "./sandbox";
 
 export interface PodContext {
   runtime: ContainerRuntime;
@@ -37,50 +39,6 @@ const RETRY_EVENT_MS = 10_000;
 /** how often ConfigMap and Secret volumes are read again from the API (kubelet's --sync-frequency: a minute) */
 const VOLUME_REFRESH_MS = 60_000;
 
-/**
- * kubelet's back-off (client-go's flowcontrol.Backoff), per key: the first restart
- * (or pull) happens at once; a failure inside the current window waits it out, and
- * each retry doubles the window, 10 s up to 5 min. A key left alone for twice the
- * maximum (a container that ran 10 minutes) starts again at 10 s.
- */
-export class Backoff {
-  private readonly entries = new Map<string, { backoff: number; lastUpdate: number }>();
-  constructor(
-    private readonly initialMs = 10_000,
-    private readonly maxMs = 300_000,
-  ) {}
-  private live(key: string, now: number) {
-    const e = this.entries.get(key);
-    return e && now - e.lastUpdate <= 2 * this.maxMs ? e : undefined;
-  }
-  /** the current window (what "back-off 20s restarting failed container" reports) */
-  delay(key: string): number {
-    return this.entries.get(key)?.backoff ?? this.initialMs;
-  }
-  /** is a retry after a failure at `failedAt` still held back? (IsInBackOffSince) */
-  inBackoffSince(key: string, failedAt: number, now: number): boolean {
-    const e = this.live(key, now);
-    return !!e && now - failedAt < e.backoff;
-  }
-  /** is a retry held back counting from the last retry? (IsInBackOffSinceUpdate, for image pulls) */
-  inBackoffSinceUpdate(key: string, now: number): boolean {
-    const e = this.live(key, now);
-    return !!e && now - e.lastUpdate < e.backoff;
-  }
-  /** a retry happens now: the next failure waits longer (Next) */
-  next(key: string, now: number): void {
-    const e = this.live(key, now);
-    this.entries.set(key, { backoff: e ? Math.min(this.maxMs, e.backoff * 2) : this.initialMs, lastUpdate: now });
-  }
-  /** forget one key (forget() takes a prefix, and `pull/u/c` is a prefix of `pull/u/c2`) */
-  reset(key: string) {
-    this.entries.delete(key);
-  }
-  forget(prefix: string) {
-    for (const k of this.entries.keys()) if (k.startsWith(prefix)) this.entries.delete(k);
-  }
-}
-
 /** Why a container is not running yet, when the agent knows (image pull, config). */
 type Waiting = { reason: string; message?: string };
 
@@ -97,8 +55,12 @@ export class PodWorker {
   readonly probes = new Map<string, ProbeState>();
   /** per pod/container/reason/message: when a repeatable event was last recorded, and for what (see emit) */
   private readonly emitted = new Map<string, { tag: string; at: number }>();
+  /** the pods' sandboxes (pause containers), with their own creation back-off */
+  private readonly sandboxes: Sandboxes;
 
-  constructor(private readonly ctx: PodContext) {}
+  constructor(private readonly ctx: PodContext) {
+    this.sandboxes = new Sandboxes(ctx, this.backoff);
+  }
 
   private key = (pod: KObject, container: string) => `${pod.metadata.uid}/${container}`;
 
@@ -212,6 +174,7 @@ export class PodWorker {
     this.volumesAt.delete(uid);
     this.backoff.forget(`${uid}/`);
     this.backoff.forget(`pull/${uid}/`);
+    this.sandboxes.forget(uid);
     for (const k of this.waiting.keys()) if (k.startsWith(`${uid}/`)) this.waiting.delete(k);
     for (const k of this.emitted.keys()) if (k.startsWith(`${uid}/`)) this.emitted.delete(k);
   }
@@ -364,35 +327,23 @@ export class PodWorker {
     this.ctx.events.record(pod, "Normal", "Pulled", `Successfully pulled image "${c.image}" in ${goDuration(this.ctx.now() - started)}`, fieldPath);
   }
 
-  private async sandbox(pod: KObject, existing: Map<string, ContainerInfo[]>): Promise<{ id?: string; ip: string }> {
+  /**
+   * The pod's network: the host's, or its sandbox's (made if missing; see sandbox.ts).
+   * Null while the sandbox can't be made: nothing of the pod starts then.
+   */
+  private async sandbox(pod: KObject, existing: Map<string, ContainerInfo[]>): Promise<{ id?: string; ip: string } | null> {
     if (pod.spec?.hostNetwork) return { ip: this.ctx.hostIP };
-    const cur = existing.get("POD")?.[0];
-    if (cur && cur.state === "running") {
-      const info = await this.detail(cur);
-      return { id: cur.id, ip: info?.ip ?? "" };
-    }
-    this.touched(pod);
-    if (cur) {
-      // a new sandbox is a new network: containers still in the old one are stopped and start again in it
-      for (const [name, inst] of existing) {
-        if (name !== "POD" && inst[0]?.state === "running") await this.ctx.runtime.stop(inst[0].id, pod.spec?.terminationGracePeriodSeconds ?? 30);
-      }
-      await this.ctx.runtime.remove(cur.id);
-    }
-    if (!(await this.ctx.runtime.hasImage(this.ctx.pauseImage))) await this.ctx.runtime.pullImage(this.ctx.pauseImage);
-    const hostPorts = (pod.spec?.containers ?? []).flatMap((c: any) => (c.ports ?? []).filter((p: any) => p.hostPort).map((p: any) => ({ containerPort: p.containerPort, hostPort: p.hostPort, protocol: p.protocol ?? "TCP" })));
-    const id = await this.ctx.runtime.create({
+    return this.sandboxes.ensure(pod, existing.get("POD")?.[0], {
       name: this.name(pod, "POD", 0),
-      image: this.ctx.pauseImage,
-      env: [],
       labels: this.labels(pod, "POD", "sandbox", 0, ""),
-      hostNetwork: false,
-      mounts: [],
-      hostPorts,
+      detail: (c) => this.detail(c),
+      changing: () => this.touched(pod),
+      leaving: async () => {
+        for (const [name, inst] of existing) {
+          if (name !== "POD" && inst[0]?.state === "running") await this.ctx.runtime.stop(inst[0].id, pod.spec?.terminationGracePeriodSeconds ?? 30);
+        }
+      },
     });
-    await this.ctx.runtime.start(id);
-    const info = await this.ctx.runtime.inspect(id);
-    return { id, ip: info?.ip ?? "" };
   }
 
   private labels(pod: KObject, container: string, role: string, attempt: number, hash: string) {
@@ -489,6 +440,8 @@ export class PodWorker {
       }
     }
     const sandbox = await this.sandbox(pod, existing);
+    // no sandbox (FailedCreatePodSandBox, or its back-off): the containers wait, ContainerCreating
+    if (!sandbox) return this.status(pod, "", !pod.spec?.initContainers?.length, false);
     let vols: Map<string, string>;
     try {
       vols = await this.volumes(pod);
@@ -552,7 +505,7 @@ export class PodWorker {
   }
 
   /** The pod status from what the engine reports now. */
-  async status(pod: KObject, podIP: string, initDone: boolean): Promise<Record<string, any>> {
+  async status(pod: KObject, podIP: string, initDone: boolean, sandboxReady = true): Promise<Record<string, any>> {
     const existing = await this.containers(pod);
     const now = this.ctx.now();
     const statusOf = async (c: any, role: "init" | "app") => {
@@ -626,7 +579,8 @@ export class PodWorker {
       return { type, status, lastProbeTime: null, lastTransitionTime: prev?.status === status ? prev.lastTransitionTime : ts, ...(ok || !reason ? {} : { reason }) };
     };
     const conditions = [
-      cond("PodReadyToStartContainers", true),
+      // kubelet: True once the pod has a sandbox with its network set up
+      cond("PodReadyToStartContainers", sandboxReady),
       cond("Initialized", initDone, "ContainersNotInitialized"),
       cond("Ready", ready, "ContainersNotReady"),
       cond("ContainersReady", ready, "ContainersNotReady"),

@@ -28,6 +28,7 @@ const HELP = `Usage: npm start -- [options]
   --no-agent                don't run a node agent for this machine (default: run one when Docker or containerd is reachable)
   --node-name NAME          this machine's node name (default: the host name)
   --node-ip ADDR            this machine's address (default: its first non-loopback IPv4)
+  --pause-image IMAGE       the pod sandbox image of this machine's agent (default registry.k8s.io/pause:3.10)
   -h, --help                this text
 
 Environment: LIBSQL_URL / LIBSQL_AUTH_TOKEN (remote database), KUBEFLARE_ADMIN_TOKEN (fixed admin token).`;
@@ -48,6 +49,7 @@ const { values } = parseArgs({
     "toleration-seconds": { type: "string", default: "30" },
     "node-name": { type: "string" },
     "node-ip": { type: "string" },
+    "pause-image": { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
   allowPositionals: false,
@@ -124,6 +126,7 @@ try {
         nodeName,
         nodeIP: values["node-ip"] ?? defaultNodeIP(),
         dataDir: join(server.dataDir, "agent"),
+        pauseImage: values["pause-image"],
       });
       await agent.start().catch((e) => {
         console.error(`  node agent: could not start: ${(e as Error).message}`);

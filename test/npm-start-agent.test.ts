@@ -61,7 +61,7 @@ describe.skipIf(!engines)("npm start + kubectl apply + a second box joining with
   }, 60_000);
 
   it("runs a Deployment on this machine's Docker, then on a second box that joined", async () => {
-    server = start(["start", "--", "--port", "0", "--data-dir", join(dir, "cp"), "--node-name", "first-box", "--node-ip", "127.0.0.1", "--sync", "normal"]);
+    server = start(["start", "--", "--port", "0", "--data-dir", join(dir, "cp"), "--node-name", "first-box", "--node-ip", "127.0.0.1", "--sync", "normal", "--pause-image", "kubeflare/pause:test"]);
     await eventually(async () => server!.output().includes("node agent: first-box on docker://"), 60_000).catch((e) => {
       throw new Error(`${(e as Error).message}\n${server!.output()}`);
     });
@@ -90,6 +90,14 @@ spec:
     await k(["rollout", "status", "deployment/here", "--timeout=60s"], { timeoutMs: 70_000 });
     const onDocker = (await docker.containers({ [LABELS.node]: "first-box", [LABELS.podNamespace]: "default" })).filter((c) => c.running);
     expect(onDocker.map((c) => c.labels[LABELS.podName]).filter((n) => n.startsWith("here-"))).toHaveLength(2);
+    // a pod without hostNetwork gets a sandbox of npm start's --pause-image (the default one is not on this machine)
+    writeFileSync(file, `{apiVersion: v1, kind: Pod, metadata: {name: boxed}, spec: {nodeName: first-box, terminationGracePeriodSeconds: 1, containers: [{name: main, image: kubeflare/busybox:test, imagePullPolicy: Never, command: [sleep, "3600"]}]}}`);
+    expect((await k(["apply", "-f", file])).stdout).toBe("pod/boxed created\n");
+    await eventually(async () => / 1\/1 +Running +0 /.test((await k("get pod boxed --no-headers")).stdout), 60_000);
+    const sandbox = (await docker.containers({ [LABELS.node]: "first-box", [LABELS.podName]: "boxed" })).filter((c) => c.labels[LABELS.role] === "sandbox");
+    expect(sandbox.map((c) => c.running)).toEqual([true]);
+    const sandboxImage = await promisify(execFile)("docker", ["inspect", "--format", "{{.Config.Image}}", sandbox[0].id]);
+    expect(sandboxImage.stdout.trim()).toBe("kubeflare/pause:test");
 
     // the second box: a join token from the admin, then join and run, as the README says
     const token = await npx(["token", "create", "--kubeconfig", kubeconfig, "--ttl", "10m"]);

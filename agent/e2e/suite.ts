@@ -34,9 +34,9 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
     let config: string;
     let caFile: string;
 
-    const join_ = async (name: string, serverUrl: string, configPath: string) => {
+    const join_ = async (name: string, serverUrl: string, configPath: string, pauseImage = "kubeflare/pause:test") => {
       const token = JSON.parse((await agentCli(["token", "create", "--kubeconfig", server.kubeconfigPath, "--ttl", "10m", "-o", "json"])).stdout).token;
-      const r = await agentCli(["join", "--server", serverUrl, "--token", token, "--name", name, "--runtime", engine.name, "--ca-file", caFile, "--node-ip", "127.0.0.1", "--labels", "e2e=true", "--pause-image", "kubeflare/pause:test", "--sync-frequency", "3s", "--config", configPath, "--data-dir", join(dir, `${name}-data`)]);
+      const r = await agentCli(["join", "--server", serverUrl, "--token", token, "--name", name, "--runtime", engine.name, "--ca-file", caFile, "--node-ip", "127.0.0.1", "--labels", "e2e=true", "--pause-image", pauseImage, "--sync-frequency", "3s", "--config", configPath, "--data-dir", join(dir, `${name}-data`)]);
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
     };
@@ -510,6 +510,54 @@ spec:
       expect(noPrevious.code).toBe(1);
       expect(noPrevious.stderr).toContain('previous terminated container "c" in pod "steady" not found');
     }, 90_000);
+
+    it("backs off a pod sandbox it can't make: FailedCreatePodSandBox, ContainerCreating, a few attempts rather than one a second", async () => {
+      // a box whose pause image can't be pulled (nothing listens on 127.0.0.1:5: it fails at once, on loopback)
+      const pause = "127.0.0.1:5/kubeflare/absent-pause:1";
+      const box = `${engine.name}-nopause`;
+      const boxConfig = join(dir, "nopause.json");
+      await join_(box, server.url, boxConfig, pause);
+      const boxAgent = new AgentProcess(boxConfig);
+      boxAgent.start();
+      const attempts = () => boxAgent.output().split("\n").filter((l) => l.includes("pod default/nopause: ") && l.includes(pause)).length;
+      try {
+        // no hostNetwork: the pod needs a sandbox
+        await create({ apiVersion: "v1", kind: "Pod", metadata: { name: "nopause" }, spec: { nodeName: box, terminationGracePeriodSeconds: 2, containers: [{ name: "c", ...sh("sleep 3600") }] } });
+        const waiting = await eventually(async () => {
+          const s = await status0("nopause");
+          return s?.state?.waiting?.reason === "ContainerCreating" && s;
+        }, 60_000);
+        expect(waiting).toMatchObject({ name: "c", ready: false, restartCount: 0 });
+        const p = await get("nopause");
+        expect(p.status.phase).toBe("Pending");
+        expect(p.status.conditions).toContainEqual(expect.objectContaining({ type: "PodReadyToStartContainers", status: "False" }));
+        expect((await k("get pod nopause --no-headers")).stdout).toMatch(/^nopause +0\/1 +ContainerCreating +0 /);
+        const failures = async () =>
+          (await admin.request("GET", `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent("involvedObject.name=nopause")}`)).items.filter((e: any) => e.reason === "FailedCreatePodSandBox");
+        const [event] = await eventually(async () => {
+          const f = await failures();
+          return f.length > 0 && f;
+        }, 30_000);
+        expect(event).toMatchObject({ type: "Warning", involvedObject: { kind: "Pod", name: "nopause", uid: p.metadata.uid }, source: { component: "kubelet", host: box } });
+        const quoted = JSON.stringify(pause).replace(/[.]/g, "\\.");
+        expect(event.message).toMatch(new RegExp(`^Failed to create pod sandbox: failed to get sandbox image ${quoted}: failed to pull image ${quoted}: .*connection refused`));
+        expect((await k("describe pod nopause")).stdout).toMatch(/Warning +FailedCreatePodSandBox +.*kubelet +Failed to create pod sandbox: failed to get sandbox image/);
+        // the back-off (10 s, then 20 s, ...): over 25 s a few attempts, where one a second would be ~25
+        const before = attempts();
+        await new Promise((r) => setTimeout(r, 25_000));
+        expect(attempts() - before).toBeLessThanOrEqual(4);
+        expect(attempts()).toBeGreaterThanOrEqual(2); // it does try again
+        // the attempts are counted on one Event (the same message each time), not one Event each
+        expect(await failures()).toHaveLength(1);
+        // and nothing of the pod runs
+        expect(await engine.containers({ [LABELS.node]: box })).toEqual([]);
+      } finally {
+        await boxAgent.kill("SIGTERM");
+        await admin.request("DELETE", "/api/v1/namespaces/default/pods/nopause", { gracePeriodSeconds: 0 }).catch(() => undefined);
+        await admin.request("DELETE", `/api/v1/nodes/${box}`, {}).catch(() => undefined);
+        for (const x of await engine.containers({ [LABELS.node]: box })) await engine.remove(x.id);
+      }
+    }, 150_000);
 
     it("keeps pods running while cut off from the control plane, and catches up after", async () => {
       // a second box reaches the API through a proxy the test can cut

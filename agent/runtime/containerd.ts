@@ -102,7 +102,10 @@ export class ContainerdRuntime implements ContainerRuntime {
     try {
       await this.ctr(["images", "pull", normalizeRef(image)], 600_000);
     } catch (e) {
-      throw new ImagePullError(`failed to pull image "${image}": ${String((e as { stderr?: string }).stderr ?? (e as Error).message).trim()}`);
+      // ctr's own error line, without its timestamped log lines (a message that changes on every attempt can't be aggregated into one event)
+      const stderr = String((e as { stderr?: string }).stderr ?? (e as Error).message);
+      const lines = stderr.split("\n").filter((l) => l.trim() && !/^time="[^"]*" level=/.test(l));
+      throw new ImagePullError(`failed to pull image "${image}": ${(lines.join("\n") || stderr).trim().replace(/^ctr: /, "")}`);
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * Kubeflare's own endpoints for joining nodes (group kubeflare.dev/v1):
- *   POST /apis/kubeflare.dev/v1/bootstraptokens   (admin) → { token, expiration }
- *   POST /apis/kubeflare.dev/v1/join              Authorization: Bearer <join token>, { nodeName } → { nodeName, token }
+ *   POST /apis/kubeflare.dev/v1/bootstraptokens   (admin) { ttlSeconds?, usages?, maxNodes?, allowReplace? }
+ *                                                   → { token, expiration, usages, maxNodes, allowReplace? }
+ *   POST /apis/kubeflare.dev/v1/join              Authorization: Bearer <join token>, { nodeName, forceReplace? } → { nodeName, token }
  */
 import { Hono } from "hono";
 import { badRequest, unauthorized } from "../../shared/status";
@@ -11,18 +12,17 @@ import type { AuthVariables } from "./auth";
 export const joining = (registry: Registry) => {
   const app = new Hono<{ Variables: AuthVariables }>();
   app.post("/apis/kubeflare.dev/v1/bootstraptokens", async (c) => {
-    const body = (await c.req.json().catch(() => ({}))) as { ttlSeconds?: unknown };
-    const ttl = body.ttlSeconds === undefined ? 24 * 3600 : Number(body.ttlSeconds);
-    if (!Number.isInteger(ttl) || ttl <= 0) throw badRequest("ttlSeconds must be a positive integer");
-    const t = await registry.nodes.createBootstrapToken(c.get("user"), ttl);
+    const body = (await c.req.json().catch(() => ({}))) as unknown;
+    // { ttlSeconds?, usages?, maxNodes?, allowReplace? }: checked by the registry (400 per field)
+    const t = await registry.nodes.createBootstrapToken(c.get("user"), body);
     return c.json({ apiVersion: "kubeflare.dev/v1", kind: "BootstrapToken", ...t }, 201);
   });
   app.post("/apis/kubeflare.dev/v1/join", async (c) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "");
     if (!m) throw unauthorized("a join token is required (Authorization: Bearer <token>)");
-    const body = (await c.req.json().catch(() => null)) as { nodeName?: unknown } | null;
+    const body = (await c.req.json().catch(() => null)) as { nodeName?: unknown; forceReplace?: unknown } | null;
     if (!body || typeof body.nodeName !== "string" || !body.nodeName) throw badRequest("the request body must be {\"nodeName\": \"...\"}");
-    const cred = await registry.nodes.join(m[1], body.nodeName);
+    const cred = await registry.nodes.join(m[1], body.nodeName, { forceReplace: body.forceReplace });
     return c.json({ apiVersion: "kubeflare.dev/v1", kind: "NodeCredential", ...cred }, 201);
   });
   return app;

@@ -91,6 +91,8 @@ const isWatch = (c: Context) => {
   return w === "true" || w === "1";
 };
 
+const WRITE_VERBS: Record<string, "create" | "update" | "patch" | "delete"> = { POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" };
+
 /** Serve one REST request on a resolved target. */
 export const serveResource = async (c: Context, t: Target, user: User, opts: RestOptions): Promise<Response> => {
   const { registry } = opts;
@@ -101,6 +103,9 @@ export const serveResource = async (c: Context, t: Target, user: User, opts: Res
   const includeObject = c.req.query("includeObject");
 
   if (subresource && !info.subresources.includes(subresource)) throw notFoundPath();
+  // authorization (for a node: of its target) before any body is read or checked, as kube-apiserver's filters do
+  const verb = WRITE_VERBS[method];
+  if (verb) await registry.access.request(user, name ? verb : verb === "delete" ? "deletecollection" : verb, info, namespace, name, subresource);
 
   const readObject = async (): Promise<unknown> => {
     const bytes = await readBody(c.req.raw, opts.maxBodyBytes);

@@ -2,11 +2,15 @@
  * Node restriction, as Kubernetes' Node authorizer and NodeRestriction admission do
  * it: a node's credential reaches its own Node and Lease, the pods bound to it (read,
  * status, deletion, log upload), the ConfigMaps and Secrets those pods use, and
- * events; nothing else.
+ * events; nothing else. It may not give its Node labels that steer workloads
+ * (node-role.kubernetes.io/*, node-restriction.kubernetes.io/*, ...) nor change its
+ * taints. The target is checked before the request's body is read or validated.
  */
+import { forbiddenNodeLabels } from "../../shared/nodelabels";
 import type { ResourceInfo } from "../../shared/resources";
-import { forbidden, qualifiedResource } from "../../shared/status";
+import { ApiError, forbidden, qualifiedResource } from "../../shared/status";
 import type { KObject } from "../../shared/types";
+import { jsonEqual } from "./meta";
 import type { User, Verb } from "./user";
 
 const deny = (user: User, verb: Verb, info: ResourceInfo, namespace: string, name: string | undefined, sub: string, why: string) => {
@@ -66,27 +70,42 @@ export interface NodeCheck {
   namespace: string;
   name?: string;
   sub?: string;
-  /** the object as stored (get, update, patch, delete) */
+  /** the object as stored (get, update, patch, delete); null when it does not exist, undefined when not read (yet) */
   current?: KObject | null;
-  /** the object being written (create, update) */
+  /** the object being written (create, update, patch result) */
   incoming?: KObject;
   fieldSelector?: string;
   /** the pods bound to this node in the namespace (ConfigMap/Secret reads) */
   podsOnNode?: () => Promise<KObject[]>;
 }
 
-/** Throws 403 unless the node may do this to this object. */
-export const checkNode = async (c: NodeCheck): Promise<void> => {
+/** 403 worded as kube-apiserver words an admission refusal: `nodes "x" is forbidden: <why>`. */
+const refuse = (info: ResourceInfo, name: string, why: string) =>
+  new ApiError(403, "Forbidden", `${qualifiedResource(info.resource, info.group)}${name ? ` "${name}"` : ""} is forbidden: ${why}`, {
+    name,
+    group: info.group,
+    kind: info.resource,
+  });
+
+/**
+ * The Node authorizer: may the node do this verb to this target? Decided from the
+ * request line alone (verb, resource, namespace, name), so that a node learns nothing
+ * about objects it may not touch and gets 403 before its body is read or checked. For
+ * a named pod it needs the pod (`current`): its spec.nodeName is the relationship.
+ * An absent pod passes here and the caller answers 404, as kube-apiserver answers a
+ * node's status update or deletion of a pod that is gone (the agent relies on it).
+ */
+export const authorizeNodeTarget = async (c: NodeCheck): Promise<void> => {
   const { user, verb, info, namespace, name, sub = "" } = c;
   const me = user.nodeName ?? "";
   const no = (why: string) => deny(user, verb, info, namespace, name, sub, why);
   if (!nodeMayAttempt(verb, info, sub)) throw no("the node authorizer does not allow this");
   switch (info.resource) {
     case "nodes":
-      if (["create", "update", "patch"].includes(verb) && (name ?? c.incoming?.metadata.name) !== me) throw no(`node "${me}" may only change its own Node object`);
+      if ((verb === "update" || verb === "patch") && name !== undefined && name !== me) throw refuse(info, name, `node "${me}" is not allowed to modify node "${name}"`);
       return;
     case "leases":
-      if (namespace !== "kube-node-lease" || (name ?? c.incoming?.metadata.name) !== me) throw no(`node "${me}" may only use its own Lease in kube-node-lease`);
+      if (namespace !== "kube-node-lease" || (name !== undefined && name !== me)) throw no(`node "${me}" may only use its own Lease in kube-node-lease`);
       return;
     case "pods":
       if (verb === "list" || verb === "watch") {
@@ -105,4 +124,38 @@ export const checkNode = async (c: NodeCheck): Promise<void> => {
     default:
       return;
   }
+};
+
+/**
+ * NodeRestriction admission of what a node writes: the name of the Node or Lease it
+ * creates, and on its own Node the labels it may add, change or remove
+ * (shared/nodelabels.ts) and its taints, which it may not change. kube-apiserver's
+ * messages, word for word.
+ */
+export const admitNodeWrite = (c: NodeCheck): void => {
+  const { user, verb, info, incoming, sub = "" } = c;
+  const me = user.nodeName ?? "";
+  if (!incoming) return;
+  const name = c.name ?? incoming.metadata?.name ?? "";
+  if (info.resource === "leases" && verb === "create" && name !== me) {
+    throw deny(user, verb, info, c.namespace, name, sub, `node "${me}" may only use its own Lease in kube-node-lease`);
+  }
+  if (info.resource !== "nodes") return;
+  if (name !== me) throw refuse(info, name, `node "${me}" is not allowed to modify node "${name}"`);
+  if (verb === "create") {
+    const bad = forbiddenNodeLabels(incoming.metadata?.labels);
+    if (bad.length) throw refuse(info, name, `node "${me}" is not allowed to set the following labels: ${bad.join(", ")}`);
+    return;
+  }
+  // /status writes keep metadata and spec as stored: only the main resource can change labels or taints
+  if (sub !== "" || !c.current) return;
+  if (!jsonEqual(incoming.spec?.taints ?? [], c.current.spec?.taints ?? [])) throw refuse(info, name, `node "${me}" is not allowed to modify taints`);
+  const bad = forbiddenNodeLabels(incoming.metadata?.labels, c.current.metadata.labels);
+  if (bad.length) throw refuse(info, name, `is not allowed to modify labels: ${bad.join(", ")}`);
+};
+
+/** Throws 403 unless the node may do this to this object (target, then the object written). */
+export const checkNode = async (c: NodeCheck): Promise<void> => {
+  await authorizeNodeTarget(c);
+  admitNodeWrite(c);
 };

@@ -66,6 +66,9 @@ export class PodLogs {
   async append(user: User, namespace: string, name: string, body: unknown): Promise<number> {
     const info = resourceByName("pods");
     authorize(user, "create", info, namespace, "log");
+    const pod = await this.registry.store.get(this.registry.key(info, namespace, name));
+    await this.registry.restrict(user, "create", info, namespace, { name, sub: "log", current: pod });
+    if (!pod) throw notFound("pods", "", name);
     const up = body as LogUpload;
     if (!up || typeof up.container !== "string" || !Number.isInteger(up.attempt) || !Array.isArray(up.lines)) {
       throw badRequest("a log upload needs container (string), attempt (integer) and lines ([{time, stream, text}])");
@@ -75,9 +78,6 @@ export class PodLogs {
         throw badRequest("each log line needs time (RFC 3339), stream (stdout or stderr) and text");
       }
     }
-    const pod = await this.registry.store.get(this.registry.key(info, namespace, name));
-    if (!pod) throw notFound("pods", "", name);
-    await this.registry.restrict(user, "create", info, namespace, { name, sub: "log", current: pod });
     logContainer(pod, up.container);
     return this.store.append(pod.metadata.uid!, up.container, up.attempt, up.lines);
   }

@@ -9,6 +9,7 @@ import { type Store, StoreError } from "../store/store";
 import { apiErrorOf, isReason } from "./errors";
 import type { DeleteResult, ListQuery, RegistryOptions, WatchQuery, WriteOptions, WriteResult } from "./types";
 import { checkNameAndNamespace, prepareUpdate } from "./update";
+import { Access } from "./access";
 import { authorize } from "./auth";
 import { checkUnknownFields, type FieldValidation, toObject } from "./decode";
 import { type DeleteOptions, deletionFinishes, planDelete } from "./deletion";
@@ -16,7 +17,7 @@ import { kindOf, resourceByKind, resourceByName } from "./kinds";
 import type { Kind } from "./kinds/kind";
 import { clone, generateName, jsonEqual, newUid, timestamp } from "./meta";
 import { NodeCredentials } from "./credentials";
-import { checkNode, type NodeCheck } from "./noderestriction";
+import type { NodeCheck } from "./noderestriction";
 import { applyPatch, type PatchType } from "./patch";
 import { PodLogs } from "./podlogs";
 import { ScaleSubresource } from "./scale";
@@ -51,6 +52,8 @@ export class Registry {
   readonly logs: PodLogs;
   /** join tokens and node credentials */
   readonly nodes: NodeCredentials;
+  /** authorization beyond roles: node credentials' object-level limits */
+  readonly access: Access;
   private readonly queue: WorkQueue;
   private readonly watchPollMs: number;
   private readonly bookmarkMs: number;
@@ -65,6 +68,7 @@ export class Registry {
     this.bookmarkMs = opts.bookmarkMs ?? 60_000;
     this.maxWatchSeconds = opts.maxWatchSeconds ?? 1800;
     this.defaultTolerationSeconds = opts.defaultTolerationSeconds ?? 30;
+    this.access = new Access(opts.store);
     this.scale = new ScaleSubresource(this);
     this.logs = new PodLogs(this, new LogStore(opts.store.client, opts.logBytesPerContainer));
     this.nodes = new NodeCredentials(this);
@@ -80,8 +84,9 @@ export class Registry {
   async get(user: User, info: ResourceInfo, namespace: string, name: string, subresource = ""): Promise<KObject> {
     authorize(user, "get", info, namespace, subresource);
     const obj = await this.store.get(this.key(info, namespace, name));
-    if (!obj) throw notFound(info.resource, info.group, name);
+    // a node learns nothing about objects it may not read, not even whether they exist
     await this.restrict(user, "get", info, namespace, { name, sub: subresource, current: obj });
+    if (!obj) throw notFound(info.resource, info.group, name);
     return this.typed(info, obj);
   }
 
@@ -141,6 +146,7 @@ export class Registry {
 
   async create(user: User, info: ResourceInfo, namespace: string, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
     authorize(user, "create", info, namespace, opts.subresource);
+    await this.restrict(user, "create", info, namespace, { sub: opts.subresource });
     const kind = kindOf(info);
     const obj = toObject(info, body);
     const warnings = checkUnknownFields(info.kind, obj, opts.fieldValidation);
@@ -151,12 +157,12 @@ export class Registry {
         throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
       }
       meta.namespace = namespace || meta.namespace || "default";
-      await this.admitNamespace(meta.namespace);
     } else {
       delete meta.namespace;
     }
     if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
     await this.restrict(user, "create", info, meta.namespace ?? "", { name: meta.name, sub: opts.subresource, incoming: obj });
+    if (info.namespaced) await this.admitNamespace(meta.namespace!);
     meta.uid = newUid();
     meta.creationTimestamp = timestamp(this.now());
     delete meta.resourceVersion;
@@ -194,6 +200,7 @@ export class Registry {
   async update(user: User, info: ResourceInfo, namespace: string, name: string, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
     authorize(user, "update", info, namespace, opts.subresource);
     if (opts.subresource === "scale") return this.scale.update(user, info, namespace, name, body, opts);
+    await this.access.target(user, "update", info, namespace, name, opts.subresource);
     const next = toObject(info, body);
     checkNameAndNamespace(info, next, namespace, name);
     const warnings = checkUnknownFields(info.kind, next, opts.fieldValidation);
@@ -224,6 +231,7 @@ export class Registry {
   ): Promise<WriteResult> {
     authorize(user, "patch", info, namespace, opts.subresource);
     if (opts.subresource === "scale") return this.scale.patch(user, info, namespace, name, type, patch, opts);
+    await this.restrict(user, "patch", info, namespace, { name, sub: opts.subresource });
     const applied = type === "apply" ? toObject(info, patch) : patch;
     const key = this.key(info, namespace, name);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
@@ -239,6 +247,7 @@ export class Registry {
       }
       await this.restrict(user, "patch", info, namespace, { name, sub: opts.subresource, current });
       const patched = toObject(info, applyPatch(this.typed(info, current), type, applied, info.kind, { name, group: info.group, resource: info.resource }));
+      await this.restrict(user, "patch", info, namespace, { name, sub: opts.subresource, current, incoming: patched });
       const warnings = checkUnknownFields(info.kind, patched, opts.fieldValidation);
       const rv = patched.metadata.resourceVersion;
       if (rv && rv !== current.metadata.resourceVersion) throw conflict(info.resource, info.group, name);
@@ -261,8 +270,8 @@ export class Registry {
     const key = this.key(info, namespace, name);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const current = await this.store.get(key);
-      if (!current) throw notFound(info.resource, info.group, name);
       await this.restrict(user, "delete", info, namespace, { name, current });
+      if (!current) throw notFound(info.resource, info.group, name);
       const pre = opts.preconditions ?? {};
       if (pre.uid && pre.uid !== current.metadata.uid) {
         throw conflict(info.resource, info.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
@@ -378,18 +387,9 @@ export class Registry {
     }
   }
 
-  /** Object-level limits of node credentials (noderestriction.ts); a no-op for everyone else. */
-  async restrict(user: User, verb: Verb, info: ResourceInfo, namespace: string, extra: Partial<NodeCheck>): Promise<void> {
-    if (user.role !== "node") return;
-    await checkNode({
-      user,
-      verb,
-      info,
-      namespace,
-      ...extra,
-      podsOnNode: async () =>
-        (await this.store.list("pods", { namespace, fields: [{ field: "spec.nodeName", op: "=", value: user.nodeName ?? "" }] })).items,
-    });
+  /** Object-level limits of node credentials; a no-op for everyone else. */
+  restrict(user: User, verb: Verb, info: ResourceInfo, namespace: string, extra: Partial<NodeCheck>): Promise<void> {
+    return this.access.restrict(user, verb, info, namespace, extra);
   }
 
   // ---------------------------------------------------------------- internals
