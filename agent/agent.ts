@@ -4,6 +4,7 @@
  * confirms their deletion. Everything it knows comes from the API and from the
  * engine's container labels.
  */
+import { rfc3339Micro } from "../shared/time";
 import type { KObject } from "../shared/types";
 import { ApiClient, ApiRequestError } from "./api";
 import { PodEvents } from "./events";
@@ -147,7 +148,7 @@ export class NodeAgent {
 
   private async renewLease(): Promise<void> {
     const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${this.o.nodeName}`;
-    const spec = { holderIdentity: this.o.nodeName, leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace("Z", "000Z") };
+    const spec = { holderIdentity: this.o.nodeName, leaseDurationSeconds: 40, renewTime: rfc3339Micro(new Date()) };
     const lease = await this.o.api.find(path);
     if (lease) await this.o.api.request("PUT", path, { ...lease, spec: { ...lease.spec, ...spec } });
     else await this.o.api.request("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: this.o.nodeName }, spec });

@@ -8,6 +8,7 @@
  * between only count locally, and the next patch (or `flush`) carries the total.
  * Recording is fire and forget: it never throws and never waits on the network.
  */
+import { rfc3339 } from "../shared/time";
 import type { KObject } from "../shared/types";
 import { type ApiClient, ApiRequestError } from "./api";
 
@@ -16,6 +17,43 @@ export type EventType = "Normal" | "Warning";
 /** Where lifecycle code sends events: PodEvents, or a fake in tests. */
 export interface EventSink {
   record(pod: KObject, type: EventType, reason: string, message: string, fieldPath?: string): void;
+}
+
+/**
+ * How often an event about a step the agent retries (a config error, a pull in
+ * backoff, a crash loop) is recorded again: the agent looks at every pod each second,
+ * kubelet retries a failing pod about every 10 s, and event counts should read alike.
+ */
+export const RETRY_EVENT_MS = 10_000;
+
+/**
+ * The pod worker's events about steps it retries on every sync tick. An event is
+ * recorded unless the same one (same reason and message) was recorded for the same
+ * `tag` less than `everyMs` ago. Steps retried on every sync tick pass the default (at
+ * most every 10 s); once-per-instance events pass the attempt as tag and Infinity.
+ */
+export class RetryEvents {
+  /** per pod/container/reason/message: when a repeatable event was last recorded, and for what */
+  private readonly emitted = new Map<string, { tag: string; at: number }>();
+
+  constructor(
+    private readonly sink: EventSink,
+    private readonly now: () => number,
+  ) {}
+
+  emit(pod: KObject, fieldPath: string, type: EventType, reason: string, message: string, tag = "", everyMs = RETRY_EVENT_MS): void {
+    const key = `${pod.metadata.uid}/${fieldPath}/${reason}/${message}`;
+    const now = this.now();
+    const last = this.emitted.get(key);
+    if (last && last.tag === tag && now - last.at < everyMs) return;
+    this.emitted.set(key, { tag, at: now });
+    this.sink.record(pod, type, reason, message, fieldPath);
+  }
+
+  /** The pod is gone: its events go with it. */
+  forget(uid: string): void {
+    for (const k of this.emitted.keys()) if (k.startsWith(`${uid}/`)) this.emitted.delete(k);
+  }
 }
 
 /** involvedObject.fieldPath of a container, as kubelet writes it. */
@@ -41,8 +79,7 @@ export const goDuration = (ms: number): string => {
   return h ? `${h}h${m}m${s}` : m ? `${m}m${s}` : s;
 };
 
-/** RFC 3339 to the second, as metav1.Time serializes. */
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
+const iso = (ms: number) => rfc3339(new Date(ms));
 
 export interface CorrelatorOptions {
   /** at most one patch per event this often (default 30 s) */

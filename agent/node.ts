@@ -5,6 +5,7 @@ import { arch, cpus, hostname, networkInterfaces, release, totalmem, type } from
 import { readFileSync } from "node:fs";
 import type { KObject } from "../shared/types";
 import { formatQuantity } from "../shared/quantity";
+import { rfc3339 } from "../shared/time";
 
 export const AGENT_VERSION = "v1.32.0-kubeflare-0.1.0";
 
@@ -52,7 +53,7 @@ export const nodeStatus = (o: { nodeIP: string; runtimeVersion: string; dataDir:
     pods: String(o.maxPods ?? 110),
     ...(storage ? { "ephemeral-storage": formatQuantity(Math.floor(storage / 1024) * 1024, "BinarySI") } : {}),
   };
-  const ts = o.now.toISOString().replace(/\.\d+Z$/, "Z");
+  const ts = rfc3339(o.now);
   const cond = (type: string, status: string, reason: string, message: string) => ({ type, status, reason, message, lastHeartbeatTime: ts, lastTransitionTime: ts });
   return {
     capacity,

@@ -1,18 +1,22 @@
 /**
  * Running one pod on the local engine, level-triggered: compare the pod's spec with
  * the containers that carry its uid, make one step of progress (create, start,
- * restart after backoff, stop, remove), and compute the status to report.
+ * restart after backoff, stop, remove), and compute the status to report. Its parts,
+ * along kubelet's seams: the container environment (env.ts), volumes (volumes.ts),
+ * the sandbox (sandbox.ts), image pulls (images.ts) and the status (status.ts).
  */
 import { createHash } from "node:crypto";
-import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
 import { milliValue, value } from "../shared/quantity";
 import type { KObject } from "../shared/types";
 import type { ApiClient } from "./api";
 import { Backoff } from "./backoff";
-import { containerPath, type EventSink, goDuration } from "./events";
-import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type Mount } from "./runtime/runtime";
+import { ConfigError, containerEnv } from "./env";
+import { containerPath, type EventSink, RetryEvents } from "./events";
+import { ImagePuller, PullError } from "./images";
+import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime } from "./runtime/runtime";
 import { Sandboxes } from "./sandbox";
+import { type ContainerView, podStatus, type ProbeState, shouldRestart, type Waiting } from "./status";
+import { containerMounts, PodVolumes } from "./volumes";
 
 export interface PodContext {
   runtime: ContainerRuntime;
@@ -29,58 +33,29 @@ export interface PodContext {
   volumeRefreshMs?: number;
 }
 
-/**
- * How often an event about a step the agent retries (a config error, a pull in
- * backoff, a crash loop) is recorded again: the agent looks at every pod each second,
- * kubelet retries a failing pod about every 10 s, and event counts should read alike.
- */
-const RETRY_EVENT_MS = 10_000;
-
-/** how often ConfigMap and Secret volumes are read again from the API (kubelet's --sync-frequency: a minute) */
-const VOLUME_REFRESH_MS = 60_000;
-
-/** Why a container is not running yet, when the agent knows (image pull, config). */
-type Waiting = { reason: string; message?: string };
-
-export interface ProbeState {
-  ready: boolean;
-  started: boolean;
-}
-
 export class PodWorker {
   readonly backoff = new Backoff();
   /** per container key: a reason it can't start (ErrImagePull, CreateContainerConfigError) */
   readonly waiting = new Map<string, Waiting>();
   /** per container id: probe results, maintained by the prober */
   readonly probes = new Map<string, ProbeState>();
-  /** per pod/container/reason/message: when a repeatable event was last recorded, and for what (see emit) */
-  private readonly emitted = new Map<string, { tag: string; at: number }>();
+  /** events about steps retried on every sync, recorded at most every 10 s each */
+  private readonly retryEvents: RetryEvents;
   /** the pods' sandboxes (pause containers), with their own creation back-off */
   private readonly sandboxes: Sandboxes;
+  /** the pods' volume directories, ConfigMap and Secret contents refreshed about once a minute */
+  private readonly volumes: PodVolumes;
+  /** image pulls, with their back-off in this worker's Backoff */
+  private readonly images: ImagePuller;
 
   constructor(private readonly ctx: PodContext) {
+    this.retryEvents = new RetryEvents(ctx.events, () => ctx.now());
     this.sandboxes = new Sandboxes(ctx, this.backoff);
+    this.volumes = new PodVolumes(ctx, this.retryEvents);
+    this.images = new ImagePuller(ctx, this.backoff, this.retryEvents);
   }
 
   private key = (pod: KObject, container: string) => `${pod.metadata.uid}/${container}`;
-
-  /** image pull backoff: its own key space in the same Backoff, so a crash loop and a failing pull don't mix */
-  private pullKey = (pod: KObject, container: string) => `pull/${pod.metadata.uid}/${container}`;
-
-  /**
-   * Record an event about a container, unless the same one (same reason and message)
-   * was recorded for the same `tag` less than `everyMs` ago. Steps retried on every
-   * sync tick pass the default (at most every 10 s); once-per-instance events pass the
-   * attempt as tag and Infinity.
-   */
-  private emit(pod: KObject, fieldPath: string, type: "Normal" | "Warning", reason: string, message: string, tag = "", everyMs = RETRY_EVENT_MS): void {
-    const key = `${pod.metadata.uid}/${fieldPath}/${reason}/${message}`;
-    const now = this.ctx.now();
-    const last = this.emitted.get(key);
-    if (last && last.tag === tag && now - last.at < everyMs) return;
-    this.emitted.set(key, { tag, at: now });
-    this.ctx.events.record(pod, type, reason, message, fieldPath);
-  }
 
   private name = (pod: KObject, container: string, attempt: number) =>
     `k8s_${container}_${pod.metadata.name}_${pod.metadata.namespace}_${pod.metadata.uid!.slice(0, 8)}_${attempt}`;
@@ -98,8 +73,6 @@ export class PodWorker {
   private readonly details = new Map<string, ContainerInfo>();
   /** containers being stopped in the background (replaced after a spec change) */
   private readonly stopping = new Set<string>();
-  /** per pod uid: when its ConfigMap/Secret volumes were last read, and the error if one was missing */
-  private readonly volumesAt = new Map<string, { at: number; error?: Error }>();
 
   beginPass(all: ContainerInfo[]): void {
     this.pass = new Map();
@@ -170,162 +143,15 @@ export class PodWorker {
       await this.ctx.runtime.remove(c.id);
       this.probes.delete(c.id);
     }
-    rmSync(join(this.ctx.dataDir, "pods", uid), { recursive: true, force: true });
-    this.volumesAt.delete(uid);
+    this.volumes.forget(uid);
     this.backoff.forget(`${uid}/`);
-    this.backoff.forget(`pull/${uid}/`);
+    this.images.forget(uid);
     this.sandboxes.forget(uid);
     for (const k of this.waiting.keys()) if (k.startsWith(`${uid}/`)) this.waiting.delete(k);
-    for (const k of this.emitted.keys()) if (k.startsWith(`${uid}/`)) this.emitted.delete(k);
+    this.retryEvents.forget(uid);
   }
 
   // ------------------------------------------------------------ building containers
-
-  private async env(pod: KObject, c: any, podIP: string): Promise<string[]> {
-    const ns = pod.metadata.namespace!;
-    const out: string[] = [];
-    const cache = new Map<string, KObject | null>();
-    const fetchObj = async (kind: "configmaps" | "secrets", name: string) => {
-      const k = `${kind}/${name}`;
-      if (!cache.has(k)) cache.set(k, await this.ctx.api.find(`/api/v1/namespaces/${ns}/${kind}/${name}`));
-      return cache.get(k)!;
-    };
-    const decode = (kind: string, v: string) => (kind === "secrets" ? Buffer.from(v, "base64").toString("utf8") : v);
-    for (const src of c.envFrom ?? []) {
-      const kind = src.configMapRef ? "configmaps" : "secrets";
-      const ref = src.configMapRef ?? src.secretRef;
-      const obj = await fetchObj(kind, ref.name);
-      if (!obj) {
-        if (ref.optional) continue;
-        throw new ConfigError(`${kind === "configmaps" ? "configmap" : "secret"} "${ref.name}" not found`);
-      }
-      for (const [k, v] of Object.entries((obj.data ?? {}) as Record<string, string>)) out.push(`${src.prefix ?? ""}${k}=${decode(kind, v)}`);
-    }
-    for (const e of c.env ?? []) {
-      if (e.value !== undefined || !e.valueFrom) {
-        out.push(`${e.name}=${e.value ?? ""}`);
-        continue;
-      }
-      const f = e.valueFrom;
-      if (f.fieldRef) {
-        out.push(`${e.name}=${fieldRef(pod, f.fieldRef.fieldPath, podIP, this.ctx.hostIP)}`);
-      } else if (f.configMapKeyRef || f.secretKeyRef) {
-        const kind = f.configMapKeyRef ? "configmaps" : "secrets";
-        const ref = f.configMapKeyRef ?? f.secretKeyRef;
-        const obj = await fetchObj(kind, ref.name);
-        const v = obj?.data?.[ref.key];
-        if (v === undefined) {
-          if (ref.optional) continue;
-          throw new ConfigError(obj ? `couldn't find key ${ref.key} in ${kind === "configmaps" ? "ConfigMap" : "Secret"} ${ns}/${ref.name}` : `${kind === "configmaps" ? "configmap" : "secret"} "${ref.name}" not found`);
-        }
-        out.push(`${e.name}=${decode(kind, v)}`);
-      } else if (f.resourceFieldRef) {
-        const [kind, res] = String(f.resourceFieldRef.resource).split(".");
-        const q = c.resources?.[kind]?.[res];
-        out.push(`${e.name}=${q === undefined ? "" : res === "cpu" ? Math.ceil(milliValue(q) / 1000) : value(q)}`);
-      }
-    }
-    return out;
-  }
-
-  /**
-   * Prepare the pod's volumes on disk; returns the host directory of each. ConfigMap
-   * and Secret contents are read from the API when the pod first syncs and then about
-   * once a minute (kubelet's cadence), not on every sync, and written file by file
-   * with a rename so a container never reads half a file. Throws ConfigError (and
-   * records FailedMount) while a required ConfigMap or Secret is missing.
-   */
-  private async volumes(pod: KObject): Promise<Map<string, string>> {
-    const uid = pod.metadata.uid!;
-    const base = join(this.ctx.dataDir, "pods", uid, "volumes");
-    const ns = pod.metadata.namespace!;
-    const now = this.ctx.now();
-    const last = this.volumesAt.get(uid);
-    const refresh = !last || now - last.at >= (last.error ? RETRY_EVENT_MS : (this.ctx.volumeRefreshMs ?? VOLUME_REFRESH_MS));
-    if (!refresh && last?.error) throw last.error;
-    const out = new Map<string, string>();
-    for (const v of pod.spec?.volumes ?? []) {
-      if (v.hostPath) {
-        if (v.hostPath.type === "DirectoryOrCreate") mkdirSync(v.hostPath.path, { recursive: true });
-        out.set(v.name, v.hostPath.path);
-        continue;
-      }
-      const dir = join(base, v.name);
-      out.set(v.name, dir);
-      mkdirSync(dir, { recursive: true });
-      const src = v.configMap ?? v.secret;
-      if (!src || !refresh) continue;
-      const kind = v.configMap ? "configmaps" : "secrets";
-      const name = v.configMap?.name ?? v.secret?.secretName;
-      const obj = await this.ctx.api.find(`/api/v1/namespaces/${ns}/${kind}/${name}`);
-      if (!obj) {
-        if (src.optional) continue;
-        const error = new ConfigError(`${kind === "configmaps" ? "configmap" : "secret"} "${name}" not found`);
-        this.volumesAt.set(uid, { at: now, error });
-        this.emit(pod, "", "Warning", "FailedMount", `MountVolume.SetUp failed for volume "${v.name}" : ${error.message}`);
-        throw error;
-      }
-      const data: Record<string, string> = obj.data ?? {};
-      const items: { key: string; path: string; mode?: number }[] = src.items ?? Object.keys(data).map((key) => ({ key, path: key }));
-      const mode = src.defaultMode ?? 0o644;
-      for (const it of items) {
-        const file = join(dir, it.path);
-        mkdirSync(dirname(file), { recursive: true });
-        const val = data[it.key] ?? "";
-        const tmp = join(dirname(file), `..${basename(file)}.tmp`);
-        writeFileSync(tmp, kind === "secrets" ? Buffer.from(val, "base64") : val, { mode: it.mode ?? mode });
-        chmodSync(tmp, it.mode ?? mode);
-        renameSync(tmp, file);
-      }
-      // keys that left the object leave the volume
-      const keep = new Set(items.map((it) => it.path.split("/")[0]));
-      for (const entry of readdirSync(dir)) if (!keep.has(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
-    }
-    if (refresh) this.volumesAt.set(uid, { at: now });
-    return out;
-  }
-
-  /**
-   * Make the container's image present, as kubelet's image manager does: per pull
-   * policy; after a failed pull, no new attempt (no registry traffic) until a backoff
-   * of 10 s doubling to 5 min expires. Throws PullError with the status reason:
-   * ErrImagePull for an attempt that failed, ImagePullBackOff while waiting,
-   * ErrImageNeverPull for a missing image under policy Never.
-   */
-  private async ensureImage(pod: KObject, c: any, fieldPath: string, attempt: number): Promise<void> {
-    const policy = c.imagePullPolicy ?? "IfNotPresent";
-    const pullKey = this.pullKey(pod, c.name);
-    const have = await this.ctx.runtime.hasImage(c.image);
-    if (policy === "Never" && !have) {
-      const msg = `Container image "${c.image}" is not present with pull policy of Never`;
-      this.emit(pod, fieldPath, "Warning", "ErrImageNeverPull", msg);
-      throw new PullError("ErrImageNeverPull", msg);
-    }
-    if (have && policy !== "Always") {
-      this.backoff.reset(pullKey);
-      this.emit(pod, fieldPath, "Normal", "Pulled", `Container image "${c.image}" already present on machine`, String(attempt), Infinity);
-      return;
-    }
-    if (this.backoff.inBackoffSinceUpdate(pullKey, this.ctx.now())) {
-      const msg = `Back-off pulling image "${c.image}"`;
-      // kubelet records this one as Normal; the Failed "Error: ImagePullBackOff" beside it is the Warning
-      this.emit(pod, fieldPath, "Normal", "BackOff", msg);
-      throw new PullError("ImagePullBackOff", msg);
-    }
-    this.ctx.events.record(pod, "Normal", "Pulling", `Pulling image "${c.image}"`, fieldPath);
-    const started = this.ctx.now();
-    try {
-      await this.ctx.runtime.pullImage(c.image);
-    } catch (e) {
-      const err = (e as Error).message.trim();
-      this.ctx.events.record(pod, "Warning", "Failed", `Failed to pull image "${c.image}": ${stripPullPrefix(err, c.image)}`, fieldPath);
-      if (have) return; // Always, but the registry is away: run what we have
-      this.backoff.next(pullKey, this.ctx.now());
-      throw new PullError("ErrImagePull", err);
-    }
-    this.backoff.reset(pullKey);
-    this.ctx.events.record(pod, "Normal", "Pulled", `Successfully pulled image "${c.image}" in ${goDuration(this.ctx.now() - started)}`, fieldPath);
-  }
 
   /**
    * The pod's network: the host's, or its sandbox's (made if missing; see sandbox.ts).
@@ -364,13 +190,9 @@ export class PodWorker {
     const key = this.key(pod, c.name);
     const at = containerPath(role, c.name);
     try {
-      await this.ensureImage(pod, c, at, attempt);
-      const env = await this.env(pod, c, sandbox.ip);
-      const mounts: Mount[] = (c.volumeMounts ?? []).map((m: any) => ({
-        hostPath: join(vols.get(m.name) ?? "/nonexistent", m.subPath ?? ""),
-        containerPath: m.mountPath,
-        readOnly: !!m.readOnly || !!pod.spec.volumes?.find((v: any) => v.name === m.name && (v.configMap || v.secret)),
-      }));
+      await this.images.ensureImage(pod, c, at, attempt);
+      const env = await containerEnv(this.ctx.api, pod, c, sandbox.ip, this.ctx.hostIP);
+      const mounts = containerMounts(pod, c, vols);
       const limits = c.resources?.limits ?? {};
       const id = await this.ctx.runtime.create({
         name: this.name(pod, c.name, attempt),
@@ -406,15 +228,8 @@ export class PodWorker {
       const msg = `Error: ${e instanceof PullError || e instanceof ImagePullError ? w.reason : w.message}`;
       // a failed pull attempt is already spaced out by the pull backoff; everything else retries each tick
       if (w.reason === "ErrImagePull") this.ctx.events.record(pod, "Warning", "Failed", msg, at);
-      else this.emit(pod, at, "Warning", "Failed", msg);
+      else this.retryEvents.emit(pod, at, "Warning", "Failed", msg);
     }
-  }
-
-  /** Whether a terminated container should run again under the pod's restartPolicy. */
-  private shouldRestart(pod: KObject, role: "init" | "app", exitCode: number | undefined): boolean {
-    const policy = pod.spec?.restartPolicy ?? "Always";
-    if (role === "init") return exitCode !== 0 && policy !== "Never";
-    return policy === "Always" || (policy === "OnFailure" && exitCode !== 0);
   }
 
   /**
@@ -444,7 +259,7 @@ export class PodWorker {
     if (!sandbox) return this.status(pod, "", !pod.spec?.initContainers?.length, false);
     let vols: Map<string, string>;
     try {
-      vols = await this.volumes(pod);
+      vols = await this.volumes.setUp(pod);
     } catch (e) {
       // nothing starts until its volumes can be set up (ContainerCreating, a FailedMount event)
       if (e instanceof ConfigError) return this.status(pod, sandbox.ip, !pod.spec?.initContainers?.length);
@@ -460,7 +275,7 @@ export class PodWorker {
       initDone = false;
       if (!latest) {
         await this.startContainer(pod, c, "init", 0, sandbox, vols);
-      } else if (latest.state === "exited" && this.shouldRestart(pod, "init", latest.exitCode)) {
+      } else if (latest.state === "exited" && shouldRestart(pod, "init", latest.exitCode)) {
         await this.restartIfDue(pod, c, "init", latest, inst, sandbox, vols, now);
       }
       break;
@@ -480,7 +295,7 @@ export class PodWorker {
             () => false,
           );
           if (started) this.ctx.events.record(pod, "Normal", "Started", `Started container ${c.name}`, containerPath("app", c.name));
-        } else if (latest.state === "exited" && (this.shouldRestart(pod, "app", latest.exitCode) || latest.labels[LABELS.specHash] !== specHash(c))) {
+        } else if (latest.state === "exited" && (shouldRestart(pod, "app", latest.exitCode) || latest.labels[LABELS.specHash] !== specHash(c))) {
           await this.restartIfDue(pod, c, "app", latest, inst, sandbox, vols, now);
         }
       }
@@ -493,7 +308,7 @@ export class PodWorker {
     const finished = Date.parse(latest.finishedAt ?? "") || now;
     if (this.backoff.inBackoffSince(key, finished, now)) {
       const p = pod.metadata;
-      this.emit(pod, containerPath(role, c.name), "Warning", "BackOff", `Back-off restarting failed container ${c.name} in pod ${p.name}_${p.namespace}(${p.uid})`);
+      this.retryEvents.emit(pod, containerPath(role, c.name), "Warning", "BackOff", `Back-off restarting failed container ${c.name} in pod ${p.name}_${p.namespace}(${p.uid})`);
       return;
     }
     this.backoff.next(key, now);
@@ -504,141 +319,25 @@ export class PodWorker {
     await this.startContainer(pod, c, role, attempt, sandbox, vols);
   }
 
-  /** The pod status from what the engine reports now. */
+  /** The pod status from what the engine reports now (see status.ts). */
   async status(pod: KObject, podIP: string, initDone: boolean, sandboxReady = true): Promise<Record<string, any>> {
     const existing = await this.containers(pod);
     const now = this.ctx.now();
-    const statusOf = async (c: any, role: "init" | "app") => {
+    const view = async (c: any): Promise<ContainerView> => {
       const inst = existing.get(c.name) ?? [];
       const latest = inst[0] ? await this.detail(inst[0]) : null;
       const prev = inst[1] ? await this.detail(inst[1]) : null;
       const key = this.key(pod, c.name);
-      const restartCount = latest ? Number(latest.labels[LABELS.attempt] ?? 0) : 0;
-      const terminated = (i: ContainerInfo) => ({
-        exitCode: i.exitCode ?? 0,
-        reason: i.oomKilled ? "OOMKilled" : i.exitCode === 0 ? "Completed" : "Error",
-        ...(i.startedAt ? { startedAt: i.startedAt } : {}),
-        ...(i.finishedAt ? { finishedAt: i.finishedAt } : {}),
-        containerID: `${this.ctx.runtime.name}://${i.id}`,
-      });
-      const base = { name: c.name, image: c.image, imageID: latest?.imageId ?? "", restartCount, ...(latest ? { containerID: `${this.ctx.runtime.name}://${latest.id}` } : {}) };
-      if (!latest) {
-        const w = this.waiting.get(key) ?? { reason: role === "init" ? "PodInitializing" : initDone ? "ContainerCreating" : "PodInitializing" };
-        return { ...base, state: { waiting: w }, lastState: {}, ready: false, started: false };
-      }
-      const lastState = prev ? { terminated: terminated(prev) } : {};
-      if (latest.state === "running") {
-        const p = this.probes.get(latest.id);
-        // before the first probe result: not ready while a readiness probe is pending, not started while a startup probe is
-        // and never ready before started (readiness probes wait for the startup probe)
-        const started = p ? p.started : !c.startupProbe;
-        const ready = role === "app" && started && (p ? p.ready : !c.readinessProbe);
-        return { ...base, state: { running: { startedAt: latest.startedAt } }, lastState, ready, started };
-      }
-      if (latest.state === "exited") {
-        const willRestart = this.shouldRestart(pod, role, latest.exitCode);
-        // the next instance can't start (its image can't be pulled, its config is missing): say why, as kubelet does
-        const blocked = this.waiting.get(key);
-        if (willRestart && blocked) return { ...base, state: { waiting: blocked }, lastState: { terminated: terminated(latest) }, ready: false, started: false };
-        if (willRestart && this.backoff.inBackoffSince(key, Date.parse(latest.finishedAt ?? "") || now, now)) {
-          return {
-            ...base,
-            state: { waiting: { reason: "CrashLoopBackOff", message: `back-off ${Math.round(this.backoff.delay(key) / 1000)}s restarting failed container=${c.name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})` } },
-            lastState: { terminated: terminated(latest) },
-            ready: false,
-            started: false,
-          };
-        }
-        return { ...base, state: { terminated: terminated(latest) }, lastState, ready: false, started: false };
-      }
-      const w = this.waiting.get(key) ?? { reason: "ContainerCreating" };
-      return { ...base, state: { waiting: w }, lastState, ready: false, started: false };
+      const crashLoop = latest?.state === "exited" && this.backoff.inBackoffSince(key, Date.parse(latest.finishedAt ?? "") || now, now);
+      return { spec: c, latest, prev, waiting: this.waiting.get(key), probe: latest ? this.probes.get(latest.id) : undefined, ...(crashLoop ? { backoffMs: this.backoff.delay(key) } : {}) };
     };
-    const initStatuses = [];
-    for (const c of pod.spec?.initContainers ?? []) initStatuses.push(await statusOf(c, "init"));
-    const statuses = [];
-    for (const c of pod.spec?.containers ?? []) statuses.push(await statusOf(c, "app"));
-    // kubelet lists app container statuses by name (init containers keep their order)
-    statuses.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-
-    const policy = pod.spec?.restartPolicy ?? "Always";
-    const allTerminated = statuses.length > 0 && statuses.every((s) => s.state.terminated);
-    const anyFailed = statuses.some((s) => s.state.terminated && s.state.terminated.exitCode !== 0);
-    const initFailed = initStatuses.some((s) => s.state.terminated && s.state.terminated.exitCode !== 0) && policy === "Never";
-    let phase = "Pending";
-    if (initFailed) phase = "Failed";
-    // kubelet's getPhase: under OnFailure a failed container is about to run again, so the pod is still Running
-    else if (initDone && allTerminated && policy !== "Always") phase = !anyFailed ? "Succeeded" : policy === "Never" ? "Failed" : "Running";
-    else if (initDone && statuses.some((s) => s.state.running || s.lastState.terminated)) phase = "Running";
-    const ready = initDone && statuses.length > 0 && statuses.every((s) => s.ready);
-    const prevConds: any[] = pod.status?.conditions ?? [];
-    const ts = new Date(now).toISOString().replace(/\.\d+Z$/, "Z");
-    const cond = (type: string, ok: boolean, reason?: string) => {
-      const status = ok ? "True" : "False";
-      const prev = prevConds.find((c) => c.type === type);
-      return { type, status, lastProbeTime: null, lastTransitionTime: prev?.status === status ? prev.lastTransitionTime : ts, ...(ok || !reason ? {} : { reason }) };
-    };
-    const conditions = [
-      // kubelet: True once the pod has a sandbox with its network set up
-      cond("PodReadyToStartContainers", sandboxReady),
-      cond("Initialized", initDone, "ContainersNotInitialized"),
-      cond("Ready", ready, "ContainersNotReady"),
-      cond("ContainersReady", ready, "ContainersNotReady"),
-      prevConds.find((c) => c.type === "PodScheduled") ?? cond("PodScheduled", true),
-    ];
-    const started = pod.status?.startTime ?? ts;
-    return {
-      ...(pod.status?.qosClass ? { qosClass: pod.status.qosClass } : {}),
-      phase,
-      conditions,
-      hostIP: this.ctx.hostIP,
-      hostIPs: [{ ip: this.ctx.hostIP }],
-      ...(podIP ? { podIP, podIPs: [{ ip: podIP }] } : {}),
-      startTime: started,
-      ...(initStatuses.length ? { initContainerStatuses: initStatuses } : {}),
-      containerStatuses: statuses,
-    };
+    const init: ContainerView[] = [];
+    for (const c of pod.spec?.initContainers ?? []) init.push(await view(c));
+    const app: ContainerView[] = [];
+    for (const c of pod.spec?.containers ?? []) app.push(await view(c));
+    return podStatus({ pod, podIP, hostIP: this.ctx.hostIP, initDone, sandboxReady, now, runtime: this.ctx.runtime.name, init, app });
   }
 }
-
-class ConfigError extends Error {}
-class PullError extends Error {
-  constructor(
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** An image runtime's pull error without its own `failed to pull image "x": ` lead (the event says it already). */
-const stripPullPrefix = (message: string, image: string): string => {
-  const lead = `failed to pull image "${image}": `;
-  return message.startsWith(lead) ? message.slice(lead.length) : message;
-};
 
 /** A container's spec fingerprint: a change means the running container is outdated. */
 export const specHash = (c: unknown): string => createHash("sha256").update(JSON.stringify(c)).digest("hex").slice(0, 16);
-
-const fieldRef = (pod: KObject, path: string, podIP: string, hostIP: string): string => {
-  const label = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
-  if (label) return (pod.metadata as any)[label[1]]?.[label[2]] ?? "";
-  switch (path) {
-    case "metadata.name":
-      return pod.metadata.name ?? "";
-    case "metadata.namespace":
-      return pod.metadata.namespace ?? "";
-    case "metadata.uid":
-      return pod.metadata.uid ?? "";
-    case "spec.nodeName":
-      return pod.spec?.nodeName ?? "";
-    case "spec.serviceAccountName":
-      return pod.spec?.serviceAccountName ?? "";
-    case "status.podIP":
-      return podIP;
-    case "status.hostIP":
-      return hostIP;
-    default:
-      return "";
-  }
-};

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { KObject } from "../shared/types";
-import type { ProbeState } from "./pods";
+import type { ProbeState } from "./status";
 import { Prober } from "./probes";
 import type { ContainerInfo, ContainerRuntime } from "./runtime/runtime";
 

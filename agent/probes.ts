@@ -10,7 +10,7 @@ import { get as httpsGet } from "node:https";
 import { connect } from "node:net";
 import type { KObject } from "../shared/types";
 import { containerPath, type EventSink } from "./events";
-import type { ProbeState } from "./pods";
+import type { ProbeState } from "./status";
 import type { ContainerInfo, ContainerRuntime } from "./runtime/runtime";
 
 type Kind = "startup" | "liveness" | "readiness";

@@ -2,7 +2,7 @@
  * Pod sandbox failures, kubelet's way: a Warning FailedCreatePodSandBox event, the
  * containers waiting in ContainerCreating, and new attempts only as the image-pull
  * back-off allows (10 s doubling to 5 min). The pod worker runs on a fake clock and an
- * in-memory engine (pure decision logic; the real engines are in e2e/suite.ts).
+ * in-memory engine (pure decision logic; the real engines are in test/agent-e2e/suite.ts).
  */
 import { describe, expect, it } from "vitest";
 import type { KObject } from "../shared/types";

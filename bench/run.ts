@@ -104,13 +104,13 @@ if (json) console.log(JSON.stringify(results, null, 2));
 
 /** Resident memory and CPU of the agent process while it keeps 10 running pods in sync. */
 async function benchAgent(base: string): Promise<void> {
-  const { docker, containerd } = await import("../agent/e2e/engines");
+  const { docker, containerd } = await import("../test/agent-e2e/engines");
   const engine = (await docker.available()) ? docker : (await containerd.available()) ? containerd : undefined;
   if (!engine) {
     if (!json) console.log("agent: skipped (no Docker or containerd with kubeflare/busybox:test; see scripts/test-image.sh)");
     return;
   }
-  const { agentCli, AgentProcess } = await import("../agent/e2e/process");
+  const { agentCli, AgentProcess } = await import("../test/agent-e2e/process");
   const server = await startServer({ port: 0, host: "127.0.0.1", dataDir: join(base, "server"), synchronous: "NORMAL", log: () => {} });
   const caFile = join(base, "ca.crt");
   writeFileSync(caFile, server.caPem);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { createClient } from "@libsql/client";
 import { expect, it } from "vitest";
-import { serveHrana } from "../node/hrana";
+import { serveHrana } from "../dev/hrana";
 
 it("migrates a remote database over HTTP", async () => {
   const dir = mkdtempSync(join(tmpdir(), "kf-migrate-"));

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
-import { containerd, docker } from "../agent/e2e/engines";
+import { containerd, docker } from "./agent-e2e/engines";
 import { LABELS } from "../agent/runtime/runtime";
 import { eventually, kubectl } from "./kubectl";
 

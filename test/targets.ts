@@ -10,7 +10,7 @@ import { Miniflare } from "miniflare";
 import { Agent, fetch as undiciFetch } from "undici";
 import { buildWorker } from "../scripts/build-worker";
 import { openDatabase } from "../node/db";
-import { createHranaHandler } from "../node/hrana";
+import { createHranaHandler } from "../dev/hrana";
 import { kubeconfigYaml, writeKubeconfig } from "../node/kubeconfig";
 import { startServer } from "../node/server";
 import { ensureTls } from "../node/tls";

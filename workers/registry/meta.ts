@@ -16,7 +16,7 @@ export const generateName = (prefix: string): string => {
 };
 
 /** RFC 3339 with second precision, as metav1.Time serializes. */
-export const timestamp = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, "Z");
+export { rfc3339 as timestamp } from "../../shared/time";
 
 export const newUid = (): string => crypto.randomUUID();
 

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { openDatabase } from "../node/db";
-import { serveHrana } from "../node/hrana";
+import { serveHrana } from "./hrana";
 import { kubeconfigYaml, writeKubeconfig } from "../node/kubeconfig";
 
 const { values } = parseArgs({

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../node/server";
-import { eventually } from "../test/kubectl";
-import { AgentProcess, agentCli } from "./e2e/process";
-import { DockerRuntime } from "./runtime/docker";
+import { eventually } from "./kubectl";
+import { AgentProcess, agentCli } from "./agent-e2e/process";
+import { DockerRuntime } from "../agent/runtime/docker";
 
 const run = agentCli;
 const dockerUp = await new DockerRuntime().version().then(() => true, () => false);

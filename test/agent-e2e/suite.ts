@@ -12,9 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../node/server";
-import { eventually, kubectl, type Kubectl } from "../../test/kubectl";
-import { ApiClient, ApiRequestError } from "../api";
-import { LABELS } from "../runtime/runtime";
+import { eventually, kubectl, type Kubectl } from "../kubectl";
+import { ApiClient, ApiRequestError } from "../../agent/api";
+import { LABELS } from "../../agent/runtime/runtime";
 import { IMAGE, type Engine } from "./engines";
 import { AgentProcess, agentCli } from "./process";
 

@@ -1,0 +1,85 @@
+/**
+ * A container's environment, as kubelet's makeEnvironmentVariables builds it: `envFrom`
+ * (ConfigMaps and Secrets, with a prefix) first, then `env` in order, each either a
+ * value or a reference (a pod field, a ConfigMap or Secret key, a resource of the
+ * container). A missing required ConfigMap, Secret or key is a ConfigError: the
+ * container waits with CreateContainerConfigError.
+ */
+import { milliValue, value } from "../shared/quantity";
+import type { KObject } from "../shared/types";
+import type { ApiClient } from "./api";
+
+/** The container's configuration can't be made yet (kubelet's CreateContainerConfigError). */
+export class ConfigError extends Error {}
+
+/** `NAME=value` lines for the container `c` of `pod`, running with `podIP` on `hostIP`. */
+export const containerEnv = async (api: Pick<ApiClient, "find">, pod: KObject, c: any, podIP: string, hostIP: string): Promise<string[]> => {
+  const ns = pod.metadata.namespace!;
+  const out: string[] = [];
+  const cache = new Map<string, KObject | null>();
+  const fetchObj = async (kind: "configmaps" | "secrets", name: string) => {
+    const k = `${kind}/${name}`;
+    if (!cache.has(k)) cache.set(k, await api.find(`/api/v1/namespaces/${ns}/${kind}/${name}`));
+    return cache.get(k)!;
+  };
+  const decode = (kind: string, v: string) => (kind === "secrets" ? Buffer.from(v, "base64").toString("utf8") : v);
+  for (const src of c.envFrom ?? []) {
+    const kind = src.configMapRef ? "configmaps" : "secrets";
+    const ref = src.configMapRef ?? src.secretRef;
+    const obj = await fetchObj(kind, ref.name);
+    if (!obj) {
+      if (ref.optional) continue;
+      throw new ConfigError(`${kind === "configmaps" ? "configmap" : "secret"} "${ref.name}" not found`);
+    }
+    for (const [k, v] of Object.entries((obj.data ?? {}) as Record<string, string>)) out.push(`${src.prefix ?? ""}${k}=${decode(kind, v)}`);
+  }
+  for (const e of c.env ?? []) {
+    if (e.value !== undefined || !e.valueFrom) {
+      out.push(`${e.name}=${e.value ?? ""}`);
+      continue;
+    }
+    const f = e.valueFrom;
+    if (f.fieldRef) {
+      out.push(`${e.name}=${fieldRef(pod, f.fieldRef.fieldPath, podIP, hostIP)}`);
+    } else if (f.configMapKeyRef || f.secretKeyRef) {
+      const kind = f.configMapKeyRef ? "configmaps" : "secrets";
+      const ref = f.configMapKeyRef ?? f.secretKeyRef;
+      const obj = await fetchObj(kind, ref.name);
+      const v = obj?.data?.[ref.key];
+      if (v === undefined) {
+        if (ref.optional) continue;
+        throw new ConfigError(obj ? `couldn't find key ${ref.key} in ${kind === "configmaps" ? "ConfigMap" : "Secret"} ${ns}/${ref.name}` : `${kind === "configmaps" ? "configmap" : "secret"} "${ref.name}" not found`);
+      }
+      out.push(`${e.name}=${decode(kind, v)}`);
+    } else if (f.resourceFieldRef) {
+      const [kind, res] = String(f.resourceFieldRef.resource).split(".");
+      const q = c.resources?.[kind]?.[res];
+      out.push(`${e.name}=${q === undefined ? "" : res === "cpu" ? Math.ceil(milliValue(q) / 1000) : value(q)}`);
+    }
+  }
+  return out;
+};
+
+/** A downward-API field of the pod (`fieldRef.fieldPath`); unknown paths read as "". */
+const fieldRef = (pod: KObject, path: string, podIP: string, hostIP: string): string => {
+  const label = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
+  if (label) return (pod.metadata as any)[label[1]]?.[label[2]] ?? "";
+  switch (path) {
+    case "metadata.name":
+      return pod.metadata.name ?? "";
+    case "metadata.namespace":
+      return pod.metadata.namespace ?? "";
+    case "metadata.uid":
+      return pod.metadata.uid ?? "";
+    case "spec.nodeName":
+      return pod.spec?.nodeName ?? "";
+    case "spec.serviceAccountName":
+      return pod.spec?.serviceAccountName ?? "";
+    case "status.podIP":
+      return podIP;
+    case "status.hostIP":
+      return hostIP;
+    default:
+      return "";
+  }
+};
