@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ObjectKey } from "../../shared/types";
 import { startControlPlane, type TestControlPlane } from "../../test/controlplane";
 import { keyString, type WorkQueue } from "../queue";
-import { type Controller, ControllerManager } from "./manager";
+import { BUSY_REQUEUE_MS, type Controller, ControllerManager } from "./manager";
 
 /** A promise to resolve from outside. */
 const deferred = () => {
@@ -151,5 +151,32 @@ describe("controller manager", () => {
     gates.get("y")!.resolve();
     await both;
     expect(calls).toEqual(["a", "b", "a", "x", "y"]);
+  });
+
+  it("sends a key in flight in another manager of this isolate (another Worker invocation) back through the queue", async () => {
+    const gate = deferred();
+    const entered = deferred();
+    let calls = 0;
+    const c: Controller = {
+      name: "shared",
+      primary: ["configmaps"],
+      async reconcile() {
+        calls++;
+        entered.resolve();
+        await gate.promise;
+      },
+    };
+    const one = manager([c]);
+    const two = manager([c]);
+    const first = one.dispatch([key("configmaps", "a")]);
+    await entered.promise;
+    await two.dispatch([key("configmaps", "a")]);
+    expect(calls).toBe(1);
+    expect(sent).toEqual([{ keys: [key("configmaps", "a")], delayMs: BUSY_REQUEUE_MS }]);
+    gate.resolve();
+    await first;
+    // once it is done, the other manager runs it
+    await two.dispatch([key("configmaps", "a")]);
+    expect(calls).toBe(2);
   });
 });

@@ -54,6 +54,20 @@ export interface ManagerOptions {
 }
 
 const MAX_BACKOFF_MS = 60_000;
+/** how soon a key found in flight in another manager of this isolate comes back */
+export const BUSY_REQUEUE_MS = 100;
+/** a reconcile in flight for longer than this is presumed lost (a Worker request cancelled before its `finally`) */
+const IN_FLIGHT_STALE_MS = 30_000;
+
+interface InFlight {
+  manager: ControllerManager;
+  since: number;
+  /** delivered again while running: reconcile once more when done */
+  dirty: boolean;
+}
+
+/** Keys being reconciled in this isolate, by `<controller> <key>`, across managers (on Workers: across invocations). */
+const inFlight = new Map<string, InFlight>();
 
 /**
  * Routes keys from the work queue to the controllers, and runs the periodic resync.
@@ -62,28 +76,29 @@ const MAX_BACKOFF_MS = 60_000;
  * For each controller, a batch's keys of its primary resources and the primary keys
  * its watches map the other keys to are de-duplicated, then reconciled.
  *
- * One worker per key, as controller-runtime's work queue guarantees: a key is never
- * reconciled twice at once by one controller of one manager. A key that arrives while
- * it is being reconciled is marked dirty and reconciled once more when the running
- * reconcile ends (it may have read state that is already stale), by whoever ran it;
- * the later delivery returns at once (never waiting on another's promise: on Workers
- * that hangs across requests).
+ * One worker per key, as controller-runtime's work queue guarantees: one controller
+ * never reconciles a key twice at once. A key that arrives while its manager is
+ * reconciling it is marked dirty and reconciled once more when the running reconcile
+ * ends (that one may have read state that is already stale); the later delivery
+ * returns at once. Nothing ever waits on another's promise: on Workers, awaiting a
+ * promise that belongs to another request hangs.
  *
- * The guarantee holds within one manager. On Node there is one (queue batches and the
- * resync timer share it). On Workers each invocation builds its own, so it holds
- * within a queue batch or a cron resync, but Cloudflare may run several consumer
- * invocations at once, and two of them can reconcile the same key concurrently. That
- * is safe, only wasteful: every controller write is compare-and-swap on the
- * resourceVersion (or a create that fails if the name exists), so the loser gets a
- * 409 and its key comes back; nothing is done twice.
+ * On Node there is one manager (queue batches and the resync timer share it). On
+ * Workers each invocation builds its own, and Cloudflare may run several queue
+ * consumer and cron invocations at once, in one isolate or in several. Within an
+ * isolate, a key in flight in another invocation's manager is sent back through the
+ * queue to come again shortly (BUSY_REQUEUE_MS): that invocation may end before it
+ * could look again. Across isolates nothing prevents two reconciles of one key. That
+ * stays correct because every controller write is compare-and-swap on the
+ * resourceVersion (a create fails if the name exists), so the loser gets a 409 and
+ * comes back; creates under generateName are the exception (two ReplicaSet reconciles
+ * may both create a missing pod), and the next pass deletes the surplus.
  */
 export class ControllerManager {
   readonly ctx: ControllerContext;
   private readonly failures = new Map<string, number>();
   /** requeue sends still in flight: awaited before a dispatch returns (a Worker's request must not leave work behind) */
   private readonly sends = new Set<Promise<unknown>>();
-  /** keys being reconciled, per controller (`<controller> <key>`), and whether they arrived again meanwhile */
-  private readonly active = new Map<string, { dirty: boolean }>();
   private readonly concurrency: number;
 
   constructor(private readonly o: ManagerOptions) {
@@ -158,23 +173,32 @@ export class ControllerManager {
     return uniqueKeys(out.filter((k) => c.primary.includes(k.resource)));
   }
 
-  /** Reconcile one key, unless `c` is reconciling it already: then the running one goes again when it ends. */
+  /**
+   * Reconcile one key, unless `c` is reconciling it already: in this manager, the
+   * running reconcile goes again when it ends; in another (another invocation), the key
+   * comes back through the queue shortly.
+   */
   private async reconcileKey(c: Controller, key: ObjectKey): Promise<void> {
     const id = `${c.name} ${keyString(key)}`;
-    const running = this.active.get(id);
-    if (running) {
+    const running = inFlight.get(id);
+    if (running && running.manager === this) {
       running.dirty = true;
       return;
     }
-    const me = { dirty: false };
-    this.active.set(id, me);
+    if (running && Date.now() - running.since < IN_FLIGHT_STALE_MS) {
+      this.ctx.requeueAfter([key], BUSY_REQUEUE_MS);
+      return;
+    }
+    const me: InFlight = { manager: this, since: Date.now(), dirty: false };
+    inFlight.set(id, me);
     try {
       do {
         me.dirty = false;
+        me.since = Date.now();
         await this.guard(c, keyString(key), [key], () => c.reconcile!(key, this.ctx));
       } while (me.dirty);
     } finally {
-      this.active.delete(id);
+      if (inFlight.get(id) === me) inFlight.delete(id);
     }
   }
 
