@@ -8,6 +8,7 @@
  * between only count locally, and the next patch (or `flush`) carries the total.
  * Recording is fire and forget: it never throws and never waits on the network.
  */
+import { fnv1aHex } from "../shared/hash";
 import { rfc3339 } from "../shared/time";
 import type { KObject } from "../shared/types";
 import { type ApiClient, ApiRequestError } from "./api";
@@ -58,16 +59,6 @@ export class RetryEvents {
 
 /** involvedObject.fieldPath of a container, as kubelet writes it. */
 export const containerPath = (role: "init" | "app", name: string): string => `${role === "init" ? "spec.initContainers" : "spec.containers"}{${name}}`;
-
-/** FNV-1a, hex (as the control plane's recorder): a short suffix for event names. */
-export const fnv = (s: string): string => {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(16).padStart(8, "0");
-};
 
 /** A duration as Go's time.Duration prints it, to the millisecond (kubelet's "in 1.234s"). */
 export const goDuration = (ms: number): string => {
@@ -147,7 +138,7 @@ export class EventCorrelator {
     if (!e) {
       // the first time is part of the name: after the entry is forgotten (agent restart,
       // event expired or evicted) the same event starts a new object instead of colliding
-      const name = `${objectName.slice(0, 253 - 9)}.${fnv(`${key}/${now}`)}`;
+      const name = `${objectName.slice(0, 253 - 9)}.${fnv1aHex(`${key}/${now}`)}`;
       this.entries.set(key, { namespace, name, count: 1, first: now, last: now, sentAt: now, dirty: false });
       if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
       return { kind: "create", key, namespace, name, count: 1, first: now, last: now };

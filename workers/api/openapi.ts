@@ -5,6 +5,7 @@
  * then leaves validation to the server.
  */
 import { Hono } from "hono";
+import { fnv1a } from "../../shared/hash";
 import { groupVersion, type ResourceInfo } from "../../shared/resources";
 import { GROUP_VERSIONS, RESOURCES } from "../registry/kinds";
 import { openApiSchemas } from "../../shared/validation";
@@ -163,14 +164,7 @@ const COMMON_SCHEMAS: Record<string, Json> = {
 };
 
 /** FNV-1a over the document, as the cache-busting hash kubectl passes back. */
-const hash = (s: string) => {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(16).toUpperCase().padStart(8, "0");
-};
+const hash = (s: string) => fnv1a(s).toString(16).toUpperCase().padStart(8, "0");
 
 interface Doc {
   path: string;

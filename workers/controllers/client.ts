@@ -1,6 +1,6 @@
 import { resourceByName } from "../registry/kinds";
 import { ApiError } from "../../shared/status";
-import type { KObject } from "../../shared/types";
+import type { KObject, ObjectKey } from "../../shared/types";
 import type { User } from "../registry/user";
 import type { DeleteOptions, PatchType, Registry } from "../registry/registry";
 
@@ -18,7 +18,7 @@ export interface ListOpts {
  */
 export class ControllerClient {
   constructor(
-    readonly registry: Registry,
+    private readonly registry: Registry,
     private readonly user: User = CONTROLLER_USER,
   ) {}
 
@@ -70,6 +70,11 @@ export class ControllerClient {
   /** Objects of any kind whose ownerReferences name `ownerUid` (indexed). */
   dependents(ownerUid: string): Promise<KObject[]> {
     return this.registry.dependents(ownerUid);
+  }
+
+  /** Keys of objects that name owners which no longer exist, at most `limit` (the garbage collector's sweep). */
+  danglingDependents(limit?: number): Promise<ObjectKey[]> {
+    return this.registry.danglingDependents(limit);
   }
 }
 

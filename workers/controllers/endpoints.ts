@@ -1,4 +1,4 @@
-import { matchLabels } from "../../shared/selectors/labels";
+import { matchLabels, selectorFromMap } from "../../shared/selectors/labels";
 import { ApiError } from "../../shared/status";
 import type { KObject, ObjectKey } from "../../shared/types";
 import { isConflict } from "./client";
@@ -165,33 +165,46 @@ const reconcileService = async (key: ObjectKey, ctx: ControllerContext): Promise
   }
 };
 
+const serviceKey = (namespace: string, name: string): ObjectKey => ({ resource: "services", namespace, name });
+
+/**
+ * A pod changed: the Services in its namespace that select it now or listed it before
+ * (not every Service: each reconcile lists the pods it selects).
+ */
+const servicesOfPod = async (key: ObjectKey, ctx: ControllerContext): Promise<ObjectKey[]> => {
+  const services = (await ctx.api.list("services", key.namespace)).filter((svc) => svc.spec?.selector && Object.keys(svc.spec.selector).length);
+  if (!services.length) return [];
+  const pod = await ctx.api.get("pods", key.namespace, key.name);
+  const listedIn = new Set<string>();
+  for (const ep of await ctx.api.list("endpoints", key.namespace)) {
+    const refs = (ep.subsets ?? []).flatMap((ss: any) => [...(ss.addresses ?? []), ...(ss.notReadyAddresses ?? [])]);
+    if (refs.some((a: any) => a.targetRef?.kind === "Pod" && a.targetRef.name === key.name)) listedIn.add(ep.metadata.name!);
+  }
+  return services
+    .filter((svc) => {
+      const selects = !!pod && matchLabels(selectorFromMap(svc.spec.selector)!, pod.metadata.labels);
+      return selects || listedIn.has(svc.metadata.name!);
+    })
+    .map((svc) => serviceKey(key.namespace, svc.metadata.name!));
+};
+
 /**
  * The endpoints controller: each Service with a selector gets an Endpoints object of
  * the same name listing its pods' IPs (ready ones under `addresses`, others under
- * `notReadyAddresses`) with the Service's ports resolved against the pods'.
+ * `notReadyAddresses`) with the Service's ports resolved against the pods', and the
+ * EndpointSlices for them. Its own EndpointSlice writes come back as the Service's key
+ * (the slices are owned by the Service); an Endpoints object changed by someone else
+ * is its Service's business.
  */
 export const endpointsController: Controller = {
   name: "endpoints",
-  resources: ["services", "pods", "endpoints", "endpointslices"],
+  primary: ["services"],
+  watches: [
+    { resource: "endpoints", map: (key) => [serviceKey(key.namespace, key.name)] },
+    { resource: "pods", map: servicesOfPod },
+  ],
 
-  async reconcile(key, ctx) {
-    if (key.resource === "services" || key.resource === "endpoints") return reconcileService(key, ctx);
-    if (key.resource === "endpointslices") return; // our own writes
-    // a pod changed: the Services in its namespace that select it now or listed it before
-    // (not every Service: each reconcile lists the pods it selects)
-    const services = (await ctx.api.list("services", key.namespace)).filter((svc) => svc.spec?.selector && Object.keys(svc.spec.selector).length);
-    if (!services.length) return;
-    const pod = await ctx.api.get("pods", key.namespace, key.name);
-    const listedIn = new Set<string>();
-    for (const ep of await ctx.api.list("endpoints", key.namespace)) {
-      const refs = (ep.subsets ?? []).flatMap((ss: any) => [...(ss.addresses ?? []), ...(ss.notReadyAddresses ?? [])]);
-      if (refs.some((a: any) => a.targetRef?.kind === "Pod" && a.targetRef.name === key.name)) listedIn.add(ep.metadata.name!);
-    }
-    for (const svc of services) {
-      const selects = !!pod && matchLabels(Object.entries(svc.spec.selector as Record<string, string>).map(([k, v]) => ({ key: k, op: "=" as const, values: [v] })), pod.metadata.labels);
-      if (selects || listedIn.has(svc.metadata.name!)) await reconcileService({ resource: "services", namespace: key.namespace, name: svc.metadata.name! }, ctx);
-    }
-  },
+  reconcile: reconcileService,
 
   async resync(ctx) {
     const services = await ctx.api.list("services");

@@ -1,3 +1,4 @@
+import { fnv1aHex } from "../../shared/hash";
 import type { KObject } from "../../shared/types";
 import type { ControllerClient } from "./client";
 import { isConflict } from "./client";
@@ -7,16 +8,6 @@ export interface EventRecorder {
   record(obj: KObject, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
 }
 
-/** FNV-1a, hex: a short stable suffix for aggregated event names. */
-const hash = (s: string): string => {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(16).padStart(8, "0");
-};
-
 /**
  * Events as Kubernetes' recorder writes them: one Event per (object, type, reason,
  * message), named `<object>.<hash>`; repeats bump `count` and `lastTimestamp`.
@@ -24,7 +15,7 @@ const hash = (s: string): string => {
 export const eventRecorder = (api: ControllerClient, component: string, now: () => Date): EventRecorder => ({
   async record(obj, type, reason, message) {
     const namespace = obj.metadata.namespace || "default";
-    const name = `${obj.metadata.name}.${hash(`${obj.metadata.uid}/${type}/${reason}/${message}`)}`;
+    const name = `${obj.metadata.name}.${fnv1aHex(`${obj.metadata.uid}/${type}/${reason}/${message}`)}`;
     const ts = now().toISOString().replace(/\.\d+Z$/, "Z");
     try {
       for (let attempt = 0; attempt < 3; attempt++) {

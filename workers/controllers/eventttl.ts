@@ -7,7 +7,7 @@ import { pool } from "./manager";
  */
 export const eventTtlController: Controller = {
   name: "event-ttl",
-  resources: [],
+  primary: [],
   async resync(ctx) {
     const cutoff = ctx.now().getTime() - ctx.config.eventTtlMs;
     const events = await ctx.api.list("events");

@@ -56,7 +56,7 @@ const liveOwner = async (ctx: ControllerContext, dep: KObject, ref: OwnerReferen
  */
 export const garbageCollector: Controller = {
   name: "garbage-collector",
-  resources: RESOURCES.map((r) => r.resource),
+  primary: RESOURCES.map((r) => r.resource),
 
   async reconcile(key, ctx): Promise<ReconcileResult> {
     const obj = await ctx.api.get(key.resource, key.namespace, key.name);
@@ -122,6 +122,6 @@ export const garbageCollector: Controller = {
 
   /** Sweep: objects that still name owners that no longer exist (a lost queue message, a crash). */
   async resync(ctx) {
-    return ctx.api.registry.danglingDependents(500);
+    return ctx.api.danglingDependents(500);
   },
 };

@@ -5,16 +5,40 @@ import { ControllerClient } from "./client";
 import { type ControllerConfig, type ControllerContext, DEFAULT_CONFIG, type ReconcileResult } from "./context";
 import { eventRecorder } from "./events";
 
-/** A level-triggered controller: `reconcile(key)` for each key of the resources it watches. */
+/**
+ * A secondary resource a controller watches (controller-runtime's
+ * `Watches(obj, EnqueueRequestsFromMapFunc(...))`): keys of `resource` are mapped to
+ * the primary keys they concern before anything is reconciled. A map function may
+ * read through `ctx.api`; it returns [] when the change concerns no primary object.
+ */
+export interface Watch {
+  resource: string;
+  /** the primary keys one key of `resource` concerns */
+  map?(key: ObjectKey, ctx: ControllerContext): ObjectKey[] | Promise<ObjectKey[]>;
+  /** or: the primary keys all of a batch's keys of `resource` concern, at once (one read for many keys) */
+  mapAll?(keys: ObjectKey[], ctx: ControllerContext): Promise<ObjectKey[]>;
+}
+
+/**
+ * A level-triggered controller. Its `primary` resources are what it reconciles
+ * (controller-runtime's `For`): `reconcile` and `reconcileBatch` only ever receive
+ * keys of those. Keys of the resources in `watches` are mapped to primary keys first.
+ *
+ * Owned objects (controller-runtime's `Owns`) need no watch: on every write the
+ * registry enqueues the keys of the object's owners, old and new ownerReferences
+ * alike (so a deleted pod still reaches the ReplicaSet that owned it).
+ */
 export interface Controller {
   name: string;
-  /** plural resource names whose keys are routed to this controller */
-  resources: string[];
-  /** one key at a time (safe to run twice or concurrently) */
+  /** plural names of the resources it reconciles */
+  primary: string[];
+  /** secondary resources, each mapped to primary keys */
+  watches?: Watch[];
+  /** one primary key at a time; the manager never runs two reconciles of one key at once (see ControllerManager) */
   reconcile?(key: ObjectKey, ctx: ControllerContext): Promise<ReconcileResult>;
-  /** all of a batch's keys at once (the scheduler places a whole backlog in one pass) */
+  /** all of a batch's primary keys at once (the scheduler places a whole backlog in one pass) */
   reconcileBatch?(keys: ObjectKey[], ctx: ControllerContext): Promise<ReconcileResult>;
-  /** periodic resync (cron tick / Node timer): the keys that need a look now */
+  /** periodic resync (cron tick / Node timer): the primary keys that need a look now */
   resync?(ctx: ControllerContext): Promise<ObjectKey[]>;
 }
 
@@ -25,15 +49,50 @@ export interface ManagerOptions {
   now?: () => Date;
   config?: Partial<ControllerConfig>;
   log?: (msg: string) => void;
-  /** reconciles run at once per batch */
+  /** reconciles (and map functions) run at once per controller and batch */
   concurrency?: number;
 }
 
 const MAX_BACKOFF_MS = 60_000;
+/** how soon a key found in flight in another manager of this isolate comes back */
+export const BUSY_REQUEUE_MS = 100;
+/** a reconcile in flight for longer than this is presumed lost (a Worker request cancelled before its `finally`) */
+const IN_FLIGHT_STALE_MS = 30_000;
+
+interface InFlight {
+  manager: ControllerManager;
+  since: number;
+  /** delivered again while running: reconcile once more when done */
+  dirty: boolean;
+}
+
+/** Keys being reconciled in this isolate, by `<controller> <key>`, across managers (on Workers: across invocations). */
+const inFlight = new Map<string, InFlight>();
 
 /**
  * Routes keys from the work queue to the controllers, and runs the periodic resync.
  * Failures are retried with exponential backoff through the queue.
+ *
+ * For each controller, a batch's keys of its primary resources and the primary keys
+ * its watches map the other keys to are de-duplicated, then reconciled.
+ *
+ * One worker per key, as controller-runtime's work queue guarantees: one controller
+ * never reconciles a key twice at once. A key that arrives while its manager is
+ * reconciling it is marked dirty and reconciled once more when the running reconcile
+ * ends (that one may have read state that is already stale); the later delivery
+ * returns at once. Nothing ever waits on another's promise: on Workers, awaiting a
+ * promise that belongs to another request hangs.
+ *
+ * On Node there is one manager (queue batches and the resync timer share it). On
+ * Workers each invocation builds its own, and Cloudflare may run several queue
+ * consumer and cron invocations at once, in one isolate or in several. Within an
+ * isolate, a key in flight in another invocation's manager is sent back through the
+ * queue to come again shortly (BUSY_REQUEUE_MS): that invocation may end before it
+ * could look again. Across isolates nothing prevents two reconciles of one key. That
+ * stays correct because every controller write is compare-and-swap on the
+ * resourceVersion (a create fails if the name exists), so the loser gets a 409 and
+ * comes back; creates under generateName are the exception (two ReplicaSet reconciles
+ * may both create a missing pod), and the next pass deletes the surplus.
  */
 export class ControllerManager {
   readonly ctx: ControllerContext;
@@ -61,18 +120,18 @@ export class ControllerManager {
     };
   }
 
-  /** Reconcile a batch of keys with every controller that watches their resource. */
+  /** Reconcile a batch of keys with every controller whose primary resources or watches they belong to. */
   async dispatch(keys: ObjectKey[]): Promise<void> {
     const all = uniqueKeys(keys);
     await Promise.all(
       this.o.controllers.map(async (c) => {
-        const mine = all.filter((k) => c.resources.includes(k.resource));
+        const mine = await this.primaryKeys(c, all);
         if (!mine.length) return;
         if (c.reconcileBatch) {
-          await this.guard(c, mine, () => c.reconcileBatch!(mine, this.ctx));
+          await this.guard(c, "batch", mine, () => c.reconcileBatch!(mine, this.ctx));
           return;
         }
-        await pool(mine, this.concurrency, (k) => this.guard(c, [k], () => c.reconcile!(k, this.ctx)));
+        await pool(mine, this.concurrency, (k) => this.reconcileKey(c, k));
       }),
     );
     await this.flush();
@@ -98,8 +157,54 @@ export class ControllerManager {
     await this.flush();
   }
 
-  private async guard(c: Controller, keys: ObjectKey[], run: () => Promise<ReconcileResult>): Promise<void> {
-    const id = `${c.name}:${keys.length === 1 ? keyString(keys[0]) : "batch"}`;
+  /** The batch's keys of `c`'s primary resources, and the primary keys its watches map the others to, once each. */
+  private async primaryKeys(c: Controller, keys: ObjectKey[]): Promise<ObjectKey[]> {
+    const out = keys.filter((k) => c.primary.includes(k.resource));
+    for (const w of c.watches ?? []) {
+      const theirs = keys.filter((k) => k.resource === w.resource);
+      if (!theirs.length) continue;
+      if (w.mapAll) {
+        await this.guard(c, `map ${w.resource}`, theirs, async () => void out.push(...(await w.mapAll!(theirs, this.ctx))));
+      }
+      if (w.map) {
+        await pool(theirs, this.concurrency, (k) => this.guard(c, `map ${keyString(k)}`, [k], async () => void out.push(...(await w.map!(k, this.ctx)))));
+      }
+    }
+    return uniqueKeys(out.filter((k) => c.primary.includes(k.resource)));
+  }
+
+  /**
+   * Reconcile one key, unless `c` is reconciling it already: in this manager, the
+   * running reconcile goes again when it ends; in another (another invocation), the key
+   * comes back through the queue shortly.
+   */
+  private async reconcileKey(c: Controller, key: ObjectKey): Promise<void> {
+    const id = `${c.name} ${keyString(key)}`;
+    const running = inFlight.get(id);
+    if (running && running.manager === this) {
+      running.dirty = true;
+      return;
+    }
+    if (running && Date.now() - running.since < IN_FLIGHT_STALE_MS) {
+      this.ctx.requeueAfter([key], BUSY_REQUEUE_MS);
+      return;
+    }
+    const me: InFlight = { manager: this, since: Date.now(), dirty: false };
+    inFlight.set(id, me);
+    try {
+      do {
+        me.dirty = false;
+        me.since = Date.now();
+        await this.guard(c, keyString(key), [key], () => c.reconcile!(key, this.ctx));
+      } while (me.dirty);
+    } finally {
+      if (inFlight.get(id) === me) inFlight.delete(id);
+    }
+  }
+
+  /** Run `run`; on failure, send `keys` back with backoff (counted per controller and `what`). */
+  private async guard(c: Controller, what: string, keys: ObjectKey[], run: () => Promise<ReconcileResult>): Promise<void> {
+    const id = `${c.name}:${what}`;
     try {
       const r = await run();
       this.failures.delete(id);
@@ -108,7 +213,7 @@ export class ControllerManager {
       const n = (this.failures.get(id) ?? 0) + 1;
       this.failures.set(id, n);
       const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(n, 10));
-      this.ctx.log(`${c.name}: reconcile ${keys.map(keyString).join(" ")} failed (attempt ${n}, retry in ${delay} ms): ${(e as Error).message}`);
+      this.ctx.log(`${c.name}: ${what.startsWith("map") ? "mapping" : "reconcile"} ${keys.map(keyString).join(" ")} failed (attempt ${n}, retry in ${delay} ms): ${(e as Error).message}`);
       this.ctx.requeueAfter(keys, delay);
     }
   }

@@ -12,7 +12,7 @@ const NAMESPACED = RESOURCES.filter((r) => r.namespaced);
  */
 export const namespaceController: Controller = {
   name: "namespace",
-  resources: ["namespaces"],
+  primary: ["namespaces"],
 
   async reconcile(key, ctx): Promise<ReconcileResult> {
     const ns = await ctx.api.get("namespaces", "", key.name);

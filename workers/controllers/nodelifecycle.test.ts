@@ -138,7 +138,9 @@ describe("node lifecycle controller", () => {
     const ctx = { ...cp.manager.ctx, requeueAfter: (_k: unknown, ms: number) => void sent.push(ms) };
     await nodeLifecycleController.reconcile!({ resource: "nodes", namespace: "", name: "quiet" }, ctx);
     expect(sent).toEqual([]);
-    await nodeLifecycleController.reconcile!({ resource: "leases", namespace: "kube-node-lease", name: "quiet" }, ctx);
+    // a lease renewal: the lease watch maps it to its node, and schedules the one check
+    const leases = nodeLifecycleController.watches!.find((w) => w.resource === "leases")!;
+    expect(await leases.map!({ resource: "leases", namespace: "kube-node-lease", name: "quiet" }, ctx)).toEqual([{ resource: "nodes", namespace: "", name: "quiet" }]);
     expect(sent).toHaveLength(1);
     expect(sent[0]).toBeGreaterThan(39_000);
     expect(sent[0]).toBeLessThanOrEqual(40_001);

@@ -131,10 +131,9 @@ const ignoreConflict = (e: unknown) => {
 };
 
 const reconcileNode = async (key: ObjectKey, ctx: ControllerContext): Promise<ReconcileResult> => {
-  const name = key.name; // a node's lease has the node's name
+  const name = key.name;
   let node = await ctx.api.get("nodes", "", name);
   if (!node) {
-    if (key.resource === "leases") return;
     // the node is gone: so are its pods (Kubernetes' pod GC)
     const orphans = await ctx.api.list("pods", "", { fieldSelector: `spec.nodeName=${name}` });
     await pool(orphans, 8, async (p) => {
@@ -168,12 +167,6 @@ const reconcileNode = async (key: ObjectKey, ctx: ControllerContext): Promise<Re
       throw e;
     }
   }
-  // A lease renewal schedules one check of the node for when that lease would expire.
-  // Only renewals do: if node-key checks scheduled checks too, each would start a chain
-  // of delayed messages that never ends (and one more chain per renewal).
-  if (key.resource === "leases" && h !== "Unreachable") {
-    ctx.requeueAfter([{ resource: "nodes", namespace: "", name }], Math.max(10, seen + grace + 1 - now.getTime()));
-  }
   let next: number | undefined;
   if (wanted.some((t) => t.effect === "NoExecute")) {
     if (await massOutage(ctx)) {
@@ -188,6 +181,25 @@ const reconcileNode = async (key: ObjectKey, ctx: ControllerContext): Promise<Re
 };
 
 /**
+ * A node's Lease (in kube-node-lease, named after the node) was renewed: the node is
+ * checked now, and one more check is scheduled for when that lease would expire.
+ * Only renewals schedule checks: if node checks scheduled checks too, each would start
+ * a chain of delayed messages that never ends (and one more chain per renewal). A
+ * lease without a node concerns nothing.
+ */
+const leaseRenewed = async (key: ObjectKey, ctx: ControllerContext): Promise<ObjectKey[]> => {
+  if (key.namespace !== "kube-node-lease") return [];
+  const node = await ctx.api.get("nodes", "", key.name);
+  if (!node) return [];
+  const nodeKey = { resource: "nodes", namespace: "", name: key.name };
+  const now = ctx.now().getTime();
+  const grace = ctx.config.nodeMonitorGracePeriodMs;
+  const seen = await lastSeen(ctx, node);
+  if (health(node, seen, now, grace) !== "Unreachable") ctx.requeueAfter([nodeKey], Math.max(10, seen + grace + 1 - now));
+  return [nodeKey];
+};
+
+/**
  * The node lifecycle controller: nodes whose Lease (or heartbeat) is older than the
  * grace period become Unknown and get the unreachable taints; pods that don't
  * tolerate them are evicted (after their tolerationSeconds). A node that comes back
@@ -199,11 +211,9 @@ const reconcileNode = async (key: ObjectKey, ctx: ControllerContext): Promise<Re
  */
 export const nodeLifecycleController: Controller = {
   name: "node-lifecycle",
-  resources: ["nodes", "leases"],
-  async reconcile(key, ctx) {
-    if (key.resource === "leases" && key.namespace !== "kube-node-lease") return;
-    return reconcileNode(key, ctx);
-  },
+  primary: ["nodes"],
+  watches: [{ resource: "leases", map: leaseRenewed }],
+  reconcile: reconcileNode,
   async resync(ctx) {
     return (await ctx.api.list("nodes")).map((n) => ({ resource: "nodes", namespace: "", name: n.metadata.name! }));
   },

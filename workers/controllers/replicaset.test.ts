@@ -192,18 +192,18 @@ describe("ReplicaSet", () => {
     expect((await cp.api.get("replicasets", "default", "web"))!.metadata.resourceVersion).toBe(before);
   });
 
-  it("never ends with more pods than replicas when the same key is reconciled twice at once", async () => {
+  it("never ends with more pods than replicas when the same key is delivered twice at once", async () => {
     await start();
     await cp.api.create("replicasets", "default", rs(4));
-    // race the queue's own reconcile with two more
-    await Promise.all([replicaSetController.reconcile!(rsKey, cp.manager.ctx), replicaSetController.reconcile!(rsKey, cp.manager.ctx)]);
+    // race the queue's own delivery with two more (the manager runs one reconcile per key at a time)
+    await Promise.all([cp.manager.dispatch([rsKey]), cp.manager.dispatch([rsKey])]);
     expect((await pods("app=web")).length).toBeLessThanOrEqual(4);
     await cp.settle();
     expect(await pods("app=web")).toHaveLength(4);
 
     // and scaling down concurrently never deletes more than needed
     await cp.api.patch("replicasets", "default", "web", "merge", { spec: { replicas: 1 } });
-    await Promise.all([replicaSetController.reconcile!(rsKey, cp.manager.ctx), replicaSetController.reconcile!(rsKey, cp.manager.ctx)]);
+    await Promise.all([cp.manager.dispatch([rsKey]), cp.manager.dispatch([rsKey])]);
     await cp.settle();
     expect(await pods("app=web")).toHaveLength(1);
     expect((await cp.api.get("replicasets", "default", "web"))!.status).toMatchObject({ replicas: 1, observedGeneration: 2 });

@@ -5,7 +5,9 @@
  * Level-triggered: each reconcile reads the object and its pods, claims pods
  * (adopting matching orphans, releasing owned pods that no longer match), creates
  * or deletes pods to reach spec.replicas, and writes status when it changed. The
- * registry enqueues a pod's owners on every pod write, so pod changes come back here.
+ * registry enqueues a pod's owners on every pod write, so pod changes come back here
+ * as the owner's key (controller-runtime's Owns), and orphans are adopted when the
+ * ReplicaSet is next reconciled.
  */
 import { type LabelRequirement, formatLabelSelector, matchLabels, selectorFromLabelSelector, selectorFromMap } from "../../shared/selectors/labels";
 import { ApiError } from "../../shared/status";
@@ -13,6 +15,7 @@ import type { KObject, ObjectKey, OwnerReference } from "../../shared/types";
 import { isConflict, isNotFound } from "./client";
 import type { ControllerContext, ReconcileResult } from "./context";
 import type { Controller } from "./manager";
+import { casUpdate, controllerRef, stableJson } from "./util";
 
 /** Kubernetes' burstReplicas: at most this many creates or deletes per reconcile. */
 export const BURST_REPLICAS = 500;
@@ -22,56 +25,6 @@ const ts = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
 const parseTime = (s: unknown): number | undefined => {
   const t = typeof s === "string" ? Date.parse(s) : NaN;
   return Number.isNaN(t) ? undefined : t;
-};
-
-// ---------------------------------------------------------------- shared helpers (also used by the Deployment controller)
-
-export const controllerRef = (o: KObject): OwnerReference | undefined => o.metadata.ownerReferences?.find((r) => r.controller);
-
-/** JSON with sorted keys: for "did it change" comparisons that ignore key order. */
-export const stableJson = (v: unknown): string =>
-  JSON.stringify(v, (_k, x) =>
-    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, (x as Record<string, unknown>)[k]])) : x,
-  );
-
-/**
- * Replace an object's metadata (and, by default, spec) with compare-and-swap on its
- * resourceVersion: 409 if it changed since it was read, 404 if it is gone. Unlike a
- * PUT, this never re-creates an object deleted meanwhile.
- */
-export const casUpdate = (ctx: ControllerContext, resource: string, obj: KObject, fields: ("metadata" | "spec")[] = ["metadata", "spec"]): Promise<KObject> =>
-  ctx.api.patch(
-    resource,
-    obj.metadata.namespace ?? "",
-    obj.metadata.name!,
-    "json",
-    fields.filter((f) => obj[f] !== undefined).map((f) => ({ op: "add", path: `/${f}`, value: obj[f] })),
-  );
-
-const running = new Map<string, { since: number }>();
-/** a reconcile older than this is presumed lost (its request was cancelled) */
-const RUNNING_STALE_MS = 30_000;
-/** how soon a reconcile skipped because its key was busy comes back */
-export const BUSY_REQUEUE_MS = 100;
-
-/**
- * At most one reconcile per key at a time in this isolate, as Kubernetes' work queue
- * guarantees: a reconcile that finds its key already being reconciled does nothing and
- * asks to come back shortly (the running one may have read state that is already
- * stale). A try-lock, never a wait: on Workers, awaiting a promise that belongs to
- * another request hangs. Across isolates the reconcile logic itself stays safe; any
- * overshoot is corrected by the next pass.
- */
-export const exclusive = async (key: string, f: () => Promise<ReconcileResult>): Promise<ReconcileResult> => {
-  const cur = running.get(key);
-  if (cur && Date.now() - cur.since < RUNNING_STALE_MS) return { requeueAfterMs: BUSY_REQUEUE_MS };
-  const mine = { since: Date.now() };
-  running.set(key, mine);
-  try {
-    return await f();
-  } finally {
-    if (running.get(key) === mine) running.delete(key);
-  }
 };
 
 // ---------------------------------------------------------------- pod state
@@ -341,8 +294,8 @@ const pickStatus = (s: any): Record<string, unknown> => {
 
 const flavorController = (flavor: Flavor): Controller => ({
   name: flavor.name,
-  resources: [flavor.resource],
-  reconcile: (key, ctx) => exclusive(`${flavor.resource}/${key.namespace}/${key.name}`, () => syncReplicas(flavor, key, ctx)),
+  primary: [flavor.resource],
+  reconcile: (key, ctx) => syncReplicas(flavor, key, ctx),
   async resync(ctx) {
     // minReadySeconds waits and failed creates are requeued by the reconcile itself; this sweep catches lost messages
     const all = await ctx.api.list(flavor.resource);

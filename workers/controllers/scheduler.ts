@@ -93,13 +93,15 @@ const bind = async (ctx: ControllerContext, pod: KObject, node: string): Promise
   ]);
 };
 
+const podKey = (p: KObject): ObjectKey => ({ resource: "pods", namespace: p.metadata.namespace ?? "", name: p.metadata.name! });
+
 /**
- * Is a batch worth a pass, given the pending pods? Node changes are (room or rules may
- * have changed), and so are keys of pending pods. Keys of other pods (bindings, status
- * updates) only when one freed room: deleted or finished.
+ * Is a batch worth a pass, given the pending pods? Keys of pending pods are (node
+ * changes arrive as the keys of every pending pod: room or rules may have changed).
+ * Keys of other pods (bindings, status updates) only when one freed room: deleted or
+ * finished.
  */
 const worthAPass = async (ctx: ControllerContext, keys: ObjectKey[], pending: KObject[]): Promise<boolean> => {
-  if (keys.some((k) => k.resource !== "pods")) return true;
   const pendingKeys = new Set(pending.map((p) => keyOf(p.metadata.namespace, p.metadata.name)));
   const others = keys.filter((k) => !pendingKeys.has(keyOf(k.namespace, k.name)));
   if (others.length < keys.length) return true;
@@ -143,15 +145,18 @@ export const schedulePass = async (ctx: ControllerContext, pending?: KObject[]):
 };
 
 /**
- * The scheduler. Any batch of pod or node keys may start a pass, which reads every
- * pending pod, the nodes and the bound pods (one list each, whatever the backlog),
- * places the whole backlog in memory and writes the bindings. Unschedulable pods keep
+ * The scheduler. Any batch of pod keys may start a pass, which reads every pending
+ * pod, the nodes and the bound pods (one list each, whatever the backlog), places the
+ * whole backlog in memory and writes the bindings. Unschedulable pods keep
  * PodScheduled=False with kube-scheduler's summary of why, and are retried when nodes
- * change, when a pod frees room, and on every resync.
+ * change (a node's key concerns every pending pod, as kube-scheduler moves its
+ * unschedulable pods back to the active queue on node events), when a pod frees room,
+ * and on every resync.
  */
 export const scheduler: Controller = {
   name: "scheduler",
-  resources: ["pods", "nodes"],
+  primary: ["pods"],
+  watches: [{ resource: "nodes", mapAll: async (_nodes, ctx) => (await listPending(ctx)).map(podKey) }],
 
   async reconcileBatch(keys, ctx): Promise<ReconcileResult> {
     const pending = await listPending(ctx);
@@ -162,6 +167,6 @@ export const scheduler: Controller = {
 
   async resync(ctx) {
     const pending = (await listPending(ctx)).filter((p) => !isGated(p));
-    return pending.slice(0, 1).map((p) => ({ resource: "pods", namespace: p.metadata.namespace ?? "", name: p.metadata.name! }));
+    return pending.slice(0, 1).map(podKey);
   },
 };

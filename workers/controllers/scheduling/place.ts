@@ -14,7 +14,8 @@ import type { KObject } from "../../../shared/types";
 import { type NamespaceLabels, type PodAffinityTerm, requiredPodAntiAffinityTerms } from "./affinity";
 import { controllerOf, hostPortsOf, type InterPodState, type NodeInfo, type PodInfo, runFilters, toNodeInfo, toPodInfo } from "./filters";
 import { addInto, podNonZeroRequests, podRequests } from "./resources";
-import { LABEL_ZONE, pickBest, scoreNodes, type SpreadContext, stableHash } from "./scores";
+import { fnv1a } from "../../../shared/hash";
+import { LABEL_ZONE, pickBest, scoreNodes, type SpreadContext } from "./scores";
 
 export interface Binding {
   pod: KObject;
@@ -242,7 +243,7 @@ export const placePods = (pods: KObject[], nodes: KObject[], boundPods: KObject[
       result.failures.push({ pod: pod.pod, message: unschedulableMessage(total, reasons ?? new Map()) });
       continue;
     }
-    const best = feasible.length === 1 ? feasible[0] : feasible[pickBest(scoreNodes(pod, feasible, state.spread(pod)), stableHash(pod.id))];
+    const best = feasible.length === 1 ? feasible[0] : feasible[pickBest(scoreNodes(pod, feasible, state.spread(pod)), fnv1a(pod.id))];
     state.assign({ ...pod.pod, spec: { ...pod.pod.spec, nodeName: best.name } }, best, pod);
     result.bindings.push({ pod: pod.pod, node: best.name });
   }

@@ -11,7 +11,6 @@ import {
   pickBest,
   scoreNodes,
   spreadRawScores,
-  stableHash,
   topologyNormalizingWeight,
 } from "./scores";
 
@@ -127,11 +126,5 @@ describe("pickBest", () => {
     expect(pickBest([1, 5, 3], 7)).toBe(1);
     expect([0, 1, 2, 3].map((seed) => pickBest([5, 1, 5, 5], seed))).toEqual([0, 2, 3, 0]);
     expect(pickBest([], 1)).toBe(-1);
-  });
-
-  it("uses a stable hash", () => {
-    expect(stableHash("default/web-0")).toBe(stableHash("default/web-0"));
-    expect(stableHash("default/web-0")).not.toBe(stableHash("default/web-1"));
-    expect(stableHash("")).toBe(0x811c9dc5);
   });
 });

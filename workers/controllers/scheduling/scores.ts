@@ -180,10 +180,3 @@ export const pickBest = (totals: number[], seed: number): number => {
   }
   return -1;
 };
-
-/** FNV-1a of a string: a stable unsigned 32-bit seed. */
-export const stableHash = (s: string): number => {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-};

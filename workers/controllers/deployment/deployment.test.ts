@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { resourceByName } from "../registry/kinds";
-import type { KObject } from "../../shared/types";
-import { type FakeClock, fakeClock, startControlPlane, type TestControlPlane } from "../../test/controlplane";
-import { CONTROLLER_USER } from "./client";
-import { deploymentController, resolveFenceposts, sameTemplate, templateHash } from "./deployment";
-import { replicaSetController, replicationControllerController } from "./replicaset";
+import { resourceByName } from "../../registry/kinds";
+import type { KObject } from "../../../shared/types";
+import { type FakeClock, fakeClock, startControlPlane, type TestControlPlane } from "../../../test/controlplane";
+import { CONTROLLER_USER } from "../client";
+import { deploymentController, resolveFenceposts, sameTemplate, templateHash } from ".";
+import { replicaSetController, replicationControllerController } from "../replicaset";
 
 const REV = "deployment.kubernetes.io/revision";
 
