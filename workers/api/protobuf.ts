@@ -19,6 +19,7 @@
  * server owns it); unknown field numbers are skipped.
  */
 import { Reader } from "protobufjs/minimal.js";
+import { rfc3339 } from "../../shared/time";
 
 /**
  * Field tables. Each message is a list of `number:jsonName[=type][flags]`:
@@ -316,7 +317,7 @@ const readTime = (r: Reader): string | undefined =>
     }
     const d = new Date(seconds * 1000);
     if (Number.isNaN(d.getTime())) throw new Error(`time out of range: ${seconds} seconds`);
-    return d.toISOString().replace(/\.\d+Z$/, "Z");
+    return rfc3339(d);
   });
 
 /** resource.Quantity {1: string}. */

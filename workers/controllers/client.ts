@@ -52,6 +52,11 @@ export class ControllerClient {
     return (await this.registry.update(this.user, resourceByName(resource), m.namespace ?? "", m.name!, obj, { subresource: "status" })).object;
   }
 
+  /** pods/binding: spec.nodeName of an unbound pod, compare-and-swap on `resourceVersion`. */
+  async bind(namespace: string, name: string, nodeName: string, resourceVersion?: string): Promise<KObject> {
+    return this.registry.bind(this.user, namespace, name, nodeName, resourceVersion);
+  }
+
   async patch(resource: string, namespace: string, name: string, type: PatchType, patch: unknown, subresource?: string): Promise<KObject> {
     return (await this.registry.patch(this.user, resourceByName(resource), namespace, name, type, patch, { subresource })).object;
   }

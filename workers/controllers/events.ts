@@ -2,6 +2,7 @@ import { fnv1aHex } from "../../shared/hash";
 import type { KObject } from "../../shared/types";
 import type { ControllerClient } from "./client";
 import { isConflict } from "./client";
+import { rfc3339 } from "../../shared/time";
 
 export interface EventRecorder {
   /** Record (or count again) a core/v1 Event about `obj`. Never throws. */
@@ -16,7 +17,7 @@ export const eventRecorder = (api: ControllerClient, component: string, now: () 
   async record(obj, type, reason, message) {
     const namespace = obj.metadata.namespace || "default";
     const name = `${obj.metadata.name}.${fnv1aHex(`${obj.metadata.uid}/${type}/${reason}/${message}`)}`;
-    const ts = now().toISOString().replace(/\.\d+Z$/, "Z");
+    const ts = rfc3339(now());
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
         const existing = await api.get("events", namespace, name);

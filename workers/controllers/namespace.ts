@@ -2,6 +2,7 @@ import { RESOURCES } from "../registry/kinds";
 import { isConflict } from "./client";
 import type { ReconcileResult } from "./context";
 import type { Controller } from "./manager";
+import { rfc3339 } from "../../shared/time";
 
 const NAMESPACED = RESOURCES.filter((r) => r.namespaced);
 
@@ -31,7 +32,7 @@ export const namespaceController: Controller = {
     }
     if (remaining > 0) {
       const message = `Some resources are remaining: ${left.join(", ")}`;
-      const conditions = [{ type: "NamespaceContentRemaining", status: "True", reason: "SomeResourcesRemain", message, lastTransitionTime: ctx.now().toISOString().replace(/\.\d+Z$/, "Z") }];
+      const conditions = [{ type: "NamespaceContentRemaining", status: "True", reason: "SomeResourcesRemain", message, lastTransitionTime: rfc3339(ctx.now()) }];
       const prev = (ns.status?.conditions ?? []).find((c: any) => c.type === "NamespaceContentRemaining");
       if (prev?.message !== message) {
         try {

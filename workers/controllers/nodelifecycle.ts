@@ -4,10 +4,11 @@ import type { ControllerContext, ReconcileResult } from "./context";
 import type { Controller } from "./manager";
 import { pool } from "./manager";
 import { type Taint, tolerates, type Toleration } from "./scheduling/taints";
+import { rfc3339 } from "../../shared/time";
 
 const UNREACHABLE = "node.kubernetes.io/unreachable";
 const NOT_READY = "node.kubernetes.io/not-ready";
-const ts = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
+const ts = rfc3339;
 const conditionOf = (n: KObject, type: string) => (n.status?.conditions ?? []).find((c: any) => c.type === type);
 
 /** When the node last showed signs of life: its Lease renewal or its Ready heartbeat. */

@@ -16,12 +16,13 @@ import { isConflict, isNotFound } from "./client";
 import type { ControllerContext, ReconcileResult } from "./context";
 import type { Controller } from "./manager";
 import { casUpdate, controllerRef, stableJson } from "./util";
+import { rfc3339 } from "../../shared/time";
 
 /** Kubernetes' burstReplicas: at most this many creates or deletes per reconcile. */
 export const BURST_REPLICAS = 500;
 const DELETION_COST = "controller.kubernetes.io/pod-deletion-cost";
 
-const ts = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
+const ts = rfc3339;
 const parseTime = (s: unknown): number | undefined => {
   const t = typeof s === "string" ? Date.parse(s) : NaN;
   return Number.isNaN(t) ? undefined : t;

@@ -6,6 +6,7 @@ import type { Controller } from "./manager";
 import { pool } from "./manager";
 import { usesNamespaceSelector } from "./scheduling/affinity";
 import { placePods } from "./scheduling/place";
+import { rfc3339 } from "../../shared/time";
 
 export const DEFAULT_SCHEDULER = "default-scheduler";
 /** bindings (and status writes) in flight at once */
@@ -15,7 +16,7 @@ const MAX_KEY_LOOKUPS = 20;
 
 const GATED_MESSAGE = "Scheduling is blocked due to non-empty scheduling gates";
 
-const ts = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
+const ts = rfc3339;
 const keyOf = (namespace: string | undefined, name: string | undefined) => `${namespace ?? ""}/${name ?? ""}`;
 const phaseDone = (p: KObject) => p.status?.phase === "Succeeded" || p.status?.phase === "Failed";
 
@@ -75,7 +76,7 @@ const bind = async (ctx: ControllerContext, pod: KObject, node: string): Promise
   const ns = m.namespace ?? "";
   let bound: KObject;
   try {
-    bound = await ctx.api.patch("pods", ns, m.name!, "merge", { metadata: { resourceVersion: m.resourceVersion }, spec: { nodeName: node } });
+    bound = await ctx.api.bind(ns, m.name!, node, m.resourceVersion);
   } catch (e) {
     if (!skippable(e)) throw e;
     if (!isConflict(e) && !isNotFound(e)) ctx.log(`scheduler: binding ${ns}/${m.name} to ${node} failed: ${(e as Error).message}`);

@@ -17,6 +17,7 @@ import { ApiError, badRequest, type StatusCause, unauthorized } from "../../shar
 import type { KObject } from "../../shared/types";
 import { isDNS1123Subdomain } from "../../shared/validation/names";
 import type { User } from "./user";
+import { rfc3339 } from "../../shared/time";
 
 export const BOOTSTRAP_TYPE = "bootstrap.kubernetes.io/token";
 export const CREDENTIAL_TYPE = "kubeflare.dev/node-credential";
@@ -134,7 +135,7 @@ export const newBootstrapToken = (opts: BootstrapTokenOptions, now: Date): { tok
       data: {
         "token-id": b64(id),
         "token-secret": b64(secret),
-        expiration: b64(new Date(now.getTime() + opts.ttlSeconds * 1000).toISOString().replace(/\.\d+Z$/, "Z")),
+        expiration: b64(rfc3339(new Date(now.getTime() + opts.ttlSeconds * 1000))),
         ...(opts.usages.includes("authentication") ? { "usage-bootstrap-authentication": b64("true") } : {}),
         description: b64("Kubeflare node join token"),
         "max-nodes": b64(String(opts.maxNodes)),

@@ -6,6 +6,7 @@
 import { defaultPodSpec } from "../../../shared/defaults";
 import { fnv1a } from "../../../shared/hash";
 import type { KObject } from "../../../shared/types";
+import { rfc3339 } from "../../../shared/time";
 
 export const HASH_LABEL = "pod-template-hash";
 export const REVISION = "deployment.kubernetes.io/revision";
@@ -29,7 +30,7 @@ export const PAUSED = "DeploymentPaused";
 export const RESUMED = "DeploymentResumed";
 export const FAILED_RS_CREATE = "ReplicaSetCreateError";
 
-export const ts = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
+export const ts = rfc3339;
 
 // ---------------------------------------------------------------- template identity
 
