@@ -15,7 +15,7 @@
  */
 import jsonpatch, { type Operation } from "fast-json-patch";
 import { ApiError, badRequest } from "../status";
-import { deepEqual, isObject, type Obj, own } from "./json-value";
+import { jsonEqual, isObject, type Obj, own } from "../json";
 
 /** kube-apiserver's limit on the number of operations in one JSON patch. */
 export const MAX_JSON_PATCH_OPERATIONS = 10000;
@@ -120,7 +120,7 @@ export const jsonPatch = <T>(doc: T, ops: unknown[]): T => {
       case "test": {
         const at = lookup(cur, o.tokens);
         // as evanphx/json-patch: testing null against a missing member succeeds
-        const ok = at.found ? deepEqual(at.value, o.value) : o.value === null;
+        const ok = at.found ? jsonEqual(at.value, o.value) : o.value === null;
         if (!ok) throw unprocessable(`testing value ${o.path} failed: test failed`);
         continue;
       }

@@ -5,7 +5,7 @@
  * whole document. Neither input is changed and the result shares nothing with them.
  * `__proto__` keys of the patch are ignored.
  */
-import { isObject, type Obj, own } from "./json-value";
+import { isObject, type Obj, own } from "../json";
 
 /** A JSON value with the `null` members of its objects removed (a patch applied to nothing). */
 const withoutNulls = (patch: Obj): Obj => mergeInto({}, patch);

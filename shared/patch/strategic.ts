@@ -25,7 +25,7 @@
  * directive or `null` leaks into the result. Neither input is changed.
  */
 import { badRequest } from "../status";
-import { deepEqual, isObject, type Obj, own } from "./json-value";
+import { jsonEqual, isObject, type Obj, own } from "../json";
 
 /** The patch metadata of one field, as the `patchStrategy`/`patchMergeKey` struct tags give it. */
 export interface PatchMeta {
@@ -201,7 +201,7 @@ class Merger {
     for (const [field, toDelete] of deletions) {
       if (!Array.isArray(toDelete)) throw badRequest("invalid patch format of primitive list");
       if (field === "__proto__" || !own(out, field) || !Array.isArray(out[field])) continue;
-      const kept = (out[field] as unknown[]).filter((x) => !toDelete.some((d) => deepEqual(d, x)));
+      const kept = (out[field] as unknown[]).filter((x) => !toDelete.some((d) => jsonEqual(d, x)));
       if (kept.length) out[field] = kept;
       else delete out[field];
     }
@@ -316,7 +316,7 @@ const omit = (o: Obj, key: string): Obj => {
 const elementKind = (x: unknown) => (Array.isArray(x) ? "list" : isObject(x) ? "map" : x === null ? "null" : typeof x);
 
 /** Merge-key values are compared as Go compares them: same type and value. */
-const keyEqual = (a: unknown, b: unknown) => (a !== null && typeof a === "object" ? deepEqual(a, b) : a === b);
+const keyEqual = (a: unknown, b: unknown) => (a !== null && typeof a === "object" ? jsonEqual(a, b) : a === b);
 
 const sameKey = (a: unknown, b: unknown, key: string) => isObject(a) && isObject(b) && own(a, key) && own(b, key) && keyEqual(a[key], b[key]);
 
@@ -372,7 +372,7 @@ const checkSetOrder = (patchList: unknown[], order: unknown[], mergeKey: string 
     if (mergeKey) {
       if (!own(el as Obj, mergeKey)) throw noMergeKey(el, mergeKey);
       if (sameKey(el, order[s], mergeKey)) p++;
-    } else if (deepEqual(el, order[s])) p++;
+    } else if (jsonEqual(el, order[s])) p++;
     s++;
   }
   if (p < items.length) {

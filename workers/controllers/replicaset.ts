@@ -15,8 +15,9 @@ import type { KObject, ObjectKey, OwnerReference } from "../../shared/types";
 import { isConflict, isNotFound } from "./client";
 import type { ControllerContext, ReconcileResult } from "./context";
 import type { Controller } from "./manager";
-import { casUpdate, controllerRef, stableJson } from "./util";
+import { casUpdate, controllerRef, } from "./util";
 import { rfc3339 } from "../../shared/time";
+import { jsonEqual } from "../../shared/json";
 
 /** Kubernetes' burstReplicas: at most this many creates or deletes per reconcile. */
 export const BURST_REPLICAS = 500;
@@ -263,7 +264,7 @@ const syncReplicas = async (flavor: Flavor, key: { namespace: string; name: stri
     observedGeneration: rs.metadata.generation,
   };
   if (conditions.length) status.conditions = conditions;
-  if (stableJson(status) !== stableJson(pickStatus(prev))) {
+  if (!jsonEqual(status, pickStatus(prev))) {
     try {
       const next: Record<string, unknown> = { ...prev, ...status };
       if (!conditions.length) delete next.conditions;

@@ -5,12 +5,6 @@ import type { ControllerContext } from "./context";
 /** The owner reference with `controller: true`, if any. */
 export const controllerRef = (o: KObject): OwnerReference | undefined => o.metadata.ownerReferences?.find((r) => r.controller);
 
-/** JSON with sorted keys: for "did it change" comparisons that ignore key order. */
-export const stableJson = (v: unknown): string =>
-  JSON.stringify(v, (_k, x) =>
-    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, (x as Record<string, unknown>)[k]])) : x,
-  );
-
 /**
  * Replace an object's metadata (and, by default, spec) with compare-and-swap on its
  * resourceVersion: 409 if it changed since it was read, 404 if it is gone. Unlike a

@@ -10,7 +10,7 @@ import { forbiddenNodeLabels } from "../../shared/nodelabels";
 import type { ResourceInfo } from "../../shared/resources";
 import { ApiError, forbidden, qualifiedResource } from "../../shared/status";
 import type { KObject } from "../../shared/types";
-import { jsonEqual } from "./meta";
+import { jsonEqual } from "../../shared/json";
 import type { User, Verb } from "./user";
 
 const deny = (user: User, verb: Verb, info: ResourceInfo, namespace: string, name: string | undefined, sub: string, why: string) => {

@@ -1,7 +1,7 @@
 import type { Client, InStatement, ResultSet, Row } from "@libsql/client";
 import type { FieldRequirement } from "../../shared/selectors/fields";
 import type { LabelRequirement } from "../../shared/selectors/labels";
-import type { KObject } from "../../shared/types";
+import type { KObject, ObjectKey } from "../../shared/types";
 import { changeColumns, OBJECT_COLUMNS, selectorSql } from "./select";
 
 /**
@@ -26,11 +26,6 @@ export class StoreError extends Error {
   }
 }
 
-export interface Key {
-  resource: string;
-  namespace: string; // "" for cluster-scoped
-  name: string;
-}
 
 export interface ListOptions {
   namespace?: string;
@@ -53,7 +48,7 @@ export type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
 export interface Change {
   rev: number;
   type: ChangeType;
-  key: Key;
+  key: ObjectKey;
   object: KObject;
   /** the object before this change, when the log still has it */
   prev?: KObject;
@@ -196,7 +191,7 @@ export class Store {
     return num(rs.rows[0]?.value);
   }
 
-  async get(key: Key): Promise<KObject | null> {
+  async get(key: ObjectKey): Promise<KObject | null> {
     const rs = await this.execute({
       sql: "SELECT rev, object FROM objects WHERE resource = ? AND namespace = ? AND name = ?",
       args: [key.resource, key.namespace, key.name],
@@ -217,7 +212,7 @@ export class Store {
   }
 
   /** Live objects that name an owner uid no live object has (the garbage collector's sweep). */
-  async danglingDependents(limit = 500): Promise<Key[]> {
+  async danglingDependents(limit = 500): Promise<ObjectKey[]> {
     const rs = await this.execute({
       sql: `SELECT DISTINCT r.resource, r.namespace, r.name FROM owner_refs r
             WHERE NOT EXISTS (SELECT 1 FROM objects o WHERE o.uid = r.owner_uid) LIMIT ?`,
@@ -227,7 +222,7 @@ export class Store {
   }
 
   /** Find a live object by uid. */
-  async getByUid(uid: string): Promise<{ key: Key; object: KObject } | null> {
+  async getByUid(uid: string): Promise<{ key: ObjectKey; object: KObject } | null> {
     const rs = await this.execute({
       sql: "SELECT resource, namespace, name, rev, object FROM objects WHERE uid = ?",
       args: [uid],
@@ -319,7 +314,7 @@ export class Store {
   }
 
   /** Create; AlreadyExists when a live object has the key. Returns the stored object. */
-  async create(key: Key, obj: KObject): Promise<KObject> {
+  async create(key: ObjectKey, obj: KObject): Promise<KObject> {
     const body = encode(obj);
     let rs: ResultSet;
     try {
@@ -346,20 +341,20 @@ export class Store {
    * Compare-and-swap update: succeeds only when the object's current revision is
    * `expectedRev`. Conflict otherwise (NotFound when it is gone).
    */
-  async update(key: Key, obj: KObject, expectedRev: number): Promise<KObject> {
+  async update(key: ObjectKey, obj: KObject, expectedRev: number): Promise<KObject> {
     const body = encode(obj);
     const rev = await this.append(key, "MODIFIED", body, expectedRev);
     return decode(body, rev);
   }
 
   /** Compare-and-swap delete; `last` is the object's final state, kept in the log. */
-  async delete(key: Key, last: KObject, expectedRev: number): Promise<KObject> {
+  async delete(key: ObjectKey, last: KObject, expectedRev: number): Promise<KObject> {
     const body = encode(last);
     const rev = await this.append(key, "DELETED", body, expectedRev);
     return decode(body, rev);
   }
 
-  private async append(key: Key, type: ChangeType, body: string, expectedRev: number): Promise<number> {
+  private async append(key: ObjectKey, type: ChangeType, body: string, expectedRev: number): Promise<number> {
     let rs: ResultSet;
     try {
       rs = await this.execute({
@@ -479,7 +474,7 @@ export class Store {
   }
 }
 
-const rowKey = (r: Row): Key => ({
+const rowKey = (r: Row): ObjectKey => ({
   resource: String(r.resource),
   namespace: String(r.namespace),
   name: String(r.name),

@@ -1,6 +1,7 @@
 /** Object metadata, labels, annotations and label selectors (apimachinery's ValidateObjectMeta and friends). */
 import { type Causes, child, index } from "../causes";
 import { isDNS1123Label, isQualifiedName, isValidLabelValue, type NameValidator } from "../names";
+import { type LabelSelectorObject, matchLabels, selectorFromLabelSelector } from "../../selectors/labels";
 import { arr, isObj, type Obj, obj, str, stringEntries } from "./json";
 
 export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
@@ -116,34 +117,17 @@ export const validateLabelSelector = (selector: unknown, field: string, c: Cause
   });
 };
 
-/** Whether a metav1.LabelSelector matches a set of labels (an empty selector matches everything). */
+/**
+ * Whether a metav1.LabelSelector matches a set of labels (an empty selector matches
+ * everything, a malformed one nothing): the selectors module's matching.
+ */
 export const selectorMatches = (selector: unknown, labels: unknown): boolean => {
-  const s = obj(selector);
-  const l = obj(labels);
-  for (const [k, v] of stringEntries(s.matchLabels)) if (l[k] !== v) return false;
-  for (const e of arr(s.matchExpressions)) {
-    if (!isObj(e)) continue;
-    const k = str(e.key);
-    const has = Object.prototype.hasOwnProperty.call(l, k);
-    const values = arr(e.values);
-    switch (e.operator) {
-      case "In":
-        if (!has || !values.includes(l[k])) return false;
-        break;
-      case "NotIn":
-        if (has && values.includes(l[k])) return false;
-        break;
-      case "Exists":
-        if (!has) return false;
-        break;
-      case "DoesNotExist":
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
+  try {
+    const reqs = selectorFromLabelSelector(obj(selector) as LabelSelectorObject) ?? [];
+    return matchLabels(reqs, obj(labels) as Record<string, string>);
+  } catch {
+    return false;
   }
-  return true;
 };
 
 /** Whether a selector has no conditions at all. */

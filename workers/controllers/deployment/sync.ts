@@ -11,7 +11,7 @@ import { ApiError } from "../../../shared/status";
 import type { KObject, OwnerReference } from "../../../shared/types";
 import { isConflict, isNotFound } from "../client";
 import type { ControllerContext } from "../context";
-import { casUpdate, controllerRef, stableJson } from "../util";
+import { casUpdate, controllerRef, } from "../util";
 import { cleanupDeployment, setNewReplicaSetAnnotations } from "./history";
 import {
   byCreation,
@@ -44,6 +44,7 @@ import {
   TIMED_OUT,
   ts,
 } from "./util";
+import { jsonEqual } from "../../../shared/json";
 
 /** Someone else wrote first: the reconcile ends and comes back soon. */
 export class Conflict extends Error {}
@@ -388,7 +389,7 @@ export class DeploymentSync {
   /** Write the status if it differs from what was stored. */
   async flush(): Promise<void> {
     if (!this.status.conditions?.length) delete this.status.conditions;
-    if (stableJson(this.status) === stableJson(this.storedStatus)) return;
+    if (jsonEqual(this.status, this.storedStatus)) return;
     try {
       await this.ctx.api.updateStatus("deployments", { ...this.d, status: this.status });
     } catch (e) {

@@ -1,7 +1,7 @@
 /** ConfigMaps (core/v1): `immutable`. */
 import type { StatusCause } from "../../../shared/status";
 import type { KObject } from "../../../shared/types";
-import { jsonEqual } from "../meta";
+import { jsonEqual } from "../../../shared/json";
 import { defineKind } from "./kind";
 import { AGE, age, col, NAME } from "./printing";
 

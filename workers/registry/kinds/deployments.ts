@@ -2,7 +2,7 @@
 import { selectorFromLabelSelector } from "../../../shared/selectors/labels";
 import type { StatusCause } from "../../../shared/status";
 import type { KObject } from "../../../shared/types";
-import { jsonEqual } from "../meta";
+import { jsonEqual } from "../../../shared/json";
 import { defineKind } from "./kind";
 import { AGE, age, col, containersCell, imagesCell, NAME, type Printer, selectorString, wide } from "./printing";
 

@@ -1,6 +1,7 @@
 /** Pods (core/v1): pkg/registry/core/pod/strategy.go and the pod printer. */
 import type { KObject } from "../../../shared/types";
-import { jsonEqual, timestamp } from "../meta";
+import { timestamp } from "../meta";
+import { jsonEqual } from "../../../shared/json";
 import { defineKind } from "./kind";
 import { AGE, age, col, humanDuration, NAME, none, type Printer, wide } from "./printing";
 
