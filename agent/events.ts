@@ -9,6 +9,7 @@
  * Recording is fire and forget: it never throws and never waits on the network.
  */
 import { fnv1aHex } from "../shared/hash";
+import { newEvent } from "../shared/events";
 import { rfc3339 } from "../shared/time";
 import type { KObject } from "../shared/types";
 import { type ApiClient, ApiRequestError } from "./api";
@@ -211,29 +212,8 @@ export class PodEvents implements EventSink {
       const key = JSON.stringify([pod.metadata.uid ?? "", type, reason, message, fieldPath ?? ""]);
       const d = this.correlator.observe(key, namespace, pod.metadata.name ?? "");
       if (d.kind === "create") {
-        this.write(d.key, "POST", `/api/v1/namespaces/${namespace}/events`, {
-          apiVersion: "v1",
-          kind: "Event",
-          metadata: { name: d.name, namespace },
-          involvedObject: {
-            apiVersion: "v1",
-            kind: "Pod",
-            name: pod.metadata.name,
-            namespace,
-            uid: pod.metadata.uid,
-            resourceVersion: pod.metadata.resourceVersion,
-            ...(fieldPath ? { fieldPath } : {}),
-          },
-          reason,
-          message,
-          type,
-          count: 1,
-          firstTimestamp: iso(d.first),
-          lastTimestamp: iso(d.last),
-          source: { component: "kubelet", host: this.nodeName },
-          reportingComponent: "kubelet",
-          reportingInstance: this.nodeName,
-        });
+        const event = newEvent({ apiVersion: "v1", kind: "Pod", ...pod }, { name: d.name, type, reason, message, fieldPath, source: { component: "kubelet", host: this.nodeName }, first: new Date(d.first), last: new Date(d.last) });
+        this.write(d.key, "POST", `/api/v1/namespaces/${namespace}/events`, event);
       } else if (d.kind === "patch") {
         this.patch(d);
       }

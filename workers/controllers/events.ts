@@ -2,6 +2,7 @@ import { fnv1aHex } from "../../shared/hash";
 import type { KObject } from "../../shared/types";
 import type { ControllerClient } from "./client";
 import { isConflict } from "./client";
+import { newEvent } from "../../shared/events";
 import { rfc3339 } from "../../shared/time";
 
 export interface EventRecorder {
@@ -17,7 +18,8 @@ export const eventRecorder = (api: ControllerClient, component: string, now: () 
   async record(obj, type, reason, message) {
     const namespace = obj.metadata.namespace || "default";
     const name = `${obj.metadata.name}.${fnv1aHex(`${obj.metadata.uid}/${type}/${reason}/${message}`)}`;
-    const ts = rfc3339(now());
+    const at = now();
+    const ts = rfc3339(at);
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
         const existing = await api.get("events", namespace, name);
@@ -30,28 +32,7 @@ export const eventRecorder = (api: ControllerClient, component: string, now: () 
             throw e;
           }
         }
-        await api.create("events", namespace, {
-          apiVersion: "v1",
-          kind: "Event",
-          metadata: { name, namespace },
-          involvedObject: {
-            apiVersion: obj.apiVersion,
-            kind: obj.kind,
-            name: obj.metadata.name,
-            namespace: obj.metadata.namespace,
-            uid: obj.metadata.uid,
-            resourceVersion: obj.metadata.resourceVersion,
-          },
-          reason,
-          message,
-          type,
-          count: 1,
-          firstTimestamp: ts,
-          lastTimestamp: ts,
-          source: { component },
-          reportingComponent: component,
-          reportingInstance: component,
-        });
+        await api.create("events", namespace, newEvent(obj, { name, type, reason, message, source: { component }, first: at }));
         return;
       }
     } catch (e) {

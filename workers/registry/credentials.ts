@@ -5,6 +5,7 @@
  * token formats and checks).
  */
 import { groupVersion, type ResourceInfo } from "../../shared/resources";
+import { newEvent } from "../../shared/events";
 import { ApiError } from "../../shared/status";
 import type { KObject } from "../../shared/types";
 import { authorize } from "./auth";
@@ -109,25 +110,13 @@ export class NodeCredentials {
 
   /** An Event about `obj` (cluster-scoped objects' events live in "default", as kubelet records them). */
   private async recordEvent(obj: KObject, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
-    const ts = timestamp(this.registry.now());
     const info = resourceByKind(obj.apiVersion ?? "v1", obj.kind ?? "") ?? resourceByName("nodes");
+    const now = this.registry.now();
+    // named as Kubernetes' recorder names them, <object>.<time in hex> (plus a little randomness)
+    const name = `${obj.metadata.name}.${now.getTime().toString(16)}${randomSuffix(3)}`;
     try {
-      await this.registry.create(SYSTEM_USER, resourceByName("events"), obj.metadata.namespace || "default", {
-        apiVersion: "v1",
-        kind: "Event",
-        // named as Kubernetes' recorder names them, <object>.<time in hex> (plus a little randomness)
-        metadata: { name: `${obj.metadata.name}.${this.registry.now().getTime().toString(16)}${randomSuffix(3)}` },
-        involvedObject: { apiVersion: groupVersion(info), kind: info.kind, name: obj.metadata.name, uid: obj.metadata.uid, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) },
-        reason,
-        message,
-        type,
-        count: 1,
-        firstTimestamp: ts,
-        lastTimestamp: ts,
-        source: { component: "kubeflare-apiserver" },
-        reportingComponent: "kubeflare-apiserver",
-        reportingInstance: "kubeflare-apiserver",
-      });
+      const event = newEvent(this.registry.typed(info, obj), { name, type, reason, message, source: { component: "kubeflare-apiserver" }, first: now });
+      await this.registry.create(SYSTEM_USER, resourceByName("events"), event.metadata.namespace!, event);
     } catch (e) {
       // the replacement happened; an Event is best effort, as in Kubernetes
       console.error(`event ${reason} for ${obj.metadata.name} not recorded: ${(e as Error).message}`);
