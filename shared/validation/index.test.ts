@@ -92,7 +92,7 @@ describe("validateObject", () => {
       ["pods", pod({ containers: [] }), ["spec.containers FieldValueRequired"]],
       ["pods", pod({ containers: "nope" }), ["spec.containers FieldValueTypeInvalid"]],
       ["pods", pod({ containers: [{ name: "c", image: "i", ports: [{ containerPort: 70000 }] }] }), ["spec.containers[0].ports[0].containerPort FieldValueInvalid"]],
-      ["pods", pod({ containers: [{ name: "c", image: "i", resources: { limits: { memory: "lots" } } }] }), ["spec.containers[0].resources.limits.memory FieldValueInvalid", "spec.containers[0].resources.requests.memory FieldValueInvalid"]],
+      ["pods", pod({ containers: [{ name: "c", image: "i", resources: { limits: { memory: "lots" } } }] }), ["spec.containers[0].resources.limits[memory] FieldValueInvalid", "spec.containers[0].resources.requests[memory] FieldValueInvalid"]],
       ["pods", pod({ containers: [{ name: "c", image: "i" }, { name: "c", image: "j" }] }), ["spec.containers[1].name FieldValueDuplicate"]],
       ["pods", pod({ restartPolicy: "Sometimes" }), ["spec.restartPolicy FieldValueNotSupported"]],
       ["pods", pod({ tolerations: [{ key: "k", operator: "Maybe" }] }), ["spec.tolerations[0].operator FieldValueNotSupported"]],
@@ -105,7 +105,7 @@ describe("validateObject", () => {
       ["namespaces", { metadata: { name: "a.b" } }, ["metadata.name FieldValueInvalid"]],
       ["leases", { metadata: { name: "l" }, spec: { leaseDurationSeconds: 0 } }, ["spec.leaseDurationSeconds FieldValueInvalid"]],
       ["events", { metadata: { name: "e" } } as KObject, ["involvedObject FieldValueRequired"]],
-      ["nodes", { metadata: { name: "n" }, status: { capacity: { cpu: "four" }, allocatable: { cpu: "3" } } }, ["status.capacity.cpu FieldValueInvalid"]],
+      ["nodes", { metadata: { name: "n" }, status: { capacity: { cpu: "four" }, allocatable: { cpu: "3" } } }, ["status.capacity[cpu] FieldValueInvalid"]],
     ];
     for (const [resource, obj, want] of cases) expect(fields(resource, obj), JSON.stringify(obj)).toEqual(want);
   });

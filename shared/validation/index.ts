@@ -21,6 +21,8 @@ import { typeCauses, unknownFieldPaths, withoutNulls } from "./typecheck";
 
 export { formatPath, withoutNulls } from "./typecheck";
 export { goValue } from "./causes";
+export { checkValue, MAX_DEPTH, scanJsonText } from "./limits";
+export { objectWarnings } from "./warnings";
 
 /** The zod schema of a kind (Pod, Deployment, Scale, ...), or undefined for kinds without one. */
 export const schemaForKind = (kind: string): z.ZodType | undefined => {
@@ -31,6 +33,18 @@ export const schemaForKind = (kind: string): z.ZodType | undefined => {
 /** Whether `field` is `parent` or lies below it. */
 const within = (field: string, parent: string) =>
   parent === "" || field === parent || field.startsWith(`${parent}.`) || field.startsWith(`${parent}[`);
+
+/**
+ * The type check alone: wrong JSON types, unsupported enum values, malformed
+ * quantities (empty when well-typed). The registry runs it on every incoming object
+ * before anything else reads the object's fields, so no later step meets
+ * `containers: {}` or `containers: [null]`.
+ */
+export const typeErrors = (info: ResourceInfo, obj: KObject): StatusCause[] => {
+  const kind = obj?.kind === "Scale" ? "Scale" : info.kind;
+  const type = KINDS[kind];
+  return type ? typeCauses(type, withoutNulls(obj)) : [];
+};
 
 /**
  * Everything wrong with `obj` as an object of `info`'s kind, as Status causes (empty
