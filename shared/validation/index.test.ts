@@ -3,7 +3,7 @@ import { applyDefaults } from "../defaults";
 import { type ResourceInfo } from "../resources";
 import { RESOURCES, resourceByName } from "../../workers/registry/kinds";
 import type { KObject } from "../types";
-import { openApiSchemas, schemaForKind, unknownFields, validateObject } from "./index";
+import { openApiSchemas, schemaForKind, typeErrors, unknownFields, validateObject } from "./index";
 
 const check = (resource: string, obj: KObject) => {
   const info = resourceByName(resource);
@@ -135,6 +135,16 @@ describe("validateObject", () => {
       "spec.hostNetwork FieldValueTypeInvalid",
       "metadata.name FieldValueInvalid",
     ]);
+  });
+
+  it("splits into the type check (typeErrors) and the rules (typesChecked)", () => {
+    const info = resourceByName("pods");
+    const bad = pod({ hostNetwork: "yes" }, { name: "Bad_Name", namespace: "default" });
+    expect(typeErrors(info, bad).map((c) => `${c.field} ${c.reason}`)).toEqual(["spec.hostNetwork FieldValueTypeInvalid"]);
+    expect(validateObject(info, bad, { typesChecked: true }).map((c) => `${c.field} ${c.reason}`)).toEqual(["metadata.name FieldValueInvalid"]);
+    expect(typeErrors(info, pod({ containers: [null] }))).toMatchObject([{ field: "spec.containers[0]", reason: "FieldValueTypeInvalid" }]);
+    expect(typeErrors(info, pod({ containers: {} }))).toMatchObject([{ field: "spec.containers", reason: "FieldValueTypeInvalid" }]);
+    expect(typeErrors(resourceByName("deployments"), { kind: "Scale", spec: { replicas: "x" } } as KObject)).toMatchObject([{ field: "spec.replicas" }]);
   });
 
   it("checks a Scale body as a Scale", () => {

@@ -49,14 +49,15 @@ export const typeErrors = (info: ResourceInfo, obj: KObject): StatusCause[] => {
 /**
  * Everything wrong with `obj` as an object of `info`'s kind, as Status causes (empty
  * when valid). A body whose kind is Scale is checked as a Scale (the scale subresource).
- * Unknown fields are not reported here: see unknownFields.
+ * Unknown fields are not reported here: see unknownFields. With `typesChecked` (the
+ * caller ran typeErrors on what the object was made from) only the rules run.
  */
-export const validateObject = (info: ResourceInfo, obj: KObject): StatusCause[] => {
+export const validateObject = (info: ResourceInfo, obj: KObject, opts: { typesChecked?: boolean } = {}): StatusCause[] => {
   const kind = obj?.kind === "Scale" ? "Scale" : info.kind;
   const namespaced = kind === "Scale" ? true : info.namespaced;
   const clean = withoutNulls(obj);
   const type = KINDS[kind];
-  const typeErrors = type ? typeCauses(type, clean) : [];
+  const typeErrors = type && !opts.typesChecked ? typeCauses(type, clean) : [];
   // a field with the wrong type cannot be checked further, and what the type check said is not repeated
   const broken = typeErrors.filter((c) => c.reason === "FieldValueTypeInvalid").map((c) => c.field ?? "");
   const seen = new Set(typeErrors.map((c) => `${c.field}\u0000${c.reason}`));

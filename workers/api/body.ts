@@ -80,7 +80,8 @@ export const parseJson = (text: string): unknown => {
 };
 
 /**
- * A YAML body (one document), refused (400) when it nests deeper than MAX_DEPTH or
+ * A YAML body (one document), refused (400) when it nests deeper than MAX_DEPTH (or
+ * than the YAML parser manages: it recurses, and a stack overflow is a 400 too) or
  * holds .inf or .nan, which JSON cannot carry (kube-apiserver converts YAML to JSON:
  * "json: unsupported value: +Inf").
  */

@@ -415,8 +415,9 @@ export class Registry {
     if (causes.length) throw invalid(info.kind, info.group, typeof obj.metadata?.name === "string" ? obj.metadata.name : "", causes);
   }
 
+  /** The rules, on an object made from type-checked input (checkTypes) by defaulting and the strategy. */
   private validate(info: ResourceInfo, obj: KObject): void {
-    const causes = validateObject(info, obj);
+    const causes = validateObject(info, obj, { typesChecked: true });
     if (causes.length) throw invalid(info.kind, info.group, obj.metadata.name ?? "", causes);
   }
 
