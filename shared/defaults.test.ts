@@ -133,6 +133,18 @@ describe("pod defaults", () => {
     ]);
   });
 
+  it("stores a negative terminationGracePeriodSeconds of a Pod as 1, and leaves templates' alone", () => {
+    const spec: any = { terminationGracePeriodSeconds: -5, containers: [{ name: "c", image: "x" }] };
+    defaultPod(spec);
+    expect(spec.terminationGracePeriodSeconds).toBe(1);
+    const zero: any = { terminationGracePeriodSeconds: 0, containers: [] };
+    defaultPod(zero);
+    expect(zero.terminationGracePeriodSeconds).toBe(0);
+    const tmpl: any = { terminationGracePeriodSeconds: -5, containers: [] };
+    defaultPodSpec(tmpl);
+    expect(tmpl.terminationGracePeriodSeconds).toBe(-5);
+  });
+
   it("leaves host ports alone with hostNetwork (one deliberate difference from kube-apiserver)", () => {
     const spec: any = { hostNetwork: true, containers: [{ name: "c", image: "x", ports: [{ containerPort: 80 }, { containerPort: 81, hostPort: 81 }] }] };
     defaultPod(spec);

@@ -120,8 +120,9 @@ export const defaultPodSpec = (spec: unknown): void => {
 
 /**
  * Defaults only a Pod gets, not a pod template (kube-apiserver keeps these out of
- * templates on purpose): requests default to limits, enableServiceLinks, and the
- * Priority admission plugin's priority and preemptionPolicy.
+ * templates on purpose): requests default to limits, a negative
+ * terminationGracePeriodSeconds becomes 1, enableServiceLinks, and the Priority
+ * admission plugin's priority and preemptionPolicy.
  *
  * Not done: kube-apiserver also copies containerPort to hostPort for hostNetwork pods,
  * which makes the scheduler keep such pods one per node; Kubeflare's single-node
@@ -137,6 +138,8 @@ export const defaultPod = (spec: unknown): void => {
       c.resources.requests = requests;
     }
   }
+  // a negative grace period is invalid and stored as 1 (Kubernetes 1.27+; templates keep theirs, with a warning)
+  if (typeof spec.terminationGracePeriodSeconds === "number" && spec.terminationGracePeriodSeconds < 0) spec.terminationGracePeriodSeconds = 1;
   setDefault(spec, "enableServiceLinks", true);
   setDefault(spec, "priority", 0);
   setDefault(spec, "preemptionPolicy", "PreemptLowerPriority");

@@ -1,5 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { byteValue, compareQuantities, formatQuantity, isQuantity, milliValue, parseQuantity, QUANTITY_MESSAGE, QuantityError, value } from "./quantity";
+import {
+  byteValue,
+  compareQuantities,
+  formatQuantity,
+  isQuantity,
+  MAX_QUANTITY_LENGTH,
+  milliValue,
+  parseQuantity,
+  QUANTITY_MESSAGE,
+  QuantityError,
+  quantityError,
+  value,
+} from "./quantity";
 
 describe("parseQuantity", () => {
   it.each([
@@ -131,5 +143,44 @@ describe("formatQuantity", () => {
       expect(parseQuantity(formatQuantity(v, "BinarySI"))).toBe(v);
       expect(parseQuantity(formatQuantity(v, "DecimalSI"))).toBe(v);
     }
+  });
+});
+
+describe("bounds", () => {
+  it("refuses text longer than MAX_QUANTITY_LENGTH before parsing it, and says so", () => {
+    expect(MAX_QUANTITY_LENGTH).toBe(100);
+    const longest = `1${"0".repeat(MAX_QUANTITY_LENGTH - 1)}`;
+    expect(isQuantity(longest)).toBe(true);
+    expect(isQuantity(`${longest}0`)).toBe(false);
+    // 2.5 million digits: what froze the server (quadratic BigInt parsing) is refused at once
+    const huge = "1".repeat(2_500_000);
+    const e = quantityError(huge);
+    expect(e).toBeInstanceOf(QuantityError);
+    expect(e?.tooLong).toBe(true);
+    expect(e?.message).toBe("quantities may not be more than 100 characters");
+    expect(() => milliValue(huge)).toThrow(QuantityError);
+    expect(() => parseQuantity(`${"9".repeat(200)}Mi`)).toThrow("may not be more than 100 characters");
+    // a malformed one is not "too long"
+    expect(quantityError("lots")?.tooLong).toBe(false);
+    expect(quantityError("1Gi")).toBeUndefined();
+    expect(quantityError({})?.message).toBe(QUANTITY_MESSAGE);
+  });
+
+  it("caps binary-suffixed values at 2^63-1, as kube-apiserver's ParseQuantity does", () => {
+    const max = 2 ** 63; // 2^63-1 as a double
+    expect(value("99999999999999999999Ei")).toBe(max);
+    expect(value("-99999999999999999999Ei")).toBe(-max);
+    expect(compareQuantities("99999999999999999999Ei", "9223372036854775807")).toBe(0);
+    expect(compareQuantities("8Ei", "9223372036854775807")).toBe(0); // 8Ei is 2^63: one past the cap
+    expect(compareQuantities("9223372036854775808", "9223372036854775807")).toBe(1); // decimal values are not capped
+    expect(value("7Ei")).toBe(7 * 2 ** 60); // under the cap: exact
+  });
+
+  it("saturates milliValue and value at ±(2^63-1), as Go's int64 results", () => {
+    expect(milliValue("1e400")).toBe(2 ** 63);
+    expect(value("1e1000")).toBe(2 ** 63);
+    expect(milliValue("-1e30")).toBe(-(2 ** 63));
+    expect(milliValue("9223372036854775")).toBe(9223372036854775000);
+    expect(parseQuantity("1e400")).toBe(Number.POSITIVE_INFINITY); // the float view is unbounded
   });
 });

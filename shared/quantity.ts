@@ -3,14 +3,33 @@
  * "1e3". Parsing is exact (a decimal mantissa with power-of-ten and power-of-two
  * exponents, kept as BigInts), so rounding to millis or whole units never suffers from
  * floating-point noise; formatting follows Kubernetes' canonical form.
+ *
+ * Parsing is bounded: a quantity is at most MAX_QUANTITY_LENGTH characters and its
+ * exponent at most 1000, so no input costs more than a few microseconds (BigInt parsing
+ * of a long digit string is quadratic: 2.5 million digits took seconds).
+ * kube-apiserver has no length limit (it stores arbitrary-precision decimals), but no
+ * real quantity comes anywhere near it: int64 has 19 digits, nano precision 9 more.
+ * Out-of-range values are handled as kube-apiserver handles them: binary-suffixed
+ * values are capped at 2^63-1 (ParseQuantity's maxAllowed); milliValue and value,
+ * which stand for Go's int64 MilliValue/Value, saturate at ±(2^63-1).
  */
 
 export class QuantityError extends Error {
-  constructor(message = QUANTITY_MESSAGE) {
+  constructor(
+    message = QUANTITY_MESSAGE,
+    /** set when the text is longer than MAX_QUANTITY_LENGTH */
+    readonly tooLong = false,
+  ) {
     super(message);
     this.name = "QuantityError";
   }
 }
+
+/** The longest quantity text Kubeflare parses. */
+export const MAX_QUANTITY_LENGTH = 100;
+
+/** int64's largest value: what kube-apiserver caps binary-suffixed quantities at. */
+const MAX_INT64 = 2n ** 63n - 1n;
 
 /** The message kube-apiserver gives for a malformed quantity. */
 export const QUANTITY_MESSAGE = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
@@ -41,6 +60,7 @@ const parseExact = (q: string | number): Exact => {
   } else {
     throw new QuantityError();
   }
+  if (text.length > MAX_QUANTITY_LENGTH) throw new QuantityError(`quantities may not be more than ${MAX_QUANTITY_LENGTH} characters`, true);
   const m = PATTERN.exec(text);
   if (!m) throw new QuantityError();
   const [, sign, number, exponent, suffix] = m;
@@ -53,8 +73,18 @@ const parseExact = (q: string | number): Exact => {
   else if (suffix !== undefined && suffix in BINARY_SUFFIX) exp2 = BINARY_SUFFIX[suffix];
   else exp10 += DECIMAL_SUFFIX[suffix ?? ""];
   if (!Number.isFinite(exp10) || Math.abs(exp10) > 1000) throw new QuantityError();
+  if (exp2 > 0 && exceedsInt64(mantissa, exp10, exp2)) return { mantissa: mantissa < 0n ? -MAX_INT64 : MAX_INT64, exp10: 0, exp2: 0 };
   return { mantissa, exp10, exp2 };
 };
+
+/** |mantissa × 10^exp10 × 2^exp2| > 2^63-1 (exp10 is ≤ 0 here: binary suffixes take no exponent). */
+const exceedsInt64 = (mantissa: bigint, exp10: number, exp2: number): boolean => {
+  const abs = (mantissa < 0n ? -mantissa : mantissa) << BigInt(exp2);
+  return exp10 >= 0 ? abs * 10n ** BigInt(exp10) > MAX_INT64 : abs > MAX_INT64 * 10n ** BigInt(-exp10);
+};
+
+/** A BigInt as a number, saturated at ±(2^63-1) as Go's int64 results would be. */
+const int64Number = (n: bigint): number => Number(n > MAX_INT64 ? MAX_INT64 : n < -MAX_INT64 ? -MAX_INT64 : n);
 
 const pow10 = (n: number) => 10n ** BigInt(n);
 
@@ -77,21 +107,25 @@ export const parseQuantity = (q: string | number): number => {
   return Number(`${x.mantissa}e${x.exp10}`) * 2 ** x.exp2;
 };
 
-export const isQuantity = (q: unknown): boolean => {
-  if (typeof q !== "string" && typeof q !== "number") return false;
+/** What is wrong with `q` as a quantity (undefined when it is one). */
+export const quantityError = (q: unknown): QuantityError | undefined => {
+  if (typeof q !== "string" && typeof q !== "number") return new QuantityError();
   try {
     parseExact(q);
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (e) {
+    if (e instanceof QuantityError) return e;
+    throw e;
   }
 };
 
-/** Thousandths of the value, rounded up (millicores for cpu): "0.1" → 100, "1.0001" → 1001. */
-export const milliValue = (q: string | number): number => Number(ceilScaled(parseExact(q), 3));
+export const isQuantity = (q: unknown): boolean => quantityError(q) === undefined;
 
-/** Whole base units, rounded up (bytes for memory): "0.5" → 1, "1Mi" → 1048576. */
-export const value = (q: string | number): number => Number(ceilScaled(parseExact(q), 0));
+/** Thousandths of the value, rounded up (millicores for cpu): "0.1" → 100, "1.0001" → 1001; at most 2^63-1. */
+export const milliValue = (q: string | number): number => int64Number(ceilScaled(parseExact(q), 3));
+
+/** Whole base units, rounded up (bytes for memory): "0.5" → 1, "1Mi" → 1048576; at most 2^63-1. */
+export const value = (q: string | number): number => int64Number(ceilScaled(parseExact(q), 0));
 
 /** Same as value(): bytes for memory and storage. */
 export const byteValue = value;

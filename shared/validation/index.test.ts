@@ -3,7 +3,7 @@ import { applyDefaults } from "../defaults";
 import { type ResourceInfo } from "../resources";
 import { RESOURCES, resourceByName } from "../../workers/registry/kinds";
 import type { KObject } from "../types";
-import { openApiSchemas, schemaForKind, unknownFields, validateObject } from "./index";
+import { openApiSchemas, schemaForKind, typeErrors, unknownFields, validateObject } from "./index";
 
 const check = (resource: string, obj: KObject) => {
   const info = resourceByName(resource);
@@ -92,7 +92,7 @@ describe("validateObject", () => {
       ["pods", pod({ containers: [] }), ["spec.containers FieldValueRequired"]],
       ["pods", pod({ containers: "nope" }), ["spec.containers FieldValueTypeInvalid"]],
       ["pods", pod({ containers: [{ name: "c", image: "i", ports: [{ containerPort: 70000 }] }] }), ["spec.containers[0].ports[0].containerPort FieldValueInvalid"]],
-      ["pods", pod({ containers: [{ name: "c", image: "i", resources: { limits: { memory: "lots" } } }] }), ["spec.containers[0].resources.limits.memory FieldValueInvalid", "spec.containers[0].resources.requests.memory FieldValueInvalid"]],
+      ["pods", pod({ containers: [{ name: "c", image: "i", resources: { limits: { memory: "lots" } } }] }), ["spec.containers[0].resources.limits[memory] FieldValueInvalid", "spec.containers[0].resources.requests[memory] FieldValueInvalid"]],
       ["pods", pod({ containers: [{ name: "c", image: "i" }, { name: "c", image: "j" }] }), ["spec.containers[1].name FieldValueDuplicate"]],
       ["pods", pod({ restartPolicy: "Sometimes" }), ["spec.restartPolicy FieldValueNotSupported"]],
       ["pods", pod({ tolerations: [{ key: "k", operator: "Maybe" }] }), ["spec.tolerations[0].operator FieldValueNotSupported"]],
@@ -105,7 +105,7 @@ describe("validateObject", () => {
       ["namespaces", { metadata: { name: "a.b" } }, ["metadata.name FieldValueInvalid"]],
       ["leases", { metadata: { name: "l" }, spec: { leaseDurationSeconds: 0 } }, ["spec.leaseDurationSeconds FieldValueInvalid"]],
       ["events", { metadata: { name: "e" } } as KObject, ["involvedObject FieldValueRequired"]],
-      ["nodes", { metadata: { name: "n" }, status: { capacity: { cpu: "four" }, allocatable: { cpu: "3" } } }, ["status.capacity.cpu FieldValueInvalid"]],
+      ["nodes", { metadata: { name: "n" }, status: { capacity: { cpu: "four" }, allocatable: { cpu: "3" } } }, ["status.capacity[cpu] FieldValueInvalid"]],
     ];
     for (const [resource, obj, want] of cases) expect(fields(resource, obj), JSON.stringify(obj)).toEqual(want);
   });
@@ -135,6 +135,16 @@ describe("validateObject", () => {
       "spec.hostNetwork FieldValueTypeInvalid",
       "metadata.name FieldValueInvalid",
     ]);
+  });
+
+  it("splits into the type check (typeErrors) and the rules (typesChecked)", () => {
+    const info = resourceByName("pods");
+    const bad = pod({ hostNetwork: "yes" }, { name: "Bad_Name", namespace: "default" });
+    expect(typeErrors(info, bad).map((c) => `${c.field} ${c.reason}`)).toEqual(["spec.hostNetwork FieldValueTypeInvalid"]);
+    expect(validateObject(info, bad, { typesChecked: true }).map((c) => `${c.field} ${c.reason}`)).toEqual(["metadata.name FieldValueInvalid"]);
+    expect(typeErrors(info, pod({ containers: [null] }))).toMatchObject([{ field: "spec.containers[0]", reason: "FieldValueTypeInvalid" }]);
+    expect(typeErrors(info, pod({ containers: {} }))).toMatchObject([{ field: "spec.containers", reason: "FieldValueTypeInvalid" }]);
+    expect(typeErrors(resourceByName("deployments"), { kind: "Scale", spec: { replicas: "x" } } as KObject)).toMatchObject([{ field: "spec.replicas" }]);
   });
 
   it("checks a Scale body as a Scale", () => {

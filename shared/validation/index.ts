@@ -21,6 +21,8 @@ import { typeCauses, unknownFieldPaths, withoutNulls } from "./typecheck";
 
 export { formatPath, withoutNulls } from "./typecheck";
 export { goValue } from "./causes";
+export { checkValue, MAX_DEPTH, scanJsonText } from "./limits";
+export { objectWarnings } from "./warnings";
 
 /** The zod schema of a kind (Pod, Deployment, Scale, ...), or undefined for kinds without one. */
 export const schemaForKind = (kind: string): z.ZodType | undefined => {
@@ -33,16 +35,29 @@ const within = (field: string, parent: string) =>
   parent === "" || field === parent || field.startsWith(`${parent}.`) || field.startsWith(`${parent}[`);
 
 /**
+ * The type check alone: wrong JSON types, unsupported enum values, malformed
+ * quantities (empty when well-typed). The registry runs it on every incoming object
+ * before anything else reads the object's fields, so no later step meets
+ * `containers: {}` or `containers: [null]`.
+ */
+export const typeErrors = (info: ResourceInfo, obj: KObject): StatusCause[] => {
+  const kind = obj?.kind === "Scale" ? "Scale" : info.kind;
+  const type = KINDS[kind];
+  return type ? typeCauses(type, withoutNulls(obj)) : [];
+};
+
+/**
  * Everything wrong with `obj` as an object of `info`'s kind, as Status causes (empty
  * when valid). A body whose kind is Scale is checked as a Scale (the scale subresource).
- * Unknown fields are not reported here: see unknownFields.
+ * Unknown fields are not reported here: see unknownFields. With `typesChecked` (the
+ * caller ran typeErrors on what the object was made from) only the rules run.
  */
-export const validateObject = (info: ResourceInfo, obj: KObject): StatusCause[] => {
+export const validateObject = (info: ResourceInfo, obj: KObject, opts: { typesChecked?: boolean } = {}): StatusCause[] => {
   const kind = obj?.kind === "Scale" ? "Scale" : info.kind;
   const namespaced = kind === "Scale" ? true : info.namespaced;
   const clean = withoutNulls(obj);
   const type = KINDS[kind];
-  const typeErrors = type ? typeCauses(type, clean) : [];
+  const typeErrors = type && !opts.typesChecked ? typeCauses(type, clean) : [];
   // a field with the wrong type cannot be checked further, and what the type check said is not repeated
   const broken = typeErrors.filter((c) => c.reason === "FieldValueTypeInvalid").map((c) => c.field ?? "");
   const seen = new Set(typeErrors.map((c) => `${c.field}\u0000${c.reason}`));

@@ -27,7 +27,7 @@ describe("typeCauses", () => {
     const c = typeCauses(KINDS.Pod, { metadata: { name: 5, labels: { a: 1 } }, spec: { containers: "nope", hostNetwork: "yes", priority: 1.5 } });
     expect(c).toEqual([
       { reason: "FieldValueTypeInvalid", field: "metadata.name", message: 'Invalid value: "integer": metadata.name in body must be of type string: "integer"' },
-      { reason: "FieldValueTypeInvalid", field: "metadata.labels.a", message: 'Invalid value: "integer": metadata.labels.a in body must be of type string: "integer"' },
+      { reason: "FieldValueTypeInvalid", field: "metadata.labels[a]", message: 'Invalid value: "integer": metadata.labels[a] in body must be of type string: "integer"' },
       { reason: "FieldValueTypeInvalid", field: "spec.containers", message: 'Invalid value: "string": spec.containers in body must be of type array: "string"' },
       { reason: "FieldValueTypeInvalid", field: "spec.hostNetwork", message: 'Invalid value: "string": spec.hostNetwork in body must be of type boolean: "string"' },
       { reason: "FieldValueTypeInvalid", field: "spec.priority", message: 'Invalid value: "number": spec.priority in body must be of type integer: "number"' },
@@ -37,15 +37,22 @@ describe("typeCauses", () => {
   it("names int-or-string and quantity expectations", () => {
     const c = typeCauses(KINDS.Service, { spec: { ports: [{ port: 80, targetPort: true }] } });
     expect(c.map((x) => x.message)).toEqual(['Invalid value: "boolean": spec.ports[0].targetPort in body must be of type integer or string: "boolean"']);
-    expect(types("Node", { status: { capacity: { cpu: [] } } })).toEqual(["status.capacity.cpu FieldValueTypeInvalid"]);
+    expect(types("Node", { status: { capacity: { cpu: [] } } })).toEqual(["status.capacity[cpu] FieldValueTypeInvalid"]);
   });
 
   it("reports malformed quantities at the map key", () => {
     const c = typeCauses(KINDS.Pod, { spec: { containers: [{ name: "c", resources: { requests: { memory: "lots", cpu: "100m" } } }], overhead: { cpu: "1 core" } } });
     expect(c.map((x) => [x.field, x.reason, x.message])).toEqual([
-      ["spec.containers[0].resources.requests.memory", "FieldValueInvalid", "Invalid value: \"lots\": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"],
-      ["spec.overhead.cpu", "FieldValueInvalid", "Invalid value: \"1 core\": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"],
+      ["spec.containers[0].resources.requests[memory]", "FieldValueInvalid", "Invalid value: \"lots\": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"],
+      ["spec.overhead[cpu]", "FieldValueInvalid", "Invalid value: \"1 core\": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"],
     ]);
+  });
+
+  it("reports quantities too long to parse as FieldValueTooLong, without echoing them", () => {
+    const huge = "1".repeat(2_500_000);
+    const c = typeCauses(KINDS.Pod, { spec: { containers: [{ name: "c", resources: { requests: { cpu: huge, memory: "1Gi" } } }] } });
+    expect(c).toEqual([{ reason: "FieldValueTooLong", field: "spec.containers[0].resources.requests[cpu]", message: "Too long: may not be more than 100 bytes" }]);
+    expect(types("Node", { status: { allocatable: { memory: `${"9".repeat(101)}` } } })).toEqual(["status.allocatable[memory] FieldValueTooLong"]);
   });
 
   it("reports unsupported enum values, and empty ones as required", () => {
@@ -75,6 +82,19 @@ describe("unknownFieldPaths", () => {
     expect(unknownFieldPaths(KINDS.Pod, { spec: { hostNetwork: "x", containers: [{}, { env: [{ name: "a", valueFrom: { fieldRef: { fieldPath: "x", nope: 1 } } }] }] } })).toEqual([
       "spec.containers[1].env[0].valueFrom.fieldRef.nope",
     ]);
+  });
+
+  it("orders many unknown fields of a big, deep object", () => {
+    // 20,000 unknown keys below a 500-deep, 20,000-wide known structure: sorting them
+    // once walked and copied every path of the object
+    const extra: Record<string, number> = {};
+    for (let i = 0; i < 20_000; i++) extra[`k${i}`] = i;
+    const deep: unknown = JSON.parse("[".repeat(500) + "]".repeat(500));
+    const pod = { metadata: { name: "p", annotations: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`a${i}`, "v"])) }, spec: { containers: [{ name: "c", zz: 1 }] }, ...extra, deep };
+    const paths = unknownFieldPaths(KINDS.Pod, pod);
+    expect(paths.length).toBe(20_002);
+    expect(paths.slice(0, 3)).toEqual(["spec.containers[0].zz", "k0", "k1"]);
+    expect(paths.at(-1)).toBe("deep");
   });
 
   it("accepts any key in free-form maps and objects", () => {

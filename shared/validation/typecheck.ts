@@ -5,6 +5,7 @@
  *
  *   spec.containers: Invalid value: "string": spec.containers in body must be of type array: "string"
  */
+import { MAX_QUANTITY_LENGTH } from "../quantity";
 import type { StatusCause } from "../status";
 import { Causes } from "./causes";
 import type { NamedType, TypeRef } from "./schema/dsl";
@@ -37,17 +38,35 @@ const jsonType = (v: unknown): string => {
   return typeof v;
 };
 
+/** One step down from a declared type. */
+const step = (t: TypeRef | undefined, p: PropertyKey): TypeRef | undefined => {
+  if (!t) return undefined;
+  if (t.kind === "array") return t.items;
+  if (t.kind === "map") return t.values;
+  if (t.kind === "named" && t.type.kind === "object") return t.type.fields[String(p)]?.type;
+  return undefined;
+};
+
 /** The declared type at `path` below a named type. */
 const typeAt = (root: NamedType, path: readonly PropertyKey[]): TypeRef | undefined => {
   let t: TypeRef | undefined = { kind: "named", type: root };
-  for (const p of path) {
-    if (!t) return undefined;
-    if (t.kind === "array") t = t.items;
-    else if (t.kind === "map") t = t.values;
-    else if (t.kind === "named" && t.type.kind === "object") t = t.type.fields[String(p)]?.type;
-    else return undefined;
-  }
+  for (const p of path) t = step(t, p);
   return t;
+};
+
+/**
+ * A path as kube-apiserver's field paths print it: entries of maps (resource lists,
+ * labels, data) as `[key]`, e.g. `spec.containers[0].resources.requests[cpu]`.
+ */
+const fieldPath = (root: NamedType, path: readonly PropertyKey[]): string => {
+  let t: TypeRef | undefined = { kind: "named", type: root };
+  let s = "";
+  for (const p of path) {
+    if (typeof p === "number" || t?.kind === "map" || t?.kind === "json" || (t?.kind === "named" && t.type.kind === "named-scalar" && t.type.check === "object")) s += `[${String(p)}]`;
+    else s = s ? `${s}.${String(p)}` : String(p);
+    t = step(t, p);
+  }
+  return s;
 };
 
 /** How the schema names a type in "must be of type X". */
@@ -88,7 +107,7 @@ export const typeCauses = (root: NamedType, obj: unknown): StatusCause[] => {
   if (r.success) return [];
   const c = new Causes();
   for (const issue of r.error.issues) {
-    const field = formatPath(issue.path);
+    const field = fieldPath(root, issue.path);
     const value = valueAt(obj, issue.path);
     switch (issue.code) {
       case "unrecognized_keys":
@@ -110,6 +129,10 @@ export const typeCauses = (root: NamedType, obj: unknown): StatusCause[] => {
         if (value === "") c.required(field);
         else c.notSupported(field, value, (issue.values as unknown[]).filter((v) => v !== "").map(String));
         break;
+      case "custom":
+        if (issue.params?.tooLong) c.tooLong(field, MAX_QUANTITY_LENGTH);
+        else c.invalid(field, value, issue.message);
+        break;
       default:
         c.invalid(field, value, issue.message);
         break;
@@ -118,27 +141,52 @@ export const typeCauses = (root: NamedType, obj: unknown): StatusCause[] => {
   return c.list;
 };
 
-/** Every path of `v`, in document order, with its position. */
-const documentOrder = (v: unknown): Map<string, number> => {
-  const order = new Map<string, number>();
-  const walk = (x: unknown, path: PropertyKey[]) => {
-    order.set(formatPath(path), order.size);
-    if (Array.isArray(x)) x.forEach((y, i) => walk(y, [...path, i]));
-    else if (x !== null && typeof x === "object") for (const [k, y] of Object.entries(x)) walk(y, [...path, k]);
+/**
+ * The position of each path among `v`'s fields, as a list of indices (key order of each
+ * object on the way, index in each list), to sort paths into document order. Walks only
+ * along the paths, remembering each object's key positions, so the cost is linear in
+ * what the paths touch, whatever the size or depth of the rest of `v`.
+ */
+const positions = (v: unknown, paths: readonly (readonly PropertyKey[])[]): number[][] => {
+  const keyIndex = new Map<object, Map<string, number>>();
+  const indexOf = (o: object, k: PropertyKey): number => {
+    if (Array.isArray(o)) return Number(k);
+    let m = keyIndex.get(o);
+    if (!m) {
+      m = new Map(Object.keys(o).map((key, i) => [key, i]));
+      keyIndex.set(o, m);
+    }
+    return m.get(String(k)) ?? -1;
   };
-  walk(v, []);
-  return order;
+  return paths.map((path) => {
+    const out: number[] = [];
+    let cur: any = v;
+    for (const p of path) {
+      if (cur === null || typeof cur !== "object") break;
+      out.push(indexOf(cur, p));
+      cur = cur[p as any];
+    }
+    return out;
+  });
+};
+
+const compareIndices = (a: number[], b: number[]): number => {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
 };
 
 /** Paths of the fields of `obj` that `root` does not have, in document order. */
 export const unknownFieldPaths = (root: NamedType, obj: unknown): string[] => {
   const r = zodOf(root).safeParse(obj);
   if (r.success) return [];
-  const paths: string[] = [];
+  const paths: PropertyKey[][] = [];
   for (const issue of r.error.issues) {
-    if (issue.code === "unrecognized_keys") for (const k of issue.keys) paths.push(formatPath([...issue.path, k]));
+    if (issue.code === "unrecognized_keys") for (const k of issue.keys) paths.push([...issue.path, k]);
   }
-  if (paths.length < 2) return paths;
-  const order = documentOrder(obj);
-  return paths.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+  if (paths.length > 1) {
+    const pos = positions(obj, paths);
+    const order = paths.map((_, i) => i).sort((a, b) => compareIndices(pos[a], pos[b]));
+    return order.map((i) => formatPath(paths[i]));
+  }
+  return paths.map(formatPath);
 };

@@ -8,7 +8,7 @@ import { onError } from "./errors";
 import { joining } from "./join";
 import { openapi } from "./openapi";
 import { decodeKubernetesProtobuf } from "./protobuf";
-import { resolvePath, serveResource, type TableRenderer } from "./rest";
+import { decodeSegment, resolvePath, serveResource, type TableRenderer } from "./rest";
 import { tableRenderer } from "./table";
 
 export interface AppOptions {
@@ -48,12 +48,12 @@ export const createApp = (opts: AppOptions) => {
   app.route("/", openapi());
 
   app.all("/api/v1/*", (c) => {
-    const segs = c.req.path.split("/").slice(3).filter(Boolean).map(decodeURIComponent);
+    const segs = c.req.path.split("/").slice(3).filter(Boolean).map(decodeSegment);
     return serveResource(c, resolvePath("", "v1", segs), c.get("user"), rest);
   });
   app.all("/apis/:group/:version/*", (c) => {
     const { group, version } = c.req.param();
-    const segs = c.req.path.split("/").slice(4).filter(Boolean).map(decodeURIComponent);
+    const segs = c.req.path.split("/").slice(4).filter(Boolean).map(decodeSegment);
     return serveResource(c, resolvePath(group, version, segs), c.get("user"), rest);
   });
   return app;

@@ -1,5 +1,7 @@
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { ApiError, badRequest, tooLarge, unsupportedMediaType } from "../../shared/status";
+import { checkValue, goFloat, MAX_DEPTH, scanJsonText } from "../../shared/validation/limits";
+import { formatPath } from "../../shared/validation/typecheck";
 
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -55,27 +57,56 @@ export const decodeObject = (bytes: Uint8Array, contentType: string | null, prot
   throw unsupportedMediaType(type);
 };
 
+/**
+ * A JSON body, refused (400) when it nests deeper than MAX_DEPTH (checked on the text,
+ * before anything recursive sees it) or holds a number no double can carry (1e999,
+ * which JSON.parse would make Infinity and JSON.stringify null).
+ */
 export const parseJson = (text: string): unknown => {
+  const problem = scanJsonText(text);
+  if (problem?.kind === "depth") throw badRequest(`the request body is not valid JSON: exceeded max depth of ${MAX_DEPTH}`);
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     throw badRequest(`the request body is not valid JSON: ${(e as Error).message}`);
   }
+  if (problem?.kind === "number") {
+    const at = checkValue(value);
+    const where = at?.kind === "number" && at.path.length ? ` at ${formatPath(at.path)}` : "";
+    throw badRequest(`the request body is not valid JSON: number ${problem.literal}${where} is out of range`);
+  }
+  return value;
 };
 
+/**
+ * A YAML body (one document), refused (400) when it nests deeper than MAX_DEPTH (or
+ * than the YAML parser manages: it recurses, and a stack overflow is a 400 too) or
+ * holds .inf or .nan, which JSON cannot carry (kube-apiserver converts YAML to JSON:
+ * "json: unsupported value: +Inf").
+ */
 export const parseYamlDoc = (text: string): unknown => {
-  const docs = parseAllDocuments(text);
-  const list = Array.isArray(docs) ? docs : [docs];
-  const real = list.filter((d) => d.contents !== null);
-  if (real.length > 1) throw badRequest("the request body must hold one YAML document");
-  for (const d of list) {
-    if (d.errors.length) throw badRequest(`the request body is not valid YAML: ${d.errors[0].message}`);
-  }
+  let value: unknown;
   try {
-    return parseYaml(text);
+    const docs = parseAllDocuments(text);
+    const list = Array.isArray(docs) ? docs : [docs];
+    const real = list.filter((d) => d.contents !== null);
+    if (real.length > 1) throw badRequest("the request body must hold one YAML document");
+    for (const d of list) {
+      if (d.errors.length) throw badRequest(`the request body is not valid YAML: ${d.errors[0].message}`);
+    }
+    value = parseYaml(text);
   } catch (e) {
+    if (e instanceof ApiError) throw e;
     throw badRequest(`the request body is not valid YAML: ${(e as Error).message}`);
   }
+  const problem = checkValue(value);
+  if (problem?.kind === "depth") throw badRequest(`the request body is not valid YAML: exceeded max depth of ${MAX_DEPTH}`);
+  if (problem?.kind === "number") {
+    const where = problem.path.length ? `${formatPath(problem.path)}: ` : "";
+    throw badRequest(`the request body is not valid YAML: ${where}json: unsupported value: ${goFloat(problem.value!)}`);
+  }
+  return value;
 };
 
 /** The patch type named by a PATCH request's Content-Type. */

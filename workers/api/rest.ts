@@ -50,10 +50,58 @@ export const resolvePath = (group: string, version: string, segs: string[]): Tar
   return { info, namespace: "", name: segs[1], subresource: segs[2] };
 };
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** An integer query parameter: an int64, as kube-apiserver's parameter decoding wants (400 otherwise). */
 const intParam = (v: string | undefined, name: string): number | undefined => {
   if (v === undefined || v === "") return undefined;
-  if (!/^-?\d+$/.test(v)) throw badRequest(`invalid value for ${name}: "${v}"`);
+  if (!/^[-+]?\d+$/.test(v)) throw badRequest(`invalid value for ${name}: "${v}": must be an integer`);
+  if (v.length > 25 || BigInt(v) < INT64_MIN || BigInt(v) > INT64_MAX) throw badRequest(`invalid value for ${name}: "${v}": value out of range (must be a 64-bit integer)`);
   return Number(v);
+};
+
+/** A boolean query parameter, as Go's strconv.ParseBool reads it (400 otherwise); absent is false. */
+const boolParam = (v: string | undefined, name: string): boolean => {
+  if (v === undefined || v === "") return false;
+  if (["1", "t", "T", "true", "TRUE", "True"].includes(v)) return true;
+  if (["0", "f", "F", "false", "FALSE", "False"].includes(v)) return false;
+  throw badRequest(`invalid value for ${name}: "${v}": must be true or false`);
+};
+
+/** RFC 3339 date-time, as metav1.Time parses it. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** A time query parameter (RFC 3339), in the UTC form stored times compare with (400 otherwise). */
+const timeParam = (v: string | undefined, name: string): string | undefined => {
+  if (v === undefined || v === "") return undefined;
+  const ms = RFC3339.test(v) ? Date.parse(v.toUpperCase()) : Number.NaN;
+  if (!Number.isFinite(ms)) throw badRequest(`invalid value for ${name}: parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": not an RFC 3339 time`);
+  return new Date(ms).toISOString();
+};
+
+/**
+ * One percent-encoded path segment. A malformed escape ("%ZZ", a bare "%") is a 400, as
+ * Go's URL parser makes it; escapes of bytes that are not UTF-8 decode to U+FFFD, so
+ * they name nothing that exists (404) instead of failing.
+ */
+export const decodeSegment = (seg: string): string => {
+  const bad = /%(?![0-9A-Fa-f]{2})/.exec(seg);
+  if (bad) throw badRequest(`invalid URL escape ${JSON.stringify(seg.slice(bad.index, bad.index + 3))}`);
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    const bytes: number[] = [];
+    for (let i = 0; i < seg.length; i++) {
+      if (seg[i] === "%") {
+        bytes.push(parseInt(seg.slice(i + 1, i + 3), 16));
+        i += 2;
+      } else {
+        for (const b of new TextEncoder().encode(seg[i])) bytes.push(b);
+      }
+    }
+    return new TextDecoder().decode(new Uint8Array(bytes));
+  }
 };
 
 const FIELD_VALIDATION: Record<string, FieldValidation> = { Strict: "Strict", Warn: "Warn", Ignore: "Ignore" };
@@ -86,10 +134,7 @@ const listQuery = (c: Context): ListQuery => ({
   resourceVersionMatch: c.req.query("resourceVersionMatch"),
 });
 
-const isWatch = (c: Context) => {
-  const w = c.req.query("watch");
-  return w === "true" || w === "1";
-};
+const isWatch = (c: Context) => boolParam(c.req.query("watch"), "watch");
 
 const WRITE_VERBS: Record<string, "create" | "update" | "patch" | "delete"> = { POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" };
 
@@ -130,7 +175,7 @@ export const serveResource = async (c: Context, t: Target, user: User, opts: Res
           c.req.raw.signal?.addEventListener("abort", () => ac.abort());
           const events = registry.watch(user, info, namespace, {
             ...q,
-            allowWatchBookmarks: c.req.query("allowWatchBookmarks") === "true",
+            allowWatchBookmarks: boolParam(c.req.query("allowWatchBookmarks"), "allowWatchBookmarks"),
             timeoutSeconds: intParam(c.req.query("timeoutSeconds"), "timeoutSeconds"),
             signal: ac.signal,
           });
@@ -184,7 +229,7 @@ export const serveResource = async (c: Context, t: Target, user: User, opts: Res
       const body = decodeObject(bytes, type === "apply" ? "application/yaml" : "application/json");
       const r = await registry.patch(user, info, namespace, name, type, body, {
         ...writeOpts(),
-        force: c.req.query("force") === "true",
+        force: boolParam(c.req.query("force"), "force"),
       });
       return respond(r, r.created ? 201 : 200);
     }
@@ -197,8 +242,6 @@ export const serveResource = async (c: Context, t: Target, user: User, opts: Res
       throw methodNotAllowed(`${method} is not supported on ${info.resource}`);
   }
 };
-
-const boolParam = (v: string | undefined) => v === "true" || v === "1";
 
 /**
  * `pods/{name}/log`: GET reads the output the node agents shipped (plain text; with
@@ -214,16 +257,17 @@ const serveLog = async (c: Context, namespace: string, name: string, user: User,
   if (c.req.method !== "GET") throw methodNotAllowed(`${c.req.method} is not supported on pods/log`);
   const q = {
     container: c.req.query("container") || undefined,
-    previous: boolParam(c.req.query("previous")),
+    previous: boolParam(c.req.query("previous"), "previous"),
     tailLines: intParam(c.req.query("tailLines"), "tailLines"),
     sinceSeconds: intParam(c.req.query("sinceSeconds"), "sinceSeconds"),
-    sinceTime: c.req.query("sinceTime") || undefined,
-    timestamps: boolParam(c.req.query("timestamps")),
+    sinceTime: timeParam(c.req.query("sinceTime"), "sinceTime"),
+    timestamps: boolParam(c.req.query("timestamps"), "timestamps"),
     limitBytes: intParam(c.req.query("limitBytes"), "limitBytes"),
   };
+  const follow = boolParam(c.req.query("follow"), "follow");
   const first = await registry.logs.read(user, namespace, name, q);
   const headers = { "Content-Type": "text/plain", "Cache-Control": "no-cache, private" };
-  if (!boolParam(c.req.query("follow"))) return new Response(first.text, { headers });
+  if (!follow) return new Response(first.text, { headers });
   // follow: keep the stream open and send new lines as agents ship them, until the pod goes
   const enc = new TextEncoder();
   let lastId = first.lastId;
@@ -262,7 +306,8 @@ const deleteOptions = async (c: Context, opts: RestOptions): Promise<DeleteOptio
   let body: any = {};
   if (bytes.byteLength && new TextDecoder().decode(bytes).trim()) {
     body = decodeObject(bytes, c.req.header("Content-Type") ?? "application/json", opts.protobuf);
-    if (!body || typeof body !== "object") throw badRequest("DeleteOptions must be an object");
+    if (!body || typeof body !== "object" || Array.isArray(body)) throw badRequest("DeleteOptions must be an object");
+    checkDeleteOptionsTypes(body);
   }
   const policy = c.req.query("propagationPolicy") ?? body.propagationPolicy;
   if (policy !== undefined && !["Background", "Foreground", "Orphan"].includes(policy)) {
@@ -279,6 +324,23 @@ const deleteOptions = async (c: Context, opts: RestOptions): Promise<DeleteOptio
     dryRun: dry.includes("All"),
     orphanDependents: orphan === true || orphan === "true",
   };
+};
+
+/** The JSON types of DeleteOptions fields (Go's decoder refuses others: 400). */
+const checkDeleteOptionsTypes = (body: Record<string, unknown>) => {
+  const wrong = (field: string, type: string, v: unknown) =>
+    badRequest(`unable to decode DeleteOptions: json: cannot unmarshal ${Array.isArray(v) ? "array" : v === null ? "null" : typeof v === "object" ? "object" : typeof v} into field DeleteOptions.${field} of type ${type}`);
+  const { dryRun, gracePeriodSeconds, propagationPolicy, orphanDependents, preconditions } = body;
+  if (dryRun != null && !(Array.isArray(dryRun) && dryRun.every((d) => typeof d === "string"))) throw wrong("dryRun", "[]string", dryRun);
+  if (gracePeriodSeconds != null && !Number.isInteger(gracePeriodSeconds)) throw wrong("gracePeriodSeconds", "int64", gracePeriodSeconds);
+  if (propagationPolicy != null && typeof propagationPolicy !== "string") throw wrong("propagationPolicy", "string", propagationPolicy);
+  if (orphanDependents != null && typeof orphanDependents !== "boolean") throw wrong("orphanDependents", "bool", orphanDependents);
+  if (preconditions != null) {
+    if (typeof preconditions !== "object" || Array.isArray(preconditions)) throw wrong("preconditions", "v1.Preconditions", preconditions);
+    const p = preconditions as Record<string, unknown>;
+    if (p.uid != null && typeof p.uid !== "string") throw wrong("preconditions.uid", "types.UID", p.uid);
+    if (p.resourceVersion != null && typeof p.resourceVersion !== "string") throw wrong("preconditions.resourceVersion", "string", p.resourceVersion);
+  }
 };
 
 /**

@@ -2,7 +2,7 @@
  * pods/log: container output the agents ship (they take no inbound connections),
  * kept in the store's log table and read back as `kubectl logs` wants it.
  */
-import { badRequest, notFound } from "../../shared/status";
+import { badRequest, invalid, notFound, type StatusCause } from "../../shared/status";
 import type { KObject } from "../../shared/types";
 import type { LogLineIn, LogStore } from "../store/logs";
 import { authorize } from "./auth";
@@ -27,6 +27,22 @@ export interface LogUpload {
   lines: LogLineIn[];
 }
 
+/** More lines than a container keeps: a larger tailLines (any int64 is valid) means "all". */
+const MAX_TAIL_LINES = 2 ** 31 - 1;
+
+/** kube-apiserver's ValidatePodLogOptions, before the pod is read: 422 PodLogOptions Invalid. */
+export const validateLogQuery = (name: string, q: LogQuery): void => {
+  const causes: StatusCause[] = [];
+  if (q.tailLines !== undefined && q.tailLines < 0) causes.push({ reason: "FieldValueInvalid", field: "tailLines", message: `Invalid value: ${q.tailLines}: must be greater than or equal to 0` });
+  if (q.limitBytes !== undefined && q.limitBytes < 1) causes.push({ reason: "FieldValueInvalid", field: "limitBytes", message: `Invalid value: ${q.limitBytes}: must be greater than 0` });
+  if (q.sinceSeconds !== undefined && q.sinceTime !== undefined) {
+    causes.push({ reason: "FieldValueForbidden", field: "", message: "Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified" });
+  } else if (q.sinceSeconds !== undefined && q.sinceSeconds < 1) {
+    causes.push({ reason: "FieldValueInvalid", field: "sinceSeconds", message: `Invalid value: ${q.sinceSeconds}: must be greater than 0` });
+  }
+  if (causes.length) throw invalid("PodLogOptions", "", name, causes);
+};
+
 /** Which container a log request means: the named one, or the only one. */
 const logContainer = (pod: KObject, name: string | undefined): any => {
   const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
@@ -47,6 +63,7 @@ export class PodLogs {
 
   /** The stored output of a pod's container, as `kubectl logs` wants it; also the instance it read. */
   async read(user: User, namespace: string, name: string, q: LogQuery, afterId = 0): Promise<{ text: string; lastId: number; pod: KObject }> {
+    validateLogQuery(name, q);
     const pod = await this.registry.get(user, resourceByName("pods"), namespace, name, "log");
     const c = logContainer(pod, q.container);
     const statuses: any[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
@@ -55,8 +72,10 @@ export class PodLogs {
       throw badRequest(`previous terminated container "${c.name}" in pod "${name}" not found`);
     }
     const attempt = q.previous ? current - 1 : current;
-    const sinceTime = q.sinceSeconds !== undefined ? new Date(this.registry.now().getTime() - q.sinceSeconds * 1000).toISOString() : q.sinceTime;
-    const lines = await this.store.read(pod.metadata.uid!, c.name, attempt, { afterId, tail: afterId ? undefined : q.tailLines, sinceTime });
+    // any int64 sinceSeconds is valid: one reaching before 1970 means "all"
+    const sinceTime = q.sinceSeconds !== undefined ? new Date(Math.max(this.registry.now().getTime() - q.sinceSeconds * 1000, 0)).toISOString() : q.sinceTime;
+    const tail = afterId || q.tailLines === undefined ? undefined : Math.min(q.tailLines, MAX_TAIL_LINES);
+    const lines = await this.store.read(pod.metadata.uid!, c.name, attempt, { afterId, tail, sinceTime });
     let text = lines.map((l) => (q.timestamps ? `${l.time} ${l.line}\n` : `${l.line}\n`)).join("");
     if (q.limitBytes !== undefined) text = new TextDecoder().decode(new TextEncoder().encode(text).slice(0, q.limitBytes));
     return { text, lastId: lines.length ? lines[lines.length - 1].id : afterId, pod };

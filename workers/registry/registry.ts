@@ -2,7 +2,7 @@ import { applyDefaults } from "../../shared/defaults";
 import { groupVersion, type ResourceInfo } from "../../shared/resources";
 import { alreadyExists, ApiError, badRequest, conflict, expired, forbidden, invalid, notFound } from "../../shared/status";
 import type { KList, KObject, ObjectKey, WatchEvent } from "../../shared/types";
-import { validateObject } from "../../shared/validation";
+import { objectWarnings, typeErrors, validateObject } from "../../shared/validation";
 import type { WorkQueue } from "../queue";
 import { LogStore } from "../store/logs";
 import { type Store, StoreError } from "../store/store";
@@ -98,8 +98,10 @@ export class Registry {
     let atRevision: number | undefined;
     if (q.resourceVersionMatch === "Exact" && q.resourceVersion) atRevision = parseRv(q.resourceVersion);
     if (q.limit !== undefined && (!Number.isFinite(q.limit) || q.limit < 0)) throw badRequest(`invalid limit: ${q.limit}`);
+    // any int64 is a valid limit; past the number of objects there can be, it means "all"
+    const limit = q.limit === undefined ? undefined : Math.min(q.limit, MAX_LIST_LIMIT);
     const res = await this.store
-      .list(info.resource, { namespace: namespace || undefined, labels, fields, limit: q.limit, continue: q.continue, atRevision })
+      .list(info.resource, { namespace: namespace || undefined, labels, fields, limit, continue: q.continue, atRevision })
       .catch((e) => Promise.reject(apiErrorOf(e, info, "")));
     const list: KList = {
       apiVersion: groupVersion(info),
@@ -151,6 +153,8 @@ export class Registry {
     const kind = kindOf(info);
     const obj = toObject(info, body);
     const warnings = checkUnknownFields(info.kind, obj, opts.fieldValidation);
+    this.checkTypes(info, obj);
+    warnings.push(...objectWarnings(info, obj));
     const meta = obj.metadata;
     const named = !!meta.name;
     if (info.namespaced) {
@@ -205,6 +209,7 @@ export class Registry {
     const next = toObject(info, body);
     checkNameAndNamespace(info, next, namespace, name);
     const warnings = checkUnknownFields(info.kind, next, opts.fieldValidation);
+    this.checkTypes(info, next);
     const key = this.key(info, namespace, name);
     const current = await this.store.get(key);
     if (!current) {
@@ -249,7 +254,9 @@ export class Registry {
       await this.restrict(user, "patch", info, namespace, { name, sub: opts.subresource, current });
       const patched = toObject(info, applyPatch(this.typed(info, current), type, applied, info.kind, { name, group: info.group, resource: info.resource }));
       await this.restrict(user, "patch", info, namespace, { name, sub: opts.subresource, current, incoming: patched });
+      checkPatchedName(patched, namespace, name);
       const warnings = checkUnknownFields(info.kind, patched, opts.fieldValidation);
+      this.checkTypes(info, patched);
       const rv = patched.metadata.resourceVersion;
       if (rv && rv !== current.metadata.resourceVersion) throw conflict(info.resource, info.group, name);
       try {
@@ -361,6 +368,10 @@ export class Registry {
   async commitUpdate(info: ResourceInfo, current: KObject, next: KObject, opts: WriteOptions): Promise<KObject> {
     const kind = kindOf(info);
     const key = this.key(info, current.metadata.namespace ?? "", current.metadata.name!);
+    // metadata.uid is immutable (kube-apiserver's ValidateObjectMetaUpdate); an empty one means "the current one"
+    if (next.metadata.uid && next.metadata.uid !== current.metadata.uid) {
+      throw invalid(info.kind, info.group, key.name, [{ reason: "FieldValueInvalid", field: "metadata.uid", message: `Invalid value: ${JSON.stringify(next.metadata.uid)}: field is immutable` }]);
+    }
     const obj = prepareUpdate(kind, current, next, opts.subresource ?? "");
     if (!obj) throw notFound(info.resource, info.group, key.name);
     delete obj.metadata.resourceVersion;
@@ -395,8 +406,18 @@ export class Registry {
 
   // ---------------------------------------------------------------- internals
 
+  /**
+   * The type check of an incoming object, before anything else reads its fields (422
+   * with the causes): no later step meets `containers: {}` or `stringData: {k: 5}`.
+   */
+  private checkTypes(info: ResourceInfo, obj: KObject): void {
+    const causes = typeErrors(info, obj);
+    if (causes.length) throw invalid(info.kind, info.group, typeof obj.metadata?.name === "string" ? obj.metadata.name : "", causes);
+  }
+
+  /** The rules, on an object made from type-checked input (checkTypes) by defaulting and the strategy. */
   private validate(info: ResourceInfo, obj: KObject): void {
-    const causes = validateObject(info, obj);
+    const causes = validateObject(info, obj, { typesChecked: true });
     if (causes.length) throw invalid(info.kind, info.group, obj.metadata.name ?? "", causes);
   }
 
@@ -420,6 +441,21 @@ export class Registry {
     }
   }
 }
+
+/** The largest list limit passed to the store: more objects than a cluster holds (any int64 limit is valid). */
+const MAX_LIST_LIMIT = 2 ** 31 - 1;
+
+const shown = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+
+/** A patch may not rename or move its object (kube-apiserver's checkName: 400). */
+const checkPatchedName = (patched: KObject, namespace: string, name: string): void => {
+  const objName = patched.metadata.name ?? "";
+  if (objName !== name) throw badRequest(`the name of the object (${shown(objName)}) does not match the name on the URL (${name})`);
+  const objNamespace = patched.metadata.namespace ?? "";
+  if (namespace && objNamespace && objNamespace !== namespace) {
+    throw badRequest(`the namespace of the object (${shown(objNamespace)}) does not match the namespace on the request (${namespace})`);
+  }
+};
 
 const parseRv = (rv: string): number => {
   if (!/^\d+$/.test(rv)) throw badRequest(`invalid resource version: "${rv}"`);

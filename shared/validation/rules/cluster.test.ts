@@ -16,7 +16,7 @@ describe("Node", () => {
   it("checks capacity and allocatable", () => {
     expect(fields("nodes", { metadata: { name: "n" }, status: { capacity: { cpu: "4", memory: "16Gi", "hugepages-2Mi": "0", pods: 110 } } })).toEqual([]);
     expect(fields("nodes", { metadata: { name: "n" }, status: { capacity: { cpu: "4" }, allocatable: { cpu: "-1" } } })).toEqual(["status.allocatable[cpu] FieldValueInvalid"]);
-    expect(fields("nodes", { metadata: { name: "n" }, status: { capacity: { memory: "lots" }, allocatable: {} } })).toEqual(["status.capacity.memory FieldValueInvalid"]);
+    expect(fields("nodes", { metadata: { name: "n" }, status: { capacity: { memory: "lots" }, allocatable: {} } })).toEqual(["status.capacity[memory] FieldValueInvalid"]);
     expect(fields("nodes", { metadata: { name: "n" }, status: { capacity: { "bad name!": "1" }, allocatable: {} } })).toEqual(["status.capacity[bad name!] FieldValueInvalid"]);
   });
 

@@ -38,7 +38,7 @@ describe("ConfigMap", () => {
   });
 
   it("types data values as strings", () => {
-    expect(fields("configmaps", { data: { a: 1 } })).toEqual(["data.a FieldValueTypeInvalid"]);
+    expect(fields("configmaps", { data: { a: 1 } })).toEqual(["data[a] FieldValueTypeInvalid"]);
   });
 });
 

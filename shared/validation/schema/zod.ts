@@ -5,7 +5,7 @@
  * parsing (see withoutNulls).
  */
 import { z } from "zod";
-import { isQuantity, QUANTITY_MESSAGE } from "../../quantity";
+import { quantityError } from "../../quantity";
 import type { Field, NamedType, TypeRef } from "./dsl";
 
 const cache = new Map<NamedType, z.ZodType>();
@@ -13,7 +13,11 @@ const cache = new Map<NamedType, z.ZodType>();
 const scalar = (t: Extract<NamedType, { kind: "named-scalar" }>): z.ZodType => {
   switch (t.check) {
     case "quantity":
-      return z.union([z.string(), z.number()]).refine((v) => isQuantity(v), { message: QUANTITY_MESSAGE });
+      return z.union([z.string(), z.number()]).superRefine((v, ctx) => {
+        const e = quantityError(v);
+        // a quantity too long to parse is reported as such (FieldValueTooLong), without echoing it
+        if (e) ctx.addIssue({ code: "custom", message: e.message, params: e.tooLong ? { tooLong: true } : undefined });
+      });
     case "int-or-string":
       return z.union([z.int32(), z.string()]);
     case "object":

@@ -55,6 +55,20 @@ describe("podRequests", () => {
     expect(podRequests(p).scalar).toEqual({ "nvidia.com/gpu": 2, "ephemeral-storage": Gi });
   });
 
+  it("counts a quantity too long to parse (stored before Kubeflare refused them) as no request", () => {
+    const huge = "1".repeat(2_500_000);
+    expect(podRequests(pod({ containers: [c({ cpu: huge, memory: "1Mi" })] }))).toMatchObject({ cpu: 0, memory: Mi });
+    expect(nodeAllocatable({ metadata: { name: "n" }, status: { allocatable: { cpu: huge, memory: huge, pods: "110" } } } as KObject)).toMatchObject({ cpu: 0, memory: 0, pods: 110 });
+  });
+
+  it("saturates out-of-range quantities at int64, so sums stay finite", () => {
+    const p = pod({ containers: [c({ cpu: "1e400", memory: "99999999999999999999Ei" }), c({ cpu: "1e400" })] });
+    const r = podRequests(p);
+    expect(r.cpu).toBe(2 * 2 ** 63);
+    expect(r.memory).toBe(2 ** 63);
+    expect(Number.isFinite(requestedBy([p, p]).cpu)).toBe(true);
+  });
+
   it("treats a malformed quantity as no request", () => {
     expect(podRequests(pod({ containers: [c({ cpu: "lots", memory: "12Mi" })] }))).toMatchObject({ cpu: 0, memory: 12 * Mi });
   });

@@ -3,7 +3,7 @@
  * (containers summed, each init container taken as a maximum, sidecars added, plus the
  * pod overhead), what a node can give (allocatable), and what its bound pods already take.
  */
-import { milliValue, value } from "../../../shared/quantity";
+import { MAX_QUANTITY_LENGTH, milliValue, value } from "../../../shared/quantity";
 import type { KObject } from "../../../shared/types";
 
 export interface Resources {
@@ -32,10 +32,16 @@ type QuantityMap = Record<string, unknown> | undefined | null;
 const parsed = new Map<string, number>();
 const MAX_MEMO = 4096;
 
-/** One quantity of a resource list, in millis (cpu) or base units; missing or malformed counts as 0. */
+/**
+ * One quantity of a resource list, in millis (cpu) or base units; missing or malformed
+ * counts as 0. Parsing is bounded (quantity.ts refuses text longer than
+ * MAX_QUANTITY_LENGTH at once, and saturates at int64), so a pass costs the same
+ * whatever was stored; such text is not kept in the memo either.
+ */
 const amount = (m: QuantityMap, name: string): number => {
   const q = m?.[name];
   if (typeof q !== "string" && typeof q !== "number") return 0;
+  if (typeof q === "string" && q.length > MAX_QUANTITY_LENGTH) return 0;
   const milli = name === "cpu";
   const memo = `${milli ? "m" : "u"}${typeof q === "number" ? "#" : ""}${q}`;
   let v = parsed.get(memo);

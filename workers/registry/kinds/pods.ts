@@ -172,7 +172,8 @@ export const pods = defineKind({
       const already = pod.metadata.deletionGracePeriodSeconds;
       if (already === undefined || grace < already) {
         pod.metadata.deletionGracePeriodSeconds = grace;
-        pod.metadata.deletionTimestamp = timestamp(new Date(ctx.now.getTime() + grace * 1000));
+        // any int64 grace period is valid; the timestamp saturates where Dates end (about 3,000 years on)
+        pod.metadata.deletionTimestamp = timestamp(new Date(ctx.now.getTime() + Math.min(grace, 1e11) * 1000));
       }
       return true;
     },
