@@ -8,7 +8,8 @@
  * names the runner supplies when the case is built, so a case that wrongly deletes its
  * fixture does not change what the next one tests.
  */
-import { groupVersion, type ResourceInfo, RESOURCES } from "../shared/resources";
+import { groupVersion, type ResourceInfo } from "../shared/resources";
+import { RESOURCES } from "../workers/registry/kinds";
 import type { ObjectType, TypeRef } from "../shared/validation/schema/dsl";
 import { KINDS } from "../shared/validation/schema/kinds";
 
@@ -42,6 +43,8 @@ export interface HostileCase {
    * deletecollection), which would blur what its batch-mates wrote
    */
   solo?: boolean;
+  /** the one status that is right (any 4xx otherwise) */
+  status?: number;
   build(fx: Fixtures, id: number): Built;
 }
 
@@ -776,6 +779,8 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
     add({
       group: "kubeflare",
       label: `POST join with a bogus token, ${label}`,
+      // credentials are checked before the body is read, so a bad body cannot tell anything
+      status: 401,
       build: () => ({ method: "POST", path: "/apis/kubeflare.dev/v1/join", headers: { ...JSON_CT, Authorization: "Bearer abcdef.0123456789abcdef" }, body }),
     });
   }

@@ -19,7 +19,7 @@
  */
 import { appendFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { RESOURCES, resourceByName } from "../shared/resources";
+import { RESOURCES, resourceByName } from "../workers/registry/kinds";
 import { collectionPath, type Fixtures, type HostileCase, hostileCases, NS, objectPath, validObject } from "./hostile-cases";
 import { startNodeTarget, startWorkerTarget, type Target } from "./targets";
 
@@ -97,6 +97,7 @@ const problems = (o: Outcome): string[] => {
   const out: string[] = [];
   if (s >= 500) out.push("server error");
   else if (s < 400) out.push(`accepted (${s}) although invalid`);
+  else if (o.c.status && s !== o.c.status) out.push(`expected ${o.c.status}`);
   if (s >= 400) {
     const j = o.json;
     if (j === undefined) out.push("body is not JSON");
