@@ -262,7 +262,7 @@ export const wrongValues = (f: SchemaField): unknown[] => {
           return [true, {}, [], "not-a-quantity"];
         case "int-or-string":
           return [true, {}, [], 1.5];
-        case "string":
+        case "time":
           // Time, MicroTime: RFC 3339 strings only
           return [5, "not-a-time", {}, true];
         default:

@@ -34,6 +34,20 @@ describe("typeCauses", () => {
     ]);
   });
 
+  it("checks Time and MicroTime values as RFC 3339, without echoing a long one", () => {
+    const ok = { metadata: { name: "p", creationTimestamp: "2024-05-01T12:00:00Z" }, status: { startTime: "2024-05-01T12:00:00.5+02:00" } };
+    expect(types("Pod", ok)).toEqual([]);
+    expect(types("Event", { eventTime: "2024-05-01T12:00:00.123456Z" })).toEqual([]);
+    const c = typeCauses(KINDS.Pod, { metadata: { deletionTimestamp: "not-a-time" }, status: { startTime: 5, conditions: [{ type: "Ready", status: "True", lastTransitionTime: "2024-02-30T00:00:00Z" }] } });
+    expect(c).toEqual([
+      { reason: "FieldValueInvalid", field: "metadata.deletionTimestamp", message: 'Invalid value: "not-a-time": parsing time "not-a-time" as "2006-01-02T15:04:05Z07:00": not an RFC 3339 time' },
+      { reason: "FieldValueInvalid", field: "status.conditions[0].lastTransitionTime", message: 'Invalid value: "2024-02-30T00:00:00Z": parsing time "2024-02-30T00:00:00Z": day out of range' },
+      { reason: "FieldValueTypeInvalid", field: "status.startTime", message: 'Invalid value: "integer": status.startTime in body must be of type string: "integer"' },
+    ]);
+    const long = typeCauses(KINDS.Event, { eventTime: "9".repeat(100_000) });
+    expect(long).toEqual([{ reason: "FieldValueTooLong", field: "eventTime", message: "Too long: may not be more than 64 bytes" }]);
+  });
+
   it("names int-or-string and quantity expectations", () => {
     const c = typeCauses(KINDS.Service, { spec: { ports: [{ port: 80, targetPort: true }] } });
     expect(c.map((x) => x.message)).toEqual(['Invalid value: "boolean": spec.ports[0].targetPort in body must be of type integer or string: "boolean"']);

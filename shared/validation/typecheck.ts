@@ -91,6 +91,7 @@ const typeName = (t: TypeRef | undefined): string => {
       if (t.type.kind === "object") return "object";
       if (t.type.check === "quantity") return "string";
       if (t.type.check === "int-or-string") return "integer or string";
+      if (t.type.check === "time") return "string";
       return t.type.check;
     default:
       return "a valid value";
@@ -130,7 +131,7 @@ export const typeCauses = (root: NamedType, obj: unknown): StatusCause[] => {
         else c.notSupported(field, value, (issue.values as unknown[]).filter((v) => v !== "").map(String));
         break;
       case "custom":
-        if (issue.params?.tooLong) c.tooLong(field, MAX_QUANTITY_LENGTH);
+        if (issue.params?.tooLong) c.tooLong(field, issue.params.max ?? MAX_QUANTITY_LENGTH);
         else c.invalid(field, value, issue.message);
         break;
       default:

@@ -4,8 +4,9 @@ import { findResource, RESOURCES } from "../registry/kinds";
 import { ApiError, badRequest, methodNotAllowed } from "../../shared/status";
 import type { KObject, WatchEvent } from "../../shared/types";
 import type { User } from "../registry/user";
-import type { DeleteOptions, FieldValidation, ListQuery, Registry, WriteResult } from "../registry/registry";
+import type { DeleteOptions, PatchType, Registry, WriteResult } from "../registry/registry";
 import { decodeObject, type ProtobufDecoder, patchTypeOf, readBody } from "./body";
+import { boolParam, deleteOptions, intParam, listOptions, type Query, timeParam, writeOptions } from "./options";
 
 export interface RestOptions {
   registry: Registry;
@@ -50,36 +51,6 @@ export const resolvePath = (group: string, version: string, segs: string[]): Tar
   return { info, namespace: "", name: segs[1], subresource: segs[2] };
 };
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-
-/** An integer query parameter: an int64, as kube-apiserver's parameter decoding wants (400 otherwise). */
-const intParam = (v: string | undefined, name: string): number | undefined => {
-  if (v === undefined || v === "") return undefined;
-  if (!/^[-+]?\d+$/.test(v)) throw badRequest(`invalid value for ${name}: "${v}": must be an integer`);
-  if (v.length > 25 || BigInt(v) < INT64_MIN || BigInt(v) > INT64_MAX) throw badRequest(`invalid value for ${name}: "${v}": value out of range (must be a 64-bit integer)`);
-  return Number(v);
-};
-
-/** A boolean query parameter, as Go's strconv.ParseBool reads it (400 otherwise); absent is false. */
-const boolParam = (v: string | undefined, name: string): boolean => {
-  if (v === undefined || v === "") return false;
-  if (["1", "t", "T", "true", "TRUE", "True"].includes(v)) return true;
-  if (["0", "f", "F", "false", "FALSE", "False"].includes(v)) return false;
-  throw badRequest(`invalid value for ${name}: "${v}": must be true or false`);
-};
-
-/** RFC 3339 date-time, as metav1.Time parses it. */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
-/** A time query parameter (RFC 3339), in the UTC form stored times compare with (400 otherwise). */
-const timeParam = (v: string | undefined, name: string): string | undefined => {
-  if (v === undefined || v === "") return undefined;
-  const ms = RFC3339.test(v) ? Date.parse(v.toUpperCase()) : Number.NaN;
-  if (!Number.isFinite(ms)) throw badRequest(`invalid value for ${name}: parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": not an RFC 3339 time`);
-  return new Date(ms).toISOString();
-};
-
 /**
  * One percent-encoded path segment. A malformed escape ("%ZZ", a bare "%") is a 400, as
  * Go's URL parser makes it; escapes of bytes that are not UTF-8 decode to U+FFFD, so
@@ -104,37 +75,14 @@ export const decodeSegment = (seg: string): string => {
   }
 };
 
-const FIELD_VALIDATION: Record<string, FieldValidation> = { Strict: "Strict", Warn: "Warn", Ignore: "Ignore" };
-
-const fieldValidation = (v: string | undefined): FieldValidation | undefined => {
-  if (v === undefined || v === "") return undefined;
-  const f = FIELD_VALIDATION[v];
-  if (!f) throw badRequest(`fieldValidation must be one of "Ignore", "Warn" or "Strict", got "${v}"`);
-  return f;
-};
-
-const dryRun = (c: Context) => {
-  const v = c.req.queries("dryRun") ?? [];
-  for (const d of v) if (d !== "All") throw badRequest(`unsupported dryRun value "${d}": only "All" is supported`);
-  return v.length > 0;
-};
-
 const json = (body: unknown, status = 200, warnings: string[] = []) => {
   const headers = new Headers({ "Content-Type": "application/json" });
   for (const w of warnings) headers.append("Warning", `299 - ${JSON.stringify(w)}`);
   return new Response(JSON.stringify(body), { status, headers });
 };
 
-const listQuery = (c: Context): ListQuery => ({
-  labelSelector: c.req.query("labelSelector"),
-  fieldSelector: c.req.query("fieldSelector"),
-  limit: intParam(c.req.query("limit"), "limit"),
-  continue: c.req.query("continue") || undefined,
-  resourceVersion: c.req.query("resourceVersion"),
-  resourceVersionMatch: c.req.query("resourceVersionMatch"),
-});
-
-const isWatch = (c: Context) => boolParam(c.req.query("watch"), "watch");
+/** The query of a request. */
+const queryOf = (c: Context): Query => new URL(c.req.url).searchParams;
 
 const WRITE_VERBS: Record<string, "create" | "update" | "patch" | "delete"> = { POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" };
 
@@ -156,12 +104,8 @@ export const serveResource = async (c: Context, t: Target, user: User, opts: Res
     const bytes = await readBody(c.req.raw, opts.maxBodyBytes);
     return decodeObject(bytes, c.req.header("Content-Type") ?? null, opts.protobuf);
   };
-  const writeOpts = () => ({
-    dryRun: dryRun(c),
-    fieldValidation: fieldValidation(c.req.query("fieldValidation")),
-    fieldManager: c.req.query("fieldManager"),
-    subresource,
-  });
+  /** the write's options, checked before its body is read */
+  const writeOpts = (verb: "create" | "update" | "patch", type?: PatchType) => ({ ...writeOptions(queryOf(c), verb, type), subresource });
   const respond = (r: WriteResult, status: number) =>
     json(table && !subresource ? table.object(info, r.object, { includeObject }) : r.object, status, r.warnings);
 
@@ -169,16 +113,11 @@ export const serveResource = async (c: Context, t: Target, user: User, opts: Res
   if (!name) {
     switch (method) {
       case "GET": {
-        const q = listQuery(c);
-        if (isWatch(c)) {
+        const { watch, query: q, allowWatchBookmarks, timeoutSeconds } = listOptions(queryOf(c));
+        if (watch) {
           const ac = new AbortController();
           c.req.raw.signal?.addEventListener("abort", () => ac.abort());
-          const events = registry.watch(user, info, namespace, {
-            ...q,
-            allowWatchBookmarks: boolParam(c.req.query("allowWatchBookmarks"), "allowWatchBookmarks"),
-            timeoutSeconds: intParam(c.req.query("timeoutSeconds"), "timeoutSeconds"),
-            signal: ac.signal,
-          });
+          const events = registry.watch(user, info, namespace, { ...q, allowWatchBookmarks, timeoutSeconds, signal: ac.signal });
           return watchResponse(events, ac, (ev) =>
             table && ev.type !== "ERROR" && ev.type !== "BOOKMARK" ? { type: ev.type, object: table.object(info, ev.object, { includeObject }) } : ev,
           );
@@ -188,14 +127,16 @@ export const serveResource = async (c: Context, t: Target, user: User, opts: Res
       }
       case "POST": {
         if (!info.namespaced || namespace || info.resource === "namespaces") {
-          const r = await registry.create(user, info, namespace, await readObject(), writeOpts());
+          const wo = writeOpts("create");
+          const r = await registry.create(user, info, namespace, await readObject(), wo);
           return respond(r, 201);
         }
         throw methodNotAllowed(`POST is not allowed on the all-namespaces ${info.resource} collection`);
       }
       case "DELETE": {
-        const opt = await deleteOptions(c, opts);
-        const list = await registry.deleteCollection(user, info, namespace, listQuery(c), opt);
+        const { query } = listOptions(queryOf(c), { collectionDelete: true });
+        const opt = await readDeleteOptions(c, opts);
+        const list = await registry.deleteCollection(user, info, namespace, query, opt);
         return json(list);
       }
       default:
@@ -207,6 +148,7 @@ export const serveResource = async (c: Context, t: Target, user: User, opts: Res
   if (subresource === "log") return serveLog(c, namespace, name, user, opts);
   if (subresource === "binding") {
     if (method !== "POST") throw methodNotAllowed("only POST is supported on pods/binding");
+    writeOpts("create");
     const binding = (await readObject()) as KObject;
     const node = binding?.target?.name;
     if (!node || binding?.target?.kind !== "Node") throw badRequest("a Binding needs target.kind Node and target.name");
@@ -220,22 +162,21 @@ export const serveResource = async (c: Context, t: Target, user: User, opts: Res
       return json(table && !subresource ? table.object(info, obj, { includeObject }) : obj);
     }
     case "PUT": {
-      const r = await registry.update(user, info, namespace, name, await readObject(), writeOpts());
+      const wo = writeOpts("update");
+      const r = await registry.update(user, info, namespace, name, await readObject(), wo);
       return respond(r, r.created ? 201 : 200);
     }
     case "PATCH": {
       const type = patchTypeOf(c.req.header("Content-Type") ?? null);
+      const wo = writeOpts("patch", type);
       const bytes = await readBody(c.req.raw, opts.maxBodyBytes);
       const body = decodeObject(bytes, type === "apply" ? "application/yaml" : "application/json");
-      const r = await registry.patch(user, info, namespace, name, type, body, {
-        ...writeOpts(),
-        force: boolParam(c.req.query("force"), "force"),
-      });
+      const r = await registry.patch(user, info, namespace, name, type, body, wo);
       return respond(r, r.created ? 201 : 200);
     }
     case "DELETE": {
       if (subresource) throw methodNotAllowed(`DELETE is not supported on ${info.resource}/${subresource}`);
-      const r = await registry.delete(user, info, namespace, name, await deleteOptions(c, opts));
+      const r = await registry.delete(user, info, namespace, name, await readDeleteOptions(c, opts));
       return json(r.object, r.deleted ? 200 : 202);
     }
     default:
@@ -300,47 +241,14 @@ const serveLog = async (c: Context, namespace: string, name: string, user: User,
   return new Response(stream, { headers: { ...headers, ...STREAM_HEADERS } });
 };
 
-/** DeleteOptions from the body (kubectl) and/or the query string (curl). */
-const deleteOptions = async (c: Context, opts: RestOptions): Promise<DeleteOptions> => {
+/** DeleteOptions from the body (kubectl) and/or the query string (curl), checked as kube-apiserver does. */
+const readDeleteOptions = async (c: Context, opts: RestOptions): Promise<DeleteOptions> => {
+  const q = queryOf(c);
+  // the query is checked before the body is read
+  deleteOptions(q, undefined);
   const bytes = await readBody(c.req.raw, opts.maxBodyBytes);
-  let body: any = {};
-  if (bytes.byteLength && new TextDecoder().decode(bytes).trim()) {
-    body = decodeObject(bytes, c.req.header("Content-Type") ?? "application/json", opts.protobuf);
-    if (!body || typeof body !== "object" || Array.isArray(body)) throw badRequest("DeleteOptions must be an object");
-    checkDeleteOptionsTypes(body);
-  }
-  const policy = c.req.query("propagationPolicy") ?? body.propagationPolicy;
-  if (policy !== undefined && !["Background", "Foreground", "Orphan"].includes(policy)) {
-    throw badRequest(`propagationPolicy must be one of Background, Foreground or Orphan, got "${policy}"`);
-  }
-  const grace = intParam(c.req.query("gracePeriodSeconds"), "gracePeriodSeconds") ?? body.gracePeriodSeconds;
-  if (grace !== undefined && (typeof grace !== "number" || grace < 0)) throw badRequest("gracePeriodSeconds must be a non-negative integer");
-  const dry = [...(c.req.queries("dryRun") ?? []), ...(body.dryRun ?? [])];
-  const orphan = c.req.query("orphanDependents") ?? body.orphanDependents;
-  return {
-    propagationPolicy: policy,
-    gracePeriodSeconds: grace,
-    preconditions: body.preconditions,
-    dryRun: dry.includes("All"),
-    orphanDependents: orphan === true || orphan === "true",
-  };
-};
-
-/** The JSON types of DeleteOptions fields (Go's decoder refuses others: 400). */
-const checkDeleteOptionsTypes = (body: Record<string, unknown>) => {
-  const wrong = (field: string, type: string, v: unknown) =>
-    badRequest(`unable to decode DeleteOptions: json: cannot unmarshal ${Array.isArray(v) ? "array" : v === null ? "null" : typeof v === "object" ? "object" : typeof v} into field DeleteOptions.${field} of type ${type}`);
-  const { dryRun, gracePeriodSeconds, propagationPolicy, orphanDependents, preconditions } = body;
-  if (dryRun != null && !(Array.isArray(dryRun) && dryRun.every((d) => typeof d === "string"))) throw wrong("dryRun", "[]string", dryRun);
-  if (gracePeriodSeconds != null && !Number.isInteger(gracePeriodSeconds)) throw wrong("gracePeriodSeconds", "int64", gracePeriodSeconds);
-  if (propagationPolicy != null && typeof propagationPolicy !== "string") throw wrong("propagationPolicy", "string", propagationPolicy);
-  if (orphanDependents != null && typeof orphanDependents !== "boolean") throw wrong("orphanDependents", "bool", orphanDependents);
-  if (preconditions != null) {
-    if (typeof preconditions !== "object" || Array.isArray(preconditions)) throw wrong("preconditions", "v1.Preconditions", preconditions);
-    const p = preconditions as Record<string, unknown>;
-    if (p.uid != null && typeof p.uid !== "string") throw wrong("preconditions.uid", "types.UID", p.uid);
-    if (p.resourceVersion != null && typeof p.resourceVersion !== "string") throw wrong("preconditions.resourceVersion", "string", p.resourceVersion);
-  }
+  const present = bytes.byteLength > 0 && new TextDecoder().decode(bytes).trim() !== "";
+  return deleteOptions(q, present ? decodeObject(bytes, c.req.header("Content-Type") ?? "application/json", opts.protobuf) : undefined);
 };
 
 /**

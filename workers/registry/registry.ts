@@ -96,7 +96,8 @@ export class Registry {
     await this.restrict(user, "list", info, namespace, { fieldSelector: q.fieldSelector });
     const { labels, fields } = parseSelectors(info, q);
     let atRevision: number | undefined;
-    if (q.resourceVersionMatch === "Exact" && q.resourceVersion) atRevision = parseRv(q.resourceVersion);
+    const rv = q.resourceVersion ? parseRv(q.resourceVersion) : undefined;
+    if (q.resourceVersionMatch === "Exact" && rv !== undefined) atRevision = rv;
     if (q.limit !== undefined && (!Number.isFinite(q.limit) || q.limit < 0)) throw badRequest(`invalid limit: ${q.limit}`);
     // any int64 is a valid limit; past the number of objects there can be, it means "all"
     const limit = q.limit === undefined ? undefined : Math.min(q.limit, MAX_LIST_LIMIT);
@@ -238,14 +239,14 @@ export class Registry {
     authorize(user, "patch", info, namespace, opts.subresource);
     if (opts.subresource === "scale") return this.scale.patch(user, info, namespace, name, type, patch, opts);
     await this.restrict(user, "patch", info, namespace, { name, sub: opts.subresource });
-    const applied = type === "apply" ? toObject(info, patch) : patch;
+    const applied = type === "apply" ? toObject(info, checkApplyTypeMeta(info, patch)) : patch;
     const key = this.key(info, namespace, name);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const current = await this.store.get(key);
       if (!current) {
         if (type === "apply" && !opts.subresource) {
           const obj = applied as KObject;
-          checkNameAndNamespace(info, obj, namespace, name);
+          checkNameAndNamespace(info, obj, namespace, name, { nameOptional: true });
           obj.metadata.name = name;
           return this.create(user, info, namespace, obj, opts);
         }
@@ -457,9 +458,26 @@ const checkPatchedName = (patched: KObject, namespace: string, name: string): vo
   }
 };
 
+/** A resourceVersion as the storage parses it (strconv.ParseUint; 400 otherwise). */
 const parseRv = (rv: string): number => {
-  if (!/^\d+$/.test(rv)) throw badRequest(`invalid resource version: "${rv}"`);
+  if (!/^\d+$/.test(rv) || rv.length > 20) throw badRequest(`invalid resource version: resourceVersion: Invalid value: ${JSON.stringify(rv.slice(0, 64))}: strconv.ParseUint: parsing ${JSON.stringify(rv.slice(0, 64))}: invalid syntax`);
   return Number(rv);
+};
+
+/**
+ * A server-side apply configuration must say what it is: its apiVersion must be the
+ * endpoint's (kube-apiserver's field manager: 400 "Incorrect version specified in apply
+ * patch"), and it must name its kind. Other mismatches are toObject's.
+ */
+const checkApplyTypeMeta = (info: ResourceInfo, patch: unknown): unknown => {
+  if (!patch || typeof patch !== "object" || Array.isArray(patch)) return patch;
+  const { apiVersion, kind } = patch as Record<string, unknown>;
+  const gv = groupVersion(info);
+  if (apiVersion !== gv) {
+    throw badRequest(`Incorrect version specified in apply patch. Specified patch version: ${typeof apiVersion === "string" ? apiVersion : ""}, expected: ${gv}`);
+  }
+  if (kind === undefined || kind === null || kind === "") throw badRequest(`kind must be set in an apply patch (expected: ${info.kind})`);
+  return patch;
 };
 
 const withoutRv = (m: KObject["metadata"]) => {

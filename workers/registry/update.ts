@@ -52,10 +52,17 @@ const keepServerMetadata = (out: KObject, old: KObject): KObject => {
   return out;
 };
 
-/** The object's name (and namespace) must be the URL's. */
-export const checkNameAndNamespace = (info: ResourceInfo, obj: KObject, namespace: string, name: string) => {
-  if (obj.metadata.name && obj.metadata.name !== name) {
-    throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+/**
+ * The object's name (and namespace) must be the URL's (kube-apiserver's checkName: 400).
+ * An update must name its object; a server-side apply that creates one may leave the
+ * name to the URL.
+ */
+export const checkNameAndNamespace = (info: ResourceInfo, obj: KObject, namespace: string, name: string, opts: { nameOptional?: boolean } = {}) => {
+  const objName = obj.metadata.name ?? "";
+  if ((objName || !opts.nameOptional) && objName !== name) {
+    throw badRequest(
+      `the name of the object (${typeof objName === "string" ? objName : JSON.stringify(objName)}) does not match the name on the URL (${name})`,
+    );
   }
   if (info.namespaced && obj.metadata.namespace && obj.metadata.namespace !== namespace) {
     throw badRequest("the namespace of the provided object does not match the namespace sent on the request");

@@ -11,7 +11,7 @@
  */
 
 /** How a named scalar is checked and documented. */
-export type ScalarCheck = "quantity" | "int-or-string" | "string" | "object";
+export type ScalarCheck = "quantity" | "int-or-string" | "time" | "object";
 
 /** A type with a Kubernetes definition name: an object with fields, or a named scalar (Quantity, Time, ...). */
 export type NamedType = ObjectType | NamedScalar;

@@ -20,14 +20,14 @@ export const IntOrString = namedScalar(
 export const Time = namedScalar(
   "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
   "A point in time, written in RFC 3339 form with second precision, such as 2024-05-01T12:00:00Z.",
-  "string",
+  "time",
   { type: "string", format: "date-time" },
 );
 
 export const MicroTime = namedScalar(
   "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime",
   "A point in time with microsecond precision, written in RFC 3339 form, such as 2024-05-01T12:00:00.000000Z.",
-  "string",
+  "time",
   { type: "string", format: "date-time" },
 );
 

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { quantityError } from "../../quantity";
+import { rfc3339Error } from "../../time";
 import type { Field, NamedType, TypeRef } from "./dsl";
 
 const cache = new Map<NamedType, z.ZodType>();
@@ -22,10 +23,20 @@ const scalar = (t: Extract<NamedType, { kind: "named-scalar" }>): z.ZodType => {
       return z.union([z.int32(), z.string()]);
     case "object":
       return z.record(z.string(), z.unknown());
-    case "string":
-      return z.string();
+    case "time":
+      // metav1.Time and MicroTime decode RFC 3339 only; a long string is not echoed back
+      return z.string().superRefine((v, ctx) => {
+        if (v.length > MAX_TIME_LENGTH) ctx.addIssue({ code: "custom", message: "too long", params: { tooLong: true, max: MAX_TIME_LENGTH } });
+        else {
+          const e = rfc3339Error(v);
+          if (e) ctx.addIssue({ code: "custom", message: e });
+        }
+      });
   }
 };
+
+/** Longer than any RFC 3339 time (with nanoseconds and an offset: 35 characters). */
+const MAX_TIME_LENGTH = 64;
 
 /** The zod schema of a named type (built once). */
 export const zodOf = (t: NamedType): z.ZodType => {
