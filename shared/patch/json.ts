@@ -15,7 +15,7 @@
  */
 import jsonpatch, { type Operation } from "fast-json-patch";
 import { ApiError, badRequest } from "../status";
-import { jsonEqual, isObject, type Obj, own } from "../json";
+import { jsonEqual, isObject, own } from "../json";
 
 /** kube-apiserver's limit on the number of operations in one JSON patch. */
 export const MAX_JSON_PATCH_OPERATIONS = 10000;

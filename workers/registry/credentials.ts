@@ -4,13 +4,13 @@
  * with that credential authenticate as `system:node:<name>` (tokens.ts has the
  * token formats and checks).
  */
-import { groupVersion, type ResourceInfo } from "../../shared/resources";
+import { type ResourceInfo } from "../../shared/resources";
 import { newEvent } from "../../shared/events";
 import { ApiError } from "../../shared/status";
 import type { KObject } from "../../shared/types";
 import { authorize } from "./auth";
 import { resourceByKind, resourceByName } from "./kinds";
-import { randomSuffix, timestamp } from "./meta";
+import { randomSuffix, } from "./meta";
 import type { Registry } from "./registry";
 import {
   bootstrapSecretName,

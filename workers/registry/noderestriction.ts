@@ -159,3 +159,12 @@ export const checkNode = async (c: NodeCheck): Promise<void> => {
   await authorizeNodeTarget(c);
   admitNodeWrite(c);
 };
+
+/** A node may watch pods only with its own spec.nodeName selector (checked before the watch starts). */
+export const checkNodeWatch = (user: User, info: ResourceInfo, fieldSelector: string | undefined): void => {
+  if (user.role !== "node" || info.resource !== "pods") return;
+  const sel = (fieldSelector ?? "").split(",").map((x) => x.trim());
+  if (!sel.includes(`spec.nodeName=${user.nodeName}`)) {
+    throw forbidden(`pods is forbidden: User "${user.name}" cannot watch resource "pods" in API group "": node "${user.nodeName}" may only watch pods with fieldSelector spec.nodeName=${user.nodeName}`);
+  }
+};

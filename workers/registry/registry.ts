@@ -1,6 +1,6 @@
 import { applyDefaults } from "../../shared/defaults";
 import { groupVersion, type ResourceInfo } from "../../shared/resources";
-import { alreadyExists, ApiError, badRequest, conflict, expired, forbidden, invalid, notFound } from "../../shared/status";
+import { ApiError, badRequest, conflict, forbidden, invalid, notFound } from "../../shared/status";
 import type { KList, KObject, ObjectKey, WatchEvent } from "../../shared/types";
 import { objectWarnings, typeErrors, validateObject } from "../../shared/validation";
 import type { WorkQueue } from "../queue";
@@ -8,22 +8,21 @@ import { LogStore } from "../store/logs";
 import { type Store, StoreError } from "../store/store";
 import { apiErrorOf, isReason } from "./errors";
 import type { DeleteResult, ListQuery, RegistryOptions, WatchQuery, WriteOptions, WriteResult } from "./types";
-import { checkNameAndNamespace, prepareUpdate } from "./update";
+import { checkApplyTypeMeta, checkNameAndNamespace, checkPatchedName, prepareUpdate } from "./update";
 import { Access } from "./access";
 import { authorize } from "./auth";
-import { checkUnknownFields, type FieldValidation, toObject } from "./decode";
+import { checkUnknownFields, toObject } from "./decode";
 import { type DeleteOptions, deletionFinishes, planDelete } from "./deletion";
 import { kindOf, resourceByKind, resourceByName } from "./kinds";
-import type { Kind } from "./kinds/kind";
-import { clone, generateName, newUid, timestamp } from "./meta";
+import { generateName, newUid, timestamp } from "./meta";
 import { jsonEqual } from "../../shared/json";
 import { NodeCredentials } from "./credentials";
-import type { NodeCheck } from "./noderestriction";
+import { checkNodeWatch, type NodeCheck } from "./noderestriction";
 import { applyPatch, type PatchType } from "./patch";
 import { PodLogs } from "./podlogs";
 import { ScaleSubresource } from "./scale";
 import { seed } from "./seed";
-import { parseSelectors } from "./selectors";
+import { MAX_LIST_LIMIT, parseRv, parseSelectors } from "./selectors";
 import { affectedKeys } from "./triggers";
 import type { User, Verb } from "./user";
 import { watchEvents } from "./watch";
@@ -116,13 +115,8 @@ export class Registry {
 
   watch(user: User, info: ResourceInfo, namespace: string, q: WatchQuery = {}): AsyncGenerator<WatchEvent> {
     authorize(user, "watch", info, namespace);
-    if (user.role === "node") {
-      // a watch is a generator: check synchronously what can be checked (the selector)
-      const sel = (q.fieldSelector ?? "").split(",").map((x) => x.trim());
-      if (info.resource === "pods" && !sel.includes(`spec.nodeName=${user.nodeName}`)) {
-        throw forbidden(`pods is forbidden: User "${user.name}" cannot watch resource "pods" in API group "": node "${user.nodeName}" may only watch pods with fieldSelector spec.nodeName=${user.nodeName}`);
-      }
-    }
+    // a watch is a generator: check synchronously what can be checked (a node's selector)
+    checkNodeWatch(user, info, q.fieldSelector);
     const { labels, fields } = parseSelectors(info, q);
     const rv = q.resourceVersion;
     const fromRevision = rv === undefined || rv === "" || rv === "0" ? undefined : parseRv(rv);
@@ -272,10 +266,8 @@ export class Registry {
 
   async delete(user: User, info: ResourceInfo, namespace: string, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
     authorize(user, "delete", info, namespace);
-    if (info.resource === "namespaces" && name === "default") {
-      throw forbidden(`namespaces "default" is forbidden: this namespace may not be deleted`);
-    }
     const kind = kindOf(info);
+    kind.strategy.admitDelete?.(name);
     const key = this.key(info, namespace, name);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const current = await this.store.get(key);
@@ -442,43 +434,6 @@ export class Registry {
     }
   }
 }
-
-/** The largest list limit passed to the store: more objects than a cluster holds (any int64 limit is valid). */
-const MAX_LIST_LIMIT = 2 ** 31 - 1;
-
-const shown = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
-
-/** A patch may not rename or move its object (kube-apiserver's checkName: 400). */
-const checkPatchedName = (patched: KObject, namespace: string, name: string): void => {
-  const objName = patched.metadata.name ?? "";
-  if (objName !== name) throw badRequest(`the name of the object (${shown(objName)}) does not match the name on the URL (${name})`);
-  const objNamespace = patched.metadata.namespace ?? "";
-  if (namespace && objNamespace && objNamespace !== namespace) {
-    throw badRequest(`the namespace of the object (${shown(objNamespace)}) does not match the namespace on the request (${namespace})`);
-  }
-};
-
-/** A resourceVersion as the storage parses it (strconv.ParseUint; 400 otherwise). */
-const parseRv = (rv: string): number => {
-  if (!/^\d+$/.test(rv) || rv.length > 20) throw badRequest(`invalid resource version: resourceVersion: Invalid value: ${JSON.stringify(rv.slice(0, 64))}: strconv.ParseUint: parsing ${JSON.stringify(rv.slice(0, 64))}: invalid syntax`);
-  return Number(rv);
-};
-
-/**
- * A server-side apply configuration must say what it is: its apiVersion must be the
- * endpoint's (kube-apiserver's field manager: 400 "Incorrect version specified in apply
- * patch"), and it must name its kind. Other mismatches are toObject's.
- */
-const checkApplyTypeMeta = (info: ResourceInfo, patch: unknown): unknown => {
-  if (!patch || typeof patch !== "object" || Array.isArray(patch)) return patch;
-  const { apiVersion, kind } = patch as Record<string, unknown>;
-  const gv = groupVersion(info);
-  if (apiVersion !== gv) {
-    throw badRequest(`Incorrect version specified in apply patch. Specified patch version: ${typeof apiVersion === "string" ? apiVersion : ""}, expected: ${gv}`);
-  }
-  if (kind === undefined || kind === null || kind === "") throw badRequest(`kind must be set in an apply patch (expected: ${info.kind})`);
-  return patch;
-};
 
 const withoutRv = (m: KObject["metadata"]) => {
   const { resourceVersion: _rv, ...rest } = m;

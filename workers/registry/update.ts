@@ -1,5 +1,5 @@
 /** What an update writes onto the stored object, per subresource. */
-import type { ResourceInfo } from "../../shared/resources";
+import { groupVersion, type ResourceInfo } from "../../shared/resources";
 import { badRequest } from "../../shared/status";
 import type { KObject } from "../../shared/types";
 import type { Kind } from "./kinds/kind";
@@ -67,4 +67,32 @@ export const checkNameAndNamespace = (info: ResourceInfo, obj: KObject, namespac
   if (info.namespaced && obj.metadata.namespace && obj.metadata.namespace !== namespace) {
     throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
   }
+};
+
+const shown = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+
+/** A patch may not rename or move its object (kube-apiserver's checkName: 400). */
+export const checkPatchedName = (patched: KObject, namespace: string, name: string): void => {
+  const objName = patched.metadata.name ?? "";
+  if (objName !== name) throw badRequest(`the name of the object (${shown(objName)}) does not match the name on the URL (${name})`);
+  const objNamespace = patched.metadata.namespace ?? "";
+  if (namespace && objNamespace && objNamespace !== namespace) {
+    throw badRequest(`the namespace of the object (${shown(objNamespace)}) does not match the namespace on the request (${namespace})`);
+  }
+};
+
+/**
+ * A server-side apply configuration must say what it is: its apiVersion must be the
+ * endpoint's (kube-apiserver's field manager: 400 "Incorrect version specified in apply
+ * patch"), and it must name its kind. Other mismatches are toObject's.
+ */
+export const checkApplyTypeMeta = (info: ResourceInfo, patch: unknown): unknown => {
+  if (!patch || typeof patch !== "object" || Array.isArray(patch)) return patch;
+  const { apiVersion, kind } = patch as Record<string, unknown>;
+  const gv = groupVersion(info);
+  if (apiVersion !== gv) {
+    throw badRequest(`Incorrect version specified in apply patch. Specified patch version: ${typeof apiVersion === "string" ? apiVersion : ""}, expected: ${gv}`);
+  }
+  if (kind === undefined || kind === null || kind === "") throw badRequest(`kind must be set in an apply patch (expected: ${info.kind})`);
+  return patch;
 };

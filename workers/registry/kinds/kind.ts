@@ -43,6 +43,8 @@ export interface Strategy {
   admit?(obj: KObject, ctx: AdmissionContext): Promise<string[] | void> | string[] | void;
   /** rules on what an update may change (immutable fields) */
   validateUpdate?(obj: KObject, old: KObject): StatusCause[];
+  /** NamespaceLifecycle-style refusals of a DELETE by name (throws) */
+  admitDelete?(name: string): void;
   /**
    * Called on a copy of the object a DELETE is about to mark or remove: set
    * deletion metadata, and say whether the deletion must wait for someone (a

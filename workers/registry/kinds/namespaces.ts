@@ -1,4 +1,5 @@
 /** Namespaces (core/v1): finalized through spec.finalizers by the namespace controller. */
+import { forbidden } from "../../../shared/status";
 import { defineKind } from "./kind";
 import { AGE, age, col, NAME } from "./printing";
 
@@ -15,6 +16,9 @@ export const namespaces = defineKind({
       // the namespace controller removes this once the namespace's content is gone
       if (!ns.spec || typeof ns.spec !== "object") ns.spec = {};
       ns.spec.finalizers ??= ["kubernetes"];
+    },
+    admitDelete: (name) => {
+      if (name === "default") throw forbidden(`namespaces "default" is forbidden: this namespace may not be deleted`);
     },
     // a namespace waits for its spec.finalizers (the namespace controller empties it, then removes "kubernetes")
     prepareForDelete: (ns) => {
