@@ -22,6 +22,10 @@ const HELP = `Usage: npm start -- [options]
   --tls-private-key-file F  ... and its key
   --db-url URL              use a remote libSQL (sqld/Turso) instead of the embedded file
   --sync full|normal        SQLite synchronous mode for the embedded file (default full)
+  --token-auth-file FILE    static bearer tokens, kube-apiserver's format: lines token,user,uid,"group1,group2";
+                            users in group system:masters are admins, all others read-only
+  --max-connections-per-address N
+                            open connections one client address may hold (default 200)
   --resync-interval S       controllers' periodic resync, seconds (default 10)
   --node-grace S            a node whose lease is older is unreachable, seconds (default 40)
   --toleration-seconds S    how long new pods stay on an unreachable node (default 30; Kubernetes: 300)
@@ -43,6 +47,8 @@ const { values } = parseArgs({
     "tls-private-key-file": { type: "string" },
     "db-url": { type: "string" },
     sync: { type: "string", default: "full" },
+    "token-auth-file": { type: "string" },
+    "max-connections-per-address": { type: "string", default: "200" },
     "no-agent": { type: "boolean", default: false },
     "resync-interval": { type: "string", default: "10" },
     "node-grace": { type: "string", default: "40" },
@@ -79,6 +85,11 @@ const seconds = (name: "resync-interval" | "node-grace" | "toleration-seconds") 
   }
   return n;
 };
+const maxConnections = Number(values["max-connections-per-address"]);
+if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+  console.error(`error: --max-connections-per-address must be a positive integer, got "${values["max-connections-per-address"]}"`);
+  process.exit(2);
+}
 const resyncSeconds = seconds("resync-interval");
 const graceSeconds = seconds("node-grace");
 const tolerationSeconds = seconds("toleration-seconds");
@@ -96,6 +107,8 @@ try {
     tlsCertFile: values["tls-cert-file"],
     tlsKeyFile: values["tls-private-key-file"],
     synchronous: sync,
+    tokenAuthFile: values["token-auth-file"],
+    maxConnectionsPerAddress: maxConnections,
   });
   let agent: NodeAgent | undefined;
   let stopping = false;

@@ -1,12 +1,15 @@
-import { serve, type ServerType } from "@hono/node-server";
+import { type Http2Bindings, type HttpBindings, serve, type ServerType } from "@hono/node-server";
 import type { Client } from "@libsql/client";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
+import type { Socket } from "node:net";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
+import { ApiError } from "../shared/status";
 import { createApp } from "../workers/api/app";
-import { anyOf, staticTokens } from "../workers/api/auth";
+import { anyOf, parseTokenFile, staticTokens, type TokenFileEntry } from "../workers/api/auth";
 import { CONTROLLERS } from "../workers/controllers";
 import type { ControllerConfig } from "../workers/controllers/context";
 import { type Controller, ControllerManager } from "../workers/controllers/manager";
@@ -40,8 +43,133 @@ export interface ServerOptions {
   controllerConfig?: Partial<ControllerConfig>;
   /** period of the controllers' resync (node leases, time-based work, GC sweep); default 10 s */
   resyncIntervalMs?: number;
+  /** kube-apiserver's --token-auth-file: CSV `token,user,uid,"group1,group2"`; system:masters are admins, the rest read-only */
+  tokenAuthFile?: string;
+  /** connection limits; defaults in CONNECTION_DEFAULTS */
+  handshakeTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  maxConnectionsPerAddress?: number;
+  maxHeaderBytes?: number;
   log?: (msg: string) => void;
 }
+
+/**
+ * Connection limits, after kube-apiserver's (k8s.io/apiserver secure serving): headers
+ * within 32 s (ReadHeaderTimeout; a fresh connection that sends nothing is cut then
+ * too), a keep-alive connection idle for 90 s is closed (IdleTimeout), and a request
+ * that is not long-running must be received and answered within 60 s
+ * (--request-timeout; watches and logs are exempt). A TLS handshake gets 10 s (Go bounds
+ * it by the header timeout; client-go itself gives up after 10 s). Request line plus
+ * headers: Node's 16 KiB (kube-apiserver allows 1 MiB). Connections per client address:
+ * 200, beyond which a new connection is closed at once.
+ */
+export const CONNECTION_DEFAULTS = {
+  handshakeTimeoutMs: 10_000,
+  headersTimeoutMs: 32_000,
+  requestTimeoutMs: 60_000,
+  idleTimeoutMs: 90_000,
+  maxConnectionsPerAddress: 200,
+  maxHeaderBytes: 16 * 1024,
+};
+
+/** Read and check a --token-auth-file; throws with the file and line when it is malformed. */
+export const loadTokenFile = (path: string, log: (msg: string) => void): TokenFileEntry[] => {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new Error(`cannot read the token file ${path}: ${(e as Error).message}`);
+  }
+  const { entries, warnings } = parseTokenFile(text, `token file ${path}`);
+  for (const w of warnings) log(`warning: ${w}`);
+  return entries;
+};
+
+const statusBytes = (e: ApiError): string => {
+  const body = JSON.stringify(e.toStatus());
+  return `HTTP/1.1 ${e.code} ${STATUS_CODES[e.code] ?? ""}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+};
+
+/** What Node's HTTP parser refused, as the Status kube-apiserver-style clients understand; null when there is nothing to answer. */
+const clientErrorStatus = (err: NodeJS.ErrnoException & { reason?: string }, maxHeaderBytes: number): ApiError | null => {
+  switch (err.code) {
+    case "HPE_HEADER_OVERFLOW":
+      return new ApiError(431, "RequestHeaderFieldsTooLarge", `the request line and headers are larger than the server limit of ${maxHeaderBytes} bytes`);
+    case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
+      return new ApiError(413, "RequestEntityTooLarge", "the chunk extensions of the request body are too large");
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      return new ApiError(408, "Timeout", "the request was not received in time");
+  }
+  if (err.code?.startsWith("HPE_")) return new ApiError(400, "BadRequest", `malformed HTTP request: ${err.reason ?? err.message}`);
+  return null; // TLS failures, resets: no HTTP to answer with
+};
+
+/** How long a connection whose request body is left unread stays open for its answer. */
+const LINGER_MS = 500;
+
+/**
+ * Read no more of a request's body: the response says `Connection: close`, and after it
+ * the connection is half-closed and torn down LINGER_MS later, unread data and all.
+ */
+const stopReading = (socket: Socket, response: ServerResponse) => {
+  if (!response.headersSent) response.setHeader("Connection", "close");
+  socket.pause();
+  // Node's HTTP server resumes the socket after a response to read and discard the rest of the body
+  socket.resume = () => socket;
+  // ...and after a `Connection: close` response it calls destroySoon, which would reset the
+  // connection at once (data unread) and could take the answer with it: linger instead
+  let lingering = false;
+  socket.destroySoon = () => {
+    if (lingering) return;
+    lingering = true;
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
+  };
+};
+
+/** Apply the connection limits to a Node HTTP(S) server. */
+const limitConnections = (server: ServerType, limits: typeof CONNECTION_DEFAULTS) => {
+  const perAddress = new Map<string, number>();
+  // the raw TCP connection, before any TLS: refuse it at once when its address has too many
+  server.on("connection", (socket: Socket) => {
+    const addr = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+    const n = perAddress.get(addr) ?? 0;
+    if (n >= limits.maxConnectionsPerAddress) {
+      socket.destroy();
+      return;
+    }
+    perAddress.set(addr, n + 1);
+    socket.once("close", () => {
+      const left = (perAddress.get(addr) ?? 1) - 1;
+      if (left > 0) perAddress.set(addr, left);
+      else perAddress.delete(addr);
+    });
+  });
+  // Node answers parser errors with an empty body; answer with a Status instead
+  const answered = new WeakSet<Socket>();
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket & { _httpMessage?: unknown }) => {
+    if (answered.has(socket)) return;
+    const status = clientErrorStatus(err, limits.maxHeaderBytes);
+    // nothing to answer for a TLS failure or a reset, nor while a response is under way; a
+    // timeout after earlier responses on this connection may be a body left unread: just close
+    if (!status || !socket.writable || socket._httpMessage || (err.code === "ERR_HTTP_REQUEST_TIMEOUT" && socket.bytesWritten > 0)) {
+      socket.destroy();
+      return;
+    }
+    answered.add(socket);
+    // stop parsing; answer, then linger a moment so the client reads the answer before the reset
+    socket.removeAllListeners("data");
+    socket.pause();
+    socket.end(statusBytes(status));
+    const kill = setTimeout(() => socket.destroy(), 1000);
+    kill.unref();
+    socket.once("close", () => clearTimeout(kill));
+  });
+};
 
 export interface RunningServer {
   url: string;
@@ -71,6 +199,8 @@ export const ensureAdminToken = (dataDir: string): string => {
 /** The all-in-one control plane on Node: embedded libSQL, HTTPS, kubeconfig. */
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const log = o.log ?? ((m: string) => console.log(m));
+  // a malformed token file stops the start before anything is made
+  const tokenFile = o.tokenAuthFile ? loadTokenFile(o.tokenAuthFile, log) : [];
   const dataDir = resolve(o.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const adminToken = process.env.KUBEFLARE_ADMIN_TOKEN || ensureAdminToken(dataDir);
@@ -94,36 +224,67 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     manager!.resync().catch((e) => log(`resync failed: ${(e as Error).message}`));
   }, o.resyncIntervalMs ?? 10_000);
   resyncTimer.unref();
+  const limits = {
+    handshakeTimeoutMs: o.handshakeTimeoutMs ?? CONNECTION_DEFAULTS.handshakeTimeoutMs,
+    headersTimeoutMs: o.headersTimeoutMs ?? CONNECTION_DEFAULTS.headersTimeoutMs,
+    requestTimeoutMs: o.requestTimeoutMs ?? CONNECTION_DEFAULTS.requestTimeoutMs,
+    idleTimeoutMs: o.idleTimeoutMs ?? CONNECTION_DEFAULTS.idleTimeoutMs,
+    maxConnectionsPerAddress: o.maxConnectionsPerAddress ?? CONNECTION_DEFAULTS.maxConnectionsPerAddress,
+    maxHeaderBytes: o.maxHeaderBytes ?? CONNECTION_DEFAULTS.maxHeaderBytes,
+  };
   const app = createApp({
     registry,
-    authenticate: anyOf(staticTokens({ adminToken }), (t) => registry.nodes.authenticate(t)),
+    authenticate: anyOf(staticTokens({ adminToken, tokenFile }), (t) => registry.nodes.authenticate(t)),
     maxBodyBytes: o.maxBodyBytes,
+    requestTimeoutMs: limits.requestTimeoutMs,
     ready: async () => {
       await client.execute("SELECT 1");
       return true;
     },
   });
 
+  // A response given before its request body has arrived (401 before a join body, 413
+  // part way through one): read no more of that body, answer, and close the connection
+  // half a second later, as Go's server (so kube-apiserver) does, so that the client
+  // reads the answer before the reset. Without this, Node would go on reading and
+  // discarding the body at full speed to keep the connection alive.
+  const fetch = async (req: Request, env: HttpBindings | Http2Bindings) => {
+    const res = await app.fetch(req, env);
+    if (!env.incoming.complete && env.incoming instanceof IncomingMessage) stopReading(env.incoming.socket, env.outgoing as ServerResponse);
+    return res;
+  };
+  const httpOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    // Node's requestTimeout bounds receiving a request (headers and body); it must not be shorter than headersTimeout
+    requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
+    keepAliveTimeout: limits.idleTimeoutMs,
+    // how often Node looks for connections past those timeouts
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    maxHeaderSize: limits.maxHeaderBytes,
+  };
+
   let caPem = "";
   let server: ServerType;
   const listening = new Promise<number>((res, rej) => {
     const onListen = (info: { port: number }) => res(info.port);
     if (o.insecureHttp) {
-      server = serve({ fetch: app.fetch, port: o.port, hostname: o.host }, onListen);
+      server = serve({ fetch, port: o.port, hostname: o.host, serverOptions: httpOptions }, onListen);
+      limitConnections(server, limits);
     } else {
       const sans = [...new Set([o.host, ...(o.tlsSans ?? [])].filter((h) => h && h !== "0.0.0.0" && h !== "::"))];
       ensureTls(dataDir, { sans, certFile: o.tlsCertFile, keyFile: o.tlsKeyFile }).then((tls) => {
         caPem = tls.ca;
         server = serve(
           {
-            fetch: app.fetch,
+            fetch,
             port: o.port,
             hostname: o.host,
             createServer: createHttpsServer,
-            serverOptions: { key: tls.key, cert: tls.cert },
+            serverOptions: { key: tls.key, cert: tls.cert, handshakeTimeout: limits.handshakeTimeoutMs, ...httpOptions },
           },
           onListen,
         );
+        limitConnections(server, limits);
         server.on("error", rej);
       }, rej);
       return;

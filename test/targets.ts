@@ -42,6 +42,8 @@ export interface TargetOptions {
   resyncIntervalMs?: number;
   /** Worker: also serve HTTPS on a local port (certificate from the Node TLS code), for kubectl */
   https?: boolean;
+  /** Worker: extra vars/secrets (e.g. TOKEN_AUTH_FILE) */
+  bindings?: Record<string, string>;
 }
 
 export async function startNodeTarget(opts: TargetOptions = {}): Promise<Target & { dataDir: string; url: string; caPem: string }> {
@@ -103,6 +105,7 @@ export async function startWorkerTarget(opts: TargetOptions = {}): Promise<Targe
       ...(opts.controllers ? {} : { CONTROLLERS: "none" }),
       ...(opts.nodeGraceSeconds !== undefined ? { NODE_GRACE_SECONDS: String(opts.nodeGraceSeconds) } : {}),
       ...(opts.tolerationSeconds !== undefined ? { DEFAULT_TOLERATION_SECONDS: String(opts.tolerationSeconds) } : {}),
+      ...opts.bindings,
     },
     serviceBindings: { DB: (req: Request) => hrana.handler(req) as any },
     queueProducers: { QUEUE: { queueName: "kubeflare-work" } },

@@ -1,6 +1,8 @@
 import { createClient, type Client } from "@libsql/client/web";
 import { createApp } from "./api/app";
-import { anyOf, staticTokens } from "./api/auth";
+import { anyOf, parseTokenFile, staticTokens, type TokenFileEntry } from "./api/auth";
+import { statusResponse } from "./api/errors";
+import { internalError } from "../shared/status";
 import { CONTROLLERS } from "./controllers";
 import { ControllerManager } from "./controllers/manager";
 import { cloudflareQueue, discardQueue, type WorkQueue } from "./queue";
@@ -17,6 +19,8 @@ export interface Env {
   ADMIN_TOKEN: string;
   /** comma-separated read-only tokens (optional secret) */
   VIEWER_TOKENS?: string;
+  /** static token file, kube-apiserver's --token-auth-file format (optional secret): `token,user,uid,"group1,group2"` lines */
+  TOKEN_AUTH_FILE?: string;
   /** largest accepted request body in bytes */
   MAX_BODY_BYTES?: string;
   /** history kept by compaction */
@@ -45,6 +49,18 @@ interface Runtime {
 
 /** Set once this isolate has seen the system namespaces in place (a plain flag: no promise outlives its request). */
 let bootstrapped = false;
+
+/** TOKEN_AUTH_FILE parsed once per isolate (and again if the secret changes). */
+let tokenFile: { text: string; entries: TokenFileEntry[] } | undefined;
+const tokenFileEntries = (text: string | undefined): TokenFileEntry[] => {
+  if (!text) return [];
+  if (tokenFile?.text !== text) {
+    const parsed = parseTokenFile(text, "TOKEN_AUTH_FILE");
+    for (const w of parsed.warnings) console.warn(w);
+    tokenFile = { text, entries: parsed.entries };
+  }
+  return tokenFile.entries;
+};
 
 /**
  * Everything for one invocation. Workers cancel work whose promise is settled from
@@ -78,7 +94,11 @@ const runtime = async (env: Env): Promise<Runtime> => {
   const app = createApp({
     registry,
     authenticate: anyOf(
-      staticTokens({ adminToken: env.ADMIN_TOKEN, viewerTokens: env.VIEWER_TOKENS?.split(",").filter(Boolean) }),
+      staticTokens({
+        adminToken: env.ADMIN_TOKEN,
+        viewerTokens: env.VIEWER_TOKENS?.split(",").filter(Boolean),
+        tokenFile: tokenFileEntries(env.TOKEN_AUTH_FILE),
+      }),
       (t) => registry.nodes.authenticate(t),
     ),
     maxBodyBytes: env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : undefined,
@@ -96,7 +116,14 @@ const runtime = async (env: Env): Promise<Runtime> => {
 
 export default {
   async fetch(req: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    const rt = await runtime(env);
+    let rt: Runtime;
+    try {
+      rt = await runtime(env);
+    } catch (e) {
+      // e.g. a malformed TOKEN_AUTH_FILE or an unreachable database: a Status that says so
+      console.error(e);
+      return statusResponse(internalError(`the server could not start: ${(e as Error).message}`));
+    }
     return rt.app.fetch(req, env, ctx as Parameters<typeof rt.app.fetch>[2]);
   },
 

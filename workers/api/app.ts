@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { ApiError } from "../../shared/status";
 import type { Registry } from "../registry/registry";
 import { type AuthVariables, type Authenticator, bearerAuth } from "./auth";
@@ -19,7 +19,44 @@ export interface AppOptions {
   table?: TableRenderer;
   /** extra readiness check (database reachable) */
   ready?: () => Promise<boolean>;
+  /** answer 504 when a request that is not long-running has no response after this long (kube-apiserver's --request-timeout, 60 s) */
+  requestTimeoutMs?: number;
 }
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
+/**
+ * Long-running requests are exempt from the request timeout and keep their own limits:
+ * watches (timeoutSeconds, at most 30 min) and logs (a follow ends with its pod). The
+ * same classes kube-apiserver exempts (verb watch; subresource log).
+ */
+export const isLongRunning = (c: Context): boolean => {
+  if (c.req.method !== "GET") return false;
+  const w = c.req.query("watch");
+  if (w === "true" || w === "1") return true;
+  return c.req.path.endsWith("/log");
+};
+
+/**
+ * kube-apiserver's timeout for requests that are not long-running: 504 Timeout when the
+ * handler has not produced a response in time (the response of a watch is its stream,
+ * so only its start counts, but watches and logs are exempt anyway).
+ */
+export const requestTimeout = (ms: number): MiddlewareHandler => async (c, next) => {
+  if (!(ms > 0) || isLongRunning(c)) return next();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ApiError(504, "Timeout", "Timeout: request did not complete within requested timeout - context deadline exceeded")),
+      ms,
+    );
+  });
+  try {
+    await Promise.race([next(), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
 
 /** The Kubernetes-shaped HTTP API: same app on Workers and on Node. */
 export const createApp = (opts: AppOptions) => {
@@ -42,6 +79,8 @@ export const createApp = (opts: AppOptions) => {
     return c.text(ok ? "ok" : "database unreachable", ok ? 200 : 503);
   });
 
+  app.use("*", requestTimeout(opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS));
+  // authentication before any handler, so no body is read from an unknown sender
   app.use("*", bearerAuth(opts.authenticate));
   app.route("/", joining(opts.registry));
   app.route("/", discovery());

@@ -8,7 +8,11 @@ export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
 /** Optional decoder for `application/vnd.kubernetes.protobuf` bodies (kubectl's typed client). */
 export type ProtobufDecoder = (bytes: Uint8Array) => unknown;
 
-/** Read the raw body, refusing more than `limit` bytes (413). */
+/**
+ * Read the raw body, refusing more than `limit` bytes (413): at once when the declared
+ * Content-Length is larger, else as soon as the streamed (e.g. chunked) body passes the
+ * limit, without reading the rest. Callers authenticate the sender first.
+ */
 export const readBody = async (req: Request, limit: number): Promise<Uint8Array> => {
   const declared = Number(req.headers.get("Content-Length") ?? "NaN");
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
@@ -33,6 +37,15 @@ export const readBody = async (req: Request, limit: number): Promise<Uint8Array>
     off += c.byteLength;
   }
   return out;
+};
+
+/** Bodies of Kubeflare's own small endpoints (join, bootstraptokens): a few hundred bytes of JSON. */
+export const SMALL_BODY_BYTES = 16 * 1024;
+
+/** A small JSON body, read within `limit` (413 past it); undefined when empty, 400 when not JSON. */
+export const readSmallJson = async (req: Request, limit = SMALL_BODY_BYTES): Promise<unknown> => {
+  const text = new TextDecoder().decode(await readBody(req, limit));
+  return text.trim() === "" ? undefined : parseJson(text);
 };
 
 const mediaType = (contentType: string | null) => (contentType ?? "").split(";")[0].trim().toLowerCase();
