@@ -10,10 +10,11 @@ import type { KObject } from "../shared/types";
 import { openDatabase } from "../node/db";
 import { ControllerClient } from "../workers/controllers/client";
 import type { ControllerConfig } from "../workers/controllers/context";
-import { type Controller, ControllerManager } from "../workers/controllers/manager";
+import type { Controller, ControllerManager } from "../workers/controllers/manager";
+import { composeControlPlane } from "../workers/compose";
 import { InProcessQueue } from "../workers/queue";
-import { Registry } from "../workers/registry/registry";
-import { Store } from "../workers/store/store";
+import type { Registry } from "../workers/registry/registry";
+import type { Store } from "../workers/store/store";
 
 export interface FakeClock {
   now(): Date;
@@ -45,17 +46,15 @@ export async function startControlPlane(o: {
 }): Promise<TestControlPlane> {
   const dir = mkdtempSync(join(tmpdir(), "kf-cp-"));
   const client = await openDatabase(`file:${join(dir, "db.sqlite")}`, { synchronous: "NORMAL" });
-  const store = new Store(client);
-  let manager: ControllerManager | undefined;
-  const queue = new InProcessQueue((keys) => manager!.dispatch(keys));
-  const registry = new Registry({
-    store,
-    queue,
+  const { store, registry, manager, queue } = composeControlPlane({
+    client,
+    queue: (dispatch) => new InProcessQueue(dispatch),
+    controllers: o.controllers,
     now: o.now,
-    watchPollMs: 50,
-    defaultTolerationSeconds: o.config?.defaultTolerationSeconds,
+    config: o.config,
+    registry: { watchPollMs: 50 },
+    log: o.log ?? (() => {}),
   });
-  manager = new ControllerManager({ registry, queue, controllers: o.controllers, now: o.now, config: o.config, log: o.log ?? (() => {}) });
   await registry.bootstrap();
   const api = new ControllerClient(registry);
   return {

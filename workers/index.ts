@@ -1,14 +1,14 @@
 import { createClient, type Client } from "@libsql/client/web";
-import { createApp } from "./api/app";
-import { anyOf, parseTokenFile, staticTokens, type TokenFileEntry } from "./api/auth";
+import { parseTokenFile, staticTokens, type TokenFileEntry } from "./api/auth";
 import { statusResponse } from "./api/errors";
 import { internalError } from "../shared/status";
 import { CONTROLLERS } from "./controllers";
-import { ControllerManager } from "./controllers/manager";
-import { cloudflareQueue, discardQueue, type WorkQueue } from "./queue";
+import type { ControllerManager } from "./controllers/manager";
+import { composeApp, composeControlPlane } from "./compose";
+import { cloudflareQueue, discardQueue } from "./queue";
 import type { ObjectKey } from "../shared/types";
-import { Registry } from "./registry/registry";
-import { Store } from "./store/store";
+import type { Registry } from "./registry/registry";
+import type { Store } from "./store/store";
 
 /** Bindings and variables of the Worker (see wrangler.toml). */
 export interface Env {
@@ -44,7 +44,7 @@ interface Runtime {
   store: Store;
   registry: Registry;
   manager: ControllerManager;
-  app: ReturnType<typeof createApp>;
+  app: ReturnType<typeof composeApp>;
 }
 
 /** Set once this isolate has seen the system namespaces in place (a plain flag: no promise outlives its request). */
@@ -76,14 +76,13 @@ const runtime = async (env: Env): Promise<Runtime> => {
     intMode: "number",
     ...(db ? { fetch: (input: Request | string, init?: RequestInit) => db.fetch(new Request(input, init)) } : {}),
   } as Parameters<typeof createClient>[0]);
-  const store = new Store(client, { notifyListeners: false });
-  const queue: WorkQueue = env.QUEUE ? cloudflareQueue(env.QUEUE) : discardQueue;
   const tolerationSeconds = env.DEFAULT_TOLERATION_SECONDS ? Number(env.DEFAULT_TOLERATION_SECONDS) : undefined;
-  const registry = new Registry({ store, queue, watchPollMs: 500, defaultTolerationSeconds: tolerationSeconds });
-  const manager = new ControllerManager({
-    registry,
-    queue,
+  const cp = composeControlPlane({
+    client,
+    notifyListeners: false,
+    queue: env.QUEUE ? cloudflareQueue(env.QUEUE) : discardQueue,
     controllers: env.CONTROLLERS === "none" ? [] : CONTROLLERS,
+    registry: { watchPollMs: 500 },
     config: {
       ...(env.NODE_GRACE_SECONDS ? { nodeMonitorGracePeriodMs: Number(env.NODE_GRACE_SECONDS) * 1000 } : {}),
       ...(tolerationSeconds !== undefined ? { defaultTolerationSeconds: tolerationSeconds } : {}),
@@ -91,21 +90,14 @@ const runtime = async (env: Env): Promise<Runtime> => {
       maxSchedulingWritesPerPass: env.MAX_SCHEDULING_WRITES_PER_PASS ? Number(env.MAX_SCHEDULING_WRITES_PER_PASS) : 100,
     },
   });
-  const app = createApp({
-    registry,
-    authenticate: anyOf(
-      staticTokens({
-        adminToken: env.ADMIN_TOKEN,
-        viewerTokens: env.VIEWER_TOKENS?.split(",").filter(Boolean),
-        tokenFile: tokenFileEntries(env.TOKEN_AUTH_FILE),
-      }),
-      (t) => registry.nodes.authenticate(t),
-    ),
+  const { store, registry, manager } = cp;
+  const app = composeApp(cp, {
+    tokens: staticTokens({
+      adminToken: env.ADMIN_TOKEN,
+      viewerTokens: env.VIEWER_TOKENS?.split(",").filter(Boolean),
+      tokenFile: tokenFileEntries(env.TOKEN_AUTH_FILE),
+    }),
     maxBodyBytes: env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : undefined,
-    ready: async () => {
-      await client.execute("SELECT 1");
-      return true;
-    },
   });
   if (!bootstrapped) {
     await registry.bootstrap();

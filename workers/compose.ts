@@ -1,0 +1,66 @@
+/**
+ * The composition root: store, resource layer, work queue, controller manager and HTTP
+ * app, wired the same way for the Worker (workers/index.ts), the Node all-in-one
+ * (node/server.ts) and the in-process test control plane (test/controlplane.ts). What
+ * differs between runtimes is passed in: the database client, the queue, the clock,
+ * whether the store wakes watchers in this process, and the controllers to run.
+ */
+import type { Client } from "@libsql/client";
+import type { ObjectKey } from "../shared/types";
+import { type AppOptions, createApp } from "./api/app";
+import { type Authenticator, anyOf } from "./api/auth";
+import type { ControllerConfig } from "./controllers/context";
+import { type Controller, ControllerManager } from "./controllers/manager";
+import type { WorkQueue } from "./queue";
+import { Registry, type RegistryOptions } from "./registry/registry";
+import { Store } from "./store/store";
+
+export interface ControlPlaneOptions<Q extends WorkQueue> {
+  /** the libSQL client: embedded file on Node, Hrana over HTTP on Workers */
+  client: Client;
+  /**
+   * Wake this process's watchers on commit (Node: one long-lived process). On Workers
+   * every request builds its own store, so watches poll instead.
+   */
+  notifyListeners?: boolean;
+  /** the work queue; given a function, it is called with the manager's dispatch (an in-process queue) */
+  queue: Q | ((dispatch: (keys: ObjectKey[]) => Promise<void>) => Q);
+  controllers: Controller[];
+  config?: Partial<ControllerConfig>;
+  now?: () => Date;
+  log?: (msg: string) => void;
+  registry?: Omit<RegistryOptions, "store" | "queue" | "now" | "defaultTolerationSeconds">;
+}
+
+export interface ControlPlane<Q extends WorkQueue> {
+  store: Store;
+  registry: Registry;
+  manager: ControllerManager;
+  queue: Q;
+}
+
+/** Store, registry, queue and controller manager, wired together. */
+export const composeControlPlane = <Q extends WorkQueue>(o: ControlPlaneOptions<Q>): ControlPlane<Q> => {
+  const store = new Store(o.client, o.notifyListeners === false ? { notifyListeners: false } : undefined);
+  let manager: ControllerManager | undefined;
+  const queue = typeof o.queue === "function" ? o.queue((keys) => manager!.dispatch(keys)) : o.queue;
+  const registry = new Registry({ ...o.registry, store, queue, now: o.now, defaultTolerationSeconds: o.config?.defaultTolerationSeconds });
+  manager = new ControllerManager({ registry, queue, controllers: o.controllers, now: o.now, config: o.config, log: o.log });
+  return { store, registry, manager, queue };
+};
+
+/**
+ * The Kubernetes-shaped HTTP API of a control plane: bearer tokens (`tokens`: the
+ * admin's, viewers', a token file's) and node credentials, and a readiness check that
+ * reaches the database.
+ */
+export const composeApp = (cp: ControlPlane<WorkQueue>, o: { tokens: Authenticator } & Omit<AppOptions, "registry" | "authenticate" | "ready">) =>
+  createApp({
+    ...o,
+    registry: cp.registry,
+    authenticate: anyOf(o.tokens, (t) => cp.registry.nodes.authenticate(t)),
+    ready: async () => {
+      await cp.store.client.execute("SELECT 1");
+      return true;
+    },
+  });
