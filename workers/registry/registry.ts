@@ -25,7 +25,7 @@ import { seed } from "./seed";
 import { MAX_LIST_LIMIT, parseRv, parseSelectors } from "./selectors";
 import { affectedKeys } from "./triggers";
 import type { User, Verb } from "./user";
-import { watchEvents } from "./watch";
+import { watchQuery } from "./watch";
 
 /**
  * The resource layer, kube-apiserver's generic registry store: create, get, list,
@@ -117,27 +117,7 @@ export class Registry {
     authorize(user, "watch", info, namespace);
     // a watch is a generator: check synchronously what can be checked (a node's selector)
     checkNodeWatch(user, info, q.fieldSelector);
-    const { labels, fields } = parseSelectors(info, q);
-    const rv = q.resourceVersion;
-    const fromRevision = rv === undefined || rv === "" || rv === "0" ? undefined : parseRv(rv);
-    const timeoutSeconds = Math.min(q.timeoutSeconds && q.timeoutSeconds > 0 ? q.timeoutSeconds : this.maxWatchSeconds, this.maxWatchSeconds);
-    return watchEvents(this.store, {
-      resource: info.resource,
-      namespace: namespace || undefined,
-      labels,
-      fields,
-      fromRevision,
-      allowBookmarks: !!q.allowWatchBookmarks,
-      timeoutMs: timeoutSeconds * 1000,
-      signal: q.signal,
-      pollMs: this.watchPollMs,
-      bookmarkMs: this.bookmarkMs,
-      typeMeta: { apiVersion: groupVersion(info), kind: info.kind },
-      listAll: async () => {
-        const r = await this.store.list(info.resource, { namespace: namespace || undefined, labels, fields });
-        return { items: r.items, revision: r.revision };
-      },
-    });
+    return watchQuery(this.store, info, namespace, q, { pollMs: this.watchPollMs, bookmarkMs: this.bookmarkMs, maxSeconds: this.maxWatchSeconds });
   }
 
   // ---------------------------------------------------------------- writes

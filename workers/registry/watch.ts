@@ -4,7 +4,10 @@ import type { LabelRequirement } from "../../shared/selectors/labels";
 import { matchLabels } from "../../shared/selectors/labels";
 import { expired } from "../../shared/status";
 import type { KObject, WatchEvent } from "../../shared/types";
+import { groupVersion, type ResourceInfo } from "../../shared/resources";
 import { type Change, type Store, StoreError } from "../store/store";
+import { parseRv, parseSelectors } from "./selectors";
+import type { WatchQuery } from "./types";
 
 export interface WatchOptions {
   resource: string;
@@ -126,3 +129,37 @@ export async function* watchEvents(store: Store, o: WatchOptions): AsyncGenerato
     await waitForChange(store, Math.min(o.pollMs, left, o.allowBookmarks ? o.bookmarkMs : Infinity), o.signal);
   }
 }
+
+/**
+ * A watch as the API asks for it: selectors, the revision to start after ("" or "0":
+ * the current state first), a timeout of at most `maxSeconds`.
+ */
+export const watchQuery = (
+  store: Store,
+  info: ResourceInfo,
+  namespace: string,
+  q: WatchQuery,
+  o: { pollMs: number; bookmarkMs: number; maxSeconds: number },
+): AsyncGenerator<WatchEvent> => {
+  const { labels, fields } = parseSelectors(info, q);
+  const rv = q.resourceVersion;
+  const fromRevision = rv === undefined || rv === "" || rv === "0" ? undefined : parseRv(rv);
+  const timeoutSeconds = Math.min(q.timeoutSeconds && q.timeoutSeconds > 0 ? q.timeoutSeconds : o.maxSeconds, o.maxSeconds);
+  return watchEvents(store, {
+    resource: info.resource,
+    namespace: namespace || undefined,
+    labels,
+    fields,
+    fromRevision,
+    allowBookmarks: !!q.allowWatchBookmarks,
+    timeoutMs: timeoutSeconds * 1000,
+    signal: q.signal,
+    pollMs: o.pollMs,
+    bookmarkMs: o.bookmarkMs,
+    typeMeta: { apiVersion: groupVersion(info), kind: info.kind },
+    listAll: async () => {
+      const r = await store.list(info.resource, { namespace: namespace || undefined, labels, fields });
+      return { items: r.items, revision: r.revision };
+    },
+  });
+};

@@ -1,8 +1,22 @@
 import type { Client, InStatement, ResultSet, Row } from "@libsql/client";
-import type { FieldRequirement } from "../../shared/selectors/fields";
-import type { LabelRequirement } from "../../shared/selectors/labels";
 import type { KObject, ObjectKey } from "../../shared/types";
+import { decode, decodeContinue, encode, encodeContinue, isConstraint, num, retryBusy, } from "./codec";
 import { changeColumns, OBJECT_COLUMNS, selectorSql } from "./select";
+import {
+  type Change,
+  type ChangeFilter,
+  type ChangesResult,
+  type ChangeType,
+  type CompactOptions,
+  type Listener,
+  type ListOptions,
+  type ListResult,
+  StoreError,
+  type StoreOptions,
+} from "./types";
+
+export { retryBusy } from "./codec";
+export * from "./types";
 
 /**
  * etcd semantics on libSQL, the kine way: one global revision (the `changes` log's
@@ -13,131 +27,6 @@ import { changeColumns, OBJECT_COLUMNS, selectorSql } from "./select";
  * beyond keys, revisions and selectors; defaulting, validation and status codes live
  * in the resource layer.
  */
-
-export type StoreErrorCode = "AlreadyExists" | "Conflict" | "NotFound" | "Expired";
-
-export class StoreError extends Error {
-  constructor(
-    readonly code: StoreErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "StoreError";
-  }
-}
-
-
-export interface ListOptions {
-  namespace?: string;
-  labels?: LabelRequirement[];
-  fields?: FieldRequirement[];
-  limit?: number;
-  continue?: string;
-  /** read the state as of this revision (resourceVersionMatch=Exact) */
-  atRevision?: number;
-}
-
-export interface ListResult {
-  items: KObject[];
-  revision: number;
-  continue?: string;
-}
-
-export type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
-
-export interface Change {
-  rev: number;
-  type: ChangeType;
-  key: ObjectKey;
-  object: KObject;
-  /** the object before this change, when the log still has it */
-  prev?: KObject;
-}
-
-export interface ChangeFilter {
-  resource: string;
-  namespace?: string;
-  /** equality field requirements pushed down to SQL as a prefilter (on the new or the old object) */
-  fields?: FieldRequirement[];
-}
-
-export interface ChangesResult {
-  changes: Change[];
-  /** the store's current revision when read */
-  revision: number;
-}
-
-export interface CompactOptions {
-  /** keep at least this many newest revisions (default 1000) */
-  keepRevisions?: number;
-  /** keep at least this much history in ms (default 5 minutes) */
-  keepMs?: number;
-  /** rows deleted per statement (default 500) */
-  batch?: number;
-  now?: number;
-}
-
-export interface StoreOptions {
-  /**
-   * Wake this process's watchers at once after a local write (Node). Workers must not:
-   * a promise settled from another request's context is cancelled there, so watches
-   * poll instead.
-   */
-  notifyListeners?: boolean;
-  /** clock for created_at (tests inject one) */
-  now?: () => number;
-}
-
-type Listener = (rev: number) => void;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const isBusy = (e: unknown) => {
-  const code = (e as { code?: string })?.code ?? "";
-  return code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED");
-};
-
-const isConstraint = (e: unknown) => ((e as { code?: string })?.code ?? "").startsWith("SQLITE_CONSTRAINT");
-
-const num = (v: unknown): number => (typeof v === "bigint" ? Number(v) : Number(v ?? 0));
-
-/** Parse a stored object and stamp its revision as metadata.resourceVersion. */
-const decode = (json: unknown, rev: number): KObject => {
-  const obj = JSON.parse(String(json)) as KObject;
-  obj.metadata = { ...(obj.metadata ?? {}), resourceVersion: String(rev) };
-  return obj;
-};
-
-/** Objects are stored without resourceVersion: it is the row's revision. */
-const encode = (obj: KObject): string => {
-  const { resourceVersion: _rv, ...metadata } = obj.metadata ?? {};
-  return JSON.stringify({ ...obj, metadata });
-};
-
-const encodeContinue = (rev: number, namespace: string, name: string) =>
-  btoa(JSON.stringify({ v: 1, rev, ns: namespace, name })).replace(/=+$/, "");
-
-const decodeContinue = (token: string): { rev: number; ns: string; name: string } => {
-  try {
-    const t = JSON.parse(atob(token));
-    if (t?.v !== 1 || typeof t.rev !== "number" || typeof t.ns !== "string" || typeof t.name !== "string") throw 0;
-    return t;
-  } catch {
-    throw new StoreError("Expired", "invalid continue token");
-  }
-};
-
-/** Run statements, retrying (asynchronously) when another process holds the write lock. */
-export const retryBusy = async <T>(f: () => Promise<T>): Promise<T> => {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await f();
-    } catch (e) {
-      if (!isBusy(e) || attempt >= 50) throw e;
-      await sleep(Math.min(5 * 2 ** Math.min(attempt, 6), 250) * (0.5 + Math.random()));
-    }
-  }
-};
 
 export class Store {
   private listeners = new Set<Listener>();
