@@ -6,7 +6,7 @@
  */
 import { rfc3339Micro } from "../shared/time";
 import type { KObject } from "../shared/types";
-import { ApiClient, ApiRequestError } from "./api";
+import { type ApiClient, ApiRequestError } from "./api";
 import { PodEvents } from "./events";
 import { LogShipper } from "./logs";
 import { nodeLabels, nodeStatus } from "./node";

@@ -259,7 +259,12 @@ describe("PodEvents", () => {
 
     // a control plane that never answers: writes stop piling up at the cap
     let started = 0;
-    const hanging = { request: () => (started++, new Promise(() => {})) };
+    const hanging = {
+      request: () => {
+        started++;
+        return new Promise(() => {});
+      },
+    };
     const stuck = new PodEvents(hanging as any, "node-1", clock().now);
     for (let i = 0; i < 100; i++) stuck.record(pod, "Normal", "Pulling", `Pulling image "x${i}"`);
     await new Promise((r) => setTimeout(r, 10));

@@ -242,7 +242,10 @@ export class PodEvents implements EventSink {
 
   private write(key: string, method: "POST" | "PATCH", path: string, body: unknown, contentType?: string): void {
     const gaveUp = () => (method === "POST" ? this.correlator.forget(key) : this.correlator.retry(key));
-    if (this.inFlight.size >= MAX_IN_FLIGHT) return gaveUp();
+    if (this.inFlight.size >= MAX_IN_FLIGHT) {
+      gaveUp();
+      return;
+    }
     const p = Promise.resolve()
       .then(() => this.api.request(method, path, body, contentType))
       .then(

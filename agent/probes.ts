@@ -63,7 +63,7 @@ const httpStatus = (url: string, headers: Record<string, string>, timeoutMs: num
     req.on("error", (e) => reject(signal.aborted ? Object.assign(new Error("timeout"), { name: "TimeoutError" }) : e));
   });
 
-const portOf = (pod: KObject, container: any, port: number | string): number => {
+const portOf = (_pod: KObject, container: any, port: number | string): number => {
   if (typeof port === "number") return port;
   if (/^\d+$/.test(port)) return Number(port);
   for (const p of container.ports ?? []) if (p.name === port) return p.containerPort;
@@ -118,8 +118,14 @@ export class Prober {
       const host = probe.tcpSocket.host || podIP || "127.0.0.1";
       return new Promise((resolve) => {
         const s = connect({ host, port, timeout: timeoutMs });
-        s.once("connect", () => (s.destroy(), resolve({ ok: true, output: "" })));
-        s.once("timeout", () => (s.destroy(), resolve({ ok: false, output: `dial tcp ${hostPort(host, port)}: i/o timeout` })));
+        s.once("connect", () => {
+          s.destroy();
+          resolve({ ok: true, output: "" });
+        });
+        s.once("timeout", () => {
+          s.destroy();
+          resolve({ ok: false, output: `dial tcp ${hostPort(host, port)}: i/o timeout` });
+        });
         s.once("error", (e) => resolve({ ok: false, output: dialError(e, host, port) }));
       });
     }

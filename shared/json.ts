@@ -6,7 +6,7 @@ export type Obj = Record<string, unknown>;
 export const isObject = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** An own property (a patch's `__proto__` or `constructor` key is data, not the prototype's). */
-export const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+export const own = (o: object, k: string): boolean => Object.hasOwn(o, k);
 
 /**
  * Structural equality of two JSON values. Key order does not matter, and a key whose

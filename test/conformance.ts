@@ -300,7 +300,7 @@ export const conformance = (name: string, start: () => Promise<Target>) => {
           const { value, done } = await reader.read();
           if (done) break;
           buf += dec.decode(value, { stream: true });
-          let i;
+          let i: number;
           while ((i = buf.indexOf("\n")) >= 0) {
             events.push(JSON.parse(buf.slice(0, i)));
             buf = buf.slice(i + 1);

@@ -71,7 +71,9 @@ class FixtureSet implements Fixtures {
   async repair(resources: Iterable<string>) {
     for (const r of new Set(resources)) {
       const res = await this.t.fetch(objectPath(resourceByName(r), this.name(r)));
-      const body: any = res.status === 200 ? await res.json() : (await res.body?.cancel(), undefined);
+      let body: any;
+      if (res.status === 200) body = await res.json();
+      else await res.body?.cancel();
       if (!body || body.metadata?.deletionTimestamp) await this.create(r);
     }
   }

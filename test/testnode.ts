@@ -37,7 +37,11 @@ export async function startTestNode(server: RunningServer, name: string, opts: T
   const api: ApiFetch = (path, init) =>
     fetch(server.url + path, { ...init, dispatcher, headers: { ...init.headers, Authorization: `Bearer ${server.adminToken}` } });
   const node = await startHollowNode(api, name, opts);
-  return { name, stop: async () => (await node.stop(), await dispatcher.close()) };
+  return { name, stop: async () => {
+      await node.stop();
+      await dispatcher.close();
+    },
+  };
 }
 
 /** A hollow node over any API transport (the Node server, the Worker in Miniflare). */

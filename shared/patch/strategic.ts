@@ -119,14 +119,14 @@ const DEFAULT_META = kind();
 
 /** The patch metadata of the field at `path` (dotted, from the root) of `kind`, if it has any. */
 export const patchMetaFor = (kind: string, path: string): PatchMeta | undefined => {
-  const table = Object.prototype.hasOwnProperty.call(PATCH_META, kind) ? PATCH_META[kind] : DEFAULT_META;
-  return Object.prototype.hasOwnProperty.call(table, path) ? table[path] : undefined;
+  const table = Object.hasOwn(PATCH_META, kind) ? PATCH_META[kind] : DEFAULT_META;
+  return  Object.hasOwn(table, path) ? table[path] : undefined;
 };
 
 /** The merge key of the list at `path` of `kind` when it merges element-wise by key. */
 export const mergeKeyFor = (kind: string, path: string): string | undefined => {
   const m = patchMetaFor(kind, path);
-  return m && m.patchStrategy.includes("merge") ? m.patchMergeKey : undefined;
+  return m?.patchStrategy.includes("merge") ? m.patchMergeKey : undefined;
 };
 
 /** Does the list at `path` of `kind` merge (by key, or as a set of primitives) rather than being replaced? */
@@ -154,10 +154,6 @@ const directiveField = (key: string, prefix: string, error: string): string => {
 
 class Merger {
   constructor(private readonly kind: string) {}
-
-  private meta(path: string) {
-    return patchMetaFor(this.kind, path);
-  }
 
   /**
    * Merge `patch` into `orig` (owned by the merger: changed in place), the map at `path`.

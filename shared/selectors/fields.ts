@@ -77,7 +77,7 @@ export const parseFieldSelector = (selector: string): FieldRequirement[] => {
 export const formatFieldSelector = (reqs: FieldRequirement[]): string =>
   reqs.map((r) => `${r.field}${r.op}${escapeFieldValue(r.value)}`).join(",");
 
-const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+const own = (o: object, k: string) => Object.hasOwn(o, k);
 
 /**
  * A field's value as the string field selectors compare against: "" when missing or

@@ -278,7 +278,7 @@ export const parseLabelSelector = (selector: string): LabelRequirement[] =>
 export const matchLabels = (reqs: LabelRequirement[], labels: Record<string, string> | undefined | null): boolean => {
   const l = labels ?? {};
   for (const r of reqs) {
-    const has = Object.prototype.hasOwnProperty.call(l, r.key);
+    const has = Object.hasOwn(l, r.key);
     const v = has ? l[r.key] : undefined;
     switch (r.op) {
       case "=":

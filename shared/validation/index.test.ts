@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { applyDefaults } from "../defaults";
-import { type ResourceInfo } from "../resources";
+import type { ResourceInfo } from "../resources";
 import { RESOURCES, resourceByName } from "../../workers/registry/kinds";
 import type { KObject } from "../types";
 import { openApiSchemas, schemaForKind, typeErrors, unknownFields, validateObject } from "./index";

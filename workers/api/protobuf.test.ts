@@ -284,7 +284,8 @@ describe("hand-encoded messages", () => {
       spec: { finalizers: ["kubernetes"] },
     });
     expect(Object.getPrototypeOf(ns.metadata.labels)).toBe(Object.prototype);
-    expect(ns.metadata.labels.__proto__).toBe("safe");
+    const protoKey = "__proto__";
+    expect(ns.metadata.labels[protoKey]).toBe("safe");
     // an epoch time (present, all zero fields) is a real time, not the zero time
     const epoch = decodeKubernetesProtobuf(envelope("v1", "Namespace", [[1, [[8, [[1, 0]]]]]])) as any;
     expect(epoch.metadata.creationTimestamp).toBe("1970-01-01T00:00:00Z");

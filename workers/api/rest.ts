@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { type ResourceInfo } from "../../shared/resources";
+import type { ResourceInfo } from "../../shared/resources";
 import { findResource, RESOURCES } from "../registry/kinds";
 import { ApiError, badRequest, methodNotAllowed } from "../../shared/status";
 import type { KObject, WatchEvent } from "../../shared/types";
@@ -40,7 +40,7 @@ export const resolvePath = (group: string, version: string, segs: string[]): Tar
   const find = (res: string) => findResource(group, version, res);
   if (segs[0] === "namespaces" && segs.length >= 3) {
     const inner = find(segs[2]);
-    if (inner && inner.namespaced) {
+    if (inner?.namespaced) {
       if (segs.length > 5) throw notFoundPath();
       return { info: inner, namespace: segs[1], name: segs[3], subresource: segs[4] };
     }

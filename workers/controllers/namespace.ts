@@ -17,7 +17,7 @@ export const namespaceController: Controller = {
 
   async reconcile(key, ctx): Promise<ReconcileResult> {
     const ns = await ctx.api.get("namespaces", "", key.name);
-    if (!ns || !ns.metadata.deletionTimestamp) return;
+    if (!ns?.metadata.deletionTimestamp) return;
     let remaining = 0;
     const left: string[] = [];
     for (const info of NAMESPACED) {

@@ -137,7 +137,7 @@ const syncReplicas = async (flavor: Flavor, key: { namespace: string; name: stri
     selector = null;
   }
   // a nil selector selects nothing, an empty one everything: validation rejects both; never act on them
-  if (!selector || !selector.length) return;
+  if (!selector?.length) return;
   const sel = selector;
   const ref: OwnerReference = { apiVersion: rs.apiVersion!, kind: rs.kind!, name: rs.metadata.name!, uid, controller: true, blockOwnerDeletion: true };
 

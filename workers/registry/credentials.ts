@@ -4,7 +4,7 @@
  * with that credential authenticate as `system:node:<name>` (tokens.ts has the
  * token formats and checks).
  */
-import { type ResourceInfo } from "../../shared/resources";
+import type { ResourceInfo } from "../../shared/resources";
 import { newEvent } from "../../shared/events";
 import { ApiError } from "../../shared/status";
 import type { KObject } from "../../shared/types";

@@ -94,7 +94,7 @@ export async function* watchEvents(store: Store, o: WatchOptions): AsyncGenerato
   let lastSent = Date.now();
   const pushdown = o.fields.filter((f) => f.op === "=" && f.field !== "metadata.namespace");
   while (!o.signal?.aborted && Date.now() < deadline) {
-    let res;
+    let res: Awaited<ReturnType<Store["changesSince"]>>;
     try {
       res = await store.changesSince({ resource: o.resource, namespace: o.namespace, fields: pushdown }, from, 500);
     } catch (e) {

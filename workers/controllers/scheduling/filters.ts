@@ -155,7 +155,7 @@ export const hostPortsOf = (pod: KObject): HostPort[] => {
 export const portsConflict = (used: Map<string, Set<string>>, want: HostPort[]): boolean => {
   for (const w of want) {
     const ips = used.get(w.key);
-    if (!ips || !ips.size) continue;
+    if (!ips?.size) continue;
     if (w.ip === "0.0.0.0" || ips.has("0.0.0.0") || ips.has(w.ip)) return true;
   }
   return false;

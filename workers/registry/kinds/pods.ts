@@ -66,7 +66,7 @@ export const podStatus = (pod: KObject): string => {
     const w = c.state?.waiting;
     if (t && t.exitCode === 0) return;
     if (t) reason = t.reason ? `Init:${t.reason}` : t.signal ? `Init:Signal:${t.signal}` : `Init:ExitCode:${t.exitCode}`;
-    else if (w && w.reason && w.reason !== "PodInitializing") reason = `Init:${w.reason}`;
+    else if (w?.reason && w.reason !== "PodInitializing") reason = `Init:${w.reason}`;
     else reason = `Init:${i}/${initCount}`;
     initializing = true;
   });
