@@ -140,7 +140,13 @@ export class NodeAgent {
     const status = nodeStatus({ nodeIP: this.o.nodeIP, runtimeVersion: this.runtimeVersion, dataDir: this.o.dataDir, now: new Date() });
     const existing = await this.o.api.find(path);
     if (!existing) {
-      await this.o.api.request("POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name: this.o.nodeName, labels: nodeLabels(this.o.nodeName, this.o.labels) }, spec: {}, status });
+      await this.o.api.request("POST", "/api/v1/nodes", {
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: { name: this.o.nodeName, labels: nodeLabels(this.o.nodeName, this.o.labels) },
+        spec: {},
+        status,
+      });
       return;
     }
     await this.o.api.request("PUT", `${path}/status`, { ...existing, status: { ...existing.status, ...status } });
@@ -151,7 +157,13 @@ export class NodeAgent {
     const spec = { holderIdentity: this.o.nodeName, leaseDurationSeconds: 40, renewTime: rfc3339Micro(new Date()) };
     const lease = await this.o.api.find(path);
     if (lease) await this.o.api.request("PUT", path, { ...lease, spec: { ...lease.spec, ...spec } });
-    else await this.o.api.request("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: this.o.nodeName }, spec });
+    else
+      await this.o.api.request("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", {
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        metadata: { name: this.o.nodeName },
+        spec,
+      });
   }
 
   private async leaseLoop(): Promise<void> {
@@ -213,16 +225,21 @@ export class NodeAgent {
         failures = 0;
         let rv = list.metadata.resourceVersion;
         for (;;) {
-          await this.o.api.watch(this.podsPath(), rv, (ev) => {
-            rv = ev.object.metadata.resourceVersion ?? rv;
-            if (ev.type === "BOOKMARK") return;
-            const uid = ev.object.metadata.uid!;
-            // our own status write may have put a newer copy here than an event still in flight
-            const have = Number(this.pods.get(uid)?.metadata.resourceVersion ?? 0);
-            if (ev.type === "DELETED") this.pods.delete(uid);
-            else if (Number(ev.object.metadata.resourceVersion ?? 0) >= have) this.pods.set(uid, ev.object);
-            this.wake?.();
-          }, this.ac.signal);
+          await this.o.api.watch(
+            this.podsPath(),
+            rv,
+            (ev) => {
+              rv = ev.object.metadata.resourceVersion ?? rv;
+              if (ev.type === "BOOKMARK") return;
+              const uid = ev.object.metadata.uid!;
+              // our own status write may have put a newer copy here than an event still in flight
+              const have = Number(this.pods.get(uid)?.metadata.resourceVersion ?? 0);
+              if (ev.type === "DELETED") this.pods.delete(uid);
+              else if (Number(ev.object.metadata.resourceVersion ?? 0) >= have) this.pods.set(uid, ev.object);
+              this.wake?.();
+            },
+            this.ac.signal,
+          );
           if (this.ac.signal.aborted) return;
         }
       } catch (e) {

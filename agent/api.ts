@@ -52,7 +52,12 @@ export class ApiClient {
           method,
           agent: this.agent,
           signal,
-          headers: { Authorization: `Bearer ${this.o.token}`, Accept: "application/json", ...headers, ...(body !== undefined ? { "Content-Length": String(Buffer.byteLength(body)) } : {}) },
+          headers: {
+            Authorization: `Bearer ${this.o.token}`,
+            Accept: "application/json",
+            ...headers,
+            ...(body !== undefined ? { "Content-Length": String(Buffer.byteLength(body)) } : {}),
+          },
         },
         resolve,
       );
@@ -95,7 +100,13 @@ export class ApiClient {
    */
   async watch(path: string, resourceVersion: string, onEvent: (ev: WatchEvent) => void, signal: AbortSignal, timeoutSeconds = 300): Promise<void> {
     const sep = path.includes("?") ? "&" : "?";
-    const res = await this.send("GET", `${path}${sep}watch=true&allowWatchBookmarks=true&resourceVersion=${resourceVersion}&timeoutSeconds=${timeoutSeconds}`, undefined, {}, signal);
+    const res = await this.send(
+      "GET",
+      `${path}${sep}watch=true&allowWatchBookmarks=true&resourceVersion=${resourceVersion}&timeoutSeconds=${timeoutSeconds}`,
+      undefined,
+      {},
+      signal,
+    );
     const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) {
       const text = await readAll(res);

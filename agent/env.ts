@@ -48,7 +48,11 @@ export const containerEnv = async (api: Pick<ApiClient, "find">, pod: KObject, c
       const v = obj?.data?.[ref.key];
       if (v === undefined) {
         if (ref.optional) continue;
-        throw new ConfigError(obj ? `couldn't find key ${ref.key} in ${kind === "configmaps" ? "ConfigMap" : "Secret"} ${ns}/${ref.name}` : `${kind === "configmaps" ? "configmap" : "secret"} "${ref.name}" not found`);
+        throw new ConfigError(
+          obj
+            ? `couldn't find key ${ref.key} in ${kind === "configmaps" ? "ConfigMap" : "Secret"} ${ns}/${ref.name}`
+            : `${kind === "configmaps" ? "configmap" : "secret"} "${ref.name}" not found`,
+        );
       }
       out.push(`${e.name}=${decode(kind, v)}`);
     } else if (f.resourceFieldRef) {

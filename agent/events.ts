@@ -212,7 +212,19 @@ export class PodEvents implements EventSink {
       const key = JSON.stringify([pod.metadata.uid ?? "", type, reason, message, fieldPath ?? ""]);
       const d = this.correlator.observe(key, namespace, pod.metadata.name ?? "");
       if (d.kind === "create") {
-        const event = newEvent({ apiVersion: "v1", kind: "Pod", ...pod }, { name: d.name, type, reason, message, fieldPath, source: { component: "kubelet", host: this.nodeName }, first: new Date(d.first), last: new Date(d.last) });
+        const event = newEvent(
+          { apiVersion: "v1", kind: "Pod", ...pod },
+          {
+            name: d.name,
+            type,
+            reason,
+            message,
+            fieldPath,
+            source: { component: "kubelet", host: this.nodeName },
+            first: new Date(d.first),
+            last: new Date(d.last),
+          },
+        );
         this.write(d.key, "POST", `/api/v1/namespaces/${namespace}/events`, event);
       } else if (d.kind === "patch") {
         this.patch(d);
@@ -237,7 +249,13 @@ export class PodEvents implements EventSink {
   }
 
   private patch(d: Write): void {
-    this.write(d.key, "PATCH", `/api/v1/namespaces/${d.namespace}/events/${d.name}`, { count: d.count, lastTimestamp: iso(d.last) }, "application/merge-patch+json");
+    this.write(
+      d.key,
+      "PATCH",
+      `/api/v1/namespaces/${d.namespace}/events/${d.name}`,
+      { count: d.count, lastTimestamp: iso(d.last) },
+      "application/merge-patch+json",
+    );
   }
 
   private write(key: string, method: "POST" | "PATCH", path: string, body: unknown, contentType?: string): void {

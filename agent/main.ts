@@ -227,7 +227,11 @@ async function tokenCreate(v: Record<string, any>): Promise<void> {
   if (!cluster?.server || !user?.token) fail(`${file}: need a cluster server and a user token`);
   const caPem = cluster["certificate-authority-data"] ? Buffer.from(cluster["certificate-authority-data"], "base64").toString() : undefined;
   const options: Record<string, unknown> = { ttlSeconds: parseDuration(String(v.ttl ?? "24h")) };
-  if (v.usages !== undefined) options.usages = String(v.usages).split(",").map((u) => u.trim()).filter(Boolean);
+  if (v.usages !== undefined)
+    options.usages = String(v.usages)
+      .split(",")
+      .map((u) => u.trim())
+      .filter(Boolean);
   if (v["max-nodes"] !== undefined) {
     if (!/^[1-9]\d*$/.test(String(v["max-nodes"]))) fail(`--max-nodes: "${v["max-nodes"]}" is not a positive whole number`);
     options.maxNodes = Number(v["max-nodes"]);

@@ -54,7 +54,14 @@ export const nodeStatus = (o: { nodeIP: string; runtimeVersion: string; dataDir:
     ...(storage ? { "ephemeral-storage": formatQuantity(Math.floor(storage / 1024) * 1024, "BinarySI") } : {}),
   };
   const ts = rfc3339(o.now);
-  const cond = (type: string, status: string, reason: string, message: string) => ({ type, status, reason, message, lastHeartbeatTime: ts, lastTransitionTime: ts });
+  const cond = (type: string, status: string, reason: string, message: string) => ({
+    type,
+    status,
+    reason,
+    message,
+    lastHeartbeatTime: ts,
+    lastTransitionTime: ts,
+  });
   return {
     capacity,
     allocatable: capacity,

@@ -106,7 +106,8 @@ export class PodWorker {
     const info = await this.ctx.runtime.inspect(c.id);
     // Docker learns of an OOM kill from a separate event that can land just after the exit:
     // a fresh SIGKILL exit is looked at again for a few seconds before it is believed
-    const unsettled = info?.state === "exited" && info.exitCode === 137 && !info.oomKilled && this.ctx.now() - (Date.parse(info.finishedAt ?? "") || 0) < 10_000;
+    const unsettled =
+      info?.state === "exited" && info.exitCode === 137 && !info.oomKilled && this.ctx.now() - (Date.parse(info.finishedAt ?? "") || 0) < 10_000;
     if (info && !unsettled) this.details.set(c.id, info);
     else this.details.delete(c.id);
     return info;
@@ -115,11 +116,15 @@ export class PodWorker {
   /** The latest instance of each container of the pod (by attempt). */
   async containers(pod: KObject): Promise<Map<string, ContainerInfo[]>> {
     const uid = pod.metadata.uid!;
-    const all = this.pass && !this.dirty.has(uid) ? (this.pass.get(uid) ?? []) : await this.ctx.runtime.list({ [LABELS.node]: this.ctx.nodeName, [LABELS.podUid]: uid });
+    const all =
+      this.pass && !this.dirty.has(uid) ? (this.pass.get(uid) ?? []) : await this.ctx.runtime.list({ [LABELS.node]: this.ctx.nodeName, [LABELS.podUid]: uid });
     const by = new Map<string, ContainerInfo[]>();
     for (const c of all) {
       const n = c.labels[LABELS.container];
-      by.set(n, [...(by.get(n) ?? []), c].sort((a, b) => Number(b.labels[LABELS.attempt]) - Number(a.labels[LABELS.attempt])));
+      by.set(
+        n,
+        [...(by.get(n) ?? []), c].sort((a, b) => Number(b.labels[LABELS.attempt]) - Number(a.labels[LABELS.attempt])),
+      );
     }
     return by;
   }
@@ -185,7 +190,14 @@ export class PodWorker {
     };
   }
 
-  private async startContainer(pod: KObject, c: any, role: "init" | "app", attempt: number, sandbox: { id?: string; ip: string }, vols: Map<string, string>): Promise<void> {
+  private async startContainer(
+    pod: KObject,
+    c: any,
+    role: "init" | "app",
+    attempt: number,
+    sandbox: { id?: string; ip: string },
+    vols: Map<string, string>,
+  ): Promise<void> {
     this.touched(pod);
     const key = this.key(pod, c.name);
     const at = containerPath(role, c.name);
@@ -303,12 +315,27 @@ export class PodWorker {
     return this.status(pod, sandbox.ip, initDone);
   }
 
-  private async restartIfDue(pod: KObject, c: any, role: "init" | "app", latest: ContainerInfo, inst: ContainerInfo[], sandbox: { id?: string; ip: string }, vols: Map<string, string>, now: number) {
+  private async restartIfDue(
+    pod: KObject,
+    c: any,
+    role: "init" | "app",
+    latest: ContainerInfo,
+    inst: ContainerInfo[],
+    sandbox: { id?: string; ip: string },
+    vols: Map<string, string>,
+    now: number,
+  ) {
     const key = this.key(pod, c.name);
     const finished = Date.parse(latest.finishedAt ?? "") || now;
     if (this.backoff.inBackoffSince(key, finished, now)) {
       const p = pod.metadata;
-      this.retryEvents.emit(pod, containerPath(role, c.name), "Warning", "BackOff", `Back-off restarting failed container ${c.name} in pod ${p.name}_${p.namespace}(${p.uid})`);
+      this.retryEvents.emit(
+        pod,
+        containerPath(role, c.name),
+        "Warning",
+        "BackOff",
+        `Back-off restarting failed container ${c.name} in pod ${p.name}_${p.namespace}(${p.uid})`,
+      );
       return;
     }
     this.backoff.next(key, now);
@@ -329,7 +356,14 @@ export class PodWorker {
       const prev = inst[1] ? await this.detail(inst[1]) : null;
       const key = this.key(pod, c.name);
       const crashLoop = latest?.state === "exited" && this.backoff.inBackoffSince(key, Date.parse(latest.finishedAt ?? "") || now, now);
-      return { spec: c, latest, prev, waiting: this.waiting.get(key), probe: latest ? this.probes.get(latest.id) : undefined, ...(crashLoop ? { backoffMs: this.backoff.delay(key) } : {}) };
+      return {
+        spec: c,
+        latest,
+        prev,
+        waiting: this.waiting.get(key),
+        probe: latest ? this.probes.get(latest.id) : undefined,
+        ...(crashLoop ? { backoffMs: this.backoff.delay(key) } : {}),
+      };
     };
     const init: ContainerView[] = [];
     for (const c of pod.spec?.initContainers ?? []) init.push(await view(c));

@@ -24,7 +24,13 @@ const setup = (script: (command: string[]) => number) => {
     },
   } as unknown as ContainerRuntime;
   const results = new Map<string, ProbeState>();
-  const prober = new Prober(runtime, results, async (id, grace) => void kills.push({ id, grace }), { record: (_p, _t, reason, message) => void events.push(`${reason}: ${message}`) }, () => now);
+  const prober = new Prober(
+    runtime,
+    results,
+    async (id, grace) => void kills.push({ id, grace }),
+    { record: (_p, _t, reason, message) => void events.push(`${reason}: ${message}`) },
+    () => now,
+  );
   const pod = { metadata: { name: "p", namespace: "default", uid: "u" }, spec: { terminationGracePeriodSeconds: 7 } } as KObject;
   const inst = { id: "c1", name: "c1", image: "i", labels: {}, state: "running", startedAt: new Date(now).toISOString() } as ContainerInfo;
   /** advance the clock by `s` seconds, one tick per second */
@@ -78,7 +84,12 @@ describe("Prober", () => {
   it("runs no liveness or readiness probe until the startup probe passes", async () => {
     let started = false;
     const t = setup((cmd) => (cmd[0] === "started" ? (started ? 0 : 1) : 1));
-    const c = { name: "c", startupProbe: probe("started", { failureThreshold: 30 }), livenessProbe: probe("alive", { failureThreshold: 1 }), readinessProbe: probe("ready") };
+    const c = {
+      name: "c",
+      startupProbe: probe("started", { failureThreshold: 30 }),
+      livenessProbe: probe("alive", { failureThreshold: 1 }),
+      readinessProbe: probe("ready"),
+    };
     await t.run(c, 5);
     expect(new Set(t.execs)).toEqual(new Set(["started"]));
     expect(t.results.get("c1")).toEqual({ ready: false, started: false });

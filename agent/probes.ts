@@ -56,10 +56,14 @@ const httpStatus = (url: string, headers: Record<string, string>, timeoutMs: num
   new Promise((resolve, reject) => {
     const signal = AbortSignal.timeout(timeoutMs);
     const get = url.startsWith("https:") ? httpsGet : httpGet;
-    const req = get(url, { headers: { "User-Agent": "kube-probe/1.33", ...headers }, signal, ...(url.startsWith("https:") ? { rejectUnauthorized: false } : {}) }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = get(
+      url,
+      { headers: { "User-Agent": "kube-probe/1.33", ...headers }, signal, ...(url.startsWith("https:") ? { rejectUnauthorized: false } : {}) },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on("error", (e) => reject(signal.aborted ? Object.assign(new Error("timeout"), { name: "TimeoutError" }) : e));
   });
 
@@ -109,7 +113,8 @@ export class Prober {
         if (status >= 200 && status < 400) return { ok: true, output: "" };
         return { ok: false, output: `HTTP probe failed with statuscode: ${status}` };
       } catch (e) {
-        const why = (e as Error).name === "TimeoutError" ? "context deadline exceeded (Client.Timeout exceeded while awaiting headers)" : dialError(e, host, port);
+        const why =
+          (e as Error).name === "TimeoutError" ? "context deadline exceeded (Client.Timeout exceeded while awaiting headers)" : dialError(e, host, port);
         return { ok: false, output: `Get "${url}": ${why}` };
       }
     }
@@ -167,7 +172,7 @@ export class Prober {
       this.events.record(pod, "Warning", "Unhealthy", `${LABEL[kind]} probe failed: ${r.output}`.trimEnd(), containerPath("app", container.name));
     }
     const failed = t.failures >= (probe.failureThreshold ?? 3);
-    const passed = t.successes >= (kind === "readiness" ? probe.successThreshold ?? 1 : 1);
+    const passed = t.successes >= (kind === "readiness" ? (probe.successThreshold ?? 1) : 1);
     if (kind === "readiness") {
       if (passed) state.ready = true;
       if (failed) state.ready = false;

@@ -32,7 +32,10 @@ class MemoryEngine implements ContainerRuntime {
     if (!this.pullable.has(image)) throw new ImagePullError(`failed to pull image "${image}": dial tcp 127.0.0.1:5: connect: connection refused`);
     this.images.add(image);
   }
-  list = async (labels: Record<string, string>) => [...this.containers.values()].filter((c) => Object.entries(labels).every(([k, v]) => (v === "" ? k in c.labels : c.labels[k] === v))).map((c) => ({ ...c }));
+  list = async (labels: Record<string, string>) =>
+    [...this.containers.values()]
+      .filter((c) => Object.entries(labels).every(([k, v]) => (v === "" ? k in c.labels : c.labels[k] === v)))
+      .map((c) => ({ ...c }));
   inspect = async (id: string) => (this.containers.has(id) ? { ...this.containers.get(id)! } : null);
   async create(spec: ContainerSpec) {
     const id = `c${++this.seq}`.padEnd(16, "0");
@@ -96,7 +99,9 @@ describe("pod sandbox failures", () => {
     ]);
     expect(status.phase).toBe("Pending");
     expect(status.podIP).toBeUndefined();
-    expect(status.containerStatuses).toEqual([expect.objectContaining({ name: "c", ready: false, started: false, restartCount: 0, state: { waiting: { reason: "ContainerCreating" } } })]);
+    expect(status.containerStatuses).toEqual([
+      expect.objectContaining({ name: "c", ready: false, started: false, restartCount: 0, state: { waiting: { reason: "ContainerCreating" } } }),
+    ]);
     expect(status.conditions).toContainEqual(expect.objectContaining({ type: "PodReadyToStartContainers", status: "False" }));
     // nothing of the pod was created
     expect(engine.containers.size).toBe(0);
@@ -149,7 +154,9 @@ describe("pod sandbox failures", () => {
     clock.advance(60_000);
     const at = clock.now();
     const again = await worker.sync(pod());
-    expect(events.slice(4).map((e) => [e.type, e.reason, e.message.startsWith("Failed to create pod sandbox: ") ? "Failed to create pod sandbox: ..." : e.message])).toEqual([
+    expect(
+      events.slice(4).map((e) => [e.type, e.reason, e.message.startsWith("Failed to create pod sandbox: ") ? "Failed to create pod sandbox: ..." : e.message]),
+    ).toEqual([
       ["Normal", "SandboxChanged", SANDBOX_CHANGED],
       ["Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: ..."],
     ]);

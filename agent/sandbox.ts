@@ -80,7 +80,9 @@ export class Sandboxes {
     } catch (e) {
       const message = (e as Error).message.trim();
       this.backoff.next(key, this.ctx.now());
-      this.ctx.log(`pod ${pod.metadata.namespace}/${pod.metadata.name}: CreatePodSandbox failed, next attempt in ${goDuration(this.backoff.delay(key))}: ${message}`);
+      this.ctx.log(
+        `pod ${pod.metadata.namespace}/${pod.metadata.name}: CreatePodSandbox failed, next attempt in ${goDuration(this.backoff.delay(key))}: ${message}`,
+      );
       this.ctx.events.record(pod, "Warning", "FailedCreatePodSandBox", `Failed to create pod sandbox: ${message}`);
       return null;
     }

@@ -68,7 +68,13 @@ const containerStatus = (f: StatusFacts, v: ContainerView, role: "init" | "app")
     ...(i.finishedAt ? { finishedAt: i.finishedAt } : {}),
     containerID: `${f.runtime}://${i.id}`,
   });
-  const base = { name: c.name, image: c.image, imageID: latest?.imageId ?? "", restartCount, ...(latest ? { containerID: `${f.runtime}://${latest.id}` } : {}) };
+  const base = {
+    name: c.name,
+    image: c.image,
+    imageID: latest?.imageId ?? "",
+    restartCount,
+    ...(latest ? { containerID: `${f.runtime}://${latest.id}` } : {}),
+  };
   if (!latest) {
     const w = v.waiting ?? { reason: role === "init" ? "PodInitializing" : f.initDone ? "ContainerCreating" : "PodInitializing" };
     return { ...base, state: { waiting: w }, lastState: {}, ready: false, started: false };
@@ -90,7 +96,12 @@ const containerStatus = (f: StatusFacts, v: ContainerView, role: "init" | "app")
     if (willRestart && v.backoffMs !== undefined) {
       return {
         ...base,
-        state: { waiting: { reason: "CrashLoopBackOff", message: `back-off ${Math.round(v.backoffMs / 1000)}s restarting failed container=${c.name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})` } },
+        state: {
+          waiting: {
+            reason: "CrashLoopBackOff",
+            message: `back-off ${Math.round(v.backoffMs / 1000)}s restarting failed container=${c.name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`,
+          },
+        },
         lastState: { terminated: terminated(latest) },
         ready: false,
         started: false,
@@ -125,7 +136,13 @@ export const podStatus = (f: StatusFacts): Record<string, any> => {
   const cond = (type: string, ok: boolean, reason?: string) => {
     const status = ok ? "True" : "False";
     const prev = prevConds.find((c) => c.type === type);
-    return { type, status, lastProbeTime: null, lastTransitionTime: prev?.status === status ? prev.lastTransitionTime : ts, ...(ok || !reason ? {} : { reason }) };
+    return {
+      type,
+      status,
+      lastProbeTime: null,
+      lastTransitionTime: prev?.status === status ? prev.lastTransitionTime : ts,
+      ...(ok || !reason ? {} : { reason }),
+    };
   };
   const conditions = [
     // kubelet: True once the pod has a sandbox with its network set up

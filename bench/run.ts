@@ -27,18 +27,25 @@ try {
   // ---- store
   const client = await openDatabase(`file:${join(dir, "store.db")}`, { synchronous: "NORMAL" });
   const store = new Store(client);
-  const cm = (i: number): KObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `cm-${i}`, namespace: "bench", uid: `u-${i}`, labels: { app: `a${i % 10}` } }, data: { v: String(i) } });
+  const cm = (i: number): KObject => ({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: `cm-${i}`, namespace: "bench", uid: `u-${i}`, labels: { app: `a${i % 10}` } },
+    data: { v: String(i) },
+  });
   let t = performance.now();
   const N = 2000;
   for (let i = 0; i < N; i++) await store.create({ resource: "configmaps", namespace: "bench", name: `cm-${i}` }, cm(i));
   report("store: sequential creates", N / ((performance.now() - t) / 1000), "writes/s");
   t = performance.now();
-  await Promise.all(Array.from({ length: 8 }, async (_, w) => {
-    for (let i = w; i < N; i += 8) {
-      const cur = (await store.get({ resource: "configmaps", namespace: "bench", name: `cm-${i}` }))!;
-      await store.update({ resource: "configmaps", namespace: "bench", name: `cm-${i}` }, { ...cur, data: { v: "x" } }, Number(cur.metadata.resourceVersion));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 8 }, async (_, w) => {
+      for (let i = w; i < N; i += 8) {
+        const cur = (await store.get({ resource: "configmaps", namespace: "bench", name: `cm-${i}` }))!;
+        await store.update({ resource: "configmaps", namespace: "bench", name: `cm-${i}` }, { ...cur, data: { v: "x" } }, Number(cur.metadata.resourceVersion));
+      }
+    }),
+  );
   report("store: read-modify-write, 8 writers", N / ((performance.now() - t) / 1000), "updates/s");
   const lat: number[] = [];
   for (let i = 0; i < 50; i++) {
@@ -53,7 +60,12 @@ try {
   const server = await startServer({ port: 0, host: "127.0.0.1", dataDir: join(dir, "server"), synchronous: "NORMAL", controllers: [], log: () => {} });
   const dispatcher = new Agent({ connect: { ca: server.caPem } });
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(server.url + path, { method, dispatcher, headers: { Authorization: `Bearer ${server.adminToken}`, "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(server.url + path, {
+      method,
+      dispatcher,
+      headers: { Authorization: `Bearer ${server.adminToken}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     await res.text();
     return res.status;
   };
@@ -86,7 +98,12 @@ try {
   const pods = Array.from({ length: 5000 }, (_, i) => ({
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name: `p${i}`, namespace: "default", creationTimestamp: "2026-01-01T00:00:00Z", ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: `rs${i % 50}`, uid: `rs${i % 50}`, controller: true }] },
+    metadata: {
+      name: `p${i}`,
+      namespace: "default",
+      creationTimestamp: "2026-01-01T00:00:00Z",
+      ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: `rs${i % 50}`, uid: `rs${i % 50}`, controller: true }],
+    },
     spec: { containers: [{ name: "c", image: "i", resources: { requests: { cpu: "100m", memory: "128Mi" } } }] },
   })) as KObject[];
   t = performance.now();
@@ -116,12 +133,33 @@ async function benchAgent(base: string): Promise<void> {
   writeFileSync(caFile, server.caPem);
   const config = join(base, "agent.json");
   const token = JSON.parse((await agentCli(["token", "create", "--kubeconfig", server.kubeconfigPath, "-o", "json"])).stdout).token;
-  await agentCli(["join", "--server", server.url, "--token", token, "--name", "bench-box", "--runtime", engine.name, "--ca-file", caFile, "--node-ip", "127.0.0.1", "--config", config]);
+  await agentCli([
+    "join",
+    "--server",
+    server.url,
+    "--token",
+    token,
+    "--name",
+    "bench-box",
+    "--runtime",
+    engine.name,
+    "--ca-file",
+    caFile,
+    "--node-ip",
+    "127.0.0.1",
+    "--config",
+    config,
+  ]);
   const agent = new AgentProcess(config);
   agent.start();
   const dispatcher = new Agent({ connect: { ca: server.caPem } });
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(server.url + path, { method, dispatcher, headers: { Authorization: `Bearer ${server.adminToken}`, "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(server.url + path, {
+      method,
+      dispatcher,
+      headers: { Authorization: `Bearer ${server.adminToken}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return res.json() as Promise<any>;
   };
   try {
@@ -129,7 +167,12 @@ async function benchAgent(base: string): Promise<void> {
     for (let i = 0; i < PODS; i++) {
       await api("POST", "/api/v1/namespaces/default/pods", {
         metadata: { name: `bench-${i}` },
-        spec: { nodeName: "bench-box", hostNetwork: true, terminationGracePeriodSeconds: 1, containers: [{ name: "c", image: "kubeflare/busybox:test", imagePullPolicy: "Never", command: ["sleep", "3600"] }] },
+        spec: {
+          nodeName: "bench-box",
+          hostNetwork: true,
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: "c", image: "kubeflare/busybox:test", imagePullPolicy: "Never", command: ["sleep", "3600"] }],
+        },
       });
     }
     const t0 = performance.now();

@@ -40,8 +40,20 @@ console.log(`libSQL (Hrana) at ${hrana.url}, database ${dbPath}`);
 console.log(`kubeconfig: ${kubeconfig}   try: kubectl --kubeconfig ${kubeconfig} get ns`);
 const wrangler = spawn(
   join(process.cwd(), "node_modules/.bin/wrangler"),
-  ["dev", "--ip", "127.0.0.1", "--port", String(values.port), "--local-protocol", "https", "--test-scheduled",
-    "--var", `LIBSQL_URL:${hrana.url}`, "--var", `ADMIN_TOKEN:${token}`],
+  [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(values.port),
+    "--local-protocol",
+    "https",
+    "--test-scheduled",
+    "--var",
+    `LIBSQL_URL:${hrana.url}`,
+    "--var",
+    `ADMIN_TOKEN:${token}`,
+  ],
   // its own process group: wrangler leaves workerd children behind unless the whole group is stopped
   { stdio: "inherit", detached: true },
 );

@@ -38,7 +38,10 @@ afterAll(() => {
 describe("Hrana endpoint (as @libsql/client/web sees it)", () => {
   it("executes with positional and named arguments, round-tripping every type", async () => {
     await client.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE, f REAL, b BLOB, n INTEGER)");
-    const ins = await client.execute({ sql: "INSERT INTO t (v, f, b, n) VALUES (?, ?, ?, ?) RETURNING id", args: ["a", 1.5, new Uint8Array([1, 2, 3]), 9007199254740991] });
+    const ins = await client.execute({
+      sql: "INSERT INTO t (v, f, b, n) VALUES (?, ?, ?, ?) RETURNING id",
+      args: ["a", 1.5, new Uint8Array([1, 2, 3]), 9007199254740991],
+    });
     expect(ins.rows[0].id).toBe(1);
     await client.execute({ sql: "INSERT INTO t (v, f, b, n) VALUES (:v, @f, NULL, $n)", args: { v: "b", f: 2, n: null } });
     const rs = await client.execute({ sql: "SELECT v, f, b, n FROM t WHERE v = ?", args: ["a"] });
@@ -79,11 +82,21 @@ describe("Hrana endpoint (as @libsql/client/web sees it)", () => {
     const r = await pipeline({
       baton: null,
       requests: [
-        { type: "execute", stmt: { sql: "SELECT ? AS p, :k AS k", args: [{ type: "text", value: "pos" }], named_args: [{ name: ":k", value: { type: "integer", value: "42" } }] } },
+        {
+          type: "execute",
+          stmt: {
+            sql: "SELECT ? AS p, :k AS k",
+            args: [{ type: "text", value: "pos" }],
+            named_args: [{ name: ":k", value: { type: "integer", value: "42" } }],
+          },
+        },
         { type: "close" },
       ],
     });
-    expect(r.body.results[0].response.result.rows[0]).toEqual([{ type: "text", value: "pos" }, { type: "integer", value: "42" }]);
+    expect(r.body.results[0].response.result.rows[0]).toEqual([
+      { type: "text", value: "pos" },
+      { type: "integer", value: "42" },
+    ]);
   });
 
   it("returns RETURNING rows, affected row counts and the last rowid", async () => {
@@ -121,8 +134,12 @@ describe("Hrana endpoint (as @libsql/client/web sees it)", () => {
   });
 
   it("reports SQLite's extended error codes", async () => {
-    await expect(client.execute("INSERT INTO r (id, x) VALUES (1, 1)")).rejects.toSatisfy((e: unknown) => e instanceof LibsqlError && e.code === "SQLITE_CONSTRAINT_PRIMARYKEY");
-    await expect(client.execute("SELEC 1")).rejects.toSatisfy((e: unknown) => e instanceof LibsqlError && e.code === "SQLITE_ERROR" && /syntax error/.test(e.message));
+    await expect(client.execute("INSERT INTO r (id, x) VALUES (1, 1)")).rejects.toSatisfy(
+      (e: unknown) => e instanceof LibsqlError && e.code === "SQLITE_CONSTRAINT_PRIMARYKEY",
+    );
+    await expect(client.execute("SELEC 1")).rejects.toSatisfy(
+      (e: unknown) => e instanceof LibsqlError && e.code === "SQLITE_ERROR" && /syntax error/.test(e.message),
+    );
     await expect(client.execute("SELECT * FROM missing")).rejects.toSatisfy((e: unknown) => e instanceof LibsqlError && /no such table/.test(e.message));
   });
 
@@ -160,8 +177,26 @@ describe("Hrana endpoint (as @libsql/client/web sees it)", () => {
               { stmt: { sql_id: 1, args: [int(0)] } }, // 0 ok
               { stmt: { sql: "SELECT * FROM missing" } }, // 1 error
               { condition: { type: "error", step: 1 }, stmt: { sql_id: 1, args: [int(2)] } }, // 2 runs
-              { condition: { type: "and", conds: [{ type: "ok", step: 0 }, { type: "ok", step: 1 }] }, stmt: { sql_id: 1, args: [int(3)] } }, // 3 skipped
-              { condition: { type: "or", conds: [{ type: "ok", step: 3 }, { type: "not", cond: { type: "ok", step: 1 } }] }, stmt: { sql_id: 1, args: [int(4)] } }, // 4 runs
+              {
+                condition: {
+                  type: "and",
+                  conds: [
+                    { type: "ok", step: 0 },
+                    { type: "ok", step: 1 },
+                  ],
+                },
+                stmt: { sql_id: 1, args: [int(3)] },
+              }, // 3 skipped
+              {
+                condition: {
+                  type: "or",
+                  conds: [
+                    { type: "ok", step: 3 },
+                    { type: "not", cond: { type: "ok", step: 1 } },
+                  ],
+                },
+                stmt: { sql_id: 1, args: [int(4)] },
+              }, // 4 runs
               { condition: { type: "is_autocommit" }, stmt: { sql_id: 1, args: [int(5)] } }, // 5 runs
             ],
           },
@@ -239,7 +274,8 @@ describe("sqlParameters", () => {
       /** SQLite's own answer: the Variable opcodes (index, name) of the statement's program */
       const fromSqlite = (sql: string) => {
         const seen = new Map<number, string | null>();
-        for (const op of db.prepare(`EXPLAIN ${sql}`).raw(true).all([]) as unknown[][]) if (op[1] === "Variable") seen.set(Number(op[2]), (op[5] as string | null) ?? null);
+        for (const op of db.prepare(`EXPLAIN ${sql}`).raw(true).all([]) as unknown[][])
+          if (op[1] === "Variable") seen.set(Number(op[2]), (op[5] as string | null) ?? null);
         return [...seen].sort((a, b) => a[0] - b[0]);
       };
       const ours = (sql: string) => [...new Map(sqlParameters(sql).map((p) => [p.index, p.name]))].sort((a, b) => a[0] - b[0]);

@@ -20,7 +20,12 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import Database from "libsql";
 
-type Value = { type: "null" } | { type: "integer"; value: string } | { type: "float"; value: number } | { type: "text"; value: string } | { type: "blob"; base64: string };
+type Value =
+  | { type: "null" }
+  | { type: "integer"; value: string }
+  | { type: "float"; value: number }
+  | { type: "text"; value: string }
+  | { type: "blob"; base64: string };
 
 interface Stmt {
   sql?: string;
@@ -30,7 +35,13 @@ interface Stmt {
   want_rows?: boolean;
 }
 
-type Cond = { type: "ok"; step: number } | { type: "error"; step: number } | { type: "not"; cond: Cond } | { type: "and"; conds: Cond[] } | { type: "or"; conds: Cond[] } | { type: "is_autocommit" };
+type Cond =
+  | { type: "ok"; step: number }
+  | { type: "error"; step: number }
+  | { type: "not"; cond: Cond }
+  | { type: "and"; conds: Cond[] }
+  | { type: "or"; conds: Cond[] }
+  | { type: "is_autocommit" };
 
 interface StmtResult {
   cols: { name: string; decltype: string | null }[];
@@ -232,18 +243,21 @@ export function createHranaHandler(o: HranaOptions): HranaServer {
   };
 
   // drop streams that vanished (a crashed client), so a transaction they left open does not block the others
-  const sweeper = setInterval(() => {
-    const now = Date.now();
-    for (const [id, s] of streams) {
-      if (now - s.lastSeen < idleMs) continue;
-      streams.delete(id);
-      if (owner === id) {
-        rollback();
-        release();
+  const sweeper = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [id, s] of streams) {
+        if (now - s.lastSeen < idleMs) continue;
+        streams.delete(id);
+        if (owner === id) {
+          rollback();
+          release();
+        }
       }
-    }
-    for (const [baton, id] of batons) if (!streams.has(id)) batons.delete(baton);
-  }, Math.min(idleMs, 5_000));
+      for (const [baton, id] of batons) if (!streams.has(id)) batons.delete(baton);
+    },
+    Math.min(idleMs, 5_000),
+  );
   sweeper.unref();
 
   const sqlOf = (s: Stream, stmt: { sql?: string; sql_id?: number }): string => {
@@ -438,7 +452,8 @@ export function createHranaHandler(o: HranaOptions): HranaServer {
       } catch {
         return Response.json({ message: "invalid JSON" }, { status: 400 });
       }
-      if (!body || typeof body !== "object" || !Array.isArray(body.requests)) return Response.json({ message: "expected {baton, requests: [...]}" }, { status: 400 });
+      if (!body || typeof body !== "object" || !Array.isArray(body.requests))
+        return Response.json({ message: "expected {baton, requests: [...]}" }, { status: 400 });
       return pipeline(body);
     },
     close: () => {

@@ -9,14 +9,24 @@ describe("kubeconfig", () => {
   it("describes one cluster, user and context, with the CA embedded", () => {
     const cfg = parse(kubeconfigYaml({ server: "https://127.0.0.1:6443", caPem: "-----BEGIN CERTIFICATE-----\nX\n", token: "t0k", clusterName: "kubeflare" }));
     expect(cfg).toMatchObject({ apiVersion: "v1", kind: "Config", "current-context": "kubeflare" });
-    expect(cfg.clusters[0]).toEqual({ name: "kubeflare", cluster: { server: "https://127.0.0.1:6443", "certificate-authority-data": Buffer.from("-----BEGIN CERTIFICATE-----\nX\n").toString("base64") } });
+    expect(cfg.clusters[0]).toEqual({
+      name: "kubeflare",
+      cluster: { server: "https://127.0.0.1:6443", "certificate-authority-data": Buffer.from("-----BEGIN CERTIFICATE-----\nX\n").toString("base64") },
+    });
     expect(cfg.users[0]).toEqual({ name: "kubeflare-admin", user: { token: "t0k" } });
     expect(cfg.contexts[0]).toEqual({ name: "kubeflare", context: { cluster: "kubeflare", user: "kubeflare-admin" } });
   });
 
   it("names the user and default namespace when asked, and embeds a long CA on one line", () => {
     const pem = `-----BEGIN CERTIFICATE-----\n${"A".repeat(64)}\n`.repeat(20);
-    const text = kubeconfigYaml({ server: "https://kf.example:6443", caPem: pem, token: "x".repeat(120), clusterName: "prod", userName: "alice", namespace: "team-a" });
+    const text = kubeconfigYaml({
+      server: "https://kf.example:6443",
+      caPem: pem,
+      token: "x".repeat(120),
+      clusterName: "prod",
+      userName: "alice",
+      namespace: "team-a",
+    });
     const cfg = parse(text);
     expect(cfg.users).toEqual([{ name: "alice", user: { token: "x".repeat(120) } }]);
     expect(cfg.contexts).toEqual([{ name: "prod", context: { cluster: "prod", user: "alice", namespace: "team-a" } }]);

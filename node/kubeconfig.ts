@@ -20,15 +20,18 @@ export const kubeconfigYaml = (o: KubeconfigOptions): string => {
   const cluster: Record<string, unknown> = { server: o.server };
   if (o.caPem) cluster["certificate-authority-data"] = Buffer.from(o.caPem).toString("base64");
   if (o.insecureSkipTlsVerify) cluster["insecure-skip-tls-verify"] = true;
-  return stringify({
-    apiVersion: "v1",
-    kind: "Config",
-    clusters: [{ name: o.clusterName, cluster }],
-    users: [{ name: user, user: { token: o.token } }],
-    contexts: [{ name: o.clusterName, context: { cluster: o.clusterName, user, ...(o.namespace ? { namespace: o.namespace } : {}) } }],
-    "current-context": o.clusterName,
-    preferences: {},
-  }, { lineWidth: 0 });
+  return stringify(
+    {
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: o.clusterName, cluster }],
+      users: [{ name: user, user: { token: o.token } }],
+      contexts: [{ name: o.clusterName, context: { cluster: o.clusterName, user, ...(o.namespace ? { namespace: o.namespace } : {}) } }],
+      "current-context": o.clusterName,
+      preferences: {},
+    },
+    { lineWidth: 0 },
+  );
 };
 
 /** Write a kubeconfig readable by its owner only (it holds a token), creating its directory (0700) if needed. */

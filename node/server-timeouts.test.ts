@@ -15,7 +15,15 @@ import { onError } from "../workers/api/errors";
 import { type RunningServer, type ServerOptions, startServer } from "./server";
 
 const start = async (o: Partial<ServerOptions>): Promise<RunningServer> =>
-  startServer({ port: 0, host: "127.0.0.1", dataDir: mkdtempSync(join(tmpdir(), "kf-timeouts-")), synchronous: "NORMAL", controllers: [], log: () => {}, ...o });
+  startServer({
+    port: 0,
+    host: "127.0.0.1",
+    dataDir: mkdtempSync(join(tmpdir(), "kf-timeouts-")),
+    synchronous: "NORMAL",
+    controllers: [],
+    log: () => {},
+    ...o,
+  });
 
 const stop = async (s: RunningServer | undefined) => {
   if (!s) return;
@@ -136,7 +144,11 @@ describe("timeouts", () => {
     const pod = { metadata: { name: "talker" }, spec: { nodeName: "n1", containers: [{ name: "c", image: "busybox" }] } };
     expect((await fetchAs(s, "POST", "/api/v1/namespaces/default/pods", pod)).status).toBe(201);
     const ship = (text: string) =>
-      fetchAs(s, "POST", "/api/v1/namespaces/default/pods/talker/log", { container: "c", attempt: 0, lines: [{ time: new Date().toISOString(), stream: "stdout", text }] });
+      fetchAs(s, "POST", "/api/v1/namespaces/default/pods/talker/log", {
+        container: "c",
+        attempt: 0,
+        lines: [{ time: new Date().toISOString(), stream: "stdout", text }],
+      });
     expect((await ship("first line")).status).toBe(201);
     const sock = await tlsTo(s);
     let out = "";

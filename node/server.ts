@@ -133,7 +133,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     requestTimeoutMs: limits.requestTimeoutMs,
   });
 
-
   // A response given before its request body has arrived (401 before a join body, 413
   // part way through one): read no more of that body, answer, and close the connection
   // half a second later, as Go's server (so kube-apiserver) does, so that the client

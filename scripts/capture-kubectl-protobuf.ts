@@ -58,7 +58,19 @@ const COMMANDS: { name: string; args: string[] }[] = [
   { name: "run-env", args: ["run", "q", "--image=busybox", "--env=MODE=prod", "--restart=Never", "--image-pull-policy=IfNotPresent", "--annotations=note=hi"] },
   {
     name: "debug-copy",
-    args: ["debug", "rich", "--copy-to=rich-debug", "--image=busybox:1.36", "--container=debugger", "--keep-labels", "--keep-annotations", "--keep-liveness", "--keep-readiness", "--keep-startup", "--same-node"],
+    args: [
+      "debug",
+      "rich",
+      "--copy-to=rich-debug",
+      "--image=busybox:1.36",
+      "--container=debugger",
+      "--keep-labels",
+      "--keep-annotations",
+      "--keep-liveness",
+      "--keep-readiness",
+      "--keep-startup",
+      "--same-node",
+    ],
   },
   { name: "debug-node", args: ["debug", "node/n1", "--image=busybox:1.36"] },
   { name: "expose", args: ["expose", "deployment", "web", "--port=80", "--target-port=8080"] },
@@ -77,7 +89,11 @@ const CORE_KINDS: Record<string, string> = {
   serviceaccounts: "ServiceAccount",
   nodes: "Node",
 };
-const NAMESPACED = new Set(Object.keys(CORE_KINDS).filter((r) => r !== "namespaces" && r !== "nodes").concat(Object.keys(APPS_KINDS)));
+const NAMESPACED = new Set(
+  Object.keys(CORE_KINDS)
+    .filter((r) => r !== "namespaces" && r !== "nodes")
+    .concat(Object.keys(APPS_KINDS)),
+);
 
 const resourceList = (groupVersion: string, kinds: Record<string, string>, scale: boolean) => ({
   kind: "APIResourceList",
@@ -183,13 +199,25 @@ const node = (name: string) => ({
 const deployment = (ns: string, name: string) => ({
   apiVersion: "apps/v1",
   kind: "Deployment",
-  metadata: { name, namespace: ns, uid: "00000000-0000-0000-0000-000000000001", resourceVersion: "7", generation: 1, labels: { app: name }, creationTimestamp: "2024-01-01T00:00:00Z" },
+  metadata: {
+    name,
+    namespace: ns,
+    uid: "00000000-0000-0000-0000-000000000001",
+    resourceVersion: "7",
+    generation: 1,
+    labels: { app: name },
+    creationTimestamp: "2024-01-01T00:00:00Z",
+  },
   spec: {
     replicas: 3,
     selector: { matchLabels: { app: name } },
     template: {
       metadata: { labels: { app: name } },
-      spec: { containers: [{ name: "nginx", image: "nginx:1.27", ports: [{ containerPort: 80, protocol: "TCP" }] }], restartPolicy: "Always", dnsPolicy: "ClusterFirst" },
+      spec: {
+        containers: [{ name: "nginx", image: "nginx:1.27", ports: [{ containerPort: 80, protocol: "TCP" }] }],
+        restartPolicy: "Always",
+        dnsPolicy: "ClusterFirst",
+      },
     },
     strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } },
   },
@@ -220,8 +248,20 @@ const handle = (writes: Write[]) => (req: IncomingMessage, res: ServerResponse) 
     const path = url.pathname;
     const method = req.method ?? "GET";
     if (method === "GET") {
-      if (path === "/version") return send(res, 200, { major: "1", minor: "32", gitVersion: "v1.32.0", gitCommit: "capture", gitTreeState: "clean", buildDate: "2024-12-11T00:00:00Z", goVersion: "go1.23.4", compiler: "gc", platform: "linux/amd64" });
-      if (path === "/api") return send(res, 200, { kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: "127.0.0.1" }] });
+      if (path === "/version")
+        return send(res, 200, {
+          major: "1",
+          minor: "32",
+          gitVersion: "v1.32.0",
+          gitCommit: "capture",
+          gitTreeState: "clean",
+          buildDate: "2024-12-11T00:00:00Z",
+          goVersion: "go1.23.4",
+          compiler: "gc",
+          platform: "linux/amd64",
+        });
+      if (path === "/api")
+        return send(res, 200, { kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: "127.0.0.1" }] });
       if (path === "/apis")
         return send(res, 200, {
           kind: "APIGroupList",
@@ -259,7 +299,13 @@ const handle = (writes: Write[]) => (req: IncomingMessage, res: ServerResponse) 
     send(res, 201, {
       apiVersion: group ? `${group}/v1` : "v1",
       kind,
-      metadata: { name: objName, ...(ns ? { namespace: ns } : {}), uid: "00000000-0000-0000-0000-000000000002", resourceVersion: "1", creationTimestamp: "2024-01-01T00:00:00Z" },
+      metadata: {
+        name: objName,
+        ...(ns ? { namespace: ns } : {}),
+        uid: "00000000-0000-0000-0000-000000000002",
+        resourceVersion: "1",
+        creationTimestamp: "2024-01-01T00:00:00Z",
+      },
       // `kubectl debug node/...` reads the created pod's first container
       ...(kind === "Pod" ? { spec: { containers: [{ name: "debugger", image: "busybox:1.36" }] } } : {}),
     });

@@ -42,7 +42,14 @@ describe("pod defaults", () => {
   it("keeps values that are set", () => {
     const p = run("pods", {
       metadata: { name: "p" },
-      spec: { restartPolicy: "Never", terminationGracePeriodSeconds: 0, dnsPolicy: "Default", priority: 7, enableServiceLinks: false, containers: [{ name: "c", image: "x", imagePullPolicy: "Never", resources: { requests: { cpu: "1" } } }] },
+      spec: {
+        restartPolicy: "Never",
+        terminationGracePeriodSeconds: 0,
+        dnsPolicy: "Default",
+        priority: 7,
+        enableServiceLinks: false,
+        containers: [{ name: "c", image: "x", imagePullPolicy: "Never", resources: { requests: { cpu: "1" } } }],
+      },
     });
     expect(p.spec).toMatchObject({ restartPolicy: "Never", terminationGracePeriodSeconds: 0, dnsPolicy: "Default", priority: 7, enableServiceLinks: false });
     expect(p.spec.containers[0].imagePullPolicy).toBe("Never");
@@ -50,14 +57,24 @@ describe("pod defaults", () => {
   });
 
   it("treats empty strings as unset, like Go", () => {
-    const p = run("pods", { metadata: { name: "p" }, spec: { restartPolicy: "", containers: [{ name: "c", image: "x:1", imagePullPolicy: "", ports: [{ containerPort: 1, protocol: "" }] }] } });
+    const p = run("pods", {
+      metadata: { name: "p" },
+      spec: { restartPolicy: "", containers: [{ name: "c", image: "x:1", imagePullPolicy: "", ports: [{ containerPort: 1, protocol: "" }] }] },
+    });
     expect(p.spec.restartPolicy).toBe("Always");
     expect(p.spec.containers[0].imagePullPolicy).toBe("IfNotPresent");
     expect(p.spec.containers[0].ports[0].protocol).toBe("TCP");
   });
 
   it("defaults init and ephemeral containers too", () => {
-    const p = run("pods", { metadata: { name: "p" }, spec: { initContainers: [{ name: "i", image: "busybox" }], containers: [{ name: "c", image: "x:1" }], ephemeralContainers: [{ name: "e", image: "y:2" }] } });
+    const p = run("pods", {
+      metadata: { name: "p" },
+      spec: {
+        initContainers: [{ name: "i", image: "busybox" }],
+        containers: [{ name: "c", image: "x:1" }],
+        ephemeralContainers: [{ name: "e", image: "y:2" }],
+      },
+    });
     expect(p.spec.initContainers[0]).toMatchObject({ imagePullPolicy: "Always", terminationMessagePolicy: "File", resources: {} });
     expect(p.spec.ephemeralContainers[0]).toMatchObject({ imagePullPolicy: "IfNotPresent", terminationMessagePath: "/dev/termination-log" });
   });
@@ -72,14 +89,23 @@ describe("pod defaults", () => {
     });
     expect(p.spec.containers[0].resources).toEqual({ limits: { cpu: "1", memory: "1Gi" }, requests: { cpu: "500m", memory: "1Gi" } });
     expect(p.spec.initContainers[0].resources.requests).toEqual({ memory: "64Mi" });
-    const rs = run("replicasets", { metadata: { name: "r" }, spec: { template: template({ containers: [{ name: "c", image: "x", resources: { limits: { cpu: "1" } } }] }) } });
+    const rs = run("replicasets", {
+      metadata: { name: "r" },
+      spec: { template: template({ containers: [{ name: "c", image: "x", resources: { limits: { cpu: "1" } } }] }) },
+    });
     expect(rs.spec.template.spec.containers[0].resources).toEqual({ limits: { cpu: "1" } });
   });
 
   it("keeps pod-only defaults out of templates", () => {
     const d = run("deployments", { metadata: { name: "d" }, spec: { template: template() } });
     const spec = d.spec.template.spec;
-    expect(spec).toMatchObject({ restartPolicy: "Always", dnsPolicy: "ClusterFirst", schedulerName: "default-scheduler", securityContext: {}, terminationGracePeriodSeconds: 30 });
+    expect(spec).toMatchObject({
+      restartPolicy: "Always",
+      dnsPolicy: "ClusterFirst",
+      schedulerName: "default-scheduler",
+      securityContext: {},
+      terminationGracePeriodSeconds: 30,
+    });
     expect(spec.enableServiceLinks).toBeUndefined();
     expect(spec.priority).toBeUndefined();
     expect(spec.preemptionPolicy).toBeUndefined();
@@ -103,7 +129,13 @@ describe("pod defaults", () => {
       },
     });
     const c = p.spec.containers[0];
-    expect(c.livenessProbe).toEqual({ httpGet: { port: 8080, path: "/", scheme: "HTTP" }, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 });
+    expect(c.livenessProbe).toEqual({
+      httpGet: { port: 8080, path: "/", scheme: "HTTP" },
+      timeoutSeconds: 1,
+      periodSeconds: 10,
+      successThreshold: 1,
+      failureThreshold: 3,
+    });
     expect(c.readinessProbe).toMatchObject({ timeoutSeconds: 5, periodSeconds: 10 });
     expect(c.startupProbe).toMatchObject({ failureThreshold: 3, successThreshold: 1 });
     expect(c.lifecycle.preStop.httpGet).toEqual({ port: 80, path: "/", scheme: "HTTP" });
@@ -113,7 +145,16 @@ describe("pod defaults", () => {
     const p = run("pods", {
       metadata: { name: "p" },
       spec: {
-        containers: [{ name: "c", image: "x", env: [{ name: "N", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }, { name: "V", value: "1" }] }],
+        containers: [
+          {
+            name: "c",
+            image: "x",
+            env: [
+              { name: "N", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+              { name: "V", value: "1" },
+            ],
+          },
+        ],
         volumes: [
           { name: "a" },
           { name: "b", configMap: { name: "cm" } },
@@ -123,7 +164,10 @@ describe("pod defaults", () => {
         ],
       },
     });
-    expect(p.spec.containers[0].env).toEqual([{ name: "N", valueFrom: { fieldRef: { fieldPath: "metadata.name", apiVersion: "v1" } } }, { name: "V", value: "1" }]);
+    expect(p.spec.containers[0].env).toEqual([
+      { name: "N", valueFrom: { fieldRef: { fieldPath: "metadata.name", apiVersion: "v1" } } },
+      { name: "V", value: "1" },
+    ]);
     expect(p.spec.volumes).toEqual([
       { name: "a", emptyDir: {} },
       { name: "b", configMap: { name: "cm", defaultMode: 420 } },
@@ -206,7 +250,10 @@ describe("workload defaults", () => {
     expect(rc.spec.selector).toEqual({ app: "k" });
     expect(rc.metadata.labels).toEqual({ app: "k" });
     expect(rc.spec.replicas).toBe(1);
-    const kept = run("replicationcontrollers", { metadata: { name: "r", labels: { mine: "x" } }, spec: { selector: { app: "k" }, template: { metadata: { labels: { app: "k", tier: "t" } }, spec: { containers: [] } } } });
+    const kept = run("replicationcontrollers", {
+      metadata: { name: "r", labels: { mine: "x" } },
+      spec: { selector: { app: "k" }, template: { metadata: { labels: { app: "k", tier: "t" } }, spec: { containers: [] } } },
+    });
     expect(kept.spec.selector).toEqual({ app: "k" });
     expect(kept.metadata.labels).toEqual({ mine: "x" });
   });
@@ -263,7 +310,18 @@ describe("other kinds", () => {
 
 describe("robustness", () => {
   const samples = (): [string, KObject][] => [
-    ["pods", { metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "x", ports: [{ containerPort: 80 }], resources: { limits: { cpu: "1" } }, livenessProbe: { httpGet: { port: 80 } } }], volumes: [{ name: "v" }] } }],
+    [
+      "pods",
+      {
+        metadata: { name: "p" },
+        spec: {
+          containers: [
+            { name: "c", image: "x", ports: [{ containerPort: 80 }], resources: { limits: { cpu: "1" } }, livenessProbe: { httpGet: { port: 80 } } },
+          ],
+          volumes: [{ name: "v" }],
+        },
+      },
+    ],
     ["deployments", { metadata: { name: "d" }, spec: { template: template() } }],
     ["replicasets", { metadata: { name: "r" }, spec: { template: template() } }],
     ["replicationcontrollers", { metadata: { name: "rc" }, spec: { template: template() } }],
@@ -283,10 +341,23 @@ describe("robustness", () => {
   });
 
   it("never throws on malformed input", () => {
-    const garbage: unknown[] = [undefined, null, 5, "x", [], [1, null, "a"], { containers: "nope" }, { containers: [null, 3, { ports: "x", env: 7, resources: 4, livenessProbe: [] }] }];
+    const garbage: unknown[] = [
+      undefined,
+      null,
+      5,
+      "x",
+      [],
+      [1, null, "a"],
+      { containers: "nope" },
+      { containers: [null, 3, { ports: "x", env: 7, resources: 4, livenessProbe: [] }] },
+    ];
     for (const info of RESOURCES) {
       for (const g of garbage) {
-        for (const obj of [{ metadata: {}, spec: g }, { metadata: {}, spec: { template: g, strategy: g, ports: g, selector: g } }, { metadata: {}, status: g, subsets: g, ports: g }]) {
+        for (const obj of [
+          { metadata: {}, spec: g },
+          { metadata: {}, spec: { template: g, strategy: g, ports: g, selector: g } },
+          { metadata: {}, status: g, subsets: g, ports: g },
+        ]) {
           expect(() => applyDefaults(info, structuredClone(obj) as KObject), `${info.kind} ${JSON.stringify(obj)}`).not.toThrow();
         }
       }

@@ -36,8 +36,7 @@ const prefixOf = (key: string): string => {
 const within = (prefix: string, domain: string) => prefix === domain || prefix.endsWith(`.${domain}`);
 
 /** A label a kubelet may set on its own Node. */
-export const isKubeletLabel = (key: string): boolean =>
-  KUBELET_LABELS.has(key) || KUBELET_LABEL_DOMAINS.some((d) => within(prefixOf(key), d));
+export const isKubeletLabel = (key: string): boolean => KUBELET_LABELS.has(key) || KUBELET_LABEL_DOMAINS.some((d) => within(prefixOf(key), d));
 
 /** May a node add, change or remove this label on its own Node? */
 export const nodeMaySetLabel = (key: string): boolean => {

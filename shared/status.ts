@@ -53,8 +53,7 @@ export class ApiError extends Error {
 }
 
 /** "pods" or "deployments.apps": how kube-apiserver names a resource in messages. */
-export const qualifiedResource = (resource: string, group: string) =>
-  group ? `${resource}.${group}` : resource;
+export const qualifiedResource = (resource: string, group: string) => (group ? `${resource}.${group}` : resource);
 
 export const notFound = (resource: string, group: string, name: string) =>
   new ApiError(404, "NotFound", `${qualifiedResource(resource, group)} "${name}" not found`, {
@@ -96,8 +95,11 @@ export const forbidden = (message: string) => new ApiError(403, "Forbidden", mes
 export const unauthorized = (message = "Unauthorized") => new ApiError(401, "Unauthorized", message);
 export const methodNotAllowed = (message: string) => new ApiError(405, "MethodNotAllowed", message);
 export const unsupportedMediaType = (type: string) =>
-  new ApiError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got "${type}")`);
+  new ApiError(
+    415,
+    "UnsupportedMediaType",
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got "${type}")`,
+  );
 export const expired = (message: string) => new ApiError(410, "Expired", message);
-export const tooLarge = (limit: number) =>
-  new ApiError(413, "RequestEntityTooLarge", `the request body is larger than the server limit of ${limit} bytes`);
+export const tooLarge = (limit: number) => new ApiError(413, "RequestEntityTooLarge", `the request body is larger than the server limit of ${limit} bytes`);
 export const internalError = (message: string) => new ApiError(500, "InternalError", message);

@@ -9,7 +9,10 @@ import { AgentProcess, agentCli } from "./agent-e2e/process";
 import { DockerRuntime } from "../agent/runtime/docker";
 
 const run = agentCli;
-const dockerUp = await new DockerRuntime().version().then(() => true, () => false);
+const dockerUp = await new DockerRuntime().version().then(
+  () => true,
+  () => false,
+);
 
 let server: RunningServer;
 let dir: string;
@@ -28,23 +31,61 @@ describe("kubeflare-agent", () => {
     expect(t.code).toBe(0);
     expect(JSON.parse(t.stdout).token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
     if (!dockerUp) return;
-    const bad = await run(["join", "--server", server.url, "--token", "abcdef.0123456789abcdef", "--ca-file", join(dir, "server", "tls", "ca.crt"), "--config", join(dir, "bad.json")]);
+    const bad = await run([
+      "join",
+      "--server",
+      server.url,
+      "--token",
+      "abcdef.0123456789abcdef",
+      "--ca-file",
+      join(dir, "server", "tls", "ca.crt"),
+      "--config",
+      join(dir, "bad.json"),
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe("error: the server refused the join token: invalid join token\n");
   });
 
   it("token create takes kubeadm-style usages, a node count and a node it may replace; bad values are refused", async () => {
-    const t = await run(["token", "create", "--kubeconfig", server.kubeconfigPath, "--usages", "authentication", "--max-nodes", "3", "--allow-replace", "Old-Box", "-o", "json"]);
+    const t = await run([
+      "token",
+      "create",
+      "--kubeconfig",
+      server.kubeconfigPath,
+      "--usages",
+      "authentication",
+      "--max-nodes",
+      "3",
+      "--allow-replace",
+      "Old-Box",
+      "-o",
+      "json",
+    ]);
     expect(t.code).toBe(0);
     expect(JSON.parse(t.stdout)).toMatchObject({ usages: ["authentication"], maxNodes: 3, allowReplace: "old-box" });
     const single = await run(["token", "create", "--kubeconfig", server.kubeconfigPath]);
-    expect(single.stderr).toMatch(/^single-use, expires \S+; join with: kubeflare-agent join --server https:\/\/127\.0\.0\.1:\d+ --token [a-z0-9]{6}\.[a-z0-9]{16} --ca-file/);
+    expect(single.stderr).toMatch(
+      /^single-use, expires \S+; join with: kubeflare-agent join --server https:\/\/127\.0\.0\.1:\d+ --token [a-z0-9]{6}\.[a-z0-9]{16} --ca-file/,
+    );
     const zero = await run(["token", "create", "--kubeconfig", server.kubeconfigPath, "--max-nodes", "0"]);
     expect([zero.code, zero.stderr]).toEqual([1, 'error: --max-nodes: "0" is not a positive whole number\n']);
     const signing = await run(["token", "create", "--kubeconfig", server.kubeconfigPath, "--usages", "signing"]);
-    expect([signing.code, signing.stderr]).toEqual([1, 'error: BootstrapToken is invalid: usages[0]: Unsupported value: "signing": supported values: "authentication"\n']);
+    expect([signing.code, signing.stderr]).toEqual([
+      1,
+      'error: BootstrapToken is invalid: usages[0]: Unsupported value: "signing": supported values: "authentication"\n',
+    ]);
     // labels only an admin may set are refused before anything is sent
-    const role = await run(["join", "--server", server.url, "--token", "abcdef.0123456789abcdef", "--labels", "disk=ssd,node-role.kubernetes.io/worker=", "--config", join(dir, "role.json")]);
+    const role = await run([
+      "join",
+      "--server",
+      server.url,
+      "--token",
+      "abcdef.0123456789abcdef",
+      "--labels",
+      "disk=ssd,node-role.kubernetes.io/worker=",
+      "--config",
+      join(dir, "role.json"),
+    ]);
     expect(role.code).toBe(1);
     expect(role.stderr).toMatch(/^error: --labels: a node may not set node-role\.kubernetes\.io\/worker on itself .*kubectl label node/);
   });
@@ -52,9 +93,25 @@ describe("kubeflare-agent", () => {
   it.skipIf(!dockerUp)("joins, reports status, and runs as a node", async () => {
     const token = JSON.parse((await run(["token", "create", "--kubeconfig", server.kubeconfigPath, "-o", "json"])).stdout).token;
     const config = join(dir, "agent.json");
-    const joined = await run(["join", "--server", server.url, "--token", token, "--name", "cli-node", "--labels", "disk=ssd,zone=attic", "--ca-file", join(dir, "server", "tls", "ca.crt"), "--node-ip", "127.0.0.1", "--config", config]);
+    const joined = await run([
+      "join",
+      "--server",
+      server.url,
+      "--token",
+      token,
+      "--name",
+      "cli-node",
+      "--labels",
+      "disk=ssd,zone=attic",
+      "--ca-file",
+      join(dir, "server", "tls", "ca.crt"),
+      "--node-ip",
+      "127.0.0.1",
+      "--config",
+      config,
+    ]);
     expect(joined.stderr).toBe("");
-    expect(joined.stdout).toContain('joined https://127.0.0.1:');
+    expect(joined.stdout).toContain("joined https://127.0.0.1:");
     expect(statSync(config).mode & 0o777).toBe(0o600);
     const saved = JSON.parse(readFileSync(config, "utf8"));
     expect(saved).toMatchObject({ nodeName: "cli-node", labels: { disk: "ssd", zone: "attic" } });
@@ -80,13 +137,20 @@ describe("kubeflare-agent", () => {
     // the token was single-use; a fresh one may not take over the (still Ready) node...
     const args = ["--server", server.url, "--name", "cli-node", "--ca-file", join(dir, "server", "tls", "ca.crt"), "--config", join(dir, "agent2.json")];
     const reused = await run(["join", "--token", token, ...args]);
-    expect([reused.code, reused.stderr]).toEqual([1, "error: the server refused the join token: the join token has already been used (it is single-use); create another with: kubeflare-agent token create\n"]);
+    expect([reused.code, reused.stderr]).toEqual([
+      1,
+      "error: the server refused the join token: the join token has already been used (it is single-use); create another with: kubeflare-agent token create\n",
+    ]);
     const fresh = JSON.parse((await run(["token", "create", "--kubeconfig", server.kubeconfigPath, "-o", "json"])).stdout).token;
     const taken = await run(["join", "--token", fresh, ...args]);
     expect(taken.code).toBe(1);
-    expect(taken.stderr).toMatch(/^error: the server refused to join "cli-node": node "cli-node" already exists and is Ready: .*--allow-replace cli-node.*--force-replace/);
+    expect(taken.stderr).toMatch(
+      /^error: the server refused to join "cli-node": node "cli-node" already exists and is Ready: .*--allow-replace cli-node.*--force-replace/,
+    );
     const forced = await run(["join", "--token", fresh, "--force-replace", ...args]);
-    expect(forced.stderr).toMatch(/^error: the server refused to join "cli-node": nodes "cli-node" is forbidden: the join token does not allow replacing node "cli-node"/);
+    expect(forced.stderr).toMatch(
+      /^error: the server refused to join "cli-node": nodes "cli-node" is forbidden: the join token does not allow replacing node "cli-node"/,
+    );
     // ...unless the admin allows it, and the join asks for it
     const allowing = await run(["token", "create", "--kubeconfig", server.kubeconfigPath, "--allow-replace", "cli-node"]);
     expect(allowing.stderr).toContain("--name cli-node --force-replace");
@@ -103,10 +167,22 @@ describe("kubeflare-agent", () => {
       CONTAINERD_ADDRESS: "/nonexistent/containerd.sock",
     });
     expect(noEngine.code).toBe(1);
-    expect(noEngine.stderr).toMatch(/^error: no container runtime found: Docker is not reachable at unix:\/\/\/nonexistent\/docker\.sock .*; containerd is not reachable .*\n$/);
+    expect(noEngine.stderr).toMatch(
+      /^error: no container runtime found: Docker is not reachable at unix:\/\/\/nonexistent\/docker\.sock .*; containerd is not reachable .*\n$/,
+    );
     if (!dockerUp) return;
     // port 1 on loopback: nothing listens there
-    const away = await run(["join", "--server", "https://127.0.0.1:1", "--token", "abcdef.0123456789abcdef", "--runtime", "docker", "--config", join(dir, "y.json")]);
+    const away = await run([
+      "join",
+      "--server",
+      "https://127.0.0.1:1",
+      "--token",
+      "abcdef.0123456789abcdef",
+      "--runtime",
+      "docker",
+      "--config",
+      join(dir, "y.json"),
+    ]);
     expect(away.code).toBe(1);
     expect(away.stderr).toBe("error: cannot reach https://127.0.0.1:1: ECONNREFUSED\n");
   });

@@ -36,7 +36,27 @@ describe.skipIf(!up)("the agent against the Worker", () => {
     const token = await agentCli(["token", "create", "--kubeconfig", t.kubeconfigPath!, "--ttl", "10m", "-o", "json"]);
     expect(token.code).toBe(0);
     const config = join(dir, "agent.json");
-    const joined = await agentCli(["join", "--server", t.url!, "--token", JSON.parse(token.stdout).token, "--name", "edge-box", "--runtime", "docker", "--ca-file", ca, "--node-ip", "127.0.0.1", "--pause-image", "kubeflare/pause:test", "--config", config, "--data-dir", join(dir, "data")]);
+    const joined = await agentCli([
+      "join",
+      "--server",
+      t.url!,
+      "--token",
+      JSON.parse(token.stdout).token,
+      "--name",
+      "edge-box",
+      "--runtime",
+      "docker",
+      "--ca-file",
+      ca,
+      "--node-ip",
+      "127.0.0.1",
+      "--pause-image",
+      "kubeflare/pause:test",
+      "--config",
+      config,
+      "--data-dir",
+      join(dir, "data"),
+    ]);
     expect(joined.stderr).toBe("");
     agent = new AgentProcess(config);
     agent.start();

@@ -33,7 +33,11 @@ for (const [runtime, start] of runtimes) {
     });
 
     const req = async (method: string, path: string, body?: unknown, headers: Record<string, string> = JSON_CT) => {
-      const res = await t.fetch(path, { method, headers: body === undefined ? {} : headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) });
+      const res = await t.fetch(path, {
+        method,
+        headers: body === undefined ? {} : headers,
+        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+      });
       const text = await res.text();
       let json: any;
       try {
@@ -68,7 +72,9 @@ for (const [runtime, start] of runtimes) {
       const huge = "1".repeat(2_900_000); // the body stays under the 3 MiB limit
       let posting = true;
       const posts = Promise.all(
-        [0, 1, 2].map((i) => req("POST", "/api/v1/namespaces/big/pods", pod(`big-${i}`, { containers: [container({ resources: { requests: { cpu: huge } } })] }))),
+        [0, 1, 2].map((i) =>
+          req("POST", "/api/v1/namespaces/big/pods", pod(`big-${i}`, { containers: [container({ resources: { requests: { cpu: huge } } })] })),
+        ),
       ).finally(() => {
         posting = false;
       });
@@ -107,7 +113,10 @@ for (const [runtime, start] of runtimes) {
       }
       await absent("/api/v1/namespaces/shapes/pods/p");
       // the same shapes in a pod template
-      const d = { metadata: { name: "d" }, spec: { selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: { containers: [null] } } } };
+      const d = {
+        metadata: { name: "d" },
+        spec: { selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: { containers: [null] } } },
+      };
       await refused(422, "Invalid", "POST", "/apis/apps/v1/namespaces/shapes/deployments", d);
     });
 
@@ -130,7 +139,14 @@ for (const [runtime, start] of runtimes) {
       // patches: too deep is refused, the object stays as it was
       const rv = (await req("GET", "/api/v1/namespaces/deep/configmaps/cm")).json.metadata.resourceVersion;
       await refused(400, "BadRequest", "PATCH", "/api/v1/namespaces/deep/configmaps/cm", `{"data":{"x":${nested(10_000)}}}`, MERGE_PATCH);
-      await refused(400, "BadRequest", "PATCH", "/api/v1/namespaces/deep/configmaps/cm", `[{"op":"add","path":"/data/x","value":${nested(10_000)}}]`, JSON_PATCH);
+      await refused(
+        400,
+        "BadRequest",
+        "PATCH",
+        "/api/v1/namespaces/deep/configmaps/cm",
+        `[{"op":"add","path":"/data/x","value":${nested(10_000)}}]`,
+        JSON_PATCH,
+      );
       await refused(400, "BadRequest", "PUT", "/api/v1/namespaces/deep/configmaps/cm", cm(nested(10_000)));
       await refused(400, "BadRequest", "POST", "/api/v1/namespaces/deep/configmaps", `metadata: {name: y}\nextra: ${nested(10_000)}\n`, YAML_CT);
       expect((await req("GET", "/api/v1/namespaces/deep/configmaps/cm")).json.metadata.resourceVersion).toBe(rv);
@@ -165,7 +181,17 @@ for (const [runtime, start] of runtimes) {
       await mkNs("del");
       const made = await req("POST", "/api/v1/namespaces/del/configmaps", { metadata: { name: "cm" } });
       expect(made.status).toBe(201);
-      for (const body of ['{"dryRun":{"a":1}}', '{"dryRun":"All"}', '{"dryRun":[1]}', '{"gracePeriodSeconds":"5"}', '{"preconditions":5}', '{"preconditions":{"uid":7}}', '{"orphanDependents":"yes"}', '{"propagationPolicy":1}', "[]"]) {
+      for (const body of [
+        '{"dryRun":{"a":1}}',
+        '{"dryRun":"All"}',
+        '{"dryRun":[1]}',
+        '{"gracePeriodSeconds":"5"}',
+        '{"preconditions":5}',
+        '{"preconditions":{"uid":7}}',
+        '{"orphanDependents":"yes"}',
+        '{"propagationPolicy":1}',
+        "[]",
+      ]) {
         const r = await refused(400, "BadRequest", "DELETE", "/api/v1/namespaces/del/configmaps/cm", body);
         expect(r.json.message).not.toContain("is not iterable");
       }
@@ -176,7 +202,8 @@ for (const [runtime, start] of runtimes) {
     });
 
     it("refuses a join token lifetime no clock can hold (400) and makes no token", async () => {
-      const tokens = async () => (await req("GET", "/api/v1/namespaces/kube-system/secrets?fieldSelector=type%3Dbootstrap.kubernetes.io%2Ftoken")).json.items.length;
+      const tokens = async () =>
+        (await req("GET", "/api/v1/namespaces/kube-system/secrets?fieldSelector=type%3Dbootstrap.kubernetes.io%2Ftoken")).json.items.length;
       const n = await tokens();
       for (const ttl of ["1e15", "9223372036854775807", "-1", "1.5"]) {
         const r = await refused(400, "BadRequest", "POST", "/apis/kubeflare.dev/v1/bootstraptokens", `{"ttlSeconds":${ttl}}`);
@@ -189,11 +216,18 @@ for (const [runtime, start] of runtimes) {
 
     it("refuses numbers JSON and YAML cannot carry (400) instead of storing null", async () => {
       await mkNs("nums");
-      const json = (memory: string) => `{"metadata":{"name":"m"},"spec":{"containers":[{"name":"c","image":"i","resources":{"requests":{"memory":${memory}}}}]}}`;
+      const json = (memory: string) =>
+        `{"metadata":{"name":"m"},"spec":{"containers":[{"name":"c","image":"i","resources":{"requests":{"memory":${memory}}}}]}}`;
       const r = await refused(400, "BadRequest", "POST", "/api/v1/namespaces/nums/pods", json("1e999"));
       expect(r.json.message).toBe("the request body is not valid JSON: number 1e999 at spec.containers[0].resources.requests.memory is out of range");
       await refused(400, "BadRequest", "POST", "/api/v1/namespaces/nums/pods", json("-1E+400"));
-      await refused(400, "BadRequest", "POST", "/api/v1/namespaces/nums/pods", '{"metadata":{"name":"m"},"spec":{"terminationGracePeriodSeconds":1e999,"containers":[{"name":"c","image":"i"}]}}');
+      await refused(
+        400,
+        "BadRequest",
+        "POST",
+        "/api/v1/namespaces/nums/pods",
+        '{"metadata":{"name":"m"},"spec":{"terminationGracePeriodSeconds":1e999,"containers":[{"name":"c","image":"i"}]}}',
+      );
       for (const [v, go] of [
         [".inf", "+Inf"],
         ["-.inf", "-Inf"],
@@ -219,10 +253,15 @@ for (const [runtime, start] of runtimes) {
       expect((await req("GET", "/api/v1/namespaces/grace/pods/g")).json.spec.terminationGracePeriodSeconds).toBe(1);
       const d = await req("POST", "/apis/apps/v1/namespaces/grace/deployments", {
         metadata: { name: "d" },
-        spec: { selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: { terminationGracePeriodSeconds: -5, containers: [container()] } } },
+        spec: {
+          selector: { matchLabels: { a: "b" } },
+          template: { metadata: { labels: { a: "b" } }, spec: { terminationGracePeriodSeconds: -5, containers: [container()] } },
+        },
       });
       expect(d.status, d.text).toBe(201);
-      expect(d.headers.get("warning")).toBe('299 - "spec.template.spec.terminationGracePeriodSeconds: must be >= 0; negative values are invalid and will be treated as 1"');
+      expect(d.headers.get("warning")).toBe(
+        '299 - "spec.template.spec.terminationGracePeriodSeconds: must be >= 0; negative values are invalid and will be treated as 1"',
+      );
       expect(d.json.spec.template.spec.terminationGracePeriodSeconds).toBe(-5);
     });
 
@@ -285,7 +324,13 @@ for (const [runtime, start] of runtimes) {
       await refused(400, "BadRequest", "GET", `${log}?timestamps=maybe`);
       await refused(400, "BadRequest", "GET", `${log}?limitBytes=99999999999999999999`);
       // good values still work, huge ones included
-      for (const q of ["sinceTime=2024-01-01T00:00:00Z", "sinceTime=2024-01-01T02:00:00%2B02:00", "limitBytes=9223372036854775807&tailLines=9223372036854775807", "sinceSeconds=9223372036854775807", "timestamps=true"]) {
+      for (const q of [
+        "sinceTime=2024-01-01T00:00:00Z",
+        "sinceTime=2024-01-01T02:00:00%2B02:00",
+        "limitBytes=9223372036854775807&tailLines=9223372036854775807",
+        "sinceSeconds=9223372036854775807",
+        "timestamps=true",
+      ]) {
         const ok = await req("GET", `${log}?${q}`);
         expect(ok.status, `${q}: ${ok.text}`).toBe(200);
       }

@@ -67,7 +67,7 @@ describe("@kubernetes/client-node informer", () => {
     await informer.start();
 
     let seed = 12345;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const live = new Map<string, string>();
     for (let i = 0; i < 200; i++) {
       const name = `cm-${Math.floor(random() * 20)}`;
@@ -76,7 +76,10 @@ describe("@kubernetes/client-node informer", () => {
         await core.createNamespacedConfigMap({ namespace: "informer", body: { metadata: { name }, data: { v: String(i) } } });
         live.set(name, String(i));
       } else if (r < 0.6) {
-        await core.patchNamespacedConfigMap({ namespace: "informer", name, body: { data: { v: String(i) } } }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch));
+        await core.patchNamespacedConfigMap(
+          { namespace: "informer", name, body: { data: { v: String(i) } } },
+          k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+        );
         live.set(name, String(i));
       } else {
         await core.deleteNamespacedConfigMap({ namespace: "informer", name });

@@ -61,7 +61,19 @@ export const conformance = (name: string, start: () => Promise<Target>) => {
       const core = await req("GET", "/api/v1");
       const names = core.json.resources.map((r: any) => r.name);
       expect(names).toEqual(
-        expect.arrayContaining(["namespaces", "pods", "pods/status", "nodes", "services", "endpoints", "events", "configmaps", "secrets", "replicationcontrollers", "replicationcontrollers/scale"]),
+        expect.arrayContaining([
+          "namespaces",
+          "pods",
+          "pods/status",
+          "nodes",
+          "services",
+          "endpoints",
+          "events",
+          "configmaps",
+          "secrets",
+          "replicationcontrollers",
+          "replicationcontrollers/scale",
+        ]),
       );
       const pods = core.json.resources.find((r: any) => r.name === "pods");
       expect(pods).toMatchObject({ kind: "Pod", namespaced: true, shortNames: ["po"], categories: ["all"] });
@@ -121,7 +133,10 @@ export const conformance = (name: string, start: () => Promise<Target>) => {
         apiVersion: "apps/v1",
         kind: "Deployment",
         metadata: { name: "d" },
-        spec: { selector: { matchLabels: { app: "d" } }, template: { metadata: { labels: { app: "d" } }, spec: { containers: [{ name: "c", image: "nginx" }] } } },
+        spec: {
+          selector: { matchLabels: { app: "d" } },
+          template: { metadata: { labels: { app: "d" } }, spec: { containers: [{ name: "c", image: "nginx" }] } },
+        },
       });
       expect(dep.status).toBe(201);
       expect(dep.json.spec).toMatchObject({
@@ -148,7 +163,11 @@ export const conformance = (name: string, start: () => Promise<Target>) => {
         apiVersion: "apps/v1",
         kind: "Deployment",
         metadata: { name: "d", labels: { a: "1" } },
-        spec: { replicas: 2, selector: { matchLabels: { app: "d" } }, template: { metadata: { labels: { app: "d" } }, spec: { containers: [{ name: "c", image: "nginx:1" }] } } },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: "d" } },
+          template: { metadata: { labels: { app: "d" } }, spec: { containers: [{ name: "c", image: "nginx:1" }] } },
+        },
       };
       const c = (await req("POST", "/apis/apps/v1/namespaces/upd/deployments", dep)).json;
       // labels only: no generation bump
@@ -166,7 +185,11 @@ export const conformance = (name: string, start: () => Promise<Target>) => {
       expect(s.json.metadata.generation).toBe(2);
       expect(s.json.status.replicas).toBeUndefined();
       // status subresource changes status only
-      const st = await req("PUT", "/apis/apps/v1/namespaces/upd/deployments/d/status", { ...s.json, spec: { ...s.json.spec, replicas: 7 }, status: { replicas: 3, observedGeneration: 2 } });
+      const st = await req("PUT", "/apis/apps/v1/namespaces/upd/deployments/d/status", {
+        ...s.json,
+        spec: { ...s.json.spec, replicas: 7 },
+        status: { replicas: 3, observedGeneration: 2 },
+      });
       expect(st.status).toBe(200);
       expect(st.json.status).toMatchObject({ replicas: 3, observedGeneration: 2 });
       expect(st.json.spec.replicas).toBe(3);
@@ -175,7 +198,10 @@ export const conformance = (name: string, start: () => Promise<Target>) => {
       const same = await req("PUT", "/apis/apps/v1/namespaces/upd/deployments/d", st.json);
       expect(same.json.metadata.resourceVersion).toBe(st.json.metadata.resourceVersion);
       // the selector is immutable
-      const sel = await req("PUT", "/apis/apps/v1/namespaces/upd/deployments/d", { ...st.json, spec: { ...st.json.spec, selector: { matchLabels: { app: "x" } }, template: { ...st.json.spec.template, metadata: { labels: { app: "x" } } } } });
+      const sel = await req("PUT", "/apis/apps/v1/namespaces/upd/deployments/d", {
+        ...st.json,
+        spec: { ...st.json.spec, selector: { matchLabels: { app: "x" } }, template: { ...st.json.spec.template, metadata: { labels: { app: "x" } } } },
+      });
       expectStatus(sel, 422, "Invalid");
       expect(sel.json.details.causes).toEqual(expect.arrayContaining([expect.objectContaining({ field: "spec.selector" })]));
     });
@@ -185,12 +211,21 @@ export const conformance = (name: string, start: () => Promise<Target>) => {
       const p = pod("p", { a: "1" });
       p.spec.containers.push({ name: "side", image: "busybox", ports: [] } as any);
       await req("POST", "/api/v1/namespaces/patch/pods", p);
-      const m = await req("PATCH", "/api/v1/namespaces/patch/pods/p", { metadata: { labels: { b: "2", a: null } } }, { "Content-Type": "application/merge-patch+json" });
+      const m = await req(
+        "PATCH",
+        "/api/v1/namespaces/patch/pods/p",
+        { metadata: { labels: { b: "2", a: null } } },
+        { "Content-Type": "application/merge-patch+json" },
+      );
       expect(m.status).toBe(200);
       expect(m.json.metadata.labels).toEqual({ b: "2" });
-      const j = await req("PATCH", "/api/v1/namespaces/patch/pods/p", [{ op: "add", path: "/metadata/annotations", value: { x: "y" } }], { "Content-Type": "application/json-patch+json" });
+      const j = await req("PATCH", "/api/v1/namespaces/patch/pods/p", [{ op: "add", path: "/metadata/annotations", value: { x: "y" } }], {
+        "Content-Type": "application/json-patch+json",
+      });
       expect(j.json.metadata.annotations).toEqual({ x: "y" });
-      const bad = await req("PATCH", "/api/v1/namespaces/patch/pods/p", [{ op: "test", path: "/metadata/name", value: "other" }], { "Content-Type": "application/json-patch+json" });
+      const bad = await req("PATCH", "/api/v1/namespaces/patch/pods/p", [{ op: "test", path: "/metadata/name", value: "other" }], {
+        "Content-Type": "application/json-patch+json",
+      });
       expect([409, 422]).toContain(bad.status);
       expect(bad.json.kind).toBe("Status");
       const sm = await req(
@@ -212,14 +247,46 @@ export const conformance = (name: string, start: () => Promise<Target>) => {
         metadata: { name: "d" },
         spec: {
           selector: { matchLabels: { app: "d" } },
-          template: { metadata: { labels: { app: "d" } }, spec: { containers: [{ name: "a", image: "x", env: [{ name: "A", value: "1" }, { name: "B", value: "2" }] }, { name: "b", image: "y" }] } },
+          template: {
+            metadata: { labels: { app: "d" } },
+            spec: {
+              containers: [
+                {
+                  name: "a",
+                  image: "x",
+                  env: [
+                    { name: "A", value: "1" },
+                    { name: "B", value: "2" },
+                  ],
+                },
+                { name: "b", image: "y" },
+              ],
+            },
+          },
         },
       };
       await req("POST", "/apis/apps/v1/namespaces/patch/deployments", d);
       const dp = await req(
         "PATCH",
         "/apis/apps/v1/namespaces/patch/deployments/d",
-        { spec: { template: { spec: { containers: [{ name: "b", $patch: "delete" }, { name: "a", env: [{ name: "B", $patch: "delete" }, { name: "C", value: "3" }] }] } } } },
+        {
+          spec: {
+            template: {
+              spec: {
+                containers: [
+                  { name: "b", $patch: "delete" },
+                  {
+                    name: "a",
+                    env: [
+                      { name: "B", $patch: "delete" },
+                      { name: "C", value: "3" },
+                    ],
+                  },
+                ],
+              },
+            },
+          },
+        },
         { "Content-Type": "application/strategic-merge-patch+json" },
       );
       expect(dp.status).toBe(200);
@@ -236,17 +303,35 @@ export const conformance = (name: string, start: () => Promise<Target>) => {
       await mkNs("scale");
       await req("POST", "/api/v1/namespaces/scale/replicationcontrollers", {
         metadata: { name: "rc" },
-        spec: { replicas: 2, selector: { app: "rc" }, template: { metadata: { labels: { app: "rc" } }, spec: { containers: [{ name: "c", image: "busybox" }] } } },
+        spec: {
+          replicas: 2,
+          selector: { app: "rc" },
+          template: { metadata: { labels: { app: "rc" } }, spec: { containers: [{ name: "c", image: "busybox" }] } },
+        },
       });
       const s = await req("GET", "/api/v1/namespaces/scale/replicationcontrollers/rc/scale");
       expect(s.json).toMatchObject({ apiVersion: "autoscaling/v1", kind: "Scale", spec: { replicas: 2 }, status: { selector: "app=rc" } });
-      const p = await req("PATCH", "/api/v1/namespaces/scale/replicationcontrollers/rc/scale", { spec: { replicas: 5 } }, { "Content-Type": "application/merge-patch+json" });
+      const p = await req(
+        "PATCH",
+        "/api/v1/namespaces/scale/replicationcontrollers/rc/scale",
+        { spec: { replicas: 5 } },
+        { "Content-Type": "application/merge-patch+json" },
+      );
       expect(p.status).toBe(200);
       expect(p.json.spec.replicas).toBe(5);
       expect((await req("GET", "/api/v1/namespaces/scale/replicationcontrollers/rc")).json.spec.replicas).toBe(5);
-      const u = await req("PUT", "/api/v1/namespaces/scale/replicationcontrollers/rc/scale", { apiVersion: "autoscaling/v1", kind: "Scale", metadata: { name: "rc" }, spec: { replicas: 1 } });
+      const u = await req("PUT", "/api/v1/namespaces/scale/replicationcontrollers/rc/scale", {
+        apiVersion: "autoscaling/v1",
+        kind: "Scale",
+        metadata: { name: "rc" },
+        spec: { replicas: 1 },
+      });
       expect(u.json.spec.replicas).toBe(1);
-      expectStatus(await req("PUT", "/api/v1/namespaces/scale/replicationcontrollers/rc/scale", { kind: "Scale", metadata: { name: "rc" }, spec: { replicas: -1 } }), 422, "Invalid");
+      expectStatus(
+        await req("PUT", "/api/v1/namespaces/scale/replicationcontrollers/rc/scale", { kind: "Scale", metadata: { name: "rc" }, spec: { replicas: -1 } }),
+        422,
+        "Invalid",
+      );
     });
 
     it("lists with label and field selectors, across namespaces, and pages", async () => {
@@ -329,7 +414,10 @@ export const conformance = (name: string, start: () => Promise<Target>) => {
       await req("POST", "/api/v1/namespaces/watch2/configmaps", { metadata: { name: "x" } });
       const res = await t.fetch(`/api/v1/namespaces/watch2/configmaps?watch=1&timeoutSeconds=1`);
       const text = await res.text();
-      const evs = text.trim().split("\n").map((l) => JSON.parse(l));
+      const evs = text
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
       expect(evs[0]).toMatchObject({ type: "ADDED", object: { metadata: { name: "x" } } });
       expect(evs).toHaveLength(1);
     });
@@ -346,7 +434,12 @@ export const conformance = (name: string, start: () => Promise<Target>) => {
       const still = await req("GET", "/api/v1/namespaces/del/configmaps/a");
       expect(still.json.metadata.deletionTimestamp).toBeTruthy();
       // removing the finalizer completes the deletion
-      const fin = await req("PATCH", "/api/v1/namespaces/del/configmaps/a", { metadata: { finalizers: null } }, { "Content-Type": "application/merge-patch+json" });
+      const fin = await req(
+        "PATCH",
+        "/api/v1/namespaces/del/configmaps/a",
+        { metadata: { finalizers: null } },
+        { "Content-Type": "application/merge-patch+json" },
+      );
       expect(fin.status).toBe(200);
       expectStatus(await req("GET", "/api/v1/namespaces/del/configmaps/a"), 404, "NotFound");
       expect(c.metadata.uid).toBeTruthy();
@@ -382,11 +475,39 @@ export const conformance = (name: string, start: () => Promise<Target>) => {
         ["wrong type", "POST", { metadata: { name: "x" }, spec: { containers: "nope" } }, {}, 422, "Invalid"],
         ["bad name", "POST", pod("Bad_Name"), {}, 422, "Invalid"],
         ["no image", "POST", { metadata: { name: "x" }, spec: { containers: [{ name: "c" }] } }, {}, 422, "Invalid"],
-        ["bad port", "POST", { metadata: { name: "x" }, spec: { containers: [{ name: "c", image: "i", ports: [{ containerPort: 70000 }] }] } }, {}, 422, "Invalid"],
+        [
+          "bad port",
+          "POST",
+          { metadata: { name: "x" }, spec: { containers: [{ name: "c", image: "i", ports: [{ containerPort: 70000 }] }] } },
+          {},
+          422,
+          "Invalid",
+        ],
         ["bad label", "POST", pod("x", { "bad key!": "v" }), {}, 422, "Invalid"],
-        ["bad quantity", "POST", { metadata: { name: "x" }, spec: { containers: [{ name: "c", image: "i", resources: { limits: { memory: "lots" } } }] } }, {}, 422, "Invalid"],
-        ["unknown field (Strict)", "POST?fieldValidation=Strict", { metadata: { name: "x" }, spec: { containers: [{ name: "c", image: "i" }], bogus: 1 } }, {}, 400, "BadRequest"],
-        ["namespace mismatch", "POST", { metadata: { name: "x", namespace: "other" }, spec: { containers: [{ name: "c", image: "i" }] } }, {}, 400, "BadRequest"],
+        [
+          "bad quantity",
+          "POST",
+          { metadata: { name: "x" }, spec: { containers: [{ name: "c", image: "i", resources: { limits: { memory: "lots" } } }] } },
+          {},
+          422,
+          "Invalid",
+        ],
+        [
+          "unknown field (Strict)",
+          "POST?fieldValidation=Strict",
+          { metadata: { name: "x" }, spec: { containers: [{ name: "c", image: "i" }], bogus: 1 } },
+          {},
+          400,
+          "BadRequest",
+        ],
+        [
+          "namespace mismatch",
+          "POST",
+          { metadata: { name: "x", namespace: "other" }, spec: { containers: [{ name: "c", image: "i" }] } },
+          {},
+          400,
+          "BadRequest",
+        ],
         ["unsupported media type", "POST", "x", { "Content-Type": "text/csv" }, 415, "UnsupportedMediaType"],
         ["oversized body", "POST", { metadata: { name: "big" }, data: { a: "x".repeat(4 * 1024 * 1024) } }, {}, 413, "RequestEntityTooLarge"],
       ];
@@ -399,7 +520,10 @@ export const conformance = (name: string, start: () => Promise<Target>) => {
       }
       const invalid = await req("POST", "/api/v1/namespaces/bad/pods", { metadata: { name: "x" }, spec: { containers: [{ name: "c" }] } });
       expect(invalid.json.details.causes).toEqual(expect.arrayContaining([expect.objectContaining({ field: "spec.containers[0].image" })]));
-      const strict = await req("POST", "/api/v1/namespaces/bad/pods?fieldValidation=Strict", { metadata: { name: "x" }, spec: { containers: [{ name: "c", image: "i" }], bogus: 1 } });
+      const strict = await req("POST", "/api/v1/namespaces/bad/pods?fieldValidation=Strict", {
+        metadata: { name: "x" },
+        spec: { containers: [{ name: "c", image: "i" }], bogus: 1 },
+      });
       expect(strict.json.message).toContain('unknown field "spec.bogus"');
       // Warn: created, unknown field dropped, warning header
       const warn = await req("POST", "/api/v1/namespaces/bad/configmaps?fieldValidation=Warn", { metadata: { name: "w" }, data: { a: "1" }, extra: true });
@@ -417,16 +541,34 @@ export const conformance = (name: string, start: () => Promise<Target>) => {
     });
 
     it("gives every namespaced kind an all-namespaces list, and serves cluster-scoped kinds", async () => {
-      for (const p of ["/api/v1/pods", "/api/v1/services", "/api/v1/endpoints", "/api/v1/events", "/api/v1/configmaps", "/api/v1/secrets", "/api/v1/replicationcontrollers", "/apis/apps/v1/deployments", "/apis/apps/v1/replicasets", "/apis/coordination.k8s.io/v1/leases", "/api/v1/nodes"]) {
+      for (const p of [
+        "/api/v1/pods",
+        "/api/v1/services",
+        "/api/v1/endpoints",
+        "/api/v1/events",
+        "/api/v1/configmaps",
+        "/api/v1/secrets",
+        "/api/v1/replicationcontrollers",
+        "/apis/apps/v1/deployments",
+        "/apis/apps/v1/replicasets",
+        "/apis/coordination.k8s.io/v1/leases",
+        "/api/v1/nodes",
+      ]) {
         const r = await req("GET", p);
         expect([p, r.status]).toEqual([p, 200]);
         expect(r.json.kind).toMatch(/List$/);
       }
-      const node = await req("POST", "/api/v1/nodes", { metadata: { name: "n1", labels: { "kubernetes.io/hostname": "n1" } }, status: { capacity: { cpu: "2", memory: "4Gi", pods: "110" } } });
+      const node = await req("POST", "/api/v1/nodes", {
+        metadata: { name: "n1", labels: { "kubernetes.io/hostname": "n1" } },
+        status: { capacity: { cpu: "2", memory: "4Gi", pods: "110" } },
+      });
       expect(node.status).toBe(201);
       expect(node.json.metadata.namespace).toBeUndefined();
       expect(node.json.status.capacity.cpu).toBe("2");
-      const lease = await req("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", { metadata: { name: "n1" }, spec: { holderIdentity: "n1", leaseDurationSeconds: 40 } });
+      const lease = await req("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", {
+        metadata: { name: "n1" },
+        spec: { holderIdentity: "n1", leaseDurationSeconds: 40 },
+      });
       expect(lease.status).toBe(201);
       const secret = await req("POST", "/api/v1/namespaces/default/secrets", { metadata: { name: "s" }, stringData: { a: "b" } });
       expect(secret.status).toBe(201);

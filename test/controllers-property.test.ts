@@ -27,7 +27,11 @@ let cp: TestControlPlane;
 let clock: FakeClock;
 afterEach(async () => cp?.close());
 
-const ts = () => clock.now().toISOString().replace(/\.\d+Z$/, "Z");
+const ts = () =>
+  clock
+    .now()
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z");
 
 describe("convergence under random operations", () => {
   for (const seed of [1, 7, 42]) {
@@ -49,7 +53,13 @@ describe("convergence under random operations", () => {
           const node = (await cp.api.get("nodes", "", n))!;
           const ready = node.status.conditions.find((c: any) => c.type === "Ready");
           if (ready.status !== "True") {
-            await cp.api.updateStatus("nodes", { ...node, status: { ...node.status, conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: ts(), lastTransitionTime: ts() }] } });
+            await cp.api.updateStatus("nodes", {
+              ...node,
+              status: {
+                ...node.status,
+                conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: ts(), lastTransitionTime: ts() }],
+              },
+            });
           }
         }
       };
@@ -59,12 +69,17 @@ describe("convergence under random operations", () => {
           const node = p.spec?.nodeName;
           if (!node || down.has(node)) continue;
           if (p.metadata.deletionTimestamp) {
-            await cp.api.delete("pods", p.metadata.namespace!, p.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: p.metadata.uid } }).catch(() => false);
+            await cp.api
+              .delete("pods", p.metadata.namespace!, p.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: p.metadata.uid } })
+              .catch(() => false);
             continue;
           }
           if (p.status?.phase === "Running") continue;
           await cp.api
-            .updateStatus("pods", { ...p, status: { ...p.status, phase: "Running", podIP: "127.0.0.1", conditions: [{ type: "Ready", status: "True", lastTransitionTime: ts() }] } })
+            .updateStatus("pods", {
+              ...p,
+              status: { ...p.status, phase: "Running", podIP: "127.0.0.1", conditions: [{ type: "Ready", status: "True", lastTransitionTime: ts() }] },
+            })
             .catch(() => undefined);
         }
       };
@@ -87,7 +102,10 @@ describe("convergence under random operations", () => {
           spec: {
             replicas: 3,
             selector: { matchLabels: { app: name } },
-            template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "c", image: "busybox:1", resources: { requests: { cpu: "100m", memory: "128Mi" } } }] } },
+            template: {
+              metadata: { labels: { app: name } },
+              spec: { containers: [{ name: "c", image: "busybox:1", resources: { requests: { cpu: "100m", memory: "128Mi" } } }] },
+            },
           },
         });
       }

@@ -31,14 +31,25 @@ for (const [name, start] of runtimes) {
       const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
       const node = await req("POST", "/api/v1/nodes", {
         metadata: { name: "n1", labels: { "kubernetes.io/hostname": "n1" } },
-        status: { capacity: { cpu: "4", memory: "8Gi", pods: "110" }, allocatable: { cpu: "4", memory: "8Gi", pods: "110" }, conditions: [{ type: "Ready", status: "True", lastHeartbeatTime: now, lastTransitionTime: now }] },
+        status: {
+          capacity: { cpu: "4", memory: "8Gi", pods: "110" },
+          allocatable: { cpu: "4", memory: "8Gi", pods: "110" },
+          conditions: [{ type: "Ready", status: "True", lastHeartbeatTime: now, lastTransitionTime: now }],
+        },
       });
       expect(node.status).toBe(201);
-      await req("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", { metadata: { name: "n1" }, spec: { holderIdentity: "n1", leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace("Z", "000Z") } });
+      await req("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", {
+        metadata: { name: "n1" },
+        spec: { holderIdentity: "n1", leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace("Z", "000Z") },
+      });
 
       const rc = await req("POST", "/api/v1/namespaces/default/replicationcontrollers", {
         metadata: { name: "kubia" },
-        spec: { replicas: 2, selector: { app: "kubia" }, template: { metadata: { labels: { app: "kubia" } }, spec: { containers: [{ name: "kubia", image: "luksa/kubia" }] } } },
+        spec: {
+          replicas: 2,
+          selector: { app: "kubia" },
+          template: { metadata: { labels: { app: "kubia" } }, spec: { containers: [{ name: "kubia", image: "luksa/kubia" }] } },
+        },
       });
       expect(rc.status).toBe(201);
       const pods = await eventually(async () => {
@@ -49,7 +60,11 @@ for (const [name, start] of runtimes) {
 
       const dep = await req("POST", "/apis/apps/v1/namespaces/default/deployments", {
         metadata: { name: "web" },
-        spec: { replicas: 1, selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "web", image: "nginx" }] } } },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: "web" } },
+          template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "web", image: "nginx" }] } },
+        },
       });
       expect(dep.status).toBe(201);
       const rs = await eventually(async () => (await items("/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dweb"))[0], 30_000);
@@ -60,7 +75,10 @@ for (const [name, start] of runtimes) {
       const del = await req("DELETE", "/apis/apps/v1/namespaces/default/deployments/web", { propagationPolicy: "Background" });
       expect(del.status).toBe(200);
       await eventually(async () => {
-        const left = [...(await items("/apis/apps/v1/namespaces/default/replicasets")), ...(await items("/api/v1/namespaces/default/pods?labelSelector=app%3Dweb"))];
+        const left = [
+          ...(await items("/apis/apps/v1/namespaces/default/replicasets")),
+          ...(await items("/api/v1/namespaces/default/pods?labelSelector=app%3Dweb")),
+        ];
         // pods on a node are deleted gracefully; nothing else is left
         return left.every((o) => o.metadata.deletionTimestamp) && (await items("/apis/apps/v1/namespaces/default/replicasets")).length === 0;
       }, 30_000);

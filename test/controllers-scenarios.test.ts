@@ -56,21 +56,33 @@ for (const [runtime, start] of runtimes) {
       spec: {
         replicas,
         selector: { matchLabels: { app: name } },
-        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "c", image: "busybox:1", resources: { requests: { cpu: "100m", memory: "64Mi" } } }] } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: { containers: [{ name: "c", image: "busybox:1", resources: { requests: { cpu: "100m", memory: "64Mi" } } }] },
+        },
         ...extra,
       },
     });
     const complete = async (ns: string, name: string, replicas: number) =>
       eventually(async () => {
         const d = (await req("GET", `/apis/apps/v1/namespaces/${ns}/deployments/${name}`)).json;
-        return d.status?.observedGeneration >= d.metadata.generation && d.status?.updatedReplicas === replicas && d.status?.replicas === replicas && d.status?.availableReplicas === replicas && d;
+        return (
+          d.status?.observedGeneration >= d.metadata.generation &&
+          d.status?.updatedReplicas === replicas &&
+          d.status?.replicas === replicas &&
+          d.status?.availableReplicas === replicas &&
+          d
+        );
       }, 40_000);
 
     it("a Deployment of 3 reaches 3 bound pods and the right status; scales 3→5→1", async () => {
       await ns("s1");
       expect((await req("POST", "/apis/apps/v1/namespaces/s1/deployments", deployment("web", 3))).status).toBe(201);
       const d = await complete("s1", "web", 3);
-      expect(d.status.conditions.map((c: any) => `${c.type}=${c.status}/${c.reason}`)).toEqual(["Available=True/MinimumReplicasAvailable", "Progressing=True/NewReplicaSetAvailable"]);
+      expect(d.status.conditions.map((c: any) => `${c.type}=${c.status}/${c.reason}`)).toEqual([
+        "Available=True/MinimumReplicasAvailable",
+        "Progressing=True/NewReplicaSetAvailable",
+      ]);
       expect((await livePods("s1", "app=web")).every((p) => ["n1", "n2", "n3"].includes(p.spec.nodeName))).toBe(true);
       await req("PATCH", "/apis/apps/v1/namespaces/s1/deployments/web/scale", { spec: { replicas: 5 } }, "application/merge-patch+json");
       await complete("s1", "web", 5);
@@ -81,21 +93,44 @@ for (const [runtime, start] of runtimes) {
 
     it("rolls out with maxUnavailable=0 never below the desired availability, then rolls back to revision 1", async () => {
       await ns("s2");
-      await req("POST", "/apis/apps/v1/namespaces/s2/deployments", deployment("roll", 3, { strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } }));
+      await req(
+        "POST",
+        "/apis/apps/v1/namespaces/s2/deployments",
+        deployment("roll", 3, { strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } }),
+      );
       await complete("s2", "roll", 3);
-      await req("PATCH", "/apis/apps/v1/namespaces/s2/deployments/roll", { spec: { template: { spec: { containers: [{ name: "c", image: "busybox:2" }] } } } }, "application/strategic-merge-patch+json");
+      await req(
+        "PATCH",
+        "/apis/apps/v1/namespaces/s2/deployments/roll",
+        { spec: { template: { spec: { containers: [{ name: "c", image: "busybox:2" }] } } } },
+        "application/strategic-merge-patch+json",
+      );
       let lowest = Infinity;
-      await eventually(async () => {
-        const d = (await req("GET", "/apis/apps/v1/namespaces/s2/deployments/roll")).json;
-        lowest = Math.min(lowest, d.status?.availableReplicas ?? 0);
-        return d.status?.observedGeneration >= d.metadata.generation && d.status.updatedReplicas === 3 && d.status.replicas === 3 && d.status.availableReplicas === 3;
-      }, 40_000, 50);
+      await eventually(
+        async () => {
+          const d = (await req("GET", "/apis/apps/v1/namespaces/s2/deployments/roll")).json;
+          lowest = Math.min(lowest, d.status?.availableReplicas ?? 0);
+          return (
+            d.status?.observedGeneration >= d.metadata.generation &&
+            d.status.updatedReplicas === 3 &&
+            d.status.replicas === 3 &&
+            d.status.availableReplicas === 3
+          );
+        },
+        40_000,
+        50,
+      );
       expect(lowest).toBeGreaterThanOrEqual(3);
       const rss = await items("/apis/apps/v1/namespaces/s2/replicasets?labelSelector=app%3Droll");
       const rev1 = rss.find((r) => r.metadata.annotations["deployment.kubernetes.io/revision"] === "1");
       const template = structuredClone(rev1.spec.template);
       delete template.metadata.labels["pod-template-hash"];
-      await req("PATCH", "/apis/apps/v1/namespaces/s2/deployments/roll", [{ op: "replace", path: "/spec/template", value: template }], "application/json-patch+json");
+      await req(
+        "PATCH",
+        "/apis/apps/v1/namespaces/s2/deployments/roll",
+        [{ op: "replace", path: "/spec/template", value: template }],
+        "application/json-patch+json",
+      );
       await complete("s2", "roll", 3);
       const after = await items("/apis/apps/v1/namespaces/s2/replicasets?labelSelector=app%3Droll");
       expect(after).toHaveLength(2);
@@ -111,8 +146,14 @@ for (const [runtime, start] of runtimes) {
       for (const p of await livePods("s3", "app=spread")) per.set(p.spec.nodeName, (per.get(p.spec.nodeName) ?? 0) + 1);
       expect([...per.values()].sort()).toEqual([2, 2, 2]);
 
-      await req("POST", "/api/v1/namespaces/s3/pods", { metadata: { name: "huge" }, spec: { containers: [{ name: "c", image: "busybox:1", resources: { requests: { memory: "16Gi" } } }] } });
-      const cond = await eventually(async () => (await req("GET", "/api/v1/namespaces/s3/pods/huge")).json.status?.conditions?.find((c: any) => c.type === "PodScheduled"), 20_000);
+      await req("POST", "/api/v1/namespaces/s3/pods", {
+        metadata: { name: "huge" },
+        spec: { containers: [{ name: "c", image: "busybox:1", resources: { requests: { memory: "16Gi" } } }] },
+      });
+      const cond = await eventually(
+        async () => (await req("GET", "/api/v1/namespaces/s3/pods/huge")).json.status?.conditions?.find((c: any) => c.type === "PodScheduled"),
+        20_000,
+      );
       expect(cond).toMatchObject({ status: "False", reason: "Unschedulable", message: "0/3 nodes are available: 3 Insufficient memory." });
       const ev = await items("/api/v1/namespaces/s3/events?fieldSelector=involvedObject.name%3Dhuge%2Creason%3DFailedScheduling");
       expect(ev.length).toBe(1);
@@ -121,12 +162,20 @@ for (const [runtime, start] of runtimes) {
     it("endpoints follow pod readiness", async () => {
       await ns("s4");
       await req("POST", "/apis/apps/v1/namespaces/s4/deployments", deployment("api", 2));
-      await req("POST", "/api/v1/namespaces/s4/services", { metadata: { name: "api" }, spec: { selector: { app: "api" }, ports: [{ port: 80, targetPort: 8080 }] } });
+      await req("POST", "/api/v1/namespaces/s4/services", {
+        metadata: { name: "api" },
+        spec: { selector: { app: "api" }, ports: [{ port: 80, targetPort: 8080 }] },
+      });
       await complete("s4", "api", 2);
       const ready = async () => (await req("GET", "/api/v1/namespaces/s4/endpoints/api")).json?.subsets?.[0];
       await eventually(async () => (await ready())?.addresses?.length === 2, 20_000);
       const [first] = await livePods("s4", "app=api");
-      await req("PATCH", `/api/v1/namespaces/s4/pods/${first.metadata.name}`, { metadata: { annotations: { "test.kubeflare.dev/ready": "false" } } }, "application/merge-patch+json");
+      await req(
+        "PATCH",
+        `/api/v1/namespaces/s4/pods/${first.metadata.name}`,
+        { metadata: { annotations: { "test.kubeflare.dev/ready": "false" } } },
+        "application/merge-patch+json",
+      );
       const subset = await eventually(async () => {
         const s = await ready();
         return s?.addresses?.length === 1 && s?.notReadyAddresses?.length === 1 && s;
@@ -167,7 +216,11 @@ for (const [runtime, start] of runtimes) {
       await ns("s7");
       await req("POST", "/api/v1/namespaces/s7/replicationcontrollers", {
         metadata: { name: "heal" },
-        spec: { replicas: 3, selector: { app: "heal" }, template: { metadata: { labels: { app: "heal" } }, spec: { containers: [{ name: "c", image: "busybox:1" }] } } },
+        spec: {
+          replicas: 3,
+          selector: { app: "heal" },
+          template: { metadata: { labels: { app: "heal" } }, spec: { containers: [{ name: "c", image: "busybox:1" }] } },
+        },
       });
       await eventually(async () => (await livePods("s7", "app=heal")).filter((p) => p.status?.phase === "Running").length === 3, 30_000);
       const victimNode = (await livePods("s7", "app=heal"))[0].spec.nodeName;

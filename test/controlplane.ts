@@ -80,7 +80,10 @@ export async function startControlPlane(o: {
 }
 
 /** A Ready node with capacity, as an agent would register it. */
-export const readyNode = (name: string, o: { cpu?: string; memory?: string; pods?: string; labels?: Record<string, string>; taints?: unknown[]; now?: Date } = {}): KObject => {
+export const readyNode = (
+  name: string,
+  o: { cpu?: string; memory?: string; pods?: string; labels?: Record<string, string>; taints?: unknown[]; now?: Date } = {},
+): KObject => {
   const ts = (o.now ?? new Date()).toISOString().replace(/\.\d+Z$/, "Z");
   const capacity = { cpu: o.cpu ?? "4", memory: o.memory ?? "8Gi", pods: o.pods ?? "110" };
   return {

@@ -218,11 +218,29 @@ const skipType = (t: TypeRef): boolean =>
  */
 const ZERO_INVALID = new Set(
   [
-    "core.v1.Container", "core.v1.EphemeralContainer", "core.v1.ContainerPort", "core.v1.EnvVar", "core.v1.VolumeMount", "core.v1.Volume",
-    "core.v1.VolumeDevice", "core.v1.ServicePort", "core.v1.EndpointAddress", "core.v1.EndpointPort", "core.v1.Taint", "core.v1.HostAlias",
-    "core.v1.NodeSelectorRequirement", "core.v1.TopologySpreadConstraint", "core.v1.PodResourceClaim", "core.v1.PodSchedulingGate",
-    "core.v1.PodReadinessGate", "core.v1.KeyToPath", "core.v1.HTTPHeader", "core.v1.ResourceClaim", "core.v1.ContainerResizePolicy",
-    "meta.v1.OwnerReference", "meta.v1.LabelSelectorRequirement",
+    "core.v1.Container",
+    "core.v1.EphemeralContainer",
+    "core.v1.ContainerPort",
+    "core.v1.EnvVar",
+    "core.v1.VolumeMount",
+    "core.v1.Volume",
+    "core.v1.VolumeDevice",
+    "core.v1.ServicePort",
+    "core.v1.EndpointAddress",
+    "core.v1.EndpointPort",
+    "core.v1.Taint",
+    "core.v1.HostAlias",
+    "core.v1.NodeSelectorRequirement",
+    "core.v1.TopologySpreadConstraint",
+    "core.v1.PodResourceClaim",
+    "core.v1.PodSchedulingGate",
+    "core.v1.PodReadinessGate",
+    "core.v1.KeyToPath",
+    "core.v1.HTTPHeader",
+    "core.v1.ResourceClaim",
+    "core.v1.ContainerResizePolicy",
+    "meta.v1.OwnerReference",
+    "meta.v1.LabelSelectorRequirement",
   ].map((n) => (n.startsWith("meta.") ? `io.k8s.apimachinery.pkg.apis.${n}` : `io.k8s.api.${n}`)),
 );
 const zeroItemInvalid = (t: TypeRef) => t.kind === "array" && t.items.kind === "named" && ZERO_INVALID.has(t.items.type.name);
@@ -252,7 +270,8 @@ export const wrongValues = (f: SchemaField): unknown[] => {
       return ["x", {}, 5, ...(zeroItemInvalid(t) && !f.inStatus ? [[null]] : [])];
     case "map":
       if (t.values.kind === "string") return ["x", [], 5, { k: 5 }, { k: {} }];
-      if (t.values.kind === "named" && t.values.type.kind === "named-scalar" && t.values.type.check === "quantity") return ["x", [], { cpu: true }, { cpu: "lots" }];
+      if (t.values.kind === "named" && t.values.type.kind === "named-scalar" && t.values.type.check === "quantity")
+        return ["x", [], { cpu: true }, { cpu: "lots" }];
       return ["x", [], 5];
     case "named": {
       const n = t.type;
@@ -368,7 +387,14 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
       ["apiVersion=5 (wrong type)", (n) => encode({ ...valid(n), apiVersion: 5 })],
       ["kind=Banana (wrong)", (n) => encode({ ...valid(n), kind: "Banana" })],
       ["kind={} (wrong type)", (n) => encode({ ...valid(n), kind: {} })],
-      ["metadata missing", (n) => { const o = valid(n); delete o.metadata; return encode(o); }],
+      [
+        "metadata missing",
+        (n) => {
+          const o = valid(n);
+          delete o.metadata;
+          return encode(o);
+        },
+      ],
       ['metadata="x"', (n) => encode({ ...valid(n), metadata: "x" })],
       ["metadata=[]", (n) => encode({ ...valid(n), metadata: [] })],
       ["truncated JSON", (n) => encode(valid(n)).slice(0, -7)],
@@ -381,7 +407,7 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
       ["annotations.a = 20000-deep objects", (n) => encode(setPath(valid(n), ["metadata", "annotations"], { a: deepObject(20000) }))],
       ["metadata.generation=1e999", (n) => encode(setPath(valid(n), ["metadata", "generation"], new Raw("1e999")))],
       ["metadata.labels={a: 5}", (n) => encode(setPath(valid(n), ["metadata", "labels"], { a: 5 }))],
-      ["metadata.finalizers=\"x\"", (n) => encode(setPath(valid(n), ["metadata", "finalizers"], "x"))],
+      ['metadata.finalizers="x"', (n) => encode(setPath(valid(n), ["metadata", "finalizers"], "x"))],
     ];
     // oversized values (under the 3 MiB body limit), one per resource
     const huge: typeof shapes = [
@@ -390,11 +416,20 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
       ["metadata.name of 1 MiB", (n) => encode({ ...valid(n), metadata: { ...valid(n).metadata, name: "a".repeat(1024 * 1024) } })],
     ];
     for (const [label, body] of [...shapes, ...spread(huge, 1, ri)]) {
-      add({ group: "body-shape", label: `POST ${r} ${label}`, build: (_fx, id) => ({ method: "POST", path: coll, headers: JSON_CT, body: bodyText(body(fresh(id))) }) });
+      add({
+        group: "body-shape",
+        label: `POST ${r} ${label}`,
+        build: (_fx, id) => ({ method: "POST", path: coll, headers: JSON_CT, body: bodyText(body(fresh(id))) }),
+      });
     }
     // the update path decodes and checks the same way; a share of the shapes is enough there
     for (const [label, body] of spread(shapes, 6, ri)) {
-      add({ group: "body-shape", resource: r, label: `PUT ${r} ${label}`, build: (fx) => ({ method: "PUT", path: fixture(fx), headers: JSON_CT, body: bodyText(body(fx.name(r))) }) });
+      add({
+        group: "body-shape",
+        resource: r,
+        label: `PUT ${r} ${label}`,
+        build: (fx) => ({ method: "PUT", path: fixture(fx), headers: JSON_CT, body: bodyText(body(fx.name(r))) }),
+      });
     }
     // names: too long, not a DNS name, path-like
     const names: [string, string][] = [
@@ -407,7 +442,11 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
       ["metadata.name with a lone surrogate", "a\ud800b"],
     ];
     for (const [label, name] of spread(names, 4, ri)) {
-      add({ group: "body-shape", label: `POST ${r} ${label}`, build: () => ({ method: "POST", path: coll, headers: JSON_CT, body: JSON.stringify(valid(name)) }) });
+      add({
+        group: "body-shape",
+        label: `POST ${r} ${label}`,
+        build: () => ({ method: "POST", path: coll, headers: JSON_CT, body: JSON.stringify(valid(name)) }),
+      });
     }
 
     // ---- wrong types per schema field
@@ -443,7 +482,12 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
           group: "field-type",
           resource: r,
           label: `PATCH(${type}) ${r} ${showPath(f.path)}=${short(v)}`,
-          build: (fx) => ({ method: "PATCH", path: fixture(fx) + (type === "apply" ? "?fieldManager=hostile" : ""), headers: { "Content-Type": PATCH_CT[type] }, body: patchSetting(type, valid(fx.name(r)), f.path, v) }),
+          build: (fx) => ({
+            method: "PATCH",
+            path: fixture(fx) + (type === "apply" ? "?fieldManager=hostile" : ""),
+            headers: { "Content-Type": PATCH_CT[type] },
+            body: patchSetting(type, valid(fx.name(r)), f.path, v),
+          }),
         });
       }
       k += counts.patch;
@@ -458,10 +502,19 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
       ["fieldManager with a control character", "fieldManager=a%01b"],
     ];
     for (const [label, q] of writeParams) {
-      add({ group: "query", label: `POST ${r} ?${label}`, build: (_fx, id) => ({ method: "POST", path: `${coll}?${q}`, headers: JSON_CT, body: JSON.stringify(valid(fresh(id))) }) });
+      add({
+        group: "query",
+        label: `POST ${r} ?${label}`,
+        build: (_fx, id) => ({ method: "POST", path: `${coll}?${q}`, headers: JSON_CT, body: JSON.stringify(valid(fresh(id))) }),
+      });
     }
     for (const [label, q] of spread(writeParams, 2, ri)) {
-      add({ group: "query", resource: r, label: `PUT ${r} ?${label}`, build: (fx) => ({ method: "PUT", path: `${fixture(fx)}?${q}`, headers: JSON_CT, body: JSON.stringify(valid(fx.name(r))) }) });
+      add({
+        group: "query",
+        resource: r,
+        label: `PUT ${r} ?${label}`,
+        build: (fx) => ({ method: "PUT", path: `${fixture(fx)}?${q}`, headers: JSON_CT, body: JSON.stringify(valid(fx.name(r))) }),
+      });
     }
     const patchParams: [string, string][] = [
       ["force=true on a merge patch (apply only)", "force=true"],
@@ -474,7 +527,12 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
         group: "query",
         resource: r,
         label: `PATCH(merge) ${r} ?${label}`,
-        build: (fx) => ({ method: "PATCH", path: `${fixture(fx)}?${q}`, headers: { "Content-Type": PATCH_CT.merge }, body: '{"metadata":{"labels":{"hostile":"1"}}}' }),
+        build: (fx) => ({
+          method: "PATCH",
+          path: `${fixture(fx)}?${q}`,
+          headers: { "Content-Type": PATCH_CT.merge },
+          body: '{"metadata":{"labels":{"hostile":"1"}}}',
+        }),
       });
     }
     add({
@@ -521,20 +579,44 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
     // ---- bad encodings
     const encodings: [string, (name: string) => { ct: string; body: string | Uint8Array }][] = [
       ["invalid UTF-8 in metadata.name", (n) => ({ ct: "application/json", body: splice(encode(valid(n)), `"name":"${n}`, new Uint8Array([0xff, 0xfe])) })],
-      ["invalid UTF-8 bytes between tokens", (n) => ({ ct: "application/json", body: concat("{", new Uint8Array([0xc3, 0x28, 0xff]), encode(valid(n)).slice(1)) })],
+      [
+        "invalid UTF-8 bytes between tokens",
+        (n) => ({ ct: "application/json", body: concat("{", new Uint8Array([0xc3, 0x28, 0xff]), encode(valid(n)).slice(1)) }),
+      ],
       ["UTF-16 encoded JSON", (n) => ({ ct: "application/json", body: utf16(encode(valid(n))) })],
       ["Content-Type: text/plain", (n) => ({ ct: "text/plain", body: encode(valid(n)) })],
       ["Content-Type: application/xml", (n) => ({ ct: "application/xml", body: `<${info.kind} name="${n}"/>` })],
-      ["Content-Type: multipart/form-data", (n) => ({ ct: "multipart/form-data; boundary=x", body: `--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n${encode(valid(n))}\r\n--x--\r\n` })],
+      [
+        "Content-Type: multipart/form-data",
+        (n) => ({ ct: "multipart/form-data; boundary=x", body: `--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n${encode(valid(n))}\r\n--x--\r\n` }),
+      ],
       ["Content-Type: application/json-patch+json on a create", (n) => ({ ct: PATCH_CT.json, body: encode(valid(n)) })],
       ["protobuf: random bytes", () => ({ ct: "application/vnd.kubernetes.protobuf", body: rndBytes(rnd, 64) })],
       ["protobuf: magic then random bytes", () => ({ ct: "application/vnd.kubernetes.protobuf", body: concat("k8s\0", rndBytes(rnd, 64)) })],
-      ["protobuf: magic then an overlong varint", () => ({ ct: "application/vnd.kubernetes.protobuf", body: concat("k8s\0", new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])) })],
-      ["protobuf: envelope whose raw is random bytes", () => ({ ct: "application/vnd.kubernetes.protobuf", body: protobufEnvelope(groupVersion(info), info.kind, rndBytes(rnd, 48)) })],
-      ["protobuf: envelope of another kind", (n) => ({ ct: "application/vnd.kubernetes.protobuf", body: protobufEnvelope("v1", info.kind === "Secret" ? "ConfigMap" : "Secret", concat(new Uint8Array([0x0a, n.length + 2, 0x0a, n.length]), n)) })],
+      [
+        "protobuf: magic then an overlong varint",
+        () => ({
+          ct: "application/vnd.kubernetes.protobuf",
+          body: concat("k8s\0", new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])),
+        }),
+      ],
+      [
+        "protobuf: envelope whose raw is random bytes",
+        () => ({ ct: "application/vnd.kubernetes.protobuf", body: protobufEnvelope(groupVersion(info), info.kind, rndBytes(rnd, 48)) }),
+      ],
+      [
+        "protobuf: envelope of another kind",
+        (n) => ({
+          ct: "application/vnd.kubernetes.protobuf",
+          body: protobufEnvelope("v1", info.kind === "Secret" ? "ConfigMap" : "Secret", concat(new Uint8Array([0x0a, n.length + 2, 0x0a, n.length]), n)),
+        }),
+      ],
       ["protobuf: empty body", () => ({ ct: "application/vnd.kubernetes.protobuf", body: new Uint8Array() })],
       ["YAML that does not parse", () => ({ ct: "application/yaml", body: "metadata: [\n  name: x\n" })],
-      ["YAML list instead of an object", (n) => ({ ct: "application/yaml", body: `- apiVersion: ${groupVersion(info)}\n  kind: ${info.kind}\n  metadata:\n    name: ${n}\n` })],
+      [
+        "YAML list instead of an object",
+        (n) => ({ ct: "application/yaml", body: `- apiVersion: ${groupVersion(info)}\n  kind: ${info.kind}\n  metadata:\n    name: ${n}\n` }),
+      ],
       ["YAML with 20000-deep flow nesting", () => ({ ct: "application/yaml", body: "a: " + "[".repeat(20000) + "]".repeat(20000) + "\n" })],
     ];
     for (const [label, make] of spread(encodings, 10, ri)) {
@@ -586,7 +668,12 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
         add({
           group: "path-encoding",
           label: `POST namespaces/${label}/${r}`,
-          build: (_fx, id) => ({ method: "POST", path: collectionPath(info, seg), headers: JSON_CT, body: JSON.stringify({ ...valid(fresh(id)), metadata: { name: fresh(id) } }) }),
+          build: (_fx, id) => ({
+            method: "POST",
+            path: collectionPath(info, seg),
+            headers: JSON_CT,
+            body: JSON.stringify({ ...valid(fresh(id)), metadata: { name: fresh(id) } }),
+          }),
         });
       }
     }
@@ -614,7 +701,7 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
       ["strategic", "truncated JSON", () => '{"metadata":{"labels":'],
       ["strategic", "metadata=[]", () => '{"metadata":[]}'],
       ["strategic", "metadata.name renamed", () => '{"metadata":{"name":"renamed"}}'],
-      ["strategic", "metadata.labels=\"x\"", () => '{"metadata":{"labels":"x"}}'],
+      ["strategic", 'metadata.labels="x"', () => '{"metadata":{"labels":"x"}}'],
       ["apply", "YAML that does not parse", () => "metadata: [\n"],
       ["apply", "a YAML list", () => "- a\n- b\n"],
       ["apply", "without apiVersion and kind", (n) => `metadata:\n  name: ${n}\n`],
@@ -627,7 +714,12 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
         group: "patch",
         resource: r,
         label: `PATCH(${type}) ${r} ${label}`,
-        build: (fx) => ({ method: "PATCH", path: fixture(fx) + (type === "apply" ? "?fieldManager=hostile" : ""), headers: { "Content-Type": PATCH_CT[type] }, body: body(fx.name(r)) }),
+        build: (fx) => ({
+          method: "PATCH",
+          path: fixture(fx) + (type === "apply" ? "?fieldManager=hostile" : ""),
+          headers: { "Content-Type": PATCH_CT[type] },
+          body: body(fx.name(r)),
+        }),
       });
     }
     for (const ct of ["application/json", "text/plain", "application/vnd.kubernetes.protobuf"]) {
@@ -685,34 +777,111 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
   const namespaces = RESOURCES.find((x) => x.resource === "namespaces")!;
   const pod = (fx: Fixtures) => objectPath(pods, fx.name("pods"));
   const sub: [string, string, (fx: Fixtures) => string, Record<string, string> | undefined, (fx: Fixtures) => string | undefined][] = [
-    ["PUT pods/status status.phase=5", "PUT", (fx) => `${pod(fx)}/status`, JSON_CT, (fx) => encode({ ...validObject(pods, fx.name("pods")), status: { phase: 5 } })],
-    ["PUT pods/status status.conditions=\"x\"", "PUT", (fx) => `${pod(fx)}/status`, JSON_CT, (fx) => encode({ ...validObject(pods, fx.name("pods")), status: { conditions: "x" } })],
-    ["PUT pods/status status.startTime=not-a-time", "PUT", (fx) => `${pod(fx)}/status`, JSON_CT, (fx) => encode({ ...validObject(pods, fx.name("pods")), status: { startTime: "not-a-time" } })],
+    [
+      "PUT pods/status status.phase=5",
+      "PUT",
+      (fx) => `${pod(fx)}/status`,
+      JSON_CT,
+      (fx) => encode({ ...validObject(pods, fx.name("pods")), status: { phase: 5 } }),
+    ],
+    [
+      'PUT pods/status status.conditions="x"',
+      "PUT",
+      (fx) => `${pod(fx)}/status`,
+      JSON_CT,
+      (fx) => encode({ ...validObject(pods, fx.name("pods")), status: { conditions: "x" } }),
+    ],
+    [
+      "PUT pods/status status.startTime=not-a-time",
+      "PUT",
+      (fx) => `${pod(fx)}/status`,
+      JSON_CT,
+      (fx) => encode({ ...validObject(pods, fx.name("pods")), status: { startTime: "not-a-time" } }),
+    ],
     ["PUT pods/status body=[]", "PUT", (fx) => `${pod(fx)}/status`, JSON_CT, () => "[]"],
-    ["PATCH(merge) pods/status status=\"x\"", "PATCH", (fx) => `${pod(fx)}/status`, { "Content-Type": PATCH_CT.merge }, () => '{"status":"x"}'],
+    ['PATCH(merge) pods/status status="x"', "PATCH", (fx) => `${pod(fx)}/status`, { "Content-Type": PATCH_CT.merge }, () => '{"status":"x"}'],
     ["POST pods/binding body=[]", "POST", (fx) => `${pod(fx)}/binding`, JSON_CT, () => "[]"],
-    ["POST pods/binding target=\"x\"", "POST", (fx) => `${pod(fx)}/binding`, JSON_CT, (fx) => encode({ apiVersion: "v1", kind: "Binding", metadata: { name: fx.name("pods") }, target: "x" })],
+    [
+      'POST pods/binding target="x"',
+      "POST",
+      (fx) => `${pod(fx)}/binding`,
+      JSON_CT,
+      (fx) => encode({ apiVersion: "v1", kind: "Binding", metadata: { name: fx.name("pods") }, target: "x" }),
+    ],
     ["POST pods/binding truncated JSON", "POST", (fx) => `${pod(fx)}/binding`, JSON_CT, () => '{"apiVersion":"v1","kind":"Binding","target":{"kind":"Node"'],
-    ["POST pods/log body=\"x\"", "POST", (fx) => `${pod(fx)}/log`, JSON_CT, () => '"x"'],
+    ['POST pods/log body="x"', "POST", (fx) => `${pod(fx)}/log`, JSON_CT, () => '"x"'],
     ["POST pods/log truncated JSON", "POST", (fx) => `${pod(fx)}/log`, JSON_CT, () => '{"lines":['],
     ["GET pods/log ?limitBytes=-1", "GET", (fx) => `${pod(fx)}/log?limitBytes=-1`, undefined, () => undefined],
     ["GET pods/log ?limitBytes=abc", "GET", (fx) => `${pod(fx)}/log?limitBytes=abc`, undefined, () => undefined],
     ["GET pods/log ?tailLines=-1", "GET", (fx) => `${pod(fx)}/log?tailLines=-1`, undefined, () => undefined],
     ["GET pods/log ?sinceSeconds=0", "GET", (fx) => `${pod(fx)}/log?sinceSeconds=0`, undefined, () => undefined],
     ["GET pods/log ?sinceTime=garbage", "GET", (fx) => `${pod(fx)}/log?sinceTime=garbage`, undefined, () => undefined],
-    ["GET pods/log ?sinceSeconds=1&sinceTime=2024-01-01T00:00:00Z (both)", "GET", (fx) => `${pod(fx)}/log?sinceSeconds=1&sinceTime=2024-01-01T00:00:00Z`, undefined, () => undefined],
-    ["PUT deployments/scale spec.replicas=\"x\"", "PUT", (fx) => `${objectPath(deployments, fx.name("deployments"))}/scale`, JSON_CT, (fx) => encode({ apiVersion: "autoscaling/v1", kind: "Scale", metadata: { name: fx.name("deployments"), namespace: NS }, spec: { replicas: "x" } })],
-    ["PUT deployments/scale spec.replicas=-1", "PUT", (fx) => `${objectPath(deployments, fx.name("deployments"))}/scale`, JSON_CT, (fx) => encode({ apiVersion: "autoscaling/v1", kind: "Scale", metadata: { name: fx.name("deployments"), namespace: NS }, spec: { replicas: -1 } })],
-    ["PUT deployments/scale spec.replicas=1e999", "PUT", (fx) => `${objectPath(deployments, fx.name("deployments"))}/scale`, JSON_CT, (fx) => `{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"${fx.name("deployments")}","namespace":"${NS}"},"spec":{"replicas":1e999}}`],
+    [
+      "GET pods/log ?sinceSeconds=1&sinceTime=2024-01-01T00:00:00Z (both)",
+      "GET",
+      (fx) => `${pod(fx)}/log?sinceSeconds=1&sinceTime=2024-01-01T00:00:00Z`,
+      undefined,
+      () => undefined,
+    ],
+    [
+      'PUT deployments/scale spec.replicas="x"',
+      "PUT",
+      (fx) => `${objectPath(deployments, fx.name("deployments"))}/scale`,
+      JSON_CT,
+      (fx) => encode({ apiVersion: "autoscaling/v1", kind: "Scale", metadata: { name: fx.name("deployments"), namespace: NS }, spec: { replicas: "x" } }),
+    ],
+    [
+      "PUT deployments/scale spec.replicas=-1",
+      "PUT",
+      (fx) => `${objectPath(deployments, fx.name("deployments"))}/scale`,
+      JSON_CT,
+      (fx) => encode({ apiVersion: "autoscaling/v1", kind: "Scale", metadata: { name: fx.name("deployments"), namespace: NS }, spec: { replicas: -1 } }),
+    ],
+    [
+      "PUT deployments/scale spec.replicas=1e999",
+      "PUT",
+      (fx) => `${objectPath(deployments, fx.name("deployments"))}/scale`,
+      JSON_CT,
+      (fx) => `{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"${fx.name("deployments")}","namespace":"${NS}"},"spec":{"replicas":1e999}}`,
+    ],
     ["PUT deployments/scale body=[]", "PUT", (fx) => `${objectPath(deployments, fx.name("deployments"))}/scale`, JSON_CT, () => "[]"],
-    ["PATCH(merge) deployments/scale spec.replicas=1.5", "PATCH", (fx) => `${objectPath(deployments, fx.name("deployments"))}/scale`, { "Content-Type": PATCH_CT.merge }, () => '{"spec":{"replicas":1.5}}'],
-    ["PUT namespaces/finalize spec.finalizers=5", "PUT", (fx) => `${objectPath(namespaces, fx.name("namespaces"))}/finalize`, JSON_CT, (fx) => encode({ apiVersion: "v1", kind: "Namespace", metadata: { name: fx.name("namespaces") }, spec: { finalizers: 5 } })],
-    ["PUT namespaces/finalize spec.finalizers=[5]", "PUT", (fx) => `${objectPath(namespaces, fx.name("namespaces"))}/finalize`, JSON_CT, (fx) => encode({ apiVersion: "v1", kind: "Namespace", metadata: { name: fx.name("namespaces") }, spec: { finalizers: [5] } })],
-    ["PUT namespaces/finalize body=\"x\"", "PUT", (fx) => `${objectPath(namespaces, fx.name("namespaces"))}/finalize`, JSON_CT, () => '"x"'],
-    ["PUT namespaces/status status.phase=5", "PUT", (fx) => `${objectPath(namespaces, fx.name("namespaces"))}/status`, JSON_CT, (fx) => encode({ apiVersion: "v1", kind: "Namespace", metadata: { name: fx.name("namespaces") }, status: { phase: 5 } })],
+    [
+      "PATCH(merge) deployments/scale spec.replicas=1.5",
+      "PATCH",
+      (fx) => `${objectPath(deployments, fx.name("deployments"))}/scale`,
+      { "Content-Type": PATCH_CT.merge },
+      () => '{"spec":{"replicas":1.5}}',
+    ],
+    [
+      "PUT namespaces/finalize spec.finalizers=5",
+      "PUT",
+      (fx) => `${objectPath(namespaces, fx.name("namespaces"))}/finalize`,
+      JSON_CT,
+      (fx) => encode({ apiVersion: "v1", kind: "Namespace", metadata: { name: fx.name("namespaces") }, spec: { finalizers: 5 } }),
+    ],
+    [
+      "PUT namespaces/finalize spec.finalizers=[5]",
+      "PUT",
+      (fx) => `${objectPath(namespaces, fx.name("namespaces"))}/finalize`,
+      JSON_CT,
+      (fx) => encode({ apiVersion: "v1", kind: "Namespace", metadata: { name: fx.name("namespaces") }, spec: { finalizers: [5] } }),
+    ],
+    ['PUT namespaces/finalize body="x"', "PUT", (fx) => `${objectPath(namespaces, fx.name("namespaces"))}/finalize`, JSON_CT, () => '"x"'],
+    [
+      "PUT namespaces/status status.phase=5",
+      "PUT",
+      (fx) => `${objectPath(namespaces, fx.name("namespaces"))}/status`,
+      JSON_CT,
+      (fx) => encode({ apiVersion: "v1", kind: "Namespace", metadata: { name: fx.name("namespaces") }, status: { phase: 5 } }),
+    ],
   ];
   for (const [label, method, path, headers, body] of sub) {
-    add({ group: "subresource", resource: label.includes("deployments") ? "deployments" : label.includes("namespaces") ? "namespaces" : "pods", label, build: (fx) => ({ method, path: path(fx), headers, body: body(fx) }) });
+    add({
+      group: "subresource",
+      resource: label.includes("deployments") ? "deployments" : label.includes("namespaces") ? "namespaces" : "pods",
+      label,
+      build: (fx) => ({ method, path: path(fx), headers, body: body(fx) }),
+    });
   }
   // integers of the right type but out of the range validation allows (negative counts, ports past 65535)
   const byName = (n: string) => RESOURCES.find((x) => x.resource === n)!;
@@ -736,23 +905,50 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
   ];
   for (const [res, path, v] of outOfRange) {
     const info = byName(res);
-    add({ group: "field-type", label: `POST ${res} ${showPath(path)}=${short(v)} (out of range)`, build: (_fx, id) => ({ method: "POST", path: collectionPath(info), headers: JSON_CT, body: encode(setPath(validObject(info, `h-${id}`), path, v)) }) });
-    add({ group: "field-type", resource: res, label: `PUT ${res} ${showPath(path)}=${short(v)} (out of range)`, build: (fx) => ({ method: "PUT", path: objectPath(info, fx.name(res)), headers: JSON_CT, body: encode(setPath(validObject(info, fx.name(res)), path, v)) }) });
+    add({
+      group: "field-type",
+      label: `POST ${res} ${showPath(path)}=${short(v)} (out of range)`,
+      build: (_fx, id) => ({ method: "POST", path: collectionPath(info), headers: JSON_CT, body: encode(setPath(validObject(info, `h-${id}`), path, v)) }),
+    });
+    add({
+      group: "field-type",
+      resource: res,
+      label: `PUT ${res} ${showPath(path)}=${short(v)} (out of range)`,
+      build: (fx) => ({
+        method: "PUT",
+        path: objectPath(info, fx.name(res)),
+        headers: JSON_CT,
+        body: encode(setPath(validObject(info, fx.name(res)), path, v)),
+      }),
+    });
   }
 
   // a body over the 3 MiB limit: 413, as a Status, without reading the rest
   add({
     group: "body-shape",
     label: "POST configmaps body of 4 MiB (over the limit)",
-    build: (_fx, id) => ({ method: "POST", path: collectionPath(byName("configmaps")), headers: JSON_CT, body: encode({ ...validObject(byName("configmaps"), `h-${id}`), data: { a: "v".repeat(4 * 1024 * 1024) } }) }),
+    build: (_fx, id) => ({
+      method: "POST",
+      path: collectionPath(byName("configmaps")),
+      headers: JSON_CT,
+      body: encode({ ...validObject(byName("configmaps"), `h-${id}`), data: { a: "v".repeat(4 * 1024 * 1024) } }),
+    }),
   });
 
   // the issue's two pod spellings of a broken container list, also inside a template
   for (const [label, res, body] of [
     ["POST pods spec.containers={}", pods, (n: string) => ({ ...validObject(pods, n), spec: { containers: {} } })],
     ["POST pods spec.containers=[null]", pods, (n: string) => ({ ...validObject(pods, n), spec: { containers: [null] } })],
-    ["POST deployments spec.template.spec.containers={}", deployments, (n: string) => setPath(validObject(deployments, n), ["spec", "template", "spec", "containers"], {})],
-    ["POST deployments spec.template.spec.containers=[null]", deployments, (n: string) => setPath(validObject(deployments, n), ["spec", "template", "spec", "containers"], [null])],
+    [
+      "POST deployments spec.template.spec.containers={}",
+      deployments,
+      (n: string) => setPath(validObject(deployments, n), ["spec", "template", "spec", "containers"], {}),
+    ],
+    [
+      "POST deployments spec.template.spec.containers=[null]",
+      deployments,
+      (n: string) => setPath(validObject(deployments, n), ["spec", "template", "spec", "containers"], [null]),
+    ],
   ] as const) {
     add({ group: "field-type", label, build: (_fx, id) => ({ method: "POST", path: collectionPath(res), headers: JSON_CT, body: encode(body(`h-${id}`)) }) });
   }

@@ -126,7 +126,12 @@ const runCase = async (t: Target, c: HostileCase, fx: Fixtures, inFlight: Set<st
   inFlight.add(c.label);
   const t0 = performance.now();
   try {
-    const res = await t.fetch(b.path, { method: b.method, headers: b.headers, body: b.body as BodyInit | undefined, signal: AbortSignal.timeout(CASE_TIMEOUT_MS) });
+    const res = await t.fetch(b.path, {
+      method: b.method,
+      headers: b.headers,
+      body: b.body as BodyInit | undefined,
+      signal: AbortSignal.timeout(CASE_TIMEOUT_MS),
+    });
     let text = "";
     if (b.stream && res.status < 300) await res.body?.cancel();
     else text = await res.text();
@@ -165,7 +170,8 @@ const startProber = (t: Target, inFlight: Set<string>) => {
       const ms = performance.now() - t0;
       count++;
       max = Math.max(max, ms);
-      if (!ok || ms > LIVENESS_MS) slow.push(`probe ${ok ? "answered" : "failed"} after ${Math.round(ms)} ms; in flight: ${[...new Set([...inFlightAtStart, ...inFlight])].join(" | ")}`);
+      if (!ok || ms > LIVENESS_MS)
+        slow.push(`probe ${ok ? "answered" : "failed"} after ${Math.round(ms)} ms; in flight: ${[...new Set([...inFlightAtStart, ...inFlight])].join(" | ")}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
@@ -231,7 +237,19 @@ const sweep = async (t: Target, fx: FixtureSet, cases: HostileCase[]) => {
         extra.push(`something was written although refused (revision ${before}→${after} in a batch of ${batch.length})`);
       }
       if (problems(o).length || extra.length) failures.push(describeOutcome(o, extra));
-      if (DUMP) appendFileSync(DUMP, JSON.stringify({ label: o.c.label, method: o.method, path: o.path.slice(0, 200), status: o.status, ms: Math.round(o.ms ?? 0), reason: o.json?.reason, message: String(o.json?.message ?? o.error ?? "").slice(0, 200) }) + "\n");
+      if (DUMP)
+        appendFileSync(
+          DUMP,
+          JSON.stringify({
+            label: o.c.label,
+            method: o.method,
+            path: o.path.slice(0, 200),
+            status: o.status,
+            ms: Math.round(o.ms ?? 0),
+            reason: o.json?.reason,
+            message: String(o.json?.message ?? o.error ?? "").slice(0, 200),
+          }) + "\n",
+        );
     }
     if (delta !== 0) {
       await fx.repair(batch.flatMap((c) => (c.resource ? [c.resource] : [])));
@@ -256,7 +274,11 @@ for (const [runtime, start] of runtimes) {
       // the Node server runs in this process: keep its stack traces (one per 500) out of the output
       vi.spyOn(console, "error").mockImplementation(serverErrors);
       t = await start();
-      const ns = await t.fetch("/api/v1/namespaces", { method: "POST", headers: JSON_CT, body: JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: NS } }) });
+      const ns = await t.fetch("/api/v1/namespaces", {
+        method: "POST",
+        headers: JSON_CT,
+        body: JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: NS } }),
+      });
       expect(ns.status, await ns.text()).toBe(201);
       fx = new FixtureSet(t);
       for (const info of RESOURCES) await fx.create(info.resource);
@@ -278,7 +300,9 @@ for (const [runtime, start] of runtimes) {
         const t0 = performance.now();
         const { failures, probe } = await sweep(t, fx, cases);
         if (process.env.HOSTILE_VERBOSE) {
-          console.log(`${runtime} ${group}: ${cases.length} cases in ${Math.round(performance.now() - t0)} ms, ${failures.length} failures, ${probe.count} probes, slowest ${Math.round(probe.max)} ms`);
+          console.log(
+            `${runtime} ${group}: ${cases.length} cases in ${Math.round(performance.now() - t0)} ms, ${failures.length} failures, ${probe.count} probes, slowest ${Math.round(probe.max)} ms`,
+          );
         }
         expect.soft(failures).toEqual([]);
         expect.soft(probe.slow, `prober: ${probe.count} probes, slowest ${Math.round(probe.max)} ms`).toEqual([]);

@@ -37,14 +37,18 @@ describe.each([
     expect(r.status).toBe(201);
     return r.json.token as string;
   };
-  const join = (token: string, nodeName: string, extra: Record<string, unknown> = {}) => call("POST", "/apis/kubeflare.dev/v1/join", { nodeName, ...extra }, token);
+  const join = (token: string, nodeName: string, extra: Record<string, unknown> = {}) =>
+    call("POST", "/apis/kubeflare.dev/v1/join", { nodeName, ...extra }, token);
   const tokenSecret = async (token: string) => (await call("GET", `/api/v1/namespaces/kube-system/secrets/bootstrap-token-${token.split(".")[0]}`)).json;
   const b64 = (s: string) => Buffer.from(s).toString("base64");
   /** an admin-made Node with the given Ready status */
   const makeNode = async (name: string, ready: "True" | "False" | "Unknown") => {
     const r = await call("POST", "/api/v1/nodes", {
       metadata: { name },
-      status: { conditions: [{ type: "Ready", status: ready, reason: "Test", lastHeartbeatTime: new Date().toISOString() }], capacity: { cpu: "1", memory: "1Gi", pods: "10" } },
+      status: {
+        conditions: [{ type: "Ready", status: ready, reason: "Test", lastHeartbeatTime: new Date().toISOString() }],
+        capacity: { cpu: "1", memory: "1Gi", pods: "10" },
+      },
     });
     expect(r.status).toBe(201);
     return r.json;
@@ -73,7 +77,10 @@ describe.each([
     expect(JSON.stringify(stored.json)).not.toContain(cred.split(".")[2]);
 
     const fresh = await newToken();
-    const bad = await join(fresh.replace(/.$/, (c: string) => (c === "a" ? "b" : "a")), "box-2");
+    const bad = await join(
+      fresh.replace(/.$/, (c: string) => (c === "a" ? "b" : "a")),
+      "box-2",
+    );
     expect([bad.status, bad.json.reason]).toEqual([401, "Unauthorized"]);
     const garbage = await join("not-a-token", "box-2");
     expect(garbage.status).toBe(401);
@@ -220,10 +227,15 @@ describe.each([
 
   it("limits the node credential to its own node, lease, pods and their config", async () => {
     const me = (method: string, path: string, body?: unknown) => call(method, path, body, cred);
-    expect((await me("POST", "/api/v1/nodes", { metadata: { name: "box-1" }, status: { capacity: { cpu: "1", memory: "1Gi", pods: "10" } } })).status).toBe(201);
+    expect((await me("POST", "/api/v1/nodes", { metadata: { name: "box-1" }, status: { capacity: { cpu: "1", memory: "1Gi", pods: "10" } } })).status).toBe(
+      201,
+    );
     const other = await me("POST", "/api/v1/nodes", { metadata: { name: "box-9" } });
     expect([other.status, other.json.reason]).toEqual([403, "Forbidden"]);
-    expect((await me("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", { metadata: { name: "box-1" }, spec: { holderIdentity: "box-1" } })).status).toBe(201);
+    expect(
+      (await me("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", { metadata: { name: "box-1" }, spec: { holderIdentity: "box-1" } }))
+        .status,
+    ).toBe(201);
     expect((await me("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", { metadata: { name: "box-9" }, spec: {} })).status).toBe(403);
 
     // the admin sets up pods on this node and another, and their config
@@ -254,7 +266,16 @@ describe.each([
     expect((await me("GET", "/api/v1/namespaces/default/secrets")).status).toBe(403);
     expect((await me("GET", "/apis/apps/v1/namespaces/default/deployments")).status).toBe(403);
     expect((await me("DELETE", "/api/v1/namespaces/default/pods/theirs", {})).status).toBe(403);
-    expect((await me("POST", "/api/v1/namespaces/default/events", { metadata: { name: "e1" }, involvedObject: { kind: "Pod", name: "mine", namespace: "default" }, reason: "Started", message: "ok" })).status).toBe(201);
+    expect(
+      (
+        await me("POST", "/api/v1/namespaces/default/events", {
+          metadata: { name: "e1" },
+          involvedObject: { kind: "Pod", name: "mine", namespace: "default" },
+          reason: "Started",
+          message: "ok",
+        })
+      ).status,
+    ).toBe(201);
     // another node's credential does not pass for this one
     const forged = cred.slice(0, -1) + (cred.endsWith("x") ? "y" : "x");
     expect((await call("GET", "/api/v1/nodes", undefined, forged)).status).toBe(401);
@@ -264,7 +285,11 @@ describe.each([
     const me = (method: string, path: string, body?: unknown, type?: string) => call(method, path, body, cred, type);
     // a node that does not exist: 403, as for one that does, never 404
     const ghost = await me("PATCH", "/api/v1/nodes/ghost", { metadata: { labels: { a: "b" } } }, "application/merge-patch+json");
-    expect([ghost.status, ghost.json.reason, ghost.json.message]).toEqual([403, "Forbidden", 'nodes "ghost" is forbidden: node "box-1" is not allowed to modify node "ghost"']);
+    expect([ghost.status, ghost.json.reason, ghost.json.message]).toEqual([
+      403,
+      "Forbidden",
+      'nodes "ghost" is forbidden: node "box-1" is not allowed to modify node "ghost"',
+    ]);
     const real = await me("PATCH", "/api/v1/nodes/box-9", { metadata: { labels: { a: "b" } } }, "application/merge-patch+json");
     await call("POST", "/api/v1/nodes", { metadata: { name: "box-9" } });
     const existing = await me("PATCH", "/api/v1/nodes/box-9", { metadata: { labels: { a: "b" } } }, "application/merge-patch+json");
@@ -292,7 +317,9 @@ describe.each([
     const tok = await newToken();
     const c = (await join(tok, "lbl-box")).json.token as string;
     const me = (method: string, path: string, body?: unknown, type?: string) => call(method, path, body, c, type);
-    const create = await me("POST", "/api/v1/nodes", { metadata: { name: "lbl-box", labels: { "node-role.kubernetes.io/control-plane": "", "kubernetes.io/hostname": "lbl-box" } } });
+    const create = await me("POST", "/api/v1/nodes", {
+      metadata: { name: "lbl-box", labels: { "node-role.kubernetes.io/control-plane": "", "kubernetes.io/hostname": "lbl-box" } },
+    });
     expect([create.status, create.json.kind, create.json.reason, create.json.message]).toEqual([
       403,
       "Status",
@@ -300,28 +327,57 @@ describe.each([
       'nodes "lbl-box" is forbidden: node "lbl-box" is not allowed to set the following labels: node-role.kubernetes.io/control-plane',
     ]);
     expect((await call("GET", "/api/v1/nodes/lbl-box")).status).toBe(404);
-    const allowed = { "kubernetes.io/hostname": "lbl-box", "kubernetes.io/arch": "amd64", "topology.kubernetes.io/zone": "z1", "node.kubernetes.io/instance-type": "small", "example.com/disk": "ssd", plain: "yes" };
+    const allowed = {
+      "kubernetes.io/hostname": "lbl-box",
+      "kubernetes.io/arch": "amd64",
+      "topology.kubernetes.io/zone": "z1",
+      "node.kubernetes.io/instance-type": "small",
+      "example.com/disk": "ssd",
+      plain: "yes",
+    };
     expect((await me("POST", "/api/v1/nodes", { metadata: { name: "lbl-box", labels: allowed } })).status).toBe(201);
     // the admin marks the node; the node may not undo it, nor add such labels itself
-    const admin = await call("PATCH", "/api/v1/nodes/lbl-box", { metadata: { labels: { "node-restriction.kubernetes.io/pool": "db" } }, spec: { taints: [{ key: "dedicated", value: "db", effect: "NoSchedule" }] } }, undefined, "application/merge-patch+json");
+    const admin = await call(
+      "PATCH",
+      "/api/v1/nodes/lbl-box",
+      { metadata: { labels: { "node-restriction.kubernetes.io/pool": "db" } }, spec: { taints: [{ key: "dedicated", value: "db", effect: "NoSchedule" }] } },
+      undefined,
+      "application/merge-patch+json",
+    );
     expect(admin.status).toBe(200);
     const merge = "application/merge-patch+json";
     const role = await me("PATCH", "/api/v1/nodes/lbl-box", { metadata: { labels: { "node-role.kubernetes.io/master": "" } } }, merge);
     expect([role.status, role.json.message]).toEqual([403, 'nodes "lbl-box" is forbidden: is not allowed to modify labels: node-role.kubernetes.io/master']);
-    const strategic = await me("PATCH", "/api/v1/nodes/lbl-box", { metadata: { labels: { "node-role.kubernetes.io/worker": "" } } }, "application/strategic-merge-patch+json");
+    const strategic = await me(
+      "PATCH",
+      "/api/v1/nodes/lbl-box",
+      { metadata: { labels: { "node-role.kubernetes.io/worker": "" } } },
+      "application/strategic-merge-patch+json",
+    );
     expect(strategic.status).toBe(403);
     const unmark = await me("PATCH", "/api/v1/nodes/lbl-box", { metadata: { labels: { "node-restriction.kubernetes.io/pool": null } } }, merge);
-    expect([unmark.status, unmark.json.message]).toEqual([403, 'nodes "lbl-box" is forbidden: is not allowed to modify labels: node-restriction.kubernetes.io/pool']);
+    expect([unmark.status, unmark.json.message]).toEqual([
+      403,
+      'nodes "lbl-box" is forbidden: is not allowed to modify labels: node-restriction.kubernetes.io/pool',
+    ]);
     for (const key of ["kubernetes.io/role", "k8s.io/x", "sub.k8s.io/y", "a.node-restriction.kubernetes.io/z"]) {
       expect((await me("PATCH", "/api/v1/nodes/lbl-box", { metadata: { labels: { [key]: "v" } } }, merge)).status).toBe(403);
     }
     const current = (await me("GET", "/api/v1/nodes/lbl-box")).json;
-    const put = await me("PUT", "/api/v1/nodes/lbl-box", { ...current, metadata: { ...current.metadata, labels: { ...current.metadata.labels, "node-role.kubernetes.io/worker": "" } } });
+    const put = await me("PUT", "/api/v1/nodes/lbl-box", {
+      ...current,
+      metadata: { ...current.metadata, labels: { ...current.metadata.labels, "node-role.kubernetes.io/worker": "" } },
+    });
     expect([put.status, put.json.message]).toEqual([403, 'nodes "lbl-box" is forbidden: is not allowed to modify labels: node-role.kubernetes.io/worker']);
     const untaint = await me("PATCH", "/api/v1/nodes/lbl-box", { spec: { taints: [] } }, merge);
     expect([untaint.status, untaint.json.message]).toEqual([403, 'nodes "lbl-box" is forbidden: node "lbl-box" is not allowed to modify taints']);
     // labels kubelet may set, and labels outside kubernetes.io / k8s.io, are fine
-    const fine = await me("PATCH", "/api/v1/nodes/lbl-box", { metadata: { labels: { "topology.kubernetes.io/zone": "z2", "kubelet.kubernetes.io/x": "1", "example.com/disk": "hdd" } } }, merge);
+    const fine = await me(
+      "PATCH",
+      "/api/v1/nodes/lbl-box",
+      { metadata: { labels: { "topology.kubernetes.io/zone": "z2", "kubelet.kubernetes.io/x": "1", "example.com/disk": "hdd" } } },
+      merge,
+    );
     expect(fine.status).toBe(200);
     const stored = (await call("GET", "/api/v1/nodes/lbl-box")).json;
     expect(stored.metadata.labels).toMatchObject({ "topology.kubernetes.io/zone": "z2", "node-restriction.kubernetes.io/pool": "db" });

@@ -46,7 +46,11 @@ const ok = async (args: string | string[], input?: string) => {
   return r.stdout;
 };
 
-const rows = (out: string) => out.trim().split("\n").map((l) => l.trim().split(/\s{2,}/));
+const rows = (out: string) =>
+  out
+    .trim()
+    .split("\n")
+    .map((l) => l.trim().split(/\s{2,}/));
 
 const KUBIA = `apiVersion: v1
 kind: Pod
@@ -189,7 +193,9 @@ spec:
     expect(await ready(3)).toEqual(["kubia", "3", "3", "3", expect.any(String)]);
     const victim = (await ok("get pods -l app=kubia -o name")).trim().split("\n")[0];
     await ok(["delete", victim]);
-    await eventually(async () => (await ok("get pods -l app=kubia -o name")).trim().split("\n").length === 3 && !(await ok("get pods -l app=kubia -o name")).includes(victim));
+    await eventually(
+      async () => (await ok("get pods -l app=kubia -o name")).trim().split("\n").length === 3 && !(await ok("get pods -l app=kubia -o name")).includes(victim),
+    );
     expect(await ok("scale rc kubia --replicas=5")).toBe("replicationcontroller/kubia scaled\n");
     await ready(5);
     await ok("scale rc kubia --replicas=2");
@@ -305,12 +311,18 @@ spec:
 `;
     const f = file("apply/app.yaml", v1);
     expect(await ok(["apply", "-f", f])).toBe("configmap/app-config created\ndeployment.apps/app created\n");
-    const v2 = v1.replace('a: "1"', 'a: "2"').replace("nginx:1.26", "nginx:1.27").replace('        - {name: B, value: "2"}\n', '        - {name: C, value: "3"}\n');
+    const v2 = v1
+      .replace('a: "1"', 'a: "2"')
+      .replace("nginx:1.26", "nginx:1.27")
+      .replace('        - {name: B, value: "2"}\n', '        - {name: C, value: "3"}\n');
     writeFileSync(f, v2);
     expect(await ok(["apply", "-f", join(dir, "apply")])).toBe("configmap/app-config configured\ndeployment.apps/app configured\n");
     const dep = JSON.parse(await ok("get deploy app -o json"));
     expect(dep.spec.template.spec.containers[0].image).toBe("nginx:1.27");
-    expect(dep.spec.template.spec.containers[0].env).toEqual([{ name: "A", value: "1" }, { name: "C", value: "3" }]);
+    expect(dep.spec.template.spec.containers[0].env).toEqual([
+      { name: "A", value: "1" },
+      { name: "C", value: "3" },
+    ]);
     expect(await ok("get cm app-config -o jsonpath={.data.a}")).toBe("2");
     expect(await ok(["apply", "-f", f])).toBe("configmap/app-config unchanged\ndeployment.apps/app unchanged\n");
 
@@ -417,7 +429,9 @@ for (const version of ["1.30", "1.31", "1.33"]) {
     it("creates, lists, applies, scales, rolls out, explains and deletes", async () => {
       const ns = `v${version.replace(".", "")}`;
       expect((await run(`create namespace ${ns}`)).stdout).toBe(`namespace/${ns} created\n`);
-      const f = file(`${ns}/app.yaml`, `apiVersion: apps/v1
+      const f = file(
+        `${ns}/app.yaml`,
+        `apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: app
@@ -433,7 +447,8 @@ spec:
       containers:
       - name: app
         image: nginx:1.26
-`);
+`,
+      );
       const created = await run(["apply", "-f", f]);
       expect(created.stdout).toBe("deployment.apps/app created\n");
       expect(created.stderr).toBe("");

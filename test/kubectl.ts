@@ -35,7 +35,7 @@ export const kubectl = (kubeconfig: string, version = "1.32", cwd?: string): Kub
   const run = ((args: string[] | string, opts: { input?: string; timeoutMs?: number } = {}) =>
     new Promise<KubectlResult>((resolve) => {
       const child = execFile(bin, split(args), { env, cwd, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : 1) : 0;
+        const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
       });
       if (opts.input !== undefined) {

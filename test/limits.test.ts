@@ -33,7 +33,7 @@ const bigPost = (
   path: string,
   token: string,
   total: number,
-  o: { declare?: boolean; prefix?: string; /** an attacker: keep sending after the answer, until the server closes */ untilClosed?: boolean } = {},
+  o: { declare?: boolean; prefix?: string /** an attacker: keep sending after the answer, until the server closes */; untilClosed?: boolean } = {},
 ): Promise<Sent> =>
   new Promise((resolve, reject) => {
     const u = new URL(url);

@@ -61,7 +61,22 @@ describe.skipIf(!engines)("npm start + kubectl apply + a second box joining with
   }, 60_000);
 
   it("runs a Deployment on this machine's Docker, then on a second box that joined", async () => {
-    server = start(["start", "--", "--port", "0", "--data-dir", join(dir, "cp"), "--node-name", "first-box", "--node-ip", "127.0.0.1", "--sync", "normal", "--pause-image", "kubeflare/pause:test"]);
+    server = start([
+      "start",
+      "--",
+      "--port",
+      "0",
+      "--data-dir",
+      join(dir, "cp"),
+      "--node-name",
+      "first-box",
+      "--node-ip",
+      "127.0.0.1",
+      "--sync",
+      "normal",
+      "--pause-image",
+      "kubeflare/pause:test",
+    ]);
     await eventually(async () => server!.output().includes("node agent: first-box on docker://"), 60_000).catch((e) => {
       throw new Error(`${(e as Error).message}\n${server!.output()}`);
     });
@@ -91,7 +106,10 @@ spec:
     const onDocker = (await docker.containers({ [LABELS.node]: "first-box", [LABELS.podNamespace]: "default" })).filter((c) => c.running);
     expect(onDocker.map((c) => c.labels[LABELS.podName]).filter((n) => n.startsWith("here-"))).toHaveLength(2);
     // a pod without hostNetwork gets a sandbox of npm start's --pause-image (the default one is not on this machine)
-    writeFileSync(file, `{apiVersion: v1, kind: Pod, metadata: {name: boxed}, spec: {nodeName: first-box, terminationGracePeriodSeconds: 1, containers: [{name: main, image: kubeflare/busybox:test, imagePullPolicy: Never, command: [sleep, "3600"]}]}}`);
+    writeFileSync(
+      file,
+      `{apiVersion: v1, kind: Pod, metadata: {name: boxed}, spec: {nodeName: first-box, terminationGracePeriodSeconds: 1, containers: [{name: main, image: kubeflare/busybox:test, imagePullPolicy: Never, command: [sleep, "3600"]}]}}`,
+    );
     expect((await k(["apply", "-f", file])).stdout).toBe("pod/boxed created\n");
     await eventually(async () => / 1\/1 +Running +0 /.test((await k("get pod boxed --no-headers")).stdout), 60_000);
     const sandbox = (await docker.containers({ [LABELS.node]: "first-box", [LABELS.podName]: "boxed" })).filter((c) => c.labels[LABELS.role] === "sandbox");
@@ -105,7 +123,25 @@ spec:
     const ca = join(dir, "ca.crt");
     writeFileSync(ca, Buffer.from(parse(readFileSync(kubeconfig, "utf8")).clusters[0].cluster["certificate-authority-data"], "base64"));
     const config = join(dir, "box2", "agent.json");
-    const joined = await npx(["join", "--server", url, "--token", token.stdout.trim(), "--name", "second-box", "--labels", "box=second", "--runtime", "containerd", "--ca-file", ca, "--node-ip", "127.0.0.1", "--config", config]);
+    const joined = await npx([
+      "join",
+      "--server",
+      url,
+      "--token",
+      token.stdout.trim(),
+      "--name",
+      "second-box",
+      "--labels",
+      "box=second",
+      "--runtime",
+      "containerd",
+      "--ca-file",
+      ca,
+      "--node-ip",
+      "127.0.0.1",
+      "--config",
+      config,
+    ]);
     expect(joined.stderr.replace(/^npm warn .*\n/gm, "")).toBe("");
     expect(joined.stdout).toContain('as node "second-box" (runtime containerd://');
     box2 = start(["exec", "--", "kubeflare-agent", "run", "--config", config]);

@@ -69,8 +69,7 @@ export async function startNodeTarget(opts: TargetOptions = {}): Promise<Target 
     dataDir,
     url: server.url,
     caPem: server.caPem,
-    fetch: (path, init) =>
-      undiciFetch(server.url + path, { ...(withAuth(init, server.adminToken) as any), dispatcher }) as unknown as Promise<Response>,
+    fetch: (path, init) => undiciFetch(server.url + path, { ...(withAuth(init, server.adminToken) as any), dispatcher }) as unknown as Promise<Response>,
     close: async () => {
       await server.close();
       await dispatcher.close();

@@ -14,7 +14,10 @@ export interface TestNode {
 }
 
 /** How the hollow node talks to the API: any fetch that adds the credentials. */
-export type ApiFetch = (path: string, init: { method: string; body?: string; headers?: Record<string, string> }) => Promise<{ status: number; text(): Promise<string> }>;
+export type ApiFetch = (
+  path: string,
+  init: { method: string; body?: string; headers?: Record<string, string> },
+) => Promise<{ status: number; text(): Promise<string> }>;
 
 export interface TestNodeOptions {
   cpu?: string;
@@ -37,7 +40,9 @@ export async function startTestNode(server: RunningServer, name: string, opts: T
   const api: ApiFetch = (path, init) =>
     fetch(server.url + path, { ...init, dispatcher, headers: { ...init.headers, Authorization: `Bearer ${server.adminToken}` } });
   const node = await startHollowNode(api, name, opts);
-  return { name, stop: async () => {
+  return {
+    name,
+    stop: async () => {
       await node.stop();
       await dispatcher.close();
     },
@@ -47,7 +52,12 @@ export async function startTestNode(server: RunningServer, name: string, opts: T
 /** A hollow node over any API transport (the Node server, the Worker in Miniflare). */
 export async function startHollowNode(api: ApiFetch, name: string, opts: TestNodeOptions = {}): Promise<TestNode> {
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await api(path, { method, headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000) } as any);
+    const res = await api(path, {
+      method,
+      headers: { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    } as any);
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : undefined };
   };
@@ -55,7 +65,10 @@ export async function startHollowNode(api: ApiFetch, name: string, opts: TestNod
   const nodeStatus = () => ({
     capacity,
     allocatable: capacity,
-    addresses: [{ type: "InternalIP", address: "127.0.0.1" }, { type: "Hostname", address: name }],
+    addresses: [
+      { type: "InternalIP", address: "127.0.0.1" },
+      { type: "Hostname", address: name },
+    ],
     nodeInfo: {
       kubeletVersion: "v1.32.0-kubeflare",
       kubeProxyVersion: "",
@@ -68,7 +81,16 @@ export async function startHollowNode(api: ApiFetch, name: string, opts: TestNod
       systemUUID: name,
       bootID: name,
     },
-    conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", message: "test node is posting ready status", lastHeartbeatTime: ts(), lastTransitionTime: ts() }],
+    conditions: [
+      {
+        type: "Ready",
+        status: "True",
+        reason: "KubeletReady",
+        message: "test node is posting ready status",
+        lastHeartbeatTime: ts(),
+        lastTransitionTime: ts(),
+      },
+    ],
   });
   const created = await call("POST", "/api/v1/nodes", {
     apiVersion: "v1",
@@ -79,7 +101,12 @@ export async function startHollowNode(api: ApiFetch, name: string, opts: TestNod
   if (created.status !== 201) throw new Error(`node registration failed: ${JSON.stringify(created.json)}`);
 
   const renew = async () => {
-    const lease = { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name, namespace: "kube-node-lease" }, spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace("Z", "000Z") } };
+    const lease = {
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: { name, namespace: "kube-node-lease" },
+      spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace("Z", "000Z") },
+    };
     const r = await call("PUT", `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${name}`, lease);
     if (r.status >= 300) throw new Error(`lease renewal failed: ${JSON.stringify(r.json)}`);
   };
@@ -97,7 +124,12 @@ export async function startHollowNode(api: ApiFetch, name: string, opts: TestNod
       const readyNow = (pod.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True");
       if (pod.status?.phase === "Running" && readyNow === ready) continue;
       const now = ts();
-      const cond = (type: string) => ({ type, status: type === "Ready" || type === "ContainersReady" ? (ready ? "True" : "False") : "True", lastProbeTime: null, lastTransitionTime: now });
+      const cond = (type: string) => ({
+        type,
+        status: type === "Ready" || type === "ContainersReady" ? (ready ? "True" : "False") : "True",
+        lastProbeTime: null,
+        lastTransitionTime: now,
+      });
       await call("PUT", `${path}/status`, {
         ...pod,
         status: {

@@ -77,7 +77,15 @@ describe("npm start --token-auth-file", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "kf-tokens-"));
     writeFileSync(join(dir, "tokens.csv"), FILE);
-    s = await startServer({ port: 0, host: "127.0.0.1", dataDir: join(dir, "data"), synchronous: "NORMAL", controllers: [], log: () => {}, tokenAuthFile: join(dir, "tokens.csv") });
+    s = await startServer({
+      port: 0,
+      host: "127.0.0.1",
+      dataDir: join(dir, "data"),
+      synchronous: "NORMAL",
+      controllers: [],
+      log: () => {},
+      tokenAuthFile: join(dir, "tokens.csv"),
+    });
     dispatcher = new Agent({ connect: { ca: s.caPem } });
   });
   afterAll(async () => {
@@ -103,19 +111,23 @@ describe("npm start --token-auth-file", () => {
 
   it("refuses to start with a malformed file, saying where", async () => {
     writeFileSync(join(dir, "bad.csv"), "good-token,user,1\nbroken-line-without-uid,user\n");
-    await expect(startServer({ port: 0, host: "127.0.0.1", dataDir: join(dir, "data2"), controllers: [], log: () => {}, tokenAuthFile: join(dir, "bad.csv") })).rejects.toThrow(
-      `token file ${join(dir, "bad.csv")}: line 2: must have at least 3 columns (token, user name, user uid), found 2`,
-    );
-    await expect(startServer({ port: 0, host: "127.0.0.1", dataDir: join(dir, "data2"), controllers: [], log: () => {}, tokenAuthFile: join(dir, "missing.csv") })).rejects.toThrow(
-      `cannot read the token file ${join(dir, "missing.csv")}`,
-    );
+    await expect(
+      startServer({ port: 0, host: "127.0.0.1", dataDir: join(dir, "data2"), controllers: [], log: () => {}, tokenAuthFile: join(dir, "bad.csv") }),
+    ).rejects.toThrow(`token file ${join(dir, "bad.csv")}: line 2: must have at least 3 columns (token, user name, user uid), found 2`);
+    await expect(
+      startServer({ port: 0, host: "127.0.0.1", dataDir: join(dir, "data2"), controllers: [], log: () => {}, tokenAuthFile: join(dir, "missing.csv") }),
+    ).rejects.toThrow(`cannot read the token file ${join(dir, "missing.csv")}`);
   });
 
   it("npm start exits with the error", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "node/main.ts", "--no-agent", "--port", "0", "--data-dir", join(dir, "data3"), "--token-auth-file", join(dir, "bad.csv")], {
-      cwd: join(__dirname, ".."),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "node/main.ts", "--no-agent", "--port", "0", "--data-dir", join(dir, "data3"), "--token-auth-file", join(dir, "bad.csv")],
+      {
+        cwd: join(__dirname, ".."),
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let err = "";
     child.stderr.on("data", (d) => (err += d));
     const code = await new Promise<number | null>((r) => child.on("exit", r));
@@ -133,7 +145,12 @@ describe("Worker TOKEN_AUTH_FILE", () => {
 
   it("authenticates the file's users the same way, and VIEWER_TOKENS still work", async () => {
     await checkRoles(async (method, path, token, body) => {
-      const res = await t.fetch(path, { method, token, headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await t.fetch(path, {
+        method,
+        token,
+        headers: { "Content-Type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       return { status: res.status, body: await res.json() };
     });
     expect((await t.fetch("/api/v1/namespaces", { token: "old-style-viewer-token" })).status).toBe(200);

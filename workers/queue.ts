@@ -15,9 +15,7 @@ export const discardQueue: WorkQueue = { enqueue: async () => {} };
 export const keyString = (k: ObjectKey) => `${k.resource}/${k.namespace}/${k.name}`;
 
 /** De-duplicate keys, keeping first-seen order. */
-export const uniqueKeys = (keys: ObjectKey[]): ObjectKey[] => [
-  ...new Map(keys.map((k) => [keyString(k), k])).values(),
-];
+export const uniqueKeys = (keys: ObjectKey[]): ObjectKey[] => [...new Map(keys.map((k) => [keyString(k), k])).values()];
 
 /** Cloudflare Queues take at most this delay. */
 const MAX_DELAY_SECONDS = 12 * 60 * 60;

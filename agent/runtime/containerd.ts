@@ -158,10 +158,7 @@ export class ContainerdRuntime implements ContainerRuntime {
    * the task is deleted. Missing or unreadable: false.
    */
   private oomKilled(id: string): boolean {
-    for (const file of [
-      join("/sys/fs/cgroup/memory", this.namespace, id, "memory.oom_control"),
-      join("/sys/fs/cgroup", this.namespace, id, "memory.events"),
-    ]) {
+    for (const file of [join("/sys/fs/cgroup/memory", this.namespace, id, "memory.oom_control"), join("/sys/fs/cgroup", this.namespace, id, "memory.events")]) {
       let text: string;
       try {
         text = readFileSync(file, "utf8");
@@ -203,7 +200,8 @@ export class ContainerdRuntime implements ContainerRuntime {
   }
 
   private info(id: string, meta: Meta, status: string | undefined, st: State): ContainerInfo {
-    const state: ContainerInfo["state"] = status === "RUNNING" ? "running" : st.exitCode !== undefined ? "exited" : status === "CREATED" || !st.startedAt ? "created" : "unknown";
+    const state: ContainerInfo["state"] =
+      status === "RUNNING" ? "running" : st.exitCode !== undefined ? "exited" : status === "CREATED" || !st.startedAt ? "created" : "unknown";
     return {
       id,
       name: id,
@@ -220,9 +218,14 @@ export class ContainerdRuntime implements ContainerRuntime {
 
   async list(labels: Record<string, string>): Promise<ContainerInfo[]> {
     // one filter argument with comma-separated terms is an AND (separate arguments would be an OR)
-    const filter = Object.entries(labels).map(([k, v]) => (v === "" ? `labels."${k}"` : `labels."${k}"==${v}`)).join(",");
+    const filter = Object.entries(labels)
+      .map(([k, v]) => (v === "" ? `labels."${k}"` : `labels."${k}"==${v}`))
+      .join(",");
     const { stdout } = await this.ctr(["containers", "ls", "-q", ...(filter ? [filter] : [])]);
-    const ids = stdout.split("\n").map((s) => s.trim()).filter(Boolean);
+    const ids = stdout
+      .split("\n")
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (!ids.length) return [];
     const tasks = await this.tasks();
     const out: ContainerInfo[] = [];
@@ -307,7 +310,10 @@ export class ContainerdRuntime implements ContainerRuntime {
 
   async exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
     try {
-      const { stdout, stderr } = await this.ctr(["tasks", "exec", "--exec-id", `probe-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, id, ...command], timeoutMs);
+      const { stdout, stderr } = await this.ctr(
+        ["tasks", "exec", "--exec-id", `probe-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, id, ...command],
+        timeoutMs,
+      );
       return { exitCode: 0, output: stdout + stderr };
     } catch (e) {
       const err = e as { code?: number | string; stdout?: string; stderr?: string };

@@ -96,7 +96,9 @@ export class DockerRuntime implements ContainerRuntime {
         Binds: spec.mounts.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ":ro" : ""}`),
         ...(spec.memoryLimitBytes ? { Memory: spec.memoryLimitBytes, MemorySwap: spec.memoryLimitBytes } : {}),
         ...(spec.cpuLimitMillis ? { NanoCpus: spec.cpuLimitMillis * 1_000_000 } : {}),
-        PortBindings: Object.fromEntries((spec.hostPorts ?? []).map((p) => [`${p.containerPort}/${p.protocol.toLowerCase()}`, [{ HostPort: String(p.hostPort) }]])),
+        PortBindings: Object.fromEntries(
+          (spec.hostPorts ?? []).map((p) => [`${p.containerPort}/${p.protocol.toLowerCase()}`, [{ HostPort: String(p.hostPort) }]]),
+        ),
         // the agent restarts containers itself, with Kubernetes' backoff
         RestartPolicy: { Name: "no" },
       },
@@ -143,7 +145,7 @@ export class DockerRuntime implements ContainerRuntime {
       });
     });
     const info = await exec.inspect();
-    return { exitCode: info.Running ? -1 : info.ExitCode ?? -1, output };
+    return { exitCode: info.Running ? -1 : (info.ExitCode ?? -1), output };
   }
 
   async logs(id: string, sinceMs?: number): Promise<LogLine[]> {

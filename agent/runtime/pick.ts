@@ -3,7 +3,10 @@ import { DockerRuntime } from "./docker";
 import type { ContainerRuntime } from "./runtime";
 
 /** The container engine to use: the one asked for, or (auto) Docker if reachable, else containerd. */
-export const pickRuntime = async (want: string, dataDir = "/var/lib/kubeflare-agent"): Promise<{ runtime: ContainerRuntime; version: string; name: "docker" | "containerd" }> => {
+export const pickRuntime = async (
+  want: string,
+  dataDir = "/var/lib/kubeflare-agent",
+): Promise<{ runtime: ContainerRuntime; version: string; name: "docker" | "containerd" }> => {
   if (!["docker", "containerd", "auto"].includes(want)) throw new Error(`--runtime must be docker, containerd or auto, got "${want}"`);
   const errors: string[] = [];
   if (want !== "containerd") {
@@ -19,9 +22,14 @@ export const pickRuntime = async (want: string, dataDir = "/var/lib/kubeflare-ag
       const containerd = new ContainerdRuntime(`${dataDir}/containerd`);
       return { runtime: containerd, version: await containerd.version(), name: "containerd" };
     } catch (e) {
-      errors.push(`containerd is not reachable (${String((e as { stderr?: string }).stderr ?? (e as Error).message).trim().split("\n")[0]})`);
+      errors.push(
+        `containerd is not reachable (${
+          String((e as { stderr?: string }).stderr ?? (e as Error).message)
+            .trim()
+            .split("\n")[0]
+        })`,
+      );
     }
   }
   throw new Error(`no container runtime found: ${errors.join("; ")}`);
 };
-

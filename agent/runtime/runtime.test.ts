@@ -18,7 +18,10 @@ const engines: [string, ContainerRuntime][] = [
 ];
 
 for (const [name, rt] of engines) {
-  const up = await rt.version().then(() => rt.hasImage(IMAGE), () => false);
+  const up = await rt.version().then(
+    () => rt.hasImage(IMAGE),
+    () => false,
+  );
   if (!up && process.env.CI) throw new Error(`CI must run the ${name} runtime tests: engine or ${IMAGE} missing`);
 
   describe.skipIf(!up)(`ContainerRuntime: ${name}`, () => {
@@ -95,9 +98,7 @@ for (const [name, rt] of engines) {
     });
 
     it("reports OOMKilled when a container exceeds its memory limit", async () => {
-      const id = await rt.create(
-        spec("hog", ["x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo $x | wc -c"], { memoryLimitBytes: 16 * 1024 * 1024 }),
-      );
+      const id = await rt.create(spec("hog", ["x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo $x | wc -c"], { memoryLimitBytes: 16 * 1024 * 1024 }));
       await rt.start(id);
       for (let i = 0; i < 300 && (await rt.inspect(id))?.state !== "exited"; i++) await new Promise((r) => setTimeout(r, 100));
       expect(await rt.inspect(id)).toMatchObject({ state: "exited", exitCode: 137, oomKilled: true });

@@ -115,7 +115,12 @@ describe("jsonPatch: no mutation, no aliasing", () => {
   it("leaves the document unchanged when a later operation fails", () => {
     const doc = deploy();
     const before = structuredClone(doc);
-    expect(() => jsonPatch(doc, [{ op: "replace", path: "/spec/replicas", value: 9 }, { op: "test", path: "/spec/replicas", value: 2 }])).toThrow(ApiError);
+    expect(() =>
+      jsonPatch(doc, [
+        { op: "replace", path: "/spec/replicas", value: 9 },
+        { op: "test", path: "/spec/replicas", value: 2 },
+      ]),
+    ).toThrow(ApiError);
     expect(doc).toEqual(before);
   });
 });
@@ -138,8 +143,14 @@ describe("jsonPatch: errors", () => {
       [{ op: "move", from: "/spec/foo", path: "/spec/bar" }, "move operation does not apply: doc is missing from path: /spec/foo"],
       [{ op: "copy", from: "/spec/foo", path: "/spec/bar" }, "copy operation does not apply: doc is missing from path: /spec/foo"],
       [{ op: "remove", path: "/spec/template/spec/containers/1" }, 'remove operation does not apply: doc is missing path: "/spec/template/spec/containers/1"'],
-      [{ op: "add", path: "/spec/template/spec/containers/5", value: {} }, 'add operation does not apply: invalid index referenced: "/spec/template/spec/containers/5"'],
-      [{ op: "replace", path: "/spec/template/spec/containers/x", value: {} }, "replace operation does not apply: doc is missing key: /spec/template/spec/containers/x"],
+      [
+        { op: "add", path: "/spec/template/spec/containers/5", value: {} },
+        'add operation does not apply: invalid index referenced: "/spec/template/spec/containers/5"',
+      ],
+      [
+        { op: "replace", path: "/spec/template/spec/containers/x", value: {} },
+        "replace operation does not apply: doc is missing key: /spec/template/spec/containers/x",
+      ],
       [{ op: "move", from: "/spec", path: "/spec/template/x" }, "move operation does not apply: cannot move /spec into its own child /spec/template/x"],
     ];
     for (const [op, message] of cases) {

@@ -23,7 +23,6 @@ export const MAX_JSON_PATCH_OPERATIONS = 10000;
 const OPS = ["add", "remove", "replace", "move", "copy", "test"] as const;
 type OpName = (typeof OPS)[number];
 
-
 const unprocessable = (detail: string) =>
   new ApiError(422, "Invalid", `the server rejected our request due to an error in our request: ${detail}`, {
     causes: [{ reason: "UnexpectedServerResponse", message: detail }],

@@ -9,7 +9,18 @@ describe("jsonMergePatch (RFC 7386)", () => {
   });
 
   it("replaces arrays wholesale (no element merging)", () => {
-    const d = { spec: { template: { spec: { containers: [{ name: "a", image: "x" }, { name: "b", image: "y" }] } } } };
+    const d = {
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              { name: "a", image: "x" },
+              { name: "b", image: "y" },
+            ],
+          },
+        },
+      },
+    };
     const out = jsonMergePatch(d, { spec: { template: { spec: { containers: [{ name: "a", image: "z" }] } } } });
     expect(out.spec.template.spec.containers).toEqual([{ name: "a", image: "z" }]);
   });
@@ -30,7 +41,11 @@ describe("jsonMergePatch (RFC 7386)", () => {
       [{ a: "c" }, { a: ["b"] }, { a: ["b"] }],
       [{ a: { b: "c" } }, { a: { b: "d", c: null } }, { a: { b: "d" } }],
       [{ a: [{ b: "c" }] }, { a: [1] }, { a: [1] }],
-      [["a", "b"], ["c", "d"], ["c", "d"]],
+      [
+        ["a", "b"],
+        ["c", "d"],
+        ["c", "d"],
+      ],
       [{ a: "b" }, ["c"], ["c"]],
       [{ a: "foo" }, null, null],
       [{ a: "foo" }, "bar", "bar"],

@@ -84,10 +84,7 @@ describe("strategic merge patch: maps", () => {
   it("$retainKeys clears unlisted keys (rolling update → Recreate)", () => {
     const out = patchDeploy({ spec: { strategy: { $retainKeys: ["type"], type: "Recreate", rollingUpdate: null } } });
     expect(out.spec.strategy).toEqual({ type: "Recreate" });
-    const back = patchDeploy(
-      { spec: { strategy: { $retainKeys: ["rollingUpdate", "type"], type: "RollingUpdate", rollingUpdate: { maxSurge: 1 } } } },
-      out,
-    );
+    const back = patchDeploy({ spec: { strategy: { $retainKeys: ["rollingUpdate", "type"], type: "RollingUpdate", rollingUpdate: { maxSurge: 1 } } } }, out);
     expect(back.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 1 } });
   });
 
@@ -178,19 +175,33 @@ describe("strategic merge patch: lists merged by key", () => {
   });
 
   it("env var value → valueFrom: null removes the old value field", () => {
-    const out = patchDeploy(podSpec({ containers: [{ name: "web", env: [{ name: "A", value: null, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] }] }));
+    const out = patchDeploy(
+      podSpec({ containers: [{ name: "web", env: [{ name: "A", value: null, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] }] }),
+    );
     expect(out.spec.template.spec.containers[0].env[0]).toEqual({ name: "A", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } });
   });
 
   it("ports merge by containerPort", () => {
-    const out = patchDeploy(podSpec({ containers: [{ name: "web", ports: [{ containerPort: 443, name: "https" }, { containerPort: 80, name: "http" }] }] }));
+    const out = patchDeploy(
+      podSpec({
+        containers: [
+          {
+            name: "web",
+            ports: [
+              { containerPort: 443, name: "https" },
+              { containerPort: 80, name: "http" },
+            ],
+          },
+        ],
+      }),
+    );
     expect(out.spec.template.spec.containers[0].ports).toEqual([
       { containerPort: 443, name: "https" },
       { containerPort: 80, protocol: "TCP", name: "http" },
     ]);
   });
 
-  it("merge keys compare by type and value (80 is not \"80\")", () => {
+  it('merge keys compare by type and value (80 is not "80")', () => {
     const out = patchDeploy(podSpec({ containers: [{ name: "web", ports: [{ containerPort: "80" }] }] }));
     expect(out.spec.template.spec.containers[0].ports).toHaveLength(2);
   });
@@ -198,7 +209,15 @@ describe("strategic merge patch: lists merged by key", () => {
   it("volumeMounts merge by mountPath and volumes by name", () => {
     const out = patchDeploy(
       podSpec({
-        containers: [{ name: "web", volumeMounts: [{ name: "cfg", mountPath: "/etc/cfg" }, { mountPath: "/data", readOnly: true }] }],
+        containers: [
+          {
+            name: "web",
+            volumeMounts: [
+              { name: "cfg", mountPath: "/etc/cfg" },
+              { mountPath: "/data", readOnly: true },
+            ],
+          },
+        ],
         volumes: [{ name: "cfg", configMap: { name: "cm" } }],
       }),
     );
@@ -221,7 +240,10 @@ describe("strategic merge patch: lists merged by key", () => {
     const out = patchDeploy(
       podSpec({
         tolerations: [{ key: "y", operator: "Exists" }],
-        containers: [{ name: "web", envFrom: [{ secretRef: { name: "s" } }] }, { name: "side", args: ["sleep", "2"] }],
+        containers: [
+          { name: "web", envFrom: [{ secretRef: { name: "s" } }] },
+          { name: "side", args: ["sleep", "2"] },
+        ],
       }),
     );
     expect(out.spec.template.spec.tolerations).toEqual([{ key: "y", operator: "Exists" }]);
@@ -241,7 +263,18 @@ describe("strategic merge patch: lists merged by key", () => {
 
   it("ownerReferences merge by uid in every kind", () => {
     const cm = { metadata: { name: "c", ownerReferences: [{ uid: "1", name: "a", kind: "X" }] }, data: { k: "v" } };
-    const out = strategicMergePatch(cm, { metadata: { ownerReferences: [{ uid: "2", name: "b", kind: "Y" }, { uid: "1", controller: true }] } }, "ConfigMap") as any;
+    const out = strategicMergePatch(
+      cm,
+      {
+        metadata: {
+          ownerReferences: [
+            { uid: "2", name: "b", kind: "Y" },
+            { uid: "1", controller: true },
+          ],
+        },
+      },
+      "ConfigMap",
+    ) as any;
     expect(out.metadata.ownerReferences).toEqual([
       { uid: "2", name: "b", kind: "Y" },
       { uid: "1", name: "a", kind: "X", controller: true },
@@ -293,7 +326,10 @@ describe("strategic merge patch: primitive sets and directives on lists", () => 
       containers: [
         {
           "$setElementOrder/env": [{ name: "A" }, { name: "C" }],
-          env: [{ name: "C", value: "3" }, { $patch: "delete", name: "B" }],
+          env: [
+            { name: "C", value: "3" },
+            { $patch: "delete", name: "B" },
+          ],
           image: "nginx:1.27",
           name: "web",
         },
@@ -314,7 +350,11 @@ describe("strategic merge patch: primitive sets and directives on lists", () => 
     const out = strategicMergePatch(pod, { spec: { "$setElementOrder/containers": [{ name: "b" }, { name: "a" }] } }, "Pod") as any;
     expect(names(out.spec.containers)).toEqual(["sidecar", "b", "a"]);
     const injected = { spec: { containers: [{ name: "a" }, { name: "b" }, { name: "istio-proxy" }] } };
-    const out2 = strategicMergePatch(injected, { spec: { "$setElementOrder/containers": [{ name: "a" }, { name: "b" }, { name: "new" }], containers: [{ name: "new" }] } }, "Pod") as any;
+    const out2 = strategicMergePatch(
+      injected,
+      { spec: { "$setElementOrder/containers": [{ name: "a" }, { name: "b" }, { name: "new" }], containers: [{ name: "new" }] } },
+      "Pod",
+    ) as any;
     expect(names(out2.spec.containers)).toEqual(["a", "b", "new", "istio-proxy"]);
   });
 
@@ -324,7 +364,9 @@ describe("strategic merge patch: primitive sets and directives on lists", () => 
   });
 
   it("$setElementOrder must agree with the patch list's order", () => {
-    const e = apiError(() => patchDeploy(podSpec({ "$setElementOrder/containers": [{ name: "web" }, { name: "side" }], containers: [{ name: "side" }, { name: "web" }] })));
+    const e = apiError(() =>
+      patchDeploy(podSpec({ "$setElementOrder/containers": [{ name: "web" }, { name: "side" }], containers: [{ name: "side" }, { name: "web" }] })),
+    );
     expect(e.code).toBe(400);
     expect(e.message).toContain("doesn't match $setElementOrder list");
     expect(apiError(() => patchDeploy(podSpec({ "$setElementOrder/containers": [{ name: "web" }], containers: [{ name: "other" }] }))).code).toBe(400);
@@ -335,8 +377,26 @@ describe("strategic merge patch: primitive sets and directives on lists", () => 
 
 describe("strategic merge patch: status and other kinds", () => {
   it("pod status.conditions merge by type", () => {
-    const pod = { status: { conditions: [{ type: "Ready", status: "False" }, { type: "PodScheduled", status: "True" }] } };
-    const out = strategicMergePatch(pod, { status: { conditions: [{ type: "Ready", status: "True" }, { type: "Initialized", status: "True" }] } }, "Pod") as any;
+    const pod = {
+      status: {
+        conditions: [
+          { type: "Ready", status: "False" },
+          { type: "PodScheduled", status: "True" },
+        ],
+      },
+    };
+    const out = strategicMergePatch(
+      pod,
+      {
+        status: {
+          conditions: [
+            { type: "Ready", status: "True" },
+            { type: "Initialized", status: "True" },
+          ],
+        },
+      },
+      "Pod",
+    ) as any;
     expect(out.status.conditions).toEqual([
       { type: "Ready", status: "True" },
       { type: "Initialized", status: "True" },
@@ -345,7 +405,14 @@ describe("strategic merge patch: status and other kinds", () => {
   });
 
   it("pod status.containerStatuses are replaced", () => {
-    const pod = { status: { containerStatuses: [{ name: "a", ready: true }, { name: "b", ready: true }] } };
+    const pod = {
+      status: {
+        containerStatuses: [
+          { name: "a", ready: true },
+          { name: "b", ready: true },
+        ],
+      },
+    };
     const out = strategicMergePatch(pod, { status: { containerStatuses: [{ name: "a", ready: false }] } }, "Pod") as any;
     expect(out.status.containerStatuses).toEqual([{ name: "a", ready: false }]);
   });
@@ -353,8 +420,14 @@ describe("strategic merge patch: status and other kinds", () => {
   it("node status: conditions and addresses by type, images replaced (kubelet status patch)", () => {
     const node = {
       status: {
-        conditions: [{ type: "Ready", status: "True", lastHeartbeatTime: "t0" }, { type: "MemoryPressure", status: "False" }],
-        addresses: [{ type: "InternalIP", address: "10.0.0.1" }, { type: "Hostname", address: "n1" }],
+        conditions: [
+          { type: "Ready", status: "True", lastHeartbeatTime: "t0" },
+          { type: "MemoryPressure", status: "False" },
+        ],
+        addresses: [
+          { type: "InternalIP", address: "10.0.0.1" },
+          { type: "Hostname", address: "n1" },
+        ],
         images: [{ names: ["a"] }, { names: ["b"] }],
       },
     };
@@ -369,16 +442,35 @@ describe("strategic merge patch: status and other kinds", () => {
       },
       "Node",
     ) as any;
-    expect(out.status.conditions).toEqual([{ type: "Ready", status: "True", lastHeartbeatTime: "t1" }, { type: "MemoryPressure", status: "False" }]);
-    expect(out.status.addresses).toEqual([{ type: "InternalIP", address: "10.0.0.2" }, { type: "Hostname", address: "n1" }]);
+    expect(out.status.conditions).toEqual([
+      { type: "Ready", status: "True", lastHeartbeatTime: "t1" },
+      { type: "MemoryPressure", status: "False" },
+    ]);
+    expect(out.status.addresses).toEqual([
+      { type: "InternalIP", address: "10.0.0.2" },
+      { type: "Hostname", address: "n1" },
+    ]);
     expect(out.status.images).toEqual([{ names: ["c"] }]);
   });
 
   it("deployment, replicaset and replicationcontroller status.conditions merge by type", () => {
     for (const kind of ["Deployment", "ReplicaSet", "ReplicationController"]) {
-      const o = { status: { conditions: [{ type: "Available", status: "True" }, { type: "Progressing", status: "True" }] } };
+      const o = {
+        status: {
+          conditions: [
+            { type: "Available", status: "True" },
+            { type: "Progressing", status: "True" },
+          ],
+        },
+      };
       const out = strategicMergePatch(o, { status: { conditions: [{ type: "Progressing", status: "False" }] } }, kind) as any;
-      expect([kind, out.status.conditions]).toEqual([kind, [{ type: "Available", status: "True" }, { type: "Progressing", status: "False" }]]);
+      expect([kind, out.status.conditions]).toEqual([
+        kind,
+        [
+          { type: "Available", status: "True" },
+          { type: "Progressing", status: "False" },
+        ],
+      ]);
     }
   });
 
@@ -391,7 +483,9 @@ describe("strategic merge patch: status and other kinds", () => {
 
   it("Endpoints subsets and Namespace spec.finalizers are replaced", () => {
     const ep = { subsets: [{ addresses: [{ ip: "1.1.1.1" }] }] };
-    expect((strategicMergePatch(ep, { subsets: [{ addresses: [{ ip: "2.2.2.2" }] }] }, "Endpoints") as any).subsets).toEqual([{ addresses: [{ ip: "2.2.2.2" }] }]);
+    expect((strategicMergePatch(ep, { subsets: [{ addresses: [{ ip: "2.2.2.2" }] }] }, "Endpoints") as any).subsets).toEqual([
+      { addresses: [{ ip: "2.2.2.2" }] },
+    ]);
     const ns = { spec: { finalizers: ["kubernetes"] } };
     expect((strategicMergePatch(ns, { spec: { finalizers: ["other"] } }, "Namespace") as any).spec.finalizers).toEqual(["other"]);
   });
@@ -416,12 +510,18 @@ describe("strategic merge patch: status and other kinds", () => {
       "Pod",
     ) as any;
     expect(out.spec.containers).toEqual([{ name: "a", image: "y" }]);
-    expect(out.spec.hostAliases).toEqual([{ ip: "2.2.2.2", hostnames: ["b"] }, { ip: "1.1.1.1", hostnames: ["a"] }]);
+    expect(out.spec.hostAliases).toEqual([
+      { ip: "2.2.2.2", hostnames: ["b"] },
+      { ip: "1.1.1.1", hostnames: ["a"] },
+    ]);
     expect(out.spec.topologySpreadConstraints).toEqual([{ topologyKey: "zone", maxSkew: 2 }]);
   });
 
   it("Scale and ConfigMap patches merge their maps", () => {
-    expect(strategicMergePatch({ spec: { replicas: 1 }, metadata: { name: "s" } }, { spec: { replicas: 4 } }, "Scale")).toEqual({ spec: { replicas: 4 }, metadata: { name: "s" } });
+    expect(strategicMergePatch({ spec: { replicas: 1 }, metadata: { name: "s" } }, { spec: { replicas: 4 } }, "Scale")).toEqual({
+      spec: { replicas: 4 },
+      metadata: { name: "s" },
+    });
     expect(strategicMergePatch({ data: { a: "1", b: "2" } }, { data: { a: null, c: "3" } }, "ConfigMap")).toEqual({ data: { b: "2", c: "3" } });
   });
 
@@ -437,7 +537,13 @@ describe("strategic merge patch: safety", () => {
   it("changes neither input and shares nothing with them", () => {
     const d = deploy();
     const before = structuredClone(d);
-    const patch = podSpec({ containers: [{ name: "web", env: [{ name: "C", value: "3" }] }, { name: "new", image: "i", args: ["x"] }], volumes: [{ name: "v", emptyDir: {} }] });
+    const patch = podSpec({
+      containers: [
+        { name: "web", env: [{ name: "C", value: "3" }] },
+        { name: "new", image: "i", args: ["x"] },
+      ],
+      volumes: [{ name: "v", emptyDir: {} }],
+    });
     const patchBefore = structuredClone(patch);
     const out = patchDeploy(patch, d);
     expect(d).toEqual(before);
@@ -509,7 +615,21 @@ describe("patch metadata table", () => {
   });
 
   it("covers the built-in kinds and cannot be changed", () => {
-    for (const k of ["Pod", "Deployment", "ReplicaSet", "ReplicationController", "Service", "Endpoints", "Node", "Namespace", "ConfigMap", "Secret", "Event", "Lease", "Scale"]) {
+    for (const k of [
+      "Pod",
+      "Deployment",
+      "ReplicaSet",
+      "ReplicationController",
+      "Service",
+      "Endpoints",
+      "Node",
+      "Namespace",
+      "ConfigMap",
+      "Secret",
+      "Event",
+      "Lease",
+      "Scale",
+    ]) {
       expect([k, PATCH_META[k]?.["metadata.finalizers"]]).toEqual([k, { patchStrategy: "merge" }]);
     }
     expect(() => {

@@ -43,8 +43,7 @@ const byKey = (patchMergeKey: string, retainKeys = false): PatchMeta => ({
 const SET: PatchMeta = { patchStrategy: "merge" };
 const RETAIN_KEYS: PatchMeta = { patchStrategy: "retainKeys" };
 
-const at = (prefix: string, table: Table): Table =>
-  Object.fromEntries(Object.entries(table).map(([k, v]) => [prefix ? `${prefix}.${k}` : k, v]));
+const at = (prefix: string, table: Table): Table => Object.fromEntries(Object.entries(table).map(([k, v]) => [prefix ? `${prefix}.${k}` : k, v]));
 
 /** ObjectMeta: finalizers merge as a set, ownerReferences by uid. */
 const OBJECT_META: Table = { finalizers: SET, ownerReferences: byKey("uid") };
@@ -120,7 +119,7 @@ const DEFAULT_META = kind();
 /** The patch metadata of the field at `path` (dotted, from the root) of `kind`, if it has any. */
 export const patchMetaFor = (kind: string, path: string): PatchMeta | undefined => {
   const table = Object.hasOwn(PATCH_META, kind) ? PATCH_META[kind] : DEFAULT_META;
-  return  Object.hasOwn(table, path) ? table[path] : undefined;
+  return Object.hasOwn(table, path) ? table[path] : undefined;
 };
 
 /** The merge key of the list at `path` of `kind` when it merges element-wise by key. */

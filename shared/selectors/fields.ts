@@ -74,8 +74,7 @@ export const parseFieldSelector = (selector: string): FieldRequirement[] => {
 };
 
 /** The canonical string of requirements (values escaped), in the given order. */
-export const formatFieldSelector = (reqs: FieldRequirement[]): string =>
-  reqs.map((r) => `${r.field}${r.op}${escapeFieldValue(r.value)}`).join(",");
+export const formatFieldSelector = (reqs: FieldRequirement[]): string => reqs.map((r) => `${r.field}${r.op}${escapeFieldValue(r.value)}`).join(",");
 
 const own = (o: object, k: string) => Object.hasOwn(o, k);
 
@@ -98,5 +97,4 @@ export const fieldValue = (obj: unknown, field: string): string => {
 };
 
 /** Does `obj` satisfy every requirement? */
-export const matchFields = (reqs: FieldRequirement[], obj: unknown): boolean =>
-  reqs.every((r) => (fieldValue(obj, r.field) === r.value) === (r.op === "="));
+export const matchFields = (reqs: FieldRequirement[], obj: unknown): boolean => reqs.every((r) => (fieldValue(obj, r.field) === r.value) === (r.op === "="));

@@ -271,8 +271,7 @@ const byKey = (a: LabelRequirement, b: LabelRequirement) => compareStrings(a.key
  * kube-apiserver words it on bad syntax or invalid keys/values. `a in ()` is rejected
  * (an empty value set). Requirements are returned sorted by key.
  */
-export const parseLabelSelector = (selector: string): LabelRequirement[] =>
-  new SelectorParser(selector).parse().sort(byKey);
+export const parseLabelSelector = (selector: string): LabelRequirement[] => new SelectorParser(selector).parse().sort(byKey);
 
 /** Do `labels` satisfy every requirement? (`!=` and `notin` also match a missing label.) */
 export const matchLabels = (reqs: LabelRequirement[], labels: Record<string, string> | undefined | null): boolean => {

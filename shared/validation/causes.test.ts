@@ -33,13 +33,25 @@ describe("Causes", () => {
       { reason: "FieldValueRequired", field: "spec.containers", message: "Required value" },
       { reason: "FieldValueRequired", field: "metadata.name", message: "Required value: name or generateName is required" },
       { reason: "FieldValueInvalid", field: "spec.replicas", message: "Invalid value: -1: must be greater than or equal to 0" },
-      { reason: "FieldValueNotSupported", field: "spec.restartPolicy", message: 'Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"' },
+      {
+        reason: "FieldValueNotSupported",
+        field: "spec.restartPolicy",
+        message: 'Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"',
+      },
       { reason: "FieldValueDuplicate", field: "spec.containers[1].name", message: 'Duplicate value: "c"' },
       { reason: "FieldValueNotFound", field: "spec.containers[0].volumeMounts[0].name", message: 'Not found: "data"' },
-      { reason: "FieldValueForbidden", field: "spec.template.spec.ephemeralContainers", message: "Forbidden: ephemeral containers not allowed in pod template" },
+      {
+        reason: "FieldValueForbidden",
+        field: "spec.template.spec.ephemeralContainers",
+        message: "Forbidden: ephemeral containers not allowed in pod template",
+      },
       { reason: "FieldValueTooLong", field: "metadata.annotations", message: "Too long: may not be more than 262144 bytes" },
       { reason: "FieldValueTooMany", field: "endpoints", message: "Too many: 1001: must have at most 1000 items" },
-      { reason: "FieldValueTypeInvalid", field: "spec.containers", message: 'Invalid value: "string": spec.containers in body must be of type array: "string"' },
+      {
+        reason: "FieldValueTypeInvalid",
+        field: "spec.containers",
+        message: 'Invalid value: "string": spec.containers in body must be of type array: "string"',
+      },
       { reason: "FieldValueInvalid", field: "data[k]", message: "Invalid value: illegal base64 data" },
     ]);
   });

@@ -36,40 +36,118 @@ const VALID: [string, KObject][] = [
   [
     "pods",
     pod({
-      volumes: [{ name: "data", emptyDir: {} }, { name: "cfg", configMap: { name: "cm", items: [{ key: "a", path: "a.conf" }] } }],
+      volumes: [
+        { name: "data", emptyDir: {} },
+        { name: "cfg", configMap: { name: "cm", items: [{ key: "a", path: "a.conf" }] } },
+      ],
       initContainers: [{ name: "init", image: "busybox", command: ["true"] }],
       containers: [
         {
           name: "web",
           image: "nginx:1.27",
           ports: [{ name: "http", containerPort: 80 }],
-          env: [{ name: "POD", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }, { name: "X", value: "1" }],
+          env: [
+            { name: "POD", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+            { name: "X", value: "1" },
+          ],
           resources: { limits: { memory: "128Mi", cpu: "500m" }, requests: { cpu: "100m" } },
-          volumeMounts: [{ name: "data", mountPath: "/data" }, { name: "cfg", mountPath: "/etc/app" }],
+          volumeMounts: [
+            { name: "data", mountPath: "/data" },
+            { name: "cfg", mountPath: "/etc/app" },
+          ],
           livenessProbe: { httpGet: { port: "http", path: "/healthz" } },
           readinessProbe: { tcpSocket: { port: 80 } },
         },
       ],
       nodeSelector: { "kubernetes.io/os": "linux" },
       tolerations: [{ key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 }],
-      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "disk", operator: "In", values: ["ssd"] }] }] } } },
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "disk", operator: "In", values: ["ssd"] }] }] },
+        },
+      },
     }),
   ],
-  ["nodes", { metadata: { name: "node-1", labels: { "kubernetes.io/hostname": "node-1" } }, spec: { taints: [{ key: "dedicated", value: "gpu", effect: "NoSchedule" }] }, status: { capacity: { cpu: "4", memory: "8Gi", pods: "110" } } }],
-  ["services", { metadata: { name: "web", namespace: "default" }, spec: { selector: { app: "web" }, ports: [{ name: "http", port: 80, targetPort: "http" }, { name: "https", port: 443 }] } }],
+  [
+    "nodes",
+    {
+      metadata: { name: "node-1", labels: { "kubernetes.io/hostname": "node-1" } },
+      spec: { taints: [{ key: "dedicated", value: "gpu", effect: "NoSchedule" }] },
+      status: { capacity: { cpu: "4", memory: "8Gi", pods: "110" } },
+    },
+  ],
+  [
+    "services",
+    {
+      metadata: { name: "web", namespace: "default" },
+      spec: {
+        selector: { app: "web" },
+        ports: [
+          { name: "http", port: 80, targetPort: "http" },
+          { name: "https", port: 443 },
+        ],
+      },
+    },
+  ],
   ["services", { metadata: { name: "ext", namespace: "default" }, spec: { type: "ExternalName", externalName: "example.com." } }],
   ["services", { metadata: { name: "headless", namespace: "default" }, spec: { clusterIP: "None", selector: { app: "x" } } }],
-  ["endpoints", { metadata: { name: "web", namespace: "default" }, subsets: [{ addresses: [{ ip: "10.0.0.5", targetRef: { kind: "Pod", name: "p" } }], ports: [{ port: 8080 }] }] }],
-  ["events", { metadata: { name: "web.17a", namespace: "default" }, involvedObject: { kind: "Pod", name: "web", namespace: "default" }, reason: "Scheduled", message: "ok", type: "Normal", count: 1 }],
+  [
+    "endpoints",
+    {
+      metadata: { name: "web", namespace: "default" },
+      subsets: [{ addresses: [{ ip: "10.0.0.5", targetRef: { kind: "Pod", name: "p" } }], ports: [{ port: 8080 }] }],
+    },
+  ],
+  [
+    "events",
+    {
+      metadata: { name: "web.17a", namespace: "default" },
+      involvedObject: { kind: "Pod", name: "web", namespace: "default" },
+      reason: "Scheduled",
+      message: "ok",
+      type: "Normal",
+      count: 1,
+    },
+  ],
   ["configmaps", { metadata: { name: "cm", namespace: "default" }, data: { "app.conf": "x=1", KEY_NAME: "v" }, binaryData: { blob: "AAEC" } }],
   ["secrets", { metadata: { name: "s", namespace: "default" }, data: { a: "aGk=" } }],
   ["secrets", { metadata: { name: "tls", namespace: "default" }, type: "kubernetes.io/tls", data: { "tls.crt": "", "tls.key": "" } }],
-  ["replicationcontrollers", { metadata: { name: "kubia", namespace: "default" }, spec: { replicas: 3, template: { metadata: { labels: { app: "kubia" } }, spec: { containers: [{ name: "kubia", image: "luksa/kubia" }] } } } }],
+  [
+    "replicationcontrollers",
+    {
+      metadata: { name: "kubia", namespace: "default" },
+      spec: { replicas: 3, template: { metadata: { labels: { app: "kubia" } }, spec: { containers: [{ name: "kubia", image: "luksa/kubia" }] } } },
+    },
+  ],
   ["deployments", deployment()],
   ["deployments", deployment({ strategy: { type: "Recreate" } })],
-  ["replicasets", { metadata: { name: "rs", namespace: "default" }, spec: { replicas: 0, selector: { matchExpressions: [{ key: "app", operator: "In", values: ["rs"] }] }, template: { metadata: { labels: { app: "rs" } }, spec: { containers: [{ name: "c", image: "i" }] } } } }],
-  ["endpointslices", { metadata: { name: "web-abc", namespace: "default" }, addressType: "IPv4", endpoints: [{ addresses: ["10.0.0.5"], conditions: { ready: true } }], ports: [{ name: "", port: 80, protocol: "TCP" }] }],
-  ["leases", { metadata: { name: "node-1", namespace: "kube-node-lease" }, spec: { holderIdentity: "node-1", leaseDurationSeconds: 40, renewTime: "2026-01-01T00:00:00.000000Z" } }],
+  [
+    "replicasets",
+    {
+      metadata: { name: "rs", namespace: "default" },
+      spec: {
+        replicas: 0,
+        selector: { matchExpressions: [{ key: "app", operator: "In", values: ["rs"] }] },
+        template: { metadata: { labels: { app: "rs" } }, spec: { containers: [{ name: "c", image: "i" }] } },
+      },
+    },
+  ],
+  [
+    "endpointslices",
+    {
+      metadata: { name: "web-abc", namespace: "default" },
+      addressType: "IPv4",
+      endpoints: [{ addresses: ["10.0.0.5"], conditions: { ready: true } }],
+      ports: [{ name: "", port: 80, protocol: "TCP" }],
+    },
+  ],
+  [
+    "leases",
+    {
+      metadata: { name: "node-1", namespace: "kube-node-lease" },
+      spec: { holderIdentity: "node-1", leaseDurationSeconds: 40, renewTime: "2026-01-01T00:00:00.000000Z" },
+    },
+  ],
 ];
 
 describe("validateObject", () => {
@@ -80,7 +158,12 @@ describe("validateObject", () => {
   });
 
   it("accepts JSON nulls as unset fields", () => {
-    expect(check("pods", { metadata: { name: "p", labels: null }, spec: { containers: [{ name: "c", image: "i", ports: null }], nodeSelector: null } } as unknown as KObject)).toEqual([]);
+    expect(
+      check("pods", {
+        metadata: { name: "p", labels: null },
+        spec: { containers: [{ name: "c", image: "i", ports: null }], nodeSelector: null },
+      } as unknown as KObject),
+    ).toEqual([]);
   });
 
   it("reports the cases the API promises, with Kubernetes field paths and reasons", () => {
@@ -91,16 +174,37 @@ describe("validateObject", () => {
       ["pods", pod({ containers: [{ name: "c" }] }), ["spec.containers[0].image FieldValueRequired"]],
       ["pods", pod({ containers: [] }), ["spec.containers FieldValueRequired"]],
       ["pods", pod({ containers: "nope" }), ["spec.containers FieldValueTypeInvalid"]],
-      ["pods", pod({ containers: [{ name: "c", image: "i", ports: [{ containerPort: 70000 }] }] }), ["spec.containers[0].ports[0].containerPort FieldValueInvalid"]],
-      ["pods", pod({ containers: [{ name: "c", image: "i", resources: { limits: { memory: "lots" } } }] }), ["spec.containers[0].resources.limits[memory] FieldValueInvalid", "spec.containers[0].resources.requests[memory] FieldValueInvalid"]],
-      ["pods", pod({ containers: [{ name: "c", image: "i" }, { name: "c", image: "j" }] }), ["spec.containers[1].name FieldValueDuplicate"]],
+      [
+        "pods",
+        pod({ containers: [{ name: "c", image: "i", ports: [{ containerPort: 70000 }] }] }),
+        ["spec.containers[0].ports[0].containerPort FieldValueInvalid"],
+      ],
+      [
+        "pods",
+        pod({ containers: [{ name: "c", image: "i", resources: { limits: { memory: "lots" } } }] }),
+        ["spec.containers[0].resources.limits[memory] FieldValueInvalid", "spec.containers[0].resources.requests[memory] FieldValueInvalid"],
+      ],
+      [
+        "pods",
+        pod({
+          containers: [
+            { name: "c", image: "i" },
+            { name: "c", image: "j" },
+          ],
+        }),
+        ["spec.containers[1].name FieldValueDuplicate"],
+      ],
       ["pods", pod({ restartPolicy: "Sometimes" }), ["spec.restartPolicy FieldValueNotSupported"]],
       ["pods", pod({ tolerations: [{ key: "k", operator: "Maybe" }] }), ["spec.tolerations[0].operator FieldValueNotSupported"]],
       ["pods", pod({}, { name: "p", labels: { "bad key!": "v" } }), ["metadata.labels FieldValueInvalid"]],
       ["pods", pod({}, { name: "p", namespace: "Not_A_Label" }), ["metadata.namespace FieldValueInvalid"]],
       ["deployments", deployment({ replicas: -1 }), ["spec.replicas FieldValueInvalid"]],
       ["deployments", deployment({ selector: undefined }), ["spec.selector FieldValueRequired"]],
-      ["services", { metadata: { name: "s" }, spec: { ports: [{ port: 80 }, { port: 81 }] } }, ["spec.ports[0].name FieldValueRequired", "spec.ports[1].name FieldValueRequired"]],
+      [
+        "services",
+        { metadata: { name: "s" }, spec: { ports: [{ port: 80 }, { port: 81 }] } },
+        ["spec.ports[0].name FieldValueRequired", "spec.ports[1].name FieldValueRequired"],
+      ],
       ["secrets", { metadata: { name: "s" }, data: { a: "not base64!" } }, ["data[a] FieldValueInvalid"]],
       ["namespaces", { metadata: { name: "a.b" } }, ["metadata.name FieldValueInvalid"]],
       ["leases", { metadata: { name: "l" }, spec: { leaseDurationSeconds: 0 } }, ["spec.leaseDurationSeconds FieldValueInvalid"]],
@@ -111,13 +215,18 @@ describe("validateObject", () => {
   });
 
   it("words messages like kube-apiserver", () => {
-    const [mismatch] = check("deployments", deployment({ template: { metadata: { labels: { app: "other", tier: "x" } }, spec: { containers: [{ name: "c", image: "i" }] } } }));
+    const [mismatch] = check(
+      "deployments",
+      deployment({ template: { metadata: { labels: { app: "other", tier: "x" } }, spec: { containers: [{ name: "c", image: "i" }] } } }),
+    );
     expect(mismatch).toEqual({
       reason: "FieldValueInvalid",
       field: "spec.template.metadata.labels",
       message: 'Invalid value: map[string]string{"app":"other", "tier":"x"}: `selector` does not match template `labels`',
     });
-    expect(check("pods", pod({ restartPolicy: "Sometimes" }))[0].message).toBe('Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"');
+    expect(check("pods", pod({ restartPolicy: "Sometimes" }))[0].message).toBe(
+      'Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"',
+    );
     expect(check("pods", pod({}, {}))[0].message).toBe("Required value: name or generateName is required");
     expect(check("pods", pod({ containers: "nope" }))[0]).toEqual({
       reason: "FieldValueTypeInvalid",
@@ -149,8 +258,12 @@ describe("validateObject", () => {
 
   it("checks a Scale body as a Scale", () => {
     const info = resourceByName("deployments");
-    expect(validateObject(info, { apiVersion: "autoscaling/v1", kind: "Scale", metadata: { name: "d", namespace: "default" }, spec: { replicas: 3 } })).toEqual([]);
-    expect(validateObject(info, { kind: "Scale", metadata: { name: "d" }, spec: { replicas: -1 } }).map((c) => `${c.field} ${c.reason}`)).toEqual(["spec.replicas FieldValueInvalid"]);
+    expect(validateObject(info, { apiVersion: "autoscaling/v1", kind: "Scale", metadata: { name: "d", namespace: "default" }, spec: { replicas: 3 } })).toEqual(
+      [],
+    );
+    expect(validateObject(info, { kind: "Scale", metadata: { name: "d" }, spec: { replicas: -1 } }).map((c) => `${c.field} ${c.reason}`)).toEqual([
+      "spec.replicas FieldValueInvalid",
+    ]);
     const scaleInfo: ResourceInfo = { ...info, kind: "Scale", group: "autoscaling" };
     expect(validateObject(scaleInfo, { metadata: { name: "d" }, spec: { replicas: "x" } }).map((c) => c.reason)).toEqual(["FieldValueTypeInvalid"]);
   });
@@ -162,8 +275,32 @@ describe("validateObject", () => {
         const bodies = [
           { metadata: g, spec: g },
           { metadata: {}, spec: { containers: g, template: g, selector: g, ports: g, strategy: g, volumes: g, tolerations: g, affinity: g, taints: g } },
-          { metadata: { name: g, labels: g, annotations: g, ownerReferences: g, finalizers: g }, data: g, status: g, subsets: g, endpoints: g, involvedObject: g },
-          { metadata: {}, spec: { containers: [{ name: g, image: g, ports: [g], env: [g, { name: "x", valueFrom: g }], resources: { limits: g, requests: g }, volumeMounts: [g], livenessProbe: g, lifecycle: { preStop: g } }], template: { metadata: g, spec: { containers: [g] } } } },
+          {
+            metadata: { name: g, labels: g, annotations: g, ownerReferences: g, finalizers: g },
+            data: g,
+            status: g,
+            subsets: g,
+            endpoints: g,
+            involvedObject: g,
+          },
+          {
+            metadata: {},
+            spec: {
+              containers: [
+                {
+                  name: g,
+                  image: g,
+                  ports: [g],
+                  env: [g, { name: "x", valueFrom: g }],
+                  resources: { limits: g, requests: g },
+                  volumeMounts: [g],
+                  livenessProbe: g,
+                  lifecycle: { preStop: g },
+                },
+              ],
+              template: { metadata: g, spec: { containers: [g] } },
+            },
+          },
         ];
         for (const body of bodies) {
           expect(() => validateObject(info, body as unknown as KObject), `${info.kind} ${JSON.stringify(body)}`).not.toThrow();
@@ -183,23 +320,46 @@ describe("unknownFields", () => {
       "spec.bogus",
       "extra",
     ]);
-    expect(unknownFields("Deployment", { spec: { template: { spec: { containers: [{ name: "c", ports: [{ containerPort: 1, prot: "TCP" }] }] } }, strategy: { kind: "x" } } })).toEqual([
-      "spec.template.spec.containers[0].ports[0].prot",
-      "spec.strategy.kind",
-    ]);
+    expect(
+      unknownFields("Deployment", {
+        spec: { template: { spec: { containers: [{ name: "c", ports: [{ containerPort: 1, prot: "TCP" }] }] } }, strategy: { kind: "x" } },
+      }),
+    ).toEqual(["spec.template.spec.containers[0].ports[0].prot", "spec.strategy.kind"]);
   });
 
   it("treats status as part of every schema, and free-form maps as open", () => {
-    expect(unknownFields("Pod", { status: { phase: "Running", podIP: "10.0.0.1", containerStatuses: [{ name: "c", ready: true, restartCount: 0, image: "i", imageID: "x", state: { running: { startedAt: "2026-01-01T00:00:00Z" } } }] } })).toEqual([]);
+    expect(
+      unknownFields("Pod", {
+        status: {
+          phase: "Running",
+          podIP: "10.0.0.1",
+          containerStatuses: [{ name: "c", ready: true, restartCount: 0, image: "i", imageID: "x", state: { running: { startedAt: "2026-01-01T00:00:00Z" } } }],
+        },
+      }),
+    ).toEqual([]);
     expect(unknownFields("Pod", { status: { phaze: "Running" } })).toEqual(["status.phaze"]);
-    expect(unknownFields("ConfigMap", { metadata: { name: "x", labels: { any: "thing" }, annotations: { "a/b": "c" } }, data: { whatever: "x" }, binaryData: { y: "AA==" } })).toEqual([]);
+    expect(
+      unknownFields("ConfigMap", {
+        metadata: { name: "x", labels: { any: "thing" }, annotations: { "a/b": "c" } },
+        data: { whatever: "x" },
+        binaryData: { y: "AA==" },
+      }),
+    ).toEqual([]);
     expect(unknownFields("Node", { status: { capacity: { "example.com/dongle": "1" }, allocatable: { cpu: "1" } } })).toEqual([]);
     expect(unknownFields("Service", { spec: { selector: { a: "b" } } })).toEqual([]);
     expect(unknownFields("ConfigMap", { spec: {} })).toEqual(["spec"]);
   });
 
   it("knows Scale and the other kinds", () => {
-    expect(unknownFields("Scale", { apiVersion: "autoscaling/v1", kind: "Scale", metadata: { name: "d" }, spec: { replicas: 2, nope: 1 }, status: { replicas: 1, selector: "app=d" } })).toEqual(["spec.nope"]);
+    expect(
+      unknownFields("Scale", {
+        apiVersion: "autoscaling/v1",
+        kind: "Scale",
+        metadata: { name: "d" },
+        spec: { replicas: 2, nope: 1 },
+        status: { replicas: 1, selector: "app=d" },
+      }),
+    ).toEqual(["spec.nope"]);
     expect(unknownFields("Lease", { spec: { holderIdentity: "n", bogus: true } })).toEqual(["spec.bogus"]);
     expect(unknownFields("Event", { involvedObject: { kind: "Pod", color: "red" } })).toEqual(["involvedObject.color"]);
     expect(unknownFields("Unknown", { anything: 1 })).toEqual([]);

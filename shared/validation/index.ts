@@ -31,8 +31,7 @@ export const schemaForKind = (kind: string): z.ZodType | undefined => {
 };
 
 /** Whether `field` is `parent` or lies below it. */
-const within = (field: string, parent: string) =>
-  parent === "" || field === parent || field.startsWith(`${parent}.`) || field.startsWith(`${parent}[`);
+const within = (field: string, parent: string) => parent === "" || field === parent || field.startsWith(`${parent}.`) || field.startsWith(`${parent}[`);
 
 /**
  * The type check alone: wrong JSON types, unsupported enum values, malformed

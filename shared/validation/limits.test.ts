@@ -23,7 +23,7 @@ describe("scanJsonText", () => {
 
   it("finds number literals no double can hold", () => {
     expect(scanJsonText('{"memory":1e999}')).toEqual({ kind: "number", literal: "1e999", offset: 10 });
-    expect(scanJsonText('[-1E+400]')).toMatchObject({ kind: "number", literal: "-1E+400" });
+    expect(scanJsonText("[-1E+400]")).toMatchObject({ kind: "number", literal: "-1E+400" });
     expect(scanJsonText(`[1${"0".repeat(400)}]`)).toMatchObject({ kind: "number" });
     expect(scanJsonText('[1e308, 2.5e-400, -0, 123456789012345678901234567890, "1e999"]')).toBeUndefined();
     // malformed literals are JSON.parse's business
@@ -45,7 +45,11 @@ describe("checkValue", () => {
   });
 
   it("reports the first non-finite number in document order, with its path", () => {
-    expect(checkValue({ a: 1, b: [2, { c: Number.POSITIVE_INFINITY }], d: Number.NaN })).toEqual({ kind: "number", path: ["b", 1, "c"], value: Number.POSITIVE_INFINITY });
+    expect(checkValue({ a: 1, b: [2, { c: Number.POSITIVE_INFINITY }], d: Number.NaN })).toEqual({
+      kind: "number",
+      path: ["b", 1, "c"],
+      value: Number.POSITIVE_INFINITY,
+    });
     expect(checkValue({ d: Number.NaN, a: Number.NEGATIVE_INFINITY })).toMatchObject({ path: ["d"] });
     expect(checkValue(Number.NaN)).toEqual({ kind: "number", path: [], value: Number.NaN });
     expect(checkValue({ a: [1, "x", null, true, { b: -0 }] })).toBeUndefined();

@@ -28,14 +28,18 @@ describe("DNS names", () => {
 
   it("checks RFC 1123 subdomains", () => {
     for (const ok of ["a", "example.com", "a-b.c-d.e", "0.1"]) expect(isDNS1123Subdomain(ok), ok).toEqual([]);
-    expect(isDNS1123Subdomain("Example.com")[0]).toMatch(/^a lowercase RFC 1123 subdomain must consist of .*\(e\.g\. 'example\.com', regex used for validation is/);
+    expect(isDNS1123Subdomain("Example.com")[0]).toMatch(
+      /^a lowercase RFC 1123 subdomain must consist of .*\(e\.g\. 'example\.com', regex used for validation is/,
+    );
     expect(isDNS1123Subdomain("a..b")).toHaveLength(1);
     expect(isDNS1123Subdomain(`${"a".repeat(250)}.bcd`)).toEqual(["must be no more than 253 characters"]);
   });
 
   it("checks RFC 1035 labels (Service names)", () => {
     expect(isDNS1035Label("my-svc")).toEqual([]);
-    expect(isDNS1035Label("1svc")[0]).toContain("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character");
+    expect(isDNS1035Label("1svc")[0]).toContain(
+      "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character",
+    );
   });
 
   it("accepts generateName prefixes with a trailing dash", () => {
@@ -53,7 +57,9 @@ describe("qualified names and label values", () => {
     ]);
     expect(isQualifiedName("/x")).toEqual(["prefix part must be non-empty"]);
     expect(isQualifiedName("Example.com/x")[0]).toMatch(/^prefix part a lowercase RFC 1123 subdomain/);
-    expect(isQualifiedName("a/b/c")[0]).toMatch(/^a qualified name must consist of .* with an optional DNS subdomain prefix and '\/' \(e\.g\. 'example\.com\/MyName'\)$/);
+    expect(isQualifiedName("a/b/c")[0]).toMatch(
+      /^a qualified name must consist of .* with an optional DNS subdomain prefix and '\/' \(e\.g\. 'example\.com\/MyName'\)$/,
+    );
     expect(isQualifiedName("")).toContain("name part must be non-empty");
     expect(isQualifiedName("x".repeat(64))).toContain("name part must be no more than 63 characters");
   });
@@ -72,7 +78,10 @@ describe("ports, environment, keys, percents, IPs", () => {
     expect(isValidPortName("8080")).toEqual(["must contain at least one letter (a-z)"]);
     expect(isValidPortName("a--b")).toEqual(["must not contain consecutive hyphens"]);
     expect(isValidPortName("-ab")).toEqual(["must not begin or end with a hyphen"]);
-    expect(isValidPortName("HTTP")).toEqual(["must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)", "must contain at least one letter (a-z)"]);
+    expect(isValidPortName("HTTP")).toEqual([
+      "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)",
+      "must contain at least one letter (a-z)",
+    ]);
     expect(isValidPortName("a".repeat(16))).toEqual(["must be no more than 15 characters"]);
     expect(isValidPortNum(1)).toEqual([]);
     expect(isValidPortNum(65535)).toEqual([]);
@@ -99,7 +108,8 @@ describe("ports, environment, keys, percents, IPs", () => {
   it("checks percentages and IP addresses", () => {
     expect(isValidPercent("25%")).toEqual([]);
     expect(isValidPercent("25")[0]).toContain("a valid percent string must be a numeric string followed by an ending '%'");
-    for (const ip of ["10.0.0.1", "255.255.255.255", "::1", "2001:db8::ffff", "fe80::1:2:3:4", "::ffff:10.0.0.1", "1:2:3:4:5:6:7:8"]) expect(isValidIP(ip), ip).toBe(true);
+    for (const ip of ["10.0.0.1", "255.255.255.255", "::1", "2001:db8::ffff", "fe80::1:2:3:4", "::ffff:10.0.0.1", "1:2:3:4:5:6:7:8"])
+      expect(isValidIP(ip), ip).toBe(true);
     for (const ip of ["", "10.0.0", "256.0.0.1", "a.b.c.d", "1::2::3", "1:2:3:4:5:6:7:8:9", "gggg::1", "10.0.0.01"]) expect(isValidIP(ip), ip).toBe(false);
   });
 });

@@ -33,7 +33,15 @@ export const isDNS1123Label = (value: string): string[] => {
   if (value.length > 63) errs.push(maxLenError(63));
   if (!DNS1123_LABEL.test(value)) {
     if (DNS1123_SUBDOMAIN.test(value)) errs.push("must not contain dots");
-    else errs.push(regexError("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character", DNS1123_LABEL_FMT, "my-name", "123-abc"));
+    else
+      errs.push(
+        regexError(
+          "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+          DNS1123_LABEL_FMT,
+          "my-name",
+          "123-abc",
+        ),
+      );
   }
   return errs;
 };
@@ -43,7 +51,13 @@ export const isDNS1123Subdomain = (value: string): string[] => {
   const errs: string[] = [];
   if (value.length > 253) errs.push(maxLenError(253));
   if (!DNS1123_SUBDOMAIN.test(value)) {
-    errs.push(regexError("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character", DNS1123_SUBDOMAIN_FMT, "example.com"));
+    errs.push(
+      regexError(
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+        DNS1123_SUBDOMAIN_FMT,
+        "example.com",
+      ),
+    );
   }
   return errs;
 };
@@ -53,7 +67,14 @@ export const isDNS1035Label = (value: string): string[] => {
   const errs: string[] = [];
   if (value.length > 63) errs.push(maxLenError(63));
   if (!DNS1035_LABEL.test(value)) {
-    errs.push(regexError("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character", DNS1035_LABEL_FMT, "my-name", "abc-123"));
+    errs.push(
+      regexError(
+        "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
+        DNS1035_LABEL_FMT,
+        "my-name",
+        "abc-123",
+      ),
+    );
   }
   return errs;
 };
@@ -81,7 +102,9 @@ export const isQualifiedName = (value: string): string[] => {
     if (prefix.length === 0) errs.push(`prefix part ${EMPTY_ERROR}`);
     else errs.push(...isDNS1123Subdomain(prefix).map((m) => `prefix part ${m}`));
   } else {
-    return [`a qualified name ${regexError(QUALIFIED_NAME_ERR, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc")} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`];
+    return [
+      `a qualified name ${regexError(QUALIFIED_NAME_ERR, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc")} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
+    ];
   }
   if (name.length === 0) errs.push(`name part ${EMPTY_ERROR}`);
   else if (name.length > 63) errs.push(`name part ${maxLenError(63)}`);
@@ -94,7 +117,15 @@ export const isValidLabelValue = (value: string): string[] => {
   const errs: string[] = [];
   if (value.length > 63) errs.push(maxLenError(63));
   if (!LABEL_VALUE.test(value)) {
-    errs.push(regexError("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character", LABEL_VALUE_FMT, "MyValue", "my_value", "12345"));
+    errs.push(
+      regexError(
+        "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+        LABEL_VALUE_FMT,
+        "MyValue",
+        "my_value",
+        "12345",
+      ),
+    );
   }
   return errs;
 };
@@ -110,7 +141,8 @@ export const isValidPortName = (port: string): string[] => {
   return errs;
 };
 
-export const isValidPortNum = (port: number): string[] => (Number.isInteger(port) && port >= 1 && port <= 65535 ? [] : ["must be between 1 and 65535, inclusive"]);
+export const isValidPortNum = (port: number): string[] =>
+  Number.isInteger(port) && port >= 1 && port <= 65535 ? [] : ["must be between 1 and 65535, inclusive"];
 
 /** An environment variable name (the relaxed rule, on by default since Kubernetes 1.32): printable ASCII other than '='. */
 export const isEnvVarName = (value: string): string[] => {
@@ -130,7 +162,8 @@ export const isEnvVarName = (value: string): string[] => {
 export const isConfigMapKey = (value: string): string[] => {
   const errs: string[] = [];
   if (value.length > 253) errs.push(maxLenError(253));
-  if (!CONFIG_KEY.test(value)) errs.push(regexError("a valid config key must consist of alphanumeric characters, '-', '_' or '.'", CONFIG_KEY_FMT, "key.name", "KEY_NAME", "key-name"));
+  if (!CONFIG_KEY.test(value))
+    errs.push(regexError("a valid config key must consist of alphanumeric characters, '-', '_' or '.'", CONFIG_KEY_FMT, "key.name", "KEY_NAME", "key-name"));
   if (value === ".") errs.push("must not be '.'");
   else if (value === "..") errs.push("must not be '..'");
   else if (value.startsWith("..")) errs.push("must not start with '..'");

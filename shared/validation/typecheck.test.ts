@@ -27,9 +27,21 @@ describe("typeCauses", () => {
     const c = typeCauses(KINDS.Pod, { metadata: { name: 5, labels: { a: 1 } }, spec: { containers: "nope", hostNetwork: "yes", priority: 1.5 } });
     expect(c).toEqual([
       { reason: "FieldValueTypeInvalid", field: "metadata.name", message: 'Invalid value: "integer": metadata.name in body must be of type string: "integer"' },
-      { reason: "FieldValueTypeInvalid", field: "metadata.labels[a]", message: 'Invalid value: "integer": metadata.labels[a] in body must be of type string: "integer"' },
-      { reason: "FieldValueTypeInvalid", field: "spec.containers", message: 'Invalid value: "string": spec.containers in body must be of type array: "string"' },
-      { reason: "FieldValueTypeInvalid", field: "spec.hostNetwork", message: 'Invalid value: "string": spec.hostNetwork in body must be of type boolean: "string"' },
+      {
+        reason: "FieldValueTypeInvalid",
+        field: "metadata.labels[a]",
+        message: 'Invalid value: "integer": metadata.labels[a] in body must be of type string: "integer"',
+      },
+      {
+        reason: "FieldValueTypeInvalid",
+        field: "spec.containers",
+        message: 'Invalid value: "string": spec.containers in body must be of type array: "string"',
+      },
+      {
+        reason: "FieldValueTypeInvalid",
+        field: "spec.hostNetwork",
+        message: 'Invalid value: "string": spec.hostNetwork in body must be of type boolean: "string"',
+      },
       { reason: "FieldValueTypeInvalid", field: "spec.priority", message: 'Invalid value: "number": spec.priority in body must be of type integer: "number"' },
     ]);
   });
@@ -38,11 +50,26 @@ describe("typeCauses", () => {
     const ok = { metadata: { name: "p", creationTimestamp: "2024-05-01T12:00:00Z" }, status: { startTime: "2024-05-01T12:00:00.5+02:00" } };
     expect(types("Pod", ok)).toEqual([]);
     expect(types("Event", { eventTime: "2024-05-01T12:00:00.123456Z" })).toEqual([]);
-    const c = typeCauses(KINDS.Pod, { metadata: { deletionTimestamp: "not-a-time" }, status: { startTime: 5, conditions: [{ type: "Ready", status: "True", lastTransitionTime: "2024-02-30T00:00:00Z" }] } });
+    const c = typeCauses(KINDS.Pod, {
+      metadata: { deletionTimestamp: "not-a-time" },
+      status: { startTime: 5, conditions: [{ type: "Ready", status: "True", lastTransitionTime: "2024-02-30T00:00:00Z" }] },
+    });
     expect(c).toEqual([
-      { reason: "FieldValueInvalid", field: "metadata.deletionTimestamp", message: 'Invalid value: "not-a-time": parsing time "not-a-time" as "2006-01-02T15:04:05Z07:00": not an RFC 3339 time' },
-      { reason: "FieldValueInvalid", field: "status.conditions[0].lastTransitionTime", message: 'Invalid value: "2024-02-30T00:00:00Z": parsing time "2024-02-30T00:00:00Z": day out of range' },
-      { reason: "FieldValueTypeInvalid", field: "status.startTime", message: 'Invalid value: "integer": status.startTime in body must be of type string: "integer"' },
+      {
+        reason: "FieldValueInvalid",
+        field: "metadata.deletionTimestamp",
+        message: 'Invalid value: "not-a-time": parsing time "not-a-time" as "2006-01-02T15:04:05Z07:00": not an RFC 3339 time',
+      },
+      {
+        reason: "FieldValueInvalid",
+        field: "status.conditions[0].lastTransitionTime",
+        message: 'Invalid value: "2024-02-30T00:00:00Z": parsing time "2024-02-30T00:00:00Z": day out of range',
+      },
+      {
+        reason: "FieldValueTypeInvalid",
+        field: "status.startTime",
+        message: 'Invalid value: "integer": status.startTime in body must be of type string: "integer"',
+      },
     ]);
     const long = typeCauses(KINDS.Event, { eventTime: "9".repeat(100_000) });
     expect(long).toEqual([{ reason: "FieldValueTooLong", field: "eventTime", message: "Too long: may not be more than 64 bytes" }]);
@@ -55,23 +82,39 @@ describe("typeCauses", () => {
   });
 
   it("reports malformed quantities at the map key", () => {
-    const c = typeCauses(KINDS.Pod, { spec: { containers: [{ name: "c", resources: { requests: { memory: "lots", cpu: "100m" } } }], overhead: { cpu: "1 core" } } });
+    const c = typeCauses(KINDS.Pod, {
+      spec: { containers: [{ name: "c", resources: { requests: { memory: "lots", cpu: "100m" } } }], overhead: { cpu: "1 core" } },
+    });
     expect(c.map((x) => [x.field, x.reason, x.message])).toEqual([
-      ["spec.containers[0].resources.requests[memory]", "FieldValueInvalid", "Invalid value: \"lots\": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"],
-      ["spec.overhead[cpu]", "FieldValueInvalid", "Invalid value: \"1 core\": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"],
+      [
+        "spec.containers[0].resources.requests[memory]",
+        "FieldValueInvalid",
+        "Invalid value: \"lots\": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+      ],
+      [
+        "spec.overhead[cpu]",
+        "FieldValueInvalid",
+        "Invalid value: \"1 core\": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+      ],
     ]);
   });
 
   it("reports quantities too long to parse as FieldValueTooLong, without echoing them", () => {
     const huge = "1".repeat(2_500_000);
     const c = typeCauses(KINDS.Pod, { spec: { containers: [{ name: "c", resources: { requests: { cpu: huge, memory: "1Gi" } } }] } });
-    expect(c).toEqual([{ reason: "FieldValueTooLong", field: "spec.containers[0].resources.requests[cpu]", message: "Too long: may not be more than 100 bytes" }]);
+    expect(c).toEqual([
+      { reason: "FieldValueTooLong", field: "spec.containers[0].resources.requests[cpu]", message: "Too long: may not be more than 100 bytes" },
+    ]);
     expect(types("Node", { status: { allocatable: { memory: `${"9".repeat(101)}` } } })).toEqual(["status.allocatable[memory] FieldValueTooLong"]);
   });
 
   it("reports unsupported enum values, and empty ones as required", () => {
     expect(typeCauses(KINDS.Pod, { spec: { restartPolicy: "Sometimes", dnsPolicy: "" } })).toEqual([
-      { reason: "FieldValueNotSupported", field: "spec.restartPolicy", message: 'Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"' },
+      {
+        reason: "FieldValueNotSupported",
+        field: "spec.restartPolicy",
+        message: 'Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"',
+      },
       { reason: "FieldValueRequired", field: "spec.dnsPolicy", message: "Required value" },
     ]);
     expect(types("Service", { spec: { ipFamilies: ["IPv5"] } })).toEqual(["spec.ipFamilies[0] FieldValueNotSupported"]);
@@ -81,7 +124,11 @@ describe("typeCauses", () => {
 
   it("reports integers out of range", () => {
     expect(typeCauses(KINDS.Deployment, { spec: { replicas: 3_000_000_000 } })).toEqual([
-      { reason: "FieldValueInvalid", field: "spec.replicas", message: "Invalid value: 3000000000: spec.replicas in body should be less than or equal to 2147483647" },
+      {
+        reason: "FieldValueInvalid",
+        field: "spec.replicas",
+        message: "Invalid value: 3000000000: spec.replicas in body should be less than or equal to 2147483647",
+      },
     ]);
   });
 });
@@ -93,9 +140,11 @@ describe("unknownFieldPaths", () => {
   });
 
   it("finds unknown fields below wrongly typed siblings and inside lists", () => {
-    expect(unknownFieldPaths(KINDS.Pod, { spec: { hostNetwork: "x", containers: [{}, { env: [{ name: "a", valueFrom: { fieldRef: { fieldPath: "x", nope: 1 } } }] }] } })).toEqual([
-      "spec.containers[1].env[0].valueFrom.fieldRef.nope",
-    ]);
+    expect(
+      unknownFieldPaths(KINDS.Pod, {
+        spec: { hostNetwork: "x", containers: [{}, { env: [{ name: "a", valueFrom: { fieldRef: { fieldPath: "x", nope: 1 } } }] }] },
+      }),
+    ).toEqual(["spec.containers[1].env[0].valueFrom.fieldRef.nope"]);
   });
 
   it("orders many unknown fields of a big, deep object", () => {
@@ -104,7 +153,12 @@ describe("unknownFieldPaths", () => {
     const extra: Record<string, number> = {};
     for (let i = 0; i < 20_000; i++) extra[`k${i}`] = i;
     const deep: unknown = JSON.parse("[".repeat(500) + "]".repeat(500));
-    const pod = { metadata: { name: "p", annotations: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`a${i}`, "v"])) }, spec: { containers: [{ name: "c", zz: 1 }] }, ...extra, deep };
+    const pod = {
+      metadata: { name: "p", annotations: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`a${i}`, "v"])) },
+      spec: { containers: [{ name: "c", zz: 1 }] },
+      ...extra,
+      deep,
+    };
     const paths = unknownFieldPaths(KINDS.Pod, pod);
     expect(paths.length).toBe(20_002);
     expect(paths.slice(0, 3)).toEqual(["spec.containers[0].zz", "k0", "k1"]);
@@ -112,7 +166,12 @@ describe("unknownFieldPaths", () => {
   });
 
   it("accepts any key in free-form maps and objects", () => {
-    expect(unknownFieldPaths(KINDS.Pod, { metadata: { labels: { "any/thing": "x" }, annotations: { y: "z" } }, spec: { nodeSelector: { k: "v" }, containers: [{ resources: { limits: { "nvidia.com/gpu": 1 } } }], volumes: [{ name: "v", iscsi: { anything: 1 } }] } })).toEqual([]);
+    expect(
+      unknownFieldPaths(KINDS.Pod, {
+        metadata: { labels: { "any/thing": "x" }, annotations: { y: "z" } },
+        spec: { nodeSelector: { k: "v" }, containers: [{ resources: { limits: { "nvidia.com/gpu": 1 } } }], volumes: [{ name: "v", iscsi: { anything: 1 } }] },
+      }),
+    ).toEqual([]);
     expect(unknownFieldPaths(KINDS.Deployment, { spec: { selector: { matchLabels: { a: "b" } } } })).toEqual([]);
   });
 });

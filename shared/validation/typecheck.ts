@@ -62,7 +62,13 @@ const fieldPath = (root: NamedType, path: readonly PropertyKey[]): string => {
   let t: TypeRef | undefined = { kind: "named", type: root };
   let s = "";
   for (const p of path) {
-    if (typeof p === "number" || t?.kind === "map" || t?.kind === "json" || (t?.kind === "named" && t.type.kind === "named-scalar" && t.type.check === "object")) s += `[${String(p)}]`;
+    if (
+      typeof p === "number" ||
+      t?.kind === "map" ||
+      t?.kind === "json" ||
+      (t?.kind === "named" && t.type.kind === "named-scalar" && t.type.check === "object")
+    )
+      s += `[${String(p)}]`;
     else s = s ? `${s}.${String(p)}` : String(p);
     t = step(t, p);
   }

@@ -29,7 +29,11 @@ export interface Engine {
   remove(id: string): Promise<void>;
 }
 
-const ok = (p: Promise<unknown>) => p.then(() => true, () => false);
+const ok = (p: Promise<unknown>) =>
+  p.then(
+    () => true,
+    () => false,
+  );
 
 export const docker: Engine = {
   name: "docker",
@@ -53,7 +57,9 @@ export const containerd: Engine = {
   available: async () => (await ok(ctr(["version"]))) && (await ctr(["images", "ls", "-q"])).stdout.split("\n").includes(`docker.io/${IMAGE}`),
   async containers(labels) {
     // one filter argument with comma-joined terms is an AND
-    const filter = Object.entries(labels).map(([k, v]) => `labels."${k}"==${v}`).join(",");
+    const filter = Object.entries(labels)
+      .map(([k, v]) => `labels."${k}"==${v}`)
+      .join(",");
     const ids = (await ctr(["containers", "ls", "-q", filter])).stdout.split("\n").filter(Boolean);
     const tasks = new Map(
       (await ctr(["tasks", "ls"])).stdout

@@ -22,7 +22,8 @@ const MiB = 1024 * 1024;
 
 export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<void> => {
   const up = await engine.available();
-  if (!up && process.env.CI) throw new Error(`CI must run the ${engine.name} end-to-end tests: engine not reachable or ${IMAGE} missing (scripts/test-image.sh)`);
+  if (!up && process.env.CI)
+    throw new Error(`CI must run the ${engine.name} end-to-end tests: engine not reachable or ${IMAGE} missing (scripts/test-image.sh)`);
 
   describe.skipIf(!up)(`agent end to end on ${engine.name}`, () => {
     const nodeName = `${engine.name}-box`;
@@ -36,7 +37,31 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
 
     const join_ = async (name: string, serverUrl: string, configPath: string, pauseImage = "kubeflare/pause:test") => {
       const token = JSON.parse((await agentCli(["token", "create", "--kubeconfig", server.kubeconfigPath, "--ttl", "10m", "-o", "json"])).stdout).token;
-      const r = await agentCli(["join", "--server", serverUrl, "--token", token, "--name", name, "--runtime", engine.name, "--ca-file", caFile, "--node-ip", "127.0.0.1", "--labels", "e2e=true", "--pause-image", pauseImage, "--sync-frequency", "3s", "--config", configPath, "--data-dir", join(dir, `${name}-data`)]);
+      const r = await agentCli([
+        "join",
+        "--server",
+        serverUrl,
+        "--token",
+        token,
+        "--name",
+        name,
+        "--runtime",
+        engine.name,
+        "--ca-file",
+        caFile,
+        "--node-ip",
+        "127.0.0.1",
+        "--labels",
+        "e2e=true",
+        "--pause-image",
+        pauseImage,
+        "--sync-frequency",
+        "3s",
+        "--config",
+        configPath,
+        "--data-dir",
+        join(dir, `${name}-data`),
+      ]);
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
     };
@@ -52,7 +77,10 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
       await join_(nodeName, server.url, config);
       agent = new AgentProcess(config);
       agent.start();
-      await eventually(async () => (await admin.find(`/api/v1/nodes/${nodeName}`))?.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"), 60_000);
+      await eventually(
+        async () => (await admin.find(`/api/v1/nodes/${nodeName}`))?.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
+        60_000,
+      );
     }, 90_000);
 
     afterAll(async () => {
@@ -69,12 +97,19 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
     });
 
     /** a pod on this node that uses the host network */
-    const pod = (name: string, spec: Record<string, unknown>) => ({ apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { hostNetwork: true, terminationGracePeriodSeconds: 2, ...spec } });
+    const pod = (name: string, spec: Record<string, unknown>) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name },
+      spec: { hostNetwork: true, terminationGracePeriodSeconds: 2, ...spec },
+    });
     const create = (obj: unknown) => admin.request("POST", "/api/v1/namespaces/default/pods", obj);
     const get = (name: string) => admin.get(`/api/v1/namespaces/default/pods/${name}`);
     const status0 = async (name: string) => (await get(name)).status?.containerStatuses?.[0];
     const apps = async (podName: string) =>
-      (await engine.containers({ [LABELS.node]: nodeName, [LABELS.podName]: podName, [LABELS.podNamespace]: "default" })).filter((c) => c.labels[LABELS.role] !== "sandbox");
+      (await engine.containers({ [LABELS.node]: nodeName, [LABELS.podName]: podName, [LABELS.podNamespace]: "default" })).filter(
+        (c) => c.labels[LABELS.role] !== "sandbox",
+      );
     const running = async (podName: string) => (await apps(podName)).filter((c) => c.running);
     const sh = (script: string) => ({ image: IMAGE, imagePullPolicy: "Never", command: ["sh", "-c", script] });
 
@@ -83,22 +118,49 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
       expect(node.metadata.labels).toMatchObject({ "kubernetes.io/hostname": nodeName, "kubernetes.io/os": "linux", e2e: "true" });
       expect(node.status.nodeInfo.containerRuntimeVersion).toMatch(new RegExp(`^${engine.name}://\\d`));
       expect(node.status.capacity.pods).toBe("110");
-      expect(node.status.conditions.map((c: any) => `${c.type}=${c.status}`).sort()).toEqual(["DiskPressure=False", "MemoryPressure=False", "PIDPressure=False", "Ready=True"]);
-      expect(node.status.nodeInfo).toMatchObject({ operatingSystem: "linux", architecture: expect.stringMatching(/^(amd64|arm64|arm)$/), kernelVersion: expect.any(String), osImage: expect.any(String), kubeletVersion: expect.any(String) });
+      expect(node.status.conditions.map((c: any) => `${c.type}=${c.status}`).sort()).toEqual([
+        "DiskPressure=False",
+        "MemoryPressure=False",
+        "PIDPressure=False",
+        "Ready=True",
+      ]);
+      expect(node.status.nodeInfo).toMatchObject({
+        operatingSystem: "linux",
+        architecture: expect.stringMatching(/^(amd64|arm64|arm)$/),
+        kernelVersion: expect.any(String),
+        osImage: expect.any(String),
+        kubeletVersion: expect.any(String),
+      });
       for (const r of ["cpu", "memory", "pods", "ephemeral-storage"]) expect(node.status.allocatable[r], r).toBeDefined();
       expect(node.status.addresses).toContainEqual({ type: "InternalIP", address: "127.0.0.1" });
       const lease = await admin.get(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${nodeName}`);
       expect(lease.spec.holderIdentity).toBe(nodeName);
 
       // a bad token is refused; the node credential is confined to its own node
-      const bad = await agentCli(["join", "--server", server.url, "--token", "abcdef.0123456789abcdef", "--runtime", engine.name, "--ca-file", caFile, "--config", join(dir, "bad.json")]);
+      const bad = await agentCli([
+        "join",
+        "--server",
+        server.url,
+        "--token",
+        "abcdef.0123456789abcdef",
+        "--runtime",
+        engine.name,
+        "--ca-file",
+        caFile,
+        "--config",
+        join(dir, "bad.json"),
+      ]);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toBe("error: the server refused the join token: invalid join token\n");
       const cred = JSON.parse(readFileSync(config, "utf8"));
       const asNode = new ApiClient({ server: server.url, token: cred.token, caPem: server.caPem });
       try {
         await create(pod("elsewhere", { nodeName: "some-other-node", containers: [{ name: "c", ...sh("sleep 1") }] }));
-        for (const path of ["/api/v1/namespaces/default/pods/elsewhere", `/api/v1/pods?fieldSelector=${encodeURIComponent("spec.nodeName=some-other-node")}`, "/api/v1/pods"]) {
+        for (const path of [
+          "/api/v1/namespaces/default/pods/elsewhere",
+          `/api/v1/pods?fieldSelector=${encodeURIComponent("spec.nodeName=some-other-node")}`,
+          "/api/v1/pods",
+        ]) {
           const err = await asNode.get(path).catch((e) => e);
           expect(err, path).toBeInstanceOf(ApiRequestError);
           expect((err as ApiRequestError).status, path).toBe(403);
@@ -205,7 +267,11 @@ spec:
     }, 120_000);
 
     it("restarts a container killed with the engine's CLI (restartCount 1) and serves kubectl logs: whole, --tail, --timestamps, -f, --previous", async () => {
-      await create(pod("talker", { containers: [{ name: "talk", ...sh("for i in 1 2 3; do echo line $i; done; echo oops >&2; while true; do sleep 1; echo tick; done") }] }));
+      await create(
+        pod("talker", {
+          containers: [{ name: "talk", ...sh("for i in 1 2 3; do echo line $i; done; echo oops >&2; while true; do sleep 1; echo tick; done") }],
+        }),
+      );
       await eventually(async () => (await k("logs talker")).stdout.includes("oops"), 30_000);
       const all = (await k("logs talker")).stdout.split("\n");
       expect(all.filter((l) => l.startsWith("line"))).toEqual(["line 1", "line 2", "line 3"]);
@@ -214,7 +280,11 @@ spec:
       const f = k.spawn(["logs", "-f", "talker"]);
       try {
         await eventually(async () => f.output().includes("line 1"), 20_000);
-        const ticks = () => f.output().split("\n").filter((l) => l === "tick").length;
+        const ticks = () =>
+          f
+            .output()
+            .split("\n")
+            .filter((l) => l === "tick").length;
         const before = ticks();
         await eventually(async () => ticks() >= before + 2, 20_000);
       } finally {
@@ -248,7 +318,11 @@ spec:
           terminationGracePeriodSeconds: 2,
           containers: [
             { name: "server", ...sh("mkdir -p /www && echo from-the-pod > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www") },
-            { name: "client", ...sh("while true; do wget -q -O /tmp/got http://127.0.0.1:8080/ 2>/dev/null; sleep 1; done"), readinessProbe: { exec: { command: ["grep", "-q", "from-the-pod", "/tmp/got"] }, periodSeconds: 1 } },
+            {
+              name: "client",
+              ...sh("while true; do wget -q -O /tmp/got http://127.0.0.1:8080/ 2>/dev/null; sleep 1; done"),
+              readinessProbe: { exec: { command: ["grep", "-q", "from-the-pod", "/tmp/got"] }, periodSeconds: 1 },
+            },
           ],
         },
       });
@@ -273,7 +347,17 @@ spec:
     }, 90_000);
 
     it("restarts a container whose liveness probe fails", async () => {
-      await create(pod("unhealthy", { containers: [{ name: "c", ...sh("touch /tmp/healthy; sleep 2; rm /tmp/healthy; sleep 3600"), livenessProbe: { exec: { command: ["cat", "/tmp/healthy"] }, periodSeconds: 1, failureThreshold: 2 } }] }));
+      await create(
+        pod("unhealthy", {
+          containers: [
+            {
+              name: "c",
+              ...sh("touch /tmp/healthy; sleep 2; rm /tmp/healthy; sleep 3600"),
+              livenessProbe: { exec: { command: ["cat", "/tmp/healthy"] }, periodSeconds: 1, failureThreshold: 2 },
+            },
+          ],
+        }),
+      );
       const s = await eventually(async () => {
         const x = await status0("unhealthy");
         return x?.restartCount >= 1 && x;
@@ -284,7 +368,9 @@ spec:
     }, 90_000);
 
     it("gates Ready on the readiness probe, both ways", async () => {
-      await create(pod("gated", { containers: [{ name: "c", ...sh("sleep 3600"), readinessProbe: { exec: { command: ["cat", "/tmp/ready"] }, periodSeconds: 1 } }] }));
+      await create(
+        pod("gated", { containers: [{ name: "c", ...sh("sleep 3600"), readinessProbe: { exec: { command: ["cat", "/tmp/ready"] }, periodSeconds: 1 } }] }),
+      );
       const notReady = await eventually(async () => {
         const p = await get("gated");
         return p.status?.phase === "Running" && p;
@@ -327,7 +413,11 @@ spec:
       await admin.request("PUT", "/api/v1/namespaces/default/configmaps/site", { ...cm, data: { "index.html": "second version" } });
       await eventually(async () => (await (await fetch(`http://127.0.0.1:${port}/index.html`)).text()) === "second version", 30_000);
       // a key that leaves the ConfigMap leaves the volume: the HTTP readiness probe gets 404 and the pod goes NotReady
-      await admin.request("PUT", "/api/v1/namespaces/default/configmaps/site", { ...cm, metadata: { ...cm.metadata, resourceVersion: undefined }, data: { "other.html": "x" } });
+      await admin.request("PUT", "/api/v1/namespaces/default/configmaps/site", {
+        ...cm,
+        metadata: { ...cm.metadata, resourceVersion: undefined },
+        data: { "other.html": "x" },
+      });
       const notReady = await eventually(async () => {
         const s = await status0("probed");
         return s?.ready === false && s;
@@ -335,7 +425,9 @@ spec:
       // the TCP liveness probe still passes: no restart
       expect(notReady).toMatchObject({ restartCount: 0, state: { running: {} } });
       const events = (await admin.request("GET", `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent("involvedObject.name=probed")}`)).items;
-      expect(events.map((e: any) => `${e.reason}: ${e.message}`)).toContainEqual(expect.stringMatching(/^Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 404$/));
+      expect(events.map((e: any) => `${e.reason}: ${e.message}`)).toContainEqual(
+        expect.stringMatching(/^Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 404$/),
+      );
       expect(events.map((e: any) => e.reason)).toEqual(expect.arrayContaining(["Pulled", "Created", "Started"]));
     }, 90_000);
 
@@ -388,7 +480,9 @@ spec:
     }, 90_000);
 
     it("replaces a container whose image changed (kubectl set image on a bare pod)", async () => {
-      await create(pod("retag", { terminationGracePeriodSeconds: 30, containers: [{ name: "c", ...sh("trap 'exit 0' TERM; while true; do sleep 0.2; done") }] }));
+      await create(
+        pod("retag", { terminationGracePeriodSeconds: 30, containers: [{ name: "c", ...sh("trap 'exit 0' TERM; while true; do sleep 0.2; done") }] }),
+      );
       await eventually(async () => (await status0("retag"))?.state?.running, 30_000);
       const [before] = await running("retag");
       const set = await k("set image pod/retag c=kubeflare/pause:test");
@@ -409,11 +503,15 @@ spec:
       await create(pod("unpullable", { containers: [{ name: "c", image: "127.0.0.1:5/kubeflare/absent:1", imagePullPolicy: "IfNotPresent" }] }));
       await create(pod("neverpull", { containers: [{ name: "c", image: "kubeflare/absent:1", imagePullPolicy: "Never" }] }));
       const seen = new Set<string>();
-      await eventually(async () => {
-        const w = (await status0("unpullable"))?.state?.waiting;
-        if (w) seen.add(w.reason);
-        return seen.has("ErrImagePull") && seen.has("ImagePullBackOff");
-      }, 60_000, 200);
+      await eventually(
+        async () => {
+          const w = (await status0("unpullable"))?.state?.waiting;
+          if (w) seen.add(w.reason);
+          return seen.has("ErrImagePull") && seen.has("ImagePullBackOff");
+        },
+        60_000,
+        200,
+      );
       const never = await eventually(async () => (await status0("neverpull"))?.state?.waiting, 30_000);
       expect(never).toMatchObject({ reason: "ErrImageNeverPull" });
       expect((await get("unpullable")).status.phase).toBe("Pending");
@@ -471,7 +569,13 @@ spec:
       await create(
         pod("graceful", {
           terminationGracePeriodSeconds: 30,
-          containers: [{ name: "c", ...sh("trap 'echo handled SIGTERM > /out/term; exit 0' TERM; echo started > /out/term; while true; do sleep 0.2; done"), volumeMounts: [{ name: "out", mountPath: "/out" }] }],
+          containers: [
+            {
+              name: "c",
+              ...sh("trap 'echo handled SIGTERM > /out/term; exit 0' TERM; echo started > /out/term; while true; do sleep 0.2; done"),
+              volumeMounts: [{ name: "out", mountPath: "/out" }],
+            },
+          ],
           volumes: [{ name: "out", hostPath: { path: out, type: "Directory" } }],
         }),
       );
@@ -488,7 +592,10 @@ spec:
       await eventually(async () => (await get("steady")).status?.phase === "Running", 30_000);
       // (the crash-looping pods were deleted above, so nothing here restarts on its own)
       await eventually(async () => (await apps("crasher")).length + (await apps("unhealthy")).length === 0, 30_000);
-      const before = (await engine.containers({ [LABELS.node]: nodeName })).filter((c) => c.running).map((c) => c.id).sort();
+      const before = (await engine.containers({ [LABELS.node]: nodeName }))
+        .filter((c) => c.running)
+        .map((c) => c.id)
+        .sort();
       expect(await agent.kill("SIGKILL")).toBeNull();
       agent.start();
       // the new agent is at work once it runs a pod created after the restart
@@ -497,7 +604,12 @@ spec:
       const now = (await engine.containers({ [LABELS.node]: nodeName })).filter((c) => c.running);
       const afterwards = (await running("afterwards")).map((c) => c.id);
       expect(afterwards).toHaveLength(1);
-      expect(now.map((c) => c.id).filter((id) => !afterwards.includes(id)).sort()).toEqual(before);
+      expect(
+        now
+          .map((c) => c.id)
+          .filter((id) => !afterwards.includes(id))
+          .sort(),
+      ).toEqual(before);
       // one running container per pod and container name
       const keys = now.map((c) => `${c.labels[LABELS.podUid]}/${c.labels[LABELS.container]}`);
       expect(new Set(keys).size).toBe(keys.length);
@@ -519,10 +631,19 @@ spec:
       await join_(box, server.url, boxConfig, pause);
       const boxAgent = new AgentProcess(boxConfig);
       boxAgent.start();
-      const attempts = () => boxAgent.output().split("\n").filter((l) => l.includes("pod default/nopause: ") && l.includes(pause)).length;
+      const attempts = () =>
+        boxAgent
+          .output()
+          .split("\n")
+          .filter((l) => l.includes("pod default/nopause: ") && l.includes(pause)).length;
       try {
         // no hostNetwork: the pod needs a sandbox
-        await create({ apiVersion: "v1", kind: "Pod", metadata: { name: "nopause" }, spec: { nodeName: box, terminationGracePeriodSeconds: 2, containers: [{ name: "c", ...sh("sleep 3600") }] } });
+        await create({
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: "nopause" },
+          spec: { nodeName: box, terminationGracePeriodSeconds: 2, containers: [{ name: "c", ...sh("sleep 3600") }] },
+        });
         const waiting = await eventually(async () => {
           const s = await status0("nopause");
           return s?.state?.waiting?.reason === "ContainerCreating" && s;
@@ -533,15 +654,25 @@ spec:
         expect(p.status.conditions).toContainEqual(expect.objectContaining({ type: "PodReadyToStartContainers", status: "False" }));
         expect((await k("get pod nopause --no-headers")).stdout).toMatch(/^nopause +0\/1 +ContainerCreating +0 /);
         const failures = async () =>
-          (await admin.request("GET", `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent("involvedObject.name=nopause")}`)).items.filter((e: any) => e.reason === "FailedCreatePodSandBox");
+          (await admin.request("GET", `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent("involvedObject.name=nopause")}`)).items.filter(
+            (e: any) => e.reason === "FailedCreatePodSandBox",
+          );
         const [event] = await eventually(async () => {
           const f = await failures();
           return f.length > 0 && f;
         }, 30_000);
-        expect(event).toMatchObject({ type: "Warning", involvedObject: { kind: "Pod", name: "nopause", uid: p.metadata.uid }, source: { component: "kubelet", host: box } });
+        expect(event).toMatchObject({
+          type: "Warning",
+          involvedObject: { kind: "Pod", name: "nopause", uid: p.metadata.uid },
+          source: { component: "kubelet", host: box },
+        });
         const quoted = JSON.stringify(pause).replace(/[.]/g, "\\.");
-        expect(event.message).toMatch(new RegExp(`^Failed to create pod sandbox: failed to get sandbox image ${quoted}: failed to pull image ${quoted}: .*connection refused`));
-        expect((await k("describe pod nopause")).stdout).toMatch(/Warning +FailedCreatePodSandBox +.*kubelet +Failed to create pod sandbox: failed to get sandbox image/);
+        expect(event.message).toMatch(
+          new RegExp(`^Failed to create pod sandbox: failed to get sandbox image ${quoted}: failed to pull image ${quoted}: .*connection refused`),
+        );
+        expect((await k("describe pod nopause")).stdout).toMatch(
+          /Warning +FailedCreatePodSandBox +.*kubelet +Failed to create pod sandbox: failed to get sandbox image/,
+        );
         // the back-off (10 s, then 20 s, ...): over 25 s a few attempts, where one a second would be ~25
         const before = attempts();
         await new Promise((r) => setTimeout(r, 25_000));
@@ -589,7 +720,11 @@ spec:
         open = false;
         for (const s of sockets) s.destroy();
         await engine.kill(c.id);
-        await eventually(async () => (await engine.containers({ [LABELS.node]: island, [LABELS.podName]: "castaway" })).some((x) => x.running && x.labels[LABELS.attempt] === "1"), 40_000);
+        await eventually(
+          async () =>
+            (await engine.containers({ [LABELS.node]: island, [LABELS.podName]: "castaway" })).some((x) => x.running && x.labels[LABELS.attempt] === "1"),
+          40_000,
+        );
         expect((await status0("castaway")).restartCount).toBe(0); // the control plane has not heard yet
         open = true;
         const caught = await eventually(async () => {

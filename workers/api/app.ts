@@ -42,21 +42,23 @@ export const isLongRunning = (c: Context): boolean => {
  * handler has not produced a response in time (the response of a watch is its stream,
  * so only its start counts, but watches and logs are exempt anyway).
  */
-export const requestTimeout = (ms: number): MiddlewareHandler => async (c, next) => {
-  if (!(ms > 0) || isLongRunning(c)) return next();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ApiError(504, "Timeout", "Timeout: request did not complete within requested timeout - context deadline exceeded")),
-      ms,
-    );
-  });
-  try {
-    await Promise.race([next(), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-};
+export const requestTimeout =
+  (ms: number): MiddlewareHandler =>
+  async (c, next) => {
+    if (!(ms > 0) || isLongRunning(c)) return next();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ApiError(504, "Timeout", "Timeout: request did not complete within requested timeout - context deadline exceeded")),
+        ms,
+      );
+    });
+    try {
+      await Promise.race([next(), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 
 /** The Kubernetes-shaped HTTP API: same app on Workers and on Node. */
 export const createApp = (opts: AppOptions) => {

@@ -129,13 +129,15 @@ export const staticTokens = (opts: { adminToken: string; viewerTokens?: string[]
 };
 
 /** Try authenticators in order. */
-export const anyOf = (...auths: Authenticator[]): Authenticator => async (token) => {
-  for (const a of auths) {
-    const u = await a(token);
-    if (u) return u;
-  }
-  return null;
-};
+export const anyOf =
+  (...auths: Authenticator[]): Authenticator =>
+  async (token) => {
+    for (const a of auths) {
+      const u = await a(token);
+      if (u) return u;
+    }
+    return null;
+  };
 
 export type AuthVariables = { user: User };
 
@@ -146,7 +148,8 @@ const PUBLIC = new Set(["/healthz", "/readyz", "/livez", "/version", "/apis/kube
  * Bearer-token authentication for everything but the health and version endpoints.
  * It runs before any handler, so no request body is read before its sender is known.
  */
-export const bearerAuth = (authenticate: Authenticator): MiddlewareHandler<{ Variables: AuthVariables }> =>
+export const bearerAuth =
+  (authenticate: Authenticator): MiddlewareHandler<{ Variables: AuthVariables }> =>
   async (c, next) => {
     if (PUBLIC.has(c.req.path)) return next();
     const header = c.req.header("Authorization") ?? "";

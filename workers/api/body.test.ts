@@ -13,7 +13,10 @@ describe("parseJson", () => {
 
   it("refuses numbers no double holds (400, naming where), instead of Infinity", () => {
     const e = apiError(() => parseJson('{"spec":{"containers":[{"resources":{"limits":{"memory":1e999}}}]}}'));
-    expect([e.code, e.message]).toEqual([400, "the request body is not valid JSON: number 1e999 at spec.containers[0].resources.limits.memory is out of range"]);
+    expect([e.code, e.message]).toEqual([
+      400,
+      "the request body is not valid JSON: number 1e999 at spec.containers[0].resources.limits.memory is out of range",
+    ]);
     expect(apiError(() => parseJson("-1e400")).message).toBe("the request body is not valid JSON: number -1e400 is out of range");
     expect(parseJson('{"a":1e308,"b":"1e999"}')).toEqual({ a: 1e308, b: "1e999" });
   });
@@ -25,7 +28,11 @@ describe("parseJson", () => {
 
 describe("parseYamlDoc", () => {
   it("refuses .inf and .nan (400), as kube-apiserver's YAML-to-JSON conversion does", () => {
-    for (const [v, go] of [[".inf", "+Inf"], ["-.Inf", "-Inf"], [".NaN", "NaN"]]) {
+    for (const [v, go] of [
+      [".inf", "+Inf"],
+      ["-.Inf", "-Inf"],
+      [".NaN", "NaN"],
+    ]) {
       const e = apiError(() => parseYamlDoc(`metadata:\n  name: x\ndata:\n  a: ${v}\n`));
       expect([e.code, e.reason, e.message]).toEqual([400, "BadRequest", `the request body is not valid YAML: data.a: json: unsupported value: ${go}`]);
     }
@@ -47,7 +54,12 @@ describe("decodeSegment", () => {
   });
 
   it("refuses malformed escapes with Go's message (400)", () => {
-    for (const [seg, esc] of [["%ZZ", "%ZZ"], ["a%", "%"], ["%E0%A4%A", "%A"], ["x%4", "%4"]]) {
+    for (const [seg, esc] of [
+      ["%ZZ", "%ZZ"],
+      ["a%", "%"],
+      ["%E0%A4%A", "%A"],
+      ["x%4", "%4"],
+    ]) {
       const e = apiError(() => decodeSegment(seg));
       expect([e.code, e.reason, e.message]).toEqual([400, "BadRequest", `invalid URL escape "${esc}"`]);
     }

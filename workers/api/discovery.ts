@@ -115,8 +115,7 @@ const aggregated = (core: boolean) => ({
 const wantsAggregated = (accept: string | undefined) =>
   !!accept && accept.split(",")[0].includes("g=apidiscovery.k8s.io") && accept.split(",")[0].includes("v=v2");
 
-const json = (body: unknown, contentType = "application/json") =>
-  new Response(JSON.stringify(body), { headers: { "Content-Type": contentType } });
+const json = (body: unknown, contentType = "application/json") => new Response(JSON.stringify(body), { headers: { "Content-Type": contentType } });
 
 /** /version, /api, /apis and the per-group-version resource lists. */
 export const discovery = () => {

@@ -26,7 +26,7 @@ export const joining = (registry: Registry) => {
     await registry.nodes.checkJoinToken(m[1]);
     const body = (await readSmallJson(c.req.raw)) as { nodeName?: unknown; forceReplace?: unknown } | undefined;
     if (!body || typeof body !== "object" || typeof body.nodeName !== "string" || !body.nodeName) {
-      throw badRequest("the request body must be {\"nodeName\": \"...\"}");
+      throw badRequest('the request body must be {"nodeName": "..."}');
     }
     const cred = await registry.nodes.join(m[1], body.nodeName, { forceReplace: body.forceReplace });
     return c.json({ apiVersion: "kubeflare.dev/v1", kind: "NodeCredential", ...cred }, 201);

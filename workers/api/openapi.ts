@@ -44,12 +44,18 @@ const DELETE_PARAMS = [
 ];
 
 const schemaName = (info: ResourceInfo) =>
-  info.group === "" ? `io.k8s.api.core.v1.${info.kind}` : info.group === "apps" ? `io.k8s.api.apps.v1.${info.kind}` : `io.k8s.api.${info.group.split(".")[0]}.v1.${info.kind}`;
+  info.group === ""
+    ? `io.k8s.api.core.v1.${info.kind}`
+    : info.group === "apps"
+      ? `io.k8s.api.apps.v1.${info.kind}`
+      : `io.k8s.api.${info.group.split(".")[0]}.v1.${info.kind}`;
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 const body = (name: string) => ({ required: true, content: { "application/json": { schema: ref(name) }, "application/yaml": { schema: ref(name) } } });
-const ok = (name: string, code = "200") => ({ [code]: { description: "OK", content: { "application/json": { schema: ref(name) }, "application/yaml": { schema: ref(name) } } } });
+const ok = (name: string, code = "200") => ({
+  [code]: { description: "OK", content: { "application/json": { schema: ref(name) }, "application/yaml": { schema: ref(name) } } },
+});
 
 const op = (info: ResourceInfo, action: string, id: string, extra: Json): Json => ({
   description: `${action} ${info.kind}`,
@@ -73,7 +79,10 @@ const resourcePaths = (info: ResourceInfo): Record<string, Json> => {
       parameters: nsParams,
       get: op(info, "list", id, { parameters: LIST_PARAMS, responses: ok(listKind) }),
       post: op(info, "post", id, { parameters: WRITE_PARAMS, requestBody: body(kind), responses: { ...ok(kind), ...ok(kind, "201"), ...ok(kind, "202") } }),
-      delete: op(info, "deletecollection", id, { parameters: [...LIST_PARAMS, ...DELETE_PARAMS], responses: ok("io.k8s.apimachinery.pkg.apis.meta.v1.Status") }),
+      delete: op(info, "deletecollection", id, {
+        parameters: [...LIST_PARAMS, ...DELETE_PARAMS],
+        responses: ok("io.k8s.apimachinery.pkg.apis.meta.v1.Status"),
+      }),
     },
     [`${base}/{name}`]: {
       parameters: [param("name", `name of the ${info.kind}`, "path"), ...nsParams],
@@ -84,15 +93,17 @@ const resourcePaths = (info: ResourceInfo): Record<string, Json> => {
         requestBody: {
           required: true,
           content: Object.fromEntries(
-            ["application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"].map((t) => [
-              t,
-              { schema: ref("io.k8s.apimachinery.pkg.apis.meta.v1.Patch") },
-            ]),
+            ["application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"].map(
+              (t) => [t, { schema: ref("io.k8s.apimachinery.pkg.apis.meta.v1.Patch") }],
+            ),
           ),
         },
         responses: { ...ok(kind), ...ok(kind, "201") },
       }),
-      delete: op(info, "delete", id, { parameters: DELETE_PARAMS, responses: { ...ok("io.k8s.apimachinery.pkg.apis.meta.v1.Status"), ...ok("io.k8s.apimachinery.pkg.apis.meta.v1.Status", "202") } }),
+      delete: op(info, "delete", id, {
+        parameters: DELETE_PARAMS,
+        responses: { ...ok("io.k8s.apimachinery.pkg.apis.meta.v1.Status"), ...ok("io.k8s.apimachinery.pkg.apis.meta.v1.Status", "202") },
+      }),
     },
   };
   if (info.namespaced) {
@@ -102,7 +113,11 @@ const resourcePaths = (info: ResourceInfo): Record<string, Json> => {
     if (sub !== "status" && sub !== "scale") continue;
     const subKind = sub === "scale" ? "io.k8s.api.autoscaling.v1.Scale" : kind;
     const item: Json = { parameters: [param("name", `name of the ${info.kind}`, "path"), ...nsParams] };
-    for (const [method, action] of [["get", "get"], ["put", "put"], ["patch", "patch"]] as const) {
+    for (const [method, action] of [
+      ["get", "get"],
+      ["put", "put"],
+      ["patch", "patch"],
+    ] as const) {
       item[method] = {
         ...op(info, action, `${id}${sub[0].toUpperCase()}${sub.slice(1)}`, {
           parameters: method === "get" ? [] : WRITE_PARAMS,

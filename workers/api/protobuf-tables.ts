@@ -24,7 +24,8 @@ export const SCHEMA: Record<string, string> = {
   OwnerReference: "5:apiVersion 1:kind 3:name 4:uid 6:controller=bool* 7:blockOwnerDeletion=bool*",
   LabelSelector: "1:matchLabels=map:string 2:matchExpressions=LabelSelectorRequirement[]",
   LabelSelectorRequirement: "1:key 2:operator 3:values[]",
-  DeleteOptions: "1:gracePeriodSeconds=int64* 2:preconditions=Preconditions 3:orphanDependents=bool* 4:propagationPolicy* 5:dryRun[] 6:ignoreStoreReadErrorWithClusterBreakingPotential=bool*",
+  DeleteOptions:
+    "1:gracePeriodSeconds=int64* 2:preconditions=Preconditions 3:orphanDependents=bool* 4:propagationPolicy* 5:dryRun[] 6:ignoreStoreReadErrorWithClusterBreakingPotential=bool*",
   Preconditions: "1:uid* 2:resourceVersion*",
 
   // core/v1: objects
@@ -148,8 +149,7 @@ export const SCHEMA: Record<string, string> = {
   // PodAffinity and PodAntiAffinity
   PodAffinity: "1:requiredDuringSchedulingIgnoredDuringExecution=PodAffinityTerm[] 2:preferredDuringSchedulingIgnoredDuringExecution=WeightedPodAffinityTerm[]",
   WeightedPodAffinityTerm: "1:weight=int32 2:podAffinityTerm=PodAffinityTerm",
-  PodAffinityTerm:
-    "1:labelSelector=LabelSelector 2:namespaces[] 3:topologyKey 4:namespaceSelector=LabelSelector 5:matchLabelKeys[] 6:mismatchLabelKeys[]",
+  PodAffinityTerm: "1:labelSelector=LabelSelector 2:namespaces[] 3:topologyKey 4:namespaceSelector=LabelSelector 5:matchLabelKeys[] 6:mismatchLabelKeys[]",
   HostAlias: "1:ip 2:hostnames[]",
   PodDNSConfig: "1:nameservers[] 2:searches[] 3:options=PodDNSConfigOption[]",
   PodDNSConfigOption: "1:name? 2:value*",

@@ -74,7 +74,13 @@ describe("kubectl 1.32's protobuf bodies", () => {
 
   it("create secret: data is base64, type only when set", () => {
     expect(decode("secret")).toEqual({ apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, data: { pw: btoa("hunter2") } });
-    expect(decode("secret-typed")).toEqual({ apiVersion: "v1", kind: "Secret", metadata: { name: "typed" }, data: { token: btoa("abc") }, type: "example.com/token" });
+    expect(decode("secret-typed")).toEqual({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "typed" },
+      data: { token: btoa("abc") },
+      type: "example.com/token",
+    });
     const reg = decode("secret-docker-registry");
     expect(reg.type).toBe("kubernetes.io/dockerconfigjson");
     expect(JSON.parse(atob(reg.data[".dockerconfigjson"]))).toEqual({ auths: { "registry.example.com": { username: "u", password: "p", auth: btoa("u:p") } } });
@@ -108,7 +114,15 @@ describe("kubectl 1.32's protobuf bodies", () => {
       metadata: { name: expect.stringMatching(/^node-debugger-n1-[a-z0-9]{5}$/) },
       spec: {
         volumes: [{ name: "host-root", hostPath: { path: "/" } }],
-        containers: [{ name: "debugger", image: "busybox:1.36", resources: {}, volumeMounts: [{ name: "host-root", mountPath: "/host" }], terminationMessagePolicy: "File" }],
+        containers: [
+          {
+            name: "debugger",
+            image: "busybox:1.36",
+            resources: {},
+            volumeMounts: [{ name: "host-root", mountPath: "/host" }],
+            terminationMessagePolicy: "File",
+          },
+        ],
         restartPolicy: "Never",
         nodeName: "n1",
         hostNetwork: true,
@@ -170,9 +184,13 @@ describe("kubectl 1.32's protobuf bodies", () => {
         { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 },
       ],
       affinity: {
-        nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In", values: ["a", "b"] }] }] } },
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In", values: ["a", "b"] }] }] },
+        },
         podAntiAffinity: {
-          preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, podAffinityTerm: { labelSelector: { matchLabels: { app: "rich" } }, topologyKey: "kubernetes.io/hostname" } }],
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            { weight: 50, podAffinityTerm: { labelSelector: { matchLabels: { app: "rich" } }, topologyKey: "kubernetes.io/hostname" } },
+          ],
         },
       },
     });
@@ -239,13 +257,48 @@ const encode = (fields: Msg): Uint8Array => {
 };
 
 const MAGIC = new Uint8Array([0x6b, 0x38, 0x73, 0x00]);
-const envelope = (apiVersion: string, kind: string, object: Msg | Uint8Array, extra: Msg = [[3, ""], [4, ""]]) => {
-  const body = encode([[1, [[1, apiVersion], [2, kind]]], [2, object instanceof Uint8Array ? object : encode(object)], ...extra]);
+const envelope = (
+  apiVersion: string,
+  kind: string,
+  object: Msg | Uint8Array,
+  extra: Msg = [
+    [3, ""],
+    [4, ""],
+  ],
+) => {
+  const body = encode([
+    [
+      1,
+      [
+        [1, apiVersion],
+        [2, kind],
+      ],
+    ],
+    [2, object instanceof Uint8Array ? object : encode(object)],
+    ...extra,
+  ]);
   return new Uint8Array([...MAGIC, ...body]);
 };
 /** A map entry in field n. */
-const entry = (n: number, k: string, v: Value): [number, Value] => [n, [[1, k], [2, v]]];
-const intstr = (v: number | string): Msg => (typeof v === "number" ? [[1, 0], [2, v], [3, ""]] : [[1, 1], [2, 0], [3, v]]);
+const entry = (n: number, k: string, v: Value): [number, Value] => [
+  n,
+  [
+    [1, k],
+    [2, v],
+  ],
+];
+const intstr = (v: number | string): Msg =>
+  typeof v === "number"
+    ? [
+        [1, 0],
+        [2, v],
+        [3, ""],
+      ]
+    : [
+        [1, 1],
+        [2, 0],
+        [3, v],
+      ];
 
 describe("hand-encoded messages", () => {
   it("meta/v1 Time (int64 seconds, nanos dropped), ObjectMeta lists, maps and pointer zeros", () => {
@@ -256,17 +309,38 @@ describe("hand-encoded messages", () => {
       [5, "uid-1"],
       [6, ""],
       [7, 0],
-      [8, [[1, 4102444800], [2, 123456789]]], // 2100-01-01, past int32 seconds
+      [
+        8,
+        [
+          [1, 4102444800],
+          [2, 123456789],
+        ],
+      ], // 2100-01-01, past int32 seconds
       [9, []], // the zero Time: an empty message
       [10, 0], // *int64: kept
       entry(11, "a", "1"),
       entry(11, "__proto__", "safe"),
       entry(12, "note", ""),
-      [13, [[5, "apps/v1"], [1, "ReplicaSet"], [3, "rs"], [4, "u2"], [6, true], [7, false]]],
+      [
+        13,
+        [
+          [5, "apps/v1"],
+          [1, "ReplicaSet"],
+          [3, "rs"],
+          [4, "u2"],
+          [6, true],
+          [7, false],
+        ],
+      ],
       [14, "kubernetes"],
       [14, "example.com/f"],
     ];
-    const ns = decodeKubernetesProtobuf(envelope("v1", "Namespace", [[1, meta], [2, [[1, "kubernetes"]]]])) as any;
+    const ns = decodeKubernetesProtobuf(
+      envelope("v1", "Namespace", [
+        [1, meta],
+        [2, [[1, "kubernetes"]]],
+      ]),
+    ) as any;
     expect(ns).toEqual({
       apiVersion: "v1",
       kind: "Namespace",
@@ -300,8 +374,41 @@ describe("hand-encoded messages", () => {
           [
             [1, 0], // replicas: *int32 = 0
             [2, [entry(1, "app", "d")]],
-            [3, [[1, []], [2, [[2, [[1, "c"], [2, "img"], [8, []]]], [3, ""], [6, ""], [11, false]]]]],
-            [4, [[1, "RollingUpdate"], [2, [[1, intstr(0)], [2, intstr("25%")]]]]],
+            [
+              3,
+              [
+                [1, []],
+                [
+                  2,
+                  [
+                    [
+                      2,
+                      [
+                        [1, "c"],
+                        [2, "img"],
+                        [8, []],
+                      ],
+                    ],
+                    [3, ""],
+                    [6, ""],
+                    [11, false],
+                  ],
+                ],
+              ],
+            ],
+            [
+              4,
+              [
+                [1, "RollingUpdate"],
+                [
+                  2,
+                  [
+                    [1, intstr(0)],
+                    [2, intstr("25%")],
+                  ],
+                ],
+              ],
+            ],
             [5, 0],
             [6, 10],
             [7, false],
@@ -324,18 +431,55 @@ describe("hand-encoded messages", () => {
     const svc = decodeKubernetesProtobuf(
       envelope("v1", "Service", [
         [1, [[1, "s"]]],
-        [2, [[1, [[1, ""], [2, "TCP"], [3, 443], [4, intstr(0)], [5, 0]]], [1, [[1, "web"], [3, 80], [4, intstr("http")]]], [3, ""], [4, "ClusterIP"], [13, false]]],
+        [
+          2,
+          [
+            [
+              1,
+              [
+                [1, ""],
+                [2, "TCP"],
+                [3, 443],
+                [4, intstr(0)],
+                [5, 0],
+              ],
+            ],
+            [
+              1,
+              [
+                [1, "web"],
+                [3, 80],
+                [4, intstr("http")],
+              ],
+            ],
+            [3, ""],
+            [4, "ClusterIP"],
+            [13, false],
+          ],
+        ],
       ]),
     ) as any;
     // a zero targetPort (an unset value field) is left for the server to default to port
-    expect(svc.spec).toEqual({ ports: [{ protocol: "TCP", port: 443 }, { name: "web", port: 80, targetPort: "http" }], type: "ClusterIP" });
+    expect(svc.spec).toEqual({
+      ports: [
+        { protocol: "TCP", port: 443 },
+        { name: "web", port: 80, targetPort: "http" },
+      ],
+      type: "ClusterIP",
+    });
   });
 
   it("Secret bytes (binary, empty), stringData, immutable=false and an explicit type", () => {
     const bin = new Uint8Array([0, 1, 2, 0xfd, 0xfe, 0xff, 0x80]);
     const s = decodeKubernetesProtobuf(
       envelope("v1", "Secret", [
-        [1, [[1, "s"], [3, "default"]]],
+        [
+          1,
+          [
+            [1, "s"],
+            [3, "default"],
+          ],
+        ],
         [5, false],
         entry(2, "bin", bin),
         entry(2, "empty", new Uint8Array()),
@@ -365,42 +509,163 @@ describe("hand-encoded messages", () => {
         [
           2,
           [
-            [2, [[1, "c"], [2, "img"], [8, [entry(1, "memory", [[1, "1Gi"]])]], [10, [[1, [[2, [[1, "/"], [2, intstr(8080)]]]]], [2, 0], [7, 5]]]]],
-            [14, [[2, 0], [3, true], [4, packed], [5, 2000]]],
+            [
+              2,
+              [
+                [1, "c"],
+                [2, "img"],
+                [8, [entry(1, "memory", [[1, "1Gi"]])]],
+                [
+                  10,
+                  [
+                    [
+                      1,
+                      [
+                        [
+                          2,
+                          [
+                            [1, "/"],
+                            [2, intstr(8080)],
+                          ],
+                        ],
+                      ],
+                    ],
+                    [2, 0],
+                    [7, 5],
+                  ],
+                ],
+              ],
+            ],
+            [
+              14,
+              [
+                [2, 0],
+                [3, true],
+                [4, packed],
+                [5, 2000],
+              ],
+            ],
             [4, 30],
-            [34, [[1, [[1, "dbg"], [2, "busybox"], [16, true], [18, true]]], [2, "c"]]],
+            [
+              34,
+              [
+                [
+                  1,
+                  [
+                    [1, "dbg"],
+                    [2, "busybox"],
+                    [16, true],
+                    [18, true],
+                  ],
+                ],
+                [2, "c"],
+              ],
+            ],
             entry(32, "cpu", [[1, "250m"]]),
           ],
         ],
       ]),
     ) as any;
     expect(pod.spec).toEqual({
-      containers: [{ name: "c", image: "img", resources: { limits: { memory: "1Gi" } }, livenessProbe: { httpGet: { path: "/", port: 8080 }, terminationGracePeriodSeconds: 5 } }],
+      containers: [
+        {
+          name: "c",
+          image: "img",
+          resources: { limits: { memory: "1Gi" } },
+          livenessProbe: { httpGet: { path: "/", port: 8080 }, terminationGracePeriodSeconds: 5 },
+        },
+      ],
       securityContext: { runAsUser: 0, runAsNonRoot: true, supplementalGroups: [1000, 2000, 3000], fsGroup: 2000 },
       terminationGracePeriodSeconds: 30,
       ephemeralContainers: [{ name: "dbg", image: "busybox", stdin: true, tty: true, targetContainerName: "c" }],
       overhead: { cpu: "250m" },
     });
     // the same list unpacked
-    const unpacked = decodeKubernetesProtobuf(envelope("v1", "Pod", [[2, [[14, [[4, 1], [4, 2]]]]]])) as any;
+    const unpacked = decodeKubernetesProtobuf(
+      envelope("v1", "Pod", [
+        [
+          2,
+          [
+            [
+              14,
+              [
+                [4, 1],
+                [4, 2],
+              ],
+            ],
+          ],
+        ],
+      ]),
+    ) as any;
     expect(unpacked.spec.securityContext.supplementalGroups).toEqual([1, 2]);
   });
 
   it("Scale, Binding, Endpoints and DeleteOptions", () => {
-    expect(decodeKubernetesProtobuf(envelope("autoscaling/v1", "Scale", [[1, [[1, "web"]]], [2, [[1, 0]]]]))).toEqual({
+    expect(
+      decodeKubernetesProtobuf(
+        envelope("autoscaling/v1", "Scale", [
+          [1, [[1, "web"]]],
+          [2, [[1, 0]]],
+        ]),
+      ),
+    ).toEqual({
       apiVersion: "autoscaling/v1",
       kind: "Scale",
       metadata: { name: "web" },
       spec: { replicas: 0 },
     });
-    expect(decodeKubernetesProtobuf(envelope("v1", "Binding", [[1, [[1, "p"]]], [2, [[1, "Node"], [3, "n1"], [2, ""]]]]))).toEqual({
+    expect(
+      decodeKubernetesProtobuf(
+        envelope("v1", "Binding", [
+          [1, [[1, "p"]]],
+          [
+            2,
+            [
+              [1, "Node"],
+              [3, "n1"],
+              [2, ""],
+            ],
+          ],
+        ]),
+      ),
+    ).toEqual({
       apiVersion: "v1",
       kind: "Binding",
       metadata: { name: "p" },
       target: { kind: "Node", name: "n1" },
     });
     expect(
-      decodeKubernetesProtobuf(envelope("v1", "Endpoints", [[1, [[1, "svc"]]], [2, [[1, [[1, "10.0.0.1"], [2, [[1, "Pod"], [3, "p"]]]]], [3, [[1, ""], [2, 80], [3, "TCP"]]]]]])),
+      decodeKubernetesProtobuf(
+        envelope("v1", "Endpoints", [
+          [1, [[1, "svc"]]],
+          [
+            2,
+            [
+              [
+                1,
+                [
+                  [1, "10.0.0.1"],
+                  [
+                    2,
+                    [
+                      [1, "Pod"],
+                      [3, "p"],
+                    ],
+                  ],
+                ],
+              ],
+              [
+                3,
+                [
+                  [1, ""],
+                  [2, 80],
+                  [3, "TCP"],
+                ],
+              ],
+            ],
+          ],
+        ]),
+      ),
     ).toEqual({
       apiVersion: "v1",
       kind: "Endpoints",
@@ -408,7 +673,16 @@ describe("hand-encoded messages", () => {
       subsets: [{ addresses: [{ ip: "10.0.0.1", targetRef: { kind: "Pod", name: "p" } }], ports: [{ port: 80, protocol: "TCP" }] }],
     });
     // client-go encodes DeleteOptions with the group version of the client
-    expect(decodeKubernetesProtobuf(envelope("v1", "DeleteOptions", [[1, 0], [2, [[1, "u"]]], [4, "Foreground"], [5, "All"]]))).toEqual({
+    expect(
+      decodeKubernetesProtobuf(
+        envelope("v1", "DeleteOptions", [
+          [1, 0],
+          [2, [[1, "u"]]],
+          [4, "Foreground"],
+          [5, "All"],
+        ]),
+      ),
+    ).toEqual({
       apiVersion: "v1",
       kind: "DeleteOptions",
       gracePeriodSeconds: 0,
@@ -425,9 +699,23 @@ describe("hand-encoded messages", () => {
     w.uint32((91 << 3) | 1).fixed64(7); // 64-bit
     w.uint32((92 << 3) | 5).fixed32(7); // 32-bit
     w.uint32((93 << 3) | 2).string("future field"); // length-delimited
-    w.uint32((94 << 3) | 3).uint32((1 << 3) | 0).uint32(1).uint32((94 << 3) | 4); // a group
-    w.uint32((2 << 3) | 2).bytes(encode([[1, "k"], [2, "v"], [3, "ignored"]]));
-    expect(decodeKubernetesProtobuf(envelope("v1", "ConfigMap", w.finish()))).toEqual({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm" }, data: { k: "v" } });
+    w.uint32((94 << 3) | 3)
+      .uint32((1 << 3) | 0)
+      .uint32(1)
+      .uint32((94 << 3) | 4); // a group
+    w.uint32((2 << 3) | 2).bytes(
+      encode([
+        [1, "k"],
+        [2, "v"],
+        [3, "ignored"],
+      ]),
+    );
+    expect(decodeKubernetesProtobuf(envelope("v1", "ConfigMap", w.finish()))).toEqual({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "cm" },
+      data: { k: "v" },
+    });
   });
 
   it("rejects what it cannot read, with a clear message", () => {
@@ -438,12 +726,23 @@ describe("hand-encoded messages", () => {
     expect(() => decodeKubernetesProtobuf(new Uint8Array([...MAGIC]))).toThrow(/names no kind/);
     expect(() => decodeKubernetesProtobuf(envelope("v1", "ConfigMap", [], [[3, "gzip"]]))).toThrow(/content encoding "gzip"/);
     // truncated: the raw object claims more bytes than there are
-    const whole = envelope("v1", "ConfigMap", [[1, [[1, "cm"]]], [2, [[1, "k"], [2, "v"]]]]);
+    const whole = envelope("v1", "ConfigMap", [
+      [1, [[1, "cm"]]],
+      [
+        2,
+        [
+          [1, "k"],
+          [2, "v"],
+        ],
+      ],
+    ]);
     expect(() => decodeKubernetesProtobuf(whole.subarray(0, whole.length - 6))).toThrow();
     // a nested message that runs past its parent
     expect(() => decodeKubernetesProtobuf(envelope("v1", "ConfigMap", new Uint8Array([0x0a, 0x02, 0x0a, 0x05, 0x61, 0x62, 0x63])))).toThrow();
     // a known field with the wrong wire type
-    expect(() => decodeKubernetesProtobuf(envelope("apps/v1", "Deployment", [[2, [[1, "three"]]]]))).toThrow(/DeploymentSpec.replicas: wire type 2, expected 0/);
+    expect(() => decodeKubernetesProtobuf(envelope("apps/v1", "Deployment", [[2, [[1, "three"]]]]))).toThrow(
+      /DeploymentSpec.replicas: wire type 2, expected 0/,
+    );
     // an invalid wire type
     expect(() => decodeKubernetesProtobuf(envelope("v1", "ConfigMap", new Uint8Array([(9 << 3) | 7, 0])))).toThrow(/wire type/);
   });
@@ -492,7 +791,18 @@ describe("in workerd", () => {
         expect(await res.json(), name).toEqual(decode(name));
       }
       // a hand-made message with an int64 time past 2038 and a packed list
-      const res = await mf.dispatchFetch("http://worker/", { method: "POST", body: envelope("v1", "Namespace", [[1, [[1, "t"], [8, [[1, 4102444800]]]]]]) });
+      const res = await mf.dispatchFetch("http://worker/", {
+        method: "POST",
+        body: envelope("v1", "Namespace", [
+          [
+            1,
+            [
+              [1, "t"],
+              [8, [[1, 4102444800]]],
+            ],
+          ],
+        ]),
+      });
       expect(await res.json()).toEqual({ apiVersion: "v1", kind: "Namespace", metadata: { name: "t", creationTimestamp: "2100-01-01T00:00:00Z" } });
       const bad = await mf.dispatchFetch("http://worker/", { method: "POST", body: "{}" });
       expect(bad.status).toBe(400);

@@ -263,9 +263,15 @@ export const protobufMessageFor = (apiVersion: string, kind: string): string | u
 export const decodeKubernetesProtobuf = (bytes: Uint8Array): unknown => {
   if (bytes.length < 4 || MAGIC.some((b, i) => bytes[i] !== b)) throw new Error('missing the "k8s\\0" prefix of a Kubernetes protobuf message');
   const r = new Reader(bytes.subarray(4));
-  const envelope = readFields(r, "Unknown", r.len) as { typeMeta?: { apiVersion?: string; kind?: string }; raw?: Uint8Array; contentEncoding?: string; contentType?: string };
+  const envelope = readFields(r, "Unknown", r.len) as {
+    typeMeta?: { apiVersion?: string; kind?: string };
+    raw?: Uint8Array;
+    contentEncoding?: string;
+    contentType?: string;
+  };
   if (envelope.contentEncoding) throw new Error(`content encoding "${envelope.contentEncoding}" is not supported`);
-  if (envelope.contentType && envelope.contentType !== "application/vnd.kubernetes.protobuf") throw new Error(`content type "${envelope.contentType}" inside a protobuf envelope is not supported`);
+  if (envelope.contentType && envelope.contentType !== "application/vnd.kubernetes.protobuf")
+    throw new Error(`content type "${envelope.contentType}" inside a protobuf envelope is not supported`);
   const { apiVersion = "", kind = "" } = envelope.typeMeta ?? {};
   if (!kind) throw new Error("the protobuf envelope names no kind");
   const message = protobufMessageFor(apiVersion, kind);

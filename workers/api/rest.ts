@@ -193,7 +193,17 @@ const serveLog = async (c: Context, namespace: string, name: string, user: User,
   if (c.req.method === "POST") {
     const body = decodeObject(await readBody(c.req.raw, opts.maxBodyBytes), c.req.header("Content-Type") ?? "application/json");
     const appended = await registry.logs.append(user, namespace, name, body);
-    return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201, details: { name, kind: "pods", causes: [{ reason: "Appended", message: String(appended) }] } }, 201);
+    return json(
+      {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Success",
+        code: 201,
+        details: { name, kind: "pods", causes: [{ reason: "Appended", message: String(appended) }] },
+      },
+      201,
+    );
   }
   if (c.req.method !== "GET") throw methodNotAllowed(`${c.req.method} is not supported on pods/log`);
   const q = {
@@ -263,11 +273,7 @@ export const STREAM_HEADERS = { "Cache-Control": "no-cache, no-transform, privat
  * A watch as a chunked stream of newline-delimited JSON events. The response (and so
  * its headers) goes out at once; events follow as they happen.
  */
-export const watchResponse = (
-  events: AsyncGenerator<WatchEvent>,
-  ac: AbortController,
-  render: (ev: WatchEvent) => unknown,
-): Response => {
+export const watchResponse = (events: AsyncGenerator<WatchEvent>, ac: AbortController, render: (ev: WatchEvent) => unknown): Response => {
   const enc = new TextEncoder();
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -276,7 +282,10 @@ export const watchResponse = (
         if (done) controller.close();
         else controller.enqueue(enc.encode(JSON.stringify(render(value)) + "\n"));
       } catch (e) {
-        const status = e instanceof ApiError ? e.toStatus() : { kind: "Status", apiVersion: "v1", status: "Failure", code: 500, reason: "InternalError", message: String((e as Error)?.message ?? e) };
+        const status =
+          e instanceof ApiError
+            ? e.toStatus()
+            : { kind: "Status", apiVersion: "v1", status: "Failure", code: 500, reason: "InternalError", message: String((e as Error)?.message ?? e) };
         controller.enqueue(enc.encode(JSON.stringify({ type: "ERROR", object: status }) + "\n"));
         controller.close();
       }

@@ -103,8 +103,14 @@ const syncSlices = async (ctx: ControllerContext, svc: KObject, subsets: any[]) 
       }
       continue;
     }
-    if (JSON.stringify([cur.endpoints ?? [], cur.ports ?? [], cur.metadata.labels]) === JSON.stringify([slice.endpoints, slice.ports, slice.metadata.labels])) continue;
-    await ctx.api.update("endpointslices", { ...cur, metadata: { ...cur.metadata, labels: slice.metadata.labels }, endpoints: slice.endpoints, ports: slice.ports });
+    if (JSON.stringify([cur.endpoints ?? [], cur.ports ?? [], cur.metadata.labels]) === JSON.stringify([slice.endpoints, slice.ports, slice.metadata.labels]))
+      continue;
+    await ctx.api.update("endpointslices", {
+      ...cur,
+      metadata: { ...cur.metadata, labels: slice.metadata.labels },
+      endpoints: slice.endpoints,
+      ports: slice.ports,
+    });
   }
   for (const extra of existing.filter((e) => !wanted.some((w) => w.metadata.name === e.metadata.name))) {
     await ctx.api.delete("endpointslices", ns, extra.metadata.name!, { preconditions: { uid: extra.metadata.uid } });

@@ -8,7 +8,17 @@ const cm = (name: string, owners: { kind: string; name: string; uid: string; api
   kind: "ConfigMap",
   metadata: {
     name,
-    ...(owners.length ? { ownerReferences: owners.map((o) => ({ apiVersion: o.apiVersion ?? "v1", kind: o.kind, name: o.name, uid: o.uid, blockOwnerDeletion: o.blockOwnerDeletion })) } : {}),
+    ...(owners.length
+      ? {
+          ownerReferences: owners.map((o) => ({
+            apiVersion: o.apiVersion ?? "v1",
+            kind: o.kind,
+            name: o.name,
+            uid: o.uid,
+            blockOwnerDeletion: o.blockOwnerDeletion,
+          })),
+        }
+      : {}),
   },
   data: { a: "1" },
 });
@@ -37,10 +47,14 @@ describe("garbage collector", () => {
   it("an object with one owner left keeps living, without the dangling reference", async () => {
     const a = await cp.api.create("configmaps", "default", cm("a"));
     const b = await cp.api.create("configmaps", "default", cm("b"));
-    await cp.api.create("configmaps", "default", cm("shared", [
-      { kind: "ConfigMap", name: "a", uid: a.metadata.uid! },
-      { kind: "ConfigMap", name: "b", uid: b.metadata.uid! },
-    ]));
+    await cp.api.create(
+      "configmaps",
+      "default",
+      cm("shared", [
+        { kind: "ConfigMap", name: "a", uid: a.metadata.uid! },
+        { kind: "ConfigMap", name: "b", uid: b.metadata.uid! },
+      ]),
+    );
     await cp.api.delete("configmaps", "default", "a");
     await cp.settle();
     const shared = await cp.api.get("configmaps", "default", "shared");
@@ -63,7 +77,11 @@ describe("garbage collector", () => {
     // a dependent held by its own finalizer keeps the owner around
     await cp.api.create("configmaps", "default", {
       ...cm("held", [{ kind: "ConfigMap", name: "owner", uid: owner.metadata.uid!, blockOwnerDeletion: true }]),
-      metadata: { name: "held", finalizers: ["example.com/hold"], ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "owner", uid: owner.metadata.uid!, blockOwnerDeletion: true }] },
+      metadata: {
+        name: "held",
+        finalizers: ["example.com/hold"],
+        ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "owner", uid: owner.metadata.uid!, blockOwnerDeletion: true }],
+      },
     });
     await cp.api.delete("configmaps", "default", "owner", { propagationPolicy: "Foreground" });
     await cp.settle();

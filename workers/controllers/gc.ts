@@ -37,14 +37,13 @@ const removeFinalizer = (ctx: ControllerContext, key: ObjectKey, uid: string, fi
   });
 
 /** Does `dep` hold up the foreground deletion of `ownerUid`? (Kubernetes: blockOwnerDeletion.) */
-const blocks = (dep: KObject, ownerUid: string) =>
-  (dep.metadata.ownerReferences ?? []).some((r) => r.uid === ownerUid && r.blockOwnerDeletion);
+const blocks = (dep: KObject, ownerUid: string) => (dep.metadata.ownerReferences ?? []).some((r) => r.uid === ownerUid && r.blockOwnerDeletion);
 
 /** The owner a reference names, when it still exists with that uid. */
 const liveOwner = async (ctx: ControllerContext, dep: KObject, ref: OwnerReference): Promise<KObject | null | "unknown"> => {
   const info = resourceByKind(ref.apiVersion, ref.kind);
   if (!info) return "unknown"; // a kind we don't serve: leave the reference alone
-  const owner = await ctx.api.get(info.resource, info.namespaced ? dep.metadata.namespace ?? "" : "", ref.name);
+  const owner = await ctx.api.get(info.resource, info.namespaced ? (dep.metadata.namespace ?? "") : "", ref.name);
   return owner && owner.metadata.uid === ref.uid ? owner : null;
 };
 

@@ -35,7 +35,12 @@ describe("controller manager", () => {
       ["b", "front"],
       ["c", "back"],
     ]) {
-      await cp.api.create("pods", "default", { apiVersion: "v1", kind: "Pod", metadata: { name: pod, labels: { svc } }, spec: { containers: [{ name: "c", image: "i" }] } });
+      await cp.api.create("pods", "default", {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: pod, labels: { svc } },
+        spec: { containers: [{ name: "c", image: "i" }] },
+      });
     }
     const seen: string[] = [];
     const batches: string[][] = [];

@@ -213,7 +213,9 @@ export class ControllerManager {
       const n = (this.failures.get(id) ?? 0) + 1;
       this.failures.set(id, n);
       const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(n, 10));
-      this.ctx.log(`${c.name}: ${what.startsWith("map") ? "mapping" : "reconcile"} ${keys.map(keyString).join(" ")} failed (attempt ${n}, retry in ${delay} ms): ${(e as Error).message}`);
+      this.ctx.log(
+        `${c.name}: ${what.startsWith("map") ? "mapping" : "reconcile"} ${keys.map(keyString).join(" ")} failed (attempt ${n}, retry in ${delay} ms): ${(e as Error).message}`,
+      );
       this.ctx.requeueAfter(keys, delay);
     }
   }

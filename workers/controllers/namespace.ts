@@ -32,7 +32,9 @@ export const namespaceController: Controller = {
     }
     if (remaining > 0) {
       const message = `Some resources are remaining: ${left.join(", ")}`;
-      const conditions = [{ type: "NamespaceContentRemaining", status: "True", reason: "SomeResourcesRemain", message, lastTransitionTime: rfc3339(ctx.now()) }];
+      const conditions = [
+        { type: "NamespaceContentRemaining", status: "True", reason: "SomeResourcesRemain", message, lastTransitionTime: rfc3339(ctx.now()) },
+      ];
       const prev = (ns.status?.conditions ?? []).find((c: any) => c.type === "NamespaceContentRemaining");
       if (prev?.message !== message) {
         try {

@@ -24,7 +24,12 @@ const addNode = async (name: string) => {
   await renew(name);
 };
 const podOn = async (name: string, node: string, tolerations?: unknown[]) => {
-  const p = await cp.api.create("pods", "default", { apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { containers: [{ name: "c", image: "i" }], ...(tolerations ? { tolerations } : {}) } });
+  const p = await cp.api.create("pods", "default", {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name },
+    spec: { containers: [{ name: "c", image: "i" }], ...(tolerations ? { tolerations } : {}) },
+  });
   await cp.api.update("pods", { ...p, spec: { ...p.spec, nodeName: node } });
 };
 const tick = async (ms: number) => {
@@ -36,8 +41,14 @@ const tick = async (ms: number) => {
 const comeBack = async (name: string) => {
   await renew(name);
   const n = (await cp.api.get("nodes", "", name))!;
-  const t = clock.now().toISOString().replace(/\.\d+Z$/, "Z");
-  await cp.api.updateStatus("nodes", { ...n, status: { ...n.status, conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: t, lastTransitionTime: t }] } });
+  const t = clock
+    .now()
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z");
+  await cp.api.updateStatus("nodes", {
+    ...n,
+    status: { ...n.status, conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: t, lastTransitionTime: t }] },
+  });
 };
 const alive = async (pod: string) => {
   const p = await cp.api.get("pods", "default", pod);
@@ -58,8 +69,15 @@ describe("node lifecycle controller", () => {
 
     await tick(21_000); // 41 s without a lease renewal
     const n = await node("n1");
-    expect(n.status.conditions.find((c: any) => c.type === "Ready")).toMatchObject({ status: "Unknown", reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status." });
-    expect(n.spec.taints.map((t: any) => `${t.key}:${t.effect}`)).toEqual(["node.kubernetes.io/unreachable:NoSchedule", "node.kubernetes.io/unreachable:NoExecute"]);
+    expect(n.status.conditions.find((c: any) => c.type === "Ready")).toMatchObject({
+      status: "Unknown",
+      reason: "NodeStatusUnknown",
+      message: "Kubelet stopped posting node status.",
+    });
+    expect(n.spec.taints.map((t: any) => `${t.key}:${t.effect}`)).toEqual([
+      "node.kubernetes.io/unreachable:NoSchedule",
+      "node.kubernetes.io/unreachable:NoExecute",
+    ]);
     expect(await exists("default-tolerations")).toBe(true);
 
     await tick(29_000);
@@ -77,8 +95,14 @@ describe("node lifecycle controller", () => {
     // the agent comes back: fresh lease and a Ready heartbeat
     await renew("n1");
     const back = await node("n1");
-    const t = clock.now().toISOString().replace(/\.\d+Z$/, "Z");
-    await cp.api.updateStatus("nodes", { ...back, status: { ...back.status, conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: t, lastTransitionTime: t }] } });
+    const t = clock
+      .now()
+      .toISOString()
+      .replace(/\.\d+Z$/, "Z");
+    await cp.api.updateStatus("nodes", {
+      ...back,
+      status: { ...back.status, conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: t, lastTransitionTime: t }] },
+    });
     await tick(1_000);
     expect((await node("n1")).spec.taints).toBeUndefined();
     expect(await exists("patient")).toBe(true);
@@ -92,8 +116,20 @@ describe("node lifecycle controller", () => {
     await podOn("other", "n2");
     for (const name of ["web", "other"]) {
       const p = (await cp.api.get("pods", "default", name))!;
-      const t = clock.now().toISOString().replace(/\.\d+Z$/, "Z");
-      await cp.api.updateStatus("pods", { ...p, status: { phase: "Running", conditions: [{ type: "Ready", status: "True", lastTransitionTime: t }, { type: "PodScheduled", status: "True", lastTransitionTime: t }] } });
+      const t = clock
+        .now()
+        .toISOString()
+        .replace(/\.\d+Z$/, "Z");
+      await cp.api.updateStatus("pods", {
+        ...p,
+        status: {
+          phase: "Running",
+          conditions: [
+            { type: "Ready", status: "True", lastTransitionTime: t },
+            { type: "PodScheduled", status: "True", lastTransitionTime: t },
+          ],
+        },
+      });
     }
     await tick(20_000);
     await renew("n2");
@@ -140,7 +176,9 @@ describe("node lifecycle controller", () => {
     expect(sent).toEqual([]);
     // a lease renewal: the lease watch maps it to its node, and schedules the one check
     const leases = nodeLifecycleController.watches!.find((w) => w.resource === "leases")!;
-    expect(await leases.map!({ resource: "leases", namespace: "kube-node-lease", name: "quiet" }, ctx)).toEqual([{ resource: "nodes", namespace: "", name: "quiet" }]);
+    expect(await leases.map!({ resource: "leases", namespace: "kube-node-lease", name: "quiet" }, ctx)).toEqual([
+      { resource: "nodes", namespace: "", name: "quiet" },
+    ]);
     expect(sent).toHaveLength(1);
     expect(sent[0]).toBeGreaterThan(39_000);
     expect(sent[0]).toBeLessThanOrEqual(40_001);

@@ -33,11 +33,7 @@ const wantedTaints = (h: Health, existing: Taint[], now: string): Taint[] => {
   const key = h === "Unreachable" ? UNREACHABLE : h === "NotReady" ? NOT_READY : undefined;
   if (!key) return keep;
   const prior = (effect: string) => existing.find((t) => t.key === key && t.effect === effect);
-  return [
-    ...keep,
-    { key, effect: "NoSchedule" },
-    { key, effect: "NoExecute", timeAdded: prior("NoExecute")?.timeAdded ?? now },
-  ];
+  return [...keep, { key, effect: "NoSchedule" }, { key, effect: "NoExecute", timeAdded: prior("NoExecute")?.timeAdded ?? now }];
 };
 
 const sameTaints = (a: Taint[], b: Taint[]) => JSON.stringify(a) === JSON.stringify(b);
@@ -79,7 +75,8 @@ const evict = async (ctx: ControllerContext, node: KObject, taints: Taint[], unr
       // marked already: on an unreachable node nobody will confirm, so finish it after its grace period
       if (unreachable) {
         const due = Date.parse(pod.metadata.deletionTimestamp);
-        if (due <= now) await ctx.api.delete("pods", ns, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }).catch(ignoreConflict);
+        if (due <= now)
+          await ctx.api.delete("pods", ns, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }).catch(ignoreConflict);
         else next = Math.min(next ?? Infinity, due);
       }
       return;
@@ -138,7 +135,9 @@ const reconcileNode = async (key: ObjectKey, ctx: ControllerContext): Promise<Re
     // the node is gone: so are its pods (Kubernetes' pod GC)
     const orphans = await ctx.api.list("pods", "", { fieldSelector: `spec.nodeName=${name}` });
     await pool(orphans, 8, async (p) => {
-      await ctx.api.delete("pods", p.metadata.namespace ?? "", p.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: p.metadata.uid } }).catch(ignoreConflict);
+      await ctx.api
+        .delete("pods", p.metadata.namespace ?? "", p.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: p.metadata.uid } })
+        .catch(ignoreConflict);
     });
     return;
   }

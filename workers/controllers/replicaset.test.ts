@@ -10,7 +10,11 @@ const rc = (replicas: number): KObject => ({
   apiVersion: "v1",
   kind: "ReplicationController",
   metadata: { name: "kubia" },
-  spec: { replicas, selector: { app: "kubia" }, template: { metadata: { labels: { app: "kubia" } }, spec: { containers: [{ name: "kubia", image: "luksa/kubia" }] } } },
+  spec: {
+    replicas,
+    selector: { app: "kubia" },
+    template: { metadata: { labels: { app: "kubia" } }, spec: { containers: [{ name: "kubia", image: "luksa/kubia" }] } },
+  },
 });
 const rs = (replicas: number, minReadySeconds = 0): KObject => ({
   apiVersion: "apps/v1",
@@ -20,7 +24,10 @@ const rs = (replicas: number, minReadySeconds = 0): KObject => ({
     replicas,
     minReadySeconds,
     selector: { matchLabels: { app: "web" } },
-    template: { metadata: { labels: { app: "web", tier: "fe" }, annotations: { note: "from-template" } }, spec: { containers: [{ name: "web", image: "nginx" }] } },
+    template: {
+      metadata: { labels: { app: "web", tier: "fe" }, annotations: { note: "from-template" } },
+      spec: { containers: [{ name: "web", image: "nginx" }] },
+    },
   },
 });
 
@@ -75,7 +82,9 @@ describe("ReplicationController", () => {
     for (const p of ps) {
       expect(p.metadata.name).toMatch(/^kubia-[a-z0-9]{5}$/);
       expect(p.metadata.generateName).toBe("kubia-");
-      expect(p.metadata.ownerReferences).toEqual([{ apiVersion: "v1", kind: "ReplicationController", name: "kubia", uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+      expect(p.metadata.ownerReferences).toEqual([
+        { apiVersion: "v1", kind: "ReplicationController", name: "kubia", uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true },
+      ]);
       expect(p.spec.containers[0].image).toBe("luksa/kubia");
     }
     const victim = ps[0].metadata.name!;
@@ -85,7 +94,12 @@ describe("ReplicationController", () => {
     expect(after).toHaveLength(3);
     expect(after.map((p) => p.metadata.name)).not.toContain(victim);
     const events = await cp.api.list("events", "default", { fieldSelector: "involvedObject.name=kubia,reason=SuccessfulCreate" });
-    expect(events.map((e) => e.message).sort()).toEqual([...ps, ...after].map((p) => `Created pod: ${p.metadata.name}`).filter((m, i, a) => a.indexOf(m) === i).sort());
+    expect(events.map((e) => e.message).sort()).toEqual(
+      [...ps, ...after]
+        .map((p) => `Created pod: ${p.metadata.name}`)
+        .filter((m, i, a) => a.indexOf(m) === i)
+        .sort(),
+    );
   });
 
   it("scales 3→5→1 deleting the least valuable pods first (unscheduled, then pending, then the most recently ready)", async () => {
@@ -126,7 +140,11 @@ describe("ReplicationController", () => {
     });
     await cp.api.create("pods", "default", pod("orphan"));
     // owned by someone else's controller: not ours to take
-    await cp.api.create("pods", "default", pod("taken", { ownerReferences: [{ apiVersion: "v1", kind: "ReplicationController", name: "other", uid: "0000-other", controller: true }] }));
+    await cp.api.create(
+      "pods",
+      "default",
+      pod("taken", { ownerReferences: [{ apiVersion: "v1", kind: "ReplicationController", name: "other", uid: "0000-other", controller: true }] }),
+    );
     // a non-controller reference does not make a pod owned
     await cp.api.create("pods", "default", pod("shared", { ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "cfg", uid: "0000-cfg" }] }));
     await cp.api.create("replicationcontrollers", "default", rc(2));
@@ -151,7 +169,12 @@ describe("ReplicaSet", () => {
   it("creates pods from the template and counts ready and available (minReadySeconds) replicas", async () => {
     await start();
     // an orphan with only the selector's labels: adopted, but not "fully labeled"
-    await cp.api.create("pods", "default", { apiVersion: "v1", kind: "Pod", metadata: { name: "partial", labels: { app: "web" } }, spec: { containers: [{ name: "c", image: "i" }] } });
+    await cp.api.create("pods", "default", {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "partial", labels: { app: "web" } },
+      spec: { containers: [{ name: "c", image: "i" }] },
+    });
     await cp.api.create("replicasets", "default", rs(3, 30));
     await cp.settle();
     const ps = await pods("app=web");
@@ -219,11 +242,19 @@ describe("ReplicaSet", () => {
     await cp.settle();
     const got = (await cp.api.get("replicasets", "doomed", "web"))!;
     expect(got.status.conditions).toEqual([
-      { type: "ReplicaFailure", status: "True", lastTransitionTime: stamp(clock.now()), reason: "FailedCreate", message: expect.stringContaining("because it is being terminated") },
+      {
+        type: "ReplicaFailure",
+        status: "True",
+        lastTransitionTime: stamp(clock.now()),
+        reason: "FailedCreate",
+        message: expect.stringContaining("because it is being terminated"),
+      },
     ]);
     expect(got.status.replicas).toBe(0);
     // slow start: one failed create, not three
-    expect(await replicaSetController.reconcile!({ resource: "replicasets", namespace: "doomed", name: "web" }, cp.manager.ctx)).toEqual({ requeueAfterMs: 5000 });
+    expect(await replicaSetController.reconcile!({ resource: "replicasets", namespace: "doomed", name: "web" }, cp.manager.ctx)).toEqual({
+      requeueAfterMs: 5000,
+    });
   });
 
   it("does nothing for a ReplicaSet being deleted", async () => {
@@ -240,7 +271,11 @@ describe("ReplicaSet", () => {
 
 describe("scale-down order", () => {
   const p = (name: string, o: { node?: string; phase?: string; readySince?: string; restarts?: number; created?: string; cost?: string } = {}): KObject => ({
-    metadata: { name, creationTimestamp: o.created ?? "2026-01-01T00:00:00Z", ...(o.cost ? { annotations: { "controller.kubernetes.io/pod-deletion-cost": o.cost } } : {}) },
+    metadata: {
+      name,
+      creationTimestamp: o.created ?? "2026-01-01T00:00:00Z",
+      ...(o.cost ? { annotations: { "controller.kubernetes.io/pod-deletion-cost": o.cost } } : {}),
+    },
     spec: o.node ? { nodeName: o.node } : {},
     status: {
       phase: o.phase ?? "Pending",
@@ -258,16 +293,27 @@ describe("scale-down order", () => {
       p("pending-assigned", { node: "n" }),
       p("unassigned", {}),
     ];
-    expect([...pods].reverse().sort(lessValuable).map((x) => x.metadata.name)).toEqual(["unassigned", "pending-assigned", "unknown", "running-unready", "ready-recent", "ready-long"]);
+    expect(
+      [...pods]
+        .reverse()
+        .sort(lessValuable)
+        .map((x) => x.metadata.name),
+    ).toEqual(["unassigned", "pending-assigned", "unknown", "running-unready", "ready-recent", "ready-long"]);
 
     // more restarts first, then newer first
     const same = { node: "n", phase: "Running" };
-    const order = [p("old", { ...same, created: "2026-01-01T00:00:00Z" }), p("new", { ...same, created: "2026-01-02T00:00:00Z" }), p("crashy", { ...same, restarts: 5 })].sort(lessValuable);
+    const order = [
+      p("old", { ...same, created: "2026-01-01T00:00:00Z" }),
+      p("new", { ...same, created: "2026-01-02T00:00:00Z" }),
+      p("crashy", { ...same, restarts: 5 }),
+    ].sort(lessValuable);
     expect(order.map((x) => x.metadata.name)).toEqual(["crashy", "new", "old"]);
 
     // a lower deletion cost goes first; then pods doubled up on a node
     expect([p("keep", { ...same, cost: "100" }), p("cheap", same)].sort(lessValuable).map((x) => x.metadata.name)).toEqual(["cheap", "keep"]);
-    const ranked = [p("alone", { node: "a", phase: "Running" }), p("crowded", { node: "b", phase: "Running" })].sort(podDeletionOrder((x) => (x.spec.nodeName === "b" ? 3 : 1)));
+    const ranked = [p("alone", { node: "a", phase: "Running" }), p("crowded", { node: "b", phase: "Running" })].sort(
+      podDeletionOrder((x) => (x.spec.nodeName === "b" ? 3 : 1)),
+    );
     expect(ranked.map((x) => x.metadata.name)).toEqual(["crowded", "alone"]);
   });
 });

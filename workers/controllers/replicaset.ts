@@ -15,7 +15,7 @@ import type { KObject, ObjectKey, OwnerReference } from "../../shared/types";
 import { isConflict, isNotFound } from "./client";
 import type { ControllerContext, ReconcileResult } from "./context";
 import type { Controller } from "./manager";
-import { casUpdate, controllerRef, } from "./util";
+import { casUpdate, controllerRef } from "./util";
 import { rfc3339 } from "../../shared/time";
 import { jsonEqual } from "../../shared/json";
 

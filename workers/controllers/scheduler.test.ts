@@ -10,7 +10,10 @@ const pod = (name: string, spec: Record<string, unknown> = {}, meta: Record<stri
   apiVersion: "v1",
   kind: "Pod",
   metadata: { name, ...meta },
-  spec: { containers: [{ name: "c", image: "nginx", ...((spec.container as object) ?? {}) }], ...Object.fromEntries(Object.entries(spec).filter(([k]) => k !== "container")) },
+  spec: {
+    containers: [{ name: "c", image: "nginx", ...((spec.container as object) ?? {}) }],
+    ...Object.fromEntries(Object.entries(spec).filter(([k]) => k !== "container")),
+  },
 });
 const requests = (cpu: string, memory: string) => ({ container: { resources: { requests: { cpu, memory } } } });
 const owner = (name: string) => ({ ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name, uid: `uid-${name}`, controller: true }] });
@@ -142,14 +145,22 @@ describe("scheduler", () => {
     await start();
     await addNode(readyNode("ssd", { labels: { disk: "ssd", gen: "5" } }));
     await addNode(readyNode("hdd", { labels: { disk: "hdd", gen: "3" } }));
-    const required = (...exprs: unknown[]) => ({ affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: exprs }] } } } });
+    const required = (...exprs: unknown[]) => ({
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: exprs }] } } },
+    });
     await create(pod("sel", { nodeSelector: { disk: "hdd" } }));
     await create(pod("in", required({ key: "disk", operator: "In", values: ["ssd"] })));
     await create(pod("notin", required({ key: "disk", operator: "NotIn", values: ["ssd"] })));
     await create(pod("gt", required({ key: "gen", operator: "Gt", values: ["4"] })));
     await create(pod("none", required({ key: "gen", operator: "Gt", values: ["9"] })));
     await cp.settle();
-    expect([await nodeOf("sel"), await nodeOf("in"), await nodeOf("notin"), await nodeOf("gt"), await nodeOf("none")]).toEqual(["hdd", "ssd", "hdd", "ssd", undefined]);
+    expect([await nodeOf("sel"), await nodeOf("in"), await nodeOf("notin"), await nodeOf("gt"), await nodeOf("none")]).toEqual([
+      "hdd",
+      "ssd",
+      "hdd",
+      "ssd",
+      undefined,
+    ]);
     expect((await condition("none")).message).toBe("0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector.");
   });
 
@@ -172,7 +183,12 @@ describe("scheduler", () => {
     await addNode(readyNode("draining", { taints: [{ key: "maintenance", effect: "NoExecute" }] }));
     await create(pod("plain"));
     await create(pod("patient", { tolerations: [{ key: "node.kubernetes.io/unreachable", operator: "Exists" }] }));
-    await create(pod("brief", { nodeSelector: { "kubernetes.io/hostname": "draining" }, tolerations: [{ key: "maintenance", operator: "Exists", effect: "NoExecute", tolerationSeconds: 60 }] }));
+    await create(
+      pod("brief", {
+        nodeSelector: { "kubernetes.io/hostname": "draining" },
+        tolerations: [{ key: "maintenance", operator: "Exists", effect: "NoExecute", tolerationSeconds: 60 }],
+      }),
+    );
     await cp.settle();
     expect(await nodeOf("plain")).toBeUndefined();
     expect((await condition("plain")).message).toBe(
@@ -204,7 +220,13 @@ describe("scheduler", () => {
     await start();
     await addNode(readyNode("n1"));
     await addNode(readyNode("n2"));
-    const anti = { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: "db" } }, topologyKey: "kubernetes.io/hostname" }] } } };
+    const anti = {
+      affinity: {
+        podAntiAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: "db" } }, topologyKey: "kubernetes.io/hostname" }],
+        },
+      },
+    };
     await create(pod("db-0", anti, { labels: { app: "db" } }));
     await create(pod("db-1", anti, { labels: { app: "db" } }));
     await cp.settle();
@@ -298,7 +320,11 @@ describe("scheduler", () => {
     expect(await nodeOf("theirs")).toBeUndefined();
     expect(await condition("theirs")).toBeUndefined();
     expect(await nodeOf("gated")).toBeUndefined();
-    expect(await condition("gated")).toMatchObject({ status: "False", reason: "SchedulingGated", message: "Scheduling is blocked due to non-empty scheduling gates" });
+    expect(await condition("gated")).toMatchObject({
+      status: "False",
+      reason: "SchedulingGated",
+      message: "Scheduling is blocked due to non-empty scheduling gates",
+    });
   });
 
   it("binds each pod once when two passes race (compare-and-swap on the binding)", async () => {

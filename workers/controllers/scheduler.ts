@@ -52,7 +52,14 @@ const markUnscheduled = async (ctx: ControllerContext, pod: KObject, reason: str
     message,
   };
   const m = pod.metadata;
-  await ctx.api.patch("pods", m.namespace ?? "", m.name!, "strategic", { metadata: { resourceVersion: m.resourceVersion }, status: { conditions: [cond] } }, "status");
+  await ctx.api.patch(
+    "pods",
+    m.namespace ?? "",
+    m.name!,
+    "strategic",
+    { metadata: { resourceVersion: m.resourceVersion }, status: { conditions: [cond] } },
+    "status",
+  );
   return true;
 };
 
@@ -84,7 +91,14 @@ const bind = async (ctx: ControllerContext, pod: KObject, node: string): Promise
   }
   const prev = podScheduled(pod);
   // null clears the reason and message a failed attempt left (a merge patch deletes null fields)
-  const cond = { type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: prev?.status === "True" ? prev.lastTransitionTime : ts(ctx.now()), reason: null, message: null };
+  const cond = {
+    type: "PodScheduled",
+    status: "True",
+    lastProbeTime: null,
+    lastTransitionTime: prev?.status === "True" ? prev.lastTransitionTime : ts(ctx.now()),
+    reason: null,
+    message: null,
+  };
   await Promise.all([
     // strategic merge on the status: merges by condition type, so a node agent's conditions written meanwhile stay
     ctx.api.patch("pods", ns, m.name!, "strategic", { status: { conditions: [cond] } }, "status").catch((e) => {

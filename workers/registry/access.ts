@@ -39,8 +39,7 @@ export class Access {
       info,
       namespace,
       ...extra,
-      podsOnNode: async () =>
-        (await this.store.list("pods", { namespace, fields: [{ field: "spec.nodeName", op: "=", value: user.nodeName ?? "" }] })).items,
+      podsOnNode: async () => (await this.store.list("pods", { namespace, fields: [{ field: "spec.nodeName", op: "=", value: user.nodeName ?? "" }] })).items,
     });
   }
 }

@@ -6,13 +6,7 @@ import type { User, Verb } from "./user";
 const READ: Verb[] = ["get", "list", "watch"];
 
 /** Throws 403 Forbidden, worded as kube-apiserver words it, when `user` may not do `verb`. */
-export const authorize = (
-  user: User,
-  verb: Verb,
-  info: ResourceInfo,
-  namespace: string,
-  subresource = "",
-): void => {
+export const authorize = (user: User, verb: Verb, info: ResourceInfo, namespace: string, subresource = ""): void => {
   if (user.role === "admin") return;
   // nodes: object-level checks follow in the registry (noderestriction.ts)
   if (user.role === "node" && nodeMayAttempt(verb, info, subresource)) return;

@@ -10,7 +10,7 @@ import { ApiError } from "../../shared/status";
 import type { KObject } from "../../shared/types";
 import { authorize } from "./auth";
 import { resourceByKind, resourceByName } from "./kinds";
-import { randomSuffix, } from "./meta";
+import { randomSuffix } from "./meta";
 import type { Registry } from "./registry";
 import {
   bootstrapSecretName,
@@ -44,12 +44,20 @@ export class NodeCredentials {
     const opts = parseTokenOptions(options);
     const { token, secret } = newBootstrapToken(opts, this.registry.now());
     await this.registry.create(user, this.secrets, "kube-system", secret);
-    return { token, expiration: atob(secret.data.expiration), usages: opts.usages, maxNodes: opts.maxNodes, ...(opts.allowReplace ? { allowReplace: opts.allowReplace } : {}) };
+    return {
+      token,
+      expiration: atob(secret.data.expiration),
+      usages: opts.usages,
+      maxNodes: opts.maxNodes,
+      ...(opts.allowReplace ? { allowReplace: opts.allowReplace } : {}),
+    };
   }
 
   /** 401 unless `joinToken` is a bootstrap token that can still be used now; its Secret otherwise. */
   async checkJoinToken(joinToken: string): Promise<KObject> {
-    const stored = /^[a-z0-9]{6}\./.test(joinToken) ? await this.registry.store.get({ resource: "secrets", namespace: "kube-system", name: bootstrapSecretName(joinToken) }) : null;
+    const stored = /^[a-z0-9]{6}\./.test(joinToken)
+      ? await this.registry.store.get({ resource: "secrets", namespace: "kube-system", name: bootstrapSecretName(joinToken) })
+      : null;
     verifyBootstrapToken(joinToken, stored, this.registry.now());
     return stored!;
   }
@@ -70,7 +78,7 @@ export class NodeCredentials {
     const req = parseJoinRequest(nodeName, opts.forceReplace);
     const node = await this.registry.store.get({ resource: "nodes", namespace: "", name: req.nodeName });
     if (node) this.admitReplacement(node, stored, req.forceReplace);
-        for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; ; attempt++) {
       try {
         await this.registry.update(SYSTEM_USER, this.secrets, "kube-system", stored.metadata.name!, countJoin(stored));
         break;
@@ -82,7 +90,12 @@ export class NodeCredentials {
     }
     const cred = await this.issue(req.nodeName);
     if (node) {
-      await this.recordEvent(node, "Warning", "NodeReplaced", `Node ${req.nodeName} was replaced by a join with token ${stored.metadata.name}: the previous credential of this node no longer works`);
+      await this.recordEvent(
+        node,
+        "Warning",
+        "NodeReplaced",
+        `Node ${req.nodeName} was replaced by a join with token ${stored.metadata.name}: the previous credential of this node no longer works`,
+      );
     }
     return cred;
   }
@@ -104,7 +117,11 @@ export class NodeCredentials {
       );
     }
     if (replaceableNode(token) !== name) {
-      throw new ApiError(403, "Forbidden", `nodes "${name}" is forbidden: the join token does not allow replacing node "${name}"; ${how}`, { name, group: "", kind: "nodes" });
+      throw new ApiError(403, "Forbidden", `nodes "${name}" is forbidden: the join token does not allow replacing node "${name}"; ${how}`, {
+        name,
+        group: "",
+        kind: "nodes",
+      });
     }
   }
 

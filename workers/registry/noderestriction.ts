@@ -53,13 +53,18 @@ const podUses = (pod: KObject, resource: string, name: string): boolean => {
   if (resource === "configmaps") {
     return (
       (pod.spec?.volumes ?? []).some((v: any) => v.configMap?.name === name || v.projected?.sources?.some((s: any) => s.configMap?.name === name)) ||
-      containers.some((c: any) => (c.env ?? []).some((e: any) => e.valueFrom?.configMapKeyRef?.name === name) || (c.envFrom ?? []).some((e: any) => e.configMapRef?.name === name))
+      containers.some(
+        (c: any) =>
+          (c.env ?? []).some((e: any) => e.valueFrom?.configMapKeyRef?.name === name) || (c.envFrom ?? []).some((e: any) => e.configMapRef?.name === name),
+      )
     );
   }
   return (
     (pod.spec?.volumes ?? []).some((v: any) => v.secret?.secretName === name || v.projected?.sources?.some((s: any) => s.secret?.name === name)) ||
     (pod.spec?.imagePullSecrets ?? []).some((s: any) => s.name === name) ||
-    containers.some((c: any) => (c.env ?? []).some((e: any) => e.valueFrom?.secretKeyRef?.name === name) || (c.envFrom ?? []).some((e: any) => e.secretRef?.name === name))
+    containers.some(
+      (c: any) => (c.env ?? []).some((e: any) => e.valueFrom?.secretKeyRef?.name === name) || (c.envFrom ?? []).some((e: any) => e.secretRef?.name === name),
+    )
   );
 };
 
@@ -102,7 +107,8 @@ export const authorizeNodeTarget = async (c: NodeCheck): Promise<void> => {
   if (!nodeMayAttempt(verb, info, sub)) throw no("the node authorizer does not allow this");
   switch (info.resource) {
     case "nodes":
-      if ((verb === "update" || verb === "patch") && name !== undefined && name !== me) throw refuse(info, name, `node "${me}" is not allowed to modify node "${name}"`);
+      if ((verb === "update" || verb === "patch") && name !== undefined && name !== me)
+        throw refuse(info, name, `node "${me}" is not allowed to modify node "${name}"`);
       return;
     case "leases":
       if (namespace !== "kube-node-lease" || (name !== undefined && name !== me)) throw no(`node "${me}" may only use its own Lease in kube-node-lease`);
@@ -110,7 +116,8 @@ export const authorizeNodeTarget = async (c: NodeCheck): Promise<void> => {
     case "pods":
       if (verb === "list" || verb === "watch") {
         const sel = (c.fieldSelector ?? "").split(",").map((s) => s.trim());
-        if (!sel.includes(`spec.nodeName=${me}`) && !sel.includes(`spec.nodeName==${me}`)) throw no(`node "${me}" may only list pods with fieldSelector spec.nodeName=${me}`);
+        if (!sel.includes(`spec.nodeName=${me}`) && !sel.includes(`spec.nodeName==${me}`))
+          throw no(`node "${me}" may only list pods with fieldSelector spec.nodeName=${me}`);
         return;
       }
       if (c.current && c.current.spec?.nodeName !== me) throw no(`no relationship found between node '${me}' and this object`);
@@ -165,6 +172,8 @@ export const checkNodeWatch = (user: User, info: ResourceInfo, fieldSelector: st
   if (user.role !== "node" || info.resource !== "pods") return;
   const sel = (fieldSelector ?? "").split(",").map((x) => x.trim());
   if (!sel.includes(`spec.nodeName=${user.nodeName}`)) {
-    throw forbidden(`pods is forbidden: User "${user.name}" cannot watch resource "pods" in API group "": node "${user.nodeName}" may only watch pods with fieldSelector spec.nodeName=${user.nodeName}`);
+    throw forbidden(
+      `pods is forbidden: User "${user.name}" cannot watch resource "pods" in API group "": node "${user.nodeName}" may only watch pods with fieldSelector spec.nodeName=${user.nodeName}`,
+    );
   }
 };

@@ -14,7 +14,13 @@ const isObject = (v: unknown) => !!v && typeof v === "object" && !Array.isArray(
  * kind's patch strategies). `applied` is the server-side apply configuration already
  * checked as an object of the kind. A patch that cannot apply is 422 Invalid.
  */
-export const applyPatch = (base: KObject, type: PatchType, patch: unknown, kind: string, target: { name: string; group: string; resource: string }): KObject => {
+export const applyPatch = (
+  base: KObject,
+  type: PatchType,
+  patch: unknown,
+  kind: string,
+  target: { name: string; group: string; resource: string },
+): KObject => {
   let out: unknown;
   try {
     switch (type) {

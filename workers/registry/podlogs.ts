@@ -33,8 +33,10 @@ const MAX_TAIL_LINES = 2 ** 31 - 1;
 /** kube-apiserver's ValidatePodLogOptions, before the pod is read: 422 PodLogOptions Invalid. */
 export const validateLogQuery = (name: string, q: LogQuery): void => {
   const causes: StatusCause[] = [];
-  if (q.tailLines !== undefined && q.tailLines < 0) causes.push({ reason: "FieldValueInvalid", field: "tailLines", message: `Invalid value: ${q.tailLines}: must be greater than or equal to 0` });
-  if (q.limitBytes !== undefined && q.limitBytes < 1) causes.push({ reason: "FieldValueInvalid", field: "limitBytes", message: `Invalid value: ${q.limitBytes}: must be greater than 0` });
+  if (q.tailLines !== undefined && q.tailLines < 0)
+    causes.push({ reason: "FieldValueInvalid", field: "tailLines", message: `Invalid value: ${q.tailLines}: must be greater than or equal to 0` });
+  if (q.limitBytes !== undefined && q.limitBytes < 1)
+    causes.push({ reason: "FieldValueInvalid", field: "limitBytes", message: `Invalid value: ${q.limitBytes}: must be greater than 0` });
   if (q.sinceSeconds !== undefined && q.sinceTime !== undefined) {
     causes.push({ reason: "FieldValueForbidden", field: "", message: "Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified" });
   } else if (q.sinceSeconds !== undefined && q.sinceSeconds < 1) {

@@ -343,7 +343,9 @@ export class Registry {
     const key = this.key(info, current.metadata.namespace ?? "", current.metadata.name!);
     // metadata.uid is immutable (kube-apiserver's ValidateObjectMetaUpdate); an empty one means "the current one"
     if (next.metadata.uid && next.metadata.uid !== current.metadata.uid) {
-      throw invalid(info.kind, info.group, key.name, [{ reason: "FieldValueInvalid", field: "metadata.uid", message: `Invalid value: ${JSON.stringify(next.metadata.uid)}: field is immutable` }]);
+      throw invalid(info.kind, info.group, key.name, [
+        { reason: "FieldValueInvalid", field: "metadata.uid", message: `Invalid value: ${JSON.stringify(next.metadata.uid)}: field is immutable` },
+      ]);
     }
     const obj = prepareUpdate(kind, current, next, opts.subresource ?? "");
     if (!obj) throw notFound(info.resource, info.group, key.name);

@@ -25,6 +25,9 @@ export const MAX_LIST_LIMIT = 2 ** 31 - 1;
 
 /** A resourceVersion as the storage parses it (strconv.ParseUint; 400 otherwise). */
 export const parseRv = (rv: string): number => {
-  if (!/^\d+$/.test(rv) || rv.length > 20) throw badRequest(`invalid resource version: resourceVersion: Invalid value: ${JSON.stringify(rv.slice(0, 64))}: strconv.ParseUint: parsing ${JSON.stringify(rv.slice(0, 64))}: invalid syntax`);
+  if (!/^\d+$/.test(rv) || rv.length > 20)
+    throw badRequest(
+      `invalid resource version: resourceVersion: Invalid value: ${JSON.stringify(rv.slice(0, 64))}: strconv.ParseUint: parsing ${JSON.stringify(rv.slice(0, 64))}: invalid syntax`,
+    );
   return Number(rv);
 };

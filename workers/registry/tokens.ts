@@ -79,7 +79,7 @@ const fieldError = (kind: string, causes: StatusCause[]) =>
   });
 
 const show = (v: unknown): string => {
-  const s = typeof v === "string" ? JSON.stringify(v) : typeof v === "number" ? String(v) : JSON.stringify(v) ?? String(v);
+  const s = typeof v === "string" ? JSON.stringify(v) : typeof v === "number" ? String(v) : (JSON.stringify(v) ?? String(v));
   return s.length > 64 ? `${s.slice(0, 61)}...` : s;
 };
 
@@ -88,11 +88,12 @@ const integerIn = (v: unknown, min: number, max: number) => typeof v === "number
 /** The options of a token request, defaulted; 400 naming each bad field. */
 export const parseTokenOptions = (body: unknown): BootstrapTokenOptions => {
   if (body === undefined || body === null) body = {};
-  if (typeof body !== "object" || Array.isArray(body)) throw badRequest("the request body must be a JSON object such as {\"ttlSeconds\": 86400, \"maxNodes\": 1}");
+  if (typeof body !== "object" || Array.isArray(body)) throw badRequest('the request body must be a JSON object such as {"ttlSeconds": 86400, "maxNodes": 1}');
   const b = body as Record<string, unknown>;
   const causes: StatusCause[] = [];
   const bad = (field: string, message: string, reason = "FieldValueInvalid") => causes.push({ reason, field, message });
-  for (const k of Object.keys(b)) if (!OPTION_FIELDS.includes(k)) bad(k, `Unknown field: the options are ${OPTION_FIELDS.slice(2).join(", ")}`, "FieldValueNotSupported");
+  for (const k of Object.keys(b))
+    if (!OPTION_FIELDS.includes(k)) bad(k, `Unknown field: the options are ${OPTION_FIELDS.slice(2).join(", ")}`, "FieldValueNotSupported");
   const out: BootstrapTokenOptions = { ttlSeconds: DEFAULT_TOKEN_TTL_SECONDS, usages: [...USAGES], maxNodes: 1 };
   if (b.ttlSeconds !== undefined) {
     if (integerIn(b.ttlSeconds, 1, MAX_TOKEN_TTL_SECONDS)) out.ttlSeconds = b.ttlSeconds as number;
@@ -226,7 +227,8 @@ export const verifyNodeCredential = async (token: string, secret: KObject | null
 /** The node name and flags of a join request; 400 naming each bad field. */
 export const parseJoinRequest = (nodeName: unknown, forceReplace: unknown): { nodeName: string; forceReplace: boolean } => {
   const causes: StatusCause[] = [];
-  if (typeof nodeName !== "string" || !nodeName) causes.push({ reason: "FieldValueRequired", field: "nodeName", message: "Required value: the name the node joins under" });
+  if (typeof nodeName !== "string" || !nodeName)
+    causes.push({ reason: "FieldValueRequired", field: "nodeName", message: "Required value: the name the node joins under" });
   else {
     const errs = nodeNameErrors(nodeName);
     if (errs.length) causes.push({ reason: "FieldValueInvalid", field: "nodeName", message: `Invalid value: ${show(nodeName)}: ${errs.join("; ")}` });

@@ -14,7 +14,7 @@ export const affectedKeys = (info: ResourceInfo, obj: KObject, old: KObject | un
   for (const o of [obj, old]) {
     for (const ref of o?.metadata.ownerReferences ?? []) {
       const owner = resourceByKind(ref.apiVersion, ref.kind);
-      if (owner) keys.push({ resource: owner.resource, namespace: owner.namespaced ? obj.metadata.namespace ?? "" : "", name: ref.name });
+      if (owner) keys.push({ resource: owner.resource, namespace: owner.namespaced ? (obj.metadata.namespace ?? "") : "", name: ref.name });
     }
   }
   for (const d of dependents) {

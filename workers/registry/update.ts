@@ -91,7 +91,9 @@ export const checkApplyTypeMeta = (info: ResourceInfo, patch: unknown): unknown 
   const { apiVersion, kind } = patch as Record<string, unknown>;
   const gv = groupVersion(info);
   if (apiVersion !== gv) {
-    throw badRequest(`Incorrect version specified in apply patch. Specified patch version: ${typeof apiVersion === "string" ? apiVersion : ""}, expected: ${gv}`);
+    throw badRequest(
+      `Incorrect version specified in apply patch. Specified patch version: ${typeof apiVersion === "string" ? apiVersion : ""}, expected: ${gv}`,
+    );
   }
   if (kind === undefined || kind === null || kind === "") throw badRequest(`kind must be set in an apply patch (expected: ${info.kind})`);
   return patch;

@@ -31,10 +31,7 @@ export interface WatchOptions {
 }
 
 const matches = (o: WatchOptions, obj: KObject | undefined) =>
-  !!obj &&
-  (!o.namespace || obj.metadata.namespace === o.namespace) &&
-  matchLabels(o.labels, obj.metadata.labels) &&
-  matchFields(o.fields, obj);
+  !!obj && (!o.namespace || obj.metadata.namespace === o.namespace) && matchLabels(o.labels, obj.metadata.labels) && matchFields(o.fields, obj);
 
 /**
  * Turn one change into the event a filtered watcher sees, as kube-apiserver does:

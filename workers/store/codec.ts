@@ -26,8 +26,7 @@ export const encode = (obj: KObject): string => {
   return JSON.stringify({ ...obj, metadata });
 };
 
-export const encodeContinue = (rev: number, namespace: string, name: string) =>
-  btoa(JSON.stringify({ v: 1, rev, ns: namespace, name })).replace(/=+$/, "");
+export const encodeContinue = (rev: number, namespace: string, name: string) => btoa(JSON.stringify({ v: 1, rev, ns: namespace, name })).replace(/=+$/, "");
 
 export const decodeContinue = (token: string): { rev: number; ns: string; name: string } => {
   try {

@@ -18,7 +18,8 @@ afterAll(() => {
 });
 
 const t = (s: number) => `2026-01-01T00:00:${String(s).padStart(2, "0")}.000000000Z`;
-const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ({ time: t(from + i), stream: "stdout" as const, text: `line ${from + i}` }));
+const lines = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => ({ time: t(from + i), stream: "stdout" as const, text: `line ${from + i}` }));
 
 describe("log store", () => {
   it("appends idempotently and reads tails", async () => {

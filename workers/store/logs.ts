@@ -34,7 +34,10 @@ export class LogStore {
   async append(podUid: string, container: string, attempt: number, lines: LogLineIn[]): Promise<number> {
     if (!lines.length) return 0;
     const last = await retryBusy(() =>
-      this.client.execute({ sql: "SELECT max(time) AS t FROM pod_logs WHERE pod_uid = ? AND container = ? AND attempt = ?", args: [podUid, container, attempt] }),
+      this.client.execute({
+        sql: "SELECT max(time) AS t FROM pod_logs WHERE pod_uid = ? AND container = ? AND attempt = ?",
+        args: [podUid, container, attempt],
+      }),
     );
     const after = (last.rows[0]?.t as string | null) ?? "";
     const fresh = lines.filter((l) => l.time > after).sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
@@ -66,18 +69,25 @@ export class LogStore {
     const rs = await retryBusy(() =>
       this.client.execute(
         o.tail !== undefined
-          ? { sql: `SELECT * FROM (SELECT id, attempt, time, stream, line FROM pod_logs WHERE ${where} ORDER BY id DESC LIMIT ?) ORDER BY id`, args: [...args, o.tail] }
+          ? {
+              sql: `SELECT * FROM (SELECT id, attempt, time, stream, line FROM pod_logs WHERE ${where} ORDER BY id DESC LIMIT ?) ORDER BY id`,
+              args: [...args, o.tail],
+            }
           : { sql: `SELECT id, attempt, time, stream, line FROM pod_logs WHERE ${where} ORDER BY id`, args },
       ),
     );
-    return rs.rows.map((r) => ({ id: Number(r.id), attempt: Number(r.attempt), time: String(r.time), stream: r.stream as "stdout" | "stderr", line: String(r.line) }));
+    return rs.rows.map((r) => ({
+      id: Number(r.id),
+      attempt: Number(r.attempt),
+      time: String(r.time),
+      stream: r.stream as "stdout" | "stderr",
+      line: String(r.line),
+    }));
   }
 
   /** Forget the output of pods that no longer exist. */
   async sweep(): Promise<number> {
-    const rs = await retryBusy(() =>
-      this.client.execute("DELETE FROM pod_logs WHERE pod_uid NOT IN (SELECT uid FROM objects WHERE resource = 'pods')"),
-    );
+    const rs = await retryBusy(() => this.client.execute("DELETE FROM pod_logs WHERE pod_uid NOT IN (SELECT uid FROM objects WHERE resource = 'pods')"));
     return rs.rowsAffected;
   }
 }

@@ -1,4 +1,3 @@
-
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
@@ -62,10 +61,7 @@ export const ownerRefs = sqliteTable(
     name: text("name").notNull(),
     controller: integer("controller").notNull().default(0),
   },
-  (t) => [
-    primaryKey({ columns: [t.ownerUid, t.resource, t.namespace, t.name] }),
-    index("owner_refs_object").on(t.resource, t.namespace, t.name),
-  ],
+  (t) => [primaryKey({ columns: [t.ownerUid, t.resource, t.namespace, t.name] }), index("owner_refs_object").on(t.resource, t.namespace, t.name)],
 );
 
 /** Small key/value state of the store itself (compaction horizon). */
@@ -73,7 +69,6 @@ export const meta = sqliteTable("meta", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
 });
-
 
 /**
  * Container output shipped by the node agents (their boxes take no inbound

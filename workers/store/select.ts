@@ -68,7 +68,12 @@ const fieldExpr = (cols: ObjectColumns, field: string): Fragment => {
   if (field === "metadata.namespace") return { sql: cols.namespace, args: [] };
   if (field === "spec.nodeName" && cols.nodeName) return { sql: `coalesce(${cols.nodeName}, '')`, args: [] };
   if (field === "status.phase" && cols.phase) return { sql: `coalesce(${cols.phase}, '')`, args: [] };
-  const path = "$." + field.split(".").map((s) => `"${s}"`).join(".");
+  const path =
+    "$." +
+    field
+      .split(".")
+      .map((s) => `"${s}"`)
+      .join(".");
   return {
     sql: `(CASE json_type(${cols.object}, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE coalesce(json_extract(${cols.object}, ?), '') END)`,
     args: [path, path],
@@ -81,11 +86,7 @@ const fieldSql = (cols: ObjectColumns, r: FieldRequirement): Fragment => {
 };
 
 /** AND of all requirements; "1" when there are none. */
-export const selectorSql = (
-  cols: ObjectColumns,
-  labels: LabelRequirement[] = [],
-  fields: FieldRequirement[] = [],
-): Fragment => {
+export const selectorSql = (cols: ObjectColumns, labels: LabelRequirement[] = [], fields: FieldRequirement[] = []): Fragment => {
   const parts = [...labels.map((r) => labelSql(cols, r)), ...fields.map((r) => fieldSql(cols, r))];
   if (parts.length === 0) return { sql: "1", args: [] };
   return { sql: parts.map((p) => `(${p.sql})`).join(" AND "), args: parts.flatMap((p) => p.args) };

@@ -141,10 +141,7 @@ describe("watch feed", () => {
     await store.update(key("p1", "ns1"), { ...p1!, spec: { nodeName: "n2" } }, Number(p1!.metadata.resourceVersion));
     const byNs = await store.changesSince({ resource: "pods", namespace: "ns2" }, start);
     expect(byNs.changes.map((c) => c.key.name)).toEqual(["p2"]);
-    const byNode = await store.changesSince(
-      { resource: "pods", fields: [{ field: "spec.nodeName", op: "=", value: "n1" }] },
-      start,
-    );
+    const byNode = await store.changesSince({ resource: "pods", fields: [{ field: "spec.nodeName", op: "=", value: "n1" }] }, start);
     // created on n1, then moved away (the move is seen because the old state matched)
     expect(byNode.changes.map((c) => [c.key.name, c.type])).toEqual([
       ["p1", "ADDED"],

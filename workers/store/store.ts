@@ -1,6 +1,6 @@
 import type { Client, InStatement, ResultSet, Row } from "@libsql/client";
 import type { KObject, ObjectKey } from "../../shared/types";
-import { decode, decodeContinue, encode, encodeContinue, isConstraint, num, retryBusy, } from "./codec";
+import { decode, decodeContinue, encode, encodeContinue, isConstraint, num, retryBusy } from "./codec";
 import { changeColumns, OBJECT_COLUMNS, selectorSql } from "./select";
 import {
   type Change,
@@ -138,10 +138,7 @@ export class Store {
     let current = -1;
     if (atRev !== undefined) {
       const [revRs, compactRs] = await this.batch(
-        [
-          "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
-          "SELECT value FROM meta WHERE key = 'compact_rev'",
-        ],
+        ["SELECT seq FROM sqlite_sequence WHERE name = 'changes'", "SELECT value FROM meta WHERE key = 'compact_rev'"],
         "read",
       );
       current = num(revRs.rows[0]?.seq);

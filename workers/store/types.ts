@@ -15,7 +15,6 @@ export class StoreError extends Error {
   }
 }
 
-
 export interface ListOptions {
   namespace?: string;
   labels?: LabelRequirement[];

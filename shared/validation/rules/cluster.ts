@@ -26,7 +26,8 @@ export const validateNode = (node: Obj, c: Causes) => {
     if (valueErrs.length) c.invalid(child(f, "value"), str(t.value), valueErrs.join(";"));
     const effect = str(t.effect);
     if (!effect) c.required(child(f, "effect"));
-    else if (!["NoSchedule", "PreferNoSchedule", "NoExecute"].includes(effect)) c.notSupported(child(f, "effect"), effect, ["NoSchedule", "PreferNoSchedule", "NoExecute"]);
+    else if (!["NoSchedule", "PreferNoSchedule", "NoExecute"].includes(effect))
+      c.notSupported(child(f, "effect"), effect, ["NoSchedule", "PreferNoSchedule", "NoExecute"]);
     const k = `${effect}/${str(t.key)}`;
     if (unique.has(k)) c.duplicate(f, t, "taints must be unique by key and effect pair");
     unique.add(k);
@@ -39,8 +40,10 @@ export const validateNamespace = (ns: Obj, c: Causes) => {
 
 export const validateLease = (lease: Obj, c: Causes) => {
   const spec = obj(lease.spec);
-  if (isNum(spec.leaseDurationSeconds) && spec.leaseDurationSeconds <= 0) c.invalid("spec.leaseDurationSeconds", spec.leaseDurationSeconds, "must be greater than 0");
-  if (isNum(spec.leaseTransitions) && spec.leaseTransitions < 0) c.invalid("spec.leaseTransitions", spec.leaseTransitions, "must be greater than or equal to 0");
+  if (isNum(spec.leaseDurationSeconds) && spec.leaseDurationSeconds <= 0)
+    c.invalid("spec.leaseDurationSeconds", spec.leaseDurationSeconds, "must be greater than 0");
+  if (isNum(spec.leaseTransitions) && spec.leaseTransitions < 0)
+    c.invalid("spec.leaseTransitions", spec.leaseTransitions, "must be greater than or equal to 0");
   if (str(spec.preferredHolder) && !str(spec.strategy)) c.forbidden("spec.preferredHolder", "may only be specified if `strategy` is defined");
 };
 
@@ -51,7 +54,8 @@ export const validateEvent = (event: Obj, c: Causes) => {
   }
   const involvedNamespace = str(event.involvedObject.namespace);
   const namespace = str(obj(event.metadata).namespace);
-  if (involvedNamespace && namespace && involvedNamespace !== namespace) c.invalid("involvedObject.namespace", involvedNamespace, "does not match event.namespace");
+  if (involvedNamespace && namespace && involvedNamespace !== namespace)
+    c.invalid("involvedObject.namespace", involvedNamespace, "does not match event.namespace");
 };
 
 const validateEndpointPorts = (ports: unknown[], field: string, c: Causes) => {
@@ -72,7 +76,10 @@ export const validateEndpoints = (ep: Obj, c: Causes) => {
     const addresses = arr(s.addresses);
     const notReady = arr(s.notReadyAddresses);
     if (addresses.length === 0 && notReady.length === 0) c.required(f, "must specify `addresses` or `notReadyAddresses`");
-    for (const [list, items] of [["addresses", addresses], ["notReadyAddresses", notReady]] as const) {
+    for (const [list, items] of [
+      ["addresses", addresses],
+      ["notReadyAddresses", notReady],
+    ] as const) {
       items.forEach((a, j) => {
         if (!isObj(a)) return;
         const af = index(child(f, list), j);

@@ -19,7 +19,8 @@ describe("ConfigMap", () => {
       {
         reason: "FieldValueInvalid",
         field: "data[a b]",
-        message: "Invalid value: \"a b\": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+        message:
+          "Invalid value: \"a b\": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
       },
     ]);
     expect(fields("configmaps", { data: { "..": "x" } })).toEqual(["data[..] FieldValueInvalid"]);
@@ -34,7 +35,11 @@ describe("ConfigMap", () => {
   it("limits the total size to 1 MiB", () => {
     expect(fields("configmaps", { data: { a: "x".repeat(600 * 1024), b: "y".repeat(500 * 1024) } })).toEqual([" FieldValueTooLong"]);
     expect(fields("configmaps", { data: { a: "x".repeat(1024 * 1024) } })).toEqual([]);
-    expect(check("configmaps", { data: { a: "é".repeat(600 * 1024) } })[0]).toEqual({ reason: "FieldValueTooLong", field: "", message: "Too long: may not be more than 1048576 bytes" });
+    expect(check("configmaps", { data: { a: "é".repeat(600 * 1024) } })[0]).toEqual({
+      reason: "FieldValueTooLong",
+      field: "",
+      message: "Too long: may not be more than 1048576 bytes",
+    });
   });
 
   it("types data values as strings", () => {
@@ -60,10 +65,15 @@ describe("Secret", () => {
   it("requires the keys each type needs", () => {
     expect(fields("secrets", { type: "kubernetes.io/tls", data: { "tls.crt": "" } })).toEqual(["data[tls.key] FieldValueRequired"]);
     expect(fields("secrets", { type: "kubernetes.io/dockerconfigjson", data: {} })).toEqual(["data[.dockerconfigjson] FieldValueRequired"]);
-    expect(fields("secrets", { type: "kubernetes.io/basic-auth", data: {} })).toEqual(["data[username] FieldValueRequired", "data[password] FieldValueRequired"]);
+    expect(fields("secrets", { type: "kubernetes.io/basic-auth", data: {} })).toEqual([
+      "data[username] FieldValueRequired",
+      "data[password] FieldValueRequired",
+    ]);
     expect(fields("secrets", { type: "kubernetes.io/basic-auth", data: { username: "YQ==" } })).toEqual([]);
     expect(fields("secrets", { type: "kubernetes.io/ssh-auth", data: {} })).toEqual(["data[ssh-privatekey] FieldValueRequired"]);
-    expect(fields("secrets", { type: "kubernetes.io/service-account-token" })).toEqual(["metadata.annotations[kubernetes.io/service-account.name] FieldValueRequired"]);
+    expect(fields("secrets", { type: "kubernetes.io/service-account-token" })).toEqual([
+      "metadata.annotations[kubernetes.io/service-account.name] FieldValueRequired",
+    ]);
     expect(fields("secrets", { type: "example.com/custom", data: {} })).toEqual([]);
   });
 });

@@ -58,7 +58,8 @@ export const validateSecret = (secret: Record<string, any>, c: Causes) => {
   if (size > MAX_DATA_SIZE) c.tooLong("data", MAX_DATA_SIZE);
   switch (secret.type) {
     case "kubernetes.io/service-account-token":
-      if (!str(obj(obj(secret.metadata).annotations)["kubernetes.io/service-account.name"])) c.required("metadata.annotations[kubernetes.io/service-account.name]");
+      if (!str(obj(obj(secret.metadata).annotations)["kubernetes.io/service-account.name"]))
+        c.required("metadata.annotations[kubernetes.io/service-account.name]");
       break;
     case "kubernetes.io/dockercfg":
       requireKeys(data, [".dockercfg"], c);

@@ -48,7 +48,13 @@ describe("object metadata", () => {
       "metadata.ownerReferences.name FieldValueInvalid",
       "metadata.ownerReferences.uid FieldValueInvalid",
     ]);
-    const two = meta({ name: "a", ownerReferences: [{ apiVersion: "v1", kind: "A", name: "a", uid: "1", controller: true }, { apiVersion: "v1", kind: "B", name: "b", uid: "2", controller: true }] });
+    const two = meta({
+      name: "a",
+      ownerReferences: [
+        { apiVersion: "v1", kind: "A", name: "a", uid: "1", controller: true },
+        { apiVersion: "v1", kind: "B", name: "b", uid: "2", controller: true },
+      ],
+    });
     expect(two.map((c) => c.field)).toEqual(["metadata.ownerReferences"]);
     expect(two[0].message).toMatch(/Only one reference can have Controller set to true. Found "true" in references for A\/a and B\/b$/);
     expect(fields({ name: "a", finalizers: ["kubernetes", "orphan", "foregroundDeletion", "example.com/x"] })).toEqual([]);
@@ -65,7 +71,17 @@ describe("object metadata", () => {
 describe("label selectors", () => {
   it("validates requirement syntax", () => {
     const c = new Causes();
-    validateLabelSelector({ matchExpressions: [{ key: "a", operator: "Exists", values: ["x"] }, { key: "b", operator: "In", values: ["-bad"] }, { key: "c", operator: "Huh" }] }, "spec.selector", c);
+    validateLabelSelector(
+      {
+        matchExpressions: [
+          { key: "a", operator: "Exists", values: ["x"] },
+          { key: "b", operator: "In", values: ["-bad"] },
+          { key: "c", operator: "Huh" },
+        ],
+      },
+      "spec.selector",
+      c,
+    );
     expect(c.list.map((x) => `${x.field} ${x.reason}`)).toEqual([
       "spec.selector.matchExpressions[0].values FieldValueForbidden",
       "spec.selector.matchExpressions[1].values[0] FieldValueInvalid",

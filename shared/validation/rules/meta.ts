@@ -2,7 +2,7 @@
 import { type Causes, child, index } from "../causes";
 import { isDNS1123Label, isQualifiedName, isValidLabelValue, type NameValidator } from "../names";
 import { type LabelSelectorObject, matchLabels, selectorFromLabelSelector } from "../../selectors/labels";
-import { arr, isObj, type Obj, obj, str, } from "./json";
+import { arr, isObj, type Obj, obj, str } from "./json";
 
 export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
 

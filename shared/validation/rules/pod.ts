@@ -90,7 +90,8 @@ const validateResourceFieldSelector = (ref: Obj, field: string, c: Causes, volum
   if (volume && !str(ref.containerName)) c.required(child(field, "containerName"));
   const resource = str(ref.resource);
   if (!resource) c.required(child(field, "resource"));
-  else if (!RESOURCE_FIELD_PATHS.includes(resource) && !/^(limits|requests)\.hugepages-/.test(resource)) c.notSupported(child(field, "resource"), resource, RESOURCE_FIELD_PATHS);
+  else if (!RESOURCE_FIELD_PATHS.includes(resource) && !/^(limits|requests)\.hugepages-/.test(resource))
+    c.notSupported(child(field, "resource"), resource, RESOURCE_FIELD_PATHS);
 };
 
 const validateKeySelector = (ref: Obj, field: string, c: Causes) => {
@@ -183,7 +184,8 @@ const validateProjections = (sources: unknown, field: string, c: Causes) => {
       else validateLocalNonReservedPath(str(t.path), child(tf, "path"), c);
       if (isNum(t.expirationSeconds)) {
         if (t.expirationSeconds < 600) c.invalid(child(tf, "expirationSeconds"), t.expirationSeconds, "may not specify a duration less than 10 minutes");
-        else if (t.expirationSeconds > 2 ** 32) c.invalid(child(tf, "expirationSeconds"), t.expirationSeconds, "may not specify a duration larger than 2^32 seconds");
+        else if (t.expirationSeconds > 2 ** 32)
+          c.invalid(child(tf, "expirationSeconds"), t.expirationSeconds, "may not specify a duration larger than 2^32 seconds");
       }
     }
   });
@@ -283,7 +285,12 @@ const validateHandler = (h: Obj, kinds: string[], field: string, c: Causes) => {
         if (!str(a.path)) c.required(child(f, "path"));
         validatePortNumOrName(a.port, child(f, "port"), c);
         arr(a.httpHeaders).forEach((hd, i) => {
-          if (isObj(hd) && !HTTP_HEADER_NAME.test(str(hd.name))) c.invalid(child(index(child(f, "httpHeaders"), i), "name"), str(hd.name), "a valid HTTP header must consist of alphanumeric characters, '-', '_' or '.'");
+          if (isObj(hd) && !HTTP_HEADER_NAME.test(str(hd.name)))
+            c.invalid(
+              child(index(child(f, "httpHeaders"), i), "name"),
+              str(hd.name),
+              "a valid HTTP header must consist of alphanumeric characters, '-', '_' or '.'",
+            );
         });
         break;
       case "tcpSocket":
@@ -307,7 +314,8 @@ const validateProbe = (probe: unknown, field: string, c: Causes, opts: { mustSuc
   if (isNum(probe.terminationGracePeriodSeconds) && probe.terminationGracePeriodSeconds <= 0) {
     c.invalid(child(field, "terminationGracePeriodSeconds"), probe.terminationGracePeriodSeconds, "must be greater than 0");
   }
-  if (opts.mustSucceedOnce && isNum(probe.successThreshold) && probe.successThreshold !== 1) c.invalid(child(field, "successThreshold"), probe.successThreshold, "must be 1");
+  if (opts.mustSucceedOnce && isNum(probe.successThreshold) && probe.successThreshold !== 1)
+    c.invalid(child(field, "successThreshold"), probe.successThreshold, "must be 1");
 };
 
 const validateLifecycle = (lc: unknown, field: string, c: Causes) => {
@@ -448,7 +456,8 @@ const validateVolumeMounts = (mounts: unknown, volumes: Set<string>, privileged:
       if (str(m.subPath)) c.invalid(child(f, "subPathExpr"), str(m.subPathExpr), "subPathExpr and subPath are mutually exclusive");
       validateLocalDescendingPath(str(m.subPathExpr), child(f, "subPathExpr"), c);
     }
-    if (m.mountPropagation === "Bidirectional" && !privileged) c.forbidden(child(f, "mountPropagation"), "Bidirectional mount propagation is available only to privileged containers");
+    if (m.mountPropagation === "Bidirectional" && !privileged)
+      c.forbidden(child(f, "mountPropagation"), "Bidirectional mount propagation is available only to privileged containers");
   });
 };
 
@@ -473,13 +482,15 @@ const validateContainer = (ct: Obj, f: string, c: Causes, ctx: { names: Set<stri
 
   const policy = ct.terminationMessagePolicy;
   if (policy === "") c.required(child(f, "terminationMessagePolicy"));
-  else if (isStr(policy) && policy !== "File" && policy !== "FallbackToLogsOnError") c.invalid(child(f, "terminationMessagePolicy"), policy, "must be 'File' or 'FallbackToLogsOnError'");
+  else if (isStr(policy) && policy !== "File" && policy !== "FallbackToLogsOnError")
+    c.invalid(child(f, "terminationMessagePolicy"), policy, "must be 'File' or 'FallbackToLogsOnError'");
 
   const sidecar = ctx.kind === "init" && ct.restartPolicy === "Always";
   if (ctx.kind === "ephemeral") {
     for (const k of ["ports", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "resources"]) {
       const v = ct[k];
-      if (v !== undefined && !(isObj(v) && Object.keys(v).length === 0) && !(Array.isArray(v) && v.length === 0)) c.forbidden(child(f, k), "cannot be set for an Ephemeral Container");
+      if (v !== undefined && !(isObj(v) && Object.keys(v).length === 0) && !(Array.isArray(v) && v.length === 0))
+        c.forbidden(child(f, k), "cannot be set for an Ephemeral Container");
     }
   } else if (ctx.kind === "init" && !sidecar) {
     for (const k of ["lifecycle", "livenessProbe", "readinessProbe", "startupProbe"]) {
@@ -535,7 +546,11 @@ const validateHostNetwork = (spec: Obj, field: string, c: Causes) => {
     arr(spec[list]).forEach((ct, i) => {
       arr(obj(ct).ports).forEach((p, j) => {
         if (isObj(p) && isNum(p.hostPort) && p.hostPort !== 0 && p.hostPort !== p.containerPort) {
-          c.invalid(child(index(child(index(child(field, list), i), "ports"), j), "hostPort"), p.hostPort, "must match `containerPort` when `hostNetwork` is true");
+          c.invalid(
+            child(index(child(index(child(field, list), i), "ports"), j), "hostPort"),
+            p.hostPort,
+            "must match `containerPort` when `hostNetwork` is true",
+          );
         }
       });
     });
@@ -553,7 +568,8 @@ const validateTolerations = (tolerations: unknown, field: string, c: Causes) => 
     const effect = str(t.effect);
     if (k) c.invalidEach(child(f, "key"), k, isQualifiedName(k));
     if (!k && op !== "Exists") c.invalid(child(f, "operator"), op, 'operator must be Exists when `key` is empty, which means "match all values and all keys"');
-    if (t.tolerationSeconds !== undefined && effect !== "NoExecute") c.invalid(child(f, "effect"), effect, "effect must be 'NoExecute' when `tolerationSeconds` is set");
+    if (t.tolerationSeconds !== undefined && effect !== "NoExecute")
+      c.invalid(child(f, "effect"), effect, "effect must be 'NoExecute' when `tolerationSeconds` is set");
     if (op === "Equal" || op === "") {
       const errs = isValidLabelValue(str(t.value));
       if (errs.length) c.invalid(child(f, "operator"), str(t.value), errs.join(";"));
@@ -562,7 +578,8 @@ const validateTolerations = (tolerations: unknown, field: string, c: Causes) => 
     } else {
       c.notSupported(child(f, "operator"), op, ["Equal", "Exists"]);
     }
-    if (effect && !["NoSchedule", "PreferNoSchedule", "NoExecute"].includes(effect)) c.notSupported(child(f, "effect"), effect, ["NoSchedule", "PreferNoSchedule", "NoExecute"]);
+    if (effect && !["NoSchedule", "PreferNoSchedule", "NoExecute"].includes(effect))
+      c.notSupported(child(f, "effect"), effect, ["NoSchedule", "PreferNoSchedule", "NoExecute"]);
   });
 };
 
@@ -642,7 +659,9 @@ const validateAffinity = (affinity: unknown, field: string, c: Causes) => {
   for (const kind of ["podAffinity", "podAntiAffinity"]) {
     if (!isObj(a[kind])) continue;
     const pf = child(field, kind);
-    arr(a[kind].requiredDuringSchedulingIgnoredDuringExecution).forEach((t, i) => validatePodAffinityTerm(t, index(child(pf, "requiredDuringSchedulingIgnoredDuringExecution"), i), c));
+    arr(a[kind].requiredDuringSchedulingIgnoredDuringExecution).forEach((t, i) =>
+      validatePodAffinityTerm(t, index(child(pf, "requiredDuringSchedulingIgnoredDuringExecution"), i), c),
+    );
     arr(a[kind].preferredDuringSchedulingIgnoredDuringExecution).forEach((w, i) => {
       if (!isObj(w)) return;
       const wf = index(child(pf, "preferredDuringSchedulingIgnoredDuringExecution"), i);
@@ -696,14 +715,18 @@ export const validatePodSpec = (podSpec: unknown, field: string, c: Causes, opts
   const spec = obj(podSpec);
   const volumes = validateVolumes(spec.volumes, child(field, "volumes"), c);
   const names = new Set<string>();
-  arr(spec.initContainers).forEach((ct, i) => isObj(ct) && validateContainer(ct, index(child(field, "initContainers"), i), c, { names, volumes, kind: "init" }));
+  arr(spec.initContainers).forEach(
+    (ct, i) => isObj(ct) && validateContainer(ct, index(child(field, "initContainers"), i), c, { names, volumes, kind: "init" }),
+  );
   const containers = arr(spec.containers);
   if (containers.length === 0) c.required(child(field, "containers"));
   containers.forEach((ct, i) => isObj(ct) && validateContainer(ct, index(child(field, "containers"), i), c, { names, volumes, kind: "regular" }));
   if (opts.template) {
     if (arr(spec.ephemeralContainers).length > 0) c.forbidden(child(field, "ephemeralContainers"), "ephemeral containers not allowed in pod template");
   } else {
-    arr(spec.ephemeralContainers).forEach((ct, i) => isObj(ct) && validateContainer(ct, index(child(field, "ephemeralContainers"), i), c, { names, volumes, kind: "ephemeral" }));
+    arr(spec.ephemeralContainers).forEach(
+      (ct, i) => isObj(ct) && validateContainer(ct, index(child(field, "ephemeralContainers"), i), c, { names, volumes, kind: "ephemeral" }),
+    );
   }
   validateHostNetwork(spec, field, c);
   validateHostPorts(spec.containers, child(field, "containers"), c);

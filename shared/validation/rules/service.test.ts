@@ -16,7 +16,15 @@ describe("Service", () => {
   it("accepts the usual shapes", () => {
     expect(fields({ selector: { app: "a" }, ports: [{ port: 80 }] })).toEqual([]);
     expect(fields({ type: "NodePort", ports: [{ port: 80, nodePort: 30080 }] })).toEqual([]);
-    expect(fields({ type: "LoadBalancer", ports: [{ name: "a", port: 80 }, { name: "b", port: 80, protocol: "UDP" }] })).toEqual([]);
+    expect(
+      fields({
+        type: "LoadBalancer",
+        ports: [
+          { name: "a", port: 80 },
+          { name: "b", port: 80, protocol: "UDP" },
+        ],
+      }),
+    ).toEqual([]);
     expect(fields({ clusterIP: "None" })).toEqual([]);
     expect(fields({ clusterIP: "10.96.0.10", ports: [{ port: 53, protocol: "UDP", targetPort: "dns" }] })).toEqual([]);
     expect(fields({ type: "ExternalName", externalName: "db.example.com" })).toEqual([]);
@@ -33,7 +41,14 @@ describe("Service", () => {
 
   it("checks port names, numbers and protocols", () => {
     expect(fields({ ports: [{ name: "a", port: 80 }, { port: 81 }] })).toEqual(["spec.ports[1].name FieldValueRequired"]);
-    expect(fields({ ports: [{ name: "a", port: 80 }, { name: "a", port: 81 }] })).toEqual(["spec.ports[1].name FieldValueDuplicate"]);
+    expect(
+      fields({
+        ports: [
+          { name: "a", port: 80 },
+          { name: "a", port: 81 },
+        ],
+      }),
+    ).toEqual(["spec.ports[1].name FieldValueDuplicate"]);
     expect(fields({ ports: [{ name: "Web_1", port: 80 }] })).toEqual(["spec.ports[0].name FieldValueInvalid"]);
     // targetPort defaults to port, so it is out of range too
     expect(check({ ports: [{ port: 0 }] })).toEqual([
@@ -43,7 +58,14 @@ describe("Service", () => {
     expect(fields({ ports: [{ port: 70000 }] })).toEqual(["spec.ports[0].port FieldValueInvalid", "spec.ports[0].targetPort FieldValueInvalid"]);
     expect(fields({ ports: [{ port: 80, protocol: "HTTP" }] })).toEqual(["spec.ports[0].protocol FieldValueNotSupported"]);
     expect(fields({ ports: [{ port: 80, targetPort: "8080" }] })).toEqual(["spec.ports[0].targetPort FieldValueInvalid"]);
-    expect(fields({ ports: [{ name: "a", port: 80 }, { name: "b", port: 80 }] })).toEqual(["spec.ports[1] FieldValueDuplicate"]);
+    expect(
+      fields({
+        ports: [
+          { name: "a", port: 80 },
+          { name: "b", port: 80 },
+        ],
+      }),
+    ).toEqual(["spec.ports[1] FieldValueDuplicate"]);
   });
 
   it("checks the type and its fields", () => {
@@ -61,19 +83,35 @@ describe("Service", () => {
   });
 
   it("checks node ports", () => {
-    expect(check({ ports: [{ port: 80, nodePort: 30080 }] })).toEqual([{ reason: "FieldValueForbidden", field: "spec.ports[0].nodePort", message: "Forbidden: may not be used when `type` is 'ClusterIP'" }]);
+    expect(check({ ports: [{ port: 80, nodePort: 30080 }] })).toEqual([
+      { reason: "FieldValueForbidden", field: "spec.ports[0].nodePort", message: "Forbidden: may not be used when `type` is 'ClusterIP'" },
+    ]);
     expect(fields({ type: "NodePort", ports: [{ port: 80, nodePort: 80 }] })).toEqual(["spec.ports[0].nodePort FieldValueInvalid"]);
-    expect(fields({ type: "NodePort", ports: [{ name: "a", port: 80, nodePort: 30080 }, { name: "b", port: 81, nodePort: 30080 }] })).toEqual(["spec.ports[1].nodePort FieldValueDuplicate"]);
+    expect(
+      fields({
+        type: "NodePort",
+        ports: [
+          { name: "a", port: 80, nodePort: 30080 },
+          { name: "b", port: 81, nodePort: 30080 },
+        ],
+      }),
+    ).toEqual(["spec.ports[1].nodePort FieldValueDuplicate"]);
   });
 
   it("checks the selector, affinity and traffic policies", () => {
     expect(fields({ selector: { app: "-x-" }, ports: [{ port: 80 }] })).toEqual(["spec.selector FieldValueInvalid"]);
     expect(fields({ sessionAffinity: "Sticky", ports: [{ port: 80 }] })).toEqual(["spec.sessionAffinity FieldValueNotSupported"]);
-    expect(fields({ sessionAffinity: "ClientIP", sessionAffinityConfig: { clientIP: { timeoutSeconds: 0 } }, ports: [{ port: 80 }] })).toEqual(["spec.sessionAffinityConfig.clientIP.timeoutSeconds FieldValueInvalid"]);
+    expect(fields({ sessionAffinity: "ClientIP", sessionAffinityConfig: { clientIP: { timeoutSeconds: 0 } }, ports: [{ port: 80 }] })).toEqual([
+      "spec.sessionAffinityConfig.clientIP.timeoutSeconds FieldValueInvalid",
+    ]);
     expect(fields({ externalTrafficPolicy: "Local", ports: [{ port: 80 }] })).toEqual(["spec.externalTrafficPolicy FieldValueInvalid"]);
-    expect(fields({ type: "NodePort", externalTrafficPolicy: "Nearest", ports: [{ port: 80 }] })).toEqual(["spec.externalTrafficPolicy FieldValueNotSupported"]);
+    expect(fields({ type: "NodePort", externalTrafficPolicy: "Nearest", ports: [{ port: 80 }] })).toEqual([
+      "spec.externalTrafficPolicy FieldValueNotSupported",
+    ]);
     expect(fields({ internalTrafficPolicy: "Node", ports: [{ port: 80 }] })).toEqual(["spec.internalTrafficPolicy FieldValueNotSupported"]);
     expect(fields({ ipFamilyPolicy: "SingleStack", ipFamilies: ["IPv4", "IPv6"], ports: [{ port: 80 }] })).toEqual(["spec.ipFamilies FieldValueInvalid"]);
-    expect(fields({ ipFamilyPolicy: "PreferDualStack", ipFamilies: ["IPv4", "IPv4"], ports: [{ port: 80 }] })).toEqual(["spec.ipFamilies[1] FieldValueDuplicate"]);
+    expect(fields({ ipFamilyPolicy: "PreferDualStack", ipFamilies: ["IPv4", "IPv4"], ports: [{ port: 80 }] })).toEqual([
+      "spec.ipFamilies[1] FieldValueDuplicate",
+    ]);
   });
 });

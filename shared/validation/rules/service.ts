@@ -53,7 +53,8 @@ export const validateServiceSpec = (specValue: unknown, c: Causes) => {
   ports.forEach((p, i) => validateServicePort(p, ports.length > 1, names, index("spec.ports", i), c));
 
   const clusterIP = str(spec.clusterIP);
-  if (clusterIP && clusterIP !== "None" && !isValidIP(clusterIP)) c.invalid("spec.clusterIPs[0]", clusterIP, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)");
+  if (clusterIP && clusterIP !== "None" && !isValidIP(clusterIP))
+    c.invalid("spec.clusterIPs[0]", clusterIP, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)");
   arr(spec.externalIPs).forEach((ip, i) => {
     if (typeof ip === "string" && !isValidIP(ip)) c.invalid(index("spec.externalIPs", i), ip, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)");
   });
@@ -68,7 +69,11 @@ export const validateServiceSpec = (specValue: unknown, c: Causes) => {
       return;
     }
     if (p.nodePort < NODE_PORT_RANGE[0] || p.nodePort > NODE_PORT_RANGE[1]) {
-      c.invalid(child(f, "nodePort"), p.nodePort, `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_RANGE[0]}-${NODE_PORT_RANGE[1]}`);
+      c.invalid(
+        child(f, "nodePort"),
+        p.nodePort,
+        `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_RANGE[0]}-${NODE_PORT_RANGE[1]}`,
+      );
     }
     const k = `${str(p.protocol)}/${p.nodePort}`;
     if (nodePorts.has(k)) c.duplicate(child(f, "nodePort"), p.nodePort);
@@ -108,5 +113,6 @@ export const validateServiceSpec = (specValue: unknown, c: Causes) => {
     seenFamilies.add(fam);
   });
   if (families.length > 2) c.invalid("spec.ipFamilies", families, "may specify no more than one IP for each IP family");
-  if (spec.ipFamilyPolicy === "SingleStack" && families.length > 1) c.invalid("spec.ipFamilies", families, "when `ipFamilyPolicy` is 'SingleStack' must not have more than one IP family");
+  if (spec.ipFamilyPolicy === "SingleStack" && families.length > 1)
+    c.invalid("spec.ipFamilies", families, "when `ipFamilyPolicy` is 'SingleStack' must not have more than one IP family");
 };

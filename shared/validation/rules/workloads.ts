@@ -70,7 +70,8 @@ const validateStrategy = (strategy: unknown, c: Causes) => {
       const unavailable = intOrPercent(ru.maxUnavailable, child(rf, "maxUnavailable"), c);
       const surge = intOrPercent(ru.maxSurge, child(rf, "maxSurge"), c);
       if ((unavailable ?? 0) === 0 && (surge ?? 0) === 0) c.invalid(child(rf, "maxUnavailable"), ru.maxUnavailable ?? 0, "may not be 0 when `maxSurge` is 0");
-      if (typeof ru.maxUnavailable === "string" && unavailable !== undefined && unavailable > 100) c.invalid(child(rf, "maxUnavailable"), ru.maxUnavailable, "must not be greater than 100%");
+      if (typeof ru.maxUnavailable === "string" && unavailable !== undefined && unavailable > 100)
+        c.invalid(child(rf, "maxUnavailable"), ru.maxUnavailable, "must not be greater than 100%");
       break;
     }
     default:

@@ -9,16 +9,27 @@ const apiVersion = opt(string, "API version of the object: apps/v1.");
 const meta = opt(ObjectMeta, "Standard object metadata: name, namespace, labels, annotations and the fields the server maintains.");
 
 export const RollingUpdateDeployment = object("io.k8s.api.apps.v1.RollingUpdateDeployment", "How fast a rolling update swaps old pods for new ones.", {
-  maxUnavailable: opt(IntOrString, "Pods that may be unavailable during the update, as a number or a percentage of replicas (rounded down); defaults to 25%. Cannot be 0 when maxSurge is 0.", {
-    "x-kubernetes-int-or-string": true,
-  }),
-  maxSurge: opt(IntOrString, "Pods that may be created above the desired count during the update, as a number or a percentage of replicas (rounded up); defaults to 25%.", {
-    "x-kubernetes-int-or-string": true,
-  }),
+  maxUnavailable: opt(
+    IntOrString,
+    "Pods that may be unavailable during the update, as a number or a percentage of replicas (rounded down); defaults to 25%. Cannot be 0 when maxSurge is 0.",
+    {
+      "x-kubernetes-int-or-string": true,
+    },
+  ),
+  maxSurge: opt(
+    IntOrString,
+    "Pods that may be created above the desired count during the update, as a number or a percentage of replicas (rounded up); defaults to 25%.",
+    {
+      "x-kubernetes-int-or-string": true,
+    },
+  ),
 });
 
 export const DeploymentStrategy = object("io.k8s.api.apps.v1.DeploymentStrategy", "How a Deployment replaces old pods with new ones.", {
-  type: opt(oneOf(DEPLOYMENT_STRATEGIES, { check: false }), "RollingUpdate (the default) replaces pods gradually; Recreate deletes all old pods before creating new ones."),
+  type: opt(
+    oneOf(DEPLOYMENT_STRATEGIES, { check: false }),
+    "RollingUpdate (the default) replaces pods gradually; Recreate deletes all old pods before creating new ones.",
+  ),
   rollingUpdate: opt(RollingUpdateDeployment, "Pace of a rolling update; only with type RollingUpdate."),
 });
 
@@ -33,7 +44,10 @@ export const DeploymentSpec = object("io.k8s.api.apps.v1.DeploymentSpec", "The p
   progressDeadlineSeconds: opt(int32, "Seconds a rollout may go without progress before it is reported as failed (ProgressDeadlineExceeded); defaults to 600."),
 });
 
-export const DeploymentCondition = condition("io.k8s.api.apps.v1.DeploymentCondition", "Deployment (Available, Progressing, ReplicaFailure)", ["lastUpdateTime", "lastTransitionTime"]);
+export const DeploymentCondition = condition("io.k8s.api.apps.v1.DeploymentCondition", "Deployment (Available, Progressing, ReplicaFailure)", [
+  "lastUpdateTime",
+  "lastTransitionTime",
+]);
 
 export const DeploymentStatus = object("io.k8s.api.apps.v1.DeploymentStatus", "The observed state of a Deployment's rollout.", {
   observedGeneration: opt(int64, "The metadata.generation last acted on."),

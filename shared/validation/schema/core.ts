@@ -18,7 +18,10 @@ const meta = opt(ObjectMeta, "Standard object metadata: name, namespace, labels,
 export const Taint = object("io.k8s.api.core.v1.Taint", "A mark on a node that keeps away pods which do not tolerate it.", {
   key: req(string, "Key of the taint."),
   value: opt(string, "Value of the taint."),
-  effect: req(oneOf(TAINT_EFFECTS, { check: false }), "What happens to pods that do not tolerate it: NoSchedule, PreferNoSchedule or NoExecute (evicts running pods too)."),
+  effect: req(
+    oneOf(TAINT_EFFECTS, { check: false }),
+    "What happens to pods that do not tolerate it: NoSchedule, PreferNoSchedule or NoExecute (evicts running pods too).",
+  ),
   timeAdded: opt(Time, "When a NoExecute taint was added."),
 });
 
@@ -33,11 +36,17 @@ export const NodeSpec = object("io.k8s.api.core.v1.NodeSpec", "How a node may be
 });
 
 export const NodeAddress = object("io.k8s.api.core.v1.NodeAddress", "One address of a node.", {
-  type: req(oneOf(["Hostname", "InternalIP", "ExternalIP", "InternalDNS", "ExternalDNS"], { check: false }), "Hostname, InternalIP, ExternalIP, InternalDNS or ExternalDNS."),
+  type: req(
+    oneOf(["Hostname", "InternalIP", "ExternalIP", "InternalDNS", "ExternalDNS"], { check: false }),
+    "Hostname, InternalIP, ExternalIP, InternalDNS or ExternalDNS.",
+  ),
   address: req(string, "The address."),
 });
 
-export const NodeCondition = condition("io.k8s.api.core.v1.NodeCondition", "node (Ready, MemoryPressure, DiskPressure, PIDPressure, NetworkUnavailable)", ["lastHeartbeatTime", "lastTransitionTime"]);
+export const NodeCondition = condition("io.k8s.api.core.v1.NodeCondition", "node (Ready, MemoryPressure, DiskPressure, PIDPressure, NetworkUnavailable)", [
+  "lastHeartbeatTime",
+  "lastTransitionTime",
+]);
 
 export const NodeSystemInfo = object("io.k8s.api.core.v1.NodeSystemInfo", "Facts about a node's machine and software, reported by its agent.", {
   machineID: req(string, "Machine ID of the node."),
@@ -116,16 +125,24 @@ export const SessionAffinityConfig = object("io.k8s.api.core.v1.SessionAffinityC
 
 export const ServiceSpec = object("io.k8s.api.core.v1.ServiceSpec", "How a Service is exposed and which pods receive its traffic.", {
   ports: opt(listOf(ServicePort), "The ports the Service exposes.", keyed("port", ["port", "protocol"])),
-  selector: opt(stringMap, "Labels of the pods behind the Service. Without a selector the Endpoints are managed by hand.", { "x-kubernetes-map-type": "atomic" }),
+  selector: opt(stringMap, "Labels of the pods behind the Service. Without a selector the Endpoints are managed by hand.", {
+    "x-kubernetes-map-type": "atomic",
+  }),
   clusterIP: opt(string, "Virtual IP of the Service, allocated by the server unless given; None makes a headless Service. Cannot be changed."),
   clusterIPs: opt(listOf(string), "Virtual IPs of the Service, one per address family; the first equals clusterIP.", atomic),
-  type: opt(oneOf(SERVICE_TYPES), "ClusterIP (the default, in-cluster only), NodePort (also on a port of every node), LoadBalancer (also through an external load balancer) or ExternalName (a DNS alias)."),
+  type: opt(
+    oneOf(SERVICE_TYPES),
+    "ClusterIP (the default, in-cluster only), NodePort (also on a port of every node), LoadBalancer (also through an external load balancer) or ExternalName (a DNS alias).",
+  ),
   externalIPs: opt(listOf(string), "Extra IPs on which nodes accept traffic for the Service.", atomic),
   sessionAffinity: opt(oneOf(SESSION_AFFINITIES), "None (the default) or ClientIP, which keeps each client on one pod."),
   loadBalancerIP: opt(string, "Deprecated: the IP asked of the load balancer."),
   loadBalancerSourceRanges: opt(listOf(string), "Client IP ranges allowed through the load balancer.", atomic),
   externalName: opt(string, "DNS name an ExternalName Service is an alias of."),
-  externalTrafficPolicy: opt(oneOf(TRAFFIC_POLICIES), "For traffic from outside: Cluster (any ready pod) or Local (only pods on the receiving node, keeping the client IP)."),
+  externalTrafficPolicy: opt(
+    oneOf(TRAFFIC_POLICIES),
+    "For traffic from outside: Cluster (any ready pod) or Local (only pods on the receiving node, keeping the client IP).",
+  ),
   healthCheckNodePort: opt(int32, "Node port for load balancer health checks with the Local policy."),
   publishNotReadyAddresses: opt(boolean, "Include pods in the endpoints before they are ready."),
   sessionAffinityConfig: opt(SessionAffinityConfig, "Settings of session affinity."),
@@ -294,7 +311,10 @@ export const Secret = object(
     immutable: opt(boolean, "When true, data can no longer change (only the object can be deleted)."),
     data: opt(stringMap, "Values by key, base64-encoded. Keys consist of letters, digits, '-', '_' and '.'."),
     stringData: opt(stringMap, "Write-only plain-text values by key; the server moves them into data, where they win over existing keys."),
-    type: opt(string, "How the data is used: Opaque (the default), kubernetes.io/tls, kubernetes.io/dockerconfigjson, kubernetes.io/basic-auth, kubernetes.io/ssh-auth, kubernetes.io/service-account-token, ..."),
+    type: opt(
+      string,
+      "How the data is used: Opaque (the default), kubernetes.io/tls, kubernetes.io/dockerconfigjson, kubernetes.io/basic-auth, kubernetes.io/ssh-auth, kubernetes.io/service-account-token, ...",
+    ),
   },
   gvk("", "v1", "Secret"),
 );
@@ -302,7 +322,11 @@ export const Secret = object(
 // ---------------------------------------------------------------- Namespace
 
 export const NamespaceSpec = object("io.k8s.api.core.v1.NamespaceSpec", "Settings of a namespace.", {
-  finalizers: opt(listOf(string), "Clean-up work left before a deleted namespace goes away; the namespace controller removes kubernetes once the namespace's content is gone.", atomic),
+  finalizers: opt(
+    listOf(string),
+    "Clean-up work left before a deleted namespace goes away; the namespace controller removes kubernetes once the namespace's content is gone.",
+    atomic,
+  ),
 });
 
 export const NamespaceCondition = condition("io.k8s.api.core.v1.NamespaceCondition", "namespace being deleted", ["lastTransitionTime"]);
@@ -327,12 +351,16 @@ export const Namespace = object(
 
 // ---------------------------------------------------------------- ReplicationController
 
-export const ReplicationControllerSpec = object("io.k8s.api.core.v1.ReplicationControllerSpec", "How many pods to keep, which pods count, and the template new ones are made from.", {
-  replicas: opt(int32, "Number of pods to keep running; defaults to 1."),
-  minReadySeconds: opt(int32, "Seconds a new pod must be ready, without crashing, to count as available."),
-  selector: opt(stringMap, "Labels of the pods it manages; defaults to the template's labels, which must match.", { "x-kubernetes-map-type": "atomic" }),
-  template: opt(PodTemplateSpec, "The pods it creates."),
-});
+export const ReplicationControllerSpec = object(
+  "io.k8s.api.core.v1.ReplicationControllerSpec",
+  "How many pods to keep, which pods count, and the template new ones are made from.",
+  {
+    replicas: opt(int32, "Number of pods to keep running; defaults to 1."),
+    minReadySeconds: opt(int32, "Seconds a new pod must be ready, without crashing, to count as available."),
+    selector: opt(stringMap, "Labels of the pods it manages; defaults to the template's labels, which must match.", { "x-kubernetes-map-type": "atomic" }),
+    template: opt(PodTemplateSpec, "The pods it creates."),
+  },
+);
 
 export const ReplicationControllerCondition = condition("io.k8s.api.core.v1.ReplicationControllerCondition", "replication controller", ["lastTransitionTime"]);
 

@@ -109,12 +109,14 @@ export const atomicMap: Semantics = { "x-kubernetes-map-type": "atomic" };
 
 // ---------------------------------------------------------------- fields
 
-const field = (required: boolean) => (type: TypeRef | NamedType, description: string, ...semantics: Semantics[]): Field => ({
-  type: toRef(type),
-  description,
-  required,
-  extensions: Object.assign({}, ...semantics),
-});
+const field =
+  (required: boolean) =>
+  (type: TypeRef | NamedType, description: string, ...semantics: Semantics[]): Field => ({
+    type: toRef(type),
+    description,
+    required,
+    extensions: Object.assign({}, ...semantics),
+  });
 
 /** An optional field. */
 export const opt = field(false);

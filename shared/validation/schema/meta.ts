@@ -72,25 +72,46 @@ export const ObjectMeta = object(
   "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
   "Metadata every stored object has: its name and namespace, labels and annotations, owners and finalizers, and the fields the server maintains.",
   {
-    name: opt(string, "Name of the object, unique among objects of its kind in its namespace (or in the cluster for cluster-scoped kinds). Required on create unless generateName is set; cannot be changed."),
+    name: opt(
+      string,
+      "Name of the object, unique among objects of its kind in its namespace (or in the cluster for cluster-scoped kinds). Required on create unless generateName is set; cannot be changed.",
+    ),
     generateName: opt(string, "Prefix from which the server builds a unique name, by appending random characters, when name is empty."),
-    namespace: opt(string, "Namespace the object lives in, a DNS label. Empty for cluster-scoped kinds; requests default it to the namespace in the URL, or to \"default\"."),
+    namespace: opt(
+      string,
+      'Namespace the object lives in, a DNS label. Empty for cluster-scoped kinds; requests default it to the namespace in the URL, or to "default".',
+    ),
     selfLink: opt(string, "Deprecated and no longer set."),
     uid: opt(string, "Unique ID the server gives the object on create; never reused, even after deletion. Read-only."),
-    resourceVersion: opt(string, "Opaque revision of the object's last write. Send it back on update for optimistic concurrency (a stale one gets 409 Conflict); also the starting point of watches. Read-only."),
+    resourceVersion: opt(
+      string,
+      "Opaque revision of the object's last write. Send it back on update for optimistic concurrency (a stale one gets 409 Conflict); also the starting point of watches. Read-only.",
+    ),
     generation: opt(int64, "Counter of changes to the desired state, kept by the server. Read-only."),
     creationTimestamp: opt(Time, "When the object was created. Read-only."),
-    deletionTimestamp: opt(Time, "When deletion was requested. The object stays, read-only apart from its finalizers, until they are all removed (or, for pods, until the grace period ends)."),
+    deletionTimestamp: opt(
+      Time,
+      "When deletion was requested. The object stays, read-only apart from its finalizers, until they are all removed (or, for pods, until the grace period ends).",
+    ),
     deletionGracePeriodSeconds: opt(int64, "Seconds the object was given to shut down when deletion was requested. Read-only."),
     labels: opt(stringMap, "Key/value pairs for organizing and selecting objects; label selectors match on them."),
     annotations: opt(stringMap, "Key/value pairs for tools and people to attach arbitrary data; not used for selection."),
-    ownerReferences: opt(listOf(OwnerReference), "Objects this one depends on. When all of them are deleted, the garbage collector deletes this one; at most one may be the managing controller.", {
-      "x-kubernetes-list-map-keys": ["uid"],
-      "x-kubernetes-list-type": "map",
-      "x-kubernetes-patch-merge-key": "uid",
-      "x-kubernetes-patch-strategy": "merge",
-    }),
-    finalizers: opt(listOf(string), "Names of clean-up steps that must finish before the object is removed. Deleting an object with finalizers only marks it (deletionTimestamp); whoever owns each finalizer removes it when done.", set, { "x-kubernetes-patch-strategy": "merge" }),
+    ownerReferences: opt(
+      listOf(OwnerReference),
+      "Objects this one depends on. When all of them are deleted, the garbage collector deletes this one; at most one may be the managing controller.",
+      {
+        "x-kubernetes-list-map-keys": ["uid"],
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-patch-merge-key": "uid",
+        "x-kubernetes-patch-strategy": "merge",
+      },
+    ),
+    finalizers: opt(
+      listOf(string),
+      "Names of clean-up steps that must finish before the object is removed. Deleting an object with finalizers only marks it (deletionTimestamp); whoever owns each finalizer removes it when done.",
+      set,
+      { "x-kubernetes-patch-strategy": "merge" },
+    ),
     managedFields: opt(listOf(ManagedFieldsEntry), "Field ownership by manager, kept by server-side apply. Usually not something to edit by hand.", atomic),
   },
 );

@@ -82,16 +82,30 @@ describe("OpenAPI components", () => {
       "x-kubernetes-list-type": "map",
       "x-kubernetes-list-map-keys": ["name"],
     });
-    expect(podSpec.properties.volumes).toMatchObject({ "x-kubernetes-patch-merge-key": "name", "x-kubernetes-patch-strategy": "merge,retainKeys", "x-kubernetes-list-map-keys": ["name"] });
+    expect(podSpec.properties.volumes).toMatchObject({
+      "x-kubernetes-patch-merge-key": "name",
+      "x-kubernetes-patch-strategy": "merge,retainKeys",
+      "x-kubernetes-list-map-keys": ["name"],
+    });
     expect(podSpec.properties.tolerations["x-kubernetes-list-type"]).toBe("atomic");
     const container = schemas["io.k8s.api.core.v1.Container"];
     expect(container.required).toEqual(["name"]);
-    expect(container.properties.ports).toMatchObject({ "x-kubernetes-patch-merge-key": "containerPort", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["containerPort", "protocol"] });
+    expect(container.properties.ports).toMatchObject({
+      "x-kubernetes-patch-merge-key": "containerPort",
+      "x-kubernetes-list-type": "map",
+      "x-kubernetes-list-map-keys": ["containerPort", "protocol"],
+    });
     expect(container.properties.env).toMatchObject({ "x-kubernetes-patch-merge-key": "name", "x-kubernetes-list-map-keys": ["name"] });
     expect(container.properties.volumeMounts).toMatchObject({ "x-kubernetes-patch-merge-key": "mountPath", "x-kubernetes-list-map-keys": ["mountPath"] });
-    expect(schemas["io.k8s.api.core.v1.ServiceSpec"].properties.ports).toMatchObject({ "x-kubernetes-patch-merge-key": "port", "x-kubernetes-list-map-keys": ["port", "protocol"] });
+    expect(schemas["io.k8s.api.core.v1.ServiceSpec"].properties.ports).toMatchObject({
+      "x-kubernetes-patch-merge-key": "port",
+      "x-kubernetes-list-map-keys": ["port", "protocol"],
+    });
     for (const status of ["PodStatus", "NodeStatus", "NamespaceStatus", "ReplicationControllerStatus", "ServiceStatus"]) {
-      expect(schemas[`io.k8s.api.core.v1.${status}`].properties.conditions, status).toMatchObject({ "x-kubernetes-patch-merge-key": "type", "x-kubernetes-list-map-keys": ["type"] });
+      expect(schemas[`io.k8s.api.core.v1.${status}`].properties.conditions, status).toMatchObject({
+        "x-kubernetes-patch-merge-key": "type",
+        "x-kubernetes-list-map-keys": ["type"],
+      });
     }
     expect(schemas["io.k8s.api.apps.v1.DeploymentStatus"].properties.conditions["x-kubernetes-patch-merge-key"]).toBe("type");
     expect(schemas["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"].properties.ownerReferences["x-kubernetes-patch-merge-key"]).toBe("uid");
@@ -108,7 +122,11 @@ describe("OpenAPI components", () => {
 
   it("writes Kubernetes' named scalars and formats", () => {
     expect(schemas["io.k8s.apimachinery.pkg.api.resource.Quantity"]).toMatchObject({ type: "string" });
-    expect(schemas["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]).toMatchObject({ type: "string", format: "int-or-string", "x-kubernetes-int-or-string": true });
+    expect(schemas["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]).toMatchObject({
+      type: "string",
+      format: "int-or-string",
+      "x-kubernetes-int-or-string": true,
+    });
     expect(schemas["io.k8s.apimachinery.pkg.apis.meta.v1.Time"]).toMatchObject({ type: "string", format: "date-time" });
     expect(schemas["io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime"]).toMatchObject({ type: "string", format: "date-time" });
     const limits = schemas["io.k8s.api.core.v1.ResourceRequirements"].properties.limits;
@@ -119,8 +137,13 @@ describe("OpenAPI components", () => {
     expect(spec.properties.replicas).toMatchObject({ type: "integer", format: "int32" });
     expect(spec.required).toEqual(["selector", "template"]);
     expect(schemas["io.k8s.api.core.v1.PodSpec"].properties.terminationGracePeriodSeconds).toMatchObject({ type: "integer", format: "int64" });
-    expect(schemas["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"].properties.labels).toMatchObject({ type: "object", additionalProperties: { type: "string" } });
-    expect(schemas["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"].properties.creationTimestamp.allOf).toEqual([{ $ref: `${REF_PREFIX}io.k8s.apimachinery.pkg.apis.meta.v1.Time` }]);
+    expect(schemas["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"].properties.labels).toMatchObject({
+      type: "object",
+      additionalProperties: { type: "string" },
+    });
+    expect(schemas["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"].properties.creationTimestamp.allOf).toEqual([
+      { $ref: `${REF_PREFIX}io.k8s.apimachinery.pkg.apis.meta.v1.Time` },
+    ]);
   });
 
   it("lists enum values sorted", () => {

@@ -57,5 +57,4 @@ const definition = (t: NamedType): Json => {
 };
 
 /** The components for `roots` and every type they reach, keyed by definition name. */
-export const openApiComponents = (roots: NamedType[]): Record<string, Json> =>
-  Object.fromEntries(reachable(roots).map((t) => [t.name, definition(t)]));
+export const openApiComponents = (roots: NamedType[]): Record<string, Json> => Object.fromEntries(reachable(roots).map((t) => [t.name, definition(t)]));

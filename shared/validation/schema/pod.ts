@@ -18,7 +18,12 @@ export const PREEMPTION_POLICIES = ["Never", "PreemptLowerPriority"] as const;
 export const HOST_PATH_TYPES = ["", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice"] as const;
 export const STORAGE_MEDIA = ["", "Memory", "HugePages"] as const;
 
-export const LocalObjectReference = object("io.k8s.api.core.v1.LocalObjectReference", "Names another object in the same namespace.", { name: opt(string, "Name of the object.") }, atomicMap);
+export const LocalObjectReference = object(
+  "io.k8s.api.core.v1.LocalObjectReference",
+  "Names another object in the same namespace.",
+  { name: opt(string, "Name of the object.") },
+  atomicMap,
+);
 
 const meta = opt(ObjectMeta, "Standard object metadata: name, namespace, labels, annotations and the fields the server maintains.");
 const localName = (what: string) => opt(string, `Name of the ${what}, in the pod's namespace.`);
@@ -98,7 +103,10 @@ export const ContainerPort = object("io.k8s.api.core.v1.ContainerPort", "A netwo
 export const VolumeMount = object("io.k8s.api.core.v1.VolumeMount", "Where one of the pod's volumes appears inside a container.", {
   name: req(string, "Name of the pod volume to mount."),
   readOnly: opt(boolean, "Mount the volume read-only."),
-  recursiveReadOnly: opt(oneOf(["Disabled", "IfPossible", "Enabled"]), "Whether read-only mounts are read-only in sub-mounts too: Disabled, IfPossible or Enabled."),
+  recursiveReadOnly: opt(
+    oneOf(["Disabled", "IfPossible", "Enabled"]),
+    "Whether read-only mounts are read-only in sub-mounts too: Disabled, IfPossible or Enabled.",
+  ),
   mountPath: req(string, "Path inside the container to mount at; must not contain ':'."),
   subPath: opt(string, "Mount this path of the volume instead of its root."),
   mountPropagation: opt(oneOf(MOUNT_PROPAGATIONS), "How mounts propagate between host and container: None, HostToContainer or Bidirectional."),
@@ -119,8 +127,14 @@ export const ResourceRequirements = object(
   "io.k8s.api.core.v1.ResourceRequirements",
   "Compute resources of a container: what it asks for (requests, which scheduling reserves) and what it may use at most (limits).",
   {
-    limits: opt(mapOf(Quantity), "Most of each resource the container may use, such as cpu: 500m or memory: 128Mi. Going over the memory limit kills the container."),
-    requests: opt(mapOf(Quantity), "Resources reserved for the container when scheduling it. Each defaults to its limit when only the limit is given; a request may not exceed its limit."),
+    limits: opt(
+      mapOf(Quantity),
+      "Most of each resource the container may use, such as cpu: 500m or memory: 128Mi. Going over the memory limit kills the container.",
+    ),
+    requests: opt(
+      mapOf(Quantity),
+      "Resources reserved for the container when scheduling it. Each defaults to its limit when only the limit is given; a request may not exceed its limit.",
+    ),
     claims: opt(listOf(ResourceClaim), "Dynamically allocated resources (from spec.resourceClaims) the container uses.", mapList("name")),
   },
 );
@@ -163,25 +177,33 @@ export const SleepAction = object("io.k8s.api.core.v1.SleepAction", "Waits for a
   seconds: req(int64, "How long to wait."),
 });
 
-export const Probe = object("io.k8s.api.core.v1.Probe", "A periodic check of a container's health. Exactly one of exec, httpGet, tcpSocket and grpc must be set.", {
-  exec: opt(ExecAction, "Run a command in the container."),
-  httpGet: opt(HTTPGetAction, "Send an HTTP GET request."),
-  tcpSocket: opt(TCPSocketAction, "Open a TCP connection."),
-  grpc: opt(GRPCAction, "Call the gRPC health service."),
-  initialDelaySeconds: opt(int32, "Seconds after the container starts before the first check."),
-  timeoutSeconds: opt(int32, "Seconds before a check counts as failed; defaults to 1."),
-  periodSeconds: opt(int32, "Seconds between checks; defaults to 10."),
-  successThreshold: opt(int32, "Consecutive successes that count as healthy after a failure; defaults to 1, and must be 1 for liveness and startup probes."),
-  failureThreshold: opt(int32, "Consecutive failures that count as unhealthy; defaults to 3."),
-  terminationGracePeriodSeconds: opt(int64, "Grace period for a container killed by this probe, overriding the pod's."),
-});
+export const Probe = object(
+  "io.k8s.api.core.v1.Probe",
+  "A periodic check of a container's health. Exactly one of exec, httpGet, tcpSocket and grpc must be set.",
+  {
+    exec: opt(ExecAction, "Run a command in the container."),
+    httpGet: opt(HTTPGetAction, "Send an HTTP GET request."),
+    tcpSocket: opt(TCPSocketAction, "Open a TCP connection."),
+    grpc: opt(GRPCAction, "Call the gRPC health service."),
+    initialDelaySeconds: opt(int32, "Seconds after the container starts before the first check."),
+    timeoutSeconds: opt(int32, "Seconds before a check counts as failed; defaults to 1."),
+    periodSeconds: opt(int32, "Seconds between checks; defaults to 10."),
+    successThreshold: opt(int32, "Consecutive successes that count as healthy after a failure; defaults to 1, and must be 1 for liveness and startup probes."),
+    failureThreshold: opt(int32, "Consecutive failures that count as unhealthy; defaults to 3."),
+    terminationGracePeriodSeconds: opt(int64, "Grace period for a container killed by this probe, overriding the pod's."),
+  },
+);
 
-export const LifecycleHandler = object("io.k8s.api.core.v1.LifecycleHandler", "An action run at a container lifecycle event; exactly one kind of action must be set.", {
-  exec: opt(ExecAction, "Run a command in the container."),
-  httpGet: opt(HTTPGetAction, "Send an HTTP GET request."),
-  tcpSocket: opt(TCPSocketAction, "Deprecated; kept for compatibility and never run."),
-  sleep: opt(SleepAction, "Wait for a while."),
-});
+export const LifecycleHandler = object(
+  "io.k8s.api.core.v1.LifecycleHandler",
+  "An action run at a container lifecycle event; exactly one kind of action must be set.",
+  {
+    exec: opt(ExecAction, "Run a command in the container."),
+    httpGet: opt(HTTPGetAction, "Send an HTTP GET request."),
+    tcpSocket: opt(TCPSocketAction, "Deprecated; kept for compatibility and never run."),
+    sleep: opt(SleepAction, "Wait for a while."),
+  },
+);
 
 export const Lifecycle = object("io.k8s.api.core.v1.Lifecycle", "Actions the node runs right after a container starts and right before it is stopped.", {
   postStart: opt(LifecycleHandler, "Runs after the container is created; the container is restarted if it fails."),
@@ -213,12 +235,16 @@ export const AppArmorProfile = object("io.k8s.api.core.v1.AppArmorProfile", "The
   localhostProfile: opt(string, "Name of the loaded profile; only with Localhost."),
 });
 
-export const WindowsSecurityContextOptions = object("io.k8s.api.core.v1.WindowsSecurityContextOptions", "Windows-specific security settings; ignored on Linux nodes.", {
-  gmsaCredentialSpecName: opt(string, "Name of the GMSA credential spec to use."),
-  gmsaCredentialSpec: opt(string, "Inline GMSA credential spec."),
-  runAsUserName: opt(string, "User name to run the entrypoint as."),
-  hostProcess: opt(boolean, "Run as a Windows host process."),
-});
+export const WindowsSecurityContextOptions = object(
+  "io.k8s.api.core.v1.WindowsSecurityContextOptions",
+  "Windows-specific security settings; ignored on Linux nodes.",
+  {
+    gmsaCredentialSpecName: opt(string, "Name of the GMSA credential spec to use."),
+    gmsaCredentialSpec: opt(string, "Inline GMSA credential spec."),
+    runAsUserName: opt(string, "User name to run the entrypoint as."),
+    hostProcess: opt(boolean, "Run as a Windows host process."),
+  },
+);
 
 export const SecurityContext = object("io.k8s.api.core.v1.SecurityContext", "Security settings of one container; they override the pod's where both are set.", {
   capabilities: opt(Capabilities, "Capabilities to add and drop."),
@@ -243,12 +269,19 @@ const containerFields = (what: string) => ({
   command: opt(listOf(string), "Entrypoint to run instead of the image's ENTRYPOINT; $(VAR) references expand from the container environment.", atomic),
   args: opt(listOf(string), "Arguments to the entrypoint, replacing the image's CMD; $(VAR) references expand.", atomic),
   workingDir: opt(string, "Working directory of the entrypoint; defaults to the image's."),
-  ports: opt(listOf(ContainerPort), "Ports the container exposes. Informational, except for host ports and for Services that name a port.", keyed("containerPort", ["containerPort", "protocol"])),
+  ports: opt(
+    listOf(ContainerPort),
+    "Ports the container exposes. Informational, except for host ports and for Services that name a port.",
+    keyed("containerPort", ["containerPort", "protocol"]),
+  ),
   envFrom: opt(listOf(EnvFromSource), "ConfigMaps and Secrets whose keys become environment variables; explicit env entries win.", atomic),
   env: opt(listOf(EnvVar), "Environment variables of the container.", keyed("name")),
   resources: opt(ResourceRequirements, "CPU, memory and other resources the container requests and is limited to."),
   resizePolicy: opt(listOf(ContainerResizePolicy), "How each resource may be resized in place.", atomic),
-  restartPolicy: opt(oneOf(["Always"], { check: false }), "Only for init containers: Always makes it a sidecar that starts before, and runs alongside, the main containers."),
+  restartPolicy: opt(
+    oneOf(["Always"], { check: false }),
+    "Only for init containers: Always makes it a sidecar that starts before, and runs alongside, the main containers.",
+  ),
   volumeMounts: opt(listOf(VolumeMount), "Pod volumes mounted into the container.", keyed("mountPath")),
   volumeDevices: opt(listOf(VolumeDevice), "Raw block volumes exposed as devices.", keyed("devicePath")),
   livenessProbe: opt(Probe, "Restart the container when this check fails."),
@@ -256,7 +289,10 @@ const containerFields = (what: string) => ({
   startupProbe: opt(Probe, "Hold back the other probes until this check succeeds once; restart the container if it never does."),
   lifecycle: opt(Lifecycle, "Actions run after start and before stop."),
   terminationMessagePath: opt(string, "File whose content becomes the container's termination message; defaults to /dev/termination-log."),
-  terminationMessagePolicy: opt(oneOf(TERMINATION_MESSAGE_POLICIES, { check: false }), "File (the default) or FallbackToLogsOnError, which uses the end of the log when the file is empty."),
+  terminationMessagePolicy: opt(
+    oneOf(TERMINATION_MESSAGE_POLICIES, { check: false }),
+    "File (the default) or FallbackToLogsOnError, which uses the end of the log when the file is empty.",
+  ),
   imagePullPolicy: opt(oneOf(PULL_POLICIES), "Always, IfNotPresent or Never. Defaults to Always for the latest tag (or no tag), IfNotPresent otherwise."),
   securityContext: opt(SecurityContext, "Security settings of the container."),
   stdin: opt(boolean, "Keep a stdin buffer open for attaching."),
@@ -264,12 +300,20 @@ const containerFields = (what: string) => ({
   tty: opt(boolean, "Allocate a terminal; usually together with stdin."),
 });
 
-export const Container = object("io.k8s.api.core.v1.Container", "One container of a pod: the image to run, with its command, environment, ports, resources and probes.", containerFields("container"));
+export const Container = object(
+  "io.k8s.api.core.v1.Container",
+  "One container of a pod: the image to run, with its command, environment, ports, resources and probes.",
+  containerFields("container"),
+);
 
-export const EphemeralContainer = object("io.k8s.api.core.v1.EphemeralContainer", "A temporary container added to a running pod for debugging (kubectl debug). It has no ports, probes or resources and is never restarted.", {
-  ...containerFields("ephemeral container"),
-  targetContainerName: opt(string, "Container whose process namespace the ephemeral container joins."),
-});
+export const EphemeralContainer = object(
+  "io.k8s.api.core.v1.EphemeralContainer",
+  "A temporary container added to a running pod for debugging (kubectl debug). It has no ports, probes or resources and is never restarted.",
+  {
+    ...containerFields("ephemeral container"),
+    targetContainerName: opt(string, "Container whose process namespace the ephemeral container joins."),
+  },
+);
 
 // ---------------------------------------------------------------- volumes
 
@@ -280,14 +324,24 @@ export const KeyToPath = object("io.k8s.api.core.v1.KeyToPath", "Puts one key of
 });
 
 export const EmptyDirVolumeSource = object("io.k8s.api.core.v1.EmptyDirVolumeSource", "An empty directory created with the pod and deleted with it.", {
-  medium: opt(oneOf(STORAGE_MEDIA, { check: false }), "Storage behind the directory: \"\" for the node's disk, Memory for a tmpfs, HugePages (or HugePages-<size>) for huge pages."),
+  medium: opt(
+    oneOf(STORAGE_MEDIA, { check: false }),
+    'Storage behind the directory: "" for the node\'s disk, Memory for a tmpfs, HugePages (or HugePages-<size>) for huge pages.',
+  ),
   sizeLimit: opt(Quantity, "Most storage the directory may use."),
 });
 
-export const HostPathVolumeSource = object("io.k8s.api.core.v1.HostPathVolumeSource", "A file or directory of the node, mounted into the pod. Gives access to the host: use with care.", {
-  path: req(string, "Path on the node."),
-  type: opt(oneOf(HOST_PATH_TYPES), "What must exist at the path: \"\" (no check), DirectoryOrCreate, Directory, FileOrCreate, File, Socket, CharDevice or BlockDevice."),
-});
+export const HostPathVolumeSource = object(
+  "io.k8s.api.core.v1.HostPathVolumeSource",
+  "A file or directory of the node, mounted into the pod. Gives access to the host: use with care.",
+  {
+    path: req(string, "Path on the node."),
+    type: opt(
+      oneOf(HOST_PATH_TYPES),
+      'What must exist at the path: "" (no check), DirectoryOrCreate, Directory, FileOrCreate, File, Socket, CharDevice or BlockDevice.',
+    ),
+  },
+);
 
 export const ConfigMapVolumeSource = object("io.k8s.api.core.v1.ConfigMapVolumeSource", "The keys of a ConfigMap as files.", {
   name: localName("ConfigMap"),
@@ -303,10 +357,14 @@ export const SecretVolumeSource = object("io.k8s.api.core.v1.SecretVolumeSource"
   optional: opt(boolean, "Whether the pod may start when the Secret or a listed key does not exist."),
 });
 
-export const PersistentVolumeClaimVolumeSource = object("io.k8s.api.core.v1.PersistentVolumeClaimVolumeSource", "The volume bound to a PersistentVolumeClaim of the pod's namespace.", {
-  claimName: req(string, "Name of the claim."),
-  readOnly: opt(boolean, "Mount the volume read-only."),
-});
+export const PersistentVolumeClaimVolumeSource = object(
+  "io.k8s.api.core.v1.PersistentVolumeClaimVolumeSource",
+  "The volume bound to a PersistentVolumeClaim of the pod's namespace.",
+  {
+    claimName: req(string, "Name of the claim."),
+    readOnly: opt(boolean, "Mount the volume read-only."),
+  },
+);
 
 export const DownwardAPIVolumeFile = object("io.k8s.api.core.v1.DownwardAPIVolumeFile", "A file holding one field of the pod or one resource of a container.", {
   path: req(string, "Relative path of the file."),
@@ -327,24 +385,37 @@ const projection = (kind: "ConfigMap" | "Secret") =>
     optional: opt(boolean, `Whether the pod may start when the ${kind} does not exist.`),
   });
 
-export const ServiceAccountTokenProjection = object("io.k8s.api.core.v1.ServiceAccountTokenProjection", "A token of the pod's service account, written to a file and renewed before it expires.", {
-  audience: opt(string, "Intended audience of the token; defaults to the API server's."),
-  expirationSeconds: opt(int64, "Requested lifetime of the token; defaults to one hour, at least ten minutes."),
-  path: req(string, "Relative path of the token file."),
-});
+export const ServiceAccountTokenProjection = object(
+  "io.k8s.api.core.v1.ServiceAccountTokenProjection",
+  "A token of the pod's service account, written to a file and renewed before it expires.",
+  {
+    audience: opt(string, "Intended audience of the token; defaults to the API server's."),
+    expirationSeconds: opt(int64, "Requested lifetime of the token; defaults to one hour, at least ten minutes."),
+    path: req(string, "Relative path of the token file."),
+  },
+);
 
 export const VolumeProjection = object("io.k8s.api.core.v1.VolumeProjection", "One source of a projected volume; exactly one field must be set.", {
   configMap: opt(projection("ConfigMap"), "Keys of a ConfigMap."),
   secret: opt(projection("Secret"), "Keys of a Secret."),
-  downwardAPI: opt(object("io.k8s.api.core.v1.DownwardAPIProjection", "Pod fields and container resources, as files of a projected volume.", { items: opt(listOf(DownwardAPIVolumeFile), "The files.", atomic) }), "Fields of the pod."),
+  downwardAPI: opt(
+    object("io.k8s.api.core.v1.DownwardAPIProjection", "Pod fields and container resources, as files of a projected volume.", {
+      items: opt(listOf(DownwardAPIVolumeFile), "The files.", atomic),
+    }),
+    "Fields of the pod.",
+  ),
   serviceAccountToken: opt(ServiceAccountTokenProjection, "A service account token."),
   clusterTrustBundle: opt(json, "Certificates of ClusterTrustBundle objects."),
 });
 
-export const ProjectedVolumeSource = object("io.k8s.api.core.v1.ProjectedVolumeSource", "Several sources (ConfigMaps, Secrets, pod fields, tokens) combined in one directory.", {
-  sources: opt(listOf(VolumeProjection), "The sources, in order.", atomic),
-  defaultMode: opt(int32, "Permission bits of the files; defaults to 0644."),
-});
+export const ProjectedVolumeSource = object(
+  "io.k8s.api.core.v1.ProjectedVolumeSource",
+  "Several sources (ConfigMaps, Secrets, pod fields, tokens) combined in one directory.",
+  {
+    sources: opt(listOf(VolumeProjection), "The sources, in order.", atomic),
+    defaultMode: opt(int32, "Permission bits of the files; defaults to 0644."),
+  },
+);
 
 export const NFSVolumeSource = object("io.k8s.api.core.v1.NFSVolumeSource", "An NFS export, mounted into the pod.", {
   server: req(string, "Host name or IP of the NFS server."),
@@ -389,31 +460,39 @@ const OTHER_VOLUME_SOURCES = [
   "ephemeral",
 ];
 
-export const Volume = object("io.k8s.api.core.v1.Volume", "A named volume that the pod's containers can mount. Exactly one source must be set; none at all means an emptyDir.", {
-  name: req(string, "Name of the volume: a DNS label, unique in the pod."),
-  emptyDir: opt(EmptyDirVolumeSource, "A scratch directory that lives as long as the pod."),
-  hostPath: opt(HostPathVolumeSource, "A path of the node."),
-  configMap: opt(ConfigMapVolumeSource, "The keys of a ConfigMap as files."),
-  secret: opt(SecretVolumeSource, "The keys of a Secret as files."),
-  persistentVolumeClaim: opt(PersistentVolumeClaimVolumeSource, "A persistent volume, through its claim."),
-  downwardAPI: opt(DownwardAPIVolumeSource, "Pod fields as files."),
-  projected: opt(ProjectedVolumeSource, "Several sources in one directory."),
-  nfs: opt(NFSVolumeSource, "An NFS export."),
-  csi: opt(CSIVolumeSource, "A volume from a CSI driver."),
-  image: opt(ImageVolumeSource, "The content of an OCI image."),
-  ...Object.fromEntries(OTHER_VOLUME_SOURCES.map((k) => [k, opt(json, `A ${k} volume; kept as given, not supported by Kubeflare agents.`)])),
-});
+export const Volume = object(
+  "io.k8s.api.core.v1.Volume",
+  "A named volume that the pod's containers can mount. Exactly one source must be set; none at all means an emptyDir.",
+  {
+    name: req(string, "Name of the volume: a DNS label, unique in the pod."),
+    emptyDir: opt(EmptyDirVolumeSource, "A scratch directory that lives as long as the pod."),
+    hostPath: opt(HostPathVolumeSource, "A path of the node."),
+    configMap: opt(ConfigMapVolumeSource, "The keys of a ConfigMap as files."),
+    secret: opt(SecretVolumeSource, "The keys of a Secret as files."),
+    persistentVolumeClaim: opt(PersistentVolumeClaimVolumeSource, "A persistent volume, through its claim."),
+    downwardAPI: opt(DownwardAPIVolumeSource, "Pod fields as files."),
+    projected: opt(ProjectedVolumeSource, "Several sources in one directory."),
+    nfs: opt(NFSVolumeSource, "An NFS export."),
+    csi: opt(CSIVolumeSource, "A volume from a CSI driver."),
+    image: opt(ImageVolumeSource, "The content of an OCI image."),
+    ...Object.fromEntries(OTHER_VOLUME_SOURCES.map((k) => [k, opt(json, `A ${k} volume; kept as given, not supported by Kubeflare agents.`)])),
+  },
+);
 
 /** Every field of Volume that is a source (all but name). */
 export const VOLUME_SOURCES = Object.keys(Volume.fields).filter((k) => k !== "name");
 
 // ---------------------------------------------------------------- scheduling
 
-export const NodeSelectorRequirement = object("io.k8s.api.core.v1.NodeSelectorRequirement", "One condition on a node label (or, in matchFields, a node field).", {
-  key: req(string, "The label key (or field name) the condition applies to."),
-  operator: req(oneOf(NODE_SELECTOR_OPERATORS, { check: false }), "In, NotIn, Exists, DoesNotExist, Gt or Lt."),
-  values: opt(listOf(string), "Values for In and NotIn (at least one); a single integer for Gt and Lt; none for Exists and DoesNotExist.", atomic),
-});
+export const NodeSelectorRequirement = object(
+  "io.k8s.api.core.v1.NodeSelectorRequirement",
+  "One condition on a node label (or, in matchFields, a node field).",
+  {
+    key: req(string, "The label key (or field name) the condition applies to."),
+    operator: req(oneOf(NODE_SELECTOR_OPERATORS, { check: false }), "In, NotIn, Exists, DoesNotExist, Gt or Lt."),
+    values: opt(listOf(string), "Values for In and NotIn (at least one); a single integer for Gt and Lt; none for Exists and DoesNotExist.", atomic),
+  },
+);
 
 export const NodeSelectorTerm = object(
   "io.k8s.api.core.v1.NodeSelectorTerm",
@@ -442,14 +521,18 @@ export const NodeAffinity = object("io.k8s.api.core.v1.NodeAffinity", "Rules abo
   preferredDuringSchedulingIgnoredDuringExecution: opt(listOf(PreferredSchedulingTerm), "Matching nodes score higher.", atomic),
 });
 
-export const PodAffinityTerm = object("io.k8s.api.core.v1.PodAffinityTerm", "Pods (chosen by labels and namespaces) whose topology domain, defined by a node label, this pod should or should not share.", {
-  labelSelector: opt(LabelSelector, "Labels of the pods the term is about."),
-  namespaces: opt(listOf(string), "Namespaces to look for those pods in; defaults to the pod's own.", atomic),
-  topologyKey: req(string, "Node label whose value defines a domain, such as kubernetes.io/hostname or topology.kubernetes.io/zone."),
-  namespaceSelector: opt(LabelSelector, "Namespaces, by label, to look for those pods in."),
-  matchLabelKeys: opt(listOf(string), "Label keys of this pod whose values are added to labelSelector as In conditions.", atomic),
-  mismatchLabelKeys: opt(listOf(string), "Label keys of this pod whose values are added to labelSelector as NotIn conditions.", atomic),
-});
+export const PodAffinityTerm = object(
+  "io.k8s.api.core.v1.PodAffinityTerm",
+  "Pods (chosen by labels and namespaces) whose topology domain, defined by a node label, this pod should or should not share.",
+  {
+    labelSelector: opt(LabelSelector, "Labels of the pods the term is about."),
+    namespaces: opt(listOf(string), "Namespaces to look for those pods in; defaults to the pod's own.", atomic),
+    topologyKey: req(string, "Node label whose value defines a domain, such as kubernetes.io/hostname or topology.kubernetes.io/zone."),
+    namespaceSelector: opt(LabelSelector, "Namespaces, by label, to look for those pods in."),
+    matchLabelKeys: opt(listOf(string), "Label keys of this pod whose values are added to labelSelector as In conditions.", atomic),
+    mismatchLabelKeys: opt(listOf(string), "Label keys of this pod whose values are added to labelSelector as NotIn conditions.", atomic),
+  },
+);
 
 export const WeightedPodAffinityTerm = object("io.k8s.api.core.v1.WeightedPodAffinityTerm", "A pod affinity or anti-affinity preference with a weight.", {
   weight: req(int32, "How much the term counts, from 1 to 100."),
@@ -462,8 +545,16 @@ const podAffinity = (name: string, description: string, verb: string) =>
     preferredDuringSchedulingIgnoredDuringExecution: opt(listOf(WeightedPodAffinityTerm), `Terms that make a node score higher (${verb}).`, atomic),
   });
 
-export const PodAffinity = podAffinity("io.k8s.api.core.v1.PodAffinity", "Rules that place a pod in the same domain as other pods.", "sharing a domain with the matching pods");
-export const PodAntiAffinity = podAffinity("io.k8s.api.core.v1.PodAntiAffinity", "Rules that keep a pod out of the domains of other pods.", "not sharing a domain with the matching pods");
+export const PodAffinity = podAffinity(
+  "io.k8s.api.core.v1.PodAffinity",
+  "Rules that place a pod in the same domain as other pods.",
+  "sharing a domain with the matching pods",
+);
+export const PodAntiAffinity = podAffinity(
+  "io.k8s.api.core.v1.PodAntiAffinity",
+  "Rules that keep a pod out of the domains of other pods.",
+  "not sharing a domain with the matching pods",
+);
 
 export const Affinity = object("io.k8s.api.core.v1.Affinity", "Scheduling rules relative to nodes and to other pods.", {
   nodeAffinity: opt(NodeAffinity, "Rules about nodes."),
@@ -479,16 +570,20 @@ export const Toleration = object("io.k8s.api.core.v1.Toleration", "Lets a pod be
   tolerationSeconds: opt(int64, "Only for NoExecute: how long the pod may stay after the taint appears. Unset means forever."),
 });
 
-export const TopologySpreadConstraint = object("io.k8s.api.core.v1.TopologySpreadConstraint", "How evenly pods that match a selector must be spread over the domains of a topology.", {
-  maxSkew: req(int32, "Largest allowed difference in matching pods between two domains; at least 1."),
-  topologyKey: req(string, "Node label whose value defines a domain."),
-  whenUnsatisfiable: req(oneOf(["DoNotSchedule", "ScheduleAnyway"]), "DoNotSchedule (a hard rule) or ScheduleAnyway (a preference)."),
-  labelSelector: opt(LabelSelector, "Labels of the pods that are counted."),
-  minDomains: opt(int32, "Fewest eligible domains to assume; only with DoNotSchedule."),
-  nodeAffinityPolicy: opt(oneOf(["Honor", "Ignore"]), "Whether the pod's node affinity limits the domains counted: Honor (the default) or Ignore."),
-  nodeTaintsPolicy: opt(oneOf(["Honor", "Ignore"]), "Whether node taints limit the domains counted: Honor or Ignore (the default)."),
-  matchLabelKeys: opt(listOf(string), "Label keys of this pod whose values are added to labelSelector.", atomic),
-});
+export const TopologySpreadConstraint = object(
+  "io.k8s.api.core.v1.TopologySpreadConstraint",
+  "How evenly pods that match a selector must be spread over the domains of a topology.",
+  {
+    maxSkew: req(int32, "Largest allowed difference in matching pods between two domains; at least 1."),
+    topologyKey: req(string, "Node label whose value defines a domain."),
+    whenUnsatisfiable: req(oneOf(["DoNotSchedule", "ScheduleAnyway"]), "DoNotSchedule (a hard rule) or ScheduleAnyway (a preference)."),
+    labelSelector: opt(LabelSelector, "Labels of the pods that are counted."),
+    minDomains: opt(int32, "Fewest eligible domains to assume; only with DoNotSchedule."),
+    nodeAffinityPolicy: opt(oneOf(["Honor", "Ignore"]), "Whether the pod's node affinity limits the domains counted: Honor (the default) or Ignore."),
+    nodeTaintsPolicy: opt(oneOf(["Honor", "Ignore"]), "Whether node taints limit the domains counted: Honor or Ignore (the default)."),
+    matchLabelKeys: opt(listOf(string), "Label keys of this pod whose values are added to labelSelector.", atomic),
+  },
+);
 
 // ---------------------------------------------------------------- the pod spec
 
@@ -547,48 +642,67 @@ export const PodResourceClaim = object("io.k8s.api.core.v1.PodResourceClaim", "A
   resourceClaimTemplateName: opt(string, "A ResourceClaimTemplate to make a claim for this pod from."),
 });
 
-export const PodSpec = object("io.k8s.api.core.v1.PodSpec", "What a pod runs and how: its containers and volumes, how it restarts, and where it may be scheduled.", {
-  volumes: opt(listOf(Volume), "Volumes the containers can mount.", keyed("name", ["name"], "merge,retainKeys")),
-  initContainers: opt(listOf(Container), "Containers run one after another, each to completion, before the main containers start; sidecars (restartPolicy Always) keep running.", keyed("name")),
-  containers: req(listOf(Container), "The main containers of the pod; at least one.", keyed("name")),
-  ephemeralContainers: opt(listOf(EphemeralContainer), "Debugging containers added to the running pod; only through the ephemeralcontainers subresource.", keyed("name")),
-  restartPolicy: opt(oneOf(RESTART_POLICIES), "When containers are restarted: Always (the default), OnFailure or Never."),
-  terminationGracePeriodSeconds: opt(int64, "Seconds between the stop signal and the forced kill when the pod is deleted; defaults to 30. 0 kills at once."),
-  activeDeadlineSeconds: opt(int64, "Seconds the pod may be active before it is failed, counted from its start."),
-  dnsPolicy: opt(oneOf(DNS_POLICIES), "How the pod resolves names: ClusterFirst (the default), ClusterFirstWithHostNet, Default (the node's settings) or None (only dnsConfig)."),
-  nodeSelector: opt(stringMap, "Labels a node must have for the pod to be placed on it."),
-  serviceAccountName: opt(string, "Service account the pod runs as."),
-  serviceAccount: opt(string, "Deprecated alias of serviceAccountName."),
-  automountServiceAccountToken: opt(boolean, "Whether a service account token is mounted into the containers."),
-  nodeName: opt(string, "The node the pod is bound to. Set by the scheduler; setting it on create skips scheduling."),
-  hostNetwork: opt(boolean, "Use the node's network namespace; the pod's IP is then the node's, and container ports are node ports."),
-  hostPID: opt(boolean, "Use the node's process ID namespace."),
-  hostIPC: opt(boolean, "Use the node's IPC namespace."),
-  shareProcessNamespace: opt(boolean, "Put all the pod's containers in one process namespace."),
-  securityContext: opt(PodSecurityContext, "Security settings of the pod."),
-  imagePullSecrets: opt(listOf(LocalObjectReference), "Secrets of the namespace with registry credentials for pulling the images.", keyed("name")),
-  hostname: opt(string, "Host name of the pod; defaults to the pod's name."),
-  subdomain: opt(string, "With a headless Service of that name, gives the pod the DNS name <hostname>.<subdomain>.<namespace>.svc."),
-  affinity: opt(Affinity, "Scheduling rules relative to nodes and pods."),
-  schedulerName: opt(string, "Scheduler that places the pod; defaults to default-scheduler."),
-  tolerations: opt(listOf(Toleration), "Taints the pod tolerates.", atomic),
-  hostAliases: opt(listOf(HostAlias), "Entries added to the pod's /etc/hosts.", keyed("ip")),
-  priorityClassName: opt(string, "PriorityClass that sets the pod's priority."),
-  priority: opt(int32, "Scheduling priority, filled in from the priority class; higher goes first and may preempt lower."),
-  dnsConfig: opt(PodDNSConfig, "Extra DNS settings."),
-  readinessGates: opt(listOf(PodReadinessGate), "Extra conditions that must be True for the pod to be ready.", atomic),
-  runtimeClassName: opt(string, "RuntimeClass to run the pod with."),
-  enableServiceLinks: opt(boolean, "Whether environment variables describing the namespace's Services are injected; defaults to true."),
-  preemptionPolicy: opt(oneOf(PREEMPTION_POLICIES), "Whether the pod may preempt lower-priority pods: PreemptLowerPriority (the default) or Never."),
-  overhead: opt(mapOf(Quantity), "Resources the pod's sandbox uses on top of its containers, from the RuntimeClass."),
-  topologySpreadConstraints: opt(listOf(TopologySpreadConstraint), "How the pod is spread, with its peers, over topology domains.", keyed("topologyKey", ["topologyKey", "whenUnsatisfiable"])),
-  setHostnameAsFQDN: opt(boolean, "Use the fully qualified domain name as the host name."),
-  os: opt(PodOS, "Operating system the containers need."),
-  hostUsers: opt(boolean, "Use the node's user namespace; defaults to true. False gives the pod its own."),
-  schedulingGates: opt(listOf(PodSchedulingGate), "Gates that hold the pod back from scheduling while any remain.", keyed("name")),
-  resourceClaims: opt(listOf(PodResourceClaim), "Dynamic resource claims of the pod.", keyed("name", ["name"], "merge,retainKeys")),
-  resources: opt(ResourceRequirements, "Resources of the pod as a whole (cpu and memory), shared by its containers."),
-});
+export const PodSpec = object(
+  "io.k8s.api.core.v1.PodSpec",
+  "What a pod runs and how: its containers and volumes, how it restarts, and where it may be scheduled.",
+  {
+    volumes: opt(listOf(Volume), "Volumes the containers can mount.", keyed("name", ["name"], "merge,retainKeys")),
+    initContainers: opt(
+      listOf(Container),
+      "Containers run one after another, each to completion, before the main containers start; sidecars (restartPolicy Always) keep running.",
+      keyed("name"),
+    ),
+    containers: req(listOf(Container), "The main containers of the pod; at least one.", keyed("name")),
+    ephemeralContainers: opt(
+      listOf(EphemeralContainer),
+      "Debugging containers added to the running pod; only through the ephemeralcontainers subresource.",
+      keyed("name"),
+    ),
+    restartPolicy: opt(oneOf(RESTART_POLICIES), "When containers are restarted: Always (the default), OnFailure or Never."),
+    terminationGracePeriodSeconds: opt(int64, "Seconds between the stop signal and the forced kill when the pod is deleted; defaults to 30. 0 kills at once."),
+    activeDeadlineSeconds: opt(int64, "Seconds the pod may be active before it is failed, counted from its start."),
+    dnsPolicy: opt(
+      oneOf(DNS_POLICIES),
+      "How the pod resolves names: ClusterFirst (the default), ClusterFirstWithHostNet, Default (the node's settings) or None (only dnsConfig).",
+    ),
+    nodeSelector: opt(stringMap, "Labels a node must have for the pod to be placed on it."),
+    serviceAccountName: opt(string, "Service account the pod runs as."),
+    serviceAccount: opt(string, "Deprecated alias of serviceAccountName."),
+    automountServiceAccountToken: opt(boolean, "Whether a service account token is mounted into the containers."),
+    nodeName: opt(string, "The node the pod is bound to. Set by the scheduler; setting it on create skips scheduling."),
+    hostNetwork: opt(boolean, "Use the node's network namespace; the pod's IP is then the node's, and container ports are node ports."),
+    hostPID: opt(boolean, "Use the node's process ID namespace."),
+    hostIPC: opt(boolean, "Use the node's IPC namespace."),
+    shareProcessNamespace: opt(boolean, "Put all the pod's containers in one process namespace."),
+    securityContext: opt(PodSecurityContext, "Security settings of the pod."),
+    imagePullSecrets: opt(listOf(LocalObjectReference), "Secrets of the namespace with registry credentials for pulling the images.", keyed("name")),
+    hostname: opt(string, "Host name of the pod; defaults to the pod's name."),
+    subdomain: opt(string, "With a headless Service of that name, gives the pod the DNS name <hostname>.<subdomain>.<namespace>.svc."),
+    affinity: opt(Affinity, "Scheduling rules relative to nodes and pods."),
+    schedulerName: opt(string, "Scheduler that places the pod; defaults to default-scheduler."),
+    tolerations: opt(listOf(Toleration), "Taints the pod tolerates.", atomic),
+    hostAliases: opt(listOf(HostAlias), "Entries added to the pod's /etc/hosts.", keyed("ip")),
+    priorityClassName: opt(string, "PriorityClass that sets the pod's priority."),
+    priority: opt(int32, "Scheduling priority, filled in from the priority class; higher goes first and may preempt lower."),
+    dnsConfig: opt(PodDNSConfig, "Extra DNS settings."),
+    readinessGates: opt(listOf(PodReadinessGate), "Extra conditions that must be True for the pod to be ready.", atomic),
+    runtimeClassName: opt(string, "RuntimeClass to run the pod with."),
+    enableServiceLinks: opt(boolean, "Whether environment variables describing the namespace's Services are injected; defaults to true."),
+    preemptionPolicy: opt(oneOf(PREEMPTION_POLICIES), "Whether the pod may preempt lower-priority pods: PreemptLowerPriority (the default) or Never."),
+    overhead: opt(mapOf(Quantity), "Resources the pod's sandbox uses on top of its containers, from the RuntimeClass."),
+    topologySpreadConstraints: opt(
+      listOf(TopologySpreadConstraint),
+      "How the pod is spread, with its peers, over topology domains.",
+      keyed("topologyKey", ["topologyKey", "whenUnsatisfiable"]),
+    ),
+    setHostnameAsFQDN: opt(boolean, "Use the fully qualified domain name as the host name."),
+    os: opt(PodOS, "Operating system the containers need."),
+    hostUsers: opt(boolean, "Use the node's user namespace; defaults to true. False gives the pod its own."),
+    schedulingGates: opt(listOf(PodSchedulingGate), "Gates that hold the pod back from scheduling while any remain.", keyed("name")),
+    resourceClaims: opt(listOf(PodResourceClaim), "Dynamic resource claims of the pod.", keyed("name", ["name"], "merge,retainKeys")),
+    resources: opt(ResourceRequirements, "Resources of the pod as a whole (cpu and memory), shared by its containers."),
+  },
+);
 
 // ---------------------------------------------------------------- pod status
 
@@ -638,13 +752,21 @@ export const ContainerStatus = object("io.k8s.api.core.v1.ContainerStatus", "The
 export const PodIP = object("io.k8s.api.core.v1.PodIP", "One IP address of the pod.", { ip: req(string, "The address.") });
 export const HostIP = object("io.k8s.api.core.v1.HostIP", "One IP address of the pod's node.", { ip: req(string, "The address.") });
 
-export const PodCondition = condition("io.k8s.api.core.v1.PodCondition", "pod (PodScheduled, Initialized, ContainersReady, Ready)", ["lastProbeTime", "lastTransitionTime"], {
-  observedGeneration: opt(int64, "The metadata.generation the condition was computed from."),
-});
+export const PodCondition = condition(
+  "io.k8s.api.core.v1.PodCondition",
+  "pod (PodScheduled, Initialized, ContainersReady, Ready)",
+  ["lastProbeTime", "lastTransitionTime"],
+  {
+    observedGeneration: opt(int64, "The metadata.generation the condition was computed from."),
+  },
+);
 
 export const PodStatus = object("io.k8s.api.core.v1.PodStatus", "The observed state of a pod, reported by the agent of its node.", {
   observedGeneration: opt(int64, "The metadata.generation this status reflects."),
-  phase: opt(oneOf(["Pending", "Running", "Succeeded", "Failed", "Unknown"], { check: false }), "Where the pod is in its life: Pending, Running, Succeeded, Failed or Unknown."),
+  phase: opt(
+    oneOf(["Pending", "Running", "Succeeded", "Failed", "Unknown"], { check: false }),
+    "Where the pod is in its life: Pending, Running, Succeeded, Failed or Unknown.",
+  ),
   conditions: conditionsField(PodCondition, "PodScheduled, Initialized, ContainersReady and Ready."),
   message: opt(string, "Why the pod is in this state, for people."),
   reason: opt(string, "Why the pod is in this state, in one CamelCase word, such as Evicted."),
@@ -656,7 +778,10 @@ export const PodStatus = object("io.k8s.api.core.v1.PodStatus", "The observed st
   startTime: opt(Time, "When the node accepted the pod, before pulling images."),
   initContainerStatuses: opt(listOf(ContainerStatus), "State of each init container.", atomic),
   containerStatuses: opt(listOf(ContainerStatus), "State of each main container.", atomic),
-  qosClass: opt(oneOf(["Guaranteed", "Burstable", "BestEffort"], { check: false }), "Quality of service class, from requests and limits: Guaranteed, Burstable or BestEffort."),
+  qosClass: opt(
+    oneOf(["Guaranteed", "Burstable", "BestEffort"], { check: false }),
+    "Quality of service class, from requests and limits: Guaranteed, Burstable or BestEffort.",
+  ),
   ephemeralContainerStatuses: opt(listOf(ContainerStatus), "State of each ephemeral container.", atomic),
   resize: opt(string, "State of a requested in-place resize."),
   resourceClaimStatuses: opt(listOf(json), "Claims made for the pod's resourceClaims.", atomic),

@@ -33,7 +33,10 @@ const stamp = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
 const depKey = { resource: "deployments", namespace: "default", name: "web" };
 const live = async () => (await cp.api.list("pods", "default", { labelSelector: "app=web" })).filter((p) => !p.metadata.deletionTimestamp);
 const isReady = (p: KObject) => (p.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True");
-const rss = async () => (await cp.api.list("replicasets", "default", { labelSelector: "app=web" })).sort((a, b) => Number(a.metadata.annotations?.[REV] ?? 0) - Number(b.metadata.annotations?.[REV] ?? 0));
+const rss = async () =>
+  (await cp.api.list("replicasets", "default", { labelSelector: "app=web" })).sort(
+    (a, b) => Number(a.metadata.annotations?.[REV] ?? 0) - Number(b.metadata.annotations?.[REV] ?? 0),
+  );
 const dep = async () => (await cp.api.get("deployments", "default", "web"))!;
 const image = (p: KObject) => p.spec.containers[0].image;
 const conditions = (d: KObject) => (d.status?.conditions ?? []).map((c: any) => [c.type, c.status, c.reason]);
@@ -106,7 +109,9 @@ describe("Deployment controller", () => {
     expect(hash).toBe(templateHash(d0.spec.template));
     expect(rs.metadata.name).toBe(`web-${hash}`);
     expect(rs.metadata.labels).toEqual({ app: "web", "pod-template-hash": hash });
-    expect(rs.metadata.ownerReferences).toEqual([{ apiVersion: "apps/v1", kind: "Deployment", name: "web", uid: d0.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+    expect(rs.metadata.ownerReferences).toEqual([
+      { apiVersion: "apps/v1", kind: "Deployment", name: "web", uid: d0.metadata.uid, controller: true, blockOwnerDeletion: true },
+    ]);
     expect(rs.metadata.annotations).toEqual({ [REV]: "1", "deployment.kubernetes.io/desired-replicas": "4", "deployment.kubernetes.io/max-replicas": "5" });
     expect(rs.spec.selector).toEqual({ matchLabels: { app: "web", "pod-template-hash": hash } });
     expect(rs.spec.template.metadata.labels).toEqual({ app: "web", "pod-template-hash": hash });
@@ -126,7 +131,12 @@ describe("Deployment controller", () => {
     expect(d.status).toMatchObject({ observedGeneration: 1, replicas: 4, updatedReplicas: 4, readyReplicas: 4, availableReplicas: 4, unavailableReplicas: 0 });
     expect(d.status.conditions).toEqual([
       expect.objectContaining({ type: "Available", status: "True", reason: "MinimumReplicasAvailable", message: "Deployment has minimum availability." }),
-      expect.objectContaining({ type: "Progressing", status: "True", reason: "NewReplicaSetAvailable", message: `ReplicaSet "web-${hash}" has successfully progressed.` }),
+      expect.objectContaining({
+        type: "Progressing",
+        status: "True",
+        reason: "NewReplicaSetAvailable",
+        message: `ReplicaSet "web-${hash}" has successfully progressed.`,
+      }),
     ]);
     const events = await cp.api.list("events", "default", { fieldSelector: "involvedObject.kind=Deployment,reason=ScalingReplicaSet" });
     expect(events.map((e) => e.message)).toEqual([`Scaled up replica set web-${hash} from 0 to 4`]);
@@ -174,7 +184,9 @@ describe("Deployment controller", () => {
         [expect.stringMatching(/^web-\w+$/), "2", replicas],
       ]);
       expect((await live()).map(image)).toEqual(Array(replicas).fill("nginx:1.27"));
-      const events = (await cp.api.list("events", "default", { fieldSelector: "involvedObject.kind=Deployment,reason=ScalingReplicaSet" })).map((e) => e.message);
+      const events = (await cp.api.list("events", "default", { fieldSelector: "involvedObject.kind=Deployment,reason=ScalingReplicaSet" })).map(
+        (e) => e.message,
+      );
       expect(events).toContainEqual(expect.stringMatching(new RegExp(`^Scaled down replica set ${v1.metadata.name} from \\d+ to 0$`)));
       expect(events).toContainEqual(expect.stringMatching(new RegExp(`^Scaled up replica set ${sets[1].metadata.name} from \\d+ to ${replicas}$`)));
     });
@@ -199,7 +211,14 @@ describe("Deployment controller", () => {
     delete template.metadata.labels["pod-template-hash"];
     template.metadata.creationTimestamp = null;
     for (const c of template.spec.containers) c.resources = {};
-    const skip = ["kubectl.kubernetes.io/last-applied-configuration", REV, "deployment.kubernetes.io/revision-history", "deployment.kubernetes.io/desired-replicas", "deployment.kubernetes.io/max-replicas", "deprecated.deployment.rollback.to"];
+    const skip = [
+      "kubectl.kubernetes.io/last-applied-configuration",
+      REV,
+      "deployment.kubernetes.io/revision-history",
+      "deployment.kubernetes.io/desired-replicas",
+      "deployment.kubernetes.io/max-replicas",
+      "deprecated.deployment.rollback.to",
+    ];
     const d = await dep();
     const annotations: Record<string, string> = {};
     for (const k of skip) if (d.metadata.annotations?.[k] !== undefined) annotations[k] = d.metadata.annotations[k];
@@ -258,7 +277,9 @@ describe("Deployment controller", () => {
     expect((await live()).map(image)).toEqual(["nginx:1.27", "nginx:1.27", "nginx:1.27"]);
     await finishRollout();
     const events = (await cp.api.list("events", "default", { fieldSelector: "involvedObject.kind=Deployment,reason=ScalingReplicaSet" })).map((e) => e.message);
-    expect(events).toEqual(expect.arrayContaining([`Scaled down replica set ${sets[0].metadata.name} from 3 to 0`, `Scaled up replica set ${sets[1].metadata.name} from 0 to 3`]));
+    expect(events).toEqual(
+      expect.arrayContaining([`Scaled down replica set ${sets[0].metadata.name} from 3 to 0`, `Scaled up replica set ${sets[1].metadata.name} from 0 to 3`]),
+    );
   });
 
   it("paused: no rollout, but scaling still applies; resuming rolls out", async () => {
@@ -322,7 +343,11 @@ describe("Deployment controller", () => {
     await cp.manager.dispatch([depKey]);
     await cp.settle();
     let d = await dep();
-    expect(progressing(d)).toMatchObject({ status: "False", reason: "ProgressDeadlineExceeded", message: `ReplicaSet "${(await rss())[0].metadata.name}" has timed out progressing.` });
+    expect(progressing(d)).toMatchObject({
+      status: "False",
+      reason: "ProgressDeadlineExceeded",
+      message: `ReplicaSet "${(await rss())[0].metadata.name}" has timed out progressing.`,
+    });
     expect(rolloutComplete(d)).toBe(false);
     expect(await deploymentController.reconcile!(depKey, cp.manager.ctx)).toBeUndefined();
 
@@ -359,7 +384,11 @@ describe("Deployment controller", () => {
 
   it("scales proportionally during a rollout", async () => {
     await start();
-    await cp.api.create("deployments", "default", deployment({ replicas: 10, strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } } }));
+    await cp.api.create(
+      "deployments",
+      "default",
+      deployment({ replicas: 10, strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } } }),
+    );
     await cp.settle();
     await finishRollout();
     const [v1] = await rss();
@@ -400,7 +429,9 @@ describe("Deployment controller", () => {
     await cp.settle();
     let sets = await rss();
     const owner = await dep();
-    expect(sets.map((s) => [s.metadata.name, s.metadata.annotations![REV], s.spec.replicas, s.metadata.ownerReferences?.[0]?.uid])).toEqual([["web-manual", "1", 2, owner.metadata.uid]]);
+    expect(sets.map((s) => [s.metadata.name, s.metadata.annotations![REV], s.spec.replicas, s.metadata.ownerReferences?.[0]?.uid])).toEqual([
+      ["web-manual", "1", 2, owner.metadata.uid],
+    ]);
     await finishRollout();
 
     // an orphan with another template, created later: adopted as an old ReplicaSet and scaled away
@@ -431,7 +462,11 @@ describe("Deployment controller", () => {
       apiVersion: "apps/v1",
       kind: "ReplicaSet",
       metadata: { name: `web-${hash}`, labels: { app: "other" } },
-      spec: { replicas: 0, selector: { matchLabels: { app: "other" } }, template: { metadata: { labels: { app: "other" } }, spec: { containers: [{ name: "x", image: "x" }] } } },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: { app: "other" } },
+        template: { metadata: { labels: { app: "other" } }, spec: { containers: [{ name: "x", image: "x" }] } },
+      },
     });
     await cp.api.create("deployments", "default", d);
     await cp.settle();
@@ -448,7 +483,10 @@ describe("Deployment controller", () => {
 describe("template identity", () => {
   it("ignores pod-template-hash, nulls, empty values and server defaults", () => {
     const a = { metadata: { labels: { app: "x", "pod-template-hash": "abc" } }, spec: { containers: [{ name: "c", image: "i:1", resources: {} }] } };
-    const b = { metadata: { labels: { app: "x" }, creationTimestamp: null }, spec: { containers: [{ name: "c", image: "i:1", imagePullPolicy: "IfNotPresent" }], restartPolicy: "Always", dnsPolicy: "ClusterFirst" } };
+    const b = {
+      metadata: { labels: { app: "x" }, creationTimestamp: null },
+      spec: { containers: [{ name: "c", image: "i:1", imagePullPolicy: "IfNotPresent" }], restartPolicy: "Always", dnsPolicy: "ClusterFirst" },
+    };
     expect(sameTemplate(a, b)).toBe(true);
     expect(templateHash(a)).toBe(templateHash(b));
     expect(templateHash(a)).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]+$/);
@@ -459,7 +497,10 @@ describe("template identity", () => {
   });
 
   it("resolves maxSurge (rounding up) and maxUnavailable (rounding down)", () => {
-    const d = (replicas: number, maxSurge: unknown, maxUnavailable: unknown): KObject => ({ metadata: {}, spec: { replicas, strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge, maxUnavailable } } } });
+    const d = (replicas: number, maxSurge: unknown, maxUnavailable: unknown): KObject => ({
+      metadata: {},
+      spec: { replicas, strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge, maxUnavailable } } },
+    });
     expect(resolveFenceposts(d(10, "25%", "25%"))).toEqual({ surge: 3, unavailable: 2 });
     expect(resolveFenceposts(d(3, "25%", "25%"))).toEqual({ surge: 1, unavailable: 0 });
     expect(resolveFenceposts(d(4, 2, "50%"))).toEqual({ surge: 2, unavailable: 2 });

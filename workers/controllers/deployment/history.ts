@@ -8,7 +8,18 @@
 import type { KObject } from "../../../shared/types";
 import { isConflict } from "../client";
 import type { DeploymentSync } from "./sync";
-import { byRevision, hasRevisionHistoryLimit, MAX_REV_HISTORY_CHARS, maxSurge, replicasOf, REVISION, REVISION_HISTORY, setReplicasAnnotations, SKIP_COPY, specReplicas } from "./util";
+import {
+  byRevision,
+  hasRevisionHistoryLimit,
+  MAX_REV_HISTORY_CHARS,
+  maxSurge,
+  replicasOf,
+  REVISION,
+  REVISION_HISTORY,
+  setReplicasAnnotations,
+  SKIP_COPY,
+  specReplicas,
+} from "./util";
 
 /** Copy the Deployment's annotations (but the controller's own) onto a ReplicaSet. */
 const copyAnnotations = (d: KObject, rs: KObject): boolean => {

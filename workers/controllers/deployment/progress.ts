@@ -5,7 +5,17 @@
  */
 import type { KObject } from "../../../shared/types";
 import type { DeploymentSync } from "./sync";
-import { deploymentComplete, deploymentProgressing, getCondition, hasProgressDeadline, NEW_RS_AVAILABLE, removeCondition, RS_UPDATED, setCondition, TIMED_OUT } from "./util";
+import {
+  deploymentComplete,
+  deploymentProgressing,
+  getCondition,
+  hasProgressDeadline,
+  NEW_RS_AVAILABLE,
+  removeCondition,
+  RS_UPDATED,
+  setCondition,
+  TIMED_OUT,
+} from "./util";
 
 /** Status plus the Progressing condition (complete, progressing, or timed out) and ReplicaSet failures. */
 export const syncRolloutStatus = (s: DeploymentSync, olds: KObject[], newRS: KObject | undefined): void => {
@@ -40,7 +50,14 @@ export const syncRolloutStatus = (s: DeploymentSync, olds: KObject[], newRS: KOb
     .flatMap((r) => (r.status?.conditions ?? []).filter((c: any) => c?.type === "ReplicaFailure"));
   if (failures.length) {
     const c = failures[0];
-    setCondition(next, { type: "ReplicaFailure", status: c.status, lastUpdateTime: c.lastTransitionTime, lastTransitionTime: c.lastTransitionTime, reason: c.reason, message: c.message });
+    setCondition(next, {
+      type: "ReplicaFailure",
+      status: c.status,
+      lastUpdateTime: c.lastTransitionTime,
+      lastTransitionTime: c.lastTransitionTime,
+      reason: c.reason,
+      message: c.message,
+    });
   } else removeCondition(next, "ReplicaFailure");
   s.status = next;
 

@@ -25,7 +25,13 @@ export const rolloutRecreate = async (s: DeploymentSync): Promise<void> => {
 
 /** Are pods of the old ReplicaSets still running (terminating ones included)? */
 const oldPodsRunning = async (s: DeploymentSync, newRS: KObject | undefined, olds: KObject[]): Promise<boolean> => {
-  if (sum(olds.map((o) => s.fresh(o)), (o) => o.status?.replicas ?? 0) > 0) return true;
+  if (
+    sum(
+      olds.map((o) => s.fresh(o)),
+      (o) => o.status?.replicas ?? 0,
+    ) > 0
+  )
+    return true;
   if (!olds.length) return false;
   const sel = selectorFromLabelSelector(s.d.spec?.selector);
   if (!sel?.length) return false;

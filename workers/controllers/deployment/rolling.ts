@@ -14,7 +14,14 @@ export const rolloutRolling = async (s: DeploymentSync): Promise<void> => {
   const { newRS, olds } = await s.getAll(true);
   if (!newRS) return syncRolloutStatus(s, olds, undefined);
   if (await reconcileNewReplicaSet(s, newRS)) return syncRolloutStatus(s, olds, newRS);
-  if (await reconcileOldReplicaSets(s, olds.filter((o) => isActive(s.fresh(o))), newRS)) return syncRolloutStatus(s, olds, newRS);
+  if (
+    await reconcileOldReplicaSets(
+      s,
+      olds.filter((o) => isActive(s.fresh(o))),
+      newRS,
+    )
+  )
+    return syncRolloutStatus(s, olds, newRS);
   if (deploymentComplete(s.d, s.storedStatus)) await cleanupDeployment(s, olds);
   return syncRolloutStatus(s, olds, newRS);
 };
@@ -35,7 +42,13 @@ const reconcileNewReplicaSet = async (s: DeploymentSync, newRS: KObject): Promis
  */
 const reconcileOldReplicaSets = async (s: DeploymentSync, activeOlds: KObject[], newRS: KObject): Promise<boolean> => {
   const d = s.d;
-  if (sum(activeOlds.map((o) => s.fresh(o)), specReplicas) === 0) return false;
+  if (
+    sum(
+      activeOlds.map((o) => s.fresh(o)),
+      specReplicas,
+    ) === 0
+  )
+    return false;
   newRS = s.fresh(newRS);
   const minAvailable = replicasOf(d) - maxUnavailable(d);
   const allPods = sum(s.all, specReplicas);

@@ -11,7 +11,7 @@ import { ApiError } from "../../../shared/status";
 import type { KObject, OwnerReference } from "../../../shared/types";
 import { isConflict, isNotFound } from "../client";
 import type { ControllerContext } from "../context";
-import { casUpdate, controllerRef, } from "../util";
+import { casUpdate, controllerRef } from "../util";
 import { cleanupDeployment, setNewReplicaSetAnnotations } from "./history";
 import {
   byCreation,
@@ -148,7 +148,14 @@ export class DeploymentSync {
     const labels = { ...(template.metadata?.labels ?? {}), [HASH_LABEL]: hash };
     const selector = structuredClone(d.spec.selector ?? {});
     selector.matchLabels = { ...(selector.matchLabels ?? {}), [HASH_LABEL]: hash };
-    const ref: OwnerReference = { apiVersion: "apps/v1", kind: "Deployment", name: d.metadata.name!, uid: d.metadata.uid!, controller: true, blockOwnerDeletion: true };
+    const ref: OwnerReference = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      name: d.metadata.name!,
+      uid: d.metadata.uid!,
+      controller: true,
+      blockOwnerDeletion: true,
+    };
     const name = `${d.metadata.name}-${hash}`;
     const body: KObject = {
       apiVersion: "apps/v1",
@@ -358,7 +365,6 @@ export class DeploymentSync {
     else if (!d.spec?.paused && pausedCondExists) setCondition(this.status, this.condition("Progressing", "Unknown", RESUMED, "Deployment is resumed"));
   }
 
-
   // ---- status
 
   /** calculateStatus: the replica counts and the Available condition. */
@@ -385,7 +391,6 @@ export class DeploymentSync {
     return status;
   }
 
-
   /** Write the status if it differs from what was stored. */
   async flush(): Promise<void> {
     if (!this.status.conditions?.length) delete this.status.conditions;
@@ -398,4 +403,3 @@ export class DeploymentSync {
     }
   }
 }
-

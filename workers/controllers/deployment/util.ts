@@ -124,7 +124,8 @@ export const revisionOf = (rs: KObject): number => {
 };
 const created = (o: KObject) => Date.parse(o.metadata.creationTimestamp ?? "") || 0;
 /** ReplicaSetsByCreationTimestamp: older first, then by name. */
-export const byCreation = (a: KObject, b: KObject) => created(a) - created(b) || (a.metadata.name! < b.metadata.name! ? -1 : a.metadata.name! > b.metadata.name! ? 1 : 0);
+export const byCreation = (a: KObject, b: KObject) =>
+  created(a) - created(b) || (a.metadata.name! < b.metadata.name! ? -1 : a.metadata.name! > b.metadata.name! ? 1 : 0);
 export const byRevision = (a: KObject, b: KObject) => revisionOf(a) - revisionOf(b) || byCreation(a, b);
 /** Go's math.Round: halves away from zero. */
 export const roundAway = (x: number) => Math.sign(x) * Math.round(Math.abs(x));
@@ -136,7 +137,12 @@ export const isActive = (rs: KObject | undefined): rs is KObject => !!rs && spec
 /** Every new replica is updated, there are no old ones, all are available, and the status is current. */
 export const deploymentComplete = (d: KObject, s: any): boolean => {
   const r = replicasOf(d);
-  return (s?.updatedReplicas ?? 0) === r && (s?.replicas ?? 0) === r && (s?.availableReplicas ?? 0) === r && (s?.observedGeneration ?? 0) >= (d.metadata.generation ?? 0);
+  return (
+    (s?.updatedReplicas ?? 0) === r &&
+    (s?.replicas ?? 0) === r &&
+    (s?.availableReplicas ?? 0) === r &&
+    (s?.observedGeneration ?? 0) >= (d.metadata.generation ?? 0)
+  );
 };
 
 /** Did the rollout move since `old`? (more updated, fewer old, more ready or available replicas) */
@@ -161,7 +167,8 @@ export interface Condition {
   message?: string;
 }
 
-export const getCondition = (s: any, type: string): Condition | undefined => (Array.isArray(s?.conditions) ? s.conditions : []).find((c: any) => c?.type === type);
+export const getCondition = (s: any, type: string): Condition | undefined =>
+  (Array.isArray(s?.conditions) ? s.conditions : []).find((c: any) => c?.type === type);
 
 /** Kubernetes' SetDeploymentCondition: no change for the same status and reason; lastTransitionTime kept for the same status. */
 export const setCondition = (s: any, c: Condition): void => {
@@ -177,7 +184,6 @@ export const removeCondition = (s: any, type: string): void => {
 };
 
 // ---------------------------------------------------------------- replica annotations
-
 
 export const setReplicasAnnotations = (rs: KObject, desired: number, max: number): boolean => {
   const ann = (rs.metadata.annotations ??= {});
@@ -195,7 +201,6 @@ export const setReplicasAnnotations = (rs: KObject, desired: number, max: number
 
 export const replicasAnnotationsNeedUpdate = (rs: KObject, desired: number, max: number) =>
   rs.metadata.annotations?.[DESIRED] !== String(desired) || rs.metadata.annotations?.[MAX] !== String(max);
-
 
 /** available replicas of a ReplicaSet, never more than it is sized for (its status may lag a scale-down) */
 export const availableOf = (rs: KObject) => Math.min(rs.status?.availableReplicas ?? 0, specReplicas(rs));

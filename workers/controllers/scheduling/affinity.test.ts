@@ -56,8 +56,28 @@ describe("node selector terms", () => {
   const n = node("n1", { disk: "ssd", gen: "5" });
 
   it("ANDs a term's expressions and fields; an empty term matches nothing", () => {
-    expect(matchNodeSelectorTerm({ matchExpressions: [{ key: "disk", operator: "In", values: ["ssd"] }, { key: "gen", operator: "Gt", values: ["3"] }] }, n)).toBe(true);
-    expect(matchNodeSelectorTerm({ matchExpressions: [{ key: "disk", operator: "In", values: ["ssd"] }, { key: "gen", operator: "Gt", values: ["7"] }] }, n)).toBe(false);
+    expect(
+      matchNodeSelectorTerm(
+        {
+          matchExpressions: [
+            { key: "disk", operator: "In", values: ["ssd"] },
+            { key: "gen", operator: "Gt", values: ["3"] },
+          ],
+        },
+        n,
+      ),
+    ).toBe(true);
+    expect(
+      matchNodeSelectorTerm(
+        {
+          matchExpressions: [
+            { key: "disk", operator: "In", values: ["ssd"] },
+            { key: "gen", operator: "Gt", values: ["7"] },
+          ],
+        },
+        n,
+      ),
+    ).toBe(false);
     expect(matchNodeSelectorTerm({}, n)).toBe(false);
     expect(matchNodeSelectorTerm({ matchExpressions: [] }, n)).toBe(false);
   });
@@ -91,7 +111,9 @@ describe("requiredNodeAffinity", () => {
   });
 
   it("needs nodeSelector AND some required term", () => {
-    const m = requiredNodeAffinity(pod({ nodeSelector: { disk: "ssd" }, ...required({ matchExpressions: [{ key: "zone", operator: "NotIn", values: ["z1"] }] }) }))!;
+    const m = requiredNodeAffinity(
+      pod({ nodeSelector: { disk: "ssd" }, ...required({ matchExpressions: [{ key: "zone", operator: "NotIn", values: ["z1"] }] }) }),
+    )!;
     expect([m(ssd), m(hdd)]).toEqual([false, false]);
     const m2 = requiredNodeAffinity(pod(required({ matchExpressions: [{ key: "zone", operator: "NotIn", values: ["z1"] }] })))!;
     expect([m2(ssd), m2(hdd)]).toEqual([false, true]);
@@ -124,8 +146,14 @@ describe("preferredNodeAffinity", () => {
 });
 
 describe("pod (anti-)affinity terms", () => {
-  const other = (labels: Record<string, string>, namespace = "default"): KObject => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "o", namespace, labels }, spec: {} });
-  const anti = (term: Record<string, unknown>) => pod({ affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "kubernetes.io/hostname", ...term }] } } });
+  const other = (labels: Record<string, string>, namespace = "default"): KObject => ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "o", namespace, labels },
+    spec: {},
+  });
+  const anti = (term: Record<string, unknown>) =>
+    pod({ affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "kubernetes.io/hostname", ...term }] } } });
 
   it("selects pods by label in the pod's own namespace by default", () => {
     const [t] = requiredPodAntiAffinityTerms(anti({ labelSelector: { matchLabels: { app: "db" } } }));
@@ -141,7 +169,10 @@ describe("pod (anti-)affinity terms", () => {
     const [everywhere] = requiredPodAntiAffinityTerms(anti({ labelSelector: { matchLabels: { app: "db" } }, namespaceSelector: {} }));
     expect(everywhere.matches(other({ app: "db" }, "anything"))).toBe(true);
     const nsLabels = (ns: string): Record<string, string> => (ns === "prod" ? { env: "prod" } : {});
-    const [selected] = requiredPodAntiAffinityTerms(anti({ labelSelector: { matchLabels: { app: "db" } }, namespaceSelector: { matchLabels: { env: "prod" } } }), nsLabels);
+    const [selected] = requiredPodAntiAffinityTerms(
+      anti({ labelSelector: { matchLabels: { app: "db" } }, namespaceSelector: { matchLabels: { env: "prod" } } }),
+      nsLabels,
+    );
     expect([selected.matches(other({ app: "db" }, "prod")), selected.matches(other({ app: "db" }, "dev"))]).toEqual([true, false]);
   });
 
@@ -162,7 +193,11 @@ describe("pod (anti-)affinity terms", () => {
   });
 
   it("reads podAffinity separately from podAntiAffinity", () => {
-    const p = pod({ affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "zone", labelSelector: { matchLabels: { app: "cache" } } }] } } });
+    const p = pod({
+      affinity: {
+        podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "zone", labelSelector: { matchLabels: { app: "cache" } } }] },
+      },
+    });
     expect(requiredPodAffinityTerms(p).map((t) => t.topologyKey)).toEqual(["zone"]);
     expect(requiredPodAntiAffinityTerms(p)).toEqual([]);
   });

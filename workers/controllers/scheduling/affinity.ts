@@ -20,8 +20,7 @@ export interface NodeSelectorTerm {
 
 type Labels = Record<string, string>;
 
-const own = (labels: Labels | undefined, key: string): string | undefined =>
-  labels && Object.hasOwn(labels, key) ? labels[key] : undefined;
+const own = (labels: Labels | undefined, key: string): string | undefined => (labels && Object.hasOwn(labels, key) ? labels[key] : undefined);
 
 /** An integer as Go's strconv.ParseInt reads it (no decimals, no exponent), else undefined. */
 const parseInt64 = (s: string): number | undefined => (/^[+-]?\d+$/.test(s) ? Number(s) : undefined);

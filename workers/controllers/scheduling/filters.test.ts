@@ -61,13 +61,23 @@ describe("nodeUnschedulable", () => {
 });
 
 describe("taintToleration", () => {
-  const tainted = readyNode("n", { taints: [{ key: "dedicated", value: "db", effect: "NoSchedule" }, { key: "maintenance", effect: "NoExecute" }] });
+  const tainted = readyNode("n", {
+    taints: [
+      { key: "dedicated", value: "db", effect: "NoSchedule" },
+      { key: "maintenance", effect: "NoExecute" },
+    ],
+  });
 
   it("names the first untolerated NoSchedule/NoExecute taint as {key: value}", () => {
     expect(taintToleration(toPodInfo(pod()), toNodeInfo(tainted))).toBe("node(s) had untolerated taint {dedicated: db}");
     const half = pod({ tolerations: [{ key: "dedicated", operator: "Equal", value: "db", effect: "NoSchedule" }] });
     expect(taintToleration(toPodInfo(half), toNodeInfo(tainted))).toBe("node(s) had untolerated taint {maintenance: }");
-    const both = pod({ tolerations: [{ key: "dedicated", operator: "Exists" }, { key: "maintenance", operator: "Exists", effect: "NoExecute", tolerationSeconds: 60 }] });
+    const both = pod({
+      tolerations: [
+        { key: "dedicated", operator: "Exists" },
+        { key: "maintenance", operator: "Exists", effect: "NoExecute", tolerationSeconds: 60 },
+      ],
+    });
     expect(taintToleration(toPodInfo(both), toNodeInfo(tainted))).toBeNull();
   });
 
@@ -95,14 +105,22 @@ describe("nodeAffinity", () => {
 
 describe("nodePorts", () => {
   it("collects host ports with TCP and 0.0.0.0 defaults, skipping container-only ports", () => {
-    expect(hostPortsOf(withPorts({ containerPort: 80 }, { containerPort: 53, hostPort: 53, protocol: "UDP" }, { containerPort: 8080, hostPort: 80, hostIP: "10.0.0.1" }))).toEqual([
+    expect(
+      hostPortsOf(
+        withPorts({ containerPort: 80 }, { containerPort: 53, hostPort: 53, protocol: "UDP" }, { containerPort: 8080, hostPort: 80, hostIP: "10.0.0.1" }),
+      ),
+    ).toEqual([
       { key: "UDP/53", ip: "0.0.0.0" },
       { key: "TCP/80", ip: "10.0.0.1" },
     ]);
   });
 
   it("refuses a node where the protocol and port are taken on the same or every IP", () => {
-    const n = nodeWith(readyNode("n"), withPorts({ containerPort: 80, hostPort: 8080 }), withPorts({ containerPort: 53, hostPort: 53, protocol: "UDP", hostIP: "10.0.0.1" }));
+    const n = nodeWith(
+      readyNode("n"),
+      withPorts({ containerPort: 80, hostPort: 8080 }),
+      withPorts({ containerPort: 53, hostPort: 53, protocol: "UDP", hostIP: "10.0.0.1" }),
+    );
     expect(nodePorts(toPodInfo(withPorts({ containerPort: 80, hostPort: 8080 })), n)).toBe(REASON_PORTS);
     expect(nodePorts(toPodInfo(withPorts({ containerPort: 80, hostPort: 8080, protocol: "UDP" })), n)).toBeNull();
     expect(nodePorts(toPodInfo(withPorts({ containerPort: 80, hostPort: 8080, hostIP: "10.0.0.2" })), n)).toBe(REASON_PORTS);
@@ -150,7 +168,13 @@ describe("resourcesFit", () => {
 describe("interPodAffinity", () => {
   const n1 = toNodeInfo(readyNode("n1", { labels: { zone: "a" } }));
   const bare = toNodeInfo({ ...readyNode("bare"), metadata: { name: "bare", labels: {} } });
-  const antiPod = pod({ affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { app: "db" } } }] } } });
+  const antiPod = pod({
+    affinity: {
+      podAntiAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { app: "db" } } }],
+      },
+    },
+  });
   const [term] = requiredPodAntiAffinityTerms(antiPod);
 
   it("refuses a node whose domain holds a pod the anti-affinity term selects", () => {
@@ -195,7 +219,15 @@ describe("runFilters", () => {
 
 describe("controllerOf", () => {
   it("is the controller owner's uid", () => {
-    const owned = pod({}, { ownerReferences: [{ kind: "ReplicaSet", name: "x", uid: "u1", controller: false }, { kind: "ReplicaSet", name: "web", uid: "u2", controller: true }] });
+    const owned = pod(
+      {},
+      {
+        ownerReferences: [
+          { kind: "ReplicaSet", name: "x", uid: "u1", controller: false },
+          { kind: "ReplicaSet", name: "web", uid: "u2", controller: true },
+        ],
+      },
+    );
     expect(controllerOf(owned)).toBe("u2");
     expect(controllerOf(pod())).toBeUndefined();
   });

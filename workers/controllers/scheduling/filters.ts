@@ -136,8 +136,7 @@ export const taintToleration = (pod: PodInfo, node: NodeInfo): string | null => 
 };
 
 /** NodeAffinity: nodeSelector and required node affinity. */
-export const nodeAffinity = (pod: PodInfo, node: NodeInfo): string | null =>
-  pod.nodeAffinity && !pod.nodeAffinity(node.node) ? REASON_NODE_AFFINITY : null;
+export const nodeAffinity = (pod: PodInfo, node: NodeInfo): string | null => (pod.nodeAffinity && !pod.nodeAffinity(node.node) ? REASON_NODE_AFFINITY : null);
 
 /** The host ports a pod's containers ask for (hostPort set), TCP and 0.0.0.0 by default. */
 export const hostPortsOf = (pod: KObject): HostPort[] => {
@@ -229,8 +228,7 @@ export const interPodAffinity = (state: InterPodState, node: NodeInfo): string |
  * the first failing plugin). [] when the node fits.
  */
 export const runFilters = (pod: PodInfo, node: NodeInfo, interPod: InterPodState | null): string[] => {
-  const one =
-    nodeUnschedulable(pod, node) ?? taintToleration(pod, node) ?? nodeAffinity(pod, node) ?? nodePorts(pod, node);
+  const one = nodeUnschedulable(pod, node) ?? taintToleration(pod, node) ?? nodeAffinity(pod, node) ?? nodePorts(pod, node);
   if (one) return [one];
   const fit = resourcesFit(pod, node);
   if (fit) return fit;

@@ -8,7 +8,10 @@ const pod = (name: string, spec: Record<string, unknown> = {}, meta: Record<stri
   apiVersion: "v1",
   kind: "Pod",
   metadata: { name, namespace: "default", creationTimestamp: "2026-01-01T00:00:00Z", ...meta },
-  spec: { containers: [{ name: "c", image: "i", ...((spec.container as object) ?? {}) }], ...Object.fromEntries(Object.entries(spec).filter(([k]) => k !== "container")) },
+  spec: {
+    containers: [{ name: "c", image: "i", ...((spec.container as object) ?? {}) }],
+    ...Object.fromEntries(Object.entries(spec).filter(([k]) => k !== "container")),
+  },
 });
 const req = (cpu: string, memory: string) => ({ container: { resources: { requests: { cpu, memory } } } });
 const owned = (name: string, owner: string, spec: Record<string, unknown> = req("100m", "128Mi"), labels: Record<string, string> = {}) =>
@@ -28,8 +31,18 @@ describe("unschedulableMessage", () => {
       ["Insufficient memory", 2],
       ["node(s) had untolerated taint {node.kubernetes.io/unreachable: }", 1],
     ]);
-    expect(unschedulableMessage(3, reasons)).toBe("0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 2 Insufficient memory.");
-    expect(unschedulableMessage(12, new Map([["Insufficient cpu", 2], ["Insufficient memory", 10]]))).toBe("0/12 nodes are available: 10 Insufficient memory, 2 Insufficient cpu.");
+    expect(unschedulableMessage(3, reasons)).toBe(
+      "0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 2 Insufficient memory.",
+    );
+    expect(
+      unschedulableMessage(
+        12,
+        new Map([
+          ["Insufficient cpu", 2],
+          ["Insufficient memory", 10],
+        ]),
+      ),
+    ).toBe("0/12 nodes are available: 10 Insufficient memory, 2 Insufficient cpu.");
     expect(unschedulableMessage(0, new Map())).toBe(NO_NODES_MESSAGE);
   });
 });
@@ -88,7 +101,11 @@ describe("placePods", () => {
     expect(r.bindings).toHaveLength(200);
     expect(r.failures).toHaveLength(0);
     expect(Math.max(...perNode(r).values())).toBe(20);
-    const more = placePods([owned("extra", "rs-x")], nodes, r.bindings.map((b) => boundTo(b.pod, b.node)));
+    const more = placePods(
+      [owned("extra", "rs-x")],
+      nodes,
+      r.bindings.map((b) => boundTo(b.pod, b.node)),
+    );
     expect(more.failures[0].message).toBe("0/10 nodes are available: 10 Insufficient cpu.");
   });
 
@@ -168,7 +185,9 @@ describe("placePods", () => {
       const term = {
         affinity: {
           podAntiAffinity: {
-            requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: "db" } }, namespaceSelector: { matchLabels: { env: "prod" } }, topologyKey: "kubernetes.io/hostname" }],
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              { labelSelector: { matchLabels: { app: "db" } }, namespaceSelector: { matchLabels: { env: "prod" } }, topologyKey: "kubernetes.io/hostname" },
+            ],
           },
         },
       };
@@ -186,8 +205,29 @@ describe("placePods", () => {
     ];
     const cordoned = readyNode("cordoned");
     cordoned.spec.unschedulable = true;
-    const nodes = [readyNode("a", { memory: "1Gi" }), readyNode("b", { memory: "1Gi" }), readyNode("c", { taints: unreachable }), cordoned, readyNode("d", { labels: { pool: "x" } })];
-    const r = placePods([pod("p", { ...req("100m", "4Gi"), affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "pool", operator: "NotIn", values: ["x"] }] }] } } } })], nodes, []);
+    const nodes = [
+      readyNode("a", { memory: "1Gi" }),
+      readyNode("b", { memory: "1Gi" }),
+      readyNode("c", { taints: unreachable }),
+      cordoned,
+      readyNode("d", { labels: { pool: "x" } }),
+    ];
+    const r = placePods(
+      [
+        pod("p", {
+          ...req("100m", "4Gi"),
+          affinity: {
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [{ matchExpressions: [{ key: "pool", operator: "NotIn", values: ["x"] }] }],
+              },
+            },
+          },
+        }),
+      ],
+      nodes,
+      [],
+    );
     expect(r.failures[0].message).toBe(
       "0/5 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 1 node(s) were unschedulable, 2 Insufficient memory.",
     );
@@ -206,7 +246,11 @@ describe("placePods", () => {
     expect(r.bindings.length + r.failures.length).toBe(120);
     for (const n of nodes) {
       const mine = r.bindings.filter((b) => b.node === n.metadata.name).map((b) => podRequests(b.pod));
-      const alloc = { cpu: Number(n.status.allocatable.cpu) * 1000, memory: Number(n.status.allocatable.memory.replace("Gi", "")) * 1024 ** 3, pods: Number(n.status.allocatable.pods) };
+      const alloc = {
+        cpu: Number(n.status.allocatable.cpu) * 1000,
+        memory: Number(n.status.allocatable.memory.replace("Gi", "")) * 1024 ** 3,
+        pods: Number(n.status.allocatable.pods),
+      };
       expect(mine.reduce((s, x) => s + x.cpu, 0)).toBeLessThanOrEqual(alloc.cpu);
       expect(mine.reduce((s, x) => s + x.memory, 0)).toBeLessThanOrEqual(alloc.memory);
       expect(mine.length).toBeLessThanOrEqual(alloc.pods);

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { KObject } from "../../../shared/types";
-import { containerRequests, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, nodeAllocatable, podNonZeroRequests, podRequests, requestedBy } from "./resources";
+import {
+  containerRequests,
+  DEFAULT_MEMORY_REQUEST,
+  DEFAULT_MILLI_CPU_REQUEST,
+  nodeAllocatable,
+  podNonZeroRequests,
+  podRequests,
+  requestedBy,
+} from "./resources";
 
 const Mi = 1024 * 1024;
 const Gi = 1024 * Mi;
@@ -58,7 +66,11 @@ describe("podRequests", () => {
   it("counts a quantity too long to parse (stored before Kubeflare refused them) as no request", () => {
     const huge = "1".repeat(2_500_000);
     expect(podRequests(pod({ containers: [c({ cpu: huge, memory: "1Mi" })] }))).toMatchObject({ cpu: 0, memory: Mi });
-    expect(nodeAllocatable({ metadata: { name: "n" }, status: { allocatable: { cpu: huge, memory: huge, pods: "110" } } } as KObject)).toMatchObject({ cpu: 0, memory: 0, pods: 110 });
+    expect(nodeAllocatable({ metadata: { name: "n" }, status: { allocatable: { cpu: huge, memory: huge, pods: "110" } } } as KObject)).toMatchObject({
+      cpu: 0,
+      memory: 0,
+      pods: 110,
+    });
   });
 
   it("saturates out-of-range quantities at int64, so sums stay finite", () => {
@@ -84,7 +96,12 @@ describe("podRequests", () => {
 
 describe("nodeAllocatable", () => {
   it("reads status.allocatable", () => {
-    const node = { apiVersion: "v1", kind: "Node", metadata: { name: "n" }, status: { allocatable: { cpu: "3800m", memory: "7Gi", pods: "110", "nvidia.com/gpu": "1" }, capacity: { cpu: "4" } } };
+    const node = {
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name: "n" },
+      status: { allocatable: { cpu: "3800m", memory: "7Gi", pods: "110", "nvidia.com/gpu": "1" }, capacity: { cpu: "4" } },
+    };
     expect(nodeAllocatable(node)).toEqual({ cpu: 3800, memory: 7 * Gi, pods: 110, scalar: { "nvidia.com/gpu": 1 } });
   });
 
@@ -100,7 +117,11 @@ describe("nodeAllocatable", () => {
 
 describe("requestedBy", () => {
   it("adds up the pods bound to a node", () => {
-    const pods = [pod({ containers: [c({ cpu: "100m", memory: "1Mi" })] }), pod({ containers: [c({ cpu: "1", "nvidia.com/gpu": "1" })] }), pod({ containers: [c()] })];
+    const pods = [
+      pod({ containers: [c({ cpu: "100m", memory: "1Mi" })] }),
+      pod({ containers: [c({ cpu: "1", "nvidia.com/gpu": "1" })] }),
+      pod({ containers: [c()] }),
+    ];
     expect(requestedBy(pods)).toEqual({ cpu: 1100, memory: Mi, pods: 3, scalar: { "nvidia.com/gpu": 1 } });
     expect(requestedBy(pods, true)).toMatchObject({ cpu: 1200, memory: Mi + 2 * DEFAULT_MEMORY_REQUEST, pods: 3 });
   });

@@ -96,7 +96,15 @@ describe("scoreNodes", () => {
   });
 
   it("follows preferred node affinity over a little load", () => {
-    const pref = { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, preference: { matchExpressions: [{ key: "disk", operator: "In", values: ["ssd"] }] } }] } } };
+    const pref = {
+      affinity: {
+        nodeAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            { weight: 50, preference: { matchExpressions: [{ key: "disk", operator: "In", values: ["ssd"] }] } },
+          ],
+        },
+      },
+    };
     const ssd = nodeWith(readyNode("ssd", { labels: { disk: "ssd" } }), pod({ cpu: "1", memory: "2Gi" }));
     const hdd = nodeWith(readyNode("hdd", { labels: { disk: "hdd" } }));
     const [s, h] = scoreNodes(toPodInfo(pod({ cpu: "100m" }, pref)), [ssd, hdd], null);

@@ -54,7 +54,12 @@ describe("findUntoleratedTaint", () => {
   it("names the first NoSchedule or NoExecute taint nothing tolerates, ignoring PreferNoSchedule", () => {
     expect(findUntoleratedTaint(taints, [])).toEqual(taints[1]);
     expect(findUntoleratedTaint(taints, [{ key: "a", operator: "Exists" }])).toEqual(taints[2]);
-    expect(findUntoleratedTaint(taints, [{ key: "a", operator: "Exists" }, { key: "b", operator: "Exists", tolerationSeconds: 30 }])).toBeNull();
+    expect(
+      findUntoleratedTaint(taints, [
+        { key: "a", operator: "Exists" },
+        { key: "b", operator: "Exists", tolerationSeconds: 30 },
+      ]),
+    ).toBeNull();
     expect(findUntoleratedTaint([], [])).toBeNull();
   });
 });
@@ -100,7 +105,10 @@ describe("nodeTaints", () => {
     expect(nodeTaints(node("False"))).toEqual([{ key: TAINT_NOT_READY, effect: "NoSchedule" }]);
     expect(nodeTaints(node("Unknown"))).toEqual([{ key: TAINT_UNREACHABLE, effect: "NoSchedule" }]);
     expect(nodeTaints(node(null))).toEqual([{ key: TAINT_UNREACHABLE, effect: "NoSchedule" }]);
-    const tainted = [{ key: TAINT_UNREACHABLE, effect: "NoSchedule" }, { key: TAINT_UNREACHABLE, effect: "NoExecute" }];
+    const tainted = [
+      { key: TAINT_UNREACHABLE, effect: "NoSchedule" },
+      { key: TAINT_UNREACHABLE, effect: "NoExecute" },
+    ];
     expect(nodeTaints(node("Unknown", tainted))).toEqual(tainted);
   });
 });

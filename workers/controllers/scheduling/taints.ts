@@ -63,12 +63,10 @@ export const countIntolerablePreferNoSchedule = (taints: Taint[], tolerations: T
 };
 
 /** Does the pod tolerate the taint a cordoned node implies (node.kubernetes.io/unschedulable:NoSchedule)? */
-export const toleratesUnschedulable = (tolerations: Toleration[]): boolean =>
-  toleratesAny(tolerations, { key: TAINT_UNSCHEDULABLE, effect: "NoSchedule" });
+export const toleratesUnschedulable = (tolerations: Toleration[]): boolean => toleratesAny(tolerations, { key: TAINT_UNSCHEDULABLE, effect: "NoSchedule" });
 
 /** The node's Ready condition status: "True", "False" or "Unknown" (no condition counts as Unknown). */
-export const readyStatus = (node: KObject): string =>
-  (node.status?.conditions ?? []).find((c: any) => c?.type === "Ready")?.status ?? "Unknown";
+export const readyStatus = (node: KObject): string => (node.status?.conditions ?? []).find((c: any) => c?.type === "Ready")?.status ?? "Unknown";
 
 export const isNodeReady = (node: KObject): boolean => readyStatus(node) === "True";
 

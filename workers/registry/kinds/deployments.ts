@@ -34,7 +34,18 @@ const deploymentPrinter: Printer = {
 };
 
 export const deployments = defineKind({
-  info: { resource: "deployments", singular: "deployment", kind: "Deployment", group: "apps", version: "v1", namespaced: true, shortNames: ["deploy"], categories: ["all"], subresources: ["status", "scale"], hasStatus: true },
+  info: {
+    resource: "deployments",
+    singular: "deployment",
+    kind: "Deployment",
+    group: "apps",
+    version: "v1",
+    namespaced: true,
+    shortNames: ["deploy"],
+    categories: ["all"],
+    subresources: ["status", "scale"],
+    hasStatus: true,
+  },
   printer: deploymentPrinter,
   strategy: {
     tracksGeneration: true,

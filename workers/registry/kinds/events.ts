@@ -19,7 +19,7 @@ const printer: Printer = {
     const io = e.involvedObject ?? {};
     const last = e.series?.lastObservedTime ?? e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
     const first = e.firstTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
-    const source = e.source?.component ? (e.source.host ? `${e.source.component}, ${e.source.host}` : e.source.component) : e.reportingComponent ?? "";
+    const source = e.source?.component ? (e.source.host ? `${e.source.component}, ${e.source.host}` : e.source.component) : (e.reportingComponent ?? "");
     return [
       since(last, now),
       e.type ?? "",

@@ -4,7 +4,17 @@ import { defineKind } from "./kind";
 import { AGE, age, col, NAME } from "./printing";
 
 export const namespaces = defineKind({
-  info: { resource: "namespaces", singular: "namespace", kind: "Namespace", group: "", version: "v1", namespaced: false, shortNames: ["ns"], subresources: ["status", "finalize"], hasStatus: true },
+  info: {
+    resource: "namespaces",
+    singular: "namespace",
+    kind: "Namespace",
+    group: "",
+    version: "v1",
+    namespaced: false,
+    shortNames: ["ns"],
+    subresources: ["status", "finalize"],
+    hasStatus: true,
+  },
   printer: {
     columns: [NAME, col("Status", "The status of the namespace"), AGE],
     cells: (o, now) => [o.metadata.name, o.status?.phase ?? "", age(o, now)],

@@ -52,7 +52,17 @@ const printer: Printer = {
 };
 
 export const nodes = defineKind({
-  info: { resource: "nodes", singular: "node", kind: "Node", group: "", version: "v1", namespaced: false, shortNames: ["no"], subresources: ["status"], hasStatus: true },
+  info: {
+    resource: "nodes",
+    singular: "node",
+    kind: "Node",
+    group: "",
+    version: "v1",
+    namespaced: false,
+    shortNames: ["no"],
+    subresources: ["status"],
+    hasStatus: true,
+  },
   printer,
   strategy: {
     fieldLabels: ["spec.unschedulable"],

@@ -138,10 +138,30 @@ const printer: Printer = {
 const finished = (pod: KObject) => ["Succeeded", "Failed"].includes(pod.status?.phase);
 
 export const pods = defineKind({
-  info: { resource: "pods", singular: "pod", kind: "Pod", group: "", version: "v1", namespaced: true, shortNames: ["po"], categories: ["all"], subresources: ["status", "log", "binding"], hasStatus: true },
+  info: {
+    resource: "pods",
+    singular: "pod",
+    kind: "Pod",
+    group: "",
+    version: "v1",
+    namespaced: true,
+    shortNames: ["po"],
+    categories: ["all"],
+    subresources: ["status", "log", "binding"],
+    hasStatus: true,
+  },
   printer,
   strategy: {
-    fieldLabels: ["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"],
+    fieldLabels: [
+      "spec.nodeName",
+      "spec.restartPolicy",
+      "spec.schedulerName",
+      "spec.serviceAccountName",
+      "spec.hostNetwork",
+      "status.phase",
+      "status.podIP",
+      "status.nominatedNodeName",
+    ],
     tracksGeneration: true,
     prepareForCreate: (pod) => {
       pod.status = { phase: "Pending", qosClass: qosClass(pod) };

@@ -73,7 +73,11 @@ export const selectorString = (sel: any): string => {
 
 /** A map selector (Services, ReplicationControllers) as kubectl prints it. */
 export const mapSelector = (m: Record<string, string> | undefined) =>
-  m && Object.keys(m).length ? Object.entries(m).map(([k, v]) => `${k}=${v}`).join(",") : "<none>";
+  m && Object.keys(m).length
+    ? Object.entries(m)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",")
+    : "<none>";
 
 const templateContainers = (o: KObject) => (o.spec?.template?.spec?.containers ?? []) as any[];
 export const containersCell = (o: KObject) => joinOrNone(templateContainers(o).map((c) => c.name));

@@ -28,7 +28,18 @@ export const replicaCells = (o: KObject, now: number, selector: string) => [
 ];
 
 export const replicasets = defineKind({
-  info: { resource: "replicasets", singular: "replicaset", kind: "ReplicaSet", group: "apps", version: "v1", namespaced: true, shortNames: ["rs"], categories: ["all"], subresources: ["status", "scale"], hasStatus: true },
+  info: {
+    resource: "replicasets",
+    singular: "replicaset",
+    kind: "ReplicaSet",
+    group: "apps",
+    version: "v1",
+    namespaced: true,
+    shortNames: ["rs"],
+    categories: ["all"],
+    subresources: ["status", "scale"],
+    hasStatus: true,
+  },
   printer: { columns: replicaColumns, cells: (o, now) => replicaCells(o, now, selectorString(o.spec?.selector)) },
   strategy: {
     fieldLabels: ["status.replicas"],

@@ -5,7 +5,18 @@ import { mapSelector } from "./printing";
 import { replicaCells, replicaColumns } from "./replicasets";
 
 export const replicationcontrollers = defineKind({
-  info: { resource: "replicationcontrollers", singular: "replicationcontroller", kind: "ReplicationController", group: "", version: "v1", namespaced: true, shortNames: ["rc"], categories: ["all"], subresources: ["status", "scale"], hasStatus: true },
+  info: {
+    resource: "replicationcontrollers",
+    singular: "replicationcontroller",
+    kind: "ReplicationController",
+    group: "",
+    version: "v1",
+    namespaced: true,
+    shortNames: ["rc"],
+    categories: ["all"],
+    subresources: ["status", "scale"],
+    hasStatus: true,
+  },
   printer: { columns: replicaColumns, cells: (o, now) => replicaCells(o, now, mapSelector(o.spec?.selector)) },
   strategy: {
     fieldLabels: ["status.replicas"],

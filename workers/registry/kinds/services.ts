@@ -81,7 +81,18 @@ const printer: Printer = {
 };
 
 export const services = defineKind({
-  info: { resource: "services", singular: "service", kind: "Service", group: "", version: "v1", namespaced: true, shortNames: ["svc"], categories: ["all"], subresources: ["status"], hasStatus: true },
+  info: {
+    resource: "services",
+    singular: "service",
+    kind: "Service",
+    group: "",
+    version: "v1",
+    namespaced: true,
+    shortNames: ["svc"],
+    categories: ["all"],
+    subresources: ["status"],
+    hasStatus: true,
+  },
   printer,
   strategy: {
     prepareForCreate: (svc) => {
