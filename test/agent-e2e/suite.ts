@@ -26,7 +26,8 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
     throw new Error(`CI must run the ${engine.name} end-to-end tests: engine not reachable or ${IMAGE} missing (scripts/test-image.sh)`);
 
   describe.skipIf(!up)(`agent end to end on ${engine.name}`, () => {
-    const nodeName = `${engine.name}-box`;
+    // unique per run: a run cleans up its node's containers, and must not touch another run's on the same engine
+    const nodeName = `${engine.name}-box-${process.pid}`;
     let server: RunningServer;
     let dir: string;
     let admin: ApiClient;
@@ -626,7 +627,7 @@ spec:
     it("backs off a pod sandbox it can't make: FailedCreatePodSandBox, ContainerCreating, a few attempts rather than one a second", async () => {
       // a box whose pause image can't be pulled (nothing listens on 127.0.0.1:5: it fails at once, on loopback)
       const pause = "127.0.0.1:5/kubeflare/absent-pause:1";
-      const box = `${engine.name}-nopause`;
+      const box = `${engine.name}-nopause-${process.pid}`;
       const boxConfig = join(dir, "nopause.json");
       await join_(box, server.url, boxConfig, pause);
       const boxAgent = new AgentProcess(boxConfig);
