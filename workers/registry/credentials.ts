@@ -11,7 +11,7 @@ import type { KObject } from "../../shared/types";
 import { authorize } from "./auth";
 import { resourceByKind, resourceByName } from "./kinds";
 import { randomSuffix } from "./meta";
-import type { Registry } from "./registry";
+import type { RegistryCore } from "./types";
 import {
   bootstrapSecretName,
   countJoin,
@@ -29,7 +29,7 @@ import { SYSTEM_USER, type User } from "./user";
 export class NodeCredentials {
   private readonly secrets: ResourceInfo = resourceByName("secrets");
 
-  constructor(private readonly registry: Registry) {}
+  constructor(private readonly registry: RegistryCore) {}
 
   /**
    * An admin makes a join token (a bootstrap-token Secret in kube-system): single-use

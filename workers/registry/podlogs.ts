@@ -7,7 +7,7 @@ import type { KObject } from "../../shared/types";
 import type { LogLineIn, LogStore } from "../store/logs";
 import { authorize } from "./auth";
 import { resourceByName } from "./kinds";
-import type { Registry } from "./registry";
+import type { RegistryCore } from "./types";
 import type { User } from "./user";
 
 export interface LogQuery {
@@ -59,7 +59,7 @@ const logContainer = (pod: KObject, name: string | undefined): any => {
 
 export class PodLogs {
   constructor(
-    private readonly registry: Registry,
+    private readonly registry: RegistryCore,
     private readonly store: LogStore,
   ) {}
 

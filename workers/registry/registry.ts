@@ -7,7 +7,7 @@ import type { WorkQueue } from "../queue";
 import { LogStore } from "../store/logs";
 import { type Store, StoreError } from "../store/store";
 import { apiErrorOf, isReason } from "./errors";
-import type { DeleteResult, ListQuery, RegistryOptions, WatchQuery, WriteOptions, WriteResult } from "./types";
+import type { DeleteResult, ListQuery, RegistryCore, RegistryOptions, WatchQuery, WriteOptions, WriteResult } from "./types";
 import { checkApplyTypeMeta, checkNameAndNamespace, checkPatchedName, prepareUpdate } from "./update";
 import { Access } from "./access";
 import { authorize } from "./auth";
@@ -43,7 +43,7 @@ export type { DeleteResult, ListQuery, RegistryOptions, WatchQuery, WriteOptions
 
 const MAX_RETRIES = 10;
 
-export class Registry {
+export class Registry implements RegistryCore {
   readonly store: Store;
   readonly now: () => Date;
   /** the scale subresource of Deployments, ReplicaSets and ReplicationControllers */

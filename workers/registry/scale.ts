@@ -10,13 +10,13 @@ import { checkUnknownFields } from "./decode";
 import { kindOf } from "./kinds";
 import { clone } from "./meta";
 import { applyPatch, type PatchType } from "./patch";
-import type { Registry, WriteOptions, WriteResult } from "./registry";
+import type { RegistryCore, WriteOptions, WriteResult } from "./types";
 import type { User } from "./user";
 
 const MAX_RETRIES = 10;
 
 export class ScaleSubresource {
-  constructor(private readonly registry: Registry) {}
+  constructor(private readonly registry: RegistryCore) {}
 
   /** The Scale view of an object. */
   toScale(info: ResourceInfo, obj: KObject): KObject {

@@ -2,7 +2,7 @@
 import { ApiError } from "../../shared/status";
 import type { KObject } from "../../shared/types";
 import { resourceByName } from "./kinds";
-import type { Registry } from "./registry";
+import type { RegistryCore } from "./types";
 import { SYSTEM_USER } from "./user";
 
 const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -14,7 +14,7 @@ const KUBERNETES_SERVICE: KObject = {
   spec: { clusterIP: "10.96.0.1", ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: 6443 }] },
 };
 
-const createIfMissing = async (registry: Registry, resource: string, namespace: string, obj: KObject) => {
+const createIfMissing = async (registry: RegistryCore, resource: string, namespace: string, obj: KObject) => {
   const info = resourceByName(resource);
   if (await registry.store.get({ resource, namespace, name: obj.metadata.name! })) return;
   try {
@@ -25,7 +25,7 @@ const createIfMissing = async (registry: Registry, resource: string, namespace: 
 };
 
 /** Create what is missing of the initial objects. Idempotent. */
-export const seed = async (registry: Registry): Promise<void> => {
+export const seed = async (registry: RegistryCore): Promise<void> => {
   for (const name of SYSTEM_NAMESPACES) {
     await createIfMissing(registry, "namespaces", "", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
   }

@@ -1,8 +1,11 @@
 /** The options and results of the resource layer's operations. */
-import type { KObject } from "../../shared/types";
+import type { ResourceInfo } from "../../shared/resources";
+import type { KObject, ObjectKey } from "../../shared/types";
 import type { Store } from "../store/store";
 import type { WorkQueue } from "../queue";
 import type { FieldValidation } from "./decode";
+import type { NodeCheck } from "./noderestriction";
+import type { User, Verb } from "./user";
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -53,4 +56,20 @@ export interface RegistryOptions {
   defaultTolerationSeconds?: number;
   /** bytes of output kept per container (current and previous instance), default 1 MiB */
   logBytesPerContainer?: number;
+}
+
+/**
+ * What the subresource modules (scale, pod logs, node credentials, the seed) use of
+ * the generic registry: its reads and writes, and the steps it shares.
+ */
+export interface RegistryCore {
+  readonly store: Store;
+  now(): Date;
+  get(user: User, info: ResourceInfo, namespace: string, name: string, subresource?: string): Promise<KObject>;
+  create(user: User, info: ResourceInfo, namespace: string, body: unknown, opts?: WriteOptions): Promise<WriteResult>;
+  update(user: User, info: ResourceInfo, namespace: string, name: string, body: unknown, opts?: WriteOptions): Promise<WriteResult>;
+  key(info: ResourceInfo, namespace: string, name: string): ObjectKey;
+  typed(info: ResourceInfo, obj: KObject): KObject;
+  commitUpdate(info: ResourceInfo, current: KObject, next: KObject, opts: WriteOptions): Promise<KObject>;
+  restrict(user: User, verb: Verb, info: ResourceInfo, namespace: string, extra: Partial<NodeCheck>): Promise<void>;
 }

@@ -7,7 +7,7 @@
  */
 import type { KObject } from "../../../shared/types";
 import { isConflict } from "../client";
-import type { DeploymentSync } from "./sync";
+import type { ControllerContext } from "../context";
 import {
   byRevision,
   hasRevisionHistoryLimit,
@@ -56,7 +56,16 @@ export const setNewReplicaSetAnnotations = (d: KObject, rs: KObject, newRevision
 };
 
 /** cleanupDeployment: delete the oldest revisions beyond revisionHistoryLimit (only ReplicaSets with nothing left in them). */
-export const cleanupDeployment = async (s: DeploymentSync, olds: KObject[]): Promise<void> => {
+/** What cleanup needs of a sync pass (DeploymentSync). */
+interface SyncPass {
+  readonly ctx: ControllerContext;
+  readonly d: KObject;
+  readonly ns: string;
+  readonly rs: Map<string, KObject>;
+  fresh(rs: KObject): KObject;
+}
+
+export const cleanupDeployment = async (s: SyncPass, olds: KObject[]): Promise<void> => {
   const d = s.d;
   if (!hasRevisionHistoryLimit(d)) return;
   const alive = olds.map((o) => s.fresh(o)).filter((o) => !o.metadata.deletionTimestamp);
