@@ -37,6 +37,10 @@ export class ClusterView {
     return this.synced.services && this.synced.slices;
   }
 
+  get servicesSynced(): boolean {
+    return this.synced.services;
+  }
+
   private touch(): void {
     this.serial = Math.floor(Date.now() / 1000);
   }
