@@ -226,3 +226,31 @@ export class NodeDns {
     return { hostPath: path, containerPath: "/etc/resolv.conf", readOnly: false };
   }
 }
+
+/** The agent's DNS flags (`--cluster-dns`, `--cluster-domain`, `--dns-upstream a[,b]`), checked; throws with the flag's name. */
+export const dnsFlags = (v: { "cluster-dns"?: string; "cluster-domain"?: string; "dns-upstream"?: string }) => {
+  const out: { clusterDNS?: string; clusterDomain?: string; dnsUpstreams?: Upstream[] } = {};
+  if (v["cluster-dns"] !== undefined) {
+    if (v["cluster-dns"] !== "" && !isIP(v["cluster-dns"])) throw new Error(`--cluster-dns: "${v["cluster-dns"]}" is not an IP address`);
+    out.clusterDNS = v["cluster-dns"];
+  }
+  if (v["cluster-domain"] !== undefined) {
+    const d = v["cluster-domain"].replace(/\.$/, "").toLowerCase();
+    if (d.length > 253 || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/.test(d))
+      throw new Error(`--cluster-domain: "${v["cluster-domain"]}" is not a DNS domain such as cluster.local`);
+    out.clusterDomain = d;
+  }
+  if (v["dns-upstream"] !== undefined) {
+    out.dnsUpstreams = v["dns-upstream"]
+      .split(",")
+      .filter((s) => s.trim())
+      .map(
+        (s) =>
+          parseHostPort(s) ??
+          (() => {
+            throw new Error(`--dns-upstream: "${s}" is not an address such as 192.0.2.53 or 192.0.2.53:5353`);
+          })(),
+      );
+  }
+  return out;
+};
