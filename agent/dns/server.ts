@@ -174,6 +174,16 @@ export class DnsServer {
    * client asked over TCP (no size limit, and forwarding uses TCP as well).
    */
   async handle(msg: Buffer, tcp: boolean): Promise<Buffer | null> {
+    try {
+      return await this.answer(msg, tcp);
+    } catch (e) {
+      // nothing a client (or an upstream) sends may take the agent down
+      this.log(`query failed: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
+  private async answer(msg: Buffer, tcp: boolean): Promise<Buffer | null> {
     let query: DecodedPacket & { opcode?: string };
     try {
       query = packet.decode(msg) as DecodedPacket & { opcode?: string };
@@ -299,7 +309,7 @@ export class DnsServer {
       sock.on("error", () => done(null));
       sock.on("message", (m, rinfo) => {
         // only the upstream's answer to this id counts; anything else is ignored
-        if (rinfo.port !== u.port || m.length < 12 || m.readUInt16BE(0) !== id) return;
+        if (rinfo.port !== u.port || rinfo.address !== u.host || m.length < 12 || m.readUInt16BE(0) !== id) return;
         done(m);
       });
       sock.send(msg, u.port, u.host, (e) => e && done(null));
