@@ -4,7 +4,10 @@
  * the DNS server answers on the pod bridge gateway (10.42.N.1:53, from the Node's
  * spec.podCIDR; kube-proxy's rules send the cluster DNS Service IP there), and each pod
  * gets its resolv.conf as a file bind-mounted at /etc/resolv.conf in its containers
- * (how CRI runtimes give it; Docker leaves its own out when a mount is there).
+ * (how CRI runtimes give it; Docker leaves its own out when a mount is there). One gap:
+ * `ctr --net-host` mounts the host's resolv.conf after ours, so on containerd a
+ * hostNetwork pod keeps the host's file (right for ClusterFirst/Default, not for
+ * ClusterFirstWithHostNet) until the containerd runtime drops that mount.
  *
  * Upstreams: `--dns-upstream` or the host's /etc/resolv.conf nameservers. The server
  * runs in the host's network namespace, so a loopback stub (systemd-resolved's
