@@ -7,6 +7,8 @@
 import { rfc3339Micro } from "../shared/time";
 import type { KObject } from "../shared/types";
 import { type ApiClient, ApiRequestError } from "./api";
+import { NodeDns } from "./dns/node";
+import type { Upstream } from "./dns/server";
 import { PodEvents } from "./events";
 import { LogShipper } from "./logs";
 import { nodeLabels, nodeStatus } from "./node";
@@ -31,6 +33,14 @@ export interface AgentOptions {
   /** how often new container output is shipped (default 2 s) */
   logIntervalMs?: number;
   log?: (msg: string) => void;
+  /** the cluster DNS Service IP written into pods' resolv.conf (kubelet's --cluster-dns; default 10.43.0.10, "" for none: the engine's DNS) */
+  clusterDNS?: string;
+  /** kubelet's --cluster-domain (default cluster.local) */
+  clusterDomain?: string;
+  /** where the node-local DNS server forwards other names (default the host's /etc/resolv.conf nameservers) */
+  dnsUpstreams?: Upstream[];
+  /** where the node-local DNS server listens (default the pod bridge gateway 10.42.N.1, port 53); null: no DNS server */
+  dnsListen?: Upstream | null;
 }
 
 const jitter = (ms: number) => ms * (0.9 + Math.random() * 0.2);
@@ -88,9 +98,24 @@ export class NodeAgent {
   /** the engine's containers of this node as of the last sync pass */
   private listing: ContainerInfo[] = [];
   private readonly events: PodEvents;
+  /** Services and EndpointSlices (cluster DNS, the service environment) */
+  private readonly dns: NodeDns;
 
   constructor(private readonly o: AgentOptions) {
     this.events = new PodEvents(o.api, o.nodeName, Date.now, this.log);
+    const clusterDNS = o.clusterDNS ?? "10.43.0.10";
+    this.dns = new NodeDns({
+      api: o.api,
+      nodeName: o.nodeName,
+      dataDir: o.dataDir,
+      clusterDNS,
+      clusterDomain: o.clusterDomain ?? "cluster.local",
+      upstreams: o.dnsUpstreams,
+      listen: o.dnsListen ?? undefined,
+      serve: o.dnsListen !== null,
+      events: this.events,
+      log: this.log,
+    });
     this.worker = new PodWorker({
       runtime: o.runtime,
       api: o.api,
@@ -102,6 +127,8 @@ export class NodeAgent {
       log: this.log,
       events: this.events,
       volumeRefreshMs: o.syncFrequencyMs,
+      services: () => this.dns.services(),
+      resolvConf: clusterDNS ? (pod) => this.dns.resolvConfMount(pod) : undefined,
     });
     this.shipper = new LogShipper(o.runtime, o.api);
     this.prober = new Prober(
@@ -122,13 +149,14 @@ export class NodeAgent {
     await this.register();
     await this.renewLease();
     this.loops = [this.leaseLoop(), this.watchLoop(), this.syncLoop(), this.logLoop()];
+    this.dns.start();
     this.log(`registered; runtime ${this.runtimeVersion}`);
   }
 
   async stop(): Promise<void> {
     this.ac.abort();
     this.wake?.();
-    await Promise.allSettled([...this.loops, ...this.terminating.values()]);
+    await Promise.allSettled([...this.loops, ...this.terminating.values(), this.dns.stop()]);
     // the last events (Killing on a deletion) are small writes: let them land before the client closes
     await Promise.race([this.events.settled(), new Promise((r) => setTimeout(r, 2000).unref())]);
   }

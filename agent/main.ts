@@ -15,6 +15,8 @@ import { parseArgs } from "node:util";
 import { nodeMaySetLabel } from "../shared/nodelabels";
 import { NodeAgent } from "./agent";
 import { ApiClient, ApiRequestError } from "./api";
+import { dnsFlags } from "./dns/node";
+import type { Upstream } from "./dns/server";
 import { defaultNodeIP } from "./node";
 import { pickRuntime } from "./runtime/pick";
 
@@ -31,6 +33,12 @@ export interface AgentConfig {
   pauseImage?: string;
   /** seconds between refreshes of ConfigMap/Secret volumes (kubelet's --sync-frequency, default 60) */
   syncFrequencySeconds?: number;
+  /** the cluster DNS Service IP for pods' resolv.conf (default 10.43.0.10; "" for the engine's DNS) */
+  clusterDNS?: string;
+  /** default cluster.local */
+  clusterDomain?: string;
+  /** where the node-local DNS server forwards other names (default the host's /etc/resolv.conf nameservers) */
+  dnsUpstreams?: Upstream[];
 }
 
 const DEFAULT_CONFIG = "/etc/kubeflare/agent.json";
@@ -91,6 +99,7 @@ async function join(v: Record<string, any>): Promise<void> {
   const nodeName = String(v.name ?? hostname()).toLowerCase();
   const syncFrequencySeconds = v["sync-frequency"] ? parseDuration(String(v["sync-frequency"]), "--sync-frequency") : undefined;
   const labels = parseLabels(v.labels);
+  const dns = checkedDnsFlags(v);
   const caPem = v["ca-file"] ? readFileSync(String(v["ca-file"]), "utf8") : undefined;
   const configPath = resolve(String(v.config ?? DEFAULT_CONFIG));
   const dataDir = resolve(String(v["data-dir"] ?? (configPath.startsWith("/etc/") ? "/var/lib/kubeflare-agent" : `${dirname(configPath)}/agent-data`)));
@@ -119,6 +128,7 @@ async function join(v: Record<string, any>): Promise<void> {
     dataDir,
     ...(v["pause-image"] ? { pauseImage: String(v["pause-image"]) } : {}),
     ...(syncFrequencySeconds !== undefined ? { syncFrequencySeconds } : {}),
+    ...dns,
   };
   mkdirSync(dirname(configPath), { recursive: true, mode: 0o700 });
   writeFileSync(configPath, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
@@ -127,8 +137,17 @@ async function join(v: Record<string, any>): Promise<void> {
   console.log(`config written to ${configPath}; start the agent with: kubeflare-agent run --config ${configPath}`);
 }
 
+const checkedDnsFlags = (v: Record<string, any>) => {
+  try {
+    return dnsFlags(v);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+};
+
 async function run(v: Record<string, any>): Promise<void> {
-  const config = loadConfig(resolve(String(v.config ?? DEFAULT_CONFIG)));
+  // the DNS flags given to run override the config's
+  const config = { ...loadConfig(resolve(String(v.config ?? DEFAULT_CONFIG))), ...checkedDnsFlags(v) };
   const { runtime, version } = await pickRuntime(config.runtime ?? "auto", config.dataDir);
   const agent = new NodeAgent({
     api: new ApiClient({ server: config.server, token: config.token, caPem: config.caPem }),
@@ -139,6 +158,9 @@ async function run(v: Record<string, any>): Promise<void> {
     labels: config.labels,
     pauseImage: config.pauseImage,
     syncFrequencyMs: config.syncFrequencySeconds !== undefined ? config.syncFrequencySeconds * 1000 : undefined,
+    clusterDNS: config.clusterDNS,
+    clusterDomain: config.clusterDomain,
+    dnsUpstreams: config.dnsUpstreams,
   });
   // the control plane may be away: keep trying, pods keep running meanwhile
   for (let attempt = 1; ; attempt++) {
@@ -259,11 +281,13 @@ const HELP = `Usage: kubeflare-agent <command> [options]
 Commands:
   join     --server URL --token TOKEN [--name NAME] [--labels k=v,...] [--runtime docker|containerd|auto]
            [--ca-file FILE] [--node-ip ADDR] [--data-dir DIR] [--pause-image IMAGE] [--sync-frequency 1m]
+           [--cluster-dns 10.43.0.10] [--cluster-domain cluster.local] [--dns-upstream IP[:PORT],...]
            [--config FILE] [--force-replace]
            exchange a join token for this node's credential; writes the config (0600).
            A name an existing node has is refused; --force-replace takes it over, and only
            with a token created with --allow-replace NAME
-  run      [--config FILE]            run the agent (register, heartbeat, run pods)
+  run      [--config FILE]            run the agent (register, heartbeat, run pods); the DNS flags
+                                      given here override the config's
   install  [--config FILE] [--print]  install a systemd unit for "run" (or print it)
   status   [--config FILE] [-o json]  show the node's state as the control plane sees it
   token create --kubeconfig FILE [--ttl 24h] [--usages authentication] [--max-nodes 1]
@@ -288,6 +312,9 @@ export async function main(argv: string[]): Promise<number> {
       "data-dir": { type: "string" },
       "pause-image": { type: "string" },
       "sync-frequency": { type: "string" },
+      "cluster-dns": { type: "string" },
+      "cluster-domain": { type: "string" },
+      "dns-upstream": { type: "string" },
       config: { type: "string" },
       print: { type: "boolean" },
       kubeconfig: { type: "string" },
