@@ -1,0 +1,178 @@
+/**
+ * Puts a generated ruleset into the kernel with the `nft` CLI, one transaction per
+ * change (`nft -f -`), the way kube-proxy's nftables mode does: the first sync (and
+ * any sync after a failure) replaces the whole table (`add table` + `delete table` +
+ * the new table); later syncs flush the table's chains and maps, delete the chains and
+ * sets that went away and load the new contents, all in one transaction, so the
+ * ClientIP affinity sets of unchanged endpoints keep their entries. Nothing is
+ * written when the ruleset did not change.
+ *
+ * `ProxyLoop` rate-limits: changes are coalesced and applied within `minIntervalMs`
+ * (default 200 ms) of the first one, so a change reaches the kernel well within 1 s.
+ */
+import { spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { buildRuleset, type ProxyInput, type Ruleset, TABLE_FAMILY, TABLE_NAME } from "./rules";
+
+export interface NftOptions {
+  /** command prefix, e.g. ["ip", "netns", "exec", "kf-t-node"] to work inside a network namespace */
+  prefix?: string[];
+  /** set net.ipv4.ip_forward=1 and net.ipv4.conf.all.route_localnet=1 (default true) */
+  sysctls?: boolean;
+  log?: (msg: string) => void;
+}
+
+const TABLE = `${TABLE_FAMILY} ${TABLE_NAME}`;
+
+/** run a command with `input` on stdin; resolves with stdout, rejects with stderr */
+export function run(argv: string[], input = ""): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => {
+      if (out.length < 1 << 20) out += d;
+    });
+    child.stderr.on("data", (d) => {
+      if (err.length < 1 << 16) err += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`${argv.join(" ")}: exit ${code}: ${err.trim()}`))));
+    child.stdin.on("error", () => {});
+    child.stdin.end(input);
+  });
+}
+
+/**
+ * The sysctls kube-proxy needs: forwarding, and route_localnet so that a connection to
+ * 127.0.0.1:<nodePort> may be DNATed to a pod (the kernel otherwise drops packets with a
+ * loopback source on a non-loopback interface; the iptables mode of kube-proxy sets it
+ * for the same reason).
+ */
+export const SYSCTLS: Record<string, string> = { "net/ipv4/ip_forward": "1", "net/ipv4/conf/all/route_localnet": "1" };
+
+export class NftProxier {
+  private last?: Ruleset;
+  private sysctlsDone = false;
+  constructor(private readonly opts: NftOptions = {}) {}
+
+  private nft(script: string) {
+    return run([...(this.opts.prefix ?? []), "nft", "-f", "-"], script);
+  }
+
+  private async setSysctls() {
+    if (this.sysctlsDone || this.opts.sysctls === false) return;
+    for (const [k, v] of Object.entries(SYSCTLS)) {
+      if (this.opts.prefix?.length) await run([...this.opts.prefix, "sysctl", "-q", "-w", `${k.replaceAll("/", ".")}=${v}`]);
+      else await writeFile(`/proc/sys/${k}`, v);
+    }
+    this.sysctlsDone = true;
+  }
+
+  /** the transaction that turns `prev` (what the kernel has) into `next` */
+  static script(next: Ruleset, prev?: Ruleset): string {
+    if (!prev) return `add table ${TABLE}\ndelete table ${TABLE}\n${next.text}`;
+    const lines = [`flush table ${TABLE}`];
+    for (const m of prev.maps) lines.push(`flush map ${TABLE} ${m}`);
+    lines.push(`flush set ${TABLE} cluster-ips`);
+    const keep = new Set(next.chains);
+    for (const c of prev.chains) if (!keep.has(c)) lines.push(`delete chain ${TABLE} ${c}`);
+    for (const [s, decl] of prev.sets) if (next.sets.get(s) !== decl) lines.push(`delete set ${TABLE} ${s}`);
+    return `${lines.join("\n")}\n${next.text}`;
+  }
+
+  /** apply `next` if it differs from what was applied last; true when something was written */
+  async apply(next: Ruleset): Promise<boolean> {
+    await this.setSysctls();
+    if (this.last && this.last.text === next.text) return false;
+    try {
+      await this.nft(NftProxier.script(next, this.last));
+    } catch (e) {
+      if (!this.last) throw e;
+      this.opts.log?.(`kube-proxy: incremental nftables update failed, replacing the table: ${(e as Error).message}`);
+      this.last = undefined;
+      await this.nft(NftProxier.script(next));
+    }
+    this.last = next;
+    return true;
+  }
+
+  /** `nft delete table ip kubeflare`; a missing table is fine */
+  async remove(): Promise<void> {
+    this.last = undefined;
+    await this.nft(`add table ${TABLE}\ndelete table ${TABLE}\n`);
+  }
+}
+
+export interface LoopOptions extends NftOptions {
+  minIntervalMs?: number;
+}
+
+/** coalesces updates and applies the newest one at most every `minIntervalMs` */
+export class ProxyLoop {
+  readonly proxier: NftProxier;
+  private pending?: ProxyInput;
+  private timer?: ReturnType<typeof setTimeout>;
+  private running?: Promise<void>;
+  private lastRun = 0;
+  private stopped = false;
+  /** resolves after the next apply finishes (tests and the benchmark wait on it) */
+  private waiters: (() => void)[] = [];
+  errors = 0;
+
+  constructor(private readonly opts: LoopOptions = {}) {
+    this.proxier = new NftProxier(opts);
+  }
+
+  update(input: ProxyInput) {
+    if (this.stopped) return;
+    this.pending = input;
+    if (this.timer || this.running) return;
+    const wait = Math.max(0, this.lastRun + (this.opts.minIntervalMs ?? 200) - Date.now());
+    this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  /** wait until everything handed to update() so far is in the kernel */
+  settled(): Promise<void> {
+    if (!this.pending && !this.timer && !this.running) return Promise.resolve();
+    return new Promise((r) => this.waiters.push(r));
+  }
+
+  private flush() {
+    this.timer = undefined;
+    const input = this.pending;
+    this.pending = undefined;
+    if (!input || this.stopped) return this.wake();
+    this.lastRun = Date.now();
+    this.running = (async () => {
+      try {
+        await this.proxier.apply(buildRuleset(input));
+      } catch (e) {
+        this.errors++;
+        this.opts.log?.(`kube-proxy: ${(e as Error).message}`);
+        // try again with the same input unless a newer one came
+        this.pending ??= input;
+      }
+    })().finally(() => {
+      this.running = undefined;
+      if (this.pending && !this.stopped) this.update(this.pending);
+      else this.wake();
+    });
+  }
+
+  private wake() {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** stop applying; with `removeTable`, delete the table (agent uninstall, --no-kube-proxy) */
+  async stop(removeTable = false) {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+    this.wake();
+    if (removeTable) await this.proxier.remove();
+  }
+}
