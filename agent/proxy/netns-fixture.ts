@@ -47,7 +47,14 @@ const one = () => new Promise((resolve) => {
     sock.send("ping", Number(port), host);
   }
 });
-(async () => { const out = []; for (let i = 0; i < Number(n); i++) out.push(await one()); console.log(JSON.stringify(out)); })();
+(async () => {
+  const out = [];
+  for (let i = 0; i < Number(n); i++) {
+    out.push(await one());
+    if (out[i].error === "timeout") break; // a black hole stays one: don't wait n times
+  }
+  console.log(JSON.stringify(out));
+})();
 `;
 
 export interface Answer {
