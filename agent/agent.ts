@@ -12,6 +12,7 @@ import { LogShipper } from "./logs";
 import { nodeLabels, nodeStatus } from "./node";
 import { PodWorker } from "./pods";
 import { Prober } from "./probes";
+import { type KubeProxySettings, ServiceProxy } from "./proxy/service-proxy";
 import { type ContainerInfo, LABELS, type ContainerRuntime } from "./runtime/runtime";
 
 export interface AgentOptions {
@@ -31,6 +32,8 @@ export interface AgentOptions {
   /** how often new container output is shipped (default 2 s) */
   logIntervalMs?: number;
   log?: (msg: string) => void;
+  /** run kube-proxy (nftables rules for Services) with these settings; off when unset */
+  kubeProxy?: KubeProxySettings;
 }
 
 const jitter = (ms: number) => ms * (0.9 + Math.random() * 0.2);
@@ -88,6 +91,7 @@ export class NodeAgent {
   /** the engine's containers of this node as of the last sync pass */
   private listing: ContainerInfo[] = [];
   private readonly events: PodEvents;
+  private proxy?: ServiceProxy;
 
   constructor(private readonly o: AgentOptions) {
     this.events = new PodEvents(o.api, o.nodeName, Date.now, this.log);
@@ -122,13 +126,18 @@ export class NodeAgent {
     await this.register();
     await this.renewLease();
     this.loops = [this.leaseLoop(), this.watchLoop(), this.syncLoop(), this.logLoop()];
+    if (this.o.kubeProxy) {
+      this.proxy = new ServiceProxy({ ...this.o.kubeProxy, api: this.o.api, nodeName: this.o.nodeName, nodeIPs: [this.o.nodeIP], log: this.log });
+      this.proxy.start();
+    }
     this.log(`registered; runtime ${this.runtimeVersion}`);
   }
 
   async stop(): Promise<void> {
     this.ac.abort();
     this.wake?.();
-    await Promise.allSettled([...this.loops, ...this.terminating.values()]);
+    // kube-proxy's rules stay in the kernel (Services keep working across agent restarts); uninstall removes them
+    await Promise.allSettled([...this.loops, ...this.terminating.values(), this.proxy?.stop()]);
     // the last events (Killing on a deletion) are small writes: let them land before the client closes
     await Promise.race([this.events.settled(), new Promise((r) => setTimeout(r, 2000).unref())]);
   }

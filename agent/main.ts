@@ -4,11 +4,12 @@
  *   kubeflare-agent join --server URL --token JOIN_TOKEN [--name N] [--labels k=v,...] [--runtime docker|containerd|auto] [--ca-file F] [--config F] [--force-replace]
  *   kubeflare-agent run [--config F]
  *   kubeflare-agent install [--config F] [--print]
+ *   kubeflare-agent uninstall
  *   kubeflare-agent status [--config F] [-o json]
  *   kubeflare-agent token create --kubeconfig F [--ttl 24h] [--usages authentication] [--max-nodes 1] [--allow-replace NODE]
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -16,6 +17,7 @@ import { nodeMaySetLabel } from "../shared/nodelabels";
 import { NodeAgent } from "./agent";
 import { ApiClient, ApiRequestError } from "./api";
 import { defaultNodeIP } from "./node";
+import { kubeProxySetting, kubeProxyUnavailable, removeProxyRules } from "./proxy/service-proxy";
 import { pickRuntime } from "./runtime/pick";
 
 export interface AgentConfig {
@@ -31,6 +33,8 @@ export interface AgentConfig {
   pauseImage?: string;
   /** seconds between refreshes of ConfigMap/Secret volumes (kubelet's --sync-frequency, default 60) */
   syncFrequencySeconds?: number;
+  /** false: no kube-proxy on this node (join/run --no-kube-proxy) */
+  kubeProxy?: boolean;
 }
 
 const DEFAULT_CONFIG = "/etc/kubeflare/agent.json";
@@ -119,6 +123,7 @@ async function join(v: Record<string, any>): Promise<void> {
     dataDir,
     ...(v["pause-image"] ? { pauseImage: String(v["pause-image"]) } : {}),
     ...(syncFrequencySeconds !== undefined ? { syncFrequencySeconds } : {}),
+    ...(v["no-kube-proxy"] ? { kubeProxy: false } : {}),
   };
   mkdirSync(dirname(configPath), { recursive: true, mode: 0o700 });
   writeFileSync(configPath, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
@@ -130,6 +135,7 @@ async function join(v: Record<string, any>): Promise<void> {
 async function run(v: Record<string, any>): Promise<void> {
   const config = loadConfig(resolve(String(v.config ?? DEFAULT_CONFIG)));
   const { runtime, version } = await pickRuntime(config.runtime ?? "auto", config.dataDir);
+  const kubeProxy = kubeProxySetting(!v["no-kube-proxy"] && config.kubeProxy !== false);
   const agent = new NodeAgent({
     api: new ApiClient({ server: config.server, token: config.token, caPem: config.caPem }),
     runtime,
@@ -139,6 +145,7 @@ async function run(v: Record<string, any>): Promise<void> {
     labels: config.labels,
     pauseImage: config.pauseImage,
     syncFrequencyMs: config.syncFrequencySeconds !== undefined ? config.syncFrequencySeconds * 1000 : undefined,
+    kubeProxy,
   });
   // the control plane may be away: keep trying, pods keep running meanwhile
   for (let attempt = 1; ; attempt++) {
@@ -159,6 +166,25 @@ async function run(v: Record<string, any>): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+/** Undo install: stop and remove the systemd unit, and remove kube-proxy's nftables table. Config and data stay. */
+async function uninstall(): Promise<void> {
+  const path = "/etc/systemd/system/kubeflare-agent.service";
+  if (existsSync(path)) {
+    try {
+      execFileSync("systemctl", ["disable", "--now", "kubeflare-agent.service"], { stdio: "inherit" });
+    } catch (e) {
+      console.error(`systemctl disable: ${(e as Error).message}`);
+    }
+    rmSync(path);
+    console.log(`removed ${path}`);
+  }
+  const why = kubeProxyUnavailable();
+  if (!why) {
+    await removeProxyRules();
+    console.log("removed kube-proxy's nftables table (ip kubeflare)");
+  } else console.log(`kube-proxy rules: nothing removed (${why})`);
 }
 
 export const systemdUnit = (configPath: string, execPath: string) => `[Unit]
@@ -259,12 +285,15 @@ const HELP = `Usage: kubeflare-agent <command> [options]
 Commands:
   join     --server URL --token TOKEN [--name NAME] [--labels k=v,...] [--runtime docker|containerd|auto]
            [--ca-file FILE] [--node-ip ADDR] [--data-dir DIR] [--pause-image IMAGE] [--sync-frequency 1m]
-           [--config FILE] [--force-replace]
+           [--config FILE] [--force-replace] [--no-kube-proxy]
            exchange a join token for this node's credential; writes the config (0600).
            A name an existing node has is refused; --force-replace takes it over, and only
            with a token created with --allow-replace NAME
-  run      [--config FILE]            run the agent (register, heartbeat, run pods)
+  run      [--config FILE] [--no-kube-proxy]
+                                      run the agent (register, heartbeat, run pods, and kube-proxy:
+                                      nftables rules for Services, table "ip kubeflare"; needs root and nft)
   install  [--config FILE] [--print]  install a systemd unit for "run" (or print it)
+  uninstall                           stop and remove the systemd unit and kube-proxy's nftables rules
   status   [--config FILE] [-o json]  show the node's state as the control plane sees it
   token create --kubeconfig FILE [--ttl 24h] [--usages authentication] [--max-nodes 1]
            [--allow-replace NODE] [-o json]
@@ -296,6 +325,7 @@ export async function main(argv: string[]): Promise<number> {
       "max-nodes": { type: "string" },
       "allow-replace": { type: "string" },
       "force-replace": { type: "boolean" },
+      "no-kube-proxy": { type: "boolean" },
       output: { type: "string", short: "o" },
       help: { type: "boolean", short: "h" },
     },
@@ -309,6 +339,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === "join") await join(values);
     else if (cmd === "run") await run(values);
     else if (cmd === "install") await install(values);
+    else if (cmd === "uninstall") await uninstall();
     else if (cmd === "status") await status(values);
     else if (cmd === "token" && sub === "create") await tokenCreate(values);
     else fail(`unknown command "${positionals.join(" ")}" (see --help)`);

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { NodeAgent } from "../agent/agent";
 import { ApiClient } from "../agent/api";
 import { defaultNodeIP } from "../agent/node";
+import { kubeProxySetting } from "../agent/proxy/service-proxy";
 import { pickRuntime } from "../agent/runtime/pick";
 import { startServer } from "./server";
 
@@ -33,6 +34,7 @@ const HELP = `Usage: npm start -- [options]
   --node-name NAME          this machine's node name (default: the host name)
   --node-ip ADDR            this machine's address (default: its first non-loopback IPv4)
   --pause-image IMAGE       the pod sandbox image of this machine's agent (default registry.k8s.io/pause:3.10)
+  --no-kube-proxy           no kube-proxy in this machine's agent (default: nftables rules for Services when root with nft)
   -h, --help                this text
 
 Environment: LIBSQL_URL / LIBSQL_AUTH_TOKEN (remote database), KUBEFLARE_ADMIN_TOKEN (fixed admin token).`;
@@ -50,6 +52,7 @@ const { values } = parseArgs({
     "token-auth-file": { type: "string" },
     "max-connections-per-address": { type: "string", default: "200" },
     "no-agent": { type: "boolean", default: false },
+    "no-kube-proxy": { type: "boolean", default: false },
     "resync-interval": { type: "string", default: "10" },
     "node-grace": { type: "string", default: "40" },
     "toleration-seconds": { type: "string", default: "30" },
@@ -140,6 +143,7 @@ try {
         nodeIP: values["node-ip"] ?? defaultNodeIP(),
         dataDir: join(server.dataDir, "agent"),
         pauseImage: values["pause-image"],
+        kubeProxy: kubeProxySetting(!values["no-kube-proxy"]),
       });
       await agent.start().catch((e) => {
         console.error(`  node agent: could not start: ${(e as Error).message}`);

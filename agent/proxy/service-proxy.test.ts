@@ -6,10 +6,15 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNodeTarget } from "../../test/targets";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NodeAgent } from "../agent";
 import { ApiClient } from "../api";
+import { pickRuntime } from "../runtime/pick";
 import { NetnsFixture } from "./netns-fixture";
 import { run } from "./proxier";
-import { gatewayOf, ServiceProxy } from "./service-proxy";
+import { gatewayOf, kubeProxySetting, ServiceProxy } from "./service-proxy";
 
 const missing = (() => {
   if (process.getuid?.() !== 0) return "not root";
@@ -21,6 +26,26 @@ const missing = (() => {
   return "";
 })();
 if (missing && process.env.CI === "true") throw new Error(`kube-proxy watch test cannot run in CI: ${missing}`);
+const docker = (() => {
+  try {
+    execFileSync("docker", ["info"], { stdio: "ignore", timeout: 10_000 });
+    return true;
+  } catch {
+    if (process.env.CI === "true") throw new Error("Docker is needed in CI");
+    return false;
+  }
+})();
+
+describe("kubeProxySetting", () => {
+  it("is off when not wanted, and says why when it cannot run", () => {
+    const logs: string[] = [];
+    expect(kubeProxySetting(false, { clusterDNS: "10.43.0.10" }, (m) => logs.push(m))).toBeUndefined();
+    expect(logs).toEqual([]);
+    const on = kubeProxySetting(true, { clusterDNS: "10.43.0.10" }, (m) => logs.push(m));
+    if (missing) expect(logs[0]).toMatch(/kube-proxy: not running/);
+    else expect(on).toEqual({ clusterDNS: "10.43.0.10" });
+  });
+});
 
 describe("gatewayOf", () => {
   it("is the first address of the podCIDR", () => {
@@ -128,4 +153,40 @@ describe.skipIf(!!missing)(`kube-proxy driven by the API's watches${missing ? ` 
     await proxy.stop(true);
     await expect(run(["ip", "netns", "exec", fx.node, "nft", "list", "table", "ip", "kubeflare"])).rejects.toThrow();
   });
+
+  it.skipIf(!docker)(
+    `runs inside the node agent when asked to, and leaves the rules in place when the agent stops${docker ? "" : " (skipped: no Docker)"}`,
+    async () => {
+      const picked = await pickRuntime("docker", tmpdir());
+      const dataDir = mkdtempSync(join(tmpdir(), "kf-proxy-agent-"));
+      const agent = new NodeAgent({
+        api,
+        runtime: picked.runtime,
+        nodeName: "node-a",
+        nodeIP: "10.42.251.1",
+        dataDir,
+        log: () => {},
+        kubeProxy: { clusterCIDR: "10.42.250.0/24", prefix: ["ip", "netns", "exec", fx.node] },
+      });
+      try {
+        await agent.start();
+        const svc = await admin("POST", "/api/v1/namespaces/default/services", {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "web2" },
+          spec: { ports: [{ name: "http", port: 80, targetPort: 8080 }] },
+        });
+        await admin("POST", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", {
+          ...slice(true),
+          metadata: { name: "web2-1", labels: { "kubernetes.io/service-name": "web2" } },
+        });
+        const both = (n: string[]) => new Set(n).size === 2 && n.every((x) => x === "ep1" || x === "ep2");
+        expect(new Set(await until(both, svc.spec.clusterIP, 80))).toEqual(new Set(["ep1", "ep2"]));
+      } finally {
+        await agent.stop();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+      expect(await run(["ip", "netns", "exec", fx.node, "nft", "list", "table", "ip", "kubeflare"])).toContain("kubeflare");
+    },
+  );
 });

@@ -25,6 +25,9 @@ export interface ServiceProxyOptions {
   log?: (msg: string) => void;
 }
 
+/** what the agent's callers choose (the agent adds its API client, node name and address) */
+export type KubeProxySettings = Omit<ServiceProxyOptions, "api" | "nodeName" | "nodeIPs" | "log">;
+
 /** why kube-proxy cannot run here, or "" */
 export function kubeProxyUnavailable(): string {
   if (process.platform !== "linux") return "not Linux";
@@ -164,4 +167,19 @@ export class ServiceProxy {
       await sleep(this.podCIDR ? 60_000 : 2000, this.ac.signal);
     }
   }
+}
+
+/**
+ * kube-proxy's settings when it is wanted and can run here (root, Linux, nft), else
+ * undefined with a log line saying why. Turning it off leaves an earlier run's table
+ * alone (another agent on this host may own it); `kubeflare-agent uninstall` removes it.
+ */
+export function kubeProxySetting(wanted: boolean, settings: KubeProxySettings = {}, log = (m: string) => console.log(m)): KubeProxySettings | undefined {
+  if (!wanted) return undefined;
+  const why = kubeProxyUnavailable();
+  if (why) {
+    log(`kube-proxy: not running (${why}): Services get no ClusterIP/NodePort data path on this node`);
+    return undefined;
+  }
+  return settings;
 }
