@@ -95,6 +95,12 @@ describe.skipIf(!!missing)(`kube-proxy data path in network namespaces${missing 
     expect(new Set(answers.map((a) => a.peer))).toEqual(new Set(["10.42.250.1"]));
   });
 
+  it("lets a pod on the endpoints' bridge reach the ClusterIP, unmasqueraded (bridged replies are un-DNATed)", async () => {
+    const answers = await fx.ask(fx.pod, "tcp", "10.43.250.1", 80, 40);
+    expect(names(answers)).toEqual(new Set(["ep1", "ep2"]));
+    expect(new Set(answers.map((a) => a.peer))).toEqual(new Set(["10.42.250.20"]));
+  });
+
   it("carries UDP to the targetPort, spread too", async () => {
     expect(names(await fx.ask(fx.client, "udp", "10.43.250.1", 53, 40))).toEqual(new Set(["ep1", "ep2"]));
   });

@@ -3,7 +3,8 @@
  * host's own tables are never touched. Layout (all inside the test's namespaces):
  *
  *   <p>-ep1 10.42.250.10 ─┐
- *   <p>-ep2 10.42.250.11 ─┼─ bridge br0 10.42.250.1 ── <p>-node ── 10.42.251.1 ── <p>-client 10.42.251.2
+ *   <p>-ep2 10.42.250.11 ─┤
+ *   <p>-pod 10.42.250.20 ─┼─ bridge br0 10.42.250.1 ── <p>-node ── 10.42.251.1 ── <p>-client 10.42.251.2
  *                         (pod network)               (rules here)   (a client outside the pod network)
  *
  * The node namespace routes between the two; each endpoint runs a tiny TCP server that
@@ -70,6 +71,8 @@ export class NetnsFixture {
   readonly node: string;
   readonly client: string;
   readonly eps: string[];
+  /** a client pod on the endpoints' bridge */
+  readonly pod: string;
   readonly dir = mkdtempSync(join(tmpdir(), "kf-proxy-"));
   private readonly procs: ChildProcess[] = [];
   private readonly sink: string;
@@ -80,6 +83,7 @@ export class NetnsFixture {
     this.node = `${prefix}-node`;
     this.client = `${prefix}-client`;
     this.eps = [`${prefix}-ep1`, `${prefix}-ep2`];
+    this.pod = `${prefix}-pod`;
     this.sink = `${prefix}-sink`;
     writeFileSync(join(this.dir, "server.cjs"), SERVER);
     writeFileSync(join(this.dir, "client.cjs"), CLIENT);
@@ -106,7 +110,7 @@ export class NetnsFixture {
     }
     await sh("ip", "route", "add", "10.43.0.0/16", "dev", this.sink, "metric", this.metric);
 
-    for (const ns of [this.node, this.client, ...this.eps]) {
+    for (const ns of [this.node, this.client, this.pod, ...this.eps]) {
       await sh("ip", "netns", "add", ns);
       await this.in(ns, "ip", "link", "set", "lo", "up");
     }
@@ -118,10 +122,10 @@ export class NetnsFixture {
     await this.in(this.node, "ip", "link", "add", "br0", "type", "bridge");
     await this.in(this.node, "ip", "addr", "add", "10.42.250.1/24", "dev", "br0");
     await this.in(this.node, "ip", "link", "set", "br0", "up");
-    for (const [i, ns] of this.eps.entries()) {
+    for (const [i, [ns, host]] of [...this.eps.map((ns, i) => [ns, 10 + i] as const), [this.pod, 20] as const].entries()) {
       await this.in(this.node, "ip", "link", "add", `ep${i}`, "type", "veth", "peer", "name", "eth0", "netns", ns);
       await this.in(this.node, "ip", "link", "set", `ep${i}`, "master", "br0", "up");
-      await this.in(ns, "ip", "addr", "add", `10.42.250.${10 + i}/24`, "dev", "eth0");
+      await this.in(ns, "ip", "addr", "add", `10.42.250.${host}/24`, "dev", "eth0");
       await this.in(ns, "ip", "link", "set", "eth0", "up");
       await this.in(ns, "ip", "route", "add", "default", "via", "10.42.250.1");
     }
@@ -152,7 +156,7 @@ export class NetnsFixture {
 
   async destroy() {
     for (const p of this.procs) p.kill("SIGKILL");
-    for (const ns of [this.node, this.client, ...this.eps]) await quiet("ip", "netns", "del", ns);
+    for (const ns of [this.node, this.client, this.pod, ...this.eps]) await quiet("ip", "netns", "del", ns);
     if (this.sinkCreated) {
       // deleting the bridge takes its routes with it
       await quiet("ip", "link", "del", this.sink);

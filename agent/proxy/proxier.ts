@@ -50,6 +50,12 @@ export function run(argv: string[], input = ""): Promise<string> {
  * for the same reason).
  */
 export const SYSCTLS: Record<string, string> = { "net/ipv4/ip_forward": "1", "net/ipv4/conf/all/route_localnet": "1" };
+/**
+ * Pods on one bridge reach each other through a ClusterIP only if bridged packets pass
+ * netfilter (the reply must be un-DNATed): br_netfilter's bridge-nf-call-iptables, which
+ * kube-proxy also expects. Set when the module is there; otherwise a warning.
+ */
+export const BRIDGE_SYSCTL = "net/bridge/bridge-nf-call-iptables";
 
 export class NftProxier {
   private last?: Ruleset;
@@ -62,10 +68,12 @@ export class NftProxier {
 
   private async setSysctls() {
     if (this.sysctlsDone || this.opts.sysctls === false) return;
-    for (const [k, v] of Object.entries(SYSCTLS)) {
-      if (this.opts.prefix?.length) await run([...this.opts.prefix, "sysctl", "-q", "-w", `${k.replaceAll("/", ".")}=${v}`]);
-      else await writeFile(`/proc/sys/${k}`, v);
-    }
+    const set = (k: string, v: string) =>
+      this.opts.prefix?.length ? run([...this.opts.prefix, "sysctl", "-q", "-w", `${k.replaceAll("/", ".")}=${v}`]) : writeFile(`/proc/sys/${k}`, v);
+    for (const [k, v] of Object.entries(SYSCTLS)) await set(k, v);
+    await set(BRIDGE_SYSCTL, "1").catch(() =>
+      this.opts.log?.(`kube-proxy: cannot set ${BRIDGE_SYSCTL} (modprobe br_netfilter): pods may not reach ClusterIPs served by pods on the same bridge`),
+    );
     this.sysctlsDone = true;
   }
 

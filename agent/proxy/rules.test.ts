@@ -107,6 +107,7 @@ describe("kube-proxy rules (nftables)", () => {
     expect(chains["filter-forward"]).toContain("ct state new jump service-endpoints-check");
     expect(chains["filter-output"]).toContain("ct state new jump service-endpoints-check");
     expect(chains["filter-input"]).toContain("ct state new jump nodeport-endpoints-check");
+    expect(chains["filter-input"]![1]).toMatch(/^ip daddr 127\.0\.0\.0\/8 ip saddr != 127\.0\.0\.0\/8 .* drop/);
   });
 
   it("answers NodePorts on every local address (127.0.0.1 included) through a masquerading external chain", () => {

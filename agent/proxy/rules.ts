@@ -258,7 +258,18 @@ function render(input: ProxyInput, svcChains: { name: string; rules: string[] }[
   const nodePortMatch = "fib daddr type local";
   const base: { name: string; decl?: string; rules: string[] }[] = [
     { ...hook("filter", "forward", 0, "ct state new jump service-endpoints-check", "ct state new jump cluster-ips-check"), name: "filter-forward" },
-    { ...hook("filter", "input", 0, "ct state new jump nodeport-endpoints-check", "ct state new jump service-endpoints-check"), name: "filter-input" },
+    {
+      ...hook(
+        "filter",
+        "input",
+        0,
+        // route_localnet must not open 127.0.0.1 to the network (CVE-2020-8558; kubelet's KUBE-FIREWALL rule)
+        `ip daddr 127.0.0.0/8 ip saddr != 127.0.0.0/8 ct state != { established, related } ct status & dnat == 0 drop comment "martian to localhost"`,
+        "ct state new jump nodeport-endpoints-check",
+        "ct state new jump service-endpoints-check",
+      ),
+      name: "filter-input",
+    },
     { ...hook("filter", "output", 0, "ct state new jump service-endpoints-check", "ct state new jump cluster-ips-check"), name: "filter-output" },
     { ...hook("nat", "prerouting", -100, "jump services"), name: "nat-prerouting" },
     { ...hook("nat", "output", -100, "jump services"), name: "nat-output" },
