@@ -50,11 +50,12 @@ const services = [
   svc("empty", { clusterIP: "10.43.250.3", ports: ports() }),
   svc("local", { type: "NodePort", clusterIP: "10.43.250.4", externalTrafficPolicy: "Local", ports: ports(30081) }),
   svc("headless", { clusterIP: "None", ports: ports() }),
+  svc("lb", { type: "LoadBalancer", clusterIP: "10.43.250.5", ports: [{ name: "http", port: 8081, targetPort: "http", protocol: "TCP", nodePort: 30082 }] }),
 ];
 const bothReady = [ep("10.42.250.10", NODE), ep("10.42.250.11", "node-b")];
 const input = (webEndpoints = bothReady): ProxyInput => ({
   services,
-  endpointSlices: [slice("web", webEndpoints), slice("sticky", bothReady), slice("local", bothReady), slice("headless", bothReady)],
+  endpointSlices: [slice("web", webEndpoints), slice("sticky", bothReady), slice("local", bothReady), slice("headless", bothReady), slice("lb", bothReady)],
   nodeName: NODE,
   nodeIPs: ["10.42.251.1"],
   clusterCIDR: "10.42.250.0/24",
@@ -108,6 +109,11 @@ describe.skipIf(!!missing)(`kube-proxy data path in network namespaces${missing 
   it("answers NodePorts on the node's 127.0.0.1 and on its address", async () => {
     expect(names(await fx.ask(fx.node, "tcp", "127.0.0.1", 30080, 40))).toEqual(new Set(["ep1", "ep2"]));
     expect(names(await fx.ask(fx.client, "tcp", "10.42.251.1", 30080, 40))).toEqual(new Set(["ep1", "ep2"]));
+  });
+
+  it("LoadBalancer (ServiceLB-style): the Service port answers on the node's address and its 127.0.0.1", async () => {
+    expect(names(await fx.ask(fx.client, "tcp", "10.42.251.1", 8081, 40))).toEqual(new Set(["ep1", "ep2"]));
+    expect(names(await fx.ask(fx.node, "tcp", "127.0.0.1", 8081, 40))).toEqual(new Set(["ep1", "ep2"]));
   });
 
   it("keeps a ClientIP-affinity client on one endpoint", async () => {
