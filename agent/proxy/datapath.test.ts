@@ -153,6 +153,14 @@ describe.skipIf(!!missing)(`kube-proxy data path in network namespaces${missing 
     expect(names(await fx.ask(fx.client, "tcp", "10.43.250.1", 80, 40))).toEqual(new Set(["ep1", "ep2"]));
   });
 
+  it("loads the table again when someone deleted it", async () => {
+    await run(["ip", "netns", "exec", fx.node, "nft", "delete", "table", "ip", "kubeflare"]);
+    expect(names(await fx.ask(fx.client, "tcp", "10.43.250.1", 80))).not.toContain("ep1");
+    await loop.resync();
+    await loop.settled();
+    expect(names(await fx.ask(fx.client, "tcp", "10.43.250.1", 80, 20))).toEqual(new Set(["ep1", "ep2"]));
+  });
+
   it("leaves the kernel alone when nothing changed, and removes the table on stop", async () => {
     const p = new NftProxier({ prefix: ["ip", "netns", "exec", fx.node] });
     const rs = buildRuleset(input());

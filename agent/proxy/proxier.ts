@@ -105,6 +105,21 @@ export class NftProxier {
     return true;
   }
 
+  /**
+   * Is what was applied still in the kernel? (kube-proxy's canary: someone may have run
+   * `nft flush ruleset`.) If not, the next apply loads the whole table again.
+   */
+  async intact(): Promise<boolean> {
+    if (!this.last) return true;
+    try {
+      await run([...(this.opts.prefix ?? []), "nft", "list", "chain", TABLE_FAMILY, TABLE_NAME, "services"]);
+      return true;
+    } catch {
+      this.last = undefined;
+      return false;
+    }
+  }
+
   /** `nft delete table ip kubeflare`; a missing table is fine */
   async remove(): Promise<void> {
     this.last = undefined;
@@ -123,6 +138,8 @@ export class ProxyLoop {
   private timer?: ReturnType<typeof setTimeout>;
   private running?: Promise<void>;
   private lastRun = 0;
+  private lastInput?: ProxyInput;
+  private failures = 0;
   private stopped = false;
   /** resolves after the next apply finishes (tests and the benchmark wait on it) */
   private waiters: (() => void)[] = [];
@@ -136,7 +153,9 @@ export class ProxyLoop {
     if (this.stopped) return;
     this.pending = input;
     if (this.timer || this.running) return;
-    const wait = Math.max(0, this.lastRun + (this.opts.minIntervalMs ?? 200) - Date.now());
+    // after failures, back off (up to 30 s) rather than hammer nft
+    const interval = this.failures ? Math.min(30_000, 500 * 2 ** Math.min(this.failures, 6)) : (this.opts.minIntervalMs ?? 200);
+    const wait = Math.max(0, this.lastRun + interval - Date.now());
     this.timer = setTimeout(() => this.flush(), wait);
   }
 
@@ -154,9 +173,12 @@ export class ProxyLoop {
     this.lastRun = Date.now();
     this.running = (async () => {
       try {
+        this.lastInput = input;
         await this.proxier.apply(buildRuleset(input));
+        this.failures = 0;
       } catch (e) {
         this.errors++;
+        this.failures++;
         this.opts.log?.(`kube-proxy: ${(e as Error).message}`);
         // try again with the same input unless a newer one came
         this.pending ??= input;
@@ -172,6 +194,15 @@ export class ProxyLoop {
     const w = this.waiters;
     this.waiters = [];
     for (const f of w) f();
+  }
+
+  /** the periodic check: reload everything if the table went missing */
+  async resync(): Promise<void> {
+    if (this.stopped || this.running || !this.lastInput) return;
+    if (!(await this.proxier.intact())) {
+      this.opts.log?.("kube-proxy: the nftables table went missing; loading it again");
+      this.update(this.pending ?? this.lastInput);
+    }
   }
 
   /** stop applying; with `removeTable`, delete the table (agent uninstall, --no-kube-proxy) */

@@ -151,7 +151,10 @@ export class ServiceProxy {
     }
   }
 
-  /** this node's podCIDR (allocated by the control plane after registration): the local DNS target, the local pod network */
+  /**
+   * This node's podCIDR (allocated by the control plane after registration: the local DNS
+   * target, the local pod network), and the periodic check that the table is still there.
+   */
   private async nodeLoop() {
     while (!this.ac.signal.aborted) {
       try {
@@ -164,7 +167,8 @@ export class ServiceProxy {
       } catch (e) {
         this.log(`reading node ${this.o.nodeName}: ${(e as Error).message}`);
       }
-      await sleep(this.podCIDR ? 60_000 : 2000, this.ac.signal);
+      await this.loop.resync().catch(() => {});
+      await sleep(this.podCIDR ? 30_000 : 2000, this.ac.signal);
     }
   }
 }
