@@ -23,6 +23,16 @@ const missing = (() => {
 })();
 if (missing && process.env.CI === "true") throw new Error(`kube-proxy data path test cannot run in CI: ${missing}`);
 
+const iptables = (() => {
+  try {
+    execFileSync("sh", ["-c", "command -v iptables"], { stdio: "ignore" });
+    return true;
+  } catch {
+    if (process.env.CI === "true") throw new Error("iptables is needed in CI (Docker hosts)");
+    return false;
+  }
+})();
+
 const NODE = "node-a";
 const svc = (name: string, spec: any, status?: any): KObject => ({
   metadata: { name, namespace: "default", creationTimestamp: "2026-01-01T00:00:00Z" },
@@ -151,6 +161,25 @@ describe.skipIf(!!missing)(`kube-proxy data path in network namespaces${missing 
     loop.update(input());
     await loop.settled();
     expect(names(await fx.ask(fx.client, "tcp", "10.43.250.1", 80, 40))).toEqual(new Set(["ep1", "ep2"]));
+  });
+
+  it.skipIf(!iptables)(`gets through a Docker host's FORWARD DROP policy${iptables ? "" : " (skipped: no iptables)"}`, async () => {
+    // what dockerd does to a host, in the node namespace
+    for (const args of [
+      ["-N", "DOCKER-USER"],
+      ["-A", "FORWARD", "-j", "DOCKER-USER"],
+      ["-P", "FORWARD", "DROP"],
+    ])
+      await fx.in(fx.node, "iptables", ...args);
+    expect(await fx.ask(fx.client, "tcp", "10.42.251.1", 30080)).toEqual([{ error: "timeout" }]);
+    await loop.resync();
+    expect(names(await fx.ask(fx.client, "tcp", "10.42.251.1", 30080, 20))).toEqual(new Set(["ep1", "ep2"]));
+    expect(names(await fx.ask(fx.client, "tcp", "10.43.250.4", 80, 20))).toEqual(new Set(["ep1", "ep2"]));
+    await loop.proxier.remove();
+    expect(await fx.in(fx.node, "iptables", "-S", "DOCKER-USER")).not.toContain("kubeflare");
+    await fx.in(fx.node, "iptables", "-P", "FORWARD", "ACCEPT");
+    loop.update(input());
+    await loop.settled();
   });
 
   it("loads the table again when someone deleted it", async () => {

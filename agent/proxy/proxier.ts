@@ -24,6 +24,14 @@ export interface NftOptions {
 
 const TABLE = `${TABLE_FAMILY} ${TABLE_NAME}`;
 
+/**
+ * Docker sets the FORWARD policy to DROP and drops traffic into its bridges that is not
+ * a published port; a drop in another table is final whatever our table accepts. So on a
+ * Docker host, DNATed (Service) connections are accepted in DOCKER-USER, the chain Docker
+ * leaves to the admin (kube-proxy's iptables mode accepts the same in KUBE-FORWARD).
+ */
+const DOCKER_USER_RULE = ["DOCKER-USER", "-m", "conntrack", "--ctstate", "DNAT", "-m", "comment", "--comment", "kubeflare kube-proxy", "-j", "ACCEPT"];
+
 /** run a command with `input` on stdin; resolves with stdout, rejects with stderr */
 export function run(argv: string[], input = ""): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -74,6 +82,7 @@ export class NftProxier {
     await set(BRIDGE_SYSCTL, "1").catch(() =>
       this.opts.log?.(`kube-proxy: cannot set ${BRIDGE_SYSCTL} (modprobe br_netfilter): pods may not reach ClusterIPs served by pods on the same bridge`),
     );
+    await this.dockerForward().catch((e) => this.opts.log?.(`kube-proxy: DOCKER-USER: ${(e as Error).message}`));
     this.sysctlsDone = true;
   }
 
@@ -110,6 +119,8 @@ export class NftProxier {
    * `nft flush ruleset`.) If not, the next apply loads the whole table again.
    */
   async intact(): Promise<boolean> {
+    // Docker re-creates its chains when it restarts
+    await this.dockerForward().catch((e) => this.opts.log?.(`kube-proxy: DOCKER-USER: ${(e as Error).message}`));
     if (!this.last) return true;
     try {
       await run([...(this.opts.prefix ?? []), "nft", "list", "chain", TABLE_FAMILY, TABLE_NAME, "services"]);
@@ -120,10 +131,28 @@ export class NftProxier {
     }
   }
 
-  /** `nft delete table ip kubeflare`; a missing table is fine */
+  /** the DOCKER-USER accept rule, when there is a DOCKER-USER chain; true when it had to be added */
+  async dockerForward(): Promise<boolean> {
+    const ipt = [...(this.opts.prefix ?? []), "iptables", "-w", "5"];
+    try {
+      await run([...ipt, "-n", "-L", "DOCKER-USER"]);
+    } catch {
+      return false; // no Docker (or no iptables): nothing drops our traffic there
+    }
+    try {
+      await run([...ipt, "-C", ...DOCKER_USER_RULE]);
+      return false;
+    } catch {
+      await run([...ipt, "-I", ...DOCKER_USER_RULE]);
+      return true;
+    }
+  }
+
+  /** `nft delete table ip kubeflare` and the DOCKER-USER rule; missing ones are fine */
   async remove(): Promise<void> {
     this.last = undefined;
     await this.nft(`add table ${TABLE}\ndelete table ${TABLE}\n`);
+    await run([...(this.opts.prefix ?? []), "iptables", "-w", "5", "-D", ...DOCKER_USER_RULE]).catch(() => {});
   }
 }
 
