@@ -212,7 +212,13 @@ describe("kube-proxy rules (nftables)", () => {
   it("never lets an object's strings into the ruleset unchecked", () => {
     const bad = svc("web", { clusterIP: "10.43.0.20", ports: [{ name: 'x" ; flush ruleset ; "', port: 80 }], externalIPs: ["1.2.3.4 } flush"] });
     const s = slice("web", [{ addresses: ["10.42.0.5; flush ruleset"] }, ep("10.42.0.6")], [{ name: 'x" ; flush ruleset ; "', port: 8080, protocol: "TCP" }]);
-    const { rs } = build([bad], [s]);
+    bad.metadata.name = `${"a".repeat(300)}/x`;
+    bad.spec.sessionAffinity = "ClientIP";
+    bad.spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: "1; flush ruleset" } };
+    s.metadata.labels!["kubernetes.io/service-name"] = bad.metadata.name;
+    const { rs, chains } = build([bad], [s]);
+    expect(Math.max(...Object.keys(chains).map((c) => c.length))).toBeLessThan(256);
+    expect(rs.text).toContain("timeout 10800s");
     expect(rs.text).not.toMatch(/flush ruleset|1\.2\.3\.4|10\.42\.0\.5/);
     expect(rs.text.match(/"/g)).toHaveLength(rs.text.match(/comment "[^"]*"/g)!.length * 2);
     expect(rs.text).toContain("dnat to 10.42.0.6:8080");

@@ -56,7 +56,10 @@ const isCIDR = (s: string) => {
 };
 const isPort = (n: unknown): n is number => Number.isInteger(n) && (n as number) > 0 && (n as number) < 65536;
 /** nft identifiers: names and namespaces are DNS labels already; anything else is dropped */
-const ident = (s: string) => s.replace(/[^a-zA-Z0-9/_.-]/g, "");
+const ident = (s: string, max = 63) =>
+  String(s)
+    .replace(/[^a-zA-Z0-9_.-]/g, "")
+    .slice(0, max);
 const hash = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 8).toUpperCase();
 
 interface Endpoint {
@@ -150,7 +153,9 @@ export function buildRuleset(input: ProxyInput): Ruleset {
     const slices = slicesBySvc.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [];
     const etpLocal = (spec.type === "NodePort" || spec.type === "LoadBalancer") && spec.externalTrafficPolicy === "Local";
     const itpLocal = spec.internalTrafficPolicy === "Local";
-    const affinity = spec.sessionAffinity === "ClientIP" ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : 0;
+    const timeout = spec.sessionAffinityConfig?.clientIP?.timeoutSeconds;
+    // 1..86400 as the API validates; anything else gets the default
+    const affinity = spec.sessionAffinity === "ClientIP" ? (Number.isInteger(timeout) && timeout > 0 && timeout <= 86400 ? timeout : 10800) : 0;
     const lb = spec.type === "LoadBalancer";
     // external destinations: externalIPs, LoadBalancer ingress IPs, and (ServiceLB) this node's IPs
     const externalIPs = new Set<string>((spec.externalIPs ?? []).filter(isIPv4));
@@ -162,7 +167,7 @@ export function buildRuleset(input: ProxyInput): Ruleset {
     for (const sp of spec.ports ?? []) {
       const proto = PROTOS[sp?.protocol ?? "TCP"];
       if (!proto || !isPort(sp.port)) continue;
-      const portName = ident(sp.name ?? "");
+      const portName = ident(sp.name ?? "", 15);
       const base = `${ns}/${name}/${proto}/${portName}`;
       const h = hash(base);
       const svcChain = `service-${h}-${base}`;
