@@ -58,6 +58,20 @@ const one = () => new Promise((resolve) => {
 })();
 `;
 
+/** sequential connect-read-close round trips; prints the latencies in ms */
+const TIMER = `
+const net = require("node:net");
+const [host, port, n] = process.argv.slice(2);
+const one = () => new Promise((resolve, reject) => {
+  const t0 = process.hrtime.bigint();
+  const s = net.connect(Number(port), host);
+  s.on("data", () => {});
+  s.on("end", () => resolve(Number(process.hrtime.bigint() - t0) / 1e6));
+  s.on("error", reject);
+});
+(async () => { const out = []; for (let i = 0; i < Number(n); i++) out.push(await one()); console.log(JSON.stringify(out)); })();
+`;
+
 export interface Answer {
   name?: string;
   peer?: string;
@@ -87,6 +101,7 @@ export class NetnsFixture {
     this.sink = `${prefix}-sink`;
     writeFileSync(join(this.dir, "server.cjs"), SERVER);
     writeFileSync(join(this.dir, "client.cjs"), CLIENT);
+    writeFileSync(join(this.dir, "timer.cjs"), TIMER);
   }
 
   in(ns: string, ...argv: string[]) {
@@ -152,6 +167,11 @@ export class NetnsFixture {
   /** `n` connections (TCP) or datagrams (UDP) from inside `ns`, one after another */
   async ask(ns: string, proto: "tcp" | "udp", host: string, port: number, n = 1): Promise<Answer[]> {
     return JSON.parse(await this.in(ns, process.execPath, join(this.dir, "client.cjs"), proto, host, String(port), String(n)));
+  }
+
+  /** latencies (ms) of `n` TCP round trips from inside `ns` (the benchmark) */
+  async time(ns: string, host: string, port: number, n: number): Promise<number[]> {
+    return JSON.parse(await this.in(ns, process.execPath, join(this.dir, "timer.cjs"), host, String(port), String(n)));
   }
 
   async destroy() {
