@@ -12,7 +12,7 @@ import { buildRuleset, type ProxyInput } from "./rules";
 
 const missing = (() => {
   if (process.getuid?.() !== 0) return "not root";
-  for (const bin of ["nft", "ip", "sysctl"]) {
+  for (const bin of ["nft", "ip"]) {
     try {
       execFileSync("sh", ["-c", `command -v ${bin}`], { stdio: "ignore" });
     } catch {

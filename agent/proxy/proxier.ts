@@ -77,7 +77,7 @@ export class NftProxier {
   private async setSysctls() {
     if (this.sysctlsDone || this.opts.sysctls === false) return;
     const set = (k: string, v: string) =>
-      this.opts.prefix?.length ? run([...this.opts.prefix, "sysctl", "-q", "-w", `${k.replaceAll("/", ".")}=${v}`]) : writeFile(`/proc/sys/${k}`, v);
+      this.opts.prefix?.length ? run([...this.opts.prefix, "sh", "-c", `echo ${v} > /proc/sys/${k}`]) : writeFile(`/proc/sys/${k}`, v);
     for (const [k, v] of Object.entries(SYSCTLS)) await set(k, v);
     await set(BRIDGE_SYSCTL, "1").catch(() =>
       this.opts.log?.(`kube-proxy: cannot set ${BRIDGE_SYSCTL} (modprobe br_netfilter): pods may not reach ClusterIPs served by pods on the same bridge`),
