@@ -14,6 +14,7 @@ import { LogShipper } from "./logs";
 import { nodeLabels, nodeStatus } from "./node";
 import { PodWorker } from "./pods";
 import { Prober } from "./probes";
+import { type KubeProxySettings, ServiceProxy } from "./proxy/service-proxy";
 import { type ContainerInfo, LABELS, type ContainerRuntime } from "./runtime/runtime";
 
 export interface AgentOptions {
@@ -41,6 +42,8 @@ export interface AgentOptions {
   dnsUpstreams?: Upstream[];
   /** where the node-local DNS server listens (default the pod bridge gateway 10.42.N.1, port 53); null: no DNS server */
   dnsListen?: Upstream | null;
+  /** run kube-proxy (nftables rules for Services) with these settings; off when unset */
+  kubeProxy?: KubeProxySettings;
 }
 
 const jitter = (ms: number) => ms * (0.9 + Math.random() * 0.2);
@@ -100,6 +103,7 @@ export class NodeAgent {
   private readonly events: PodEvents;
   /** Services and EndpointSlices (cluster DNS, the service environment) */
   private readonly dns: NodeDns;
+  private proxy?: ServiceProxy;
 
   constructor(private readonly o: AgentOptions) {
     this.events = new PodEvents(o.api, o.nodeName, Date.now, this.log);
@@ -150,13 +154,25 @@ export class NodeAgent {
     await this.renewLease();
     this.loops = [this.leaseLoop(), this.watchLoop(), this.syncLoop(), this.logLoop()];
     this.dns.start();
+    if (this.o.kubeProxy) {
+      this.proxy = new ServiceProxy({
+        clusterDNS: this.o.clusterDNS ?? "10.43.0.10",
+        ...this.o.kubeProxy,
+        api: this.o.api,
+        nodeName: this.o.nodeName,
+        nodeIPs: [this.o.nodeIP],
+        log: this.log,
+      });
+      this.proxy.start();
+    }
     this.log(`registered; runtime ${this.runtimeVersion}`);
   }
 
   async stop(): Promise<void> {
     this.ac.abort();
     this.wake?.();
-    await Promise.allSettled([...this.loops, ...this.terminating.values(), this.dns.stop()]);
+    // kube-proxy's rules stay in the kernel (Services keep working across agent restarts); uninstall removes them
+    await Promise.allSettled([...this.loops, ...this.terminating.values(), this.dns.stop(), this.proxy?.stop()]);
     // the last events (Killing on a deletion) are small writes: let them land before the client closes
     await Promise.race([this.events.settled(), new Promise((r) => setTimeout(r, 2000).unref())]);
   }

@@ -4,11 +4,12 @@
  *   kubeflare-agent join --server URL --token JOIN_TOKEN [--name N] [--labels k=v,...] [--runtime docker|containerd|auto] [--ca-file F] [--config F] [--force-replace]
  *   kubeflare-agent run [--config F]
  *   kubeflare-agent install [--config F] [--print]
+ *   kubeflare-agent uninstall
  *   kubeflare-agent status [--config F] [-o json]
  *   kubeflare-agent token create --kubeconfig F [--ttl 24h] [--usages authentication] [--max-nodes 1] [--allow-replace NODE]
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -18,6 +19,7 @@ import { ApiClient, ApiRequestError } from "./api";
 import { dnsFlags } from "./dns/node";
 import type { Upstream } from "./dns/server";
 import { defaultNodeIP } from "./node";
+import { kubeProxySetting, kubeProxyUnavailable, removeProxyRules } from "./proxy/service-proxy";
 import { pickRuntime } from "./runtime/pick";
 
 export interface AgentConfig {
@@ -39,6 +41,8 @@ export interface AgentConfig {
   clusterDomain?: string;
   /** where the node-local DNS server forwards other names (default the host's /etc/resolv.conf nameservers) */
   dnsUpstreams?: Upstream[];
+  /** false: no kube-proxy on this node (join/run --no-kube-proxy) */
+  kubeProxy?: boolean;
 }
 
 const DEFAULT_CONFIG = "/etc/kubeflare/agent.json";
@@ -129,6 +133,7 @@ async function join(v: Record<string, any>): Promise<void> {
     ...(v["pause-image"] ? { pauseImage: String(v["pause-image"]) } : {}),
     ...(syncFrequencySeconds !== undefined ? { syncFrequencySeconds } : {}),
     ...dns,
+    ...(v["no-kube-proxy"] ? { kubeProxy: false } : {}),
   };
   mkdirSync(dirname(configPath), { recursive: true, mode: 0o700 });
   writeFileSync(configPath, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
@@ -149,6 +154,7 @@ async function run(v: Record<string, any>): Promise<void> {
   // the DNS flags given to run override the config's
   const config = { ...loadConfig(resolve(String(v.config ?? DEFAULT_CONFIG))), ...checkedDnsFlags(v) };
   const { runtime, version } = await pickRuntime(config.runtime ?? "auto", config.dataDir);
+  const kubeProxy = kubeProxySetting(!v["no-kube-proxy"] && config.kubeProxy !== false);
   const agent = new NodeAgent({
     api: new ApiClient({ server: config.server, token: config.token, caPem: config.caPem }),
     runtime,
@@ -161,6 +167,7 @@ async function run(v: Record<string, any>): Promise<void> {
     clusterDNS: config.clusterDNS,
     clusterDomain: config.clusterDomain,
     dnsUpstreams: config.dnsUpstreams,
+    kubeProxy,
   });
   // the control plane may be away: keep trying, pods keep running meanwhile
   for (let attempt = 1; ; attempt++) {
@@ -181,6 +188,25 @@ async function run(v: Record<string, any>): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+/** Undo install: stop and remove the systemd unit, and remove kube-proxy's nftables table. Config and data stay. */
+async function uninstall(): Promise<void> {
+  const path = "/etc/systemd/system/kubeflare-agent.service";
+  if (existsSync(path)) {
+    try {
+      execFileSync("systemctl", ["disable", "--now", "kubeflare-agent.service"], { stdio: "inherit" });
+    } catch (e) {
+      console.error(`systemctl disable: ${(e as Error).message}`);
+    }
+    rmSync(path);
+    console.log(`removed ${path}`);
+  }
+  const why = kubeProxyUnavailable();
+  if (!why) {
+    await removeProxyRules();
+    console.log("removed kube-proxy's nftables table (ip kubeflare)");
+  } else console.log(`kube-proxy rules: nothing removed (${why})`);
 }
 
 export const systemdUnit = (configPath: string, execPath: string) => `[Unit]
@@ -282,13 +308,16 @@ Commands:
   join     --server URL --token TOKEN [--name NAME] [--labels k=v,...] [--runtime docker|containerd|auto]
            [--ca-file FILE] [--node-ip ADDR] [--data-dir DIR] [--pause-image IMAGE] [--sync-frequency 1m]
            [--cluster-dns 10.43.0.10] [--cluster-domain cluster.local] [--dns-upstream IP[:PORT],...]
-           [--config FILE] [--force-replace]
+           [--config FILE] [--force-replace] [--no-kube-proxy]
            exchange a join token for this node's credential; writes the config (0600).
            A name an existing node has is refused; --force-replace takes it over, and only
            with a token created with --allow-replace NAME
-  run      [--config FILE]            run the agent (register, heartbeat, run pods); the DNS flags
-                                      given here override the config's
+  run      [--config FILE] [--no-kube-proxy]
+                                      run the agent (register, heartbeat, run pods, and kube-proxy:
+                                      nftables rules for Services, table "ip kubeflare"; needs root and nft);
+                                      the DNS flags given here override the config's
   install  [--config FILE] [--print]  install a systemd unit for "run" (or print it)
+  uninstall                           stop and remove the systemd unit and kube-proxy's nftables rules
   status   [--config FILE] [-o json]  show the node's state as the control plane sees it
   token create --kubeconfig FILE [--ttl 24h] [--usages authentication] [--max-nodes 1]
            [--allow-replace NODE] [-o json]
@@ -323,6 +352,7 @@ export async function main(argv: string[]): Promise<number> {
       "max-nodes": { type: "string" },
       "allow-replace": { type: "string" },
       "force-replace": { type: "boolean" },
+      "no-kube-proxy": { type: "boolean" },
       output: { type: "string", short: "o" },
       help: { type: "boolean", short: "h" },
     },
@@ -336,6 +366,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === "join") await join(values);
     else if (cmd === "run") await run(values);
     else if (cmd === "install") await install(values);
+    else if (cmd === "uninstall") await uninstall();
     else if (cmd === "status") await status(values);
     else if (cmd === "token" && sub === "create") await tokenCreate(values);
     else fail(`unknown command "${positionals.join(" ")}" (see --help)`);

@@ -10,6 +10,7 @@ import { NodeAgent } from "../agent/agent";
 import { ApiClient } from "../agent/api";
 import { dnsFlags } from "../agent/dns/node";
 import { defaultNodeIP } from "../agent/node";
+import { kubeProxySetting } from "../agent/proxy/service-proxy";
 import { pickRuntime } from "../agent/runtime/pick";
 import { startServer } from "./server";
 
@@ -38,6 +39,7 @@ const HELP = `Usage: npm start -- [options]
   --cluster-domain DOMAIN   the cluster's DNS domain (default cluster.local)
   --dns-upstream IP[:PORT],...
                             where the node-local DNS forwards other names (default: the host's /etc/resolv.conf nameservers)
+  --no-kube-proxy           no kube-proxy in this machine's agent (default: nftables rules for Services when root with nft)
   -h, --help                this text
 
 Environment: LIBSQL_URL / LIBSQL_AUTH_TOKEN (remote database), KUBEFLARE_ADMIN_TOKEN (fixed admin token).`;
@@ -55,6 +57,7 @@ const { values } = parseArgs({
     "token-auth-file": { type: "string" },
     "max-connections-per-address": { type: "string", default: "200" },
     "no-agent": { type: "boolean", default: false },
+    "no-kube-proxy": { type: "boolean", default: false },
     "resync-interval": { type: "string", default: "10" },
     "node-grace": { type: "string", default: "40" },
     "toleration-seconds": { type: "string", default: "30" },
@@ -156,6 +159,7 @@ try {
         dataDir: join(server.dataDir, "agent"),
         pauseImage: values["pause-image"],
         ...dns,
+        kubeProxy: kubeProxySetting(!values["no-kube-proxy"]),
       });
       await agent.start().catch((e) => {
         console.error(`  node agent: could not start: ${(e as Error).message}`);
