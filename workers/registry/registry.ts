@@ -16,12 +16,13 @@ import { type DeleteOptions, deletionFinishes, planDelete } from "./deletion";
 import { kindOf, resourceByKind, resourceByName } from "./kinds";
 import { generateName, newUid, timestamp } from "./meta";
 import { jsonEqual } from "../../shared/json";
+import { DEFAULT_SERVICE_CIDR } from "../../shared/net/cidr";
 import { NodeCredentials } from "./credentials";
 import { checkNodeWatch, type NodeCheck } from "./noderestriction";
 import { applyPatch, type PatchType } from "./patch";
 import { PodLogs } from "./podlogs";
 import { ScaleSubresource } from "./scale";
-import { seed } from "./seed";
+import { type SeedOptions, seed } from "./seed";
 import { MAX_LIST_LIMIT, parseRv, parseSelectors } from "./selectors";
 import { affectedKeys } from "./triggers";
 import type { User, Verb } from "./user";
@@ -59,6 +60,8 @@ export class Registry {
   private readonly bookmarkMs: number;
   private readonly maxWatchSeconds: number;
   private readonly defaultTolerationSeconds: number;
+  /** the service CIDR ClusterIPs are allocated from */
+  readonly serviceCIDR: string;
 
   constructor(opts: RegistryOptions) {
     this.store = opts.store;
@@ -68,15 +71,16 @@ export class Registry {
     this.bookmarkMs = opts.bookmarkMs ?? 60_000;
     this.maxWatchSeconds = opts.maxWatchSeconds ?? 1800;
     this.defaultTolerationSeconds = opts.defaultTolerationSeconds ?? 30;
+    this.serviceCIDR = opts.serviceCIDR ?? DEFAULT_SERVICE_CIDR;
     this.access = new Access(opts.store);
     this.scale = new ScaleSubresource(this);
     this.logs = new PodLogs(this, new LogStore(opts.store.client, opts.logBytesPerContainer));
     this.nodes = new NodeCredentials(this);
   }
 
-  /** Create the namespaces and Service every cluster starts with. Idempotent. */
-  bootstrap(): Promise<void> {
-    return seed(this);
+  /** Create the namespaces and Services every cluster starts with, and the `kubernetes` endpoints. Idempotent. */
+  bootstrap(o?: SeedOptions): Promise<void> {
+    return seed(this, o);
   }
 
   // ---------------------------------------------------------------- reads
@@ -156,6 +160,7 @@ export class Registry {
     const admitted = await kind.strategy.admit?.(obj, {
       list: async (resource) => (await this.store.list(resource, {})).items,
       defaultTolerationSeconds: this.defaultTolerationSeconds,
+      serviceCIDR: this.serviceCIDR,
     });
     if (admitted) warnings.push(...admitted);
     this.validate(info, obj);

@@ -20,6 +20,8 @@ export interface AdmissionContext {
   list(resource: string): Promise<KObject[]>;
   /** tolerationSeconds of the default not-ready/unreachable tolerations */
   defaultTolerationSeconds: number;
+  /** the service CIDR ClusterIPs are allocated from */
+  serviceCIDR: string;
 }
 
 export interface DeleteContext {
