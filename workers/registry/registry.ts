@@ -14,6 +14,7 @@ import { authorize } from "./auth";
 import { checkUnknownFields, toObject } from "./decode";
 import { type DeleteOptions, deletionFinishes, planDelete } from "./deletion";
 import { kindOf, resourceByKind, resourceByName } from "./kinds";
+import type { AdmissionContext } from "./kinds/kind";
 import { generateName, newUid, timestamp } from "./meta";
 import { jsonEqual } from "../../shared/json";
 import { DEFAULT_SERVICE_CIDR } from "../../shared/net/cidr";
@@ -157,11 +158,7 @@ export class Registry {
     kind.strategy.prepareForCreate?.(obj);
     kind.strategy.normalize?.(obj);
     applyDefaults(info, obj);
-    const admitted = await kind.strategy.admit?.(obj, {
-      list: async (resource) => (await this.store.list(resource, {})).items,
-      defaultTolerationSeconds: this.defaultTolerationSeconds,
-      serviceCIDR: this.serviceCIDR,
-    });
+    const admitted = await kind.strategy.admit?.(obj, this.admission());
     if (admitted) warnings.push(...admitted);
     this.validate(info, obj);
     if (opts.dryRun) return { object: this.typed(info, obj), warnings, created: true };
@@ -357,6 +354,7 @@ export class Registry {
     delete obj.metadata.resourceVersion;
     kind.strategy.normalize?.(obj);
     applyDefaults(info, obj);
+    if (!opts.subresource) await kind.strategy.admitUpdate?.(obj, current, this.admission());
     if (kind.strategy.tracksGeneration && !opts.subresource && !jsonEqual(obj.spec ?? null, current.spec ?? null)) {
       obj.metadata.generation = (current.metadata.generation ?? 1) + 1;
     }
@@ -385,6 +383,15 @@ export class Registry {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** What admission hooks may consult. */
+  private admission(): AdmissionContext {
+    return {
+      list: async (resource) => (await this.store.list(resource, {})).items,
+      defaultTolerationSeconds: this.defaultTolerationSeconds,
+      serviceCIDR: this.serviceCIDR,
+    };
+  }
 
   /**
    * The type check of an incoming object, before anything else reads its fields (422

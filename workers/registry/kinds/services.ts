@@ -47,12 +47,13 @@ const allocationError = (svc: KObject, detail: string) =>
  * Services made before the range changed keep their addresses. Traffic forwarding is
  * the agents' business (kube-proxy).
  */
-const allocateAddresses = async (svc: KObject, ctx: AdmissionContext): Promise<void> => {
+const allocateAddresses = async (svc: KObject, ctx: AdmissionContext, old?: KObject): Promise<void> => {
   const spec = svc.spec;
   if (!spec || typeof spec !== "object") return;
   const type = spec.type ?? "ClusterIP";
   if (type === "ExternalName" || spec.clusterIP === "None") return;
-  const services = await ctx.list("services");
+  // on an update, the Service's own addresses are not someone else's
+  const services = (await ctx.list("services")).filter((s) => !svc.metadata.uid || s.metadata.uid !== svc.metadata.uid);
   const range = parseCidr(ctx.serviceCIDR)!;
   const used = new Set(services.flatMap((s) => [s.spec?.clusterIP, ...(Array.isArray(s.spec?.clusterIPs) ? s.spec.clusterIPs : [])]).filter(Boolean));
   if (!spec.clusterIP && Array.isArray(spec.clusterIPs) && typeof spec.clusterIPs[0] === "string") spec.clusterIP = spec.clusterIPs[0];
@@ -61,7 +62,7 @@ const allocateAddresses = async (svc: KObject, ctx: AdmissionContext): Promise<v
     if (!ip) throw allocationError(svc, `failed to allocate a serviceIP: range is full`);
     spec.clusterIP = ip;
     spec.clusterIPs = [ip];
-  } else if (typeof spec.clusterIP === "string") {
+  } else if (typeof spec.clusterIP === "string" && spec.clusterIP !== old?.spec?.clusterIP) {
     const ip = spec.clusterIP;
     const n = parseIPv4(ip);
     // malformed addresses are the validation's to report
@@ -88,6 +89,53 @@ const allocateAddresses = async (svc: KObject, ctx: AdmissionContext): Promise<v
       used.add(next);
     }
   }
+};
+
+const needsClusterIP = (spec: any) => (spec?.type ?? "ClusterIP") !== "ExternalName";
+const needsNodePorts = (spec: any) => spec?.type === "NodePort" || spec?.type === "LoadBalancer";
+const nodePortsOf = (spec: any) => (Array.isArray(spec?.ports) ? spec.ports : []).map((p: any) => p?.nodePort ?? 0);
+
+/**
+ * An update keeps what the server allocated and the client left out, and drops what
+ * a new type no longer uses, as kube-apiserver's Service REST storage does
+ * (patchAllocatedValues, dropTypeDependentFields): an empty clusterIP keeps the old
+ * one (which may not change once set), a port without nodePort keeps its old one;
+ * a Service that is no longer a NodePort/LoadBalancer loses its node ports and
+ * externalTrafficPolicy, one that becomes ExternalName its ClusterIP, when the client
+ * left them as they were. Then whatever the new type still lacks is allocated.
+ */
+const admitUpdate = async (svc: KObject, old: KObject, ctx: AdmissionContext): Promise<void> => {
+  const spec = svc.spec;
+  const prev = old.spec ?? {};
+  if (!spec || typeof spec !== "object") return;
+  if (needsClusterIP(prev) && prev.clusterIP) {
+    if (needsClusterIP(spec) && !spec.clusterIP && !(Array.isArray(spec.clusterIPs) && spec.clusterIPs.length)) {
+      spec.clusterIP = prev.clusterIP;
+      spec.clusterIPs = prev.clusterIPs ?? [prev.clusterIP];
+    } else if (!needsClusterIP(spec) && spec.clusterIP === prev.clusterIP) {
+      for (const f of ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"]) delete spec[f];
+    } else if (needsClusterIP(spec) && spec.clusterIP !== prev.clusterIP) {
+      throw invalid("Service", "", svc.metadata.name ?? "", [
+        { reason: "FieldValueInvalid", field: "spec.clusterIPs[0]", message: `Invalid value: ${JSON.stringify(spec.clusterIP)}: may not change once set` },
+      ]);
+    }
+  }
+  if (needsNodePorts(prev) && needsNodePorts(spec)) {
+    for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
+      if (!p || typeof p !== "object" || p.nodePort) continue;
+      const was = (prev.ports ?? []).find((q: any) => q?.port === p.port && (q?.protocol ?? "TCP") === (p.protocol ?? "TCP"));
+      if (was?.nodePort) p.nodePort = was.nodePort;
+    }
+  }
+  if (needsNodePorts(prev) && !needsNodePorts(spec)) {
+    if (JSON.stringify(nodePortsOf(spec)) === JSON.stringify(nodePortsOf(prev)))
+      for (const p of spec.ports ?? []) if (p && typeof p === "object") delete p.nodePort;
+    if (spec.externalTrafficPolicy === prev.externalTrafficPolicy && !(spec.externalIPs ?? []).length) delete spec.externalTrafficPolicy;
+  }
+  if (prev.type === "LoadBalancer" && spec.type !== "LoadBalancer") {
+    for (const f of ["allocateLoadBalancerNodePorts", "loadBalancerClass"]) if (spec[f] === prev[f]) delete spec[f];
+  }
+  await allocateAddresses(svc, ctx, old);
 };
 
 const servicePorts = (s: KObject) => {
@@ -148,5 +196,6 @@ export const services = defineKind({
       svc.status = { loadBalancer: {} };
     },
     admit: allocateAddresses,
+    admitUpdate,
   },
 });
