@@ -4,6 +4,7 @@
  * ClusterIP allocation and its 422s, podCIDRs from node-ipam (and that a node may not
  * pick its own), ServiceLB's ingress, and the CIDRs as configuration.
  */
+import { connect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNodeTarget, startWorkerTarget, type Target, type TargetOptions } from "./targets";
 
@@ -79,6 +80,16 @@ for (const [runtime, start] of RUNTIMES) {
         expect(ep.subsets).toEqual([{ addresses: [{ ip: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/) }], ports: [{ name: "https", port, protocol: "TCP" }] }]);
         const slice = (await call(t, "GET", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes")).json;
         expect(slice).toMatchObject({ addressType: "IPv4", endpoints: [{ addresses: [ep.subsets[0].addresses[0].ip] }], ports: [{ port }] });
+        // pods dial kubernetes.default.svc or the ClusterIP and check the name against the CA
+        const san = await new Promise<string>((resolve, reject) => {
+          const sock = connect({ host: "127.0.0.1", port, ca: (t as any).caPem, servername: "kubernetes.default.svc" }, () => {
+            resolve(sock.getPeerCertificate().subjectaltname ?? "");
+            sock.end();
+          });
+          sock.on("error", reject);
+        });
+        for (const name of ["DNS:kubernetes", "DNS:kubernetes.default.svc", "DNS:kubernetes.default.svc.cluster.local", "IP Address:10.43.0.1"])
+          expect(san.split(", ")).toContain(name);
       } else {
         expect(ep.subsets).toBeUndefined();
       }

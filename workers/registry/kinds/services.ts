@@ -1,4 +1,4 @@
-/** Services (core/v1): ClusterIP and node port allocation at create, the service printer. */
+/** Services (core/v1): ClusterIP and node port allocation at create and update, the service printer. */
 import type { KObject } from "../../../shared/types";
 import { cidrSize, type Cidr, containsIP, nthAddress, parseCidr, parseIPv4 } from "../../../shared/net/cidr";
 import { invalid } from "../../../shared/status";
