@@ -12,7 +12,7 @@ import { dnsFlags } from "../agent/dns/node";
 import { defaultNodeIP } from "../agent/node";
 import { kubeProxySetting } from "../agent/proxy/service-proxy";
 import { pickRuntime } from "../agent/runtime/pick";
-import { startServer } from "./server";
+import { advertiseAddress, checkNetwork, startServer } from "./server";
 
 const HELP = `Usage: npm start -- [options]
 
@@ -26,6 +26,11 @@ const HELP = `Usage: npm start -- [options]
   --sync full|normal        SQLite synchronous mode for the embedded file (default full)
   --token-auth-file FILE    static bearer tokens, kube-apiserver's format: lines token,user,uid,"group1,group2";
                             users in group system:masters are admins, all others read-only
+  --cluster-cidr CIDR       the pod network, a /24 of it per node (default 10.42.0.0/16)
+  --service-cidr CIDR       the Services' virtual IPs (default 10.43.0.0/16; kubernetes gets .1, kube-dns .10)
+  --advertise-address ADDR  where pods reach the API (the kubernetes Service's endpoint; default: --host when it is a
+                            specific non-loopback address, else the first non-loopback IPv4; pods reach it only if the
+                            server listens there, e.g. --host 0.0.0.0)
   --max-connections-per-address N
                             open connections one client address may hold (default 200)
   --resync-interval S       controllers' periodic resync, seconds (default 10)
@@ -55,6 +60,9 @@ const { values } = parseArgs({
     "db-url": { type: "string" },
     sync: { type: "string", default: "full" },
     "token-auth-file": { type: "string" },
+    "cluster-cidr": { type: "string" },
+    "service-cidr": { type: "string" },
+    "advertise-address": { type: "string" },
     "max-connections-per-address": { type: "string", default: "200" },
     "no-agent": { type: "boolean", default: false },
     "no-kube-proxy": { type: "boolean", default: false },
@@ -108,6 +116,13 @@ if (!Number.isInteger(maxConnections) || maxConnections < 1) {
   console.error(`error: --max-connections-per-address must be a positive integer, got "${values["max-connections-per-address"]}"`);
   process.exit(2);
 }
+try {
+  checkNetwork({ clusterCIDR: values["cluster-cidr"], serviceCIDR: values["service-cidr"] });
+  advertiseAddress({ advertiseAddress: values["advertise-address"], host: values.host! });
+} catch (e) {
+  console.error(`error: ${(e as Error).message}`);
+  process.exit(2);
+}
 const resyncSeconds = seconds("resync-interval");
 const graceSeconds = seconds("node-grace");
 const tolerationSeconds = seconds("toleration-seconds");
@@ -127,6 +142,9 @@ try {
     synchronous: sync,
     tokenAuthFile: values["token-auth-file"],
     maxConnectionsPerAddress: maxConnections,
+    clusterCIDR: values["cluster-cidr"],
+    serviceCIDR: values["service-cidr"],
+    advertiseAddress: values["advertise-address"],
   });
   let agent: NodeAgent | undefined;
   let stopping = false;

@@ -4,8 +4,9 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import { hostname } from "node:os";
+import { hostname, networkInterfaces } from "node:os";
 import { join, resolve } from "node:path";
+import { DEFAULT_NETWORK, type NetworkConfig, networkConfigErrors, nthAddress, parseCidr, parseIPv4 } from "../shared/net/cidr";
 import { parseTokenFile, staticTokens, type TokenFileEntry } from "../workers/api/auth";
 import { composeApp, composeControlPlane } from "../workers/compose";
 import { CONTROLLERS } from "../workers/controllers";
@@ -51,8 +52,49 @@ export interface ServerOptions {
   idleTimeoutMs?: number;
   maxConnectionsPerAddress?: number;
   maxHeaderBytes?: number;
+  /** the pod network, a /24 per node (default 10.42.0.0/16; k3s' --cluster-cidr) */
+  clusterCIDR?: string;
+  /** the Services' virtual IPs (default 10.43.0.0/16; kube-apiserver's --service-cluster-ip-range) */
+  serviceCIDR?: string;
+  /**
+   * the address the `kubernetes` Service's endpoints name (kube-apiserver's
+   * --advertise-address); default: `host` when it is a specific non-loopback address,
+   * else this machine's first non-loopback IPv4
+   */
+  advertiseAddress?: string;
   log?: (msg: string) => void;
 }
+
+/** This machine's interface networks, less loopback and Kubeflare's own bridges (kf0, kf-sink), which lie inside the cluster CIDR by design. */
+export const hostNetworks = (): { name: string; cidr: string }[] =>
+  Object.entries(networkInterfaces()).flatMap(([name, list]) =>
+    name.startsWith("kf") ? [] : (list ?? []).filter((a) => a.family === "IPv4" && !a.internal && a.cidr).map((a) => ({ name, cidr: a.cidr! })),
+  );
+
+/** The cluster and service CIDRs of a start, checked (throws with every problem). */
+export const checkNetwork = (o: { clusterCIDR?: string; serviceCIDR?: string }, host = hostNetworks()): NetworkConfig => {
+  const network = { clusterCIDR: o.clusterCIDR ?? DEFAULT_NETWORK.clusterCIDR, serviceCIDR: o.serviceCIDR ?? DEFAULT_NETWORK.serviceCIDR };
+  const errors = networkConfigErrors(network, { cluster: "--cluster-cidr", service: "--service-cidr" }, host);
+  if (errors.length) throw new Error(errors.join("; "));
+  return network;
+};
+
+/** The first non-loopback IPv4 of this machine, or 127.0.0.1. */
+export const firstHostIPv4 = (): string => {
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  return "127.0.0.1";
+};
+
+/** Where pods reach the API server: --advertise-address, else a specific listen address, else the machine's first IPv4. */
+export const advertiseAddress = (o: { advertiseAddress?: string; host: string }): string => {
+  if (o.advertiseAddress) {
+    if (parseIPv4(o.advertiseAddress) === undefined) throw new Error(`--advertise-address must be an IPv4 address, got "${o.advertiseAddress}"`);
+    return o.advertiseAddress;
+  }
+  const host = parseIPv4(o.host);
+  if (host !== undefined && host !== 0 && o.host.split(".")[0] !== "127") return o.host;
+  return firstHostIPv4();
+};
 
 /** Read and check a --token-auth-file; throws with the file and line when it is malformed. */
 export const loadTokenFile = (path: string, log: (msg: string) => void): TokenFileEntry[] => {
@@ -97,6 +139,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const log = o.log ?? ((m: string) => console.log(m));
   // a malformed token file stops the start before anything is made
   const tokenFile = o.tokenAuthFile ? loadTokenFile(o.tokenAuthFile, log) : [];
+  const network = checkNetwork(o);
+  const advertised = advertiseAddress(o);
   const dataDir = resolve(o.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const adminToken = process.env.KUBEFLARE_ADMIN_TOKEN || ensureAdminToken(dataDir);
@@ -111,6 +155,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     controllers: o.controllers ?? CONTROLLERS,
     config: o.controllerConfig,
     registry: { watchPollMs: o.watchPollMs ?? 1000 },
+    network,
     log,
   });
   const { store, registry, manager, queue } = cp;
@@ -161,7 +206,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       server = serve({ fetch, port: o.port, hostname: o.host, serverOptions: httpOptions }, onListen);
       limitConnections(server, limits);
     } else {
-      const sans = [...new Set([o.host, ...(o.tlsSans ?? [])].filter((h) => h && h !== "0.0.0.0" && h !== "::"))];
+      // what pods dial: the `kubernetes` Service's names and ClusterIP, and the advertised address (kube-apiserver's default SANs)
+      const inCluster = ["kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"];
+      const serviceIP = nthAddress(parseCidr(network.serviceCIDR)!, 1)!;
+      const sans = [...new Set([o.host, ...(o.tlsSans ?? []), advertised, serviceIP, ...inCluster].filter((h) => h && h !== "0.0.0.0" && h !== "::"))];
       ensureTls(dataDir, { sans, certFile: o.tlsCertFile, keyFile: o.tlsKeyFile }).then((tls) => {
         caPem = tls.ca;
         server = serve(
@@ -182,6 +230,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     server!.on("error", rej);
   });
   const port = await listening;
+  // the `kubernetes` Service's endpoint, now that the port is known
+  await registry.bootstrap({ apiEndpoint: { ip: advertised, port } });
   const shownHost = o.host === "0.0.0.0" || o.host === "::" ? hostname() : o.host.includes(":") ? `[${o.host}]` : o.host;
   const url = `${o.insecureHttp ? "http" : "https"}://${shownHost}:${port}`;
   const kubeconfigPath = join(dataDir, "kubeconfig");

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { NetworkConfig } from "../shared/net/cidr";
 import type { KObject } from "../shared/types";
 import { openDatabase } from "../node/db";
 import { ControllerClient } from "../workers/controllers/client";
@@ -42,6 +43,7 @@ export async function startControlPlane(o: {
   controllers: Controller[];
   now?: () => Date;
   config?: Partial<ControllerConfig>;
+  network?: Partial<NetworkConfig>;
   log?: (m: string) => void;
 }): Promise<TestControlPlane> {
   const dir = mkdtempSync(join(tmpdir(), "kf-cp-"));
@@ -53,6 +55,7 @@ export async function startControlPlane(o: {
     now: o.now,
     config: o.config,
     registry: { watchPollMs: 50 },
+    network: o.network,
     log: o.log ?? (() => {}),
   });
   await registry.bootstrap();

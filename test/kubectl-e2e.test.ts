@@ -244,7 +244,7 @@ spec:
     expect(all).toMatch(/deployment\.apps\/kubia\s+3\/3/);
     expect(all).toMatch(/replicaset\.apps\/kubia-\w+/);
     expect(all).toMatch(/pod\/kubia-\w+-\w+\s+1\/1\s+Running/);
-    expect(all).toMatch(/service\/kubernetes\s+ClusterIP\s+10\.96\.0\.1/);
+    expect(all).toMatch(/service\/kubernetes\s+ClusterIP\s+10\.43\.0\.1/);
     expect(await ok("scale deploy kubia --replicas=1")).toBe("deployment.apps/kubia scaled\n");
     await eventually(async () => rows(await ok("get deploy kubia"))[1][1] === "1/1");
 
@@ -263,8 +263,23 @@ spec:
     expect(await ok("expose deployment web --port=80 --target-port=80")).toBe("service/web exposed\n");
     const svc = rows(await ok("get svc"));
     expect(svc[0]).toEqual(["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]);
-    expect(svc.find((r) => r[0] === "web")?.slice(1, 5)).toEqual(["ClusterIP", expect.stringMatching(/^10\.\d+\.\d+\.\d+$/), "<none>", "80/TCP"]);
-    expect(svc.find((r) => r[0] === "kubernetes")?.slice(1, 5)).toEqual(["ClusterIP", "10.96.0.1", "<none>", "443/TCP"]);
+    expect(svc.find((r) => r[0] === "web")?.slice(1, 5)).toEqual(["ClusterIP", expect.stringMatching(/^10\.43\.\d+\.\d+$/), "<none>", "80/TCP"]);
+    expect(svc.find((r) => r[0] === "kubernetes")?.slice(1, 5)).toEqual(["ClusterIP", "10.43.0.1", "<none>", "443/TCP"]);
+    // the well-known Services of every namespace, as k3s shows them
+    const everywhere = rows(await ok("get svc -A"));
+    expect(everywhere[0]).toEqual(["NAMESPACE", "NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]);
+    expect(everywhere.find((r) => r[1] === "kube-dns")?.slice(0, 6)).toEqual([
+      "kube-system",
+      "kube-dns",
+      "ClusterIP",
+      "10.43.0.10",
+      "<none>",
+      "53/UDP,53/TCP,9153/TCP",
+    ]);
+    // a clusterIP outside the service CIDR is refused as kube-apiserver refuses it
+    const outside = await k("create service clusterip outside --tcp=80:80 --clusterip=10.96.0.5");
+    expect(outside.code).not.toBe(0);
+    expect(outside.stderr).toContain("The range of valid IPs is 10.43.0.0/16");
     await eventually(async () => (await ok("get endpoints web -o jsonpath={.subsets[0].addresses[*].ip}")).split(" ").length === 2);
     const desc = await ok("describe service web");
     expect(desc).toMatch(/Selector:\s+app=web/);

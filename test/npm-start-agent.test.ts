@@ -159,5 +159,12 @@ spec:
     for (const line of wide) expect(line).toMatch(/ 1\/1 +Running +0 .* second-box /);
     const onContainerd = (await containerd.containers({ [LABELS.node]: "second-box" })).filter((c) => c.running);
     expect(onContainerd.map((c) => c.labels[LABELS.podName]).sort()).toEqual(wide.map((l) => l.split(/\s+/)[0]).sort());
+
+    // node-ipam gave each box its own /24 of the cluster CIDR, and the agents' own Node writes kept it
+    const cidrs = (await k(["get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name}={.spec.podCIDR} {end}"])).stdout.trim().split(" ");
+    expect(cidrs.map((c) => c.split("=")[0]).sort()).toEqual(["first-box", "second-box"]);
+    const blocks = cidrs.map((c) => c.split("=")[1]);
+    for (const b of blocks) expect(b).toMatch(/^10\.42\.\d+\.0\/24$/);
+    expect(new Set(blocks).size).toBe(2);
   }, 240_000);
 });

@@ -42,6 +42,8 @@ export interface TargetOptions {
   resyncIntervalMs?: number;
   /** Worker: also serve HTTPS on a local port (certificate from the Node TLS code), for kubectl */
   https?: boolean;
+  /** the cluster and service CIDRs (Node: --cluster-cidr/--service-cidr; Worker: CLUSTER_CIDR/SERVICE_CIDR) */
+  network?: { clusterCIDR?: string; serviceCIDR?: string };
   /** Worker: extra vars/secrets (e.g. TOKEN_AUTH_FILE) */
   bindings?: Record<string, string>;
 }
@@ -60,6 +62,8 @@ export async function startNodeTarget(opts: TargetOptions = {}): Promise<Target 
       ...(opts.tolerationSeconds !== undefined ? { defaultTolerationSeconds: opts.tolerationSeconds } : {}),
     },
     resyncIntervalMs: opts.resyncIntervalMs,
+    clusterCIDR: opts.network?.clusterCIDR,
+    serviceCIDR: opts.network?.serviceCIDR,
     log: () => {},
   });
   const dispatcher = new Agent({ connect: { ca: server.caPem } });
@@ -104,6 +108,8 @@ export async function startWorkerTarget(opts: TargetOptions = {}): Promise<Targe
       ...(opts.controllers ? {} : { CONTROLLERS: "none" }),
       ...(opts.nodeGraceSeconds !== undefined ? { NODE_GRACE_SECONDS: String(opts.nodeGraceSeconds) } : {}),
       ...(opts.tolerationSeconds !== undefined ? { DEFAULT_TOLERATION_SECONDS: String(opts.tolerationSeconds) } : {}),
+      ...(opts.network?.clusterCIDR ? { CLUSTER_CIDR: opts.network.clusterCIDR } : {}),
+      ...(opts.network?.serviceCIDR ? { SERVICE_CIDR: opts.network.serviceCIDR } : {}),
       ...opts.bindings,
     },
     serviceBindings: { DB: (req: Request) => hrana.handler(req) as any },

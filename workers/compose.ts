@@ -6,6 +6,7 @@
  * whether the store wakes watchers in this process, and the controllers to run.
  */
 import type { Client } from "@libsql/client";
+import { DEFAULT_NETWORK, type NetworkConfig } from "../shared/net/cidr";
 import type { ObjectKey } from "../shared/types";
 import { type AppOptions, createApp } from "./api/app";
 import { type Authenticator, anyOf } from "./api/auth";
@@ -29,7 +30,9 @@ export interface ControlPlaneOptions<Q extends WorkQueue> {
   config?: Partial<ControllerConfig>;
   now?: () => Date;
   log?: (msg: string) => void;
-  registry?: Omit<RegistryOptions, "store" | "queue" | "now" | "defaultTolerationSeconds">;
+  registry?: Omit<RegistryOptions, "store" | "queue" | "now" | "defaultTolerationSeconds" | "serviceCIDR">;
+  /** the cluster and service CIDRs (default 10.42.0.0/16 and 10.43.0.0/16), checked by the caller (networkConfigErrors) */
+  network?: Partial<NetworkConfig>;
 }
 
 export interface ControlPlane<Q extends WorkQueue> {
@@ -44,8 +47,17 @@ export const composeControlPlane = <Q extends WorkQueue>(o: ControlPlaneOptions<
   const store = new Store(o.client, o.notifyListeners === false ? { notifyListeners: false } : undefined);
   let manager: ControllerManager | undefined;
   const queue = typeof o.queue === "function" ? o.queue((keys) => manager!.dispatch(keys)) : o.queue;
-  const registry = new Registry({ ...o.registry, store, queue, now: o.now, defaultTolerationSeconds: o.config?.defaultTolerationSeconds });
-  manager = new ControllerManager({ registry, queue, controllers: o.controllers, now: o.now, config: o.config, log: o.log });
+  const network = { ...DEFAULT_NETWORK, ...o.network };
+  const registry = new Registry({
+    ...o.registry,
+    store,
+    queue,
+    now: o.now,
+    defaultTolerationSeconds: o.config?.defaultTolerationSeconds,
+    serviceCIDR: network.serviceCIDR,
+  });
+  const config = { ...o.config, clusterCIDR: network.clusterCIDR };
+  manager = new ControllerManager({ registry, queue, controllers: o.controllers, now: o.now, config, log: o.log });
   return { store, registry, manager, queue };
 };
 

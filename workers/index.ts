@@ -2,6 +2,7 @@ import { createClient, type Client } from "@libsql/client/web";
 import { parseTokenFile, staticTokens, type TokenFileEntry } from "./api/auth";
 import { statusResponse } from "./api/errors";
 import { internalError } from "../shared/status";
+import { DEFAULT_NETWORK, networkConfigErrors } from "../shared/net/cidr";
 import { CONTROLLERS } from "./controllers";
 import type { ControllerManager } from "./controllers/manager";
 import { composeApp, composeControlPlane } from "./compose";
@@ -35,6 +36,10 @@ export interface Env {
   /** "none" runs the API alone (controllers elsewhere, or tests of the API); default: all controllers */
   CONTROLLERS?: string;
   DEFAULT_TOLERATION_SECONDS?: string;
+  /** the pod network, a /24 of it per node (default 10.42.0.0/16) */
+  CLUSTER_CIDR?: string;
+  /** the Services' virtual IPs (default 10.43.0.0/16) */
+  SERVICE_CIDR?: string;
   /** optional service binding used as the libSQL transport (tests, dev) */
   DB?: { fetch(req: Request): Promise<Response> };
 }
@@ -76,6 +81,12 @@ const runtime = async (env: Env): Promise<Runtime> => {
     intMode: "number",
     ...(db ? { fetch: (input: Request | string, init?: RequestInit) => db.fetch(new Request(input, init)) } : {}),
   } as Parameters<typeof createClient>[0]);
+  const network = {
+    clusterCIDR: env.CLUSTER_CIDR || DEFAULT_NETWORK.clusterCIDR,
+    serviceCIDR: env.SERVICE_CIDR || DEFAULT_NETWORK.serviceCIDR,
+  };
+  const networkErrors = networkConfigErrors(network, { cluster: "CLUSTER_CIDR", service: "SERVICE_CIDR" });
+  if (networkErrors.length) throw new Error(networkErrors.join("; "));
   const tolerationSeconds = env.DEFAULT_TOLERATION_SECONDS ? Number(env.DEFAULT_TOLERATION_SECONDS) : undefined;
   const cp = composeControlPlane({
     client,
@@ -83,6 +94,7 @@ const runtime = async (env: Env): Promise<Runtime> => {
     queue: env.QUEUE ? cloudflareQueue(env.QUEUE) : discardQueue,
     controllers: env.CONTROLLERS === "none" ? [] : CONTROLLERS,
     registry: { watchPollMs: 500 },
+    network,
     config: {
       ...(env.NODE_GRACE_SECONDS ? { nodeMonitorGracePeriodMs: Number(env.NODE_GRACE_SECONDS) * 1000 } : {}),
       ...(tolerationSeconds !== undefined ? { defaultTolerationSeconds: tolerationSeconds } : {}),

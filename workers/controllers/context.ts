@@ -1,3 +1,4 @@
+import { DEFAULT_CLUSTER_CIDR } from "../../shared/net/cidr";
 import type { ObjectKey } from "../../shared/types";
 import type { ControllerClient } from "./client";
 import type { EventRecorder } from "./events";
@@ -22,6 +23,8 @@ export interface ControllerConfig {
    * subrequest budget, and each binding is a few store round trips)
    */
   maxSchedulingWritesPerPass: number;
+  /** the pod network, a /24 of it per node (node-ipam) */
+  clusterCIDR: string;
 }
 
 export const DEFAULT_CONFIG: ControllerConfig = {
@@ -30,6 +33,7 @@ export const DEFAULT_CONFIG: ControllerConfig = {
   unhealthyZoneThreshold: 0.55,
   eventTtlMs: 60 * 60 * 1000,
   maxSchedulingWritesPerPass: Infinity,
+  clusterCIDR: DEFAULT_CLUSTER_CIDR,
 };
 
 /** What a reconciler gets: the API (as the controller user), a clock, events, config, and a way to come back later. */

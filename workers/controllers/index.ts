@@ -4,9 +4,11 @@ import { eventTtlController } from "./eventttl";
 import { garbageCollector } from "./gc";
 import type { Controller } from "./manager";
 import { namespaceController } from "./namespace";
+import { nodeIpamController } from "./nodeipam";
 import { nodeLifecycleController } from "./nodelifecycle";
 import { replicaSetController, replicationControllerController } from "./replicaset";
 import { scheduler } from "./scheduler";
+import { serviceLBController } from "./servicelb";
 
 /** Every controller the control plane runs, on Workers and on Node alike. */
 export const CONTROLLERS: Controller[] = [
@@ -15,8 +17,10 @@ export const CONTROLLERS: Controller[] = [
   replicationControllerController,
   deploymentController,
   nodeLifecycleController,
+  nodeIpamController,
   garbageCollector,
   namespaceController,
   endpointsController,
+  serviceLBController,
   eventTtlController,
 ];

@@ -4,7 +4,7 @@
  * status, deletion, log upload), the ConfigMaps and Secrets those pods use, and
  * events; nothing else. It may not give its Node labels that steer workloads
  * (node-role.kubernetes.io/*, node-restriction.kubernetes.io/*, ...) nor change its
- * taints. The target is checked before the request's body is read or validated.
+ * taints or its pod CIDRs (Kubeflare's addition: node-ipam hands those out). The target is checked before the request's body is read or validated.
  */
 import { forbiddenNodeLabels } from "../../shared/nodelabels";
 import type { ResourceInfo } from "../../shared/resources";
@@ -149,6 +149,10 @@ export const admitNodeWrite = (c: NodeCheck): void => {
   }
   if (info.resource !== "nodes") return;
   if (name !== me) throw refuse(info, name, `node "${me}" is not allowed to modify node "${name}"`);
+  // the pod network is the control plane's to hand out (node-ipam): a node may not pick its own block
+  const podCIDRs = (n: KObject | null | undefined) => [n?.spec?.podCIDR ?? "", n?.spec?.podCIDRs ?? []];
+  if (sub === "" && !jsonEqual(podCIDRs(incoming), podCIDRs(verb === "create" ? null : c.current)))
+    throw refuse(info, name, `node "${me}" is not allowed to set podCIDR`);
   if (verb === "create") {
     const bad = forbiddenNodeLabels(incoming.metadata?.labels);
     if (bad.length) throw refuse(info, name, `node "${me}" is not allowed to set the following labels: ${bad.join(", ")}`);

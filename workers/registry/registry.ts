@@ -14,14 +14,16 @@ import { authorize } from "./auth";
 import { checkUnknownFields, toObject } from "./decode";
 import { type DeleteOptions, deletionFinishes, planDelete } from "./deletion";
 import { kindOf, resourceByKind, resourceByName } from "./kinds";
+import type { AdmissionContext } from "./kinds/kind";
 import { generateName, newUid, timestamp } from "./meta";
 import { jsonEqual } from "../../shared/json";
+import { DEFAULT_SERVICE_CIDR } from "../../shared/net/cidr";
 import { NodeCredentials } from "./credentials";
 import { checkNodeWatch, type NodeCheck } from "./noderestriction";
 import { applyPatch, type PatchType } from "./patch";
 import { PodLogs } from "./podlogs";
 import { ScaleSubresource } from "./scale";
-import { seed } from "./seed";
+import { type SeedOptions, seed } from "./seed";
 import { MAX_LIST_LIMIT, parseRv, parseSelectors } from "./selectors";
 import { affectedKeys } from "./triggers";
 import type { User, Verb } from "./user";
@@ -59,6 +61,8 @@ export class Registry implements RegistryCore {
   private readonly bookmarkMs: number;
   private readonly maxWatchSeconds: number;
   private readonly defaultTolerationSeconds: number;
+  /** the service CIDR ClusterIPs are allocated from */
+  readonly serviceCIDR: string;
 
   constructor(opts: RegistryOptions) {
     this.store = opts.store;
@@ -68,15 +72,16 @@ export class Registry implements RegistryCore {
     this.bookmarkMs = opts.bookmarkMs ?? 60_000;
     this.maxWatchSeconds = opts.maxWatchSeconds ?? 1800;
     this.defaultTolerationSeconds = opts.defaultTolerationSeconds ?? 30;
+    this.serviceCIDR = opts.serviceCIDR ?? DEFAULT_SERVICE_CIDR;
     this.access = new Access(opts.store);
     this.scale = new ScaleSubresource(this);
     this.logs = new PodLogs(this, new LogStore(opts.store.client, opts.logBytesPerContainer));
     this.nodes = new NodeCredentials(this);
   }
 
-  /** Create the namespaces and Service every cluster starts with. Idempotent. */
-  bootstrap(): Promise<void> {
-    return seed(this);
+  /** Create the namespaces and Services every cluster starts with, and the `kubernetes` endpoints. Idempotent. */
+  bootstrap(o?: SeedOptions): Promise<void> {
+    return seed(this, o);
   }
 
   // ---------------------------------------------------------------- reads
@@ -153,10 +158,7 @@ export class Registry implements RegistryCore {
     kind.strategy.prepareForCreate?.(obj);
     kind.strategy.normalize?.(obj);
     applyDefaults(info, obj);
-    const admitted = await kind.strategy.admit?.(obj, {
-      list: async (resource) => (await this.store.list(resource, {})).items,
-      defaultTolerationSeconds: this.defaultTolerationSeconds,
-    });
+    const admitted = await kind.strategy.admit?.(obj, this.admission());
     if (admitted) warnings.push(...admitted);
     this.validate(info, obj);
     if (opts.dryRun) return { object: this.typed(info, obj), warnings, created: true };
@@ -352,6 +354,7 @@ export class Registry implements RegistryCore {
     delete obj.metadata.resourceVersion;
     kind.strategy.normalize?.(obj);
     applyDefaults(info, obj);
+    if (!opts.subresource) await kind.strategy.admitUpdate?.(obj, current, this.admission());
     if (kind.strategy.tracksGeneration && !opts.subresource && !jsonEqual(obj.spec ?? null, current.spec ?? null)) {
       obj.metadata.generation = (current.metadata.generation ?? 1) + 1;
     }
@@ -380,6 +383,15 @@ export class Registry implements RegistryCore {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** What admission hooks may consult. */
+  private admission(): AdmissionContext {
+    return {
+      list: async (resource) => (await this.store.list(resource, {})).items,
+      defaultTolerationSeconds: this.defaultTolerationSeconds,
+      serviceCIDR: this.serviceCIDR,
+    };
+  }
 
   /**
    * The type check of an incoming object, before anything else reads its fields (422

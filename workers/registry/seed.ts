@@ -1,4 +1,11 @@
-/** What every cluster starts with: the system namespaces and the API's own `kubernetes` Service. */
+/**
+ * What every cluster starts with: the system namespaces, the API's own `kubernetes`
+ * Service (the first address of the service CIDR) and its endpoints, and the cluster
+ * DNS Service `kube-dns` (the tenth address, as k3s has it; the agents answer DNS on
+ * every node, so it selects no pods).
+ */
+import { jsonEqual } from "../../shared/json";
+import { nthAddress, parseCidr } from "../../shared/net/cidr";
 import { ApiError } from "../../shared/status";
 import type { KObject } from "../../shared/types";
 import { resourceByName } from "./kinds";
@@ -7,12 +14,46 @@ import { SYSTEM_USER } from "./user";
 
 const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
-const KUBERNETES_SERVICE: KObject = {
+/** Where the API server can be reached from pods (Node: `--advertise-address` and the HTTPS port). */
+export interface ApiEndpoint {
+  ip: string;
+  port: number;
+}
+
+export interface SeedOptions {
+  /**
+   * The `kubernetes` Service's endpoint, written over what is stored. Without one, an
+   * Endpoints object with no address is made if there is none (the Worker: the agents
+   * relay the Service's port 443 to the Worker's URL themselves).
+   */
+  apiEndpoint?: ApiEndpoint;
+}
+
+const kubernetesService = (clusterIP: string): KObject => ({
   apiVersion: "v1",
   kind: "Service",
   metadata: { name: "kubernetes", labels: { component: "apiserver", provider: "kubernetes" } },
-  spec: { clusterIP: "10.96.0.1", ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: 6443 }] },
-};
+  spec: { clusterIP, ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: 6443 }] },
+});
+
+/** k3s' coredns Service, less the selector: DNS is served by every agent, node-locally. */
+const kubeDnsService = (clusterIP: string): KObject => ({
+  apiVersion: "v1",
+  kind: "Service",
+  metadata: {
+    name: "kube-dns",
+    labels: { "k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "CoreDNS" },
+    annotations: { "prometheus.io/port": "9153", "prometheus.io/scrape": "true" },
+  },
+  spec: {
+    clusterIP,
+    ports: [
+      { name: "dns", port: 53, protocol: "UDP", targetPort: 53 },
+      { name: "dns-tcp", port: 53, protocol: "TCP", targetPort: 53 },
+      { name: "metrics", port: 9153, protocol: "TCP", targetPort: 9153 },
+    ],
+  },
+});
 
 const createIfMissing = async (registry: RegistryCore, resource: string, namespace: string, obj: KObject) => {
   const info = resourceByName(resource);
@@ -24,10 +65,79 @@ const createIfMissing = async (registry: RegistryCore, resource: string, namespa
   }
 };
 
-/** Create what is missing of the initial objects. Idempotent. */
-export const seed = async (registry: RegistryCore): Promise<void> => {
+/** Create the object, or bring the given top-level fields of the stored one to what is wanted. */
+const ensure = async (registry: RegistryCore, resource: string, namespace: string, obj: KObject, fields: string[]) => {
+  const info = resourceByName(resource);
+  const current = await registry.store.get({ resource, namespace, name: obj.metadata.name! });
+  if (!current) return createIfMissing(registry, resource, namespace, obj);
+  const labels = { ...(current.metadata.labels ?? {}), ...(obj.metadata.labels ?? {}) };
+  if (jsonEqual(labels, current.metadata.labels ?? {}) && fields.every((f) => jsonEqual(current[f] ?? null, obj[f] ?? null))) return;
+  const next: KObject = { ...current, metadata: { ...current.metadata, labels } };
+  for (const f of fields) {
+    if (obj[f] === undefined) delete next[f];
+    else next[f] = obj[f];
+  }
+  try {
+    await registry.update(SYSTEM_USER, info, namespace, obj.metadata.name!, next);
+  } catch (e) {
+    // another process wrote first: it wrote the same thing or will be corrected on its next start
+    if (!(e instanceof ApiError && e.reason === "Conflict")) throw e;
+  }
+};
+
+const createIfMissingWith = (registry: RegistryCore, resource: string, namespace: string, obj: KObject, _fields: string[]) =>
+  createIfMissing(registry, resource, namespace, obj);
+
+/**
+ * The `kubernetes` Endpoints and EndpointSlice, as kube-apiserver's endpoint reconciler
+ * keeps them (the Service has no selector, so the endpoints controller leaves them be).
+ */
+const kubernetesEndpoints = async (registry: RegistryCore, ep: ApiEndpoint | undefined) => {
+  const ports = [{ name: "https", port: ep?.port ?? 6443, protocol: "TCP" }];
+  // without an endpoint: an empty object if there is none yet, and what is there is left alone
+  await (ep ? ensure : createIfMissingWith)(
+    registry,
+    "endpoints",
+    "default",
+    {
+      apiVersion: "v1",
+      kind: "Endpoints",
+      metadata: { name: "kubernetes", labels: { "endpointslice.kubernetes.io/skip-mirror": "true" } },
+      ...(ep ? { subsets: [{ addresses: [{ ip: ep.ip }], ports }] } : {}),
+    },
+    ["subsets"],
+  );
+  if (!ep) return;
+  await ensure(
+    registry,
+    "endpointslices",
+    "default",
+    {
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { name: "kubernetes", labels: { "kubernetes.io/service-name": "kubernetes" } },
+      addressType: "IPv4",
+      endpoints: [{ addresses: [ep.ip], conditions: { ready: true } }],
+      ports,
+    },
+    ["endpoints", "ports"],
+  );
+};
+
+/** Create what is missing of the initial objects, and point the `kubernetes` endpoints at the API server. Idempotent. */
+export const seed = async (registry: RegistryCore, o: SeedOptions = {}): Promise<void> => {
   for (const name of SYSTEM_NAMESPACES) {
     await createIfMissing(registry, "namespaces", "", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
   }
-  await createIfMissing(registry, "services", "default", KUBERNETES_SERVICE);
+  const range = parseCidr(registry.serviceCIDR)!;
+  // a cluster made with another service range keeps its Services (and their addresses)
+  await createIfMissing(registry, "services", "default", kubernetesService(nthAddress(range, 1)!));
+  await kubernetesEndpoints(registry, o.apiEndpoint);
+  try {
+    await createIfMissing(registry, "services", "kube-system", kubeDnsService(nthAddress(range, 10)!));
+  } catch (e) {
+    // the address is some other Service's (a cluster whose range changed): the cluster still starts
+    if (!(e instanceof ApiError && e.reason === "Invalid")) throw e;
+    console.warn(`kube-dns Service not created: ${e.message}`);
+  }
 };

@@ -54,6 +54,8 @@ export interface RegistryOptions {
   maxWatchSeconds?: number;
   /** tolerationSeconds of the not-ready/unreachable tolerations added to new pods (default 30; Kubernetes: 300) */
   defaultTolerationSeconds?: number;
+  /** the service CIDR ClusterIPs come from (default 10.43.0.0/16); checked by the caller (shared/net/cidr.ts networkConfigErrors) */
+  serviceCIDR?: string;
   /** bytes of output kept per container (current and previous instance), default 1 MiB */
   logBytesPerContainer?: number;
 }
@@ -64,6 +66,8 @@ export interface RegistryOptions {
  */
 export interface RegistryCore {
   readonly store: Store;
+  /** the Service ClusterIP range */
+  readonly serviceCIDR: string;
   now(): Date;
   get(user: User, info: ResourceInfo, namespace: string, name: string, subresource?: string): Promise<KObject>;
   create(user: User, info: ResourceInfo, namespace: string, body: unknown, opts?: WriteOptions): Promise<WriteResult>;

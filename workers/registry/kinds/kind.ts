@@ -20,6 +20,8 @@ export interface AdmissionContext {
   list(resource: string): Promise<KObject[]>;
   /** tolerationSeconds of the default not-ready/unreachable tolerations */
   defaultTolerationSeconds: number;
+  /** the service CIDR ClusterIPs are allocated from */
+  serviceCIDR: string;
 }
 
 export interface DeleteContext {
@@ -41,6 +43,8 @@ export interface Strategy {
   normalize?(obj: KObject): void;
   /** create-time admission that needs configuration or other objects; may add warnings */
   admit?(obj: KObject, ctx: AdmissionContext): Promise<string[] | void> | string[] | void;
+  /** update-time admission of the main resource, on the object about to be written (keeps and allocates what the server owns) */
+  admitUpdate?(obj: KObject, old: KObject, ctx: AdmissionContext): Promise<void> | void;
   /** rules on what an update may change (immutable fields) */
   validateUpdate?(obj: KObject, old: KObject): StatusCause[];
   /** NamespaceLifecycle-style refusals of a DELETE by name (throws) */

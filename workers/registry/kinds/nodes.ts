@@ -1,4 +1,6 @@
 /** Nodes (core/v1): registered by the agents, which write their status with the object. */
+import { jsonEqual } from "../../../shared/json";
+import type { StatusCause } from "../../../shared/status";
 import type { KObject } from "../../../shared/types";
 import { AGE, age, col, NAME, none, type Printer, wide } from "./printing";
 import { defineKind } from "./kind";
@@ -51,6 +53,18 @@ const printer: Printer = {
   },
 };
 
+/**
+ * kube-apiserver's ValidateNodeUpdate: the pod CIDRs may go from unset to set (node
+ * IPAM), and never change after.
+ */
+const podCIDRsSetOnce = (n: KObject, old: KObject): StatusCause[] => {
+  const before: unknown[] = Array.isArray(old.spec?.podCIDRs) ? old.spec.podCIDRs : old.spec?.podCIDR ? [old.spec.podCIDR] : [];
+  if (!before.length) return [];
+  const after: unknown[] = Array.isArray(n.spec?.podCIDRs) ? n.spec.podCIDRs : n.spec?.podCIDR ? [n.spec.podCIDR] : [];
+  if (jsonEqual(before, after) && (n.spec?.podCIDR ?? "") === (old.spec?.podCIDR ?? "")) return [];
+  return [{ reason: "FieldValueForbidden", field: "spec.podCIDRs", message: 'Forbidden: node updates may not change podCIDR except from "" to valid' }];
+};
+
 export const nodes = defineKind({
   info: {
     resource: "nodes",
@@ -68,5 +82,6 @@ export const nodes = defineKind({
     fieldLabels: ["spec.unschedulable"],
     // kubelets (our agents) register nodes with their status
     statusOnMainUpdate: true,
+    validateUpdate: podCIDRsSetOnce,
   },
 });

@@ -1,33 +1,83 @@
-/** Services (core/v1): ClusterIP and node port allocation at create, the service printer. */
+/** Services (core/v1): ClusterIP and node port allocation at create and update, the service printer. */
 import type { KObject } from "../../../shared/types";
+import { cidrSize, type Cidr, containsIP, nthAddress, parseCidr, parseIPv4 } from "../../../shared/net/cidr";
+import { invalid } from "../../../shared/status";
+import { isValidIP } from "../../../shared/validation/names";
 import { type AdmissionContext, defineKind } from "./kind";
 import { AGE, age, col, mapSelector, NAME, type Printer, wide } from "./printing";
 
 /**
- * Service IP and node port allocation: a ClusterIP from 10.96.0.0/12 (10.96.0.1 is
- * the API's own `kubernetes` Service) and node ports from 30000-32767, unique across
- * the cluster. Kubeflare records them as Kubernetes does; traffic forwarding is the
- * agents' business.
+ * The static band of a service range: its first addresses, which dynamic allocation
+ * leaves for Services that ask for a clusterIP by hand while any other address is free
+ * (kube-apiserver's KEP-3070: min(max(16, size/16), 256)).
  */
-const allocateAddresses = async (svc: KObject, ctx: AdmissionContext): Promise<void> => {
+const staticBand = (usable: number) => Math.min(Math.max(16, Math.floor(usable / 16)), 256);
+
+/** A free address of the range, random in the dynamic band first, then in the static band; undefined when full. */
+export const pickClusterIP = (range: Cidr, used: Set<string>, random = Math.random): string | undefined => {
+  // the network and broadcast addresses are never handed out
+  const usable = cidrSize(range) - 2;
+  const band = Math.min(staticBand(usable), usable);
+  const scan = (from: number, count: number) => {
+    if (count <= 0) return undefined;
+    const start = Math.floor(random() * count);
+    for (let i = 0; i < count; i++) {
+      const ip = nthAddress(range, 1 + from + ((start + i) % count))!;
+      if (!used.has(ip)) return ip;
+    }
+    return undefined;
+  };
+  return scan(band, usable - band) ?? scan(0, band);
+};
+
+const allocationError = (svc: KObject, detail: string) =>
+  invalid("Service", "", svc.metadata.name ?? "", [
+    {
+      reason: "FieldValueInvalid",
+      field: "spec.clusterIPs",
+      message: `Invalid value: ${JSON.stringify(svc.spec.clusterIPs ?? [svc.spec.clusterIP])}: ${detail}`,
+    },
+  ]);
+
+/**
+ * Service IP and node port allocation, as kube-apiserver's Service REST storage does
+ * it: a ClusterIP from the service CIDR (its first address is the API's own
+ * `kubernetes` Service, the tenth the cluster DNS), a clusterIP asked for by hand must
+ * lie in it and be free; node ports from 30000-32767, unique across the cluster.
+ * Services made before the range changed keep their addresses. Traffic forwarding is
+ * the agents' business (kube-proxy).
+ */
+const allocateAddresses = async (svc: KObject, ctx: AdmissionContext, old?: KObject): Promise<void> => {
   const spec = svc.spec;
   if (!spec || typeof spec !== "object") return;
   const type = spec.type ?? "ClusterIP";
   if (type === "ExternalName" || spec.clusterIP === "None") return;
-  const services = await ctx.list("services");
+  // on an update, the Service's own addresses are not someone else's
+  const services = (await ctx.list("services")).filter((s) => !svc.metadata.uid || s.metadata.uid !== svc.metadata.uid);
+  const range = parseCidr(ctx.serviceCIDR)!;
+  const used = new Set(services.flatMap((s) => [s.spec?.clusterIP, ...(Array.isArray(s.spec?.clusterIPs) ? s.spec.clusterIPs : [])]).filter(Boolean));
+  if (!spec.clusterIP && Array.isArray(spec.clusterIPs) && typeof spec.clusterIPs[0] === "string") spec.clusterIP = spec.clusterIPs[0];
   if (!spec.clusterIP) {
-    const used = new Set(services.map((s) => s.spec?.clusterIP).filter(Boolean));
-    // 10.96.0.0/12 has 2^20 addresses; start at a random offset and take the first free one
-    const start = 10 + Math.floor(Math.random() * ((1 << 20) - 20));
-    for (let i = 0; i < 1 << 20; i++) {
-      const n = ((start + i) % ((1 << 20) - 2)) + 2;
-      const ip = `10.${96 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
-      if (!used.has(ip)) {
-        spec.clusterIP = ip;
-        break;
+    const ip = pickClusterIP(range, used);
+    if (!ip) throw allocationError(svc, `failed to allocate a serviceIP: range is full`);
+    spec.clusterIP = ip;
+    spec.clusterIPs = [ip];
+  } else if (typeof spec.clusterIP === "string" && spec.clusterIP !== old?.spec?.clusterIP) {
+    const ip = spec.clusterIP;
+    const n = parseIPv4(ip);
+    // malformed addresses are the validation's to report
+    if (n === undefined) {
+      if (ip.includes(":") && isValidIP(ip)) throw allocationError(svc, "expected an IPv4 value as indicated by `ipFamilies[0]`");
+    } else {
+      if (!containsIP(range, n) || n === range.base || n === range.base + cidrSize(range) - 1) {
+        throw allocationError(
+          svc,
+          `failed to allocate IP ${ip}: the provided IP (${ip}) is not in the valid range. The range of valid IPs is ${ctx.serviceCIDR}`,
+        );
       }
+      if (used.has(ip)) throw allocationError(svc, `failed to allocate IP ${ip}: provided IP is already allocated`);
     }
-    spec.clusterIPs = [spec.clusterIP];
+    spec.clusterIPs ??= [ip];
   }
   if (type === "NodePort" || type === "LoadBalancer") {
     const used = new Set(services.flatMap((s) => (s.spec?.ports ?? []).map((p: any) => p.nodePort)).filter(Boolean));
@@ -39,6 +89,53 @@ const allocateAddresses = async (svc: KObject, ctx: AdmissionContext): Promise<v
       used.add(next);
     }
   }
+};
+
+const needsClusterIP = (spec: any) => (spec?.type ?? "ClusterIP") !== "ExternalName";
+const needsNodePorts = (spec: any) => spec?.type === "NodePort" || spec?.type === "LoadBalancer";
+const nodePortsOf = (spec: any) => (Array.isArray(spec?.ports) ? spec.ports : []).map((p: any) => p?.nodePort ?? 0);
+
+/**
+ * An update keeps what the server allocated and the client left out, and drops what
+ * a new type no longer uses, as kube-apiserver's Service REST storage does
+ * (patchAllocatedValues, dropTypeDependentFields): an empty clusterIP keeps the old
+ * one (which may not change once set), a port without nodePort keeps its old one;
+ * a Service that is no longer a NodePort/LoadBalancer loses its node ports and
+ * externalTrafficPolicy, one that becomes ExternalName its ClusterIP, when the client
+ * left them as they were. Then whatever the new type still lacks is allocated.
+ */
+const admitUpdate = async (svc: KObject, old: KObject, ctx: AdmissionContext): Promise<void> => {
+  const spec = svc.spec;
+  const prev = old.spec ?? {};
+  if (!spec || typeof spec !== "object") return;
+  if (needsClusterIP(prev) && prev.clusterIP) {
+    if (needsClusterIP(spec) && !spec.clusterIP && !(Array.isArray(spec.clusterIPs) && spec.clusterIPs.length)) {
+      spec.clusterIP = prev.clusterIP;
+      spec.clusterIPs = prev.clusterIPs ?? [prev.clusterIP];
+    } else if (!needsClusterIP(spec) && spec.clusterIP === prev.clusterIP) {
+      for (const f of ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"]) delete spec[f];
+    } else if (needsClusterIP(spec) && spec.clusterIP !== prev.clusterIP) {
+      throw invalid("Service", "", svc.metadata.name ?? "", [
+        { reason: "FieldValueInvalid", field: "spec.clusterIPs[0]", message: `Invalid value: ${JSON.stringify(spec.clusterIP)}: may not change once set` },
+      ]);
+    }
+  }
+  if (needsNodePorts(prev) && needsNodePorts(spec)) {
+    for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
+      if (!p || typeof p !== "object" || p.nodePort) continue;
+      const was = (prev.ports ?? []).find((q: any) => q?.port === p.port && (q?.protocol ?? "TCP") === (p.protocol ?? "TCP"));
+      if (was?.nodePort) p.nodePort = was.nodePort;
+    }
+  }
+  if (needsNodePorts(prev) && !needsNodePorts(spec)) {
+    if (JSON.stringify(nodePortsOf(spec)) === JSON.stringify(nodePortsOf(prev)))
+      for (const p of spec.ports ?? []) if (p && typeof p === "object") delete p.nodePort;
+    if (spec.externalTrafficPolicy === prev.externalTrafficPolicy && !(spec.externalIPs ?? []).length) delete spec.externalTrafficPolicy;
+  }
+  if (prev.type === "LoadBalancer" && spec.type !== "LoadBalancer") {
+    for (const f of ["allocateLoadBalancerNodePorts", "loadBalancerClass"]) if (spec[f] === prev[f]) delete spec[f];
+  }
+  await allocateAddresses(svc, ctx, old);
 };
 
 const servicePorts = (s: KObject) => {
@@ -99,5 +196,6 @@ export const services = defineKind({
       svc.status = { loadBalancer: {} };
     },
     admit: allocateAddresses,
+    admitUpdate,
   },
 });

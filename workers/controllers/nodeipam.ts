@@ -1,0 +1,128 @@
+/**
+ * Node IPAM (kube-controller-manager's nodeipam controller with the range allocator):
+ * every Node without spec.podCIDR gets the next free /24 of the cluster CIDR in
+ * spec.podCIDR and spec.podCIDRs; a deleted node's block is free again; when the range
+ * is used up the node gets a Warning Event CIDRNotAvailable and waits.
+ *
+ * Kubernetes' allocator keeps its bitmap in the memory of the one leader. Kubeflare
+ * may reconcile two nodes at once (in several Worker isolates), so the allocation is
+ * recorded first in one ConfigMap, kube-system/kubeflare-node-ipam (node name ->
+ * block), written compare-and-swap: of two reconciles that pick the same block, one
+ * write fails with 409 and that one picks again. Only then is the block written to the
+ * Node (also compare-and-swap). The record is rebuilt from the Nodes as it goes: blocks
+ * of nodes that are gone are dropped, blocks set on Nodes by other means are added.
+ */
+import { type Cidr, formatCidr, nthSubnet, NODE_CIDR_PREFIX, parseCidr, subnetCount } from "../../shared/net/cidr";
+import { ApiError } from "../../shared/status";
+import type { KObject, ObjectKey } from "../../shared/types";
+import { isConflict, isNotFound } from "./client";
+import type { ControllerContext, ReconcileResult } from "./context";
+import type { Controller } from "./manager";
+
+export const IPAM_NAMESPACE = "kube-system";
+export const IPAM_CONFIGMAP = "kubeflare-node-ipam";
+
+const nodeKey = (name: string): ObjectKey => ({ resource: "nodes", namespace: "", name });
+const podCIDROf = (n: KObject): string | undefined => (typeof n.spec?.podCIDR === "string" && n.spec.podCIDR ? n.spec.podCIDR : undefined);
+
+/** The first /24 of the range that no node holds or has been promised, or undefined when the range is used up. */
+export const firstFreeBlock = (range: Cidr, taken: Set<string>): string | undefined => {
+  const count = subnetCount(range, NODE_CIDR_PREFIX);
+  for (let i = 0; i < count; i++) {
+    const block = formatCidr(nthSubnet(range, NODE_CIDR_PREFIX, i)!);
+    if (!taken.has(block)) return block;
+  }
+  return undefined;
+};
+
+/** The allocation record, created empty when missing. */
+const record = async (ctx: ControllerContext): Promise<KObject> => {
+  const cm = await ctx.api.get("configmaps", IPAM_NAMESPACE, IPAM_CONFIGMAP);
+  if (cm) return cm;
+  try {
+    return await ctx.api.create("configmaps", IPAM_NAMESPACE, {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: IPAM_CONFIGMAP, labels: { "app.kubernetes.io/managed-by": "kubeflare-node-ipam" } },
+      data: {},
+    });
+  } catch (e) {
+    if (e instanceof ApiError && e.reason === "AlreadyExists") return (await ctx.api.get("configmaps", IPAM_NAMESPACE, IPAM_CONFIGMAP))!;
+    throw e;
+  }
+};
+
+const reconcile = async (key: ObjectKey, ctx: ControllerContext): Promise<ReconcileResult> => {
+  const range = parseCidr(ctx.config.clusterCIDR)!;
+  const cm = await record(ctx);
+  const nodes = await ctx.api.list("nodes");
+  const claims: Record<string, string> = { ...(cm.data ?? {}) };
+  let changed = false;
+  let released = false;
+  const byName = new Map(nodes.map((n) => [n.metadata.name!, n]));
+  for (const name of Object.keys(claims)) {
+    if (!byName.has(name)) {
+      delete claims[name];
+      changed = released = true;
+    }
+  }
+  for (const n of nodes) {
+    const cidr = podCIDROf(n);
+    if (cidr && claims[n.metadata.name!] !== cidr) {
+      claims[n.metadata.name!] = cidr;
+      changed = true;
+    }
+  }
+  const node = byName.get(key.name);
+  let assign: string | undefined;
+  if (node && !podCIDROf(node) && !node.metadata.deletionTimestamp) {
+    // what other nodes hold or were promised
+    const others = new Set(Object.entries(claims).flatMap(([name, cidr]) => (name === key.name ? [] : [cidr])));
+    const promised = claims[key.name];
+    assign = promised && !others.has(promised) ? promised : firstFreeBlock(range, others);
+    if (assign && assign !== promised) {
+      claims[key.name] = assign;
+      changed = true;
+    }
+  }
+  if (changed) {
+    try {
+      await ctx.api.update("configmaps", { ...cm, data: claims });
+    } catch (e) {
+      // another reconcile recorded first: look again at what it did
+      if (isConflict(e)) return { requeueAfterMs: 20 };
+      throw e;
+    }
+  }
+  if (released) {
+    // nodes that waited for a free block may have one now
+    const waiting = nodes.filter((n) => !podCIDROf(n) && n.metadata.name !== key.name).map((n) => nodeKey(n.metadata.name!));
+    if (waiting.length) ctx.requeueAfter(waiting, 1);
+  }
+  if (!node || podCIDROf(node) || node.metadata.deletionTimestamp) return;
+  if (!assign) {
+    await ctx.events.record(node, "Warning", "CIDRNotAvailable", `Node ${key.name} status is now: CIDRNotAvailable`);
+    ctx.log(`node-ipam: no free /${NODE_CIDR_PREFIX} left in ${ctx.config.clusterCIDR} for node ${key.name}`);
+    return;
+  }
+  try {
+    await ctx.api.patch("nodes", "", key.name, "merge", {
+      metadata: { resourceVersion: node.metadata.resourceVersion },
+      spec: { podCIDR: assign, podCIDRs: [assign] },
+    });
+  } catch (e) {
+    // the node changed (an agent's heartbeat) or went: look again; a gone node's block is dropped then
+    if (isConflict(e) || isNotFound(e)) return { requeueAfterMs: 20 };
+    throw e;
+  }
+};
+
+export const nodeIpamController: Controller = {
+  name: "node-ipam",
+  primary: ["nodes"],
+  reconcile,
+  /** nodes still waiting for a block (a range that was full) */
+  async resync(ctx) {
+    return (await ctx.api.list("nodes")).filter((n) => !podCIDROf(n)).map((n) => nodeKey(n.metadata.name!));
+  },
+};
