@@ -132,7 +132,9 @@ export class NodeAgent {
       events: this.events,
       volumeRefreshMs: o.syncFrequencyMs,
       services: () => this.dns.services(),
-      resolvConf: clusterDNS ? (pod) => this.dns.resolvConfMount(pod) : undefined,
+      // the cluster DNS only once it can answer: served here and reachable at the Service IP
+      // through kube-proxy; until then (or without root and nft) pods keep the engine's DNS
+      resolvConf: clusterDNS ? (pod) => (this.dns.port && this.proxy ? this.dns.resolvConfMount(pod) : undefined) : undefined,
     });
     this.shipper = new LogShipper(o.runtime, o.api);
     this.prober = new Prober(

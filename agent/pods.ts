@@ -34,7 +34,8 @@ export interface PodContext {
   /** the cluster's Services for the service environment (null until listed once) */
   services?(): Iterable<KObject> | null;
   /** the pod's resolv.conf, written, as a mount at /etc/resolv.conf (kubelet's DNS configurer) */
-  resolvConf?(pod: KObject): Mount;
+  /** the pod's resolv.conf, when the cluster DNS is to be used */
+  resolvConf?(pod: KObject): Mount | undefined;
 }
 
 export class PodWorker {
