@@ -7,14 +7,18 @@
  * `/<namespace>/<id>`) after its task has stopped and before the task is deleted.
  *
  * A pod without host networking gets a sandbox (pause) container whose network, IPC
- * and UTS namespaces its containers join, as with CRI. Limits of this runtime: that
- * network has loopback only (no CNI, so no pod IP and no hostPort), and stdout and
- * stderr share one output file (reported as stdout).
+ * and UTS namespaces its containers join, as with CRI. Once the agent knows its podCIDR
+ * (setPodNetwork), a sandbox's network is set up with the CNI plugins when its task
+ * starts (an address from the podCIDR on kf0, hostPorts through portmap) and torn down
+ * (the address released) when it stops or goes; before that it has loopback only.
+ * Limit of this runtime: stdout and stderr share one output file (reported as stdout).
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { PodNetwork } from "../network/cidr";
+import { Cni, type PortMapping } from "../network/cni";
 import type { ContainerInfo, ContainerRuntime, ContainerSpec, LogLine } from "./runtime";
 import { ImagePullError } from "./runtime";
 
@@ -28,6 +32,8 @@ interface State {
   oomKilled?: boolean;
   /** bytes of the output file already returned by logs(), and the time stamped on them */
   logOffset?: number;
+  /** a sandbox on the pod network: its hostPorts, and its address while the network is set up */
+  podNet?: { ports: PortMapping[]; ip?: string };
 }
 
 /** Docker Hub's defaulting of short image references, as containerd wants them spelled. */
@@ -66,6 +72,20 @@ export class ContainerdRuntime implements ContainerRuntime {
   private metaGen = 0;
   /** reap() under way, by container id: only one of them may delete the task and record the exit */
   private readonly reaping = new Map<string, Promise<State>>();
+  /** the pod network, once the agent knows its podCIDR */
+  private cni: Cni | undefined;
+
+  async setPodNetwork(net: PodNetwork): Promise<void> {
+    this.cni = new Cni(net);
+  }
+
+  /** Tear down a sandbox's pod network (release its address), once; `pid` while its namespace still exists. */
+  private async netDown(id: string, pid: number | undefined): Promise<void> {
+    const st = this.readState(id);
+    if (!st.podNet?.ip || !this.cni) return;
+    await this.cni.del(id, pid ? `/proc/${pid}/ns/net` : "");
+    this.writeState(id, { ...this.readState(id), podNet: { ...st.podNet, ip: undefined } });
+  }
 
   private ctr(args: string[], timeout = 60_000) {
     return run("ctr", ["--address", this.address, "--namespace", this.namespace, ...args], { timeout, maxBuffer: 16 * 1024 * 1024 });
@@ -213,6 +233,7 @@ export class ContainerdRuntime implements ContainerRuntime {
       ...(st.startedAt ? { startedAt: st.startedAt.replace(/\.\d+Z$/, "Z") } : {}),
       ...(st.finishedAt ? { finishedAt: st.finishedAt.replace(/\.\d+Z$/, "Z") } : {}),
       oomKilled: st.oomKilled ?? false,
+      ...(state === "running" && st.podNet?.ip ? { ip: st.podNet.ip } : {}),
     };
   }
 
@@ -272,7 +293,10 @@ export class ContainerdRuntime implements ContainerRuntime {
     if (argv.length) args.push("--", ...argv);
     this.forget(id);
     await this.ctr(args);
-    this.writeState(id, {});
+    // a sandbox of its own network (not the host's, not another's) goes on the pod network when it starts
+    const podNet = !spec.hostNetwork && !spec.networkFrom && this.cni;
+    const ports = (spec.hostPorts ?? []).map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol.toLowerCase() }));
+    this.writeState(id, podNet ? { podNet: { ports } } : {});
     return id;
   }
 
@@ -280,10 +304,20 @@ export class ContainerdRuntime implements ContainerRuntime {
     const st = this.readState(id);
     await this.ctr(["tasks", "start", "-d", "--log-uri", `file://${this.logPath(id)}`, id]);
     this.writeState(id, { ...st, startedAt: ts(), exitCode: undefined, finishedAt: undefined });
+    if (st.podNet && this.cni) {
+      // CRI sets the network up before the sandbox runs; ctr can't, so it's right after (the pause process doesn't care)
+      const pid = (await this.taskPids()).get(id);
+      if (!pid) throw new Error(`the sandbox ${id} stopped before its network was set up`);
+      const ip = await this.cni.add(id, `/proc/${pid}/ns/net`, st.podNet.ports);
+      this.writeState(id, { ...this.readState(id), podNet: { ...st.podNet, ip } });
+    }
   }
 
   async stop(id: string, graceSeconds: number): Promise<void> {
     const status = (await this.tasks()).get(id);
+    // kubelet's StopPodSandbox: the network goes first, while its namespace is still there
+    // (a failure leaves the address to remove(), which tries again without the namespace)
+    await this.netDown(id, status === "RUNNING" ? (await this.taskPids()).get(id) : undefined).catch(() => undefined);
     if (status !== "RUNNING") return;
     await this.ctr(["tasks", "kill", "-s", "SIGTERM", id]).catch(() => undefined);
     const deadline = Date.now() + graceSeconds * 1000;
@@ -301,6 +335,8 @@ export class ContainerdRuntime implements ContainerRuntime {
   async remove(id: string): Promise<void> {
     // let a reap under way finish first, so it does not write the state file again afterwards
     await this.reaping.get(id)?.catch(() => undefined);
+    // the pod network's address goes back before the container (a failure leaves the container to retry with)
+    await this.netDown(id, (await this.taskPids()).get(id));
     await this.ctr(["tasks", "delete", "--force", id]).catch(() => undefined);
     await this.ctr(["containers", "delete", id]).catch(() => undefined);
     this.forget(id);
