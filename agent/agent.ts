@@ -9,6 +9,7 @@ import type { KObject } from "../shared/types";
 import { type ApiClient, ApiRequestError } from "./api";
 import { PodEvents } from "./events";
 import { LogShipper } from "./logs";
+import { PodNetworkSetup } from "./network/setup";
 import { nodeLabels, nodeStatus } from "./node";
 import { PodWorker } from "./pods";
 import { Prober } from "./probes";
@@ -30,6 +31,11 @@ export interface AgentOptions {
   syncFrequencyMs?: number;
   /** how often new container output is shipped (default 2 s) */
   logIntervalMs?: number;
+  /** the node's podCIDR (--pod-cidr); else the Node's spec.podCIDR; else the engine's default network */
+  podCIDR?: string;
+  /** the pod network's Linux bridge (kf0) and Docker network (kubeflare): tests running side by side pick their own */
+  podBridge?: string;
+  podNetworkName?: string;
   log?: (msg: string) => void;
 }
 
@@ -88,6 +94,9 @@ export class NodeAgent {
   /** the engine's containers of this node as of the last sync pass */
   private listing: ContainerInfo[] = [];
   private readonly events: PodEvents;
+  private readonly podNet: PodNetworkSetup;
+  /** when the Node was last read for its podCIDR while it had none */
+  private podCIDRCheckedAt = 0;
 
   constructor(private readonly o: AgentOptions) {
     this.events = new PodEvents(o.api, o.nodeName, Date.now, this.log);
@@ -104,6 +113,7 @@ export class NodeAgent {
       volumeRefreshMs: o.syncFrequencyMs,
     });
     this.shipper = new LogShipper(o.runtime, o.api);
+    this.podNet = new PodNetworkSetup(o.runtime, { podCIDR: o.podCIDR, bridge: o.podBridge, networkName: o.podNetworkName, dataDir: o.dataDir }, this.log);
     this.prober = new Prober(
       o.runtime,
       this.worker.probes,
@@ -121,6 +131,7 @@ export class NodeAgent {
     this.runtimeVersion = await this.o.runtime.version();
     await this.register();
     await this.renewLease();
+    await this.podNet.fromNode(await this.o.api.find(`/api/v1/nodes/${this.o.nodeName}`));
     this.loops = [this.leaseLoop(), this.watchLoop(), this.syncLoop(), this.logLoop()];
     this.log(`registered; runtime ${this.runtimeVersion}`);
   }
@@ -176,6 +187,7 @@ export class NodeAgent {
         await this.renewLease();
         // the Node's status is refreshed rarely: every 5 minutes, or after an outage (the controller marked it Unknown)
         const node = await this.o.api.find(`/api/v1/nodes/${this.o.nodeName}`);
+        await this.podNet.fromNode(node);
         const ready = node?.status?.conditions?.find((c: any) => c.type === "Ready");
         if (!node || ready?.status !== "True" || Date.now() - lastReady > 300_000) {
           await this.register();
@@ -269,6 +281,11 @@ export class NodeAgent {
 
   /** One pass: every desired pod a step further, containers of unknown pods removed. */
   async syncAll(): Promise<void> {
+    // no pod network yet: look for the podCIDR the control plane gives the Node every few seconds, not only at lease renewals
+    if (!this.podNet.network && Date.now() - this.podCIDRCheckedAt > 5000) {
+      this.podCIDRCheckedAt = Date.now();
+      await this.podNet.fromNode(await this.o.api.find(`/api/v1/nodes/${this.o.nodeName}`).catch(() => null));
+    }
     // one engine listing serves the whole pass (the pod worker re-lists only pods it changed)
     const all = await this.o.runtime.list({ [LABELS.node]: this.o.nodeName, [LABELS.podUid]: "" });
     const previous = this.listing;

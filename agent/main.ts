@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { nodeMaySetLabel } from "../shared/nodelabels";
 import { NodeAgent } from "./agent";
 import { ApiClient, ApiRequestError } from "./api";
+import { podNetwork } from "./network/cidr";
 import { defaultNodeIP } from "./node";
 import { pickRuntime } from "./runtime/pick";
 
@@ -31,6 +32,11 @@ export interface AgentConfig {
   pauseImage?: string;
   /** seconds between refreshes of ConfigMap/Secret volumes (kubelet's --sync-frequency, default 60) */
   syncFrequencySeconds?: number;
+  /** the node's podCIDR (--pod-cidr), for boxes whose control plane gives none; else the Node's spec.podCIDR */
+  podCIDR?: string;
+  /** the pod network's Linux bridge (default kf0) and Docker network name (default kubeflare) */
+  podBridge?: string;
+  podNetworkName?: string;
 }
 
 const DEFAULT_CONFIG = "/etc/kubeflare/agent.json";
@@ -90,6 +96,13 @@ async function join(v: Record<string, any>): Promise<void> {
   const token = String(v.token ?? fail("--token is required (create one with: kubeflare-agent token create --kubeconfig ...)"));
   const nodeName = String(v.name ?? hostname()).toLowerCase();
   const syncFrequencySeconds = v["sync-frequency"] ? parseDuration(String(v["sync-frequency"]), "--sync-frequency") : undefined;
+  if (v["pod-cidr"]) {
+    try {
+      podNetwork(String(v["pod-cidr"]), { cniDataDir: "" });
+    } catch (e) {
+      fail(`--pod-cidr: ${(e as Error).message}`);
+    }
+  }
   const labels = parseLabels(v.labels);
   const caPem = v["ca-file"] ? readFileSync(String(v["ca-file"]), "utf8") : undefined;
   const configPath = resolve(String(v.config ?? DEFAULT_CONFIG));
@@ -119,6 +132,7 @@ async function join(v: Record<string, any>): Promise<void> {
     dataDir,
     ...(v["pause-image"] ? { pauseImage: String(v["pause-image"]) } : {}),
     ...(syncFrequencySeconds !== undefined ? { syncFrequencySeconds } : {}),
+    ...(v["pod-cidr"] ? { podCIDR: String(v["pod-cidr"]) } : {}),
   };
   mkdirSync(dirname(configPath), { recursive: true, mode: 0o700 });
   writeFileSync(configPath, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
@@ -139,6 +153,9 @@ async function run(v: Record<string, any>): Promise<void> {
     labels: config.labels,
     pauseImage: config.pauseImage,
     syncFrequencyMs: config.syncFrequencySeconds !== undefined ? config.syncFrequencySeconds * 1000 : undefined,
+    podCIDR: config.podCIDR,
+    podBridge: config.podBridge,
+    podNetworkName: config.podNetworkName,
   });
   // the control plane may be away: keep trying, pods keep running meanwhile
   for (let attempt = 1; ; attempt++) {
@@ -258,7 +275,7 @@ const HELP = `Usage: kubeflare-agent <command> [options]
 
 Commands:
   join     --server URL --token TOKEN [--name NAME] [--labels k=v,...] [--runtime docker|containerd|auto]
-           [--ca-file FILE] [--node-ip ADDR] [--data-dir DIR] [--pause-image IMAGE] [--sync-frequency 1m]
+           [--ca-file FILE] [--node-ip ADDR] [--data-dir DIR] [--pause-image IMAGE] [--sync-frequency 1m] [--pod-cidr 10.42.N.0/24]
            [--config FILE] [--force-replace]
            exchange a join token for this node's credential; writes the config (0600).
            A name an existing node has is refused; --force-replace takes it over, and only
@@ -288,6 +305,7 @@ export async function main(argv: string[]): Promise<number> {
       "data-dir": { type: "string" },
       "pause-image": { type: "string" },
       "sync-frequency": { type: "string" },
+      "pod-cidr": { type: "string" },
       config: { type: "string" },
       print: { type: "boolean" },
       kubeconfig: { type: "string" },

@@ -131,9 +131,18 @@ export class Cni {
     };
   }
 
+  /** ADD down the chain; a plugin failing undoes the ones before it (DEL, with the result so far) before the error is thrown. */
   private async addList(list: NetConfList, id: string, netns: string, ifName: string, portMappings: PortMapping[]): Promise<any> {
     let result: any;
-    for (const p of list.plugins) result = await this.exec("ADD", this.pluginConf(list, p, result, portMappings), id, netns, ifName);
+    for (const [i, p] of list.plugins.entries()) {
+      try {
+        result = await this.exec("ADD", this.pluginConf(list, p, result, portMappings), id, netns, ifName);
+      } catch (e) {
+        for (const q of list.plugins.slice(0, i + 1).reverse())
+          await this.exec("DEL", this.pluginConf(list, q, result, portMappings), id, netns, ifName).catch(() => undefined);
+        throw e;
+      }
+    }
     return result;
   }
 
@@ -144,17 +153,12 @@ export class Cni {
   /**
    * Set up the sandbox's network: loopback, then the pod network on eth0. Returns the
    * pod's IPv4 address. A failed ADD is undone (DEL) before the error is thrown.
+   * (bridge's DEL removes its masquerade rule only while the namespace exists: DEL before the sandbox stops.)
    */
   async add(id: string, netns: string, portMappings: PortMapping[] = []): Promise<string> {
     await this.addList(LOOPBACK, id, netns, "lo", []);
     const list = conflist(this.net);
-    let result: any;
-    try {
-      result = await this.addList(list, id, netns, "eth0", portMappings);
-    } catch (e) {
-      await this.delList(list, id, netns, "eth0", portMappings, undefined).catch(() => undefined);
-      throw e;
-    }
+    const result = await this.addList(list, id, netns, "eth0", portMappings);
     const cached: Cached = { list, result, portMappings, ifName: "eth0" };
     writeFileSync(this.cachePath(id), JSON.stringify(cached), { mode: 0o600 });
     const ip = (result?.ips ?? []).map((x: any) => String(x.address ?? "").split("/")[0]).find((a: string) => a.includes("."));

@@ -138,8 +138,11 @@ for (const c of cases) {
       if (c.engine === "containerd") expect(leases().sort()).toEqual([a.ip, b.ip].sort());
       else expect(await dockerUsers()).toBe(2);
       await removeAll();
-      if (c.engine === "containerd") expect(leases()).toEqual([]);
-      else expect(await dockerUsers()).toBe(0);
+      if (c.engine === "containerd") {
+        expect(leases()).toEqual([]);
+        // and the plugins' iptables rules (bridge's masquerade, portmap's DNAT) with them
+        expect((await run("iptables-save", ["-t", "nat"])).stdout).not.toContain(`"${net.name}"`);
+      } else expect(await dockerUsers()).toBe(0);
       // and the hostPort is closed again
       await expect(run("curl", ["-sS", "--max-time", "2", `http://127.0.0.1:${c.hostPort}/`])).rejects.toThrow();
     }, 90_000);

@@ -315,9 +315,9 @@ export class ContainerdRuntime implements ContainerRuntime {
 
   async stop(id: string, graceSeconds: number): Promise<void> {
     const status = (await this.tasks()).get(id);
-    // kubelet's StopPodSandbox: the network goes first, while its namespace is still there
-    // (a failure leaves the address to remove(), which tries again without the namespace)
-    await this.netDown(id, status === "RUNNING" ? (await this.taskPids()).get(id) : undefined).catch(() => undefined);
+    // kubelet's StopPodSandbox: the network goes first, while its namespace is still there (the
+    // bridge plugin finds its masquerade rule through it); a failure fails the stop, to be tried again
+    await this.netDown(id, status === "RUNNING" ? (await this.taskPids()).get(id) : undefined);
     if (status !== "RUNNING") return;
     await this.ctr(["tasks", "kill", "-s", "SIGTERM", id]).catch(() => undefined);
     const deadline = Date.now() + graceSeconds * 1000;
