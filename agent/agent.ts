@@ -9,6 +9,7 @@ import type { KObject } from "../shared/types";
 import { type ApiClient, ApiRequestError } from "./api";
 import { PodEvents } from "./events";
 import { LogShipper } from "./logs";
+import { syncRoutes } from "./network/routes";
 import { PodNetworkSetup } from "./network/setup";
 import { nodeLabels, nodeStatus } from "./node";
 import { PodWorker } from "./pods";
@@ -36,6 +37,9 @@ export interface AgentOptions {
   /** the pod network's Linux bridge (kf0) and Docker network (kubeflare): tests running side by side pick their own */
   podBridge?: string;
   podNetworkName?: string;
+  /** --host-gw: route the other nodes' podCIDRs via their InternalIPs (boxes on one LAN), within this cluster CIDR */
+  hostGw?: boolean;
+  clusterCIDR?: string;
   log?: (msg: string) => void;
 }
 
@@ -132,6 +136,7 @@ export class NodeAgent {
     await this.register();
     await this.renewLease();
     await this.podNet.fromNode(await this.o.api.find(`/api/v1/nodes/${this.o.nodeName}`));
+    if (this.o.hostGw) await this.routes();
     this.loops = [this.leaseLoop(), this.watchLoop(), this.syncLoop(), this.logLoop()];
     this.log(`registered; runtime ${this.runtimeVersion}`);
   }
@@ -188,6 +193,7 @@ export class NodeAgent {
         // the Node's status is refreshed rarely: every 5 minutes, or after an outage (the controller marked it Unknown)
         const node = await this.o.api.find(`/api/v1/nodes/${this.o.nodeName}`);
         await this.podNet.fromNode(node);
+        if (this.o.hostGw) await this.routes();
         const ready = node?.status?.conditions?.find((c: any) => c.type === "Ready");
         if (!node || ready?.status !== "True" || Date.now() - lastReady > 300_000) {
           await this.register();
@@ -198,6 +204,16 @@ export class NodeAgent {
         failures++;
         this.log(`lease renewal failed (${failures}): ${(e as Error).message}`);
       }
+    }
+  }
+
+  /** host-gw: the routes to the other nodes' pod networks, from the Node list */
+  private async routes(): Promise<void> {
+    try {
+      const nodes = await this.o.api.request<{ items: KObject[] }>("GET", "/api/v1/nodes");
+      for (const e of await syncRoutes(this.o.nodeName, nodes.items, this.o.clusterCIDR)) this.log(`host-gw: ${e}`);
+    } catch (e) {
+      this.log(`host-gw: listing nodes failed: ${(e as Error).message}`);
     }
   }
 

@@ -37,6 +37,9 @@ export interface AgentConfig {
   /** the pod network's Linux bridge (default kf0) and Docker network name (default kubeflare) */
   podBridge?: string;
   podNetworkName?: string;
+  /** --host-gw: route the other nodes' podCIDRs via their InternalIPs (boxes on one LAN), within --cluster-cidr (default 10.42.0.0/16) */
+  hostGw?: boolean;
+  clusterCIDR?: string;
 }
 
 const DEFAULT_CONFIG = "/etc/kubeflare/agent.json";
@@ -96,11 +99,12 @@ async function join(v: Record<string, any>): Promise<void> {
   const token = String(v.token ?? fail("--token is required (create one with: kubeflare-agent token create --kubeconfig ...)"));
   const nodeName = String(v.name ?? hostname()).toLowerCase();
   const syncFrequencySeconds = v["sync-frequency"] ? parseDuration(String(v["sync-frequency"]), "--sync-frequency") : undefined;
-  if (v["pod-cidr"]) {
+  for (const flag of ["pod-cidr", "cluster-cidr"]) {
+    if (!v[flag]) continue;
     try {
-      podNetwork(String(v["pod-cidr"]), { cniDataDir: "" });
+      podNetwork(String(v[flag]), { cniDataDir: "" });
     } catch (e) {
-      fail(`--pod-cidr: ${(e as Error).message}`);
+      fail(`--${flag}: ${(e as Error).message}`);
     }
   }
   const labels = parseLabels(v.labels);
@@ -133,6 +137,8 @@ async function join(v: Record<string, any>): Promise<void> {
     ...(v["pause-image"] ? { pauseImage: String(v["pause-image"]) } : {}),
     ...(syncFrequencySeconds !== undefined ? { syncFrequencySeconds } : {}),
     ...(v["pod-cidr"] ? { podCIDR: String(v["pod-cidr"]) } : {}),
+    ...(v["host-gw"] ? { hostGw: true } : {}),
+    ...(v["cluster-cidr"] ? { clusterCIDR: String(v["cluster-cidr"]) } : {}),
   };
   mkdirSync(dirname(configPath), { recursive: true, mode: 0o700 });
   writeFileSync(configPath, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
@@ -156,6 +162,8 @@ async function run(v: Record<string, any>): Promise<void> {
     podCIDR: config.podCIDR,
     podBridge: config.podBridge,
     podNetworkName: config.podNetworkName,
+    hostGw: config.hostGw,
+    clusterCIDR: config.clusterCIDR,
   });
   // the control plane may be away: keep trying, pods keep running meanwhile
   for (let attempt = 1; ; attempt++) {
@@ -276,6 +284,7 @@ const HELP = `Usage: kubeflare-agent <command> [options]
 Commands:
   join     --server URL --token TOKEN [--name NAME] [--labels k=v,...] [--runtime docker|containerd|auto]
            [--ca-file FILE] [--node-ip ADDR] [--data-dir DIR] [--pause-image IMAGE] [--sync-frequency 1m] [--pod-cidr 10.42.N.0/24]
+           [--host-gw [--cluster-cidr 10.42.0.0/16]]
            [--config FILE] [--force-replace]
            exchange a join token for this node's credential; writes the config (0600).
            A name an existing node has is refused; --force-replace takes it over, and only
@@ -306,6 +315,8 @@ export async function main(argv: string[]): Promise<number> {
       "pause-image": { type: "string" },
       "sync-frequency": { type: "string" },
       "pod-cidr": { type: "string" },
+      "host-gw": { type: "boolean" },
+      "cluster-cidr": { type: "string" },
       config: { type: "string" },
       print: { type: "boolean" },
       kubeconfig: { type: "string" },
