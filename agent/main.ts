@@ -99,6 +99,8 @@ async function join(v: Record<string, any>): Promise<void> {
   const token = String(v.token ?? fail("--token is required (create one with: kubeflare-agent token create --kubeconfig ...)"));
   const nodeName = String(v.name ?? hostname()).toLowerCase();
   const syncFrequencySeconds = v["sync-frequency"] ? parseDuration(String(v["sync-frequency"]), "--sync-frequency") : undefined;
+  if (v["pod-bridge"] && !/^[A-Za-z0-9_.-]{1,15}$/.test(String(v["pod-bridge"])))
+    fail(`--pod-bridge: "${v["pod-bridge"]}" is not a Linux interface name (1-15 letters, digits, _ . -)`);
   for (const flag of ["pod-cidr", "cluster-cidr"]) {
     if (!v[flag]) continue;
     try {
@@ -137,6 +139,8 @@ async function join(v: Record<string, any>): Promise<void> {
     ...(v["pause-image"] ? { pauseImage: String(v["pause-image"]) } : {}),
     ...(syncFrequencySeconds !== undefined ? { syncFrequencySeconds } : {}),
     ...(v["pod-cidr"] ? { podCIDR: String(v["pod-cidr"]) } : {}),
+    ...(v["pod-bridge"] ? { podBridge: String(v["pod-bridge"]) } : {}),
+    ...(v["pod-network-name"] ? { podNetworkName: String(v["pod-network-name"]) } : {}),
     ...(v["host-gw"] ? { hostGw: true } : {}),
     ...(v["cluster-cidr"] ? { clusterCIDR: String(v["cluster-cidr"]) } : {}),
   };
@@ -284,7 +288,7 @@ const HELP = `Usage: kubeflare-agent <command> [options]
 Commands:
   join     --server URL --token TOKEN [--name NAME] [--labels k=v,...] [--runtime docker|containerd|auto]
            [--ca-file FILE] [--node-ip ADDR] [--data-dir DIR] [--pause-image IMAGE] [--sync-frequency 1m] [--pod-cidr 10.42.N.0/24]
-           [--host-gw [--cluster-cidr 10.42.0.0/16]]
+           [--host-gw [--cluster-cidr 10.42.0.0/16]] [--pod-bridge kf0] [--pod-network-name kubeflare]
            [--config FILE] [--force-replace]
            exchange a join token for this node's credential; writes the config (0600).
            A name an existing node has is refused; --force-replace takes it over, and only
@@ -316,6 +320,8 @@ export async function main(argv: string[]): Promise<number> {
       "sync-frequency": { type: "string" },
       "pod-cidr": { type: "string" },
       "host-gw": { type: "boolean" },
+      "pod-bridge": { type: "string" },
+      "pod-network-name": { type: "string" },
       "cluster-cidr": { type: "string" },
       config: { type: "string" },
       print: { type: "boolean" },

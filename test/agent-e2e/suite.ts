@@ -42,10 +42,11 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
     let caFile: string;
 
     // the pod network of this suite's box: its own podCIDR, bridge and Docker network, so both engines' suites can run side by side
+    // (per run too: runs of this suite from several checkouts may share the engines)
     const pod_ = {
-      cidr: engine.name === "docker" ? "10.42.210.0/24" : "10.42.211.0/24",
-      bridge: engine.name === "docker" ? "kf-e2e-d" : "kf-e2e-c",
-      name: `kf-e2e-${engine.name}`,
+      cidr: `10.42.${(engine.name === "docker" ? 150 : 200) + (process.pid % 50)}.0/24`,
+      bridge: `kf${engine.name[0]}${process.pid}`.slice(0, 15),
+      name: `kf-e2e-${engine.name}-${process.pid}`,
     };
     const podNet = () => podNetwork(pod_.cidr, { bridge: pod_.bridge, name: pod_.name, cniDataDir: join(dir, `${nodeName}-data`, "cni") });
     let sink: NetSink | undefined;
@@ -92,10 +93,9 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
       config = join(dir, "agent.json");
       // NET.md's safety rules: the cluster CIDRs go into a sink first; the box's own bridge goes with it afterwards
       if (!(await canTouchNetwork())) throw new Error("the agent end-to-end tests make a pod network: they need root and `ip`");
-      sink = await netSink(engine.name === "docker" ? "kf-sink-e2ed" : "kf-sink-e2ec", engine.name === "docker" ? 5021 : 5022);
+      sink = await netSink(`kfs${engine.name[0]}${process.pid}`.slice(0, 15), 5100 + (process.pid % 800) * 2 + (engine.name === "docker" ? 0 : 1));
       sink.alsoLinks(pod_.bridge);
-      await join_(nodeName, server.url, config, undefined, ["--pod-cidr", pod_.cidr]);
-      writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, "utf8")), podBridge: pod_.bridge, podNetworkName: pod_.name }));
+      await join_(nodeName, server.url, config, undefined, ["--pod-cidr", pod_.cidr, "--pod-bridge", pod_.bridge, "--pod-network-name", pod_.name]);
       agent = new AgentProcess(config);
       agent.start();
       await eventually(
@@ -160,7 +160,8 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
       });
       for (const r of ["cpu", "memory", "pods", "ephemeral-storage"]) expect(node.status.allocatable[r], r).toBeDefined();
       expect(node.status.addresses).toContainEqual({ type: "InternalIP", address: "127.0.0.1" });
-      const lease = await admin.get(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${nodeName}`);
+      // (the agent writes its Lease right after its Node)
+      const lease = await eventually(() => admin.find(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${nodeName}`), 10_000);
       expect(lease.spec.holderIdentity).toBe(nodeName);
 
       // a bad token is refused; the node credential is confined to its own node
