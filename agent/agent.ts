@@ -129,6 +129,11 @@ export class NodeAgent {
     );
   }
 
+  /** the node's pod network once known (subnet, gateway 10.42.N.1, bridge): for the node-local DNS server and kube-proxy */
+  get podNetwork() {
+    return this.podNet.network;
+  }
+
   private log = (m: string) => (this.o.log ?? ((x: string) => console.log(x)))(`[agent ${this.o.nodeName}] ${m}`);
 
   async start(): Promise<void> {

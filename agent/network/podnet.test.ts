@@ -147,6 +147,21 @@ for (const c of cases) {
       await expect(run("curl", ["-sS", "--max-time", "2", `http://127.0.0.1:${c.hostPort}/`])).rejects.toThrow();
     }, 90_000);
 
+    // (containerd only: Docker keeps its own namespaces)
+    if (c.engine === "containerd")
+      it("releases everything of a sandbox whose pause process died (its namespace is pinned)", async () => {
+        const s = await sandbox("died", [{ containerPort: 8080, hostPort: c.hostPort + 10, protocol: "TCP" }]);
+        expect(contains(c.cidr, s.ip)).toBe(true);
+        expect(existsSync(join(net.cniDataDir, "networks", net.name, s.ip))).toBe(true);
+        await run("ctr", ["--namespace", "kubeflare", "tasks", "kill", "-s", "SIGKILL", s.id]);
+        await eventually(async () => (await rt.inspect(s.id))?.state === "exited");
+        await rt.remove(s.id);
+        expect(existsSync(join(net.cniDataDir, "networks", net.name, s.ip))).toBe(false);
+        // bridge's masquerade rule and portmap's DNAT went too (the plugins found the interface in the pinned namespace)
+        expect((await run("iptables-save", ["-t", "nat"])).stdout).not.toContain(`"${net.name}"`);
+        expect((await run("ip", ["netns", "list"])).stdout).not.toContain(s.id);
+      }, 60_000);
+
     it("stops a sandbox: its address goes back at once (StopPodSandbox tears the network down first)", async () => {
       const s = await sandbox("stopped");
       expect(contains(c.cidr, s.ip)).toBe(true);

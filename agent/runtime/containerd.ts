@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { PodNetwork } from "../network/cidr";
 import { Cni, type PortMapping } from "../network/cni";
+import { pinNetns, unpinNetns } from "../network/netns";
 import type { ContainerInfo, ContainerRuntime, ContainerSpec, LogLine } from "./runtime";
 import { ImagePullError } from "./runtime";
 
@@ -33,7 +34,7 @@ interface State {
   /** bytes of the output file already returned by logs(), and the time stamped on them */
   logOffset?: number;
   /** a sandbox on the pod network: its hostPorts, and its address while the network is set up */
-  podNet?: { ports: PortMapping[]; ip?: string };
+  podNet?: { ports: PortMapping[]; netns?: string; ip?: string };
 }
 
 /** Docker Hub's defaulting of short image references, as containerd wants them spelled. */
@@ -79,11 +80,11 @@ export class ContainerdRuntime implements ContainerRuntime {
     this.cni = new Cni(net);
   }
 
-  /** Tear down a sandbox's pod network (release its address), once; `pid` while its namespace still exists. */
-  private async netDown(id: string, pid: number | undefined): Promise<void> {
+  /** Tear down a sandbox's pod network (release its address) in its pinned namespace, once. */
+  private async netDown(id: string): Promise<void> {
     const st = this.readState(id);
     if (!st.podNet?.ip || !this.cni) return;
-    await this.cni.del(id, pid ? `/proc/${pid}/ns/net` : "");
+    await this.cni.del(id, st.podNet.netns && existsSync(st.podNet.netns) ? st.podNet.netns : "");
     this.writeState(id, { ...this.readState(id), podNet: { ...st.podNet, ip: undefined } });
   }
 
@@ -271,7 +272,11 @@ export class ContainerdRuntime implements ContainerRuntime {
     const id = spec.name.replace(/[^A-Za-z0-9_.-]/g, "-");
     // ctr's flag parsing is touchy: the boolean --net-host must not come right before the image
     const args = ["containers", "create"];
+    // a sandbox of its own network (not the host's, not another's) goes on the pod network, in a namespace pinned for it
+    const podNet = !spec.hostNetwork && !spec.networkFrom && this.cni;
+    const netns = podNet ? await pinNetns(id) : undefined;
     if (spec.hostNetwork) args.push("--net-host");
+    else if (netns) args.push("--with-ns", `network:${netns}`);
     else if (spec.networkFrom) {
       // the pod's containers join the sandbox's network, IPC and UTS namespaces (what CRI does with a pause container)
       const pid = (await this.taskPids()).get(spec.networkFrom);
@@ -292,32 +297,30 @@ export class ContainerdRuntime implements ContainerRuntime {
     // "--" keeps ctr from reading the container's own flags (sh -c ...) as its options
     if (argv.length) args.push("--", ...argv);
     this.forget(id);
-    await this.ctr(args);
-    // a sandbox of its own network (not the host's, not another's) goes on the pod network when it starts
-    const podNet = !spec.hostNetwork && !spec.networkFrom && this.cni;
+    await this.ctr(args).catch(async (e) => {
+      if (netns) await unpinNetns(id).catch(() => undefined);
+      throw e;
+    });
     const ports = (spec.hostPorts ?? []).map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol.toLowerCase() }));
-    this.writeState(id, podNet ? { podNet: { ports } } : {});
+    this.writeState(id, podNet ? { podNet: { ports, netns } } : {});
     return id;
   }
 
   async start(id: string): Promise<void> {
     const st = this.readState(id);
-    await this.ctr(["tasks", "start", "-d", "--log-uri", `file://${this.logPath(id)}`, id]);
-    this.writeState(id, { ...st, startedAt: ts(), exitCode: undefined, finishedAt: undefined });
-    if (st.podNet && this.cni) {
-      // CRI sets the network up before the sandbox runs; ctr can't, so it's right after (the pause process doesn't care)
-      const pid = (await this.taskPids()).get(id);
-      if (!pid) throw new Error(`the sandbox ${id} stopped before its network was set up`);
-      const ip = await this.cni.add(id, `/proc/${pid}/ns/net`, st.podNet.ports);
-      this.writeState(id, { ...this.readState(id), podNet: { ...st.podNet, ip } });
+    if (st.podNet?.netns && this.cni && !st.podNet.ip) {
+      // as CRI does: the network is set up in the pinned namespace before the sandbox runs in it
+      const ip = await this.cni.add(id, st.podNet.netns, st.podNet.ports);
+      this.writeState(id, { ...st, podNet: { ...st.podNet, ip } });
     }
+    await this.ctr(["tasks", "start", "-d", "--log-uri", `file://${this.logPath(id)}`, id]);
+    this.writeState(id, { ...this.readState(id), startedAt: ts(), exitCode: undefined, finishedAt: undefined });
   }
 
   async stop(id: string, graceSeconds: number): Promise<void> {
     const status = (await this.tasks()).get(id);
-    // kubelet's StopPodSandbox: the network goes first, while its namespace is still there (the
-    // bridge plugin finds its masquerade rule through it); a failure fails the stop, to be tried again
-    await this.netDown(id, status === "RUNNING" ? (await this.taskPids()).get(id) : undefined);
+    // kubelet's StopPodSandbox: the network goes first; a failure fails the stop, to be tried again
+    await this.netDown(id);
     if (status !== "RUNNING") return;
     await this.ctr(["tasks", "kill", "-s", "SIGTERM", id]).catch(() => undefined);
     const deadline = Date.now() + graceSeconds * 1000;
@@ -336,9 +339,10 @@ export class ContainerdRuntime implements ContainerRuntime {
     // let a reap under way finish first, so it does not write the state file again afterwards
     await this.reaping.get(id)?.catch(() => undefined);
     // the pod network's address goes back before the container (a failure leaves the container to retry with)
-    await this.netDown(id, (await this.taskPids()).get(id));
+    await this.netDown(id);
     await this.ctr(["tasks", "delete", "--force", id]).catch(() => undefined);
     await this.ctr(["containers", "delete", id]).catch(() => undefined);
+    if (this.readState(id).podNet?.netns) await unpinNetns(id);
     this.forget(id);
     rmSync(this.statePath(id), { force: true });
     rmSync(this.logPath(id), { force: true });

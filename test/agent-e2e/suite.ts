@@ -19,6 +19,7 @@ import { ApiClient, ApiRequestError } from "../../agent/api";
 import { LABELS } from "../../agent/runtime/runtime";
 import { contains, podNetwork } from "../../agent/network/cidr";
 import { Cni } from "../../agent/network/cni";
+import { netnsPath, unpinNetns } from "../../agent/network/netns";
 import { canTouchNetwork, type NetSink, netSink } from "../netsink";
 import { IMAGE, type Engine } from "./engines";
 import { AgentProcess, agentCli } from "./process";
@@ -108,7 +109,10 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
       await agent?.kill("SIGTERM");
       for (const c of await engine.containers({ [LABELS.node]: nodeName })) {
         // what the agent would have done on containerd: the sandbox's CNI DEL (iptables rules, address) before the container goes
-        if (engine.name === "containerd" && c.labels[LABELS.role] === "sandbox") await new Cni(podNet()).del(c.id, "").catch(() => undefined);
+        if (engine.name === "containerd" && c.labels[LABELS.role] === "sandbox") {
+          await new Cni(podNet()).del(c.id, existsSync(netnsPath(c.id)) ? netnsPath(c.id) : "").catch(() => undefined);
+          await unpinNetns(c.id).catch(() => undefined);
+        }
         await engine.remove(c.id);
       }
       if (engine.name === "docker") await promisify(execFile)("docker", ["network", "rm", pod_.name]).catch(() => undefined);
