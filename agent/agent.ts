@@ -7,6 +7,8 @@
 import { rfc3339Micro } from "../shared/time";
 import type { KObject } from "../shared/types";
 import { type ApiClient, ApiRequestError } from "./api";
+import { NodeDns } from "./dns/node";
+import type { Upstream } from "./dns/server";
 import { PodEvents } from "./events";
 import { LogShipper } from "./logs";
 import { syncRoutes } from "./network/routes";
@@ -14,6 +16,7 @@ import { PodNetworkSetup } from "./network/setup";
 import { nodeLabels, nodeStatus } from "./node";
 import { PodWorker } from "./pods";
 import { Prober } from "./probes";
+import { type KubeProxySettings, ServiceProxy } from "./proxy/service-proxy";
 import { type ContainerInfo, LABELS, type ContainerRuntime } from "./runtime/runtime";
 
 export interface AgentOptions {
@@ -41,6 +44,16 @@ export interface AgentOptions {
   hostGw?: boolean;
   clusterCIDR?: string;
   log?: (msg: string) => void;
+  /** the cluster DNS Service IP written into pods' resolv.conf (kubelet's --cluster-dns; default 10.43.0.10, "" for none: the engine's DNS) */
+  clusterDNS?: string;
+  /** kubelet's --cluster-domain (default cluster.local) */
+  clusterDomain?: string;
+  /** where the node-local DNS server forwards other names (default the host's /etc/resolv.conf nameservers) */
+  dnsUpstreams?: Upstream[];
+  /** where the node-local DNS server listens (default the pod bridge gateway 10.42.N.1, port 53); null: no DNS server */
+  dnsListen?: Upstream | null;
+  /** run kube-proxy (nftables rules for Services) with these settings; off when unset */
+  kubeProxy?: KubeProxySettings;
 }
 
 const jitter = (ms: number) => ms * (0.9 + Math.random() * 0.2);
@@ -101,9 +114,25 @@ export class NodeAgent {
   private readonly podNet: PodNetworkSetup;
   /** when the Node was last read for its podCIDR while it had none */
   private podCIDRCheckedAt = 0;
+  /** Services and EndpointSlices (cluster DNS, the service environment) */
+  private readonly dns: NodeDns;
+  private proxy?: ServiceProxy;
 
   constructor(private readonly o: AgentOptions) {
     this.events = new PodEvents(o.api, o.nodeName, Date.now, this.log);
+    const clusterDNS = o.clusterDNS ?? "10.43.0.10";
+    this.dns = new NodeDns({
+      api: o.api,
+      nodeName: o.nodeName,
+      dataDir: o.dataDir,
+      clusterDNS,
+      clusterDomain: o.clusterDomain ?? "cluster.local",
+      upstreams: o.dnsUpstreams,
+      listen: o.dnsListen ?? undefined,
+      serve: o.dnsListen !== null,
+      events: this.events,
+      log: this.log,
+    });
     this.worker = new PodWorker({
       runtime: o.runtime,
       api: o.api,
@@ -115,6 +144,8 @@ export class NodeAgent {
       log: this.log,
       events: this.events,
       volumeRefreshMs: o.syncFrequencyMs,
+      services: () => this.dns.services(),
+      resolvConf: clusterDNS ? (pod) => this.dns.resolvConfMount(pod) : undefined,
     });
     this.shipper = new LogShipper(o.runtime, o.api);
     this.podNet = new PodNetworkSetup(o.runtime, { podCIDR: o.podCIDR, bridge: o.podBridge, networkName: o.podNetworkName, dataDir: o.dataDir }, this.log);
@@ -143,13 +174,26 @@ export class NodeAgent {
     await this.podNet.fromNode(await this.o.api.find(`/api/v1/nodes/${this.o.nodeName}`));
     if (this.o.hostGw) await this.routes();
     this.loops = [this.leaseLoop(), this.watchLoop(), this.syncLoop(), this.logLoop()];
+    this.dns.start();
+    if (this.o.kubeProxy) {
+      this.proxy = new ServiceProxy({
+        clusterDNS: this.o.clusterDNS ?? "10.43.0.10",
+        ...this.o.kubeProxy,
+        api: this.o.api,
+        nodeName: this.o.nodeName,
+        nodeIPs: [this.o.nodeIP],
+        log: this.log,
+      });
+      this.proxy.start();
+    }
     this.log(`registered; runtime ${this.runtimeVersion}`);
   }
 
   async stop(): Promise<void> {
     this.ac.abort();
     this.wake?.();
-    await Promise.allSettled([...this.loops, ...this.terminating.values()]);
+    // kube-proxy's rules stay in the kernel (Services keep working across agent restarts); uninstall removes them
+    await Promise.allSettled([...this.loops, ...this.terminating.values(), this.dns.stop(), this.proxy?.stop()]);
     // the last events (Killing on a deletion) are small writes: let them land before the client closes
     await Promise.race([this.events.settled(), new Promise((r) => setTimeout(r, 2000).unref())]);
   }

@@ -3,18 +3,33 @@
  * (ConfigMaps and Secrets, with a prefix) first, then `env` in order, each either a
  * value or a reference (a pod field, a ConfigMap or Secret key, a resource of the
  * container). A missing required ConfigMap, Secret or key is a ConfigError: the
- * container waits with CreateContainerConfigError.
+ * container waits with CreateContainerConfigError. The service environment
+ * (serviceenv.ts: KUBERNETES_SERVICE_HOST, the Docker-links-style variables) follows,
+ * less the names the container sets itself.
  */
 import { milliValue, value } from "../shared/quantity";
 import type { KObject } from "../shared/types";
 import type { ApiClient } from "./api";
+import { serviceEnv } from "./serviceenv";
 
 /** The container's configuration can't be made yet (kubelet's CreateContainerConfigError). */
 export class ConfigError extends Error {}
 
-/** `NAME=value` lines for the container `c` of `pod`, running with `podIP` on `hostIP`. */
-export const containerEnv = async (api: Pick<ApiClient, "find">, pod: KObject, c: any, podIP: string, hostIP: string): Promise<string[]> => {
+/**
+ * `NAME=value` lines for the container `c` of `pod`, running with `podIP` on `hostIP`.
+ * `services`: the cluster's Services for the service environment (null: not listed yet,
+ * a ConfigError as in kubelet; undefined: no service environment).
+ */
+export const containerEnv = async (
+  api: Pick<ApiClient, "find">,
+  pod: KObject,
+  c: any,
+  podIP: string,
+  hostIP: string,
+  services?: Iterable<KObject> | null,
+): Promise<string[]> => {
   const ns = pod.metadata.namespace!;
+  if (services === null) throw new ConfigError("services have not yet been read at least once, cannot construct envvars");
   const out: string[] = [];
   const cache = new Map<string, KObject | null>();
   const fetchObj = async (kind: "configmaps" | "secrets", name: string) => {
@@ -60,6 +75,10 @@ export const containerEnv = async (api: Pick<ApiClient, "find">, pod: KObject, c
       const q = c.resources?.[kind]?.[res];
       out.push(`${e.name}=${q === undefined ? "" : res === "cpu" ? Math.ceil(milliValue(q) / 1000) : value(q)}`);
     }
+  }
+  if (services) {
+    const own = new Set(out.map((l) => l.slice(0, l.indexOf("="))));
+    for (const [k, v] of serviceEnv(services, ns, pod.spec?.enableServiceLinks ?? true)) if (!own.has(k)) out.push(`${k}=${v}`);
   }
   return out;
 };

@@ -4,11 +4,12 @@
  *   kubeflare-agent join --server URL --token JOIN_TOKEN [--name N] [--labels k=v,...] [--runtime docker|containerd|auto] [--ca-file F] [--config F] [--force-replace]
  *   kubeflare-agent run [--config F]
  *   kubeflare-agent install [--config F] [--print]
+ *   kubeflare-agent uninstall
  *   kubeflare-agent status [--config F] [-o json]
  *   kubeflare-agent token create --kubeconfig F [--ttl 24h] [--usages authentication] [--max-nodes 1] [--allow-replace NODE]
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -16,7 +17,10 @@ import { nodeMaySetLabel } from "../shared/nodelabels";
 import { NodeAgent } from "./agent";
 import { ApiClient, ApiRequestError } from "./api";
 import { podNetwork } from "./network/cidr";
+import { dnsFlags } from "./dns/node";
+import type { Upstream } from "./dns/server";
 import { defaultNodeIP } from "./node";
+import { kubeProxySetting, kubeProxyUnavailable, removeProxyRules } from "./proxy/service-proxy";
 import { pickRuntime } from "./runtime/pick";
 
 export interface AgentConfig {
@@ -40,6 +44,14 @@ export interface AgentConfig {
   /** --host-gw: route the other nodes' podCIDRs via their InternalIPs (boxes on one LAN), within --cluster-cidr (default 10.42.0.0/16) */
   hostGw?: boolean;
   clusterCIDR?: string;
+  /** the cluster DNS Service IP for pods' resolv.conf (default 10.43.0.10; "" for the engine's DNS) */
+  clusterDNS?: string;
+  /** default cluster.local */
+  clusterDomain?: string;
+  /** where the node-local DNS server forwards other names (default the host's /etc/resolv.conf nameservers) */
+  dnsUpstreams?: Upstream[];
+  /** false: no kube-proxy on this node (join/run --no-kube-proxy) */
+  kubeProxy?: boolean;
 }
 
 const DEFAULT_CONFIG = "/etc/kubeflare/agent.json";
@@ -110,6 +122,7 @@ async function join(v: Record<string, any>): Promise<void> {
     }
   }
   const labels = parseLabels(v.labels);
+  const dns = checkedDnsFlags(v);
   const caPem = v["ca-file"] ? readFileSync(String(v["ca-file"]), "utf8") : undefined;
   const configPath = resolve(String(v.config ?? DEFAULT_CONFIG));
   const dataDir = resolve(String(v["data-dir"] ?? (configPath.startsWith("/etc/") ? "/var/lib/kubeflare-agent" : `${dirname(configPath)}/agent-data`)));
@@ -143,6 +156,8 @@ async function join(v: Record<string, any>): Promise<void> {
     ...(v["pod-network-name"] ? { podNetworkName: String(v["pod-network-name"]) } : {}),
     ...(v["host-gw"] ? { hostGw: true } : {}),
     ...(v["cluster-cidr"] ? { clusterCIDR: String(v["cluster-cidr"]) } : {}),
+    ...dns,
+    ...(v["no-kube-proxy"] ? { kubeProxy: false } : {}),
   };
   mkdirSync(dirname(configPath), { recursive: true, mode: 0o700 });
   writeFileSync(configPath, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
@@ -151,9 +166,19 @@ async function join(v: Record<string, any>): Promise<void> {
   console.log(`config written to ${configPath}; start the agent with: kubeflare-agent run --config ${configPath}`);
 }
 
+const checkedDnsFlags = (v: Record<string, any>) => {
+  try {
+    return dnsFlags(v);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+};
+
 async function run(v: Record<string, any>): Promise<void> {
-  const config = loadConfig(resolve(String(v.config ?? DEFAULT_CONFIG)));
+  // the DNS flags given to run override the config's
+  const config = { ...loadConfig(resolve(String(v.config ?? DEFAULT_CONFIG))), ...checkedDnsFlags(v) };
   const { runtime, version } = await pickRuntime(config.runtime ?? "auto", config.dataDir);
+  const kubeProxy = kubeProxySetting(!v["no-kube-proxy"] && config.kubeProxy !== false);
   const agent = new NodeAgent({
     api: new ApiClient({ server: config.server, token: config.token, caPem: config.caPem }),
     runtime,
@@ -168,6 +193,10 @@ async function run(v: Record<string, any>): Promise<void> {
     podNetworkName: config.podNetworkName,
     hostGw: config.hostGw,
     clusterCIDR: config.clusterCIDR,
+    clusterDNS: config.clusterDNS,
+    clusterDomain: config.clusterDomain,
+    dnsUpstreams: config.dnsUpstreams,
+    kubeProxy,
   });
   // the control plane may be away: keep trying, pods keep running meanwhile
   for (let attempt = 1; ; attempt++) {
@@ -188,6 +217,25 @@ async function run(v: Record<string, any>): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+/** Undo install: stop and remove the systemd unit, and remove kube-proxy's nftables table. Config and data stay. */
+async function uninstall(): Promise<void> {
+  const path = "/etc/systemd/system/kubeflare-agent.service";
+  if (existsSync(path)) {
+    try {
+      execFileSync("systemctl", ["disable", "--now", "kubeflare-agent.service"], { stdio: "inherit" });
+    } catch (e) {
+      console.error(`systemctl disable: ${(e as Error).message}`);
+    }
+    rmSync(path);
+    console.log(`removed ${path}`);
+  }
+  const why = kubeProxyUnavailable();
+  if (!why) {
+    await removeProxyRules();
+    console.log("removed kube-proxy's nftables table (ip kubeflare)");
+  } else console.log(`kube-proxy rules: nothing removed (${why})`);
 }
 
 export const systemdUnit = (configPath: string, execPath: string) => `[Unit]
@@ -287,14 +335,19 @@ const HELP = `Usage: kubeflare-agent <command> [options]
 
 Commands:
   join     --server URL --token TOKEN [--name NAME] [--labels k=v,...] [--runtime docker|containerd|auto]
-           [--ca-file FILE] [--node-ip ADDR] [--data-dir DIR] [--pause-image IMAGE] [--sync-frequency 1m] [--pod-cidr 10.42.N.0/24]
-           [--host-gw [--cluster-cidr 10.42.0.0/16]] [--pod-bridge kf0] [--pod-network-name kubeflare]
-           [--config FILE] [--force-replace]
+           [--ca-file FILE] [--node-ip ADDR] [--data-dir DIR] [--pause-image IMAGE] [--sync-frequency 1m]
+           [--cluster-dns 10.43.0.10] [--cluster-domain cluster.local] [--dns-upstream IP[:PORT],...]
+           [--pod-cidr 10.42.N.0/24] [--pod-bridge kf0] [--pod-network-name kubeflare] [--host-gw [--cluster-cidr 10.42.0.0/16]]
+           [--config FILE] [--force-replace] [--no-kube-proxy]
            exchange a join token for this node's credential; writes the config (0600).
            A name an existing node has is refused; --force-replace takes it over, and only
            with a token created with --allow-replace NAME
-  run      [--config FILE]            run the agent (register, heartbeat, run pods)
+  run      [--config FILE] [--no-kube-proxy]
+                                      run the agent (register, heartbeat, run pods, and kube-proxy:
+                                      nftables rules for Services, table "ip kubeflare"; needs root and nft);
+                                      the DNS flags given here override the config's
   install  [--config FILE] [--print]  install a systemd unit for "run" (or print it)
+  uninstall                           stop and remove the systemd unit and kube-proxy's nftables rules
   status   [--config FILE] [-o json]  show the node's state as the control plane sees it
   token create --kubeconfig FILE [--ttl 24h] [--usages authentication] [--max-nodes 1]
            [--allow-replace NODE] [-o json]
@@ -323,6 +376,9 @@ export async function main(argv: string[]): Promise<number> {
       "pod-bridge": { type: "string" },
       "pod-network-name": { type: "string" },
       "cluster-cidr": { type: "string" },
+      "cluster-dns": { type: "string" },
+      "cluster-domain": { type: "string" },
+      "dns-upstream": { type: "string" },
       config: { type: "string" },
       print: { type: "boolean" },
       kubeconfig: { type: "string" },
@@ -331,6 +387,7 @@ export async function main(argv: string[]): Promise<number> {
       "max-nodes": { type: "string" },
       "allow-replace": { type: "string" },
       "force-replace": { type: "boolean" },
+      "no-kube-proxy": { type: "boolean" },
       output: { type: "string", short: "o" },
       help: { type: "boolean", short: "h" },
     },
@@ -344,6 +401,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === "join") await join(values);
     else if (cmd === "run") await run(values);
     else if (cmd === "install") await install(values);
+    else if (cmd === "uninstall") await uninstall();
     else if (cmd === "status") await status(values);
     else if (cmd === "token" && sub === "create") await tokenCreate(values);
     else fail(`unknown command "${positionals.join(" ")}" (see --help)`);

@@ -13,7 +13,7 @@ import { Backoff } from "./backoff";
 import { ConfigError, containerEnv } from "./env";
 import { containerPath, type EventSink, RetryEvents } from "./events";
 import { ImagePuller, PullError } from "./images";
-import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime } from "./runtime/runtime";
+import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type Mount } from "./runtime/runtime";
 import { Sandboxes } from "./sandbox";
 import { type ContainerView, podStatus, type ProbeState, shouldRestart, type Waiting } from "./status";
 import { containerMounts, PodVolumes } from "./volumes";
@@ -31,6 +31,10 @@ export interface PodContext {
   events: EventSink;
   /** how often ConfigMap/Secret volumes are refreshed from the API (default a minute) */
   volumeRefreshMs?: number;
+  /** the cluster's Services for the service environment (null until listed once) */
+  services?(): Iterable<KObject> | null;
+  /** the pod's resolv.conf, written, as a mount at /etc/resolv.conf (kubelet's DNS configurer) */
+  resolvConf?(pod: KObject): Mount;
 }
 
 export class PodWorker {
@@ -203,8 +207,10 @@ export class PodWorker {
     const at = containerPath(role, c.name);
     try {
       await this.images.ensureImage(pod, c, at, attempt);
-      const env = await containerEnv(this.ctx.api, pod, c, sandbox.ip, this.ctx.hostIP);
+      const env = await containerEnv(this.ctx.api, pod, c, sandbox.ip, this.ctx.hostIP, this.ctx.services?.());
       const mounts = containerMounts(pod, c, vols);
+      const dns = this.ctx.resolvConf?.(pod);
+      if (dns && !mounts.some((m) => m.containerPath === dns.containerPath)) mounts.push(dns);
       const limits = c.resources?.limits ?? {};
       const id = await this.ctx.runtime.create({
         name: this.name(pod, c.name, attempt),

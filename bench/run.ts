@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: figures, not assertions. Store write/read throughput on the
  * embedded libSQL file, API request latency through the Node server, and the
- * scheduler's placement rate with 1,000 nodes. Prints plain lines, or JSON with -o json.
+ * scheduler's placement rate with 1,000 nodes, the kube-proxy data path against the direct
+ * one. Prints plain lines, or JSON with -o json.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,6 +14,7 @@ import type { KObject } from "../shared/types";
 import { placePods } from "../workers/controllers/scheduling/place";
 import { Store } from "../workers/store/store";
 import { Agent, fetch } from "undici";
+import { benchProxy } from "./proxy";
 
 const json = process.argv.includes("-o") && process.argv[process.argv.indexOf("-o") + 1] === "json";
 const results: Record<string, number | string> = {};
@@ -112,6 +114,9 @@ try {
   report("scheduler: placement, 5000 pods on 1000 nodes", placed.bindings.length / secs, "pods/s");
   report("process: resident memory", process.memoryUsage().rss / 1024 / 1024, "MiB");
 
+  // ---- kube-proxy: the kernel path next to the direct one, in network namespaces (root and nft)
+  await benchProxy(report, (m) => !json && console.log(m));
+
   // ---- the node agent: a real kubeflare-agent process keeping 10 pods, when an engine is here
   await benchAgent(join(dir, "agent"));
 } finally {
@@ -149,6 +154,8 @@ async function benchAgent(base: string): Promise<void> {
     "127.0.0.1",
     "--config",
     config,
+    // hostNetwork pods only: no Service rules in the host's tables
+    "--no-kube-proxy",
   ]);
   const agent = new AgentProcess(config);
   agent.start();

@@ -8,7 +8,9 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { NodeAgent } from "../agent/agent";
 import { ApiClient } from "../agent/api";
+import { dnsFlags } from "../agent/dns/node";
 import { defaultNodeIP } from "../agent/node";
+import { kubeProxySetting } from "../agent/proxy/service-proxy";
 import { pickRuntime } from "../agent/runtime/pick";
 import { startServer } from "./server";
 
@@ -33,6 +35,11 @@ const HELP = `Usage: npm start -- [options]
   --node-name NAME          this machine's node name (default: the host name)
   --node-ip ADDR            this machine's address (default: its first non-loopback IPv4)
   --pause-image IMAGE       the pod sandbox image of this machine's agent (default registry.k8s.io/pause:3.10)
+  --cluster-dns IP          the cluster DNS address in pods' resolv.conf (default 10.43.0.10; "" for the engine's DNS)
+  --cluster-domain DOMAIN   the cluster's DNS domain (default cluster.local)
+  --dns-upstream IP[:PORT],...
+                            where the node-local DNS forwards other names (default: the host's /etc/resolv.conf nameservers)
+  --no-kube-proxy           no kube-proxy in this machine's agent (default: nftables rules for Services when root with nft)
   -h, --help                this text
 
 Environment: LIBSQL_URL / LIBSQL_AUTH_TOKEN (remote database), KUBEFLARE_ADMIN_TOKEN (fixed admin token).`;
@@ -50,12 +57,16 @@ const { values } = parseArgs({
     "token-auth-file": { type: "string" },
     "max-connections-per-address": { type: "string", default: "200" },
     "no-agent": { type: "boolean", default: false },
+    "no-kube-proxy": { type: "boolean", default: false },
     "resync-interval": { type: "string", default: "10" },
     "node-grace": { type: "string", default: "40" },
     "toleration-seconds": { type: "string", default: "30" },
     "node-name": { type: "string" },
     "node-ip": { type: "string" },
     "pause-image": { type: "string" },
+    "cluster-dns": { type: "string" },
+    "cluster-domain": { type: "string" },
+    "dns-upstream": { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
   allowPositionals: false,
@@ -69,6 +80,13 @@ if (values.help) {
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`error: --port must be a port number, got "${values.port}"`);
+  process.exit(2);
+}
+let dns: ReturnType<typeof dnsFlags>;
+try {
+  dns = dnsFlags(values);
+} catch (e) {
+  console.error(`error: ${(e as Error).message}`);
   process.exit(2);
 }
 const sync = String(values.sync).toUpperCase();
@@ -140,6 +158,8 @@ try {
         nodeIP: values["node-ip"] ?? defaultNodeIP(),
         dataDir: join(server.dataDir, "agent"),
         pauseImage: values["pause-image"],
+        ...dns,
+        kubeProxy: kubeProxySetting(!values["no-kube-proxy"]),
       });
       await agent.start().catch((e) => {
         console.error(`  node agent: could not start: ${(e as Error).message}`);

@@ -33,6 +33,7 @@ describe("kubeflare-agent", () => {
     if (!dockerUp) return;
     const bad = await run([
       "join",
+      "--no-kube-proxy",
       "--server",
       server.url,
       "--token",
@@ -77,6 +78,7 @@ describe("kubeflare-agent", () => {
     // labels only an admin may set are refused before anything is sent
     const role = await run([
       "join",
+      "--no-kube-proxy",
       "--server",
       server.url,
       "--token",
@@ -95,6 +97,7 @@ describe("kubeflare-agent", () => {
     const config = join(dir, "agent.json");
     const joined = await run([
       "join",
+      "--no-kube-proxy",
       "--server",
       server.url,
       "--token",
@@ -174,6 +177,7 @@ describe("kubeflare-agent", () => {
     // port 1 on loopback: nothing listens there
     const away = await run([
       "join",
+      "--no-kube-proxy",
       "--server",
       "https://127.0.0.1:1",
       "--token",

@@ -38,6 +38,7 @@ describe.skipIf(!up)("the agent against the Worker", () => {
     const config = join(dir, "agent.json");
     const joined = await agentCli([
       "join",
+      "--no-kube-proxy",
       "--server",
       t.url!,
       "--token",

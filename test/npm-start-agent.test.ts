@@ -76,6 +76,8 @@ describe.skipIf(!engines)("npm start + kubectl apply + a second box joining with
       "normal",
       "--pause-image",
       "kubeflare/pause:test",
+      // two agents share this host: neither may write the host's Service rules
+      "--no-kube-proxy",
     ]);
     await eventually(async () => server!.output().includes("node agent: first-box on docker://"), 60_000).catch((e) => {
       throw new Error(`${(e as Error).message}\n${server!.output()}`);
@@ -125,6 +127,7 @@ spec:
     const config = join(dir, "box2", "agent.json");
     const joined = await npx([
       "join",
+      "--no-kube-proxy",
       "--server",
       url,
       "--token",

@@ -56,6 +56,7 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
       const token = JSON.parse((await agentCli(["token", "create", "--kubeconfig", server.kubeconfigPath, "--ttl", "10m", "-o", "json"])).stdout).token;
       const r = await agentCli([
         "join",
+        "--no-kube-proxy",
         "--server",
         serverUrl,
         "--token",
@@ -171,6 +172,7 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
       // a bad token is refused; the node credential is confined to its own node
       const bad = await agentCli([
         "join",
+        "--no-kube-proxy",
         "--server",
         server.url,
         "--token",

@@ -1,0 +1,246 @@
+/**
+ * Puts a generated ruleset into the kernel with the `nft` CLI, one transaction per
+ * change (`nft -f -`), the way kube-proxy's nftables mode does: the first sync (and
+ * any sync after a failure) replaces the whole table (`add table` + `delete table` +
+ * the new table); later syncs flush the table's chains and maps, delete the chains and
+ * sets that went away and load the new contents, all in one transaction, so the
+ * ClientIP affinity sets of unchanged endpoints keep their entries. Nothing is
+ * written when the ruleset did not change.
+ *
+ * `ProxyLoop` rate-limits: changes are coalesced and applied within `minIntervalMs`
+ * (default 200 ms) of the first one, so a change reaches the kernel well within 1 s.
+ */
+import { spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { buildRuleset, type ProxyInput, type Ruleset, TABLE_FAMILY, TABLE_NAME } from "./rules";
+
+export interface NftOptions {
+  /** command prefix, e.g. ["ip", "netns", "exec", "kf-t-node"] to work inside a network namespace */
+  prefix?: string[];
+  /** set net.ipv4.ip_forward=1 and net.ipv4.conf.all.route_localnet=1 (default true) */
+  sysctls?: boolean;
+  log?: (msg: string) => void;
+}
+
+const TABLE = `${TABLE_FAMILY} ${TABLE_NAME}`;
+
+/**
+ * Docker sets the FORWARD policy to DROP and drops traffic into its bridges that is not
+ * a published port; a drop in another table is final whatever our table accepts. So on a
+ * Docker host, DNATed (Service) connections are accepted in DOCKER-USER, the chain Docker
+ * leaves to the admin (kube-proxy's iptables mode accepts the same in KUBE-FORWARD).
+ */
+const DOCKER_USER_RULE = ["DOCKER-USER", "-m", "conntrack", "--ctstate", "DNAT", "-m", "comment", "--comment", "kubeflare kube-proxy", "-j", "ACCEPT"];
+
+/** run a command with `input` on stdin; resolves with stdout, rejects with stderr */
+export function run(argv: string[], input = ""): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => {
+      if (out.length < 1 << 20) out += d;
+    });
+    child.stderr.on("data", (d) => {
+      if (err.length < 1 << 16) err += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`${argv.join(" ")}: exit ${code}: ${err.trim()}`))));
+    child.stdin.on("error", () => {});
+    child.stdin.end(input);
+  });
+}
+
+/**
+ * The sysctls kube-proxy needs: forwarding, and route_localnet so that a connection to
+ * 127.0.0.1:<nodePort> may be DNATed to a pod (the kernel otherwise drops packets with a
+ * loopback source on a non-loopback interface; the iptables mode of kube-proxy sets it
+ * for the same reason).
+ */
+export const SYSCTLS: Record<string, string> = { "net/ipv4/ip_forward": "1", "net/ipv4/conf/all/route_localnet": "1" };
+/**
+ * Pods on one bridge reach each other through a ClusterIP only if bridged packets pass
+ * netfilter (the reply must be un-DNATed): br_netfilter's bridge-nf-call-iptables, which
+ * kube-proxy also expects. Set when the module is there; otherwise a warning.
+ */
+export const BRIDGE_SYSCTL = "net/bridge/bridge-nf-call-iptables";
+
+export class NftProxier {
+  private last?: Ruleset;
+  private sysctlsDone = false;
+  constructor(private readonly opts: NftOptions = {}) {}
+
+  private nft(script: string) {
+    return run([...(this.opts.prefix ?? []), "nft", "-f", "-"], script);
+  }
+
+  private async setSysctls() {
+    if (this.sysctlsDone || this.opts.sysctls === false) return;
+    const set = (k: string, v: string) =>
+      this.opts.prefix?.length ? run([...this.opts.prefix, "sh", "-c", `echo ${v} > /proc/sys/${k}`]) : writeFile(`/proc/sys/${k}`, v);
+    for (const [k, v] of Object.entries(SYSCTLS)) await set(k, v);
+    await set(BRIDGE_SYSCTL, "1").catch(() =>
+      this.opts.log?.(`kube-proxy: cannot set ${BRIDGE_SYSCTL} (modprobe br_netfilter): pods may not reach ClusterIPs served by pods on the same bridge`),
+    );
+    await this.dockerForward().catch((e) => this.opts.log?.(`kube-proxy: DOCKER-USER: ${(e as Error).message}`));
+    this.sysctlsDone = true;
+  }
+
+  /** the transaction that turns `prev` (what the kernel has) into `next` */
+  static script(next: Ruleset, prev?: Ruleset): string {
+    if (!prev) return `add table ${TABLE}\ndelete table ${TABLE}\n${next.text}`;
+    const lines = [`flush table ${TABLE}`];
+    for (const m of prev.maps) lines.push(`flush map ${TABLE} ${m}`);
+    lines.push(`flush set ${TABLE} cluster-ips`);
+    const keep = new Set(next.chains);
+    for (const c of prev.chains) if (!keep.has(c)) lines.push(`delete chain ${TABLE} ${c}`);
+    for (const [s, decl] of prev.sets) if (next.sets.get(s) !== decl) lines.push(`delete set ${TABLE} ${s}`);
+    return `${lines.join("\n")}\n${next.text}`;
+  }
+
+  /** apply `next` if it differs from what was applied last; true when something was written */
+  async apply(next: Ruleset): Promise<boolean> {
+    await this.setSysctls();
+    if (this.last && this.last.text === next.text) return false;
+    try {
+      await this.nft(NftProxier.script(next, this.last));
+    } catch (e) {
+      if (!this.last) throw e;
+      this.opts.log?.(`kube-proxy: incremental nftables update failed, replacing the table: ${(e as Error).message}`);
+      this.last = undefined;
+      await this.nft(NftProxier.script(next));
+    }
+    this.last = next;
+    return true;
+  }
+
+  /**
+   * Is what was applied still in the kernel? (kube-proxy's canary: someone may have run
+   * `nft flush ruleset`.) If not, the next apply loads the whole table again.
+   */
+  async intact(): Promise<boolean> {
+    // Docker re-creates its chains when it restarts
+    await this.dockerForward().catch((e) => this.opts.log?.(`kube-proxy: DOCKER-USER: ${(e as Error).message}`));
+    if (!this.last) return true;
+    try {
+      await run([...(this.opts.prefix ?? []), "nft", "list", "chain", TABLE_FAMILY, TABLE_NAME, "services"]);
+      return true;
+    } catch {
+      this.last = undefined;
+      return false;
+    }
+  }
+
+  /** the DOCKER-USER accept rule, when there is a DOCKER-USER chain; true when it had to be added */
+  async dockerForward(): Promise<boolean> {
+    const ipt = [...(this.opts.prefix ?? []), "iptables", "-w", "5"];
+    try {
+      await run([...ipt, "-n", "-L", "DOCKER-USER"]);
+    } catch {
+      return false; // no Docker (or no iptables): nothing drops our traffic there
+    }
+    try {
+      await run([...ipt, "-C", ...DOCKER_USER_RULE]);
+      return false;
+    } catch {
+      await run([...ipt, "-I", ...DOCKER_USER_RULE]);
+      return true;
+    }
+  }
+
+  /** `nft delete table ip kubeflare` and the DOCKER-USER rule; missing ones are fine */
+  async remove(): Promise<void> {
+    this.last = undefined;
+    await this.nft(`add table ${TABLE}\ndelete table ${TABLE}\n`);
+    await run([...(this.opts.prefix ?? []), "iptables", "-w", "5", "-D", ...DOCKER_USER_RULE]).catch(() => {});
+  }
+}
+
+export interface LoopOptions extends NftOptions {
+  minIntervalMs?: number;
+}
+
+/** coalesces updates and applies the newest one at most every `minIntervalMs` */
+export class ProxyLoop {
+  readonly proxier: NftProxier;
+  private pending?: ProxyInput;
+  private timer?: ReturnType<typeof setTimeout>;
+  private running?: Promise<void>;
+  private lastRun = 0;
+  private lastInput?: ProxyInput;
+  private failures = 0;
+  private stopped = false;
+  /** resolves after the next apply finishes (tests and the benchmark wait on it) */
+  private waiters: (() => void)[] = [];
+  errors = 0;
+
+  constructor(private readonly opts: LoopOptions = {}) {
+    this.proxier = new NftProxier(opts);
+  }
+
+  update(input: ProxyInput) {
+    if (this.stopped) return;
+    this.pending = input;
+    if (this.timer || this.running) return;
+    // after failures, back off (up to 30 s) rather than hammer nft
+    const interval = this.failures ? Math.min(30_000, 500 * 2 ** Math.min(this.failures, 6)) : (this.opts.minIntervalMs ?? 200);
+    const wait = Math.max(0, this.lastRun + interval - Date.now());
+    this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  /** wait until everything handed to update() so far is in the kernel */
+  settled(): Promise<void> {
+    if (!this.pending && !this.timer && !this.running) return Promise.resolve();
+    return new Promise((r) => this.waiters.push(r));
+  }
+
+  private flush() {
+    this.timer = undefined;
+    const input = this.pending;
+    this.pending = undefined;
+    if (!input || this.stopped) return this.wake();
+    this.lastRun = Date.now();
+    this.running = (async () => {
+      try {
+        this.lastInput = input;
+        await this.proxier.apply(buildRuleset(input));
+        this.failures = 0;
+      } catch (e) {
+        this.errors++;
+        this.failures++;
+        this.opts.log?.(`kube-proxy: ${(e as Error).message}`);
+        // try again with the same input unless a newer one came
+        this.pending ??= input;
+      }
+    })().finally(() => {
+      this.running = undefined;
+      if (this.pending && !this.stopped) this.update(this.pending);
+      else this.wake();
+    });
+  }
+
+  private wake() {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** the periodic check: reload everything if the table went missing */
+  async resync(): Promise<void> {
+    if (this.stopped || this.running || !this.lastInput) return;
+    if (!(await this.proxier.intact())) {
+      this.opts.log?.("kube-proxy: the nftables table went missing; loading it again");
+      this.update(this.pending ?? this.lastInput);
+    }
+  }
+
+  /** stop applying; with `removeTable`, delete the table (agent uninstall, --no-kube-proxy) */
+  async stop(removeTable = false) {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+    this.wake();
+    if (removeTable) await this.proxier.remove();
+  }
+}
