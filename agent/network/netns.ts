@@ -24,3 +24,17 @@ export const pinNetns = async (id: string): Promise<string> => {
 export const unpinNetns = async (id: string): Promise<void> => {
   if (existsSync(netnsPath(id))) await run("ip", ["netns", "delete", netnsName(id)], { timeout: 10_000 });
 };
+
+/**
+ * The pod bridge with its gateway address (10.42.N.1/24), up, before any pod: the bridge
+ * plugin would make it at the first ADD, but the node-local DNS server listens on the
+ * gateway from the start. The plugin takes the bridge as it finds it.
+ */
+export const ensureBridge = async (bridge: string, gateway: string, prefix: number): Promise<void> => {
+  const ip = (args: string[]) => run("ip", args, { timeout: 10_000 });
+  if (!existsSync(`/sys/class/net/${bridge}`)) await ip(["link", "add", bridge, "type", "bridge"]);
+  const addrs = JSON.parse((await ip(["-j", "addr", "show", "dev", bridge])).stdout || "[]");
+  const has = addrs.some((l: any) => (l.addr_info ?? []).some((a: any) => a.family === "inet" && a.local === gateway && a.prefixlen === prefix));
+  if (!has) await ip(["addr", "add", `${gateway}/${prefix}`, "dev", bridge]);
+  await ip(["link", "set", bridge, "up"]);
+};

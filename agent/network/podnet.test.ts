@@ -107,6 +107,16 @@ for (const c of cases) {
       rmSync(dataDir, { recursive: true, force: true });
     });
 
+    it("puts the gateway address on the pod bridge before any pod (the node-local DNS server listens there)", async () => {
+      const addrs = JSON.parse((await run("ip", ["-j", "addr", "show", "dev", c.bridge])).stdout);
+      expect(addrs[0].addr_info.filter((a: any) => a.family === "inet").map((a: any) => `${a.local}/${a.prefixlen}`)).toEqual([`${net.gateway}/24`]);
+      // and again is no change
+      await rt.setPodNetwork(net);
+      expect(JSON.parse((await run("ip", ["-j", "addr", "show", "dev", c.bridge])).stdout)[0].addr_info.filter((a: any) => a.family === "inet")).toHaveLength(
+        1,
+      );
+    });
+
     it("gives two sandboxes distinct addresses from the podCIDR; one pod reaches the other, the host reaches a hostPort on 127.0.0.1; addresses go back", async () => {
       const a = await sandbox("a", [{ containerPort: 8080, hostPort: c.hostPort, protocol: "TCP" }]);
       const b = await sandbox("b");

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { PodNetwork } from "../network/cidr";
 import { Cni, type PortMapping } from "../network/cni";
-import { pinNetns, unpinNetns } from "../network/netns";
+import { ensureBridge, pinNetns, unpinNetns } from "../network/netns";
 import type { ContainerInfo, ContainerRuntime, ContainerSpec, LogLine } from "./runtime";
 import { ImagePullError } from "./runtime";
 
@@ -77,6 +77,7 @@ export class ContainerdRuntime implements ContainerRuntime {
   private cni: Cni | undefined;
 
   async setPodNetwork(net: PodNetwork): Promise<void> {
+    await ensureBridge(net.bridge, net.gateway, Number(net.subnet.split("/")[1]));
     this.cni = new Cni(net);
   }
 
