@@ -11,6 +11,8 @@ import { NodeDns } from "./dns/node";
 import type { Upstream } from "./dns/server";
 import { PodEvents } from "./events";
 import { LogShipper } from "./logs";
+import { syncRoutes } from "./network/routes";
+import { PodNetworkSetup } from "./network/setup";
 import { nodeLabels, nodeStatus } from "./node";
 import { PodWorker } from "./pods";
 import { Prober } from "./probes";
@@ -33,6 +35,14 @@ export interface AgentOptions {
   syncFrequencyMs?: number;
   /** how often new container output is shipped (default 2 s) */
   logIntervalMs?: number;
+  /** the node's podCIDR (--pod-cidr); else the Node's spec.podCIDR; else the engine's default network */
+  podCIDR?: string;
+  /** the pod network's Linux bridge (kf0) and Docker network (kubeflare): tests running side by side pick their own */
+  podBridge?: string;
+  podNetworkName?: string;
+  /** --host-gw: route the other nodes' podCIDRs via their InternalIPs (boxes on one LAN), within this cluster CIDR */
+  hostGw?: boolean;
+  clusterCIDR?: string;
   log?: (msg: string) => void;
   /** the cluster DNS Service IP written into pods' resolv.conf (kubelet's --cluster-dns; default 10.43.0.10, "" for none: the engine's DNS) */
   clusterDNS?: string;
@@ -101,6 +111,9 @@ export class NodeAgent {
   /** the engine's containers of this node as of the last sync pass */
   private listing: ContainerInfo[] = [];
   private readonly events: PodEvents;
+  private readonly podNet: PodNetworkSetup;
+  /** when the Node was last read for its podCIDR while it had none */
+  private podCIDRCheckedAt = 0;
   /** Services and EndpointSlices (cluster DNS, the service environment) */
   private readonly dns: NodeDns;
   private proxy?: ServiceProxy;
@@ -137,6 +150,7 @@ export class NodeAgent {
       resolvConf: clusterDNS ? (pod) => (this.dns.port && this.proxy ? this.dns.resolvConfMount(pod) : undefined) : undefined,
     });
     this.shipper = new LogShipper(o.runtime, o.api);
+    this.podNet = new PodNetworkSetup(o.runtime, { podCIDR: o.podCIDR, bridge: o.podBridge, networkName: o.podNetworkName, dataDir: o.dataDir }, this.log);
     this.prober = new Prober(
       o.runtime,
       this.worker.probes,
@@ -148,12 +162,19 @@ export class NodeAgent {
     );
   }
 
+  /** the node's pod network once known (subnet, gateway 10.42.N.1, bridge): for the node-local DNS server and kube-proxy */
+  get podNetwork() {
+    return this.podNet.network;
+  }
+
   private log = (m: string) => (this.o.log ?? ((x: string) => console.log(x)))(`[agent ${this.o.nodeName}] ${m}`);
 
   async start(): Promise<void> {
     this.runtimeVersion = await this.o.runtime.version();
     await this.register();
     await this.renewLease();
+    await this.podNet.fromNode(await this.o.api.find(`/api/v1/nodes/${this.o.nodeName}`));
+    if (this.o.hostGw) await this.routes();
     this.loops = [this.leaseLoop(), this.watchLoop(), this.syncLoop(), this.logLoop()];
     this.dns.start();
     if (this.o.kubeProxy) {
@@ -222,6 +243,8 @@ export class NodeAgent {
         await this.renewLease();
         // the Node's status is refreshed rarely: every 5 minutes, or after an outage (the controller marked it Unknown)
         const node = await this.o.api.find(`/api/v1/nodes/${this.o.nodeName}`);
+        await this.podNet.fromNode(node);
+        if (this.o.hostGw) await this.routes();
         const ready = node?.status?.conditions?.find((c: any) => c.type === "Ready");
         if (!node || ready?.status !== "True" || Date.now() - lastReady > 300_000) {
           await this.register();
@@ -232,6 +255,16 @@ export class NodeAgent {
         failures++;
         this.log(`lease renewal failed (${failures}): ${(e as Error).message}`);
       }
+    }
+  }
+
+  /** host-gw: the routes to the other nodes' pod networks, from the Node list */
+  private async routes(): Promise<void> {
+    try {
+      const nodes = await this.o.api.request<{ items: KObject[] }>("GET", "/api/v1/nodes");
+      for (const e of await syncRoutes(this.o.nodeName, nodes.items, this.o.clusterCIDR)) this.log(`host-gw: ${e}`);
+    } catch (e) {
+      this.log(`host-gw: listing nodes failed: ${(e as Error).message}`);
     }
   }
 
@@ -315,6 +348,11 @@ export class NodeAgent {
 
   /** One pass: every desired pod a step further, containers of unknown pods removed. */
   async syncAll(): Promise<void> {
+    // no pod network yet: look for the podCIDR the control plane gives the Node every few seconds, not only at lease renewals
+    if (!this.podNet.network && Date.now() - this.podCIDRCheckedAt > 5000) {
+      this.podCIDRCheckedAt = Date.now();
+      await this.podNet.fromNode(await this.o.api.find(`/api/v1/nodes/${this.o.nodeName}`).catch(() => null));
+    }
     // one engine listing serves the whole pass (the pod worker re-lists only pods it changed)
     const all = await this.o.runtime.list({ [LABELS.node]: this.o.nodeName, [LABELS.podUid]: "" });
     const previous = this.listing;

@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { nodeMaySetLabel } from "../shared/nodelabels";
 import { NodeAgent } from "./agent";
 import { ApiClient, ApiRequestError } from "./api";
+import { podNetwork } from "./network/cidr";
 import { dnsFlags } from "./dns/node";
 import type { Upstream } from "./dns/server";
 import { defaultNodeIP } from "./node";
@@ -35,6 +36,14 @@ export interface AgentConfig {
   pauseImage?: string;
   /** seconds between refreshes of ConfigMap/Secret volumes (kubelet's --sync-frequency, default 60) */
   syncFrequencySeconds?: number;
+  /** the node's podCIDR (--pod-cidr), for boxes whose control plane gives none; else the Node's spec.podCIDR */
+  podCIDR?: string;
+  /** the pod network's Linux bridge (default kf0) and Docker network name (default kubeflare) */
+  podBridge?: string;
+  podNetworkName?: string;
+  /** --host-gw: route the other nodes' podCIDRs via their InternalIPs (boxes on one LAN), within --cluster-cidr (default 10.42.0.0/16) */
+  hostGw?: boolean;
+  clusterCIDR?: string;
   /** the cluster DNS Service IP for pods' resolv.conf (default 10.43.0.10; "" for the engine's DNS) */
   clusterDNS?: string;
   /** default cluster.local */
@@ -102,6 +111,16 @@ async function join(v: Record<string, any>): Promise<void> {
   const token = String(v.token ?? fail("--token is required (create one with: kubeflare-agent token create --kubeconfig ...)"));
   const nodeName = String(v.name ?? hostname()).toLowerCase();
   const syncFrequencySeconds = v["sync-frequency"] ? parseDuration(String(v["sync-frequency"]), "--sync-frequency") : undefined;
+  if (v["pod-bridge"] && !/^[A-Za-z0-9_.-]{1,15}$/.test(String(v["pod-bridge"])))
+    fail(`--pod-bridge: "${v["pod-bridge"]}" is not a Linux interface name (1-15 letters, digits, _ . -)`);
+  for (const flag of ["pod-cidr", "cluster-cidr"]) {
+    if (!v[flag]) continue;
+    try {
+      podNetwork(String(v[flag]), { cniDataDir: "" });
+    } catch (e) {
+      fail(`--${flag}: ${(e as Error).message}`);
+    }
+  }
   const labels = parseLabels(v.labels);
   const dns = checkedDnsFlags(v);
   const caPem = v["ca-file"] ? readFileSync(String(v["ca-file"]), "utf8") : undefined;
@@ -132,6 +151,11 @@ async function join(v: Record<string, any>): Promise<void> {
     dataDir,
     ...(v["pause-image"] ? { pauseImage: String(v["pause-image"]) } : {}),
     ...(syncFrequencySeconds !== undefined ? { syncFrequencySeconds } : {}),
+    ...(v["pod-cidr"] ? { podCIDR: String(v["pod-cidr"]) } : {}),
+    ...(v["pod-bridge"] ? { podBridge: String(v["pod-bridge"]) } : {}),
+    ...(v["pod-network-name"] ? { podNetworkName: String(v["pod-network-name"]) } : {}),
+    ...(v["host-gw"] ? { hostGw: true } : {}),
+    ...(v["cluster-cidr"] ? { clusterCIDR: String(v["cluster-cidr"]) } : {}),
     ...dns,
     ...(v["no-kube-proxy"] ? { kubeProxy: false } : {}),
   };
@@ -164,6 +188,11 @@ async function run(v: Record<string, any>): Promise<void> {
     labels: config.labels,
     pauseImage: config.pauseImage,
     syncFrequencyMs: config.syncFrequencySeconds !== undefined ? config.syncFrequencySeconds * 1000 : undefined,
+    podCIDR: config.podCIDR,
+    podBridge: config.podBridge,
+    podNetworkName: config.podNetworkName,
+    hostGw: config.hostGw,
+    clusterCIDR: config.clusterCIDR,
     clusterDNS: config.clusterDNS,
     clusterDomain: config.clusterDomain,
     dnsUpstreams: config.dnsUpstreams,
@@ -308,6 +337,7 @@ Commands:
   join     --server URL --token TOKEN [--name NAME] [--labels k=v,...] [--runtime docker|containerd|auto]
            [--ca-file FILE] [--node-ip ADDR] [--data-dir DIR] [--pause-image IMAGE] [--sync-frequency 1m]
            [--cluster-dns 10.43.0.10] [--cluster-domain cluster.local] [--dns-upstream IP[:PORT],...]
+           [--pod-cidr 10.42.N.0/24] [--pod-bridge kf0] [--pod-network-name kubeflare] [--host-gw [--cluster-cidr 10.42.0.0/16]]
            [--config FILE] [--force-replace] [--no-kube-proxy]
            exchange a join token for this node's credential; writes the config (0600).
            A name an existing node has is refused; --force-replace takes it over, and only
@@ -341,6 +371,11 @@ export async function main(argv: string[]): Promise<number> {
       "data-dir": { type: "string" },
       "pause-image": { type: "string" },
       "sync-frequency": { type: "string" },
+      "pod-cidr": { type: "string" },
+      "host-gw": { type: "boolean" },
+      "pod-bridge": { type: "string" },
+      "pod-network-name": { type: "string" },
+      "cluster-cidr": { type: "string" },
       "cluster-dns": { type: "string" },
       "cluster-domain": { type: "string" },
       "dns-upstream": { type: "string" },

@@ -20,6 +20,7 @@ class MemoryEngine implements ContainerRuntime {
   readonly name = "docker" as const;
   readonly images = new Set<string>([APP]);
   readonly pulls: { image: string; at: number }[] = [];
+  async setPodNetwork() {}
   readonly containers = new Map<string, ContainerInfo>();
   /** images a pull makes present (the registry is back) */
   readonly pullable = new Set<string>();

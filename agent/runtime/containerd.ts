@@ -7,14 +7,19 @@
  * `/<namespace>/<id>`) after its task has stopped and before the task is deleted.
  *
  * A pod without host networking gets a sandbox (pause) container whose network, IPC
- * and UTS namespaces its containers join, as with CRI. Limits of this runtime: that
- * network has loopback only (no CNI, so no pod IP and no hostPort), and stdout and
- * stderr share one output file (reported as stdout).
+ * and UTS namespaces its containers join, as with CRI. Once the agent knows its podCIDR
+ * (setPodNetwork), a sandbox's network is set up with the CNI plugins when its task
+ * starts (an address from the podCIDR on kf0, hostPorts through portmap) and torn down
+ * (the address released) when it stops or goes; before that it has loopback only.
+ * Limit of this runtime: stdout and stderr share one output file (reported as stdout).
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { PodNetwork } from "../network/cidr";
+import { Cni, type PortMapping } from "../network/cni";
+import { ensureBridge, pinNetns, unpinNetns } from "../network/netns";
 import type { ContainerInfo, ContainerRuntime, ContainerSpec, LogLine } from "./runtime";
 import { ImagePullError } from "./runtime";
 
@@ -28,6 +33,8 @@ interface State {
   oomKilled?: boolean;
   /** bytes of the output file already returned by logs(), and the time stamped on them */
   logOffset?: number;
+  /** a sandbox on the pod network: its hostPorts, and its address while the network is set up */
+  podNet?: { ports: PortMapping[]; netns?: string; ip?: string };
 }
 
 /** Docker Hub's defaulting of short image references, as containerd wants them spelled. */
@@ -66,6 +73,21 @@ export class ContainerdRuntime implements ContainerRuntime {
   private metaGen = 0;
   /** reap() under way, by container id: only one of them may delete the task and record the exit */
   private readonly reaping = new Map<string, Promise<State>>();
+  /** the pod network, once the agent knows its podCIDR */
+  private cni: Cni | undefined;
+
+  async setPodNetwork(net: PodNetwork): Promise<void> {
+    await ensureBridge(net.bridge, net.gateway, Number(net.subnet.split("/")[1]));
+    this.cni = new Cni(net);
+  }
+
+  /** Tear down a sandbox's pod network (release its address) in its pinned namespace, once. */
+  private async netDown(id: string): Promise<void> {
+    const st = this.readState(id);
+    if (!st.podNet?.ip || !this.cni) return;
+    await this.cni.del(id, st.podNet.netns && existsSync(st.podNet.netns) ? st.podNet.netns : "");
+    this.writeState(id, { ...this.readState(id), podNet: { ...st.podNet, ip: undefined } });
+  }
 
   private ctr(args: string[], timeout = 60_000) {
     return run("ctr", ["--address", this.address, "--namespace", this.namespace, ...args], { timeout, maxBuffer: 16 * 1024 * 1024 });
@@ -213,6 +235,7 @@ export class ContainerdRuntime implements ContainerRuntime {
       ...(st.startedAt ? { startedAt: st.startedAt.replace(/\.\d+Z$/, "Z") } : {}),
       ...(st.finishedAt ? { finishedAt: st.finishedAt.replace(/\.\d+Z$/, "Z") } : {}),
       oomKilled: st.oomKilled ?? false,
+      ...(state === "running" && st.podNet?.ip ? { ip: st.podNet.ip } : {}),
     };
   }
 
@@ -250,7 +273,11 @@ export class ContainerdRuntime implements ContainerRuntime {
     const id = spec.name.replace(/[^A-Za-z0-9_.-]/g, "-");
     // ctr's flag parsing is touchy: the boolean --net-host must not come right before the image
     const args = ["containers", "create"];
+    // a sandbox of its own network (not the host's, not another's) goes on the pod network, in a namespace pinned for it
+    const podNet = !spec.hostNetwork && !spec.networkFrom && this.cni;
+    const netns = podNet ? await pinNetns(id) : undefined;
     if (spec.hostNetwork) args.push("--net-host");
+    else if (netns) args.push("--with-ns", `network:${netns}`);
     else if (spec.networkFrom) {
       // the pod's containers join the sandbox's network, IPC and UTS namespaces (what CRI does with a pause container)
       const pid = (await this.taskPids()).get(spec.networkFrom);
@@ -271,19 +298,30 @@ export class ContainerdRuntime implements ContainerRuntime {
     // "--" keeps ctr from reading the container's own flags (sh -c ...) as its options
     if (argv.length) args.push("--", ...argv);
     this.forget(id);
-    await this.ctr(args);
-    this.writeState(id, {});
+    await this.ctr(args).catch(async (e) => {
+      if (netns) await unpinNetns(id).catch(() => undefined);
+      throw e;
+    });
+    const ports = (spec.hostPorts ?? []).map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol.toLowerCase() }));
+    this.writeState(id, podNet ? { podNet: { ports, netns } } : {});
     return id;
   }
 
   async start(id: string): Promise<void> {
     const st = this.readState(id);
+    if (st.podNet?.netns && this.cni && !st.podNet.ip) {
+      // as CRI does: the network is set up in the pinned namespace before the sandbox runs in it
+      const ip = await this.cni.add(id, st.podNet.netns, st.podNet.ports);
+      this.writeState(id, { ...st, podNet: { ...st.podNet, ip } });
+    }
     await this.ctr(["tasks", "start", "-d", "--log-uri", `file://${this.logPath(id)}`, id]);
-    this.writeState(id, { ...st, startedAt: ts(), exitCode: undefined, finishedAt: undefined });
+    this.writeState(id, { ...this.readState(id), startedAt: ts(), exitCode: undefined, finishedAt: undefined });
   }
 
   async stop(id: string, graceSeconds: number): Promise<void> {
     const status = (await this.tasks()).get(id);
+    // kubelet's StopPodSandbox: the network goes first; a failure fails the stop, to be tried again
+    await this.netDown(id);
     if (status !== "RUNNING") return;
     await this.ctr(["tasks", "kill", "-s", "SIGTERM", id]).catch(() => undefined);
     const deadline = Date.now() + graceSeconds * 1000;
@@ -301,8 +339,11 @@ export class ContainerdRuntime implements ContainerRuntime {
   async remove(id: string): Promise<void> {
     // let a reap under way finish first, so it does not write the state file again afterwards
     await this.reaping.get(id)?.catch(() => undefined);
+    // the pod network's address goes back before the container (a failure leaves the container to retry with)
+    await this.netDown(id);
     await this.ctr(["tasks", "delete", "--force", id]).catch(() => undefined);
     await this.ctr(["containers", "delete", id]).catch(() => undefined);
+    if (this.readState(id).podNet?.netns) await unpinNetns(id);
     this.forget(id);
     rmSync(this.statePath(id), { force: true });
     rmSync(this.logPath(id), { force: true });

@@ -1,6 +1,8 @@
 /** The Docker Engine implementation of ContainerRuntime, through dockerode. */
 import Docker from "dockerode";
 import { PassThrough } from "node:stream";
+import type { PodNetwork } from "../network/cidr";
+import { ensureDockerNetwork } from "../network/docker";
 import type { ContainerInfo, ContainerRuntime, ContainerSpec, LogLine } from "./runtime";
 import { ImagePullError } from "./runtime";
 
@@ -12,10 +14,17 @@ const zeroTime = (t: string | undefined) => (!t || t.startsWith("0001-01-01") ? 
 export class DockerRuntime implements ContainerRuntime {
   readonly name = "docker" as const;
   private readonly docker: Docker;
+  /** the pod network's Docker network name, once the agent knows its podCIDR */
+  private podNetwork: string | undefined;
 
   /** DOCKER_HOST or /var/run/docker.sock, unless told otherwise */
   constructor(opts: Docker.DockerOptions = {}) {
     this.docker = new Docker(opts);
+  }
+
+  async setPodNetwork(net: PodNetwork): Promise<void> {
+    await ensureDockerNetwork(this.docker, net);
+    this.podNetwork = net.name;
   }
 
   async version(): Promise<string> {
@@ -58,7 +67,9 @@ export class DockerRuntime implements ContainerRuntime {
   async inspect(id: string): Promise<ContainerInfo | null> {
     try {
       const c = await this.docker.getContainer(id).inspect();
-      const nets = Object.values(c.NetworkSettings?.Networks ?? {});
+      const byName = c.NetworkSettings?.Networks ?? {};
+      // the pod network's address first (a sandbox is on that one network only, but say so)
+      const nets = [...(this.podNetwork && byName[this.podNetwork] ? [byName[this.podNetwork]] : []), ...Object.values(byName)];
       return {
         id: c.Id,
         name: c.Name.replace(/^\//, ""),
@@ -79,7 +90,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async create(spec: ContainerSpec): Promise<string> {
-    const networkMode = spec.hostNetwork ? "host" : spec.networkFrom ? `container:${spec.networkFrom}` : "bridge";
+    const networkMode = spec.hostNetwork ? "host" : spec.networkFrom ? `container:${spec.networkFrom}` : (this.podNetwork ?? "bridge");
     const c = await this.docker.createContainer({
       name: spec.name,
       Image: spec.image,

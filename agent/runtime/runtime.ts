@@ -4,6 +4,8 @@
  * a restarted agent re-adopts what runs.
  */
 
+import type { PodNetwork } from "../network/cidr";
+
 /** Labels the agent puts on every container it creates. */
 export const LABELS = {
   /** the node (agent) that owns the container: agents sharing one engine leave each other's containers alone */
@@ -75,6 +77,9 @@ export interface LogLine {
 
 export class ImagePullError extends Error {}
 
+/** The node's pod network (see agent/network/cidr.ts). */
+export type { PodNetwork };
+
 export interface ContainerRuntime {
   readonly name: "docker" | "containerd";
   /** engine version, for node.status.nodeInfo.containerRuntimeVersion ("docker://24.0.7") */
@@ -94,4 +99,10 @@ export interface ContainerRuntime {
   exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
   /** the container's output since `sinceMs` (epoch ms), with timestamps */
   logs(id: string, sinceMs?: number): Promise<LogLine[]>;
+  /**
+   * Attach sandboxes made from now on (no host network, no networkFrom) to the node's pod
+   * network, making it on the engine if needed. Until this is called, sandboxes get the
+   * engine's default network (Docker's bridge; loopback only on containerd).
+   */
+  setPodNetwork(net: PodNetwork): Promise<void>;
 }

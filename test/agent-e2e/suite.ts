@@ -6,8 +6,10 @@
  * listen on 127.0.0.1 only; each engine gets its own port range so both suites can
  * run side by side.
  */
+import { execFile } from "node:child_process";
 import { createServer, connect, type AddressInfo, type Socket } from "node:net";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { promisify } from "node:util";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +17,10 @@ import { type RunningServer, startServer } from "../../node/server";
 import { eventually, kubectl, type Kubectl } from "../kubectl";
 import { ApiClient, ApiRequestError } from "../../agent/api";
 import { LABELS } from "../../agent/runtime/runtime";
+import { contains, podNetwork } from "../../agent/network/cidr";
+import { Cni } from "../../agent/network/cni";
+import { netnsPath, unpinNetns } from "../../agent/network/netns";
+import { canTouchNetwork, type NetSink, netSink } from "../netsink";
 import { IMAGE, type Engine } from "./engines";
 import { AgentProcess, agentCli } from "./process";
 
@@ -36,7 +42,17 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
     let config: string;
     let caFile: string;
 
-    const join_ = async (name: string, serverUrl: string, configPath: string, pauseImage = "kubeflare/pause:test") => {
+    // the pod network of this suite's box: its own podCIDR, bridge and Docker network, so both engines' suites can run side by side
+    // (per run too: runs of this suite from several checkouts may share the engines)
+    const pod_ = {
+      cidr: `10.42.${(engine.name === "docker" ? 150 : 200) + (process.pid % 50)}.0/24`,
+      bridge: `kf${engine.name[0]}${process.pid}`.slice(0, 15),
+      name: `kf-e2e-${engine.name}-${process.pid}`,
+    };
+    const podNet = () => podNetwork(pod_.cidr, { bridge: pod_.bridge, name: pod_.name, cniDataDir: join(dir, `${nodeName}-data`, "cni") });
+    let sink: NetSink | undefined;
+
+    const join_ = async (name: string, serverUrl: string, configPath: string, pauseImage = "kubeflare/pause:test", extra: string[] = []) => {
       const token = JSON.parse((await agentCli(["token", "create", "--kubeconfig", server.kubeconfigPath, "--ttl", "10m", "-o", "json"])).stdout).token;
       const r = await agentCli([
         "join",
@@ -63,6 +79,7 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
         configPath,
         "--data-dir",
         join(dir, `${name}-data`),
+        ...extra,
       ]);
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
@@ -76,7 +93,11 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
       caFile = join(dir, "ca.crt");
       writeFileSync(caFile, server.caPem);
       config = join(dir, "agent.json");
-      await join_(nodeName, server.url, config);
+      // NET.md's safety rules: the cluster CIDRs go into a sink first; the box's own bridge goes with it afterwards
+      if (!(await canTouchNetwork())) throw new Error("the agent end-to-end tests make a pod network: they need root and `ip`");
+      sink = await netSink(`kfs${engine.name[0]}${process.pid}`.slice(0, 15), 5100 + (process.pid % 800) * 2 + (engine.name === "docker" ? 0 : 1));
+      sink.alsoLinks(pod_.bridge);
+      await join_(nodeName, server.url, config, undefined, ["--pod-cidr", pod_.cidr, "--pod-bridge", pod_.bridge, "--pod-network-name", pod_.name]);
       agent = new AgentProcess(config);
       agent.start();
       await eventually(
@@ -87,7 +108,16 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
 
     afterAll(async () => {
       await agent?.kill("SIGTERM");
-      for (const c of await engine.containers({ [LABELS.node]: nodeName })) await engine.remove(c.id);
+      for (const c of await engine.containers({ [LABELS.node]: nodeName })) {
+        // what the agent would have done on containerd: the sandbox's CNI DEL (iptables rules, address) before the container goes
+        if (engine.name === "containerd" && c.labels[LABELS.role] === "sandbox") {
+          await new Cni(podNet()).del(c.id, existsSync(netnsPath(c.id)) ? netnsPath(c.id) : "").catch(() => undefined);
+          await unpinNetns(c.id).catch(() => undefined);
+        }
+        await engine.remove(c.id);
+      }
+      if (engine.name === "docker") await promisify(execFile)("docker", ["network", "rm", pod_.name]).catch(() => undefined);
+      await sink?.cleanup();
       await admin?.close();
       await server?.close();
       if (dir) rmSync(dir, { recursive: true, force: true });
@@ -135,7 +165,8 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
       });
       for (const r of ["cpu", "memory", "pods", "ephemeral-storage"]) expect(node.status.allocatable[r], r).toBeDefined();
       expect(node.status.addresses).toContainEqual({ type: "InternalIP", address: "127.0.0.1" });
-      const lease = await admin.get(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${nodeName}`);
+      // (the agent writes its Lease right after its Node)
+      const lease = await eventually(() => admin.find(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${nodeName}`), 10_000);
       expect(lease.spec.holderIdentity).toBe(nodeName);
 
       // a bad token is refused; the node credential is confined to its own node
@@ -341,13 +372,72 @@ spec:
       const sandbox = (await engine.containers({ [LABELS.node]: nodeName, [LABELS.podName]: "shared-net" })).filter((c) => c.labels[LABELS.role] === "sandbox");
       expect(sandbox).toHaveLength(1);
       expect(sandbox[0].running).toBe(true);
-      // Docker's sandbox sits on its bridge network and has an address; containerd's has loopback only (no CNI)
-      if (engine.name === "docker") expect(p.status.podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
-      expect(p.status.podIP).not.toBe("127.0.0.1");
+      // the sandbox sits on the node's pod network and has an address from its podCIDR
+      expect(contains(pod_.cidr, p.status.podIP)).toBe(true);
       await admin.request("DELETE", "/api/v1/namespaces/default/pods/shared-net", {});
       await eventually(async () => (await admin.find("/api/v1/namespaces/default/pods/shared-net")) === null, 30_000);
       expect(await engine.containers({ [LABELS.node]: nodeName, [LABELS.podName]: "shared-net" })).toEqual([]);
     }, 90_000);
+
+    it("puts pods without hostNetwork on the pod network: distinct podIPs from the podCIDR, pod to pod, hostPort on 127.0.0.1, addresses released", async () => {
+      const hostPort = portBase + 90;
+      const onPodNet = (name: string, c: Record<string, unknown>) => ({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name },
+        spec: { terminationGracePeriodSeconds: 1, containers: [{ name: "c", ...c }] },
+      });
+      await create(
+        onPodNet("net-web", {
+          ...sh("mkdir -p /www && echo web-pod-here > /www/index.html && exec httpd -f -p 8080 -h /www"),
+          ports: [{ containerPort: 8080, hostPort }],
+        }),
+      );
+      await create(onPodNet("net-client", sh("exec sleep 3600")));
+      const ipOf = async (name: string) => {
+        const x = await get(name);
+        return x.status?.phase === "Running" && x.status.podIP ? x.status : undefined;
+      };
+      const web = await eventually(() => ipOf("net-web"), 60_000);
+      const client = await eventually(() => ipOf("net-client"), 60_000);
+      for (const st of [web, client]) {
+        expect(contains(pod_.cidr, st.podIP)).toBe(true);
+        expect(st.podIPs).toEqual([{ ip: st.podIP }]);
+        expect(st.podIP).not.toBe(podNet().gateway);
+      }
+      expect(web.podIP).not.toBe(client.podIP);
+      // from inside the client pod, the web pod's address
+      const [clientC] = await running("net-client");
+      await eventually(async () => {
+        await engine.exec(clientC.id, ["sh", "-c", `wget -q -O /tmp/got http://${web.podIP}:8080/ && grep -q web-pod-here /tmp/got`]);
+        return true;
+      }, 20_000);
+      // the hostPort, from the host, on 127.0.0.1
+      const viaHostPort = await eventually(
+        async () => (await promisify(execFile)("curl", ["-sS", "--max-time", "3", `http://127.0.0.1:${hostPort}/`])).stdout,
+        20_000,
+      );
+      expect(viaHostPort.trim()).toBe("web-pod-here");
+      // the addresses go back when the pods go
+      const leases = () => {
+        const d = join(podNet().cniDataDir, "networks", pod_.name);
+        return existsSync(d) ? readdirSync(d).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f)) : [];
+      };
+      const dockerUsers = async () =>
+        Object.values(JSON.parse((await promisify(execFile)("docker", ["network", "inspect", pod_.name])).stdout)[0].Containers ?? {}).map(
+          (c: any) => String(c.IPv4Address).split("/")[0],
+        );
+      const held = async () => (engine.name === "docker" ? await dockerUsers() : leases());
+      expect(await held()).toEqual(expect.arrayContaining([web.podIP, client.podIP]));
+      for (const n of ["net-web", "net-client"]) await admin.request("DELETE", `/api/v1/namespaces/default/pods/${n}`, {});
+      for (const n of ["net-web", "net-client"]) await eventually(async () => (await admin.find(`/api/v1/namespaces/default/pods/${n}`)) === null, 30_000);
+      const after = await held();
+      expect(after).not.toContain(web.podIP);
+      expect(after).not.toContain(client.podIP);
+      // containerd: the CNI plugins' iptables rules (bridge's masquerade, portmap's DNAT) went with them
+      if (engine.name === "containerd") expect((await promisify(execFile)("iptables-save", ["-t", "nat"])).stdout).not.toContain(`"${pod_.name}"`);
+      await expect(promisify(execFile)("curl", ["-sS", "--max-time", "2", `http://127.0.0.1:${hostPort}/`])).rejects.toThrow();
+    }, 120_000);
 
     it("restarts a container whose liveness probe fails", async () => {
       await create(
