@@ -154,8 +154,13 @@ async function benchAgent(base: string): Promise<void> {
     "127.0.0.1",
     "--config",
     config,
-    // hostNetwork pods only: no Service rules in the host's tables
+    // hostNetwork pods only: no Service rules in the host's tables, and a pod network of
+    // its own (removed after) rather than the default kf0
     "--no-kube-proxy",
+    "--pod-bridge",
+    "kfbench",
+    "--pod-network-name",
+    "kfbench",
   ]);
   const agent = new AgentProcess(config);
   agent.start();
@@ -204,6 +209,10 @@ async function benchAgent(base: string): Promise<void> {
   } finally {
     await agent.kill("SIGTERM");
     for (const c of await engine.containers({ "io.kubeflare.node": "bench-box" })) await engine.remove(c.id);
+    const { execFile } = await import("node:child_process");
+    const quiet = (cmd: string, args: string[]) => new Promise((r) => execFile(cmd, args, () => r(undefined)));
+    if (engine.name === "docker") await quiet("docker", ["network", "rm", "kfbench"]);
+    await quiet("ip", ["link", "del", "kfbench"]);
     await dispatcher.close();
     await server.close();
   }

@@ -4,13 +4,16 @@
  * process joins it with a join token and runs a Deployment's pod on Docker; `kubectl
  * logs` reads the shipped output back through the Worker.
  */
+import { execFile } from "node:child_process";
 import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { docker } from "./agent-e2e/engines";
 import { AgentProcess, agentCli } from "./agent-e2e/process";
 import { LABELS } from "../agent/runtime/runtime";
+import { type NetSink, netSink } from "./netsink";
 import { eventually, kubectl } from "./kubectl";
 import { startWorkerTarget } from "./targets";
 
@@ -21,14 +24,22 @@ describe.skipIf(!up)("the agent against the Worker", () => {
   const dir = mkdtempSync(join(tmpdir(), "kf-edge-agent-"));
   let t: Awaited<ReturnType<typeof startWorkerTarget>> | undefined;
   let agent: AgentProcess | undefined;
+  // NET.md: the agent makes a pod network on this host (the Worker's node-ipam gives it a
+  // podCIDR): the cluster CIDRs go into a sink first; the network, bridge and sink go after
+  const podNet = `kfw${process.pid % 100000}`;
+  let sink: NetSink | undefined;
   afterAll(async () => {
     await agent?.kill("SIGTERM");
     for (const c of await docker.containers({ [LABELS.node]: "edge-box" })) await docker.remove(c.id);
+    await promisify(execFile)("docker", ["network", "rm", podNet]).catch(() => undefined);
+    await sink?.cleanup();
     await t?.close();
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
   it("joins with a token, runs a Deployment's pod, and ships its logs", async () => {
+    sink = await netSink(`kfsw${process.pid % 100000}`, 7900 + (process.pid % 90));
+    sink.alsoLinks(podNet);
     t = await startWorkerTarget({ controllers: true, https: true });
     const k = kubectl(t.kubeconfigPath!, "1.33");
     const ca = join(dir, "ca.crt");
@@ -53,6 +64,10 @@ describe.skipIf(!up)("the agent against the Worker", () => {
       "127.0.0.1",
       "--pause-image",
       "kubeflare/pause:test",
+      "--pod-bridge",
+      podNet,
+      "--pod-network-name",
+      podNet,
       "--config",
       config,
       "--data-dir",

@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import { parse } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { containerd, docker } from "./agent-e2e/engines";
+import { type NetSink, netSink } from "./netsink";
 import { LABELS } from "../agent/runtime/runtime";
 import { eventually, kubectl } from "./kubectl";
 
@@ -48,6 +49,10 @@ describe.skipIf(!engines)("npm start + kubectl apply + a second box joining with
   const dir = mkdtempSync(join(tmpdir(), "kf-done-"));
   let server: ReturnType<typeof start> | undefined;
   let box2: ReturnType<typeof start> | undefined;
+  // NET.md: both agents make a pod bridge on this host (npm start's Docker network `kubeflare`
+  // on kf0, the second box's CNI bridge): the cluster CIDRs go into a sink first, and all of it goes after
+  const box2Bridge = `kfn${process.pid % 100000}`;
+  let sink: NetSink | undefined;
   afterAll(async () => {
     await stop(box2?.child);
     await stop(server?.child);
@@ -57,10 +62,14 @@ describe.skipIf(!engines)("npm start + kubectl apply + a second box joining with
     ] as const) {
       for (const c of await engine.containers({ [LABELS.node]: node })) await engine.remove(c.id);
     }
+    await promisify(execFile)("docker", ["network", "rm", "kubeflare"]).catch(() => undefined);
+    await sink?.cleanup();
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
   it("runs a Deployment on this machine's Docker, then on a second box that joined", async () => {
+    sink = await netSink(`kfsn${process.pid % 100000}`, 7000 + (process.pid % 900));
+    sink.alsoLinks("kf0", box2Bridge);
     server = start([
       "start",
       "--",
@@ -142,6 +151,8 @@ spec:
       ca,
       "--node-ip",
       "127.0.0.1",
+      "--pod-bridge",
+      box2Bridge,
       "--config",
       config,
     ]);
