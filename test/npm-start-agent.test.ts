@@ -33,10 +33,14 @@ const stop = async (child: ChildProcess | undefined) => {
   const gone = new Promise((r) => child.once("exit", r));
   process.kill(-child.pid!, "SIGTERM");
   await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
-  try {
-    process.kill(-child.pid!, "SIGKILL");
-  } catch {
-    // already gone
+  // npm exits before the server it started: wait until nothing of the process group is left
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(-child.pid!, i < 50 ? 0 : "SIGKILL");
+    } catch {
+      return; // the group is gone
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
 };
 const npx = (args: string[]) =>
@@ -62,6 +66,7 @@ describe.skipIf(!engines)("npm start + kubectl apply + a second box joining with
     ] as const) {
       for (const c of await engine.containers({ [LABELS.node]: node })) await engine.remove(c.id);
     }
+    // the processes are gone now (a dying agent could still have remade its network before)
     await promisify(execFile)("docker", ["network", "rm", "kubeflare"]).catch(() => undefined);
     await sink?.cleanup();
     rmSync(dir, { recursive: true, force: true });
