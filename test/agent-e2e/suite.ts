@@ -721,7 +721,13 @@ spec:
       const pause = "127.0.0.1:5/kubeflare/absent-pause:1";
       const box = `${engine.name}-nopause-${process.pid}`;
       const boxConfig = join(dir, "nopause.json");
-      await join_(box, server.url, boxConfig, pause);
+      // a pod network of its own, so that it makes nothing under the default names and goes with the sink after
+      const boxNet = {
+        cidr: `10.42.${(engine.name === "docker" ? 100 : 125) + (process.pid % 25)}.0/24`,
+        bridge: `kn${engine.name[0]}${process.pid}`.slice(0, 15),
+      };
+      sink?.alsoLinks(boxNet.bridge);
+      await join_(box, server.url, boxConfig, pause, ["--pod-cidr", boxNet.cidr, "--pod-bridge", boxNet.bridge, "--pod-network-name", boxNet.bridge]);
       const boxAgent = new AgentProcess(boxConfig);
       boxAgent.start();
       const attempts = () =>
@@ -780,6 +786,7 @@ spec:
         await admin.request("DELETE", "/api/v1/namespaces/default/pods/nopause", { gracePeriodSeconds: 0 }).catch(() => undefined);
         await admin.request("DELETE", `/api/v1/nodes/${box}`, {}).catch(() => undefined);
         for (const x of await engine.containers({ [LABELS.node]: box })) await engine.remove(x.id);
+        if (engine.name === "docker") await promisify(execFile)("docker", ["network", "rm", boxNet.bridge]).catch(() => undefined);
       }
     }, 150_000);
 
