@@ -809,7 +809,17 @@ spec:
       const port = (proxy.address() as AddressInfo).port;
       const island = `${engine.name}-island`;
       const islandConfig = join(dir, "island.json");
-      await join_(island, `https://localhost:${port}`, islandConfig);
+      // a pod network of its own (not the default kubeflare/kf0), gone with the sink after
+      const islandNet = `ki${engine.name[0]}${process.pid}`.slice(0, 15);
+      sink?.alsoLinks(islandNet);
+      await join_(island, `https://localhost:${port}`, islandConfig, undefined, [
+        "--pod-cidr",
+        `10.42.${(engine.name === "docker" ? 50 : 75) + (process.pid % 25)}.0/24`,
+        "--pod-bridge",
+        islandNet,
+        "--pod-network-name",
+        islandNet,
+      ]);
       const islandAgent = new AgentProcess(islandConfig);
       islandAgent.start();
       try {
@@ -846,6 +856,7 @@ spec:
         await admin.request("DELETE", `/api/v1/nodes/${island}`, {}).catch(() => undefined);
         await admin.request("DELETE", "/api/v1/namespaces/default/pods/castaway", { gracePeriodSeconds: 0 }).catch(() => undefined);
         for (const x of await engine.containers({ [LABELS.node]: island })) await engine.remove(x.id);
+        if (engine.name === "docker") await promisify(execFile)("docker", ["network", "rm", islandNet]).catch(() => undefined);
         proxy.close();
       }
     }, 150_000);
