@@ -4,7 +4,7 @@
  *   kubeflare-agent join --server URL --token JOIN_TOKEN [--name N] [--labels k=v,...] [--runtime docker|containerd|auto] [--ca-file F] [--config F] [--force-replace]
  *   kubeflare-agent run [--config F]
  *   kubeflare-agent install [--config F] [--print]
- *   kubeflare-agent uninstall
+ *   kubeflare-agent uninstall [--config F]
  *   kubeflare-agent status [--config F] [-o json]
  *   kubeflare-agent token create --kubeconfig F [--ttl 24h] [--usages authentication] [--max-nodes 1] [--allow-replace NODE]
  */
@@ -20,8 +20,9 @@ import { podNetwork } from "./network/cidr";
 import { dnsFlags } from "./dns/node";
 import type { Upstream } from "./dns/server";
 import { defaultNodeIP } from "./node";
-import { kubeProxySetting, kubeProxyUnavailable, removeProxyRules } from "./proxy/service-proxy";
+import { kubeProxySetting } from "./proxy/service-proxy";
 import { pickRuntime } from "./runtime/pick";
+import { removeKubeProxy, uninstallNode } from "./uninstall";
 
 export interface AgentConfig {
   server: string;
@@ -219,8 +220,12 @@ async function run(v: Record<string, any>): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
 }
 
-/** Undo install: stop and remove the systemd unit, and remove kube-proxy's nftables table. Config and data stay. */
-async function uninstall(): Promise<void> {
+/**
+ * Undo install and what the agent made: the systemd unit; with the agent's config (--config,
+ * default /etc/kubeflare/agent.json) the node's containers, the pod network, host-gw routes and
+ * kube-proxy's table (agent/uninstall.ts); without one, kube-proxy's table only. Config and data stay.
+ */
+async function uninstall(v: Record<string, any>): Promise<void> {
   const path = "/etc/systemd/system/kubeflare-agent.service";
   if (existsSync(path)) {
     try {
@@ -231,11 +236,10 @@ async function uninstall(): Promise<void> {
     rmSync(path);
     console.log(`removed ${path}`);
   }
-  const why = kubeProxyUnavailable();
-  if (!why) {
-    await removeProxyRules();
-    console.log("removed kube-proxy's nftables table (ip kubeflare)");
-  } else console.log(`kube-proxy rules: nothing removed (${why})`);
+  const configPath = resolve(String(v.config ?? DEFAULT_CONFIG));
+  if (v.config === undefined && !existsSync(configPath)) return removeKubeProxy();
+  const errors = await uninstallNode(loadConfig(configPath));
+  if (errors.length) fail(`could not remove everything:\n  ${errors.join("\n  ")}`);
 }
 
 export const systemdUnit = (configPath: string, execPath: string) => `[Unit]
@@ -347,7 +351,8 @@ Commands:
                                       nftables rules for Services, table "ip kubeflare"; needs root and nft);
                                       the DNS flags given here override the config's
   install  [--config FILE] [--print]  install a systemd unit for "run" (or print it)
-  uninstall                           stop and remove the systemd unit and kube-proxy's nftables rules
+  uninstall [--config FILE]           stop and remove the systemd unit; the node's containers, pod network,
+                                      host-gw routes and kube-proxy's nftables rules
   status   [--config FILE] [-o json]  show the node's state as the control plane sees it
   token create --kubeconfig FILE [--ttl 24h] [--usages authentication] [--max-nodes 1]
            [--allow-replace NODE] [-o json]
@@ -401,7 +406,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === "join") await join(values);
     else if (cmd === "run") await run(values);
     else if (cmd === "install") await install(values);
-    else if (cmd === "uninstall") await uninstall();
+    else if (cmd === "uninstall") await uninstall(values);
     else if (cmd === "status") await status(values);
     else if (cmd === "token" && sub === "create") await tokenCreate(values);
     else fail(`unknown command "${positionals.join(" ")}" (see --help)`);

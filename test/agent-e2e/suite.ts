@@ -823,7 +823,8 @@ spec:
       const islandAgent = new AgentProcess(islandConfig);
       islandAgent.start();
       try {
-        await create(pod("castaway", { nodeName: island, containers: [{ name: "c", ...sh("sleep 3600") }] }));
+        // on the island's pod network (a sandbox with an address from its podCIDR), which uninstall removes at the end
+        await create(pod("castaway", { nodeName: island, hostNetwork: false, containers: [{ name: "c", ...sh("sleep 3600") }] }));
         await eventually(async () => (await get("castaway")).status?.phase === "Running", 60_000);
         const [c] = (await engine.containers({ [LABELS.node]: island, [LABELS.podName]: "castaway" })).filter((x) => x.running);
         // cut the link, kill the container: the agent restarts it on its own
@@ -850,6 +851,22 @@ spec:
           status: { ...stale.status, conditions: stale.status.conditions.map((c: any) => (c.type === "Ready" ? { ...c, status: "False" } : c)) },
         });
         await eventually(async () => (await get("castaway")).status.conditions.some((c: any) => c.type === "Ready" && c.status === "True"), 30_000);
+        // `kubeflare-agent uninstall` takes the box back to what it was: the node's containers
+        // (sandbox and its pod-network address included), its pod network; the config stays
+        await islandAgent.kill("SIGTERM");
+        const sandboxes = (await engine.containers({ [LABELS.node]: island, [LABELS.role]: "sandbox" })).map((x) => x.id);
+        expect(sandboxes.length).toBeGreaterThan(0);
+        const un = await agentCli(["uninstall", "--config", islandConfig]);
+        expect(un.code, un.stderr).toBe(0);
+        expect(un.stdout).toContain(`container(s) of node "${island}"`);
+        expect(await engine.containers({ [LABELS.node]: island })).toEqual([]);
+        expect(existsSync(`/sys/class/net/${islandNet}`)).toBe(false);
+        for (const id of sandboxes) expect(existsSync(netnsPath(id))).toBe(false);
+        if (engine.name === "docker") {
+          const nets = await promisify(execFile)("docker", ["network", "ls", "--format", "{{.Name}}"]);
+          expect(nets.stdout.split("\n")).not.toContain(islandNet);
+        } else expect(existsSync(join(dir, `${island}-data`, "cni"))).toBe(false);
+        expect(existsSync(islandConfig)).toBe(true);
       } finally {
         open = true;
         await islandAgent.kill("SIGTERM");
