@@ -271,12 +271,19 @@ export class ContainerdRuntime implements ContainerRuntime {
 
   async create(spec: ContainerSpec): Promise<string> {
     const id = spec.name.replace(/[^A-Za-z0-9_.-]/g, "-");
-    // ctr's flag parsing is touchy: the boolean --net-host must not come right before the image
     const args = ["containers", "create"];
     // a sandbox of its own network (not the host's, not another's) goes on the pod network, in a namespace pinned for it
     const podNet = !spec.hostNetwork && !spec.networkFrom && this.cni;
     const netns = podNet ? await pinNetns(id) : undefined;
-    if (spec.hostNetwork) args.push("--net-host");
+    // the host's network by its namespace path, not `--net-host`: that also mounts the host's
+    // resolv.conf and hosts over the container's own mounts (ClusterFirstWithHostNet's file
+    // would lose); the host's files go in here instead, unless the pod brings its own
+    const own = new Set(spec.mounts.map((m) => m.containerPath));
+    const hostFiles: ContainerSpec["mounts"] = spec.hostNetwork
+      ? ["/etc/resolv.conf", "/etc/hosts"].filter((f) => !own.has(f) && existsSync(f)).map((f) => ({ hostPath: f, containerPath: f, readOnly: true }))
+      : [];
+    // (the agent's own namespace: the host's, as --net-host means; pid 1's may be out of reach)
+    if (spec.hostNetwork) args.push("--with-ns", `network:/proc/${process.pid}/ns/net`);
     else if (netns) args.push("--with-ns", `network:${netns}`);
     else if (spec.networkFrom) {
       // the pod's containers join the sandbox's network, IPC and UTS namespaces (what CRI does with a pause container)
@@ -287,7 +294,8 @@ export class ContainerdRuntime implements ContainerRuntime {
     args.push("--label", `io.kubeflare.runtime=containerd`);
     for (const [k, v] of Object.entries(spec.labels)) args.push("--label", `${k}=${v}`);
     for (const e of spec.env) args.push("--env", e);
-    for (const m of spec.mounts) args.push("--mount", `type=bind,src=${m.hostPath},dst=${m.containerPath},options=rbind:${m.readOnly ? "ro" : "rw"}`);
+    for (const m of [...hostFiles, ...spec.mounts])
+      args.push("--mount", `type=bind,src=${m.hostPath},dst=${m.containerPath},options=rbind:${m.readOnly ? "ro" : "rw"}`);
     if (spec.workingDir) args.push("--cwd", spec.workingDir);
     if (spec.memoryLimitBytes) args.push("--memory-limit", String(spec.memoryLimitBytes));
     if (spec.cpuLimitMillis) args.push("--cpu-period", "100000", "--cpu-quota", String(spec.cpuLimitMillis * 100));

@@ -97,6 +97,23 @@ for (const [name, rt] of engines) {
       expect(readFileSync(join(dir, "data.txt"), "utf8")).toBe("from the host");
     });
 
+    it("on the host network: the host's resolv.conf and hosts, unless a mount gives the container its own", async () => {
+      const cat = async (n: string, extra: Record<string, unknown> = {}) => {
+        const id = await rt.create(spec(n, ["cat /etc/resolv.conf; echo ---; cat /etc/hosts"], extra));
+        await rt.start(id);
+        for (let i = 0; i < 50 && (await rt.inspect(id))?.state !== "exited"; i++) await new Promise((r) => setTimeout(r, 100));
+        return (await rt.logs(id)).map((l) => l.text).join("\n");
+      };
+      const hostResolv = readFileSync("/etc/resolv.conf", "utf8").trim().split("\n").filter(Boolean);
+      const plain = await cat("hostdns");
+      for (const line of hostResolv) expect(plain).toContain(line.trim());
+      // kubelet's ClusterFirstWithHostNet: the pod's own resolv.conf wins over the host's
+      writeFileSync(join(dir, "resolv.conf"), "nameserver 10.43.0.10\nsearch default.svc.cluster.local\n");
+      const own = await cat("clusterdns", { mounts: [{ hostPath: join(dir, "resolv.conf"), containerPath: "/etc/resolv.conf", readOnly: false }] });
+      expect(own.split("---")[0].trim()).toBe("nameserver 10.43.0.10\nsearch default.svc.cluster.local");
+      expect(own.split("---")[1]).toContain("localhost");
+    });
+
     it("reports OOMKilled when a container exceeds its memory limit", async () => {
       const id = await rt.create(spec("hog", ["x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo $x | wc -c"], { memoryLimitBytes: 16 * 1024 * 1024 }));
       await rt.start(id);
