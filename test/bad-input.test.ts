@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_DEPTH } from "../shared/validation/limits";
-import { startNodeTarget, startWorkerTarget, type Target } from "./targets";
+import { expectStatus } from "./api-error";
+import { send, startNodeTarget, startWorkerTarget, type Target } from "./targets";
 
-const JSON_CT = { "Content-Type": "application/json" };
 const YAML_CT = { "Content-Type": "application/yaml" };
 const JSON_PATCH = { "Content-Type": "application/json-patch+json" };
 const MERGE_PATCH = { "Content-Type": "application/merge-patch+json" };
@@ -32,25 +32,7 @@ for (const [runtime, start] of runtimes) {
       await t?.close();
     });
 
-    const req = async (method: string, path: string, body?: unknown, headers: Record<string, string> = JSON_CT) => {
-      const res = await t.fetch(path, {
-        method,
-        headers: body === undefined ? {} : headers,
-        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let json: any;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.status, json, text, headers: res.headers };
-    };
-    const expectStatus = (r: { status: number; json: any; text: string }, code: number, reason: string) => {
-      expect(r.status, r.text.slice(0, 500)).toBe(code);
-      expect(r.json).toMatchObject({ kind: "Status", apiVersion: "v1", status: "Failure", code, reason });
-    };
+    const req = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => send(t, method, path, body, headers);
     /** The store's global revision: any write moves it. */
     const revision = async () => Number((await req("GET", "/api/v1/namespaces")).json.metadata.resourceVersion);
     /** Run a request that must fail with `code`/`reason` and must not write anything. */

@@ -3,9 +3,8 @@
  * Each test uses its own namespace so tests are independent.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Target } from "./targets";
-
-const JSON_CT = { "Content-Type": "application/json" };
+import { expectStatus } from "./api-error";
+import { send, type Target } from "./targets";
 
 export const conformance = (name: string, start: () => Promise<Target>) => {
   describe(`HTTP API conformance (${name})`, () => {
@@ -17,22 +16,8 @@ export const conformance = (name: string, start: () => Promise<Target>) => {
       await t?.close();
     });
 
-    const req = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}, token?: string | null) => {
-      const res = await t.fetch(path, {
-        method,
-        headers: body === undefined ? headers : { ...JSON_CT, ...headers },
-        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-        token,
-      });
-      const text = await res.text();
-      let json: any;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.status, json, text, headers: res.headers };
-    };
+    const req = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}, token?: string | null) =>
+      send(t, method, path, body, headers, token);
     const mkNs = async (ns: string) => {
       const r = await req("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
       expect(r.status).toBe(201);
@@ -43,11 +28,6 @@ export const conformance = (name: string, start: () => Promise<Target>) => {
       metadata: { name, labels },
       spec: { containers: [{ name: "app", image: "busybox:1.36", ports: [{ containerPort: 8080 }] }], ...extra },
     });
-    const expectStatus = (r: { status: number; json: any }, code: number, reason: string) => {
-      expect(r.status, JSON.stringify(r.json)).toBe(code);
-      expect(r.json).toMatchObject({ kind: "Status", apiVersion: "v1", status: "Failure", code, reason });
-    };
-
     it("serves health, version and discovery", async () => {
       expect((await req("GET", "/healthz", undefined, {}, null)).status).toBe(200);
       expect((await req("GET", "/readyz", undefined, {}, null)).status).toBe(200);

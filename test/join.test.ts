@@ -4,7 +4,7 @@
  * do (NodeRestriction), on both runtimes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNodeTarget, startWorkerTarget, type Target } from "./targets";
+import { send, startNodeTarget, startWorkerTarget, type Target } from "./targets";
 
 describe.each([
   ["Node server", () => startNodeTarget()],
@@ -16,22 +16,8 @@ describe.each([
   }, 120_000);
   afterAll(async () => t?.close());
 
-  const call = async (method: string, path: string, body?: unknown, token?: string | null, contentType = "application/json") => {
-    const res = await t.fetch(path, {
-      method,
-      headers: { "Content-Type": contentType },
-      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-      token,
-    });
-    const text = await res.text();
-    let json: any;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = { text };
-    }
-    return { status: res.status, json };
-  };
+  const call = (method: string, path: string, body?: unknown, token?: string | null, contentType = "application/json") =>
+    send(t, method, path, body, { "Content-Type": contentType }, token);
   const newToken = async (opts: Record<string, unknown> = {}) => {
     const r = await call("POST", "/apis/kubeflare.dev/v1/bootstraptokens", { ttlSeconds: 3600, ...opts });
     expect(r.status).toBe(201);

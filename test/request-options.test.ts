@@ -6,7 +6,7 @@
  * working.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNodeTarget, startWorkerTarget, type Target } from "./targets";
+import { send, startNodeTarget, startWorkerTarget, type Target } from "./targets";
 
 const JSON_CT = { "Content-Type": "application/json" };
 const MERGE = { "Content-Type": "application/merge-patch+json" };
@@ -31,21 +31,7 @@ for (const [runtime, start] of runtimes) {
       await t?.close();
     });
 
-    const req = async (method: string, path: string, body?: unknown, headers: Record<string, string> = JSON_CT) => {
-      const res = await t.fetch(path, {
-        method,
-        headers: body === undefined ? {} : headers,
-        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let json: any;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.status, json, text };
-    };
+    const req = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => send(t, method, path, body, headers);
     const revision = async () => Number((await req("GET", "/api/v1/namespaces")).json.metadata.resourceVersion);
     /** A request that must fail with `code`/`reason` (and `message`, when given) and write nothing. */
     const refused = async (code: number, reason: string, method: string, path: string, body?: unknown, headers?: Record<string, string>, message?: string) => {

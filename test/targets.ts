@@ -31,6 +31,42 @@ const withAuth = (init: (RequestInit & { token?: string | null }) | undefined, t
   return { ...rest, headers };
 };
 
+/** What `send` returns: the status, the body as text and (when it is JSON) parsed. */
+export interface Sent {
+  status: number;
+  json: any;
+  text: string;
+  headers: Headers;
+}
+
+/**
+ * One request to a target: a body that is not a string goes as JSON (Content-Type
+ * application/json unless `headers` says another); `token` null sends none.
+ */
+export const send = async (
+  t: Target,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  token?: string | null,
+): Promise<Sent> => {
+  const res = await t.fetch(path, {
+    method,
+    headers: body === undefined ? headers : { "Content-Type": "application/json", ...headers },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    token,
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text, headers: res.headers };
+};
+
 export interface TargetOptions {
   watchPollMs?: number;
   /** run the controllers too (default: the API alone, so API tests see only their own writes) */

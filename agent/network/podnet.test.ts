@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../../test/kubectl";
 import { canTouchNetwork, type NetSink, netSink } from "../../test/netsink";
 import { ContainerdRuntime } from "../runtime/containerd";
 import { DockerRuntime } from "../runtime/docker";
@@ -28,21 +29,6 @@ const cases = [
   { engine: "docker", cidr: "10.42.200.0/24", bridge: "kf-pn-d", name: "kf-podnet-test-d", hostPort: 18471 },
   { engine: "containerd", cidr: "10.42.201.0/24", bridge: "kf-pn-c", name: "kf-podnet-test-c", hostPort: 18472 },
 ] as const;
-
-const eventually = async <T>(f: () => Promise<T | false | undefined | null>, ms = 20_000): Promise<T> => {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`not within ${ms} ms${last ? `: ${(last as Error).message}` : ""}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-};
 
 for (const c of cases) {
   const dataDir = mkdtempSync(join(tmpdir(), `kf-podnet-${c.engine}-`));
