@@ -10,7 +10,9 @@ import { type ApiClient, ApiRequestError } from "./api";
 import { NodeDns } from "./dns/node";
 import type { Upstream } from "./dns/server";
 import { PodEvents } from "./events";
+import { runInformers, type ServiceInformers, serviceInformers } from "./informer";
 import { LogShipper } from "./logs";
+import type { PodNetwork } from "./network/cidr";
 import { syncRoutes } from "./network/routes";
 import { PodNetworkSetup } from "./network/setup";
 import { nodeLabels, nodeStatus } from "./node";
@@ -18,6 +20,7 @@ import { PodWorker } from "./pods";
 import { Prober } from "./probes";
 import { type KubeProxySettings, ServiceProxy } from "./proxy/service-proxy";
 import { type ContainerInfo, LABELS, type ContainerRuntime } from "./runtime/runtime";
+import { sleep, watchBackoffMs } from "./sleep";
 
 export interface AgentOptions {
   api: ApiClient;
@@ -58,23 +61,6 @@ export interface AgentOptions {
 
 const jitter = (ms: number) => ms * (0.9 + Math.random() * 0.2);
 /**
- * Wait `ms`, or less if `signal` aborts or `wake` (when given) is called. The abort
- * listener goes away with the wait: the loops wait every second for as long as the
- * agent runs, and listeners left on the one long-lived signal would pile up.
- */
-const sleep = (ms: number, signal: AbortSignal, onWake?: (wake: () => void) => void) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    onWake?.(done);
-  });
-
-/**
  * The parts of a pod status the agent owns, without timestamps: if the server's copy
  * differs from the agent's in these, someone else changed it and the agent writes again.
  */
@@ -114,16 +100,18 @@ export class NodeAgent {
   private readonly podNet: PodNetworkSetup;
   /** when the Node was last read for its podCIDR while it had none */
   private podCIDRCheckedAt = 0;
-  /** Services and EndpointSlices (cluster DNS, the service environment) */
+  /** the one watch on Services and the one on EndpointSlices, shared by cluster DNS (and the service environment) and kube-proxy */
+  private readonly informers: ServiceInformers;
   private readonly dns: NodeDns;
   private proxy?: ServiceProxy;
 
   constructor(private readonly o: AgentOptions) {
     this.events = new PodEvents(o.api, o.nodeName, Date.now, this.log);
     const clusterDNS = o.clusterDNS ?? "10.43.0.10";
+    this.informers = serviceInformers(o.api, this.log);
     this.dns = new NodeDns({
-      api: o.api,
-      nodeName: o.nodeName,
+      informers: this.informers,
+      podNetwork: () => this.podNetwork,
       dataDir: o.dataDir,
       clusterDNS,
       clusterDomain: o.clusterDomain ?? "cluster.local",
@@ -162,8 +150,12 @@ export class NodeAgent {
     );
   }
 
-  /** the node's pod network once known (subnet, gateway 10.42.N.1, bridge): for the node-local DNS server and kube-proxy */
-  get podNetwork() {
+  /**
+   * The node's pod network once set up (subnet, gateway 10.42.N.1, bridge), from
+   * --pod-cidr or else the Node's spec.podCIDR: the one source for the node-local DNS
+   * server's address and kube-proxy's local pod CIDR and DNS target.
+   */
+  get podNetwork(): PodNetwork | undefined {
     return this.podNet.network;
   }
 
@@ -175,13 +167,14 @@ export class NodeAgent {
     await this.renewLease();
     await this.podNet.fromNode(await this.o.api.find(`/api/v1/nodes/${this.o.nodeName}`));
     if (this.o.hostGw) await this.routes();
-    this.loops = [this.leaseLoop(), this.watchLoop(), this.syncLoop(), this.logLoop()];
+    this.loops = [this.leaseLoop(), this.watchLoop(), this.syncLoop(), this.logLoop(), runInformers(this.informers, this.ac.signal)];
     this.dns.start();
     if (this.o.kubeProxy) {
       this.proxy = new ServiceProxy({
         clusterDNS: this.o.clusterDNS ?? "10.43.0.10",
         ...this.o.kubeProxy,
-        api: this.o.api,
+        informers: this.informers,
+        podNetwork: () => this.podNetwork,
         nodeName: this.o.nodeName,
         nodeIPs: [this.o.nodeIP],
         log: this.log,
@@ -325,7 +318,7 @@ export class NodeAgent {
         if (this.ac.signal.aborted) return;
         failures++;
         if (!(e instanceof ApiRequestError && e.status === 410)) this.log(`pod watch failed (${failures}): ${(e as Error).message}`);
-        await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random()), this.ac.signal);
+        await sleep(watchBackoffMs(failures), this.ac.signal);
       }
     }
   }

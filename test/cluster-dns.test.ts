@@ -1,7 +1,7 @@
 /**
  * Cluster DNS as the agent runs it, against the real Node control plane with a real
- * node credential: the node's watches on Services and EndpointSlices feed the DNS
- * server (on 127.0.0.1, a random port) and the pods' service environment; a pod's
+ * node credential: the agent's shared informers on Services and EndpointSlices feed the
+ * DNS server (on 127.0.0.1, a random port) and the pods' service environment; a pod's
  * resolv.conf is written for its containers. DNS is asked for cluster names only.
  */
 import { readFileSync } from "node:fs";
@@ -9,12 +9,16 @@ import { Resolver } from "node:dns/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiClient } from "../agent/api";
 import { NodeDns } from "../agent/dns/node";
+import { runInformers, type ServiceInformers, serviceInformers } from "../agent/informer";
 import { containerEnv } from "../agent/env";
 import { startNodeTarget } from "./targets";
 
 let target: Awaited<ReturnType<typeof startNodeTarget>>;
 let api: ApiClient;
 let dns: NodeDns;
+let informers: ServiceInformers;
+const watching = new AbortController();
+let informing: Promise<void>;
 const events: string[] = [];
 
 const call = async (method: string, path: string, body?: unknown) => {
@@ -61,9 +65,10 @@ beforeAll(async () => {
     })
   ).json();
   api = new ApiClient({ server: target.url, token: (joined as any).token, caPem: target.caPem });
+  informers = serviceInformers(api);
+  informing = runInformers(informers, watching.signal);
   dns = new NodeDns({
-    api,
-    nodeName: "dns-node",
+    informers,
     dataDir: target.dataDir,
     clusterDNS: "10.43.0.10",
     clusterDomain: "cluster.local",
@@ -81,6 +86,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dns?.stop();
+  watching.abort();
+  await informing;
   await api?.close();
   await target?.close();
 });
@@ -153,5 +160,41 @@ describe("cluster DNS in the agent, fed by the node's watches", () => {
     expect(text).toMatch(/^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local\b/);
     expect(text).toContain("nameserver 10.43.0.10\n");
     expect(text).toContain("options ndots:5\n");
+  });
+
+  it.skipIf(process.getuid?.() !== 0)("serves on the gateway of the pod network the agent has (from --pod-cidr too, not only spec.podCIDR)", async () => {
+    // a loopback address stands in for the bridge's 10.42.N.1; this node's Node has no spec.podCIDR at all
+    const node = await call("GET", "/api/v1/nodes/dns-node").catch(() => null);
+    expect(node?.spec?.podCIDR).toBeUndefined();
+    const gateway = `127.42.${process.pid % 250}.1`;
+    let podNetwork: { gateway: string } | undefined;
+    const second = new NodeDns({
+      informers,
+      podNetwork: () => podNetwork,
+      dataDir: target.dataDir,
+      clusterDNS: "10.43.0.10",
+      clusterDomain: "cluster.local",
+      upstreams: [],
+      events: { record: () => undefined },
+      log: () => undefined,
+    });
+    second.start();
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      expect(second.port).toBe(0);
+      podNetwork = { gateway };
+      expect(
+        await until(
+          async () => second.port,
+          (p) => p > 0,
+        ),
+      ).toBe(53);
+      const r = new Resolver({ timeout: 1000, tries: 1 });
+      r.setServers([`${gateway}:53`]);
+      const kubernetes = await call("GET", "/api/v1/namespaces/default/services/kubernetes");
+      expect(await r.resolve4("kubernetes.default.svc.cluster.local")).toEqual([kubernetes.spec.clusterIP]);
+    } finally {
+      await second.stop();
+    }
   });
 });

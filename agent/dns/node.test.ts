@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dnsFlags, gatewayOf, hostUpstreams, parseHostPort } from "./node";
+import { dnsFlags, hostUpstreams, parseHostPort } from "./node";
 
 describe("the agent's DNS settings", () => {
   it("parses upstream addresses with an optional port", () => {
@@ -15,11 +15,6 @@ describe("the agent's DNS settings", () => {
       { host: "127.0.0.53", port: 53 },
       { host: "fd00::1", port: 53 },
     ]);
-  });
-
-  it("listens on the pod bridge gateway, the first address of the node's podCIDR", () => {
-    expect(gatewayOf("10.42.3.0/24")).toBe("10.42.3.1");
-    expect(gatewayOf("")).toBeNull();
   });
 
   it("checks the flags, naming the bad one", () => {

@@ -1,8 +1,9 @@
 /**
- * Cluster DNS on a node, as the agent runs it: one list-and-watch on Services and one
- * on EndpointSlices keep the view (which also gives the pods' service environment),
- * the DNS server answers on the pod bridge gateway (10.42.N.1:53, from the Node's
- * spec.podCIDR; kube-proxy's rules send the cluster DNS Service IP there), and each pod
+ * Cluster DNS on a node, as the agent runs it: the agent's shared informers on Services
+ * and EndpointSlices keep the view (which also gives the pods' service environment),
+ * the DNS server answers on the pod bridge gateway (10.42.N.1:53, of the pod network the
+ * agent set up from --pod-cidr or the Node's spec.podCIDR; kube-proxy's rules send the
+ * cluster DNS Service IP there), and each pod
  * gets its resolv.conf as a file bind-mounted at /etc/resolv.conf in its containers
  * (how CRI runtimes give it; Docker leaves its own out when a mount is there). One gap:
  * `ctr --net-host` mounts the host's resolv.conf after ours, so on containerd a
@@ -19,23 +20,27 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { join } from "node:path";
 import type { KObject } from "../../shared/types";
-import { type ApiClient, ApiRequestError } from "../api";
 import type { EventSink } from "../events";
+import type { ServiceInformers } from "../informer";
+import type { PodNetwork } from "../network/cidr";
 import type { Mount } from "../runtime/runtime";
+import { sleep } from "../sleep";
 import { formatResolvConf, hostResolvConfPath, parseResolvConf, podResolvConf, type ResolvConf } from "./resolvconf";
 import { DnsServer, type Upstream } from "./server";
 import { ClusterView } from "./view";
 
 export interface NodeDnsOptions {
-  api: ApiClient;
-  nodeName: string;
+  /** the agent's informers on Services and EndpointSlices (run by the agent, shared with kube-proxy) */
+  informers: ServiceInformers;
+  /** the node's pod network once the agent has set it up: the server listens on its gateway */
+  podNetwork?: () => Pick<PodNetwork, "gateway"> | undefined;
   dataDir: string;
   /** the cluster DNS Service IP pods are told to use (kubelet's --cluster-dns); "" for none */
   clusterDNS: string;
   clusterDomain: string;
   /** forward-to resolvers; default the host's /etc/resolv.conf nameservers */
   upstreams?: Upstream[];
-  /** where the server listens; default the pod bridge gateway from the Node's podCIDR, port 53 */
+  /** where the server listens; default the pod network's gateway, port 53 */
   listen?: Upstream;
   /** run the DNS server (false: only the view, for the service environment) */
   serve?: boolean;
@@ -59,54 +64,29 @@ export const hostUpstreams = (text: string): Upstream[] =>
     .nameservers.map((n) => parseHostPort(n.includes(":") && !n.startsWith("[") ? `[${n}]` : n))
     .filter((u): u is Upstream => !!u);
 
-/** The pod bridge gateway: the first address of the podCIDR (10.42.N.0/24 → 10.42.N.1). */
-export const gatewayOf = (cidr: string): string | null => {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr ?? "");
-  if (!m) return null;
-  const n = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
-  const g = n + 1;
-  return [g >>> 24, (g >>> 16) & 255, (g >>> 8) & 255, g & 255].join(".");
-};
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((r) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      r();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-
 export class NodeDns {
   readonly view = new ClusterView();
   private server?: DnsServer;
   private readonly ac = new AbortController();
   private loops: Promise<void>[] = [];
+  private unregister: (() => void)[] = [];
   /** pods whose DNS warnings were recorded already */
   private readonly warned = new Set<string>();
 
   constructor(private readonly o: NodeDnsOptions) {}
 
   start(): void {
-    this.loops = [
-      this.watch(
-        "/api/v1/services",
-        (items) => this.view.resetServices(items),
-        (t, s) => this.view.service(t, s),
-      ),
-      this.watch(
-        "/apis/discovery.k8s.io/v1/endpointslices",
-        (items) => this.view.resetSlices(items),
-        (t, s) => this.view.slice(t, s),
-      ),
-      ...(this.o.serve === false ? [] : [this.serve()]),
+    const { services, endpointSlices } = this.o.informers;
+    this.unregister = [
+      services.addHandler({ onReset: (items) => this.view.resetServices(items), onEvent: (t, o) => this.view.service(t, o) }),
+      endpointSlices.addHandler({ onReset: (items) => this.view.resetSlices(items), onEvent: (t, o) => this.view.slice(t, o) }),
     ];
+    this.loops = this.o.serve === false ? [] : [this.serve()];
   }
 
   async stop(): Promise<void> {
     this.ac.abort();
+    for (const u of this.unregister) u();
     await Promise.allSettled(this.loops);
     await this.server?.stop();
   }
@@ -121,77 +101,45 @@ export class NodeDns {
     return this.view.servicesSynced ? this.view.allServices() : null;
   }
 
-  /** List, then watch from the list's revision; relist on 410 or any error, with backoff. */
-  private async watch(path: string, reset: (items: KObject[]) => void, event: (t: "ADDED" | "MODIFIED" | "DELETED", o: KObject) => void): Promise<void> {
-    let failures = 0;
-    const signal = this.ac.signal;
-    while (!signal.aborted) {
-      try {
-        const list = await this.o.api.request<{ metadata: { resourceVersion: string }; items: KObject[] }>("GET", path);
-        reset(list.items);
-        failures = 0;
-        let rv = list.metadata.resourceVersion;
-        while (!signal.aborted) {
-          await this.o.api.watch(
-            path,
-            rv,
-            (ev) => {
-              rv = ev.object.metadata.resourceVersion ?? rv;
-              if (ev.type === "ADDED" || ev.type === "MODIFIED" || ev.type === "DELETED") event(ev.type, ev.object);
-            },
-            signal,
-          );
-        }
-      } catch (e) {
-        if (signal.aborted) return;
-        failures++;
-        if (!(e instanceof ApiRequestError && e.status === 410)) this.o.log(`dns: watch ${path} failed (${failures}): ${(e as Error).message}`);
-        await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random()), signal);
-      }
-    }
-  }
-
   /** Start the server once its address exists (the bridge comes with the pod network), retrying every few seconds. */
   private async serve(): Promise<void> {
     const signal = this.ac.signal;
     let said = "";
     while (!signal.aborted) {
+      let wait = 5000;
       try {
-        const listen = this.o.listen ?? (await this.gateway());
-        if (listen) {
-          const upstreams = (this.o.upstreams ?? hostUpstreams(readFileSync("/etc/resolv.conf", "utf8"))).filter(
-            (u) => !(u.host === listen.host && u.port === listen.port) && u.host !== this.o.clusterDNS,
-          );
-          const server = new DnsServer({
-            host: listen.host,
-            port: listen.port,
-            view: this.view,
-            domain: this.o.clusterDomain,
-            dnsIP: this.o.clusterDNS || undefined,
-            upstreams,
-            log: this.o.log,
-          });
-          await server.start();
-          this.server = server;
-          this.o.log(
-            `dns: serving ${this.o.clusterDomain} on ${listen.host}:${server.port}, forwarding to ${upstreams.map((u) => `${u.host}:${u.port}`).join(", ") || "nothing"}`,
-          );
-          return;
+        const gateway = this.o.podNetwork?.()?.gateway;
+        const listen = this.o.listen ?? (gateway ? { host: gateway, port: 53 } : null);
+        if (!listen) {
+          // the agent sets the pod network up once it knows the podCIDR: look again soon
+          wait = 1000;
+          throw new Error("no pod network on this node yet (no --pod-cidr, no spec.podCIDR)");
         }
+        const upstreams = (this.o.upstreams ?? hostUpstreams(readFileSync("/etc/resolv.conf", "utf8"))).filter(
+          (u) => !(u.host === listen.host && u.port === listen.port) && u.host !== this.o.clusterDNS,
+        );
+        const server = new DnsServer({
+          host: listen.host,
+          port: listen.port,
+          view: this.view,
+          domain: this.o.clusterDomain,
+          dnsIP: this.o.clusterDNS || undefined,
+          upstreams,
+          log: this.o.log,
+        });
+        await server.start();
+        this.server = server;
+        this.o.log(
+          `dns: serving ${this.o.clusterDomain} on ${listen.host}:${server.port}, forwarding to ${upstreams.map((u) => `${u.host}:${u.port}`).join(", ") || "nothing"}`,
+        );
+        return;
       } catch (e) {
         const m = (e as Error).message;
         if (m !== said) this.o.log(`dns: cannot serve yet (retrying): ${m}`);
         said = m;
       }
-      await sleep(5000, signal);
+      await sleep(wait, signal);
     }
-  }
-
-  private async gateway(): Promise<Upstream | null> {
-    const node = await this.o.api.find(`/api/v1/nodes/${this.o.nodeName}`);
-    const gw = gatewayOf(node?.spec?.podCIDR ?? "");
-    if (!gw) throw new Error(`node ${this.o.nodeName} has no spec.podCIDR yet`);
-    return { host: gw, port: 53 };
   }
 
   /**

@@ -1,6 +1,6 @@
 /** The pod network's addresses from a podCIDR (pure). */
 import { describe, expect, it } from "vitest";
-import { contains, parseCIDR, podNetwork } from "./cidr";
+import { contains, gatewayOf, parseCIDR, podNetwork } from "./cidr";
 
 describe("podNetwork", () => {
   it("puts the gateway on the first address and pods on the rest, with kf0 and kubeflare by default", () => {
@@ -25,5 +25,13 @@ describe("podNetwork", () => {
     expect(contains("10.42.200.0/24", "10.42.200.17")).toBe(true);
     expect(contains("10.42.200.0/24", "10.42.201.1")).toBe(false);
     expect(contains("10.42.0.0/16", "10.43.0.1")).toBe(false);
+  });
+
+  it("has its gateway, the bridge's address, on the first address of the podCIDR", () => {
+    expect(gatewayOf("10.42.3.0/24")).toBe("10.42.3.1");
+    expect(gatewayOf("10.42.3.77/24")).toBe("10.42.3.1");
+    expect(gatewayOf("10.42.0.0/16")).toBe("10.42.0.1");
+    expect(gatewayOf("10.42.3.4/30")).toBe("10.42.3.5");
+    for (const none of ["", "nonsense", "10.42.3.0/31", "10.42.3.1/32", "fd00::/64"]) expect(gatewayOf(none)).toBeUndefined();
   });
 });

@@ -46,6 +46,16 @@ export const contains = (cidr: string, ip: string): boolean => {
   return n >= base && n < base + 2 ** (32 - prefix);
 };
 
+/** The pod bridge's gateway: the first host address of a CIDR (10.42.N.0/24 → 10.42.N.1); undefined for no IPv4 CIDR or one without host addresses (/31, /32). */
+export const gatewayOf = (cidr: string): string | undefined => {
+  try {
+    const { base, prefix } = parseCIDR(cidr);
+    return prefix > 30 ? undefined : intToIp(base + 1);
+  } catch {
+    return undefined;
+  }
+};
+
 /** The pod network for a podCIDR; it needs room for the gateway and at least one pod. */
 export const podNetwork = (podCIDR: string, o: { bridge?: string; name?: string; cniDataDir: string }): PodNetwork => {
   const { base, prefix } = parseCIDR(podCIDR);
@@ -53,7 +63,7 @@ export const podNetwork = (podCIDR: string, o: { bridge?: string; name?: string;
   const size = 2 ** (32 - prefix);
   return {
     subnet: `${intToIp(base)}/${prefix}`,
-    gateway: intToIp(base + 1),
+    gateway: gatewayOf(podCIDR)!,
     rangeStart: intToIp(base + 2),
     rangeEnd: intToIp(base + size - 2),
     bridge: o.bridge ?? "kf0",

@@ -11,10 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NodeAgent } from "../agent";
 import { ApiClient } from "../api";
+import { runInformers, serviceInformers } from "../informer";
 import { pickRuntime } from "../runtime/pick";
 import { NetnsFixture } from "./netns-fixture";
 import { run } from "./proxier";
-import { gatewayOf, kubeProxySetting, ServiceProxy } from "./service-proxy";
+import { kubeProxySetting, ServiceProxy } from "./service-proxy";
 
 const missing = (() => {
   if (process.getuid?.() !== 0) return "not root";
@@ -47,14 +48,18 @@ describe("kubeProxySetting", () => {
   });
 });
 
-describe("gatewayOf", () => {
-  it("is the first address of the podCIDR", () => {
-    expect(gatewayOf("10.42.3.0/24")).toBe("10.42.3.1");
-    expect(gatewayOf("10.42.3.77/24")).toBe("10.42.3.1");
-    expect(gatewayOf("10.42.0.0/16")).toBe("10.42.0.1");
-    expect(gatewayOf("nonsense")).toBeUndefined();
-  });
-});
+/** the agent's real client, counting what it asks the control plane */
+class CountingApi extends ApiClient {
+  readonly calls: string[] = [];
+  override request<T = any>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
+    this.calls.push(`${method} ${path}`);
+    return super.request<T>(method, path, body, contentType);
+  }
+  override watch(...args: Parameters<ApiClient["watch"]>): Promise<void> {
+    this.calls.push(`WATCH ${args[0]}`);
+    return super.watch(...args);
+  }
+}
 
 const slice = (ep2Ready: boolean) => ({
   apiVersion: "discovery.k8s.io/v1",
@@ -73,6 +78,10 @@ describe.skipIf(!!missing)(`kube-proxy driven by the API's watches${missing ? ` 
   let target: Awaited<ReturnType<typeof startNodeTarget>>;
   let proxy: ServiceProxy;
   let api: ApiClient;
+  let nodeToken: string;
+  /** the informers the first test's ServiceProxy runs on (the agent runs its own) */
+  const watching = new AbortController();
+  let informing: Promise<void> | undefined;
   const admin = async (method: string, path: string, body?: unknown) => {
     const r = await target.fetch(path, {
       method,
@@ -103,13 +112,16 @@ describe.skipIf(!!missing)(`kube-proxy driven by the API's watches${missing ? ` 
       const cred = await (
         await target.fetch("/apis/kubeflare.dev/v1/join", { method: "POST", body: JSON.stringify({ nodeName: "node-a" }), token: tok.token })
       ).json();
-      api = new ApiClient({ server: target.url, token: (cred as any).token, caPem: target.caPem });
+      nodeToken = (cred as any).token;
+      api = new ApiClient({ server: target.url, token: nodeToken, caPem: target.caPem });
     } catch (e) {
       await fx.destroy();
       throw e;
     }
   });
   afterAll(async () => {
+    watching.abort();
+    await informing;
     await proxy?.stop(true).catch(() => {});
     await api?.close();
     await target?.close();
@@ -127,11 +139,30 @@ describe.skipIf(!!missing)(`kube-proxy driven by the API's watches${missing ? ` 
     const clusterIP: string = svc.spec.clusterIP;
     const nodePort: number = svc.spec.ports[0].nodePort;
 
-    proxy = new ServiceProxy({ api, nodeName: "node-a", nodeIPs: ["10.42.251.1"], clusterCIDR: "10.42.250.0/24", prefix: ["ip", "netns", "exec", fx.node] });
+    const informers = serviceInformers(api);
+    informing = runInformers(informers, watching.signal);
+    // the pod network comes from the agent, once it has one
+    let podNetwork: { subnet: string; gateway: string } | undefined;
+    proxy = new ServiceProxy({
+      informers,
+      podNetwork: () => podNetwork,
+      clusterDNS: "10.43.0.10",
+      nodeName: "node-a",
+      nodeIPs: ["10.42.251.1"],
+      clusterCIDR: "10.42.250.0/24",
+      prefix: ["ip", "netns", "exec", fx.node],
+    });
     proxy.start();
     const both = (n: string[]) => new Set(n).size === 2 && n.every((x) => x === "ep1" || x === "ep2");
     expect(new Set(await until(both, clusterIP, 80))).toEqual(new Set(["ep1", "ep2"]));
     expect(new Set(await until(both, "10.42.251.1", nodePort))).toEqual(new Set(["ep1", "ep2"]));
+
+    // no pod network yet: no DNAT of the cluster DNS IP; once the agent has one, to its gateway's port 53
+    const table = () => run(["ip", "netns", "exec", fx.node, "nft", "list", "table", "ip", "kubeflare"]);
+    expect(await table()).not.toContain("local-dns");
+    podNetwork = { subnet: "10.42.250.0/24", gateway: "10.42.250.1" };
+    for (let i = 0; i < 50 && !(await table()).includes("dnat to 10.42.250.1:53"); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await table()).toContain("dnat to 10.42.250.1:53");
 
     // ep2 turns not ready: out of the rotation, within a generous bound
     const cur = await admin("GET", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/web-1");
@@ -159,8 +190,9 @@ describe.skipIf(!!missing)(`kube-proxy driven by the API's watches${missing ? ` 
     async () => {
       const picked = await pickRuntime("docker", tmpdir());
       const dataDir = mkdtempSync(join(tmpdir(), "kf-proxy-agent-"));
+      const counting = new CountingApi({ server: target.url, token: nodeToken, caPem: target.caPem });
       const agent = new NodeAgent({
-        api,
+        api: counting,
         runtime: picked.runtime,
         nodeName: "node-a",
         nodeIP: "10.42.251.1",
@@ -184,9 +216,17 @@ describe.skipIf(!!missing)(`kube-proxy driven by the API's watches${missing ? ` 
         expect(new Set(await until(both, svc.spec.clusterIP, 80))).toEqual(new Set(["ep1", "ep2"]));
       } finally {
         await agent.stop();
+        await counting.close();
         rmSync(dataDir, { recursive: true, force: true });
       }
       expect(await run(["ip", "netns", "exec", fx.node, "nft", "list", "table", "ip", "kubeflare"])).toContain("kubeflare");
+      // cluster DNS (the agent runs its view always) and kube-proxy share one list and one watch per resource
+      const of = (path: string) => counting.calls.filter((c) => c.endsWith(` ${path}`));
+      expect(of("/api/v1/services")).toEqual(["GET /api/v1/services", "WATCH /api/v1/services"]);
+      expect(of("/apis/discovery.k8s.io/v1/endpointslices")).toEqual([
+        "GET /apis/discovery.k8s.io/v1/endpointslices",
+        "WATCH /apis/discovery.k8s.io/v1/endpointslices",
+      ]);
     },
   );
 });

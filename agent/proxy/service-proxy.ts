@@ -1,16 +1,21 @@
 /**
- * kube-proxy in the agent: one watch on Services and one on EndpointSlices (never on
- * pods), this node's Node for its podCIDR, and the nftables rules rebuilt from them on
- * every change (coalesced, in the kernel well within 1 s; see ProxyLoop).
+ * kube-proxy in the agent: the agent's shared informers on Services and EndpointSlices
+ * (never pods; the same two watches cluster DNS uses), the node's pod network as the
+ * agent set it up, and the nftables rules rebuilt from them on every change (coalesced,
+ * in the kernel well within 1 s; see ProxyLoop).
  */
 import { execFileSync } from "node:child_process";
-import type { KObject } from "../../shared/types";
-import { type ApiClient, ApiRequestError } from "../api";
+import type { ServiceInformers } from "../informer";
+import type { PodNetwork } from "../network/cidr";
+import { sleep } from "../sleep";
 import { NftProxier, ProxyLoop } from "./proxier";
 import type { ProxyInput } from "./rules";
 
 export interface ServiceProxyOptions {
-  api: ApiClient;
+  /** the agent's informers on Services and EndpointSlices (run by the agent, shared with cluster DNS) */
+  informers: ServiceInformers;
+  /** the node's pod network once the agent has set it up (--pod-cidr or spec.podCIDR): the local pod CIDR and the DNS server's gateway */
+  podNetwork?: () => Pick<PodNetwork, "subnet" | "gateway"> | undefined;
   nodeName: string;
   nodeIPs: string[];
   /** the pod network (not masqueraded); default: this node's podCIDR (kube-proxy's NodeCIDR local detection), 10.42.0.0/16 until it is known */
@@ -25,8 +30,8 @@ export interface ServiceProxyOptions {
   log?: (msg: string) => void;
 }
 
-/** what the agent's callers choose (the agent adds its API client, node name and address) */
-export type KubeProxySettings = Omit<ServiceProxyOptions, "api" | "nodeName" | "nodeIPs" | "log">;
+/** what the agent's callers choose (the agent adds its informers, pod network, node name and address) */
+export type KubeProxySettings = Omit<ServiceProxyOptions, "informers" | "podNetwork" | "nodeName" | "nodeIPs" | "log">;
 
 /** why kube-proxy cannot run here, or "" */
 export function kubeProxyUnavailable(): string {
@@ -43,132 +48,68 @@ export function kubeProxyUnavailable(): string {
 /** `nft delete table ip kubeflare` (uninstall, --no-kube-proxy); nothing to do is fine */
 export const removeProxyRules = (prefix?: string[]) => new NftProxier({ prefix, sysctls: false }).remove();
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-
-/** the first host address of a CIDR: the pod bridge's gateway (10.42.N.1) */
-export const gatewayOf = (cidr: string): string | undefined => {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
-  if (!m) return undefined;
-  const n = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
-  const len = Number(m[5]);
-  if (len > 30) return undefined;
-  const g = ((n & (len ? (~0 << (32 - len)) >>> 0 : 0)) + 1) >>> 0;
-  return [g >>> 24, (g >>> 16) & 255, (g >>> 8) & 255, g & 255].join(".");
-};
-
 export class ServiceProxy {
   private readonly ac = new AbortController();
-  private readonly services = new Map<string, KObject>();
-  private readonly slices = new Map<string, KObject>();
-  private readonly synced = { services: false, slices: false };
+  /** the pod network the rules were last built with */
   private podCIDR?: string;
   private loops: Promise<void>[] = [];
+  private unregister: (() => void)[] = [];
   readonly loop: ProxyLoop;
 
   constructor(private readonly o: ServiceProxyOptions) {
     this.loop = new ProxyLoop({ prefix: o.prefix, minIntervalMs: o.minIntervalMs, log: o.log });
   }
 
-  private log = (m: string) => this.o.log?.(`kube-proxy: ${m}`);
-
   start() {
-    this.loops = [
-      this.informer("/api/v1/services", this.services, "services"),
-      this.informer("/apis/discovery.k8s.io/v1/endpointslices", this.slices, "slices"),
-      this.nodeLoop(),
-    ];
+    const { services, endpointSlices } = this.o.informers;
+    const changed = { onReset: () => this.changed(), onEvent: () => this.changed() };
+    this.unregister = [services.addHandler(changed), endpointSlices.addHandler(changed)];
+    this.loops = [this.nodeLoop()];
   }
 
-  /** stop watching; the rules stay (like kube-proxy: traffic keeps flowing across restarts) unless `removeRules` */
+  /** stop following; the rules stay (like kube-proxy: traffic keeps flowing across restarts) unless `removeRules` */
   async stop(removeRules = false) {
     this.ac.abort();
+    for (const u of this.unregister) u();
     await Promise.allSettled(this.loops);
     await this.loop.stop(removeRules);
   }
 
   /** what the rules are built from right now */
   input(): ProxyInput {
-    const gw = this.podCIDR ? gatewayOf(this.podCIDR) : undefined;
+    const net = this.o.podNetwork?.();
     return {
-      services: [...this.services.values()],
-      endpointSlices: [...this.slices.values()],
+      services: this.o.informers.services.items(),
+      endpointSlices: this.o.informers.endpointSlices.items(),
       nodeName: this.o.nodeName,
       nodeIPs: this.o.nodeIPs,
-      clusterCIDR: this.o.clusterCIDR ?? this.podCIDR ?? "10.42.0.0/16",
+      clusterCIDR: this.o.clusterCIDR ?? net?.subnet ?? "10.42.0.0/16",
       serviceCIDR: this.o.serviceCIDR ?? "10.43.0.0/16",
-      ...(this.o.clusterDNS && gw ? { localDNS: { serviceIP: this.o.clusterDNS, ip: gw, port: 53 } } : {}),
+      ...(this.o.clusterDNS && net ? { localDNS: { serviceIP: this.o.clusterDNS, ip: net.gateway, port: 53 } } : {}),
     };
   }
 
   private changed() {
     // no rules from half a picture: a Service without its slices would be rejected for a moment
-    if (this.synced.services && this.synced.slices) this.loop.update(this.input());
-  }
-
-  /** list, then watch from the list's revision; relist on 410 or any error, with backoff */
-  private async informer(path: string, store: Map<string, KObject>, which: "services" | "slices") {
-    const key = (o: KObject) => `${o.metadata.namespace}/${o.metadata.name}`;
-    let failures = 0;
-    while (!this.ac.signal.aborted) {
-      try {
-        const list = await this.o.api.request<{ metadata: { resourceVersion: string }; items: KObject[] }>("GET", path);
-        store.clear();
-        for (const o of list.items) store.set(key(o), o);
-        this.synced[which] = true;
-        this.changed();
-        failures = 0;
-        let rv = list.metadata.resourceVersion;
-        for (;;) {
-          await this.o.api.watch(
-            path,
-            rv,
-            (ev) => {
-              rv = ev.object.metadata.resourceVersion ?? rv;
-              if (ev.type === "BOOKMARK") return;
-              if (ev.type === "DELETED") store.delete(key(ev.object));
-              else store.set(key(ev.object), ev.object);
-              this.changed();
-            },
-            this.ac.signal,
-          );
-          if (this.ac.signal.aborted) return;
-        }
-      } catch (e) {
-        if (this.ac.signal.aborted) return;
-        failures++;
-        if (!(e instanceof ApiRequestError && e.status === 410)) this.log(`${which} watch failed (${failures}): ${(e as Error).message}`);
-        await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random()), this.ac.signal);
-      }
-    }
+    if (!this.o.informers.services.synced || !this.o.informers.endpointSlices.synced) return;
+    this.podCIDR = this.o.podNetwork?.()?.subnet;
+    this.loop.update(this.input());
   }
 
   /**
-   * This node's podCIDR (allocated by the control plane after registration: the local DNS
-   * target, the local pod network), and the periodic check that the table is still there.
+   * The pod network appearing or changing (the agent sets it up once the control plane
+   * has given the Node its podCIDR: the local DNS target, the local pod CIDR), and the
+   * periodic check that the table is still there.
    */
   private async nodeLoop() {
+    let resyncAt = 0;
     while (!this.ac.signal.aborted) {
-      try {
-        const node = await this.o.api.find(`/api/v1/nodes/${this.o.nodeName}`);
-        const cidr = node?.spec?.podCIDR;
-        if (typeof cidr === "string" && cidr !== this.podCIDR && gatewayOf(cidr)) {
-          this.podCIDR = cidr;
-          this.changed();
-        }
-      } catch (e) {
-        this.log(`reading node ${this.o.nodeName}: ${(e as Error).message}`);
+      if (this.o.podNetwork?.()?.subnet !== this.podCIDR) this.changed();
+      if (Date.now() >= resyncAt) {
+        await this.loop.resync().catch(() => {});
+        resyncAt = Date.now() + 30_000;
       }
-      await this.loop.resync().catch(() => {});
-      await sleep(this.podCIDR ? 30_000 : 2000, this.ac.signal);
+      await sleep(1000, this.ac.signal);
     }
   }
 }
