@@ -3,12 +3,10 @@
  * and EndpointSlices keep the view (which also gives the pods' service environment),
  * the DNS server answers on the pod bridge gateway (10.42.N.1:53, of the pod network the
  * agent set up from --pod-cidr or the Node's spec.podCIDR; kube-proxy's rules send the
- * cluster DNS Service IP there), and each pod
- * gets its resolv.conf as a file bind-mounted at /etc/resolv.conf in its containers
- * (how CRI runtimes give it; Docker leaves its own out when a mount is there). One gap:
- * `ctr --net-host` mounts the host's resolv.conf after ours, so on containerd a
- * hostNetwork pod keeps the host's file (right for ClusterFirst/Default, not for
- * ClusterFirstWithHostNet) until the containerd runtime drops that mount.
+ * cluster DNS Service IP there), and each pod gets its resolv.conf as a file
+ * bind-mounted at /etc/resolv.conf in its containers (how CRI runtimes give it; Docker
+ * leaves its own out when a mount is there, and the containerd runtime mounts the host's
+ * file into hostNetwork containers only when the pod brings none).
  *
  * Upstreams: `--dns-upstream` or the host's /etc/resolv.conf nameservers. The server
  * runs in the host's network namespace, so a loopback stub (systemd-resolved's
