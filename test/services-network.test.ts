@@ -272,6 +272,21 @@ for (const [runtime, start] of RUNTIMES) {
       expect(late.status).toBe(422);
       expect(((await late.json()) as any).message).toContain("provided port is already allocated");
 
+      // a LoadBalancer that does without node ports gets none, but keeps one asked for
+      const lb = await call(t, "POST", "/api/v1/namespaces/default/services", {
+        metadata: { name: "np-lb" },
+        spec: {
+          type: "LoadBalancer",
+          allocateLoadBalancerNodePorts: false,
+          ports: [
+            { name: "a", port: 80 },
+            { name: "b", port: 81, nodePort: 30081 },
+          ],
+        },
+      });
+      expect(lb.status).toBe(201);
+      expect(lb.json.spec.ports.map((p: any) => p.nodePort)).toEqual([undefined, 30081]);
+
       // a deleted Service's nodePort is free again
       expect((await call(t, "DELETE", "/api/v1/namespaces/default/services/np-first")).status).toBe(200);
       const again = await call(t, "POST", "/api/v1/namespaces/default/services", np("np-again", [{ port: 80, nodePort: 30080 }]));

@@ -109,7 +109,8 @@ const allocateAddresses = async (svc: KObject, ctx: AdmissionContext, old?: KObj
  * port asked for by hand must be free (out of the range is the validation's to
  * report), unless the Service held it already; ports of one number (TCP and UDP of
  * one port) may share one node port, and on create a missing one takes its twin's;
- * the rest get a free port of the range.
+ * the rest get a free port of the range, unless the Service is a LoadBalancer with
+ * allocateLoadBalancerNodePorts: false.
  */
 const allocateNodePorts = (svc: KObject, services: KObject[], old?: KObject): void => {
   const ports: any[] = (Array.isArray(svc.spec.ports) ? svc.spec.ports : []).filter((p: unknown) => p && typeof p === "object");
@@ -122,6 +123,8 @@ const allocateNodePorts = (svc: KObject, services: KObject[], old?: KObject): vo
     ]);
   });
   for (const p of ports) if (typeof p.nodePort === "number") used.add(p.nodePort);
+  // a LoadBalancer may do without node ports (allocateLoadBalancerNodePorts: false): only hand-set ones then
+  if (svc.spec.type === "LoadBalancer" && svc.spec.allocateLoadBalancerNodePorts === false) return;
   for (const p of ports) {
     if (p.nodePort) continue;
     const twin = old ? undefined : ports.find((q) => q !== p && q.port === p.port && q.nodePort);
