@@ -424,6 +424,28 @@ for (const [runtime, start] of [...RUNTIMES, ["Node on a remote libSQL", startNo
       expect({ clusterIPs: dupes(ips), nodePorts: dupes(nodePorts) }).toEqual({ clusterIPs: [], nodePorts: [] });
       for (const p of nodePorts) expect(p >= 30000 && p <= 32767).toBe(true);
     }, 120_000);
+
+    it("never hands a Service's own hand-set nodePort to another of its ports", async () => {
+      // the lowest free port, where a scan from anywhere in the taken ports below it ends
+      const taken = new Set((await call(t, "GET", "/api/v1/services")).json.items.flatMap((s: any) => (s.spec.ports ?? []).map((p: any) => p.nodePort)));
+      let free = 30000;
+      while (taken.has(free)) free++;
+      const made = await post("default", {
+        metadata: { name: "own-port" },
+        spec: {
+          type: "NodePort",
+          ports: [
+            { name: "auto", port: 80 },
+            { name: "fixed", port: 81, nodePort: free },
+          ],
+        },
+      });
+      expect(made.status).toBe(201);
+      const [auto, fixed] = made.json.spec.ports.map((p: any) => p.nodePort);
+      expect(fixed).toBe(free);
+      expect(auto).not.toBe(free);
+      expect(taken.has(auto)).toBe(false);
+    });
   });
 }
 
