@@ -2,14 +2,18 @@
  * A container's environment, as kubelet's makeEnvironmentVariables builds it: `envFrom`
  * (ConfigMaps and Secrets, with a prefix) first, then `env` in order, each either a
  * value or a reference (a pod field, a ConfigMap or Secret key, a resource of the
- * container). A missing required ConfigMap, Secret or key is a ConfigError: the
- * container waits with CreateContainerConfigError. The service environment
+ * container); a later definition of a name replaces an earlier one. A `value` has its
+ * `$(NAME)` references expanded (expansion.ts) against what is defined so far (envFrom
+ * and the earlier `env` entries), then the service environment; values from references
+ * are taken as they are. A missing required ConfigMap, Secret or key is a ConfigError:
+ * the container waits with CreateContainerConfigError. The service environment
  * (serviceenv.ts: KUBERNETES_SERVICE_HOST, the Docker-links-style variables) follows,
  * less the names the container sets itself.
  */
 import { milliValue, value } from "../shared/quantity";
 import type { KObject } from "../shared/types";
 import type { ApiClient } from "./api";
+import { expand, mappingFor } from "./expansion";
 import { serviceEnv } from "./serviceenv";
 
 /** The container's configuration can't be made yet (kubelet's CreateContainerConfigError). */
@@ -30,7 +34,9 @@ export const containerEnv = async (
 ): Promise<string[]> => {
   const ns = pod.metadata.namespace!;
   if (services === null) throw new ConfigError("services have not yet been read at least once, cannot construct envvars");
-  const out: string[] = [];
+  // kubelet's tmpEnv: a name defined again keeps its place and takes the new value
+  const vars = new Map<string, string>();
+  const svcEnv = new Map(services ? serviceEnv(services, ns, pod.spec?.enableServiceLinks ?? true) : []);
   const cache = new Map<string, KObject | null>();
   const fetchObj = async (kind: "configmaps" | "secrets", name: string) => {
     const k = `${kind}/${name}`;
@@ -46,16 +52,20 @@ export const containerEnv = async (
       if (ref.optional) continue;
       throw new ConfigError(`${kind === "configmaps" ? "configmap" : "secret"} "${ref.name}" not found`);
     }
-    for (const [k, v] of Object.entries((obj.data ?? {}) as Record<string, string>)) out.push(`${src.prefix ?? ""}${k}=${decode(kind, v)}`);
+    for (const [k, v] of Object.entries((obj.data ?? {}) as Record<string, string>)) vars.set(`${src.prefix ?? ""}${k}`, decode(kind, v));
   }
+  // what is defined so far, then the service environment
+  const mapping = mappingFor(vars, svcEnv);
   for (const e of c.env ?? []) {
-    if (e.value !== undefined || !e.valueFrom) {
-      out.push(`${e.name}=${e.value ?? ""}`);
+    if (typeof e.value === "string" && e.value !== "") {
+      vars.set(e.name, expand(e.value, mapping));
       continue;
     }
     const f = e.valueFrom;
-    if (f.fieldRef) {
-      out.push(`${e.name}=${fieldRef(pod, f.fieldRef.fieldPath, podIP, hostIP)}`);
+    if (!f) {
+      vars.set(e.name, "");
+    } else if (f.fieldRef) {
+      vars.set(e.name, fieldRef(pod, f.fieldRef.fieldPath, podIP, hostIP));
     } else if (f.configMapKeyRef || f.secretKeyRef) {
       const kind = f.configMapKeyRef ? "configmaps" : "secrets";
       const ref = f.configMapKeyRef ?? f.secretKeyRef;
@@ -69,17 +79,15 @@ export const containerEnv = async (
             : `${kind === "configmaps" ? "configmap" : "secret"} "${ref.name}" not found`,
         );
       }
-      out.push(`${e.name}=${decode(kind, v)}`);
+      vars.set(e.name, decode(kind, v));
     } else if (f.resourceFieldRef) {
       const [kind, res] = String(f.resourceFieldRef.resource).split(".");
       const q = c.resources?.[kind]?.[res];
-      out.push(`${e.name}=${q === undefined ? "" : res === "cpu" ? Math.ceil(milliValue(q) / 1000) : value(q)}`);
+      vars.set(e.name, q === undefined ? "" : String(res === "cpu" ? Math.ceil(milliValue(q) / 1000) : value(q)));
     }
   }
-  if (services) {
-    const own = new Set(out.map((l) => l.slice(0, l.indexOf("="))));
-    for (const [k, v] of serviceEnv(services, ns, pod.spec?.enableServiceLinks ?? true)) if (!own.has(k)) out.push(`${k}=${v}`);
-  }
+  const out = [...vars].map(([k, v]) => `${k}=${v}`);
+  for (const [k, v] of svcEnv) if (!vars.has(k)) out.push(`${k}=${v}`);
   return out;
 };
 

@@ -11,6 +11,7 @@ import type { KObject } from "../shared/types";
 import type { ApiClient } from "./api";
 import { Backoff } from "./backoff";
 import { ConfigError, containerEnv } from "./env";
+import { expandCommandAndArgs } from "./expansion";
 import { containerPath, type EventSink, RetryEvents } from "./events";
 import { ImagePuller, PullError } from "./images";
 import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type Mount } from "./runtime/runtime";
@@ -209,6 +210,8 @@ export class PodWorker {
     try {
       await this.images.ensureImage(pod, c, at, attempt);
       const env = await containerEnv(this.ctx.api, pod, c, sandbox.ip, this.ctx.hostIP, this.ctx.services?.());
+      // $(NAME) in command and args, against the final environment (kubelet's ExpandContainerCommandAndArgs)
+      const { command, args } = expandCommandAndArgs(c, env);
       const mounts = containerMounts(pod, c, vols);
       const dns = this.ctx.resolvConf?.(pod);
       if (dns && !mounts.some((m) => m.containerPath === dns.containerPath)) mounts.push(dns);
@@ -216,8 +219,8 @@ export class PodWorker {
       const id = await this.ctx.runtime.create({
         name: this.name(pod, c.name, attempt),
         image: c.image,
-        command: c.command,
-        args: c.args,
+        command,
+        args,
         workingDir: c.workingDir,
         env,
         labels: this.labels(pod, c.name, role, attempt, specHash(c)),

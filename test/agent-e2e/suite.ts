@@ -549,14 +549,25 @@ spec:
       expect(later.restartCount).toBe(0);
     }, 60_000);
 
-    it("runs init containers in order before the app container", async () => {
+    it("runs init containers in order before the app container (whose command names $(ORDER))", async () => {
       await create(
         pod("initd", {
           initContainers: [
             { name: "first", ...sh("echo one >> /work/order"), volumeMounts: [{ name: "work", mountPath: "/work" }] },
             { name: "second", ...sh("test -s /work/order && echo two >> /work/order"), volumeMounts: [{ name: "work", mountPath: "/work" }] },
           ],
-          containers: [{ name: "app", ...sh("cat /work/order; sleep 3600"), volumeMounts: [{ name: "work", mountPath: "/work" }] }],
+          containers: [
+            {
+              name: "app",
+              // kubelet expands $(NAME) in env values and in command/args (unexpanded, sh would run a command ORDER)
+              ...sh("cat $(ORDER); sleep 3600"),
+              env: [
+                { name: "DIR", value: "/work" },
+                { name: "ORDER", value: "$(DIR)/order" },
+              ],
+              volumeMounts: [{ name: "work", mountPath: "/work" }],
+            },
+          ],
           volumes: [{ name: "work", emptyDir: {} }],
         }),
       );

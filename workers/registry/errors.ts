@@ -11,6 +11,8 @@ export const apiErrorOf = (e: unknown, info: ResourceInfo, name: string): unknow
       return alreadyExists(info.resource, info.group, name);
     case "Conflict":
       return conflict(info.resource, info.group, name);
+    case "Taken":
+      return conflict(info.resource, info.group, name, "a value it claims was allocated to another object meanwhile; please try again");
     case "NotFound":
       return notFound(info.resource, info.group, name);
     case "Expired":

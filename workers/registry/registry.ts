@@ -44,6 +44,8 @@ export type { PatchType } from "./patch";
 export type { DeleteResult, ListQuery, RegistryOptions, WatchQuery, WriteOptions, WriteResult } from "./types";
 
 const MAX_RETRIES = 10;
+/** how often one write allocates again after losing the race for a value (each loss means another write committed) */
+const MAX_ALLOCATION_RACES = 64;
 
 export class Registry implements RegistryCore {
   readonly store: Store;
@@ -158,19 +160,34 @@ export class Registry implements RegistryCore {
     kind.strategy.prepareForCreate?.(obj);
     kind.strategy.normalize?.(obj);
     applyDefaults(info, obj);
-    const admitted = await kind.strategy.admit?.(obj, this.admission());
-    if (admitted) warnings.push(...admitted);
-    this.validate(info, obj);
-    if (opts.dryRun) return { object: this.typed(info, obj), warnings, created: true };
-    for (let attempt = 0; ; attempt++) {
+    // admission may allocate (a Service's ClusterIP): a write that loses the allocation race admits a fresh copy again
+    const unadmitted = kind.strategy.unique ? structuredClone(obj) : obj;
+    let admittedObj = obj;
+    const admitAndValidate = async () => {
+      admittedObj = kind.strategy.unique ? structuredClone(unadmitted) : obj;
+      const out = (await kind.strategy.admit?.(admittedObj, this.admission())) ?? [];
+      this.validate(info, admittedObj);
+      return out;
+    };
+    warnings.push(...(await admitAndValidate()));
+    if (opts.dryRun) return { object: this.typed(info, admittedObj), warnings, created: true };
+    for (let attempt = 0, races = 0; ; attempt++) {
       try {
-        const stored = await this.store.create(this.key(info, meta.namespace ?? "", meta.name!), obj);
+        const o = admittedObj;
+        const stored = await this.store.create(this.key(info, meta.namespace ?? "", o.metadata.name!), o, { unique: kind.strategy.unique?.(o) });
         await this.enqueue(info, stored);
         return { object: this.typed(info, stored), warnings, created: true };
       } catch (e) {
         // a generated name that is taken: try another
         if (e instanceof StoreError && e.code === "AlreadyExists" && meta.generateName && !named && attempt < 3) {
           meta.name = generateName(meta.generateName);
+          admittedObj.metadata.name = meta.name;
+          if (unadmitted !== obj) unadmitted.metadata.name = meta.name;
+          continue;
+        }
+        // another object got an allocated value first: allocate again (it is committed, so admission sees it)
+        if (e instanceof StoreError && e.code === "Taken" && races++ < MAX_ALLOCATION_RACES) {
+          await admitAndValidate();
           continue;
         }
         throw apiErrorOf(e, info, meta.name!);
@@ -341,6 +358,18 @@ export class Registry implements RegistryCore {
    * of the kind. Conflicts are 409s.
    */
   async commitUpdate(info: ResourceInfo, current: KObject, next: KObject, opts: WriteOptions): Promise<KObject> {
+    for (let races = 0; ; races++) {
+      try {
+        return await this.commitUpdateOnce(info, current, next, opts);
+      } catch (e) {
+        // another object got a value this update allocated: allocate again (it is committed, so admission sees it)
+        if (e instanceof StoreError && e.code === "Taken" && races < MAX_ALLOCATION_RACES) continue;
+        throw apiErrorOf(e, info, current.metadata.name!);
+      }
+    }
+  }
+
+  private async commitUpdateOnce(info: ResourceInfo, current: KObject, next: KObject, opts: WriteOptions): Promise<KObject> {
     const kind = kindOf(info);
     const key = this.key(info, current.metadata.namespace ?? "", current.metadata.name!);
     // metadata.uid is immutable (kube-apiserver's ValidateObjectMetaUpdate); an empty one means "the current one"
@@ -367,14 +396,12 @@ export class Registry implements RegistryCore {
     }
     const finishing = deletionFinishes(kind, obj);
     if (opts.dryRun) return this.typed(info, obj);
-    try {
-      const rev = Number(current.metadata.resourceVersion);
-      const stored = finishing ? await this.store.delete(key, obj, rev) : await this.store.update(key, obj, rev);
-      await this.enqueue(info, stored, current, finishing);
-      return this.typed(info, stored);
-    } catch (e) {
-      throw apiErrorOf(e, info, key.name);
-    }
+    const rev = Number(current.metadata.resourceVersion);
+    const stored = finishing
+      ? await this.store.delete(key, obj, rev)
+      : await this.store.update(key, obj, rev, { unique: opts.subresource ? undefined : kind.strategy.unique?.(obj, current) });
+    await this.enqueue(info, stored, current, finishing);
+    return this.typed(info, stored);
   }
 
   /** Object-level limits of node credentials; a no-op for everyone else. */

@@ -61,7 +61,10 @@ const createIfMissing = async (registry: RegistryCore, resource: string, namespa
   try {
     await registry.create(SYSTEM_USER, info, namespace, obj);
   } catch (e) {
-    if (!(e instanceof ApiError && e.reason === "AlreadyExists")) throw e;
+    if (e instanceof ApiError && e.reason === "AlreadyExists") return;
+    // a concurrent start created it first (a Service's admission then finds its ClusterIP taken)
+    if (e instanceof ApiError && (await registry.store.get({ resource, namespace, name: obj.metadata.name! }))) return;
+    throw e;
   }
 };
 

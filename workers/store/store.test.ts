@@ -227,3 +227,49 @@ describe("compaction", () => {
     expect((await store.changesSince({ resource: "pods" }, 0)).changes).toHaveLength(20);
   });
 });
+
+describe("unique claims", () => {
+  const svc = (name: string, ns: string, clusterIP: string, nodePorts: number[]): KObject => ({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name, namespace: ns, uid: `uid-${ns}-${name}` },
+    spec: { clusterIPs: [clusterIP], ports: nodePorts.map((n, i) => ({ port: 80 + i, nodePort: n })) },
+  });
+  const sk = (name: string, namespace = "default") => ({ resource: "services", namespace, name });
+  const claims = (o: KObject) => ({
+    unique: [
+      { path: "$.spec.clusterIPs", values: o.spec.clusterIPs },
+      { path: "$.spec.ports", member: "$.nodePort", values: o.spec.ports.map((p: any) => p.nodePort) },
+    ],
+  });
+
+  it("refuses a create or update that claims a value another live object of the resource holds, and frees it on delete", async () => {
+    const a = await store.create(sk("a"), svc("a", "default", "10.43.0.5", [30001, 30002]), claims(svc("a", "default", "10.43.0.5", [30001, 30002])));
+    // the same address, another namespace
+    const b = svc("b", "other", "10.43.0.5", [30003]);
+    expect(await code(store.create(sk("b", "other"), b, claims(b)))).toBe("Taken");
+    // a port of a's second entry
+    const c = svc("c", "default", "10.43.0.6", [30002]);
+    expect(await code(store.create(sk("c"), c, claims(c)))).toBe("Taken");
+    expect(await store.get(sk("c"))).toBeNull();
+    // without a guard, or with free values, writes go through; another resource's values don't count
+    const d = svc("d", "default", "10.43.0.7", [30004]);
+    const stored = await store.create(sk("d"), d, claims(d));
+    expect(
+      await code(
+        store.create({ resource: "pods", namespace: "default", name: "p" }, svc("p", "default", "10.43.0.5", []), claims(svc("p", "default", "10.43.0.5", []))),
+      ),
+    ).toBe("ok");
+    // an update may keep its own values; claiming another's is Taken, a stale revision stays Conflict
+    expect(await code(store.update(sk("a"), a, Number(a.metadata.resourceVersion), claims(a)))).toBe("ok");
+    const moved = svc("d", "default", "10.43.0.7", [30001]);
+    expect(await code(store.update(sk("d"), moved, Number(stored.metadata.resourceVersion), claims(moved)))).toBe("Taken");
+    expect(await code(store.update(sk("d"), moved, Number(stored.metadata.resourceVersion) - 1, claims(moved)))).toBe("Conflict");
+    // the key taken wins over a claim: AlreadyExists
+    expect(await code(store.create(sk("a"), svc("a", "default", "10.43.0.7", []), claims(svc("a", "default", "10.43.0.7", []))))).toBe("AlreadyExists");
+    // once a is gone, its values are free
+    const cur = (await store.get(sk("a")))!;
+    await store.delete(sk("a"), cur, Number(cur.metadata.resourceVersion));
+    expect(await code(store.create(sk("b", "other"), b, claims(b)))).toBe("ok");
+  });
+});

@@ -13,6 +13,8 @@ import {
   type ListResult,
   StoreError,
   type StoreOptions,
+  type UniqueClaim,
+  type WriteGuard,
 } from "./types";
 
 export { retryBusy } from "./codec";
@@ -199,9 +201,13 @@ export class Store {
     return result;
   }
 
-  /** Create; AlreadyExists when a live object has the key. Returns the stored object. */
-  async create(key: ObjectKey, obj: KObject): Promise<KObject> {
+  /**
+   * Create; AlreadyExists when a live object has the key, Taken when another live
+   * object of the resource holds a value the guard claims. Returns the stored object.
+   */
+  async create(key: ObjectKey, obj: KObject, guard: WriteGuard = {}): Promise<KObject> {
     const body = encode(obj);
+    const unique = uniqueSql(guard.unique, 6);
     let rs: ResultSet;
     try {
       rs = await this.execute({
@@ -209,15 +215,18 @@ export class Store {
               SELECT ?1, ?2, ?3, 'ADDED',
                      coalesce((SELECT max(rev) FROM changes WHERE resource = ?1 AND namespace = ?2 AND name = ?3), 0),
                      ?4, ?5
-              WHERE NOT EXISTS (SELECT 1 FROM objects WHERE resource = ?1 AND namespace = ?2 AND name = ?3)
+              WHERE NOT EXISTS (SELECT 1 FROM objects WHERE resource = ?1 AND namespace = ?2 AND name = ?3)${unique.sql}
               RETURNING rev`,
-        args: [key.resource, key.namespace, key.name, body, this.now()],
+        args: [key.resource, key.namespace, key.name, body, this.now(), ...unique.args],
       });
     } catch (e) {
       if (isConstraint(e)) throw new StoreError("AlreadyExists", `${key.resource} "${key.name}" already exists`);
       throw e;
     }
-    if (rs.rows.length === 0) throw new StoreError("AlreadyExists", `${key.resource} "${key.name}" already exists`);
+    if (rs.rows.length === 0) {
+      if (!unique.sql || (await this.get(key))) throw new StoreError("AlreadyExists", `${key.resource} "${key.name}" already exists`);
+      throw taken(key);
+    }
     const rev = num(rs.rows[0].rev);
     this.notify(rev);
     return decode(body, rev);
@@ -227,9 +236,9 @@ export class Store {
    * Compare-and-swap update: succeeds only when the object's current revision is
    * `expectedRev`. Conflict otherwise (NotFound when it is gone).
    */
-  async update(key: ObjectKey, obj: KObject, expectedRev: number): Promise<KObject> {
+  async update(key: ObjectKey, obj: KObject, expectedRev: number, guard: WriteGuard = {}): Promise<KObject> {
     const body = encode(obj);
-    const rev = await this.append(key, "MODIFIED", body, expectedRev);
+    const rev = await this.append(key, "MODIFIED", body, expectedRev, guard.unique);
     return decode(body, rev);
   }
 
@@ -240,15 +249,16 @@ export class Store {
     return decode(body, rev);
   }
 
-  private async append(key: ObjectKey, type: ChangeType, body: string, expectedRev: number): Promise<number> {
+  private async append(key: ObjectKey, type: ChangeType, body: string, expectedRev: number, claims?: UniqueClaim[]): Promise<number> {
+    const unique = uniqueSql(claims, 8);
     let rs: ResultSet;
     try {
       rs = await this.execute({
         sql: `INSERT INTO changes (resource, namespace, name, type, prev_rev, object, created_at)
               SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
-              WHERE EXISTS (SELECT 1 FROM objects WHERE resource = ?1 AND namespace = ?2 AND name = ?3 AND rev = ?5)
+              WHERE EXISTS (SELECT 1 FROM objects WHERE resource = ?1 AND namespace = ?2 AND name = ?3 AND rev = ?5)${unique.sql}
               RETURNING rev`,
-        args: [key.resource, key.namespace, key.name, type, expectedRev, body, this.now()],
+        args: [key.resource, key.namespace, key.name, type, expectedRev, body, this.now(), ...unique.args],
       });
     } catch (e) {
       if (isConstraint(e)) throw new StoreError("Conflict", "the object has been modified");
@@ -257,6 +267,7 @@ export class Store {
     if (rs.rows.length === 0) {
       const cur = await this.get(key);
       if (!cur) throw new StoreError("NotFound", `${key.resource} "${key.name}" not found`);
+      if (unique.sql && num(cur.metadata.resourceVersion) === expectedRev) throw taken(key);
       throw new StoreError("Conflict", "the object has been modified");
     }
     const rev = num(rs.rows[0].rev);
@@ -359,6 +370,32 @@ export class Store {
     return { revision: target, deleted };
   }
 }
+
+/**
+ * The guard of a write's unique claims, appended to its INSERT ... WHERE: no other
+ * live object of the resource (?1) holds one of the values. One statement, so the
+ * check and the write are atomic (SQLite runs one writer at a time). Parameters are
+ * numbered from `first`.
+ */
+const uniqueSql = (claims: UniqueClaim[] | undefined, first: number): { sql: string; args: string[] } => {
+  const sql: string[] = [];
+  const args: string[] = [];
+  for (const c of claims ?? []) {
+    if (!c.values.length) continue;
+    const n = first + args.length;
+    const value = c.member ? `json_extract(j.value, ?${n + 2})` : "j.value";
+    sql.push(
+      ` AND NOT EXISTS (SELECT 1 FROM objects u, json_each(u.object, ?${n}) j
+          WHERE u.resource = ?1 AND NOT (u.namespace = ?2 AND u.name = ?3)
+            AND ${value} IN (SELECT value FROM json_each(?${n + 1})))`,
+    );
+    args.push(c.path, JSON.stringify(c.values));
+    if (c.member) args.push(c.member);
+  }
+  return { sql: sql.join(""), args };
+};
+
+const taken = (key: ObjectKey) => new StoreError("Taken", `a value ${key.resource} "${key.name}" claims is held by another object`);
 
 const rowKey = (r: Row): ObjectKey => ({
   resource: String(r.resource),

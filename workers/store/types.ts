@@ -3,7 +3,7 @@ import type { FieldRequirement } from "../../shared/selectors/fields";
 import type { LabelRequirement } from "../../shared/selectors/labels";
 import type { KObject, ObjectKey } from "../../shared/types";
 
-export type StoreErrorCode = "AlreadyExists" | "Conflict" | "NotFound" | "Expired";
+export type StoreErrorCode = "AlreadyExists" | "Conflict" | "NotFound" | "Expired" | "Taken";
 
 export class StoreError extends Error {
   constructor(
@@ -13,6 +13,22 @@ export class StoreError extends Error {
     super(message);
     this.name = "StoreError";
   }
+}
+
+/**
+ * Values a write claims for its object alone among the live objects of the same
+ * resource: the write is refused ("Taken") when another object holds one of them.
+ * `path` is a JSON path into the stored object (an array, whose members are compared,
+ * or a single value); with `member`, the path of the value inside each array member.
+ */
+export interface UniqueClaim {
+  path: string;
+  member?: string;
+  values: (string | number)[];
+}
+
+export interface WriteGuard {
+  unique?: UniqueClaim[];
 }
 
 export interface ListOptions {

@@ -12,6 +12,7 @@ import type { ResourceInfo } from "../../../shared/resources";
 import type { LabelRequirement } from "../../../shared/selectors/labels";
 import type { StatusCause } from "../../../shared/status";
 import type { KObject } from "../../../shared/types";
+import type { UniqueClaim } from "../../store/types";
 import type { Printer } from "./printing";
 
 /** What create-time admission may consult. */
@@ -45,6 +46,13 @@ export interface Strategy {
   admit?(obj: KObject, ctx: AdmissionContext): Promise<string[] | void> | string[] | void;
   /** update-time admission of the main resource, on the object about to be written (keeps and allocates what the server owns) */
   admitUpdate?(obj: KObject, old: KObject, ctx: AdmissionContext): Promise<void> | void;
+  /**
+   * Values the object holds alone among the live objects of its resource (a Service's
+   * ClusterIPs and node ports), checked by the store in the write itself; on an update,
+   * only those the old object did not hold. A write that loses a race for one goes
+   * through admission again.
+   */
+  unique?(obj: KObject, old?: KObject): UniqueClaim[];
   /** rules on what an update may change (immutable fields) */
   validateUpdate?(obj: KObject, old: KObject): StatusCause[];
   /** NamespaceLifecycle-style refusals of a DELETE by name (throws) */

@@ -1,7 +1,7 @@
 /** Services (core/v1): ClusterIP and node port allocation at create and update, the service printer. */
 import type { KObject } from "../../../shared/types";
 import { cidrSize, type Cidr, containsIP, nthAddress, parseCidr, parseIPv4 } from "../../../shared/net/cidr";
-import { invalid } from "../../../shared/status";
+import { internalError, invalid } from "../../../shared/status";
 import { isValidIP } from "../../../shared/validation/names";
 import { type AdmissionContext, defineKind } from "./kind";
 import { AGE, age, col, mapSelector, NAME, type Printer, wide } from "./printing";
@@ -13,22 +13,44 @@ import { AGE, age, col, mapSelector, NAME, type Printer, wide } from "./printing
  */
 const staticBand = (usable: number) => Math.min(Math.max(16, Math.floor(usable / 16)), 256);
 
+/**
+ * A free member of [from, from + count): random probes first (so that writers racing
+ * for one range rarely pick the same), then a scan from a random start; undefined
+ * when there is none.
+ */
+const pickFree = (from: number, count: number, isFree: (n: number) => boolean, random: () => number): number | undefined => {
+  if (count <= 0) return undefined;
+  for (let i = 0; i < 32; i++) {
+    const n = from + Math.floor(random() * count);
+    if (isFree(n)) return n;
+  }
+  const start = Math.floor(random() * count);
+  for (let i = 0; i < count; i++) {
+    const n = from + ((start + i) % count);
+    if (isFree(n)) return n;
+  }
+  return undefined;
+};
+
 /** A free address of the range, random in the dynamic band first, then in the static band; undefined when full. */
 export const pickClusterIP = (range: Cidr, used: Set<string>, random = Math.random): string | undefined => {
   // the network and broadcast addresses are never handed out
   const usable = cidrSize(range) - 2;
   const band = Math.min(staticBand(usable), usable);
-  const scan = (from: number, count: number) => {
-    if (count <= 0) return undefined;
-    const start = Math.floor(random() * count);
-    for (let i = 0; i < count; i++) {
-      const ip = nthAddress(range, 1 + from + ((start + i) % count))!;
-      if (!used.has(ip)) return ip;
-    }
-    return undefined;
-  };
-  return scan(band, usable - band) ?? scan(0, band);
+  const free = (i: number) => !used.has(nthAddress(range, 1 + i)!);
+  const i = pickFree(band, usable - band, free, random) ?? pickFree(0, band, free, random);
+  return i === undefined ? undefined : nthAddress(range, 1 + i);
 };
+
+/** kube-apiserver's --service-node-port-range default */
+export const NODE_PORT_MIN = 30000;
+export const NODE_PORT_MAX = 32767;
+
+/** A free node port, random in the range; undefined when it is used up. */
+export const pickNodePort = (used: Set<number>, random = Math.random): number | undefined =>
+  pickFree(NODE_PORT_MIN, NODE_PORT_MAX - NODE_PORT_MIN + 1, (n) => !used.has(n), random);
+
+const isNodePort = (n: unknown): n is number => typeof n === "number" && Number.isInteger(n) && n >= NODE_PORT_MIN && n <= NODE_PORT_MAX;
 
 const allocationError = (svc: KObject, detail: string) =>
   invalid("Service", "", svc.metadata.name ?? "", [
@@ -79,21 +101,61 @@ const allocateAddresses = async (svc: KObject, ctx: AdmissionContext, old?: KObj
     }
     spec.clusterIPs ??= [ip];
   }
-  if (type === "NodePort" || type === "LoadBalancer") {
-    const used = new Set(services.flatMap((s) => (s.spec?.ports ?? []).map((p: any) => p.nodePort)).filter(Boolean));
-    let next = 30000 + Math.floor(Math.random() * 2768);
-    for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
-      if (!p || typeof p !== "object" || p.nodePort) continue;
-      for (let i = 0; i < 2768 && used.has(next); i++) next = next >= 32767 ? 30000 : next + 1;
-      p.nodePort = next;
-      used.add(next);
-    }
+  if (type === "NodePort" || type === "LoadBalancer") allocateNodePorts(svc, services, old);
+};
+
+/**
+ * Node ports, as kube-apiserver's allocators do (initNodePorts, updateNodePorts): a
+ * port asked for by hand must be free (out of the range is the validation's to
+ * report), unless the Service held it already; ports of one number (TCP and UDP of
+ * one port) may share one node port, and on create a missing one takes its twin's;
+ * the rest get a free port of the range, unless the Service is a LoadBalancer with
+ * allocateLoadBalancerNodePorts: false.
+ */
+const allocateNodePorts = (svc: KObject, services: KObject[], old?: KObject): void => {
+  const ports: any[] = (Array.isArray(svc.spec.ports) ? svc.spec.ports : []).filter((p: unknown) => p && typeof p === "object");
+  const held = new Set<number>(needsNodePorts(old?.spec) ? nodePortsOf(old!.spec) : []);
+  const used = new Set<number>(services.flatMap((s) => (needsNodePorts(s.spec) ? nodePortsOf(s.spec) : [])).filter(isNodePort));
+  (Array.isArray(svc.spec.ports) ? svc.spec.ports : []).forEach((p: any, i: number) => {
+    if (!p || typeof p !== "object" || !isNodePort(p.nodePort) || held.has(p.nodePort) || !used.has(p.nodePort)) return;
+    throw invalid("Service", "", svc.metadata.name ?? "", [
+      { reason: "FieldValueInvalid", field: `spec.ports[${i}].nodePort`, message: `Invalid value: ${p.nodePort}: provided port is already allocated` },
+    ]);
+  });
+  for (const p of ports) if (typeof p.nodePort === "number") used.add(p.nodePort);
+  // a LoadBalancer may do without node ports (allocateLoadBalancerNodePorts: false): only hand-set ones then
+  if (svc.spec.type === "LoadBalancer" && svc.spec.allocateLoadBalancerNodePorts === false) return;
+  for (const p of ports) {
+    if (p.nodePort) continue;
+    const twin = old ? undefined : ports.find((q) => q !== p && q.port === p.port && q.nodePort);
+    const port = twin?.nodePort ?? pickNodePort(used);
+    if (port === undefined) throw internalError("failed to allocate a nodePort: range is full");
+    p.nodePort = port;
+    used.add(port);
   }
 };
 
 const needsClusterIP = (spec: any) => (spec?.type ?? "ClusterIP") !== "ExternalName";
 const needsNodePorts = (spec: any) => spec?.type === "NodePort" || spec?.type === "LoadBalancer";
-const nodePortsOf = (spec: any) => (Array.isArray(spec?.ports) ? spec.ports : []).map((p: any) => p?.nodePort ?? 0);
+const nodePortsOf = (spec: any): number[] => (Array.isArray(spec?.ports) ? spec.ports : []).map((p: any) => p?.nodePort ?? 0);
+
+/** The ClusterIPs and node ports a Service holds alone; on an update, those it did not hold before. */
+const uniqueValues = (svc: KObject, old?: KObject) => {
+  const ips = (spec: any): string[] =>
+    needsClusterIP(spec)
+      ? [spec?.clusterIP, ...(Array.isArray(spec?.clusterIPs) ? spec.clusterIPs : [])].filter((ip) => typeof ip === "string" && ip && ip !== "None")
+      : [];
+  const ports = (spec: any): number[] => (needsNodePorts(spec) ? nodePortsOf(spec).filter((n) => typeof n === "number" && n > 0) : []);
+  const oldIPs = new Set(ips(old?.spec));
+  const oldPorts = new Set(ports(old?.spec));
+  const newIPs = [...new Set(ips(svc.spec))].filter((ip) => !oldIPs.has(ip));
+  const newPorts = [...new Set(ports(svc.spec))].filter((n) => !oldPorts.has(n));
+  return [
+    { path: "$.spec.clusterIPs", values: newIPs },
+    { path: "$.spec.clusterIP", values: newIPs },
+    { path: "$.spec.ports", member: "$.nodePort", values: newPorts },
+  ].filter((c) => c.values.length);
+};
 
 /**
  * An update keeps what the server allocated and the client left out, and drops what
@@ -197,5 +259,6 @@ export const services = defineKind({
     },
     admit: allocateAddresses,
     admitUpdate,
+    unique: uniqueValues,
   },
 });
