@@ -93,6 +93,8 @@ export class DockerRuntime implements ContainerRuntime {
     const networkMode = spec.hostNetwork ? "host" : spec.networkFrom ? `container:${spec.networkFrom}` : (this.podNetwork ?? "bridge");
     const c = await this.docker.createContainer({
       name: spec.name,
+      // containers in another's network (the pod's sandbox) get that one's host name from Docker
+      ...(spec.hostname && !spec.hostNetwork && !spec.networkFrom ? { Hostname: spec.hostname } : {}),
       Image: spec.image,
       ...(spec.command?.length ? { Entrypoint: spec.command } : {}),
       ...(spec.args?.length ? { Cmd: spec.args } : {}),
