@@ -116,7 +116,7 @@ const walkthrough = (engine: Engine, n: number) =>
       return JSON.parse(r.stdout);
     };
     /** a pod that runs `script` once (with `get URL`: the body, or FAILED); its log, once it has finished */
-    const client = async (name: string, script: string, timeoutMs = 90_000) => {
+    const client = async (name: string, script: string, spec: Record<string, unknown> = {}, timeoutMs = 90_000) => {
       // (the test image's busybox wget crashes when given -T: `timeout` bounds it instead)
       const get = `get() { timeout 5 wget -qO- "$1" 2>/dev/null || echo FAILED; }; `;
       await apply({
@@ -126,6 +126,7 @@ const walkthrough = (engine: Engine, n: number) =>
         spec: {
           restartPolicy: "Never",
           terminationGracePeriodSeconds: 1,
+          ...spec,
           containers: [{ name: "main", image: "kubeflare/busybox:test", imagePullPolicy: "Never", command: ["sh", "-c", `${get}${script}; echo ${END}`] }],
         },
       });
@@ -433,6 +434,16 @@ ports: [{name: dns, protocol: UDP, port: 53}]
       });
       // headless Services get no variables
       expect(env.KUBIA_HEADLESS_SERVICE_HOST).toBeUndefined();
+    }, 120_000);
+
+    it("a pod's own name and its hostAliases are in its /etc/hosts (kubelet's file)", async () => {
+      const log = await client("client-hosts", 'echo "me $(hostname) $(hostname -i)"; cat /etc/hosts', {
+        hostAliases: [{ ip: "127.0.0.1", hostnames: ["foo.local", "bar.local"] }],
+      });
+      const ip = (await k("get pod client-hosts -o jsonpath={.status.podIP}")).stdout;
+      expect(log).toContain(`me client-hosts ${ip}\n`);
+      expect(log).toContain(`${ip}\tclient-hosts\n`);
+      expect(log).toContain("127.0.0.1\tfoo.local\tbar.local\n");
     }, 120_000);
 
     it("scaling to 2, and a pod made unready, leave the rotation; ready again, it comes back", async () => {
