@@ -307,14 +307,15 @@ spec:
       const names = (await kubiaPods()).map((p) => p.name).sort();
       const log = await client(
         "client-names",
-        `for u in kubia kubia.default.svc.cluster.local ${clusterIP}; do for i in $(seq 15); do echo "$u $(get http://$u/)"; done; done`,
+        `for u in kubia kubia.default kubia.default.svc kubia.default.svc.cluster.local ${clusterIP}; do for i in $(seq 15); do echo "$u $(get http://$u/)"; done; done`,
       );
       const answers = (u: string) =>
         log
           .split("\n")
           .filter((l) => l.startsWith(`${u} `))
           .map((l) => l.slice(u.length + 1));
-      for (const u of ["kubia", "kubia.default.svc.cluster.local", clusterIP]) {
+      // (the short forms through the search path of the pod's resolv.conf)
+      for (const u of ["kubia", "kubia.default", "kubia.default.svc", "kubia.default.svc.cluster.local", clusterIP]) {
         const a = answers(u);
         expect(a).toHaveLength(15);
         for (const x of a) expect(names).toContain(x);
@@ -405,6 +406,15 @@ ports: [{name: dns, protocol: UDP, port: 53}]
       expect(ingress.map((i: any) => i.ip)).toEqual(["127.0.0.1"]);
       const names = (await kubiaPods()).map((p) => p.name);
       await eventually(async () => names.includes(await hostGet(lbPort)), 20_000);
+      // gone with the Service: the port is refused again (not left to a stale rule)
+      expect((await k("delete svc kubia-lb")).stdout).toBe('service "kubia-lb" deleted\n');
+      await eventually(async () => /ECONNREFUSED/.test(await hostGet(lbPort).catch((e) => String(e))), 20_000);
+    }, 60_000);
+
+    it("a Service without endpoints refuses connections on its NodePort (not a timeout)", async () => {
+      expect((await k("create service nodeport nothing --tcp=80:8080")).stdout).toBe("service/nothing created\n");
+      const nodePort = await nodePortOf("nothing");
+      await eventually(async () => /ECONNREFUSED/.test(await hostGet(nodePort).catch((e) => String(e))), 20_000);
     }, 60_000);
 
     it("externalTrafficPolicy: Local answers on its NodePort and keeps the client's address (Cluster masquerades it)", async () => {
