@@ -30,17 +30,31 @@ export class LogShipper {
       for (const c of byPod.get(pod.metadata.uid!) ?? []) {
         if (c.labels[LABELS.role] === "sandbox") continue;
         seen.add(c.id);
-        const last = this.shipped.get(c.id);
-        const lines = (await this.runtime.logs(c.id, last ? Date.parse(last) : undefined)).filter((l) => !last || l.time > last).slice(-MAX_LINES);
-        if (!lines.length) continue;
-        await this.api.request("POST", `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/log`, {
-          container: c.labels[LABELS.container],
-          attempt: Number(c.labels[LABELS.attempt] ?? 0),
-          lines,
-        });
-        this.shipped.set(c.id, lines[lines.length - 1].time);
+        await this.shipContainer(pod, c);
       }
     }
     for (const id of this.shipped.keys()) if (!seen.has(id)) this.shipped.delete(id);
+  }
+
+  /**
+   * Ship one pod's new output now. kubelet serves logs from the engine, so they are
+   * complete the moment a status says a container terminated; the agent ships every few
+   * seconds, so it calls this before writing such a status, or `kubectl logs` right after
+   * the pod finished would miss the last lines (or all of them).
+   */
+  async shipPod(pod: KObject, containers: ContainerInfo[]): Promise<void> {
+    for (const c of containers) if (c.labels[LABELS.role] !== "sandbox" && c.labels[LABELS.podUid] === pod.metadata.uid) await this.shipContainer(pod, c);
+  }
+
+  private async shipContainer(pod: KObject, c: ContainerInfo): Promise<void> {
+    const last = this.shipped.get(c.id);
+    const lines = (await this.runtime.logs(c.id, last ? Date.parse(last) : undefined)).filter((l) => !last || l.time > last).slice(-MAX_LINES);
+    if (!lines.length) return;
+    await this.api.request("POST", `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/log`, {
+      container: c.labels[LABELS.container],
+      attempt: Number(c.labels[LABELS.attempt] ?? 0),
+      lines,
+    });
+    this.shipped.set(c.id, lines[lines.length - 1].time);
   }
 }

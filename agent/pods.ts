@@ -15,6 +15,7 @@ import { expandCommandAndArgs } from "./expansion";
 import { containerPath, type EventSink, RetryEvents } from "./events";
 import { ImagePuller, PullError } from "./images";
 import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type Mount } from "./runtime/runtime";
+import { hostsMount } from "./etchosts";
 import { Sandboxes } from "./sandbox";
 import { type ContainerView, podStatus, type ProbeState, shouldRestart, type Waiting } from "./status";
 import { containerMounts, PodVolumes } from "./volumes";
@@ -37,6 +38,8 @@ export interface PodContext {
   /** the pod's resolv.conf, written, as a mount at /etc/resolv.conf (kubelet's DNS configurer) */
   /** the pod's resolv.conf, when the cluster DNS is to be used */
   resolvConf?(pod: KObject): Mount | undefined;
+  /** the cluster's DNS domain, for the /etc/hosts name of a pod with spec.subdomain (default cluster.local) */
+  clusterDomain?: string;
 }
 
 export class PodWorker {
@@ -215,6 +218,9 @@ export class PodWorker {
       const mounts = containerMounts(pod, c, vols);
       const dns = this.ctx.resolvConf?.(pod);
       if (dns && !mounts.some((m) => m.containerPath === dns.containerPath)) mounts.push(dns);
+      // kubelet's managed /etc/hosts for pods on the pod network (unless a volume is mounted there)
+      if (!pod.spec?.hostNetwork && sandbox.ip && !mounts.some((m) => m.containerPath === "/etc/hosts"))
+        mounts.push(hostsMount(this.ctx.dataDir, pod, sandbox.ip, this.ctx.clusterDomain));
       const limits = c.resources?.limits ?? {};
       const id = await this.ctx.runtime.create({
         name: this.name(pod, c.name, attempt),

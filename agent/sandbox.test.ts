@@ -10,7 +10,7 @@ import type { ApiClient } from "./api";
 import type { EventType } from "./events";
 import { PodWorker } from "./pods";
 import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type ContainerSpec } from "./runtime/runtime";
-import { SANDBOX_CHANGED } from "./sandbox";
+import { podHostname, SANDBOX_CHANGED } from "./sandbox";
 
 const PAUSE = "127.0.0.1:5/kubeflare/absent-pause:1";
 const APP = "kubeflare/busybox:test";
@@ -186,5 +186,18 @@ describe("pod sandbox failures", () => {
     expect(sandboxFailures(events)).toEqual([]);
     expect(status.containerStatuses[0].state.running).toBeDefined();
     expect(status.conditions).toContainEqual(expect.objectContaining({ type: "PodReadyToStartContainers", status: "True" }));
+  });
+});
+
+describe("the pod's host name (kubelet's)", () => {
+  const pod = (name: string, spec: Record<string, unknown> = {}): KObject => ({ apiVersion: "v1", kind: "Pod", metadata: { name }, spec });
+  it("is the pod's name, or its spec.hostname", () => {
+    expect(podHostname(pod("kubia-86c6d8dbcb-44gdb"))).toBe("kubia-86c6d8dbcb-44gdb");
+    expect(podHostname(pod("web-0", { hostname: "db", subdomain: "db" }))).toBe("db");
+  });
+  it("is cut to 63 characters, without a trailing - or . left by the cut", () => {
+    const long = `${"a".repeat(62)}-b${"c".repeat(20)}`;
+    expect(podHostname(pod(long))).toBe("a".repeat(62));
+    expect(podHostname(pod("x".repeat(63)))).toHaveLength(63);
   });
 });

@@ -24,6 +24,17 @@ export interface SandboxContext {
   events: EventSink;
 }
 
+/**
+ * The pod's host name, as kubelet sets it: spec.hostname, else the pod's name cut to 63
+ * characters without a trailing "-" or "." (a name longer than a DNS label would not be one).
+ */
+export const podHostname = (pod: KObject): string => {
+  if (pod.spec?.hostname) return String(pod.spec.hostname);
+  return String(pod.metadata.name ?? "")
+    .slice(0, 63)
+    .replace(/[-.]+$/, "");
+};
+
 /** The pod's running sandbox: its container id and the pod IP it has. */
 export interface Sandbox {
   id: string;
@@ -107,7 +118,16 @@ export class Sandboxes {
     const hostPorts = (pod.spec?.containers ?? []).flatMap((c: any) =>
       (c.ports ?? []).filter((p: any) => p.hostPort).map((p: any) => ({ containerPort: p.containerPort, hostPort: p.hostPort, protocol: p.protocol ?? "TCP" })),
     );
-    const id = await runtime.create({ name: hooks.name, image: pauseImage, env: [], labels: hooks.labels, hostNetwork: false, mounts: [], hostPorts });
+    const id = await runtime.create({
+      name: hooks.name,
+      image: pauseImage,
+      env: [],
+      labels: hooks.labels,
+      hostNetwork: false,
+      mounts: [],
+      hostPorts,
+      hostname: podHostname(pod),
+    });
     try {
       await runtime.start(id);
     } catch (e) {

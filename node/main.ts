@@ -40,6 +40,8 @@ const HELP = `Usage: npm start -- [options]
   --node-name NAME          this machine's node name (default: the host name)
   --node-ip ADDR            this machine's address (default: its first non-loopback IPv4)
   --pause-image IMAGE       the pod sandbox image of this machine's agent (default registry.k8s.io/pause:3.10)
+  --pod-bridge NAME         the Linux bridge of this machine's pod network (default kf0)
+  --pod-network-name NAME   its Docker network name (default kubeflare)
   --cluster-dns IP          the cluster DNS address in pods' resolv.conf (default 10.43.0.10; "" for the engine's DNS)
   --cluster-domain DOMAIN   the cluster's DNS domain (default cluster.local)
   --dns-upstream IP[:PORT],...
@@ -72,6 +74,8 @@ const { values } = parseArgs({
     "node-name": { type: "string" },
     "node-ip": { type: "string" },
     "pause-image": { type: "string" },
+    "pod-bridge": { type: "string" },
+    "pod-network-name": { type: "string" },
     "cluster-dns": { type: "string" },
     "cluster-domain": { type: "string" },
     "dns-upstream": { type: "string" },
@@ -95,6 +99,10 @@ try {
   dns = dnsFlags(values);
 } catch (e) {
   console.error(`error: ${(e as Error).message}`);
+  process.exit(2);
+}
+if (values["pod-bridge"] !== undefined && !/^[A-Za-z0-9_.-]{1,15}$/.test(values["pod-bridge"])) {
+  console.error(`error: --pod-bridge: "${values["pod-bridge"]}" is not a Linux interface name (1-15 letters, digits, _ . -)`);
   process.exit(2);
 }
 const sync = String(values.sync).toUpperCase();
@@ -176,6 +184,8 @@ try {
         nodeIP: values["node-ip"] ?? defaultNodeIP(),
         dataDir: join(server.dataDir, "agent"),
         pauseImage: values["pause-image"],
+        podBridge: values["pod-bridge"],
+        podNetworkName: values["pod-network-name"],
         ...dns,
         kubeProxy: kubeProxySetting(!values["no-kube-proxy"]),
       });

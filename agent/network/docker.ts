@@ -5,6 +5,7 @@
  * it and publishes hostPorts (port bindings on the sandbox). Made by the agent, made
  * again when the podCIDR changed (once no container uses the old one).
  */
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import type Docker from "dockerode";
 import type { PodNetwork } from "./cidr";
 
@@ -53,4 +54,34 @@ export const removeDockerNetwork = async (docker: Docker, name: string): Promise
   } catch (e) {
     if (!notFound(e)) throw e;
   }
+};
+
+/**
+ * Hairpin mode on every port of the pod bridge (kubelet's hairpin-veth): a pod that
+ * reaches a Service whose chosen endpoint is itself sends the DNATed frame back out the
+ * port it came in on, which a bridge drops unless that port is in hairpin mode (Docker
+ * turns it on only when its userland proxy is off). Without it such a connection's SYN
+ * is lost and its retransmit picks another endpoint a second later, or fails. The CNI
+ * bridge on containerd has `hairpinMode` in its config. Needs root; returns the ports
+ * it changed.
+ */
+export const hairpinBridgePorts = (bridge: string, sys = "/sys/class/net"): string[] => {
+  const changed: string[] = [];
+  let ports: string[];
+  try {
+    ports = readdirSync(`${sys}/${bridge}/brif`);
+  } catch {
+    return changed; // no such bridge (yet)
+  }
+  for (const port of ports) {
+    const path = `${sys}/${bridge}/brif/${port}/hairpin_mode`;
+    try {
+      if (readFileSync(path, "utf8").trim() === "1") continue;
+      writeFileSync(path, "1");
+      changed.push(port);
+    } catch {
+      // a port that just went away, or no permission: nothing to do about it here
+    }
+  }
+  return changed;
 };

@@ -35,6 +35,8 @@ interface State {
   logOffset?: number;
   /** a sandbox on the pod network: its hostPorts, and its address while the network is set up */
   podNet?: { ports: PortMapping[]; netns?: string; ip?: string };
+  /** a sandbox's host name, set in its UTS namespace when it starts (its containers join that namespace) */
+  hostname?: string;
 }
 
 /** Docker Hub's defaulting of short image references, as containerd wants them spelled. */
@@ -311,7 +313,8 @@ export class ContainerdRuntime implements ContainerRuntime {
       throw e;
     });
     const ports = (spec.hostPorts ?? []).map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol.toLowerCase() }));
-    this.writeState(id, podNet ? { podNet: { ports, netns } } : {});
+    const own = !spec.hostNetwork && !spec.networkFrom && spec.hostname ? { hostname: spec.hostname } : {};
+    this.writeState(id, podNet ? { podNet: { ports, netns }, ...own } : own);
     return id;
   }
 
@@ -323,6 +326,11 @@ export class ContainerdRuntime implements ContainerRuntime {
       this.writeState(id, { ...st, podNet: { ...st.podNet, ip } });
     }
     await this.ctr(["tasks", "start", "-d", "--log-uri", `file://${this.logPath(id)}`, id]);
+    // ctr has no --hostname: a new UTS namespace starts with the host's name, so set the pod's in it
+    // (the task just started; the pod's containers join this namespace later)
+    const hostname = this.readState(id).hostname;
+    const pid = hostname ? (await this.taskPids()).get(id) : undefined;
+    if (hostname && pid) await run("nsenter", ["--target", String(pid), "--uts", "hostname", hostname]);
     this.writeState(id, { ...this.readState(id), startedAt: ts(), exitCode: undefined, finishedAt: undefined });
   }
 

@@ -2,7 +2,7 @@
 import Docker from "dockerode";
 import { PassThrough } from "node:stream";
 import type { PodNetwork } from "../network/cidr";
-import { ensureDockerNetwork } from "../network/docker";
+import { ensureDockerNetwork, hairpinBridgePorts } from "../network/docker";
 import type { ContainerInfo, ContainerRuntime, ContainerSpec, LogLine } from "./runtime";
 import { ImagePullError } from "./runtime";
 
@@ -16,6 +16,8 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly docker: Docker;
   /** the pod network's Docker network name, once the agent knows its podCIDR */
   private podNetwork: string | undefined;
+  /** its Linux bridge, whose ports get hairpin mode */
+  private podBridge: string | undefined;
 
   /** DOCKER_HOST or /var/run/docker.sock, unless told otherwise */
   constructor(opts: Docker.DockerOptions = {}) {
@@ -25,6 +27,7 @@ export class DockerRuntime implements ContainerRuntime {
   async setPodNetwork(net: PodNetwork): Promise<void> {
     await ensureDockerNetwork(this.docker, net);
     this.podNetwork = net.name;
+    this.podBridge = net.bridge;
   }
 
   async version(): Promise<string> {
@@ -93,6 +96,8 @@ export class DockerRuntime implements ContainerRuntime {
     const networkMode = spec.hostNetwork ? "host" : spec.networkFrom ? `container:${spec.networkFrom}` : (this.podNetwork ?? "bridge");
     const c = await this.docker.createContainer({
       name: spec.name,
+      // containers in another's network (the pod's sandbox) get that one's host name from Docker
+      ...(spec.hostname && !spec.hostNetwork && !spec.networkFrom ? { Hostname: spec.hostname } : {}),
       Image: spec.image,
       ...(spec.command?.length ? { Entrypoint: spec.command } : {}),
       ...(spec.args?.length ? { Cmd: spec.args } : {}),
@@ -119,6 +124,8 @@ export class DockerRuntime implements ContainerRuntime {
 
   async start(id: string): Promise<void> {
     await this.docker.getContainer(id).start();
+    // a sandbox on the pod network has a new veth on the bridge now (other containers' ports are unchanged)
+    if (this.podBridge) hairpinBridgePorts(this.podBridge);
   }
 
   async stop(id: string, graceSeconds: number): Promise<void> {

@@ -42,6 +42,8 @@ export interface ContainerSpec {
   hostNetwork: boolean;
   /** join the network namespace of this container (the pod sandbox) */
   networkFrom?: string;
+  /** the host name of a sandbox (kubelet: the pod's spec.hostname or name); its containers share it */
+  hostname?: string;
   mounts: Mount[];
   memoryLimitBytes?: number;
   cpuLimitMillis?: number;
