@@ -132,6 +132,7 @@ export class NodeAgent {
       log: this.log,
       events: this.events,
       volumeRefreshMs: o.syncFrequencyMs,
+      clusterDomain: o.clusterDomain,
       services: () => this.dns.services(),
       // the cluster DNS only once it can answer: served here and reachable at the Service IP
       // through kube-proxy; until then (or without root and nft) pods keep the engine's DNS
@@ -420,6 +421,10 @@ export class NodeAgent {
     // write when what we see changed, or when the pod's status on the server no longer says
     // what we wrote (the node controller marks pods NotReady while a node is unreachable)
     if (this.lastStatus.get(uid) === text && statusEssence(status) === statusEssence(pod.status)) return;
+    // a status that says a container terminated comes after that container's last output
+    // (kubelet reads logs from the engine; this agent ships them every few seconds)
+    const terminated = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])].some((c: any) => c.state?.terminated);
+    if (terminated) await this.shipper.shipPod(pod, [...existing.values()].flat()).catch((e) => this.log(`log shipping failed: ${(e as Error).message}`));
     try {
       const written = await this.o.api.request<KObject>("PUT", `${path}/status`, { ...pod, status });
       this.pods.set(uid, written);

@@ -313,8 +313,8 @@ export class ContainerdRuntime implements ContainerRuntime {
       throw e;
     });
     const ports = (spec.hostPorts ?? []).map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol.toLowerCase() }));
-    const own = !spec.hostNetwork && !spec.networkFrom && spec.hostname ? { hostname: spec.hostname } : {};
-    this.writeState(id, podNet ? { podNet: { ports, netns }, ...own } : own);
+    const named = !spec.hostNetwork && !spec.networkFrom && spec.hostname ? { hostname: spec.hostname } : {};
+    this.writeState(id, podNet ? { podNet: { ports, netns }, ...named } : named);
     return id;
   }
 

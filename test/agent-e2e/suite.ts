@@ -623,11 +623,13 @@ spec:
     }, 90_000);
 
     it("runs a pod to completion under restartPolicy Never (Succeeded, Completed)", async () => {
-      await create(pod("once", { restartPolicy: "Never", containers: [{ name: "c", ...sh("echo done") }] }));
+      await create(pod("once", { restartPolicy: "Never", containers: [{ name: "c", ...sh("seq 1 20; echo done") }] }));
       const done = await eventually(async () => {
         const p = await get("once");
         return p.status?.phase === "Succeeded" && p;
       }, 30_000);
+      // the whole output is there as soon as the status says the container terminated (kubelet serves it from the engine)
+      expect((await k("logs once")).stdout).toBe(`${Array.from({ length: 20 }, (_, i) => i + 1).join("\n")}\ndone\n`);
       expect(done.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 0, reason: "Completed" });
       expect((await k("get pod once")).stdout).toMatch(/once +0\/1 +Completed +0 /);
       await create(pod("retry", { restartPolicy: "OnFailure", containers: [{ name: "c", ...sh("if [ -f /tmp/x ]; then exit 0; fi; exit 1") }] }));
