@@ -398,6 +398,50 @@ ports: [{name: dns, protocol: UDP, port: 53}]
       expect(log).toMatch(new RegExp(`Name:\\s+kubia\\.default\\.svc\\.cluster\\.local\\s+Address:\\s+${kubiaIP.replace(/\./g, "\\.")}`));
     }, 120_000);
 
+    it("a UDP echo Service: datagrams through the ClusterIP and the DNS name reach both replicas and come back", async () => {
+      // socat (copied into the test image by scripts/test-image.sh) answers each datagram with its pod's name
+      expect(
+        await apply(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: echo}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: echo}}
+  template:
+    metadata: {labels: {app: echo}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: socat
+        image: kubeflare/busybox:test
+        imagePullPolicy: Never
+        command: [socat, "UDP4-RECVFROM:9000,fork", "SYSTEM:echo \\"$(hostname) $(head -c 100)\\""]
+        ports: [{name: echo, containerPort: 9000, protocol: UDP}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo}
+spec:
+  selector: {app: echo}
+  ports: [{name: echo, protocol: UDP, port: 5000, targetPort: echo}]
+`),
+      ).toBe("deployment.apps/echo created\nservice/echo created\n");
+      const rollout = await k(["rollout", "status", "deployment/echo", "--timeout=90s"], { timeoutMs: 100_000 });
+      expect(rollout.stdout).toContain('deployment "echo" successfully rolled out');
+      const names = (await json("get pods -l app=echo")).items.map((p: any) => p.metadata.name).sort();
+      const clusterIP = (await json("get svc echo")).spec.clusterIP;
+      // each datagram from a new source port: a new conntrack entry, so kube-proxy's choice is made again
+      const send = (to: string) => `for i in $(seq 1 12); do echo ping-$i | timeout 3 socat -T2 - UDP4:${to}:5000 || echo FAILED; done`;
+      await eventually(async () => {
+        const log = await client(`client-udp-echo-${Date.now().toString(36)}`, `${send(clusterIP)}; ${send("echo")}`);
+        const replies = log.trim().split("\n");
+        expect(replies, log).toHaveLength(24);
+        for (const [i, r] of replies.entries()) expect(r).toMatch(new RegExp(`^(${names.join("|")}) ping-${(i % 12) + 1}$`));
+        return names.every((n: string) => replies.some((r) => r.startsWith(`${n} `)));
+      }, 60_000);
+    }, 180_000);
+
     it("a LoadBalancer Service lists the node's address and answers on its port at 127.0.0.1", async () => {
       expect((await k(`expose deployment kubia --name kubia-lb --type=LoadBalancer --port=${lbPort} --target-port=8080`)).stdout).toBe(
         "service/kubia-lb exposed\n",
