@@ -19,6 +19,8 @@ export interface ServiceProxyOptions {
   serviceCIDR?: string;
   /** DNAT this cluster DNS Service IP (port 53) to the node-local DNS server on the pod gateway (10.42.N.1:53); off when unset */
   clusterDNS?: string;
+  /** the agent's API relay port on the pod gateway, once it listens: the `kubernetes` Service's 443 is DNATed there (agent/relay) */
+  localAPI?: () => number | undefined;
   /** run nft in another network namespace (tests) */
   prefix?: string[];
   minIntervalMs?: number;
@@ -26,7 +28,7 @@ export interface ServiceProxyOptions {
 }
 
 /** what the agent's callers choose (the agent adds its API client, node name and address) */
-export type KubeProxySettings = Omit<ServiceProxyOptions, "api" | "nodeName" | "nodeIPs" | "log">;
+export type KubeProxySettings = Omit<ServiceProxyOptions, "api" | "nodeName" | "nodeIPs" | "log" | "localAPI">;
 
 /** why kube-proxy cannot run here, or "" */
 export function kubeProxyUnavailable(): string {
@@ -106,7 +108,13 @@ export class ServiceProxy {
       clusterCIDR: this.o.clusterCIDR ?? this.podCIDR ?? "10.42.0.0/16",
       serviceCIDR: this.o.serviceCIDR ?? "10.43.0.0/16",
       ...(this.o.clusterDNS && gw ? { localDNS: { serviceIP: this.o.clusterDNS, ip: gw, port: 53 } } : {}),
+      ...(gw && this.o.localAPI?.() ? { localAPI: { ip: gw, port: this.o.localAPI()!, serviceIP: gatewayOf(this.o.serviceCIDR ?? "10.43.0.0/16") } } : {}),
     };
+  }
+
+  /** rebuild the rules now (the API relay started listening) */
+  refresh() {
+    this.changed();
   }
 
   private changed() {
