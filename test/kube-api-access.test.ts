@@ -66,6 +66,31 @@ describe.each([
     expect(await rootCA("kaa-ns")).toBe(ca);
   }, 60_000);
 
+  it("gives new pods the kube-api-access volume (ServiceAccount admission), unless automountServiceAccountToken is false", async () => {
+    const c = { name: "c", image: "busybox" };
+    const pod = await json("/api/v1/namespaces/default/pods", {
+      method: "POST",
+      body: JSON.stringify({ metadata: { name: "kaa-pod" }, spec: { containers: [c] } }),
+    });
+    expect(pod.status).toBe(201);
+    const spec = pod.body.spec;
+    expect(spec.serviceAccountName).toBe("default");
+    expect(spec.volumes).toHaveLength(1);
+    expect(spec.volumes[0].name).toMatch(/^kube-api-access-[a-z0-9]{5}$/);
+    expect(spec.volumes[0].projected.defaultMode).toBe(420);
+    expect(spec.volumes[0].projected.sources.map((s: any) => Object.keys(s)[0])).toEqual(["configMap", "downwardAPI"]);
+    expect(spec.containers[0].volumeMounts).toEqual([
+      { name: spec.volumes[0].name, readOnly: true, mountPath: "/var/run/secrets/kubernetes.io/serviceaccount" },
+    ]);
+    const off = await json("/api/v1/namespaces/default/pods", {
+      method: "POST",
+      body: JSON.stringify({ metadata: { name: "kaa-pod-off" }, spec: { automountServiceAccountToken: false, containers: [c] } }),
+    });
+    expect(off.status).toBe(201);
+    expect(off.body.spec.volumes).toBeUndefined();
+    expect(off.body.spec.containers[0].volumeMounts).toBeUndefined();
+  });
+
   it("keeps the CA's private key out of every API response", async () => {
     for (const path of ["/api/v1/secrets", "/api/v1/configmaps"]) {
       const r = await t.fetch(path);
