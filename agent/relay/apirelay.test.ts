@@ -4,7 +4,9 @@
  * kubernetes.default.svc, pods' own Authorization passed through, the node's never
  * added, watches streamed.
  */
+import { execFile, execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
+import { promisify } from "node:util";
 import { request } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNodeTarget } from "../../test/targets";
@@ -13,6 +15,17 @@ import { createCa } from "../../workers/registry/pki";
 import { ApiRelay } from "./apirelay";
 
 type NodeTarget = Awaited<ReturnType<typeof startNodeTarget>>;
+
+const BUSYBOX = "kubeflare/busybox:test";
+const noBusybox = (() => {
+  try {
+    execFileSync("docker", ["image", "inspect", BUSYBOX], { stdio: "ignore" });
+    return "";
+  } catch {
+    return `no Docker or no ${BUSYBOX} (scripts/test-image.sh)`;
+  }
+})();
+if (noBusybox && process.env.CI === "true") throw new Error(`the relay's busybox check cannot run in CI: ${noBusybox}`);
 
 let target: NodeTarget;
 let relay: ApiRelay;
@@ -122,6 +135,32 @@ describe("the agent's relay of the kubernetes Service", () => {
     expect(JSON.parse(admin.body).items.map((n: any) => n.metadata.name)).toContain("kube-system");
     expect((await viaRelay("/api/v1/namespaces", { token: "not-a-token" })).status).toBe(401);
   });
+
+  it.skipIf(!!noBusybox)(
+    `answers busybox's wget, as in a minimal pod image${noBusybox ? ` (skipped: ${noBusybox})` : ""}`,
+    async () => {
+      // busybox's TLS sends no signature_algorithms: OpenSSL 3's default security level would refuse it
+      const { stdout } = await promisify(execFile)(
+        "docker",
+        [
+          "run",
+          "--rm",
+          "--name",
+          `kf-relay-wget-${process.pid}`,
+          "--network",
+          "host",
+          BUSYBOX,
+          "wget",
+          "--no-check-certificate",
+          "-qO-",
+          `https://127.0.0.1:${port}/version`,
+        ],
+        { encoding: "utf8", timeout: 30_000 },
+      );
+      expect(JSON.parse(stdout).gitVersion).toMatch(/^v1\./);
+    },
+    40_000,
+  );
 
   it("streams a watch through", async () => {
     const name = `relay-watch-${process.pid}`;

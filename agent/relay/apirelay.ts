@@ -24,6 +24,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { Agent as HttpAgent, type IncomingMessage, type ServerResponse } from "node:http";
 import { Agent as HttpsAgent, createServer, type Server } from "node:https";
+import { DEFAULT_CIPHERS } from "node:tls";
 import type { Socket } from "node:net";
 import { createProxyServer } from "http-proxy-3";
 import type { ApiClient } from "../api";
@@ -122,8 +123,17 @@ export class ApiRelay {
   async start(host: string): Promise<number> {
     const c = await this.issue();
     this.caPem = c.caCertificate;
-    const server = createServer({ key: this.key.privateKey.export({ type: "pkcs8", format: "pem" }), cert: c.certificate }, (req, res) =>
-      this.proxy.web(req, res),
+    const server = createServer(
+      {
+        key: this.key.privateKey.export({ type: "pkcs8", format: "pem" }),
+        cert: c.certificate,
+        minVersion: "TLSv1.2",
+        // busybox's wget (in minimal pod images) sends no signature_algorithms extension, so TLS 1.2
+        // falls back to SHA-1 handshake signatures, which OpenSSL 3 refuses above security level 0:
+        // level 0 lets such clients in; every other client negotiates SHA-256 or better as before
+        ciphers: `${DEFAULT_CIPHERS}:@SECLEVEL=0`,
+      },
+      (req, res) => this.proxy.web(req, res),
     );
     server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => this.proxy.ws(req, socket, head));
     // a broken client connection is that client's problem
