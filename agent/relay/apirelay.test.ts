@@ -9,12 +9,10 @@ import { X509Certificate } from "node:crypto";
 import { promisify } from "node:util";
 import { request } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNodeTarget } from "../../test/targets";
+import { startNodeTarget, startWorkerTarget, type Target } from "../../test/targets";
 import { ApiClient } from "../api";
 import { createCa } from "../../workers/registry/pki";
 import { ApiRelay } from "./apirelay";
-
-type NodeTarget = Awaited<ReturnType<typeof startNodeTarget>>;
 
 const BUSYBOX = "kubeflare/busybox:test";
 const noBusybox = (() => {
@@ -27,77 +25,82 @@ const noBusybox = (() => {
 })();
 if (noBusybox && process.env.CI === "true") throw new Error(`the relay's busybox check cannot run in CI: ${noBusybox}`);
 
-let target: NodeTarget;
-let relay: ApiRelay;
-let port: number;
-let rootCA: string;
-let nodeToken: string;
-const NODE = `relay-node-${process.pid}`;
+describe.each([
+  ["Node", () => startNodeTarget({ controllers: true })],
+  ["Worker", () => startWorkerTarget({ controllers: true, https: true })],
+] as const)("the agent's relay of the kubernetes Service to the %s control plane", (_name, start) => {
+  let target: Target & { url?: string; caPem?: string };
+  let relay: ApiRelay;
+  let port: number;
+  let rootCA: string;
+  let nodeToken: string;
+  const NODE = `relay-node-${process.pid}`;
 
-/** a request to the relay as a pod makes it: to kubernetes.default.svc, trusting only `ca` */
-const viaRelay = (path: string, o: { token?: string; ca?: string; servername?: string; method?: string; onData?: (s: string) => void } = {}) =>
-  new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port,
-        path,
-        method: o.method ?? "GET",
-        servername: o.servername ?? "kubernetes.default.svc",
-        ca: o.ca ?? rootCA,
-        headers: { Host: "kubernetes.default.svc", ...(o.token ? { Authorization: `Bearer ${o.token}` } : {}) },
-        agent: false,
-      },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => {
-          body += c;
-          o.onData?.(body);
-        });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end();
-  });
+  /** a request to the relay as a pod makes it: to kubernetes.default.svc, trusting only `ca` */
+  const viaRelay = (path: string, o: { token?: string; ca?: string; servername?: string; method?: string; onData?: (s: string) => void } = {}) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port,
+          path,
+          method: o.method ?? "GET",
+          servername: o.servername ?? "kubernetes.default.svc",
+          ca: o.ca ?? rootCA,
+          headers: { Host: "kubernetes.default.svc", ...(o.token ? { Authorization: `Bearer ${o.token}` } : {}) },
+          agent: false,
+        },
+        (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (c: string) => {
+            body += c;
+            o.onData?.(body);
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+          res.on("error", reject);
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
 
-beforeAll(async () => {
-  target = await startNodeTarget({ controllers: true });
-  const t = await (
-    await target.fetch("/apis/kubeflare.dev/v1/bootstraptokens", {
+  beforeAll(async () => {
+    target = await start();
+    const t = await (
+      await target.fetch("/apis/kubeflare.dev/v1/bootstraptokens", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ ttlSeconds: 600 }),
+      })
+    ).json();
+    const joined = await (
+      await target.fetch("/apis/kubeflare.dev/v1/join", { method: "POST", token: t.token, body: JSON.stringify({ nodeName: NODE }) })
+    ).json();
+    nodeToken = joined.token;
+    const node = { apiVersion: "v1", kind: "Node", metadata: { name: NODE } };
+    const reg = await target.fetch("/api/v1/nodes", {
       method: "POST",
+      token: nodeToken,
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ ttlSeconds: 600 }),
-    })
-  ).json();
-  const joined = await (await target.fetch("/apis/kubeflare.dev/v1/join", { method: "POST", token: t.token, body: JSON.stringify({ nodeName: NODE }) })).json();
-  nodeToken = joined.token;
-  const node = { apiVersion: "v1", kind: "Node", metadata: { name: NODE } };
-  const reg = await target.fetch("/api/v1/nodes", {
-    method: "POST",
-    token: nodeToken,
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(node),
+      body: JSON.stringify(node),
+    });
+    expect(reg.status).toBe(201);
+    relay = new ApiRelay({ api: new ApiClient({ server: target.url!, token: nodeToken, caPem: target.caPem }), nodeName: NODE, port: 0 });
+    port = await relay.start("127.0.0.1");
+    // what a pod is given: the ConfigMap the root CA publisher puts in every namespace
+    for (let i = 0; i < 100 && !rootCA; i++) {
+      const cm = await target.fetch("/api/v1/namespaces/default/configmaps/kube-root-ca.crt");
+      if (cm.status === 200) rootCA = (await cm.json()).data["ca.crt"];
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await relay?.stop();
+    await target?.close();
   });
-  expect(reg.status).toBe(201);
-  relay = new ApiRelay({ api: new ApiClient({ server: target.url, token: nodeToken, caPem: target.caPem }), nodeName: NODE, port: 0 });
-  port = await relay.start("127.0.0.1");
-  // what a pod is given: the ConfigMap the root CA publisher puts in every namespace
-  for (let i = 0; i < 100 && !rootCA; i++) {
-    const cm = await target.fetch("/api/v1/namespaces/default/configmaps/kube-root-ca.crt");
-    if (cm.status === 200) rootCA = (await cm.json()).data["ca.crt"];
-    else await new Promise((r) => setTimeout(r, 100));
-  }
-}, 60_000);
 
-afterAll(async () => {
-  await relay?.stop();
-  await target?.close();
-});
-
-describe("the agent's relay of the kubernetes Service", () => {
   it("serves a certificate from the published cluster CA for the Service's names and ClusterIP", async () => {
     expect(rootCA).toMatch(/BEGIN CERTIFICATE/);
     expect(relay.caPem).toBe(rootCA);
