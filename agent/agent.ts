@@ -19,6 +19,7 @@ import { nodeLabels, nodeStatus } from "./node";
 import { PodWorker } from "./pods";
 import { Prober } from "./probes";
 import { type KubeProxySettings, ServiceProxy } from "./proxy/service-proxy";
+import { ApiRelay } from "./relay/apirelay";
 import { type ContainerInfo, LABELS, type ContainerRuntime } from "./runtime/runtime";
 import { sleep, watchBackoffMs } from "./sleep";
 
@@ -57,6 +58,8 @@ export interface AgentOptions {
   dnsListen?: Upstream | null;
   /** run kube-proxy (nftables rules for Services) with these settings; off when unset */
   kubeProxy?: KubeProxySettings;
+  /** with kube-proxy: relay the `kubernetes` Service to the control plane (agent/relay) on this port of the pod gateway (default 6444); false: don't */
+  apiRelayPort?: number | false;
 }
 
 const jitter = (ms: number) => ms * (0.9 + Math.random() * 0.2);
@@ -104,6 +107,8 @@ export class NodeAgent {
   private readonly informers: ServiceInformers;
   private readonly dns: NodeDns;
   private proxy?: ServiceProxy;
+  /** the relay of the `kubernetes` Service (pods reach the control plane through it) */
+  private relay?: ApiRelay;
 
   constructor(private readonly o: AgentOptions) {
     this.events = new PodEvents(o.api, o.nodeName, Date.now, this.log);
@@ -179,8 +184,26 @@ export class NodeAgent {
         nodeName: this.o.nodeName,
         nodeIPs: [this.o.nodeIP],
         log: this.log,
+        localAPI: () => this.relay?.listening?.port,
       });
       this.proxy.start();
+      if (this.o.apiRelayPort !== false) {
+        const relay = new ApiRelay({
+          api: this.o.api,
+          nodeName: this.o.nodeName,
+          clusterDomain: this.o.clusterDomain,
+          port: this.o.apiRelayPort,
+          log: this.log,
+        });
+        this.relay = relay;
+        this.loops.push(
+          relay.serve(
+            () => this.podNetwork?.gateway,
+            () => this.proxy?.refresh(),
+            this.ac.signal,
+          ),
+        );
+      }
     }
     this.log(`registered; runtime ${this.runtimeVersion}`);
   }
@@ -189,7 +212,7 @@ export class NodeAgent {
     this.ac.abort();
     this.wake?.();
     // kube-proxy's rules stay in the kernel (Services keep working across agent restarts); uninstall removes them
-    await Promise.allSettled([...this.loops, ...this.terminating.values(), this.dns.stop(), this.proxy?.stop()]);
+    await Promise.allSettled([...this.loops, ...this.terminating.values(), this.dns.stop(), this.proxy?.stop(), this.relay?.stop()]);
     // the last events (Killing on a deletion) are small writes: let them land before the client closes
     await Promise.race([this.events.settled(), new Promise((r) => setTimeout(r, 2000).unref())]);
   }

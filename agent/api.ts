@@ -82,6 +82,11 @@ export class ApiClient {
     return json as T;
   }
 
+  /** the control plane's URL and the CA it is trusted with, never the credential (the API relay forwards pods' own requests there) */
+  get upstream(): { server: string; caPem?: string } {
+    return { server: this.o.server, caPem: this.o.caPem };
+  }
+
   get = (path: string) => this.request<KObject>("GET", path);
 
   /** GET, or null on 404. */

@@ -1,8 +1,11 @@
 /**
  * A pod's volumes on the node, as kubelet's volume manager sets them up: a hostPath
- * is the host's directory (made first for DirectoryOrCreate); emptyDir, ConfigMap and
- * Secret volumes are directories under the agent's data dir (`pods/<uid>/volumes/<name>`),
- * the last two filled with the object's keys as files. The pod's directory goes when
+ * is the host's directory (made first for DirectoryOrCreate); emptyDir, ConfigMap,
+ * Secret, downward API and projected volumes are directories under the agent's data
+ * dir (`pods/<uid>/volumes/<name>`), the others filled with files: the objects' keys
+ * (all, or the `items` asked for, with their modes), the pod's fields, or for a
+ * projected volume all of its sources' files in one directory (the kube-api-access
+ * volume: ca.crt from kube-root-ca.crt, and namespace). The pod's directory goes when
  * the pod does.
  */
 import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -10,11 +13,13 @@ import { basename, dirname, join } from "node:path";
 import type { KObject } from "../shared/types";
 import type { ApiClient } from "./api";
 import { ConfigError } from "./env";
-import { RETRY_EVENT_MS, type RetryEvents } from "./events";
+import type { RetryEvents } from "./events";
 import type { Mount } from "./runtime/runtime";
 
 /** how often ConfigMap and Secret volumes are read again from the API (kubelet's --sync-frequency: a minute) */
 const VOLUME_REFRESH_MS = 60_000;
+/** how soon a volume whose ConfigMap or Secret was missing is tried again (its FailedMount events are throttled apart) */
+const VOLUME_RETRY_MS = 1000;
 
 export interface VolumeContext {
   api: Pick<ApiClient, "find">;
@@ -43,10 +48,9 @@ export class PodVolumes {
   async setUp(pod: KObject): Promise<Map<string, string>> {
     const uid = pod.metadata.uid!;
     const base = join(this.ctx.dataDir, "pods", uid, "volumes");
-    const ns = pod.metadata.namespace!;
     const now = this.ctx.now();
     const last = this.volumesAt.get(uid);
-    const refresh = !last || now - last.at >= (last.error ? RETRY_EVENT_MS : (this.ctx.volumeRefreshMs ?? VOLUME_REFRESH_MS));
+    const refresh = !last || now - last.at >= (last.error ? VOLUME_RETRY_MS : (this.ctx.volumeRefreshMs ?? VOLUME_REFRESH_MS));
     if (!refresh && last?.error) throw last.error;
     const out = new Map<string, string>();
     for (const v of pod.spec?.volumes ?? []) {
@@ -58,36 +62,73 @@ export class PodVolumes {
       const dir = join(base, v.name);
       out.set(v.name, dir);
       mkdirSync(dir, { recursive: true });
-      const src = v.configMap ?? v.secret;
-      if (!src || !refresh) continue;
-      const kind = v.configMap ? "configmaps" : "secrets";
-      const name = v.configMap?.name ?? v.secret?.secretName;
-      const obj = await this.ctx.api.find(`/api/v1/namespaces/${ns}/${kind}/${name}`);
-      if (!obj) {
-        if (src.optional) continue;
-        const error = new ConfigError(`${kind === "configmaps" ? "configmap" : "secret"} "${name}" not found`);
-        this.volumesAt.set(uid, { at: now, error });
-        this.events.emit(pod, "", "Warning", "FailedMount", `MountVolume.SetUp failed for volume "${v.name}" : ${error.message}`);
-        throw error;
+      if (!refresh || !(v.configMap || v.secret || v.downwardAPI || v.projected)) continue;
+      let files: Map<string, VolumeFile>;
+      try {
+        files = await this.payload(pod, v);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        this.volumesAt.set(uid, { at: now, error: e });
+        this.events.emit(pod, "", "Warning", "FailedMount", `MountVolume.SetUp failed for volume "${v.name}" : ${e.message}`);
+        throw e;
       }
-      const data: Record<string, string> = obj.data ?? {};
-      const items: { key: string; path: string; mode?: number }[] = src.items ?? Object.keys(data).map((key) => ({ key, path: key }));
-      const mode = src.defaultMode ?? 0o644;
-      for (const it of items) {
-        const file = join(dir, it.path);
-        mkdirSync(dirname(file), { recursive: true });
-        const val = data[it.key] ?? "";
-        const tmp = join(dirname(file), `..${basename(file)}.tmp`);
-        writeFileSync(tmp, kind === "secrets" ? Buffer.from(val, "base64") : val, { mode: it.mode ?? mode });
-        chmodSync(tmp, it.mode ?? mode);
-        renameSync(tmp, file);
-      }
-      // keys that left the object leave the volume
-      const keep = new Set(items.map((it) => it.path.split("/")[0]));
-      for (const entry of readdirSync(dir)) if (!keep.has(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
+      writeVolume(dir, files);
     }
     if (refresh) this.volumesAt.set(uid, { at: now });
     return out;
+  }
+
+  /**
+   * The files of a ConfigMap, Secret, downward API or projected volume, as kubelet's
+   * AtomicWriter payload: path -> content and mode. A missing object or key that is
+   * not optional is a ConfigError (kubelet's messages).
+   */
+  private async payload(pod: KObject, v: any): Promise<Map<string, VolumeFile>> {
+    const files = new Map<string, VolumeFile>();
+    const mode = (m: unknown, fallback: number) => (Number.isInteger(m) ? (m as number) : fallback);
+    if (v.configMap || v.secret) {
+      const src = v.configMap ?? v.secret;
+      await this.objectFiles(pod, v.configMap ? "configmaps" : "secrets", { ...src, name: src.name ?? src.secretName }, mode(src.defaultMode, 0o644), files);
+    } else if (v.downwardAPI) {
+      downwardFiles(pod, v.downwardAPI.items, mode(v.downwardAPI.defaultMode, 0o644), files);
+    } else if (v.projected) {
+      const def = mode(v.projected.defaultMode, 0o644);
+      for (const s of v.projected.sources ?? []) {
+        if (s.configMap) await this.objectFiles(pod, "configmaps", s.configMap, def, files);
+        else if (s.secret) await this.objectFiles(pod, "secrets", s.secret, def, files);
+        else if (s.downwardAPI) downwardFiles(pod, s.downwardAPI.items, def, files);
+        // serviceAccountToken and clusterTrustBundle sources: not in Kubeflare yet (no ServiceAccounts); nothing to write
+      }
+    }
+    return files;
+  }
+
+  private async objectFiles(
+    pod: KObject,
+    kind: "configmaps" | "secrets",
+    src: { name?: string; items?: { key: string; path: string; mode?: number }[]; optional?: boolean },
+    defaultMode: number,
+    files: Map<string, VolumeFile>,
+  ): Promise<void> {
+    const what = kind === "configmaps" ? "configmap" : "secret";
+    const obj = await this.ctx.api.find(`/api/v1/namespaces/${pod.metadata.namespace}/${kind}/${src.name}`);
+    if (!obj) {
+      if (src.optional) return;
+      throw new ConfigError(`${what} "${src.name}" not found`);
+    }
+    const data: Record<string, string> = obj.data ?? {};
+    const decode = (val: string) => (kind === "secrets" ? Buffer.from(val, "base64") : Buffer.from(val));
+    const binary: Record<string, string> = kind === "configmaps" ? (obj.binaryData ?? {}) : {};
+    const items: { key: string; path: string; mode?: number }[] =
+      src.items ?? [...Object.keys(data), ...Object.keys(binary)].map((key) => ({ key, path: key }));
+    for (const it of items) {
+      const val = it.key in data ? decode(data[it.key]) : it.key in binary ? Buffer.from(binary[it.key], "base64") : undefined;
+      if (val === undefined) {
+        if (src.optional) continue;
+        throw new ConfigError(`${what} references non-existent ${kind === "configmaps" ? "config " : "secret "}key: ${it.key}`);
+      }
+      files.set(it.path, { content: val, mode: Number.isInteger(it.mode) ? it.mode! : defaultMode });
+    }
   }
 
   /** The pod is gone: its directory (and the volumes in it) goes too. */
@@ -97,10 +138,70 @@ export class PodVolumes {
   }
 }
 
-/** The container's volumeMounts on the host directories `vols` (ConfigMap and Secret volumes always read-only). */
+/** The container's volumeMounts on the host directories `vols` (ConfigMap, Secret, downward API and projected volumes always read-only). */
 export const containerMounts = (pod: KObject, c: any, vols: Map<string, string>): Mount[] =>
   (c.volumeMounts ?? []).map((m: any) => ({
     hostPath: join(vols.get(m.name) ?? "/nonexistent", m.subPath ?? ""),
     containerPath: m.mountPath,
-    readOnly: !!m.readOnly || !!pod.spec.volumes?.find((v: any) => v.name === m.name && (v.configMap || v.secret)),
+    readOnly: !!m.readOnly || !!pod.spec.volumes?.find((v: any) => v.name === m.name && (v.configMap || v.secret || v.downwardAPI || v.projected)),
   }));
+
+export interface VolumeFile {
+  content: Buffer;
+  mode: number;
+}
+
+/** Go's %q of a string, as kubelet writes label and annotation values */
+const quote = (s: string) => JSON.stringify(s).replace(/\\u00([0-7][0-9a-f])/g, "\\x$1");
+
+/** a pod field as the downward API writes it (metadata.labels/annotations: `key="value"` lines, sorted) */
+export const downwardValue = (pod: KObject, fieldPath: string): string => {
+  const meta = pod.metadata;
+  const map = (m: Record<string, string> | undefined) =>
+    Object.keys(m ?? {})
+      .sort()
+      .map((k) => `${k}=${quote(String(m![k]))}\n`)
+      .join("");
+  const one = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
+  if (one) return String((meta[one[1] as "labels" | "annotations"] as Record<string, string> | undefined)?.[one[2]] ?? "");
+  switch (fieldPath) {
+    case "metadata.name":
+      return meta.name ?? "";
+    case "metadata.namespace":
+      return meta.namespace ?? "";
+    case "metadata.uid":
+      return meta.uid ?? "";
+    case "metadata.labels":
+      return map(meta.labels);
+    case "metadata.annotations":
+      return map(meta.annotations);
+    default:
+      throw new ConfigError(`unsupported fieldPath: ${fieldPath}`);
+  }
+};
+
+const downwardFiles = (pod: KObject, items: any[] | undefined, defaultMode: number, files: Map<string, VolumeFile>) => {
+  for (const it of items ?? []) {
+    // resourceFieldRef (container limits and requests) is not in Kubeflare's downward API yet
+    if (!it?.fieldRef?.fieldPath) continue;
+    files.set(it.path, { content: Buffer.from(downwardValue(pod, it.fieldRef.fieldPath)), mode: Number.isInteger(it.mode) ? it.mode : defaultMode });
+  }
+};
+
+/**
+ * Write a volume's files into its directory, each through a temporary file and a
+ * rename (a container never reads half a file), and remove what is no longer in it.
+ */
+export const writeVolume = (dir: string, files: Map<string, VolumeFile>): void => {
+  for (const [path, f] of files) {
+    const file = join(dir, path);
+    mkdirSync(dirname(file), { recursive: true });
+    const tmp = join(dirname(file), `..${basename(file)}.tmp`);
+    writeFileSync(tmp, f.content, { mode: f.mode });
+    chmodSync(tmp, f.mode);
+    renameSync(tmp, file);
+  }
+  // keys that left the object leave the volume
+  const keep = new Set([...files.keys()].map((p) => p.split("/")[0]));
+  for (const entry of readdirSync(dir)) if (!keep.has(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
+};

@@ -1,6 +1,6 @@
 import { type Http2Bindings, type HttpBindings, serve, type ServerType } from "@hono/node-server";
 import type { Client } from "@libsql/client";
-import { randomBytes } from "node:crypto";
+import { createPrivateKey, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -144,6 +144,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const dataDir = resolve(o.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const adminToken = process.env.KUBEFLARE_ADMIN_TOKEN || ensureAdminToken(dataDir);
+  // what pods dial: the `kubernetes` Service's names and ClusterIP, and the advertised address (kube-apiserver's default SANs)
+  const inCluster = ["kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"];
+  const serviceIP = nthAddress(parseCidr(network.serviceCIDR)!, 1)!;
+  const sans = [...new Set([o.host, ...(o.tlsSans ?? []), advertised, serviceIP, ...inCluster].filter((h) => h && h !== "0.0.0.0" && h !== "::"))];
+  const tls = o.insecureHttp ? undefined : await ensureTls(dataDir, { sans, certFile: o.tlsCertFile, keyFile: o.tlsKeyFile });
+  // the data dir's CA is the cluster CA too (kube-root-ca.crt, the nodes' relay certificates); else one kept in the database
+  const clusterCA = tls?.caKey ? { cert: tls.ca, key: createPrivateKey(tls.caKey).export({ type: "pkcs8", format: "pem" }) as string } : undefined;
   const client = await openDatabase(o.dbUrl ?? `file:${join(dataDir, "kubeflare.db")}`, {
     authToken: o.dbAuthToken,
     synchronous: o.synchronous,
@@ -154,7 +161,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     queue: (dispatch) => new InProcessQueue(dispatch),
     controllers: o.controllers ?? CONTROLLERS,
     config: o.controllerConfig,
-    registry: { watchPollMs: o.watchPollMs ?? 1000 },
+    registry: { watchPollMs: o.watchPollMs ?? 1000, clusterCA },
     network,
     log,
   });
@@ -206,26 +213,18 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       server = serve({ fetch, port: o.port, hostname: o.host, serverOptions: httpOptions }, onListen);
       limitConnections(server, limits);
     } else {
-      // what pods dial: the `kubernetes` Service's names and ClusterIP, and the advertised address (kube-apiserver's default SANs)
-      const inCluster = ["kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"];
-      const serviceIP = nthAddress(parseCidr(network.serviceCIDR)!, 1)!;
-      const sans = [...new Set([o.host, ...(o.tlsSans ?? []), advertised, serviceIP, ...inCluster].filter((h) => h && h !== "0.0.0.0" && h !== "::"))];
-      ensureTls(dataDir, { sans, certFile: o.tlsCertFile, keyFile: o.tlsKeyFile }).then((tls) => {
-        caPem = tls.ca;
-        server = serve(
-          {
-            fetch,
-            port: o.port,
-            hostname: o.host,
-            createServer: createHttpsServer,
-            serverOptions: { key: tls.key, cert: tls.cert, handshakeTimeout: limits.handshakeTimeoutMs, ...httpOptions },
-          },
-          onListen,
-        );
-        limitConnections(server, limits);
-        server.on("error", rej);
-      }, rej);
-      return;
+      caPem = tls!.ca;
+      server = serve(
+        {
+          fetch,
+          port: o.port,
+          hostname: o.host,
+          createServer: createHttpsServer,
+          serverOptions: { key: tls!.key, cert: tls!.cert, handshakeTimeout: limits.handshakeTimeoutMs, ...httpOptions },
+        },
+        onListen,
+      );
+      limitConnections(server, limits);
     }
     server!.on("error", rej);
   });

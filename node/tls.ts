@@ -12,6 +12,8 @@ export interface TlsMaterial {
   cert: string;
   key: string;
   ca: string;
+  /** the CA's private key (PEM), when the CA is the data dir's own (not with an operator's certificate files) */
+  caKey?: string;
 }
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -149,5 +151,5 @@ export async function ensureTls(dataDir: string, o: { sans: string[]; certFile?:
     writeSecret(srvKey, srv.key);
     writeFileSync(srvCrt, srv.cert);
   }
-  return { cert: readFileSync(srvCrt, "utf8"), key: readFileSync(srvKey, "utf8"), ca: ca.cert };
+  return { cert: readFileSync(srvCrt, "utf8"), key: readFileSync(srvKey, "utf8"), ca: ca.cert, caKey: ca.key };
 }

@@ -980,6 +980,23 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
       build: () => ({ method: "POST", path: "/apis/kubeflare.dev/v1/join", headers: { ...JSON_CT, Authorization: "Bearer abcdef.0123456789abcdef" }, body }),
     });
   }
+  const servingCert = "/apis/kubeflare.dev/v1/nodes/hostile-node/servingcertificate";
+  for (const [label, body] of [
+    ["truncated JSON", '{"publicKey":'],
+    ["publicKey=5", '{"publicKey":5}'],
+    ["publicKey=not PEM", '{"publicKey":"x"}'],
+    ["publicKey=garbage DER", '{"publicKey":"-----BEGIN PUBLIC KEY-----\\nMAA=\\n-----END PUBLIC KEY-----\\n"}'],
+    ["clusterDomain=[]", '{"publicKey":"x","clusterDomain":[]}'],
+    ["body=[]", "[]"],
+  ] as const) {
+    add({
+      group: "kubeflare",
+      solo: true,
+      status: 400,
+      label: `POST servingcertificate ${label}`,
+      build: () => ({ method: "POST", path: servingCert, headers: JSON_CT, body }),
+    });
+  }
   return cases;
 };
 

@@ -61,16 +61,25 @@ const services = [
   svc("local", { type: "NodePort", clusterIP: "10.43.250.4", externalTrafficPolicy: "Local", ports: ports(30081) }),
   svc("headless", { clusterIP: "None", ports: ports() }),
   svc("lb", { type: "LoadBalancer", clusterIP: "10.43.250.5", ports: [{ name: "http", port: 8081, targetPort: "http", protocol: "TCP", nodePort: 30082 }] }),
+  svc("kubernetes", { clusterIP: "10.43.250.9", ports: [{ name: "http", port: 443, targetPort: "http", protocol: "TCP" }] }),
 ];
 const bothReady = [ep("10.42.250.10", NODE), ep("10.42.250.11", "node-b")];
 const input = (webEndpoints = bothReady): ProxyInput => ({
   services,
-  endpointSlices: [slice("web", webEndpoints), slice("sticky", bothReady), slice("local", bothReady), slice("headless", bothReady), slice("lb", bothReady)],
+  endpointSlices: [
+    slice("web", webEndpoints),
+    slice("sticky", bothReady),
+    slice("local", bothReady),
+    slice("headless", bothReady),
+    slice("lb", bothReady),
+    slice("kubernetes", bothReady),
+  ],
   nodeName: NODE,
   nodeIPs: ["10.42.251.1"],
   clusterCIDR: "10.42.250.0/24",
   serviceCIDR: "10.43.250.0/24",
   localDNS: { ip: "10.42.250.1", port: 5300, serviceIP: "10.43.250.10" },
+  localAPI: { ip: "10.42.250.1", port: 6444, serviceIP: "10.43.250.9" },
 });
 const names = (answers: Answer[]) => new Set(answers.map((a) => a.name ?? a.error));
 
@@ -85,6 +94,7 @@ describe.skipIf(!!missing)(`kube-proxy data path in network namespaces${missing 
         fx.serve(fx.eps[0]!, "ep1", 8080, 5353),
         fx.serve(fx.eps[1]!, "ep2", 8080, 5353),
         fx.serve(fx.node, "node-dns", 5301, 5300, "10.42.250.1"),
+        fx.serve(fx.node, "node-api-relay", 6444, 6445, "10.42.250.1"),
       ]);
       loop = new ProxyLoop({ prefix: ["ip", "netns", "exec", fx.node] });
       loop.update(input());
@@ -147,6 +157,10 @@ describe.skipIf(!!missing)(`kube-proxy data path in network namespaces${missing 
 
   it("sends the cluster DNS Service IP to the node-local DNS listener", async () => {
     expect(names(await fx.ask(fx.client, "udp", "10.43.250.10", 53, 3))).toEqual(new Set(["node-dns"]));
+  });
+
+  it("sends the kubernetes Service's port 443 to the node's API relay, not to its endpoints", async () => {
+    expect(names(await fx.ask(fx.client, "tcp", "10.43.250.9", 443, 5))).toEqual(new Set(["node-api-relay"]));
   });
 
   it("takes an endpoint that turned not ready out of rotation, and keeps affinity of unchanged Services", async () => {

@@ -202,6 +202,23 @@ describe("kube-proxy rules (nftables)", () => {
     expect(chains["local-dns"]).toEqual(["meta l4proto { tcp, udp } dnat to 10.42.0.1:53"]);
   });
 
+  it("DNATs the kubernetes Service's port 443 to the local API relay instead of its endpoints", () => {
+    const https = [{ name: "https", port: 443, protocol: "TCP", targetPort: 6443 }];
+    const { maps, chains } = build(
+      [svc("kubernetes", { clusterIP: "10.43.0.1", ports: https })],
+      [slice("kubernetes", [ep("192.168.1.10", "")], [{ name: "https", port: 6443, protocol: "TCP" }])],
+      { localAPI: { ip: "10.42.0.1", port: 6444 } },
+    );
+    expect(maps["service-ips"]!["10.43.0.1 . tcp . 443"]).toBe("goto local-api");
+    expect(chains["local-api"]).toEqual(["meta l4proto tcp dnat to 10.42.0.1:6444"]);
+    // without the relay, the endpoints as before
+    const plain = build(
+      [svc("kubernetes", { clusterIP: "10.43.0.1", ports: https })],
+      [slice("kubernetes", [ep("192.168.1.10", "")], [{ name: "https", port: 6443, protocol: "TCP" }])],
+    );
+    expect(targets(plain.chains, plain.maps["service-ips"]!["10.43.0.1 . tcp . 443"]!)).toEqual(["192.168.1.10:6443"]);
+  });
+
   it("drops traffic to unallocated ClusterIPs and rejects unknown ports of allocated ones when the service CIDR is known", () => {
     const { chains, rs } = build([svc("web", { clusterIP: "10.43.0.20", ports: httpPort() })], [], { serviceCIDR: "10.43.0.0/16" });
     expect(chains["cluster-ips-check"]!.map((x) => x.replace(/ comment .*/, ""))).toEqual(["ip daddr @cluster-ips reject", "ip daddr 10.43.0.0/16 drop"]);
@@ -273,7 +290,7 @@ describe.skipIf(!nft)(`nft -c accepts the generated rulesets${nft ? "" : " (skip
         slice("l", [ep("10.42.0.5"), ep("10.42.1.5", "node-b")]),
         slice("x", [ep("10.42.1.6", "node-b")]),
       ],
-      { serviceCIDR: "10.43.0.0/16", localDNS: { ip: "10.42.0.1", port: 53 } },
+      { serviceCIDR: "10.43.0.0/16", localDNS: { ip: "10.42.0.1", port: 53 }, localAPI: { ip: "10.42.0.1", port: 6444 } },
     );
     await run(["nft", "-c", "-f", "-"], NftProxier.script(rs));
     await run(["nft", "-c", "-f", "-"], NftProxier.script(build([], []).rs));

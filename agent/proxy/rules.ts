@@ -14,7 +14,8 @@
  * iptables mode's old behaviour; DNAT from loopback needs
  * `net.ipv4.conf.all.route_localnet=1`, which the applier sets), LoadBalancer Services
  * without a loadBalancerClass answer on this node's own IPs and 127.0.0.1 like k3s'
- * ServiceLB, and the cluster DNS Service IP may be DNATed to a node-local DNS server.
+ * ServiceLB, the cluster DNS Service IP may be DNATed to a node-local DNS server, and
+ * the `kubernetes` Service's port 443 to the agent's relay of the API (agent/relay).
  */
 import { createHash } from "node:crypto";
 import type { KObject } from "../../shared/types";
@@ -36,6 +37,8 @@ export interface ProxyInput {
   serviceCIDR?: string;
   /** DNAT the cluster DNS Service (serviceIP, default 10.43.0.10, port 53 UDP+TCP) to a node-local DNS server */
   localDNS?: { ip: string; port: number; serviceIP?: string };
+  /** DNAT the `kubernetes` Service (serviceIP, default 10.43.0.1, TCP port 443) to the agent's API relay instead of its endpoints */
+  localAPI?: { ip: string; port: number; serviceIP?: string };
 }
 
 export interface Ruleset {
@@ -132,6 +135,16 @@ export function buildRuleset(input: ProxyInput): Ruleset {
       put(serviceIPs, `${dnsIP} . udp . 53`, "goto local-dns");
       put(serviceIPs, `${dnsIP} . tcp . 53`, "goto local-dns");
       clusterIPs.add(dnsIP);
+    }
+  }
+
+  if (input.localAPI && isIPv4(input.localAPI.ip) && isPort(input.localAPI.port)) {
+    const apiIP = input.localAPI.serviceIP ?? "10.43.0.1";
+    if (isIPv4(apiIP)) {
+      // first writer wins: this goes before the `kubernetes` Service's own chain
+      chains.push({ name: "local-api", rules: [`meta l4proto tcp dnat to ${input.localAPI.ip}:${input.localAPI.port}`] });
+      put(serviceIPs, `${apiIP} . tcp . 443`, "goto local-api");
+      clusterIPs.add(apiIP);
     }
   }
 

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import type { ServiceInformers } from "../informer";
-import type { PodNetwork } from "../network/cidr";
+import { gatewayOf, type PodNetwork } from "../network/cidr";
 import { sleep } from "../sleep";
 import { NftProxier, ProxyLoop } from "./proxier";
 import type { ProxyInput } from "./rules";
@@ -24,14 +24,16 @@ export interface ServiceProxyOptions {
   serviceCIDR?: string;
   /** DNAT this cluster DNS Service IP (port 53) to the node-local DNS server on the pod gateway (10.42.N.1:53); off when unset */
   clusterDNS?: string;
+  /** the agent's API relay port on the pod gateway, once it listens: the `kubernetes` Service's 443 is DNATed there (agent/relay) */
+  localAPI?: () => number | undefined;
   /** run nft in another network namespace (tests) */
   prefix?: string[];
   minIntervalMs?: number;
   log?: (msg: string) => void;
 }
 
-/** what the agent's callers choose (the agent adds its informers, pod network, node name and address) */
-export type KubeProxySettings = Omit<ServiceProxyOptions, "informers" | "podNetwork" | "nodeName" | "nodeIPs" | "log">;
+/** what the agent's callers choose (the agent adds its informers, pod network, node name and address, API relay) */
+export type KubeProxySettings = Omit<ServiceProxyOptions, "informers" | "podNetwork" | "nodeName" | "nodeIPs" | "log" | "localAPI">;
 
 /** why kube-proxy cannot run here, or "" */
 export function kubeProxyUnavailable(): string {
@@ -86,7 +88,15 @@ export class ServiceProxy {
       clusterCIDR: this.o.clusterCIDR ?? net?.subnet ?? "10.42.0.0/16",
       serviceCIDR: this.o.serviceCIDR ?? "10.43.0.0/16",
       ...(this.o.clusterDNS && net ? { localDNS: { serviceIP: this.o.clusterDNS, ip: net.gateway, port: 53 } } : {}),
+      ...(net && this.o.localAPI?.()
+        ? { localAPI: { ip: net.gateway, port: this.o.localAPI()!, serviceIP: gatewayOf(this.o.serviceCIDR ?? "10.43.0.0/16") } }
+        : {}),
     };
+  }
+
+  /** rebuild the rules now (the API relay started listening) */
+  refresh() {
+    this.changed();
   }
 
   private changed() {

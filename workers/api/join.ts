@@ -3,7 +3,10 @@
  *   POST /apis/kubeflare.dev/v1/bootstraptokens   (admin) { ttlSeconds?, usages?, maxNodes?, allowReplace? }
  *                                                   → { token, expiration, usages, maxNodes, allowReplace? }
  *   POST /apis/kubeflare.dev/v1/join              Authorization: Bearer <join token>, { nodeName, forceReplace? } → { nodeName, token }
- * Both bodies are tiny, so they are read within SMALL_BODY_BYTES (413 past it); the
+ *   POST /apis/kubeflare.dev/v1/nodes/<name>/servingcertificate   (the node itself) { publicKey, clusterDomain? }
+ *                                                   → { nodeName, certificate, caCertificate, notAfter }: the serving
+ *                                                     certificate of the node's relay of the `kubernetes` Service
+ * The bodies are tiny, so they are read within SMALL_BODY_BYTES (413 past it); the
  * join token is checked before its body is read at all.
  */
 import { Hono } from "hono";
@@ -30,6 +33,14 @@ export const joining = (registry: Registry) => {
     }
     const cred = await registry.nodes.join(m[1], body.nodeName, { forceReplace: body.forceReplace });
     return c.json({ apiVersion: "kubeflare.dev/v1", kind: "NodeCredential", ...cred }, 201);
+  });
+  app.post("/apis/kubeflare.dev/v1/nodes/:name/servingcertificate", async (c) => {
+    const user = c.get("user");
+    const name = c.req.param("name");
+    // who may ask is settled before the body is read
+    registry.clusterCA.authorizeServing(user, name);
+    const cert = await registry.clusterCA.issueServing(user, name, await readSmallJson(c.req.raw));
+    return c.json({ apiVersion: "kubeflare.dev/v1", kind: "NodeServingCertificate", ...cert }, 201);
   });
   return app;
 };

@@ -72,6 +72,11 @@ export class ControllerClient {
     }
   }
 
+  /** The cluster CA's certificate (PEM): what kube-root-ca.crt publishes. */
+  rootCA(): Promise<string> {
+    return this.registry.clusterCA.certificate();
+  }
+
   /** Objects of any kind whose ownerReferences name `ownerUid` (indexed). */
   dependents(ownerUid: string): Promise<KObject[]> {
     return this.registry.dependents(ownerUid);

@@ -6,6 +6,7 @@ import type { Controller } from "./manager";
 import { namespaceController } from "./namespace";
 import { nodeIpamController } from "./nodeipam";
 import { nodeLifecycleController } from "./nodelifecycle";
+import { rootCACertPublisher } from "./rootcacert";
 import { replicaSetController, replicationControllerController } from "./replicaset";
 import { scheduler } from "./scheduler";
 import { serviceLBController } from "./servicelb";
@@ -23,4 +24,5 @@ export const CONTROLLERS: Controller[] = [
   endpointsController,
   serviceLBController,
   eventTtlController,
+  rootCACertPublisher,
 ];

@@ -18,6 +18,7 @@ import type { AdmissionContext } from "./kinds/kind";
 import { generateName, newUid, timestamp } from "./meta";
 import { jsonEqual } from "../../shared/json";
 import { DEFAULT_SERVICE_CIDR } from "../../shared/net/cidr";
+import { ClusterCA } from "./clusterca";
 import { NodeCredentials } from "./credentials";
 import { checkNodeWatch, type NodeCheck } from "./noderestriction";
 import { applyPatch, type PatchType } from "./patch";
@@ -58,6 +59,8 @@ export class Registry implements RegistryCore {
   readonly nodes: NodeCredentials;
   /** authorization beyond roles: node credentials' object-level limits */
   readonly access: Access;
+  /** the cluster CA: kube-root-ca.crt, the nodes' relay serving certificates */
+  readonly clusterCA: ClusterCA;
   private readonly queue: WorkQueue;
   private readonly watchPollMs: number;
   private readonly bookmarkMs: number;
@@ -79,6 +82,7 @@ export class Registry implements RegistryCore {
     this.scale = new ScaleSubresource(this);
     this.logs = new PodLogs(this, new LogStore(opts.store.client, opts.logBytesPerContainer));
     this.nodes = new NodeCredentials(this);
+    this.clusterCA = new ClusterCA({ store: opts.store, now: this.now, serviceCIDR: this.serviceCIDR, fixed: opts.clusterCA });
   }
 
   /** Create the namespaces and Services every cluster starts with, and the `kubernetes` endpoints. Idempotent. */

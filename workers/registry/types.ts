@@ -3,6 +3,7 @@ import type { ResourceInfo } from "../../shared/resources";
 import type { KObject, ObjectKey } from "../../shared/types";
 import type { Store } from "../store/store";
 import type { WorkQueue } from "../queue";
+import type { CaMaterial } from "./pki";
 import type { FieldValidation } from "./decode";
 import type { NodeCheck } from "./noderestriction";
 import type { User, Verb } from "./user";
@@ -58,6 +59,8 @@ export interface RegistryOptions {
   serviceCIDR?: string;
   /** bytes of output kept per container (current and previous instance), default 1 MiB */
   logBytesPerContainer?: number;
+  /** the cluster CA (Node: the data dir's); default: one made once and kept in the store */
+  clusterCA?: CaMaterial;
 }
 
 /**

@@ -1,6 +1,7 @@
 /** Pods (core/v1): pkg/registry/core/pod/strategy.go and the pod printer. */
 import type { KObject } from "../../../shared/types";
 import { timestamp } from "../meta";
+import { admitServiceAccount } from "../serviceaccount";
 import { jsonEqual } from "../../../shared/json";
 import { defineKind } from "./kind";
 import { AGE, age, col, humanDuration, NAME, none, type Printer, wide } from "./printing";
@@ -166,7 +167,10 @@ export const pods = defineKind({
     prepareForCreate: (pod) => {
       pod.status = { phase: "Pending", qosClass: qosClass(pod) };
     },
-    admit: (pod, ctx) => addDefaultTolerations(pod, ctx.defaultTolerationSeconds),
+    admit: (pod, ctx) => {
+      addDefaultTolerations(pod, ctx.defaultTolerationSeconds);
+      admitServiceAccount(pod);
+    },
     validateUpdate: (pod, old) => {
       const a = immutablePart(pod);
       const b = immutablePart(old);

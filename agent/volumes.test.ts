@@ -1,0 +1,163 @@
+/**
+ * Pod volumes on disk against a real Node control plane: a pod created through the API
+ * gets the kube-api-access volume (ServiceAccount admission), and the agent fills it
+ * (ca.crt from kube-root-ca.crt, namespace); projected volumes with ConfigMap, Secret
+ * and downward API sources, items and modes, as kubelet writes them.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { KObject } from "../shared/types";
+import { startNodeTarget } from "../test/targets";
+import { ApiClient } from "./api";
+import { ConfigError } from "./env";
+import { RetryEvents } from "./events";
+import { containerMounts, PodVolumes } from "./volumes";
+
+type NodeTarget = Awaited<ReturnType<typeof startNodeTarget>>;
+let target: NodeTarget;
+let api: ApiClient;
+let dataDir: string;
+const recorded: string[] = [];
+const JSON_CT = { "Content-Type": "application/json" };
+
+const post = async (path: string, body: unknown) => {
+  const r = await target.fetch(path, { method: "POST", headers: JSON_CT, body: JSON.stringify(body) });
+  const json = await r.json();
+  if (r.status !== 201) throw new Error(`${path}: ${r.status} ${JSON.stringify(json)}`);
+  return json as KObject;
+};
+const volumes = (refreshMs = 60_000) =>
+  new PodVolumes(
+    { api, dataDir, now: Date.now, volumeRefreshMs: refreshMs },
+    new RetryEvents({ record: (_pod, _type, reason, message) => void recorded.push(`${reason}: ${message}`) }, Date.now),
+  );
+const file = (dir: string, name: string) => readFileSync(join(dir, name), "utf8");
+const mode = (dir: string, name: string) => statSync(join(dir, name)).mode & 0o777;
+const container = { name: "c", image: "busybox" };
+
+beforeAll(async () => {
+  target = await startNodeTarget({ controllers: true });
+  api = new ApiClient({ server: target.url, token: target.token, caPem: target.caPem });
+  dataDir = mkdtempSync(join(tmpdir(), "kf-volumes-"));
+}, 60_000);
+afterAll(async () => {
+  await api?.close();
+  await target?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("pod volumes", () => {
+  it("gives a new pod the kube-api-access volume, which the agent fills with ca.crt and namespace", async () => {
+    let rootCA = "";
+    for (let i = 0; i < 100 && !rootCA; i++) {
+      rootCA = (await api.find("/api/v1/namespaces/default/configmaps/kube-root-ca.crt"))?.data?.["ca.crt"] ?? "";
+      if (!rootCA) await new Promise((r) => setTimeout(r, 100));
+    }
+    const pod = await post("/api/v1/namespaces/default/pods", {
+      metadata: { name: "api-access" },
+      spec: {
+        initContainers: [{ ...container, name: "init" }],
+        containers: [container, { ...container, name: "own", volumeMounts: [{ name: "mine", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount" }] }],
+        volumes: [{ name: "mine", emptyDir: {} }],
+      },
+    });
+    expect(pod.spec.serviceAccountName).toBe("default");
+    const vol = pod.spec.volumes.find((v: any) => v.name.startsWith("kube-api-access-"));
+    expect(vol.name).toMatch(/^kube-api-access-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    expect(vol.projected).toEqual({
+      defaultMode: 420,
+      sources: [
+        { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+        { downwardAPI: { items: [{ path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } }] } },
+      ],
+    });
+    const mount = { name: vol.name, readOnly: true, mountPath: "/var/run/secrets/kubernetes.io/serviceaccount" };
+    expect(pod.spec.initContainers[0].volumeMounts).toEqual([mount]);
+    expect(pod.spec.containers[0].volumeMounts).toEqual([mount]);
+    // a container with its own mount there keeps it
+    expect(pod.spec.containers[1].volumeMounts).toEqual([{ name: "mine", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount" }]);
+
+    const dirs = await volumes().setUp(pod);
+    const dir = dirs.get(vol.name)!;
+    expect(readdirSync(dir).sort()).toEqual(["ca.crt", "namespace"]);
+    expect(file(dir, "ca.crt")).toBe(rootCA);
+    expect(file(dir, "namespace")).toBe("default");
+    expect(mode(dir, "ca.crt")).toBe(0o644);
+    expect(containerMounts(pod, pod.spec.containers[0], dirs)).toEqual([
+      { hostPath: dir, containerPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true },
+    ]);
+
+    // automountServiceAccountToken: false: no volume
+    const off = await post("/api/v1/namespaces/default/pods", {
+      metadata: { name: "no-access" },
+      spec: { automountServiceAccountToken: false, containers: [container] },
+    });
+    expect(off.spec.volumes ?? []).toEqual([]);
+    expect(off.spec.containers[0].volumeMounts ?? []).toEqual([]);
+  }, 30_000);
+
+  it("fills projected volumes from ConfigMaps, Secrets and the downward API, with items and modes, and follows changes", async () => {
+    await post("/api/v1/namespaces/default/configmaps", { metadata: { name: "proj-cm" }, data: { a: "A", b: "B" } });
+    await post("/api/v1/namespaces/default/secrets", { metadata: { name: "proj-secret" }, stringData: { token: "s3cret" } });
+    const pod = await post("/api/v1/namespaces/default/pods", {
+      metadata: { name: "projected", labels: { app: "web", tier: "front" }, annotations: { note: 'say "hi"' } },
+      spec: {
+        automountServiceAccountToken: false,
+        containers: [container],
+        volumes: [
+          {
+            name: "all",
+            projected: {
+              defaultMode: 0o640,
+              sources: [
+                { configMap: { name: "proj-cm", items: [{ key: "a", path: "conf/a.txt", mode: 0o600 }] } },
+                { secret: { name: "proj-secret" } },
+                { configMap: { name: "absent", optional: true } },
+                {
+                  downwardAPI: {
+                    items: [
+                      { path: "name", fieldRef: { fieldPath: "metadata.name" } },
+                      { path: "uid", fieldRef: { fieldPath: "metadata.uid" } },
+                      { path: "labels", fieldRef: { fieldPath: "metadata.labels" } },
+                      { path: "annotations", fieldRef: { fieldPath: "metadata.annotations" } },
+                      { path: "app", fieldRef: { fieldPath: "metadata.labels['app']" } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    });
+    const v = volumes(0);
+    const dir = (await v.setUp(pod)).get("all")!;
+    expect(readdirSync(dir).sort()).toEqual(["annotations", "app", "conf", "labels", "name", "token", "uid"]);
+    expect(file(dir, "conf/a.txt")).toBe("A");
+    expect(mode(dir, "conf/a.txt")).toBe(0o600);
+    expect(file(dir, "token")).toBe("s3cret");
+    expect(mode(dir, "token")).toBe(0o640);
+    expect(file(dir, "name")).toBe("projected");
+    expect(file(dir, "uid")).toBe(pod.metadata.uid);
+    expect(file(dir, "labels")).toBe('app="web"\ntier="front"\n');
+    expect(file(dir, "annotations")).toBe('note="say \\"hi\\""\n');
+    expect(file(dir, "app")).toBe("web");
+
+    // the ConfigMap changes: the next refresh writes it
+    const cm = (await api.find("/api/v1/namespaces/default/configmaps/proj-cm"))!;
+    await api.request("PUT", "/api/v1/namespaces/default/configmaps/proj-cm", { ...cm, data: { a: "A2" } });
+    await v.setUp(pod);
+    expect(file(dir, "conf/a.txt")).toBe("A2");
+
+    // a key that is not there, not optional: FailedMount, as kubelet words it
+    const missing = { ...pod, metadata: { ...pod.metadata, uid: `${pod.metadata.uid}-2` } } as KObject;
+    missing.spec = {
+      ...pod.spec,
+      volumes: [{ name: "bad", projected: { sources: [{ configMap: { name: "proj-cm", items: [{ key: "nope", path: "x" }] } }] } }],
+    };
+    await expect(v.setUp(missing)).rejects.toThrow(ConfigError);
+    expect(recorded).toContain('FailedMount: MountVolume.SetUp failed for volume "bad" : configmap references non-existent config key: nope');
+  }, 30_000);
+});
