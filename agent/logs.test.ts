@@ -38,4 +38,31 @@ describe("shipping one pod's output at once", () => {
     await shipper.ship([pod("u-a", "a"), pod("u-b", "b")], listing);
     expect(posted.map((p) => p.path)).toEqual(["/api/v1/namespaces/default/pods/a/log", "/api/v1/namespaces/default/pods/b/log"]);
   });
+
+  it("overlapping ships of one container (the periodic pass and a final status) send each line once, in order", async () => {
+    const lines: LogLine[] = [];
+    const at = (n: number) => `2026-01-01T00:00:0${n}.000000000Z`;
+    const runtime = { logs: async () => [...lines] } as unknown as ContainerRuntime;
+    const posted: string[][] = [];
+    let release: () => void = () => {};
+    const api = {
+      request: async (_m: string, _p: string, body: any) => {
+        posted.push(body.lines.map((l: LogLine) => l.text));
+        // the first POST is slow: the second ship starts meanwhile
+        if (posted.length === 1) await new Promise<void>((r) => (release = r));
+      },
+    } as unknown as ApiClient;
+    const shipper = new LogShipper(runtime, api);
+    const c = container("a1", "u-a", "app", "main");
+    lines.push({ stream: "stdout", time: at(1), text: "one" });
+    const first = shipper.ship([pod("u-a", "a")], [c]);
+    await new Promise((r) => setTimeout(r, 10));
+    lines.push({ stream: "stdout", time: at(2), text: "two" });
+    const second = shipper.shipPod(pod("u-a", "a"), [c]);
+    await new Promise((r) => setTimeout(r, 10));
+    release();
+    await Promise.all([first, second]);
+    await shipper.ship([pod("u-a", "a")], [c]);
+    expect(posted).toEqual([["one"], ["two"]]);
+  });
 });

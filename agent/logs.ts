@@ -46,7 +46,21 @@ export class LogShipper {
     for (const c of containers) if (c.labels[LABELS.role] !== "sandbox" && c.labels[LABELS.podUid] === pod.metadata.uid) await this.shipContainer(pod, c);
   }
 
-  private async shipContainer(pod: KObject, c: ContainerInfo): Promise<void> {
+  /** per container id: the shipping under way (the periodic pass and a pod's final status may overlap) */
+  private readonly inFlight = new Map<string, Promise<void>>();
+
+  /** one shipping at a time per container, so `shipped` only moves forward */
+  private shipContainer(pod: KObject, c: ContainerInfo): Promise<void> {
+    const next = (this.inFlight.get(c.id) ?? Promise.resolve()).catch(() => undefined).then(() => this.shipNow(pod, c));
+    this.inFlight.set(c.id, next);
+    const done = () => {
+      if (this.inFlight.get(c.id) === next) this.inFlight.delete(c.id);
+    };
+    next.then(done, done);
+    return next;
+  }
+
+  private async shipNow(pod: KObject, c: ContainerInfo): Promise<void> {
     const last = this.shipped.get(c.id);
     const lines = (await this.runtime.logs(c.id, last ? Date.parse(last) : undefined)).filter((l) => !last || l.time > last).slice(-MAX_LINES);
     if (!lines.length) return;
