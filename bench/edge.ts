@@ -25,9 +25,9 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { NodeAgent } from "../agent/agent";
 import { ApiClient } from "../agent/api";
-import { LABELS, type ContainerInfo, type ContainerRuntime, type ContainerSpec } from "../agent/runtime/runtime";
 import { createHranaHandler } from "../dev/hrana";
 import { openDatabase } from "../node/db";
+import { HollowRuntime } from "../test/hollow-runtime";
 
 /**
  * The free allowances, as published (checked 2026-12):
@@ -57,43 +57,6 @@ export interface EdgeOptions {
   podsPerNode: number;
   windowSeconds: number;
   settleSeconds: number;
-}
-
-/** An engine in memory: containers are records that "run" until stopped, and print nothing. */
-class HollowRuntime implements ContainerRuntime {
-  readonly name = "docker" as const;
-  private readonly containers = new Map<string, ContainerInfo>();
-  private seq = 0;
-  constructor(private readonly tag: string) {}
-  version = async () => "docker://hollow";
-  hasImage = async () => true;
-  pullImage = async () => {};
-  setPodNetwork = async () => {};
-  list = async (labels: Record<string, string>) =>
-    [...this.containers.values()]
-      .filter((c) => Object.entries(labels).every(([k, v]) => (v === "" ? k in c.labels : c.labels[k] === v)))
-      .map((c) => ({ ...c }));
-  inspect = async (id: string) => (this.containers.has(id) ? { ...this.containers.get(id)! } : null);
-  async create(spec: ContainerSpec) {
-    const id = `${this.tag}${(++this.seq).toString(16)}`.padEnd(64, "0");
-    this.containers.set(id, { id, name: spec.name, image: spec.image, imageId: `sha256:${"0".repeat(64)}`, labels: spec.labels, state: "created" });
-    return id;
-  }
-  async start(id: string) {
-    const c = this.containers.get(id)!;
-    Object.assign(c, {
-      state: "running",
-      startedAt: new Date().toISOString(),
-      ip: c.labels[LABELS.role] === "sandbox" ? `10.88.0.${this.seq % 250}` : undefined,
-    });
-  }
-  async stop(id: string) {
-    const c = this.containers.get(id);
-    if (c) Object.assign(c, { state: "exited", exitCode: 0, finishedAt: new Date().toISOString() });
-  }
-  remove = async (id: string) => void this.containers.delete(id);
-  exec = async () => ({ exitCode: 0, output: "" });
-  logs = async () => [];
 }
 
 interface DbTally {
