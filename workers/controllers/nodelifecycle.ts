@@ -213,6 +213,14 @@ export const nodeLifecycleController: Controller = {
   name: "node-lifecycle",
   primary: ["nodes"],
   watches: [{ resource: "leases", map: leaseRenewed }],
+  /**
+   * Of the Lease writes, only a new Lease and the renewal of one that had lapsed (the
+   * node is back): the renewal of a live Lease changes nothing here, and a Lease that
+   * stops being renewed is found by the resync (Workers: the once-a-minute cron).
+   */
+  wants: ({ key, old, deleted }, ctx) =>
+    key.resource !== "leases" ||
+    (!deleted && (!old || ctx.now().getTime() - (Date.parse(old.spec?.renewTime ?? "") || 0) > ctx.config.nodeMonitorGracePeriodMs)),
   reconcile: reconcileNode,
   async resync(ctx) {
     return (await ctx.api.list("nodes")).map((n) => ({ resource: "nodes", namespace: "", name: n.metadata.name! }));

@@ -25,7 +25,7 @@ import { PodLogs } from "./podlogs";
 import { ScaleSubresource } from "./scale";
 import { type SeedOptions, seed } from "./seed";
 import { MAX_LIST_LIMIT, parseRv, parseSelectors } from "./selectors";
-import { affectedKeys } from "./triggers";
+import { affectedKeys, type WriteFilter } from "./triggers";
 import type { User, Verb } from "./user";
 import { watchQuery } from "./watch";
 
@@ -57,6 +57,8 @@ export class Registry implements RegistryCore {
   /** authorization beyond roles: node credentials' object-level limits */
   readonly access: Access;
   private readonly queue: WorkQueue;
+  /** which writes the controllers need (set by the composition root: ControllerManager.wants); unset, all */
+  writeFilter?: WriteFilter;
   private readonly watchPollMs: number;
   private readonly bookmarkMs: number;
   private readonly maxWatchSeconds: number;
@@ -421,7 +423,7 @@ export class Registry implements RegistryCore {
   private async enqueue(info: ResourceInfo, obj: KObject, old?: KObject, deleted = false): Promise<void> {
     try {
       const dependents = deleted && obj.metadata.uid ? await this.store.dependents(obj.metadata.uid) : [];
-      await this.queue.enqueue(affectedKeys(info, obj, old, dependents));
+      await this.queue.enqueue(affectedKeys(info, obj, old, dependents, { deleted, wants: this.writeFilter }));
     } catch (e) {
       // the write is committed; the periodic resync will catch up
       console.error("enqueue failed:", (e as Error).message);
