@@ -8,6 +8,7 @@ import type { ControllerManager } from "./controllers/manager";
 import { composeApp, composeControlPlane } from "./compose";
 import { cloudflareQueue, discardQueue } from "./queue";
 import type { ObjectKey } from "../shared/types";
+import { CredentialCache } from "./registry/credentials";
 import type { Registry } from "./registry/registry";
 import type { Store } from "./store/store";
 
@@ -55,6 +56,14 @@ interface Runtime {
 /** Set once this isolate has seen the system namespaces in place (a plain flag: no promise outlives its request). */
 let bootstrapped = false;
 
+/**
+ * Node credential hashes, kept 30 s per isolate: a node's requests do not each read its
+ * credential Secret. Longer than the agents' 20 s lease renewal (else an idle node's
+ * every request would miss), and what bounds how long a credential revoked in another
+ * isolate still works here (kube-apiserver keeps successful token checks 10 s, webhook ones 2 min).
+ */
+const credentialCache = new CredentialCache(30_000);
+
 /** TOKEN_AUTH_FILE parsed once per isolate (and again if the secret changes). */
 let tokenFile: { text: string; entries: TokenFileEntry[] } | undefined;
 const tokenFileEntries = (text: string | undefined): TokenFileEntry[] => {
@@ -93,7 +102,7 @@ const runtime = async (env: Env): Promise<Runtime> => {
     notifyListeners: false,
     queue: env.QUEUE ? cloudflareQueue(env.QUEUE) : discardQueue,
     controllers: env.CONTROLLERS === "none" ? [] : CONTROLLERS,
-    registry: { watchPollMs: 500 },
+    registry: { watchPollMs: 500, credentialCache },
     network,
     config: {
       ...(env.NODE_GRACE_SECONDS ? { nodeMonitorGracePeriodMs: Number(env.NODE_GRACE_SECONDS) * 1000 } : {}),

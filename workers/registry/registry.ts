@@ -78,7 +78,7 @@ export class Registry implements RegistryCore {
     this.access = new Access(opts.store);
     this.scale = new ScaleSubresource(this);
     this.logs = new PodLogs(this, new LogStore(opts.store.client, opts.logBytesPerContainer));
-    this.nodes = new NodeCredentials(this);
+    this.nodes = new NodeCredentials(this, opts.credentialCache);
   }
 
   /** Create the namespaces and Services every cluster starts with, and the `kubernetes` endpoints. Idempotent. */
@@ -422,6 +422,7 @@ export class Registry implements RegistryCore {
   /** Hand the keys a write affects to the controllers. */
   private async enqueue(info: ResourceInfo, obj: KObject, old?: KObject, deleted = false): Promise<void> {
     try {
+      if (info.resource === "secrets") this.nodes.forget(obj);
       const dependents = deleted && obj.metadata.uid ? await this.store.dependents(obj.metadata.uid) : [];
       await this.queue.enqueue(affectedKeys(info, obj, old, dependents, { deleted, wants: this.writeFilter }));
     } catch (e) {

@@ -3,6 +3,7 @@ import type { ResourceInfo } from "../../shared/resources";
 import type { KObject, ObjectKey } from "../../shared/types";
 import type { Store } from "../store/store";
 import type { WorkQueue } from "../queue";
+import type { CredentialCache } from "./credentials";
 import type { FieldValidation } from "./decode";
 import type { NodeCheck } from "./noderestriction";
 import type { User, Verb } from "./user";
@@ -44,6 +45,8 @@ export interface DeleteResult {
 
 export interface RegistryOptions {
   store: Store;
+  /** node credential hashes kept across registries (Workers: one per isolate); default one of this registry's own */
+  credentialCache?: CredentialCache;
   queue: WorkQueue;
   now?: () => Date;
   /** watch poll interval for writes from other processes (ms) */
