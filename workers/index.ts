@@ -41,6 +41,8 @@ export interface Env {
   CLUSTER_CIDR?: string;
   /** the Services' virtual IPs (default 10.43.0.0/16) */
   SERVICE_CIDR?: string;
+  /** longest interval (ms) between a quiet watch's polls of the change log (default 2000; 500 for none) */
+  WATCH_POLL_MAX_MS?: string;
   /** optional service binding used as the libSQL transport (tests, dev) */
   DB?: { fetch(req: Request): Promise<Response> };
 }
@@ -102,7 +104,9 @@ const runtime = async (env: Env): Promise<Runtime> => {
     notifyListeners: false,
     queue: env.QUEUE ? cloudflareQueue(env.QUEUE) : discardQueue,
     controllers: env.CONTROLLERS === "none" ? [] : CONTROLLERS,
-    registry: { watchPollMs: 500, credentialCache },
+    // a watch polls the change log every 500 ms while things change, backing off to 2 s
+    // while they don't: a change after a quiet spell reaches watchers up to 2 s late
+    registry: { watchPollMs: 500, watchPollMaxMs: env.WATCH_POLL_MAX_MS ? Number(env.WATCH_POLL_MAX_MS) : 2000, credentialCache },
     network,
     config: {
       ...(env.NODE_GRACE_SECONDS ? { nodeMonitorGracePeriodMs: Number(env.NODE_GRACE_SECONDS) * 1000 } : {}),

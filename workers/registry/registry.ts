@@ -60,6 +60,7 @@ export class Registry implements RegistryCore {
   /** which writes the controllers need (set by the composition root: ControllerManager.wants); unset, all */
   writeFilter?: WriteFilter;
   private readonly watchPollMs: number;
+  private readonly watchPollMaxMs: number | undefined;
   private readonly bookmarkMs: number;
   private readonly maxWatchSeconds: number;
   private readonly defaultTolerationSeconds: number;
@@ -71,6 +72,7 @@ export class Registry implements RegistryCore {
     this.queue = opts.queue;
     this.now = opts.now ?? (() => new Date());
     this.watchPollMs = opts.watchPollMs ?? 1000;
+    this.watchPollMaxMs = opts.watchPollMaxMs;
     this.bookmarkMs = opts.bookmarkMs ?? 60_000;
     this.maxWatchSeconds = opts.maxWatchSeconds ?? 1800;
     this.defaultTolerationSeconds = opts.defaultTolerationSeconds ?? 30;
@@ -124,7 +126,12 @@ export class Registry implements RegistryCore {
     authorize(user, "watch", info, namespace);
     // a watch is a generator: check synchronously what can be checked (a node's selector)
     checkNodeWatch(user, info, q.fieldSelector);
-    return watchQuery(this.store, info, namespace, q, { pollMs: this.watchPollMs, bookmarkMs: this.bookmarkMs, maxSeconds: this.maxWatchSeconds });
+    return watchQuery(this.store, info, namespace, q, {
+      pollMs: this.watchPollMs,
+      pollMaxMs: this.watchPollMaxMs,
+      bookmarkMs: this.bookmarkMs,
+      maxSeconds: this.maxWatchSeconds,
+    });
   }
 
   // ---------------------------------------------------------------- writes

@@ -51,6 +51,8 @@ export interface RegistryOptions {
   now?: () => Date;
   /** watch poll interval for writes from other processes (ms) */
   watchPollMs?: number;
+  /** while a watch's polls find nothing, its interval doubles up to this (default watchPollMs: none) */
+  watchPollMaxMs?: number;
   /** idle time between BOOKMARK events (ms) */
   bookmarkMs?: number;
   /** longest watch the server grants (s) */
