@@ -385,6 +385,11 @@ export const edgeReport = (r: EdgeResult): string => {
   );
   row("database pipelines/day", fmt(t.dbPipelinesPerDay), `of which watch polls ${fmt(t.watchDbPipelinesPerDay)}`);
   row(
+    "  watch requests/day if cut at 50 subrequests",
+    fmt(t.watchDbPipelinesPerDay / L.subrequestsPerInvocation),
+    "on Free a polling watch ends after 50 polls and is made again",
+  );
+  row(
     "database statements/day",
     fmt(t.dbStatementsPerDay),
     JSON.stringify(Object.fromEntries(Object.entries(t.dbStatementsByVerbPerDay).map(([k, v]) => [k, Math.round(v)]))),
