@@ -223,7 +223,15 @@ export class NodeAgent {
   private async register(): Promise<void> {
     const path = `/api/v1/nodes/${this.o.nodeName}`;
     const status = this.currentStatus();
-    const put = (node: KObject) => this.o.api.request<KObject>("PUT", `${path}/status`, { ...node, status: { ...node.status, ...status } });
+    // a condition that did not change keeps the time it last did (Kubernetes' lastTransitionTime)
+    const put = (node: KObject) => {
+      const before: any[] = node.status?.conditions ?? [];
+      const conditions = status.conditions.map((c: any) => {
+        const prev = before.find((p) => p?.type === c.type);
+        return prev?.status === c.status && prev.lastTransitionTime ? { ...c, lastTransitionTime: prev.lastTransitionTime } : c;
+      });
+      return this.o.api.request<KObject>("PUT", `${path}/status`, { ...node, status: { ...node.status, ...status, conditions } });
+    };
     let written: KObject | undefined;
     if (this.node) {
       try {
@@ -403,7 +411,10 @@ export class NodeAgent {
     // no pod network yet: look for the podCIDR the control plane gives the Node every few seconds, not only at lease renewals
     if (!this.podNet.network && Date.now() - this.podCIDRCheckedAt > 5000) {
       this.podCIDRCheckedAt = Date.now();
-      await this.podNet.fromNode(await this.o.api.find(`/api/v1/nodes/${this.o.nodeName}`).catch(() => null));
+      const node = await this.o.api.find(`/api/v1/nodes/${this.o.nodeName}`).catch(() => null);
+      // the freshest copy also makes the next status post a compare-and-swap that holds
+      if (node) this.node = node;
+      await this.podNet.fromNode(node);
     }
     // one engine listing serves the whole pass (the pod worker re-lists only pods it changed)
     const all = await this.o.runtime.list({ [LABELS.node]: this.o.nodeName, [LABELS.podUid]: "" });

@@ -111,5 +111,13 @@ describe("the agent's lease and node status", () => {
       return n.status.conditions.find((c: any) => c.type === "Ready")?.status === "True";
     });
     expect(nodeCalls().some((c) => c.method === "PUT" && c.path === `${NODE}/status` && c.status === 200)).toBe(true);
+    // posted again unchanged: each condition keeps the time it last changed (no work for the controllers)
+    const ready = (await send(t, "GET", NODE)).json;
+    const posts = nodeCalls().length;
+    await eventually(async () => nodeCalls().length > posts);
+    const again = (await send(t, "GET", NODE)).json;
+    expect(Number(again.metadata.resourceVersion)).toBeGreaterThan(Number(ready.metadata.resourceVersion));
+    const times = (n: any) => n.status.conditions.map((c: any) => [c.type, c.status, c.lastTransitionTime]);
+    expect(times(again)).toEqual(times(ready));
   });
 });
