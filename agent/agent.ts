@@ -33,6 +33,8 @@ export interface AgentOptions {
   pauseImage?: string;
   /** Lease renewal period (default 20 s, within the control plane's 40 s grace) */
   leaseIntervalMs?: number;
+  /** the Lease's leaseDurationSeconds (kubelet's --node-lease-duration-seconds, default 40) */
+  leaseDurationSeconds?: number;
   /** how often every pod is looked at even without a watch event (default 1 s) */
   syncIntervalMs?: number;
   /** kubelet's --sync-frequency: how often ConfigMap/Secret volumes are read again (default 60 s) */
@@ -61,6 +63,13 @@ export interface AgentOptions {
   /** with kube-proxy: relay the `kubernetes` Service to the control plane (agent/relay) on this port of the pod gateway (default 6444); false: don't */
   apiRelayPort?: number | false;
 }
+
+/** kubelet's nodeStatusReportFrequency: an unchanged status is posted this often */
+const NODE_STATUS_REPORT_MS = 5 * 60_000;
+
+/** The Node status without its timestamps: posted again when this changes. */
+export const nodeStatusEssence = (s: any): string =>
+  JSON.stringify([s?.capacity, s?.allocatable, s?.addresses, s?.nodeInfo, (s?.conditions ?? []).map((c: any) => [c.type, c.status, c.reason])]);
 
 const jitter = (ms: number) => ms * (0.9 + Math.random() * 0.2);
 /**
@@ -109,6 +118,11 @@ export class NodeAgent {
   private proxy?: ServiceProxy;
   /** the relay of the `kubernetes` Service (pods reach the control plane through it) */
   private relay?: ApiRelay;
+  /** the Lease and the Node as last written (their resourceVersions make the next write a compare-and-swap) */
+  private lease: KObject | null = null;
+  private node: KObject | null = null;
+  /** what the Node's status said when last posted, and when */
+  private statusWritten?: { essence: string; at: number };
 
   constructor(private readonly o: AgentOptions) {
     this.events = new PodEvents(o.api, o.nodeName, Date.now, this.log);
@@ -171,7 +185,6 @@ export class NodeAgent {
     this.runtimeVersion = await this.o.runtime.version();
     await this.register();
     await this.renewLease();
-    await this.podNet.fromNode(await this.o.api.find(`/api/v1/nodes/${this.o.nodeName}`));
     if (this.o.hostGw) await this.routes();
     this.loops = [this.leaseLoop(), this.watchLoop(), this.syncLoop(), this.logLoop(), runInformers(this.informers, this.ac.signal)];
     this.dns.start();
@@ -219,54 +232,101 @@ export class NodeAgent {
 
   // ---------------------------------------------------------------- node and lease
 
+  /**
+   * Post the Node's status (creating the Node if it is missing). The PUT carries the
+   * Node last written or read; a 409 (someone else changed it: node-ipam's podCIDR, the
+   * node controller's taints) or a 404 reads it again first.
+   */
   private async register(): Promise<void> {
     const path = `/api/v1/nodes/${this.o.nodeName}`;
-    const status = nodeStatus({ nodeIP: this.o.nodeIP, runtimeVersion: this.runtimeVersion, dataDir: this.o.dataDir, now: new Date() });
-    const existing = await this.o.api.find(path);
-    if (!existing) {
-      await this.o.api.request("POST", "/api/v1/nodes", {
-        apiVersion: "v1",
-        kind: "Node",
-        metadata: { name: this.o.nodeName, labels: nodeLabels(this.o.nodeName, this.o.labels) },
-        spec: {},
-        status,
+    const status = this.currentStatus();
+    // a condition that did not change keeps the time it last did (Kubernetes' lastTransitionTime)
+    const put = (node: KObject) => {
+      const before: any[] = node.status?.conditions ?? [];
+      const conditions = status.conditions.map((c: any) => {
+        const prev = before.find((p) => p?.type === c.type);
+        return prev?.status === c.status && prev.lastTransitionTime ? { ...c, lastTransitionTime: prev.lastTransitionTime } : c;
       });
-      return;
+      return this.o.api.request<KObject>("PUT", `${path}/status`, { ...node, status: { ...node.status, ...status, conditions } });
+    };
+    let written: KObject | undefined;
+    if (this.node) {
+      try {
+        written = await put(this.node);
+      } catch (e) {
+        if (!(e instanceof ApiRequestError && (e.status === 409 || e.status === 404))) throw e;
+      }
     }
-    await this.o.api.request("PUT", `${path}/status`, { ...existing, status: { ...existing.status, ...status } });
+    if (!written) {
+      const existing = await this.o.api.find(path);
+      written = existing
+        ? await put(existing)
+        : await this.o.api.request<KObject>("POST", "/api/v1/nodes", {
+            apiVersion: "v1",
+            kind: "Node",
+            metadata: { name: this.o.nodeName, labels: nodeLabels(this.o.nodeName, this.o.labels) },
+            spec: {},
+            status,
+          });
+    }
+    this.node = written;
+    this.statusWritten = { essence: nodeStatusEssence(status), at: Date.now() };
+    await this.podNet.fromNode(written);
   }
 
+  private currentStatus = () => nodeStatus({ nodeIP: this.o.nodeIP, runtimeVersion: this.runtimeVersion, dataDir: this.o.dataDir, now: new Date() });
+
+  /**
+   * Renew the node's Lease: one PUT of the Lease this agent holds (its resourceVersion),
+   * as kubelet's lease controller does; the Lease is read again only when that PUT is
+   * refused (409: changed by someone else; 404: deleted) or none is held yet.
+   */
   private async renewLease(): Promise<void> {
     const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${this.o.nodeName}`;
-    const spec = { holderIdentity: this.o.nodeName, leaseDurationSeconds: 40, renewTime: rfc3339Micro(new Date()) };
+    const spec = { holderIdentity: this.o.nodeName, leaseDurationSeconds: this.leaseDurationSeconds, renewTime: rfc3339Micro(new Date()) };
+    const put = (lease: KObject) => this.o.api.request<KObject>("PUT", path, { ...lease, spec: { ...lease.spec, ...spec } });
+    if (this.lease) {
+      try {
+        this.lease = await put(this.lease);
+        return;
+      } catch (e) {
+        if (!(e instanceof ApiRequestError && (e.status === 409 || e.status === 404))) throw e;
+      }
+    }
     const lease = await this.o.api.find(path);
-    if (lease) await this.o.api.request("PUT", path, { ...lease, spec: { ...lease.spec, ...spec } });
-    else
-      await this.o.api.request("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", {
-        apiVersion: "coordination.k8s.io/v1",
-        kind: "Lease",
-        metadata: { name: this.o.nodeName },
-        spec,
-      });
+    this.lease = lease
+      ? await put(lease)
+      : await this.o.api.request<KObject>("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", {
+          apiVersion: "coordination.k8s.io/v1",
+          kind: "Lease",
+          metadata: { name: this.o.nodeName },
+          spec,
+        });
   }
 
+  private get leaseDurationSeconds() {
+    return this.o.leaseDurationSeconds ?? 40;
+  }
+
+  /**
+   * Renew the Lease every 20 s; post the Node's status only when it changed, every
+   * 5 minutes regardless (kubelet's nodeStatusReportFrequency), or when renewals stopped
+   * for longer than the lease lasts (the node controller has then marked the Node
+   * Unknown, and the status says Ready again).
+   */
   private async leaseLoop(): Promise<void> {
     let failures = 0;
-    let lastReady = Date.now();
+    let renewedAt = Date.now();
     while (!this.ac.signal.aborted) {
       await sleep(failures ? Math.min(30_000, 1000 * 2 ** failures) : jitter(this.o.leaseIntervalMs ?? 20_000), this.ac.signal);
       if (this.ac.signal.aborted) break;
       try {
+        const lapsed = Date.now() - renewedAt > this.leaseDurationSeconds * 1000;
         await this.renewLease();
-        // the Node's status is refreshed rarely: every 5 minutes, or after an outage (the controller marked it Unknown)
-        const node = await this.o.api.find(`/api/v1/nodes/${this.o.nodeName}`);
-        await this.podNet.fromNode(node);
+        renewedAt = Date.now();
+        const changed = nodeStatusEssence(this.currentStatus()) !== this.statusWritten?.essence;
+        if (lapsed || changed || Date.now() - (this.statusWritten?.at ?? 0) > NODE_STATUS_REPORT_MS) await this.register();
         if (this.o.hostGw) await this.routes();
-        const ready = node?.status?.conditions?.find((c: any) => c.type === "Ready");
-        if (!node || ready?.status !== "True" || Date.now() - lastReady > 300_000) {
-          await this.register();
-          lastReady = Date.now();
-        }
         failures = 0;
       } catch (e) {
         failures++;
@@ -368,7 +428,10 @@ export class NodeAgent {
     // no pod network yet: look for the podCIDR the control plane gives the Node every few seconds, not only at lease renewals
     if (!this.podNet.network && Date.now() - this.podCIDRCheckedAt > 5000) {
       this.podCIDRCheckedAt = Date.now();
-      await this.podNet.fromNode(await this.o.api.find(`/api/v1/nodes/${this.o.nodeName}`).catch(() => null));
+      const node = await this.o.api.find(`/api/v1/nodes/${this.o.nodeName}`).catch(() => null);
+      // the freshest copy also makes the next status post a compare-and-swap that holds
+      if (node) this.node = node;
+      await this.podNet.fromNode(node);
     }
     // one engine listing serves the whole pass (the pod worker re-lists only pods it changed)
     const all = await this.o.runtime.list({ [LABELS.node]: this.o.nodeName, [LABELS.podUid]: "" });

@@ -3,11 +3,15 @@
  * embedded libSQL file, API request latency through the Node server, and the
  * scheduler's placement rate with 1,000 nodes, the kube-proxy data path against the direct
  * one. Prints plain lines, or JSON with -o json.
+ *
+ * `npm run bench -- edge [--nodes 10] [--pods 3] [--window 60] [--settle 15] [-o json]`
+ * runs only the edge scenario (bench/edge.ts): what N idle nodes cost on Cloudflare.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
 import { openDatabase } from "../node/db";
 import { startServer } from "../node/server";
 import type { KObject } from "../shared/types";
@@ -17,6 +21,25 @@ import { Agent, fetch } from "undici";
 import { benchProxy } from "./proxy";
 
 const json = process.argv.includes("-o") && process.argv[process.argv.indexOf("-o") + 1] === "json";
+if (process.argv[2] === "edge") {
+  const { values } = parseArgs({
+    args: process.argv.slice(3),
+    options: {
+      nodes: { type: "string", default: "10" },
+      pods: { type: "string", default: "3" },
+      window: { type: "string", default: "60" },
+      settle: { type: "string", default: "15" },
+      output: { type: "string", short: "o" },
+    },
+  });
+  const { benchEdge, edgeReport } = await import("./edge");
+  const r = await benchEdge(
+    { nodes: Number(values.nodes), podsPerNode: Number(values.pods), windowSeconds: Number(values.window), settleSeconds: Number(values.settle) },
+    (m) => !json && console.error(m),
+  );
+  console.log(json ? JSON.stringify(r, null, 2) : edgeReport(r));
+  process.exit(0);
+}
 const results: Record<string, number | string> = {};
 const report = (name: string, value: number, unit: string) => {
   results[name] = Number(value.toFixed(2));

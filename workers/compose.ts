@@ -58,6 +58,8 @@ export const composeControlPlane = <Q extends WorkQueue>(o: ControlPlaneOptions<
   });
   const config = { ...o.config, clusterCIDR: network.clusterCIDR };
   manager = new ControllerManager({ registry, queue, controllers: o.controllers, now: o.now, config, log: o.log });
+  // writes no controller needs send no work
+  registry.writeFilter = (change) => manager!.wants(change);
   return { store, registry, manager, queue };
 };
 

@@ -8,6 +8,7 @@ import type { ControllerManager } from "./controllers/manager";
 import { composeApp, composeControlPlane } from "./compose";
 import { cloudflareQueue, discardQueue } from "./queue";
 import type { ObjectKey } from "../shared/types";
+import { CredentialCache } from "./registry/credentials";
 import type { Registry } from "./registry/registry";
 import type { Store } from "./store/store";
 
@@ -40,6 +41,8 @@ export interface Env {
   CLUSTER_CIDR?: string;
   /** the Services' virtual IPs (default 10.43.0.0/16) */
   SERVICE_CIDR?: string;
+  /** longest interval (ms) between a quiet watch's polls of the change log (default 2000; 500 for none) */
+  WATCH_POLL_MAX_MS?: string;
   /** optional service binding used as the libSQL transport (tests, dev) */
   DB?: { fetch(req: Request): Promise<Response> };
 }
@@ -54,6 +57,14 @@ interface Runtime {
 
 /** Set once this isolate has seen the system namespaces in place (a plain flag: no promise outlives its request). */
 let bootstrapped = false;
+
+/**
+ * Node credential hashes, kept 30 s per isolate: a node's requests do not each read its
+ * credential Secret. Longer than the agents' 20 s lease renewal (else an idle node's
+ * every request would miss), and what bounds how long a credential revoked in another
+ * isolate still works here (kube-apiserver keeps successful token checks 10 s, webhook ones 2 min).
+ */
+const credentialCache = new CredentialCache(30_000);
 
 /** TOKEN_AUTH_FILE parsed once per isolate (and again if the secret changes). */
 let tokenFile: { text: string; entries: TokenFileEntry[] } | undefined;
@@ -93,7 +104,9 @@ const runtime = async (env: Env): Promise<Runtime> => {
     notifyListeners: false,
     queue: env.QUEUE ? cloudflareQueue(env.QUEUE) : discardQueue,
     controllers: env.CONTROLLERS === "none" ? [] : CONTROLLERS,
-    registry: { watchPollMs: 500 },
+    // a watch polls the change log every 500 ms while things change, backing off to 2 s
+    // while they don't: a change after a quiet spell reaches watchers up to 2 s late
+    registry: { watchPollMs: 500, watchPollMaxMs: env.WATCH_POLL_MAX_MS ? Number(env.WATCH_POLL_MAX_MS) : 2000, credentialCache },
     network,
     config: {
       ...(env.NODE_GRACE_SECONDS ? { nodeMonitorGracePeriodMs: Number(env.NODE_GRACE_SECONDS) * 1000 } : {}),

@@ -56,6 +56,10 @@ const liveOwner = async (ctx: ControllerContext, dep: KObject, ref: OwnerReferen
 export const garbageCollector: Controller = {
   name: "garbage-collector",
   primary: RESOURCES.map((r) => r.resource),
+  /** objects with owners, and owners being deleted Orphan or Foreground; an owner's deletion enqueues its dependents, and the resync sweeps */
+  wants: ({ obj }) =>
+    !!obj.metadata.ownerReferences?.length ||
+    (!!obj.metadata.deletionTimestamp && !!obj.metadata.finalizers?.some((f) => f === "orphan" || f === "foregroundDeletion")),
 
   async reconcile(key, ctx): Promise<ReconcileResult> {
     const obj = await ctx.api.get(key.resource, key.namespace, key.name);

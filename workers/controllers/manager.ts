@@ -1,6 +1,7 @@
 import type { ObjectKey } from "../../shared/types";
 import { keyString, uniqueKeys, type WorkQueue } from "../queue";
 import type { Registry } from "../registry/registry";
+import type { WriteChange } from "../registry/triggers";
 import { ControllerClient } from "./client";
 import { type ControllerConfig, type ControllerContext, DEFAULT_CONFIG, type ReconcileResult } from "./context";
 import { eventRecorder } from "./events";
@@ -40,6 +41,13 @@ export interface Controller {
   reconcileBatch?(keys: ObjectKey[], ctx: ControllerContext): Promise<ReconcileResult>;
   /** periodic resync (cron tick / Node timer): the primary keys that need a look now */
   resync?(ctx: ControllerContext): Promise<ObjectKey[]>;
+  /**
+   * Which writes of its primary and watched resources it needs delivered (controller-
+   * runtime's predicates); default all. Decided at write time, so a write no controller
+   * needs costs no queue message. What it declines must reach it otherwise if at all
+   * (its resync, another resource's write).
+   */
+  wants?(change: WriteChange, ctx: ControllerContext): boolean;
 }
 
 export interface ManagerOptions {
@@ -118,6 +126,18 @@ export class ControllerManager {
         void p.finally(() => this.sends.delete(p));
       },
     };
+  }
+
+  /**
+   * Whether any controller here needs a write of `change.key`: one whose primary
+   * resources or watches include its resource, and whose predicate (if any) accepts it.
+   * A manager without controllers (the API alone, controllers elsewhere) cannot know
+   * and says yes.
+   */
+  wants(change: WriteChange): boolean {
+    if (!this.o.controllers.length) return true;
+    const r = change.key.resource;
+    return this.o.controllers.some((c) => (c.primary.includes(r) || !!c.watches?.some((w) => w.resource === r)) && (!c.wants || c.wants(change, this.ctx)));
   }
 
   /** Reconcile a batch of keys with every controller whose primary resources or watches they belong to. */

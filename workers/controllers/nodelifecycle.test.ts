@@ -184,6 +184,31 @@ describe("node lifecycle controller", () => {
     expect(sent[0]).toBeLessThanOrEqual(40_001);
   });
 
+  it("a resync names only the nodes with something to do (silent, not Ready), and none once they are back and untainted", async () => {
+    await start();
+    for (const n of ["fine", "silent", "sick"]) await addNode(n);
+    await cp.settle();
+    const names = async () => (await nodeLifecycleController.resync!(cp.manager.ctx)).map((k) => k.name).sort();
+    expect(await names()).toEqual([]);
+    clock.advance(30_000);
+    await renew("fine");
+    await renew("sick");
+    const sick = await node("sick");
+    await cp.api.updateStatus("nodes", {
+      ...sick,
+      status: { ...sick.status, conditions: sick.status.conditions.map((c: any) => (c.type === "Ready" ? { ...c, status: "False" } : c)) },
+    });
+    clock.advance(11_000); // silent: 41 s since its lease, past the 40 s grace
+    expect(await names()).toEqual(["sick", "silent"]);
+    await tick(0); // tainted now
+    expect((await node("silent")).spec.taints?.length).toBeGreaterThan(0);
+    await comeBack("silent");
+    await comeBack("sick");
+    await tick(0);
+    expect(await names()).toEqual([]);
+    expect((await node("silent")).spec.taints ?? []).toEqual([]);
+  });
+
   it("deletes the pods of a deleted node", async () => {
     await start();
     await addNode("gone");

@@ -213,8 +213,31 @@ export const nodeLifecycleController: Controller = {
   name: "node-lifecycle",
   primary: ["nodes"],
   watches: [{ resource: "leases", map: leaseRenewed }],
+  /**
+   * Of the Lease writes, only a new Lease and the renewal of one that had lapsed (the
+   * node is back): the renewal of a live Lease changes nothing here, and a Lease that
+   * stops being renewed is found by the resync (Workers: the once-a-minute cron).
+   */
+  wants: ({ key, old, deleted }, ctx) =>
+    key.resource !== "leases" ||
+    (!deleted && (!old || ctx.now().getTime() - (Date.parse(old.spec?.renewTime ?? "") || 0) > ctx.config.nodeMonitorGracePeriodMs)),
   reconcile: reconcileNode,
+  /**
+   * The nodes with something to do: not Ready by their Lease and conditions, or still
+   * carrying lifecycle taints. Two reads however many nodes there are (one cron run on
+   * Workers stays within its subrequest budget); a healthy node costs nothing more.
+   */
   async resync(ctx) {
-    return (await ctx.api.list("nodes")).map((n) => ({ resource: "nodes", namespace: "", name: n.metadata.name! }));
+    const [nodes, leases] = await Promise.all([ctx.api.list("nodes"), ctx.api.list("leases", "kube-node-lease")]);
+    const renewed = new Map(leases.map((l) => [l.metadata.name, Date.parse(l.spec?.renewTime ?? "") || 0]));
+    const now = ctx.now().getTime();
+    return nodes
+      .filter((n) => {
+        const heartbeat = Date.parse(conditionOf(n, "Ready")?.lastHeartbeatTime ?? "") || 0;
+        const seen = Math.max(renewed.get(n.metadata.name) ?? 0, heartbeat, Date.parse(n.metadata.creationTimestamp ?? "") || 0);
+        const taints: Taint[] = n.spec?.taints ?? [];
+        return health(n, seen, now, ctx.config.nodeMonitorGracePeriodMs) !== "Ready" || !sameTaints(taints, wantedTaints("Ready", taints, ""));
+      })
+      .map((n) => ({ resource: "nodes", namespace: "", name: n.metadata.name! }));
   },
 };

@@ -13,6 +13,7 @@ import { resourceByKind, resourceByName } from "./kinds";
 import { randomSuffix } from "./meta";
 import type { RegistryCore } from "./types";
 import {
+  CREDENTIAL_TYPE,
   bootstrapSecretName,
   countJoin,
   newBootstrapToken,
@@ -26,10 +27,51 @@ import {
 } from "./tokens";
 import { SYSTEM_USER, type User } from "./user";
 
+/**
+ * The hashes of node credentials, kept a short while (per isolate on Workers, per
+ * server on Node) so that a node's requests do not each spend a database read on the
+ * credential. Only hashes of Secrets that exist are kept, at most `max` of them. A
+ * credential revoked elsewhere (its Secret deleted or replaced by another isolate)
+ * stops working within `ttlMs`; in this isolate at once (NodeCredentials.forget).
+ */
+export class CredentialCache {
+  private readonly entries = new Map<string, { hash: string; until: number }>();
+  constructor(
+    readonly ttlMs = 10_000,
+    private readonly max = 1000,
+  ) {}
+
+  get(node: string, now: number): string | undefined {
+    const e = this.entries.get(node);
+    if (e && e.until > now) return e.hash;
+    if (e) this.entries.delete(node);
+    return undefined;
+  }
+
+  set(node: string, hash: string, now: number): void {
+    this.entries.delete(node);
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(node, { hash, until: now + this.ttlMs });
+  }
+
+  delete(node: string): void {
+    this.entries.delete(node);
+  }
+}
+
 export class NodeCredentials {
   private readonly secrets: ResourceInfo = resourceByName("secrets");
 
-  constructor(private readonly registry: RegistryCore) {}
+  constructor(
+    private readonly registry: RegistryCore,
+    private readonly cache = new CredentialCache(),
+  ) {}
+
+  /** A write of a Secret: if it is a node credential's, what this isolate kept of it goes. */
+  forget(secret: KObject): void {
+    const name = secret.metadata.name ?? "";
+    if (secret.metadata.namespace === "kube-system" && name.startsWith("node-credential-")) this.cache.delete(name.slice("node-credential-".length));
+  }
 
   /**
    * An admin makes a join token (a bootstrap-token Secret in kube-system): single-use
@@ -154,10 +196,24 @@ export class NodeCredentials {
     return { nodeName, token: cred.token };
   }
 
-  /** The user a node credential stands for, or null. */
+  /**
+   * The user a node credential stands for, or null. The credential's hash comes from
+   * the cache while it is fresh; a token that does not match it (a credential issued
+   * since, by another isolate) is checked against the Secret as stored.
+   */
   async authenticate(token: string): Promise<User | null> {
     const node = nodeOfCredential(token);
     if (!node) return null;
-    return verifyNodeCredential(token, await this.registry.store.get({ resource: "secrets", namespace: "kube-system", name: `node-credential-${node}` }));
+    const now = this.registry.now().getTime();
+    const hash = this.cache.get(node, now);
+    if (hash !== undefined) {
+      const user = await verifyNodeCredential(token, { metadata: {}, type: CREDENTIAL_TYPE, data: { "token-sha256": hash } });
+      if (user) return user;
+    }
+    const secret = await this.registry.store.get({ resource: "secrets", namespace: "kube-system", name: `node-credential-${node}` });
+    const stored = secret?.type === CREDENTIAL_TYPE ? secret.data?.["token-sha256"] : undefined;
+    if (typeof stored === "string") this.cache.set(node, stored, now);
+    else this.cache.delete(node);
+    return verifyNodeCredential(token, secret);
   }
 }

@@ -26,7 +26,7 @@ import { PodLogs } from "./podlogs";
 import { ScaleSubresource } from "./scale";
 import { type SeedOptions, seed } from "./seed";
 import { MAX_LIST_LIMIT, parseRv, parseSelectors } from "./selectors";
-import { affectedKeys } from "./triggers";
+import { affectedKeys, type WriteFilter } from "./triggers";
 import type { User, Verb } from "./user";
 import { watchQuery } from "./watch";
 
@@ -62,7 +62,10 @@ export class Registry implements RegistryCore {
   /** the cluster CA: kube-root-ca.crt, the nodes' relay serving certificates */
   readonly clusterCA: ClusterCA;
   private readonly queue: WorkQueue;
+  /** which writes the controllers need (set by the composition root: ControllerManager.wants); unset, all */
+  writeFilter?: WriteFilter;
   private readonly watchPollMs: number;
+  private readonly watchPollMaxMs: number | undefined;
   private readonly bookmarkMs: number;
   private readonly maxWatchSeconds: number;
   private readonly defaultTolerationSeconds: number;
@@ -74,6 +77,7 @@ export class Registry implements RegistryCore {
     this.queue = opts.queue;
     this.now = opts.now ?? (() => new Date());
     this.watchPollMs = opts.watchPollMs ?? 1000;
+    this.watchPollMaxMs = opts.watchPollMaxMs;
     this.bookmarkMs = opts.bookmarkMs ?? 60_000;
     this.maxWatchSeconds = opts.maxWatchSeconds ?? 1800;
     this.defaultTolerationSeconds = opts.defaultTolerationSeconds ?? 30;
@@ -81,7 +85,7 @@ export class Registry implements RegistryCore {
     this.access = new Access(opts.store);
     this.scale = new ScaleSubresource(this);
     this.logs = new PodLogs(this, new LogStore(opts.store.client, opts.logBytesPerContainer));
-    this.nodes = new NodeCredentials(this);
+    this.nodes = new NodeCredentials(this, opts.credentialCache);
     this.clusterCA = new ClusterCA({ store: opts.store, now: this.now, serviceCIDR: this.serviceCIDR, fixed: opts.clusterCA });
   }
 
@@ -128,7 +132,12 @@ export class Registry implements RegistryCore {
     authorize(user, "watch", info, namespace);
     // a watch is a generator: check synchronously what can be checked (a node's selector)
     checkNodeWatch(user, info, q.fieldSelector);
-    return watchQuery(this.store, info, namespace, q, { pollMs: this.watchPollMs, bookmarkMs: this.bookmarkMs, maxSeconds: this.maxWatchSeconds });
+    return watchQuery(this.store, info, namespace, q, {
+      pollMs: this.watchPollMs,
+      pollMaxMs: this.watchPollMaxMs,
+      bookmarkMs: this.bookmarkMs,
+      maxSeconds: this.maxWatchSeconds,
+    });
   }
 
   // ---------------------------------------------------------------- writes
@@ -451,8 +460,9 @@ export class Registry implements RegistryCore {
   /** Hand the keys a write affects to the controllers. */
   private async enqueue(info: ResourceInfo, obj: KObject, old?: KObject, deleted = false): Promise<void> {
     try {
+      if (info.resource === "secrets") this.nodes.forget(obj);
       const dependents = deleted && obj.metadata.uid ? await this.store.dependents(obj.metadata.uid) : [];
-      await this.queue.enqueue(affectedKeys(info, obj, old, dependents));
+      await this.queue.enqueue(affectedKeys(info, obj, old, dependents, { deleted, wants: this.writeFilter }));
     } catch (e) {
       // the write is committed; the periodic resync will catch up
       console.error("enqueue failed:", (e as Error).message);

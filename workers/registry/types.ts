@@ -4,6 +4,7 @@ import type { KObject, ObjectKey } from "../../shared/types";
 import type { Store } from "../store/store";
 import type { WorkQueue } from "../queue";
 import type { CaMaterial } from "./pki";
+import type { CredentialCache } from "./credentials";
 import type { FieldValidation } from "./decode";
 import type { NodeCheck } from "./noderestriction";
 import type { User, Verb } from "./user";
@@ -45,10 +46,14 @@ export interface DeleteResult {
 
 export interface RegistryOptions {
   store: Store;
+  /** node credential hashes kept across registries (Workers: one per isolate); default one of this registry's own */
+  credentialCache?: CredentialCache;
   queue: WorkQueue;
   now?: () => Date;
   /** watch poll interval for writes from other processes (ms) */
   watchPollMs?: number;
+  /** while a watch's polls find nothing, its interval doubles up to this (default watchPollMs: none) */
+  watchPollMaxMs?: number;
   /** idle time between BOOKMARK events (ms) */
   bookmarkMs?: number;
   /** longest watch the server grants (s) */

@@ -22,6 +22,8 @@ export interface WatchOptions {
   signal?: AbortSignal;
   /** poll interval for changes made by other processes / isolates */
   pollMs: number;
+  /** while polls find nothing, the interval doubles up to this (default pollMs: no back-off); a change resets it */
+  pollMaxMs?: number;
   /** idle interval between BOOKMARK events */
   bookmarkMs: number;
   /** the kind and apiVersion to stamp on objects */
@@ -74,6 +76,12 @@ const waitForChange = (store: Store, ms: number, signal?: AbortSignal) =>
   });
 
 /**
+ * The next poll interval: back to `min` after a poll that found changes, else doubled
+ * up to `max`. A change after a quiet spell is seen up to `max` late.
+ */
+export const nextPollMs = (current: number, changed: boolean, min: number, max: number): number => (changed ? min : Math.max(min, Math.min(max, current * 2)));
+
+/**
  * A watch: every change after the start revision exactly once, in order, filtered by
  * namespace and selectors; BOOKMARKs when idle (if asked); an ERROR 410 event when
  * the start revision has been compacted away.
@@ -89,6 +97,7 @@ export async function* watchEvents(store: Store, o: WatchOptions): AsyncGenerato
     from = o.fromRevision;
   }
   let lastSent = Date.now();
+  let pollMs = o.pollMs;
   const pushdown = o.fields.filter((f) => f.op === "=" && f.field !== "metadata.namespace");
   while (!o.signal?.aborted && Date.now() < deadline) {
     let res: Awaited<ReturnType<Store["changesSince"]>>;
@@ -112,6 +121,7 @@ export async function* watchEvents(store: Store, o: WatchOptions): AsyncGenerato
       from = c.rev;
     }
     if (res.changes.length === 500) continue;
+    pollMs = nextPollMs(pollMs, res.changes.length > 0, o.pollMs, o.pollMaxMs ?? o.pollMs);
     // every change of this resource up to `res.revision` has been seen
     from = Math.max(from, res.revision);
     if (o.allowBookmarks && Date.now() - lastSent >= o.bookmarkMs) {
@@ -123,7 +133,7 @@ export async function* watchEvents(store: Store, o: WatchOptions): AsyncGenerato
     }
     const left = deadline - Date.now();
     if (left <= 0) break;
-    await waitForChange(store, Math.min(o.pollMs, left, o.allowBookmarks ? o.bookmarkMs : Infinity), o.signal);
+    await waitForChange(store, Math.min(pollMs, left, o.allowBookmarks ? o.bookmarkMs : Infinity), o.signal);
   }
 }
 
@@ -136,7 +146,7 @@ export const watchQuery = (
   info: ResourceInfo,
   namespace: string,
   q: WatchQuery,
-  o: { pollMs: number; bookmarkMs: number; maxSeconds: number },
+  o: { pollMs: number; pollMaxMs?: number; bookmarkMs: number; maxSeconds: number },
 ): AsyncGenerator<WatchEvent> => {
   const { labels, fields } = parseSelectors(info, q);
   const rv = q.resourceVersion;
@@ -152,6 +162,7 @@ export const watchQuery = (
     timeoutMs: timeoutSeconds * 1000,
     signal: q.signal,
     pollMs: o.pollMs,
+    pollMaxMs: o.pollMaxMs,
     bookmarkMs: o.bookmarkMs,
     typeMeta: { apiVersion: groupVersion(info), kind: info.kind },
     listAll: async () => {

@@ -1,0 +1,411 @@
+/**
+ * `npm run bench -- edge [--nodes 10] [--pods 3] [--window 60] [--settle 15] [-o json]`:
+ * what an idle home lab costs on Cloudflare. N real node agents (agent/agent.ts, on an
+ * in-memory engine that "runs" P quiet pods each) join the Worker in Miniflare (its
+ * libSQL served over Hrana by dev/hrana.ts through the DB service binding, its work
+ * queue a Miniflare queue, its cron triggered once a minute); once everything has
+ * settled, an idle window of real time is metered and extrapolated per day and month
+ * next to Cloudflare's and Turso's free allowances and issue #12's goals.
+ *
+ * What is counted, and where:
+ * - Worker invocations by kind, the subrequests each makes and queue sends: in the
+ *   Worker itself (bench/edge-worker.ts wraps workers/index.ts and its bindings);
+ * - database pipelines, statements, rows returned and rows changed: where the Worker's
+ *   libSQL requests arrive (the Hrana handler). Turso bills rows *scanned*, so rows
+ *   returned is a lower bound of its "rows read";
+ * - CPU: the workerd process's CPU time over the window divided by its invocations (an
+ *   upper bound: it includes the runtime's own work; Miniflare is not the edge).
+ * No Docker, no root.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { Miniflare } from "miniflare";
+import { NodeAgent } from "../agent/agent";
+import { ApiClient } from "../agent/api";
+import { createHranaHandler } from "../dev/hrana";
+import { openDatabase } from "../node/db";
+import { HollowRuntime } from "../test/hollow-runtime";
+
+/**
+ * The free allowances, as published (checked 2026-12):
+ * - Workers Free: 100,000 requests/day, 10 ms CPU per invocation, 50 subrequests per
+ *   invocation — https://developers.cloudflare.com/workers/platform/limits/
+ * - Queues on Workers Free: 10,000 operations/day, about 3 per message (write, read,
+ *   delete) — https://developers.cloudflare.com/queues/platform/pricing/
+ * - Turso Free: 500 million rows read and 10 million rows written a month —
+ *   https://turso.tech/pricing (rows read are rows scanned: https://docs.turso.tech/help/usage-and-billing)
+ */
+export const LIMITS = {
+  workerRequestsPerDay: 100_000,
+  cpuMsPerInvocation: 10,
+  subrequestsPerInvocation: 50,
+  queueOperationsPerDay: 10_000,
+  tursoRowsReadPerMonth: 500_000_000,
+  tursoRowsWrittenPerMonth: 10_000_000,
+};
+/** Issue #12's goals for 10 idle nodes with 3 pods each. */
+export const GOALS = { workerRequestsPerDay: 20_000, dbWritesPerSecond: 0.1, tursoShare: 0.1 };
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const DAY = 86_400;
+
+export interface EdgeOptions {
+  nodes: number;
+  podsPerNode: number;
+  windowSeconds: number;
+  settleSeconds: number;
+}
+
+interface DbTally {
+  pipelines: number;
+  /** pipelines with at least one INSERT/UPDATE/DELETE that changed a row */
+  writePipelines: number;
+  statements: number;
+  byVerb: Record<string, number>;
+  rowsReturned: number;
+  rowsWritten: number;
+  shapes: Record<string, number>;
+}
+const emptyTally = (): DbTally => ({ pipelines: 0, writePipelines: 0, statements: 0, byVerb: {}, rowsReturned: 0, rowsWritten: 0, shapes: {} });
+
+/** The Hrana handler, counting what arrives and what it answers. */
+const countingHrana = (path: string) => {
+  const h = createHranaHandler({ path });
+  let tally = emptyTally();
+  /** SQL texts the client stored (store_sql) and then names by id */
+  const stored = new Map<number, string>();
+  const count = (stmt: any, result: any, wrote: { any: boolean }) => {
+    const sql: string = typeof stmt?.sql === "string" ? stmt.sql : (stored.get(stmt?.sql_id) ?? "(stored statement)");
+    const verb = (/^\s*(\w+)/.exec(sql)?.[1] ?? "?").toUpperCase();
+    tally.statements++;
+    tally.byVerb[verb] = (tally.byVerb[verb] ?? 0) + 1;
+    const shape = sql.replace(/\s+/g, " ").trim().slice(0, 90);
+    tally.shapes[shape] = (tally.shapes[shape] ?? 0) + 1;
+    if (!result) return;
+    tally.rowsReturned += result.rows?.length ?? 0;
+    if (["INSERT", "UPDATE", "DELETE", "REPLACE"].includes(verb) && result.affected_row_count > 0) {
+      tally.rowsWritten += result.affected_row_count;
+      wrote.any = true;
+    }
+  };
+  return {
+    handler: async (req: Request): Promise<Response> => {
+      const body: any = await req
+        .clone()
+        .json()
+        .catch(() => null);
+      const res = await h.handler(req);
+      const out: any = await res
+        .clone()
+        .json()
+        .catch(() => null);
+      if (body && Array.isArray(body.requests)) {
+        tally.pipelines++;
+        const wrote = { any: false };
+        body.requests.forEach((r: any, i: number) => {
+          const resp = out?.results?.[i]?.response;
+          if (r?.type === "store_sql") stored.set(r.sql_id, r.sql);
+          else if (r?.type === "execute") count(r.stmt, resp?.result, wrote);
+          else if (r?.type === "batch")
+            (r.batch?.steps ?? []).forEach((s: any, j: number) => {
+              // steps whose condition did not hold (the ROLLBACK after a good COMMIT) did not run
+              const result = resp?.result?.step_results?.[j];
+              if (result || resp?.result?.step_errors?.[j]) count(s.stmt, result, wrote);
+            });
+        });
+        if (wrote.any) tally.writePipelines++;
+      }
+      return res;
+    },
+    take: () => {
+      const t = tally;
+      tally = emptyTally();
+      return t;
+    },
+    close: () => h.close(),
+  };
+};
+
+/** CPU time (ms) of this process's workerd children, from /proc (Linux); undefined elsewhere. */
+const workerdCpuMs = (): number | undefined => {
+  try {
+    let ticks = 0;
+    let found = false;
+    for (const pid of readdirSync("/proc")) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      } catch {
+        continue;
+      }
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (comm !== "workerd" || Number(f[1]) !== process.pid) continue;
+      ticks += Number(f[11]) + Number(f[12]);
+      found = true;
+    }
+    return found ? ticks * 10 : undefined; // 100 clock ticks a second
+  } catch {
+    return undefined;
+  }
+};
+
+interface Meter {
+  buckets: Record<string, { invocations: number; subrequests: number; maxSubrequests: number }>;
+  queue: { messages: number; delayed: number; keys: number; byResource: Record<string, number> };
+  consumer: { invocations: number; messages: number; keys: number };
+  cron: number;
+}
+
+export interface EdgeResult {
+  options: EdgeOptions;
+  windowSeconds: number;
+  requests: Record<string, { count: number; perDay: number; subrequests: number; maxSubrequests: number }>;
+  totals: {
+    httpRequestsPerDay: number;
+    queueConsumerRunsPerDay: number;
+    cronRunsPerDay: number;
+    workerInvocationsPerDay: number;
+    subrequestsPerDay: number;
+    maxSubrequestsInOneInvocation: { kind: string; count: number };
+    queueMessagesPerDay: number;
+    queueOperationsPerDay: number;
+    queueKeysByResource: Record<string, number>;
+    dbPipelinesPerDay: number;
+    dbStatementsPerDay: number;
+    dbStatementsByVerbPerDay: Record<string, number>;
+    dbWritePipelinesPerSecond: number;
+    rowsReturnedPerMonth: number;
+    rowsWrittenPerMonth: number;
+    watchDbPipelinesPerDay: number;
+    cpuMsPerInvocation?: number;
+    /** workerd CPU per second of idle time (watch polling included, which runs inside few long invocations) */
+    cpuMsPerSecond?: number;
+  };
+  topStatements: { sql: string; perDay: number }[];
+  limits: typeof LIMITS;
+  goals: typeof GOALS;
+}
+
+export async function benchEdge(o: EdgeOptions, say: (m: string) => void = () => {}): Promise<EdgeResult> {
+  const dir = mkdtempSync(join(tmpdir(), "kf-bench-edge-"));
+  const agents: NodeAgent[] = [];
+  let mf: Miniflare | undefined;
+  const dbPath = join(dir, "db.sqlite");
+  (await openDatabase(`file:${dbPath}`, { synchronous: "NORMAL" })).close();
+  const hrana = countingHrana(dbPath);
+  try {
+    const scriptPath = join(dir, "worker.js");
+    await build({
+      entryPoints: [join(root, "bench/edge-worker.ts")],
+      outfile: scriptPath,
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      target: "es2022",
+      conditions: ["workerd", "worker", "browser"],
+      mainFields: ["browser", "module", "main"],
+      logLevel: "warning",
+    });
+    const admin = "bench-admin-token";
+    mf = new Miniflare({
+      host: "127.0.0.1",
+      port: 0,
+      modules: true,
+      scriptPath,
+      modulesRoot: dir,
+      compatibilityDate: "2025-09-01",
+      compatibilityFlags: ["nodejs_compat"],
+      bindings: { LIBSQL_URL: "http://db.internal", ADMIN_TOKEN: admin, MAX_BODY_BYTES: String(3 * 1024 * 1024) },
+      serviceBindings: { DB: (req: Request) => hrana.handler(req) as any },
+      queueProducers: { QUEUE: { queueName: "kubeflare-work" } },
+      queueConsumers: { "kubeflare-work": { maxBatchSize: 100, maxBatchTimeout: 1 } },
+    } as any);
+    const url = (await mf.ready).toString().replace(/\/$/, "");
+    const adminApi = new ApiClient({ server: url, token: admin });
+
+    // join N nodes with one token, as `kubeflare-agent join` does
+    const { token: joinToken } = await adminApi.request("POST", "/apis/kubeflare.dev/v1/bootstraptokens", { maxNodes: o.nodes });
+    const joinApi = new ApiClient({ server: url, token: joinToken });
+    const tag = `b${process.pid % 10000}`;
+    for (let i = 0; i < o.nodes; i++) {
+      const nodeName = `edge-${i}`;
+      const cred = await joinApi.request("POST", "/apis/kubeflare.dev/v1/join", { nodeName });
+      const agent = new NodeAgent({
+        api: new ApiClient({ server: url, token: cred.token }),
+        runtime: new HollowRuntime(`${tag}n${i}c`),
+        nodeName,
+        nodeIP: "127.0.0.1",
+        dataDir: join(dir, nodeName),
+        clusterDNS: "",
+        dnsListen: null,
+        log: () => {},
+      });
+      await agent.start();
+      agents.push(agent);
+    }
+    for (let i = 0; i < o.nodes; i++)
+      for (let p = 0; p < o.podsPerNode; p++)
+        await adminApi.request("POST", "/api/v1/namespaces/default/pods", {
+          metadata: { name: `quiet-${i}-${p}`, labels: { app: "quiet" } },
+          spec: { nodeName: `edge-${i}`, containers: [{ name: "c", image: "kubeflare/busybox:test", command: ["sleep", "infinity"] }] },
+        });
+    const want = o.nodes * o.podsPerNode;
+    const t0 = Date.now();
+    for (;;) {
+      const pods = (await adminApi.request("GET", "/api/v1/namespaces/default/pods")).items ?? [];
+      const nodes = (await adminApi.request("GET", "/api/v1/nodes")).items ?? [];
+      const ready = nodes.filter((n: any) => n.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True")).length;
+      if (pods.filter((p: any) => p.status?.phase === "Running").length === want && ready === o.nodes) break;
+      if (Date.now() - t0 > 120_000) throw new Error(`not settled after 2 minutes: ${ready}/${o.nodes} nodes Ready`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    say(`edge: ${o.nodes} nodes Ready, ${want} pods Running after ${((Date.now() - t0) / 1000).toFixed(1)} s; settling ${o.settleSeconds} s`);
+    await new Promise((r) => setTimeout(r, o.settleSeconds * 1000));
+
+    // ---- the idle window
+    const meter = async (reset: boolean): Promise<Meter> => (await (await fetch(`${url}/__bench/meter${reset ? "?reset=1" : ""}`)).json()) as Meter;
+    await meter(true);
+    hrana.take();
+    const cpu0 = workerdCpuMs();
+    say(`edge: metering ${o.windowSeconds} s of idle time`);
+    const start = Date.now();
+    const worker = await mf.getWorker();
+    // the cron runs once a minute: in the middle of each minute of the window
+    for (let minute = 0; (minute + 0.5) * 60 < o.windowSeconds; minute++) {
+      await new Promise((r) => setTimeout(r, Math.max(0, start + (minute + 0.5) * 60_000 - Date.now())));
+      await (worker as any).scheduled({ cron: "* * * * *", scheduledTime: new Date() });
+    }
+    await new Promise((r) => setTimeout(r, Math.max(0, start + o.windowSeconds * 1000 - Date.now())));
+    const m = await meter(false);
+    const db = hrana.take();
+    const cpu1 = workerdCpuMs();
+    const secs = (Date.now() - start) / 1000;
+    const perDay = (n: number) => (n * DAY) / secs;
+
+    const requests: EdgeResult["requests"] = {};
+    let http = 0;
+    let subrequests = 0;
+    let watchDb = 0;
+    let max = { kind: "", count: 0 };
+    for (const [kind, b] of Object.entries(m.buckets)) {
+      requests[kind] = { count: b.invocations, perDay: perDay(b.invocations), subrequests: b.subrequests, maxSubrequests: b.maxSubrequests };
+      if (kind !== "cron" && kind !== "queue consumer") http += b.invocations;
+      subrequests += b.subrequests;
+      if (kind.endsWith(" watch")) watchDb += b.subrequests;
+      if (b.maxSubrequests > max.count) max = { kind, count: b.maxSubrequests };
+    }
+    const invocations = http + m.consumer.invocations + m.cron;
+    const byVerb: Record<string, number> = {};
+    for (const [v, n] of Object.entries(db.byVerb)) byVerb[v] = perDay(n);
+    return {
+      options: o,
+      windowSeconds: secs,
+      requests,
+      totals: {
+        httpRequestsPerDay: perDay(http),
+        queueConsumerRunsPerDay: perDay(m.consumer.invocations),
+        cronRunsPerDay: perDay(m.cron),
+        workerInvocationsPerDay: perDay(invocations),
+        subrequestsPerDay: perDay(subrequests),
+        maxSubrequestsInOneInvocation: max,
+        queueMessagesPerDay: perDay(m.queue.messages),
+        queueOperationsPerDay: perDay(m.queue.messages * 3),
+        queueKeysByResource: m.queue.byResource,
+        dbPipelinesPerDay: perDay(db.pipelines),
+        dbStatementsPerDay: perDay(db.statements),
+        dbStatementsByVerbPerDay: byVerb,
+        dbWritePipelinesPerSecond: db.writePipelines / secs,
+        rowsReturnedPerMonth: perDay(db.rowsReturned) * 30,
+        rowsWrittenPerMonth: perDay(db.rowsWritten) * 30,
+        watchDbPipelinesPerDay: perDay(watchDb),
+        cpuMsPerInvocation: cpu0 !== undefined && cpu1 !== undefined && invocations ? (cpu1 - cpu0) / invocations : undefined,
+        cpuMsPerSecond: cpu0 !== undefined && cpu1 !== undefined ? (cpu1 - cpu0) / secs : undefined,
+      },
+      topStatements: Object.entries(db.shapes)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 8)
+        .map(([sql, n]) => ({ sql, perDay: perDay(n) })),
+      limits: LIMITS,
+      goals: GOALS,
+    };
+  } finally {
+    await Promise.allSettled(agents.map((a) => a.stop()));
+    if (mf) await Promise.race([mf.dispose(), new Promise((r) => setTimeout(r, 10_000))]);
+    hrana.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+const pct = (n: number, of: number) => `${((100 * n) / of).toFixed(n / of < 0.1 ? 2 : 0)} %`;
+
+/** The plain-text report. */
+export const edgeReport = (r: EdgeResult): string => {
+  const t = r.totals;
+  const L = r.limits;
+  const lines: string[] = [];
+  const row = (name: string, value: string, note = "") => lines.push(`${name.padEnd(46)} ${value.padStart(14)}  ${note}`);
+  lines.push(
+    `edge: ${r.options.nodes} idle nodes × ${r.options.podsPerNode} pods, ${r.windowSeconds.toFixed(0)} s metered, extrapolated (Worker in Miniflare, libSQL over Hrana)`,
+  );
+  lines.push("", "Worker invocations by kind            in window      per day   subrequests (max in one)");
+  for (const [kind, q] of Object.entries(r.requests).sort((a, b) => b[1].count - a[1].count))
+    lines.push(
+      `  ${kind.padEnd(36)} ${String(q.count).padStart(9)} ${fmt(q.perDay).padStart(12)}   ${String(q.subrequests).padStart(8)} (${q.maxSubrequests})`,
+    );
+  lines.push("");
+  row("Worker requests/day (HTTP)", fmt(t.httpRequestsPerDay), `goal ≤ ${fmt(r.goals.workerRequestsPerDay)}`);
+  row("  + queue consumer runs/day", fmt(t.queueConsumerRunsPerDay));
+  row("  + cron runs/day", fmt(t.cronRunsPerDay));
+  row(
+    "Worker invocations/day, all",
+    fmt(t.workerInvocationsPerDay),
+    `Free: ${fmt(L.workerRequestsPerDay)}/day (${pct(t.workerInvocationsPerDay, L.workerRequestsPerDay)})`,
+  );
+  row("subrequests/day", fmt(t.subrequestsPerDay));
+  row(
+    "most subrequests in one invocation",
+    String(t.maxSubrequestsInOneInvocation.count),
+    `Free: ${L.subrequestsPerInvocation} (${t.maxSubrequestsInOneInvocation.kind || "-"}; a watch's count grows with its length)`,
+  );
+  if (t.cpuMsPerInvocation !== undefined)
+    row("CPU per invocation, workerd average", t.cpuMsPerInvocation.toFixed(2), `ms; Free: ${L.cpuMsPerInvocation} ms (upper bound, local)`);
+  if (t.cpuMsPerSecond !== undefined)
+    row("CPU per second of idle, workerd", t.cpuMsPerSecond.toFixed(1), "ms/s (watch polling runs inside a few long invocations)");
+  row("queue messages/day", fmt(t.queueMessagesPerDay), `keys by resource: ${JSON.stringify(t.queueKeysByResource)}`);
+  row(
+    "queue operations/day (3 a message)",
+    fmt(t.queueOperationsPerDay),
+    `Free: ${fmt(L.queueOperationsPerDay)}/day (${pct(t.queueOperationsPerDay, L.queueOperationsPerDay)})`,
+  );
+  row("database pipelines/day", fmt(t.dbPipelinesPerDay), `of which watch polls ${fmt(t.watchDbPipelinesPerDay)}`);
+  row(
+    "  watch requests/day if cut at 50 subrequests",
+    fmt(t.watchDbPipelinesPerDay / L.subrequestsPerInvocation),
+    "on Free a polling watch ends after 50 polls and is made again",
+  );
+  row(
+    "database statements/day",
+    fmt(t.dbStatementsPerDay),
+    JSON.stringify(Object.fromEntries(Object.entries(t.dbStatementsByVerbPerDay).map(([k, v]) => [k, Math.round(v)]))),
+  );
+  row("database write transactions/s", t.dbWritePipelinesPerSecond.toFixed(3), `goal ≤ ${r.goals.dbWritesPerSecond}`);
+  row(
+    "rows returned/month (≤ Turso rows read)",
+    fmt(t.rowsReturnedPerMonth),
+    `Turso Free: ${fmt(L.tursoRowsReadPerMonth)} (${pct(t.rowsReturnedPerMonth, L.tursoRowsReadPerMonth)}; goal ≤ 10 %)`,
+  );
+  row(
+    "rows written/month",
+    fmt(t.rowsWrittenPerMonth),
+    `Turso Free: ${fmt(L.tursoRowsWrittenPerMonth)} (${pct(t.rowsWrittenPerMonth, L.tursoRowsWrittenPerMonth)}; goal ≤ 10 %)`,
+  );
+  lines.push("", "most frequent statements                                                                     per day");
+  for (const s of r.topStatements) lines.push(`  ${s.sql.padEnd(92)} ${fmt(s.perDay).padStart(10)}`);
+  return lines.join("\n");
+};
