@@ -30,6 +30,8 @@ export const rootCACertPublisher: Controller = {
       map: (key) => (key.name === ROOT_CA_CONFIGMAP ? [nsKey(key.namespace)] : []),
     },
   ],
+  // of the ConfigMaps, only kube-root-ca.crt's writes (others would cost a queue message for nothing)
+  wants: ({ key }) => key.resource !== "configmaps" || key.name === ROOT_CA_CONFIGMAP,
 
   async reconcile(key, ctx): Promise<ReconcileResult> {
     const ns = await ctx.api.get("namespaces", "", key.name);
