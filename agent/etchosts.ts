@@ -6,9 +6,8 @@
  * (`hostname -i` fails), and hostAliases do nothing on either engine. Pods on the
  * host's network keep the engine's file, as before.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import type { KObject } from "../shared/types";
+import { writePodFile } from "./podfile";
 import type { Mount } from "./runtime/runtime";
 import { podHostname } from "./sandbox";
 
@@ -35,19 +34,6 @@ export const hostsFileContent = (pod: KObject, podIPs: string[], clusterDomain =
 
 /** The pod's hosts file, written under `<dataDir>/pods/<uid>/` (kept with the pod's other files), as a mount at /etc/hosts. */
 export const hostsMount = (dataDir: string, pod: KObject, podIP: string, clusterDomain?: string): Mount => {
-  const dir = join(dataDir, "pods", pod.metadata.uid!);
-  const path = join(dir, "etc-hosts");
-  const text = hostsFileContent(pod, [podIP], clusterDomain);
-  let old = "";
-  try {
-    old = readFileSync(path, "utf8");
-  } catch {
-    // not written yet
-  }
-  if (old !== text) {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(`${path}.tmp`, text, { mode: 0o644 });
-    renameSync(`${path}.tmp`, path);
-  }
+  const path = writePodFile(dataDir, pod.metadata.uid!, "etc-hosts", hostsFileContent(pod, [podIP], clusterDomain));
   return { hostPath: path, containerPath: "/etc/hosts", readOnly: false };
 };

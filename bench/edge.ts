@@ -21,12 +21,12 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { NodeAgent } from "../agent/agent";
 import { ApiClient } from "../agent/api";
 import { createHranaHandler } from "../dev/hrana";
 import { openDatabase } from "../node/db";
+import { buildWorker } from "../scripts/build-worker";
 import { HollowRuntime } from "../test/hollow-runtime";
 
 /**
@@ -200,17 +200,7 @@ export async function benchEdge(o: EdgeOptions, say: (m: string) => void = () =>
   const hrana = countingHrana(dbPath);
   try {
     const scriptPath = join(dir, "worker.js");
-    await build({
-      entryPoints: [join(root, "bench/edge-worker.ts")],
-      outfile: scriptPath,
-      bundle: true,
-      format: "esm",
-      platform: "browser",
-      target: "es2022",
-      conditions: ["workerd", "worker", "browser"],
-      mainFields: ["browser", "module", "main"],
-      logLevel: "warning",
-    });
+    await buildWorker(scriptPath, join(root, "bench/edge-worker.ts"));
     const admin = "bench-admin-token";
     mf = new Miniflare({
       host: "127.0.0.1",

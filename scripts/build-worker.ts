@@ -1,12 +1,12 @@
-/** Bundle the Worker (workers/index.ts) into one ES module for Miniflare (tests) or inspection. */
+/** Bundle the Worker (workers/index.ts, or another entry such as the bench's metered one) into one ES module for Miniflare or inspection. */
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-export async function buildWorker(outfile = `${root}/dist/worker.js`): Promise<string> {
+export async function buildWorker(outfile = `${root}/dist/worker.js`, entry = `${root}/workers/index.ts`): Promise<string> {
   await build({
-    entryPoints: [`${root}/workers/index.ts`],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     format: "esm",

@@ -14,13 +14,13 @@
  * systemd-resolved's real upstreams, see resolvconf.ts). The server's own address and
  * the cluster DNS IP are never used as upstreams (a forwarding loop).
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { join } from "node:path";
 import type { KObject } from "../../shared/types";
 import type { EventSink } from "../events";
 import type { ServiceInformers } from "../informer";
 import type { PodNetwork } from "../network/cidr";
+import { writePodFile } from "../podfile";
 import type { Mount } from "../runtime/runtime";
 import { sleep } from "../sleep";
 import { formatResolvConf, hostResolvConfPath, parseResolvConf, podResolvConf, type ResolvConf } from "./resolvconf";
@@ -158,20 +158,7 @@ export class NodeDns {
       if (this.warned.size > 10_000) this.warned.clear();
       for (const w of warnings) this.o.events.record(pod, "Warning", w.reason, w.message);
     }
-    const dir = join(this.o.dataDir, "pods", uid);
-    const path = join(dir, "resolv.conf");
-    const text = formatResolvConf(config);
-    let old = "";
-    try {
-      old = readFileSync(path, "utf8");
-    } catch {
-      // not written yet
-    }
-    if (old !== text) {
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(`${path}.tmp`, text, { mode: 0o644 });
-      renameSync(`${path}.tmp`, path);
-    }
+    const path = writePodFile(this.o.dataDir, uid, "resolv.conf", formatResolvConf(config));
     return { hostPath: path, containerPath: "/etc/resolv.conf", readOnly: false };
   }
 }
