@@ -67,6 +67,9 @@ export class PodVolumes {
       try {
         files = await this.payload(pod, v);
       } catch (e) {
+        // the control plane out of reach: a volume set up before keeps its files (kubelet
+        // serves them from its cache), so containers still start while the node is cut off
+        if (!(e instanceof ConfigError) && last && !last.error) continue;
         if (!(e instanceof ConfigError)) throw e;
         this.volumesAt.set(uid, { at: now, error: e });
         this.events.emit(pod, "", "Warning", "FailedMount", `MountVolume.SetUp failed for volume "${v.name}" : ${e.message}`);

@@ -650,9 +650,10 @@ spec:
           containers: [{ name: "c", ...sh("x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo $x | wc -c"), resources: { limits: { memory: "16Mi" } } }],
         }),
       );
+      // Docker may set its OOM flag a moment after the exit: the agent corrects the reason it reported within seconds
       const done = await eventually(async () => {
         const s = (await get("hog")).status;
-        return s?.phase === "Failed" && s;
+        return s?.phase === "Failed" && s.containerStatuses?.[0]?.state?.terminated?.reason === "OOMKilled" && s;
       }, 60_000);
       expect(done.containerStatuses[0].state.terminated).toMatchObject({ reason: "OOMKilled", exitCode: 137 });
       expect((await k("get pod hog")).stdout).toMatch(/hog +0\/1 +OOMKilled /);
