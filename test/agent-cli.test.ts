@@ -2,10 +2,11 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { type RunningServer, startServer } from "../node/server";
 import { eventually } from "./kubectl";
 import { AgentProcess, agentCli } from "./agent-e2e/process";
+import { netSink } from "./netsink";
 import { DockerRuntime } from "../agent/runtime/docker";
 
 const run = agentCli;
@@ -95,9 +96,22 @@ describe("kubeflare-agent", () => {
   it.skipIf(!dockerUp)("joins, reports status, and runs as a node", async () => {
     const token = JSON.parse((await run(["token", "create", "--kubeconfig", server.kubeconfigPath, "-o", "json"])).stdout).token;
     const config = join(dir, "agent.json");
+    // the node gets a podCIDR, so the agent makes a pod network: the cluster CIDRs into a sink first,
+    // this run's own network names, and `uninstall` takes it all away after
+    const net = `kfcli${process.pid % 100000}`;
+    const sink = await netSink(`kfsc${process.pid % 100000}`, 7900 + (process.pid % 90));
+    sink.alsoLinks(net);
+    onTestFinished(async () => {
+      await run(["uninstall", "--config", config]);
+      await sink.cleanup();
+    });
     const joined = await run([
       "join",
       "--no-kube-proxy",
+      "--pod-bridge",
+      net,
+      "--pod-network-name",
+      net,
       "--server",
       server.url,
       "--token",
