@@ -18,6 +18,7 @@ import type { Store } from "../workers/store/store";
 import { CONNECTION_DEFAULTS, limitConnections, stopReading } from "./connections";
 import { openDatabase } from "./db";
 import { kubeconfigYaml, writeKubeconfig } from "./kubeconfig";
+import { promMetrics } from "./metrics";
 import { ensureTls } from "./tls";
 
 export interface ServerOptions {
@@ -164,6 +165,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     registry: { watchPollMs: o.watchPollMs ?? 1000, clusterCA },
     network,
     log,
+    // request, queue and reconcile metrics, served at /metrics
+    metrics: promMetrics(),
   });
   const { store, registry, manager, queue } = cp;
   await registry.bootstrap();
