@@ -2,7 +2,8 @@
  * The Node server's metrics, kept with prom-client and served at /metrics (workers/api/app.ts).
  * Names and labels follow Kubernetes' own where one exists: kube-apiserver's request
  * metrics, client-go's work queue metrics (one queue per controller, as in
- * kube-controller-manager), controller-runtime's reconcile metrics, and Node's process
+ * kube-controller-manager), controller-runtime's reconcile metrics, kube-scheduler's
+ * attempt metrics, and Node's process
  * defaults (process_cpu_seconds_total, process_resident_memory_bytes, nodejs_*).
  * Each server gets its own registry, so several in one process (tests) don't mix.
  */
@@ -17,6 +18,9 @@ const RECONCILE_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5, 6, 7, 8,
   9, 10, 15, 20, 25, 30, 40, 50, 60,
 ];
+
+/** kube-scheduler's buckets of scheduler_scheduling_attempt_duration_seconds: 1 ms doubling to 16 s */
+const SCHEDULING_BUCKETS = Array.from({ length: 15 }, (_, i) => 0.001 * 2 ** i);
 
 const REQUEST_LABELS = ["verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component"] as const;
 const withoutDryRun = REQUEST_LABELS.filter((l) => l !== "dry_run");
@@ -68,6 +72,19 @@ export const promMetrics = (): PromControlPlaneMetrics => {
     labelNames: ["controller"],
     registers: [registry],
   });
+  const attempts = new Counter({
+    name: "scheduler_schedule_attempts_total",
+    help: "Number of attempts to schedule pods, by the result. 'unschedulable' means a pod could not be scheduled, while 'error' means an internal scheduler problem.",
+    labelNames: ["result", "profile"],
+    registers: [registry],
+  });
+  const attemptDuration = new Histogram({
+    name: "scheduler_scheduling_attempt_duration_seconds",
+    help: "Scheduling attempt latency in seconds (scheduling algorithm + binding)",
+    labelNames: ["result", "profile"],
+    buckets: SCHEDULING_BUCKETS,
+    registers: [registry],
+  });
   const noDryRun = ({ dry_run: _, ...rest }: RequestLabels) => rest;
   return {
     registry,
@@ -84,6 +101,11 @@ export const promMetrics = (): PromControlPlaneMetrics => {
       reconcileTime.observe({ controller }, seconds);
       reconciles.inc({ controller, result });
       if (result === "error") reconcileErrors.inc({ controller });
+    },
+    schedulingAttempt: (result, seconds) => {
+      // Kubeflare's one scheduler is kube-scheduler's default profile
+      attempts.inc({ result, profile: "default-scheduler" });
+      attemptDuration.observe({ result, profile: "default-scheduler" }, seconds);
     },
     exposition: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };

@@ -30,7 +30,8 @@ describe("the agent's /metrics", () => {
   };
 
   beforeAll(async () => {
-    t = await startNodeTarget();
+    // ranges no other test's interfaces are in
+    t = await startNodeTarget({ network: { clusterCIDR: "10.203.0.0/16", serviceCIDR: "10.204.0.0/16" } });
     dir = mkdtempSync(join(tmpdir(), "kf-agent-metrics-"));
     const metrics = new AgentMetrics();
     served = await metrics.serve("127.0.0.1:0");
@@ -40,7 +41,8 @@ describe("the agent's /metrics", () => {
       nodeName: NODE,
       nodeIP: "127.0.0.1",
       dataDir: dir,
-      podCIDR: "10.42.78.0/24",
+      podCIDR: "10.203.78.0/24",
+      clusterCIDR: "10.203.0.0/16",
       clusterDNS: "",
       dnsListen: null,
       syncIntervalMs: 100,

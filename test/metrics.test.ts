@@ -37,7 +37,16 @@ describe("/metrics on the Node server", () => {
     dir = mkdtempSync(join(tmpdir(), "kf-metrics-"));
     writeFileSync(join(dir, "tokens.csv"), `${VIEWER},jane,1001\n`);
     // the default controllers run: the scheduler's queue and reconciles show up
-    server = await startServer({ port: 0, host: "127.0.0.1", dataDir: join(dir, "data"), tokenAuthFile: join(dir, "tokens.csv"), log: () => {} });
+    server = await startServer({
+      port: 0,
+      host: "127.0.0.1",
+      dataDir: join(dir, "data"),
+      tokenAuthFile: join(dir, "tokens.csv"),
+      // ranges no other test's interfaces are in
+      clusterCIDR: "10.201.0.0/16",
+      serviceCIDR: "10.202.0.0/16",
+      log: () => {},
+    });
     dispatcher = new Agent({ connect: { ca: server.caPem } });
   });
   afterAll(async () => {
@@ -118,13 +127,18 @@ describe("/metrics on the Node server", () => {
     let text = "";
     for (let i = 0; i < 100; i++) {
       text = await metrics();
-      if ((sample(text, "controller_runtime_reconcile_total", { controller: "scheduler" }) ?? 0) > 0) break;
+      if ((sample(text, "scheduler_schedule_attempts_total", { result: "unschedulable" }) ?? 0) > 0) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(sample(text, "workqueue_adds_total", { name: "scheduler" })).toBeGreaterThanOrEqual(1);
     expect(sample(text, "workqueue_depth", { name: "scheduler" })).toBeGreaterThanOrEqual(0);
     expect(sample(text, "controller_runtime_reconcile_total", { controller: "scheduler" })).toBeGreaterThanOrEqual(1);
     expect(sample(text, "controller_runtime_reconcile_time_seconds_count", { controller: "scheduler" })).toBeGreaterThanOrEqual(1);
+    // kube-scheduler's attempts: no node, so the pod is unschedulable
+    const unschedulable = sample(text, "scheduler_schedule_attempts_total", { result: "unschedulable", profile: "default-scheduler" });
+    expect(unschedulable).toBeGreaterThanOrEqual(1);
+    expect(sample(text, "scheduler_scheduling_attempt_duration_seconds_count", { result: "unschedulable" })).toBe(unschedulable);
+    expect(sample(text, "scheduler_schedule_attempts_total", { result: "scheduled" })).toBeUndefined();
   });
 
   it("is authorised like kube-apiserver's: 401 without credentials, viewers read, a node credential is refused", async () => {

@@ -28,7 +28,7 @@ import { Store } from "./store/store";
 export interface ControlPlaneMetrics extends ApiMetrics, ControllerMetrics {}
 
 /** Keeps nothing (the Worker). */
-export const noMetrics: ControlPlaneMetrics = { request: () => {}, longRunning: () => {}, queue: () => {}, reconciled: () => {} };
+export const noMetrics: ControlPlaneMetrics = { request: () => {}, longRunning: () => {}, queue: () => {}, reconciled: () => {}, schedulingAttempt: () => {} };
 
 export interface ControlPlaneOptions<Q extends WorkQueue> {
   /** the libSQL client: embedded file on Node, Hrana over HTTP on Workers */

@@ -62,6 +62,8 @@ export interface ControllerMetrics {
   queue(controller: string, delta: number): void;
   /** a reconcile (or a batch reconcile) ended: "success", "error", "requeue_after" */
   reconciled(controller: string, result: "success" | "error" | "requeue_after", seconds: number): void;
+  /** the scheduler placed a pod (or could not, or failed to write): kube-scheduler's attempt metrics */
+  schedulingAttempt(result: "scheduled" | "unschedulable" | "error", seconds: number): void;
 }
 
 export interface ManagerOptions {
@@ -135,6 +137,7 @@ export class ControllerManager {
       events: eventRecorder(api, "kubeflare-controller-manager", now),
       config: { ...DEFAULT_CONFIG, ...o.config },
       log,
+      schedulingAttempt: o.metrics ? (result, seconds) => o.metrics!.schedulingAttempt(result, seconds) : undefined,
       requeueAfter: (keys, ms) => {
         const p = o.queue.enqueue(keys, { delayMs: Math.max(1, ms) }).catch((e) => log(`requeue failed: ${(e as Error).message}`));
         this.sends.add(p);
