@@ -8,7 +8,8 @@
  *   pod's creation to Running, image pulls included
  * - kubelet_pod_worker_duration_seconds{operation}: one pod's sync ("create" the first
  *   time, "sync" after)
- * - kubelet_running_pods (pods with a running sandbox), kubelet_running_containers{container_state}
+ * - kubelet_running_pods (pods with a running sandbox; hostNetwork pods, which have none
+ *   here: with a running container), kubelet_running_containers{container_state}
  * - kubeproxy_sync_proxy_rules_duration_seconds, kubeproxy_sync_proxy_rules_last_timestamp_seconds
  * - Node's process defaults (process_resident_memory_bytes, nodejs_eventloop_lag_seconds, ...)
  *
@@ -35,7 +36,7 @@ interface Seen {
 }
 
 export class AgentMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   private readonly seen = new Map<string, Seen>();
   private readonly podStart: Histogram;
   private readonly podStartTotal: Histogram;
@@ -46,9 +47,17 @@ export class AgentMetrics {
   private readonly proxySyncLast: Gauge;
   private readonly proxySyncErrors: Counter;
 
-  constructor(private readonly now: () => number = Date.now) {
+  private readonly now: () => number;
+
+  /**
+   * With `registry`, the metrics join that one and the process metrics are its owner's
+   * (`npm start`: the local agent's metrics are part of the server's /metrics).
+   */
+  constructor(o: { registry?: Registry; now?: () => number } = {}) {
+    this.now = o.now ?? Date.now;
+    this.registry = o.registry ?? new Registry();
+    if (!o.registry) collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
     this.podStart = new Histogram({
       name: "kubelet_pod_start_duration_seconds",
       help: "Duration in seconds from kubelet seeing a pod for the first time to the pod starting to run",
@@ -119,14 +128,21 @@ export class AgentMetrics {
   /** The engine's containers of this node as of a sync pass: the running pod and container gauges. */
   containers(all: ContainerInfo[]): void {
     const pods = new Set<string>();
+    const sandboxed = new Set<string>();
+    const withRunning = new Set<string>();
     const states: Record<string, number> = { created: 0, running: 0, exited: 0, unknown: 0 };
     for (const c of all) {
+      const uid = c.labels[LABELS.podUid];
       if (c.labels[LABELS.role] === "sandbox") {
-        if (c.state === "running") pods.add(c.labels[LABELS.podUid]);
+        sandboxed.add(uid);
+        if (c.state === "running") pods.add(uid);
         continue;
       }
       states[c.state] = (states[c.state] ?? 0) + 1;
+      if (c.state === "running") withRunning.add(uid);
     }
+    // a hostNetwork pod has no sandbox here (kubelet gives it one): it runs while a container of it does
+    for (const uid of withRunning) if (!sandboxed.has(uid)) pods.add(uid);
     this.runningPods.set(pods.size);
     for (const [state, n] of Object.entries(states)) this.runningContainers.set({ container_state: state }, n);
     const cutoff = this.now() - FORGET_MS;
