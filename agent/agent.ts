@@ -12,6 +12,7 @@ import type { Upstream } from "./dns/server";
 import { PodEvents } from "./events";
 import { runInformers, type ServiceInformers, serviceInformers } from "./informer";
 import { LogShipper } from "./logs";
+import type { AgentMetrics } from "./metrics";
 import type { PodNetwork } from "./network/cidr";
 import { syncRoutes } from "./network/routes";
 import { PodNetworkSetup } from "./network/setup";
@@ -62,6 +63,8 @@ export interface AgentOptions {
   kubeProxy?: KubeProxySettings;
   /** with kube-proxy: relay the `kubernetes` Service to the control plane (agent/relay) on this port of the pod gateway (default 6444); false: don't */
   apiRelayPort?: number | false;
+  /** kubelet's and kube-proxy's metrics (agent/metrics.ts), served where --metrics-bind-address says; none when unset */
+  metrics?: AgentMetrics;
 }
 
 /** kubelet's nodeStatusReportFrequency: an unchanged status is posted this often */
@@ -191,6 +194,7 @@ export class NodeAgent {
     if (this.o.kubeProxy) {
       this.proxy = new ServiceProxy({
         clusterDNS: this.o.clusterDNS ?? "10.43.0.10",
+        onSync: this.o.metrics?.proxySynced, // metrics: kube-proxy's sync_proxy_rules
         ...this.o.kubeProxy,
         informers: this.informers,
         podNetwork: () => this.podNetwork,
@@ -437,6 +441,7 @@ export class NodeAgent {
     const all = await this.o.runtime.list({ [LABELS.node]: this.o.nodeName, [LABELS.podUid]: "" });
     const previous = this.listing;
     this.listing = all;
+    this.o.metrics?.containers(all); // metrics: kubelet_running_pods, kubelet_running_containers
     this.worker.beginPass(all);
     try {
       for (const pod of [...this.pods.values()]) {
@@ -493,7 +498,9 @@ export class NodeAgent {
       this.finishedAt.set(uid, since);
       if (Date.now() - since > 10_000) return;
     }
+    const syncStart = Date.now(); // metrics
     const status = await this.worker.sync(pod);
+    this.o.metrics?.podSynced(pod, status, syncStart); // metrics: pod worker duration, pod start
     // probes for running containers
     const existing = await this.worker.containers(pod);
     for (const c of pod.spec?.containers ?? []) {

@@ -15,6 +15,7 @@ import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { nodeMaySetLabel } from "../shared/nodelabels";
 import { NodeAgent } from "./agent";
+import { AgentMetrics, parseBindAddress } from "./metrics";
 import { ApiClient, ApiRequestError } from "./api";
 import { podNetwork } from "./network/cidr";
 import { dnsFlags } from "./dns/node";
@@ -53,6 +54,8 @@ export interface AgentConfig {
   dnsUpstreams?: Upstream[];
   /** false: no kube-proxy on this node (join/run --no-kube-proxy) */
   kubeProxy?: boolean;
+  /** serve the agent's metrics (kubelet's and kube-proxy's) at http://ADDR/metrics (--metrics-bind-address); off when unset */
+  metricsBindAddress?: string;
 }
 
 const DEFAULT_CONFIG = "/etc/kubeflare/agent.json";
@@ -124,6 +127,7 @@ async function join(v: Record<string, any>): Promise<void> {
   }
   const labels = parseLabels(v.labels);
   const dns = checkedDnsFlags(v);
+  const metricsBindAddress = checkedMetricsAddress(v["metrics-bind-address"]);
   const caPem = v["ca-file"] ? readFileSync(String(v["ca-file"]), "utf8") : undefined;
   const configPath = resolve(String(v.config ?? DEFAULT_CONFIG));
   const dataDir = resolve(String(v["data-dir"] ?? (configPath.startsWith("/etc/") ? "/var/lib/kubeflare-agent" : `${dirname(configPath)}/agent-data`)));
@@ -159,6 +163,7 @@ async function join(v: Record<string, any>): Promise<void> {
     ...(v["cluster-cidr"] ? { clusterCIDR: String(v["cluster-cidr"]) } : {}),
     ...dns,
     ...(v["no-kube-proxy"] ? { kubeProxy: false } : {}),
+    ...(metricsBindAddress ? { metricsBindAddress } : {}),
   };
   mkdirSync(dirname(configPath), { recursive: true, mode: 0o700 });
   writeFileSync(configPath, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
@@ -175,9 +180,27 @@ const checkedDnsFlags = (v: Record<string, any>) => {
   }
 };
 
+/**
+ * --metrics-bind-address, checked. The listener is off unless asked for: it answers
+ * without credentials (as kube-proxy's 127.0.0.1:10249 does), several agents may share
+ * a host (a fixed default port would collide), and the address is taken as given, so
+ * it is on a non-loopback address only when someone writes one.
+ */
+const checkedMetricsAddress = (a: unknown): string | undefined => {
+  if (a === undefined) return undefined;
+  try {
+    parseBindAddress(String(a));
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  return String(a);
+};
+
 async function run(v: Record<string, any>): Promise<void> {
   // the DNS flags given to run override the config's
   const config = { ...loadConfig(resolve(String(v.config ?? DEFAULT_CONFIG))), ...checkedDnsFlags(v) };
+  const metricsAddress = checkedMetricsAddress(v["metrics-bind-address"] ?? config.metricsBindAddress);
+  const metrics = metricsAddress ? new AgentMetrics() : undefined;
   const { runtime, version } = await pickRuntime(config.runtime ?? "auto", config.dataDir);
   const kubeProxy = kubeProxySetting(!v["no-kube-proxy"] && config.kubeProxy !== false);
   const agent = new NodeAgent({
@@ -198,7 +221,13 @@ async function run(v: Record<string, any>): Promise<void> {
     clusterDomain: config.clusterDomain,
     dnsUpstreams: config.dnsUpstreams,
     kubeProxy,
+    metrics,
   });
+  // metrics from the start: a node that cannot register shows it there too
+  if (metrics && metricsAddress) {
+    const served = await metrics.serve(metricsAddress);
+    console.log(`metrics at http://${served.host.includes(":") ? `[${served.host}]` : served.host}:${served.port}/metrics`);
+  }
   // the control plane may be away: keep trying, pods keep running meanwhile
   for (let attempt = 1; ; attempt++) {
     try {
@@ -342,14 +371,17 @@ Commands:
            [--ca-file FILE] [--node-ip ADDR] [--data-dir DIR] [--pause-image IMAGE] [--sync-frequency 1m]
            [--cluster-dns 10.43.0.10] [--cluster-domain cluster.local] [--dns-upstream IP[:PORT],...]
            [--pod-cidr 10.42.N.0/24] [--pod-bridge kf0] [--pod-network-name kubeflare] [--host-gw [--cluster-cidr 10.42.0.0/16]]
-           [--config FILE] [--force-replace] [--no-kube-proxy]
+           [--config FILE] [--force-replace] [--no-kube-proxy] [--metrics-bind-address 127.0.0.1:10249]
            exchange a join token for this node's credential; writes the config (0600).
            A name an existing node has is refused; --force-replace takes it over, and only
            with a token created with --allow-replace NAME
-  run      [--config FILE] [--no-kube-proxy]
+  run      [--config FILE] [--no-kube-proxy] [--metrics-bind-address IP:PORT]
                                       run the agent (register, heartbeat, run pods, and kube-proxy:
                                       nftables rules for Services, table "ip kubeflare"; needs root and nft);
-                                      the DNS flags given here override the config's
+                                      the DNS flags given here override the config's;
+                                      --metrics-bind-address serves kubelet's and kube-proxy's metrics
+                                      at http://IP:PORT/metrics without credentials (off by default;
+                                      use a loopback address such as 127.0.0.1:10249 unless scraped remotely)
   install  [--config FILE] [--print]  install a systemd unit for "run" (or print it)
   uninstall [--config FILE]           stop and remove the systemd unit; the node's containers, pod network,
                                       host-gw routes and kube-proxy's nftables rules
@@ -393,6 +425,7 @@ export async function main(argv: string[]): Promise<number> {
       "allow-replace": { type: "string" },
       "force-replace": { type: "boolean" },
       "no-kube-proxy": { type: "boolean" },
+      "metrics-bind-address": { type: "string" },
       output: { type: "string", short: "o" },
       help: { type: "boolean", short: "h" },
     },

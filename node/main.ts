@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { NodeAgent } from "../agent/agent";
 import { ApiClient } from "../agent/api";
+import { AgentMetrics } from "../agent/metrics";
 import { dnsFlags } from "../agent/dns/node";
 import { defaultNodeIP } from "../agent/node";
 import { kubeProxySetting } from "../agent/proxy/service-proxy";
@@ -188,6 +189,8 @@ try {
         podNetworkName: values["pod-network-name"],
         ...dns,
         kubeProxy: kubeProxySetting(!values["no-kube-proxy"]),
+        // its kubelet and kube-proxy metrics are part of the server's /metrics (one process, one set of process metrics)
+        metrics: new AgentMetrics({ registry: server.metrics.registry }),
       });
       await agent.start().catch((e) => {
         console.error(`  node agent: could not start: ${(e as Error).message}`);

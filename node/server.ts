@@ -18,6 +18,7 @@ import type { Store } from "../workers/store/store";
 import { CONNECTION_DEFAULTS, limitConnections, stopReading } from "./connections";
 import { openDatabase } from "./db";
 import { kubeconfigYaml, writeKubeconfig } from "./kubeconfig";
+import { type PromControlPlaneMetrics, promMetrics } from "./metrics";
 import { ensureTls } from "./tls";
 
 export interface ServerOptions {
@@ -121,6 +122,8 @@ export interface RunningServer {
   registry: Registry;
   manager: ControllerManager;
   queue: InProcessQueue;
+  /** what /metrics serves (prom-client) */
+  metrics: PromControlPlaneMetrics;
   close(): Promise<void>;
 }
 
@@ -155,6 +158,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     authToken: o.dbAuthToken,
     synchronous: o.synchronous,
   });
+  const metrics = promMetrics();
   // writes enqueue keys; the in-process queue hands them to the controllers as soon as the loop is free
   const cp = composeControlPlane({
     client,
@@ -164,6 +168,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     registry: { watchPollMs: o.watchPollMs ?? 1000, clusterCA },
     network,
     log,
+    // request, queue and reconcile metrics, served at /metrics
+    metrics,
   });
   const { store, registry, manager, queue } = cp;
   await registry.bootstrap();
@@ -262,6 +268,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     registry,
     manager,
     queue,
+    metrics,
     close: async () => {
       clearInterval(compactTimer);
       clearInterval(resyncTimer);

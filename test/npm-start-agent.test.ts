@@ -15,6 +15,7 @@ import { containerd, docker } from "./agent-e2e/engines";
 import { type NetSink, netSink } from "./netsink";
 import { LABELS } from "../agent/runtime/runtime";
 import { eventually, kubectl } from "./kubectl";
+import { sample } from "./prom";
 
 const root = join(import.meta.dirname, "..");
 const engines = (await docker.available()) && (await containerd.available());
@@ -121,6 +122,14 @@ spec:
     await k(["rollout", "status", "deployment/here", "--timeout=60s"], { timeoutMs: 70_000 });
     const onDocker = (await docker.containers({ [LABELS.node]: "first-box", [LABELS.podNamespace]: "default" })).filter((c) => c.running);
     expect(onDocker.map((c) => c.labels[LABELS.podName]).filter((n) => n.startsWith("here-"))).toHaveLength(2);
+    // the server's /metrics, read as users would (kubectl get --raw): its own request counts and the local agent's kubelet metrics
+    const metrics = await eventually(async () => {
+      const text = (await k(["get", "--raw", "/metrics"])).stdout;
+      return (sample(text, "kubelet_running_pods") ?? 0) >= 2 ? text : undefined;
+    });
+    expect(sample(metrics, "apiserver_request_total", { verb: "POST", resource: "deployments", group: "apps", code: "201" })).toBe(1);
+    expect(sample(metrics, "kubelet_pod_start_duration_seconds_count")).toBeGreaterThanOrEqual(2);
+    expect(sample(metrics, "kubelet_running_containers", { container_state: "running" })).toBeGreaterThanOrEqual(2);
     // a pod without hostNetwork gets a sandbox of npm start's --pause-image (the default one is not on this machine)
     writeFileSync(
       file,

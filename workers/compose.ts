@@ -11,10 +11,24 @@ import type { ObjectKey } from "../shared/types";
 import { type AppOptions, createApp } from "./api/app";
 import { type Authenticator, anyOf } from "./api/auth";
 import type { ControllerConfig } from "./controllers/context";
-import { type Controller, ControllerManager } from "./controllers/manager";
+import type { ApiMetrics } from "./api/metrics";
+import { type Controller, type ControllerMetrics, ControllerManager } from "./controllers/manager";
 import type { WorkQueue } from "./queue";
 import { Registry, type RegistryOptions } from "./registry/registry";
 import { Store } from "./store/store";
+
+/**
+ * What a control plane reports about itself: request metrics (workers/api/metrics.ts)
+ * and the controllers' queues and reconciles (workers/controllers/manager.ts). The
+ * runtime passes the implementation: on Node, prom-client's (node/metrics.ts), served
+ * at /metrics; on the Worker none (`noMetrics`), and /metrics answers 404 there, since
+ * an isolate's counters would cover only the requests that isolate happened to serve.
+ * Nothing here imports a metrics library, so the Worker bundle carries none.
+ */
+export interface ControlPlaneMetrics extends ApiMetrics, ControllerMetrics {}
+
+/** Keeps nothing (the Worker). */
+export const noMetrics: ControlPlaneMetrics = { request: () => {}, longRunning: () => {}, queue: () => {}, reconciled: () => {}, schedulingAttempt: () => {} };
 
 export interface ControlPlaneOptions<Q extends WorkQueue> {
   /** the libSQL client: embedded file on Node, Hrana over HTTP on Workers */
@@ -33,9 +47,12 @@ export interface ControlPlaneOptions<Q extends WorkQueue> {
   registry?: Omit<RegistryOptions, "store" | "queue" | "now" | "defaultTolerationSeconds" | "serviceCIDR">;
   /** the cluster and service CIDRs (default 10.42.0.0/16 and 10.43.0.0/16), checked by the caller (networkConfigErrors) */
   network?: Partial<NetworkConfig>;
+  /** default: noMetrics */
+  metrics?: ControlPlaneMetrics;
 }
 
 export interface ControlPlane<Q extends WorkQueue> {
+  metrics: ControlPlaneMetrics;
   store: Store;
   registry: Registry;
   manager: ControllerManager;
@@ -57,10 +74,11 @@ export const composeControlPlane = <Q extends WorkQueue>(o: ControlPlaneOptions<
     serviceCIDR: network.serviceCIDR,
   });
   const config = { ...o.config, clusterCIDR: network.clusterCIDR };
-  manager = new ControllerManager({ registry, queue, controllers: o.controllers, now: o.now, config, log: o.log });
+  const metrics = o.metrics ?? noMetrics;
+  manager = new ControllerManager({ registry, queue, controllers: o.controllers, now: o.now, config, log: o.log, metrics });
   // writes no controller needs send no work
   registry.writeFilter = (change) => manager!.wants(change);
-  return { store, registry, manager, queue };
+  return { metrics, store, registry, manager, queue };
 };
 
 /**
@@ -68,10 +86,11 @@ export const composeControlPlane = <Q extends WorkQueue>(o: ControlPlaneOptions<
  * admin's, viewers', a token file's) and node credentials, and a readiness check that
  * reaches the database.
  */
-export const composeApp = (cp: ControlPlane<WorkQueue>, o: { tokens: Authenticator } & Omit<AppOptions, "registry" | "authenticate" | "ready">) =>
+export const composeApp = (cp: ControlPlane<WorkQueue>, o: { tokens: Authenticator } & Omit<AppOptions, "registry" | "authenticate" | "ready" | "metrics">) =>
   createApp({
     ...o,
     registry: cp.registry,
+    metrics: cp.metrics,
     authenticate: anyOf(o.tokens, (t) => cp.registry.nodes.authenticate(t)),
     ready: async () => {
       await cp.store.client.execute("SELECT 1");

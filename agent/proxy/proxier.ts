@@ -158,6 +158,8 @@ export class NftProxier {
 
 export interface LoopOptions extends NftOptions {
   minIntervalMs?: number;
+  /** each apply's duration and outcome (kube-proxy's sync_proxy_rules metrics, agent/metrics.ts) */
+  onSync?: (seconds: number, ok: boolean) => void;
 }
 
 /** coalesces updates and applies the newest one at most every `minIntervalMs` */
@@ -201,11 +203,14 @@ export class ProxyLoop {
     if (!input || this.stopped) return this.wake();
     this.lastRun = Date.now();
     this.running = (async () => {
+      const start = performance.now();
       try {
         this.lastInput = input;
         await this.proxier.apply(buildRuleset(input));
         this.failures = 0;
+        this.opts.onSync?.((performance.now() - start) / 1000, true);
       } catch (e) {
+        this.opts.onSync?.((performance.now() - start) / 1000, false);
         this.errors++;
         this.failures++;
         this.opts.log?.(`kube-proxy: ${(e as Error).message}`);

@@ -5,6 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sample } from "../../test/prom";
 import { startNodeTarget } from "../../test/targets";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +13,7 @@ import { join } from "node:path";
 import { NodeAgent } from "../agent";
 import { ApiClient } from "../api";
 import { runInformers, serviceInformers } from "../informer";
+import { AgentMetrics } from "../metrics";
 import { pickRuntime } from "../runtime/pick";
 import { NetnsFixture } from "./netns-fixture";
 import { run } from "./proxier";
@@ -143,7 +145,9 @@ describe.skipIf(!!missing)(`kube-proxy driven by the API's watches${missing ? ` 
     informing = runInformers(informers, watching.signal);
     // the pod network comes from the agent, once it has one
     let podNetwork: { subnet: string; gateway: string } | undefined;
+    const metrics = new AgentMetrics();
     proxy = new ServiceProxy({
+      onSync: metrics.proxySynced,
       informers,
       podNetwork: () => podNetwork,
       clusterDNS: "10.43.0.10",
@@ -180,6 +184,11 @@ describe.skipIf(!!missing)(`kube-proxy driven by the API's watches${missing ? ` 
     }
     expect(await run(["ip", "netns", "exec", fx.node, "nft", "list", "table", "ip", "kubeflare"])).not.toContain(clusterIP);
     expect(proxy.loop.errors).toBe(0);
+    // kube-proxy's metrics: every apply timed, the last good one's time kept
+    const text = await metrics.registry.metrics();
+    expect(sample(text, "kubeproxy_sync_proxy_rules_duration_seconds_count")).toBeGreaterThanOrEqual(3);
+    expect(sample(text, "kubeproxy_sync_proxy_rules_last_timestamp_seconds")).toBeGreaterThan(0);
+    expect(sample(text, "kubeproxy_sync_proxy_rules_errors_total")).toBe(0);
 
     await proxy.stop(true);
     await expect(run(["ip", "netns", "exec", fx.node, "nft", "list", "table", "ip", "kubeflare"])).rejects.toThrow();

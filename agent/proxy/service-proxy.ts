@@ -29,6 +29,8 @@ export interface ServiceProxyOptions {
   /** run nft in another network namespace (tests) */
   prefix?: string[];
   minIntervalMs?: number;
+  /** each rule sync's duration and outcome (agent/metrics.ts) */
+  onSync?: (seconds: number, ok: boolean) => void;
   log?: (msg: string) => void;
 }
 
@@ -59,7 +61,7 @@ export class ServiceProxy {
   readonly loop: ProxyLoop;
 
   constructor(private readonly o: ServiceProxyOptions) {
-    this.loop = new ProxyLoop({ prefix: o.prefix, minIntervalMs: o.minIntervalMs, log: o.log });
+    this.loop = new ProxyLoop({ prefix: o.prefix, minIntervalMs: o.minIntervalMs, log: o.log, onSync: o.onSync });
   }
 
   start() {

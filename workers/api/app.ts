@@ -1,11 +1,12 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { ApiError } from "../../shared/status";
+import { ApiError, forbidden } from "../../shared/status";
 import type { Registry } from "../registry/registry";
 import { type AuthVariables, type Authenticator, bearerAuth } from "./auth";
 import { DEFAULT_MAX_BODY_BYTES, type ProtobufDecoder } from "./body";
 import { discovery } from "./discovery";
 import { onError } from "./errors";
 import { joining } from "./join";
+import { type ApiMetrics, instrument } from "./metrics";
 import { openapi } from "./openapi";
 import { decodeKubernetesProtobuf } from "./protobuf";
 import { decodeSegment, resolvePath, serveResource, type TableRenderer } from "./rest";
@@ -21,6 +22,8 @@ export interface AppOptions {
   ready?: () => Promise<boolean>;
   /** answer 504 when a request that is not long-running has no response after this long (kube-apiserver's --request-timeout, 60 s) */
   requestTimeoutMs?: number;
+  /** request metrics and `/metrics` (node/metrics.ts); without an `exposition`, none are kept and `/metrics` answers 404 */
+  metrics?: ApiMetrics;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
@@ -81,9 +84,25 @@ export const createApp = (opts: AppOptions) => {
     return c.text(ok ? "ok" : "database unreachable", ok ? 200 : 503);
   });
 
+  const metrics = opts.metrics?.exposition ? opts.metrics : undefined;
+  if (metrics) app.use("*", instrument(metrics, isLongRunning));
   app.use("*", requestTimeout(opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS));
   // authentication before any handler, so no body is read from an unknown sender
   app.use("*", bearerAuth(opts.authenticate));
+  // kube-apiserver serves /metrics to users allowed the non-resource URL (system:monitoring, cluster-admin): here admins and viewers
+  app.get("/metrics", async (c) => {
+    const user = c.get("user");
+    if (user.role === "node") throw forbidden(`forbidden: User "${user.name}" cannot get path "/metrics"`);
+    if (!metrics?.exposition) {
+      throw new ApiError(
+        404,
+        "NotFound",
+        "this server keeps no metrics (on Workers each isolate would count only its own requests); scrape the Node server or the agent",
+      );
+    }
+    const { contentType, body } = await metrics.exposition();
+    return c.body(body, 200, { "Content-Type": contentType });
+  });
   app.route("/", joining(opts.registry));
   app.route("/", discovery());
   app.route("/", openapi());

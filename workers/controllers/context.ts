@@ -45,6 +45,8 @@ export interface ControllerContext {
   log(msg: string): void;
   /** ask for `keys` to be reconciled again after `ms` (time-based work) */
   requeueAfter(keys: ObjectKey[], ms: number): void;
+  /** one pod's scheduling attempt ended (kube-scheduler's scheduler_schedule_attempts_total; manager.ts ControllerMetrics) */
+  schedulingAttempt?(result: "scheduled" | "unschedulable" | "error", seconds: number): void;
 }
 
 /** A reconciler's answer: nothing (done until something changes), or come back after a while. */

@@ -50,6 +50,22 @@ export interface Controller {
   wants?(change: WriteChange, ctx: ControllerContext): boolean;
 }
 
+/**
+ * What the manager reports about its work, named after controller-runtime's and
+ * client-go's metrics (node/metrics.ts maps these to them): each controller's share of
+ * a queue batch is its work queue (`workqueue_adds_total`, `workqueue_depth`), and each
+ * reconcile is timed (`controller_runtime_reconcile_time_seconds`) and counted by
+ * result (`controller_runtime_reconcile_total`).
+ */
+export interface ControllerMetrics {
+  /** `n` keys were handed to `controller` (delta > 0) or taken up by a reconcile (delta < 0) */
+  queue(controller: string, delta: number): void;
+  /** a reconcile (or a batch reconcile) ended: "success", "error", "requeue_after" */
+  reconciled(controller: string, result: "success" | "error" | "requeue_after", seconds: number): void;
+  /** the scheduler placed a pod (or could not, or failed to write): kube-scheduler's attempt metrics */
+  schedulingAttempt(result: "scheduled" | "unschedulable" | "error", seconds: number): void;
+}
+
 export interface ManagerOptions {
   registry: Registry;
   queue: WorkQueue;
@@ -59,6 +75,7 @@ export interface ManagerOptions {
   log?: (msg: string) => void;
   /** reconciles (and map functions) run at once per controller and batch */
   concurrency?: number;
+  metrics?: ControllerMetrics;
 }
 
 const MAX_BACKOFF_MS = 60_000;
@@ -120,6 +137,7 @@ export class ControllerManager {
       events: eventRecorder(api, "kubeflare-controller-manager", now),
       config: { ...DEFAULT_CONFIG, ...o.config },
       log,
+      schedulingAttempt: o.metrics ? (result, seconds) => o.metrics!.schedulingAttempt(result, seconds) : undefined,
       requeueAfter: (keys, ms) => {
         const p = o.queue.enqueue(keys, { delayMs: Math.max(1, ms) }).catch((e) => log(`requeue failed: ${(e as Error).message}`));
         this.sends.add(p);
@@ -147,11 +165,17 @@ export class ControllerManager {
       this.o.controllers.map(async (c) => {
         const mine = await this.primaryKeys(c, all);
         if (!mine.length) return;
+        const m = this.o.metrics;
+        m?.queue(c.name, mine.length);
         if (c.reconcileBatch) {
+          m?.queue(c.name, -mine.length);
           await this.guard(c, "batch", mine, () => c.reconcileBatch!(mine, this.ctx));
           return;
         }
-        await pool(mine, this.concurrency, (k) => this.reconcileKey(c, k));
+        await pool(mine, this.concurrency, (k) => {
+          m?.queue(c.name, -1);
+          return this.reconcileKey(c, k);
+        });
       }),
     );
     await this.flush();
@@ -225,11 +249,17 @@ export class ControllerManager {
   /** Run `run`; on failure, send `keys` back with backoff (counted per controller and `what`). */
   private async guard(c: Controller, what: string, keys: ObjectKey[], run: () => Promise<ReconcileResult>): Promise<void> {
     const id = `${c.name}:${what}`;
+    const start = performance.now();
+    const timed = (result: "success" | "error" | "requeue_after") => {
+      if (!what.startsWith("map ")) this.o.metrics?.reconciled(c.name, result, (performance.now() - start) / 1000);
+    };
     try {
       const r = await run();
       this.failures.delete(id);
+      timed(r && r.requeueAfterMs !== undefined ? "requeue_after" : "success");
       if (r && r.requeueAfterMs !== undefined) this.ctx.requeueAfter(keys, r.requeueAfterMs);
     } catch (e) {
+      timed("error");
       const n = (this.failures.get(id) ?? 0) + 1;
       this.failures.set(id, n);
       const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(n, 10));

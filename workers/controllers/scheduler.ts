@@ -148,10 +148,21 @@ export const schedulePass = async (ctx: ControllerContext, pending?: KObject[]):
     ctx.api.list("pods", "", { fieldSelector: "spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed" }),
   ]);
   const namespaces = pods.some(usesNamespaceSelector) || bound.some(usesNamespaceSelector) ? await ctx.api.list("namespaces") : [];
+  const started = performance.now();
   const { bindings, failures } = placePods(pods, nodes, bound, { namespaces });
+  // a pod's attempt: the pass's placement and its own write (kube-scheduler: algorithm and binding)
+  const attempt = (result: "scheduled" | "unschedulable", write: () => Promise<void>) => async () => {
+    try {
+      await write();
+      ctx.schedulingAttempt?.(result, (performance.now() - started) / 1000);
+    } catch (e) {
+      ctx.schedulingAttempt?.("error", (performance.now() - started) / 1000);
+      throw e;
+    }
+  };
   const writes: (() => Promise<void>)[] = [
-    ...bindings.map((b) => () => bind(ctx, b.pod, b.node)),
-    ...failures.map((f) => () => unschedulable(ctx, f.pod, f.message)),
+    ...bindings.map((b) => attempt("scheduled", () => bind(ctx, b.pod, b.node))),
+    ...failures.map((f) => attempt("unschedulable", () => unschedulable(ctx, f.pod, f.message))),
   ];
   // bindings first; past the per-pass budget the next pass (fresh reads) takes over at once
   const budget = ctx.config.maxSchedulingWritesPerPass;
