@@ -74,6 +74,10 @@ const NODE_STATUS_REPORT_MS = 5 * 60_000;
 export const nodeStatusEssence = (s: any): string =>
   JSON.stringify([s?.capacity, s?.allocatable, s?.addresses, s?.nodeInfo, (s?.conditions ?? []).map((c: any) => [c.type, c.status, c.reason])]);
 
+/** What makes a watch event worth a sync now (kubelet's podsDifferSemantically): all but the status and versions. */
+const podEssence = (p: KObject): string =>
+  JSON.stringify([p.spec, p.metadata.labels, p.metadata.annotations, p.metadata.deletionTimestamp, p.metadata.deletionGracePeriodSeconds]);
+
 const jitter = (ms: number) => ms * (0.9 + Math.random() * 0.2);
 /**
  * The parts of a pod status the agent owns, without timestamps: if the server's copy
@@ -408,9 +412,12 @@ export class NodeAgent {
                 // a pass removes what the pod left behind
                 this.wake?.();
               } else {
+                const before = this.pods.get(uid);
                 if (Number(ev.object.metadata.resourceVersion ?? 0) >= have) this.pods.set(uid, ev.object);
-                // this pod's worker, right away (not the next pass)
-                if (this.listed) this.podWorkers.update(uid);
+                // a new pod, or one whose spec, labels or deletion changed: its worker, right away (not
+                // the next pass); not a change of status only, such as this agent's own write (kubelet's
+                // config source ignores those too)
+                if (this.listed && (!before || podEssence(before) !== podEssence(ev.object))) this.podWorkers.update(uid);
               }
             },
             this.ac.signal,
