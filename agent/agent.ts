@@ -18,6 +18,7 @@ import { syncRoutes } from "./network/routes";
 import { PodNetworkSetup } from "./network/setup";
 import { nodeLabels, nodeStatus } from "./node";
 import { PodWorker } from "./pods";
+import { PodWorkers } from "./podworkers";
 import { Prober } from "./probes";
 import { type KubeProxySettings, ServiceProxy } from "./proxy/service-proxy";
 import { ApiRelay } from "./relay/apirelay";
@@ -38,6 +39,8 @@ export interface AgentOptions {
   leaseDurationSeconds?: number;
   /** how often every pod is looked at even without a watch event (default 1 s) */
   syncIntervalMs?: number;
+  /** how many pods sync at once (kubelet's pod workers; default 8): one slow pod never holds up the others */
+  podSyncConcurrency?: number;
   /** kubelet's --sync-frequency: how often ConfigMap/Secret volumes are read again (default 60 s) */
   syncFrequencyMs?: number;
   /** how often new container output is shipped (default 2 s) */
@@ -74,6 +77,10 @@ const NODE_STATUS_REPORT_MS = 5 * 60_000;
 export const nodeStatusEssence = (s: any): string =>
   JSON.stringify([s?.capacity, s?.allocatable, s?.addresses, s?.nodeInfo, (s?.conditions ?? []).map((c: any) => [c.type, c.status, c.reason])]);
 
+/** What makes a watch event worth a sync now (kubelet's podsDifferSemantically): all but the status and versions. */
+const podEssence = (p: KObject): string =>
+  JSON.stringify([p.spec, p.metadata.labels, p.metadata.annotations, p.metadata.deletionTimestamp, p.metadata.deletionGracePeriodSeconds]);
+
 const jitter = (ms: number) => ms * (0.9 + Math.random() * 0.2);
 /**
  * The parts of a pod status the agent owns, without timestamps: if the server's copy
@@ -98,6 +105,8 @@ export class NodeAgent {
   private readonly ac = new AbortController();
   private readonly pods = new Map<string, KObject>();
   private readonly worker: PodWorker;
+  /** one sync of a pod at a time, updates coalesced, different pods in parallel (by uid) */
+  private readonly podWorkers: PodWorkers;
   private readonly prober: Prober;
   private readonly lastStatus = new Map<string, string>();
   /** when a pod was first seen finished (Succeeded/Failed), by uid */
@@ -159,6 +168,14 @@ export class NodeAgent {
       // the cluster DNS only once it can answer: served here and reachable at the Service IP
       // through kube-proxy; until then (or without root and nft) pods keep the engine's DNS
       resolvConf: clusterDNS ? (pod) => (this.dns.port && this.proxy ? this.dns.resolvConfMount(pod) : undefined) : undefined,
+    });
+    this.podWorkers = new PodWorkers({
+      limit: o.podSyncConcurrency ?? 8,
+      sync: (uid) => this.syncPodByUid(uid),
+      onError: (uid, e) => {
+        const p = this.pods.get(uid)?.metadata;
+        this.log(`pod ${p ? `${p.namespace}/${p.name}` : uid}: ${(e as Error).message}`);
+      },
     });
     this.shipper = new LogShipper(o.runtime, o.api);
     this.podNet = new PodNetworkSetup(o.runtime, { podCIDR: o.podCIDR, bridge: o.podBridge, networkName: o.podNetworkName, dataDir: o.dataDir }, this.log);
@@ -229,7 +246,7 @@ export class NodeAgent {
     this.ac.abort();
     this.wake?.();
     // kube-proxy's rules stay in the kernel (Services keep working across agent restarts); uninstall removes them
-    await Promise.allSettled([...this.loops, ...this.terminating.values(), this.dns.stop(), this.proxy?.stop(), this.relay?.stop()]);
+    await Promise.allSettled([...this.loops, this.podWorkers.close(), ...this.terminating.values(), this.dns.stop(), this.proxy?.stop(), this.relay?.stop()]);
     // the last events (Killing on a deletion) are small writes: let them land before the client closes
     await Promise.race([this.events.settled(), new Promise((r) => setTimeout(r, 2000).unref())]);
   }
@@ -394,9 +411,18 @@ export class NodeAgent {
               const uid = ev.object.metadata.uid!;
               // our own status write may have put a newer copy here than an event still in flight
               const have = Number(this.pods.get(uid)?.metadata.resourceVersion ?? 0);
-              if (ev.type === "DELETED") this.pods.delete(uid);
-              else if (Number(ev.object.metadata.resourceVersion ?? 0) >= have) this.pods.set(uid, ev.object);
-              this.wake?.();
+              if (ev.type === "DELETED") {
+                this.pods.delete(uid);
+                // a pass removes what the pod left behind
+                this.wake?.();
+              } else {
+                const before = this.pods.get(uid);
+                if (Number(ev.object.metadata.resourceVersion ?? 0) >= have) this.pods.set(uid, ev.object);
+                // a new pod, or one whose spec, labels or deletion changed: its worker, right away (not
+                // the next pass); not a change of status only, such as this agent's own write (kubelet's
+                // config source ignores those too)
+                if (this.listed && (!before || podEssence(before) !== podEssence(ev.object))) this.podWorkers.update(uid);
+              }
             },
             this.ac.signal,
           );
@@ -427,7 +453,11 @@ export class NodeAgent {
     }
   }
 
-  /** One pass: every desired pod a step further, containers of unknown pods removed. */
+  /**
+   * One pass: the engine listed once, every desired pod handed to its worker (which
+   * syncs it a step further and writes its status when done, in parallel with other
+   * pods), containers of unknown pods removed. The pass does not wait for the syncs.
+   */
   async syncAll(): Promise<void> {
     // no pod network yet: look for the podCIDR the control plane gives the Node every few seconds, not only at lease renewals
     if (!this.podNet.network && Date.now() - this.podCIDRCheckedAt > 5000) {
@@ -437,23 +467,12 @@ export class NodeAgent {
       if (node) this.node = node;
       await this.podNet.fromNode(node);
     }
-    // one engine listing serves the whole pass (the pod worker re-lists only pods it changed)
-    const all = await this.o.runtime.list({ [LABELS.node]: this.o.nodeName, [LABELS.podUid]: "" });
+    // one engine listing serves the pods' syncs (the pod worker re-lists pods changed since it began)
+    const all = await this.worker.listAll();
     const previous = this.listing;
     this.listing = all;
     this.o.metrics?.containers(all); // metrics: kubelet_running_pods, kubelet_running_containers
-    this.worker.beginPass(all);
-    try {
-      for (const pod of [...this.pods.values()]) {
-        try {
-          await this.syncPod(pod);
-        } catch (e) {
-          this.log(`pod ${pod.metadata.namespace}/${pod.metadata.name}: ${(e as Error).message}`);
-        }
-      }
-    } finally {
-      this.worker.endPass();
-    }
+    for (const uid of this.pods.keys()) this.podWorkers.update(uid);
     // probe state of containers that stopped or went away goes with them (a restart is a new container)
     const now = new Set(all.map((c) => c.id));
     for (const c of all) if (c.state === "exited") this.prober.forget(c.id);
@@ -461,7 +480,8 @@ export class NodeAgent {
     // containers whose pod is gone from this node
     const uids = new Set(all.map((c) => c.labels[LABELS.podUid]).filter(Boolean));
     for (const uid of uids) {
-      if (!this.pods.has(uid) && !this.terminating.has(uid)) {
+      // (a pod deleted while its worker still syncs it is removed on a later pass)
+      if (!this.pods.has(uid) && !this.terminating.has(uid) && !this.podWorkers.busy(uid)) {
         this.log(`removing containers of pod ${uid}, which is no longer bound here`);
         this.background(uid, async () => {
           await this.worker.teardown(uid, 2);
@@ -470,6 +490,12 @@ export class NodeAgent {
         });
       }
     }
+  }
+
+  /** The pod worker's sync: the pod as known now (a newer update is coalesced into this sync). */
+  private async syncPodByUid(uid: string): Promise<void> {
+    const pod = this.pods.get(uid);
+    if (pod) await this.syncPod(pod);
   }
 
   private async syncPod(pod: KObject): Promise<void> {
@@ -520,7 +546,9 @@ export class NodeAgent {
     if (terminated) await this.shipper.shipPod(pod, [...existing.values()].flat()).catch((e) => this.log(`log shipping failed: ${(e as Error).message}`));
     try {
       const written = await this.o.api.request<KObject>("PUT", `${path}/status`, { ...pod, status });
-      this.pods.set(uid, written);
+      // unless a watch event brought a newer copy (or the deletion) while the write was out
+      const have = this.pods.get(uid);
+      if (have && Number(written.metadata.resourceVersion ?? 0) >= Number(have.metadata.resourceVersion ?? 0)) this.pods.set(uid, written);
       this.lastStatus.set(uid, text);
     } catch (e) {
       if (e instanceof ApiRequestError && e.status === 409) {

@@ -72,35 +72,39 @@ export class PodWorker {
   // ------------------------------------------------------------ what the engine runs
 
   /**
-   * One engine listing per sync pass (beginPass), by pod uid, so a pass over N pods
-   * costs one list call rather than several per pod. A pod whose containers this
-   * worker changed during the pass (dirty) is listed again.
+   * The engine's containers of this node as last listed (listAll, once per sync pass),
+   * by pod uid, so syncing N pods costs one list call rather than several per pod. Syncs
+   * of different pods overlap, so the listing serves a pod only if it was taken after
+   * the pod's last change ended: a pod whose containers a sync is changing, or changed
+   * after the listing began, is listed on its own (else it might make a container twice).
    */
-  private pass: Map<string, ContainerInfo[]> | undefined;
-  private readonly dirty = new Set<string>();
+  private listing: { at: number; byUid: Map<string, ContainerInfo[]> } | undefined;
+  /** orders listings and changes: bumped when a listing starts and when a changing sync ends */
+  private clock = 0;
+  /** per pod uid: the clock when the last sync that changed its containers ended (Infinity while it runs) */
+  private readonly changed = new Map<string, number>();
   /** inspect results by container id, reused while the engine reports the same state */
   private readonly details = new Map<string, ContainerInfo>();
   /** containers being stopped in the background (replaced after a spec change) */
   private readonly stopping = new Set<string>();
 
-  beginPass(all: ContainerInfo[]): void {
-    this.pass = new Map();
-    this.dirty.clear();
+  /** List the node's containers (all pods) for the syncs that follow; returns the listing. */
+  async listAll(): Promise<ContainerInfo[]> {
+    const at = ++this.clock;
+    const all = await this.ctx.runtime.list({ [LABELS.node]: this.ctx.nodeName, [LABELS.podUid]: "" });
+    const byUid = new Map<string, ContainerInfo[]>();
     for (const c of all) {
       const uid = c.labels[LABELS.podUid];
-      if (uid) this.pass.set(uid, [...(this.pass.get(uid) ?? []), c]);
+      if (uid) byUid.set(uid, [...(byUid.get(uid) ?? []), c]);
     }
+    if (at > (this.listing?.at ?? 0)) this.listing = { at, byUid };
     const ids = new Set(all.map((c) => c.id));
     for (const id of this.details.keys()) if (!ids.has(id)) this.details.delete(id);
-  }
-
-  endPass(): void {
-    this.pass = undefined;
-    this.dirty.clear();
+    return all;
   }
 
   private touched(pod: KObject): void {
-    this.dirty.add(pod.metadata.uid!);
+    this.changed.set(pod.metadata.uid!, Number.POSITIVE_INFINITY);
   }
 
   /**
@@ -125,8 +129,11 @@ export class PodWorker {
   /** The latest instance of each container of the pod (by attempt). */
   async containers(pod: KObject): Promise<Map<string, ContainerInfo[]>> {
     const uid = pod.metadata.uid!;
+    const listing = this.listing;
     const all =
-      this.pass && !this.dirty.has(uid) ? (this.pass.get(uid) ?? []) : await this.ctx.runtime.list({ [LABELS.node]: this.ctx.nodeName, [LABELS.podUid]: uid });
+      listing && listing.at > (this.changed.get(uid) ?? 0)
+        ? (listing.byUid.get(uid) ?? [])
+        : await this.ctx.runtime.list({ [LABELS.node]: this.ctx.nodeName, [LABELS.podUid]: uid });
     const by = new Map<string, ContainerInfo[]>();
     for (const c of all) {
       const n = c.labels[LABELS.container];
@@ -157,6 +164,7 @@ export class PodWorker {
       await this.ctx.runtime.remove(c.id);
       this.probes.delete(c.id);
     }
+    this.changed.delete(uid);
     this.volumes.forget(uid);
     this.backoff.forget(`${uid}/`);
     this.images.forget(uid);
@@ -262,9 +270,19 @@ export class PodWorker {
 
   /**
    * One step toward the desired state of a running (not deleted) pod. Returns the
-   * status to report.
+   * status to report. At most one sync of a pod at a time (the agent's pod workers).
    */
   async sync(pod: KObject): Promise<Record<string, any>> {
+    const uid = pod.metadata.uid!;
+    try {
+      return await this.step(pod);
+    } finally {
+      // its changes are done: listings from now on show them
+      if (this.changed.get(uid) === Number.POSITIVE_INFINITY) this.changed.set(uid, ++this.clock);
+    }
+  }
+
+  private async step(pod: KObject): Promise<Record<string, any>> {
     const now = this.ctx.now();
     const existing = await this.containers(pod);
     // containers of a changed spec (kubectl set image on a bare pod) are replaced

@@ -6,6 +6,9 @@
  *
  * `npm run bench -- edge [--nodes 10] [--pods 3] [--window 60] [--settle 15] [-o json]`
  * runs only the edge scenario (bench/edge.ts): what N idle nodes cost on Cloudflare.
+ *
+ * `npm run bench -- startup [--pods 20] [--rounds 3] [-o json]` runs only pod startup on
+ * the real engine (bench/startup.ts): creation → Running through a watch, p50/p99.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -38,6 +41,16 @@ if (process.argv[2] === "edge") {
     (m) => !json && console.error(m),
   );
   console.log(json ? JSON.stringify(r, null, 2) : edgeReport(r));
+  process.exit(0);
+}
+if (process.argv[2] === "startup") {
+  const { values } = parseArgs({
+    args: process.argv.slice(3),
+    options: { pods: { type: "string", default: "20" }, rounds: { type: "string", default: "3" }, output: { type: "string", short: "o" } },
+  });
+  const { benchStartup, startupReport } = await import("./startup");
+  const r = await benchStartup({ pods: Number(values.pods), rounds: Number(values.rounds) }, (m) => !json && console.error(m));
+  console.log(json ? JSON.stringify(typeof r === "string" ? { skipped: r } : r, null, 2) : startupReport(r));
   process.exit(0);
 }
 const results: Record<string, number | string> = {};
