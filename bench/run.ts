@@ -10,6 +10,7 @@
  * `npm run bench -- startup [--pods 20] [--rounds 3] [-o json]` runs only pod startup on
  * the real engine (bench/startup.ts): creation → Running through a watch, p50/p99.
  */
+import { joinArgs } from "../test/agent-e2e/process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -174,30 +175,20 @@ async function benchAgent(base: string): Promise<void> {
   writeFileSync(caFile, server.caPem);
   const config = join(base, "agent.json");
   const token = JSON.parse((await agentCli(["token", "create", "--kubeconfig", server.kubeconfigPath, "-o", "json"])).stdout).token;
-  await agentCli([
-    "join",
-    "--server",
-    server.url,
-    "--token",
-    token,
-    "--name",
-    "bench-box",
-    "--runtime",
-    engine.name,
-    "--ca-file",
-    caFile,
-    "--node-ip",
-    "127.0.0.1",
-    "--config",
-    config,
-    // hostNetwork pods only: no Service rules in the host's tables, and a pod network of
-    // its own (removed after) rather than the default kf0
-    "--no-kube-proxy",
-    "--pod-bridge",
-    "kfbench",
-    "--pod-network-name",
-    "kfbench",
-  ]);
+  // hostNetwork pods only: no Service rules in the host's tables, and a pod network of
+  // its own (removed after) rather than the default kf0
+  await agentCli(
+    joinArgs({
+      server: server.url,
+      token,
+      name: "bench-box",
+      runtime: engine.name,
+      caFile,
+      config,
+      podBridge: "kfbench",
+      podNetworkName: "kfbench",
+    }),
+  );
   const agent = new AgentProcess(config);
   agent.start();
   const dispatcher = new Agent({ connect: { ca: server.caPem } });

@@ -7,6 +7,7 @@
  * p99 and the time until all are Running. Medians over the rounds, with min and max,
  * next to the aim (p99 ≤ 1 s; Kubernetes' SLO is 5 s).
  */
+import { joinArgs } from "../test/agent-e2e/process";
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -50,11 +51,9 @@ export async function benchStartup(o: { pods: number; rounds: number }, log: (m:
   writeFileSync(caFile, server.caPem);
   const config = join(base, "agent.json");
   const token = JSON.parse((await agentCli(["token", "create", "--kubeconfig", server.kubeconfigPath, "-o", "json"])).stdout).token;
-  const joined = await agentCli([
-    "join",
-    ...["--server", server.url, "--token", token, "--name", NODE, "--runtime", engine.name, "--ca-file", caFile, "--node-ip", "127.0.0.1"],
-    ...["--config", config, "--no-kube-proxy", "--pod-bridge", "kfstartup", "--pod-network-name", "kfstartup"],
-  ]);
+  const joined = await agentCli(
+    joinArgs({ server: server.url, token, name: NODE, runtime: engine.name, caFile, config, podBridge: "kfstartup", podNetworkName: "kfstartup" }),
+  );
   if (joined.code !== 0) throw new Error(`kubeflare-agent join failed: ${joined.stderr}`);
   const agent = new AgentProcess(config);
   agent.start();

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { docker } from "./agent-e2e/engines";
-import { AgentProcess, agentCli } from "./agent-e2e/process";
+import { AgentProcess, agentCli, joinArgs } from "./agent-e2e/process";
 import { LABELS } from "../agent/runtime/runtime";
 import { type NetSink, netSink } from "./netsink";
 import { eventually, kubectl } from "./kubectl";
@@ -47,32 +47,19 @@ describe.skipIf(!up)("the agent against the Worker", () => {
     const token = await agentCli(["token", "create", "--kubeconfig", t.kubeconfigPath!, "--ttl", "10m", "-o", "json"]);
     expect(token.code).toBe(0);
     const config = join(dir, "agent.json");
-    const joined = await agentCli([
-      "join",
-      "--no-kube-proxy",
-      "--server",
-      t.url!,
-      "--token",
-      JSON.parse(token.stdout).token,
-      "--name",
-      "edge-box",
-      "--runtime",
-      "docker",
-      "--ca-file",
-      ca,
-      "--node-ip",
-      "127.0.0.1",
-      "--pause-image",
-      "kubeflare/pause:test",
-      "--pod-bridge",
-      podNet,
-      "--pod-network-name",
-      podNet,
-      "--config",
-      config,
-      "--data-dir",
-      join(dir, "data"),
-    ]);
+    const joined = await agentCli(
+      joinArgs({
+        server: t.url!,
+        token: JSON.parse(token.stdout).token,
+        name: "edge-box",
+        runtime: "docker",
+        caFile: ca,
+        podBridge: podNet,
+        podNetworkName: podNet,
+        config,
+        dataDir: join(dir, "data"),
+      }),
+    );
     expect(joined.stderr).toBe("");
     agent = new AgentProcess(config);
     agent.start();

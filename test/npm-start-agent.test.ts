@@ -4,6 +4,7 @@
  * and a second box that joins with `npx kubeflare-agent join ...` and `run` gets pods
  * (here on containerd, so both engines take part). Real processes throughout.
  */
+import { joinArgs } from "./agent-e2e/process";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -148,28 +149,18 @@ spec:
     const ca = join(dir, "ca.crt");
     writeFileSync(ca, Buffer.from(parse(readFileSync(kubeconfig, "utf8")).clusters[0].cluster["certificate-authority-data"], "base64"));
     const config = join(dir, "box2", "agent.json");
-    const joined = await npx([
-      "join",
-      "--no-kube-proxy",
-      "--server",
-      url,
-      "--token",
-      token.stdout.trim(),
-      "--name",
-      "second-box",
-      "--labels",
-      "box=second",
-      "--runtime",
-      "containerd",
-      "--ca-file",
-      ca,
-      "--node-ip",
-      "127.0.0.1",
-      "--pod-bridge",
-      box2Bridge,
-      "--config",
-      config,
-    ]);
+    const joined = await npx(
+      joinArgs({
+        server: url,
+        token: token.stdout.trim(),
+        name: "second-box",
+        labels: "box=second",
+        runtime: "containerd",
+        caFile: ca,
+        podBridge: box2Bridge,
+        config,
+      }),
+    );
     expect(joined.stderr.replace(/^npm warn .*\n/gm, "")).toBe("");
     expect(joined.stdout).toContain('as node "second-box" (runtime containerd://');
     box2 = start(["exec", "--", "kubeflare-agent", "run", "--config", config]);

@@ -14,6 +14,7 @@
  * it (process groups, containers, the pod network, the nftables table, the sink) goes in
  * afterAll, even on failure.
  */
+import { joinArgs } from "./agent-e2e/process";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { get } from "node:http";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -198,29 +199,19 @@ const walkthrough = (engine: Engine, n: number) =>
         const ca = join(dir, "ca.crt");
         writeFileSync(ca, Buffer.from(parse(readFileSync(kubeconfig, "utf8")).clusters[0].cluster["certificate-authority-data"], "base64"));
         const config = join(dir, "box", "agent.json");
-        const joined = await agentCli([
-          "join",
-          "--server",
-          url,
-          "--token",
-          token.stdout.trim(),
-          "--name",
-          node,
-          "--runtime",
-          "containerd",
-          "--ca-file",
-          ca,
-          "--node-ip",
-          "127.0.0.1",
-          "--pause-image",
-          "kubeflare/pause:test",
-          "--pod-bridge",
-          net.bridge,
-          "--data-dir",
-          agentData(),
-          "--config",
-          config,
-        ]);
+        const joined = await agentCli(
+          joinArgs({
+            server: url,
+            token: token.stdout.trim(),
+            name: node,
+            runtime: "containerd",
+            caFile: ca,
+            podBridge: net.bridge,
+            dataDir: agentData(),
+            config,
+            kubeProxy: true,
+          }),
+        );
         expect(joined.stderr.replace(/^npm warn .*\n/gm, "")).toBe("");
         agent = start("npx", ["kubeflare-agent", "run", "--config", config]);
       }

@@ -43,3 +43,49 @@ export class AgentProcess {
     return exited;
   }
 }
+
+/** A box joining for a test or a benchmark: what `kubeflare-agent join` is told. */
+export interface BoxJoin {
+  server: string;
+  token: string;
+  name: string;
+  config: string;
+  runtime?: "docker" | "containerd";
+  caFile?: string;
+  /** default 127.0.0.1 (tests only ever talk to loopback) */
+  nodeIP?: string;
+  /** default the test image's sandbox, kubeflare/pause:test */
+  pauseImage?: string;
+  dataDir?: string;
+  /** the box's own pod bridge / Docker network names (NET.md: never the default kf0/kubeflare in tests) */
+  podBridge?: string;
+  podNetworkName?: string;
+  podCIDR?: string;
+  labels?: string;
+  /** default false: several agents share the host's nftables */
+  kubeProxy?: boolean;
+  extra?: string[];
+}
+
+/** `join` and its flags for `box`. */
+export const joinArgs = (box: BoxJoin): string[] => {
+  const flag = (name: string, value: string | undefined) => (value === undefined ? [] : [`--${name}`, value]);
+  return [
+    "join",
+    ...(box.kubeProxy ? [] : ["--no-kube-proxy"]),
+    ...flag("server", box.server),
+    ...flag("token", box.token),
+    ...flag("name", box.name),
+    ...flag("runtime", box.runtime),
+    ...flag("ca-file", box.caFile),
+    ...flag("node-ip", box.nodeIP ?? "127.0.0.1"),
+    ...flag("pause-image", box.pauseImage ?? "kubeflare/pause:test"),
+    ...flag("labels", box.labels),
+    ...flag("pod-cidr", box.podCIDR),
+    ...flag("pod-bridge", box.podBridge),
+    ...flag("pod-network-name", box.podNetworkName),
+    ...flag("data-dir", box.dataDir),
+    ...flag("config", box.config),
+    ...(box.extra ?? []),
+  ];
+};

@@ -22,7 +22,7 @@ import { Cni } from "../../agent/network/cni";
 import { netnsPath, unpinNetns } from "../../agent/network/netns";
 import { canTouchNetwork, type NetSink, netSink } from "../netsink";
 import { IMAGE, type Engine } from "./engines";
-import { AgentProcess, agentCli } from "./process";
+import { AgentProcess, agentCli, joinArgs } from "./process";
 
 const MiB = 1024 * 1024;
 
@@ -54,33 +54,20 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
 
     const join_ = async (name: string, serverUrl: string, configPath: string, pauseImage = "kubeflare/pause:test", extra: string[] = []) => {
       const token = JSON.parse((await agentCli(["token", "create", "--kubeconfig", server.kubeconfigPath, "--ttl", "10m", "-o", "json"])).stdout).token;
-      const r = await agentCli([
-        "join",
-        "--no-kube-proxy",
-        "--server",
-        serverUrl,
-        "--token",
-        token,
-        "--name",
-        name,
-        "--runtime",
-        engine.name,
-        "--ca-file",
-        caFile,
-        "--node-ip",
-        "127.0.0.1",
-        "--labels",
-        "e2e=true",
-        "--pause-image",
-        pauseImage,
-        "--sync-frequency",
-        "3s",
-        "--config",
-        configPath,
-        "--data-dir",
-        join(dir, `${name}-data`),
-        ...extra,
-      ]);
+      const r = await agentCli(
+        joinArgs({
+          server: serverUrl,
+          token,
+          name,
+          runtime: engine.name,
+          caFile,
+          labels: "e2e=true",
+          pauseImage,
+          config: configPath,
+          dataDir: join(dir, `${name}-data`),
+          extra: ["--sync-frequency", "3s", ...extra],
+        }),
+      );
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
     };
