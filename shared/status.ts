@@ -38,17 +38,28 @@ export class ApiError extends Error {
   }
 
   toStatus(): Status {
-    const s: Status = {
+    const s: Omit<Status, "code"> & { code?: number } = {
       kind: "Status",
       apiVersion: "v1",
       metadata: {},
       status: "Failure",
       message: this.message,
       reason: this.reason,
-      code: this.code,
     };
-    if (this.details) s.details = this.details;
-    return s;
+    // field order and omitempty as Go's encoding of metav1.Status (clients compare bodies)
+    const d = this.details;
+    if (d) {
+      const details: StatusDetails = {};
+      if (d.name) details.name = d.name;
+      if (d.group) details.group = d.group;
+      if (d.kind) details.kind = d.kind;
+      if (d.uid) details.uid = d.uid;
+      if (d.causes?.length) details.causes = d.causes;
+      if (d.retryAfterSeconds) details.retryAfterSeconds = d.retryAfterSeconds;
+      s.details = details;
+    }
+    s.code = this.code;
+    return s as Status;
   }
 }
 

@@ -381,6 +381,17 @@ spec:
     expect(s[1].slice(0, 3)).toEqual(["pw", "Opaque", "1"]);
   });
 
+  it("service accounts: every namespace has `default`; create (protobuf body), get, and pods name theirs", async () => {
+    expect(rows(await ok("get sa"))[1][0]).toBe("default");
+    expect(await ok("create serviceaccount builder")).toBe("serviceaccount/builder created\n");
+    const r = rows(await ok("get serviceaccounts builder"));
+    expect(r[0]).toEqual(["NAME", "SECRETS", "AGE"]);
+    expect(r[1].slice(0, 2)).toEqual(["builder", "0"]);
+    const missing = await k("run lonely --image=busybox --overrides={\"spec\":{\"serviceAccountName\":\"ghost\"}}");
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('error looking up service account default/ghost: serviceaccount "ghost" not found');
+  });
+
   it("explains fields from our own OpenAPI descriptions", async () => {
     const e = await ok("explain pod.spec.containers");
     expect(e).toMatch(/KIND:\s+Pod/);

@@ -148,6 +148,15 @@ const VALID: [string, KObject][] = [
       spec: { holderIdentity: "node-1", leaseDurationSeconds: 40, renewTime: "2026-01-01T00:00:00.000000Z" },
     },
   ],
+  [
+    "serviceaccounts",
+    {
+      metadata: { name: "builder", namespace: "default" },
+      secrets: [{ name: "builder-token" }],
+      imagePullSecrets: [{ name: "regcred" }],
+      automountServiceAccountToken: false,
+    },
+  ],
 ];
 
 describe("validateObject", () => {

@@ -8,7 +8,8 @@ export const statusResponse = (err: unknown): Response => {
       ? err
       : internalError(`an error on the server ("${(err as Error)?.message ?? String(err)}") has prevented the request from succeeding`);
   if (!(err instanceof ApiError)) console.error(err);
-  return new Response(JSON.stringify(e.toStatus()), {
+  // Go's JSON encoder ends the body with a newline, as kube-apiserver's do
+  return new Response(`${JSON.stringify(e.toStatus())}\n`, {
     status: e.code,
     headers: { "Content-Type": "application/json" },
   });

@@ -9,6 +9,7 @@ import { nodeLifecycleController } from "./nodelifecycle";
 import { rootCACertPublisher } from "./rootcacert";
 import { replicaSetController, replicationControllerController } from "./replicaset";
 import { scheduler } from "./scheduler";
+import { serviceAccountController } from "./serviceaccounts";
 import { serviceLBController } from "./servicelb";
 
 /** Every controller the control plane runs, on Workers and on Node alike. */
@@ -25,4 +26,5 @@ export const CONTROLLERS: Controller[] = [
   serviceLBController,
   eventTtlController,
   rootCACertPublisher,
+  serviceAccountController,
 ];

@@ -428,6 +428,7 @@ export class Registry implements RegistryCore {
   private admission(): AdmissionContext {
     return {
       list: async (resource) => (await this.store.list(resource, {})).items,
+      get: (resource, namespace, name) => this.store.get({ resource, namespace, name }),
       defaultTolerationSeconds: this.defaultTolerationSeconds,
       serviceCIDR: this.serviceCIDR,
     };

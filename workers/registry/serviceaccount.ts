@@ -8,11 +8,20 @@
  * kube-root-ca.crt, which the root CA publisher keeps in every namespace: the CA that
  * vouches for https://kubernetes.default.svc) and `namespace` (downward API).
  *
+ * The pod's ServiceAccount must exist (403 `error looking up service account …`, as
+ * kube-apiserver says), except `default`: the service account controller makes it in
+ * every namespace, but on the Worker that runs after the namespace's write, so a pod
+ * created at once in a new namespace would be refused; Kubeflare admits it (kube's
+ * clients retry). The account's `automountServiceAccountToken: false` applies to pods
+ * that don't say otherwise.
+ *
  * Kubernetes' volume also has a `token` (a serviceAccountToken projection, a bound
- * token of the pod's ServiceAccount). Kubeflare has no ServiceAccounts or bound tokens
- * yet; the `token` source comes with them (a later issue). Until then a pod talks to the
- * API anonymously, or with a token it is given some other way.
+ * token of the pod's ServiceAccount). Kubeflare has no bound tokens yet; the `token`
+ * source comes with them (issue #15). Until then a pod talks to the API anonymously,
+ * or with a token it is given some other way.
  */
+import { ApiError } from "../../shared/status";
+import { isDNS1123Subdomain } from "../../shared/validation/names";
 import type { KObject } from "../../shared/types";
 import { randomSuffix } from "./meta";
 
@@ -30,8 +39,11 @@ export const apiAccessVolumeSource = () => ({
   ],
 });
 
-/** Create-time admission of a pod (mutating, before validation). */
-export const admitServiceAccount = (pod: KObject): void => {
+/**
+ * Create-time admission of a pod (mutating, before validation); `lookup` reads a
+ * ServiceAccount (null when there is none).
+ */
+export const admitServiceAccount = async (pod: KObject, lookup: (namespace: string, name: string) => Promise<KObject | null>): Promise<void> => {
   const spec = pod.spec;
   if (!spec || typeof spec !== "object") return;
   // static pods' mirrors are the kubelet's, left as they are
@@ -39,8 +51,21 @@ export const admitServiceAccount = (pod: KObject): void => {
   if (!spec.serviceAccountName) spec.serviceAccountName = spec.serviceAccount || "default";
   // the v1 API's deprecated alias follows the name, as the conversion does
   spec.serviceAccount = spec.serviceAccountName;
-  // the pod's choice; a ServiceAccount's own automountServiceAccountToken comes with ServiceAccounts
+  const namespace = pod.metadata.namespace ?? "default";
+  const accountName = spec.serviceAccountName;
+  // a malformed name is validation's to refuse (422), as kube checks existence after validation
+  const valid = typeof accountName === "string" && isDNS1123Subdomain(accountName).length === 0;
+  const account = valid ? await lookup(namespace, accountName) : null;
+  if (valid && !account && accountName !== "default")
+    throw new ApiError(
+      403,
+      "Forbidden",
+      `pods "${pod.metadata.name ?? ""}" is forbidden: error looking up service account ${namespace}/${accountName}: serviceaccount "${accountName}" not found`,
+      { name: pod.metadata.name, kind: "pods" },
+    );
+  // the pod's choice wins, then the account's
   if (spec.automountServiceAccountToken === false) return;
+  if (spec.automountServiceAccountToken === undefined && account?.automountServiceAccountToken === false) return;
 
   const volumes: any[] = Array.isArray(spec.volumes) ? spec.volumes : [];
   const existing = volumes.find((v) => typeof v?.name === "string" && v.name.startsWith(SERVICE_ACCOUNT_VOLUME_PREFIX));

@@ -1,7 +1,7 @@
 /** core/v1 kinds other than Pod: Node, Service, Endpoints, Event, ConfigMap, Secret, Namespace, ReplicationController. */
 import { atomic, boolean, gvk, int32, int64, json, keyed, listOf, mapOf, object, oneOf, opt, req, set, string, stringMap } from "./dsl";
 import { condition, Condition, conditionsField, MicroTime, ObjectMeta, IntOrString, Quantity, Time } from "./meta";
-import { PodTemplateSpec, PROTOCOLS, TAINT_EFFECTS } from "./pod";
+import { LocalObjectReference, PodTemplateSpec, PROTOCOLS, TAINT_EFFECTS } from "./pod";
 
 export const SERVICE_TYPES = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"] as const;
 export const SESSION_AFFINITIES = ["ClientIP", "None"] as const;
@@ -317,6 +317,26 @@ export const Secret = object(
     ),
   },
   gvk("", "v1", "Secret"),
+);
+
+// ---------------------------------------------------------------- ServiceAccount
+
+export const ServiceAccount = object(
+  "io.k8s.api.core.v1.ServiceAccount",
+  "An identity for processes that run in pods, for the API server to authenticate and authorize.",
+  {
+    apiVersion: apiVersion("v1"),
+    kind: kind("ServiceAccount"),
+    metadata: meta,
+    secrets: opt(
+      listOf(ObjectReference),
+      "Secrets in the account's namespace that pods running as it may use (legacy; token Secrets are no longer made automatically).",
+      keyed("name"),
+    ),
+    imagePullSecrets: opt(listOf(LocalObjectReference), "Secrets with registry credentials added to the pods that run as this account.", atomic),
+    automountServiceAccountToken: opt(boolean, "Whether pods running as this account get its API credentials mounted; a pod's own setting wins."),
+  },
+  gvk("", "v1", "ServiceAccount"),
 );
 
 // ---------------------------------------------------------------- Namespace

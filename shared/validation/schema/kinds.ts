@@ -2,7 +2,7 @@
 import { Deployment, ReplicaSet } from "./apps";
 import { Scale } from "./autoscaling";
 import { Lease } from "./coordination";
-import { ConfigMap, Endpoints, Event, Namespace, Node, ReplicationController, Secret, Service } from "./core";
+import { ConfigMap, Endpoints, Event, Namespace, Node, ReplicationController, Secret, Service, ServiceAccount } from "./core";
 import { EndpointSlice } from "./discovery";
 import type { ObjectType } from "./dsl";
 import { Pod } from "./pod";
@@ -21,5 +21,6 @@ export const KINDS: Record<string, ObjectType> = {
   ReplicaSet,
   EndpointSlice,
   Lease,
+  ServiceAccount,
   Scale,
 };

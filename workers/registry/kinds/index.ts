@@ -17,6 +17,7 @@ import { pods } from "./pods";
 import { replicasets } from "./replicasets";
 import { replicationcontrollers } from "./replicationcontrollers";
 import { secrets } from "./secrets";
+import { serviceaccounts } from "./serviceaccounts";
 import { services } from "./services";
 
 export const KINDS: Kind[] = [
@@ -33,6 +34,7 @@ export const KINDS: Kind[] = [
   replicasets,
   endpointslices,
   leases,
+  serviceaccounts,
 ];
 
 export const RESOURCES: ResourceInfo[] = KINDS.map((k) => k.info);

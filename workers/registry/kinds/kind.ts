@@ -19,6 +19,8 @@ import type { Printer } from "./printing";
 export interface AdmissionContext {
   /** every stored object of a resource (all namespaces) */
   list(resource: string): Promise<KObject[]>;
+  /** one stored object, or null */
+  get(resource: string, namespace: string, name: string): Promise<KObject | null>;
   /** tolerationSeconds of the default not-ready/unreachable tolerations */
   defaultTolerationSeconds: number;
   /** the service CIDR ClusterIPs are allocated from */

@@ -167,9 +167,9 @@ export const pods = defineKind({
     prepareForCreate: (pod) => {
       pod.status = { phase: "Pending", qosClass: qosClass(pod) };
     },
-    admit: (pod, ctx) => {
+    admit: async (pod, ctx) => {
       addDefaultTolerations(pod, ctx.defaultTolerationSeconds);
-      admitServiceAccount(pod);
+      await admitServiceAccount(pod, (ns, name) => ctx.get("serviceaccounts", ns, name));
     },
     validateUpdate: (pod, old) => {
       const a = immutablePart(pod);
