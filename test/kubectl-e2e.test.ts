@@ -387,7 +387,7 @@ spec:
     const r = rows(await ok("get serviceaccounts builder"));
     expect(r[0]).toEqual(["NAME", "SECRETS", "AGE"]);
     expect(r[1].slice(0, 2)).toEqual(["builder", "0"]);
-    const missing = await k("run lonely --image=busybox --overrides={\"spec\":{\"serviceAccountName\":\"ghost\"}}");
+    const missing = await k('run lonely --image=busybox --overrides={"spec":{"serviceAccountName":"ghost"}}');
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('error looking up service account default/ghost: serviceaccount "ghost" not found');
   });
