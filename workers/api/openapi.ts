@@ -10,6 +10,7 @@ import { groupVersion, type ResourceInfo } from "../../shared/resources";
 import { GROUP_VERSIONS, RESOURCES } from "../registry/kinds";
 import { openApiSchemas } from "../../shared/validation";
 import { KUBEFLARE_VERSION } from "./discovery";
+import { openApiV2Response } from "./openapiv2";
 
 type Json = Record<string, unknown>;
 
@@ -213,6 +214,7 @@ const documents = (): Map<string, Doc> => {
 
 export const openapi = () => {
   const app = new Hono();
+  app.get("/openapi/v2", (c) => openApiV2Response(c.req.raw));
   app.get("/openapi/v3", () => {
     const paths = Object.fromEntries([...documents().values()].map((d) => [d.path, { serverRelativeURL: `/openapi/v3/${d.path}?hash=${d.hash}` }]));
     return new Response(JSON.stringify({ paths }), { headers: { "Content-Type": "application/json" } });
