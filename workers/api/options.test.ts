@@ -71,8 +71,18 @@ describe("write options (CreateOptions, UpdateOptions, PatchOptions)", () => {
     }
     // force is not a create or update option: it is not looked at there
     expect(writeOptions(q("force=true"), "create").force).toBeUndefined();
-    // an unparsable force is a decoding error (400), before validation
-    expect(thrown(() => writeOptions(q("force=maybe&fieldManager=x"), "patch", "apply")).code).toBe(400);
+    // booleans decode as kube's codec does: anything but absent, 0 and false (any case) is true
+    expect(writeOptions(q("force=maybe&fieldManager=x"), "patch", "apply").force).toBe(true);
+    expect(writeOptions(q("force=FALSE&fieldManager=x"), "patch", "apply").force).toBe(false);
+  });
+});
+
+describe("boolean query parameters", () => {
+  it("decode as kube's parameter codec: only absent, 0 and false (any case) are false", () => {
+    for (const v of ["true", "True", "TRUE", "1", "t", "yes", "maybe", ""]) expect(listOptions(q(`watch=${v}`)).watch, v).toBe(true);
+    for (const v of ["false", "False", "FALSE", "fAlSe", "0"]) expect(listOptions(q(`watch=${v}`)).watch, v).toBe(false);
+    expect(listOptions(q("")).watch).toBe(false);
+    expect(listOptions(q("watch")).watch).toBe(true);
   });
 });
 
@@ -95,7 +105,7 @@ describe("list options (ListOptions)", () => {
   });
 
   it("refuses parameters that do not decode (400)", () => {
-    for (const s of ["timeoutSeconds=abc", "limit=1.5", "limit=99999999999999999999", "watch=maybe", "sendInitialEvents=x"]) {
+    for (const s of ["timeoutSeconds=abc", "limit=1.5", "limit=99999999999999999999"]) {
       const e = thrown(() => listOptions(q(s)));
       expect([e.code, e.reason], s).toEqual([400, "BadRequest"]);
     }
@@ -198,8 +208,9 @@ describe("DeleteOptions", () => {
       const e = thrown(() => deleteOptions(q(""), b));
       expect([e.code, e.reason], JSON.stringify(b)).toEqual([400, "BadRequest"]);
     }
-    for (const s of ["gracePeriodSeconds=abc", "gracePeriodSeconds=99999999999999999999", "orphanDependents=maybe"]) {
+    for (const s of ["gracePeriodSeconds=abc", "gracePeriodSeconds=99999999999999999999"]) {
       expect(thrown(() => deleteOptions(q(s), undefined)).code, s).toBe(400);
     }
+    expect(deleteOptions(q("orphanDependents=maybe"), undefined).orphanDependents).toBe(true);
   });
 });

@@ -43,12 +43,15 @@ export const intParam = (v: string | null | undefined, name: string): number | u
   return Number(v);
 };
 
-/** A boolean query parameter, as Go's strconv.ParseBool reads it (400 otherwise); absent is false. */
-export const boolParam = (v: string | null | undefined, name: string): boolean => {
-  if (v === undefined || v === null || v === "") return false;
-  if (["1", "t", "T", "true", "TRUE", "True"].includes(v)) return true;
-  if (["0", "f", "F", "false", "FALSE", "False"].includes(v)) return false;
-  throw badRequest(`invalid value for ${name}: "${v}": must be true or false`);
+/**
+ * A boolean query parameter, as kube-apiserver's parameter codec converts it
+ * (runtime.Convert_Slice_string_To_bool): absent, "0" and "false" in any case are false,
+ * anything else is true, the empty value (`?watch`) and Python's `True` included. It
+ * never refuses a value.
+ */
+export const boolParam = (v: string | null | undefined, _name: string): boolean => {
+  if (v === undefined || v === null) return false;
+  return !(v === "0" || v.toLowerCase() === "false");
 };
 
 /** RFC 3339 date-time, as metav1.Time parses it. */
@@ -139,7 +142,7 @@ export const writeOptions = (q: Query, verb: "create" | "update" | "patch", patc
   const kind = verb === "create" ? "CreateOptions" : verb === "update" ? "UpdateOptions" : "PatchOptions";
   const forceSet = verb === "patch" && q.has("force");
   // decoding first (400), as the parameter codec does before validation
-  const force = forceSet ? q.get("force") === "" || boolParam(q.get("force"), "force") : undefined;
+  const force = forceSet ? boolParam(q.get("force"), "force") : undefined;
   const c = new Causes();
   const fieldManager = q.get("fieldManager") ?? "";
   if (verb === "patch") {
