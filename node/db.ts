@@ -3,7 +3,8 @@ import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { fileURLToPath } from "node:url";
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
+/** The committed migrations; a bundled build (bin/bundle.mjs) says where they are, since its own URL is elsewhere. */
+export const MIGRATIONS_DIR = process.env.KUBEFLARE_MIGRATIONS_DIR || fileURLToPath(new URL("../migrations", import.meta.url));
 
 export interface OpenOptions {
   authToken?: string;

@@ -1,0 +1,73 @@
+// How Kubeflare's commands run: one bundle that esbuild builds from the TypeScript
+// sources, so the long-running process carries neither a TypeScript loader nor the parts
+// of dockerode it never uses (ssh2 for ssh:// Docker hosts, gRPC for BuildKit sessions).
+// The bundle is cached under node_modules/.cache/kubeflare by a key of the sources'
+// names, sizes and modification times; a missing one is built by a short-lived child
+// process (well under a second), so the command itself never loads esbuild. Native
+// modules (libsql) stay outside the bundle and load from node_modules. If the bundle
+// cannot be built here, the sources run through tsx instead.
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const SOURCES = ["agent", "node", "workers", "shared", "package-lock.json", "bin/bundle.mjs"];
+
+/** A key that changes whenever a source file does (name, size, mtime). */
+const sourceKey = (entry) => {
+  const h = createHash("sha256").update(entry);
+  const walk = (rel) => {
+    const p = join(root, rel);
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (!st) return;
+    if (st.isDirectory()) for (const e of readdirSync(p).sort()) walk(join(rel, e));
+    else h.update(`${rel}\0${st.size}\0${st.mtimeMs}\n`);
+  };
+  for (const s of SOURCES) walk(s);
+  return h.digest("hex").slice(0, 16);
+};
+
+/** The child's work: build `entry` into `file` (atomically). */
+async function build(entry, file) {
+  const { build } = await import("esbuild");
+  const stub = join(root, "agent", "stub.cjs");
+  const out = await build({
+    entryPoints: [join(root, entry)],
+    bundle: true,
+    write: false,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    logLevel: "silent",
+    external: ["libsql", "esbuild"],
+    alias: { ssh2: stub, "cpu-features": stub, "@grpc/grpc-js": stub, "@grpc/proto-loader": stub },
+    // bundled CommonJS packages require() Node's built-ins
+    banner: { js: `import { createRequire as __kfRequire } from "node:module"; const require = __kfRequire(${JSON.stringify(join(root, "package.json"))});` },
+  });
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}`;
+  writeFileSync(tmp, out.outputFiles[0].contents);
+  renameSync(tmp, file); // atomic: commands starting side by side never read half a file
+}
+
+/** Import `entry` bundled (or through tsx when no bundle can be made) and return its module. */
+export async function load(entry, name) {
+  // node/db.ts finds the migrations next to the sources, not next to the bundle
+  process.env.KUBEFLARE_MIGRATIONS_DIR ||= join(root, "migrations");
+  // in node_modules, so that the external packages resolve from the bundle
+  const file = join(root, "node_modules", ".cache", "kubeflare", `${name}-${sourceKey(entry)}.mjs`);
+  try {
+    if (!existsSync(file)) execFileSync(process.execPath, [fileURLToPath(import.meta.url), entry, file], { stdio: ["ignore", "ignore", "pipe"] });
+  } catch (e) {
+    if (process.env.KUBEFLARE_DEBUG) console.error(`${name}: running the sources through tsx (${String(e.stderr ?? e.message).trim()})`);
+    const { register } = await import("tsx/esm/api");
+    register();
+    return await import(pathToFileURL(join(root, entry)).href);
+  }
+  return await import(pathToFileURL(file).href);
+}
+
+// run as the child: node bin/bundle.mjs <entry> <file>
+if (process.argv[1] === fileURLToPath(import.meta.url)) await build(process.argv[2], process.argv[3]);
