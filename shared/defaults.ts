@@ -168,6 +168,19 @@ const defaultDeployment = (spec: Obj) => {
   defaultTemplate(spec);
 };
 
+/** batch/v1 SetDefaults_Job (the Job's labels come from its template at create: the Job strategy). */
+const defaultJob = (spec: Obj) => {
+  if ((spec.completions === undefined || spec.completions === null) && (spec.parallelism === undefined || spec.parallelism === null)) {
+    spec.completions = 1;
+    spec.parallelism = 1;
+  }
+  setDefault(spec, "parallelism", 1);
+  setDefault(spec, "backoffLimit", 6);
+  setDefault(spec, "completionMode", "NonIndexed");
+  setDefault(spec, "suspend", false);
+  defaultTemplate(spec);
+};
+
 const defaultReplicationController = (obj: KObject, spec: Obj) => {
   const template = isObj(spec.template) ? spec.template : undefined;
   const labels = template && isObj(template.metadata) && isObj(template.metadata.labels) ? template.metadata.labels : undefined;
@@ -233,6 +246,9 @@ export const applyDefaults = (info: ResourceInfo, obj: KObject): void => {
       break;
     case "ReplicationController":
       if (isObj(spec)) defaultReplicationController(obj, spec);
+      break;
+    case "Job":
+      if (isObj(spec)) defaultJob(spec);
       break;
     case "Service":
       if (isObj(spec)) defaultService(spec);

@@ -156,6 +156,8 @@ export const validObject = (info: ResourceInfo, name: string): Record<string, an
       return { ...head, addressType: "IPv4", endpoints: [{ addresses: ["10.0.0.1"] }], ports: [{ port: 80, protocol: "TCP" }] };
     case "leases":
       return { ...head, spec: { holderIdentity: "h", leaseDurationSeconds: 15 } };
+    case "jobs":
+      return { ...head, spec: { template: { ...template(), spec: { ...template().spec, restartPolicy: "Never" } } } };
     case "serviceaccounts":
       return { ...head, automountServiceAccountToken: false, imagePullSecrets: [{ name: "regcred" }] };
     default:

@@ -392,6 +392,17 @@ spec:
     expect(missing.stderr).toContain('error looking up service account default/ghost: serviceaccount "ghost" not found');
   });
 
+  it("jobs: create (protobuf body), get with kubectl's columns, delete", async () => {
+    expect(await ok("create job hello --image=busybox -- echo hi")).toBe("job.batch/hello created\n");
+    const job = JSON.parse(await ok("get job hello -o json"));
+    expect(job.spec).toMatchObject({ completions: 1, parallelism: 1, backoffLimit: 6 });
+    expect(job.spec.template.spec.restartPolicy).toBe("Never");
+    const r = rows(await ok("get jobs"));
+    expect(r[0]).toEqual(["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]);
+    expect(r[1].slice(0, 3)).toEqual(["hello", "Running", "0/1"]);
+    expect(await ok("delete job hello")).toBe('job.batch "hello" deleted\n');
+  });
+
   it("explains fields from our own OpenAPI descriptions", async () => {
     const e = await ok("explain pod.spec.containers");
     expect(e).toMatch(/KIND:\s+Pod/);

@@ -15,17 +15,20 @@ import { kubeconfigYaml, writeKubeconfig } from "../node/kubeconfig";
 import { type Kubectl, kubectl } from "./kubectl";
 import { startNodeTarget, startWorkerTarget, type Target } from "./targets";
 
-const JOB = `apiVersion: batch/v1
-kind: Job
+const UNSERVED = `apiVersion: apps/v1
+kind: StatefulSet
 metadata:
-  name: batch-job
+  name: kubia
 spec:
+  serviceName: kubia
+  replicas: 2
+  selector: {matchLabels: {app: kubia}}
   template:
+    metadata: {labels: {app: kubia}}
     spec:
-      restartPolicy: OnFailure
       containers:
-      - name: main
-        image: luksa/batch-job
+      - name: kubia
+        image: luksa/kubia-pet
 `;
 const OBJECTS = `apiVersion: v1
 kind: Pod
@@ -99,7 +102,7 @@ for (const [runtime, start] of runtimes) {
       dir = mkdtempSync(join(tmpdir(), "kf-oapi2-"));
       const kc = join(dir, "kubeconfig");
       writeKubeconfig(kc, kubeconfigYaml({ server: t.url!, caPem: t.caPem, token: t.token, clusterName: "kf" }));
-      writeFileSync(join(dir, "job.yaml"), JOB);
+      writeFileSync(join(dir, "unserved.yaml"), UNSERVED);
       writeFileSync(join(dir, "objects.yaml"), OBJECTS);
       k = (v) => kubectl(kc, v, dir);
     }, 60_000);
@@ -126,9 +129,9 @@ for (const [runtime, start] of runtimes) {
 
     it("an unserved kind: kubectl says `no matches for kind`", async () => {
       for (const v of ["1.27", "1.30", "1.33"]) {
-        const r = await k(v)("apply -f job.yaml");
+        const r = await k(v)("apply -f unserved.yaml");
         expect(r.code, v).not.toBe(0);
-        expect(r.stderr, v).toContain('no matches for kind "Job" in version "batch/v1"');
+        expect(r.stderr, v).toContain('no matches for kind "StatefulSet" in version "apps/v1"');
       }
     }, 60_000);
 

@@ -149,6 +149,22 @@ const VALID: [string, KObject][] = [
     },
   ],
   [
+    "jobs",
+    {
+      metadata: { name: "pi", namespace: "default", uid: "6c9d1a51-0000-4000-8000-000000000001" },
+      spec: {
+        completions: 3,
+        parallelism: 2,
+        backoffLimit: 4,
+        selector: { matchLabels: { "batch.kubernetes.io/controller-uid": "6c9d1a51-0000-4000-8000-000000000001" } },
+        template: {
+          metadata: { labels: { "batch.kubernetes.io/controller-uid": "6c9d1a51-0000-4000-8000-000000000001" } },
+          spec: { restartPolicy: "Never", containers: [{ name: "pi", image: "perl" }] },
+        },
+      },
+    },
+  ],
+  [
     "serviceaccounts",
     {
       metadata: { name: "builder", namespace: "default" },

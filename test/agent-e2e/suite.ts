@@ -287,6 +287,55 @@ spec:
       expect((await k("logs deploy/web")).stdout).toMatch(/^serving on \d+$/m);
     }, 120_000);
 
+    it("runs an Indexed Job of 3 completions, 2 at a time, to Complete; a failing Job stops at its backoffLimit", async () => {
+      const jobYaml = (name: string, spec: string, script: string) => `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ${name}
+spec:
+${spec}
+  template:
+    spec:
+      hostNetwork: true
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        image: ${IMAGE}
+        imagePullPolicy: Never
+        command: ["sh", "-c", ${JSON.stringify(script)}]
+`;
+      const ok = await k(["apply", "-f", "-"], {
+        input: jobYaml("batch", "  completions: 3\n  parallelism: 2\n  completionMode: Indexed", "echo index=$JOB_COMPLETION_INDEX; sleep 1"),
+      });
+      expect(ok.stderr).toBe("");
+      const bad = await k(["apply", "-f", "-"], { input: jobYaml("doomed", "  backoffLimit: 1", "echo failing; exit 1") });
+      expect(bad.stderr).toBe("");
+      const waited = await k("wait --for=condition=complete job/batch --timeout=120s", { timeoutMs: 130_000 });
+      expect(waited.stdout).toBe("job.batch/batch condition met\n");
+      const row = (await k("get job batch --no-headers")).stdout.trim().split(/\s+/);
+      expect(row.slice(0, 3)).toEqual(["batch", "Complete", "3/3"]);
+      const pods = JSON.parse((await k("get pods -l batch.kubernetes.io/job-name=batch -o json")).stdout).items;
+      expect(pods.map((p: any) => p.status.phase)).toEqual(["Succeeded", "Succeeded", "Succeeded"]);
+      expect(pods.map((p: any) => p.metadata.annotations["batch.kubernetes.io/job-completion-index"]).sort()).toEqual(["0", "1", "2"]);
+      for (const p of pods) {
+        const index = p.metadata.annotations["batch.kubernetes.io/job-completion-index"];
+        expect((await k(`logs ${p.metadata.name}`)).stdout).toBe(`index=${index}\n`);
+      }
+      const table = (await k("get pods -l batch.kubernetes.io/job-name=batch")).stdout;
+      expect(table.split("\n").filter((l) => / 0\/1 +Completed +0 /.test(l))).toHaveLength(3);
+      // the failing Job: one failure, 10 s of back-off, a second failure, then Failed
+      const failed = await k("wait --for=condition=failed job/doomed --timeout=120s", { timeoutMs: 130_000 });
+      expect(failed.stdout).toBe("job.batch/doomed condition met\n");
+      const doomed = JSON.parse((await k("get job doomed -o json")).stdout);
+      expect(doomed.status.failed).toBe(2);
+      expect(doomed.status.conditions.find((c: any) => c.type === "Failed")).toMatchObject({ status: "True", reason: "BackoffLimitExceeded" });
+      const doomedPods = JSON.parse((await k("get pods -l batch.kubernetes.io/job-name=doomed -o json")).stdout).items;
+      expect(doomedPods.map((p: any) => p.status.phase)).toEqual(["Failed", "Failed"]);
+      expect((await k("delete job batch doomed")).code).toBe(0);
+      await eventually(async () => JSON.parse((await k("get pods -l batch.kubernetes.io/job-name -o json")).stdout).items.length === 0, 60_000);
+    }, 240_000);
+
     it("restarts a container killed with the engine's CLI (restartCount 1) and serves kubectl logs: whole, --tail, --timestamps, -f, --previous", async () => {
       await create(
         pod("talker", {

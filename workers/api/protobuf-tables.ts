@@ -33,6 +33,15 @@ export const SCHEMA: Record<string, string> = {
   NamespaceSpec: "1:finalizers[]",
   ConfigMap: "1:metadata=ObjectMeta 4:immutable=bool* 2:data=map:string 3:binaryData=map:bytes",
   Secret: "1:metadata=ObjectMeta 5:immutable=bool* 2:data=map:bytes 4:stringData=map:string 3:type?",
+  Job: "1:metadata=ObjectMeta 2:spec=JobSpec 3:status=JobStatus",
+  JobSpec:
+    "1:parallelism=int32* 2:completions=int32* 3:activeDeadlineSeconds=int64* 7:backoffLimit=int32* 4:selector=LabelSelector " +
+    "5:manualSelector=bool* 6:template=PodTemplateSpec 8:ttlSecondsAfterFinished=int32* 9:completionMode* 10:suspend=bool*",
+  JobStatus:
+    "1:conditions=JobCondition[] 2:startTime=time 3:completionTime=time 4:active=int32? 9:ready=int32* 5:succeeded=int32? 6:failed=int32? " +
+    "7:completedIndexes? 8:uncountedTerminatedPods=UncountedTerminatedPods",
+  JobCondition: "1:type 2:status 3:lastProbeTime=time 4:lastTransitionTime=time 5:reason? 6:message?",
+  UncountedTerminatedPods: "1:succeeded[] 2:failed[]",
   ServiceAccount: "1:metadata=ObjectMeta 2:secrets=ObjectReference[] 3:imagePullSecrets=LocalObjectReference[] 4:automountServiceAccountToken=bool*",
   Service: "1:metadata=ObjectMeta 2:spec=ServiceSpec",
   Endpoints: "1:metadata=ObjectMeta 2:subsets=EndpointSubset[]",
@@ -183,6 +192,7 @@ export const KINDS: Record<string, string> = {
   "v1/ConfigMap": "ConfigMap",
   "v1/Secret": "Secret",
   "v1/ServiceAccount": "ServiceAccount",
+  "batch/v1/Job": "Job",
   "v1/Service": "Service",
   "v1/Endpoints": "Endpoints",
   "v1/Pod": "Pod",

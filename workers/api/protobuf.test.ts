@@ -722,7 +722,7 @@ describe("hand-encoded messages", () => {
     expect(() => decodeKubernetesProtobuf(new TextEncoder().encode('{"kind":"Pod"}'))).toThrow(/"k8s\\0" prefix/);
     expect(() => decodeKubernetesProtobuf(new Uint8Array([0x6b, 0x38]))).toThrow(/prefix/);
     expect(() => decodeKubernetesProtobuf(envelope("v1", "Ghost", []))).toThrow("protobuf bodies of v1 Ghost are not supported; send JSON or YAML");
-    expect(() => decodeKubernetesProtobuf(envelope("batch/v1", "Job", []))).toThrow(/batch\/v1 Job are not supported/);
+    expect(() => decodeKubernetesProtobuf(envelope("apps/v1", "StatefulSet", []))).toThrow(/apps\/v1 StatefulSet are not supported/);
     expect(() => decodeKubernetesProtobuf(new Uint8Array([...MAGIC]))).toThrow(/names no kind/);
     expect(() => decodeKubernetesProtobuf(envelope("v1", "ConfigMap", [], [[3, "gzip"]]))).toThrow(/content encoding "gzip"/);
     // truncated: the raw object claims more bytes than there are

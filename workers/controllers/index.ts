@@ -2,6 +2,7 @@ import { deploymentController } from "./deployment";
 import { endpointsController } from "./endpoints";
 import { eventTtlController } from "./eventttl";
 import { garbageCollector } from "./gc";
+import { jobController } from "./job";
 import type { Controller } from "./manager";
 import { namespaceController } from "./namespace";
 import { nodeIpamController } from "./nodeipam";
@@ -27,4 +28,5 @@ export const CONTROLLERS: Controller[] = [
   eventTtlController,
   rootCACertPublisher,
   serviceAccountController,
+  jobController,
 ];

@@ -7,7 +7,7 @@ import { type Obj, obj } from "./json";
 import { validateObjectMeta } from "./meta";
 import { validatePodSpec } from "./pod";
 import { validateServiceSpec } from "./service";
-import { validateDeploymentSpec, validateReplicaSetSpec, validateReplicationControllerSpec, validateScaleSpec } from "./workloads";
+import { validateDeploymentSpec, validateJob, validateReplicaSetSpec, validateReplicationControllerSpec, validateScaleSpec } from "./workloads";
 
 /** How object names of each kind are checked; kinds not listed use DNS subdomains. */
 const NAME_RULES: Record<string, NameValidator> = {
@@ -21,6 +21,7 @@ const RULES: Record<string, (o: Obj, c: Causes) => void> = {
   ReplicaSet: (o, c) => validateReplicaSetSpec(o.spec, c),
   ReplicationController: (o, c) => validateReplicationControllerSpec(o.spec, c),
   Scale: (o, c) => validateScaleSpec(o.spec, c),
+  Job: validateJob,
   Service: (o, c) => validateServiceSpec(o.spec, c),
   ConfigMap: validateConfigMap,
   Secret: validateSecret,

@@ -116,3 +116,56 @@ export const validateReplicationControllerSpec = (specValue: unknown, c: Causes)
 export const validateScaleSpec = (specValue: unknown, c: Causes) => {
   nonNegative(obj(specValue).replicas, "spec.replicas", c);
 };
+
+/** The labels the Job strategy puts on a Job's pod template (batch/v1 generateSelector). */
+export const JOB_CONTROLLER_UID_LABEL = "batch.kubernetes.io/controller-uid";
+export const JOB_NAME_LABEL = "batch.kubernetes.io/job-name";
+export const LEGACY_JOB_CONTROLLER_UID_LABEL = "controller-uid";
+export const LEGACY_JOB_NAME_LABEL = "job-name";
+
+/** Most completions or parallelism of an Indexed Job (kube's limit). */
+const MAX_INDEXED = 100_000;
+
+/** batch/v1 ValidateJob: spec numbers, the generated selector, the template. */
+export const validateJob = (o: Obj, c: Causes) => {
+  const spec = obj(o.spec);
+  nonNegative(spec.parallelism, "spec.parallelism", c);
+  nonNegative(spec.completions, "spec.completions", c);
+  nonNegative(spec.activeDeadlineSeconds, "spec.activeDeadlineSeconds", c);
+  nonNegative(spec.backoffLimit, "spec.backoffLimit", c);
+  nonNegative(spec.ttlSecondsAfterFinished, "spec.ttlSecondsAfterFinished", c);
+  if (spec.completionMode === "Indexed") {
+    if (spec.completions === undefined || spec.completions === null) c.required("spec.completions", "when completion mode is Indexed");
+    else if (isNum(spec.completions) && spec.completions > MAX_INDEXED)
+      c.invalid("spec.completions", spec.completions, `must be less than or equal to ${MAX_INDEXED} when completion mode is Indexed`);
+    if (isNum(spec.parallelism) && spec.parallelism > MAX_INDEXED)
+      c.invalid("spec.parallelism", spec.parallelism, `must be less than or equal to ${MAX_INDEXED} when completion mode is Indexed`);
+  }
+  let selectorOk = isObj(spec.selector);
+  if (!selectorOk) c.required("spec.selector");
+  else {
+    validateLabelSelector(spec.selector, "spec.selector", c);
+    if (selectorIsEmpty(spec.selector)) {
+      c.invalid("spec.selector", spec.selector, "empty selector is invalid for job");
+      selectorOk = false;
+    }
+  }
+  // unless the user chose the selector, it must be the generated one (select this Job's uid)
+  const uid = obj(o.metadata).uid;
+  if (spec.manualSelector !== true && selectorOk && typeof uid === "string" && !selectorMatches(spec.selector, { [JOB_CONTROLLER_UID_LABEL]: uid })) {
+    c.invalid("spec.selector", spec.selector, "`selector` not auto-generated");
+  }
+  const field = "spec.template";
+  const template = spec.template;
+  if (!isObj(template)) {
+    c.required(field);
+    return;
+  }
+  const labels = obj(obj(template.metadata).labels);
+  if (selectorOk && !selectorMatches(spec.selector, labels)) c.invalid("spec.template.metadata.labels", labels, "`selector` does not match template `labels`");
+  validateTemplateMeta(template.metadata, child(field, "metadata"), c);
+  validatePodSpec(template.spec, child(field, "spec"), c, { template: true });
+  const podSpec = obj(template.spec);
+  if (podSpec.restartPolicy !== "OnFailure" && podSpec.restartPolicy !== "Never")
+    c.notSupported("spec.template.spec.restartPolicy", podSpec.restartPolicy ?? "", ["OnFailure", "Never"]);
+};

@@ -9,6 +9,7 @@ import { deployments } from "./deployments";
 import { endpoints } from "./endpoints";
 import { endpointslices } from "./endpointslices";
 import { events } from "./events";
+import { jobs } from "./jobs";
 import type { Kind } from "./kind";
 import { leases } from "./leases";
 import { namespaces } from "./namespaces";
@@ -35,6 +36,7 @@ export const KINDS: Kind[] = [
   endpointslices,
   leases,
   serviceaccounts,
+  jobs,
 ];
 
 export const RESOURCES: ResourceInfo[] = KINDS.map((k) => k.info);

@@ -1,0 +1,61 @@
+/** batch/v1: Job. */
+import { boolean, gvk, int32, int64, listOf, object, oneOf, opt, req, string } from "./dsl";
+import { condition, conditionsField, LabelSelector, ObjectMeta, Time } from "./meta";
+import { PodTemplateSpec } from "./pod";
+
+export const COMPLETION_MODES = ["NonIndexed", "Indexed"] as const;
+
+export const JobSpec = object("io.k8s.api.batch.v1.JobSpec", "The pods a Job runs to completion, how many at once, and when it gives up.", {
+  parallelism: opt(int32, "Most pods running at once; defaults to 1. Fewer run when fewer completions are left."),
+  completions: opt(
+    int32,
+    "Successful pods needed for the Job to be complete; defaults to 1 when parallelism is unset too. Unset with parallelism set: the Job is complete when any pod succeeds and none is left running (a work queue).",
+  ),
+  activeDeadlineSeconds: opt(int64, "Seconds the Job may be active, from its start, before it is failed (DeadlineExceeded) and its pods stopped."),
+  backoffLimit: opt(int32, "Failures (failed pods, or container restarts with restartPolicy OnFailure) before the Job is failed; defaults to 6."),
+  selector: opt(LabelSelector, "Labels of the Job's pods. Generated from the Job's uid unless manualSelector is true."),
+  manualSelector: opt(boolean, "When true, the selector is the user's and the server generates none."),
+  template: req(PodTemplateSpec, "The pods to run; restartPolicy must be Never or OnFailure."),
+  ttlSecondsAfterFinished: opt(int32, "Seconds after the Job finishes (Complete or Failed) when it is deleted, with its pods."),
+  completionMode: opt(
+    oneOf(COMPLETION_MODES),
+    "NonIndexed (the default): any `completions` successful pods complete the Job. Indexed: each pod gets an index from 0 to completions-1 (annotation batch.kubernetes.io/job-completion-index, variable JOB_COMPLETION_INDEX) and the Job is complete when every index has succeeded.",
+  ),
+  suspend: opt(boolean, "While true, the Job's pods are stopped and no new ones start; resuming restarts the activeDeadlineSeconds timer."),
+});
+
+export const JobCondition = condition("io.k8s.api.batch.v1.JobCondition", "Job (Complete, Failed, Suspended)", ["lastProbeTime", "lastTransitionTime"]);
+
+export const UncountedTerminatedPods = object(
+  "io.k8s.api.batch.v1.UncountedTerminatedPods",
+  "Finished pods the controller has seen but not yet added to the counters (so that no pod is counted twice).",
+  {
+    succeeded: opt(listOf(string), "UIDs of succeeded pods.", { "x-kubernetes-list-type": "set" }),
+    failed: opt(listOf(string), "UIDs of failed pods.", { "x-kubernetes-list-type": "set" }),
+  },
+);
+
+export const JobStatus = object("io.k8s.api.batch.v1.JobStatus", "The observed state of a Job.", {
+  conditions: conditionsField(JobCondition, "Complete, Failed and Suspended."),
+  startTime: opt(Time, "When the controller started the Job (reset when it is resumed)."),
+  completionTime: opt(Time, "When the Job completed; set only on success."),
+  active: opt(int32, "Pending and running pods."),
+  ready: opt(int32, "Active pods that are ready."),
+  succeeded: opt(int32, "Pods that succeeded."),
+  failed: opt(int32, "Pods that failed."),
+  completedIndexes: opt(string, 'Indexed Jobs: the succeeded indexes, e.g. "1,3-5,7".'),
+  uncountedTerminatedPods: opt(UncountedTerminatedPods, "Finished pods not yet counted."),
+});
+
+export const Job = object(
+  "io.k8s.api.batch.v1.Job",
+  "Runs pods until a number of them have completed successfully.",
+  {
+    apiVersion: opt(string, "API version of the object: batch/v1."),
+    kind: opt(string, "Kind of the object: Job."),
+    metadata: opt(ObjectMeta, "Standard object metadata: name, namespace, labels, annotations and the fields the server maintains."),
+    spec: opt(JobSpec, "The pods to run and how."),
+    status: opt(JobStatus, "The observed state."),
+  },
+  gvk("batch", "v1", "Job"),
+);
