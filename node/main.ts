@@ -35,8 +35,9 @@ const HELP = `Usage: npm start -- [options]
   --max-connections-per-address N
                             open connections one client address may hold (default 200)
   --resync-interval S       controllers' periodic resync, seconds (default 10)
-  --node-grace S            a node whose lease is older is unreachable, seconds (default 40)
-  --toleration-seconds S    how long new pods stay on an unreachable node (default 30; Kubernetes: 300)
+  --node-grace S            a node whose lease is older is unreachable, seconds (default 40; agents renew every 10)
+  --toleration-seconds S    how long new pods stay on an unreachable node (default 10; Kubernetes: 300): a dead
+                            node's pods run elsewhere within a minute
   --no-agent                don't run a node agent for this machine (default: run one when Docker or containerd is reachable)
   --node-name NAME          this machine's node name (default: the host name)
   --node-ip ADDR            this machine's address (default: its first non-loopback IPv4)
@@ -71,7 +72,7 @@ const { values } = parseArgs({
     "no-kube-proxy": { type: "boolean", default: false },
     "resync-interval": { type: "string", default: "10" },
     "node-grace": { type: "string", default: "40" },
-    "toleration-seconds": { type: "string", default: "30" },
+    "toleration-seconds": { type: "string", default: "10" },
     "node-name": { type: "string" },
     "node-ip": { type: "string" },
     "pause-image": { type: "string" },

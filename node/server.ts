@@ -164,7 +164,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     client,
     queue: (dispatch) => new InProcessQueue(dispatch),
     controllers: o.controllers ?? CONTROLLERS,
-    config: o.controllerConfig,
+    // the resync period: the node lifecycle controller schedules the lease expiries due before the next resync
+    config: { resyncIntervalMs: o.resyncIntervalMs ?? 10_000, ...o.controllerConfig },
     registry: { watchPollMs: o.watchPollMs ?? 1000, clusterCA },
     network,
     log,
