@@ -150,7 +150,12 @@ async function round(o: DeadnodeOptions, index: number, say: (m: string, fractio
       replacementsMs: [...replaced.values()].sort((a, b) => a - b),
     };
   } finally {
-    await Promise.allSettled(agents.map(async (a) => (await a.api.kill(), await a.agent.stop())));
+    await Promise.allSettled(
+      agents.map(async (a) => {
+        await a.api.kill();
+        await a.agent.stop();
+      }),
+    );
     await admin.close();
     await server.close();
     rmSync(dir, { recursive: true, force: true });
