@@ -4,6 +4,7 @@
  * confirms their deletion. Everything it knows comes from the API and from the
  * engine's container labels.
  */
+import { asLogger, type Logger } from "../shared/log";
 import { rfc3339Micro } from "../shared/time";
 import type { KObject } from "../shared/types";
 import { type ApiClient, ApiRequestError } from "./api";
@@ -53,6 +54,7 @@ export interface AgentOptions {
   /** --host-gw: route the other nodes' podCIDRs via their InternalIPs (boxes on one LAN), within this cluster CIDR */
   hostGw?: boolean;
   clusterCIDR?: string;
+  /** where its log lines go: a plain function (every line at info), or a Logger (shared/log.ts) for levels and fields */
   log?: (msg: string) => void;
   /** the cluster DNS Service IP written into pods' resolv.conf (kubelet's --cluster-dns; default 10.43.0.10, "" for none: the engine's DNS) */
   clusterDNS?: string;
@@ -181,7 +183,7 @@ export class NodeAgent {
       sync: (uid) => this.syncPodByUid(uid),
       onError: (uid, e) => {
         const p = this.pods.get(uid)?.metadata;
-        this.log(`pod ${p ? `${p.namespace}/${p.name}` : uid}: ${(e as Error).message}`);
+        this.log.error(`pod ${p ? `${p.namespace}/${p.name}` : uid}: ${(e as Error).message}`);
       },
     });
     this.shipper = new LogShipper(o.runtime, o.api);
@@ -206,7 +208,15 @@ export class NodeAgent {
     return this.podNet.network;
   }
 
-  private log = (m: string) => (this.o.log ?? ((x: string) => console.log(x)))(`[agent ${this.o.nodeName}] ${m}`);
+  private logger?: Logger;
+  /**
+   * The agent's log: a Logger given as `log` (agent/main.ts, node/main.ts) gets the
+   * component and node as fields; a plain function gets "[agent NAME] " before each line.
+   */
+  private get log(): Logger {
+    this.logger ??= asLogger(this.o.log ?? ((x: string) => console.log(x)), { component: "agent", node: this.o.nodeName }, `[agent ${this.o.nodeName}] `);
+    return this.logger;
+  }
 
   async start(): Promise<void> {
     this.runtimeVersion = await this.o.runtime.version();
@@ -369,7 +379,7 @@ export class NodeAgent {
       const nodes = await this.o.api.request<{ items: KObject[] }>("GET", "/api/v1/nodes");
       for (const e of await syncRoutes(this.o.nodeName, nodes.items, this.o.clusterCIDR)) this.log(`host-gw: ${e}`);
     } catch (e) {
-      this.log(`host-gw: listing nodes failed: ${(e as Error).message}`);
+      this.log.warn(`host-gw: listing nodes failed: ${(e as Error).message}`);
     }
   }
 
@@ -380,7 +390,7 @@ export class NodeAgent {
       try {
         await this.shipper.ship([...this.pods.values()], this.listing);
       } catch (e) {
-        this.log(`log shipping failed: ${(e as Error).message}`);
+        this.log.warn(`log shipping failed: ${(e as Error).message}`);
       }
     }
   }
@@ -389,7 +399,7 @@ export class NodeAgent {
 
   private background(uid: string, work: () => Promise<void>): void {
     const p = work()
-      .catch((e) => this.log(`stopping pod ${uid}: ${(e as Error).message}`))
+      .catch((e) => this.log.error(`stopping pod ${uid}: ${(e as Error).message}`))
       .finally(() => this.terminating.delete(uid));
     this.terminating.set(uid, p);
   }
@@ -438,7 +448,7 @@ export class NodeAgent {
       } catch (e) {
         if (this.ac.signal.aborted) return;
         failures++;
-        if (!(e instanceof ApiRequestError && e.status === 410)) this.log(`pod watch failed (${failures}): ${(e as Error).message}`);
+        if (!(e instanceof ApiRequestError && e.status === 410)) this.log.warn(`pod watch failed (${failures}): ${(e as Error).message}`);
         await sleep(watchBackoffMs(failures), this.ac.signal);
       }
     }
@@ -450,7 +460,7 @@ export class NodeAgent {
         try {
           await this.syncAll();
         } catch (e) {
-          this.log(`sync failed: ${(e as Error).message}`);
+          this.log.error(`sync failed: ${(e as Error).message}`);
         }
         // event counts held back by the patch interval go out once it has passed
         this.events.flush();
@@ -550,7 +560,7 @@ export class NodeAgent {
     // a status that says a container terminated comes after that container's last output
     // (kubelet reads logs from the engine; this agent ships them every few seconds)
     const terminated = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])].some((c: any) => c.state?.terminated);
-    if (terminated) await this.shipper.shipPod(pod, [...existing.values()].flat()).catch((e) => this.log(`log shipping failed: ${(e as Error).message}`));
+    if (terminated) await this.shipper.shipPod(pod, [...existing.values()].flat()).catch((e) => this.log.warn(`log shipping failed: ${(e as Error).message}`));
     try {
       const written = await this.o.api.request<KObject>("PUT", `${path}/status`, { ...pod, status });
       // unless a watch event brought a newer copy (or the deletion) while the write was out

@@ -13,6 +13,7 @@ import { dnsFlags } from "../agent/dns/node";
 import { defaultNodeIP } from "../agent/node";
 import { kubeProxySetting } from "../agent/proxy/service-proxy";
 import { pickRuntime } from "../agent/runtime/pick";
+import { createLogger, type Logger, logFlags } from "../shared/log";
 import { advertiseAddress, checkNetwork, startServer } from "./server";
 
 const HELP = `Usage: npm start -- [options]
@@ -49,6 +50,10 @@ const HELP = `Usage: npm start -- [options]
   --dns-upstream IP[:PORT],...
                             where the node-local DNS forwards other names (default: the host's /etc/resolv.conf nameservers)
   --no-kube-proxy           no kube-proxy in this machine's agent (default: nftables rules for Services when root with nft)
+  --log-format text|json    one line per event: readable text (default) or JSON with ts, level, msg
+                            (also --logging-format, kube components' spelling, and -o json)
+  --log-level LEVEL         the least severe level written: error, warn, info (default) or debug
+  -v, --v N                 klog verbosity: more detail from 1 up; 4 and more include debug lines
   -h, --help                this text
 
 Environment: LIBSQL_URL / LIBSQL_AUTH_TOKEN (remote database), KUBEFLARE_ADMIN_TOKEN (fixed admin token).`;
@@ -81,6 +86,11 @@ const { values } = parseArgs({
     "cluster-dns": { type: "string" },
     "cluster-domain": { type: "string" },
     "dns-upstream": { type: "string" },
+    "log-format": { type: "string" },
+    "logging-format": { type: "string" },
+    output: { type: "string", short: "o" },
+    "log-level": { type: "string" },
+    v: { type: "string", short: "v" },
     help: { type: "boolean", short: "h", default: false },
   },
   allowPositionals: false,
@@ -89,6 +99,14 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(HELP);
   process.exit(0);
+}
+
+let logger: Logger;
+try {
+  logger = createLogger({ ...logFlags(values), sink: (line, level) => (level === "error" || level === "warn" ? console.error : console.log)(line) });
+} catch (e) {
+  console.error(`error: ${(e as Error).message}`);
+  process.exit(2);
 }
 
 const port = Number(values.port);
@@ -155,13 +173,14 @@ try {
     clusterCIDR: values["cluster-cidr"],
     serviceCIDR: values["service-cidr"],
     advertiseAddress: values["advertise-address"],
+    log: logger.with({ component: "kubeflare" }),
   });
   let agent: NodeAgent | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: shutting down`);
+    logger.info(`${signal}: shutting down`);
     await agent?.stop();
     await server.close();
     process.exit(0);
@@ -172,7 +191,7 @@ try {
   // like k3s server: an agent for this machine in the same process, when an engine is reachable
   if (!values["no-agent"]) {
     const picked = await pickRuntime("auto", join(server.dataDir, "agent")).catch((e) => {
-      console.log(`  node agent: ${(e as Error).message}; running the control plane only`);
+      logger.warn(`node agent: ${(e as Error).message}; running the control plane only`);
       return undefined;
     });
     if (picked) {
@@ -192,17 +211,18 @@ try {
         kubeProxy: kubeProxySetting(!values["no-kube-proxy"]),
         // its kubelet and kube-proxy metrics are part of the server's /metrics (one process, one set of process metrics)
         metrics: new AgentMetrics({ registry: server.metrics.registry }),
+        log: logger,
       });
       await agent.start().catch((e) => {
-        console.error(`  node agent: could not start: ${(e as Error).message}`);
+        logger.error(`node agent: could not start: ${(e as Error).message}`);
         agent = undefined;
       });
-      if (agent) console.log(`  node agent: ${nodeName} on ${picked.version}`);
+      if (agent) logger.info(`node agent: ${nodeName} on ${picked.version}`);
     }
   }
 } catch (e) {
   const err = e as NodeJS.ErrnoException;
-  if (err.code === "EADDRINUSE") console.error(`error: port ${port} on ${values.host} is already in use (try --port)`);
-  else console.error(`error: ${err.message}`);
+  if (err.code === "EADDRINUSE") logger.error(`port ${port} on ${values.host} is already in use (try --port)`);
+  else logger.error(err.message);
   process.exit(1);
 }

@@ -1,3 +1,4 @@
+import { logWarn } from "../../shared/log";
 import type { KObject, ObjectKey } from "../../shared/types";
 import { isConflict } from "./client";
 import type { ControllerContext, ReconcileResult } from "./context";
@@ -171,7 +172,7 @@ const reconcileNode = async (key: ObjectKey, ctx: ControllerContext): Promise<Re
   if (wanted.some((t) => t.effect === "NoExecute")) {
     if (await massOutage(ctx)) {
       // most nodes look dead at once: more likely our own outage than theirs; evict nothing
-      ctx.log(`node lifecycle: most nodes are unreachable at once; not evicting pods from ${name}`);
+      logWarn(ctx.log, `node lifecycle: most nodes are unreachable at once; not evicting pods from ${name}`);
     } else {
       const due = await evict(ctx, node, wanted, h === "Unreachable");
       if (due !== undefined) next = Math.min(next ?? Infinity, due);
