@@ -255,9 +255,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   compactTimer.unref();
 
   log(`Kubeflare control plane listening on ${url}`);
-  log(`  data dir:   ${dataDir}`);
-  log(`  kubeconfig: ${kubeconfigPath}`);
-  log(`  try:        kubectl --kubeconfig ${kubeconfigPath} get ns`);
+  log(`data dir: ${dataDir}`);
+  log(`kubeconfig: ${kubeconfigPath}`);
+  log(`try: kubectl --kubeconfig ${kubeconfigPath} get ns`);
 
   return {
     url,

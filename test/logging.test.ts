@@ -8,7 +8,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { NodeAgent } from "../agent/agent";
+import { createLogger } from "../shared/log";
+import { CutClient } from "./cut-client";
+import { HollowRuntime } from "./hollow-runtime";
 import { eventually } from "./kubectl";
+import { startNodeTarget } from "./targets";
 
 const started: { child: ChildProcess; dir: string }[] = [];
 afterEach(() => {
@@ -64,4 +69,41 @@ describe("npm start's logs", () => {
     expect(level.code).toBe(2);
     expect(level.stderr).toContain("--log-level must be one of error, warn, info, debug");
   }, 120_000);
+});
+
+describe("the agent's logs", () => {
+  it("go through a Logger as JSON lines with its node and component, failures at warn", async () => {
+    const t = await startNodeTarget();
+    const dir = mkdtempSync(join(tmpdir(), "kf-agent-log-"));
+    const lines: string[] = [];
+    const api = new CutClient({ server: t.url, token: t.token, caPem: t.caPem });
+    const agent = new NodeAgent({
+      api,
+      runtime: new HollowRuntime(`g${process.pid % 10000}`),
+      nodeName: "log-box",
+      nodeIP: "127.0.0.1",
+      dataDir: dir,
+      podCIDR: "10.42.79.0/24",
+      clusterDNS: "",
+      dnsListen: null,
+      log: createLogger({ format: "json", sink: (line) => lines.push(line) }),
+    });
+    try {
+      await agent.start();
+      // the process is gone as far as the server is concerned: the pod watch fails
+      await api.kill();
+      await eventually(async () => lines.some((l) => JSON.parse(l).level === "warn"), 20_000);
+      const recs = lines.map((l) => JSON.parse(l));
+      expect(recs.find((r) => r.msg.startsWith("registered; runtime"))).toMatchObject({ level: "info", component: "agent", node: "log-box" });
+      const warn = recs.find((r) => r.level === "warn");
+      expect(warn.msg).toMatch(/^pod watch failed \(\d+\): /);
+      expect(warn).toMatchObject({ component: "agent", node: "log-box" });
+      // no "[agent NAME]" prefix when the node is a field
+      expect(recs.every((r) => !r.msg.startsWith("[agent"))).toBe(true);
+    } finally {
+      await agent.stop();
+      await t.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
