@@ -222,7 +222,8 @@ try {
   }
 } catch (e) {
   const err = e as NodeJS.ErrnoException;
-  if (err.code === "EADDRINUSE") logger.error(`port ${port} on ${values.host} is already in use (try --port)`);
-  else logger.error(err.message);
+  // the exit message, plain like the flags' errors (what a user reads when the start fails)
+  if (err.code === "EADDRINUSE") console.error(`error: port ${port} on ${values.host} is already in use (try --port)`);
+  else console.error(`error: ${err.message}`);
   process.exit(1);
 }
