@@ -4,6 +4,7 @@
  * confirms their deletion. Everything it knows comes from the API and from the
  * engine's container labels.
  */
+import { asLogger, type Logger } from "../shared/log";
 import { rfc3339Micro } from "../shared/time";
 import type { KObject } from "../shared/types";
 import { type ApiClient, ApiRequestError } from "./api";
@@ -33,7 +34,7 @@ export interface AgentOptions {
   dataDir: string;
   labels?: Record<string, string>;
   pauseImage?: string;
-  /** Lease renewal period (default 20 s, within the control plane's 40 s grace) */
+  /** Lease renewal period (default 10 s, kubelet's: four renewals to the control plane's 40 s grace) */
   leaseIntervalMs?: number;
   /** the Lease's leaseDurationSeconds (kubelet's --node-lease-duration-seconds, default 40) */
   leaseDurationSeconds?: number;
@@ -53,6 +54,7 @@ export interface AgentOptions {
   /** --host-gw: route the other nodes' podCIDRs via their InternalIPs (boxes on one LAN), within this cluster CIDR */
   hostGw?: boolean;
   clusterCIDR?: string;
+  /** where its log lines go: a plain function (every line at info), or a Logger (shared/log.ts) for levels and fields */
   log?: (msg: string) => void;
   /** the cluster DNS Service IP written into pods' resolv.conf (kubelet's --cluster-dns; default 10.43.0.10, "" for none: the engine's DNS) */
   clusterDNS?: string;
@@ -69,6 +71,13 @@ export interface AgentOptions {
   /** kubelet's and kube-proxy's metrics (agent/metrics.ts), served where --metrics-bind-address says; none when unset */
   metrics?: AgentMetrics;
 }
+
+/**
+ * How often the Lease is renewed: kubelet's 10 s (a quarter of its 40 s lease). With the
+ * control plane's 40 s grace, three renewals in a row may be lost before the node is
+ * marked Unknown, so a network hiccup of 10-20 s does not flap it (issue #14, goal 6).
+ */
+export const LEASE_RENEW_MS = 10_000;
 
 /** kubelet's nodeStatusReportFrequency: an unchanged status is posted this often */
 const NODE_STATUS_REPORT_MS = 5 * 60_000;
@@ -174,7 +183,7 @@ export class NodeAgent {
       sync: (uid) => this.syncPodByUid(uid),
       onError: (uid, e) => {
         const p = this.pods.get(uid)?.metadata;
-        this.log(`pod ${p ? `${p.namespace}/${p.name}` : uid}: ${(e as Error).message}`);
+        this.log.error(`pod ${p ? `${p.namespace}/${p.name}` : uid}: ${(e as Error).message}`);
       },
     });
     this.shipper = new LogShipper(o.runtime, o.api);
@@ -199,7 +208,15 @@ export class NodeAgent {
     return this.podNet.network;
   }
 
-  private log = (m: string) => (this.o.log ?? ((x: string) => console.log(x)))(`[agent ${this.o.nodeName}] ${m}`);
+  private logger?: Logger;
+  /**
+   * The agent's log: a Logger given as `log` (agent/main.ts, node/main.ts) gets the
+   * component and node as fields; a plain function gets "[agent NAME] " before each line.
+   */
+  private get log(): Logger {
+    this.logger ??= asLogger(this.o.log ?? ((x: string) => console.log(x)), { component: "agent", node: this.o.nodeName }, `[agent ${this.o.nodeName}] `);
+    return this.logger;
+  }
 
   async start(): Promise<void> {
     this.runtimeVersion = await this.o.runtime.version();
@@ -330,7 +347,7 @@ export class NodeAgent {
   }
 
   /**
-   * Renew the Lease every 20 s; post the Node's status only when it changed, every
+   * Renew the Lease every 10 s; post the Node's status only when it changed, every
    * 5 minutes regardless (kubelet's nodeStatusReportFrequency), or when renewals stopped
    * for longer than the lease lasts (the node controller has then marked the Node
    * Unknown, and the status says Ready again).
@@ -339,7 +356,7 @@ export class NodeAgent {
     let failures = 0;
     let renewedAt = Date.now();
     while (!this.ac.signal.aborted) {
-      await sleep(failures ? Math.min(30_000, 1000 * 2 ** failures) : jitter(this.o.leaseIntervalMs ?? 20_000), this.ac.signal);
+      await sleep(failures ? Math.min(30_000, 1000 * 2 ** failures) : jitter(this.o.leaseIntervalMs ?? LEASE_RENEW_MS), this.ac.signal);
       if (this.ac.signal.aborted) break;
       try {
         const lapsed = Date.now() - renewedAt > this.leaseDurationSeconds * 1000;
@@ -362,7 +379,7 @@ export class NodeAgent {
       const nodes = await this.o.api.request<{ items: KObject[] }>("GET", "/api/v1/nodes");
       for (const e of await syncRoutes(this.o.nodeName, nodes.items, this.o.clusterCIDR)) this.log(`host-gw: ${e}`);
     } catch (e) {
-      this.log(`host-gw: listing nodes failed: ${(e as Error).message}`);
+      this.log.warn(`host-gw: listing nodes failed: ${(e as Error).message}`);
     }
   }
 
@@ -373,7 +390,7 @@ export class NodeAgent {
       try {
         await this.shipper.ship([...this.pods.values()], this.listing);
       } catch (e) {
-        this.log(`log shipping failed: ${(e as Error).message}`);
+        this.log.warn(`log shipping failed: ${(e as Error).message}`);
       }
     }
   }
@@ -382,7 +399,7 @@ export class NodeAgent {
 
   private background(uid: string, work: () => Promise<void>): void {
     const p = work()
-      .catch((e) => this.log(`stopping pod ${uid}: ${(e as Error).message}`))
+      .catch((e) => this.log.error(`stopping pod ${uid}: ${(e as Error).message}`))
       .finally(() => this.terminating.delete(uid));
     this.terminating.set(uid, p);
   }
@@ -431,7 +448,7 @@ export class NodeAgent {
       } catch (e) {
         if (this.ac.signal.aborted) return;
         failures++;
-        if (!(e instanceof ApiRequestError && e.status === 410)) this.log(`pod watch failed (${failures}): ${(e as Error).message}`);
+        if (!(e instanceof ApiRequestError && e.status === 410)) this.log.warn(`pod watch failed (${failures}): ${(e as Error).message}`);
         await sleep(watchBackoffMs(failures), this.ac.signal);
       }
     }
@@ -443,7 +460,7 @@ export class NodeAgent {
         try {
           await this.syncAll();
         } catch (e) {
-          this.log(`sync failed: ${(e as Error).message}`);
+          this.log.error(`sync failed: ${(e as Error).message}`);
         }
         // event counts held back by the patch interval go out once it has passed
         this.events.flush();
@@ -543,7 +560,7 @@ export class NodeAgent {
     // a status that says a container terminated comes after that container's last output
     // (kubelet reads logs from the engine; this agent ships them every few seconds)
     const terminated = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])].some((c: any) => c.state?.terminated);
-    if (terminated) await this.shipper.shipPod(pod, [...existing.values()].flat()).catch((e) => this.log(`log shipping failed: ${(e as Error).message}`));
+    if (terminated) await this.shipper.shipPod(pod, [...existing.values()].flat()).catch((e) => this.log.warn(`log shipping failed: ${(e as Error).message}`));
     try {
       const written = await this.o.api.request<KObject>("PUT", `${path}/status`, { ...pod, status });
       // unless a watch event brought a newer copy (or the deletion) while the write was out

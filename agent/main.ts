@@ -13,6 +13,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { createLogger, logFlags } from "../shared/log";
 import { nodeMaySetLabel } from "../shared/nodelabels";
 import { NodeAgent } from "./agent";
 import { AgentMetrics, parseBindAddress } from "./metrics";
@@ -197,6 +198,13 @@ const checkedMetricsAddress = (a: unknown): string | undefined => {
 };
 
 async function run(v: Record<string, any>): Promise<void> {
+  let flags: ReturnType<typeof logFlags>;
+  try {
+    flags = logFlags(v);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  const log = createLogger({ ...flags, sink: (line, level) => (level === "error" || level === "warn" ? console.error : console.log)(line) });
   // the DNS flags given to run override the config's
   const config = { ...loadConfig(resolve(String(v.config ?? DEFAULT_CONFIG))), ...checkedDnsFlags(v) };
   const metricsAddress = checkedMetricsAddress(v["metrics-bind-address"] ?? config.metricsBindAddress);
@@ -222,11 +230,12 @@ async function run(v: Record<string, any>): Promise<void> {
     dnsUpstreams: config.dnsUpstreams,
     kubeProxy,
     metrics,
+    log,
   });
   // metrics from the start: a node that cannot register shows it there too
   if (metrics && metricsAddress) {
     const served = await metrics.serve(metricsAddress);
-    console.log(`metrics at http://${served.host.includes(":") ? `[${served.host}]` : served.host}:${served.port}/metrics`);
+    log.info(`metrics at http://${served.host.includes(":") ? `[${served.host}]` : served.host}:${served.port}/metrics`);
   }
   // the control plane may be away: keep trying, pods keep running meanwhile
   for (let attempt = 1; ; attempt++) {
@@ -235,13 +244,13 @@ async function run(v: Record<string, any>): Promise<void> {
       break;
     } catch (e) {
       const wait = Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5));
-      console.error(`cannot register with ${config.server} (${(e as Error).message}); retrying in ${Math.round(wait / 1000)} s`);
+      log.error(`cannot register with ${config.server} (${(e as Error).message}); retrying in ${Math.round(wait / 1000)} s`);
       await new Promise((r) => setTimeout(r, wait));
     }
   }
-  console.log(`kubeflare-agent: node "${config.nodeName}" on ${version}, control plane ${config.server}`);
+  log.info(`kubeflare-agent: node "${config.nodeName}" on ${version}, control plane ${config.server}`);
   const stop = async (signal: string) => {
-    console.log(`${signal}: stopping (containers keep running)`);
+    log.info(`${signal}: stopping (containers keep running)`);
     await agent.stop();
     process.exit(0);
   };
@@ -382,6 +391,9 @@ Commands:
                                       --metrics-bind-address serves kubelet's and kube-proxy's metrics
                                       at http://IP:PORT/metrics without credentials (off by default;
                                       use a loopback address such as 127.0.0.1:10249 unless scraped remotely)
+           [--log-format text|json] [--log-level error|warn|info|debug] [-v N]
+                                      logs, one line per event: readable text (default) or JSON with ts, level,
+                                      msg (--logging-format json and -o json too); -v 4 and up include debug
   install  [--config FILE] [--print]  install a systemd unit for "run" (or print it)
   uninstall [--config FILE]           stop and remove the systemd unit; the node's containers, pod network,
                                       host-gw routes and kube-proxy's nftables rules
@@ -426,6 +438,10 @@ export async function main(argv: string[]): Promise<number> {
       "force-replace": { type: "boolean" },
       "no-kube-proxy": { type: "boolean" },
       "metrics-bind-address": { type: "string" },
+      "log-format": { type: "string" },
+      "logging-format": { type: "string" },
+      "log-level": { type: "string" },
+      v: { type: "string", short: "v" },
       output: { type: "string", short: "o" },
       help: { type: "boolean", short: "h" },
     },

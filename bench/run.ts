@@ -1,247 +1,268 @@
 /**
- * `npm run bench`: figures, not assertions. Store write/read throughput on the
- * embedded libSQL file, API request latency through the Node server, and the
- * scheduler's placement rate with 1,000 nodes, the kube-proxy data path against the direct
- * one. Prints plain lines, or JSON with -o json.
+ * `npm run bench`: every scenario, then one table of figures, each next to its aim and
+ * reference with pass or miss (bench/figures.ts), and a Markdown report with charts in
+ * bench-results/ (git-ignored). Figures, not assertions: misses are reported, not failed.
  *
- * `npm run bench -- edge [--nodes 10] [--pods 3] [--window 60] [--settle 15] [-o json]`
- * runs only the edge scenario (bench/edge.ts): what N idle nodes cost on Cloudflare.
+ *   npm run bench                                  every scenario
+ *   npm run bench -- <scenario> [<scenario> ...]   only these
+ *   npm run bench -- deadnode --rounds 1           options (each scenario takes those it knows):
+ *     --nodes N --pods M --concurrency C --duration S --rounds R
+ *     --window S --settle S (edge)   --sync full|normal --cpu-prof DIR (load)
+ *   -o json                                        machine output on stdout (the report is still written)
+ *   --no-report                                    no bench-results/ files
+ *   --list                                         the scenarios and what they measure
  *
- * `npm run bench -- startup [--pods 20] [--rounds 3] [-o json]` runs only pod startup on
- * the real engine (bench/startup.ts): creation → Running through a watch, p50/p99.
+ * Progress goes to stderr: a line redrawn in place on a terminal, plain lines elsewhere.
+ * Scenarios that need Docker (or root and nft) say "skipped: ..." without it.
  */
-import { joinArgs } from "../test/agent-e2e/process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, hostname, totalmem } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { openDatabase } from "../node/db";
-import { startServer } from "../node/server";
-import type { KObject } from "../shared/types";
-import { placePods } from "../workers/controllers/scheduling/place";
-import { Store } from "../workers/store/store";
-import { Agent, fetch } from "undici";
-import { benchProxy } from "./proxy";
+import type { Figure } from "./figures";
+import { machine, mergeRounds, type Progress, progress, type ScenarioOutcome, table, writeReport } from "./report";
 
-const json = process.argv.includes("-o") && process.argv[process.argv.indexOf("-o") + 1] === "json";
-if (process.argv[2] === "edge") {
-  const { values } = parseArgs({
-    args: process.argv.slice(3),
-    options: {
-      nodes: { type: "string", default: "10" },
-      pods: { type: "string", default: "3" },
-      window: { type: "string", default: "60" },
-      settle: { type: "string", default: "15" },
-      output: { type: "string", short: "o" },
-    },
-  });
-  const { benchEdge, edgeReport } = await import("./edge");
-  const r = await benchEdge(
-    { nodes: Number(values.nodes), podsPerNode: Number(values.pods), windowSeconds: Number(values.window), settleSeconds: Number(values.settle) },
-    (m) => !json && console.error(m),
-  );
-  console.log(json ? JSON.stringify(r, null, 2) : edgeReport(r));
-  process.exit(0);
+export interface BenchOptions {
+  nodes?: number;
+  pods?: number;
+  concurrency?: number;
+  duration?: number;
+  rounds?: number;
+  window?: number;
+  settle?: number;
+  sync?: string;
+  cpuProf?: string;
 }
-if (process.argv[2] === "startup") {
-  const { values } = parseArgs({
-    args: process.argv.slice(3),
-    options: { pods: { type: "string", default: "20" }, rounds: { type: "string", default: "3" }, output: { type: "string", short: "o" } },
-  });
-  const { benchStartup, startupReport } = await import("./startup");
-  const r = await benchStartup({ pods: Number(values.pods), rounds: Number(values.rounds) }, (m) => !json && console.error(m));
-  console.log(json ? JSON.stringify(typeof r === "string" ? { skipped: r } : r, null, 2) : startupReport(r));
-  process.exit(0);
+
+interface Ran {
+  figures: Figure[];
+  text?: string;
 }
-const results: Record<string, number | string> = {};
-const report = (name: string, value: number, unit: string) => {
-  results[name] = Number(value.toFixed(2));
-  if (!json) console.log(`${name.padEnd(44)} ${value.toFixed(2).padStart(12)} ${unit}`);
-};
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
-const dir = mkdtempSync(join(tmpdir(), "kf-bench-"));
-try {
-  // ---- store
-  const client = await openDatabase(`file:${join(dir, "store.db")}`, { synchronous: "NORMAL" });
-  const store = new Store(client);
-  const cm = (i: number): KObject => ({
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: `cm-${i}`, namespace: "bench", uid: `u-${i}`, labels: { app: `a${i % 10}` } },
-    data: { v: String(i) },
-  });
-  let t = performance.now();
-  const N = 2000;
-  for (let i = 0; i < N; i++) await store.create({ resource: "configmaps", namespace: "bench", name: `cm-${i}` }, cm(i));
-  report("store: sequential creates", N / ((performance.now() - t) / 1000), "writes/s");
-  t = performance.now();
-  await Promise.all(
-    Array.from({ length: 8 }, async (_, w) => {
-      for (let i = w; i < N; i += 8) {
-        const cur = (await store.get({ resource: "configmaps", namespace: "bench", name: `cm-${i}` }))!;
-        await store.update({ resource: "configmaps", namespace: "bench", name: `cm-${i}` }, { ...cur, data: { v: "x" } }, Number(cur.metadata.resourceVersion));
-      }
-    }),
-  );
-  report("store: read-modify-write, 8 writers", N / ((performance.now() - t) / 1000), "updates/s");
-  const lat: number[] = [];
-  for (let i = 0; i < 50; i++) {
-    const s = performance.now();
-    await store.list("configmaps", { namespace: "bench", labels: [{ key: "app", op: "=", values: ["a3"] }] });
-    lat.push(performance.now() - s);
-  }
-  report("store: list 200 of 2000 by label, p50", pct(lat, 50), "ms");
-  client.close();
-
-  // ---- API through the Node server (HTTPS)
-  const server = await startServer({ port: 0, host: "127.0.0.1", dataDir: join(dir, "server"), synchronous: "NORMAL", controllers: [], log: () => {} });
-  const dispatcher = new Agent({ connect: { ca: server.caPem } });
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(server.url + path, {
-      method,
-      dispatcher,
-      headers: { Authorization: `Bearer ${server.adminToken}`, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    await res.text();
-    return res.status;
-  };
-  const apiLat: number[] = [];
-  for (let i = 0; i < 300; i++) {
-    const s = performance.now();
-    await call("POST", "/api/v1/namespaces/default/configmaps", { metadata: { name: `c${i}` }, data: { a: "b" } });
-    apiLat.push(performance.now() - s);
-  }
-  report("api: create configmap, p50", pct(apiLat, 50), "ms");
-  report("api: create configmap, p99", pct(apiLat, 99), "ms");
-  const getLat: number[] = [];
-  for (let i = 0; i < 300; i++) {
-    const s = performance.now();
-    await call("GET", `/api/v1/namespaces/default/configmaps/c${i}`);
-    getLat.push(performance.now() - s);
-  }
-  report("api: get configmap, p99", pct(getLat, 99), "ms");
-  await dispatcher.close();
-  await server.close();
-
-  // ---- scheduler placement
-  const nodes = Array.from({ length: 1000 }, (_, i) => ({
-    apiVersion: "v1",
-    kind: "Node",
-    metadata: { name: `n${i}`, labels: { "kubernetes.io/hostname": `n${i}`, zone: `z${i % 3}` } },
-    spec: {},
-    status: { allocatable: { cpu: "8", memory: "32Gi", pods: "110" }, conditions: [{ type: "Ready", status: "True" }] },
-  })) as KObject[];
-  const pods = Array.from({ length: 5000 }, (_, i) => ({
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: {
-      name: `p${i}`,
-      namespace: "default",
-      creationTimestamp: "2026-01-01T00:00:00Z",
-      ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: `rs${i % 50}`, uid: `rs${i % 50}`, controller: true }],
-    },
-    spec: { containers: [{ name: "c", image: "i", resources: { requests: { cpu: "100m", memory: "128Mi" } } }] },
-  })) as KObject[];
-  t = performance.now();
-  const placed = placePods(pods, nodes, []);
-  const secs = (performance.now() - t) / 1000;
-  report("scheduler: placement, 5000 pods on 1000 nodes", placed.bindings.length / secs, "pods/s");
-  report("process: resident memory", process.memoryUsage().rss / 1024 / 1024, "MiB");
-
-  // ---- kube-proxy: the kernel path next to the direct one, in network namespaces (root and nft)
-  await benchProxy(report, (m) => !json && console.log(m));
-
-  // ---- the node agent: a real kubeflare-agent process keeping 10 pods, when an engine is here
-  await benchAgent(join(dir, "agent"));
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+export interface Scenario {
+  name: string;
+  about: string;
+  /** the harness repeats it --rounds times (default `rounds`) and takes medians; others do their own rounds */
+  repeat?: number;
+  run(o: BenchOptions, say: (msg: string, fraction?: number) => void): Promise<Ran | string>;
 }
-if (json) console.log(JSON.stringify(results, null, 2));
 
-/** Resident memory and CPU of the agent process while it keeps 10 running pods in sync. */
-async function benchAgent(base: string): Promise<void> {
-  const { docker, containerd } = await import("../test/agent-e2e/engines");
-  const engine = (await docker.available()) ? docker : (await containerd.available()) ? containerd : undefined;
-  if (!engine) {
-    if (!json) console.log("agent: skipped (no Docker or containerd with kubeflare/busybox:test; see scripts/test-image.sh)");
-    return;
-  }
-  const { agentCli, AgentProcess } = await import("../test/agent-e2e/process");
-  const server = await startServer({ port: 0, host: "127.0.0.1", dataDir: join(base, "server"), synchronous: "NORMAL", log: () => {} });
-  const caFile = join(base, "ca.crt");
-  writeFileSync(caFile, server.caPem);
-  const config = join(base, "agent.json");
-  const token = JSON.parse((await agentCli(["token", "create", "--kubeconfig", server.kubeconfigPath, "-o", "json"])).stdout).token;
-  // hostNetwork pods only: no Service rules in the host's tables, and a pod network of
-  // its own (removed after) rather than the default kf0
-  await agentCli(
-    joinArgs({
-      server: server.url,
-      token,
-      name: "bench-box",
-      runtime: engine.name,
-      caFile,
-      config,
-      podBridge: "kfbench",
-      podNetworkName: "kfbench",
-    }),
-  );
-  const agent = new AgentProcess(config);
-  agent.start();
-  const dispatcher = new Agent({ connect: { ca: server.caPem } });
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(server.url + path, {
-      method,
-      dispatcher,
-      headers: { Authorization: `Bearer ${server.adminToken}`, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return res.json() as Promise<any>;
-  };
+const numbers = <T extends Record<string, number | undefined>>(o: BenchOptions, defaults: T): { [K in keyof T]: number } =>
+  Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, (o as Record<string, unknown>)[k] ?? v])) as { [K in keyof T]: number };
+
+/** A module that may not be here (another change brings it): undefined rather than a failure. */
+const optional = async (spec: string): Promise<any> => {
   try {
-    const PODS = 10;
-    for (let i = 0; i < PODS; i++) {
-      await api("POST", "/api/v1/namespaces/default/pods", {
-        metadata: { name: `bench-${i}` },
-        spec: {
-          nodeName: "bench-box",
-          hostNetwork: true,
-          terminationGracePeriodSeconds: 1,
-          containers: [{ name: "c", image: "kubeflare/busybox:test", imagePullPolicy: "Never", command: ["sleep", "3600"] }],
-        },
-      });
-    }
-    const t0 = performance.now();
-    for (;;) {
-      const pods = (await api("GET", "/api/v1/namespaces/default/pods")).items ?? [];
-      if (pods.filter((p: any) => p.status?.phase === "Running").length === PODS) break;
-      if (performance.now() - t0 > 120_000) throw new Error("the agent did not start the bench pods within 2 minutes");
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    report(`agent: ${PODS} pods bound to Running (${engine.name})`, (performance.now() - t0) / 1000, "s");
-    const pid = agent.pid()!;
-    const ticks = () => {
-      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-      return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100 per second)
-    };
-    const before = ticks();
-    const WINDOW = 20;
-    await new Promise((r) => setTimeout(r, WINDOW * 1000));
-    report(`agent: CPU keeping ${PODS} pods in sync`, ((ticks() - before) / 100 / WINDOW) * 100, "% of a core");
-    const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
-    report(`agent: resident memory with ${PODS} pods`, rss / 1024, "MiB");
-  } finally {
-    await agent.kill("SIGTERM");
-    for (const c of await engine.containers({ "io.kubeflare.node": "bench-box" })) await engine.remove(c.id);
-    const { execFile } = await import("node:child_process");
-    const quiet = (cmd: string, args: string[]) => new Promise((r) => execFile(cmd, args, () => r(undefined)));
-    if (engine.name === "docker") await quiet("docker", ["network", "rm", "kfbench"]);
-    await quiet("ip", ["link", "del", "kfbench"]);
-    await dispatcher.close();
-    await server.close();
+    return await import(spec);
+  } catch (e) {
+    if ((e as { code?: string }).code === "ERR_MODULE_NOT_FOUND" || /Cannot find module/.test((e as Error).message)) return undefined;
+    throw e;
   }
+};
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: "core",
+    about: "store throughput, sequential API latency, scheduler placement at 1,000 nodes (in process, no engine)",
+    repeat: 3,
+    async run(_o, say) {
+      const { benchCore, coreFigures } = await import("./core");
+      return { figures: coreFigures(await benchCore({}, say)) };
+    },
+  },
+  {
+    name: "startup",
+    about: "pod startup on the real engine: 20 pods, creation → Running via watch, p50/p99 (aim p99 ≤ 1 s)",
+    async run(o, say) {
+      const { benchStartup, startupFigures, startupReport } = await import("./startup");
+      const r = await benchStartup(numbers(o, { pods: 20, rounds: 3 }), say);
+      return typeof r === "string" ? r : { figures: startupFigures(r), text: startupReport(r) };
+    },
+  },
+  {
+    name: "deadnode",
+    about: "a dead node: 3 agents, 30 pods, the busiest killed → all its pods Running elsewhere (aim ≤ 60 s with the defaults)",
+    async run(o, say) {
+      const { benchDeadnode, deadnodeFigures, deadnodeReport } = await import("./deadnode");
+      const r = await benchDeadnode(numbers(o, { nodes: 3, pods: 30, rounds: 3 }), say);
+      return { figures: deadnodeFigures(r), text: deadnodeReport(r) };
+    },
+  },
+  {
+    name: "load",
+    about: "the API under load: C clients create/get/list/patch/delete pods for S seconds, p99 per verb, req/s, watch delivery",
+    async run(o, say) {
+      const m = await optional("./load");
+      if (!m) return "skipped: bench/load.ts is not in this tree";
+      const { concurrency, duration } = numbers(o, { concurrency: 50, duration: 30 });
+      const r = await m.benchLoad({ concurrency, durationSeconds: duration, sync: o.sync, cpuProfDir: o.cpuProf }, say);
+      if (typeof r === "string") return r;
+      return { figures: m.loadFigures(r), text: m.loadReport?.(r) };
+    },
+  },
+  {
+    name: "agent",
+    about: "the node agent's footprint: resident memory and CPU keeping 10 pods (aims ≤ 45 MB, ≤ 0.5 % of a core)",
+    async run(o, say) {
+      const { benchAgent, agentFigures } = await import("./agent");
+      const r = await benchAgent(numbers(o, { pods: 10, duration: 20 }), say);
+      return typeof r === "string" ? r : { figures: agentFigures(r) };
+    },
+  },
+  {
+    name: "proxy",
+    about: "the kube-proxy data path next to the direct one, in network namespaces (root and nft)",
+    async run(_o, say) {
+      const { kubeProxyUnavailable } = await import("../agent/proxy/service-proxy");
+      const why = kubeProxyUnavailable();
+      if (why) return `skipped: ${why}`;
+      const { benchProxy } = await import("./proxy");
+      const figures: Figure[] = [];
+      await benchProxy((name, value, unit) => void figures.push({ name, value, unit }), say);
+      return { figures };
+    },
+  },
+  {
+    name: "edge",
+    about: "what N idle nodes cost on Cloudflare (the Worker in Miniflare), per day against the free allowances",
+    async run(o, say) {
+      const m = await import("./edge");
+      const { nodes, pods, window, settle } = numbers(o, { nodes: 10, pods: 3, window: 60, settle: 15 });
+      const r = await m.benchEdge({ nodes, podsPerNode: pods, windowSeconds: window, settleSeconds: settle }, say);
+      const own = (m as Record<string, unknown>).edgeFigures as ((r: unknown) => Figure[]) | undefined;
+      return { figures: own ? own(r) : edgeFallback(r), text: m.edgeReport(r) };
+    },
+  },
+];
+
+/** Until bench/edge.ts exports its own edgeFigures: the figures its result has always had, next to issue #12's goals. */
+const edgeFallback = (r: any): Figure[] => {
+  const t = r.totals ?? {};
+  const g = r.goals ?? {};
+  const f: Figure[] = [];
+  if (t.httpRequestsPerDay !== undefined)
+    f.push({
+      name: `edge: Worker requests/day, ${r.options?.nodes} idle nodes`,
+      value: t.httpRequestsPerDay,
+      unit: "requests/day",
+      ...(g.workerRequestsPerDay ? { aim: { op: "<=" as const, value: g.workerRequestsPerDay } } : {}),
+      reference: "issue #12; Workers Free 100,000/day",
+    });
+  if (t.workerInvocationsPerDay !== undefined) f.push({ name: "edge: Worker invocations/day, all", value: t.workerInvocationsPerDay, unit: "invocations/day" });
+  if (t.dbWritePipelinesPerSecond !== undefined)
+    f.push({
+      name: "edge: database write transactions/s",
+      value: t.dbWritePipelinesPerSecond,
+      unit: "writes/s",
+      ...(g.dbWritesPerSecond ? { aim: { op: "<=" as const, value: g.dbWritesPerSecond } } : {}),
+      reference: "issue #12",
+    });
+  if (t.rowsReturnedPerMonth !== undefined)
+    f.push({ name: "edge: rows returned/month", value: t.rowsReturnedPerMonth, unit: "rows/month", reference: "Turso Free 500 M" });
+  return f;
+};
+
+/** Run the scenarios, each once or --rounds times; every outcome, failures included. */
+export async function runScenarios(list: Scenario[], o: BenchOptions, say: Progress): Promise<ScenarioOutcome[]> {
+  const out: ScenarioOutcome[] = [];
+  for (const [i, s] of list.entries()) {
+    say.scenario(s.name, i, list.length);
+    const t0 = performance.now();
+    try {
+      const rounds = s.repeat ? (o.rounds ?? s.repeat) : 1;
+      const runs: Ran[] = [];
+      let skipped: string | undefined;
+      for (let r = 0; r < rounds && !skipped; r++) {
+        const got = await s.run(o, (msg, fraction) =>
+          say(rounds > 1 ? `round ${r + 1}/${rounds}: ${msg}` : msg, fraction === undefined ? undefined : (r + fraction) / rounds),
+        );
+        if (typeof got === "string") skipped = got;
+        else runs.push(got);
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      if (skipped) out.push({ scenario: s.name, skipped: skipped.replace(/^skipped:\s*/, "skipped: "), seconds });
+      else out.push({ scenario: s.name, figures: mergeRounds(runs.map((r) => r.figures)), text: runs.at(-1)?.text, seconds });
+      say.done();
+      say(`${s.name}: ${skipped ?? "done"} (${Math.round(seconds)} s)`);
+    } catch (e) {
+      say.done();
+      say(`${s.name}: failed: ${(e as Error).message}`);
+      out.push({ scenario: s.name, error: (e as Error).message, seconds: (performance.now() - t0) / 1000 });
+    }
+  }
+  say.done();
+  return out;
 }
-process.exit(0);
+
+const positiveNumber = (flag: string, v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag} must be a positive number, got "${v}"`);
+  return n;
+};
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      nodes: { type: "string" },
+      pods: { type: "string" },
+      concurrency: { type: "string" },
+      duration: { type: "string" },
+      rounds: { type: "string" },
+      window: { type: "string" },
+      settle: { type: "string" },
+      sync: { type: "string" },
+      "cpu-prof": { type: "string" },
+      output: { type: "string", short: "o" },
+      "no-report": { type: "boolean", default: false },
+      list: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help || values.list) {
+    console.log("npm run bench [-- <scenario>...] [--nodes N --pods M --concurrency C --duration S --rounds R] [-o json] [--no-report]\n");
+    for (const s of SCENARIOS) console.log(`  ${s.name.padEnd(10)} ${s.about}`);
+    return 0;
+  }
+  if (values.output !== undefined && values.output !== "json") throw new Error(`-o must be json, got "${values.output}"`);
+  const unknown = positionals.filter((p) => !SCENARIOS.some((s) => s.name === p));
+  if (unknown.length) throw new Error(`unknown scenario ${unknown.join(", ")}; there are ${SCENARIOS.map((s) => s.name).join(", ")}`);
+  const list = positionals.length ? SCENARIOS.filter((s) => positionals.includes(s.name)) : SCENARIOS;
+  const o: BenchOptions = {
+    nodes: positiveNumber("nodes", values.nodes),
+    pods: positiveNumber("pods", values.pods),
+    concurrency: positiveNumber("concurrency", values.concurrency),
+    duration: positiveNumber("duration", values.duration),
+    rounds: positiveNumber("rounds", values.rounds),
+    window: positiveNumber("window", values.window),
+    settle: positiveNumber("settle", values.settle),
+    sync: values.sync,
+    cpuProf: values["cpu-prof"],
+  };
+  const say = progress(process.stderr);
+  const outcomes = await runScenarios(list, o, say);
+  const meta = {
+    date: new Date().toISOString(),
+    host: `${hostname()}, ${cpus().length} × ${cpus()[0]?.model?.trim() ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    command: `npm run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}`,
+  };
+  const path = values["no-report"] ? undefined : writeReport(join(process.cwd(), "bench-results"), outcomes, meta);
+  if (values.output === "json") console.log(JSON.stringify({ ...machine(outcomes, meta), report: path }, null, 2));
+  else {
+    for (const x of outcomes) if (x.text) console.log(`${x.text}\n`);
+    console.log(table(outcomes));
+    if (path) console.log(`\nreport: ${path}`);
+  }
+  return outcomes.some((x) => x.error) ? 1 : 0;
+}
+
+if (process.argv[1] && /bench\/run\.ts$/.test(process.argv[1])) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(`error: ${(e as Error).message}`);
+      process.exit(2);
+    },
+  );
+}

@@ -13,6 +13,7 @@ import { dnsFlags } from "../agent/dns/node";
 import { defaultNodeIP } from "../agent/node";
 import { kubeProxySetting } from "../agent/proxy/service-proxy";
 import { pickRuntime } from "../agent/runtime/pick";
+import { createLogger, type Logger, logFlags } from "../shared/log";
 import { advertiseAddress, checkNetwork, startServer } from "./server";
 
 const HELP = `Usage: npm start -- [options]
@@ -35,8 +36,9 @@ const HELP = `Usage: npm start -- [options]
   --max-connections-per-address N
                             open connections one client address may hold (default 200)
   --resync-interval S       controllers' periodic resync, seconds (default 10)
-  --node-grace S            a node whose lease is older is unreachable, seconds (default 40)
-  --toleration-seconds S    how long new pods stay on an unreachable node (default 30; Kubernetes: 300)
+  --node-grace S            a node whose lease is older is unreachable, seconds (default 40; agents renew every 10)
+  --toleration-seconds S    how long new pods stay on an unreachable node (default 10; Kubernetes: 300): a dead
+                            node's pods run elsewhere within a minute
   --no-agent                don't run a node agent for this machine (default: run one when Docker or containerd is reachable)
   --node-name NAME          this machine's node name (default: the host name)
   --node-ip ADDR            this machine's address (default: its first non-loopback IPv4)
@@ -48,6 +50,10 @@ const HELP = `Usage: npm start -- [options]
   --dns-upstream IP[:PORT],...
                             where the node-local DNS forwards other names (default: the host's /etc/resolv.conf nameservers)
   --no-kube-proxy           no kube-proxy in this machine's agent (default: nftables rules for Services when root with nft)
+  --log-format text|json    one line per event: readable text (default) or JSON with ts, level, msg
+                            (also --logging-format, kube components' spelling, and -o json)
+  --log-level LEVEL         the least severe level written: error, warn, info (default) or debug
+  -v, --v N                 klog verbosity: more detail from 1 up; 4 and more include debug lines
   -h, --help                this text
 
 Environment: LIBSQL_URL / LIBSQL_AUTH_TOKEN (remote database), KUBEFLARE_ADMIN_TOKEN (fixed admin token).`;
@@ -71,7 +77,7 @@ const { values } = parseArgs({
     "no-kube-proxy": { type: "boolean", default: false },
     "resync-interval": { type: "string", default: "10" },
     "node-grace": { type: "string", default: "40" },
-    "toleration-seconds": { type: "string", default: "30" },
+    "toleration-seconds": { type: "string", default: "10" },
     "node-name": { type: "string" },
     "node-ip": { type: "string" },
     "pause-image": { type: "string" },
@@ -80,6 +86,11 @@ const { values } = parseArgs({
     "cluster-dns": { type: "string" },
     "cluster-domain": { type: "string" },
     "dns-upstream": { type: "string" },
+    "log-format": { type: "string" },
+    "logging-format": { type: "string" },
+    output: { type: "string", short: "o" },
+    "log-level": { type: "string" },
+    v: { type: "string", short: "v" },
     help: { type: "boolean", short: "h", default: false },
   },
   allowPositionals: false,
@@ -88,6 +99,14 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(HELP);
   process.exit(0);
+}
+
+let logger: Logger;
+try {
+  logger = createLogger({ ...logFlags(values), sink: (line, level) => (level === "error" || level === "warn" ? console.error : console.log)(line) });
+} catch (e) {
+  console.error(`error: ${(e as Error).message}`);
+  process.exit(2);
 }
 
 const port = Number(values.port);
@@ -154,13 +173,14 @@ try {
     clusterCIDR: values["cluster-cidr"],
     serviceCIDR: values["service-cidr"],
     advertiseAddress: values["advertise-address"],
+    log: logger.with({ component: "kubeflare" }),
   });
   let agent: NodeAgent | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: shutting down`);
+    logger.info(`${signal}: shutting down`);
     await agent?.stop();
     await server.close();
     process.exit(0);
@@ -171,7 +191,7 @@ try {
   // like k3s server: an agent for this machine in the same process, when an engine is reachable
   if (!values["no-agent"]) {
     const picked = await pickRuntime("auto", join(server.dataDir, "agent")).catch((e) => {
-      console.log(`  node agent: ${(e as Error).message}; running the control plane only`);
+      logger.warn(`node agent: ${(e as Error).message}; running the control plane only`);
       return undefined;
     });
     if (picked) {
@@ -191,16 +211,18 @@ try {
         kubeProxy: kubeProxySetting(!values["no-kube-proxy"]),
         // its kubelet and kube-proxy metrics are part of the server's /metrics (one process, one set of process metrics)
         metrics: new AgentMetrics({ registry: server.metrics.registry }),
+        log: logger,
       });
       await agent.start().catch((e) => {
-        console.error(`  node agent: could not start: ${(e as Error).message}`);
+        logger.error(`node agent: could not start: ${(e as Error).message}`);
         agent = undefined;
       });
-      if (agent) console.log(`  node agent: ${nodeName} on ${picked.version}`);
+      if (agent) logger.info(`node agent: ${nodeName} on ${picked.version}`);
     }
   }
 } catch (e) {
   const err = e as NodeJS.ErrnoException;
+  // the exit message, plain like the flags' errors (what a user reads when the start fails)
   if (err.code === "EADDRINUSE") console.error(`error: port ${port} on ${values.host} is already in use (try --port)`);
   else console.error(`error: ${err.message}`);
   process.exit(1);

@@ -6,6 +6,7 @@ import { IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { hostname, networkInterfaces } from "node:os";
 import { join, resolve } from "node:path";
+import { asLogger, createLogger, logWarn } from "../shared/log";
 import { DEFAULT_NETWORK, type NetworkConfig, networkConfigErrors, nthAddress, parseCidr, parseIPv4 } from "../shared/net/cidr";
 import { parseTokenFile, staticTokens, type TokenFileEntry } from "../workers/api/auth";
 import { composeApp, composeControlPlane } from "../workers/compose";
@@ -63,6 +64,7 @@ export interface ServerOptions {
    * else this machine's first non-loopback IPv4
    */
   advertiseAddress?: string;
+  /** where log lines go: a Logger (shared/log.ts: levels, fields, text or JSON), or a plain function; default text lines on stdout/stderr */
   log?: (msg: string) => void;
 }
 
@@ -106,7 +108,7 @@ export const loadTokenFile = (path: string, log: (msg: string) => void): TokenFi
     throw new Error(`cannot read the token file ${path}: ${(e as Error).message}`);
   }
   const { entries, warnings } = parseTokenFile(text, `token file ${path}`);
-  for (const w of warnings) log(`warning: ${w}`);
+  for (const w of warnings) logWarn(log, `token auth file: ${w}`);
   return entries;
 };
 
@@ -139,7 +141,7 @@ export const ensureAdminToken = (dataDir: string): string => {
 
 /** The all-in-one control plane on Node: embedded libSQL, HTTPS, kubeconfig. */
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
-  const log = o.log ?? ((m: string) => console.log(m));
+  const log = asLogger(o.log ?? createLogger({ sink: (line, level) => (level === "error" || level === "warn" ? console.error : console.log)(line) }));
   // a malformed token file stops the start before anything is made
   const tokenFile = o.tokenAuthFile ? loadTokenFile(o.tokenAuthFile, log) : [];
   const network = checkNetwork(o);
@@ -164,17 +166,18 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     client,
     queue: (dispatch) => new InProcessQueue(dispatch),
     controllers: o.controllers ?? CONTROLLERS,
-    config: o.controllerConfig,
+    // the resync period: the node lifecycle controller schedules the lease expiries due before the next resync
+    config: { resyncIntervalMs: o.resyncIntervalMs ?? 10_000, ...o.controllerConfig },
     registry: { watchPollMs: o.watchPollMs ?? 1000, clusterCA },
     network,
-    log,
+    log: log.with({ component: "controller-manager" }),
     // request, queue and reconcile metrics, served at /metrics
     metrics,
   });
   const { store, registry, manager, queue } = cp;
   await registry.bootstrap();
   const resyncTimer = setInterval(() => {
-    manager.resync().catch((e) => log(`resync failed: ${(e as Error).message}`));
+    manager.resync().catch((e) => log.error(`resync failed: ${(e as Error).message}`));
   }, o.resyncIntervalMs ?? 10_000);
   resyncTimer.unref();
   const limits = {
@@ -247,14 +250,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     store
       .compact({ keepRevisions: o.compactKeepRevisions, keepMs: o.compactKeepMs })
       .then(() => registry.logs.sweep())
-      .catch((e) => log(`compaction failed: ${(e as Error).message}`));
+      .catch((e) => log.error(`compaction failed: ${(e as Error).message}`));
   }, compactEvery);
   compactTimer.unref();
 
   log(`Kubeflare control plane listening on ${url}`);
-  log(`  data dir:   ${dataDir}`);
-  log(`  kubeconfig: ${kubeconfigPath}`);
-  log(`  try:        kubectl --kubeconfig ${kubeconfigPath} get ns`);
+  log(`data dir: ${dataDir}`);
+  log(`kubeconfig: ${kubeconfigPath}`);
+  log(`try: kubectl --kubeconfig ${kubeconfigPath} get ns`);
 
   return {
     url,

@@ -10,7 +10,7 @@ import { DEFAULT_NETWORK, type NetworkConfig } from "../shared/net/cidr";
 import type { ObjectKey } from "../shared/types";
 import { type AppOptions, createApp } from "./api/app";
 import { type Authenticator, anyOf } from "./api/auth";
-import type { ControllerConfig } from "./controllers/context";
+import { type ControllerConfig, DEFAULT_CONFIG } from "./controllers/context";
 import type { ApiMetrics } from "./api/metrics";
 import { type Controller, type ControllerMetrics, ControllerManager } from "./controllers/manager";
 import type { WorkQueue } from "./queue";
@@ -70,7 +70,7 @@ export const composeControlPlane = <Q extends WorkQueue>(o: ControlPlaneOptions<
     store,
     queue,
     now: o.now,
-    defaultTolerationSeconds: o.config?.defaultTolerationSeconds,
+    defaultTolerationSeconds: o.config?.defaultTolerationSeconds ?? DEFAULT_CONFIG.defaultTolerationSeconds,
     serviceCIDR: network.serviceCIDR,
   });
   const config = { ...o.config, clusterCIDR: network.clusterCIDR };

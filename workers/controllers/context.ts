@@ -5,14 +5,27 @@ import type { EventRecorder } from "./events";
 
 /** Tunables shared by the controllers (defaults in DEFAULT_CONFIG). */
 export interface ControllerConfig {
-  /** a node whose lease is older than this is unreachable (Kubernetes: 40 s) */
+  /**
+   * a node whose lease is older than this is unreachable (kube-controller-manager's
+   * --node-monitor-grace-period: 40 s, 50 s since Kubernetes 1.32). 40 s with the agent
+   * renewing every 10 s (kubelet's interval): three renewals in a row may be lost
+   * (a network hiccup of 20 s and more) before the node is marked Unknown.
+   */
   nodeMonitorGracePeriodMs: number;
   /**
-   * tolerationSeconds of the default not-ready/unreachable tolerations added to pods.
-   * Kubernetes uses 300 s; Kubeflare defaults to 30 s on purpose: small clusters want
-   * their pods back on a healthy node quickly.
+   * tolerationSeconds of the default not-ready/unreachable tolerations added to pods
+   * (kube-apiserver's --default-unreachable-toleration-seconds, 300 s). Kubeflare
+   * defaults to 10 s on purpose: a dead node's pods are running elsewhere within a
+   * minute (≤ 40 s grace + 10 s + the replacement's start), and a node must still have
+   * been silent for 50 s before anything is evicted.
    */
   defaultTolerationSeconds: number;
+  /**
+   * how often the periodic resync runs, when it runs on a timer (the Node server); the
+   * node lifecycle controller then schedules the lease expiries due before the next one
+   * itself. Unset (Workers: the cron) schedules nothing.
+   */
+  resyncIntervalMs?: number;
   /** when more than this share of nodes is unreachable at once, evict nothing (the control plane is the likely culprit) */
   unhealthyZoneThreshold: number;
   /** events older than this are deleted by the resync */
@@ -29,7 +42,7 @@ export interface ControllerConfig {
 
 export const DEFAULT_CONFIG: ControllerConfig = {
   nodeMonitorGracePeriodMs: 40_000,
-  defaultTolerationSeconds: 30,
+  defaultTolerationSeconds: 10,
   unhealthyZoneThreshold: 0.55,
   eventTtlMs: 60 * 60 * 1000,
   maxSchedulingWritesPerPass: Infinity,

@@ -1,3 +1,4 @@
+import { logError } from "../../shared/log";
 import type { ObjectKey } from "../../shared/types";
 import { keyString, uniqueKeys, type WorkQueue } from "../queue";
 import type { Registry } from "../registry/registry";
@@ -139,7 +140,7 @@ export class ControllerManager {
       log,
       schedulingAttempt: o.metrics ? (result, seconds) => o.metrics!.schedulingAttempt(result, seconds) : undefined,
       requeueAfter: (keys, ms) => {
-        const p = o.queue.enqueue(keys, { delayMs: Math.max(1, ms) }).catch((e) => log(`requeue failed: ${(e as Error).message}`));
+        const p = o.queue.enqueue(keys, { delayMs: Math.max(1, ms) }).catch((e) => logError(log, `requeue failed: ${(e as Error).message}`));
         this.sends.add(p);
         void p.finally(() => this.sends.delete(p));
       },
@@ -194,7 +195,7 @@ export class ControllerManager {
       try {
         keys.push(...(await c.resync(this.ctx)));
       } catch (e) {
-        this.ctx.log(`${c.name}: resync failed: ${(e as Error).message}`);
+        logError(this.ctx.log, `${c.name}: resync failed: ${(e as Error).message}`);
       }
     }
     if (keys.length) await this.dispatch(keys);
@@ -263,7 +264,8 @@ export class ControllerManager {
       const n = (this.failures.get(id) ?? 0) + 1;
       this.failures.set(id, n);
       const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(n, 10));
-      this.ctx.log(
+      logError(
+        this.ctx.log,
         `${c.name}: ${what.startsWith("map") ? "mapping" : "reconcile"} ${keys.map(keyString).join(" ")} failed (attempt ${n}, retry in ${delay} ms): ${(e as Error).message}`,
       );
       this.ctx.requeueAfter(keys, delay);

@@ -184,6 +184,28 @@ describe("node lifecycle controller", () => {
     expect(sent[0]).toBeLessThanOrEqual(40_001);
   });
 
+  it("with a known resync period, a resync schedules a check at the expiry of each lease due before the next resync", async () => {
+    clock = fakeClock();
+    cp = await startControlPlane({ controllers: [nodeLifecycleController], now: clock.now, config: { resyncIntervalMs: 10_000 } });
+    for (const n of ["early", "late"]) await addNode(n);
+    await cp.settle();
+    const sent: [string[], number][] = [];
+    const ctx = { ...cp.manager.ctx, requeueAfter: (k: { name: string }[], ms: number) => void sent.push([k.map((x) => x.name), ms]) };
+    // nothing expires within 10 s of now: nothing scheduled
+    expect(await nodeLifecycleController.resync!(ctx)).toEqual([]);
+    expect(sent).toEqual([]);
+    clock.advance(25_000);
+    await renew("late");
+    clock.advance(8_000); // early: 33 s since its lease, expires in 7 s; late: 8 s, expires in 32 s
+    expect(await nodeLifecycleController.resync!(ctx)).toEqual([]);
+    expect(sent).toEqual([[["early"], 7_001]]);
+    // Workers (cron, no known period): nothing scheduled, as before
+    sent.length = 0;
+    const cron = { ...ctx, config: { ...ctx.config, resyncIntervalMs: undefined } };
+    expect(await nodeLifecycleController.resync!(cron)).toEqual([]);
+    expect(sent).toEqual([]);
+  });
+
   it("a resync names only the nodes with something to do (silent, not Ready), and none once they are back and untainted", async () => {
     await start();
     for (const n of ["fine", "silent", "sick"]) await addNode(n);

@@ -1,3 +1,4 @@
+import { logWarn } from "../../shared/log";
 import type { KObject, ObjectKey } from "../../shared/types";
 import { isConflict } from "./client";
 import type { ControllerContext, ReconcileResult } from "./context";
@@ -171,7 +172,7 @@ const reconcileNode = async (key: ObjectKey, ctx: ControllerContext): Promise<Re
   if (wanted.some((t) => t.effect === "NoExecute")) {
     if (await massOutage(ctx)) {
       // most nodes look dead at once: more likely our own outage than theirs; evict nothing
-      ctx.log(`node lifecycle: most nodes are unreachable at once; not evicting pods from ${name}`);
+      logWarn(ctx.log, `node lifecycle: most nodes are unreachable at once; not evicting pods from ${name}`);
     } else {
       const due = await evict(ctx, node, wanted, h === "Unreachable");
       if (due !== undefined) next = Math.min(next ?? Infinity, due);
@@ -205,9 +206,10 @@ const leaseRenewed = async (key: ObjectKey, ctx: ControllerContext): Promise<Obj
  * tolerate them are evicted (after their tolerationSeconds). A node that comes back
  * loses the taints. When most nodes go dark together, nothing is evicted.
  *
- * Differences from Kubernetes: the default pod tolerationSeconds is 30 s rather than
- * 300 s (small clusters want their pods back quickly), and the mass-eviction guard is
- * one cluster-wide threshold instead of per-zone rate limiting.
+ * Differences from Kubernetes: the default pod tolerationSeconds is 10 s rather than
+ * 300 s (a dead node's pods run elsewhere within a minute: 40 s grace + 10 s + the
+ * replacement's start; see DEFAULT_CONFIG), and the mass-eviction guard is one
+ * cluster-wide threshold instead of per-zone rate limiting.
  */
 export const nodeLifecycleController: Controller = {
   name: "node-lifecycle",
@@ -226,18 +228,33 @@ export const nodeLifecycleController: Controller = {
    * The nodes with something to do: not Ready by their Lease and conditions, or still
    * carrying lifecycle taints. Two reads however many nodes there are (one cron run on
    * Workers stays within its subrequest budget); a healthy node costs nothing more.
+   * Where the resync period is known (`resyncIntervalMs`: the Node server's timer),
+   * a healthy node whose Lease would run out before the next resync gets one check
+   * scheduled for that moment (Kubernetes looks every 5 s, --node-monitor-period), so a
+   * dead node is found at its grace period, not up to one resync later. One check per
+   * node per resync at most: each resync schedules only the expiries in its own window.
    */
   async resync(ctx) {
     const [nodes, leases] = await Promise.all([ctx.api.list("nodes"), ctx.api.list("leases", "kube-node-lease")]);
     const renewed = new Map(leases.map((l) => [l.metadata.name, Date.parse(l.spec?.renewTime ?? "") || 0]));
     const now = ctx.now().getTime();
-    return nodes
-      .filter((n) => {
-        const heartbeat = Date.parse(conditionOf(n, "Ready")?.lastHeartbeatTime ?? "") || 0;
-        const seen = Math.max(renewed.get(n.metadata.name) ?? 0, heartbeat, Date.parse(n.metadata.creationTimestamp ?? "") || 0);
-        const taints: Taint[] = n.spec?.taints ?? [];
-        return health(n, seen, now, ctx.config.nodeMonitorGracePeriodMs) !== "Ready" || !sameTaints(taints, wantedTaints("Ready", taints, ""));
-      })
-      .map((n) => ({ resource: "nodes", namespace: "", name: n.metadata.name! }));
+    const grace = ctx.config.nodeMonitorGracePeriodMs;
+    const horizon = ctx.config.resyncIntervalMs;
+    const due: ObjectKey[] = [];
+    const expiring = new Map<number, ObjectKey[]>();
+    for (const n of nodes) {
+      const key = { resource: "nodes", namespace: "", name: n.metadata.name! };
+      const heartbeat = Date.parse(conditionOf(n, "Ready")?.lastHeartbeatTime ?? "") || 0;
+      const seen = Math.max(renewed.get(n.metadata.name) ?? 0, heartbeat, Date.parse(n.metadata.creationTimestamp ?? "") || 0);
+      const taints: Taint[] = n.spec?.taints ?? [];
+      if (health(n, seen, now, grace) !== "Ready" || !sameTaints(taints, wantedTaints("Ready", taints, ""))) due.push(key);
+      else if (horizon !== undefined && seen + grace < now + horizon) {
+        // its lease runs out before the next resync: look at it the moment it does (not up to a resync later)
+        const at = Math.max(10, seen + grace + 1 - now);
+        expiring.set(at, [...(expiring.get(at) ?? []), key]);
+      }
+    }
+    for (const [ms, keys] of expiring) ctx.requeueAfter(keys, ms);
+    return due;
   },
 };

@@ -80,7 +80,7 @@ export class Registry implements RegistryCore {
     this.watchPollMaxMs = opts.watchPollMaxMs;
     this.bookmarkMs = opts.bookmarkMs ?? 60_000;
     this.maxWatchSeconds = opts.maxWatchSeconds ?? 1800;
-    this.defaultTolerationSeconds = opts.defaultTolerationSeconds ?? 30;
+    this.defaultTolerationSeconds = opts.defaultTolerationSeconds ?? 10; // DEFAULT_CONFIG's (workers/controllers/context.ts)
     this.serviceCIDR = opts.serviceCIDR ?? DEFAULT_SERVICE_CIDR;
     this.access = new Access(opts.store);
     this.scale = new ScaleSubresource(this);
