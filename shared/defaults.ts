@@ -250,6 +250,16 @@ export const applyDefaults = (info: ResourceInfo, obj: KObject): void => {
     case "Job":
       if (isObj(spec)) defaultJob(spec);
       break;
+    case "CronJob":
+      if (isObj(spec)) {
+        setDefault(spec, "concurrencyPolicy", "Allow");
+        setDefault(spec, "suspend", false);
+        setDefault(spec, "successfulJobsHistoryLimit", 3);
+        setDefault(spec, "failedJobsHistoryLimit", 1);
+        // only the pod template's defaults: SetDefaults_Job is for Jobs, not their templates
+        if (isObj(spec.jobTemplate) && isObj(spec.jobTemplate.spec)) defaultTemplate(spec.jobTemplate.spec);
+      }
+      break;
     case "Service":
       if (isObj(spec)) defaultService(spec);
       break;

@@ -158,6 +158,11 @@ export const validObject = (info: ResourceInfo, name: string): Record<string, an
       return { ...head, spec: { holderIdentity: "h", leaseDurationSeconds: 15 } };
     case "jobs":
       return { ...head, spec: { template: { ...template(), spec: { ...template().spec, restartPolicy: "Never" } } } };
+    case "cronjobs":
+      return {
+        ...head,
+        spec: { schedule: "*/5 * * * *", jobTemplate: { spec: { template: { ...template(), spec: { ...template().spec, restartPolicy: "OnFailure" } } } } },
+      };
     case "serviceaccounts":
       return { ...head, automountServiceAccountToken: false, imagePullSecrets: [{ name: "regcred" }] };
     default:

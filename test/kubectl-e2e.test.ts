@@ -403,6 +403,21 @@ spec:
     expect(await ok("delete job hello")).toBe('job.batch "hello" deleted\n');
   });
 
+  it("cronjobs: create (protobuf body), get with kubectl's columns, create a Job from one", async () => {
+    expect(await ok(["create", "cronjob", "nightly", "--image=busybox", "--schedule=0 3 * * *", "--", "echo", "backup"])).toBe(
+      "cronjob.batch/nightly created\n",
+    );
+    const r = rows(await ok("get cronjobs"));
+    expect(r[0]).toEqual(["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"]);
+    expect(r[1].slice(0, 6)).toEqual(["nightly", "0 3 * * *", "<none>", "False", "0", "<none>"]);
+    expect(await ok("create job manual-run --from=cronjob/nightly")).toBe("job.batch/manual-run created\n");
+    const job = JSON.parse(await ok("get job manual-run -o json"));
+    expect(job.metadata.annotations["cronjob.kubernetes.io/instantiate"]).toBe("manual");
+    expect(job.metadata.ownerReferences[0]).toMatchObject({ kind: "CronJob", name: "nightly" });
+    expect(job.spec.template.spec.containers[0].args ?? job.spec.template.spec.containers[0].command).toEqual(["echo", "backup"]);
+    expect(await ok("delete cronjob nightly")).toBe('cronjob.batch "nightly" deleted\n');
+  });
+
   it("explains fields from our own OpenAPI descriptions", async () => {
     const e = await ok("explain pod.spec.containers");
     expect(e).toMatch(/KIND:\s+Pod/);

@@ -165,6 +165,18 @@ const VALID: [string, KObject][] = [
     },
   ],
   [
+    "cronjobs",
+    {
+      metadata: { name: "backup", namespace: "default" },
+      spec: {
+        schedule: "0 3 * * *",
+        timeZone: "Europe/Berlin",
+        concurrencyPolicy: "Forbid",
+        jobTemplate: { spec: { template: { spec: { restartPolicy: "OnFailure", containers: [{ name: "b", image: "restic" }] } } } },
+      },
+    },
+  ],
+  [
     "serviceaccounts",
     {
       metadata: { name: "builder", namespace: "default" },

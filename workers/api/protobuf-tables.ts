@@ -42,6 +42,12 @@ export const SCHEMA: Record<string, string> = {
     "7:completedIndexes? 8:uncountedTerminatedPods=UncountedTerminatedPods",
   JobCondition: "1:type 2:status 3:lastProbeTime=time 4:lastTransitionTime=time 5:reason? 6:message?",
   UncountedTerminatedPods: "1:succeeded[] 2:failed[]",
+  CronJob: "1:metadata=ObjectMeta 2:spec=CronJobSpec 3:status=CronJobStatus",
+  CronJobSpec:
+    "1:schedule 8:timeZone* 2:startingDeadlineSeconds=int64* 3:concurrencyPolicy? 4:suspend=bool* 5:jobTemplate=JobTemplateSpec " +
+    "6:successfulJobsHistoryLimit=int32* 7:failedJobsHistoryLimit=int32*",
+  JobTemplateSpec: "1:metadata=ObjectMeta 2:spec=JobSpec",
+  CronJobStatus: "1:active=ObjectReference[] 4:lastScheduleTime=time 5:lastSuccessfulTime=time",
   ServiceAccount: "1:metadata=ObjectMeta 2:secrets=ObjectReference[] 3:imagePullSecrets=LocalObjectReference[] 4:automountServiceAccountToken=bool*",
   Service: "1:metadata=ObjectMeta 2:spec=ServiceSpec",
   Endpoints: "1:metadata=ObjectMeta 2:subsets=EndpointSubset[]",
@@ -193,6 +199,7 @@ export const KINDS: Record<string, string> = {
   "v1/Secret": "Secret",
   "v1/ServiceAccount": "ServiceAccount",
   "batch/v1/Job": "Job",
+  "batch/v1/CronJob": "CronJob",
   "v1/Service": "Service",
   "v1/Endpoints": "Endpoints",
   "v1/Pod": "Pod",

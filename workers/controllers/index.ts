@@ -1,3 +1,4 @@
+import { cronJobController } from "./cronjob";
 import { deploymentController } from "./deployment";
 import { endpointsController } from "./endpoints";
 import { eventTtlController } from "./eventttl";
@@ -29,4 +30,5 @@ export const CONTROLLERS: Controller[] = [
   rootCACertPublisher,
   serviceAccountController,
   jobController,
+  cronJobController,
 ];

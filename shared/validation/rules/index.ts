@@ -7,7 +7,7 @@ import { type Obj, obj } from "./json";
 import { validateObjectMeta } from "./meta";
 import { validatePodSpec } from "./pod";
 import { validateServiceSpec } from "./service";
-import { validateDeploymentSpec, validateJob, validateReplicaSetSpec, validateReplicationControllerSpec, validateScaleSpec } from "./workloads";
+import { validateCronJob, validateDeploymentSpec, validateJob, validateReplicaSetSpec, validateReplicationControllerSpec, validateScaleSpec } from "./workloads";
 
 /** How object names of each kind are checked; kinds not listed use DNS subdomains. */
 const NAME_RULES: Record<string, NameValidator> = {
@@ -22,6 +22,7 @@ const RULES: Record<string, (o: Obj, c: Causes) => void> = {
   ReplicationController: (o, c) => validateReplicationControllerSpec(o.spec, c),
   Scale: (o, c) => validateScaleSpec(o.spec, c),
   Job: validateJob,
+  CronJob: validateCronJob,
   Service: (o, c) => validateServiceSpec(o.spec, c),
   ConfigMap: validateConfigMap,
   Secret: validateSecret,

@@ -4,6 +4,7 @@ import { isValidPercent } from "../names";
 import { isNum, isObj, type Obj, obj, stringEntries } from "./json";
 import { selectorIsEmpty, selectorMatches, validateLabelSelector, validateTemplateMeta } from "./meta";
 import { validatePodSpec } from "./pod";
+import { isTimeZone, scheduleError } from "../../cron";
 
 const nonNegative = (v: unknown, field: string, c: Causes) => {
   if (isNum(v) && v < 0) c.invalid(field, v, "must be greater than or equal to 0");
@@ -168,4 +169,42 @@ export const validateJob = (o: Obj, c: Causes) => {
   const podSpec = obj(template.spec);
   if (podSpec.restartPolicy !== "OnFailure" && podSpec.restartPolicy !== "Never")
     c.notSupported("spec.template.spec.restartPolicy", podSpec.restartPolicy ?? "", ["OnFailure", "Never"]);
+};
+
+/** batch/v1 ValidateCronJob: name length (room for the Jobs' suffix), schedule, time zone, the Job template. */
+export const validateCronJob = (o: Obj, c: Causes) => {
+  const name = obj(o.metadata).name;
+  if (typeof name === "string" && name.length > 52) c.invalid("metadata.name", name, "must be no more than 52 characters");
+  const spec = obj(o.spec);
+  if (typeof spec.schedule !== "string" || spec.schedule === "") c.required("spec.schedule");
+  else {
+    const why = scheduleError(spec.schedule);
+    if (why) c.invalid("spec.schedule", spec.schedule, why);
+  }
+  if (typeof spec.timeZone === "string" && !isTimeZone(spec.timeZone)) c.invalid("spec.timeZone", spec.timeZone, `unknown time zone ${spec.timeZone}`);
+  nonNegative(spec.startingDeadlineSeconds, "spec.startingDeadlineSeconds", c);
+  nonNegative(spec.successfulJobsHistoryLimit, "spec.successfulJobsHistoryLimit", c);
+  nonNegative(spec.failedJobsHistoryLimit, "spec.failedJobsHistoryLimit", c);
+  const jt = obj(spec.jobTemplate);
+  const js = obj(jt.spec);
+  const f = "spec.jobTemplate.spec";
+  validateTemplateMeta(jt.metadata, "spec.jobTemplate.metadata", c);
+  nonNegative(js.parallelism, `${f}.parallelism`, c);
+  nonNegative(js.completions, `${f}.completions`, c);
+  nonNegative(js.activeDeadlineSeconds, `${f}.activeDeadlineSeconds`, c);
+  nonNegative(js.backoffLimit, `${f}.backoffLimit`, c);
+  nonNegative(js.ttlSecondsAfterFinished, `${f}.ttlSecondsAfterFinished`, c);
+  if (js.completionMode === "Indexed" && (js.completions === undefined || js.completions === null))
+    c.required(`${f}.completions`, "when completion mode is Indexed");
+  if (js.selector !== undefined && js.selector !== null && js.manualSelector !== true)
+    c.invalid(`${f}.selector`, js.selector, "`selector` will be auto-generated");
+  if (!isObj(js.template)) {
+    c.required(`${f}.template`);
+    return;
+  }
+  validateTemplateMeta(js.template.metadata, `${f}.template.metadata`, c);
+  validatePodSpec(js.template.spec, `${f}.template.spec`, c, { template: true });
+  const podSpec = obj(js.template.spec);
+  if (podSpec.restartPolicy !== "OnFailure" && podSpec.restartPolicy !== "Never")
+    c.notSupported(`${f}.template.spec.restartPolicy`, podSpec.restartPolicy ?? "", ["OnFailure", "Never"]);
 };

@@ -1,5 +1,6 @@
-/** batch/v1: Job. */
+/** batch/v1: Job and CronJob. */
 import { boolean, gvk, int32, int64, listOf, object, oneOf, opt, req, string } from "./dsl";
+import { ObjectReference } from "./core";
 import { condition, conditionsField, LabelSelector, ObjectMeta, Time } from "./meta";
 import { PodTemplateSpec } from "./pod";
 
@@ -58,4 +59,44 @@ export const Job = object(
     status: opt(JobStatus, "The observed state."),
   },
   gvk("batch", "v1", "Job"),
+);
+
+export const CONCURRENCY_POLICIES = ["Allow", "Forbid", "Replace"] as const;
+
+export const JobTemplateSpec = object("io.k8s.api.batch.v1.JobTemplateSpec", "The Jobs a CronJob creates.", {
+  metadata: opt(ObjectMeta, "Labels and annotations of the Jobs."),
+  spec: opt(JobSpec, "The Jobs' spec."),
+});
+
+export const CronJobSpec = object("io.k8s.api.batch.v1.CronJobSpec", "When a CronJob runs its Job, and what happens when runs overlap or are missed.", {
+  schedule: req(string, 'Standard cron syntax ("*/5 * * * *", "30 2 * * 1-5") or a macro (@hourly, @daily, @weekly, @monthly, @yearly).'),
+  timeZone: opt(string, "IANA time zone of the schedule (e.g. Europe/Berlin); defaults to UTC."),
+  startingDeadlineSeconds: opt(int64, "Seconds after its scheduled time a run may still start; later, it counts as missed."),
+  concurrencyPolicy: opt(
+    oneOf(CONCURRENCY_POLICIES),
+    "Allow (the default) runs Jobs side by side; Forbid skips a run while the previous one is active; Replace stops the previous one.",
+  ),
+  suspend: opt(boolean, "While true, no new runs start (running Jobs go on)."),
+  jobTemplate: req(JobTemplateSpec, "The Job each run creates."),
+  successfulJobsHistoryLimit: opt(int32, "Completed Jobs kept; defaults to 3."),
+  failedJobsHistoryLimit: opt(int32, "Failed Jobs kept; defaults to 1."),
+});
+
+export const CronJobStatus = object("io.k8s.api.batch.v1.CronJobStatus", "The observed state of a CronJob.", {
+  active: opt(listOf(ObjectReference), "The Jobs running now.", { "x-kubernetes-list-type": "atomic" }),
+  lastScheduleTime: opt(Time, "When a Job was last scheduled."),
+  lastSuccessfulTime: opt(Time, "When a Job last completed successfully."),
+});
+
+export const CronJob = object(
+  "io.k8s.api.batch.v1.CronJob",
+  "Runs a Job on a schedule.",
+  {
+    apiVersion: opt(string, "API version of the object: batch/v1."),
+    kind: opt(string, "Kind of the object: CronJob."),
+    metadata: opt(ObjectMeta, "Standard object metadata: name, namespace, labels, annotations and the fields the server maintains."),
+    spec: opt(CronJobSpec, "The schedule and the Job to run."),
+    status: opt(CronJobStatus, "The observed state."),
+  },
+  gvk("batch", "v1", "CronJob"),
 );

@@ -1,7 +1,7 @@
 /** The top-level kinds and their types. */
 import { Deployment, ReplicaSet } from "./apps";
 import { Scale } from "./autoscaling";
-import { Job } from "./batch";
+import { CronJob, Job } from "./batch";
 import { Lease } from "./coordination";
 import { ConfigMap, Endpoints, Event, Namespace, Node, ReplicationController, Secret, Service, ServiceAccount } from "./core";
 import { EndpointSlice } from "./discovery";
@@ -24,5 +24,6 @@ export const KINDS: Record<string, ObjectType> = {
   Lease,
   ServiceAccount,
   Job,
+  CronJob,
   Scale,
 };

@@ -5,6 +5,7 @@
  */
 import { groupVersion, type ResourceInfo } from "../../../shared/resources";
 import { configmaps } from "./configmaps";
+import { cronjobs } from "./cronjobs";
 import { deployments } from "./deployments";
 import { endpoints } from "./endpoints";
 import { endpointslices } from "./endpointslices";
@@ -37,6 +38,7 @@ export const KINDS: Kind[] = [
   leases,
   serviceaccounts,
   jobs,
+  cronjobs,
 ];
 
 export const RESOURCES: ResourceInfo[] = KINDS.map((k) => k.info);
