@@ -7,7 +7,14 @@ import { type Obj, obj } from "./json";
 import { validateObjectMeta } from "./meta";
 import { validatePodSpec } from "./pod";
 import { validateServiceSpec } from "./service";
-import { validateCronJob, validateDeploymentSpec, validateJob, validateReplicaSetSpec, validateReplicationControllerSpec, validateScaleSpec } from "./workloads";
+import {
+  validateCronJob,
+  validateDeploymentSpec,
+  validateJob,
+  validateReplicaSetSpec,
+  validateReplicationControllerSpec,
+  validateScaleSpec,
+} from "./workloads";
 
 /** How object names of each kind are checked; kinds not listed use DNS subdomains. */
 const NAME_RULES: Record<string, NameValidator> = {
