@@ -250,6 +250,23 @@ export const applyDefaults = (info: ResourceInfo, obj: KObject): void => {
     case "Job":
       if (isObj(spec)) defaultJob(spec);
       break;
+    case "DaemonSet":
+      if (isObj(spec)) {
+        setDefault(spec, "updateStrategy", {});
+        if (isObj(spec.updateStrategy)) {
+          setDefault(spec.updateStrategy, "type", "RollingUpdate");
+          if (spec.updateStrategy.type === "RollingUpdate") {
+            setDefault(spec.updateStrategy, "rollingUpdate", {});
+            if (isObj(spec.updateStrategy.rollingUpdate)) {
+              setDefault(spec.updateStrategy.rollingUpdate, "maxUnavailable", 1);
+              setDefault(spec.updateStrategy.rollingUpdate, "maxSurge", 0);
+            }
+          }
+        }
+        setDefault(spec, "revisionHistoryLimit", 10);
+        defaultTemplate(spec);
+      }
+      break;
     case "CronJob":
       if (isObj(spec)) {
         setDefault(spec, "concurrencyPolicy", "Allow");

@@ -165,6 +165,20 @@ const VALID: [string, KObject][] = [
     },
   ],
   [
+    "daemonsets",
+    {
+      metadata: { name: "ssd-monitor", namespace: "default" },
+      spec: {
+        selector: { matchLabels: { app: "ssd-monitor" } },
+        updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "10%", maxSurge: 0 } },
+        template: {
+          metadata: { labels: { app: "ssd-monitor" } },
+          spec: { nodeSelector: { disk: "ssd" }, containers: [{ name: "main", image: "luksa/ssd-monitor" }] },
+        },
+      },
+    },
+  ],
+  [
     "cronjobs",
     {
       metadata: { name: "backup", namespace: "default" },

@@ -336,6 +336,46 @@ ${spec}
       await eventually(async () => JSON.parse((await k("get pods -l batch.kubernetes.io/job-name -o json")).stdout).items.length === 0, 60_000);
     }, 240_000);
 
+    it("runs a DaemonSet's pod on the node, and rolls a new template out (kubectl rollout status)", async () => {
+      const dsYaml = (tag: string) => `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: node-agent
+spec:
+  selector:
+    matchLabels: {app: node-agent}
+  template:
+    metadata:
+      labels: {app: node-agent}
+    spec:
+      hostNetwork: true
+      terminationGracePeriodSeconds: 1
+      nodeSelector: {e2e: "true"}
+      containers:
+      - name: main
+        image: ${IMAGE}
+        imagePullPolicy: Never
+        command: ["sh", "-c", "echo ${tag}; sleep 3600"]
+`;
+      expect((await k(["apply", "-f", "-"], { input: dsYaml("v1") })).stderr).toBe("");
+      const status = await k("rollout status ds/node-agent --timeout=90s", { timeoutMs: 100_000 });
+      expect(status.stdout).toContain('daemon set "node-agent" successfully rolled out');
+      const first = JSON.parse((await k("get pods -l app=node-agent -o json")).stdout).items;
+      expect(first.map((p: any) => [p.spec.nodeName, p.status.phase])).toEqual([[nodeName, "Running"]]);
+      const row = (await k("get ds node-agent --no-headers")).stdout.trim().split(/\s+/);
+      expect(row.slice(0, 7)).toEqual(["node-agent", "1", "1", "1", "1", "1", "e2e=true"]);
+      expect((await k(["apply", "-f", "-"], { input: dsYaml("v2") })).stderr).toBe("");
+      const rolled = await k("rollout status ds/node-agent --timeout=90s", { timeoutMs: 100_000 });
+      expect(rolled.stdout).toContain('daemon set "node-agent" successfully rolled out');
+      const second = await eventually(async () => {
+        const items = JSON.parse((await k("get pods -l app=node-agent -o json")).stdout).items.filter((p: any) => !p.metadata.deletionTimestamp);
+        return items.length === 1 && items[0].metadata.uid !== first[0].metadata.uid && items[0].status.phase === "Running" ? items : undefined;
+      }, 60_000);
+      await eventually(async () => (await k(`logs ${second[0].metadata.name}`)).stdout === "v2\n", 30_000);
+      expect((await k("delete ds node-agent")).code).toBe(0);
+      await eventually(async () => JSON.parse((await k("get pods -l app=node-agent -o json")).stdout).items.length === 0, 60_000);
+    }, 240_000);
+
     it("restarts a container killed with the engine's CLI (restartCount 1) and serves kubectl logs: whole, --tail, --timestamps, -f, --previous", async () => {
       await create(
         pod("talker", {

@@ -1,4 +1,5 @@
 import { cronJobController } from "./cronjob";
+import { daemonSetController } from "./daemonset";
 import { deploymentController } from "./deployment";
 import { endpointsController } from "./endpoints";
 import { eventTtlController } from "./eventttl";
@@ -31,4 +32,5 @@ export const CONTROLLERS: Controller[] = [
   serviceAccountController,
   jobController,
   cronJobController,
+  daemonSetController,
 ];

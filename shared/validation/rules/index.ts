@@ -9,6 +9,7 @@ import { validatePodSpec } from "./pod";
 import { validateServiceSpec } from "./service";
 import {
   validateCronJob,
+  validateDaemonSetSpec,
   validateDeploymentSpec,
   validateJob,
   validateReplicaSetSpec,
@@ -29,6 +30,7 @@ const RULES: Record<string, (o: Obj, c: Causes) => void> = {
   ReplicationController: (o, c) => validateReplicationControllerSpec(o.spec, c),
   Scale: (o, c) => validateScaleSpec(o.spec, c),
   Job: validateJob,
+  DaemonSet: (o, c) => validateDaemonSetSpec(o.spec, c),
   CronJob: validateCronJob,
   Service: (o, c) => validateServiceSpec(o.spec, c),
   ConfigMap: validateConfigMap,

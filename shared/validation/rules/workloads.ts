@@ -208,3 +208,25 @@ export const validateCronJob = (o: Obj, c: Causes) => {
   if (podSpec.restartPolicy !== "OnFailure" && podSpec.restartPolicy !== "Never")
     c.notSupported(`${f}.template.spec.restartPolicy`, podSpec.restartPolicy ?? "", ["OnFailure", "Never"]);
 };
+
+/** apps/v1 ValidateDaemonSetSpec: selector and template as a ReplicaSet's, the update strategy. */
+export const validateDaemonSetSpec = (specValue: unknown, c: Causes) => {
+  const spec = obj(specValue);
+  const ok = validateWorkloadSelector(spec, c);
+  validateTemplate(spec.template, (labels) => !ok || selectorMatches(spec.selector, labels), "DaemonSet", c);
+  nonNegative(spec.minReadySeconds, "spec.minReadySeconds", c);
+  nonNegative(spec.revisionHistoryLimit, "spec.revisionHistoryLimit", c);
+  const s = obj(spec.updateStrategy);
+  const field = "spec.updateStrategy";
+  if (s.type === "OnDelete") return;
+  if (s.type !== "RollingUpdate") {
+    c.notSupported(child(field, "type"), s.type ?? "", ["OnDelete", "RollingUpdate"]);
+    return;
+  }
+  if (!isObj(s.rollingUpdate)) return;
+  const rf = child(field, "rollingUpdate");
+  const unavailable = intOrPercent(s.rollingUpdate.maxUnavailable, child(rf, "maxUnavailable"), c);
+  const surge = intOrPercent(s.rollingUpdate.maxSurge, child(rf, "maxSurge"), c);
+  if ((unavailable ?? 0) === 0 && (surge ?? 0) === 0)
+    c.invalid(child(rf, "maxUnavailable"), s.rollingUpdate.maxUnavailable ?? 0, "may not be 0 when `maxSurge` is 0");
+};

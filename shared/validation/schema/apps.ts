@@ -105,3 +105,60 @@ export const ReplicaSet = object(
   },
   gvk("apps", "v1", "ReplicaSet"),
 );
+
+export const DAEMONSET_UPDATE_STRATEGIES = ["OnDelete", "RollingUpdate"] as const;
+
+export const RollingUpdateDaemonSet = object("io.k8s.api.apps.v1.RollingUpdateDaemonSet", "How fast a rolling update replaces a DaemonSet's pods.", {
+  maxUnavailable: opt(IntOrString, "Nodes whose daemon pod may be unavailable during the update, as a number or a percentage of nodes; defaults to 1.", {
+    "x-kubernetes-int-or-string": true,
+  }),
+  maxSurge: opt(
+    IntOrString,
+    "Nodes that may run an old and a new daemon pod at once during the update, as a number or a percentage; defaults to 0. maxUnavailable and maxSurge cannot both be 0.",
+    { "x-kubernetes-int-or-string": true },
+  ),
+});
+
+export const DaemonSetUpdateStrategy = object("io.k8s.api.apps.v1.DaemonSetUpdateStrategy", "How a DaemonSet replaces its pods when the template changes.", {
+  type: opt(
+    oneOf(DAEMONSET_UPDATE_STRATEGIES, { check: false }),
+    "RollingUpdate (the default) replaces pods node by node; OnDelete only when a pod is deleted.",
+  ),
+  rollingUpdate: opt(RollingUpdateDaemonSet, "Pace of a rolling update; only with type RollingUpdate."),
+});
+
+export const DaemonSetSpec = object("io.k8s.api.apps.v1.DaemonSetSpec", "The pod a DaemonSet runs on every eligible node.", {
+  selector: req(LabelSelector, "Labels of its pods; must match the template's labels, and cannot change."),
+  template: req(PodTemplateSpec, "The pod to run on each node (nodeSelector and affinity pick the nodes); restartPolicy must be Always."),
+  updateStrategy: opt(DaemonSetUpdateStrategy, "How pods are replaced when the template changes."),
+  minReadySeconds: opt(int32, "Seconds a new pod must be ready, without crashing, to count as available."),
+  revisionHistoryLimit: opt(int32, "Old revisions kept for rollbacks; defaults to 10."),
+});
+
+export const DaemonSetCondition = condition("io.k8s.api.apps.v1.DaemonSetCondition", "DaemonSet", ["lastTransitionTime"]);
+
+export const DaemonSetStatus = object("io.k8s.api.apps.v1.DaemonSetStatus", "The observed state of a DaemonSet.", {
+  currentNumberScheduled: req(int32, "Nodes that run at least one daemon pod and should."),
+  numberMisscheduled: req(int32, "Nodes that run a daemon pod but shouldn't."),
+  desiredNumberScheduled: req(int32, "Nodes that should run the daemon pod."),
+  numberReady: req(int32, "Nodes whose daemon pod is ready."),
+  observedGeneration: opt(int64, "The metadata.generation last acted on."),
+  updatedNumberScheduled: opt(int32, "Nodes running the daemon pod of the current template."),
+  numberAvailable: opt(int32, "Nodes whose daemon pod has been ready for minReadySeconds."),
+  numberUnavailable: opt(int32, "Nodes that should run an available daemon pod and don't."),
+  collisionCount: opt(int32, "Hash collisions met when naming revisions."),
+  conditions: conditionsField(DaemonSetCondition, "Conditions of the DaemonSet."),
+});
+
+export const DaemonSet = object(
+  "io.k8s.api.apps.v1.DaemonSet",
+  "Runs a copy of a pod on every eligible node: as nodes join, they get one; as they leave, their pod goes.",
+  {
+    apiVersion,
+    kind: opt(string, "Kind of the object: DaemonSet."),
+    metadata: meta,
+    spec: opt(DaemonSetSpec, "The daemon pod and the update strategy."),
+    status: opt(DaemonSetStatus, "The observed state."),
+  },
+  gvk("apps", "v1", "DaemonSet"),
+);

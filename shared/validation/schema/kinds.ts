@@ -1,5 +1,5 @@
 /** The top-level kinds and their types. */
-import { Deployment, ReplicaSet } from "./apps";
+import { DaemonSet, Deployment, ReplicaSet } from "./apps";
 import { Scale } from "./autoscaling";
 import { CronJob, Job } from "./batch";
 import { Lease } from "./coordination";
@@ -20,6 +20,7 @@ export const KINDS: Record<string, ObjectType> = {
   ReplicationController,
   Deployment,
   ReplicaSet,
+  DaemonSet,
   EndpointSlice,
   Lease,
   ServiceAccount,

@@ -28,6 +28,7 @@ describe("OpenAPI components", () => {
       ["io.k8s.api.batch.v1.CronJob", "batch", "v1", "CronJob"],
       ["io.k8s.api.apps.v1.Deployment", "apps", "v1", "Deployment"],
       ["io.k8s.api.apps.v1.ReplicaSet", "apps", "v1", "ReplicaSet"],
+      ["io.k8s.api.apps.v1.DaemonSet", "apps", "v1", "DaemonSet"],
       ["io.k8s.api.coordination.v1.Lease", "coordination.k8s.io", "v1", "Lease"],
       ["io.k8s.api.autoscaling.v1.Scale", "autoscaling", "v1", "Scale"],
       ["io.k8s.api.discovery.v1.EndpointSlice", "discovery.k8s.io", "v1", "EndpointSlice"],

@@ -91,7 +91,7 @@ export const specReplicas = (rs: KObject | undefined): number => (rs && typeof r
 export const sum = (xs: (KObject | undefined)[], f: (x: KObject) => number) => xs.reduce((n, x) => n + (x ? f(x) : 0), 0);
 
 /** An int-or-percent of `total` (percentages round up for surge, down for unavailability). */
-const scaledValue = (v: unknown, total: number, roundUp: boolean): number => {
+export const scaledValue = (v: unknown, total: number, roundUp: boolean): number => {
   if (typeof v === "number") return v;
   const s = String(v ?? "").trim();
   const m = /^(\d+(?:\.\d+)?)%$/.exec(s);

@@ -6,6 +6,7 @@
 import { groupVersion, type ResourceInfo } from "../../../shared/resources";
 import { configmaps } from "./configmaps";
 import { cronjobs } from "./cronjobs";
+import { daemonsets } from "./daemonsets";
 import { deployments } from "./deployments";
 import { endpoints } from "./endpoints";
 import { endpointslices } from "./endpointslices";
@@ -39,6 +40,7 @@ export const KINDS: Kind[] = [
   serviceaccounts,
   jobs,
   cronjobs,
+  daemonsets,
 ];
 
 export const RESOURCES: ResourceInfo[] = KINDS.map((k) => k.info);
