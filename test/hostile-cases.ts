@@ -158,6 +158,8 @@ export const validObject = (info: ResourceInfo, name: string): Record<string, an
       return { ...head, spec: { holderIdentity: "h", leaseDurationSeconds: 15 } };
     case "jobs":
       return { ...head, spec: { template: { ...template(), spec: { ...template().spec, restartPolicy: "Never" } } } };
+    case "poddisruptionbudgets":
+      return { ...head, spec: { minAvailable: 1, selector: { matchLabels: { app: "h" } } } };
     case "daemonsets":
       return { ...head, spec: { selector: { matchLabels: { app: "h" } }, template: template() } };
     case "cronjobs":

@@ -418,6 +418,40 @@ spec:
     expect(await ok("delete cronjob nightly")).toBe('cronjob.batch "nightly" deleted\n');
   });
 
+  it("drain: cordons, evicts one pod at a time under a PodDisruptionBudget, and the pods run elsewhere", async () => {
+    await ok("create deployment drainme --image=busybox --replicas=3");
+    await eventually(
+      async () => (await ok("get pods -l app=drainme -o jsonpath={.items[*].status.phase}")).split(" ").filter((p) => p === "Running").length === 3,
+    );
+    await ok(
+      ["create", "-f", "-"],
+      "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: drainme}\nspec:\n  minAvailable: 2\n  selector: {matchLabels: {app: drainme}}\n",
+    );
+    await eventually(async () => rows(await ok("get pdb drainme"))[1]?.[3] === "1");
+    expect(rows(await ok("get pdb drainme"))[0]).toEqual(["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"]);
+    const second = await startTestNode(server, "node-2");
+    try {
+      const r = await k("drain node-1 --pod-selector=app=drainme --ignore-daemonsets --timeout=120s", { timeoutMs: 130_000 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain("node/node-1 cordoned");
+      expect(r.stdout).toContain("node/node-1 drained");
+      // each pod evicted (retried ones are named again)
+      expect(new Set((r.stdout + r.stderr).match(/evicting pod default\/drainme-\S+/g)).size).toBe(3);
+      // the budget held: at least one eviction had to wait for a replacement to be ready
+      expect(r.stderr).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
+      const nodes = (await ok("get pods -l app=drainme -o jsonpath={.items[*].spec.nodeName}")).split(" ");
+      expect(nodes).toEqual(["node-2", "node-2", "node-2"]);
+      expect(JSON.parse(await ok("get node node-1 -o json")).spec.unschedulable).toBe(true);
+    } finally {
+      await k("uncordon node-1");
+      await k("delete deployment drainme");
+      await k("delete pdb drainme");
+      await eventually(async () => (await ok("get pods -l app=drainme -o name")).trim() === "", 30_000);
+      await second.stop();
+      await k("delete node node-2");
+    }
+  }, 180_000);
+
   it("explains fields from our own OpenAPI descriptions", async () => {
     const e = await ok("explain pod.spec.containers");
     expect(e).toMatch(/KIND:\s+Pod/);

@@ -165,6 +165,10 @@ const VALID: [string, KObject][] = [
     },
   ],
   [
+    "poddisruptionbudgets",
+    { metadata: { name: "kubia-pdb", namespace: "default" }, spec: { minAvailable: "50%", selector: { matchLabels: { app: "kubia" } } } },
+  ],
+  [
     "daemonsets",
     {
       metadata: { name: "ssd-monitor", namespace: "default" },

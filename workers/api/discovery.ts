@@ -23,6 +23,7 @@ const SUBRESOURCE_VERBS: Record<string, string[]> = {
   scale: ["get", "patch", "update"],
   log: ["get", "create"],
   binding: ["create"],
+  eviction: ["create"],
   finalize: ["update"],
 };
 
@@ -31,9 +32,11 @@ const subresourceKind = (r: ResourceInfo, sub: string) =>
     ? { group: "autoscaling", version: "v1", kind: "Scale" }
     : sub === "binding"
       ? { group: "", version: "v1", kind: "Binding" }
-      : sub === "log"
-        ? { group: "", version: "v1", kind: "Pod" }
-        : { group: r.group, version: r.version, kind: r.kind };
+      : sub === "eviction"
+        ? { group: "policy", version: "v1", kind: "Eviction" }
+        : sub === "log"
+          ? { group: "", version: "v1", kind: "Pod" }
+          : { group: r.group, version: r.version, kind: r.kind };
 
 /** Legacy (per group-version) discovery: APIResourceList. */
 export const apiResourceList = (group: string, version: string) => {
@@ -55,8 +58,8 @@ export const apiResourceList = (group: string, version: string) => {
         name: `${r.resource}/${sub}`,
         singularName: "",
         namespaced: r.namespaced,
-        ...(k.group !== r.group ? { group: k.group } : {}),
-        ...(k.version !== r.version ? { version: k.version } : {}),
+        // another group-version than the resource's: both are named (kubectl drain looks for policy/v1 on pods/eviction)
+        ...(k.group !== r.group || k.version !== r.version ? { group: k.group, version: k.version } : {}),
         kind: k.kind,
         verbs: SUBRESOURCE_VERBS[sub] ?? ["get"],
       });

@@ -42,6 +42,7 @@ export const SCHEMA: Record<string, string> = {
     "7:completedIndexes? 8:uncountedTerminatedPods=UncountedTerminatedPods",
   JobCondition: "1:type 2:status 3:lastProbeTime=time 4:lastTransitionTime=time 5:reason? 6:message?",
   UncountedTerminatedPods: "1:succeeded[] 2:failed[]",
+  Eviction: "1:metadata=ObjectMeta 2:deleteOptions=DeleteOptions",
   CronJob: "1:metadata=ObjectMeta 2:spec=CronJobSpec 3:status=CronJobStatus",
   CronJobSpec:
     "1:schedule 8:timeZone* 2:startingDeadlineSeconds=int64* 3:concurrencyPolicy? 4:suspend=bool* 5:jobTemplate=JobTemplateSpec " +
@@ -200,6 +201,7 @@ export const KINDS: Record<string, string> = {
   "v1/ServiceAccount": "ServiceAccount",
   "batch/v1/Job": "Job",
   "batch/v1/CronJob": "CronJob",
+  "policy/v1/Eviction": "Eviction",
   "v1/Service": "Service",
   "v1/Endpoints": "Endpoints",
   "v1/Pod": "Pod",

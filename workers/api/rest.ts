@@ -155,6 +155,14 @@ export const serveResource = async (c: Context, t: Target, user: User, opts: Res
     await registry.bind(user, namespace, name, node);
     return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
   }
+  if (subresource === "eviction") {
+    if (method !== "POST") throw methodNotAllowed("only POST is supported on pods/eviction");
+    writeOpts("create");
+    const eviction = (await readObject()) as KObject;
+    const options = deleteOptions(new URLSearchParams(), eviction?.deleteOptions ?? undefined);
+    await registry.evictions.evict(user, namespace, name, eviction, options);
+    return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
+  }
   switch (method) {
     case "GET": {
       if (subresource === "scale") return json(await registry.scale.get(user, info, namespace, name));

@@ -1,6 +1,7 @@
 import { cronJobController } from "./cronjob";
 import { daemonSetController } from "./daemonset";
 import { deploymentController } from "./deployment";
+import { disruptionController } from "./disruption";
 import { endpointsController } from "./endpoints";
 import { eventTtlController } from "./eventttl";
 import { garbageCollector } from "./gc";
@@ -33,4 +34,5 @@ export const CONTROLLERS: Controller[] = [
   jobController,
   cronJobController,
   daemonSetController,
+  disruptionController,
 ];

@@ -24,6 +24,7 @@ import { checkNodeWatch, type NodeCheck } from "./noderestriction";
 import { applyPatch, type PatchType } from "./patch";
 import { PodLogs } from "./podlogs";
 import { ScaleSubresource } from "./scale";
+import { Evictions } from "./eviction";
 import { type SeedOptions, seed } from "./seed";
 import { MAX_LIST_LIMIT, parseRv, parseSelectors } from "./selectors";
 import { affectedKeys, type WriteFilter } from "./triggers";
@@ -53,6 +54,8 @@ export class Registry implements RegistryCore {
   readonly now: () => Date;
   /** the scale subresource of Deployments, ReplicaSets and ReplicationControllers */
   readonly scale: ScaleSubresource;
+  /** pods/eviction, subject to PodDisruptionBudgets */
+  readonly evictions: Evictions;
   /** container output shipped by the agents (pods/log) */
   readonly logs: PodLogs;
   /** join tokens and node credentials */
@@ -84,6 +87,7 @@ export class Registry implements RegistryCore {
     this.serviceCIDR = opts.serviceCIDR ?? DEFAULT_SERVICE_CIDR;
     this.access = new Access(opts.store);
     this.scale = new ScaleSubresource(this);
+    this.evictions = new Evictions(this);
     this.logs = new PodLogs(this, new LogStore(opts.store.client, opts.logBytesPerContainer));
     this.nodes = new NodeCredentials(this, opts.credentialCache);
     this.clusterCA = new ClusterCA({ store: opts.store, now: this.now, serviceCIDR: this.serviceCIDR, fixed: opts.clusterCA });

@@ -230,3 +230,17 @@ export const validateDaemonSetSpec = (specValue: unknown, c: Causes) => {
   if ((unavailable ?? 0) === 0 && (surge ?? 0) === 0)
     c.invalid(child(rf, "maxUnavailable"), s.rollingUpdate.maxUnavailable ?? 0, "may not be 0 when `maxSurge` is 0");
 };
+
+/** policy/v1 ValidatePodDisruptionBudgetSpec. */
+export const validatePodDisruptionBudgetSpec = (specValue: unknown, c: Causes) => {
+  const spec = obj(specValue);
+  const has = (v: unknown) => v !== undefined && v !== null;
+  if (has(spec.minAvailable) && has(spec.maxUnavailable)) c.invalid("spec", spec, "minAvailable and maxUnavailable cannot be both set");
+  const minAvailable = intOrPercent(spec.minAvailable, "spec.minAvailable", c);
+  const maxUnavailable = intOrPercent(spec.maxUnavailable, "spec.maxUnavailable", c);
+  if (typeof spec.minAvailable === "string" && minAvailable !== undefined && minAvailable > 100)
+    c.invalid("spec.minAvailable", spec.minAvailable, "must not be greater than 100%");
+  if (typeof spec.maxUnavailable === "string" && maxUnavailable !== undefined && maxUnavailable > 100)
+    c.invalid("spec.maxUnavailable", spec.maxUnavailable, "must not be greater than 100%");
+  if (isObj(spec.selector)) validateLabelSelector(spec.selector, "spec.selector", c);
+};

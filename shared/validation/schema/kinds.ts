@@ -7,6 +7,7 @@ import { ConfigMap, Endpoints, Event, Namespace, Node, ReplicationController, Se
 import { EndpointSlice } from "./discovery";
 import type { ObjectType } from "./dsl";
 import { Pod } from "./pod";
+import { PodDisruptionBudget } from "./policy";
 
 export const KINDS: Record<string, ObjectType> = {
   Namespace,
@@ -26,5 +27,6 @@ export const KINDS: Record<string, ObjectType> = {
   ServiceAccount,
   Job,
   CronJob,
+  PodDisruptionBudget,
   Scale,
 };

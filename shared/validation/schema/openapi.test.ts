@@ -25,6 +25,7 @@ describe("OpenAPI components", () => {
       ["io.k8s.api.core.v1.ReplicationController", "", "v1", "ReplicationController"],
       ["io.k8s.api.core.v1.ServiceAccount", "", "v1", "ServiceAccount"],
       ["io.k8s.api.batch.v1.Job", "batch", "v1", "Job"],
+      ["io.k8s.api.policy.v1.PodDisruptionBudget", "policy", "v1", "PodDisruptionBudget"],
       ["io.k8s.api.batch.v1.CronJob", "batch", "v1", "CronJob"],
       ["io.k8s.api.apps.v1.Deployment", "apps", "v1", "Deployment"],
       ["io.k8s.api.apps.v1.ReplicaSet", "apps", "v1", "ReplicaSet"],

@@ -16,6 +16,7 @@ import type { Kind } from "./kind";
 import { leases } from "./leases";
 import { namespaces } from "./namespaces";
 import { nodes } from "./nodes";
+import { poddisruptionbudgets } from "./poddisruptionbudgets";
 import { pods } from "./pods";
 import { replicasets } from "./replicasets";
 import { replicationcontrollers } from "./replicationcontrollers";
@@ -41,6 +42,7 @@ export const KINDS: Kind[] = [
   jobs,
   cronjobs,
   daemonsets,
+  poddisruptionbudgets,
 ];
 
 export const RESOURCES: ResourceInfo[] = KINDS.map((k) => k.info);

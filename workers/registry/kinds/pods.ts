@@ -148,7 +148,7 @@ export const pods = defineKind({
     namespaced: true,
     shortNames: ["po"],
     categories: ["all"],
-    subresources: ["status", "log", "binding"],
+    subresources: ["status", "log", "binding", "eviction"],
     hasStatus: true,
   },
   printer,
