@@ -143,6 +143,9 @@ export interface World {
   close(): Promise<void>;
 }
 
+/** A 3 MiB body of varied bytes. */
+const BIG = Buffer.from(Array.from({ length: 3 << 20 }, (_, i) => (i * 7 + (i >> 10)) & 0xff));
+
 export const setupWorld = async (env: TunnelEnv): Promise<World> => {
   const api = apiOf(env);
   const seen: World["seen"] = [];
@@ -151,6 +154,24 @@ export const setupWorld = async (env: TunnelEnv): Promise<World> => {
     req.on("data", (d) => (body += d));
     req.on("end", () => {
       seen.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization, body });
+      if (req.url === "/chunked") {
+        // no Content-Length: Node sends it chunked
+        res.writeHead(201, { "Content-Type": "text/plain", "X-Backend": "toy" });
+        res.write("one,");
+        setTimeout(() => {
+          res.write("two,");
+          res.end("three");
+        }, 20);
+        return;
+      }
+      if (req.url === "/big") {
+        res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": String(BIG.length) });
+        return res.end(BIG);
+      }
+      if (req.url === "/missing") {
+        res.writeHead(404, { "Content-Type": "text/plain", "X-Backend": "toy" });
+        return res.end("not here");
+      }
       res.writeHead(200, { "Content-Type": "text/plain", "X-Backend": "toy" });
       res.end(`backend saw ${req.method} ${req.url} ${body}`);
     });
@@ -411,5 +432,24 @@ export const commonCases = (it: typeof import("vitest").it, ctx: { env(): Tunnel
     const again = await session(env, execPath("p-b"));
     await again.waitFor(1, "hello from node-b");
     again.ws.close();
+  });
+
+  it("proxied responses keep their status, headers and bodies: chunked, 3 MiB, HEAD, a 404 of the pod's own", async () => {
+    const env = ctx.env();
+    const dispatcher = new Agent({ connect: { ca: env.ca } });
+    const get = (path: string, method = "GET") =>
+      undiciFetch(`${env.url}/api/v1/namespaces/default/pods/p-a:8080/proxy${path}`, { method, dispatcher, headers: { Authorization: `Bearer ${env.admin}` } });
+    const chunked = await get("/chunked");
+    expect([chunked.status, chunked.headers.get("x-backend"), await chunked.text()]).toEqual([201, "toy", "one,two,three"]);
+    const big = await get("/big");
+    expect(big.status).toBe(200);
+    const bytes = Buffer.from(await big.arrayBuffer());
+    expect(bytes.length).toBe(BIG.length);
+    expect(bytes.equals(BIG)).toBe(true);
+    const head = await get("/hello", "HEAD");
+    expect([head.status, head.headers.get("x-backend"), await head.text()]).toEqual([200, "toy", ""]);
+    const missing = await get("/missing");
+    expect([missing.status, await missing.text()]).toEqual([404, "not here"]);
+    await dispatcher.close();
   });
 };
