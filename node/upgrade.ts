@@ -23,6 +23,7 @@ import {
   HOP_HEADERS,
   matchStreamPath,
   planStream,
+  relayedClose,
   type StreamPlan,
   type StreamRequest,
   type StreamTarget,
@@ -146,11 +147,11 @@ const spliceWebSockets = (client: WebSocket, agent: AgentStream) => {
     });
     if (to.bufferedAmount >= HIGH_WATER) from.pause();
   };
-  const closeCode = (code: number) => (code === 1005 || code === 1006 || code === 1015 || code < 1000 || code >= 5000 ? 1000 : code);
   client.on("message", forward(agent.ws, client));
   agent.onMessage(forward(client, agent.ws));
   const relayClose = (to: WebSocket) => (code: number, reason: Buffer) => {
-    if (to.readyState === WebSocket.OPEN) to.close(closeCode(code), reason.subarray(0, 123));
+    const c = relayedClose(code, reason.subarray(0, 123).toString());
+    if (to.readyState === WebSocket.OPEN) to.close(c.code, c.reason);
     else if (to.readyState === WebSocket.CONNECTING) to.terminate();
   };
   client.on("close", relayClose(agent.ws));

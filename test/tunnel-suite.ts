@@ -420,7 +420,12 @@ export const commonCases = (it: typeof import("vitest").it, ctx: { env(): Tunnel
     await s.waitFor(1, "hello from node-b");
     s.ws.close();
     expect(second.opens.some((o) => o.pod === "p-b")).toBe(true);
+    // the agent dies with a stream open: the client's stream ends, saying why
+    const live = await session(env, execPath("p-b"));
+    await live.waitFor(1, "hello from node-b");
+    const liveClosed = new Promise<{ code: number; reason: string }>((r) => live.ws.once("close", (code, reason) => r({ code, reason: String(reason) })));
     await second.close();
+    expect(await liveClosed).toEqual({ code: 1011, reason: "the other end of the stream went away" });
     let none: { status: number; json: any } | undefined;
     for (let i = 0; i < 50; i++) {
       none = await refused(env, execPath("p-b"), EXEC_PROTOCOLS, env.admin).catch(() => undefined);

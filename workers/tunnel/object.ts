@@ -14,7 +14,7 @@
 import { ApiError, notFound } from "../../shared/status";
 import { isStreamAnswer, MAX_STREAMS_PER_NODE, STREAM_ANSWER_TIMEOUT_MS, type StreamOpen, TUNNEL_PROTOCOL } from "../../shared/tunnel";
 import { proxyHttp1 } from "./http1";
-import { dialError, type StreamTarget, tooManyStreams } from "./plan";
+import { dialError, relayedClose, type StreamTarget, tooManyStreams } from "./plan";
 
 /** What the Worker asks of the object (JSON in the X-Kubeflare-Tunnel header, URI-encoded). */
 export type TunnelCall =
@@ -58,10 +58,11 @@ const status = (e: ApiError) => new Response(JSON.stringify(e.toStatus()), { sta
 
 const num = (v: unknown, d: number) => (v !== undefined && Number(v) > 0 ? Number(v) : d);
 
-/** A close code a socket may be closed with (the runtime takes 1000 and 3000-4999 only... and some in between). */
+/** Close a socket with the code its peer closed with, as far as it may be sent again (else 1000). */
 const closeWith = (ws: EdgeSocket, code: number, reason: string) => {
   try {
-    ws.close(code === 1005 || code === 1006 || code === 1015 || code < 1000 || code >= 5000 ? 1000 : code, reason.slice(0, 120));
+    const c = relayedClose(code, reason.slice(0, 120));
+    ws.close(c.code, c.reason);
   } catch {
     try {
       ws.close(1000);

@@ -284,3 +284,15 @@ export const HOP_HEADERS = new Set([
   "authorization",
   "host",
 ]);
+
+/**
+ * The close to pass on when one side of a spliced WebSocket closed: its own code when it
+ * may be sent again, 1000 when it gave none, and 1011 with a reason when its connection
+ * broke off (1006: an agent that died, a client that vanished).
+ */
+export const relayedClose = (code: number, reason: string): { code: number; reason: string } => {
+  if (code === 1005) return { code: 1000, reason: "" };
+  const sendable = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+  if (!sendable) return { code: 1011, reason: "the other end of the stream went away" };
+  return { code, reason };
+};
