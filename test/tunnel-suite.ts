@@ -4,6 +4,8 @@
  * real HTTPS, real `ws` clients, the real kubectl.
  */
 import { createServer, type Server } from "node:http";
+import { PassThrough, Writable } from "node:stream";
+import * as k8s from "@kubernetes/client-node";
 import { type AddressInfo, createServer as createTcpServer } from "node:net";
 import { Agent, fetch as undiciFetch } from "undici";
 import { expect } from "vitest";
@@ -456,5 +458,35 @@ export const commonCases = (it: typeof import("vitest").it, ctx: { env(): Tunnel
     const missing = await get("/missing");
     expect([missing.status, await missing.text()]).toEqual([404, "not here"]);
     await dispatcher.close();
+  });
+
+  it("@kubernetes/client-node's Exec: stdin, stdout and the exit status through its callback", async () => {
+    const env = ctx.env();
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(env.kubeconfigPath);
+    let stdout = "";
+    const out = new Writable({
+      write(chunk, _enc, cb) {
+        stdout += chunk;
+        cb();
+      },
+    });
+    const stdin = new PassThrough();
+    const status = new Promise<k8s.V1Status>((resolve) => {
+      new k8s.Exec(kc).exec("default", "p-b", "main", ["sh"], out, null, stdin, false, resolve);
+    });
+    stdin.write("from the library\n");
+    await new Promise<void>((r) => {
+      const t = setInterval(() => {
+        if (stdout.includes("from the library\n")) {
+          clearInterval(t);
+          r();
+        }
+      }, 20);
+    });
+    stdin.write("exit 7\n");
+    const s = await status;
+    expect(s).toMatchObject({ status: "Failure", reason: "NonZeroExitCode", details: { causes: [{ reason: "ExitCode", message: "7" }] } });
+    expect(stdout).toBe("hello from node-b/p-b/main\nfrom the library\n");
   });
 };
