@@ -4,19 +4,21 @@
  * (its tunnel client dials the control plane like a box behind NAT), pods on Docker, and
  * the real kubectl: exec (stdin, exit code, -it through a pseudo-terminal), port-forward
  * (two requests in a row and two in parallel), pods/proxy and services/proxy, an agent
- * whose tunnel drops while a stream is open.
+ * whose tunnel drops while a stream is open; cp and attach. Docker on both runtimes,
+ * containerd on the Node server.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { NodeAgent } from "../agent/agent";
 import { ApiClient } from "../agent/api";
+import { ContainerdRuntime } from "../agent/runtime/containerd";
 import { DockerRuntime } from "../agent/runtime/docker";
-import { LABELS } from "../agent/runtime/runtime";
-import { docker, IMAGE } from "./agent-e2e/engines";
+import { type ContainerRuntime, LABELS } from "../agent/runtime/runtime";
+import { containerd, docker, type Engine, IMAGE } from "./agent-e2e/engines";
 import { eventually, kubectl, kubectlBinary } from "./kubectl";
 import { startNodeTarget, startWorkerTarget } from "./targets";
 import { apiOf, EXEC_PROTOCOLS, session, type TunnelEnv } from "./tunnel-suite";
@@ -33,12 +35,17 @@ const freePort = async () => {
 
 const httpGet = (port: number) => fetch(`http://127.0.0.1:${port}/`).then(async (r) => ({ status: r.status, body: await r.text() }));
 
-const up = await docker.available();
-if (!up && process.env.CI) throw new Error(`CI must run the tunnel end-to-end tests: Docker not reachable or ${IMAGE} missing`);
+const combos: { runtime: "node" | "worker"; engine: Engine; make: (dir: string) => ContainerRuntime }[] = [
+  { runtime: "node", engine: docker, make: () => new DockerRuntime() },
+  { runtime: "worker", engine: docker, make: () => new DockerRuntime() },
+  { runtime: "node", engine: containerd, make: (dir) => new ContainerdRuntime(join(dir, "runtime")) },
+];
 
-for (const runtime of ["node", "worker"] as const) {
-  describe.skipIf(!up)(`kubectl exec and port-forward through the agent tunnel (${runtime}, Docker)`, () => {
-    const NODE = `tun-${runtime}-${process.pid}`;
+for (const { runtime, engine, make } of combos) {
+  const up = await engine.available();
+  if (!up && process.env.CI) throw new Error(`CI must run the tunnel end-to-end tests: ${engine.name} not reachable or ${IMAGE} missing`);
+  describe.skipIf(!up)(`kubectl exec and port-forward through the agent tunnel (${runtime}, ${engine.name})`, () => {
+    const NODE = `tun-${runtime}-${engine.name}-${process.pid}`;
     let dir: string;
     let env: TunnelEnv;
     let close: () => Promise<void>;
@@ -60,7 +67,7 @@ for (const runtime of ["node", "worker"] as const) {
     const startAgent = (token: string) =>
       new NodeAgent({
         api: new ApiClient({ server: env.url, token, caPem: env.ca }),
-        runtime: new DockerRuntime(),
+        runtime: make(dir),
         nodeName: NODE,
         nodeIP: "127.0.0.1",
         dataDir: join(dir, "data"),
@@ -94,6 +101,7 @@ for (const runtime of ["node", "worker"] as const) {
       await agent.start();
       const pods = [
         pod("shell", ["sleep", "infinity"]),
+        pod("printer", ["sh", "-c", "i=0; while :; do echo line $i; i=$((i+1)); sleep 0.2; done"]),
         pod("web", ["sh", "-c", "mkdir -p /www && echo hello-from-pod > /www/index.html && exec httpd -f -p 8080 -h /www"], {
           ports: [{ containerPort: 8080 }],
         }),
@@ -129,7 +137,7 @@ for (const runtime of ["node", "worker"] as const) {
 
     afterAll(async () => {
       await agent?.stop();
-      for (const c of await docker.containers({ [LABELS.node]: NODE })) await docker.remove(c.id);
+      for (const c of await engine.containers({ [LABELS.node]: NODE })) await engine.remove(c.id);
       await close?.();
       if (dir) rmSync(dir, { recursive: true, force: true });
     }, 60_000);
@@ -192,6 +200,49 @@ for (const runtime of ["node", "worker"] as const) {
       const r = await k(["port-forward", "pod/web", `${port}:8080`], { timeoutMs: 20_000 });
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain("SPDY upgrades are not available on the edge");
+    }, 30_000);
+
+    it("kubectl port-forward svc/web 80 (the Service's target port on one of its pods)", async () => {
+      const port = await freePort();
+      const p = spawn(kubectlBinary("1.33"), ["--kubeconfig", env.kubeconfigPath, "port-forward", "svc/web", `${port}:80`]);
+      let out = "";
+      p.stdout.on("data", (d) => (out += d));
+      p.stderr.on("data", (d) => (out += d));
+      try {
+        await eventually(async () => out.includes("Forwarding from"), 20_000);
+        expect(await httpGet(port)).toEqual({ status: 200, body: "hello-from-pod\n" });
+      } finally {
+        p.kill("SIGTERM");
+      }
+    }, 60_000);
+
+    it("kubectl cp into and out of a container", async () => {
+      const k = kubectl(env.kubeconfigPath, "1.33", dir);
+      writeFileSync(join(dir, "in.txt"), "copied in\n");
+      const into = await k(["cp", "in.txt", "shell:/tmp/in.txt"]);
+      expect(into.code, into.stderr).toBe(0);
+      const cat = await k(["exec", "shell", "--", "cat", "/tmp/in.txt"]);
+      expect(cat.stdout).toBe("copied in\n");
+      const outOf = await k(["cp", "shell:/tmp/in.txt", "out.txt"]);
+      expect(outOf.code, outOf.stderr).toBe(0);
+      expect(readFileSync(join(dir, "out.txt"), "utf8")).toBe("copied in\n");
+    }, 60_000);
+
+    it(`kubectl attach to a container printing lines${engine.name === "containerd" ? ": refused on containerd, saying so" : ""}`, async () => {
+      if (engine.name === "containerd") {
+        const r = await kubectl(env.kubeconfigPath, "1.33")(["attach", "printer"], { timeoutMs: 20_000 });
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toContain("not supported");
+        return;
+      }
+      const p = spawn(kubectlBinary("1.33"), ["--kubeconfig", env.kubeconfigPath, "attach", "printer"]);
+      let out = "";
+      p.stdout.on("data", (d) => (out += d));
+      try {
+        await eventually(async () => (out.match(/line \d+\n/g) ?? []).length >= 3, 15_000);
+      } finally {
+        p.kill("SIGTERM");
+      }
     }, 30_000);
 
     it("pods/proxy and services/proxy reach the pod's server (kubectl get --raw)", async () => {
