@@ -92,8 +92,8 @@ export class StreamServer {
     if (!spec.some((c: any) => c.name === name)) throw badRequest(`container ${name} is not valid for pod ${pod.metadata.name}`);
     const inst = (await this.o.pods.containers(pod)).get(name)?.[0];
     const live = inst && (await this.o.runtime.inspect(inst.id));
-    if (!live || live.state !== "running") throw notFound(`container not found ("${name}")`);
-    return live;
+    if (live?.state !== "running") throw notFound(`container not found ("${name}")`);
+    return live as ContainerInfo;
   }
 
   /** where the pod's ports are: its sandbox's network namespace and IP, or the host's */
