@@ -6,7 +6,7 @@
  * requests in a row and in parallel, and pods/proxy to a server on the pod's loopback.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,11 +78,12 @@ for (const [engine, makeRuntime] of [
       await agent.start();
       for (const p of [
         pod("shell", ["sleep", "infinity"]),
+        pod("printer", ["sh", "-c", "i=0; while :; do echo line $i; i=$((i+1)); sleep 0.2; done"]),
         pod("web", ["sh", "-c", "mkdir -p /www && echo hello-from-pod > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www"]),
       ]) {
         await admin.request("POST", `/api/v1/namespaces/${NS}/pods`, p);
       }
-      for (const name of ["shell", "web"])
+      for (const name of ["shell", "web", "printer"])
         await eventually(async () => (await admin.get(`/api/v1/namespaces/${NS}/pods/${name}`)).status?.phase === "Running", 60_000);
       k = kubectl(server.kubeconfigPath, "1.33");
     }, 120_000);
@@ -115,6 +116,45 @@ for (const [engine, makeRuntime] of [
       expect(out.text).toMatch(/\/dev\/pts\/\d+/);
       expect(out.text).toContain("got-abc");
     }, 60_000);
+
+    it("exec -it over SPDY/3.1 (kubectl's fallback): the terminal gets the size kubectl sends", async () => {
+      const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
+        const cmd = `stty rows 33 cols 77; ${kubectlBinary("1.33")} --kubeconfig ${server.kubeconfigPath} exec -it shell -- sh -c 'sleep 0.5; stty size'`;
+        const p = spawn("script", ["-qfec", cmd, "/dev/null"], {
+          stdio: ["pipe", "pipe", "pipe"],
+          env: { ...process.env, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: "false" },
+        });
+        let text = "";
+        p.stdout.on("data", (d) => (text += d));
+        p.on("close", (code) => resolve({ code, text }));
+      });
+      expect(out.code).toBe(0);
+      expect(out.text).toMatch(/33 77\r+\n/);
+    }, 60_000);
+
+    it("cp into a container and out of it (tar over exec with stdin)", async () => {
+      const src = join(dir, "in.txt");
+      const body = `${"kubeflare cp test\n".repeat(5000)}`;
+      writeFileSync(src, body);
+      expect(await k(["cp", src, "shell:/tmp/in.txt", "-c", "main"])).toMatchObject({ code: 0 });
+      expect((await k(["exec", "shell", "--", "sh", "-c", "wc -c < /tmp/in.txt; sleep 0.2"])).stdout.trim()).toBe(String(body.length));
+      const dst = join(dir, "out.txt");
+      expect(await k(["cp", "shell:/tmp/in.txt", dst, "-c", "main"])).toMatchObject({ code: 0 });
+      expect(readFileSync(dst, "utf8")).toBe(body);
+    }, 60_000);
+
+    it.skipIf(engine.name !== "docker")(
+      "attach: the lines a running container prints",
+      async () => {
+        const a = k.spawn(["attach", "printer", "-c", "main"]);
+        try {
+          await eventually(async () => (a.output().match(/line \d+\n/g) ?? []).length >= 3, 20_000);
+        } finally {
+          a.kill();
+        }
+      },
+      60_000,
+    );
 
     it("port-forward pod/web: two requests in a row and two in parallel reach a server on the pod's loopback", async () => {
       const port = await freePort();
