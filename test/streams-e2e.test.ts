@@ -43,6 +43,7 @@ for (const [engine, makeRuntime] of [
     let server: RunningServer;
     let admin: ApiClient;
     let agent: NodeAgent;
+    let newAgent: () => NodeAgent;
     let k: Kubectl;
 
     const pod = (name: string, command: string[]) => ({
@@ -63,18 +64,21 @@ for (const [engine, makeRuntime] of [
       admin = new ApiClient({ server: server.url, token: server.adminToken, caPem: server.caPem });
       // as npm start's local agent: a node credential, not the admin token
       const cred = await server.registry.nodes.issue(NODE);
-      agent = new NodeAgent({
-        api: new ApiClient({ server: server.url, token: cred.token, caPem: server.caPem }),
-        runtime: makeRuntime(join(dir, "runtime")),
-        nodeName: NODE,
-        nodeIP: "127.0.0.1",
-        dataDir: join(dir, "agent"),
-        pauseImage: "kubeflare/pause:test",
-        clusterDNS: "",
-        dnsListen: null,
-        syncIntervalMs: 300,
-        log: process.env.DEBUG_AGENT ? undefined : () => {},
-      });
+      const runtime = makeRuntime(join(dir, "runtime"));
+      newAgent = () =>
+        new NodeAgent({
+          api: new ApiClient({ server: server.url, token: cred.token, caPem: server.caPem }),
+          runtime,
+          nodeName: NODE,
+          nodeIP: "127.0.0.1",
+          dataDir: join(dir, "agent"),
+          pauseImage: "kubeflare/pause:test",
+          clusterDNS: "",
+          dnsListen: null,
+          syncIntervalMs: 300,
+          log: process.env.DEBUG_AGENT ? undefined : () => {},
+        });
+      agent = newAgent();
       await agent.start();
       for (const p of [
         pod("shell", ["sleep", "infinity"]),
@@ -170,6 +174,36 @@ for (const [engine, makeRuntime] of [
       }
       expect(pf.output()).not.toMatch(/error/i);
     }, 60_000);
+
+    it("kubectl 1.30: exec and port-forward (plain SPDY/3.1 in that version)", async () => {
+      const k30 = kubectl(server.kubeconfigPath, "1.30");
+      expect(await k30(["exec", "shell", "--", "sh", "-c", "echo v130; sleep 0.2; exit 2"])).toMatchObject({ code: 2, stdout: "v130\n" });
+      const port = await freePort();
+      const pf = k30.spawn(["port-forward", "pod/web", `${port}:8080`]);
+      try {
+        await eventually(async () => pf.output().includes("Forwarding from"), 20_000);
+        const get = () => fetch(`http://127.0.0.1:${port}/`).then(async (r) => `${r.status} ${await r.text()}`);
+        expect(await Promise.all([get(), get()])).toEqual(["200 hello-from-pod\n", "200 hello-from-pod\n"]);
+      } finally {
+        pf.kill();
+      }
+    }, 60_000);
+
+    it("an agent restart while a stream is open ends that stream; new streams work with the restarted agent", async () => {
+      const long = k.spawn(["exec", "shell", "--", "sh", "-c", "echo started; sleep 60"]);
+      await eventually(async () => long.output().includes("started"), 20_000);
+      const ended = new Promise<number | null>((r) => long.proc.on("close", (code) => r(code)));
+      await agent.stop();
+      // kubectl is told: it ends (with an error), it does not hang for the minute
+      expect(await ended).not.toBe(0);
+      agent = newAgent();
+      await agent.start();
+      const r = await eventually(async () => {
+        const x = await k(["exec", "shell", "--", "sh", "-c", "echo back; sleep 0.2"]);
+        return x.code === 0 && x;
+      }, 30_000);
+      expect(r.stdout).toBe("back\n");
+    }, 90_000);
 
     it("pods/proxy reaches the pod's port through a tcp stream", async () => {
       const r = await k(["get", "--raw", `/api/v1/namespaces/${NS}/pods/web:8080/proxy/`]);
