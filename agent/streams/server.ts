@@ -113,11 +113,8 @@ export class StreamServer {
       const o = execOptions(open.query, open.kind === "exec");
       const c = await this.container(pod, open.container);
       const rt = this.o.runtime;
-      const start =
-        open.kind === "exec"
-          ? () => (rt.execStream ? rt.execStream(c.id, o.command, o) : Promise.reject(new Error(`exec is not supported on ${rt.name}`)))
-          : () => (rt.attachStream ? rt.attachStream(c.id, o) : Promise.reject(new Error(`attach is not supported on ${rt.name}`)));
-      if (open.kind === "attach" && !rt.attachStream) throw badRequest(`attach is not supported on the ${rt.name} runtime of this node`);
+      if (!(open.kind === "exec" ? rt.execStream : rt.attachStream)) throw badRequest(`${open.kind} is not supported on the ${rt.name} runtime of this node`);
+      const start = () => (open.kind === "exec" ? rt.execStream!(c.id, o.command, o) : rt.attachStream!(c.id, o));
       if (open.framing === "websocket") {
         const protocol = negotiate(open.protocols, EXEC_WS_PROTOCOLS);
         if (protocol === undefined) throw badRequest(`unsupported subprotocols ${JSON.stringify(open.protocols)}; supported: ${EXEC_WS_PROTOCOLS.join(", ")}`);
