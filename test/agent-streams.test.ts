@@ -22,6 +22,7 @@ import { ContainerdRuntime } from "../agent/runtime/containerd";
 import { DockerRuntime } from "../agent/runtime/docker";
 import { type ContainerRuntime, LABELS } from "../agent/runtime/runtime";
 import { TunnelClient } from "../agent/tunnel/client";
+import type { StreamOpen } from "../shared/tunnel";
 import { containerd, docker, type Engine, IMAGE } from "./agent-e2e/engines";
 import { eventually, kubectlBinary } from "./kubectl";
 import { send, startNodeTarget } from "./targets";
@@ -104,7 +105,11 @@ function suite(engine: Engine, makeRuntime: (dir: string) => ContainerRuntime) {
         pod("shell", ["sleep", "infinity"]),
         pod("printer", ["sh", "-c", "i=0; while :; do echo line $i; i=$((i+1)); sleep 0.2; done"]),
         // listening on the pod's loopback only: reachable from the pod's own network namespace, as with kubelet
-        pod("web", ["sh", "-c", "mkdir -p /www && echo hello-from-pod > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www"]),
+        pod("web", [
+          "sh",
+          "-c",
+          "mkdir -p /www && echo hello-from-pod > /www/index.html && head -c 8388608 /dev/zero > /www/big && exec httpd -f -p 127.0.0.1:8080 -h /www",
+        ]),
       ];
       for (const p of pods) expect((await send(t, "POST", `/api/v1/namespaces/${NS}/pods`, p)).status).toBe(201);
       for (const p of pods) {
@@ -242,7 +247,7 @@ function suite(engine: Engine, makeRuntime: (dir: string) => ContainerRuntime) {
             p.stdin.end(input ?? "");
           });
         const r1 = await k(["exec", "shell", "--", "sh", "-c", "echo hello; echo oops >&2; sleep 0.2"]);
-        expect(r1).toMatchObject({ code: 0, stdout: "hello\n", stderr: "oops\n" });
+        expect([r1.code, r1.stdout, r1.stderr]).toEqual([0, "hello\n", "oops\n"]);
         const r2 = await k(["exec", "-i", "shell", "--", "sh", "-c", "tr a-z A-Z; sleep 0.2"], "shout\n");
         expect(r2).toMatchObject({ code: 0, stdout: "SHOUT\n" });
         const r3 = await k(["exec", "shell", "--", "sh", "-c", "exit 3"]);
@@ -257,6 +262,21 @@ function suite(engine: Engine, makeRuntime: (dir: string) => ContainerRuntime) {
           p.stdin.end("over spdy\n");
         });
         expect(spdy).toEqual({ code: 4, stdout: "over spdy\n" });
+        // more than SPDY's 64 KiB windows both ways (kubectl's spdystream has no flow control)
+        const bulk = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+          const p = spawn(
+            bin,
+            ["--kubeconfig", kubeconfigPath, "exec", "-i", "shell", "--", "sh", "-c", "wc -c; head -c 3000000 /dev/zero | tr '\\0' x; sleep 0.2"],
+            { env },
+          );
+          let stdout = "";
+          p.stdout.on("data", (d) => (stdout += d));
+          p.on("close", (code) => resolve({ code, stdout }));
+          p.stdin.end(Buffer.alloc(5_000_000, 65));
+        });
+        expect(bulk.code).toBe(0);
+        expect(bulk.stdout.split("\n")[0].trim()).toBe("5000000");
+        expect(bulk.stdout.length).toBe("5000000\n".length + 3_000_000);
         expect(ts.opened.some((o) => o.kind === "exec" && o.framing === "raw" && o.upgrade === "SPDY/3.1")).toBe(true);
       },
       60_000,
@@ -276,6 +296,9 @@ function suite(engine: Engine, makeRuntime: (dir: string) => ContainerRuntime) {
           try {
             await eventually(async () => out.includes("Forwarding from"), 20_000);
             for (let i = 0; i < 2; i++) expect(await httpGet(port)).toEqual({ status: 200, body: "hello-from-pod\n" });
+            // more than SPDY's 64 KiB window: kubectl's spdystream never sends WINDOW_UPDATE
+            const big = await fetch(`http://127.0.0.1:${port}/big`).then(async (r) => (await r.arrayBuffer()).byteLength);
+            expect(big).toBe(8 * 1024 * 1024);
             const both = await Promise.all([httpGet(port), httpGet(port)]);
             expect(both).toEqual([
               { status: 200, body: "hello-from-pod\n" },
@@ -309,27 +332,174 @@ function suite(engine: Engine, makeRuntime: (dir: string) => ContainerRuntime) {
       ok.ws.close();
     });
 
-    it.skipIf(!up || engine.name !== "docker")("client-node Attach sees the lines a container prints", async () => {
+    /** a new tunnel client of the agent, once its control channel is up */
+    const newTunnel = async (o: { maxStreams?: number } = {}) => {
+      const before = ts.connections();
+      tunnel = new TunnelClient({ server: ts.url, token: "node-credential", nodeName: NODE, streams: agent.streams, ...o });
+      tunnel.start();
+      await eventually(async () => ts.connections() > before, 20_000);
+      return tunnel;
+    };
+
+    /** the agent's side of a stream as the contract carries it: messages on the stream connection after the answer */
+    const openWs = async (o: Omit<StreamOpen, "type" | "id" | "namespace" | "uid">) => {
+      const r = await ts.open({ namespace: NS, uid: ts.uids.get(`${NS}/${o.pod}`)!, ...o });
+      const got: { data: Buffer; binary: boolean }[] = [];
+      r.ws.on("message", (data: Buffer, binary) => got.push({ data, binary }));
+      const closed = new Promise<number>((resolve) => r.ws.on("close", (code) => resolve(code)));
+      return { ...r, got, closed };
+    };
+
+    it.skipIf(!up)("speaks the older channel protocols: channel.k8s.io (failure message only) and v4.base64.channel.k8s.io (text)", async () => {
+      const v1 = await openWs({
+        kind: "exec",
+        pod: "shell",
+        container: "main",
+        framing: "websocket",
+        protocols: ["channel.k8s.io"],
+        query: "command=sh&command=-c&command=echo%20hi%3B%20sleep%200.2%3B%20exit%205&stdout=true",
+      });
+      expect(v1.answer).toEqual({ type: "accept", protocol: "channel.k8s.io" });
+      await v1.closed;
+      const stdout = Buffer.concat(v1.got.filter((m) => m.data[0] === 1).map((m) => m.data.subarray(1))).toString();
+      expect(stdout).toBe("hi\n");
+      const err = v1.got.filter((m) => m.data[0] === 3 && m.data.length > 1).map((m) => m.data.subarray(1).toString());
+      expect(err).toEqual([expect.stringContaining("exited with 5")]);
+
+      const b64 = await openWs({
+        kind: "exec",
+        pod: "shell",
+        container: "main",
+        framing: "websocket",
+        protocols: ["v4.base64.channel.k8s.io"],
+        query: "command=sh&command=-c&command=echo%20hi%3B%20sleep%200.2&stdout=true",
+      });
+      expect(b64.answer).toEqual({ type: "accept", protocol: "v4.base64.channel.k8s.io" });
+      await b64.closed;
+      expect(b64.got.every((m) => !m.binary)).toBe(true);
+      const text = b64.got.map((m) => m.data.toString());
+      expect(
+        text
+          .filter((t) => t.startsWith("1"))
+          .map((t) => Buffer.from(t.slice(1), "base64").toString())
+          .join(""),
+      ).toBe("hi\n");
+      expect(JSON.parse(Buffer.from(text.find((t) => t.startsWith("3"))!.slice(1), "base64").toString())).toMatchObject({ status: "Success" });
+
+      const none = await ts.open({
+        kind: "exec",
+        namespace: NS,
+        pod: "shell",
+        uid: ts.uids.get(`${NS}/shell`)!,
+        container: "main",
+        framing: "websocket",
+        protocols: ["v9.channel.k8s.io"],
+        query: "command=true&stdout=true",
+      });
+      expect(none.answer).toMatchObject({ type: "reject", status: { code: 400, message: expect.stringContaining("v9.channel.k8s.io") } });
+    });
+
+    it.skipIf(!up)("tcp (pods/proxy): the pod port's bytes both ways; a closed port is refused with 503 before any byte", async () => {
+      const r = await openWs({ kind: "tcp", pod: "web", port: 8080, framing: "raw", protocols: [] });
+      expect(r.answer).toEqual({ type: "accept", protocol: "" });
+      r.ws.send(Buffer.from("GET /index.html HTTP/1.0\r\nHost: x\r\n\r\n"));
+      await r.closed;
+      const text = Buffer.concat(r.got.map((m) => m.data)).toString();
+      expect(text).toMatch(/^HTTP\/1\.[01] 200/);
+      expect(text).toContain("hello-from-pod");
+      const refused = await openWs({ kind: "tcp", pod: "web", port: 8081, framing: "raw", protocols: [] });
+      expect(refused.answer).toMatchObject({ type: "reject", status: { code: 503, message: expect.stringContaining("connection refused") } });
+    });
+
+    it.skipIf(!up)("port-forward to a closed port: the error on the port's error channel, as kubelet words it", async () => {
+      const r = await openWs({ kind: "portforward", pod: "web", framing: "websocket", protocols: ["v4.channel.k8s.io"], query: "ports=8081" });
+      expect(r.answer).toEqual({ type: "accept", protocol: "v4.channel.k8s.io" });
+      await r.closed;
+      const errors = r.got.filter((m) => m.data[0] === 1 && m.data.length > 3).map((m) => m.data.subarray(1).toString());
+      expect(errors).toEqual([expect.stringMatching(/^error forwarding port 8081 to pod web, uid .*connection refused/)]);
+    });
+
+    it.skipIf(!up)("an agent that goes away ends its open streams with a close the client sees; a new tunnel serves new streams", async () => {
+      const long = await openWs({
+        kind: "exec",
+        pod: "shell",
+        container: "main",
+        framing: "websocket",
+        protocols: ["v5.channel.k8s.io"],
+        query: "command=sleep&command=30&stdout=true",
+      });
+      expect(long.answer.type).toBe("accept");
+      const old = tunnel;
+      expect(old.openStreams).toBeGreaterThan(0);
+      await old.stop();
+      expect(await long.closed).toBe(1001);
+      await newTunnel();
+      const r = await exec(["sh", "-c", "echo again; sleep 0.2"]);
+      expect(r.stdout).toBe("again\n");
+    });
+
+    it.skipIf(!up)("reconnects when the control channel drops, and refuses streams over its limit with 429", async () => {
+      const before = ts.connections();
+      ts.dropAgent();
+      await eventually(async () => ts.connections() > before, 20_000);
+      const r = await exec(["sh", "-c", "echo back; sleep 0.2"]);
+      expect(r.stdout).toBe("back\n");
+
+      await tunnel.stop();
+      const limited = await newTunnel({ maxStreams: 1 });
+      const first = await openWs({
+        kind: "exec",
+        pod: "shell",
+        container: "main",
+        framing: "websocket",
+        protocols: ["v5.channel.k8s.io"],
+        query: "command=sleep&command=30&stdout=true",
+      });
+      expect(first.answer.type).toBe("accept");
+      const second = await ts.open({
+        kind: "exec",
+        namespace: NS,
+        pod: "shell",
+        uid: ts.uids.get(`${NS}/shell`)!,
+        container: "main",
+        framing: "websocket",
+        protocols: ["v5.channel.k8s.io"],
+        query: "command=true&stdout=true",
+      });
+      expect(second.answer).toMatchObject({ type: "reject", status: { code: 429, reason: "TooManyRequests" } });
+      first.ws.close();
+      // the tests after this one get an unlimited tunnel again
+      await limited.stop();
+      await newTunnel();
+    });
+
+    it.skipIf(!up)("client-node Attach sees the lines a container prints", async () => {
       const out = collect();
       const ws = await new Attach(kc).attach(NS, "printer", "main", out.stream, null, null, false);
       await eventually(async () => (out.text().match(/line \d+\n/g) ?? []).length >= 3, 10_000);
       ws.close();
     });
 
-    it.skipIf(!up || engine.name !== "containerd")("attach on containerd is refused with a message that says so", async () => {
-      const uid = ts.uids.get(`${NS}/printer`)!;
-      const r = await ts.open({
-        kind: "attach",
-        namespace: NS,
-        pod: "printer",
-        uid,
-        container: "main",
-        framing: "websocket",
-        protocols: ["v5.channel.k8s.io"],
-        query: "stdout=true",
+    if (engine.name === "containerd")
+      it.skipIf(!up)("attach with stdin on containerd ends with a Status that says it is not supported", async () => {
+        const uid = ts.uids.get(`${NS}/printer`)!;
+        const r = await openWs({
+          kind: "attach",
+          pod: "printer",
+          container: "main",
+          framing: "websocket",
+          protocols: ["v5.channel.k8s.io"],
+          query: "stdin=true&stdout=true",
+        });
+        expect(r.answer.type).toBe("accept");
+        await r.closed;
+        const status = r.got.find((m) => m.data[0] === 3 && m.data.length > 1);
+        expect(JSON.parse(status!.data.subarray(1).toString())).toMatchObject({
+          status: "Failure",
+          message: expect.stringContaining("not supported on containerd"),
+        });
+        expect(uid).toBeTruthy();
       });
-      expect(r.answer).toMatchObject({ type: "reject", status: { code: 400, message: expect.stringContaining("not supported") } });
-    });
   });
 }
 

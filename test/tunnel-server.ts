@@ -25,6 +25,10 @@ export interface TunnelTestServer {
   uids: Map<string, string>;
   /** every StreamOpen sent */
   opened: StreamOpen[];
+  /** drop the agent's control channel (the agent should dial again) */
+  dropAgent(): void;
+  /** how many control channels the agent has opened so far */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -32,6 +36,7 @@ const SUBRESOURCE = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attac
 
 export async function startTunnelTestServer(node: string, upstream: { url: string; caPem: string; token: string }): Promise<TunnelTestServer> {
   let control: WebSocket | undefined;
+  let controls = 0;
   let connectedWaiters: (() => void)[] = [];
   const pending = new Map<string, (ws: WebSocket) => void>();
   const uids = new Map<string, string>();
@@ -136,6 +141,10 @@ export async function startTunnelTestServer(node: string, upstream: { url: strin
     if (isWs && path === TUNNEL_PATH(node)) {
       return wss.handleUpgrade(req, socket, head, (ws) => {
         control = ws;
+        controls++;
+        ws.on("close", () => {
+          if (control === ws) control = undefined;
+        });
         for (const w of connectedWaiters) w();
         connectedWaiters = [];
       });
@@ -190,6 +199,8 @@ export async function startTunnelTestServer(node: string, upstream: { url: strin
     uids,
     opened,
     open,
+    dropAgent: () => control?.terminate(),
+    connections: () => controls,
     agentConnected: () => (control?.readyState === WebSocket.OPEN ? Promise.resolve() : new Promise<void>((r) => connectedWaiters.push(r))),
     close: async () => {
       for (const c of wss.clients) c.terminate();

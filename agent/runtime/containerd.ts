@@ -14,14 +14,17 @@
  * Limit of this runtime: stdout and stderr share one output file (reported as stdout).
  * Exec streams run `ctr tasks exec`; with a TTY, ctr wants a terminal of its own, so it
  * runs under `script` (a pseudo-terminal), and a resize sets that terminal's size, which
- * ctr passes on to the process's. Attach is not supported: tasks write to their output
- * file, with no stdin to attach to. Known limit of ctr 1.6: it deletes an exec process as
+ * ctr passes on to the process's. Attach follows the task's output file from its current
+ * end (stdout and stderr as one stream, as the file has them); stdin and a TTY can't be
+ * attached to (tasks run detached, writing to that file). Known limit of ctr 1.6: it deletes an exec process as
  * soon as it exits, and on a busy node containerd's shim may not have copied all of its
  * output by then (the tail of a command that exits at once can be lost); CRI waits for the
  * output to drain, which would need the containerd API rather than ctr.
  */
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { PassThrough } from "node:stream";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { PodNetwork } from "../network/cidr";
@@ -443,6 +446,49 @@ export class ContainerdRuntime implements ContainerRuntime {
 
   async pid(id: string): Promise<number | undefined> {
     return (await this.taskPids()).get(id);
+  }
+
+  async attachStream(id: string, o: StreamOptions): Promise<StreamProcess> {
+    if (o.stdin || o.tty)
+      throw new Error("attaching to stdin or a TTY is not supported on containerd (tasks run detached); attach without -i/-t to follow the output");
+    const path = this.logPath(id);
+    const stdout = new PassThrough();
+    let offset = existsSync(path) ? statSync(path).size : 0;
+    let closed = false;
+    let resolveDone!: (v: null) => void;
+    const done = new Promise<number | null>((r) => (resolveDone = r));
+    const finish = () => {
+      if (closed) return;
+      closed = true;
+      clearInterval(poll);
+      stdout.end();
+      resolveDone(null);
+    };
+    let checks = 0;
+    const poll = setInterval(() => {
+      // new bytes of the output file, by offset (the file only grows while the task runs)
+      void (async () => {
+        try {
+          const size = existsSync(path) ? statSync(path).size : 0;
+          if (size > offset) {
+            const fh = await open(path, "r");
+            try {
+              const buf = Buffer.alloc(Math.min(size - offset, 1 << 20));
+              const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+              offset += bytesRead;
+              if (!closed && bytesRead) stdout.write(buf.subarray(0, bytesRead));
+            } finally {
+              await fh.close();
+            }
+          }
+          // about once a second: has the task ended?
+          if (++checks % 5 === 0 && (await this.tasks()).get(id) !== "RUNNING") finish();
+        } catch {
+          finish();
+        }
+      })();
+    }, 200);
+    return { stdout, resize: () => undefined, done, close: finish };
   }
 
   /**

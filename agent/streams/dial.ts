@@ -99,8 +99,29 @@ const viaNetns = (pid: number, port: number, timeoutMs: number): Promise<Duplex>
     });
   });
 
+/**
+ * Connections to pods open at once on this node, over all streams (each may be an
+ * nsenter + socat pair): a client opening connection after connection through one
+ * port-forward gets an error for the ones over this, rather than exhausting the node.
+ */
+export const MAX_POD_CONNECTIONS = 512;
+let open = 0;
+
 /** Connect to `port` of the pod. */
 export async function dialPod(addr: PodAddress, port: number, timeoutMs = 10_000): Promise<Duplex> {
+  if (open >= MAX_POD_CONNECTIONS) throw new DialError(`too many connections to pods on this node (at most ${MAX_POD_CONNECTIONS})`);
+  open++;
+  try {
+    const c = await dialOnce(addr, port, timeoutMs);
+    c.once("close", () => open--);
+    return c;
+  } catch (e) {
+    open--;
+    throw e;
+  }
+}
+
+async function dialOnce(addr: PodAddress, port: number, timeoutMs: number): Promise<Duplex> {
   if (addr.hostNetwork) return tcp("127.0.0.1", port, timeoutMs);
   if (addr.pid) {
     try {

@@ -31,10 +31,10 @@ export interface ExecOptions {
   tty: boolean;
 }
 
-/** PodExecOptions' booleans: "true" or "1" (kubelet's own URLs say 1, clients true) */
+/** PodExecOptions' booleans as kube-apiserver decodes them (Convert_Slice_string_To_bool): absent, "0" and "false" (any case) are false, all else true */
 const flag = (q: URLSearchParams, name: string) => {
-  const v = (q.get(name) ?? "").toLowerCase();
-  return v === "true" || v === "1";
+  const v = q.get(name);
+  return v !== null && !["0", "false"].includes(v.toLowerCase());
 };
 
 /** exec (command required) and attach (no command) */

@@ -92,8 +92,8 @@ export class StreamServer {
     if (!spec.some((c: any) => c.name === name)) throw badRequest(`container ${name} is not valid for pod ${pod.metadata.name}`);
     const inst = (await this.o.pods.containers(pod)).get(name)?.[0];
     const live = inst && (await this.o.runtime.inspect(inst.id));
-    if (!live || live.state !== "running") throw notFound(`container not found ("${name}")`);
-    return live;
+    if (live?.state !== "running") throw notFound(`container not found ("${name}")`);
+    return live as ContainerInfo;
   }
 
   /** where the pod's ports are: its sandbox's network namespace and IP, or the host's */
@@ -113,11 +113,8 @@ export class StreamServer {
       const o = execOptions(open.query, open.kind === "exec");
       const c = await this.container(pod, open.container);
       const rt = this.o.runtime;
-      const start =
-        open.kind === "exec"
-          ? () => (rt.execStream ? rt.execStream(c.id, o.command, o) : Promise.reject(new Error(`exec is not supported on ${rt.name}`)))
-          : () => (rt.attachStream ? rt.attachStream(c.id, o) : Promise.reject(new Error(`attach is not supported on ${rt.name}`)));
-      if (open.kind === "attach" && !rt.attachStream) throw badRequest(`attach is not supported on the ${rt.name} runtime of this node`);
+      if (!(open.kind === "exec" ? rt.execStream : rt.attachStream)) throw badRequest(`${open.kind} is not supported on the ${rt.name} runtime of this node`);
+      const start = () => (open.kind === "exec" ? rt.execStream!(c.id, o.command, o) : rt.attachStream!(c.id, o));
       if (open.framing === "websocket") {
         const protocol = negotiate(open.protocols, EXEC_WS_PROTOCOLS);
         if (protocol === undefined) throw badRequest(`unsupported subprotocols ${JSON.stringify(open.protocols)}; supported: ${EXEC_WS_PROTOCOLS.join(", ")}`);

@@ -20,8 +20,23 @@ interface SpdyConnection {
   on(ev: "error" | "close", cb: (e?: Error) => void): void;
   end(cb?: () => void): void;
   start(version: number): void;
-  _spdyState: { parser: { parseKVs(buf: unknown, cb: (err: Error | null, headers?: Record<string, string>) => void): void } };
+  _spdyState: {
+    parser: { parseKVs(buf: unknown, cb: (err: Error | null, headers?: Record<string, string>) => void): void };
+    window: { send: WindowSide };
+  };
 }
+
+/** spdy-transport's flow-control window side */
+interface WindowSide {
+  update(size: number, cb?: () => void): void;
+}
+
+/** a send window that never holds data back (and ignores WINDOW_UPDATEs) */
+const unlimited = (side: WindowSide) => {
+  side.update = (_size, cb) => {
+    if (cb) process.nextTick(cb);
+  };
+};
 
 /** SPDY/3.1 server on `socket`; every stream the client opens is answered and handed to `onStream` */
 export function spdyServer(socket: Duplex, onStream: (s: SpdyStream) => void): SpdyConnection {
@@ -39,13 +54,19 @@ export function spdyServer(socket: Duplex, onStream: (s: SpdyStream) => void): S
       cb(err, headers);
     });
   };
+  // Go's spdystream (kubelet, kubectl) has no flow control: it never sends WINDOW_UPDATE
+  // (nor waits for one), so a sender that keeps to SPDY's windows stalls after the first
+  // 64 KiB of a stream. Like kubelet, this side sends regardless: TCP (or the WebSocket)
+  // underneath still pushes back. The session window is off with version 3 (3.1 adds it).
+  unlimited(conn._spdyState.window.send);
   conn.on("error", () => undefined);
   conn.on("stream", (s) => {
+    unlimited((s as unknown as { _spdyState: { window: { send: WindowSide } } })._spdyState.window.send);
     s.on("error", () => undefined);
     s.respond(200, {});
     onStream(s);
   });
-  conn.start(3.1);
+  conn.start(3);
   return conn;
 }
 
