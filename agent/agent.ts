@@ -25,6 +25,8 @@ import { type KubeProxySettings, ServiceProxy } from "./proxy/service-proxy";
 import { ApiRelay } from "./relay/apirelay";
 import { type ContainerInfo, LABELS, type ContainerRuntime } from "./runtime/runtime";
 import { sleep, watchBackoffMs } from "./sleep";
+import { StreamServer } from "./streams/server";
+import { TunnelClient } from "./tunnel/client";
 
 export interface AgentOptions {
   api: ApiClient;
@@ -70,6 +72,8 @@ export interface AgentOptions {
   apiRelayPort?: number | false;
   /** kubelet's and kube-proxy's metrics (agent/metrics.ts), served where --metrics-bind-address says; none when unset */
   metrics?: AgentMetrics;
+  /** keep the tunnel to the control plane open (exec, attach, port-forward, proxy; agent/tunnel); default true */
+  tunnel?: boolean;
 }
 
 /**
@@ -144,6 +148,9 @@ export class NodeAgent {
   private node: KObject | null = null;
   /** what the Node's status said when last posted, and when */
   private statusWritten?: { essence: string; at: number };
+  /** serves exec, attach, port-forward and proxy streams to this node's pods (agent/streams) */
+  readonly streams: StreamServer;
+  private tunnel?: TunnelClient;
 
   constructor(private readonly o: AgentOptions) {
     this.events = new PodEvents(o.api, o.nodeName, Date.now, this.log);
@@ -187,6 +194,14 @@ export class NodeAgent {
       },
     });
     this.shipper = new LogShipper(o.runtime, o.api);
+    this.streams = new StreamServer({
+      runtime: o.runtime,
+      pods: {
+        pod: (namespace, name) => [...this.pods.values()].find((p) => p.metadata.namespace === namespace && p.metadata.name === name),
+        containers: (pod) => this.worker.containers(pod),
+      },
+      log: this.log,
+    });
     this.podNet = new PodNetworkSetup(o.runtime, { podCIDR: o.podCIDR, bridge: o.podBridge, networkName: o.podNetworkName, dataDir: o.dataDir }, this.log);
     this.prober = new Prober(
       o.runtime,
@@ -225,6 +240,10 @@ export class NodeAgent {
     if (this.o.hostGw) await this.routes();
     this.loops = [this.leaseLoop(), this.watchLoop(), this.syncLoop(), this.logLoop(), runInformers(this.informers, this.ac.signal)];
     this.dns.start();
+    if (this.o.tunnel !== false) {
+      this.tunnel = new TunnelClient({ ...this.o.api.credentials, nodeName: this.o.nodeName, streams: this.streams, log: this.log });
+      this.tunnel.start();
+    }
     if (this.o.kubeProxy) {
       this.proxy = new ServiceProxy({
         clusterDNS: this.o.clusterDNS ?? "10.43.0.10",
@@ -263,7 +282,15 @@ export class NodeAgent {
     this.ac.abort();
     this.wake?.();
     // kube-proxy's rules stay in the kernel (Services keep working across agent restarts); uninstall removes them
-    await Promise.allSettled([...this.loops, this.podWorkers.close(), ...this.terminating.values(), this.dns.stop(), this.proxy?.stop(), this.relay?.stop()]);
+    await Promise.allSettled([
+      ...this.loops,
+      this.podWorkers.close(),
+      ...this.terminating.values(),
+      this.dns.stop(),
+      this.proxy?.stop(),
+      this.relay?.stop(),
+      this.tunnel?.stop(),
+    ]);
     // the last events (Killing on a deletion) are small writes: let them land before the client closes
     await Promise.race([this.events.settled(), new Promise((r) => setTimeout(r, 2000).unref())]);
   }

@@ -87,6 +87,11 @@ export class ApiClient {
     return { server: this.o.server, caPem: this.o.caPem };
   }
 
+  /** where and as whom the agent connects (its tunnel opens WebSockets with the same credential and CA) */
+  get credentials(): { server: string; token: string; caPem?: string } {
+    return { server: this.o.server, token: this.o.token, caPem: this.o.caPem };
+  }
+
   get = (path: string) => this.request<KObject>("GET", path);
 
   /** GET, or null on 404. */

@@ -8,7 +8,9 @@ import { hostname, networkInterfaces } from "node:os";
 import { join, resolve } from "node:path";
 import { asLogger, createLogger, logWarn } from "../shared/log";
 import { DEFAULT_NETWORK, type NetworkConfig, networkConfigErrors, nthAddress, parseCidr, parseIPv4 } from "../shared/net/cidr";
-import { parseTokenFile, staticTokens, type TokenFileEntry } from "../workers/api/auth";
+import type { Duplex } from "node:stream";
+import { ApiError } from "../shared/status";
+import { anyOf, parseTokenFile, staticTokens, type TokenFileEntry } from "../workers/api/auth";
 import { composeApp, composeControlPlane } from "../workers/compose";
 import { CONTROLLERS } from "../workers/controllers";
 import type { ControllerConfig } from "../workers/controllers/context";
@@ -21,6 +23,7 @@ import { openDatabase } from "./db";
 import { kubeconfigYaml, writeKubeconfig } from "./kubeconfig";
 import { type PromControlPlaneMetrics, promMetrics } from "./metrics";
 import { ensureTls } from "./tls";
+import { NodeTunnels, rejectSocket, type TunnelOptions } from "./upgrade";
 
 export interface ServerOptions {
   port: number;
@@ -64,6 +67,8 @@ export interface ServerOptions {
    * else this machine's first non-loopback IPv4
    */
   advertiseAddress?: string;
+  /** the agents' tunnels: answer timeout, streams per node (tests) */
+  tunnel?: Pick<TunnelOptions, "answerTimeoutMs" | "maxStreamsPerNode" | "pingIntervalMs">;
   /** where log lines go: a Logger (shared/log.ts: levels, fields, text or JSON), or a plain function; default text lines on stdout/stderr */
   log?: (msg: string) => void;
 }
@@ -126,6 +131,8 @@ export interface RunningServer {
   queue: InProcessQueue;
   /** what /metrics serves (prom-client) */
   metrics: PromControlPlaneMetrics;
+  /** the agents' tunnels (node/upgrade.ts) */
+  tunnels: NodeTunnels;
   close(): Promise<void>;
 }
 
@@ -188,8 +195,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     maxConnectionsPerAddress: o.maxConnectionsPerAddress ?? CONNECTION_DEFAULTS.maxConnectionsPerAddress,
     maxHeaderBytes: o.maxHeaderBytes ?? CONNECTION_DEFAULTS.maxHeaderBytes,
   };
+  const tokens = staticTokens({ adminToken, tokenFile });
   const app = composeApp(cp, {
-    tokens: staticTokens({ adminToken, tokenFile }),
+    tokens,
     maxBodyBytes: o.maxBodyBytes,
     requestTimeoutMs: limits.requestTimeoutMs,
   });
@@ -199,8 +207,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // half a second later, as Go's server (so kube-apiserver) does, so that the client
   // reads the answer before the reset. Without this, Node would go on reading and
   // discarding the body at full speed to keep the connection alive.
+  // the agents' tunnels: exec/attach/port-forward upgrades, pods/proxy and services/proxy (node/upgrade.ts)
+  const tunnels = new NodeTunnels({ registry, authenticate: anyOf(tokens, (t) => registry.nodes.authenticate(t)), log, ...o.tunnel });
   const fetch = async (req: Request, env: HttpBindings | Http2Bindings) => {
-    const res = await app.fetch(req, env);
+    const res = await (tunnels.fetch(req) ?? app.fetch(req, env));
     if (!env.incoming.complete && env.incoming instanceof IncomingMessage) stopReading(env.incoming.socket, env.outgoing as ServerResponse);
     return res;
   };
@@ -236,6 +246,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       limitConnections(server, limits);
     }
     server!.on("error", rej);
+    server!.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!tunnels.upgrade(req, socket, head)) rejectSocket(socket, new ApiError(404, "NotFound", "the server could not find the requested resource"));
+    });
   });
   const port = await listening;
   // the `kubernetes` Service's endpoint, now that the port is known
@@ -272,10 +285,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     manager,
     queue,
     metrics,
+    tunnels,
     close: async () => {
       clearInterval(compactTimer);
       clearInterval(resyncTimer);
       queue.close();
+      tunnels.close();
       await new Promise<void>((res) => {
         const s = server as unknown as { close(cb: () => void): void; closeAllConnections?: () => void };
         s.close(() => res());

@@ -150,6 +150,8 @@ export async function startWorkerTarget(opts: TargetOptions = {}): Promise<Targe
     },
     serviceBindings: { DB: (req: Request) => hrana.handler(req) as any },
     queueProducers: { QUEUE: { queueName: "kubeflare-work" } },
+    // as wrangler.toml binds them
+    durableObjects: { TUNNEL: { className: "TunnelObject", useSQLite: true } },
     queueConsumers: { "kubeflare-work": { maxBatchSize: 100, maxBatchTimeout: 1 } },
   } as any);
   const ready = await mf.ready;

@@ -1,5 +1,5 @@
 import { createClient, type Client } from "@libsql/client/web";
-import { parseTokenFile, staticTokens, type TokenFileEntry } from "./api/auth";
+import { anyOf, type Authenticator, parseTokenFile, staticTokens, type TokenFileEntry } from "./api/auth";
 import { statusResponse } from "./api/errors";
 import { internalError } from "../shared/status";
 import { DEFAULT_NETWORK, networkConfigErrors } from "../shared/net/cidr";
@@ -11,6 +11,7 @@ import type { ObjectKey } from "../shared/types";
 import { CredentialCache } from "./registry/credentials";
 import type { Registry } from "./registry/registry";
 import type { Store } from "./store/store";
+import { serveStreamsEdge, type TunnelNamespace } from "./tunnel/edge";
 
 /** Bindings and variables of the Worker (see wrangler.toml). */
 export interface Env {
@@ -45,7 +46,13 @@ export interface Env {
   WATCH_POLL_MAX_MS?: string;
   /** optional service binding used as the libSQL transport (tests, dev) */
   DB?: { fetch(req: Request): Promise<Response> };
+  /** the agents' tunnels: a Durable Object per node (workers/tunnel/object.ts); answer timeout and streams per node (tests) */
+  TUNNEL?: TunnelNamespace;
+  TUNNEL_ANSWER_TIMEOUT_MS?: string;
+  TUNNEL_MAX_STREAMS?: string;
 }
+
+export { TunnelObject } from "./tunnel/object";
 
 interface Runtime {
   client: Client;
@@ -53,6 +60,7 @@ interface Runtime {
   registry: Registry;
   manager: ControllerManager;
   app: ReturnType<typeof composeApp>;
+  authenticate: Authenticator;
 }
 
 /** Set once this isolate has seen the system namespaces in place (a plain flag: no promise outlives its request). */
@@ -116,19 +124,20 @@ const runtime = async (env: Env): Promise<Runtime> => {
     },
   });
   const { store, registry, manager } = cp;
+  const tokens = staticTokens({
+    adminToken: env.ADMIN_TOKEN,
+    viewerTokens: env.VIEWER_TOKENS?.split(",").filter(Boolean),
+    tokenFile: tokenFileEntries(env.TOKEN_AUTH_FILE),
+  });
   const app = composeApp(cp, {
-    tokens: staticTokens({
-      adminToken: env.ADMIN_TOKEN,
-      viewerTokens: env.VIEWER_TOKENS?.split(",").filter(Boolean),
-      tokenFile: tokenFileEntries(env.TOKEN_AUTH_FILE),
-    }),
+    tokens,
     maxBodyBytes: env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : undefined,
   });
   if (!bootstrapped) {
     await registry.bootstrap();
     bootstrapped = true;
   }
-  return { client, store, registry, manager, app };
+  return { client, store, registry, manager, app, authenticate: anyOf(tokens, (t) => registry.nodes.authenticate(t)) };
 };
 
 export default {
@@ -141,7 +150,9 @@ export default {
       console.error(e);
       return statusResponse(internalError(`the server could not start: ${(e as Error).message}`));
     }
-    return rt.app.fetch(req, env, ctx as Parameters<typeof rt.app.fetch>[2]);
+    const maxBodyBytes = env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : undefined;
+    const streamed = await serveStreamsEdge(req, { registry: rt.registry, authenticate: rt.authenticate, tunnel: env.TUNNEL, maxBodyBytes });
+    return streamed ?? rt.app.fetch(req, env, ctx as Parameters<typeof rt.app.fetch>[2]);
   },
 
   /** Cron: the controllers' resync (node leases, time-based work, GC sweep), then compaction. */

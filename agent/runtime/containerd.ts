@@ -12,15 +12,25 @@
  * starts (an address from the podCIDR on kf0, hostPorts through portmap) and torn down
  * (the address released) when it stops or goes; before that it has loopback only.
  * Limit of this runtime: stdout and stderr share one output file (reported as stdout).
+ * Exec streams run `ctr tasks exec`; with a TTY, ctr wants a terminal of its own, so it
+ * runs under `script` (a pseudo-terminal), and a resize sets that terminal's size, which
+ * ctr passes on to the process's. Attach follows the task's output file from its current
+ * end (stdout and stderr as one stream, as the file has them); stdin and a TTY can't be
+ * attached to (tasks run detached, writing to that file). Known limit of ctr 1.6: it deletes an exec process as
+ * soon as it exits, and on a busy node containerd's shim may not have copied all of its
+ * output by then (the tail of a command that exits at once can be lost); CRI waits for the
+ * output to drain, which would need the containerd API rather than ctr.
  */
-import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { PassThrough } from "node:stream";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { PodNetwork } from "../network/cidr";
 import { Cni, type PortMapping } from "../network/cni";
 import { ensureBridge, pinNetns, unpinNetns } from "../network/netns";
-import type { ContainerInfo, ContainerRuntime, ContainerSpec, LogLine } from "./runtime";
+import type { ContainerInfo, ContainerRuntime, ContainerSpec, LogLine, StreamOptions, StreamProcess } from "./runtime";
 import { ImagePullError } from "./runtime";
 
 const run = promisify(execFile);
@@ -376,6 +386,109 @@ export class ContainerdRuntime implements ContainerRuntime {
       const err = e as { code?: number | string; stdout?: string; stderr?: string };
       return { exitCode: typeof err.code === "number" ? err.code : -1, output: `${err.stdout ?? ""}${err.stderr ?? ""}` };
     }
+  }
+
+  async execStream(id: string, command: string[], o: StreamOptions): Promise<StreamProcess> {
+    const execId = `exec-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    const ctr = [
+      "ctr",
+      "--address",
+      this.address,
+      "--namespace",
+      this.namespace,
+      "tasks",
+      "exec",
+      "--exec-id",
+      execId,
+      ...(o.tty ? ["--tty"] : []),
+      id,
+      ...command,
+    ];
+    const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
+    // with a TTY: script's pseudo-terminal is ctr's terminal (-e: its exit code; -f: no buffering; -q: no banner),
+    // raw, so that only the container's terminal translates and echoes
+    const child = o.tty
+      ? spawn("script", ["-qfec", `stty raw -echo; exec ${ctr.map(quote).join(" ")}`, "/dev/null"], { stdio: ["pipe", "pipe", "ignore"] })
+      : spawn(ctr[0], ctr.slice(1), { stdio: [o.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
+    const done = new Promise<number | null>((resolve) => {
+      child.on("close", (code) => resolve(code));
+      child.on("error", () => resolve(null));
+    });
+    // ctr inside script: its terminal is script's pseudo-terminal; setting that one's size sends ctr SIGWINCH
+    let terminal: string | undefined;
+    const findTerminal = () => {
+      try {
+        const pid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").trim().split(/\s+/)[0]);
+        if (pid > 0) terminal = readlinkSync(`/proc/${pid}/fd/0`);
+      } catch {
+        // not started yet
+      }
+      return terminal?.startsWith("/dev/pts/") ? terminal : undefined;
+    };
+    const resize = async (w: number, h: number) => {
+      for (let i = 0; i < 20 && !findTerminal(); i++) await new Promise((r) => setTimeout(r, 50));
+      if (terminal) await run("stty", ["-F", terminal, "rows", String(h), "cols", String(w)]).catch(() => undefined);
+    };
+    return {
+      // (with a TTY and no stdin, script's input stays open and unused: its end would end the session)
+      stdin: o.stdin ? child.stdin! : undefined,
+      stdout: child.stdout!,
+      stderr: o.tty ? undefined : (child.stderr ?? undefined),
+      resize: (w, h) => void resize(w, h),
+      done,
+      close: () => {
+        child.stdin?.destroy();
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      },
+    };
+  }
+
+  async pid(id: string): Promise<number | undefined> {
+    return (await this.taskPids()).get(id);
+  }
+
+  async attachStream(id: string, o: StreamOptions): Promise<StreamProcess> {
+    if (o.stdin || o.tty)
+      throw new Error("attaching to stdin or a TTY is not supported on containerd (tasks run detached); attach without -i/-t to follow the output");
+    const path = this.logPath(id);
+    const stdout = new PassThrough();
+    let offset = existsSync(path) ? statSync(path).size : 0;
+    let closed = false;
+    let resolveDone!: (v: null) => void;
+    const done = new Promise<number | null>((r) => (resolveDone = r));
+    const finish = () => {
+      if (closed) return;
+      closed = true;
+      clearInterval(poll);
+      stdout.end();
+      resolveDone(null);
+    };
+    let checks = 0;
+    const poll = setInterval(() => {
+      // new bytes of the output file, by offset (the file only grows while the task runs)
+      void (async () => {
+        try {
+          const size = existsSync(path) ? statSync(path).size : 0;
+          if (size > offset) {
+            const fh = await open(path, "r");
+            try {
+              const buf = Buffer.alloc(Math.min(size - offset, 1 << 20));
+              const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+              offset += bytesRead;
+              if (!closed && bytesRead) stdout.write(buf.subarray(0, bytesRead));
+            } finally {
+              await fh.close();
+            }
+          }
+          // about once a second: has the task ended?
+          if (++checks % 5 === 0 && (await this.tasks()).get(id) !== "RUNNING") finish();
+        } catch {
+          finish();
+        }
+      })();
+    }, 200);
+    return { stdout, resize: () => undefined, done, close: finish };
   }
 
   /**

@@ -1,9 +1,9 @@
 /** The Docker Engine implementation of ContainerRuntime, through dockerode. */
 import Docker from "dockerode";
-import { PassThrough } from "node:stream";
+import { type Duplex, PassThrough } from "node:stream";
 import type { PodNetwork } from "../network/cidr";
 import { ensureDockerNetwork, hairpinBridgePorts } from "../network/docker";
-import type { ContainerInfo, ContainerRuntime, ContainerSpec, LogLine } from "./runtime";
+import type { ContainerInfo, ContainerRuntime, ContainerSpec, LogLine, StreamOptions, StreamProcess } from "./runtime";
 import { ImagePullError } from "./runtime";
 
 const stateOf = (s: string | undefined): ContainerInfo["state"] =>
@@ -164,6 +164,90 @@ export class DockerRuntime implements ContainerRuntime {
     });
     const info = await exec.inspect();
     return { exitCode: info.Running ? -1 : (info.ExitCode ?? -1), output };
+  }
+
+  /**
+   * The hijacked connection of an exec or attach as a StreamProcess: without a TTY Docker
+   * multiplexes stdout and stderr on it (demuxed here); the client's stdin is written to
+   * it, and its end half-closes the connection, which closes the process's stdin.
+   */
+  private streamProcess(
+    sock: Duplex,
+    o: StreamOptions & { tty: boolean },
+    resize: (w: number, h: number) => Promise<unknown>,
+    exitCode: () => Promise<number | null>,
+  ): StreamProcess {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    if (o.tty) sock.pipe(stdout);
+    else {
+      this.docker.modem.demuxStream(sock, stdout, stderr);
+      sock.on("end", () => {
+        stdout.end();
+        stderr.end();
+      });
+    }
+    const ended = new Promise<void>((resolve) => {
+      sock.on("end", resolve);
+      sock.on("close", resolve);
+      sock.on("error", resolve);
+    });
+    let stdin: PassThrough | undefined;
+    if (o.stdin) {
+      stdin = new PassThrough();
+      stdin.pipe(sock, { end: false });
+      stdin.on("end", () => {
+        if (!sock.destroyed) sock.end();
+      });
+    }
+    return {
+      stdin,
+      stdout,
+      stderr: o.tty ? undefined : stderr,
+      resize: (w, h) => void resize(w, h).catch(() => undefined),
+      done: ended.then(exitCode),
+      close: () => sock.destroy(),
+    };
+  }
+
+  async execStream(id: string, command: string[], o: StreamOptions): Promise<StreamProcess> {
+    const exec = await this.docker.getContainer(id).exec({ Cmd: command, AttachStdin: o.stdin, AttachStdout: true, AttachStderr: !o.tty, Tty: o.tty });
+    const sock = (await exec.start({ hijack: true, stdin: o.stdin, Tty: o.tty })) as Duplex;
+    return this.streamProcess(
+      sock,
+      o,
+      (w, h) => exec.resize({ w, h }),
+      async () => {
+        // the output ends a moment before Docker records the exit
+        for (let i = 0; i < 50; i++) {
+          const info = await exec.inspect();
+          if (!info.Running) return info.ExitCode ?? null;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return null;
+      },
+    );
+  }
+
+  async attachStream(id: string, o: StreamOptions): Promise<StreamProcess> {
+    const c = this.docker.getContainer(id);
+    const tty = !!(await c.inspect()).Config.Tty;
+    const sock = (await c.attach({ stream: true, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, hijack: true })) as unknown as Duplex;
+    return this.streamProcess(
+      sock,
+      { ...o, tty },
+      (w, h) => c.resize({ w, h }),
+      async () => null,
+    );
+  }
+
+  async pid(id: string): Promise<number | undefined> {
+    try {
+      const c = await this.docker.getContainer(id).inspect();
+      return c.State.Running && c.State.Pid > 0 ? c.State.Pid : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async logs(id: string, sinceMs?: number): Promise<LogLine[]> {

@@ -4,6 +4,7 @@
  * a restarted agent re-adopts what runs.
  */
 
+import type { Readable, Writable } from "node:stream";
 import type { PodNetwork } from "../network/cidr";
 
 /** Labels the agent puts on every container it creates. */
@@ -79,6 +80,31 @@ export interface LogLine {
 
 export class ImagePullError extends Error {}
 
+/**
+ * A process's streams for exec and attach (agent/streams): what the client writes goes
+ * to `stdin`, `stdout` and `stderr` (none with a TTY: a terminal has one output) go to
+ * the client, and `done` says how it ended.
+ */
+export interface StreamProcess {
+  /** present when stdin was asked for; end() closes the process's stdin */
+  stdin?: Writable;
+  stdout: Readable;
+  stderr?: Readable;
+  /** the terminal's size (TTY only; ignored otherwise) */
+  resize(width: number, height: number): void;
+  /** the exit code once the process and its output ended (exec), or null (attach: the container's end, or the engine's) */
+  done: Promise<number | null>;
+  /** the client went away: let go of the process's streams (the process itself goes on, as with kubelet) */
+  close(): void;
+}
+
+export interface StreamOptions {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
+}
+
 /** The node's pod network (see agent/network/cidr.ts). */
 export type { PodNetwork };
 
@@ -99,6 +125,12 @@ export interface ContainerRuntime {
   remove(id: string): Promise<void>;
   /** run a command in a running container (exec probes) */
   exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
+  /** run a command in a running container with the client's streams (kubectl exec) */
+  execStream?(id: string, command: string[], o: StreamOptions): Promise<StreamProcess>;
+  /** attach to a running container's own streams (kubectl attach) */
+  attachStream?(id: string, o: StreamOptions): Promise<StreamProcess>;
+  /** the host pid of a running container's process (its network namespace, for port-forward), or undefined */
+  pid?(id: string): Promise<number | undefined>;
   /** the container's output since `sinceMs` (epoch ms), with timestamps */
   logs(id: string, sinceMs?: number): Promise<LogLine[]>;
   /**
