@@ -49,7 +49,7 @@ for (const [engine, makeRuntime] of [
     const pod = (name: string, command: string[]) => ({
       apiVersion: "v1",
       kind: "Pod",
-      metadata: { name, namespace: NS },
+      metadata: { name, namespace: NS, labels: { app: name } },
       spec: {
         nodeName: NODE,
         automountServiceAccountToken: false,
@@ -169,6 +169,39 @@ for (const [engine, makeRuntime] of [
         pf.kill();
       }
       expect(pf.output()).not.toMatch(/error/i);
+    }, 60_000);
+
+    it("port-forward svc/web and deploy/web: kubectl picks the pod, the service port maps to its target port", async () => {
+      await admin.request("POST", `/api/v1/namespaces/${NS}/services`, {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "web", namespace: NS },
+        spec: { selector: { app: "web" }, ports: [{ port: 80, targetPort: 8080 }] },
+      });
+      await admin.request("POST", `/apis/apps/v1/namespaces/${NS}/deployments`, {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "web", namespace: NS },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: "web" } },
+          template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "main", image: IMAGE }] } },
+        },
+      });
+      for (const [ref, remote] of [
+        ["svc/web", "80"],
+        ["deploy/web", "8080"],
+      ]) {
+        const port = await freePort();
+        const pf = k.spawn(["port-forward", ref, `${port}:${remote}`]);
+        try {
+          await eventually(async () => pf.output().includes("Forwarding from"), 20_000);
+          const get = () => fetch(`http://127.0.0.1:${port}/`).then(async (r) => `${r.status} ${await r.text()}`);
+          expect(await Promise.all([get(), get()]), ref).toEqual(["200 hello-from-pod\n", "200 hello-from-pod\n"]);
+        } finally {
+          pf.kill();
+        }
+      }
     }, 60_000);
 
     it("kubectl 1.30: exec and port-forward (plain SPDY/3.1 in that version)", async () => {
