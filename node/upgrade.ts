@@ -93,6 +93,8 @@ interface Pending {
   node: string;
   open: StreamOpen;
   taken: boolean;
+  /** the agent's stream connection, once it dialled in */
+  ws?: WebSocket;
   timer: ReturnType<typeof setTimeout>;
   resolve(s: AgentStream): void;
   reject(e: ApiError): void;
@@ -260,14 +262,17 @@ export class NodeTunnels {
         taken: false,
         timer: setTimeout(() => p.reject(dialError(node, `its agent did not answer within ${this.answerTimeoutMs / 1000}s`)), this.answerTimeoutMs),
         resolve: (s) => {
+          // an answer after the timeout: the client has its error already
+          if (this.pending.get(id) !== p) return void s.ws.close(1000);
           done();
           s.ws.once("close", () => this.count(node, -1));
           resolve(s);
         },
         reject: (e) => {
-          if (!this.pending.has(id)) return;
+          if (this.pending.get(id) !== p) return;
           done();
           this.count(node, -1);
+          if (p.ws && p.ws.readyState !== WebSocket.CLOSED) p.ws.close(1000);
           reject(e);
         },
       };
@@ -359,6 +364,7 @@ export class NodeTunnels {
     p.taken = true;
     (req as IncomingMessage & { chosenProtocol?: string }).chosenProtocol = TUNNEL_PROTOCOL;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      p.ws = ws;
       let stream: AgentStream | undefined;
       ws.on("message", (data, binary) => {
         if (stream) return stream.deliver(data, binary);

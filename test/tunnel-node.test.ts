@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../node/server";
 import { kubectl } from "./kubectl";
-import { commonCases, setupWorld, type TunnelEnv, type World } from "./tunnel-suite";
+import { eventually } from "./kubectl";
+import { commonCases, session, setupWorld, type TunnelEnv, type World } from "./tunnel-suite";
 
 const ANSWER_TIMEOUT_MS = 1500;
 const MAX_STREAMS = 4;
@@ -47,6 +48,18 @@ describe("agent tunnel on the Node server", () => {
   });
 
   commonCases(it, { env: () => env, world: () => world, answerTimeoutS: ANSWER_TIMEOUT_MS / 1000, maxStreams: MAX_STREAMS });
+
+  it("an answer that comes after the timeout is closed and frees no other stream's slot", async () => {
+    // node-c's agent answers pod "lonely" late
+    const late = await world.startAgent("node-c", { late: new Map([["lonely", ANSWER_TIMEOUT_MS + 500]]) });
+    const refusedLate = await session(env, "/api/v1/namespaces/default/pods/lonely/exec?command=sh&stdin=true&stdout=true").catch((e) => e);
+    expect(String(refusedLate)).toContain("500");
+    expect(server.tunnels.streams("node-c")).toBe(0);
+    // the late answer arrives: the server closes that stream connection, and counts nothing for it
+    await eventually(async () => late.streams.size === 0 && late.opens.length === 1, 10_000);
+    expect(server.tunnels.streams("node-c")).toBe(0);
+    await late.close();
+  });
 
   it("SPDY/3.1 upgrades: 101 with the version the agent chose, then the connection's bytes both ways", async () => {
     const { socket, res } = await new Promise<{ socket: import("node:net").Socket; res: import("node:http").IncomingMessage }>((resolve, reject) => {

@@ -141,7 +141,7 @@ export interface World {
   httpPort: number;
   seen: { method: string; url: string; authorization?: string; body: string }[];
   agents: Record<string, ToyAgent>;
-  startAgent(node: string, extra?: { silent?: Set<string> }): Promise<ToyAgent>;
+  startAgent(node: string, extra?: { silent?: Set<string>; late?: Map<string, number> }): Promise<ToyAgent>;
   close(): Promise<void>;
 }
 
@@ -243,7 +243,7 @@ export const setupWorld = async (env: TunnelEnv): Promise<World> => {
   expect(slice.status, slice.text).toBe(201);
 
   const agents: Record<string, ToyAgent> = {};
-  const startAgent = async (node: string, extra: { silent?: Set<string> } = {}) => {
+  const startAgent = async (node: string, extra: { silent?: Set<string>; late?: Map<string, number> } = {}) => {
     const a = startToyAgent({ url: env.url, node, token: creds[node], ca: env.ca, ports: { 8080: httpPort }, ...extra });
     await a.connected;
     agents[node] = a;

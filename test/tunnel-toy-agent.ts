@@ -6,7 +6,8 @@
  *   ends with that exit code on channel 3 (0: Success), and so does a v5 stdin close;
  * - raw (SPDY) exec/attach/portforward: accepts the first offered version and echoes bytes;
  * - tcp: connects to the local port `ports` maps the pod port to, and splices bytes;
- * - container "reject-me": rejects with a Status; pods in `silent`: never answers.
+ * - container "reject-me": rejects with a Status; pods in `silent`: never answers; pods in
+ *   `late`: answers after a while.
  */
 import { connect, type Socket } from "node:net";
 import { WebSocket } from "ws";
@@ -22,6 +23,8 @@ export interface ToyAgentOptions {
   ports?: Record<number, number>;
   /** pods whose streams are never answered */
   silent?: Set<string>;
+  /** pods whose streams are answered only after this many ms */
+  late?: Map<string, number>;
 }
 
 export interface ToyAgent {
@@ -60,7 +63,11 @@ export const startToyAgent = (o: ToyAgentOptions): ToyAgent => {
     streams.add(ws);
     ws.on("close", () => streams.delete(ws));
     ws.on("error", () => {});
-    ws.on("open", () => serve(ws, open, o));
+    ws.on("open", () => {
+      const delay = o.late?.get(open.pod);
+      if (delay) setTimeout(() => ws.readyState === WebSocket.OPEN && serve(ws, open, o), delay);
+      else serve(ws, open, o);
+    });
   });
   return {
     opens,
