@@ -284,6 +284,26 @@ function suite(engine: Engine, makeRuntime: (dir: string) => ContainerRuntime) {
     );
 
     it.skipIf(!up)(
+      "kubectl 1.33 exec -it over v5 and over SPDY/3.1, in a pseudo-terminal (script): the container's terminal has kubectl's size",
+      async () => {
+        for (const websockets of ["true", "false"]) {
+          const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
+            const cmd = `stty rows 33 cols 77; ${kubectlBinary("1.33")} --kubeconfig ${kubeconfigPath} exec -it shell -- sh -c 'sleep 0.5; stty size; sleep 0.2'`;
+            const p = spawn("script", ["-qfec", cmd, "/dev/null"], { env: { ...process.env, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: websockets } });
+            let text = "";
+            p.stdout.on("data", (d) => (text += d));
+            p.on("close", (code) => resolve({ code, text }));
+          });
+          expect(out.code, websockets).toBe(0);
+          expect(out.text, websockets).toMatch(/33 77\r+\n/);
+        }
+        const ttys = ts.opened.filter((o) => o.kind === "exec" && /tty=true/.test(o.query ?? ""));
+        expect(ttys.map((o) => o.framing)).toEqual(expect.arrayContaining(["websocket", "raw"]));
+      },
+      60_000,
+    );
+
+    it.skipIf(!up)(
       "kubectl 1.33 port-forward (SPDY inside WebSocket, and plain SPDY): two requests in a row and two in parallel",
       async () => {
         for (const ws of ["true", "false"]) {
