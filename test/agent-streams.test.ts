@@ -181,8 +181,9 @@ function suite(engine: Engine, makeRuntime: (dir: string) => ContainerRuntime) {
     });
 
     it.skipIf(!up)("client-node Exec: stdin reaches the command, and its end (v5 close signal) ends the command's input", async () => {
-      const r = await exec(["sh", "-c", "wc -c; sleep 0.2"], { stdin: "x".repeat(100_000) });
-      expect(r.stdout.trim()).toBe("100000");
+      // a command that reads late: the client is held back meanwhile (the WebSocket paused), nothing lost
+      const r = await exec(["sh", "-c", "sleep 0.5; wc -c; sleep 0.2"], { stdin: "x".repeat(5_000_000) });
+      expect(r.stdout.trim()).toBe("5000000");
       expect(r.status).toMatchObject({ status: "Success" });
     });
 
@@ -278,6 +279,26 @@ function suite(engine: Engine, makeRuntime: (dir: string) => ContainerRuntime) {
         expect(bulk.stdout.split("\n")[0].trim()).toBe("5000000");
         expect(bulk.stdout.length).toBe("5000000\n".length + 3_000_000);
         expect(ts.opened.some((o) => o.kind === "exec" && o.framing === "raw" && o.upgrade === "SPDY/3.1")).toBe(true);
+      },
+      60_000,
+    );
+
+    it.skipIf(!up)(
+      "kubectl 1.33 exec -it over v5 and over SPDY/3.1, in a pseudo-terminal (script): the container's terminal has kubectl's size",
+      async () => {
+        for (const websockets of ["true", "false"]) {
+          const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
+            const cmd = `stty rows 33 cols 77; ${kubectlBinary("1.33")} --kubeconfig ${kubeconfigPath} exec -it shell -- sh -c 'sleep 0.5; stty size; sleep 0.2'`;
+            const p = spawn("script", ["-qfec", cmd, "/dev/null"], { env: { ...process.env, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: websockets } });
+            let text = "";
+            p.stdout.on("data", (d) => (text += d));
+            p.on("close", (code) => resolve({ code, text }));
+          });
+          expect(out.code, websockets).toBe(0);
+          expect(out.text, websockets).toMatch(/33 77\r+\n/);
+        }
+        const ttys = ts.opened.filter((o) => o.kind === "exec" && /tty=true/.test(o.query ?? ""));
+        expect(ttys.map((o) => o.framing)).toEqual(expect.arrayContaining(["websocket", "raw"]));
       },
       60_000,
     );

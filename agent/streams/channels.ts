@@ -30,6 +30,8 @@ export class ChannelConn {
   readonly v5: boolean;
   /** readers of the channels the client writes to, by number */
   private readonly readers = new Map<number, PassThrough>();
+  /** reading from the client is paused until a channel's reader drains */
+  private paused = false;
   readonly closed: Promise<void>;
 
   constructor(
@@ -64,9 +66,13 @@ export class ChannelConn {
     const r = this.readers.get(channel);
     if (!r || r.writableEnded || body.length === 0) return;
     // a process that reads slowly holds the client back (the WebSocket, and so TCP, stop being read)
-    if (!r.write(body)) {
+    if (!r.write(body) && !this.paused) {
+      this.paused = true;
       this.ws.pause();
-      r.once("drain", () => this.ws.resume());
+      r.once("drain", () => {
+        this.paused = false;
+        this.ws.resume();
+      });
     }
   }
 
