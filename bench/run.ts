@@ -9,6 +9,9 @@
  *
  * `npm run bench -- startup [--pods 20] [--rounds 3] [-o json]` runs only pod startup on
  * the real engine (bench/startup.ts): creation → Running through a watch, p50/p99.
+ *
+ * `npm run bench -- load [--concurrency 50] [--duration 30] [--sync full|normal] [--cpu-prof DIR] [-o json]`
+ * runs only the API under load (bench/load.ts).
  */
 import { joinArgs } from "../test/agent-e2e/process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -52,6 +55,25 @@ if (process.argv[2] === "startup") {
   const { benchStartup, startupReport } = await import("./startup");
   const r = await benchStartup({ pods: Number(values.pods), rounds: Number(values.rounds) }, (m) => !json && console.error(m));
   console.log(json ? JSON.stringify(typeof r === "string" ? { skipped: r } : r, null, 2) : startupReport(r));
+  process.exit(0);
+}
+if (process.argv[2] === "load") {
+  const { values } = parseArgs({
+    args: process.argv.slice(3),
+    options: {
+      concurrency: { type: "string", default: "50" },
+      duration: { type: "string", default: "30" },
+      sync: { type: "string", default: "full" },
+      "cpu-prof": { type: "string" },
+      output: { type: "string", short: "o" },
+    },
+  });
+  const { benchLoad, loadReport } = await import("./load");
+  const r = await benchLoad(
+    { concurrency: Number(values.concurrency), durationSeconds: Number(values.duration), sync: values.sync, cpuProfDir: values["cpu-prof"] },
+    (m) => !json && console.error(m),
+  );
+  console.log(json ? JSON.stringify(r, null, 2) : loadReport(r));
   process.exit(0);
 }
 const results: Record<string, number | string> = {};
