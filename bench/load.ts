@@ -268,6 +268,8 @@ export async function benchLoad(
     }
     const rv = (await api.call("GET", "/api/v1/pods?limit=1")).body.metadata.resourceVersion;
     const watch = await watchPods(server.url, watchDispatcher, token, rv);
+    // warm up (modules load and compile on first use) before anything is measured
+    await runPhase(api, { clients: 5, seconds: 3, namespaces, tag: "warm" }, watch);
     log("load: one client alone (sequential)");
     const sequential = await runPhase(
       api,

@@ -3,8 +3,8 @@
  * writes, so that a commit's fsync never holds up the server's event loop, and group
  * commit, so that one fsync serves every write that arrived while the last one ran.
  *
- * Protocol: the main thread posts `{ id, stmts }` (a unit: one statement, or a write
- * batch that must be atomic); the thread answers `{ results: [{ id, sets } | { id, error }] }`
+ * Protocol: the main thread posts `{ units: [{ id, stmts }] }` (a unit: one statement, or
+ * a write batch that must be atomic); the thread answers `{ results: [{ id, sets } | { id, error }] }`
  * only after the COMMIT that made the unit durable has returned. Units that arrive in
  * the same turn of this thread's loop share one transaction, each inside its own
  * SAVEPOINT: a unit that fails is rolled back alone and the others commit, exactly as if
@@ -122,7 +122,7 @@ parentPort.on("message", (m) => {
     if (!scheduled) finish();
     return;
   }
-  queue.push(m);
+  for (const u of m.units) queue.push(u);
   schedule();
 });
 parentPort.postMessage({ ready: true });

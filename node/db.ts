@@ -120,6 +120,12 @@ export class EmbeddedClient implements Client {
   private readonly pending = new Map<number, { resolve: (sets: WireSet[]) => void; reject: (e: Error) => void; batch: boolean }>();
   private nextId = 1;
   private writerGone?: Error;
+  private outbox: { id: number; stmts: Stmt[] }[] = [];
+  private readonly post = () => {
+    const units = this.outbox;
+    this.outbox = [];
+    if (!this.writerGone) this.writer.postMessage({ units });
+  };
   private other?: Client;
 
   constructor(
@@ -205,6 +211,7 @@ export class EmbeddedClient implements Client {
     this.reader.close();
     if (!this.writerGone) {
       this.writer.ref();
+      if (this.outbox.length) this.post();
       this.writer.postMessage({ close: true });
     }
   }
@@ -274,7 +281,8 @@ export class EmbeddedClient implements Client {
     return new Promise<WireSet[]>((resolve, reject) => {
       if (this.pending.size === 0) this.writer.ref();
       this.pending.set(id, { resolve, reject, batch });
-      this.writer.postMessage({ id, stmts });
+      // one message per turn of the loop for all the writes it started
+      if (this.outbox.push({ id, stmts }) === 1) queueMicrotask(this.post);
     }).then((sets) => sets.map(resultSet));
   }
 
