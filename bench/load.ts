@@ -12,7 +12,7 @@
  * `node --cpu-prof` and writes its profile there.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -51,6 +51,15 @@ export interface LoadResult {
   concurrent: LoadPhase;
   aims: { p99Ms: number; requestsPerSecond: number; watchP99Ms: number };
   profileDir?: string;
+  /** with --cpu-prof: where the server's threads spent their time, whole run */
+  profile?: ProfileSummary;
+}
+
+export interface ProfileSummary {
+  /** the main (event loop) thread: ms and share of its samples by area, busiest first */
+  main: { area: string; ms: number; pct: number }[];
+  /** the writer thread: share of its time not idle (SQLite work and fsync waits) */
+  writerBusyPct?: number;
 }
 
 const AIMS = { p99Ms: 25, requestsPerSecond: 3000, watchP99Ms: 50 };
@@ -90,6 +99,83 @@ const startChild = async (dataDir: string, sync: string, profileDir?: string) =>
     child.once("exit", (code) => reject(new Error(`the server exited (${code}) before listening:\n${out}`)));
   });
   return { child, url, output: () => out };
+};
+
+/**
+ * Where the time went, from a V8 CPU profile: each sample goes to the first area that
+ * a frame matches, walking from the leaf (what ran) towards the root (who called it).
+ */
+const AREAS: [string, RegExp][] = [
+  ["idle", /^\(idle\) /],
+  ["garbage collection", /^\(garbage collector\) /],
+  ["SQLite reads on the main thread", /^(runRead|readBatch) .*node\/db\.ts/],
+  ["hand-off to the writer thread", /^postMessage |node:internal\/worker/],
+  ["module loading and compiling (tsx)", /node:internal\/modules|source_map|compileSourceTextModule|^wrapSafe /],
+  ["bearer token SHA-256 (WebCrypto)", /workers\/api\/auth\.ts|node:internal\/crypto/],
+  ["validation (zod, shared/validation)", /node_modules\/zod|shared\/validation/],
+  ["store: SQL, JSON encode/decode", /workers\/store\//],
+  ["watch", /workers\/registry\/watch\.ts/],
+  ["controllers", /workers\/controllers\//],
+  ["registry: admission, defaults, patch, metadata", /workers\/registry\/|shared\//],
+  ["metrics (prom-client)", /prom-client|node\/metrics\.ts|workers\/api\/metrics/],
+  ["API layer (workers/api)", /workers\/api\//],
+  ["hono and @hono/node-server", /node_modules\/(hono|@hono)\//],
+  ["HTTP, TLS, sockets, streams (Node)", /node:_http|node:net|node:tls|node:_tls|stream|^writev |node:internal\/(http|url|webstreams|deps\/undici)/],
+];
+
+const summarizeProfile = (file: string): { areas: Map<string, number>; total: number } => {
+  const p = JSON.parse(readFileSync(file, "utf8")) as {
+    nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const area = new Map<number, string>();
+  const areaOf = (leaf: number): string => {
+    const known = area.get(leaf);
+    if (known) return known;
+    let found = "other";
+    search: for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) {
+      const f = byId.get(id)!.callFrame;
+      const label = `${f.functionName || "(anonymous)"} ${f.url}`;
+      for (const [name, re] of AREAS)
+        if (re.test(label)) {
+          found = name;
+          break search;
+        }
+    }
+    area.set(leaf, found);
+    return found;
+  };
+  const areas = new Map<string, number>();
+  let total = 0;
+  p.samples.forEach((id, i) => {
+    const dt = (p.timeDeltas[i] ?? 0) / 1000;
+    total += dt;
+    const a = areaOf(id);
+    areas.set(a, (areas.get(a) ?? 0) + dt);
+  });
+  return { areas, total };
+};
+
+/** The server's profiles (one file per thread, named CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile). */
+const summarizeProfiles = (dir: string, pid: number): ProfileSummary | undefined => {
+  const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile") && f.split(".")[3] === String(pid));
+  const main = files.find((f) => f.split(".")[4] === "0");
+  if (!main) return undefined;
+  const m = summarizeProfile(join(dir, main));
+  const summary: ProfileSummary = {
+    main: [...m.areas].sort((a, b) => b[1] - a[1]).map(([a, ms]) => ({ area: a, ms: Math.round(ms), pct: round((100 * ms) / m.total) })),
+  };
+  for (const f of files) {
+    const text = readFileSync(join(dir, f), "utf8");
+    if (!text.includes('"[worker eval]"') || !text.includes('"flush"')) continue;
+    const w = summarizeProfile(join(dir, f));
+    summary.writerBusyPct = round((100 * (w.total - (w.areas.get("idle") ?? 0))) / w.total);
+  }
+  return summary;
 };
 
 const stopChild = async (child: ChildProcess) => {
@@ -259,6 +345,7 @@ export async function benchLoad(
       return { status: res.statusCode, body: await res.body.json().catch(() => undefined) };
     },
   };
+  let result: LoadResult | undefined;
   try {
     log(`load: server ${server.url} (--sync ${sync}), ${o.concurrency} namespaces`);
     const namespaces = Array.from({ length: o.concurrency }, (_, i) => `load-${i}`);
@@ -279,13 +366,16 @@ export async function benchLoad(
     log(`load: ${o.concurrency} clients for ${o.durationSeconds} s`);
     const concurrent = await runPhase(api, { clients: o.concurrency, seconds: o.durationSeconds, namespaces, tag: "load", serverPid: server.child.pid }, watch);
     await watch.stop();
-    return { sync, sequential, concurrent, aims: AIMS, profileDir: o.cpuProfDir };
+    result = { sync, sequential, concurrent, aims: AIMS, profileDir: o.cpuProfDir };
   } finally {
     await dispatcher.close();
     await watchDispatcher.destroy();
     await stopChild(server.child);
     rmSync(base, { recursive: true, force: true });
   }
+  // the profiles are written as the server exits
+  if (o.cpuProfDir && server.child.pid) result.profile = summarizeProfiles(o.cpuProfDir, server.child.pid);
+  return result;
 }
 
 /** The harness's figures: per-verb p99 and total req/s under load next to the aims, the sequential ones beside them. */
@@ -362,6 +452,11 @@ export function loadReport(r: LoadResult): string {
   lines.push(
     `(watch delivery: write sent → event received, ${c.watch.events} events; before this work: ${REFERENCE.requestsPerSecond} req/s, p50 ≈ ${REFERENCE.p50Ms} ms)`,
   );
-  if (r.profileDir) lines.push(`server CPU profile: ${r.profileDir}`);
+  if (r.profileDir) lines.push(`server CPU profiles (node --cpu-prof, whole run): ${r.profileDir}`);
+  if (r.profile) {
+    lines.push("  main thread, by area:");
+    for (const a of r.profile.main) if (a.pct >= 0.5) lines.push(`    ${a.area.padEnd(48)} ${String(a.ms).padStart(7)} ms ${a.pct.toFixed(1).padStart(5)} %`);
+    if (r.profile.writerBusyPct !== undefined) lines.push(`  writer thread not idle (SQLite writes and fsync): ${r.profile.writerBusyPct} % of the run`);
+  }
   return lines.join("\n");
 }

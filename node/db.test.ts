@@ -107,4 +107,17 @@ describe("embedded client", () => {
     client.close();
     await expect(client.execute("SELECT 1")).rejects.toMatchObject({ code: "CLIENT_CLOSED" });
   });
+
+  it("fails the writes a dead writer thread held, unacknowledged, and writes again with a new one", async () => {
+    const { client } = await fresh();
+    const writer = (client as any).writer as import("node:worker_threads").Worker;
+    const lost = client.execute({ sql: "INSERT INTO t (k, v) VALUES ('lost', 1)", args: [] });
+    await writer.terminate();
+    await expect(lost).rejects.toMatchObject({ code: "SQLITE_IOERR" });
+    expect((client as any).writer).not.toBe(writer);
+    const rs = await client.execute({ sql: "INSERT INTO t (k, v) VALUES ('next', 2) RETURNING v", args: [] });
+    expect(rs.rows[0].v).toBe(2);
+    expect((await client.execute("SELECT k FROM t ORDER BY k")).rows.map((r) => r.k)).toEqual(["next"]);
+    client.close();
+  });
 });

@@ -116,15 +116,14 @@ export class EmbeddedClient implements Client {
   readonly ready: Promise<void>;
   private readonly reader: Database.Database;
   private readonly cache = new Map<string, Cached>();
-  private readonly writer: Worker;
+  private writer!: Worker;
   private readonly pending = new Map<number, { resolve: (sets: WireSet[]) => void; reject: (e: Error) => void; batch: boolean }>();
   private nextId = 1;
-  private writerGone?: Error;
   private outbox: { id: number; stmts: Stmt[] }[] = [];
   private readonly post = () => {
     const units = this.outbox;
     this.outbox = [];
-    if (!this.writerGone) this.writer.postMessage({ units });
+    if (units.length) this.writer.postMessage({ units });
   };
   private other?: Client;
 
@@ -135,29 +134,44 @@ export class EmbeddedClient implements Client {
     this.reader = new Database(path);
     this.reader.prepare("PRAGMA query_only = ON").run();
     this.reader.prepare("PRAGMA busy_timeout = 0").run();
-    this.writer = new Worker(WRITER_SOURCE, {
+    this.ready = this.startWriter();
+    this.ready.catch(() => {});
+  }
+
+  /**
+   * The writer thread. Should it ever end without being asked to, the writes it held
+   * fail (none of them was acknowledged) and a new one takes over.
+   */
+  private startWriter(): Promise<void> {
+    const writer = new Worker(WRITER_SOURCE, {
       eval: true,
       workerData: {
         libsql: createRequire(import.meta.url).resolve("libsql"),
-        path,
-        synchronous: opts.synchronous,
-        busyTimeoutMs: opts.busyTimeoutMs ?? 5000,
+        path: this.path,
+        synchronous: this.opts.synchronous,
+        busyTimeoutMs: this.opts.busyTimeoutMs ?? 5000,
       },
     });
-    // the thread keeps the process alive only while a write is in flight (and until it is up)
-    this.ready = new Promise((resolve, reject) => {
-      this.writer.once("message", () => {
-        if (this.pending.size === 0 && !this.closed) this.writer.unref();
-        resolve();
-      });
-      this.writer.once("error", reject);
-    });
-    this.ready.catch(() => {});
-    this.writer.on("message", (m: { results?: WireResult[] }) => {
+    this.writer = writer;
+    let failure: Error | undefined;
+    writer.on("message", (m: { results?: WireResult[] }) => {
       for (const r of m.results ?? []) this.settle(r);
     });
-    this.writer.on("error", (e) => this.fail(e));
-    this.writer.on("exit", (code) => this.fail(new LibsqlError(`the database writer thread exited (${code})`, "CLIENT_CLOSED")));
+    writer.on("error", (e) => (failure = e));
+    writer.on("exit", (code) => {
+      const e = new LibsqlError(`the database writer thread ended (${failure?.message ?? `exit code ${code}`})`, "SQLITE_IOERR");
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+      if (!this.closed) this.startWriter().catch(() => {});
+    });
+    // the thread keeps the process alive only while a write is in flight (and until it is up)
+    return new Promise((resolve, reject) => {
+      writer.once("message", () => {
+        if (this.pending.size === 0 && !this.closed) writer.unref();
+        resolve();
+      });
+      writer.once("error", reject);
+    });
   }
 
   execute(stmtOrSql: InStatement | string, args?: InArgs): Promise<ResultSet> {
@@ -209,11 +223,9 @@ export class EmbeddedClient implements Client {
     this.other?.close();
     this.cache.clear();
     this.reader.close();
-    if (!this.writerGone) {
-      this.writer.ref();
-      if (this.outbox.length) this.post();
-      this.writer.postMessage({ close: true });
-    }
+    this.writer.ref();
+    this.post();
+    this.writer.postMessage({ close: true });
   }
 
   private side(): Client {
@@ -276,7 +288,6 @@ export class EmbeddedClient implements Client {
   }
 
   private write(stmts: Stmt[], batch: boolean): Promise<ResultSet[]> {
-    if (this.writerGone) return Promise.reject(this.writerGone);
     const id = this.nextId++;
     return new Promise<WireSet[]>((resolve, reject) => {
       if (this.pending.size === 0) this.writer.ref();
@@ -293,12 +304,6 @@ export class EmbeddedClient implements Client {
     if (this.pending.size === 0 && !this.closed) this.writer.unref();
     if (r.error) p.reject(wireError(r.error, p.batch));
     else p.resolve(r.sets);
-  }
-
-  private fail(e: Error) {
-    this.writerGone ??= e instanceof LibsqlError ? e : new LibsqlError(e.message, "CLIENT_CLOSED");
-    for (const p of this.pending.values()) p.reject(this.writerGone);
-    this.pending.clear();
   }
 }
 
