@@ -16,6 +16,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
 import { Agent, request } from "undici";
 import type { Figure } from "./figures";
 
@@ -192,38 +194,67 @@ interface Api {
 }
 
 /**
- * A watch on every pod: for each event, the time it arrived by resourceVersion. Writes
+ * A watch on every pod, read on a thread of its own (the 50 clients keep this thread's
+ * loop busy): for each event, when it arrived (epoch ms) by resourceVersion. Writes
  * record when they were sent by the resourceVersion their answer carried; `delays()`
  * pairs the two.
  */
-const watchPods = async (url: string, dispatcher: Agent, token: string, fromRv: string) => {
-  const arrived = new Map<string, number>();
-  const ac = new AbortController();
-  const res = await request(`${url}/api/v1/pods?watch=1&resourceVersion=${fromRv}&allowWatchBookmarks=false`, {
-    dispatcher,
-    headers: { Authorization: `Bearer ${token}` },
-    signal: ac.signal,
-  });
-  if (res.statusCode !== 200) throw new Error(`watch: HTTP ${res.statusCode}: ${await res.body.text()}`);
-  const reading = (async () => {
-    let buf = "";
-    try {
-      for await (const chunk of res.body) {
-        const now = performance.now();
-        buf += chunk.toString();
-        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          const rv = /"resourceVersion":"(\d+)"/.exec(line)?.[1];
-          if (rv && !arrived.has(rv)) arrived.set(rv, now);
-        }
-      }
-    } catch {
-      /* aborted */
+const WATCHER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const { Agent, request } = require(workerData.undici);
+const arrived = new Map();
+const ac = new AbortController();
+const dispatcher = new Agent({ connect: { ca: workerData.ca }, bodyTimeout: 0 });
+parentPort.on("message", (m) => {
+  if (m === "arrivals") parentPort.postMessage({ arrivals: arrived });
+  if (m === "stop") { ac.abort(); dispatcher.destroy().catch(() => {}).finally(() => parentPort.close()); }
+});
+(async () => {
+  const res = await request(workerData.url, { dispatcher, headers: { Authorization: "Bearer " + workerData.token }, signal: ac.signal });
+  if (res.statusCode !== 200) throw new Error("watch: HTTP " + res.statusCode + ": " + (await res.body.text()));
+  parentPort.postMessage({ started: true });
+  let buf = "";
+  for await (const chunk of res.body) {
+    const now = performance.timeOrigin + performance.now();
+    buf += chunk.toString();
+    for (let nl = buf.indexOf("\\n"); nl >= 0; nl = buf.indexOf("\\n")) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const rv = /"resourceVersion":"(\\d+)"/.exec(line)?.[1];
+      if (rv && !arrived.has(rv)) arrived.set(rv, now);
     }
-  })();
+  }
+})().catch((e) => { if (!ac.signal.aborted) parentPort.postMessage({ error: String(e && e.message || e) }); });
+`;
+
+/** now, in epoch ms with sub-ms precision: comparable across this process's threads */
+const epochNow = () => performance.timeOrigin + performance.now();
+
+const watchPods = async (url: string, ca: string, token: string, fromRv: string) => {
+  const worker = new Worker(WATCHER_SOURCE, {
+    eval: true,
+    workerData: {
+      undici: createRequire(import.meta.url).resolve("undici"),
+      url: `${url}/api/v1/pods?watch=1&resourceVersion=${fromRv}&allowWatchBookmarks=false`,
+      ca,
+      token,
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    worker.once("message", (m) => (m.started ? resolve() : reject(new Error(m.error))));
+    worker.once("error", reject);
+  });
   return {
-    delays(sent: Map<string, number>): number[] {
+    async delays(sent: Map<string, number>): Promise<number[]> {
+      const arrived = await new Promise<Map<string, number>>((resolve) => {
+        const on = (m: { arrivals?: Map<string, number> }) => {
+          if (!m.arrivals) return;
+          worker.off("message", on);
+          resolve(m.arrivals);
+        };
+        worker.on("message", on);
+        worker.postMessage("arrivals");
+      });
       const out: number[] = [];
       for (const [rv, t] of sent) {
         const at = arrived.get(rv);
@@ -232,8 +263,10 @@ const watchPods = async (url: string, dispatcher: Agent, token: string, fromRv: 
       return out.sort((a, b) => a - b);
     },
     async stop() {
-      ac.abort();
-      await reading;
+      const exited = new Promise((r) => worker.once("exit", r));
+      worker.postMessage("stop");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+      await worker.terminate();
     },
   };
 };
@@ -263,16 +296,18 @@ const runPhase = async (
   const end = t0 + o.seconds * 1000;
   const timed = async (verb: Verb, method: string, path: string, body?: unknown, contentType?: string) => {
     const s = performance.now();
-    const r = await api.call(method, path, body, contentType);
+    const sentAt = epochNow();
+    // a transport failure (a connect timing out on a saturated server) counts as an error
+    const r = await api.call(method, path, body, contentType).catch((err: Error) => ({ status: 0, body: { message: err.message } }));
     const e = performance.now();
     lat[verb].push(e - s);
     done.push(e);
-    if (r.status >= 300) {
+    if (r.status >= 300 || r.status === 0) {
       errors[verb]++;
       if (errors[verb] <= 3) console.error(`load: ${verb} ${path}: HTTP ${r.status} ${JSON.stringify(r.body?.message ?? r.body)}`);
     } else if (verb !== "get" && verb !== "list") {
       const rv = r.body?.metadata?.resourceVersion;
-      if (rv) sent.set(String(rv), s);
+      if (rv) sent.set(String(rv), sentAt);
     }
     return r;
   };
@@ -299,7 +334,7 @@ const runPhase = async (
   const cpu = cpuMs(o.serverPid) - cpu0;
   // let the last events arrive
   await new Promise((r) => setTimeout(r, 500));
-  const delays = watch.delays(sent);
+  const delays = await watch.delays(sent);
   const perSecond = Array.from({ length: Math.ceil(seconds) }, () => 0);
   for (const e of done) perSecond[Math.min(perSecond.length - 1, Math.floor((e - t0) / 1000))]++;
   const verbs = Object.fromEntries(
@@ -332,8 +367,7 @@ export async function benchLoad(
   const server = await startChild(dataDir, sync, o.cpuProfDir);
   const token = readFileSync(join(dataDir, "admin-token"), "utf8").trim();
   const ca = readFileSync(join(dataDir, "tls", "ca.crt"), "utf8");
-  const dispatcher = new Agent({ connect: { ca }, connections: o.concurrency + 4, pipelining: 1 });
-  const watchDispatcher = new Agent({ connect: { ca }, bodyTimeout: 0 });
+  const dispatcher = new Agent({ connect: { ca, timeout: 60_000 }, connections: o.concurrency + 4, pipelining: 1 });
   const api: Api = {
     async call(method, path, body, contentType = "application/json") {
       const res = await request(server.url + path, {
@@ -354,7 +388,7 @@ export async function benchLoad(
       if (r.status !== 201) throw new Error(`creating namespace ${ns}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
     }
     const rv = (await api.call("GET", "/api/v1/pods?limit=1")).body.metadata.resourceVersion;
-    const watch = await watchPods(server.url, watchDispatcher, token, rv);
+    const watch = await watchPods(server.url, ca, token, rv);
     // warm up (modules load and compile on first use) before anything is measured
     await runPhase(api, { clients: 5, seconds: 3, namespaces, tag: "warm" }, watch);
     log("load: one client alone (sequential)");
@@ -369,7 +403,6 @@ export async function benchLoad(
     result = { sync, sequential, concurrent, aims: AIMS, profileDir: o.cpuProfDir };
   } finally {
     await dispatcher.close();
-    await watchDispatcher.destroy();
     await stopChild(server.child);
     rmSync(base, { recursive: true, force: true });
   }
