@@ -44,7 +44,14 @@ export interface LoadPhase {
   perSecond: number[];
   /** the server process's CPU time (all its threads) per request, ms: what the box's load does not change much */
   serverCpuMsPerRequest: number;
-  watch: { events: number; p50Ms: number; p99Ms: number; samples: number[] };
+  watch: {
+    events: number;
+    p50Ms: number;
+    p99Ms: number;
+    samples: number[];
+    /** p50 of the writes sent in each tenth of the phase: rising means the watch falls behind */
+    p50ByTenthMs: number[];
+  };
 }
 
 export interface LoadResult {
@@ -245,6 +252,7 @@ const watchPods = async (url: string, ca: string, token: string, fromRv: string)
     worker.once("error", reject);
   });
   return {
+    /** per write, in the order they were sent: its event's arrival − its sending (ms) */
     async delays(sent: Map<string, number>): Promise<number[]> {
       const arrived = await new Promise<Map<string, number>>((resolve) => {
         const on = (m: { arrivals?: Map<string, number> }) => {
@@ -260,7 +268,7 @@ const watchPods = async (url: string, ca: string, token: string, fromRv: string)
         const at = arrived.get(rv);
         if (at !== undefined) out.push(at - t);
       }
-      return out.sort((a, b) => a - b);
+      return out;
     },
     async stop() {
       const exited = new Promise((r) => worker.once("exit", r));
@@ -334,7 +342,17 @@ const runPhase = async (
   const cpu = cpuMs(o.serverPid) - cpu0;
   // let the last events arrive
   await new Promise((r) => setTimeout(r, 500));
-  const delays = await watch.delays(sent);
+  const inOrder = await watch.delays(sent);
+  const tenth = Math.max(1, Math.ceil(inOrder.length / 10));
+  const p50ByTenthMs = Array.from({ length: Math.ceil(inOrder.length / tenth) }, (_, i) =>
+    round(
+      pct(
+        inOrder.slice(i * tenth, (i + 1) * tenth).sort((a, b) => a - b),
+        50,
+      ),
+    ),
+  );
+  const delays = [...inOrder].sort((a, b) => a - b);
   const perSecond = Array.from({ length: Math.ceil(seconds) }, () => 0);
   for (const e of done) perSecond[Math.min(perSecond.length - 1, Math.floor((e - t0) / 1000))]++;
   const verbs = Object.fromEntries(
@@ -353,7 +371,7 @@ const runPhase = async (
     verbs,
     perSecond,
     serverCpuMsPerRequest: round(cpu / requests),
-    watch: { events: delays.length, p50Ms: round(pct(delays, 50)), p99Ms: round(pct(delays, 99)), samples: thin(delays) },
+    watch: { events: delays.length, p50Ms: round(pct(delays, 50)), p99Ms: round(pct(delays, 99)), samples: thin(delays), p50ByTenthMs },
   };
 };
 
@@ -482,6 +500,7 @@ export function loadReport(r: LoadResult): string {
   lines.push(row("server CPU / request", `${s.serverCpuMsPerRequest} ms`, `${c.serverCpuMsPerRequest} ms`, ""));
   lines.push(row("watch delivery p50", `${s.watch.p50Ms} ms`, `${c.watch.p50Ms} ms`, ""));
   lines.push(row("watch delivery p99", `${s.watch.p99Ms} ms`, `${c.watch.p99Ms} ms`, `≤ ${r.aims.watchP99Ms} ms`, c.watch.p99Ms <= r.aims.watchP99Ms));
+  lines.push(`watch delivery p50 by tenth of the run (${c.clients} clients): ${c.watch.p50ByTenthMs.join(", ")} ms`);
   lines.push(
     `(watch delivery: write sent → event received, ${c.watch.events} events; before this work: ${REFERENCE.requestsPerSecond} req/s, p50 ≈ ${REFERENCE.p50Ms} ms)`,
   );
