@@ -14,7 +14,7 @@
  * It is plain JavaScript in a string (run with `new Worker(…, { eval: true })`) so that
  * it needs no TypeScript loader in the thread and survives bundling.
  */
-export const WRITER_SOURCE = String.raw`
+export const WRITER_SOURCE = `
 "use strict";
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.libsql);
