@@ -281,6 +281,50 @@ export const WATCH_BUFFER_CHARS = 256 * 1024;
  * further behind the changes.
  */
 export const watchResponse = (events: AsyncGenerator<WatchEvent>, ac: AbortController, render: (ev: WatchEvent) => unknown): Response => {
+  const stream = ON_WORKERS ? pulledStream(events, ac, render) : heldStream(events, ac, render);
+  return new Response(stream, {
+    status: 200,
+    headers: { "Content-Type": "application/json", ...STREAM_HEADERS, "X-Content-Type-Options": "nosniff" },
+  });
+};
+
+/**
+ * On Workers the events are read only as the stream is read (the held stream below
+ * made the controller scenarios fail there, not understood yet).
+ */
+const ON_WORKERS = typeof navigator !== "undefined" && (navigator as { userAgent?: string }).userAgent === "Cloudflare-Workers";
+
+const errorLine = (e: unknown) => {
+  const status =
+    e instanceof ApiError
+      ? e.toStatus()
+      : { kind: "Status", apiVersion: "v1", status: "Failure", code: 500, reason: "InternalError", message: String((e as Error)?.message ?? e) };
+  return JSON.stringify({ type: "ERROR", object: status }) + "\n";
+};
+
+/** One event per chunk, read from the watch when the stream is read. */
+const pulledStream = (events: AsyncGenerator<WatchEvent>, ac: AbortController, render: (ev: WatchEvent) => unknown): ReadableStream<Uint8Array> => {
+  const enc = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await events.next();
+        if (done) controller.close();
+        else controller.enqueue(enc.encode(JSON.stringify(render(value)) + "\n"));
+      } catch (e) {
+        controller.enqueue(enc.encode(errorLine(e)));
+        controller.close();
+      }
+    },
+    async cancel() {
+      ac.abort();
+      await events.return(undefined);
+    },
+  });
+};
+
+/** Events read as they come, held while the connection cannot take more, sent together. */
+const heldStream = (events: AsyncGenerator<WatchEvent>, ac: AbortController, render: (ev: WatchEvent) => unknown): ReadableStream<Uint8Array> => {
   const enc = new TextEncoder();
   let held: string[] = [];
   let heldChars = 0;
@@ -303,17 +347,13 @@ export const watchResponse = (events: AsyncGenerator<WatchEvent>, ac: AbortContr
         if (cancelled) break;
       }
     } catch (e) {
-      const status =
-        e instanceof ApiError
-          ? e.toStatus()
-          : { kind: "Status", apiVersion: "v1", status: "Failure", code: 500, reason: "InternalError", message: String((e as Error)?.message ?? e) };
-      failure = JSON.stringify({ type: "ERROR", object: status }) + "\n";
+      failure = errorLine(e);
     }
     ended = true;
     signal(wake);
     wake = undefined;
   })();
-  const stream = new ReadableStream<Uint8Array>({
+  return new ReadableStream<Uint8Array>({
     async pull(controller) {
       while (held.length === 0 && !ended) await new Promise<void>((r) => (wake = r));
       if (held.length) {
@@ -336,10 +376,6 @@ export const watchResponse = (events: AsyncGenerator<WatchEvent>, ac: AbortContr
       room = undefined;
       await events.return(undefined);
     },
-  });
-  return new Response(stream, {
-    status: 200,
-    headers: { "Content-Type": "application/json", ...STREAM_HEADERS, "X-Content-Type-Options": "nosniff" },
   });
 };
 
