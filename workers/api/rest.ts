@@ -277,24 +277,50 @@ const readDeleteOptions = async (c: Context, opts: RestOptions): Promise<DeleteO
  */
 export const STREAM_HEADERS = { "Cache-Control": "no-cache, no-transform, private", "Content-Encoding": "identity" } as const;
 
+/** What a watch stream holds for a client that is not reading (characters); the watch waits beyond it. */
+export const WATCH_BUFFER_CHARS = 256 * 1024;
+
 /**
  * A watch as a chunked stream of newline-delimited JSON events. The response (and so
- * its headers) goes out at once; events follow as they happen.
+ * its headers) goes out at once; events follow as they happen. Events are read from
+ * the watch as they come and held (up to WATCH_BUFFER_CHARS) while the connection
+ * cannot take more, then go out together as one chunk: on a busy server a socket
+ * write waits for the last one to drain, and one event per write fell further and
+ * further behind the changes.
  */
 export const watchResponse = (events: AsyncGenerator<WatchEvent>, ac: AbortController, render: (ev: WatchEvent) => unknown): Response => {
+  const stream = ON_WORKERS ? pulledStream(events, ac, render) : heldStream(events, ac, render);
+  return new Response(stream, {
+    status: 200,
+    headers: { "Content-Type": "application/json", ...STREAM_HEADERS, "X-Content-Type-Options": "nosniff" },
+  });
+};
+
+/**
+ * On Workers the events are read only as the stream is read (the held stream below
+ * made the controller scenarios fail there, not understood yet).
+ */
+const ON_WORKERS = typeof navigator !== "undefined" && (navigator as { userAgent?: string }).userAgent === "Cloudflare-Workers";
+
+const errorLine = (e: unknown) => {
+  const status =
+    e instanceof ApiError
+      ? e.toStatus()
+      : { kind: "Status", apiVersion: "v1", status: "Failure", code: 500, reason: "InternalError", message: String((e as Error)?.message ?? e) };
+  return JSON.stringify({ type: "ERROR", object: status }) + "\n";
+};
+
+/** One event per chunk, read from the watch when the stream is read. */
+const pulledStream = (events: AsyncGenerator<WatchEvent>, ac: AbortController, render: (ev: WatchEvent) => unknown): ReadableStream<Uint8Array> => {
   const enc = new TextEncoder();
-  const stream = new ReadableStream<Uint8Array>({
+  return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         const { value, done } = await events.next();
         if (done) controller.close();
         else controller.enqueue(enc.encode(JSON.stringify(render(value)) + "\n"));
       } catch (e) {
-        const status =
-          e instanceof ApiError
-            ? e.toStatus()
-            : { kind: "Status", apiVersion: "v1", status: "Failure", code: 500, reason: "InternalError", message: String((e as Error)?.message ?? e) };
-        controller.enqueue(enc.encode(JSON.stringify({ type: "ERROR", object: status }) + "\n"));
+        controller.enqueue(enc.encode(errorLine(e)));
         controller.close();
       }
     },
@@ -303,9 +329,61 @@ export const watchResponse = (events: AsyncGenerator<WatchEvent>, ac: AbortContr
       await events.return(undefined);
     },
   });
-  return new Response(stream, {
-    status: 200,
-    headers: { "Content-Type": "application/json", ...STREAM_HEADERS, "X-Content-Type-Options": "nosniff" },
+};
+
+/** Events read as they come, held while the connection cannot take more, sent together. */
+const heldStream = (events: AsyncGenerator<WatchEvent>, ac: AbortController, render: (ev: WatchEvent) => unknown): ReadableStream<Uint8Array> => {
+  const enc = new TextEncoder();
+  let held: string[] = [];
+  let heldChars = 0;
+  let ended = false;
+  let cancelled = false;
+  let failure = "";
+  // the reader waiting for an event, and the watch waiting for room
+  let wake: (() => void) | undefined;
+  let room: (() => void) | undefined;
+  const signal = (f: (() => void) | undefined) => f?.();
+  void (async () => {
+    try {
+      for await (const ev of events) {
+        const line = JSON.stringify(render(ev)) + "\n";
+        held.push(line);
+        heldChars += line.length;
+        signal(wake);
+        wake = undefined;
+        if (heldChars >= WATCH_BUFFER_CHARS && !cancelled) await new Promise<void>((r) => (room = r));
+        if (cancelled) break;
+      }
+    } catch (e) {
+      failure = errorLine(e);
+    }
+    ended = true;
+    signal(wake);
+    wake = undefined;
+  })();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      while (held.length === 0 && !ended) await new Promise<void>((r) => (wake = r));
+      if (held.length) {
+        const text = held.join("");
+        held = [];
+        heldChars = 0;
+        signal(room);
+        room = undefined;
+        controller.enqueue(enc.encode(text));
+      }
+      if (ended) {
+        if (failure) controller.enqueue(enc.encode(failure));
+        controller.close();
+      }
+    },
+    async cancel() {
+      cancelled = true;
+      ac.abort();
+      signal(room);
+      room = undefined;
+      await events.return(undefined);
+    },
   });
 };
 

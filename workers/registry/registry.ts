@@ -273,7 +273,8 @@ export class Registry implements RegistryCore {
       try {
         return { object: await this.commitUpdate(info, current, patched, opts), warnings };
       } catch (e) {
-        if (isReason(e, "Conflict") && !rv) continue;
+        // re-apply onto the object now stored: a patch that pins a resourceVersion fails the check above on the next pass
+        if (isReason(e, "Conflict")) continue;
         throw e;
       }
     }
