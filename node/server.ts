@@ -1,3 +1,4 @@
+import { attachWatchSockets } from "./watchsocket";
 import { type Http2Bindings, type HttpBindings, serve, type ServerType } from "@hono/node-server";
 import type { Client } from "@libsql/client";
 import { createPrivateKey, randomBytes } from "node:crypto";
@@ -233,6 +234,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       limitConnections(server, limits);
     }
     server!.on("error", rej);
+    // WebSocket watches (node/watchsocket.ts), the agent's transport on both runtimes
+    attachWatchSockets(server! as unknown as import("node:http").Server, async (req) => app.fetch(req));
   });
   const port = await listening;
   // the `kubernetes` Service's endpoint, now that the port is known
