@@ -39,7 +39,7 @@ export class PodVolumes {
    * namespace's kube-root-ca.crt) cost one read per interval, not one each. A pod's
    * first setup always reads afresh.
    */
-  private readonly objects = new Map<string, { at: number; obj: KObject }>();
+  private readonly objects = new Map<string, { at: number; obj: Promise<KObject | null> }>();
 
   constructor(
     private readonly ctx: VolumeContext,
@@ -133,13 +133,23 @@ export class PodVolumes {
     const path = `/api/v1/namespaces/${pod.metadata.namespace}/${kind}/${src.name}`;
     const now = this.ctx.now();
     const cached = this.objects.get(path);
-    let obj: KObject | null;
-    if (!fresh && cached && now - cached.at < (this.ctx.volumeRefreshMs ?? VOLUME_REFRESH_MS)) obj = cached.obj;
+    let read: Promise<KObject | null>;
+    if (!fresh && cached && now - cached.at < (this.ctx.volumeRefreshMs ?? VOLUME_REFRESH_MS)) read = cached.obj;
     else {
-      obj = await this.ctx.api.find(path);
-      if (obj) this.objects.set(path, { at: now, obj });
-      else this.objects.delete(path);
+      // kept before it is answered: pods refreshing at the same moment share the one read
+      read = this.ctx.api.find(path);
+      const entry = { at: now, obj: read };
+      this.objects.set(path, entry);
+      read.then(
+        (o) => {
+          if (!o && this.objects.get(path) === entry) this.objects.delete(path);
+        },
+        () => {
+          if (this.objects.get(path) === entry) this.objects.delete(path);
+        },
+      );
     }
+    const obj = await read;
     if (!obj) {
       if (src.optional) return;
       throw new ConfigError(`${what} "${src.name}" not found`);
