@@ -105,7 +105,7 @@ const listed = (store: Store, o: WatchOptions): WatchOptions => ({
 });
 
 /** The watch a request asks for: target, options and rendering (the Worker has checked it already). */
-const watcherOf = (url: URL, accept: string | undefined, env: Env): Watcher => {
+const watcherOf = (url: URL, accept: string | undefined): Watcher => {
   const parts = url.pathname.split("/").filter(Boolean);
   const [group, version, segs] = parts[0] === "api" ? ["", parts[1], parts.slice(2)] : [parts[1], parts[2], parts.slice(3)];
   const target = resolvePath(group, version, segs.map(decodeSegment));
@@ -176,7 +176,7 @@ export class WatchHub {
   private watcher(ws: HubSocket, a: Attachment): Watcher {
     let w = this.watchers.get(ws);
     if (!w) {
-      w = watcherOf(new URL(a.url, "https://hub"), a.accept, this.env);
+      w = watcherOf(new URL(a.url, "https://hub"), a.accept);
       this.watchers.set(ws, w);
     }
     return w;
@@ -186,7 +186,7 @@ export class WatchHub {
   private async connect(req: Request, url: URL): Promise<Response> {
     const user = JSON.parse(req.headers.get(USER_HEADER) ?? "null") as User | null;
     const accept = req.headers.get("Accept") ?? undefined;
-    const w = watcherOf(url, accept, this.env);
+    const w = watcherOf(url, accept);
     const rt = await runtime(this.env);
     const first = await catchUp(rt.store, listed(rt.store, w.opts));
     const pair = new WebSocketPair();
