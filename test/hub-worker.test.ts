@@ -154,9 +154,9 @@ describe("node liveness through the hub", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("heartbeats keep a node Ready with a rare Lease; a killed agent's node goes NotReady within the grace period by the alarm", async () => {
+  it("heartbeats keep a node Ready with a rare Lease; a killed agent's node goes NotReady within the grace period by the alarm, and its pod is evicted", async () => {
     const grace = 6;
-    t = await startWorkerTarget({ controllers: true, nodeGraceSeconds: grace });
+    t = await startWorkerTarget({ controllers: true, nodeGraceSeconds: grace, tolerationSeconds: 2 });
     const admin = new ApiClient({ server: t.origin, token: t.token });
     const { token } = await admin.request("POST", "/apis/kubeflare.dev/v1/bootstraptokens", { maxNodes: 1 });
     const nodeName = `hub-${process.pid}`;
@@ -174,6 +174,10 @@ describe("node liveness through the hub", () => {
       log: () => {},
     });
     await agent.start();
+    await admin.request("POST", "/api/v1/namespaces/default/pods", {
+      metadata: { name: "on-hub-node" },
+      spec: { nodeName, containers: [{ name: "c", image: "kubeflare/busybox:test" }] },
+    });
     const ready = async () => ((await admin.request("GET", `/api/v1/nodes/${nodeName}`)).status?.conditions ?? []).find((c: any) => c.type === "Ready")?.status;
     await eventually(async () => (await ready()) === "True", 20_000);
     // the hub vouches: the Lease is rewritten with a duration that covers the long renewal interval
@@ -196,6 +200,13 @@ describe("node liveness through the hub", () => {
     await eventually(async () => (await ready()) === "Unknown", 3 * grace * 1000);
     // within the grace period of its last heartbeat (a heartbeat every grace/4), plus the alarm's and the test's polling
     expect(Date.now() - killed).toBeLessThan((grace + 4) * 1000);
+    // and its pod is evicted after its tolerationSeconds (2 s), still without the cron
+    await eventually(
+      async () =>
+        !!(await admin.find("/api/v1/namespaces/default/pods/on-hub-node"))?.metadata.deletionTimestamp ||
+        !(await admin.find("/api/v1/namespaces/default/pods/on-hub-node")),
+      15_000,
+    );
     await admin.close();
   }, 90_000);
 });
