@@ -6,12 +6,12 @@
  */
 import { asLogger, type Logger } from "../shared/log";
 import { rfc3339Micro } from "../shared/time";
-import type { KObject } from "../shared/types";
+import type { KObject, WatchEvent } from "../shared/types";
 import { type ApiClient, ApiRequestError } from "./api";
 import { NodeDns } from "./dns/node";
 import type { Upstream } from "./dns/server";
 import { PodEvents } from "./events";
-import { runInformers, type ServiceInformers, serviceInformers } from "./informer";
+import { resumeWatch, runInformers, type ServiceInformers, serviceInformers } from "./informer";
 import { LogShipper } from "./logs";
 import type { AgentMetrics } from "./metrics";
 import type { PodNetwork } from "./network/cidr";
@@ -40,6 +40,8 @@ export interface AgentOptions {
   leaseIntervalMs?: number;
   /** the Lease's leaseDurationSeconds (kubelet's --node-lease-duration-seconds, default 40) */
   leaseDurationSeconds?: number;
+  /** Lease renewal period while the control plane answers the node's heartbeats (the Worker's watch hub; default 10 min) */
+  hubLeaseIntervalMs?: number;
   /** how often every pod is looked at even without a watch event (default 1 s) */
   syncIntervalMs?: number;
   /** how many pods sync at once (kubelet's pod workers; default 8): one slow pod never holds up the others */
@@ -348,7 +350,7 @@ export class NodeAgent {
    */
   private async renewLease(): Promise<void> {
     const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${this.o.nodeName}`;
-    const spec = { holderIdentity: this.o.nodeName, leaseDurationSeconds: this.leaseDurationSeconds, renewTime: rfc3339Micro(new Date()) };
+    const spec = { holderIdentity: this.o.nodeName, leaseDurationSeconds: this.leaseSeconds(this.hubVouches), renewTime: rfc3339Micro(new Date()) };
     const put = (lease: KObject) => this.o.api.request<KObject>("PUT", path, { ...lease, spec: { ...lease.spec, ...spec } });
     if (this.lease) {
       try {
@@ -373,22 +375,56 @@ export class NodeAgent {
     return this.o.leaseDurationSeconds ?? 40;
   }
 
+  /** when the control plane last answered this node's heartbeat (0: not on this connection) */
+  private pongAt = 0;
+  /** wakes the lease loop early (the heartbeat started or stopped) */
+  private wakeLease?: () => void;
+
+  /**
+   * The control plane vouches for this node's liveness: it answered a heartbeat within
+   * half a lease duration (the Worker's watch hub does; the Node server does not answer).
+   */
+  private get hubVouches(): boolean {
+    return this.pongAt > 0 && Date.now() - this.pongAt < (this.leaseDurationSeconds * 1000) / 2;
+  }
+
+  /** how long the Lease says it lasts: the renewal interval too when the hub vouches, so the Lease never looks lapsed */
+  private leaseSeconds(vouched: boolean): number {
+    return vouched ? Math.ceil(this.hubLeaseIntervalMs / 1000) + this.leaseDurationSeconds : this.leaseDurationSeconds;
+  }
+
+  private get hubLeaseIntervalMs(): number {
+    return this.o.hubLeaseIntervalMs ?? 10 * 60_000;
+  }
+
   /**
    * Renew the Lease every 10 s; post the Node's status only when it changed, every
    * 5 minutes regardless (kubelet's nodeStatusReportFrequency), or when renewals stopped
    * for longer than the lease lasts (the node controller has then marked the Node
    * Unknown, and the status says Ready again).
+   *
+   * While the Worker's watch hub answers this node's heartbeats, it vouches for the
+   * node's liveness and node lifecycle takes that as renewal: the Lease is then renewed
+   * only every 10 minutes (hubLeaseIntervalMs), its leaseDurationSeconds covering the
+   * interval, and at once when the heartbeat starts or stops.
    */
   private async leaseLoop(): Promise<void> {
     let failures = 0;
     let renewedAt = Date.now();
+    let renewedVouched = false;
     while (!this.ac.signal.aborted) {
-      await sleep(failures ? Math.min(30_000, 1000 * 2 ** failures) : jitter(this.o.leaseIntervalMs ?? LEASE_RENEW_MS), this.ac.signal);
+      const interval = renewedVouched && this.hubVouches ? this.hubLeaseIntervalMs : (this.o.leaseIntervalMs ?? LEASE_RENEW_MS);
+      await sleep(failures ? Math.min(30_000, 1000 * 2 ** failures) : jitter(interval), this.ac.signal, (wake) => (this.wakeLease = wake));
+      this.wakeLease = undefined;
       if (this.ac.signal.aborted) break;
+      const vouched = this.hubVouches;
+      // woken early, with nothing changed (a heartbeat that keeps being answered): sleep on
+      if (!failures && vouched && renewedVouched && Date.now() - renewedAt < this.hubLeaseIntervalMs * 0.9) continue;
       try {
-        const lapsed = Date.now() - renewedAt > this.leaseDurationSeconds * 1000;
+        const lapsed = Date.now() - renewedAt > this.leaseSeconds(renewedVouched) * 1000;
         await this.renewLease();
         renewedAt = Date.now();
+        renewedVouched = vouched;
         const changed = nodeStatusEssence(this.currentStatus()) !== this.statusWritten?.essence;
         if (lapsed || changed || Date.now() - (this.statusWritten?.at ?? 0) > NODE_STATUS_REPORT_MS) await this.register();
         if (this.o.hostGw) await this.routes();
@@ -433,7 +469,13 @@ export class NodeAgent {
 
   private podsPath = () => `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${this.o.nodeName}`)}`;
 
-  /** List, then watch from the list's revision; relist on 410 or any error, with backoff. */
+  /**
+   * List, then watch from the list's revision over a WebSocket that stays open: a
+   * watch that ends or breaks resumes from the last resourceVersion (with back-off); a
+   * 410 lists again. This watch carries the node's heartbeat: a "ping" every quarter of
+   * the lease duration, which the Worker's watch hub answers itself ("pong") and counts
+   * as the node's liveness (see leaseLoop).
+   */
   private async watchLoop(): Promise<void> {
     let failures = 0;
     while (!this.ac.signal.aborted) {
@@ -445,39 +487,53 @@ export class NodeAgent {
         this.wake?.();
         failures = 0;
         let rv = list.metadata.resourceVersion;
-        for (;;) {
-          await this.o.api.watch(
-            this.podsPath(),
-            rv,
-            (ev) => {
-              rv = ev.object.metadata.resourceVersion ?? rv;
-              if (ev.type === "BOOKMARK") return;
-              const uid = ev.object.metadata.uid!;
-              // our own status write may have put a newer copy here than an event still in flight
-              const have = Number(this.pods.get(uid)?.metadata.resourceVersion ?? 0);
-              if (ev.type === "DELETED") {
-                this.pods.delete(uid);
-                // a pass removes what the pod left behind
-                this.wake?.();
-              } else {
-                const before = this.pods.get(uid);
-                if (Number(ev.object.metadata.resourceVersion ?? 0) >= have) this.pods.set(uid, ev.object);
-                // a new pod, or one whose spec, labels or deletion changed: its worker, right away (not
-                // the next pass); not a change of status only, such as this agent's own write (kubelet's
-                // config source ignores those too)
-                if (this.listed && (!before || podEssence(before) !== podEssence(ev.object))) this.podWorkers.update(uid);
+        const heartbeat = {
+          pingMs: (this.leaseDurationSeconds * 1000) / 4,
+          onPong: () => {
+            const vouched = this.hubVouches;
+            this.pongAt = Date.now();
+            if (!vouched) this.wakeLease?.();
+          },
+        };
+        await resumeWatch(
+          (onEvent) =>
+            this.o.api.watch(this.podsPath(), rv, onEvent, this.ac.signal, undefined, heartbeat).finally(() => {
+              // the heartbeat stops with the socket: the Lease carries liveness again until it is back
+              if (this.pongAt) {
+                this.pongAt = 0;
+                this.wakeLease?.();
               }
-            },
-            this.ac.signal,
-          );
-          if (this.ac.signal.aborted) return;
-        }
+            }),
+          (ev) => this.podEvent(ev, (v) => (rv = v)),
+          this.ac.signal,
+          (n, e) => this.log(`pod watch broke (${n}), resuming: ${e.message}`),
+        );
       } catch (e) {
         if (this.ac.signal.aborted) return;
         failures++;
         if (!(e instanceof ApiRequestError && e.status === 410)) this.log.warn(`pod watch failed (${failures}): ${(e as Error).message}`);
         await sleep(watchBackoffMs(failures), this.ac.signal);
       }
+    }
+  }
+
+  private podEvent(ev: WatchEvent, setRv: (rv: string) => void): void {
+    if (ev.object.metadata.resourceVersion) setRv(ev.object.metadata.resourceVersion);
+    if (ev.type === "BOOKMARK") return;
+    const uid = ev.object.metadata.uid!;
+    // our own status write may have put a newer copy here than an event still in flight
+    const have = Number(this.pods.get(uid)?.metadata.resourceVersion ?? 0);
+    if (ev.type === "DELETED") {
+      this.pods.delete(uid);
+      // a pass removes what the pod left behind
+      this.wake?.();
+    } else {
+      const before = this.pods.get(uid);
+      if (Number(ev.object.metadata.resourceVersion ?? 0) >= have) this.pods.set(uid, ev.object);
+      // a new pod, or one whose spec, labels or deletion changed: its worker, right away (not
+      // the next pass); not a change of status only, such as this agent's own write (kubelet's
+      // config source ignores those too)
+      if (this.listed && (!before || podEssence(before) !== podEssence(ev.object))) this.podWorkers.update(uid);
     }
   }
 

@@ -5,6 +5,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import WebSocket from "ws";
 import type { KObject, WatchEvent } from "../shared/types";
 
 export class ApiRequestError extends Error {
@@ -23,7 +24,23 @@ export interface ApiClientOptions {
   /** PEM of the CA that signed the server's certificate (self-hosted control planes) */
   caPem?: string;
   timeoutMs?: number;
+  /**
+   * How watches travel: "websocket" (default; kube-apiserver's WebSocket watch, one JSON
+   * event per text message, with heartbeats) or "http" (a chunked stream of lines).
+   */
+  watchTransport?: "websocket" | "http";
 }
+
+/** A watch's extras on the WebSocket transport. */
+export interface WatchSocketOptions {
+  /** send the heartbeat ("ping") this often; the Worker's watch hub answers "pong" without waking */
+  pingMs?: number;
+  /** each "pong" the server answers with */
+  onPong?: () => void;
+}
+
+/** What the agent and the control plane say on a watch socket besides events (workers/hub). */
+export const HEARTBEAT = { ping: "ping", pong: "pong" } as const;
 
 const readAll = async (res: IncomingMessage): Promise<string> => {
   const chunks: Buffer[] = [];
@@ -104,11 +121,138 @@ export class ApiClient {
     }
   }
 
+  /** WebSocket messages sent (heartbeats), for the edge bench's count of Durable Object requests */
+  socketMessagesSent = 0;
+
   /**
    * Watch a collection from `resourceVersion`, calling `onEvent` for each event, until
-   * the server ends the stream, `signal` aborts, or an error (410 Expired included) ends it.
+   * the server ends the watch, `signal` aborts, or an error (410 Expired included) ends it.
+   * Over a WebSocket by default (no timeout asked: the watch lasts until the server or
+   * the connection ends it); `timeoutSeconds` applies to HTTP watches (default 300).
    */
-  async watch(path: string, resourceVersion: string, onEvent: (ev: WatchEvent) => void, signal: AbortSignal, timeoutSeconds = 300): Promise<void> {
+  watch(
+    path: string,
+    resourceVersion: string,
+    onEvent: (ev: WatchEvent) => void,
+    signal: AbortSignal,
+    timeoutSeconds?: number,
+    o: WatchSocketOptions = {},
+  ): Promise<void> {
+    if (this.o.watchTransport === "http") return this.watchHttp(path, resourceVersion, onEvent, signal, timeoutSeconds ?? 300);
+    return this.watchSocket(path, resourceVersion, onEvent, signal, timeoutSeconds, o);
+  }
+
+  /** A watch's ERROR event as the error it is (410 Expired: the caller lists again). */
+  private static watchError(ev: WatchEvent): ApiRequestError {
+    const st = ev.object as unknown as { code?: number; reason?: string; message?: string };
+    return new ApiRequestError(st.code ?? 500, st.reason ?? "Error", st.message ?? "watch error");
+  }
+
+  /**
+   * kube-apiserver's WebSocket watch: `GET …?watch=true` with `Upgrade: websocket`, one
+   * JSON watch event per text message. Resolves when the server closes the socket
+   * normally or `signal` aborts; rejects on a refused upgrade (its Status), an ERROR
+   * event, or a connection that breaks.
+   */
+  private watchSocket(
+    path: string,
+    resourceVersion: string,
+    onEvent: (ev: WatchEvent) => void,
+    signal: AbortSignal,
+    timeoutSeconds: number | undefined,
+    o: WatchSocketOptions,
+  ): Promise<void> {
+    const sep = path.includes("?") ? "&" : "?";
+    const base = new URL(this.url);
+    base.protocol = base.protocol === "https:" ? "wss:" : "ws:";
+    const url = `${base.origin}${base.pathname.replace(/\/$/, "")}${path}${sep}watch=true&allowWatchBookmarks=true&resourceVersion=${resourceVersion}${timeoutSeconds ? `&timeoutSeconds=${timeoutSeconds}` : ""}`;
+    return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return resolve();
+      const ws = new WebSocket(url, {
+        headers: { Authorization: `Bearer ${this.o.token}`, Accept: "application/json" },
+        perMessageDeflate: false,
+        handshakeTimeout: this.o.timeoutMs ?? 30_000,
+        ...(this.o.caPem ? { ca: this.o.caPem } : {}),
+      });
+      let settled = false;
+      let ping: ReturnType<typeof setInterval> | undefined;
+      const finish = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearInterval(ping);
+        signal.removeEventListener("abort", abort);
+        if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
+          try {
+            ws.close(1000);
+          } catch {
+            ws.terminate();
+          }
+        }
+        if (err) reject(err);
+        else resolve();
+      };
+      const abort = () => finish();
+      signal.addEventListener("abort", abort, { once: true });
+      ws.on("unexpected-response", (_req, res) => {
+        readAll(res).then(
+          (text) => {
+            let st: { reason?: string; message?: string } = {};
+            try {
+              st = JSON.parse(text);
+            } catch {
+              // not a Status
+            }
+            finish(new ApiRequestError(res.statusCode ?? 0, st.reason ?? res.statusMessage ?? "", st.message ?? text));
+          },
+          (e) => finish(e as Error),
+        );
+      });
+      ws.on("open", () => {
+        if (o.pingMs && o.pingMs > 0) {
+          const beat = () => {
+            if (ws.readyState !== WebSocket.OPEN) return;
+            this.socketMessagesSent++;
+            ws.send(HEARTBEAT.ping);
+          };
+          beat();
+          ping = setInterval(beat, o.pingMs);
+        }
+      });
+      ws.on("message", (data, isBinary) => {
+        const text = isBinary ? Buffer.from(data as Buffer).toString("utf8") : data.toString();
+        if (text === HEARTBEAT.pong) {
+          o.onPong?.();
+          return;
+        }
+        let ev: WatchEvent;
+        try {
+          ev = JSON.parse(text) as WatchEvent;
+        } catch {
+          return finish(new Error(`watch ${path}: a message that is not a watch event`));
+        }
+        if (ev.type === "ERROR") return finish(ApiClient.watchError(ev));
+        try {
+          onEvent(ev);
+        } catch (e) {
+          finish(e as Error);
+        }
+      });
+      ws.on("close", (code, reason) => {
+        // a normal end (the server's timeout, a deploy) resolves: the caller resumes from its resourceVersion
+        if (code === 1000 || code === 1001) finish();
+        else finish(new Error(`watch ${path}: connection closed (${code}${reason.length ? ` ${reason.toString()}` : ""})`));
+      });
+      ws.on("error", (e) => finish(e));
+    });
+  }
+
+  private async watchHttp(
+    path: string,
+    resourceVersion: string,
+    onEvent: (ev: WatchEvent) => void,
+    signal: AbortSignal,
+    timeoutSeconds: number,
+  ): Promise<void> {
     const sep = path.includes("?") ? "&" : "?";
     const res = await this.send(
       "GET",
@@ -139,9 +283,8 @@ export class ApiClient {
         if (!line) continue;
         const ev = JSON.parse(line) as WatchEvent;
         if (ev.type === "ERROR") {
-          const st = ev.object as unknown as { code?: number; reason?: string; message?: string };
           res.destroy();
-          throw new ApiRequestError(st.code ?? 500, st.reason ?? "Error", st.message ?? "watch error");
+          throw ApiClient.watchError(ev);
         }
         onEvent(ev);
       }

@@ -68,7 +68,8 @@ beforeAll(async () => {
     }
   });
   await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
-  api = new ApiClient({ server: `http://127.0.0.1:${(relay.address() as AddressInfo).port}`, token: "relay-adds-the-admin-token" });
+  // the relay speaks HTTP watches (its 410 is an HTTP stream)
+  api = new ApiClient({ server: `http://127.0.0.1:${(relay.address() as AddressInfo).port}`, token: "relay-adds-the-admin-token", watchTransport: "http" });
 }, 60_000);
 
 afterAll(async () => {

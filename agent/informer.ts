@@ -6,7 +6,7 @@
  * move the resourceVersion on. The agent runs one per resource (Services and
  * EndpointSlices, for cluster DNS and kube-proxy alike: one watch each, not one per user).
  */
-import type { KObject } from "../shared/types";
+import type { KObject, WatchEvent } from "../shared/types";
 import { type ApiClient, ApiRequestError } from "./api";
 import { sleep, watchBackoffMs } from "./sleep";
 
@@ -69,7 +69,11 @@ export class Informer {
     }
   }
 
-  /** List and watch until `signal` aborts; resolves then (never rejects). */
+  /**
+   * List and watch until `signal` aborts; resolves then (never rejects). A watch that
+   * ends or breaks is resumed from the last resourceVersion seen (after a back-off when
+   * it broke); only a 410 Expired (or a failed list) lists again.
+   */
   async run(signal: AbortSignal): Promise<void> {
     let failures = 0;
     while (!signal.aborted) {
@@ -83,21 +87,19 @@ export class Informer {
         for (const h of [...this.handlers]) this.call(() => h.onReset?.(items));
         failures = 0;
         let rv = list.metadata.resourceVersion;
-        while (!signal.aborted) {
-          await this.api.watch(
-            this.path,
-            rv,
-            (ev) => {
-              rv = ev.object.metadata.resourceVersion ?? rv;
-              if (ev.type !== "ADDED" && ev.type !== "MODIFIED" && ev.type !== "DELETED") return;
-              const type = ev.type;
-              if (type === "DELETED") this.store.delete(objectKey(ev.object));
-              else this.store.set(objectKey(ev.object), ev.object);
-              for (const h of [...this.handlers]) this.call(() => h.onEvent?.(type, ev.object));
-            },
-            signal,
-          );
-        }
+        await resumeWatch(
+          (onEvent) => this.api.watch(this.path, rv, onEvent, signal),
+          (ev) => {
+            rv = ev.object.metadata.resourceVersion ?? rv;
+            if (ev.type !== "ADDED" && ev.type !== "MODIFIED" && ev.type !== "DELETED") return;
+            const type = ev.type;
+            if (type === "DELETED") this.store.delete(objectKey(ev.object));
+            else this.store.set(objectKey(ev.object), ev.object);
+            for (const h of [...this.handlers]) this.call(() => h.onEvent?.(type, ev.object));
+          },
+          signal,
+          (n, e) => this.log(`watch ${this.path} broke (${n}), resuming: ${e.message}`),
+        );
       } catch (e) {
         if (signal.aborted) return;
         failures++;
@@ -107,6 +109,35 @@ export class Informer {
     }
   }
 }
+
+/**
+ * Keep a watch going from the last resourceVersion until `signal` aborts: `open` is
+ * called again when the watch ends (at once) or breaks (after a capped, jittered
+ * back-off). Throws what needs a fresh list: a 410 Expired, or any refusal from the
+ * server (4xx), which a resumed watch would only meet again.
+ */
+export const resumeWatch = async (
+  open: (onEvent: (ev: WatchEvent) => void) => Promise<void>,
+  onEvent: (ev: WatchEvent) => void,
+  signal: AbortSignal,
+  onBreak: (failures: number, e: Error) => void = () => {},
+): Promise<void> => {
+  let failures = 0;
+  while (!signal.aborted) {
+    try {
+      await open((ev) => {
+        failures = 0;
+        onEvent(ev);
+      });
+    } catch (e) {
+      if (signal.aborted) return;
+      if (e instanceof ApiRequestError && e.status >= 400 && e.status < 500) throw e;
+      failures++;
+      onBreak(failures, e as Error);
+      await sleep(watchBackoffMs(failures), signal);
+    }
+  }
+};
 
 /** The two informers Services networking runs on (cluster DNS, the service environment, kube-proxy). */
 export interface ServiceInformers {

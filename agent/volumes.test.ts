@@ -161,3 +161,36 @@ describe("pod volumes", () => {
     expect(recorded).toContain('FailedMount: MountVolume.SetUp failed for volume "bad" : configmap references non-existent config key: nope');
   }, 30_000);
 });
+
+describe("shared ConfigMaps and Secrets", () => {
+  it("reads one that several pods mount once per refresh interval, but afresh for a new pod", async () => {
+    await post("/api/v1/namespaces/default/configmaps", { metadata: { name: "shared-cm" }, data: { k: "1" } });
+    const reads: string[] = [];
+    const counting = {
+      find: (path: string) => {
+        reads.push(path);
+        return api.find(path);
+      },
+    };
+    let now = 1_000_000;
+    const v = new PodVolumes({ api: counting, dataDir, now: () => now, volumeRefreshMs: 60_000 }, new RetryEvents({ record: () => {} }, () => now));
+    const pod = (uid: string): KObject => ({
+      metadata: { name: uid, namespace: "default", uid },
+      spec: { volumes: [{ name: "cfg", configMap: { name: "shared-cm" } }], containers: [container] },
+    });
+    // first setups: each pod reads it (a new pod never sees an old copy)
+    await v.setUp(pod("s1"));
+    await v.setUp(pod("s2"));
+    expect(reads).toHaveLength(2);
+    // a minute on, both refresh: one read for the two, at the same moment (pod workers run in parallel) or not
+    now += 60_000;
+    await Promise.all([v.setUp(pod("s1")), v.setUp(pod("s2"))]);
+    expect(reads).toHaveLength(3);
+    now += 60_000;
+    await v.setUp(pod("s1"));
+    now += 1000;
+    await v.setUp(pod("s2"));
+    expect(reads).toHaveLength(4);
+    expect(file(join(dataDir, "pods", "s2", "volumes", "cfg"), "k")).toBe("1");
+  });
+});

@@ -32,6 +32,14 @@ export interface VolumeContext {
 export class PodVolumes {
   /** per pod uid: when its ConfigMap/Secret volumes were last read, and the error if one was missing */
   private readonly volumesAt = new Map<string, { at: number; error?: Error }>();
+  /**
+   * ConfigMaps and Secrets as last read, by path: a pod's periodic refresh uses a copy
+   * younger than the refresh interval (read for another pod), as kubelet's cache-based
+   * ConfigMap/Secret manager does, so pods that share one (every pod mounts its
+   * namespace's kube-root-ca.crt) cost one read per interval, not one each. A pod's
+   * first setup always reads afresh.
+   */
+  private readonly objects = new Map<string, { at: number; obj: Promise<KObject | null> }>();
 
   constructor(
     private readonly ctx: VolumeContext,
@@ -65,7 +73,7 @@ export class PodVolumes {
       if (!refresh || !(v.configMap || v.secret || v.downwardAPI || v.projected)) continue;
       let files: Map<string, VolumeFile>;
       try {
-        files = await this.payload(pod, v);
+        files = await this.payload(pod, v, !last || !!last.error);
       } catch (e) {
         // the control plane out of reach: a volume set up before keeps its files (kubelet
         // serves them from its cache), so containers still start while the node is cut off
@@ -86,19 +94,26 @@ export class PodVolumes {
    * AtomicWriter payload: path -> content and mode. A missing object or key that is
    * not optional is a ConfigError (kubelet's messages).
    */
-  private async payload(pod: KObject, v: any): Promise<Map<string, VolumeFile>> {
+  private async payload(pod: KObject, v: any, fresh: boolean): Promise<Map<string, VolumeFile>> {
     const files = new Map<string, VolumeFile>();
     const mode = (m: unknown, fallback: number) => (Number.isInteger(m) ? (m as number) : fallback);
     if (v.configMap || v.secret) {
       const src = v.configMap ?? v.secret;
-      await this.objectFiles(pod, v.configMap ? "configmaps" : "secrets", { ...src, name: src.name ?? src.secretName }, mode(src.defaultMode, 0o644), files);
+      await this.objectFiles(
+        pod,
+        v.configMap ? "configmaps" : "secrets",
+        { ...src, name: src.name ?? src.secretName },
+        mode(src.defaultMode, 0o644),
+        files,
+        fresh,
+      );
     } else if (v.downwardAPI) {
       downwardFiles(pod, v.downwardAPI.items, mode(v.downwardAPI.defaultMode, 0o644), files);
     } else if (v.projected) {
       const def = mode(v.projected.defaultMode, 0o644);
       for (const s of v.projected.sources ?? []) {
-        if (s.configMap) await this.objectFiles(pod, "configmaps", s.configMap, def, files);
-        else if (s.secret) await this.objectFiles(pod, "secrets", s.secret, def, files);
+        if (s.configMap) await this.objectFiles(pod, "configmaps", s.configMap, def, files, fresh);
+        else if (s.secret) await this.objectFiles(pod, "secrets", s.secret, def, files, fresh);
         else if (s.downwardAPI) downwardFiles(pod, s.downwardAPI.items, def, files);
         // serviceAccountToken and clusterTrustBundle sources: not in Kubeflare yet (no ServiceAccounts); nothing to write
       }
@@ -112,9 +127,29 @@ export class PodVolumes {
     src: { name?: string; items?: { key: string; path: string; mode?: number }[]; optional?: boolean },
     defaultMode: number,
     files: Map<string, VolumeFile>,
+    fresh: boolean,
   ): Promise<void> {
     const what = kind === "configmaps" ? "configmap" : "secret";
-    const obj = await this.ctx.api.find(`/api/v1/namespaces/${pod.metadata.namespace}/${kind}/${src.name}`);
+    const path = `/api/v1/namespaces/${pod.metadata.namespace}/${kind}/${src.name}`;
+    const now = this.ctx.now();
+    const cached = this.objects.get(path);
+    let read: Promise<KObject | null>;
+    if (!fresh && cached && now - cached.at < (this.ctx.volumeRefreshMs ?? VOLUME_REFRESH_MS)) read = cached.obj;
+    else {
+      // kept before it is answered: pods refreshing at the same moment share the one read
+      read = this.ctx.api.find(path);
+      const entry = { at: now, obj: read };
+      this.objects.set(path, entry);
+      read.then(
+        (o) => {
+          if (!o && this.objects.get(path) === entry) this.objects.delete(path);
+        },
+        () => {
+          if (this.objects.get(path) === entry) this.objects.delete(path);
+        },
+      );
+    }
+    const obj = await read;
     if (!obj) {
       if (src.optional) return;
       throw new ConfigError(`${what} "${src.name}" not found`);
@@ -138,6 +173,9 @@ export class PodVolumes {
   forget(uid: string): void {
     rmSync(join(this.ctx.dataDir, "pods", uid), { recursive: true, force: true });
     this.volumesAt.delete(uid);
+    // copies nobody could still use go too
+    const now = this.ctx.now();
+    for (const [path, c] of this.objects) if (now - c.at >= (this.ctx.volumeRefreshMs ?? VOLUME_REFRESH_MS)) this.objects.delete(path);
   }
 }
 

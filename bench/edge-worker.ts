@@ -7,6 +7,7 @@
  * Bench only: never deployed.
  */
 import worker, { type Env } from "../workers/index";
+import { WatchHub as Hub } from "../workers/hub/hub";
 
 interface Bucket {
   invocations: number;
@@ -21,6 +22,8 @@ const fresh = () => ({
   queue: { messages: 0, delayed: 0, keys: 0, byResource: {} as Record<string, number> },
   consumer: { invocations: 0, messages: 0, keys: 0 },
   cron: 0,
+  /** the watch hub: requests by what they were for, alarms, WebSocket messages that reached it (auto-responded ones do not) */
+  hub: { requests: {} as Record<string, number>, alarms: 0, messages: 0 },
 });
 let meter = fresh();
 
@@ -54,8 +57,25 @@ const metered = (env: Env, kind: string): Env => {
   };
   const db = env.DB;
   const queue = env.QUEUE;
+  const hub = env.HUB;
   return {
     ...env,
+    HUB: hub && {
+      idFromName: (name: string) => hub.idFromName(name),
+      get: (id: unknown) => {
+        const stub = hub.get(id);
+        return {
+          fetch: (input: Request | string, init?: RequestInit) => {
+            bump();
+            const req = new Request(input, init);
+            const path = new URL(req.url).pathname;
+            const what = path === "/notify" || path === "/liveness" ? path.slice(1) : req.headers.get("Upgrade") ? "watch" : "other";
+            meter.hub.requests[what] = (meter.hub.requests[what] ?? 0) + 1;
+            return stub.fetch(req);
+          },
+        };
+      },
+    },
     DB: db && {
       fetch: (req: Request) => {
         bump();
@@ -97,3 +117,28 @@ export default {
     return worker.queue(batch, metered(env, "queue consumer"), ctx);
   },
 };
+
+/** The watch hub with a meter: its alarms, the messages that woke it, and its database requests. */
+export class WatchHub extends Hub {
+  constructor(state: any, env: Env) {
+    const db = env.DB;
+    super(state, {
+      ...env,
+      DB: db && {
+        fetch: (req: Request) => {
+          const b = bucket("watch hub (fan-out, catch-up, alarm)");
+          b.subrequests++;
+          return db.fetch(req);
+        },
+      },
+    });
+  }
+  override async alarm(): Promise<void> {
+    meter.hub.alarms++;
+    return super.alarm();
+  }
+  override async webSocketMessage(ws: any, message: string | ArrayBuffer): Promise<void> {
+    meter.hub.messages++;
+    return super.webSocketMessage(ws, message);
+  }
+}

@@ -28,6 +28,7 @@ import { createHranaHandler } from "../dev/hrana";
 import { openDatabase } from "../node/db";
 import { buildWorker } from "../scripts/build-worker";
 import { HollowRuntime } from "../test/hollow-runtime";
+import type { Figure } from "./figures";
 
 /**
  * The free allowances, as published (checked 2026-12):
@@ -40,6 +41,8 @@ import { HollowRuntime } from "../test/hollow-runtime";
  */
 export const LIMITS = {
   workerRequestsPerDay: 100_000,
+  /** Durable Objects on Workers Free: 100,000 requests/day (HTTP, RPC, alarms, incoming WebSocket messages at 20:1) — https://developers.cloudflare.com/durable-objects/platform/pricing/ */
+  durableObjectRequestsPerDay: 100_000,
   cpuMsPerInvocation: 10,
   subrequestsPerInvocation: 50,
   queueOperationsPerDay: 10_000,
@@ -159,6 +162,7 @@ interface Meter {
   queue: { messages: number; delayed: number; keys: number; byResource: Record<string, number> };
   consumer: { invocations: number; messages: number; keys: number };
   cron: number;
+  hub: { requests: Record<string, number>; alarms: number; messages: number };
 }
 
 export interface EdgeResult {
@@ -185,6 +189,15 @@ export interface EdgeResult {
     cpuMsPerInvocation?: number;
     /** workerd CPU per second of idle time (watch polling included, which runs inside few long invocations) */
     cpuMsPerSecond?: number;
+    /** watch hub requests from the Worker (notify, liveness, watch connections) per day */
+    hubRequestsPerDay: Record<string, number>;
+    hubAlarmsPerDay: number;
+    /** incoming WebSocket messages (heartbeats, answered by the runtime or not) per day */
+    hubMessagesPerDay: number;
+    /** what Cloudflare bills: requests + alarms + messages / 20 */
+    durableObjectRequestsPerDay: number;
+    /** database writes (rows written) per second */
+    dbRowsWrittenPerSecond: number;
   };
   topStatements: { sql: string; perDay: number }[];
   limits: typeof LIMITS;
@@ -194,6 +207,7 @@ export interface EdgeResult {
 export async function benchEdge(o: EdgeOptions, say: (m: string) => void = () => {}): Promise<EdgeResult> {
   const dir = mkdtempSync(join(tmpdir(), "kf-bench-edge-"));
   const agents: NodeAgent[] = [];
+  const apis: ApiClient[] = [];
   let mf: Miniflare | undefined;
   const dbPath = join(dir, "db.sqlite");
   (await openDatabase(`file:${dbPath}`, { synchronous: "NORMAL" })).close();
@@ -214,6 +228,7 @@ export async function benchEdge(o: EdgeOptions, say: (m: string) => void = () =>
       serviceBindings: { DB: (req: Request) => hrana.handler(req) as any },
       queueProducers: { QUEUE: { queueName: "kubeflare-work" } },
       queueConsumers: { "kubeflare-work": { maxBatchSize: 100, maxBatchTimeout: 1 } },
+      durableObjects: { HUB: { className: "WatchHub", useSQLite: true }, TUNNEL: { className: "TunnelObject", useSQLite: true } },
     } as any);
     const url = (await mf.ready).toString().replace(/\/$/, "");
     const adminApi = new ApiClient({ server: url, token: admin });
@@ -225,8 +240,10 @@ export async function benchEdge(o: EdgeOptions, say: (m: string) => void = () =>
     for (let i = 0; i < o.nodes; i++) {
       const nodeName = `edge-${i}`;
       const cred = await joinApi.request("POST", "/apis/kubeflare.dev/v1/join", { nodeName });
+      const api = new ApiClient({ server: url, token: cred.token });
+      apis.push(api);
       const agent = new NodeAgent({
-        api: new ApiClient({ server: url, token: cred.token }),
+        api,
         runtime: new HollowRuntime(`${tag}n${i}c`),
         nodeName,
         nodeIP: "127.0.0.1",
@@ -261,6 +278,7 @@ export async function benchEdge(o: EdgeOptions, say: (m: string) => void = () =>
     const meter = async (reset: boolean): Promise<Meter> => (await (await fetch(`${url}/__bench/meter${reset ? "?reset=1" : ""}`)).json()) as Meter;
     await meter(true);
     hrana.take();
+    const pings0 = apis.reduce((n, a) => n + a.socketMessagesSent, 0);
     const cpu0 = workerdCpuMs();
     say(`edge: metering ${o.windowSeconds} s of idle time`);
     const start = Date.now();
@@ -273,6 +291,7 @@ export async function benchEdge(o: EdgeOptions, say: (m: string) => void = () =>
     await new Promise((r) => setTimeout(r, Math.max(0, start + o.windowSeconds * 1000 - Date.now())));
     const m = await meter(false);
     const db = hrana.take();
+    const pings = apis.reduce((n, a) => n + a.socketMessagesSent, 0) - pings0;
     const cpu1 = workerdCpuMs();
     const secs = (Date.now() - start) / 1000;
     const perDay = (n: number) => (n * DAY) / secs;
@@ -284,12 +303,15 @@ export async function benchEdge(o: EdgeOptions, say: (m: string) => void = () =>
     let max = { kind: "", count: 0 };
     for (const [kind, b] of Object.entries(m.buckets)) {
       requests[kind] = { count: b.invocations, perDay: perDay(b.invocations), subrequests: b.subrequests, maxSubrequests: b.maxSubrequests };
-      if (kind !== "cron" && kind !== "queue consumer") http += b.invocations;
-      subrequests += b.subrequests;
+      if (kind !== "cron" && kind !== "queue consumer" && !kind.startsWith("watch hub")) http += b.invocations;
+      if (!kind.startsWith("watch hub")) subrequests += b.subrequests;
       if (kind.endsWith(" watch")) watchDb += b.subrequests;
       if (b.maxSubrequests > max.count) max = { kind, count: b.maxSubrequests };
     }
     const invocations = http + m.consumer.invocations + m.cron;
+    const hubRequests = Object.values(m.hub.requests).reduce((a, b) => a + b, 0);
+    // the messages that reached the hub are among the agents' pings or other client messages: count the larger
+    const messages = Math.max(pings, m.hub.messages);
     const byVerb: Record<string, number> = {};
     for (const [v, n] of Object.entries(db.byVerb)) byVerb[v] = perDay(n);
     return {
@@ -315,6 +337,11 @@ export async function benchEdge(o: EdgeOptions, say: (m: string) => void = () =>
         watchDbPipelinesPerDay: perDay(watchDb),
         cpuMsPerInvocation: cpu0 !== undefined && cpu1 !== undefined && invocations ? (cpu1 - cpu0) / invocations : undefined,
         cpuMsPerSecond: cpu0 !== undefined && cpu1 !== undefined ? (cpu1 - cpu0) / secs : undefined,
+        hubRequestsPerDay: Object.fromEntries(Object.entries(m.hub.requests).map(([k, v]) => [k, perDay(v)])),
+        hubAlarmsPerDay: perDay(m.hub.alarms),
+        hubMessagesPerDay: perDay(messages),
+        durableObjectRequestsPerDay: perDay(hubRequests + m.hub.alarms + messages / 20),
+        dbRowsWrittenPerSecond: db.rowsWritten / secs,
       },
       topStatements: Object.entries(db.shapes)
         .sort((a, b) => b[1] - a[1])
@@ -373,18 +400,26 @@ export const edgeReport = (r: EdgeResult): string => {
     fmt(t.queueOperationsPerDay),
     `Free: ${fmt(L.queueOperationsPerDay)}/day (${pct(t.queueOperationsPerDay, L.queueOperationsPerDay)})`,
   );
-  row("database pipelines/day", fmt(t.dbPipelinesPerDay), `of which watch polls ${fmt(t.watchDbPipelinesPerDay)}`);
   row(
-    "  watch requests/day if cut at 50 subrequests",
-    fmt(t.watchDbPipelinesPerDay / L.subrequestsPerInvocation),
-    "on Free a polling watch ends after 50 polls and is made again",
+    "Durable Object requests/day (billed)",
+    fmt(t.durableObjectRequestsPerDay),
+    `Free: ${fmt(L.durableObjectRequestsPerDay)}/day (${pct(t.durableObjectRequestsPerDay, L.durableObjectRequestsPerDay)})`,
   );
+  row(
+    "  hub requests/day from the Worker",
+    fmt(Object.values(t.hubRequestsPerDay).reduce((a, b) => a + b, 0)),
+    JSON.stringify(Object.fromEntries(Object.entries(t.hubRequestsPerDay).map(([k, v]) => [k, Math.round(v)]))),
+  );
+  row("  hub alarms/day", fmt(t.hubAlarmsPerDay), "liveness checks");
+  row("  incoming WebSocket messages/day", fmt(t.hubMessagesPerDay), `heartbeats; billed at 20:1 (${fmt(t.hubMessagesPerDay / 20)} requests)`);
+  row("database pipelines/day", fmt(t.dbPipelinesPerDay), `of which polling watches ${fmt(t.watchDbPipelinesPerDay)}`);
   row(
     "database statements/day",
     fmt(t.dbStatementsPerDay),
     JSON.stringify(Object.fromEntries(Object.entries(t.dbStatementsByVerbPerDay).map(([k, v]) => [k, Math.round(v)]))),
   );
   row("database write transactions/s", t.dbWritePipelinesPerSecond.toFixed(3), `goal ≤ ${r.goals.dbWritesPerSecond}`);
+  row("  per month", fmt(t.dbWritePipelinesPerSecond * DAY * 30));
   row(
     "rows returned/month (≤ Turso rows read)",
     fmt(t.rowsReturnedPerMonth),
@@ -398,4 +433,82 @@ export const edgeReport = (r: EdgeResult): string => {
   lines.push("", "most frequent statements                                                                     per day");
   for (const s of r.topStatements) lines.push(`  ${s.sql.padEnd(92)} ${fmt(s.perDay).padStart(10)}`);
   return lines.join("\n");
+};
+
+/** The figures for the bench harness (bench/figures.ts): issue #12's goals and the free allowances. */
+export const edgeFigures = (r: EdgeResult): Figure[] => {
+  const t = r.totals;
+  const L = r.limits;
+  const n = `edge ${r.options.nodes} nodes`;
+  const figures: Figure[] = [
+    {
+      name: `${n}: Worker requests/day`,
+      value: t.httpRequestsPerDay,
+      unit: "requests/day",
+      aim: { op: "<=", value: r.goals.workerRequestsPerDay },
+      reference: "issue #12 (stretch 5,000)",
+    },
+    {
+      name: `${n}: Worker invocations/day (with queue and cron)`,
+      value: t.workerInvocationsPerDay,
+      unit: "invocations/day",
+      aim: { op: "<=", value: L.workerRequestsPerDay },
+      reference: "Workers Free",
+    },
+    {
+      name: `${n}: Durable Object requests/day (billed)`,
+      value: t.durableObjectRequestsPerDay,
+      unit: "requests/day",
+      aim: { op: "<=", value: L.durableObjectRequestsPerDay },
+      reference: "Durable Objects Free",
+    },
+    { name: `${n}: hub alarms/day`, value: t.hubAlarmsPerDay, unit: "alarms/day" },
+    { name: `${n}: incoming WebSocket messages/day`, value: t.hubMessagesPerDay, unit: "messages/day", reference: "billed at 20:1" },
+    {
+      name: `${n}: database pipelines/day of polling watches`,
+      value: t.watchDbPipelinesPerDay,
+      unit: "pipelines/day",
+      aim: { op: "<=", value: 0 },
+      reference: "issue #12: no idle polling",
+    },
+    { name: `${n}: database pipelines/day`, value: t.dbPipelinesPerDay, unit: "pipelines/day" },
+    {
+      name: `${n}: database write transactions/s`,
+      value: t.dbWritePipelinesPerSecond,
+      unit: "tx/s",
+      aim: { op: "<=", value: r.goals.dbWritesPerSecond },
+      reference: "issue #12",
+    },
+    {
+      name: `${n}: rows returned/month`,
+      value: t.rowsReturnedPerMonth,
+      unit: "rows/month",
+      aim: { op: "<=", value: L.tursoRowsReadPerMonth * r.goals.tursoShare },
+      reference: "10 % of Turso Free",
+    },
+    {
+      name: `${n}: rows written/month`,
+      value: t.rowsWrittenPerMonth,
+      unit: "rows/month",
+      aim: { op: "<=", value: L.tursoRowsWrittenPerMonth * r.goals.tursoShare },
+      reference: "10 % of Turso Free",
+    },
+    {
+      name: `${n}: queue operations/day`,
+      value: t.queueOperationsPerDay,
+      unit: "operations/day",
+      aim: { op: "<=", value: L.queueOperationsPerDay },
+      reference: "Queues on Workers Free",
+    },
+    {
+      name: `${n}: most subrequests in one invocation`,
+      value: t.maxSubrequestsInOneInvocation.count,
+      unit: "subrequests",
+      aim: { op: "<=", value: L.subrequestsPerInvocation },
+      reference: "Workers Free",
+    },
+  ];
+  if (t.cpuMsPerInvocation !== undefined)
+    figures.push({ name: `${n}: CPU per invocation (workerd, upper bound)`, value: t.cpuMsPerInvocation, unit: "ms", reference: "Workers Free 10 ms" });
+  return figures;
 };

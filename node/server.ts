@@ -1,3 +1,4 @@
+import { attachWatchSockets, isWatchUpgrade } from "./watchsocket";
 import { type Http2Bindings, type HttpBindings, serve, type ServerType } from "@hono/node-server";
 import type { Client } from "@libsql/client";
 import { createPrivateKey, randomBytes } from "node:crypto";
@@ -246,7 +247,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       limitConnections(server, limits);
     }
     server!.on("error", rej);
+    // WebSocket watches (node/watchsocket.ts), the agent's transport on both runtimes
+    attachWatchSockets(server! as unknown as import("node:http").Server, async (req) => app.fetch(req));
+    // the agents' tunnels and the stream subresources; any other upgrade but a watch is unknown
     server!.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (isWatchUpgrade(req)) return;
       if (!tunnels.upgrade(req, socket, head)) rejectSocket(socket, new ApiError(404, "NotFound", "the server could not find the requested resource"));
     });
   });

@@ -80,6 +80,8 @@ export interface TargetOptions {
   https?: boolean;
   /** the cluster and service CIDRs (Node: --cluster-cidr/--service-cidr; Worker: CLUSTER_CIDR/SERVICE_CIDR) */
   network?: { clusterCIDR?: string; serviceCIDR?: string };
+  /** Worker: bind the watch hub Durable Object (default true, as wrangler.toml does) */
+  hub?: boolean;
   /** Worker: extra vars/secrets (e.g. TOKEN_AUTH_FILE) */
   bindings?: Record<string, string>;
 }
@@ -120,7 +122,9 @@ export async function startNodeTarget(opts: TargetOptions = {}): Promise<Target 
 
 let bundled: Promise<string> | undefined;
 
-export async function startWorkerTarget(opts: TargetOptions = {}): Promise<Target & { mf: Miniflare; url?: string; caPem?: string; kubeconfigPath?: string }> {
+export async function startWorkerTarget(
+  opts: TargetOptions = {},
+): Promise<Target & { mf: Miniflare; url?: string; caPem?: string; kubeconfigPath?: string; origin: string; dbRequests(): number }> {
   const dir = mkdtempSync(join(tmpdir(), "kf-worker-"));
   bundled ??= buildWorker(join(tmpdir(), `kubeflare-worker-${process.pid}.js`));
   const scriptPath = await bundled;
@@ -128,6 +132,8 @@ export async function startWorkerTarget(opts: TargetOptions = {}): Promise<Targe
   // schema first, as `npm run db:migrate` does against a real Turso/sqld
   (await openDatabase(`file:${dbPath}`, { synchronous: "NORMAL" })).close();
   const hrana = createHranaHandler({ path: dbPath });
+  /** the Worker's database requests (Hrana pipelines), for tests that count them */
+  let dbRequests = 0;
   const token = "worker-test-admin-token";
   const tls = opts.https ? await ensureTls(dir, { sans: [] }) : undefined;
   const mf = new Miniflare({
@@ -148,11 +154,19 @@ export async function startWorkerTarget(opts: TargetOptions = {}): Promise<Targe
       ...(opts.network?.serviceCIDR ? { SERVICE_CIDR: opts.network.serviceCIDR } : {}),
       ...opts.bindings,
     },
-    serviceBindings: { DB: (req: Request) => hrana.handler(req) as any },
+    serviceBindings: {
+      DB: (req: Request) => {
+        dbRequests++;
+        return hrana.handler(req) as any;
+      },
+    },
     queueProducers: { QUEUE: { queueName: "kubeflare-work" } },
-    // as wrangler.toml binds them
-    durableObjects: { TUNNEL: { className: "TunnelObject", useSQLite: true } },
     queueConsumers: { "kubeflare-work": { maxBatchSize: 100, maxBatchTimeout: 1 } },
+    // as wrangler.toml binds them: the agents' tunnels, and the watch hub (opts.hub false: without it, watches poll)
+    durableObjects: {
+      TUNNEL: { className: "TunnelObject", useSQLite: true },
+      ...(opts.hub === false ? {} : { HUB: { className: "WatchHub", useSQLite: true } }),
+    },
   } as any);
   const ready = await mf.ready;
   let kubeconfigPath: string | undefined;
@@ -166,6 +180,8 @@ export async function startWorkerTarget(opts: TargetOptions = {}): Promise<Targe
     name: "worker",
     mf,
     url,
+    origin: ready.origin,
+    dbRequests: () => dbRequests,
     caPem: tls?.ca,
     kubeconfigPath,
     token,

@@ -9,7 +9,7 @@ import { joining } from "./join";
 import { type ApiMetrics, instrument } from "./metrics";
 import { openapi } from "./openapi";
 import { decodeKubernetesProtobuf } from "./protobuf";
-import { decodeSegment, resolvePath, serveResource, type TableRenderer } from "./rest";
+import { decodeSegment, resolvePath, serveResource, type TableRenderer, type WatchServer } from "./rest";
 import { tableRenderer } from "./table";
 
 export interface AppOptions {
@@ -24,6 +24,8 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   /** request metrics and `/metrics` (node/metrics.ts); without an `exposition`, none are kept and `/metrics` answers 404 */
   metrics?: ApiMetrics;
+  /** where watches are served once authorized (the Worker's watch hub); default here, by the registry */
+  watchServer?: WatchServer;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
@@ -71,6 +73,7 @@ export const createApp = (opts: AppOptions) => {
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     protobuf: opts.protobuf ?? decodeKubernetesProtobuf,
     table: opts.table ?? tableRenderer,
+    watchServer: opts.watchServer,
   };
   app.onError(onError);
   app.notFound(() => {

@@ -14,7 +14,15 @@ export interface RestOptions {
   protobuf?: ProtobufDecoder;
   /** Renders objects, lists and watch events as meta.k8s.io/v1 Tables when asked (kubectl get). */
   table?: TableRenderer;
+  /**
+   * Serves watches elsewhere once they are authorized and their query checked (the
+   * Worker: its watch hub, workers/hub); unset, the registry's watch serves them here.
+   */
+  watchServer?: WatchServer;
 }
+
+/** Serves an authorized, checked watch request (HTTP stream or WebSocket). */
+export type WatchServer = (req: Request, target: Target, user: User) => Promise<Response>;
 
 export interface TableRenderer {
   wants(accept: string | undefined): boolean;
@@ -118,6 +126,11 @@ export const serveResource = async (c: Context, t: Target, user: User, opts: Res
           const ac = new AbortController();
           c.req.raw.signal?.addEventListener("abort", () => ac.abort());
           const events = registry.watch(user, info, namespace, { ...q, allowWatchBookmarks, timeoutSeconds, signal: ac.signal });
+          if (opts.watchServer) {
+            // checked (authorization, selectors, resourceVersion) and never started: served elsewhere
+            void events.return(undefined);
+            return opts.watchServer(c.req.raw, t, user);
+          }
           return watchResponse(events, ac, (ev) =>
             table && ev.type !== "ERROR" && ev.type !== "BOOKMARK" ? { type: ev.type, object: table.object(info, ev.object, { includeObject }) } : ev,
           );

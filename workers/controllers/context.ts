@@ -38,6 +38,12 @@ export interface ControllerConfig {
   maxSchedulingWritesPerPass: number;
   /** the pod network, a /24 of it per node (node-ipam) */
   clusterCIDR: string;
+  /**
+   * A second source of node liveness besides Leases: when each node was last seen (ms
+   * since the epoch), e.g. the Worker's watch hub heartbeats. Node lifecycle takes the
+   * later of the two. Unset: Leases (and Ready heartbeats) alone.
+   */
+  nodeLiveness?: () => Promise<Record<string, number>>;
 }
 
 export const DEFAULT_CONFIG: ControllerConfig = {

@@ -12,13 +12,14 @@ const NOT_READY = "node.kubernetes.io/not-ready";
 const ts = rfc3339;
 const conditionOf = (n: KObject, type: string) => (n.status?.conditions ?? []).find((c: any) => c.type === type);
 
-/** When the node last showed signs of life: its Lease renewal or its Ready heartbeat. */
+/** When the node last showed signs of life: its Lease renewal, its Ready heartbeat, or the liveness source (config.nodeLiveness). */
 const lastSeen = async (ctx: ControllerContext, node: KObject): Promise<number> => {
   const lease = await ctx.api.get("leases", "kube-node-lease", node.metadata.name!);
   const renew = Date.parse(lease?.spec?.renewTime ?? "") || 0;
   const heartbeat = Date.parse(conditionOf(node, "Ready")?.lastHeartbeatTime ?? "") || 0;
   const created = Date.parse(node.metadata.creationTimestamp ?? "") || 0;
-  return Math.max(renew, heartbeat, created);
+  const live = ctx.config.nodeLiveness ? ((await ctx.config.nodeLiveness())[node.metadata.name!] ?? 0) : 0;
+  return Math.max(renew, heartbeat, created, live);
 };
 
 type Health = "Ready" | "NotReady" | "Unreachable";
@@ -222,7 +223,12 @@ export const nodeLifecycleController: Controller = {
    */
   wants: ({ key, old, deleted }, ctx) =>
     key.resource !== "leases" ||
-    (!deleted && (!old || ctx.now().getTime() - (Date.parse(old.spec?.renewTime ?? "") || 0) > ctx.config.nodeMonitorGracePeriodMs)),
+    (!deleted &&
+      (!old ||
+        // a Lease renewed within its own duration did not lapse (an agent whose liveness the
+        // watch hub vouches for renews rarely, with a matching leaseDurationSeconds)
+        ctx.now().getTime() - (Date.parse(old.spec?.renewTime ?? "") || 0) >
+          Math.max(ctx.config.nodeMonitorGracePeriodMs, (Number(old.spec?.leaseDurationSeconds) || 0) * 1000))),
   reconcile: reconcileNode,
   /**
    * The nodes with something to do: not Ready by their Lease and conditions, or still
@@ -235,7 +241,11 @@ export const nodeLifecycleController: Controller = {
    * node per resync at most: each resync schedules only the expiries in its own window.
    */
   async resync(ctx) {
-    const [nodes, leases] = await Promise.all([ctx.api.list("nodes"), ctx.api.list("leases", "kube-node-lease")]);
+    const [nodes, leases, live] = await Promise.all([
+      ctx.api.list("nodes"),
+      ctx.api.list("leases", "kube-node-lease"),
+      ctx.config.nodeLiveness ? ctx.config.nodeLiveness() : ({} as Record<string, number>),
+    ]);
     const renewed = new Map(leases.map((l) => [l.metadata.name, Date.parse(l.spec?.renewTime ?? "") || 0]));
     const now = ctx.now().getTime();
     const grace = ctx.config.nodeMonitorGracePeriodMs;
@@ -245,7 +255,7 @@ export const nodeLifecycleController: Controller = {
     for (const n of nodes) {
       const key = { resource: "nodes", namespace: "", name: n.metadata.name! };
       const heartbeat = Date.parse(conditionOf(n, "Ready")?.lastHeartbeatTime ?? "") || 0;
-      const seen = Math.max(renewed.get(n.metadata.name) ?? 0, heartbeat, Date.parse(n.metadata.creationTimestamp ?? "") || 0);
+      const seen = Math.max(renewed.get(n.metadata.name) ?? 0, live[n.metadata.name!] ?? 0, heartbeat, Date.parse(n.metadata.creationTimestamp ?? "") || 0);
       const taints: Taint[] = n.spec?.taints ?? [];
       if (health(n, seen, now, grace) !== "Ready" || !sameTaints(taints, wantedTaints("Ready", taints, ""))) due.push(key);
       else if (horizon !== undefined && seen + grace < now + horizon) {

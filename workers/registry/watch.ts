@@ -56,7 +56,7 @@ export const eventFor = (o: WatchOptions, c: Change): WatchEvent | null => {
   }
 };
 
-const withType = (o: WatchOptions, obj: KObject): KObject => ({ ...o.typeMeta, ...obj, apiVersion: o.typeMeta.apiVersion, kind: o.typeMeta.kind });
+export const withType = (o: WatchOptions, obj: KObject): KObject => ({ ...o.typeMeta, ...obj, apiVersion: o.typeMeta.apiVersion, kind: o.typeMeta.kind });
 
 /** Wait for a local commit, the poll interval, the deadline or an abort, whichever is first. */
 const waitForChange = (store: Store, ms: number, signal?: AbortSignal) =>
@@ -105,8 +105,7 @@ export async function* watchEvents(store: Store, o: WatchOptions): AsyncGenerato
       res = await store.changesSince({ resource: o.resource, namespace: o.namespace, fields: pushdown }, from, 500);
     } catch (e) {
       if (e instanceof StoreError && e.code === "Expired") {
-        const status = expired(`too old resource version: ${from} (${e.message.replace(/.*\((\d+)\).*/, "$1")})`).toStatus();
-        yield { type: "ERROR", object: status as unknown as KObject };
+        yield expiredEvent(from, e);
         return;
       }
       throw e;
@@ -137,22 +136,73 @@ export async function* watchEvents(store: Store, o: WatchOptions): AsyncGenerato
   }
 }
 
+/** The ERROR event a watcher gets when its start revision has been compacted away (410 Expired). */
+export const expiredEvent = (from: number, e: StoreError): WatchEvent => {
+  const status = expired(`too old resource version: ${from} (${e.message.replace(/.*\((\d+)\).*/, "$1")})`).toStatus();
+  return { type: "ERROR", object: status as unknown as KObject };
+};
+
 /**
- * A watch as the API asks for it: selectors, the revision to start after ("" or "0":
- * the current state first), a timeout of at most `maxSeconds`.
+ * The watch hub's view of one change: the event this watcher sees, or null (another
+ * resource, or outside its selection). The hub reads all resources' changes at once.
  */
-export const watchQuery = (
+export const hubEventFor = (o: WatchOptions, c: Change): WatchEvent | null => {
+  if (c.key.resource !== o.resource) return null;
+  const ev = eventFor(o, c);
+  if (ev) ev.object = withType(o, ev.object);
+  return ev;
+};
+
+/**
+ * What a new watcher of the hub is owed before it joins the fan-out: the current state
+ * as ADDED events (no start revision) or every change after its start revision, read
+ * from the change log, and the revision it has then seen. An ERROR 410 event when the
+ * start revision is compacted away.
+ */
+export const catchUp = async (store: Store, o: WatchOptions): Promise<{ events: WatchEvent[]; revision: number; expired?: boolean }> => {
+  const events: WatchEvent[] = [];
+  let from: number;
+  if (o.fromRevision === undefined) {
+    const snap = await o.listAll();
+    for (const obj of snap.items) events.push({ type: "ADDED", object: withType(o, obj) });
+    return { events, revision: snap.revision };
+  }
+  from = o.fromRevision;
+  const pushdown = o.fields.filter((f) => f.op === "=" && f.field !== "metadata.namespace");
+  for (;;) {
+    let res: Awaited<ReturnType<Store["changesSince"]>>;
+    try {
+      res = await store.changesSince({ resource: o.resource, namespace: o.namespace, fields: pushdown }, from, 500);
+    } catch (e) {
+      if (e instanceof StoreError && e.code === "Expired") return { events: [expiredEvent(from, e)], revision: from, expired: true };
+      throw e;
+    }
+    for (const c of res.changes) {
+      const ev = eventFor(o, c);
+      if (ev) events.push({ ...ev, object: withType(o, ev.object) });
+      from = c.rev;
+    }
+    if (res.changes.length < 500) return { events, revision: Math.max(from, res.revision) };
+  }
+};
+
+/**
+ * A watch's options as the API asks for it: selectors, the revision to start after
+ * ("" or "0": the current state first), a timeout of at most `maxSeconds`. Throws the
+ * API's errors (a bad selector or resourceVersion) at once.
+ */
+export const watchOptions = (
   store: Store,
   info: ResourceInfo,
   namespace: string,
   q: WatchQuery,
   o: { pollMs: number; pollMaxMs?: number; bookmarkMs: number; maxSeconds: number },
-): AsyncGenerator<WatchEvent> => {
+): WatchOptions => {
   const { labels, fields } = parseSelectors(info, q);
   const rv = q.resourceVersion;
   const fromRevision = rv === undefined || rv === "" || rv === "0" ? undefined : parseRv(rv);
   const timeoutSeconds = Math.min(q.timeoutSeconds && q.timeoutSeconds > 0 ? q.timeoutSeconds : o.maxSeconds, o.maxSeconds);
-  return watchEvents(store, {
+  return {
     resource: info.resource,
     namespace: namespace || undefined,
     labels,
@@ -169,5 +219,14 @@ export const watchQuery = (
       const r = await store.list(info.resource, { namespace: namespace || undefined, labels, fields });
       return { items: r.items, revision: r.revision };
     },
-  });
+  };
 };
+
+/** A polling watch as the API asks for it (the Node server; see watchOptions). */
+export const watchQuery = (
+  store: Store,
+  info: ResourceInfo,
+  namespace: string,
+  q: WatchQuery,
+  o: { pollMs: number; pollMaxMs?: number; bookmarkMs: number; maxSeconds: number },
+): AsyncGenerator<WatchEvent> => watchEvents(store, watchOptions(store, info, namespace, q, o));

@@ -280,8 +280,9 @@ export class Store {
    * `fromRev` is older than the compacted history.
    */
   async changesSince(filter: ChangeFilter, fromRev: number, limit = 500): Promise<ChangesResult> {
-    const where = ["c.rev > ?", "c.resource = ?"];
-    const args: (string | number)[] = [fromRev, filter.resource];
+    // no resource: every resource's changes (the watch hub's one read for all its watchers)
+    const where = filter.resource === undefined ? ["c.rev > ?"] : ["c.rev > ?", "c.resource = ?"];
+    const args: (string | number)[] = filter.resource === undefined ? [fromRev] : [fromRev, filter.resource];
     if (filter.namespace) {
       where.push("c.namespace = ?");
       args.push(filter.namespace);
@@ -298,7 +299,7 @@ export class Store {
         "SELECT value FROM meta WHERE key = 'compact_rev'",
         "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
         {
-          sql: `SELECT c.rev, c.type, c.namespace, c.name, c.object, p.object AS prev_object, p.rev AS prev_rev
+          sql: `SELECT c.rev, c.type, c.resource, c.namespace, c.name, c.object, p.object AS prev_object, p.rev AS prev_rev
                 FROM changes c LEFT JOIN changes p ON p.rev = c.prev_rev AND c.prev_rev > 0
                 WHERE ${where.join(" AND ")} ORDER BY c.rev LIMIT ?`,
           args: [...args, limit],
@@ -315,7 +316,7 @@ export class Store {
       const c: Change = {
         rev,
         type: String(r.type) as ChangeType,
-        key: { resource: filter.resource, namespace: String(r.namespace), name: String(r.name) },
+        key: { resource: String(r.resource), namespace: String(r.namespace), name: String(r.name) },
         object: decode(r.object, rev),
       };
       if (r.prev_object != null) c.prev = decode(r.prev_object, num(r.prev_rev));

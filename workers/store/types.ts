@@ -59,7 +59,8 @@ export interface Change {
 }
 
 export interface ChangeFilter {
-  resource: string;
+  /** one resource's changes; absent: all resources' */
+  resource?: string;
   namespace?: string;
   /** equality field requirements pushed down to SQL as a prefilter (on the new or the old object) */
   fields?: FieldRequirement[];
