@@ -122,44 +122,25 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: "streams",
+    about: "exec round trip and port-forward throughput through the agent tunnel, on the Node server and the Worker in Miniflare (Docker)",
+    async run(_o, say) {
+      const { benchTunnel, tunnelFigures, tunnelReport } = await import("./tunnel");
+      const r = await benchTunnel({}, say);
+      return typeof r === "string" ? r : { figures: tunnelFigures(r), text: tunnelReport(r) };
+    },
+  },
+  {
     name: "edge",
     about: "what N idle nodes cost on Cloudflare (the Worker in Miniflare), per day against the free allowances",
     async run(o, say) {
-      const m = await import("./edge");
+      const { benchEdge, edgeFigures, edgeReport } = await import("./edge");
       const { nodes, pods, window, settle } = numbers(o, { nodes: 10, pods: 3, window: 60, settle: 15 });
-      const r = await m.benchEdge({ nodes, podsPerNode: pods, windowSeconds: window, settleSeconds: settle }, say);
-      const own = (m as Record<string, unknown>).edgeFigures as ((r: unknown) => Figure[]) | undefined;
-      return { figures: own ? own(r) : edgeFallback(r), text: m.edgeReport(r) };
+      const r = await benchEdge({ nodes, podsPerNode: pods, windowSeconds: window, settleSeconds: settle }, say);
+      return { figures: edgeFigures(r), text: edgeReport(r) };
     },
   },
 ];
-
-/** Until bench/edge.ts exports its own edgeFigures: the figures its result has always had, next to issue #12's goals. */
-const edgeFallback = (r: any): Figure[] => {
-  const t = r.totals ?? {};
-  const g = r.goals ?? {};
-  const f: Figure[] = [];
-  if (t.httpRequestsPerDay !== undefined)
-    f.push({
-      name: `edge: Worker requests/day, ${r.options?.nodes} idle nodes`,
-      value: t.httpRequestsPerDay,
-      unit: "requests/day",
-      ...(g.workerRequestsPerDay ? { aim: { op: "<=" as const, value: g.workerRequestsPerDay } } : {}),
-      reference: "issue #12; Workers Free 100,000/day",
-    });
-  if (t.workerInvocationsPerDay !== undefined) f.push({ name: "edge: Worker invocations/day, all", value: t.workerInvocationsPerDay, unit: "invocations/day" });
-  if (t.dbWritePipelinesPerSecond !== undefined)
-    f.push({
-      name: "edge: database write transactions/s",
-      value: t.dbWritePipelinesPerSecond,
-      unit: "writes/s",
-      ...(g.dbWritesPerSecond ? { aim: { op: "<=" as const, value: g.dbWritesPerSecond } } : {}),
-      reference: "issue #12",
-    });
-  if (t.rowsReturnedPerMonth !== undefined)
-    f.push({ name: "edge: rows returned/month", value: t.rowsReturnedPerMonth, unit: "rows/month", reference: "Turso Free 500 M" });
-  return f;
-};
 
 /** Run the scenarios, each once or --rounds times; every outcome, failures included. */
 export async function runScenarios(list: Scenario[], o: BenchOptions, say: Progress): Promise<ScenarioOutcome[]> {
