@@ -38,6 +38,30 @@ const subresourceKind = (r: ResourceInfo, sub: string) =>
           ? { group: "", version: "v1", kind: "Pod" }
           : { group: r.group, version: r.version, kind: r.kind };
 
+/**
+ * Subresources served outside the REST handler, by the agent tunnel (workers/tunnel,
+ * node/upgrade.ts): listed as kube-apiserver lists them, with their options kinds.
+ */
+const STREAM_SUBRESOURCES: Record<string, { sub: string; kind: string; verbs: string[] }[]> = {
+  pods: [
+    { sub: "attach", kind: "PodAttachOptions", verbs: ["create", "get"] },
+    { sub: "exec", kind: "PodExecOptions", verbs: ["create", "get"] },
+    { sub: "portforward", kind: "PodPortForwardOptions", verbs: ["create", "get"] },
+    { sub: "proxy", kind: "PodProxyOptions", verbs: ["create", "delete", "get", "patch", "update"] },
+  ],
+  services: [{ sub: "proxy", kind: "ServiceProxyOptions", verbs: ["create", "delete", "get", "patch", "update"] }],
+};
+
+/** Every subresource of `r` with the kind and verbs discovery shows. */
+const subresourcesOf = (r: ResourceInfo) => [
+  ...r.subresources.map((sub) => ({ sub, kind: subresourceKind(r, sub), verbs: SUBRESOURCE_VERBS[sub] ?? ["get"] })),
+  ...(r.group === "" ? (STREAM_SUBRESOURCES[r.resource] ?? []) : []).map((x) => ({
+    sub: x.sub,
+    kind: { group: "", version: "v1", kind: x.kind },
+    verbs: x.verbs,
+  })),
+];
+
 /** Legacy (per group-version) discovery: APIResourceList. */
 export const apiResourceList = (group: string, version: string) => {
   const resources: unknown[] = [];
@@ -52,8 +76,7 @@ export const apiResourceList = (group: string, version: string) => {
       ...(r.categories ? { categories: r.categories } : {}),
       storageVersionHash: btoa(`${groupVersion(r)}/${r.kind}`).slice(0, 11),
     });
-    for (const sub of r.subresources) {
-      const k = subresourceKind(r, sub);
+    for (const { sub, kind: k, verbs } of subresourcesOf(r)) {
       resources.push({
         name: `${r.resource}/${sub}`,
         singularName: "",
@@ -61,7 +84,7 @@ export const apiResourceList = (group: string, version: string) => {
         // another group-version than the resource's: both are named (kubectl drain looks for policy/v1 on pods/eviction)
         ...(k.group !== r.group || k.version !== r.version ? { group: k.group, version: k.version } : {}),
         kind: k.kind,
-        verbs: SUBRESOURCE_VERBS[sub] ?? ["get"],
+        verbs,
       });
     }
   }
@@ -101,14 +124,8 @@ const aggregated = (core: boolean) => ({
         verbs: resourceVerbs(r),
         ...(r.shortNames ? { shortNames: r.shortNames } : {}),
         ...(r.categories ? { categories: r.categories } : {}),
-        ...(r.subresources.length
-          ? {
-              subresources: r.subresources.map((sub) => ({
-                subresource: sub,
-                responseKind: subresourceKind(r, sub),
-                verbs: SUBRESOURCE_VERBS[sub] ?? ["get"],
-              })),
-            }
+        ...(subresourcesOf(r).length
+          ? { subresources: subresourcesOf(r).map(({ sub, kind, verbs }) => ({ subresource: sub, responseKind: kind, verbs })) }
           : {}),
       })),
     })),
