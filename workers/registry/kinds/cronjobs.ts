@@ -1,6 +1,6 @@
 /** CronJobs (batch/v1): `kubectl get cronjobs` columns; the schedule is checked by validation (shared/cron.ts). */
 import { defineKind } from "./kind";
-import { AGE, age, col, containersCell, imagesCell, NAME, selectorString, since, wide } from "./printing";
+import { AGE, age, col, containersCell, imagesCell, NAME, selectorString, since, templateColumns } from "./printing";
 
 export const cronjobs = defineKind({
   info: {
@@ -24,9 +24,7 @@ export const cronjobs = defineKind({
       col("Active", "Running Jobs.", { type: "integer" }),
       col("Last Schedule", "When a Job was last scheduled."),
       AGE,
-      wide("Containers", "Names of each container in the template."),
-      wide("Images", "Images referenced by each container in the template."),
-      wide("Selector", "Query over pods that should match the replicas count."),
+      ...templateColumns(),
     ],
     cells: (o, now) => {
       const template = { spec: { template: o.spec?.jobTemplate?.spec?.template } };

@@ -1,7 +1,7 @@
 /** DaemonSets (apps/v1): generation, immutable selector, `kubectl get ds` columns. */
 import { selectorImmutable } from "./deployments";
 import { defineKind } from "./kind";
-import { AGE, age, col, containersCell, imagesCell, mapSelector, NAME, selectorString, wide } from "./printing";
+import { AGE, age, col, containersCell, imagesCell, mapSelector, NAME, selectorString, templateColumns } from "./printing";
 
 export const daemonsets = defineKind({
   info: {
@@ -26,9 +26,7 @@ export const daemonsets = defineKind({
       col("Available", "The number of available daemon pods.", { type: "integer" }),
       col("Node Selector", "Which nodes should run a daemon pod."),
       AGE,
-      wide("Containers", "Names of each container in the template."),
-      wide("Images", "Images referenced by each container in the template."),
-      wide("Selector", "Label query over pods that should match the replicas count."),
+      ...templateColumns("Label query over pods that should match the replicas count."),
     ],
     cells: (o, now) => [
       o.metadata.name,

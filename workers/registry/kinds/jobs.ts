@@ -11,7 +11,7 @@ import type { KObject } from "../../../shared/types";
 import { Causes } from "../../../shared/validation/causes";
 import { JOB_CONTROLLER_UID_LABEL, JOB_NAME_LABEL, LEGACY_JOB_CONTROLLER_UID_LABEL, LEGACY_JOB_NAME_LABEL } from "../../../shared/validation/rules/workloads";
 import { defineKind } from "./kind";
-import { AGE, age, col, containersCell, humanDuration, imagesCell, NAME, selectorString, wide } from "./printing";
+import { AGE, age, col, containersCell, humanDuration, imagesCell, NAME, selectorString, templateColumns } from "./printing";
 
 const hasCondition = (job: KObject, type: string) => (job.status?.conditions ?? []).some((c: any) => c?.type === type && c?.status === "True");
 
@@ -66,9 +66,7 @@ export const jobs = defineKind({
       col("Completions", "The completion status of the job."),
       col("Duration", "Time required to complete the job."),
       AGE,
-      wide("Containers", "Names of each container in the template."),
-      wide("Images", "Images referenced by each container in the template."),
-      wide("Selector", "Query over pods that should match the replicas count."),
+      ...templateColumns(),
     ],
     cells: (o, now) => [
       o.metadata.name,

@@ -30,6 +30,13 @@ export const NAME = col("Name", "Name must be unique within a namespace.", { for
 export const AGE = col("Age", "Time since the object was created.");
 export const wide = (name: string, description: string, o: Partial<Column> = {}) => col(name, description, { priority: 1, ...o });
 
+/** The `-o wide` columns of a workload with a pod template (Containers, Images, Selector), as kubectl prints them. */
+export const templateColumns = (selectorDescription = "Query over pods that should match the replicas count.") => [
+  wide("Containers", "Names of each container in the template."),
+  wide("Images", "Images referenced by each container in the template."),
+  wide("Selector", selectorDescription),
+];
+
 /** Kubernetes' short human duration ("5s", "3m12s", "7h", "12d", "2y30d"). */
 export const humanDuration = (ms: number): string => {
   const s = Math.floor(ms / 1000);
