@@ -9,6 +9,9 @@
 import worker, { type Env } from "../workers/index";
 import { WatchHub as Hub } from "../workers/hub/hub";
 
+/** The agents' tunnels, as the Worker binds them (each agent holds one hibernating control channel). */
+export { TunnelObject } from "../workers/tunnel/object";
+
 interface Bucket {
   invocations: number;
   subrequests: number;

@@ -190,10 +190,13 @@ export class ControllerManager {
   /** The periodic resync: every controller names the keys that need a look, and they are reconciled now. */
   async resync(): Promise<void> {
     const keys: ObjectKey[] = [];
+    // one read per distinct list in a pass: several controllers list namespaces, nodes,
+    // services... (on the Worker each read is a subrequest of the cron's invocation)
+    const ctx: ControllerContext = { ...this.ctx, api: listsOnce(this.ctx.api) };
     for (const c of this.o.controllers) {
       if (!c.resync) continue;
       try {
-        keys.push(...(await c.resync(this.ctx)));
+        keys.push(...(await c.resync(ctx)));
       } catch (e) {
         logError(this.ctx.log, `${c.name}: resync failed: ${(e as Error).message}`);
       }
@@ -280,4 +283,28 @@ export const pool = async <T>(items: T[], n: number, f: (x: T) => Promise<void>)
     while (i < items.length) await f(items[i++]);
   };
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+};
+
+/**
+ * The API with `list` answered once per distinct call (a resync pass reads a snapshot;
+ * each caller gets its own array of the same objects, which resyncs only read).
+ */
+const listsOnce = (api: ControllerClient): ControllerClient => {
+  const seen = new Map<string, ReturnType<ControllerClient["list"]>>();
+  return new Proxy(api, {
+    get(target, prop, receiver) {
+      if (prop === "list")
+        return (...args: Parameters<ControllerClient["list"]>) => {
+          const key = JSON.stringify(args);
+          let got = seen.get(key);
+          if (!got) {
+            got = target.list(...args);
+            seen.set(key, got);
+          }
+          return got.then((items) => [...items]);
+        };
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
 };

@@ -32,8 +32,9 @@ describe("root CA publisher", () => {
     expect((await cm("fresh"))?.data).toEqual({ "ca.crt": ca });
 
     // a namespace being deleted (the namespace controller is not running: it stays Terminating) gets nothing back
-    await cp.api.delete("configmaps", "fresh", ROOT_CA_CONFIGMAP);
+    // (the namespace first: deleting the ConfigMap first would race its re-creation)
     await cp.api.delete("namespaces", "", "fresh");
+    await cp.api.delete("configmaps", "fresh", ROOT_CA_CONFIGMAP);
     await cp.settle();
     expect(await cm("fresh")).toBeNull();
     // the same CA every time it is asked (made once, kept in the store)

@@ -65,8 +65,14 @@ export const rootCACertPublisher: Controller = {
     }
   },
 
-  /** every namespace now and then, as an informer's resync would */
+  /** the active namespaces whose kube-root-ca.crt is missing or not the current CA (three reads, however many namespaces) */
   async resync(ctx) {
-    return (await ctx.api.list("namespaces")).filter((n) => !n.metadata.deletionTimestamp).map((n) => nsKey(n.metadata.name!));
+    const [namespaces, maps, ca] = await Promise.all([
+      ctx.api.list("namespaces"),
+      ctx.api.list("configmaps", "", { fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}` }),
+      ctx.api.rootCA(),
+    ]);
+    const current = new Set(maps.filter((m) => m.data?.["ca.crt"] === ca && !!m.metadata.annotations?.[DESCRIPTION_ANNOTATION]).map((m) => m.metadata.namespace));
+    return namespaces.filter((n) => !n.metadata.deletionTimestamp && !current.has(n.metadata.name)).map((n) => nsKey(n.metadata.name!));
   },
 };

@@ -30,8 +30,9 @@ describe("service accounts", () => {
     expect(again.metadata.uid).not.toBe(first.metadata.uid);
 
     // a namespace being deleted (no namespace controller here: it stays Terminating) gets none back
-    await cp.api.delete("serviceaccounts", "fresh", DEFAULT_SERVICE_ACCOUNT);
+    // (the namespace first: deleting the account first would race its re-creation)
     await cp.api.delete("namespaces", "", "fresh");
+    await cp.api.delete("serviceaccounts", "fresh", DEFAULT_SERVICE_ACCOUNT);
     await cp.settle();
     expect(await sa("fresh")).toBeNull();
   });

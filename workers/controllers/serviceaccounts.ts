@@ -44,8 +44,13 @@ export const serviceAccountController: Controller = {
     }
   },
 
-  /** every namespace now and then, as an informer's resync would */
+  /** the active namespaces without their `default` account (two reads, however many namespaces) */
   async resync(ctx) {
-    return (await ctx.api.list("namespaces")).filter((n) => !n.metadata.deletionTimestamp).map((n) => nsKey(n.metadata.name!));
+    const [namespaces, accounts] = await Promise.all([
+      ctx.api.list("namespaces"),
+      ctx.api.list("serviceaccounts", "", { fieldSelector: `metadata.name=${DEFAULT_SERVICE_ACCOUNT}` }),
+    ]);
+    const has = new Set(accounts.map((a) => a.metadata.namespace));
+    return namespaces.filter((n) => !n.metadata.deletionTimestamp && !has.has(n.metadata.name)).map((n) => nsKey(n.metadata.name!));
   },
 };
