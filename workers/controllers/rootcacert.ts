@@ -72,7 +72,9 @@ export const rootCACertPublisher: Controller = {
       ctx.api.list("configmaps", "", { fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}` }),
       ctx.api.rootCA(),
     ]);
-    const current = new Set(maps.filter((m) => m.data?.["ca.crt"] === ca && !!m.metadata.annotations?.[DESCRIPTION_ANNOTATION]).map((m) => m.metadata.namespace));
+    const current = new Set(
+      maps.filter((m) => m.data?.["ca.crt"] === ca && !!m.metadata.annotations?.[DESCRIPTION_ANNOTATION]).map((m) => m.metadata.namespace),
+    );
     return namespaces.filter((n) => !n.metadata.deletionTimestamp && !current.has(n.metadata.name)).map((n) => nsKey(n.metadata.name!));
   },
 };
