@@ -127,13 +127,16 @@ const serve = (ws: WebSocket, open: StreamOpen, o: ToyAgentOptions) => {
     );
     ws.close(1000);
   };
-  out(1, `hello from ${open.pod.length ? `${o.node}/${open.pod}/${open.container}` : o.node}\n`);
+  // (after a moment, as the real agent does: client-go drops output for streams it has not made yet); then, in order, the echoes
+  let ready = new Promise((r) => setTimeout(r, 50)).then(() => out(1, `hello from ${open.pod.length ? `${o.node}/${open.pod}/${open.container}` : o.node}\n`));
   ws.on("message", (d: Buffer) => {
-    if (d[0] === 255 && d[1] === 0) return finish(0); // v5: stdin closed
-    if (d[0] !== 0) return; // resize and the like
-    const text = d.subarray(1).toString();
-    const m = /exit (\d+)/.exec(text);
-    if (m) return finish(Number(m[1]));
-    out(1, d.subarray(1));
+    ready = ready.then(() => {
+      if (d[0] === 255 && d[1] === 0) return finish(0); // v5: stdin closed
+      if (d[0] !== 0) return; // resize and the like
+      const text = d.subarray(1).toString();
+      const m = /exit (\d+)/.exec(text);
+      if (m) return finish(Number(m[1]));
+      out(1, d.subarray(1));
+    });
   });
 };

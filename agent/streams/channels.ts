@@ -25,6 +25,9 @@ export function negotiate(offered: string[], supported: string[]): string | unde
 /** outgoing data above which a channel's writer waits for the socket to drain */
 const HIGH_WATER = 1 << 20;
 
+/** how long after a connection opens its first output waits (see ChannelConn.send) */
+const GRACE_MS = 50;
+
 export class ChannelConn {
   readonly base64: boolean;
   readonly v5: boolean;
@@ -37,6 +40,8 @@ export class ChannelConn {
   constructor(
     readonly ws: WebSocket,
     readonly protocol: string,
+    /** exec/attach: hold the first output a moment (see send) */
+    private readonly grace = false,
   ) {
     this.base64 = protocol.includes("base64");
     this.v5 = protocol === "v5.channel.k8s.io";
@@ -86,7 +91,30 @@ export class ChannelConn {
     return r;
   }
 
+  /**
+   * client-go's WebSocket executor starts reading before it has made its streams and
+   * drops what arrives for a stream not made yet ("Unknown stream id 1, discarding
+   * message"): what goes out in the first moments after the connection opens waits
+   * until GRACE_MS after it, in order.
+   */
+  private readonly openedAt = Date.now();
+  private held: Promise<void> | undefined;
+
   send(channel: number, data: Buffer, cb?: (err?: Error) => void): void {
+    const wait = this.grace ? this.openedAt + GRACE_MS - Date.now() : 0;
+    if (wait > 0 || this.held) {
+      this.held ??= new Promise((r) => setTimeout(r, Math.max(0, wait)));
+      const mine = this.held.then(() => this.sendNow(channel, data, cb));
+      this.held = mine;
+      void mine.then(() => {
+        if (this.held === mine) this.held = undefined;
+      });
+      return;
+    }
+    this.sendNow(channel, data, cb);
+  }
+
+  private sendNow(channel: number, data: Buffer, cb?: (err?: Error) => void): void {
     if (this.ws.readyState !== this.ws.OPEN) {
       cb?.(new Error("connection closed"));
       return;

@@ -118,7 +118,7 @@ export class StreamServer {
       if (open.framing === "websocket") {
         const protocol = negotiate(open.protocols, EXEC_WS_PROTOCOLS);
         if (protocol === undefined) throw badRequest(`unsupported subprotocols ${JSON.stringify(open.protocols)}; supported: ${EXEC_WS_PROTOCOLS.join(", ")}`);
-        return { protocol, run: (ws) => runSession(wsExecIO(new ChannelConn(ws, protocol), o), o, start) };
+        return { protocol, run: (ws) => runSession(wsExecIO(new ChannelConn(ws, protocol, true), o), o, start) };
       }
       if (!isSpdy(open.upgrade)) throw badRequest(`unsupported upgrade "${open.upgrade ?? ""}": SPDY/3.1 only`);
       const protocol = negotiate(open.protocols, EXEC_SPDY_PROTOCOLS);
