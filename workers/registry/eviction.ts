@@ -13,7 +13,6 @@
  *   (`unhealthyPodEvictionPolicy` IfHealthyBudget, the default) or always (AlwaysAllow),
  *   without spending a disruption.
  */
-import { jsonEqual } from "../../shared/json";
 import { matchLabels, selectorFromLabelSelector } from "../../shared/selectors/labels";
 import { ApiError, badRequest, internalError } from "../../shared/status";
 import { rfc3339 } from "../../shared/time";
@@ -77,7 +76,6 @@ export class Evictions {
           disruptedPods: { ...(status.disruptedPods ?? {}), [name]: rfc3339(this.registry.now()) },
         },
       };
-      if (jsonEqual(next.status, status)) return remove();
       try {
         // the budget spends the disruption first: a concurrent eviction sees it spent (409 on a stale copy)
         await this.registry.update(SYSTEM_USER, budgets, namespace, pdb.metadata.name!, next, { subresource: "status" });

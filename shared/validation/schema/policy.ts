@@ -1,5 +1,5 @@
-/** policy/v1: PodDisruptionBudget and Eviction. */
-import { gvk, int32, int64, json, mapOf, object, oneOf, opt, string } from "./dsl";
+/** policy/v1: PodDisruptionBudget (the Eviction body of pods/eviction is read by workers/registry/eviction.ts). */
+import { gvk, int32, int64, mapOf, object, oneOf, opt, string } from "./dsl";
 import { Condition, conditionsField, IntOrString, LabelSelector, ObjectMeta, Time } from "./meta";
 
 export const UNHEALTHY_POD_EVICTION_POLICIES = ["IfHealthyBudget", "AlwaysAllow"] as const;
@@ -41,17 +41,4 @@ export const PodDisruptionBudget = object(
     status: opt(PodDisruptionBudgetStatus, "The observed state."),
   },
   gvk("policy", "v1", "PodDisruptionBudget"),
-);
-
-/** The body of POST pods/{name}/eviction. */
-export const Eviction = object(
-  "io.k8s.api.policy.v1.Eviction",
-  "Asks for a pod to be deleted, subject to its PodDisruptionBudget (pods/eviction).",
-  {
-    apiVersion: opt(string, "API version of the object: policy/v1."),
-    kind: opt(string, "Kind of the object: Eviction."),
-    metadata: opt(ObjectMeta, "The pod's name and namespace."),
-    deleteOptions: opt(json, "DeleteOptions for the pod's deletion."),
-  },
-  gvk("policy", "v1", "Eviction"),
 );
