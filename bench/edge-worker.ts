@@ -23,7 +23,7 @@ const fresh = () => ({
   since: Date.now(),
   buckets: {} as Record<string, Bucket>,
   queue: { messages: 0, delayed: 0, keys: 0, byResource: {} as Record<string, number> },
-  consumer: { invocations: 0, messages: 0, keys: 0 },
+  consumer: { invocations: 0, messages: 0, keys: 0, byResource: {} as Record<string, number> },
   cron: 0,
   /** the watch hub: requests by what they were for, alarms, WebSocket messages that reached it (auto-responded ones do not) */
   hub: { requests: {} as Record<string, number>, alarms: 0, messages: 0 },
@@ -116,7 +116,11 @@ export default {
   async queue(batch: any, env: Env, ctx: any): Promise<void> {
     meter.consumer.invocations++;
     meter.consumer.messages += batch.messages.length;
-    for (const m of batch.messages) meter.consumer.keys += (m.body as { keys?: unknown[] } | null)?.keys?.length ?? 0;
+    for (const m of batch.messages) {
+      const keys = (m.body as { keys?: { resource: string }[] } | null)?.keys ?? [];
+      meter.consumer.keys += keys.length;
+      for (const k of keys) meter.consumer.byResource[k.resource] = (meter.consumer.byResource[k.resource] ?? 0) + 1;
+    }
     return worker.queue(batch, metered(env, "queue consumer"), ctx);
   },
 };

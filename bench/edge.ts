@@ -160,7 +160,7 @@ const workerdCpuMs = (): number | undefined => {
 interface Meter {
   buckets: Record<string, { invocations: number; subrequests: number; maxSubrequests: number }>;
   queue: { messages: number; delayed: number; keys: number; byResource: Record<string, number> };
-  consumer: { invocations: number; messages: number; keys: number };
+  consumer: { invocations: number; messages: number; keys: number; byResource: Record<string, number> };
   cron: number;
   hub: { requests: Record<string, number>; alarms: number; messages: number };
 }
@@ -172,6 +172,8 @@ export interface EdgeResult {
   totals: {
     httpRequestsPerDay: number;
     queueConsumerRunsPerDay: number;
+    /** the keys the consumer ran in the window, by resource (delayed requeues sent before it included) */
+    queueConsumerKeysByResource: Record<string, number>;
     cronRunsPerDay: number;
     workerInvocationsPerDay: number;
     subrequestsPerDay: number;
@@ -321,6 +323,7 @@ export async function benchEdge(o: EdgeOptions, say: (m: string) => void = () =>
       totals: {
         httpRequestsPerDay: perDay(http),
         queueConsumerRunsPerDay: perDay(m.consumer.invocations),
+        queueConsumerKeysByResource: m.consumer.byResource,
         cronRunsPerDay: perDay(m.cron),
         workerInvocationsPerDay: perDay(invocations),
         subrequestsPerDay: perDay(subrequests),
@@ -377,7 +380,7 @@ export const edgeReport = (r: EdgeResult): string => {
     );
   lines.push("");
   row("Worker requests/day (HTTP)", fmt(t.httpRequestsPerDay), `goal ≤ ${fmt(r.goals.workerRequestsPerDay)}`);
-  row("  + queue consumer runs/day", fmt(t.queueConsumerRunsPerDay));
+  row("  + queue consumer runs/day", fmt(t.queueConsumerRunsPerDay), `keys in window: ${JSON.stringify(t.queueConsumerKeysByResource)}`);
   row("  + cron runs/day", fmt(t.cronRunsPerDay));
   row(
     "Worker invocations/day, all",

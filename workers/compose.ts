@@ -12,7 +12,7 @@ import { type AppOptions, createApp } from "./api/app";
 import { type Authenticator, anyOf } from "./api/auth";
 import { type ControllerConfig, DEFAULT_CONFIG } from "./controllers/context";
 import type { ApiMetrics } from "./api/metrics";
-import { type Controller, type ControllerMetrics, ControllerManager } from "./controllers/manager";
+import { type Controller, type ControllerMetrics, ControllerManager, type SubrequestBudget } from "./controllers/manager";
 import type { WorkQueue } from "./queue";
 import { Registry, type RegistryOptions } from "./registry/registry";
 import { Store } from "./store/store";
@@ -49,6 +49,8 @@ export interface ControlPlaneOptions<Q extends WorkQueue> {
   network?: Partial<NetworkConfig>;
   /** default: noMetrics */
   metrics?: ControlPlaneMetrics;
+  /** the invocation's subrequest budget (Workers); none on Node */
+  budget?: SubrequestBudget;
 }
 
 export interface ControlPlane<Q extends WorkQueue> {
@@ -75,7 +77,7 @@ export const composeControlPlane = <Q extends WorkQueue>(o: ControlPlaneOptions<
   });
   const config = { ...o.config, clusterCIDR: network.clusterCIDR };
   const metrics = o.metrics ?? noMetrics;
-  manager = new ControllerManager({ registry, queue, controllers: o.controllers, now: o.now, config, log: o.log, metrics });
+  manager = new ControllerManager({ registry, queue, controllers: o.controllers, now: o.now, config, log: o.log, metrics, budget: o.budget });
   // writes no controller needs send no work
   registry.writeFilter = (change) => manager!.wants(change);
   return { metrics, store, registry, manager, queue };

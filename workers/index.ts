@@ -1,9 +1,9 @@
 import { statusResponse } from "./api/errors";
 import { internalError } from "../shared/status";
-import type { ObjectKey } from "../shared/types";
+import type { QueuedKey } from "./queue";
 import { hubLiveness, hubOf, hubWatchServer, notifyHub } from "./hub/hub";
 import { serveStreamsEdge } from "./tunnel/edge";
-import { type Env, type Runtime, runtime } from "./runtime";
+import { countSubrequests, type Env, type Runtime, runtime } from "./runtime";
 
 export type { Env } from "./runtime";
 /** The watch hub's Durable Object class (wrangler.toml: binding HUB, a new_sqlite_classes migration). */
@@ -14,7 +14,11 @@ export { TunnelObject } from "./tunnel/object";
  * The invocation's control plane. With the watch hub bound, watches are the hub's
  * (no polling here) and node lifecycle also weighs the hub's node liveness.
  */
-const runtimeOf = (env: Env) => runtime(env, hubOf(env) ? { watchServer: hubWatchServer(env), nodeLiveness: hubLiveness(env) } : {});
+const runtimeOf = (env: Env, subrequests?: () => number) =>
+  runtime(env, { ...(hubOf(env) ? { watchServer: hubWatchServer(env), nodeLiveness: hubLiveness(env) } : {}), subrequests });
+
+/** The env with its subrequests counted, for invocations that run controllers (queue, cron): they stay within the plan's limit. */
+const budgeted = (env: Env) => countSubrequests(env);
 
 export default {
   async fetch(req: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
@@ -39,8 +43,9 @@ export default {
   },
 
   /** Cron: the controllers' resync (node leases, time-based work, GC sweep), then compaction. */
-  async scheduled(_ctrl: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
-    const rt = await runtimeOf(env);
+  async scheduled(_ctrl: ScheduledController, rawEnv: Env, _ctx: ExecutionContext): Promise<void> {
+    const { env, used } = budgeted(rawEnv);
+    const rt = await runtimeOf(env, used);
     try {
       await rt.manager.resync();
       await rt.store.compact({
@@ -54,11 +59,12 @@ export default {
   },
 
   /** Queue consumer: keys of changed objects, dispatched to the controllers in one batch. */
-  async queue(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
-    const rt = await runtimeOf(env);
-    const keys: ObjectKey[] = [];
+  async queue(batch: MessageBatch<unknown>, rawEnv: Env, _ctx: ExecutionContext): Promise<void> {
+    const { env, used } = budgeted(rawEnv);
+    const rt = await runtimeOf(env, used);
+    const keys: QueuedKey[] = [];
     for (const m of batch.messages) {
-      const body = m.body as { keys?: ObjectKey[] } | null;
+      const body = m.body as { keys?: QueuedKey[] } | null;
       if (Array.isArray(body?.keys)) keys.push(...body.keys);
     }
     // failures inside are requeued per key with backoff, so the batch is always acknowledged

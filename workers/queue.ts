@@ -1,12 +1,24 @@
 import type { ObjectKey } from "../shared/types";
 
 /**
+ * A key in the work queue. A write's key goes to every controller that wants it; a
+ * requeue (a reconcile's `requeueAfterMs`, a retry, time-based work) names the one
+ * controller that asked, as each of controller-runtime's controllers has its own queue:
+ * a ReplicaSet coming back for its own reasons does not wake the other controllers of
+ * ReplicaSets.
+ */
+export interface QueuedKey extends ObjectKey {
+  /** only this controller (by name) */
+  controller?: string;
+}
+
+/**
  * The work queue between writes and controllers. It carries keys only; reconcilers
  * re-read the objects. Cloudflare Queue on Workers, in-process on Node.
  */
 export interface WorkQueue {
   /** deliver `keys` to the controllers, at once or after `delayMs` */
-  enqueue(keys: ObjectKey[], opts?: { delayMs?: number }): Promise<void>;
+  enqueue(keys: QueuedKey[], opts?: { delayMs?: number }): Promise<void>;
 }
 
 /** A queue that drops everything (read-only tools, tests of the API alone). */
@@ -14,8 +26,11 @@ export const discardQueue: WorkQueue = { enqueue: async () => {} };
 
 export const keyString = (k: ObjectKey) => `${k.resource}/${k.namespace}/${k.name}`;
 
-/** De-duplicate keys, keeping first-seen order. */
-export const uniqueKeys = (keys: ObjectKey[]): ObjectKey[] => [...new Map(keys.map((k) => [keyString(k), k])).values()];
+/** A queued key's identity: the object and the controller it is for (if only one). */
+export const queuedKeyString = (k: QueuedKey) => (k.controller ? `${k.controller} ${keyString(k)}` : keyString(k));
+
+/** De-duplicate keys, keeping first-seen order (a key for one controller and the same key for all are two). */
+export const uniqueKeys = <K extends QueuedKey>(keys: K[]): K[] => [...new Map(keys.map((k) => [queuedKeyString(k), k])).values()];
 
 /** Cloudflare Queues take at most this delay. */
 const MAX_DELAY_SECONDS = 12 * 60 * 60;
@@ -35,17 +50,17 @@ export const cloudflareQueue = (binding: { send(body: unknown, opts?: { delaySec
  * timer. `idle()` resolves when nothing is pending (tests, shutdown).
  */
 export class InProcessQueue implements WorkQueue {
-  private pending = new Map<string, ObjectKey>();
+  private pending = new Map<string, QueuedKey>();
   private running: Promise<void> | undefined;
   private timers = new Set<ReturnType<typeof setTimeout>>();
   private closed = false;
 
   constructor(
-    private readonly handle: (keys: ObjectKey[]) => Promise<void>,
+    private readonly handle: (keys: QueuedKey[]) => Promise<void>,
     private readonly maxBatch = 500,
   ) {}
 
-  async enqueue(keys: ObjectKey[], opts?: { delayMs?: number }): Promise<void> {
+  async enqueue(keys: QueuedKey[], opts?: { delayMs?: number }): Promise<void> {
     if (this.closed || !keys.length) return;
     if (opts?.delayMs && opts.delayMs > 0) {
       const t = setTimeout(() => {
@@ -56,7 +71,7 @@ export class InProcessQueue implements WorkQueue {
       this.timers.add(t);
       return;
     }
-    for (const k of keys) this.pending.set(keyString(k), k);
+    for (const k of keys) this.pending.set(queuedKeyString(k), k);
     this.running ??= this.drain();
   }
 
@@ -65,7 +80,7 @@ export class InProcessQueue implements WorkQueue {
     try {
       while (this.pending.size && !this.closed) {
         const batch = [...this.pending.values()].slice(0, this.maxBatch);
-        for (const k of batch) this.pending.delete(keyString(k));
+        for (const k of batch) this.pending.delete(queuedKeyString(k));
         try {
           await this.handle(batch);
         } catch (e) {

@@ -55,7 +55,47 @@ export interface Env {
   TUNNEL_MAX_STREAMS?: string;
   /** the watch hub (workers/hub): one Durable Object per cluster; without it, watches poll the change log */
   HUB?: DurableObjectNamespaceLike;
+  /** subrequests one invocation may make (default 50: Workers Free; Paid allows 1,000): the controllers stay under it */
+  SUBREQUESTS_PER_INVOCATION?: string;
 }
+
+/**
+ * Counts one invocation's subrequests: the database's HTTP requests, queue sends and
+ * Durable Object calls, each of which Cloudflare counts against the invocation's limit.
+ * `env` is the Worker's env with those bindings counted; `used` is the count so far.
+ */
+export const countSubrequests = (env: Env): { env: Env; used: () => number } => {
+  let n = 0;
+  const counted = <T>(p: T): T => {
+    n++;
+    return p;
+  };
+  const { DB: db, QUEUE: queue, HUB: hub } = env;
+  return {
+    used: () => n,
+    env: {
+      ...env,
+      ...(db && { DB: { fetch: (req: Request) => counted(db.fetch(req)) } }),
+      ...(queue && { QUEUE: { send: (body: unknown, opts?: { delaySeconds?: number }) => counted(queue.send(body, opts)) } }),
+      ...(hub && {
+        HUB: {
+          idFromName: (name: string) => hub.idFromName(name),
+          get: (id: unknown) => {
+            const stub = hub.get(id);
+            return { fetch: (input: Request | string, init?: RequestInit) => counted(stub.fetch(input, init)) };
+          },
+        },
+      }),
+      // the libSQL client's own fetches, without a DB binding
+      [COUNT]: () => {
+        n++;
+      },
+    } as Env,
+  };
+};
+
+/** Where countSubrequests leaves its counter for the libSQL client built in `runtime`. */
+const COUNT = Symbol("count subrequests");
 
 /** The few Durable Object namespace methods used (no dependency on @cloudflare/workers-types). */
 export interface DurableObjectNamespaceLike {
@@ -107,13 +147,26 @@ export const graceMs = (env: Env) => (env.NODE_GRACE_SECONDS ? Number(env.NODE_G
  * `watchServer` serves the app's watches (the hub); `nodeLiveness` is node lifecycle's
  * second source of node liveness besides Leases (the hub's sockets).
  */
-export const runtime = async (env: Env, o: { watchServer?: WatchServer; nodeLiveness?: () => Promise<Record<string, number>> } = {}): Promise<Runtime> => {
+export const runtime = async (
+  env: Env,
+  o: { watchServer?: WatchServer; nodeLiveness?: () => Promise<Record<string, number>>; subrequests?: () => number } = {},
+): Promise<Runtime> => {
   const db = env.DB;
+  const count = (env as { [COUNT]?: () => void })[COUNT];
   const client = createClient({
     url: env.LIBSQL_URL,
     authToken: env.LIBSQL_AUTH_TOKEN,
     intMode: "number",
-    ...(db ? { fetch: (input: Request | string, init?: RequestInit) => db.fetch(new Request(input, init)) } : {}),
+    ...(db
+      ? { fetch: (input: Request | string, init?: RequestInit) => db.fetch(new Request(input, init)) }
+      : count
+        ? {
+            fetch: (input: Request | string, init?: RequestInit) => {
+              count();
+              return fetch(input, init);
+            },
+          }
+        : {}),
   } as Parameters<typeof createClient>[0]);
   const network = {
     clusterCIDR: env.CLUSTER_CIDR || DEFAULT_NETWORK.clusterCIDR,
@@ -128,6 +181,7 @@ export const runtime = async (env: Env, o: { watchServer?: WatchServer; nodeLive
     notifyListeners: true,
     queue: env.QUEUE ? cloudflareQueue(env.QUEUE) : discardQueue,
     controllers: env.CONTROLLERS === "none" ? [] : CONTROLLERS,
+    ...(o.subrequests && { budget: { used: o.subrequests, limit: env.SUBREQUESTS_PER_INVOCATION ? Number(env.SUBREQUESTS_PER_INVOCATION) : 50 } }),
     // without a hub, a watch polls the change log every 500 ms while things change, backing off to 2 s
     registry: { watchPollMs: 500, watchPollMaxMs: env.WATCH_POLL_MAX_MS ? Number(env.WATCH_POLL_MAX_MS) : 2000, credentialCache },
     network,

@@ -62,8 +62,8 @@ export interface ControllerContext {
   events: EventRecorder;
   config: ControllerConfig;
   log(msg: string): void;
-  /** ask for `keys` to be reconciled again after `ms` (time-based work) */
-  requeueAfter(keys: ObjectKey[], ms: number): void;
+  /** ask for `keys` to be reconciled again after `ms` (time-based work): by `controller` alone if named, else by every controller that reconciles or watches them */
+  requeueAfter(keys: ObjectKey[], ms: number, controller?: string): void;
   /** one pod's scheduling attempt ended (kube-scheduler's scheduler_schedule_attempts_total; manager.ts ControllerMetrics) */
   schedulingAttempt?(result: "scheduled" | "unschedulable" | "error", seconds: number): void;
 }

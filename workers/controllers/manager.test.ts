@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ObjectKey } from "../../shared/types";
 import { startControlPlane, type TestControlPlane } from "../../test/controlplane";
-import { keyString, type WorkQueue } from "../queue";
-import { BUSY_REQUEUE_MS, type Controller, ControllerManager } from "./manager";
+import { keyString, type QueuedKey, type WorkQueue } from "../queue";
+import { BUSY_REQUEUE_MS, type Controller, ControllerManager, type SubrequestBudget } from "./manager";
 
 /** A promise to resolve from outside. */
 const deferred = () => {
@@ -14,11 +14,11 @@ const deferred = () => {
 const key = (resource: string, name: string, namespace = "default"): ObjectKey => ({ resource, namespace, name });
 
 let cp: TestControlPlane;
-let sent: { keys: ObjectKey[]; delayMs?: number }[];
+let sent: { keys: QueuedKey[]; delayMs?: number }[];
 /** a manager of its own over the real resource layer, with a queue that only records what is sent back */
-const manager = (controllers: Controller[]) => {
+const manager = (controllers: Controller[], budget?: SubrequestBudget) => {
   const queue: WorkQueue = { enqueue: async (keys, opts) => void sent.push({ keys, delayMs: opts?.delayMs }) };
-  return new ControllerManager({ registry: cp.registry, queue, controllers, log: () => {} });
+  return new ControllerManager({ registry: cp.registry, queue, controllers, log: () => {}, budget });
 };
 
 beforeEach(async () => {
@@ -95,7 +95,7 @@ describe("controller manager", () => {
       reconcile: async () => {},
     };
     await manager([c]).dispatch([key("pods", "p")]);
-    expect(sent).toEqual([{ keys: [key("pods", "p")], delayMs: 200 }]);
+    expect(sent).toEqual([{ keys: [{ ...key("pods", "p"), controller: "broken-map" }], delayMs: 200 }]);
   });
 
   it("runs one reconcile per key at a time, reconciles a key that arrived meanwhile again after, and different keys at once", async () => {
@@ -177,11 +177,84 @@ describe("controller manager", () => {
     await entered.promise;
     await two.dispatch([key("configmaps", "a")]);
     expect(calls).toBe(1);
-    expect(sent).toEqual([{ keys: [key("configmaps", "a")], delayMs: BUSY_REQUEUE_MS }]);
+    expect(sent).toEqual([{ keys: [{ ...key("configmaps", "a"), controller: "shared" }], delayMs: BUSY_REQUEUE_MS }]);
     gate.resolve();
     await first;
     // once it is done, the other manager runs it
     await two.dispatch([key("configmaps", "a")]);
     expect(calls).toBe(2);
+  });
+
+  it("sends a requeue back for the controller that asked, and hands a key for one controller to that one alone", async () => {
+    const seen: string[] = [];
+    const again: Controller = {
+      name: "again",
+      primary: ["configmaps"],
+      reconcile: async (k) => {
+        seen.push(`again ${k.name}`);
+        return { requeueAfterMs: 5_000 };
+      },
+    };
+    const other: Controller = { name: "other", primary: ["configmaps"], reconcile: async (k) => void seen.push(`other ${k.name}`) };
+    const m = manager([again, other]);
+    await m.dispatch([key("configmaps", "a")]);
+    expect(seen.sort()).toEqual(["again a", "other a"]);
+    expect(sent).toEqual([{ keys: [{ ...key("configmaps", "a"), controller: "again" }], delayMs: 5_000 }]);
+    // the requeue comes back: only "again" runs
+    seen.length = 0;
+    await m.dispatch(sent[0].keys);
+    expect(seen).toEqual(["again a"]);
+    // a write's key and a requeue of the same key in one batch: each controller once
+    seen.length = 0;
+    await m.dispatch([{ ...key("configmaps", "a"), controller: "again" }, key("configmaps", "a")]);
+    expect(seen.sort()).toEqual(["again a", "other a"]);
+  });
+
+  it("gives a resync's keys to the controller that named them", async () => {
+    const seen: string[] = [];
+    const lister: Controller = {
+      name: "lister",
+      primary: ["nodes"],
+      reconcile: async (k) => void seen.push(`lister ${k.name}`),
+      resync: async () => [key("nodes", "n1", "")],
+    };
+    const watcher: Controller = {
+      name: "watcher",
+      primary: ["daemonsets"],
+      watches: [{ resource: "nodes", map: (k) => [key("daemonsets", k.name)] }],
+      reconcile: async (k) => void seen.push(`watcher ${k.name}`),
+    };
+    await manager([lister, watcher]).resync();
+    expect(seen).toEqual(["lister n1"]);
+  });
+
+  it("under a subrequest budget starts no reconcile past it and sends the rest back at once, each key for its controller", async () => {
+    let used = 0;
+    const budget: SubrequestBudget = { used: () => used, limit: 30 };
+    const done: string[] = [];
+    const costly: Controller = {
+      name: "costly",
+      primary: ["configmaps"],
+      reconcile: async (k) => {
+        used += 4;
+        done.push(k.name);
+      },
+    };
+    const names = Array.from({ length: 20 }, (_, i) => `cm${i}`);
+    await manager([costly], budget).dispatch(names.map((n) => key("configmaps", n)));
+    // each start leaves room for itself and those in flight (4 each) and a reserve of 5 under the limit
+    expect(used).toBeLessThanOrEqual(budget.limit);
+    expect(done.length).toBeGreaterThan(0);
+    expect(done.length).toBeLessThan(names.length);
+    const back = sent.flatMap((s) => s.keys);
+    expect(sent.every((s) => s.delayMs === undefined)).toBe(true);
+    expect(back.every((k) => k.controller === "costly")).toBe(true);
+    expect([...done, ...back.map((k) => k.name)].sort()).toEqual([...names].sort());
+    // without a budget, all of them
+    sent = [];
+    done.length = 0;
+    await manager([costly]).dispatch(names.map((n) => key("configmaps", n)));
+    expect(done.length).toBe(names.length);
+    expect(sent).toEqual([]);
   });
 });

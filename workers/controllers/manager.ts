@@ -1,6 +1,6 @@
-import { logError } from "../../shared/log";
+import { logError, logWarn } from "../../shared/log";
 import type { ObjectKey } from "../../shared/types";
-import { keyString, uniqueKeys, type WorkQueue } from "../queue";
+import { keyString, type QueuedKey, uniqueKeys, type WorkQueue } from "../queue";
 import type { Registry } from "../registry/registry";
 import type { WriteChange } from "../registry/triggers";
 import { ControllerClient } from "./client";
@@ -77,7 +77,26 @@ export interface ManagerOptions {
   /** reconciles (and map functions) run at once per controller and batch */
   concurrency?: number;
   metrics?: ControllerMetrics;
+  /**
+   * The subrequests one invocation may make (a Worker: 50 on the Free plan, 1,000 on
+   * Paid) and how many it has made so far. Past `limit − reserve` a dispatch starts no
+   * more reconciles and sends the keys it did not get to back through the queue at once
+   * (one more subrequest), so a burst (50 nodes joining, a cron's resync) spreads over
+   * several invocations instead of failing in one. Without it, no limit (Node).
+   */
+  budget?: SubrequestBudget;
 }
+
+export interface SubrequestBudget {
+  /** subrequests made so far by this invocation */
+  used(): number;
+  limit: number;
+}
+
+/** Kept free under a budget's limit: the deferral's send, the hub's notification, a margin. */
+const BUDGET_RESERVE = 5;
+/** What a reconcile in flight is assumed to spend still (most read two or three objects and write one). */
+const RECONCILE_ESTIMATE = 4;
 
 const MAX_BACKOFF_MS = 60_000;
 /** how soon a key found in flight in another manager of this isolate comes back */
@@ -139,11 +158,7 @@ export class ControllerManager {
       config: { ...DEFAULT_CONFIG, ...o.config },
       log,
       schedulingAttempt: o.metrics ? (result, seconds) => o.metrics!.schedulingAttempt(result, seconds) : undefined,
-      requeueAfter: (keys, ms) => {
-        const p = o.queue.enqueue(keys, { delayMs: Math.max(1, ms) }).catch((e) => logError(log, `requeue failed: ${(e as Error).message}`));
-        this.sends.add(p);
-        void p.finally(() => this.sends.delete(p));
-      },
+      requeueAfter: (keys, ms, controller) => this.send(controller ? keys.map((k) => ({ ...k, controller })) : keys, ms),
     };
   }
 
@@ -159,26 +174,58 @@ export class ControllerManager {
     return this.o.controllers.some((c) => (c.primary.includes(r) || !!c.watches?.some((w) => w.resource === r)) && (!c.wants || c.wants(change, this.ctx)));
   }
 
-  /** Reconcile a batch of keys with every controller whose primary resources or watches they belong to. */
-  async dispatch(keys: ObjectKey[]): Promise<void> {
+  /** Send keys to the queue (after `ms`, if given); awaited by `flush`. */
+  private send(keys: QueuedKey[], ms?: number): void {
+    if (!keys.length) return;
+    const p = this.o.queue
+      .enqueue(keys, ms ? { delayMs: Math.max(1, ms) } : undefined)
+      .catch((e) => logError(this.ctx.log, `requeue failed: ${(e as Error).message}`));
+    this.sends.add(p);
+    void p.finally(() => this.sends.delete(p));
+  }
+
+  /** Whether this invocation's subrequest budget (if any) is spent. */
+  private spent(): boolean {
+    const b = this.o.budget;
+    return !!b && b.used() + this.running * RECONCILE_ESTIMATE >= b.limit - BUDGET_RESERVE;
+  }
+
+  /** reconciles and map functions running in this manager */
+  private running = 0;
+
+  /**
+   * Reconcile a batch of keys with every controller whose primary resources or watches
+   * they belong to (a key naming a controller: with that one alone). Under a subrequest
+   * budget, what does not fit goes back to the queue, each key for its controller.
+   */
+  async dispatch(keys: QueuedKey[]): Promise<void> {
     const all = uniqueKeys(keys);
-    await Promise.all(
-      this.o.controllers.map(async (c) => {
-        const mine = await this.primaryKeys(c, all);
-        if (!mine.length) return;
-        const m = this.o.metrics;
-        m?.queue(c.name, mine.length);
-        if (c.reconcileBatch) {
-          m?.queue(c.name, -mine.length);
-          await this.guard(c, "batch", mine, () => c.reconcileBatch!(mine, this.ctx));
-          return;
-        }
-        await pool(mine, this.concurrency, (k) => {
-          m?.queue(c.name, -1);
-          return this.reconcileKey(c, k);
-        });
-      }),
-    );
+    const deferred: QueuedKey[] = [];
+    const later = (c: Controller, ks: ObjectKey[]) =>
+      deferred.push(...ks.map(({ resource, namespace, name }) => ({ resource, namespace, name, controller: c.name })));
+    await pool(this.o.controllers, this.o.controllers.length, async (c) => {
+      const theirs = all.filter((k) => (!k.controller || k.controller === c.name) && concerns(c, k));
+      if (!theirs.length) return;
+      if (this.spent()) return void later(c, theirs);
+      const mine = await this.primaryKeys(c, theirs);
+      if (!mine.length) return;
+      const m = this.o.metrics;
+      m?.queue(c.name, mine.length);
+      if (c.reconcileBatch) {
+        m?.queue(c.name, -mine.length);
+        await this.guard(c, "batch", mine, () => c.reconcileBatch!(mine, this.ctx));
+        return;
+      }
+      await pool(mine, this.concurrency, async (k) => {
+        m?.queue(c.name, -1);
+        if (this.spent()) later(c, [k]);
+        else await this.reconcileKey(c, k);
+      });
+    });
+    if (deferred.length) {
+      logWarn(this.ctx.log, `subrequest budget spent (${this.o.budget!.used()} of ${this.o.budget!.limit}): ${deferred.length} keys go back to the queue`);
+      this.send(deferred);
+    }
     await this.flush();
   }
 
@@ -189,14 +236,15 @@ export class ControllerManager {
 
   /** The periodic resync: every controller names the keys that need a look, and they are reconciled now. */
   async resync(): Promise<void> {
-    const keys: ObjectKey[] = [];
+    const keys: QueuedKey[] = [];
     // one read per distinct list in a pass: several controllers list namespaces, nodes,
     // services... (on the Worker each read is a subrequest of the cron's invocation)
     const ctx: ControllerContext = { ...this.ctx, api: listsOnce(this.ctx.api) };
     for (const c of this.o.controllers) {
       if (!c.resync) continue;
       try {
-        keys.push(...(await c.resync(ctx)));
+        // for the controller that named them (node lifecycle's due nodes are nothing to the DaemonSet controller)
+        keys.push(...(await c.resync(ctx)).map((k) => ({ ...k, controller: c.name })));
       } catch (e) {
         logError(this.ctx.log, `${c.name}: resync failed: ${(e as Error).message}`);
       }
@@ -206,7 +254,8 @@ export class ControllerManager {
   }
 
   /** The batch's keys of `c`'s primary resources, and the primary keys its watches map the others to, once each. */
-  private async primaryKeys(c: Controller, keys: ObjectKey[]): Promise<ObjectKey[]> {
+  private async primaryKeys(c: Controller, queued: QueuedKey[]): Promise<ObjectKey[]> {
+    const keys = uniqueKeys(queued.map(({ resource, namespace, name }) => ({ resource, namespace, name })));
     const out = keys.filter((k) => c.primary.includes(k.resource));
     for (const w of c.watches ?? []) {
       const theirs = keys.filter((k) => k.resource === w.resource);
@@ -234,7 +283,7 @@ export class ControllerManager {
       return;
     }
     if (running && Date.now() - running.since < IN_FLIGHT_STALE_MS) {
-      this.ctx.requeueAfter([key], BUSY_REQUEUE_MS);
+      this.ctx.requeueAfter([key], BUSY_REQUEUE_MS, c.name);
       return;
     }
     const me: InFlight = { manager: this, since: Date.now(), dirty: false };
@@ -257,11 +306,12 @@ export class ControllerManager {
     const timed = (result: "success" | "error" | "requeue_after") => {
       if (!what.startsWith("map ")) this.o.metrics?.reconciled(c.name, result, (performance.now() - start) / 1000);
     };
+    this.running++;
     try {
-      const r = await run();
+      const r = await run().finally(() => this.running--);
       this.failures.delete(id);
       timed(r && r.requeueAfterMs !== undefined ? "requeue_after" : "success");
-      if (r && r.requeueAfterMs !== undefined) this.ctx.requeueAfter(keys, r.requeueAfterMs);
+      if (r && r.requeueAfterMs !== undefined) this.ctx.requeueAfter(keys, r.requeueAfterMs, c.name);
     } catch (e) {
       timed("error");
       const n = (this.failures.get(id) ?? 0) + 1;
@@ -271,10 +321,13 @@ export class ControllerManager {
         this.ctx.log,
         `${c.name}: ${what.startsWith("map") ? "mapping" : "reconcile"} ${keys.map(keyString).join(" ")} failed (attempt ${n}, retry in ${delay} ms): ${(e as Error).message}`,
       );
-      this.ctx.requeueAfter(keys, delay);
+      this.ctx.requeueAfter(keys, delay, c.name);
     }
   }
 }
+
+/** Whether `k` is of a resource `c` reconciles or watches. */
+const concerns = (c: Controller, k: ObjectKey) => c.primary.includes(k.resource) || !!c.watches?.some((w) => w.resource === k.resource);
 
 /** Run `f` over `items`, at most `n` at a time. */
 export const pool = async <T>(items: T[], n: number, f: (x: T) => Promise<void>): Promise<void> => {

@@ -97,7 +97,7 @@ const reconcile = async (key: ObjectKey, ctx: ControllerContext): Promise<Reconc
   if (released) {
     // nodes that waited for a free block may have one now
     const waiting = nodes.filter((n) => !podCIDROf(n) && n.metadata.name !== key.name).map((n) => nodeKey(n.metadata.name!));
-    if (waiting.length) ctx.requeueAfter(waiting, 1);
+    if (waiting.length) ctx.requeueAfter(waiting, 1, "node-ipam");
   }
   if (!node || podCIDROf(node) || node.metadata.deletionTimestamp) return;
   if (!assign) {

@@ -197,7 +197,7 @@ const leaseRenewed = async (key: ObjectKey, ctx: ControllerContext): Promise<Obj
   const now = ctx.now().getTime();
   const grace = ctx.config.nodeMonitorGracePeriodMs;
   const seen = await lastSeen(ctx, node);
-  if (health(node, seen, now, grace) !== "Unreachable") ctx.requeueAfter([nodeKey], Math.max(10, seen + grace + 1 - now));
+  if (health(node, seen, now, grace) !== "Unreachable") ctx.requeueAfter([nodeKey], Math.max(10, seen + grace + 1 - now), nodeLifecycleController.name);
   return [nodeKey];
 };
 
@@ -264,7 +264,7 @@ export const nodeLifecycleController: Controller = {
         expiring.set(at, [...(expiring.get(at) ?? []), key]);
       }
     }
-    for (const [ms, keys] of expiring) ctx.requeueAfter(keys, ms);
+    for (const [ms, keys] of expiring) ctx.requeueAfter(keys, ms, nodeLifecycleController.name);
     return due;
   },
 };
