@@ -184,9 +184,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   });
   const { store, registry, manager, queue } = cp;
   await registry.bootstrap();
+  const resyncMs = o.resyncIntervalMs ?? 10_000;
   const resyncTimer = setInterval(() => {
-    manager.resync().catch((e) => log.error(`resync failed: ${(e as Error).message}`));
-  }, o.resyncIntervalMs ?? 10_000);
+    manager.resync({ at: new Date(), intervalMs: resyncMs }).catch((e) => log.error(`resync failed: ${(e as Error).message}`));
+  }, resyncMs);
   resyncTimer.unref();
   const limits = {
     handshakeTimeoutMs: o.handshakeTimeoutMs ?? CONNECTION_DEFAULTS.handshakeTimeoutMs,

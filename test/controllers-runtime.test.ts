@@ -10,6 +10,8 @@ import { startNodeTarget, startWorkerTarget, type Target } from "./targets";
 const runtimes: [string, () => Promise<Target & { mf?: { getWorker(): Promise<any> } }>][] = [
   ["Node", () => startNodeTarget({ controllers: true, watchPollMs: 100 })],
   ["Worker", () => startWorkerTarget({ controllers: true })],
+  // the Free plan's 50 subrequests per invocation: batches spread over several invocations
+  ["Worker on Workers Free", () => startWorkerTarget({ controllers: true, bindings: { SUBREQUESTS_PER_INVOCATION: "50" } })],
 ];
 
 for (const [name, start] of runtimes) {
@@ -84,7 +86,7 @@ for (const [name, start] of runtimes) {
       }, 30_000);
     });
 
-    if (name === "Worker") {
+    if (name.startsWith("Worker")) {
       it("runs the resync from the cron trigger", async () => {
         const worker = await t.mf!.getWorker();
         const r = await worker.scheduled({ cron: "* * * * *", scheduledTime: new Date() });

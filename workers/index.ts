@@ -43,11 +43,12 @@ export default {
   },
 
   /** Cron: the controllers' resync (node leases, time-based work, GC sweep), then compaction. */
-  async scheduled(_ctrl: ScheduledController, rawEnv: Env, _ctx: ExecutionContext): Promise<void> {
+  async scheduled(ctrl: ScheduledController, rawEnv: Env, _ctx: ExecutionContext): Promise<void> {
     const { env, used } = budgeted(rawEnv);
     const rt = await runtimeOf(env, used);
     try {
-      await rt.manager.resync();
+      // the cron fires once a minute (wrangler.toml)
+      await rt.manager.resync({ at: new Date(ctrl?.scheduledTime ?? Date.now()), intervalMs: 60_000 });
       await rt.store.compact({
         keepRevisions: env.COMPACT_KEEP_REVISIONS ? Number(env.COMPACT_KEEP_REVISIONS) : undefined,
         keepMs: env.COMPACT_KEEP_SECONDS ? Number(env.COMPACT_KEEP_SECONDS) * 1000 : undefined,

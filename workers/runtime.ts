@@ -36,7 +36,7 @@ export interface Env {
   QUEUE?: { send(body: unknown, opts?: { delaySeconds?: number }): Promise<unknown> };
   /** node lease grace period (s, default 40) and default pod tolerationSeconds (default 30) */
   NODE_GRACE_SECONDS?: string;
-  /** bindings per scheduling pass (default 100), within the subrequest budget of one invocation */
+  /** bindings per scheduling pass (default: what SUBREQUESTS_PER_INVOCATION allows, about five each) */
   MAX_SCHEDULING_WRITES_PER_PASS?: string;
   /** "none" runs the API alone (controllers elsewhere, or tests of the API); default: all controllers */
   CONTROLLERS?: string;
@@ -138,6 +138,9 @@ const tokenFileEntries = (text: string | undefined): TokenFileEntry[] => {
   return tokenFile.entries;
 };
 
+/** Subrequests per invocation: Workers Free allows 50, Paid 1,000 (SUBREQUESTS_PER_INVOCATION). */
+const subrequestLimit = (env: Env) => (env.SUBREQUESTS_PER_INVOCATION ? Number(env.SUBREQUESTS_PER_INVOCATION) : 50);
+
 export const graceMs = (env: Env) => (env.NODE_GRACE_SECONDS ? Number(env.NODE_GRACE_SECONDS) * 1000 : 40_000);
 
 /**
@@ -181,15 +184,17 @@ export const runtime = async (
     notifyListeners: true,
     queue: env.QUEUE ? cloudflareQueue(env.QUEUE) : discardQueue,
     controllers: env.CONTROLLERS === "none" ? [] : CONTROLLERS,
-    ...(o.subrequests && { budget: { used: o.subrequests, limit: env.SUBREQUESTS_PER_INVOCATION ? Number(env.SUBREQUESTS_PER_INVOCATION) : 50 } }),
+    ...(o.subrequests && { budget: { used: o.subrequests, limit: subrequestLimit(env) } }),
     // without a hub, a watch polls the change log every 500 ms while things change, backing off to 2 s
     registry: { watchPollMs: 500, watchPollMaxMs: env.WATCH_POLL_MAX_MS ? Number(env.WATCH_POLL_MAX_MS) : 2000, credentialCache },
     network,
     config: {
       ...(env.NODE_GRACE_SECONDS ? { nodeMonitorGracePeriodMs: graceMs(env) } : {}),
       ...(tolerationSeconds !== undefined ? { defaultTolerationSeconds: tolerationSeconds } : {}),
-      // a Worker invocation may make 1,000 subrequests (50 on the free plan); a binding costs about five
-      maxSchedulingWritesPerPass: env.MAX_SCHEDULING_WRITES_PER_PASS ? Number(env.MAX_SCHEDULING_WRITES_PER_PASS) : 100,
+      // a binding costs about five subrequests: as many as fit the invocation's budget (8 on Workers Free, ~200 on Paid)
+      maxSchedulingWritesPerPass: env.MAX_SCHEDULING_WRITES_PER_PASS
+        ? Number(env.MAX_SCHEDULING_WRITES_PER_PASS)
+        : Math.max(1, Math.floor((subrequestLimit(env) - 10) / 5)),
       ...(o.nodeLiveness ? { nodeLiveness: o.nodeLiveness } : {}),
     },
   });

@@ -222,6 +222,8 @@ export async function syncCronJob(key: ObjectKey, ctx: ControllerContext): Promi
 
 export const cronJobController: Controller = {
   name: "cronjob",
+  // time-based work: at every resync pass
+  resyncPeriodMs: 0,
   primary: ["cronjobs"],
   // a Job's writes come back as its owner's key (the registry enqueues owners)
   reconcile: syncCronJob,

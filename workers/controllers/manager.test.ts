@@ -257,4 +257,35 @@ describe("controller manager", () => {
     expect(done.length).toBe(names.length);
     expect(sent).toEqual([]);
   });
+
+  it("runs each controller's resync at its period: at every pass, or when a period boundary fell since the previous pass", async () => {
+    const ran: string[] = [];
+    const every: Controller = {
+      name: "every",
+      primary: ["nodes"],
+      resyncPeriodMs: 0,
+      resync: async () => {
+        ran.push("every");
+        return [];
+      },
+    };
+    const slow: Controller = {
+      name: "slow",
+      primary: ["services"],
+      resync: async () => {
+        ran.push("slow");
+        return [];
+      },
+    };
+    const m = manager([every, slow]);
+    const t0 = Date.parse("2026-01-01T00:00:00Z");
+    // a minute's passes through ten minutes: the default period (5 min) comes twice
+    for (let i = 1; i <= 10; i++) await m.resync({ at: new Date(t0 + i * 60_000), intervalMs: 60_000 });
+    expect(ran.filter((x) => x === "every")).toHaveLength(10);
+    expect(ran.filter((x) => x === "slow")).toHaveLength(2);
+    // a pass that does not say its interval runs them all (the first one at startup)
+    ran.length = 0;
+    await m.resync();
+    expect(ran.sort()).toEqual(["every", "slow"]);
+  });
 });

@@ -43,6 +43,13 @@ export interface Controller {
   /** periodic resync (cron tick / Node timer): the primary keys that need a look now */
   resync?(ctx: ControllerContext): Promise<ObjectKey[]>;
   /**
+   * How often `resync` runs: 0 at every pass (time-based work: node leases, cron
+   * schedules, pending pods), default DEFAULT_RESYNC_PERIOD_MS (a safety net under the
+   * queue's events, like an informer's resync period: each pass's reads are the cron's
+   * subrequests and CPU on the Worker).
+   */
+  resyncPeriodMs?: number;
+  /**
    * Which writes of its primary and watched resources it needs delivered (controller-
    * runtime's predicates); default all. Decided at write time, so a write no controller
    * needs costs no queue message. What it declines must reach it otherwise if at all
@@ -99,6 +106,8 @@ const BUDGET_RESERVE = 5;
 const RECONCILE_ESTIMATE = 4;
 
 const MAX_BACKOFF_MS = 60_000;
+/** how often a controller's resync runs unless it says otherwise */
+export const DEFAULT_RESYNC_PERIOD_MS = 5 * 60_000;
 /** how soon a key found in flight in another manager of this isolate comes back */
 export const BUSY_REQUEUE_MS = 100;
 /** a reconcile in flight for longer than this is presumed lost (a Worker request cancelled before its `finally`) */
@@ -234,14 +243,25 @@ export class ControllerManager {
     while (this.sends.size) await Promise.allSettled([...this.sends]);
   }
 
-  /** The periodic resync: every controller names the keys that need a look, and they are reconciled now. */
-  async resync(): Promise<void> {
+  /**
+   * The periodic resync: every controller whose period is due names the keys that need
+   * a look, and they are reconciled now. A pass at `at`, `intervalMs` after the previous
+   * one (the cron's minute, the Node timer), runs the controllers one of whose period
+   * boundaries fell in between (stateless: a Worker's cron invocations share nothing);
+   * without `intervalMs`, all of them.
+   */
+  async resync(pass: { at?: Date; intervalMs?: number } = {}): Promise<void> {
+    const at = (pass.at ?? this.ctx.now()).getTime();
+    const due = (c: Controller) => {
+      const period = c.resyncPeriodMs ?? DEFAULT_RESYNC_PERIOD_MS;
+      return !pass.intervalMs || period <= 0 || Math.floor(at / period) !== Math.floor((at - pass.intervalMs) / period);
+    };
     const keys: QueuedKey[] = [];
     // one read per distinct list in a pass: several controllers list namespaces, nodes,
     // services... (on the Worker each read is a subrequest of the cron's invocation)
     const ctx: ControllerContext = { ...this.ctx, api: listsOnce(this.ctx.api) };
     for (const c of this.o.controllers) {
-      if (!c.resync) continue;
+      if (!c.resync || !due(c)) continue;
       try {
         // for the controller that named them (node lifecycle's due nodes are nothing to the DaemonSet controller)
         keys.push(...(await c.resync(ctx)).map((k) => ({ ...k, controller: c.name })));

@@ -214,6 +214,8 @@ const leaseRenewed = async (key: ObjectKey, ctx: ControllerContext): Promise<Obj
  */
 export const nodeLifecycleController: Controller = {
   name: "node-lifecycle",
+  // time-based work: at every resync pass
+  resyncPeriodMs: 0,
   primary: ["nodes"],
   watches: [{ resource: "leases", map: leaseRenewed }],
   /**

@@ -40,9 +40,15 @@ const podScheduled = (pod: KObject) => (pod.status?.conditions ?? []).find((c: a
  * on the resourceVersion the pass read: if the pod changed since, the next pass decides.
  * True when written.
  */
+/** The pod says PodScheduled=False for this reason and message already. */
+const unscheduledAlready = (pod: KObject, reason: string, message: string) => {
+  const prev = podScheduled(pod);
+  return !!prev && prev.status === "False" && prev.reason === reason && prev.message === message;
+};
+
 const markUnscheduled = async (ctx: ControllerContext, pod: KObject, reason: string, message: string): Promise<boolean> => {
   const prev = podScheduled(pod);
-  if (prev && prev.status === "False" && prev.reason === reason && prev.message === message) return false;
+  if (unscheduledAlready(pod, reason, message)) return false;
   const cond = {
     type: "PodScheduled",
     status: "False",
@@ -160,14 +166,18 @@ export const schedulePass = async (ctx: ControllerContext, pending?: KObject[]):
       throw e;
     }
   };
+  // a pod that stays unschedulable for the same reason is an attempt but no write: it
+  // neither spends the pass's budget nor asks for another pass (which would then never end)
+  const verdicts = failures.filter((f) => !unscheduledAlready(f.pod, "Unschedulable", f.message));
+  for (let i = verdicts.length; i < failures.length; i++) ctx.schedulingAttempt?.("unschedulable", (performance.now() - started) / 1000);
   const writes: (() => Promise<void>)[] = [
     ...bindings.map((b) => attempt("scheduled", () => bind(ctx, b.pod, b.node))),
-    ...failures.map((f) => attempt("unschedulable", () => unschedulable(ctx, f.pod, f.message))),
+    ...verdicts.map((f) => attempt("unschedulable", () => unschedulable(ctx, f.pod, f.message))),
   ];
   // bindings first; past the per-pass budget the next pass (fresh reads) takes over at once
   const budget = ctx.config.maxSchedulingWritesPerPass;
   await pool(writes.slice(0, budget), BIND_CONCURRENCY, (w) => w());
-  if (writes.length > budget) return { requeueAfterMs: 1 };
+  if (writes.length > budget) return { requeueAfterMs: 0 };
 };
 
 /**
@@ -181,6 +191,8 @@ export const schedulePass = async (ctx: ControllerContext, pending?: KObject[]):
  */
 export const scheduler: Controller = {
   name: "scheduler",
+  // time-based work: at every resync pass
+  resyncPeriodMs: 0,
   primary: ["pods"],
   watches: [{ resource: "nodes", mapAll: async (_nodes, ctx) => (await listPending(ctx)).map(podKey) }],
 
