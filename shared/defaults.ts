@@ -299,6 +299,31 @@ export const applyDefaults = (info: ResourceInfo, obj: KObject): void => {
     case "EndpointSlice":
       defaultEndpointPorts(obj.ports);
       break;
+    case "StatefulSet":
+      // apps/v1 SetDefaults_StatefulSet
+      if (isObj(spec)) {
+        setDefault(spec, "replicas", 1);
+        setDefault(spec, "podManagementPolicy", "OrderedReady");
+        setDefault(spec, "updateStrategy", {});
+        if (isObj(spec.updateStrategy)) {
+          setDefault(spec.updateStrategy, "type", "RollingUpdate");
+          if (spec.updateStrategy.type === "RollingUpdate") {
+            setDefault(spec.updateStrategy, "rollingUpdate", {});
+            if (isObj(spec.updateStrategy.rollingUpdate)) setDefault(spec.updateStrategy.rollingUpdate, "partition", 0);
+          }
+        }
+        setDefault(spec, "persistentVolumeClaimRetentionPolicy", {});
+        if (isObj(spec.persistentVolumeClaimRetentionPolicy)) {
+          setDefault(spec.persistentVolumeClaimRetentionPolicy, "whenDeleted", "Retain");
+          setDefault(spec.persistentVolumeClaimRetentionPolicy, "whenScaled", "Retain");
+        }
+        setDefault(spec, "revisionHistoryLimit", 10);
+        defaultTemplate(spec);
+        for (const t of objects(spec.volumeClaimTemplates)) {
+          if (isObj(t.spec)) setDefault(t.spec, "volumeMode", "Filesystem");
+        }
+      }
+      break;
     default:
       break;
   }

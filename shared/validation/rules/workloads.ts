@@ -1,6 +1,6 @@
 /** Deployment, ReplicaSet and ReplicationController rules (apps and core ValidateXSpec). */
 import { type Causes, child } from "../causes";
-import { isValidPercent } from "../names";
+import { isDNS1035Label, isDNS1123Subdomain, isValidPercent } from "../names";
 import { isNum, isObj, type Obj, obj, stringEntries } from "./json";
 import { selectorIsEmpty, selectorMatches, validateLabelSelector, validateTemplateMeta } from "./meta";
 import { validatePodSpec } from "./pod";
@@ -243,4 +243,74 @@ export const validatePodDisruptionBudgetSpec = (specValue: unknown, c: Causes) =
   if (typeof spec.maxUnavailable === "string" && maxUnavailable !== undefined && maxUnavailable > 100)
     c.invalid("spec.maxUnavailable", spec.maxUnavailable, "must not be greater than 100%");
   if (isObj(spec.selector)) validateLabelSelector(spec.selector, "spec.selector", c);
+};
+
+/** apps/v1 ValidateControllerRevision: data is required, revision not negative. */
+export const validateControllerRevision = (o: Obj, c: Causes) => {
+  if (o.data === undefined || o.data === null) c.required("data");
+  nonNegative(o.revision, "revision", c);
+};
+
+/** A volumeClaimTemplate of a StatefulSet (core ValidatePersistentVolumeClaim, as a template). */
+const validateClaimTemplate = (t: unknown, field: string, c: Causes) => {
+  const tpl = obj(t);
+  const meta = obj(tpl.metadata);
+  if (typeof meta.name !== "string" || !meta.name) c.required(child(child(field, "metadata"), "name"), "name or generateName is required");
+  else c.invalidEach(child(child(field, "metadata"), "name"), meta.name, isDNS1123Subdomain(meta.name));
+  validateTemplateMeta(tpl.metadata, child(field, "metadata"), c);
+  const spec = obj(tpl.spec);
+  const sf = child(field, "spec");
+  const modes = Array.isArray(spec.accessModes) ? spec.accessModes : [];
+  if (!modes.length) c.required(child(sf, "accessModes"), "at least 1 access mode is required");
+  modes.forEach((m: unknown, i: number) => {
+    if (!["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"].includes(m as string))
+      c.notSupported(`${child(sf, "accessModes")}[${i}]`, m, ["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"]);
+  });
+  const storage = obj(obj(spec.resources).requests).storage;
+  if (storage === undefined || storage === null || storage === "") c.required(`${child(sf, "resources")}[storage]`);
+};
+
+/** apps/v1 ValidateStatefulSetSpec. */
+export const validateStatefulSetSpec = (specValue: unknown, c: Causes) => {
+  const spec = obj(specValue);
+  if (spec.podManagementPolicy !== "OrderedReady" && spec.podManagementPolicy !== "Parallel")
+    c.notSupported("spec.podManagementPolicy", spec.podManagementPolicy ?? "", ["OrderedReady", "Parallel"]);
+  const s = obj(spec.updateStrategy);
+  const field = "spec.updateStrategy";
+  if (s.type === "OnDelete") {
+    if (s.rollingUpdate !== undefined && s.rollingUpdate !== null)
+      c.invalid(child(field, "rollingUpdate"), s.rollingUpdate, "only allowed for updateStrategy 'RollingUpdate'");
+  } else if (s.type === "RollingUpdate") {
+    const ru = obj(s.rollingUpdate);
+    const rf = child(field, "rollingUpdate");
+    nonNegative(ru.partition, child(rf, "partition"), c);
+    if (ru.maxUnavailable !== undefined && ru.maxUnavailable !== null) {
+      const v = intOrPercent(ru.maxUnavailable, child(rf, "maxUnavailable"), c);
+      if (v === 0) c.invalid(child(rf, "maxUnavailable"), ru.maxUnavailable, "must be greater than 0");
+      if (typeof ru.maxUnavailable === "string" && v !== undefined && v > 100)
+        c.invalid(child(rf, "maxUnavailable"), ru.maxUnavailable, "must not be greater than 100%");
+    }
+  } else c.notSupported(child(field, "type"), s.type ?? "", ["OnDelete", "RollingUpdate"]);
+  const retention = obj(spec.persistentVolumeClaimRetentionPolicy);
+  for (const k of ["whenDeleted", "whenScaled"]) {
+    const v = retention[k];
+    if (v !== undefined && v !== "Retain" && v !== "Delete") c.notSupported(`spec.persistentVolumeClaimRetentionPolicy.${k}`, v, ["Retain", "Delete"]);
+  }
+  nonNegative(spec.replicas, "spec.replicas", c);
+  nonNegative(spec.minReadySeconds, "spec.minReadySeconds", c);
+  nonNegative(spec.revisionHistoryLimit, "spec.revisionHistoryLimit", c);
+  nonNegative(obj(spec.ordinals).start, "spec.ordinals.start", c);
+  if (typeof spec.serviceName === "string" && spec.serviceName !== "") c.invalidEach("spec.serviceName", spec.serviceName, isDNS1035Label(spec.serviceName));
+  const claims = Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : [];
+  claims.forEach((t: unknown, i: number) => validateClaimTemplate(t, `spec.volumeClaimTemplates[${i}]`, c));
+  let ok = isObj(spec.selector);
+  if (!ok) c.required("spec.selector");
+  else {
+    validateLabelSelector(spec.selector, "spec.selector", c);
+    if (selectorIsEmpty(spec.selector)) {
+      c.invalid("spec.selector", spec.selector, "empty selector is invalid for statefulset");
+      ok = false;
+    }
+  }
+  validateTemplate(spec.template, (labels) => !ok || selectorMatches(spec.selector, labels), "StatefulSet", c);
 };
