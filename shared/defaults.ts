@@ -179,6 +179,9 @@ const defaultJob = (spec: Obj) => {
   setDefault(spec, "completionMode", "NonIndexed");
   setDefault(spec, "suspend", false);
   defaultTemplate(spec);
+  // podFailurePolicy: an onPodConditions pattern's status defaults to True
+  for (const rule of objects(isObj(spec.podFailurePolicy) ? spec.podFailurePolicy.rules : undefined))
+    for (const pattern of objects(rule.onPodConditions)) setDefault(pattern, "status", "True");
 };
 
 const defaultReplicationController = (obj: KObject, spec: Obj) => {

@@ -23,9 +23,16 @@
  *   Suspended condition; resuming restarts `startTime` (and so the deadline).
  * - `ttlSecondsAfterFinished` (the TTL-after-finished controller): the finished Job is
  *   deleted with its pods once the time has passed.
- * Conditions: Complete (reason CompletionsReached), Failed, Suspended. Kubernetes 1.31+
- * also sets SuccessCriteriaMet/FailureTarget first; Kubeflare doesn't (no success or pod
- * failure policies yet).
+ * - `podFailurePolicy`: the first rule matching a failed pod (a container's non-zero exit
+ *   code In/NotIn the values, optionally of one container; or a pod condition such as
+ *   DisruptionTarget) decides: FailJob fails the Job at once (FailureTarget, then Failed,
+ *   reason PodFailurePolicy), Ignore replaces the pod without counting it, Count counts
+ *   it. (FailIndex needs backoffLimitPerIndex, which is not served.)
+ * - `successPolicy` (Indexed Jobs): once a rule's succeededIndexes/succeededCount are
+ *   met, the Job gets SuccessCriteriaMet (reason SuccessPolicy), its other pods stop, and
+ *   it is Complete.
+ * Conditions: SuccessCriteriaMet then Complete (reason CompletionsReached or
+ * SuccessPolicy), FailureTarget (pod failure policy) then Failed, Suspended.
  */
 import { formatLabelSelector, selectorFromLabelSelector } from "../../shared/selectors/labels";
 import { ApiError } from "../../shared/status";
@@ -177,6 +184,55 @@ const newPod = (job: KObject, index: number | undefined): KObject => {
   } as KObject;
 };
 
+// ---------------------------------------------------------------- pod failure policy
+
+export interface PolicyMatch {
+  action: string;
+  message: string;
+}
+
+/** The first podFailurePolicy rule a failed pod matches (kube's matchPodFailurePolicy), if any. */
+export const matchPodFailurePolicy = (job: KObject, pod: KObject): PolicyMatch | undefined => {
+  const rules: any[] = job.spec?.podFailurePolicy?.rules ?? [];
+  if (phase(pod) !== "Failed") return undefined;
+  const who = `${pod.metadata.namespace}/${pod.metadata.name}`;
+  for (const [i, rule] of rules.entries()) {
+    const req = rule?.onExitCodes;
+    if (req) {
+      const values: number[] = req.values ?? [];
+      for (const c of [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])]) {
+        const code = c?.state?.terminated?.exitCode;
+        if (typeof code !== "number" || code === 0) continue;
+        if (req.containerName && req.containerName !== c.name) continue;
+        const hit = req.operator === "In" ? values.includes(code) : req.operator === "NotIn" ? !values.includes(code) : false;
+        if (hit)
+          return {
+            action: rule.action,
+            message: `Container ${c.name} for pod ${who} failed with exit code ${code} matching ${rule.action} rule at index ${i}`,
+          };
+      }
+    }
+    for (const pattern of rule?.onPodConditions ?? []) {
+      const hit = (pod.status?.conditions ?? []).find((c: any) => c?.type === pattern?.type && c?.status === (pattern?.status ?? "True"));
+      if (hit) return { action: rule.action, message: `Pod ${who} has condition ${pattern.type} matching ${rule.action} rule at index ${i}` };
+    }
+  }
+  return undefined;
+};
+
+/** The first successPolicy rule the succeeded indexes meet (index into the rules), or -1. */
+export const metSuccessRule = (job: KObject, done: Set<number>): number => {
+  const rules: any[] = job.spec?.successPolicy?.rules ?? [];
+  return rules.findIndex((r) => {
+    if (typeof r?.succeededIndexes === "string") {
+      const want = parseIndexes(r.succeededIndexes);
+      const have = [...want].filter((i) => done.has(i)).length;
+      return typeof r.succeededCount === "number" ? have >= r.succeededCount : have === want.size;
+    }
+    return typeof r?.succeededCount === "number" && done.size >= r.succeededCount;
+  });
+};
+
 // ---------------------------------------------------------------- reconcile
 
 /** Pods of a Job that is gone keep no finalizer of ours (the garbage collector deletes them). */
@@ -214,6 +270,7 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
   const suspended = spec.suspend === true;
 
   // ---- 1. record newly finished pods (still holding our finalizer) by uid
+  const ignored: KObject[] = [];
   for (const p of pods) {
     const uid = p.metadata.uid!;
     if (!hasFinalizer(p) || uncountedOk.has(uid) || uncountedFailed.has(uid)) continue;
@@ -221,7 +278,16 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
       uncountedOk.add(uid);
       const i = podIndex(p);
       if (indexed && i !== undefined && completions !== undefined && i < completions) doneIndexes.add(i);
-    } else if (phase(p) === "Failed" || (p.metadata.deletionTimestamp && !finished && !suspended)) uncountedFailed.add(uid);
+    } else if (phase(p) === "Failed" || (p.metadata.deletionTimestamp && !finished && !suspended)) {
+      const match = finished ? undefined : matchPodFailurePolicy(job, p);
+      if (match?.action === "Ignore") {
+        ignored.push(p);
+        continue;
+      }
+      uncountedFailed.add(uid);
+      if (match?.action === "FailJob" && cond({ status } as KObject, "FailureTarget")?.status !== "True")
+        setCondition(status, now, "FailureTarget", "True", "PodFailurePolicy", match.message);
+    }
   }
   const recordUncounted = () => {
     status.uncountedTerminatedPods = {
@@ -231,7 +297,11 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
     if (indexed) status.completedIndexes = formatIndexes(doneIndexes);
   };
   recordUncounted();
-  if (!jsonEqual(status.uncountedTerminatedPods, before.uncountedTerminatedPods ?? {}) || status.completedIndexes !== before.completedIndexes) {
+  if (
+    !jsonEqual(status.uncountedTerminatedPods, before.uncountedTerminatedPods ?? {}) ||
+    status.completedIndexes !== before.completedIndexes ||
+    !jsonEqual(status.conditions, before.conditions)
+  ) {
     // step one is durable before any finalizer goes
     await writeStatus(ctx, job, status);
     return { requeueAfterMs: 0 };
@@ -243,6 +313,8 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
     const p = byUid.get(uid);
     if (p && hasFinalizer(p)) await dropFinalizer(ctx, p);
   }
+  // failures a podFailurePolicy rule ignores: replaced, never counted
+  for (const p of ignored) await dropFinalizer(ctx, p);
   for (const p of pods)
     if (hasFinalizer(p) && !isActive(p) && !uncountedOk.has(p.metadata.uid!) && !uncountedFailed.has(p.metadata.uid!) && (finished || suspended))
       await dropFinalizer(ctx, p);
@@ -292,7 +364,9 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
   let failure: [string, string] | undefined;
   // kube's exceedsBackoffLimit and pastBackoffLimitOnFailure
   const pastOnFailure = backoffLimit === 0 ? onFailureRestarts > 0 : onFailureRestarts >= backoffLimit && onFailureRestarts > 0;
-  if (status.failed > backoffLimit || pastOnFailure) failure = ["BackoffLimitExceeded", "Job has reached the specified backoff limit"];
+  const target = cond({ status } as KObject, "FailureTarget");
+  if (target?.status === "True") failure = [target.reason ?? "PodFailurePolicy", target.message ?? ""];
+  else if (status.failed > backoffLimit || pastOnFailure) failure = ["BackoffLimitExceeded", "Job has reached the specified backoff limit"];
   else if (typeof spec.activeDeadlineSeconds === "number") {
     const deadline = startMs + spec.activeDeadlineSeconds * 1000;
     if (nowMs >= deadline) failure = ["DeadlineExceeded", "Job was active longer than specified deadline"];
@@ -315,9 +389,13 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
     : completions !== undefined
       ? succeeded >= completions
       : succeeded > 0 && active.length === 0;
-  if (complete) {
+  const successRule = indexed && !complete ? metSuccessRule(job, doneIndexes) : -1;
+  if (complete || successRule >= 0) {
     if (active.length) await deletePods(ctx, job, active);
-    setCondition(status, now, "Complete", "True", "CompletionsReached", "Reached expected number of succeeded pods");
+    const [reason, message] =
+      successRule >= 0 ? ["SuccessPolicy", `Matched rules at index ${successRule}`] : ["CompletionsReached", "Reached expected number of succeeded pods"];
+    setCondition(status, now, "SuccessCriteriaMet", "True", reason, message);
+    setCondition(status, now, "Complete", "True", reason, message);
     status.completionTime = now;
     status.active = 0;
     status.ready = 0;
