@@ -5,7 +5,8 @@ import { resolve } from "../../agent/dns/resolve";
 import { ClusterView } from "../../agent/dns/view";
 import { endpointsController } from "./endpoints";
 import { REVISION_HASH_LABEL } from "./history";
-import { claimsServed, newClaim, newStatefulPod, POD_INDEX_LABEL, POD_NAME_LABEL, statefulSetController } from "./statefulset";
+import { claimsServed, newClaim, newStatefulPod, POD_INDEX_LABEL, POD_NAME_LABEL, statefulSetController, syncStatefulSet } from "./statefulset";
+import type { ControllerContext } from "./context";
 
 const sts = (name: string, spec: Record<string, unknown> = {}): KObject =>
   ({
@@ -251,5 +252,60 @@ describe("statefulset controller", () => {
     view.resetSlices(slices);
     const r: any = resolve(view, { name: "dns-1.nginx.default.svc.cluster.local", type: "A" }, { domain: "cluster.local", dnsIP: "10.43.0.10" });
     expect(r.answers.map((a: any) => a.data)).toEqual(["10.42.0.11"]);
+  });
+
+  it("volumeClaimTemplates with a minimal fake PVC store: a claim per pod before the pod, mounted; whenScaled Delete hands the claim to its pod", async () => {
+    // the kind is not served yet (the storage work adds it): a tiny in-memory PVC store stands in
+    cp = await startControlPlane({ controllers: [] });
+    const claims = new Map<string, KObject>();
+    const real = cp.manager.ctx;
+    const api = new Proxy(real.api, {
+      get(target, prop, receiver) {
+        const orig = Reflect.get(target, prop, receiver);
+        if (typeof orig !== "function") return orig;
+        return (resource: string, ...args: any[]) => {
+          if (resource !== "persistentvolumeclaims") return orig.call(target, resource, ...args);
+          if (prop === "get") return Promise.resolve(claims.get(args[1]) ?? null);
+          if (prop === "create") {
+            const c = { ...args[1], metadata: { ...args[1].metadata, uid: `pvc-${claims.size}`, resourceVersion: "1" } };
+            claims.set(c.metadata.name, c);
+            return Promise.resolve(c);
+          }
+          if (prop === "patch") {
+            const c = claims.get(args[1])!;
+            const next = { ...c, metadata: { ...c.metadata, ...args[3].metadata } };
+            claims.set(args[1], next);
+            return Promise.resolve(next);
+          }
+          throw new Error(`fake PVC store: ${String(prop)}`);
+        };
+      },
+    });
+    const ctx: ControllerContext = { ...real, api };
+    const key = { resource: "statefulsets", namespace: "default", name: "db" };
+    const set = sts("db", {
+      replicas: 2,
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Delete" },
+      volumeClaimTemplates: [{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }],
+    });
+    await cp.api.create("statefulsets", "default", set);
+    await syncStatefulSet(key, ctx, true);
+    expect([...claims.keys()]).toEqual(["data-db-0"]);
+    expect(claims.get("data-db-0")!.metadata).toMatchObject({ labels: { app: "db" } });
+    expect(claims.get("data-db-0")!.metadata.ownerReferences).toBeUndefined();
+    const p0 = (await cp.api.get("pods", "default", "db-0"))!;
+    expect(p0.spec!.volumes).toContainEqual({ name: "data", persistentVolumeClaim: { claimName: "data-db-0" } });
+    await ready("db-0");
+    await syncStatefulSet(key, ctx, true);
+    expect([...claims.keys()]).toEqual(["data-db-0", "data-db-1"]);
+    await ready("db-1");
+    await cp.api.patch("statefulsets", "default", "db", "merge", { spec: { replicas: 1 } });
+    const p1 = (await cp.api.get("pods", "default", "db-1"))!;
+    await syncStatefulSet(key, ctx, true);
+    expect(await cp.api.get("pods", "default", "db-1")).toBeNull();
+    expect(claims.get("data-db-1")!.metadata.ownerReferences).toEqual([
+      { apiVersion: "v1", kind: "Pod", name: "db-1", uid: p1.metadata.uid, blockOwnerDeletion: true },
+    ]);
+    expect(claims.get("data-db-0")!.metadata.ownerReferences).toBeUndefined();
   });
 });

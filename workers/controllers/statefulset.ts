@@ -155,7 +155,8 @@ export const newStatefulPod = (set: KObject, template: any, revision: string, or
 
 const podRevision = (p: KObject) => p.metadata.labels?.[REVISION_HASH_LABEL] ?? "";
 
-export async function syncStatefulSet(key: ObjectKey, ctx: ControllerContext): Promise<ReconcileResult> {
+/** One round for the set at `key`; `claims` (tests) overrides whether the catalog serves persistentvolumeclaims. */
+export async function syncStatefulSet(key: ObjectKey, ctx: ControllerContext, claimsOn = claimsServed()): Promise<ReconcileResult> {
   const set = await ctx.api.get("statefulsets", key.namespace, key.name);
   if (!set || set.metadata.deletionTimestamp) return;
   const selector = selectorFromLabelSelector(set.spec?.selector);
@@ -231,7 +232,7 @@ export async function syncStatefulSet(key: ObjectKey, ctx: ControllerContext): P
 
   // ---- one round of progress
   const monotonic = (set.spec?.podManagementPolicy ?? "OrderedReady") !== "Parallel";
-  const claims = claimsServed() && (set.spec?.volumeClaimTemplates ?? []).length > 0;
+  const claims = claimsOn && (set.spec?.volumeClaimTemplates ?? []).length > 0;
   const partition: number = rolling ? (strategy.rollingUpdate?.partition ?? 0) : 0;
   const record = (type: "Normal" | "Warning", reason: string, msg: string) => ctx.events.record(set, type, reason, msg);
   const remove = async (p: KObject): Promise<boolean> => {
@@ -332,7 +333,7 @@ export const statefulSetController: Controller = {
   name: "statefulset",
   // pod writes come back as their owner's key (the registry enqueues owners)
   primary: ["statefulsets"],
-  reconcile: syncStatefulSet,
+  reconcile: (key, ctx) => syncStatefulSet(key, ctx),
   async resync(ctx) {
     return (await ctx.api.list("statefulsets")).map(stsKey);
   },
