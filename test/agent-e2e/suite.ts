@@ -1032,5 +1032,43 @@ spec:
       expect((await k("delete sts web")).code).toBe(0);
       await eventually(async () => JSON.parse((await k("get pods -l app=sts-web -o json")).stdout).items.length === 0, 60_000);
     }, 300_000);
+
+    it("fails a Job at once when its podFailurePolicy matches the exit code the agent reports", async () => {
+      const yaml = `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: pfp
+spec:
+  backoffLimit: 6
+  podFailurePolicy:
+    rules:
+    - action: FailJob
+      onExitCodes: {containerName: main, operator: In, values: [42]}
+  template:
+    spec:
+      hostNetwork: true
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        image: ${IMAGE}
+        imagePullPolicy: Never
+        command: ["sh", "-c", "exit 42"]
+`;
+      expect((await k(["apply", "-f", "-"], { input: yaml })).stderr).toBe("");
+      const failed = await k("wait --for=condition=failed job/pfp --timeout=90s", { timeoutMs: 100_000 });
+      expect(failed.stdout).toBe("job.batch/pfp condition met\n");
+      const j = JSON.parse((await k("get job pfp -o json")).stdout);
+      // one pod, no back-off and no retries: the rule decided
+      expect(j.status.failed).toBe(1);
+      const pod = JSON.parse((await k("get pods -l batch.kubernetes.io/job-name=pfp -o json")).stdout).items[0];
+      expect(j.status.conditions.find((c: any) => c.type === "Failed")).toMatchObject({
+        status: "True",
+        reason: "PodFailurePolicy",
+        message: `Container main for pod default/${pod.metadata.name} failed with exit code 42 matching FailJob rule at index 0`,
+      });
+      expect((await k("delete job pfp")).code).toBe(0);
+      await eventually(async () => JSON.parse((await k("get pods -l batch.kubernetes.io/job-name=pfp -o json")).stdout).items.length === 0, 60_000);
+    }, 150_000);
   });
 };
