@@ -175,6 +175,8 @@ const defaultJob = (spec: Obj) => {
     spec.parallelism = 1;
   }
   setDefault(spec, "parallelism", 1);
+  // with backoffLimitPerIndex, the Job-wide limit defaults to MaxInt32
+  if (spec.backoffLimitPerIndex !== undefined && spec.backoffLimitPerIndex !== null) setDefault(spec, "backoffLimit", 2147483647);
   setDefault(spec, "backoffLimit", 6);
   setDefault(spec, "completionMode", "NonIndexed");
   setDefault(spec, "suspend", false);

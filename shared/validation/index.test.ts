@@ -30,6 +30,12 @@ const sts = (over: Record<string, unknown> = {}): KObject => ({
   },
 });
 
+const manualJob = {
+  manualSelector: true,
+  selector: { matchLabels: { a: "b" } },
+  template: { metadata: { labels: { a: "b" } }, spec: { restartPolicy: "Never", containers: [{ name: "c", image: "i" }] } },
+};
+
 const deployment = (over: Record<string, unknown> = {}): KObject => ({
   metadata: { name: "d", namespace: "default" },
   spec: {
@@ -311,6 +317,15 @@ describe("validateObject", () => {
         ["spec.volumeClaimTemplates[0].spec.accessModes FieldValueRequired", "spec.volumeClaimTemplates[0].spec.resources[storage] FieldValueRequired"],
       ],
       ["controllerrevisions", { metadata: { name: "r" }, revision: -1 } as unknown as KObject, ["data FieldValueRequired", "revision FieldValueInvalid"]],
+      [
+        "jobs",
+        {
+          metadata: { name: "j" },
+          spec: { backoffLimitPerIndex: 1, maxFailedIndexes: 2, completions: 1, ...manualJob },
+        },
+        ["spec.backoffLimitPerIndex FieldValueInvalid", "spec.maxFailedIndexes FieldValueInvalid"],
+      ],
+      ["jobs", { metadata: { name: "j" }, spec: { maxFailedIndexes: 1, ...manualJob } }, ["spec.backoffLimitPerIndex FieldValueRequired"]],
     ];
     for (const [resource, obj, want] of cases) expect(fields(resource, obj), JSON.stringify(obj)).toEqual(want);
   });

@@ -3,7 +3,7 @@ import { ApiError } from "../../shared/status";
 import type { KObject } from "../../shared/types";
 import { fakeClock, type FakeClock, startControlPlane, type TestControlPlane } from "../../test/controlplane";
 import { garbageCollector } from "./gc";
-import { formatIndexes, JOB_COMPLETION_INDEX, JOB_TRACKING_FINALIZER, jobController, parseIndexes } from "./job";
+import { formatIndexes, JOB_COMPLETION_INDEX, JOB_INDEX_FAILURE_COUNT, JOB_TRACKING_FINALIZER, jobController, parseIndexes } from "./job";
 
 const job = (name: string, spec: Record<string, unknown> = {}, podSpec: Record<string, unknown> = {}): KObject =>
   ({
@@ -350,5 +350,56 @@ describe("job controller", () => {
       'spec.successPolicy.rules[0].succeededIndexes: Invalid value: "0,2-5": error parsing succeededIndexes: too large index: "5"',
       "spec.successPolicy.rules[1]: Required value: at least one of succeededCount or succeededIndexes must be specified",
     ]);
+  });
+
+  it("backoffLimitPerIndex: an index that fails too often is failed alone (with its own back-off); the Job fails with FailedIndexes at the end", async () => {
+    await start();
+    const made = await cp.api.create("jobs", "default", job("per", { completionMode: "Indexed", completions: 3, parallelism: 3, backoffLimitPerIndex: 1 }));
+    expect(made.spec!.backoffLimit).toBe(2147483647);
+    await cp.settle();
+    const byIndex = async (i: number) => (await active("per")).find((p) => p.metadata.annotations?.[JOB_COMPLETION_INDEX] === String(i));
+    expect((await byIndex(1))!.metadata.annotations?.[JOB_INDEX_FAILURE_COUNT]).toBe("0");
+    await fail((await byIndex(1))!, 1);
+    expect((await get("per")).status!.failedIndexes ?? "").toBe("");
+    // that index backs off 10 s; the others are unaffected
+    expect(await byIndex(1)).toBeUndefined();
+    clock.advance(11_000);
+    await cp.manager.resync();
+    await cp.settle();
+    const again = (await byIndex(1))!;
+    expect(again.metadata.annotations?.[JOB_INDEX_FAILURE_COUNT]).toBe("1");
+    await fail(again, 1);
+    let j = await get("per");
+    expect(j.status).toMatchObject({ failedIndexes: "1", failed: 2 });
+    expect(condition(j, "Failed")).toBeUndefined();
+    clock.advance(60_000);
+    await cp.manager.resync();
+    await cp.settle();
+    expect(await byIndex(1)).toBeUndefined();
+    await finish((await byIndex(0))!, "Succeeded");
+    await finish((await byIndex(2))!, "Succeeded");
+    j = await get("per");
+    expect(j.status).toMatchObject({ completedIndexes: "0,2", failedIndexes: "1" });
+    expect(condition(j, "Failed")).toMatchObject({ status: "True", reason: "FailedIndexes", message: "Job has failed indexes" });
+  });
+
+  it("podFailurePolicy FailIndex fails the index at once; beyond maxFailedIndexes the Job fails", async () => {
+    await start();
+    const rules = [{ action: "FailIndex", onExitCodes: { operator: "In", values: [42] } }];
+    await cp.api.create(
+      "jobs",
+      "default",
+      job("fi", { completionMode: "Indexed", completions: 2, parallelism: 2, backoffLimitPerIndex: 5, maxFailedIndexes: 0, podFailurePolicy: { rules } }),
+    );
+    await cp.settle();
+    const [p] = await active("fi");
+    await fail(p, 42);
+    const j = await get("fi");
+    expect(j.status!.failedIndexes).toBe(p.metadata.annotations?.[JOB_COMPLETION_INDEX]);
+    expect(condition(j, "Failed")).toMatchObject({
+      reason: "MaxFailedIndexesExceeded",
+      message: "Job has exceeded the specified maximal number of failed indexes",
+    });
+    expect(await active("fi")).toHaveLength(0);
   });
 });

@@ -27,7 +27,12 @@
  *   code In/NotIn the values, optionally of one container; or a pod condition such as
  *   DisruptionTarget) decides: FailJob fails the Job at once (FailureTarget, then Failed,
  *   reason PodFailurePolicy), Ignore replaces the pod without counting it, Count counts
- *   it. (FailIndex needs backoffLimitPerIndex, which is not served.)
+ *   it; FailIndex fails the pod's index (with backoffLimitPerIndex).
+ * - `backoffLimitPerIndex` (Indexed Jobs): an index that failed more often than that
+ *   (counted on its pods' `batch.kubernetes.io/job-index-failure-count`) is failed
+ *   (`status.failedIndexes`) and gets no more pods, while the others go on, each with its
+ *   own back-off; the Job fails when more than `maxFailedIndexes` have failed
+ *   (MaxFailedIndexesExceeded) or when every index is done and some failed (FailedIndexes).
  * - `successPolicy` (Indexed Jobs): once a rule's succeededIndexes/succeededCount are
  *   met, the Job gets SuccessCriteriaMet (reason SuccessPolicy), its other pods stop, and
  *   it is Complete.
@@ -48,6 +53,8 @@ import { casUpdate, controllerRef } from "./util";
 
 export const JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking";
 export const JOB_COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index";
+/** backoffLimitPerIndex: the failures of a pod's index before it (kube's annotation) */
+export const JOB_INDEX_FAILURE_COUNT = "batch.kubernetes.io/job-index-failure-count";
 /** kube's DefaultJobPodFailureBackOff and MaxJobPodFailureBackOff */
 export const JOB_BACKOFF_MS = 10_000;
 export const JOB_MAX_BACKOFF_MS = 360_000;
@@ -153,7 +160,7 @@ const deletePods = async (ctx: ControllerContext, job: KObject, pods: KObject[])
   );
 };
 
-const newPod = (job: KObject, index: number | undefined): KObject => {
+const newPod = (job: KObject, index: number | undefined, failures?: number): KObject => {
   const template = job.spec?.template ?? {};
   const name = job.metadata.name!;
   const ref: OwnerReference = { apiVersion: "batch/v1", kind: "Job", name, uid: job.metadata.uid!, controller: true, blockOwnerDeletion: true };
@@ -163,6 +170,7 @@ const newPod = (job: KObject, index: number | undefined): KObject => {
   if (index !== undefined) {
     labels[JOB_COMPLETION_INDEX] = String(index);
     annotations[JOB_COMPLETION_INDEX] = String(index);
+    if (failures !== undefined) annotations[JOB_INDEX_FAILURE_COUNT] = String(failures);
     spec.hostname ??= `${name}-${index}`;
     const env = { name: "JOB_COMPLETION_INDEX", valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${JOB_COMPLETION_INDEX}']` } } };
     for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
@@ -233,6 +241,13 @@ export const metSuccessRule = (job: KObject, done: Set<number>): number => {
   });
 };
 
+/** The failures of an index a failed (or deleted) pod carries forward: its count, plus itself unless a rule ignores it. */
+const failuresAfter = (job: KObject, p: KObject): number => {
+  const v = Number(p.metadata.annotations?.[JOB_INDEX_FAILURE_COUNT] ?? 0);
+  const before = Number.isSafeInteger(v) && v >= 0 ? v : 0;
+  return matchPodFailurePolicy(job, p)?.action === "Ignore" ? before : before + 1;
+};
+
 // ---------------------------------------------------------------- reconcile
 
 /** Pods of a Job that is gone keep no finalizer of ours (the garbage collector deletes them). */
@@ -266,6 +281,8 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
   const uncountedOk = new Set<string>(uncounted.succeeded ?? []);
   const uncountedFailed = new Set<string>(uncounted.failed ?? []);
   const doneIndexes = parseIndexes(status.completedIndexes);
+  const perIndex = indexed && typeof spec.backoffLimitPerIndex === "number";
+  const failedIndexes = parseIndexes(status.failedIndexes);
   const finished = jobFinished(job);
   const suspended = spec.suspend === true;
 
@@ -285,6 +302,10 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
         continue;
       }
       uncountedFailed.add(uid);
+      const i = podIndex(p);
+      if (perIndex && i !== undefined && completions !== undefined && i < completions && !doneIndexes.has(i)) {
+        if (match?.action === "FailIndex" || failuresAfter(job, p) > spec.backoffLimitPerIndex) failedIndexes.add(i);
+      }
       if (match?.action === "FailJob" && cond({ status } as KObject, "FailureTarget")?.status !== "True")
         setCondition(status, now, "FailureTarget", "True", "PodFailurePolicy", match.message);
     }
@@ -295,11 +316,13 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
       ...(uncountedFailed.size ? { failed: [...uncountedFailed] } : {}),
     };
     if (indexed) status.completedIndexes = formatIndexes(doneIndexes);
+    if (perIndex) status.failedIndexes = formatIndexes(failedIndexes);
   };
   recordUncounted();
   if (
     !jsonEqual(status.uncountedTerminatedPods, before.uncountedTerminatedPods ?? {}) ||
     status.completedIndexes !== before.completedIndexes ||
+    (status.failedIndexes ?? "") !== (before.failedIndexes ?? "") ||
     !jsonEqual(status.conditions, before.conditions)
   ) {
     // step one is durable before any finalizer goes
@@ -366,6 +389,10 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
   const pastOnFailure = backoffLimit === 0 ? onFailureRestarts > 0 : onFailureRestarts >= backoffLimit && onFailureRestarts > 0;
   const target = cond({ status } as KObject, "FailureTarget");
   if (target?.status === "True") failure = [target.reason ?? "PodFailurePolicy", target.message ?? ""];
+  else if (perIndex && typeof spec.maxFailedIndexes === "number" && failedIndexes.size > spec.maxFailedIndexes)
+    failure = ["MaxFailedIndexesExceeded", "Job has exceeded the specified maximal number of failed indexes"];
+  else if (perIndex && failedIndexes.size && [...Array(completions ?? 0).keys()].every((i) => doneIndexes.has(i) || failedIndexes.has(i)))
+    failure = ["FailedIndexes", "Job has failed indexes"];
   else if (status.failed > backoffLimit || pastOnFailure) failure = ["BackoffLimitExceeded", "Job has reached the specified backoff limit"];
   else if (typeof spec.activeDeadlineSeconds === "number") {
     const deadline = startMs + spec.activeDeadlineSeconds * 1000;
@@ -407,7 +434,7 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
   // ---- pods to create or delete
   const parallelism: number = typeof spec.parallelism === "number" ? spec.parallelism : 1;
   let want: number;
-  if (indexed) want = Math.min(parallelism, completions! - doneIndexes.size);
+  if (indexed) want = Math.min(parallelism, completions! - doneIndexes.size - [...failedIndexes].filter((i) => !doneIndexes.has(i)).length);
   else if (completions !== undefined) want = Math.min(parallelism, Math.max(0, completions - succeeded));
   else want = succeeded > 0 ? Math.min(active.length, parallelism) : parallelism;
   let current = active;
@@ -417,7 +444,7 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
     const extra = indexed
       ? active.filter((p) => {
           const i = podIndex(p);
-          if (i === undefined || doneIndexes.has(i) || seen.has(i) || i >= completions!) return true;
+          if (i === undefined || doneIndexes.has(i) || failedIndexes.has(i) || seen.has(i) || i >= completions!) return true;
           seen.add(i);
           return false;
         })
@@ -430,11 +457,30 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
     const failedPods = pods.filter((p) => phase(p) === "Failed" || (p.metadata.deletionTimestamp && phase(p) !== "Succeeded"));
     const delay = status.failed > 0 ? Math.min(JOB_BACKOFF_MS * 2 ** Math.min(status.failed - 1, 30), JOB_MAX_BACKOFF_MS) : 0;
     const lastFailure = Math.max(0, ...failedPods.map(finishedAt));
-    const wait = delay && lastFailure ? lastFailure + delay - nowMs : 0;
+    const wait = !perIndex && delay && lastFailure ? lastFailure + delay - nowMs : 0;
     if (wait > 0) later(wait);
     else {
       const held = new Set(active.map(podIndex).filter((i) => i !== undefined));
-      const indexes = indexed ? [...Array(completions).keys()].filter((i) => !doneIndexes.has(i) && !held.has(i)) : [];
+      // per index: the failures so far, and that index's own back-off
+      const indexFailures = new Map<number, { count: number; last: number }>();
+      if (perIndex)
+        for (const p of failedPods) {
+          const i = podIndex(p);
+          if (i === undefined) continue;
+          const f = indexFailures.get(i) ?? { count: 0, last: 0 };
+          indexFailures.set(i, { count: Math.max(f.count, failuresAfter(job, p)), last: Math.max(f.last, finishedAt(p)) });
+        }
+      const backedOff = (i: number) => {
+        const f = indexFailures.get(i);
+        if (!f?.count) return false;
+        const until = f.last + Math.min(JOB_BACKOFF_MS * 2 ** Math.min(f.count - 1, 30), JOB_MAX_BACKOFF_MS);
+        if (until <= nowMs) return false;
+        later(until - nowMs);
+        return true;
+      };
+      const indexes = indexed
+        ? [...Array(completions).keys()].filter((i) => !doneIndexes.has(i) && !failedIndexes.has(i) && !held.has(i) && !backedOff(i))
+        : [];
       const count = Math.min(want - active.length, BURST, indexed ? indexes.length : Number.POSITIVE_INFINITY);
       const created: KObject[] = [];
       // slow start (1, 2, 4, ...): a template that can't be created fails once, not `parallelism` times
@@ -442,7 +488,13 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
       for (let made = 0, batch = 1; made < count && !failed; made += batch, batch *= 2) {
         const n = Math.min(batch, count - made);
         const results = await Promise.allSettled(
-          Array.from({ length: n }, (_, k) => ctx.api.create("pods", ns, newPod(job, indexed ? indexes[made + k] : undefined))),
+          Array.from({ length: n }, (_, k) =>
+            ctx.api.create(
+              "pods",
+              ns,
+              newPod(job, indexed ? indexes[made + k] : undefined, perIndex ? (indexFailures.get(indexes[made + k])?.count ?? 0) : undefined),
+            ),
+          ),
         );
         for (const r of results) {
           if (r.status === "fulfilled") {

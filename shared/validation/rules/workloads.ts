@@ -132,6 +132,7 @@ export const validateJob = (o: Obj, c: Causes) => {
   const spec = obj(o.spec);
   validatePodFailurePolicy(spec, c);
   validateSuccessPolicy(spec, c);
+  validateBackoffLimitPerIndex(spec, c);
   nonNegative(spec.parallelism, "spec.parallelism", c);
   nonNegative(spec.completions, "spec.completions", c);
   nonNegative(spec.activeDeadlineSeconds, "spec.activeDeadlineSeconds", c);
@@ -338,7 +339,6 @@ export const validatePodFailurePolicy = (spec: Obj, c: Causes) => {
     const rf = `${f}.rules[${i}]`;
     if (rule.action === undefined || rule.action === "") c.required(`${rf}.action`, `valid values: ["Count" "FailIndex" "FailJob" "Ignore"]`);
     else if (rule.action === "FailIndex") {
-      // backoffLimitPerIndex is not served (yet): FailIndex can't be used
       if (spec.backoffLimitPerIndex === undefined || spec.backoffLimitPerIndex === null)
         c.invalid(`${rf}.action`, rule.action, "requires the backoffLimitPerIndex to be set");
     } else if (!POD_FAILURE_ACTIONS.includes(rule.action)) c.notSupported(`${rf}.action`, rule.action, POD_FAILURE_ACTIONS);
@@ -432,3 +432,19 @@ const countIndexes = (s: string) =>
     const [a, b] = part.split("-").map(Number);
     return n + ((b ?? a) - a + 1);
   }, 0);
+
+/** batch: backoffLimitPerIndex and maxFailedIndexes (Indexed Jobs only). */
+const validateBackoffLimitPerIndex = (spec: Obj, c: Causes) => {
+  const per = spec.backoffLimitPerIndex;
+  const max = spec.maxFailedIndexes;
+  if (per !== undefined && per !== null) {
+    nonNegative(per, "spec.backoffLimitPerIndex", c);
+    if (spec.completionMode !== "Indexed") c.invalid("spec.backoffLimitPerIndex", per, "requires indexed completion mode");
+  }
+  if (max !== undefined && max !== null) {
+    nonNegative(max, "spec.maxFailedIndexes", c);
+    if (per === undefined || per === null) c.required("spec.backoffLimitPerIndex", "when maxFailedIndexes is specified");
+    if (isNum(max) && max > MAX_INDEXED) c.invalid("spec.maxFailedIndexes", max, `must be less than or equal to ${MAX_INDEXED}`);
+    if (isNum(max) && isNum(spec.completions) && max > spec.completions) c.invalid("spec.maxFailedIndexes", max, "must be less than or equal to completions");
+  }
+};

@@ -37,7 +37,7 @@ export const PodFailurePolicyRule = object(
   {
     action: req(
       oneOf(POD_FAILURE_POLICY_ACTIONS, { check: false }),
-      "FailJob: fail the Job at once (its running pods are stopped); FailIndex: fail the pod's index (needs backoffLimitPerIndex, which Kubeflare does not serve); Ignore: replace the pod without counting it towards backoffLimit; Count: count it, as without a rule.",
+      "FailJob: fail the Job at once (its running pods are stopped); FailIndex: fail the pod's index (needs backoffLimitPerIndex); Ignore: replace the pod without counting it towards backoffLimit; Count: count it, as without a rule.",
     ),
     onExitCodes: opt(PodFailurePolicyOnExitCodesRequirement, "Exit codes the rule matches."),
     onPodConditions: opt(listOf(PodFailurePolicyOnPodConditionsPattern), "Pod conditions the rule matches (any of them).", {
@@ -88,6 +88,11 @@ export const JobSpec = object("io.k8s.api.batch.v1.JobSpec", "The pods a Job run
     "NonIndexed (the default): any `completions` successful pods complete the Job. Indexed: each pod gets an index from 0 to completions-1 (annotation batch.kubernetes.io/job-completion-index, variable JOB_COMPLETION_INDEX) and the Job is complete when every index has succeeded.",
   ),
   suspend: opt(boolean, "While true, the Job's pods are stopped and no new ones start; resuming restarts the activeDeadlineSeconds timer."),
+  backoffLimitPerIndex: opt(
+    int32,
+    "Indexed Jobs: failures of one index before that index is failed (status.failedIndexes) and gets no more pods; the other indexes go on. backoffLimit then defaults to 2147483647.",
+  ),
+  maxFailedIndexes: opt(int32, "With backoffLimitPerIndex: failed indexes beyond which the whole Job is failed (MaxFailedIndexesExceeded)."),
   podFailurePolicy: opt(
     PodFailurePolicy,
     "Rules on failed pods (exit codes, pod conditions): fail the Job, ignore the failure, or count it. Requires restartPolicy Never.",
@@ -118,6 +123,7 @@ export const JobStatus = object("io.k8s.api.batch.v1.JobStatus", "The observed s
   succeeded: opt(int32, "Pods that succeeded."),
   failed: opt(int32, "Pods that failed."),
   completedIndexes: opt(string, 'Indexed Jobs: the succeeded indexes, e.g. "1,3-5,7".'),
+  failedIndexes: opt(string, 'With backoffLimitPerIndex: the failed indexes, e.g. "2,4-5".'),
   uncountedTerminatedPods: opt(UncountedTerminatedPods, "Finished pods not yet counted."),
 });
 
