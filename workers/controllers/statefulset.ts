@@ -178,10 +178,34 @@ export async function syncStatefulSet(key: ObjectKey, ctx: ControllerContext, cl
   const currentRevision = history.old.find((r) => r.metadata.name === set.status?.currentRevision) ?? updateRevision;
   const currentTemplate = currentRevision === updateRevision ? set.spec?.template : revisionTemplate(currentRevision);
 
-  // ---- its pods: controlled by it and matched by its selector
-  const pods = (await ctx.api.list("pods", ns, { labelSelector: formatLabelSelector(selector) })).filter(
-    (p) => controllerRef(p)?.uid === uid && matchLabels(selector, p.metadata.labels),
-  );
+  // ---- its pods: controlled by it and matched by its selector; orphans it matches are adopted,
+  // pods it controls whose labels no longer match are released (kube's ClaimPods)
+  const pods: KObject[] = [];
+  const setOwners = async (p: KObject, refs: OwnerReference[]): Promise<KObject | undefined> => {
+    try {
+      return await ctx.api.patch("pods", ns, p.metadata.name!, "merge", {
+        metadata: { resourceVersion: p.metadata.resourceVersion, ownerReferences: refs.length ? refs : null },
+      });
+    } catch (e) {
+      if (isNotFound(e) || isConflict(e)) return undefined;
+      throw e;
+    }
+  };
+  for (const p of await ctx.api.list("pods", ns, { labelSelector: formatLabelSelector(selector) })) {
+    const ref = controllerRef(p);
+    if (ref?.uid === uid) pods.push(p);
+    else if (!ref && !p.metadata.deletionTimestamp && podOrdinal(set, p) >= 0) {
+      const adopted = await setOwners(p, [...(p.metadata.ownerReferences ?? []), ownerRef(set)]);
+      if (adopted) pods.push(adopted);
+    }
+  }
+  for (const p of (await ctx.api.dependents(uid)).filter((d) => d.kind === "Pod" && controllerRef(d)?.uid === uid)) {
+    if (!matchLabels(selector, p.metadata.labels) && !p.metadata.deletionTimestamp)
+      await setOwners(
+        p,
+        (p.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid),
+      );
+  }
   const start: number = set.spec?.ordinals?.start ?? 0;
   const want: number = typeof set.spec?.replicas === "number" ? set.spec.replicas : 1;
   const replicas: (KObject | undefined)[] = Array.from({ length: want });
