@@ -330,6 +330,7 @@ describe("statefulset controller", () => {
     const p0 = (await cp.api.get("pods", "default", "adopt-0"))!;
     expect(p0.metadata.uid).toBe(orphan.metadata.uid);
     expect(p0.metadata.ownerReferences).toMatchObject([{ kind: "StatefulSet", name: "adopt", controller: true }]);
+    expect(p0.metadata.labels).toEqual({ app: "adopt", [POD_NAME_LABEL]: "adopt-0", [POD_INDEX_LABEL]: "0" });
     await ready("adopt-0");
     expect(await names("adopt")).toEqual(["adopt-0", "adopt-1"]);
     await ready("adopt-1");

@@ -307,6 +307,17 @@ export async function syncStatefulSet(key: ObjectKey, ctx: ControllerContext, cl
         if (monotonic) return;
         continue;
       }
+      // identity: an adopted pod (or one whose labels were edited) gets its name and index labels back
+      const ord = start + i;
+      if (!isTerminating(p) && (p.metadata.labels?.[POD_NAME_LABEL] !== p.metadata.name || p.metadata.labels?.[POD_INDEX_LABEL] !== String(ord))) {
+        await ctx.api
+          .patch("pods", ns, p.metadata.name!, "merge", {
+            metadata: { resourceVersion: p.metadata.resourceVersion, labels: { [POD_NAME_LABEL]: p.metadata.name, [POD_INDEX_LABEL]: String(ord) } },
+          })
+          .catch((e) => {
+            if (!isNotFound(e) && !isConflict(e)) throw e;
+          });
+      }
       if (isTerminating(p) || !isRunningAndReady(p) || !isPodAvailable(p, minReady, nowMs)) {
         if (monotonic) return;
       }
