@@ -175,10 +175,15 @@ const defaultJob = (spec: Obj) => {
     spec.parallelism = 1;
   }
   setDefault(spec, "parallelism", 1);
+  // with backoffLimitPerIndex, the Job-wide limit defaults to MaxInt32
+  if (spec.backoffLimitPerIndex !== undefined && spec.backoffLimitPerIndex !== null) setDefault(spec, "backoffLimit", 2147483647);
   setDefault(spec, "backoffLimit", 6);
   setDefault(spec, "completionMode", "NonIndexed");
   setDefault(spec, "suspend", false);
   defaultTemplate(spec);
+  // podFailurePolicy: an onPodConditions pattern's status defaults to True
+  for (const rule of objects(isObj(spec.podFailurePolicy) ? spec.podFailurePolicy.rules : undefined))
+    for (const pattern of objects(rule.onPodConditions)) setDefault(pattern, "status", "True");
 };
 
 const defaultReplicationController = (obj: KObject, spec: Obj) => {
@@ -298,6 +303,31 @@ export const applyDefaults = (info: ResourceInfo, obj: KObject): void => {
       break;
     case "EndpointSlice":
       defaultEndpointPorts(obj.ports);
+      break;
+    case "StatefulSet":
+      // apps/v1 SetDefaults_StatefulSet
+      if (isObj(spec)) {
+        setDefault(spec, "replicas", 1);
+        setDefault(spec, "podManagementPolicy", "OrderedReady");
+        setDefault(spec, "updateStrategy", {});
+        if (isObj(spec.updateStrategy)) {
+          setDefault(spec.updateStrategy, "type", "RollingUpdate");
+          if (spec.updateStrategy.type === "RollingUpdate") {
+            setDefault(spec.updateStrategy, "rollingUpdate", {});
+            if (isObj(spec.updateStrategy.rollingUpdate)) setDefault(spec.updateStrategy.rollingUpdate, "partition", 0);
+          }
+        }
+        setDefault(spec, "persistentVolumeClaimRetentionPolicy", {});
+        if (isObj(spec.persistentVolumeClaimRetentionPolicy)) {
+          setDefault(spec.persistentVolumeClaimRetentionPolicy, "whenDeleted", "Retain");
+          setDefault(spec.persistentVolumeClaimRetentionPolicy, "whenScaled", "Retain");
+        }
+        setDefault(spec, "revisionHistoryLimit", 10);
+        defaultTemplate(spec);
+        for (const t of objects(spec.volumeClaimTemplates)) {
+          if (isObj(t.spec)) setDefault(t.spec, "volumeMode", "Filesystem");
+        }
+      }
       break;
     default:
       break;

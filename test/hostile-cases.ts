@@ -169,6 +169,10 @@ export const validObject = (info: ResourceInfo, name: string): Record<string, an
       };
     case "serviceaccounts":
       return { ...head, automountServiceAccountToken: false, imagePullSecrets: [{ name: "regcred" }] };
+    case "controllerrevisions":
+      return { ...head, data: { spec: { template: { $patch: "replace" } } }, revision: 1 };
+    case "statefulsets":
+      return { ...head, spec: { serviceName: "h", selector: { matchLabels: { app: "h" } }, template: template() } };
     default:
       throw new Error(`no valid object for ${info.resource}`);
   }

@@ -55,4 +55,36 @@ describe("kubectl against the Worker", () => {
       w.kill();
     }
   });
+
+  it("runs a StatefulSet in order on the queue: web-1 only once web-0 is Ready; revisions for rollout history", async () => {
+    const sts = `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web, namespace: default}
+spec:
+  serviceName: web
+  replicas: 2
+  selector: {matchLabels: {app: sts}}
+  template:
+    metadata: {labels: {app: sts}}
+    spec:
+      containers: [{name: c, image: nginx}]
+`;
+    expect(await ok(["apply", "-f", "-"], sts)).toBe("statefulset.apps/web created\n");
+    await eventually(async () => (await ok("get pods -l app=sts -o name")) === "pod/web-0\n", 30_000);
+    // (no node here) as an agent reports it Running and Ready
+    await ok([
+      "patch",
+      "pod",
+      "web-0",
+      "--subresource=status",
+      "--type=merge",
+      "-p",
+      JSON.stringify({ status: { phase: "Running", conditions: [{ type: "Ready", status: "True", lastTransitionTime: "2026-01-01T00:00:00Z" }] } }),
+    ]);
+    await eventually(async () => (await ok("get pods -l app=sts -o name")) === "pod/web-0\npod/web-1\n", 30_000);
+    expect(await ok("get pod web-1 -o jsonpath={.spec.hostname}.{.spec.subdomain}")).toBe("web-1.web");
+    await eventually(async () => /^web\s+1\/2\s/m.test(await ok("get sts web")), 30_000);
+    expect(await ok("rollout history statefulset/web")).toMatch(/REVISION\s+CHANGE-CAUSE\n1\s+<none>/);
+    expect(await ok("delete sts web")).toBe('statefulset.apps "web" deleted\n');
+  });
 });

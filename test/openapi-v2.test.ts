@@ -15,20 +15,19 @@ import { kubeconfigYaml, writeKubeconfig } from "../node/kubeconfig";
 import { type Kubectl, kubectl } from "./kubectl";
 import { startNodeTarget, startWorkerTarget, type Target } from "./targets";
 
-const UNSERVED = `apiVersion: apps/v1
-kind: StatefulSet
+const UNSERVED = `apiVersion: networking.k8s.io/v1
+kind: Ingress
 metadata:
   name: kubia
 spec:
-  serviceName: kubia
-  replicas: 2
-  selector: {matchLabels: {app: kubia}}
-  template:
-    metadata: {labels: {app: kubia}}
-    spec:
-      containers:
-      - name: kubia
-        image: luksa/kubia-pet
+  rules:
+  - host: kubia.example.com
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service: {name: kubia-nodeport, port: {number: 80}}
 `;
 const OBJECTS = `apiVersion: v1
 kind: Pod
@@ -131,7 +130,7 @@ for (const [runtime, start] of runtimes) {
       for (const v of ["1.27", "1.30", "1.33"]) {
         const r = await k(v)("apply -f unserved.yaml");
         expect(r.code, v).not.toBe(0);
-        expect(r.stderr, v).toContain('no matches for kind "StatefulSet" in version "apps/v1"');
+        expect(r.stderr, v).toContain('no matches for kind "Ingress" in version "networking.k8s.io/v1"');
       }
     }, 60_000);
 

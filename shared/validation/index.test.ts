@@ -20,6 +20,22 @@ const pod = (spec: Record<string, unknown> = {}, meta: Record<string, unknown> =
   spec: { containers: [{ name: "c", image: "nginx:1.27" }], ...spec },
 });
 
+const sts = (over: Record<string, unknown> = {}): KObject => ({
+  metadata: { name: "web", namespace: "default" },
+  spec: {
+    serviceName: "nginx",
+    selector: { matchLabels: { app: "nginx" } },
+    template: { metadata: { labels: { app: "nginx" } }, spec: { containers: [{ name: "c", image: "nginx" }] } },
+    ...over,
+  },
+});
+
+const manualJob = {
+  manualSelector: true,
+  selector: { matchLabels: { a: "b" } },
+  template: { metadata: { labels: { a: "b" } }, spec: { restartPolicy: "Never", containers: [{ name: "c", image: "i" }] } },
+};
+
 const deployment = (over: Record<string, unknown> = {}): KObject => ({
   metadata: { name: "d", namespace: "default" },
   spec: {
@@ -183,6 +199,22 @@ const VALID: [string, KObject][] = [
     },
   ],
   [
+    "statefulsets",
+    {
+      metadata: { name: "web", namespace: "default" },
+      spec: {
+        serviceName: "nginx",
+        replicas: 3,
+        selector: { matchLabels: { app: "nginx" } },
+        podManagementPolicy: "Parallel",
+        updateStrategy: { type: "RollingUpdate", rollingUpdate: { partition: 1 } },
+        template: { metadata: { labels: { app: "nginx" } }, spec: { containers: [{ name: "nginx", image: "nginx" }] } },
+        volumeClaimTemplates: [{ metadata: { name: "www" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }],
+      },
+    },
+  ],
+  ["controllerrevisions", { metadata: { name: "web-5d8f7c9b6", namespace: "default" }, data: { spec: { template: { $patch: "replace" } } }, revision: 2 }],
+  [
     "cronjobs",
     {
       metadata: { name: "backup", namespace: "default" },
@@ -265,6 +297,35 @@ describe("validateObject", () => {
       ["leases", { metadata: { name: "l" }, spec: { leaseDurationSeconds: 0 } }, ["spec.leaseDurationSeconds FieldValueInvalid"]],
       ["events", { metadata: { name: "e" } } as KObject, ["involvedObject FieldValueRequired"]],
       ["nodes", { metadata: { name: "n" }, status: { capacity: { cpu: "four" }, allocatable: { cpu: "3" } } }, ["status.capacity[cpu] FieldValueInvalid"]],
+      ["statefulsets", sts({ podManagementPolicy: "Random" }), ["spec.podManagementPolicy FieldValueNotSupported"]],
+      [
+        "statefulsets",
+        sts({ updateStrategy: { type: "RollingUpdate", rollingUpdate: { partition: -1 } } }),
+        ["spec.updateStrategy.rollingUpdate.partition FieldValueInvalid"],
+      ],
+      ["statefulsets", sts({ updateStrategy: { type: "OnDelete", rollingUpdate: { partition: 1 } } }), ["spec.updateStrategy.rollingUpdate FieldValueInvalid"]],
+      ["statefulsets", sts({ serviceName: "Bad_Service" }), ["spec.serviceName FieldValueInvalid"]],
+      ["statefulsets", sts({ selector: { matchLabels: { app: "other" } } }), ["spec.template.metadata.labels FieldValueInvalid"]],
+      [
+        "statefulsets",
+        sts({ persistentVolumeClaimRetentionPolicy: { whenDeleted: "Keep" } }),
+        ["spec.persistentVolumeClaimRetentionPolicy.whenDeleted FieldValueNotSupported"],
+      ],
+      [
+        "statefulsets",
+        sts({ volumeClaimTemplates: [{ metadata: { name: "www" }, spec: { resources: { requests: {} } } }] }),
+        ["spec.volumeClaimTemplates[0].spec.accessModes FieldValueRequired", "spec.volumeClaimTemplates[0].spec.resources[storage] FieldValueRequired"],
+      ],
+      ["controllerrevisions", { metadata: { name: "r" }, revision: -1 } as unknown as KObject, ["data FieldValueRequired", "revision FieldValueInvalid"]],
+      [
+        "jobs",
+        {
+          metadata: { name: "j" },
+          spec: { backoffLimitPerIndex: 1, maxFailedIndexes: 2, completions: 1, ...manualJob },
+        },
+        ["spec.backoffLimitPerIndex FieldValueInvalid", "spec.maxFailedIndexes FieldValueInvalid"],
+      ],
+      ["jobs", { metadata: { name: "j" }, spec: { maxFailedIndexes: 1, ...manualJob } }, ["spec.backoffLimitPerIndex FieldValueRequired"]],
     ];
     for (const [resource, obj, want] of cases) expect(fields(resource, obj), JSON.stringify(obj)).toEqual(want);
   });

@@ -967,5 +967,108 @@ spec:
         proxy.close();
       }
     }, 150_000);
+
+    it("runs a StatefulSet: web-0, web-1, web-2 created in order, each Ready before the next, scaled down from the top", async () => {
+      const yaml = `apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: web
+spec:
+  serviceName: web
+  replicas: 3
+  selector:
+    matchLabels: {app: sts-web}
+  template:
+    metadata:
+      labels: {app: sts-web}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        image: ${IMAGE}
+        imagePullPolicy: Never
+        command: ["sh", "-c", "hostname; sleep 3600"]
+`;
+      type Snap = { name: string; ready: boolean; deleting: boolean }[];
+      const snap = async (): Promise<Snap> =>
+        JSON.parse((await k("get pods -l app=sts-web -o json")).stdout)
+          .items.map((p: any) => ({
+            name: p.metadata.name,
+            ready: p.status?.phase === "Running" && (p.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True"),
+            deleting: !!p.metadata.deletionTimestamp,
+          }))
+          .sort((a: any, b: any) => a.name.localeCompare(b.name));
+      const seen: Snap[] = [];
+      expect((await k(["apply", "-f", "-"], { input: yaml })).stderr).toBe("");
+      await eventually(async () => {
+        const s = await snap();
+        seen.push(s);
+        return s.length === 3 && s.every((p) => p.ready);
+      }, 120_000);
+      // every snapshot: a prefix web-0..web-k, and all but the newest Ready (OrderedReady)
+      for (const s of seen) {
+        expect(s.map((p) => p.name)).toEqual(["web-0", "web-1", "web-2"].slice(0, s.length));
+        expect(s.slice(0, -1).every((p) => p.ready)).toBe(true);
+      }
+      expect(new Set(seen.map((s) => s.length)).size).toBeGreaterThan(1);
+      expect((await k("rollout status statefulset/web --timeout=60s", { timeoutMs: 70_000 })).stdout).toContain("partitioned roll out complete: 3 new pods");
+      // its hostname is its name
+      await eventually(async () => (await k("logs web-1")).stdout === "web-1\n", 30_000);
+      const row = (await k("get sts web --no-headers")).stdout.trim().split(/\s+/);
+      expect(row.slice(0, 2)).toEqual(["web", "3/3"]);
+
+      expect((await k("scale sts web --replicas=1")).code).toBe(0);
+      const down: Snap[] = [];
+      await eventually(async () => {
+        const s = await snap();
+        down.push(s);
+        return s.length === 1 && s[0].name === "web-0" && !s[0].deleting;
+      }, 120_000);
+      // web-1 starts going only once web-2 is gone
+      for (const s of down) {
+        const web1 = s.find((p) => p.name === "web-1");
+        if (!web1 || web1.deleting) expect(s.some((p) => p.name === "web-2")).toBe(false);
+      }
+      expect((await k("delete sts web")).code).toBe(0);
+      await eventually(async () => JSON.parse((await k("get pods -l app=sts-web -o json")).stdout).items.length === 0, 60_000);
+    }, 300_000);
+
+    it("fails a Job at once when its podFailurePolicy matches the exit code the agent reports", async () => {
+      const yaml = `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: pfp
+spec:
+  backoffLimit: 6
+  podFailurePolicy:
+    rules:
+    - action: FailJob
+      onExitCodes: {containerName: main, operator: In, values: [42]}
+  template:
+    spec:
+      hostNetwork: true
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        image: ${IMAGE}
+        imagePullPolicy: Never
+        command: ["sh", "-c", "exit 42"]
+`;
+      expect((await k(["apply", "-f", "-"], { input: yaml })).stderr).toBe("");
+      const failed = await k("wait --for=condition=failed job/pfp --timeout=90s", { timeoutMs: 100_000 });
+      expect(failed.stdout).toBe("job.batch/pfp condition met\n");
+      const j = JSON.parse((await k("get job pfp -o json")).stdout);
+      // one pod, no back-off and no retries: the rule decided
+      expect(j.status.failed).toBe(1);
+      const pod = JSON.parse((await k("get pods -l batch.kubernetes.io/job-name=pfp -o json")).stdout).items[0];
+      expect(j.status.conditions.find((c: any) => c.type === "Failed")).toMatchObject({
+        status: "True",
+        reason: "PodFailurePolicy",
+        message: `Container main for pod default/${pod.metadata.name} failed with exit code 42 matching FailJob rule at index 0`,
+      });
+      expect((await k("delete job pfp")).code).toBe(0);
+      await eventually(async () => JSON.parse((await k("get pods -l batch.kubernetes.io/job-name=pfp -o json")).stdout).items.length === 0, 60_000);
+    }, 150_000);
   });
 };

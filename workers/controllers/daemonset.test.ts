@@ -115,4 +115,67 @@ describe("daemonset controller", () => {
     const done = (await cp.api.get("daemonsets", "default", "roll"))!;
     expect(done.status).toMatchObject({ desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3, observedGeneration: 2 });
   });
+
+  it("keeps a ControllerRevision per template, and a rollback (kubectl rollout undo's patch) brings the old one back as the next revision", async () => {
+    await start([readyNode("h1"), readyNode("h2")]);
+    await cp.api.create("daemonsets", "default", ds("hist"));
+    await cp.settle();
+    await runAll("hist");
+    const revisions = async () =>
+      (await cp.api.list("controllerrevisions", "default", { labelSelector: "app=hist" })).sort((a: any, b: any) => a.revision - b.revision) as any[];
+    let crs = await revisions();
+    expect(crs.map((c) => c.revision)).toEqual([1]);
+    const d = (await cp.api.get("daemonsets", "default", "hist"))!;
+    // kubectl's shape: a strategic merge patch replacing spec.template, keys sorted as Go marshals them
+    expect(Object.keys(crs[0].data.spec.template)).toEqual(["$patch", "metadata", "spec"]);
+    expect(crs[0].data.spec.template.$patch).toBe("replace");
+    expect(crs[0].data.spec.template.metadata).toEqual({ creationTimestamp: null, labels: { app: "hist" } });
+    expect(crs[0].metadata.ownerReferences[0]).toMatchObject({ kind: "DaemonSet", name: "hist", uid: d.metadata.uid, controller: true });
+    const hash1 = crs[0].metadata.labels[REVISION_HASH];
+    expect(crs[0].metadata.name).toBe(`hist-${hash1}`);
+    expect((await pods("hist")).map((p) => p.metadata.labels?.[REVISION_HASH])).toEqual([hash1, hash1]);
+
+    const template = structuredClone(d.spec!.template);
+    template.spec.containers[0].image = "monitor:2";
+    await cp.api.update("daemonsets", { ...d, spec: { ...d.spec, template } });
+    await cp.settle();
+    for (let i = 0; i < 3; i++) await runAll("hist");
+    crs = await revisions();
+    expect(crs.map((c) => c.revision)).toEqual([1, 2]);
+    const hash2 = crs[1].metadata.labels[REVISION_HASH];
+    expect((await pods("hist")).map((p) => p.metadata.labels?.[REVISION_HASH])).toEqual([hash2, hash2]);
+    expect((await cp.api.get("daemonsets", "default", "hist"))!.status).toMatchObject({ updatedNumberScheduled: 2 });
+
+    // kubectl rollout undo: PATCH (strategic) with revision 1's data
+    await cp.api.patch("daemonsets", "default", "hist", "strategic", crs[0].data);
+    await cp.settle();
+    for (let i = 0; i < 3; i++) await runAll("hist");
+    crs = await revisions();
+    // the first template is current again, as revision 3; no third object
+    expect(crs.map((c) => [c.metadata.labels[REVISION_HASH], c.revision])).toEqual([
+      [hash2, 2],
+      [hash1, 3],
+    ]);
+    const ps = await pods("hist");
+    expect(ps.map((p) => p.spec!.containers[0].image)).toEqual(["monitor:1", "monitor:1"]);
+    expect(ps.map((p) => p.metadata.labels?.[REVISION_HASH])).toEqual([hash1, hash1]);
+  });
+
+  it("keeps at most revisionHistoryLimit old revisions", async () => {
+    await start([readyNode("t1")]);
+    await cp.api.create("daemonsets", "default", ds("trunc", {}, { revisionHistoryLimit: 1 }));
+    await cp.settle();
+    for (const image of ["monitor:2", "monitor:3", "monitor:4"]) {
+      await runAll("trunc");
+      const d = (await cp.api.get("daemonsets", "default", "trunc"))!;
+      const template = structuredClone(d.spec!.template);
+      template.spec.containers[0].image = image;
+      await cp.api.update("daemonsets", { ...d, spec: { ...d.spec, template } });
+      await cp.settle();
+      await runAll("trunc");
+    }
+    await cp.settle();
+    const crs = (await cp.api.list("controllerrevisions", "default")) as any[];
+    expect(crs.map((c) => c.revision).sort()).toEqual([3, 4]);
+  });
 });

@@ -15,16 +15,19 @@
  *   pod on the next reconcile (Node writes map to every DaemonSet); a label removed
  *   from a node takes it away; a failed daemon pod is deleted and made again.
  * - Template changes roll out with RollingUpdate (`maxUnavailable` nodes at a time, or
- *   `maxSurge` new pods beside old ones) or OnDelete; pods carry
- *   `controller-revision-hash` (a hash of the template; Kubeflare keeps no
- *   ControllerRevisions yet, so `rollout history/undo` don't work for DaemonSets).
+ *   `maxSurge` new pods beside old ones) or OnDelete; every template gets a
+ *   ControllerRevision (history.ts) and pods carry its `controller-revision-hash`, so
+ *   `kubectl rollout history/undo daemonset/x` work; old revisions beyond
+ *   `revisionHistoryLimit` go unless a pod still runs them.
  */
 import { jsonEqual } from "../../shared/json";
 import type { KObject, ObjectKey, OwnerReference } from "../../shared/types";
 import { formatLabelSelector, matchLabels, selectorFromLabelSelector } from "../../shared/selectors/labels";
+import { ApiError } from "../../shared/status";
 import { isConflict, isNotFound } from "./client";
 import type { ControllerContext, ReconcileResult } from "./context";
-import { scaledValue, templateHash } from "./deployment/util";
+import { scaledValue } from "./deployment/util";
+import { constructHistory, type History, truncateHistory } from "./history";
 import type { Controller } from "./manager";
 import { isPodAvailable, isPodReady, lessValuable } from "./replicaset";
 import { requiredNodeAffinity } from "./scheduling/affinity";
@@ -124,7 +127,15 @@ export async function syncDaemonSet(key: ObjectKey, ctx: ControllerContext): Pro
   const pods = (await ctx.api.list("pods", ns, { labelSelector: formatLabelSelector(selector) })).filter(
     (p) => controllerRef(p)?.uid === ds.metadata.uid && matchLabels(selector, p.metadata.labels),
   );
-  const hash = templateHash(ds.spec?.template);
+  let history: History;
+  try {
+    history = await constructHistory(ctx, ds, "daemonsets");
+  } catch (e) {
+    // a hash collision (collisionCount bumped) or a race on the revisions: look again
+    if (e instanceof ApiError && (e.code === 409 || e.code === 404)) return { requeueAfterMs: 20 };
+    throw e;
+  }
+  const hash = history.hash;
   const minReady: number = ds.spec?.minReadySeconds ?? 0;
   const byNode = new Map<string, KObject[]>();
   for (const p of pods) {
@@ -235,6 +246,9 @@ export async function syncDaemonSet(key: ObjectKey, ctx: ControllerContext): Pro
       break;
     }
   }
+
+  // old revisions beyond revisionHistoryLimit, unless a live pod runs them
+  await truncateHistory(ctx, ds, history.old, new Set(pods.filter((p) => !p.metadata.deletionTimestamp).map((p) => p.metadata.labels?.[REVISION_HASH] ?? "")));
 
   const status = {
     ...(ds.status ?? {}),

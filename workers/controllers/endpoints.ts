@@ -41,6 +41,8 @@ export const endpointSubsets = (svc: KObject, pods: KObject[]): unknown[] => {
     groups.set(id, g);
     const address = {
       ip: pod.status.podIP,
+      // a pod whose subdomain names this Service is known by its hostname (StatefulSet pods: web-0.nginx)
+      ...(pod.spec?.hostname && pod.spec.subdomain === svc.metadata.name ? { hostname: pod.spec.hostname } : {}),
       ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
       targetRef: { kind: "Pod", namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid },
     };
@@ -69,6 +71,7 @@ export const endpointSlices = (svc: KObject, subsets: any[]): KObject[] => {
     const endpoint = (a: any, ready: boolean) => ({
       addresses: [a.ip],
       conditions: { ready, serving: ready, terminating: false },
+      ...(a.hostname ? { hostname: a.hostname } : {}),
       ...(a.nodeName ? { nodeName: a.nodeName } : {}),
       targetRef: a.targetRef,
     });

@@ -3,7 +3,7 @@ import { ApiError } from "../../shared/status";
 import type { KObject } from "../../shared/types";
 import { fakeClock, type FakeClock, startControlPlane, type TestControlPlane } from "../../test/controlplane";
 import { garbageCollector } from "./gc";
-import { formatIndexes, JOB_COMPLETION_INDEX, JOB_TRACKING_FINALIZER, jobController, parseIndexes } from "./job";
+import { formatIndexes, JOB_COMPLETION_INDEX, JOB_INDEX_FAILURE_COUNT, JOB_TRACKING_FINALIZER, jobController, parseIndexes } from "./job";
 
 const job = (name: string, spec: Record<string, unknown> = {}, podSpec: Record<string, unknown> = {}): KObject =>
   ({
@@ -221,5 +221,185 @@ describe("job controller", () => {
     await cp.settle();
     expect(await cp.api.get("jobs", "default", "brief")).toBeNull();
     expect(await pods("brief")).toHaveLength(0);
+  });
+
+  /** as an agent reports a failed pod: container `c` exited with `code`, with extra pod conditions */
+  const fail = async (pod: KObject, code: number, conditions: unknown[] = []) => {
+    const finishedAt = clock
+      .now()
+      .toISOString()
+      .replace(/\.\d+Z$/, "Z");
+    const containerStatuses = [
+      { name: "c", image: "busybox", imageID: "", ready: false, restartCount: 0, state: { terminated: { exitCode: code, reason: "Error", finishedAt } } },
+    ];
+    await cp.api.updateStatus("pods", { ...pod, status: { ...pod.status, phase: "Failed", containerStatuses, conditions } });
+    await cp.settle();
+  };
+
+  it("podFailurePolicy: FailJob on an exit code fails the Job at once (FailureTarget, then Failed with PodFailurePolicy)", async () => {
+    await start();
+    const rules = [
+      { action: "FailJob", onExitCodes: { containerName: "c", operator: "In", values: [42] } },
+      { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
+    ];
+    const made = await cp.api.create("jobs", "default", job("pfp", { completions: 3, parallelism: 2, backoffLimit: 6, podFailurePolicy: { rules } }));
+    // defaulted: the pattern's status
+    expect(made.spec!.podFailurePolicy.rules[1].onPodConditions).toEqual([{ type: "DisruptionTarget", status: "True" }]);
+    await cp.settle();
+    const [first, second] = await active("pfp");
+    await fail(first, 42);
+    const j = await get("pfp");
+    expect(condition(j, "FailureTarget")).toMatchObject({ status: "True", reason: "PodFailurePolicy" });
+    expect(condition(j, "Failed")).toMatchObject({
+      status: "True",
+      reason: "PodFailurePolicy",
+      message: `Container c for pod default/${first.metadata.name} failed with exit code 42 matching FailJob rule at index 0`,
+    });
+    expect(j.status!.failed).toBe(1);
+    // its other pod was stopped
+    expect((await cp.api.get("pods", "default", second.metadata.name!))?.metadata.deletionTimestamp ?? "gone").toBeTruthy();
+  });
+
+  it("podFailurePolicy: Ignore replaces a disrupted pod without counting it; Count (and no match) counts towards backoffLimit", async () => {
+    await start();
+    const rules = [
+      { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
+      { action: "Count", onExitCodes: { operator: "NotIn", values: [1, 2] } },
+    ];
+    await cp.api.create("jobs", "default", job("ign", { backoffLimit: 1, podFailurePolicy: { rules } }));
+    await cp.settle();
+    const [p1] = await active("ign");
+    await fail(p1, 137, [{ type: "DisruptionTarget", status: "True", reason: "EvictionByEvictionAPI" }]);
+    let j = await get("ign");
+    expect(j.status!.failed ?? 0).toBe(0);
+    expect(condition(j, "Failed")).toBeUndefined();
+    // replaced at once (no back-off: nothing failed), and its finalizer is gone
+    const [p2] = await active("ign");
+    expect(p2.metadata.uid).not.toBe(p1.metadata.uid);
+    expect((await cp.api.get("pods", "default", p1.metadata.name!))!.metadata.finalizers ?? []).not.toContain(JOB_TRACKING_FINALIZER);
+    // exit code 3 (NotIn [1, 2]): Count
+    await fail(p2, 3);
+    j = await get("ign");
+    expect(j.status!.failed).toBe(1);
+    clock.advance(11_000);
+    await cp.manager.resync();
+    await cp.settle();
+    const [p3] = await active("ign");
+    await fail(p3, 1);
+    j = await get("ign");
+    expect(j.status!.failed).toBe(2);
+    expect(condition(j, "Failed")).toMatchObject({ reason: "BackoffLimitExceeded" });
+  });
+
+  it("successPolicy: an Indexed Job succeeds once the leader index has (SuccessCriteriaMet, then Complete)", async () => {
+    await start();
+    await cp.api.create(
+      "jobs",
+      "default",
+      job("lead", { completionMode: "Indexed", completions: 3, parallelism: 3, successPolicy: { rules: [{ succeededIndexes: "0" }] } }),
+    );
+    await cp.settle();
+    const ps = await active("lead");
+    expect(ps).toHaveLength(3);
+    const leader = ps.find((p) => p.metadata.annotations?.[JOB_COMPLETION_INDEX] === "0")!;
+    await finish(leader, "Succeeded");
+    const j = await get("lead");
+    expect(condition(j, "SuccessCriteriaMet")).toMatchObject({ status: "True", reason: "SuccessPolicy", message: "Matched rules at index 0" });
+    expect(condition(j, "Complete")).toMatchObject({ status: "True", reason: "SuccessPolicy" });
+    expect(j.status!.completedIndexes).toBe("0");
+    expect(await active("lead")).toHaveLength(0);
+  });
+
+  it("validates podFailurePolicy and successPolicy as Kubernetes does", async () => {
+    await start();
+    const causes = async (spec: Record<string, unknown>, podSpec: Record<string, unknown> = {}) => {
+      try {
+        await cp.api.create("jobs", "default", job(`v${Math.random().toString(36).slice(2, 8)}`, spec, podSpec));
+        return [];
+      } catch (e) {
+        return ((e as ApiError).details?.causes ?? []).map((c: any) => `${c.field}: ${c.message}`);
+      }
+    };
+    expect(
+      await causes({ podFailurePolicy: { rules: [{ action: "Count", onExitCodes: { operator: "In", values: [1] } }] } }, { restartPolicy: "OnFailure" }),
+    ).toEqual(['spec.template.spec.restartPolicy: Invalid value: "OnFailure": only "Never" is supported when podFailurePolicy is specified']);
+    expect(
+      await causes({
+        podFailurePolicy: {
+          rules: [
+            { action: "FailJob", onExitCodes: { containerName: "nope", operator: "In", values: [0, 5, 3] } },
+            { action: "FailIndex", onPodConditions: [{ type: "DisruptionTarget" }] },
+            { action: "Ignore" },
+          ],
+        },
+      }),
+    ).toEqual([
+      'spec.podFailurePolicy.rules[0].onExitCodes.containerName: Invalid value: "nope": must be one of the container or initContainer names in the pod template',
+      "spec.podFailurePolicy.rules[0].onExitCodes.values[0]: Invalid value: 0: must not be 0 for the In operator",
+      "spec.podFailurePolicy.rules[0].onExitCodes.values: Invalid value: [0,5,3]: must be ordered",
+      'spec.podFailurePolicy.rules[1].action: Invalid value: "FailIndex": requires the backoffLimitPerIndex to be set',
+      "spec.podFailurePolicy.rules[2]: Invalid value: specifying one of OnExitCodes and OnPodConditions is required",
+    ]);
+    expect(await causes({ successPolicy: { rules: [{ succeededCount: 2 }] } })).toEqual([
+      'spec.successPolicy: Invalid value: "NonIndexed": requires indexed completion mode',
+      "spec.successPolicy.rules[0].succeededCount: Invalid value: 2: must be less than or equal to 1 (the number of specified completions)",
+    ]);
+    expect(
+      await causes({ completionMode: "Indexed", completions: 3, successPolicy: { rules: [{ succeededIndexes: "0,2-5", succeededCount: 1 }, {}] } }),
+    ).toEqual([
+      'spec.successPolicy.rules[0].succeededIndexes: Invalid value: "0,2-5": error parsing succeededIndexes: too large index: "5"',
+      "spec.successPolicy.rules[1]: Required value: at least one of succeededCount or succeededIndexes must be specified",
+    ]);
+  });
+
+  it("backoffLimitPerIndex: an index that fails too often is failed alone (with its own back-off); the Job fails with FailedIndexes at the end", async () => {
+    await start();
+    const made = await cp.api.create("jobs", "default", job("per", { completionMode: "Indexed", completions: 3, parallelism: 3, backoffLimitPerIndex: 1 }));
+    expect(made.spec!.backoffLimit).toBe(2147483647);
+    await cp.settle();
+    const byIndex = async (i: number) => (await active("per")).find((p) => p.metadata.annotations?.[JOB_COMPLETION_INDEX] === String(i));
+    expect((await byIndex(1))!.metadata.annotations?.[JOB_INDEX_FAILURE_COUNT]).toBe("0");
+    await fail((await byIndex(1))!, 1);
+    expect((await get("per")).status!.failedIndexes ?? "").toBe("");
+    // that index backs off 10 s; the others are unaffected
+    expect(await byIndex(1)).toBeUndefined();
+    clock.advance(11_000);
+    await cp.manager.resync();
+    await cp.settle();
+    const again = (await byIndex(1))!;
+    expect(again.metadata.annotations?.[JOB_INDEX_FAILURE_COUNT]).toBe("1");
+    await fail(again, 1);
+    let j = await get("per");
+    expect(j.status).toMatchObject({ failedIndexes: "1", failed: 2 });
+    expect(condition(j, "Failed")).toBeUndefined();
+    clock.advance(60_000);
+    await cp.manager.resync();
+    await cp.settle();
+    expect(await byIndex(1)).toBeUndefined();
+    await finish((await byIndex(0))!, "Succeeded");
+    await finish((await byIndex(2))!, "Succeeded");
+    j = await get("per");
+    expect(j.status).toMatchObject({ completedIndexes: "0,2", failedIndexes: "1" });
+    expect(condition(j, "Failed")).toMatchObject({ status: "True", reason: "FailedIndexes", message: "Job has failed indexes" });
+  });
+
+  it("podFailurePolicy FailIndex fails the index at once; beyond maxFailedIndexes the Job fails", async () => {
+    await start();
+    const rules = [{ action: "FailIndex", onExitCodes: { operator: "In", values: [42] } }];
+    await cp.api.create(
+      "jobs",
+      "default",
+      job("fi", { completionMode: "Indexed", completions: 2, parallelism: 2, backoffLimitPerIndex: 5, maxFailedIndexes: 0, podFailurePolicy: { rules } }),
+    );
+    await cp.settle();
+    const [p] = await active("fi");
+    await fail(p, 42);
+    const j = await get("fi");
+    expect(j.status!.failedIndexes).toBe(p.metadata.annotations?.[JOB_COMPLETION_INDEX]);
+    expect(condition(j, "Failed")).toMatchObject({
+      reason: "MaxFailedIndexesExceeded",
+      message: "Job has exceeded the specified maximal number of failed indexes",
+    });
+    expect(await active("fi")).toHaveLength(0);
   });
 });

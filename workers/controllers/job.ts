@@ -23,9 +23,21 @@
  *   Suspended condition; resuming restarts `startTime` (and so the deadline).
  * - `ttlSecondsAfterFinished` (the TTL-after-finished controller): the finished Job is
  *   deleted with its pods once the time has passed.
- * Conditions: Complete (reason CompletionsReached), Failed, Suspended. Kubernetes 1.31+
- * also sets SuccessCriteriaMet/FailureTarget first; Kubeflare doesn't (no success or pod
- * failure policies yet).
+ * - `podFailurePolicy`: the first rule matching a failed pod (a container's non-zero exit
+ *   code In/NotIn the values, optionally of one container; or a pod condition such as
+ *   DisruptionTarget) decides: FailJob fails the Job at once (FailureTarget, then Failed,
+ *   reason PodFailurePolicy), Ignore replaces the pod without counting it, Count counts
+ *   it; FailIndex fails the pod's index (with backoffLimitPerIndex).
+ * - `backoffLimitPerIndex` (Indexed Jobs): an index that failed more often than that
+ *   (counted on its pods' `batch.kubernetes.io/job-index-failure-count`) is failed
+ *   (`status.failedIndexes`) and gets no more pods, while the others go on, each with its
+ *   own back-off; the Job fails when more than `maxFailedIndexes` have failed
+ *   (MaxFailedIndexesExceeded) or when every index is done and some failed (FailedIndexes).
+ * - `successPolicy` (Indexed Jobs): once a rule's succeededIndexes/succeededCount are
+ *   met, the Job gets SuccessCriteriaMet (reason SuccessPolicy), its other pods stop, and
+ *   it is Complete.
+ * Conditions: SuccessCriteriaMet then Complete (reason CompletionsReached or
+ * SuccessPolicy), FailureTarget (pod failure policy) then Failed, Suspended.
  */
 import { formatLabelSelector, selectorFromLabelSelector } from "../../shared/selectors/labels";
 import { ApiError } from "../../shared/status";
@@ -41,6 +53,8 @@ import { casUpdate, controllerRef } from "./util";
 
 export const JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking";
 export const JOB_COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index";
+/** backoffLimitPerIndex: the failures of a pod's index before it (kube's annotation) */
+export const JOB_INDEX_FAILURE_COUNT = "batch.kubernetes.io/job-index-failure-count";
 /** kube's DefaultJobPodFailureBackOff and MaxJobPodFailureBackOff */
 export const JOB_BACKOFF_MS = 10_000;
 export const JOB_MAX_BACKOFF_MS = 360_000;
@@ -146,7 +160,7 @@ const deletePods = async (ctx: ControllerContext, job: KObject, pods: KObject[])
   );
 };
 
-const newPod = (job: KObject, index: number | undefined): KObject => {
+const newPod = (job: KObject, index: number | undefined, failures?: number): KObject => {
   const template = job.spec?.template ?? {};
   const name = job.metadata.name!;
   const ref: OwnerReference = { apiVersion: "batch/v1", kind: "Job", name, uid: job.metadata.uid!, controller: true, blockOwnerDeletion: true };
@@ -156,6 +170,7 @@ const newPod = (job: KObject, index: number | undefined): KObject => {
   if (index !== undefined) {
     labels[JOB_COMPLETION_INDEX] = String(index);
     annotations[JOB_COMPLETION_INDEX] = String(index);
+    if (failures !== undefined) annotations[JOB_INDEX_FAILURE_COUNT] = String(failures);
     spec.hostname ??= `${name}-${index}`;
     const env = { name: "JOB_COMPLETION_INDEX", valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${JOB_COMPLETION_INDEX}']` } } };
     for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
@@ -175,6 +190,62 @@ const newPod = (job: KObject, index: number | undefined): KObject => {
     },
     spec,
   } as KObject;
+};
+
+// ---------------------------------------------------------------- pod failure policy
+
+export interface PolicyMatch {
+  action: string;
+  message: string;
+}
+
+/** The first podFailurePolicy rule a failed pod matches (kube's matchPodFailurePolicy), if any. */
+export const matchPodFailurePolicy = (job: KObject, pod: KObject): PolicyMatch | undefined => {
+  const rules: any[] = job.spec?.podFailurePolicy?.rules ?? [];
+  if (phase(pod) !== "Failed") return undefined;
+  const who = `${pod.metadata.namespace}/${pod.metadata.name}`;
+  for (const [i, rule] of rules.entries()) {
+    const req = rule?.onExitCodes;
+    if (req) {
+      const values: number[] = req.values ?? [];
+      for (const c of [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])]) {
+        const code = c?.state?.terminated?.exitCode;
+        if (typeof code !== "number" || code === 0) continue;
+        if (req.containerName && req.containerName !== c.name) continue;
+        const hit = req.operator === "In" ? values.includes(code) : req.operator === "NotIn" ? !values.includes(code) : false;
+        if (hit)
+          return {
+            action: rule.action,
+            message: `Container ${c.name} for pod ${who} failed with exit code ${code} matching ${rule.action} rule at index ${i}`,
+          };
+      }
+    }
+    for (const pattern of rule?.onPodConditions ?? []) {
+      const hit = (pod.status?.conditions ?? []).find((c: any) => c?.type === pattern?.type && c?.status === (pattern?.status ?? "True"));
+      if (hit) return { action: rule.action, message: `Pod ${who} has condition ${pattern.type} matching ${rule.action} rule at index ${i}` };
+    }
+  }
+  return undefined;
+};
+
+/** The first successPolicy rule the succeeded indexes meet (index into the rules), or -1. */
+export const metSuccessRule = (job: KObject, done: Set<number>): number => {
+  const rules: any[] = job.spec?.successPolicy?.rules ?? [];
+  return rules.findIndex((r) => {
+    if (typeof r?.succeededIndexes === "string") {
+      const want = parseIndexes(r.succeededIndexes);
+      const have = [...want].filter((i) => done.has(i)).length;
+      return typeof r.succeededCount === "number" ? have >= r.succeededCount : have === want.size;
+    }
+    return typeof r?.succeededCount === "number" && done.size >= r.succeededCount;
+  });
+};
+
+/** The failures of an index a failed (or deleted) pod carries forward: its count, plus itself unless a rule ignores it. */
+const failuresAfter = (job: KObject, p: KObject): number => {
+  const v = Number(p.metadata.annotations?.[JOB_INDEX_FAILURE_COUNT] ?? 0);
+  const before = Number.isSafeInteger(v) && v >= 0 ? v : 0;
+  return matchPodFailurePolicy(job, p)?.action === "Ignore" ? before : before + 1;
 };
 
 // ---------------------------------------------------------------- reconcile
@@ -210,10 +281,13 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
   const uncountedOk = new Set<string>(uncounted.succeeded ?? []);
   const uncountedFailed = new Set<string>(uncounted.failed ?? []);
   const doneIndexes = parseIndexes(status.completedIndexes);
+  const perIndex = indexed && typeof spec.backoffLimitPerIndex === "number";
+  const failedIndexes = parseIndexes(status.failedIndexes);
   const finished = jobFinished(job);
   const suspended = spec.suspend === true;
 
   // ---- 1. record newly finished pods (still holding our finalizer) by uid
+  const ignored: KObject[] = [];
   for (const p of pods) {
     const uid = p.metadata.uid!;
     if (!hasFinalizer(p) || uncountedOk.has(uid) || uncountedFailed.has(uid)) continue;
@@ -221,7 +295,20 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
       uncountedOk.add(uid);
       const i = podIndex(p);
       if (indexed && i !== undefined && completions !== undefined && i < completions) doneIndexes.add(i);
-    } else if (phase(p) === "Failed" || (p.metadata.deletionTimestamp && !finished && !suspended)) uncountedFailed.add(uid);
+    } else if (phase(p) === "Failed" || (p.metadata.deletionTimestamp && !finished && !suspended)) {
+      const match = finished ? undefined : matchPodFailurePolicy(job, p);
+      if (match?.action === "Ignore") {
+        ignored.push(p);
+        continue;
+      }
+      uncountedFailed.add(uid);
+      const i = podIndex(p);
+      if (perIndex && i !== undefined && completions !== undefined && i < completions && !doneIndexes.has(i)) {
+        if (match?.action === "FailIndex" || failuresAfter(job, p) > spec.backoffLimitPerIndex) failedIndexes.add(i);
+      }
+      if (match?.action === "FailJob" && cond({ status } as KObject, "FailureTarget")?.status !== "True")
+        setCondition(status, now, "FailureTarget", "True", "PodFailurePolicy", match.message);
+    }
   }
   const recordUncounted = () => {
     status.uncountedTerminatedPods = {
@@ -229,9 +316,15 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
       ...(uncountedFailed.size ? { failed: [...uncountedFailed] } : {}),
     };
     if (indexed) status.completedIndexes = formatIndexes(doneIndexes);
+    if (perIndex) status.failedIndexes = formatIndexes(failedIndexes);
   };
   recordUncounted();
-  if (!jsonEqual(status.uncountedTerminatedPods, before.uncountedTerminatedPods ?? {}) || status.completedIndexes !== before.completedIndexes) {
+  if (
+    !jsonEqual(status.uncountedTerminatedPods, before.uncountedTerminatedPods ?? {}) ||
+    status.completedIndexes !== before.completedIndexes ||
+    (status.failedIndexes ?? "") !== (before.failedIndexes ?? "") ||
+    !jsonEqual(status.conditions, before.conditions)
+  ) {
     // step one is durable before any finalizer goes
     await writeStatus(ctx, job, status);
     return { requeueAfterMs: 0 };
@@ -243,6 +336,8 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
     const p = byUid.get(uid);
     if (p && hasFinalizer(p)) await dropFinalizer(ctx, p);
   }
+  // failures a podFailurePolicy rule ignores: replaced, never counted
+  for (const p of ignored) await dropFinalizer(ctx, p);
   for (const p of pods)
     if (hasFinalizer(p) && !isActive(p) && !uncountedOk.has(p.metadata.uid!) && !uncountedFailed.has(p.metadata.uid!) && (finished || suspended))
       await dropFinalizer(ctx, p);
@@ -292,7 +387,13 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
   let failure: [string, string] | undefined;
   // kube's exceedsBackoffLimit and pastBackoffLimitOnFailure
   const pastOnFailure = backoffLimit === 0 ? onFailureRestarts > 0 : onFailureRestarts >= backoffLimit && onFailureRestarts > 0;
-  if (status.failed > backoffLimit || pastOnFailure) failure = ["BackoffLimitExceeded", "Job has reached the specified backoff limit"];
+  const target = cond({ status } as KObject, "FailureTarget");
+  if (target?.status === "True") failure = [target.reason ?? "PodFailurePolicy", target.message ?? ""];
+  else if (perIndex && typeof spec.maxFailedIndexes === "number" && failedIndexes.size > spec.maxFailedIndexes)
+    failure = ["MaxFailedIndexesExceeded", "Job has exceeded the specified maximal number of failed indexes"];
+  else if (perIndex && failedIndexes.size && [...Array(completions ?? 0).keys()].every((i) => doneIndexes.has(i) || failedIndexes.has(i)))
+    failure = ["FailedIndexes", "Job has failed indexes"];
+  else if (status.failed > backoffLimit || pastOnFailure) failure = ["BackoffLimitExceeded", "Job has reached the specified backoff limit"];
   else if (typeof spec.activeDeadlineSeconds === "number") {
     const deadline = startMs + spec.activeDeadlineSeconds * 1000;
     if (nowMs >= deadline) failure = ["DeadlineExceeded", "Job was active longer than specified deadline"];
@@ -315,9 +416,13 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
     : completions !== undefined
       ? succeeded >= completions
       : succeeded > 0 && active.length === 0;
-  if (complete) {
+  const successRule = indexed && !complete ? metSuccessRule(job, doneIndexes) : -1;
+  if (complete || successRule >= 0) {
     if (active.length) await deletePods(ctx, job, active);
-    setCondition(status, now, "Complete", "True", "CompletionsReached", "Reached expected number of succeeded pods");
+    const [reason, message] =
+      successRule >= 0 ? ["SuccessPolicy", `Matched rules at index ${successRule}`] : ["CompletionsReached", "Reached expected number of succeeded pods"];
+    setCondition(status, now, "SuccessCriteriaMet", "True", reason, message);
+    setCondition(status, now, "Complete", "True", reason, message);
     status.completionTime = now;
     status.active = 0;
     status.ready = 0;
@@ -329,7 +434,7 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
   // ---- pods to create or delete
   const parallelism: number = typeof spec.parallelism === "number" ? spec.parallelism : 1;
   let want: number;
-  if (indexed) want = Math.min(parallelism, completions! - doneIndexes.size);
+  if (indexed) want = Math.min(parallelism, completions! - doneIndexes.size - [...failedIndexes].filter((i) => !doneIndexes.has(i)).length);
   else if (completions !== undefined) want = Math.min(parallelism, Math.max(0, completions - succeeded));
   else want = succeeded > 0 ? Math.min(active.length, parallelism) : parallelism;
   let current = active;
@@ -339,7 +444,7 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
     const extra = indexed
       ? active.filter((p) => {
           const i = podIndex(p);
-          if (i === undefined || doneIndexes.has(i) || seen.has(i) || i >= completions!) return true;
+          if (i === undefined || doneIndexes.has(i) || failedIndexes.has(i) || seen.has(i) || i >= completions!) return true;
           seen.add(i);
           return false;
         })
@@ -352,11 +457,30 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
     const failedPods = pods.filter((p) => phase(p) === "Failed" || (p.metadata.deletionTimestamp && phase(p) !== "Succeeded"));
     const delay = status.failed > 0 ? Math.min(JOB_BACKOFF_MS * 2 ** Math.min(status.failed - 1, 30), JOB_MAX_BACKOFF_MS) : 0;
     const lastFailure = Math.max(0, ...failedPods.map(finishedAt));
-    const wait = delay && lastFailure ? lastFailure + delay - nowMs : 0;
+    const wait = !perIndex && delay && lastFailure ? lastFailure + delay - nowMs : 0;
     if (wait > 0) later(wait);
     else {
       const held = new Set(active.map(podIndex).filter((i) => i !== undefined));
-      const indexes = indexed ? [...Array(completions).keys()].filter((i) => !doneIndexes.has(i) && !held.has(i)) : [];
+      // per index: the failures so far, and that index's own back-off
+      const indexFailures = new Map<number, { count: number; last: number }>();
+      if (perIndex)
+        for (const p of failedPods) {
+          const i = podIndex(p);
+          if (i === undefined) continue;
+          const f = indexFailures.get(i) ?? { count: 0, last: 0 };
+          indexFailures.set(i, { count: Math.max(f.count, failuresAfter(job, p)), last: Math.max(f.last, finishedAt(p)) });
+        }
+      const backedOff = (i: number) => {
+        const f = indexFailures.get(i);
+        if (!f?.count) return false;
+        const until = f.last + Math.min(JOB_BACKOFF_MS * 2 ** Math.min(f.count - 1, 30), JOB_MAX_BACKOFF_MS);
+        if (until <= nowMs) return false;
+        later(until - nowMs);
+        return true;
+      };
+      const indexes = indexed
+        ? [...Array(completions).keys()].filter((i) => !doneIndexes.has(i) && !failedIndexes.has(i) && !held.has(i) && !backedOff(i))
+        : [];
       const count = Math.min(want - active.length, BURST, indexed ? indexes.length : Number.POSITIVE_INFINITY);
       const created: KObject[] = [];
       // slow start (1, 2, 4, ...): a template that can't be created fails once, not `parallelism` times
@@ -364,7 +488,13 @@ export async function syncJob(key: ObjectKey, ctx: ControllerContext): Promise<R
       for (let made = 0, batch = 1; made < count && !failed; made += batch, batch *= 2) {
         const n = Math.min(batch, count - made);
         const results = await Promise.allSettled(
-          Array.from({ length: n }, (_, k) => ctx.api.create("pods", ns, newPod(job, indexed ? indexes[made + k] : undefined))),
+          Array.from({ length: n }, (_, k) =>
+            ctx.api.create(
+              "pods",
+              ns,
+              newPod(job, indexed ? indexes[made + k] : undefined, perIndex ? (indexFailures.get(indexes[made + k])?.count ?? 0) : undefined),
+            ),
+          ),
         );
         for (const r of results) {
           if (r.status === "fulfilled") {

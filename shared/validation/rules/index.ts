@@ -8,6 +8,7 @@ import { validateObjectMeta } from "./meta";
 import { validatePodSpec } from "./pod";
 import { validateServiceSpec } from "./service";
 import {
+  validateControllerRevision,
   validateCronJob,
   validateDaemonSetSpec,
   validateDeploymentSpec,
@@ -16,6 +17,7 @@ import {
   validateReplicaSetSpec,
   validateReplicationControllerSpec,
   validateScaleSpec,
+  validateStatefulSetSpec,
 } from "./workloads";
 
 /** How object names of each kind are checked; kinds not listed use DNS subdomains. */
@@ -43,6 +45,8 @@ const RULES: Record<string, (o: Obj, c: Causes) => void> = {
   Event: validateEvent,
   Endpoints: validateEndpoints,
   EndpointSlice: validateEndpointSlice,
+  ControllerRevision: validateControllerRevision,
+  StatefulSet: (o, c) => validateStatefulSetSpec(o.spec, c),
 };
 
 /** Everything the rules find wrong with an object of `kind` (empty when valid). */

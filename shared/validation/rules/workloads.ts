@@ -1,6 +1,6 @@
 /** Deployment, ReplicaSet and ReplicationController rules (apps and core ValidateXSpec). */
-import { type Causes, child } from "../causes";
-import { isValidPercent } from "../names";
+import { type Causes, child, OMIT } from "../causes";
+import { isDNS1035Label, isDNS1123Subdomain, isQualifiedName, isValidPercent } from "../names";
 import { isNum, isObj, type Obj, obj, stringEntries } from "./json";
 import { selectorIsEmpty, selectorMatches, validateLabelSelector, validateTemplateMeta } from "./meta";
 import { validatePodSpec } from "./pod";
@@ -130,6 +130,9 @@ const MAX_INDEXED = 100_000;
 /** batch/v1 ValidateJob: spec numbers, the generated selector, the template. */
 export const validateJob = (o: Obj, c: Causes) => {
   const spec = obj(o.spec);
+  validatePodFailurePolicy(spec, c);
+  validateSuccessPolicy(spec, c);
+  validateBackoffLimitPerIndex(spec, c);
   nonNegative(spec.parallelism, "spec.parallelism", c);
   nonNegative(spec.completions, "spec.completions", c);
   nonNegative(spec.activeDeadlineSeconds, "spec.activeDeadlineSeconds", c);
@@ -243,4 +246,205 @@ export const validatePodDisruptionBudgetSpec = (specValue: unknown, c: Causes) =
   if (typeof spec.maxUnavailable === "string" && maxUnavailable !== undefined && maxUnavailable > 100)
     c.invalid("spec.maxUnavailable", spec.maxUnavailable, "must not be greater than 100%");
   if (isObj(spec.selector)) validateLabelSelector(spec.selector, "spec.selector", c);
+};
+
+/** apps/v1 ValidateControllerRevision: data is required, revision not negative. */
+export const validateControllerRevision = (o: Obj, c: Causes) => {
+  if (o.data === undefined || o.data === null) c.required("data");
+  nonNegative(o.revision, "revision", c);
+};
+
+/** A volumeClaimTemplate of a StatefulSet (core ValidatePersistentVolumeClaim, as a template). */
+const validateClaimTemplate = (t: unknown, field: string, c: Causes) => {
+  const tpl = obj(t);
+  const meta = obj(tpl.metadata);
+  if (typeof meta.name !== "string" || !meta.name) c.required(child(child(field, "metadata"), "name"), "name or generateName is required");
+  else c.invalidEach(child(child(field, "metadata"), "name"), meta.name, isDNS1123Subdomain(meta.name));
+  validateTemplateMeta(tpl.metadata, child(field, "metadata"), c);
+  const spec = obj(tpl.spec);
+  const sf = child(field, "spec");
+  const modes = Array.isArray(spec.accessModes) ? spec.accessModes : [];
+  if (!modes.length) c.required(child(sf, "accessModes"), "at least 1 access mode is required");
+  modes.forEach((m: unknown, i: number) => {
+    if (!["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"].includes(m as string))
+      c.notSupported(`${child(sf, "accessModes")}[${i}]`, m, ["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"]);
+  });
+  const storage = obj(obj(spec.resources).requests).storage;
+  if (storage === undefined || storage === null || storage === "") c.required(`${child(sf, "resources")}[storage]`);
+};
+
+/** apps/v1 ValidateStatefulSetSpec. */
+export const validateStatefulSetSpec = (specValue: unknown, c: Causes) => {
+  const spec = obj(specValue);
+  if (spec.podManagementPolicy !== "OrderedReady" && spec.podManagementPolicy !== "Parallel")
+    c.notSupported("spec.podManagementPolicy", spec.podManagementPolicy ?? "", ["OrderedReady", "Parallel"]);
+  const s = obj(spec.updateStrategy);
+  const field = "spec.updateStrategy";
+  if (s.type === "OnDelete") {
+    if (s.rollingUpdate !== undefined && s.rollingUpdate !== null)
+      c.invalid(child(field, "rollingUpdate"), s.rollingUpdate, "only allowed for updateStrategy 'RollingUpdate'");
+  } else if (s.type === "RollingUpdate") {
+    const ru = obj(s.rollingUpdate);
+    const rf = child(field, "rollingUpdate");
+    nonNegative(ru.partition, child(rf, "partition"), c);
+    if (ru.maxUnavailable !== undefined && ru.maxUnavailable !== null) {
+      const v = intOrPercent(ru.maxUnavailable, child(rf, "maxUnavailable"), c);
+      if (v === 0) c.invalid(child(rf, "maxUnavailable"), ru.maxUnavailable, "must be greater than 0");
+      if (typeof ru.maxUnavailable === "string" && v !== undefined && v > 100)
+        c.invalid(child(rf, "maxUnavailable"), ru.maxUnavailable, "must not be greater than 100%");
+    }
+  } else c.notSupported(child(field, "type"), s.type ?? "", ["OnDelete", "RollingUpdate"]);
+  const retention = obj(spec.persistentVolumeClaimRetentionPolicy);
+  for (const k of ["whenDeleted", "whenScaled"]) {
+    const v = retention[k];
+    if (v !== undefined && v !== "Retain" && v !== "Delete") c.notSupported(`spec.persistentVolumeClaimRetentionPolicy.${k}`, v, ["Retain", "Delete"]);
+  }
+  nonNegative(spec.replicas, "spec.replicas", c);
+  nonNegative(spec.minReadySeconds, "spec.minReadySeconds", c);
+  nonNegative(spec.revisionHistoryLimit, "spec.revisionHistoryLimit", c);
+  nonNegative(obj(spec.ordinals).start, "spec.ordinals.start", c);
+  if (typeof spec.serviceName === "string" && spec.serviceName !== "") c.invalidEach("spec.serviceName", spec.serviceName, isDNS1035Label(spec.serviceName));
+  const claims = Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : [];
+  claims.forEach((t: unknown, i: number) => validateClaimTemplate(t, `spec.volumeClaimTemplates[${i}]`, c));
+  let ok = isObj(spec.selector);
+  if (!ok) c.required("spec.selector");
+  else {
+    validateLabelSelector(spec.selector, "spec.selector", c);
+    if (selectorIsEmpty(spec.selector)) {
+      c.invalid("spec.selector", spec.selector, "empty selector is invalid for statefulset");
+      ok = false;
+    }
+  }
+  validateTemplate(spec.template, (labels) => !ok || selectorMatches(spec.selector, labels), "StatefulSet", c);
+};
+
+const POD_FAILURE_ACTIONS = ["Count", "FailIndex", "FailJob", "Ignore"];
+
+/** batch validatePodFailurePolicy (and the restartPolicy Never it needs). */
+export const validatePodFailurePolicy = (spec: Obj, c: Causes) => {
+  if (spec.podFailurePolicy === undefined || spec.podFailurePolicy === null) return;
+  const f = "spec.podFailurePolicy";
+  const podSpec = obj(obj(spec.template).spec);
+  if (podSpec.restartPolicy !== "Never")
+    c.invalid("spec.template.spec.restartPolicy", podSpec.restartPolicy ?? "", 'only "Never" is supported when podFailurePolicy is specified');
+  const rules = Array.isArray(obj(spec.podFailurePolicy).rules) ? obj(spec.podFailurePolicy).rules : [];
+  if (rules.length > 20) c.invalid(`${f}.rules`, rules.length, "must have at most 20 items");
+  const names = new Set(
+    [...(Array.isArray(podSpec.containers) ? podSpec.containers : []), ...(Array.isArray(podSpec.initContainers) ? podSpec.initContainers : [])].map(
+      (x: unknown) => obj(x).name,
+    ),
+  );
+  rules.forEach((r: unknown, i: number) => {
+    const rule = obj(r);
+    const rf = `${f}.rules[${i}]`;
+    if (rule.action === undefined || rule.action === "") c.required(`${rf}.action`, `valid values: ["Count" "FailIndex" "FailJob" "Ignore"]`);
+    else if (rule.action === "FailIndex") {
+      if (spec.backoffLimitPerIndex === undefined || spec.backoffLimitPerIndex === null)
+        c.invalid(`${rf}.action`, rule.action, "requires the backoffLimitPerIndex to be set");
+    } else if (!POD_FAILURE_ACTIONS.includes(rule.action)) c.notSupported(`${rf}.action`, rule.action, POD_FAILURE_ACTIONS);
+    const onExit = rule.onExitCodes;
+    const onConds = Array.isArray(rule.onPodConditions) ? rule.onPodConditions : [];
+    if (isObj(onExit)) {
+      const ef = `${rf}.onExitCodes`;
+      if (onExit.operator === undefined || onExit.operator === "") c.required(`${ef}.operator`, 'valid values: ["In" "NotIn"]');
+      else if (onExit.operator !== "In" && onExit.operator !== "NotIn") c.notSupported(`${ef}.operator`, onExit.operator, ["In", "NotIn"]);
+      if (typeof onExit.containerName === "string" && !names.has(onExit.containerName))
+        c.invalid(`${ef}.containerName`, onExit.containerName, "must be one of the container or initContainer names in the pod template");
+      const values = Array.isArray(onExit.values) ? onExit.values : [];
+      if (!values.length) c.invalid(`${ef}.values`, values, "at least one value is required");
+      else if (values.length > 255) c.invalid(`${ef}.values`, values.length, "must have at most 255 items");
+      const seen = new Set<unknown>();
+      let ordered = true;
+      values.forEach((v: unknown, j: number) => {
+        if (onExit.operator === "In" && v === 0) c.invalid(`${ef}.values[${j}]`, v, "must not be 0 for the In operator");
+        if (seen.has(v)) c.duplicate(`${ef}.values[${j}]`, v);
+        seen.add(v);
+        if (j > 0 && isNum(values[j - 1]) && isNum(v) && values[j - 1] > v) ordered = false;
+      });
+      if (!ordered) c.invalid(`${ef}.values`, values, "must be ordered");
+    }
+    if (onConds.length > 20) c.invalid(`${rf}.onPodConditions`, onConds.length, "must have at most 20 items");
+    onConds.forEach((p: unknown, j: number) => {
+      const pattern = obj(p);
+      const pf = `${rf}.onPodConditions[${j}]`;
+      if (typeof pattern.type !== "string" || !pattern.type) c.required(`${pf}.type`);
+      else c.invalidEach(`${pf}.type`, pattern.type, isQualifiedName(pattern.type));
+      if (pattern.status === undefined || pattern.status === "") c.required(`${pf}.status`, 'valid values: ["False" "True" "Unknown"]');
+      else if (!["True", "False", "Unknown"].includes(pattern.status)) c.notSupported(`${pf}.status`, pattern.status, ["False", "True", "Unknown"]);
+    });
+    if (isObj(onExit) && onConds.length) c.invalid(rf, OMIT, "specifying both OnExitCodes and OnPodConditions is not supported");
+    if (!isObj(onExit) && !onConds.length) c.invalid(rf, OMIT, "specifying one of OnExitCodes and OnPodConditions is required");
+  });
+};
+
+/** batch validateSuccessPolicy: Indexed Jobs only; each rule names indexes below completions and/or a count. */
+export const validateSuccessPolicy = (spec: Obj, c: Causes) => {
+  if (spec.successPolicy === undefined || spec.successPolicy === null) return;
+  const f = "spec.successPolicy";
+  if (spec.completionMode !== "Indexed") c.invalid(f, spec.completionMode ?? "NonIndexed", "requires indexed completion mode");
+  const rules = Array.isArray(obj(spec.successPolicy).rules) ? obj(spec.successPolicy).rules : [];
+  if (!rules.length) c.required(`${f}.rules`, "at least one rules must be specified when the successPolicy is specified");
+  if (rules.length > 20) c.invalid(`${f}.rules`, rules.length, "must have at most 20 items");
+  const completions = isNum(spec.completions) ? spec.completions : 0;
+  rules.forEach((r: unknown, i: number) => {
+    const rule = obj(r);
+    const rf = `${f}.rules[${i}]`;
+    if ((rule.succeededIndexes === undefined || rule.succeededIndexes === null) && (rule.succeededCount === undefined || rule.succeededCount === null))
+      c.required(rf, "at least one of succeededCount or succeededIndexes must be specified");
+    let total: number | undefined;
+    if (typeof rule.succeededIndexes === "string") {
+      const why = indexesError(rule.succeededIndexes, completions);
+      if (why) c.invalid(`${rf}.succeededIndexes`, rule.succeededIndexes, `error parsing succeededIndexes: ${why}`);
+      else total = countIndexes(rule.succeededIndexes);
+    }
+    if (isNum(rule.succeededCount)) {
+      if (rule.succeededCount < 0) c.invalid(`${rf}.succeededCount`, rule.succeededCount, "must be greater than or equal to 0");
+      if (rule.succeededCount > completions)
+        c.invalid(`${rf}.succeededCount`, rule.succeededCount, `must be less than or equal to ${completions} (the number of specified completions)`);
+      if (total !== undefined && rule.succeededCount > total)
+        c.invalid(
+          `${rf}.succeededCount`,
+          rule.succeededCount,
+          `must be less than or equal to ${total} (the number of indexes in the specified succeededIndexes field)`,
+        );
+    }
+  });
+};
+
+/** Why an index list ("1,3-5") is malformed for `completions` (kube's validateIndexesFormat), or "". */
+const indexesError = (s: string, completions: number): string => {
+  if (s.length > 64 * 1024) return "too long";
+  let prev = -1;
+  for (const part of s.split(",")) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) return `cannot convert string to integer for index: "${part}"`;
+    const a = Number(m[1]);
+    const b = Number(m[2] ?? m[1]);
+    if (a > b) return `non-increasing order, previous: ${a}, current: ${b}`;
+    if (b >= completions) return `too large index: "${b}"`;
+    if (a <= prev) return `non-increasing order, previous: ${prev}, current: ${a}`;
+    prev = b;
+  }
+  return "";
+};
+const countIndexes = (s: string) =>
+  s.split(",").reduce((n, part) => {
+    const [a, b] = part.split("-").map(Number);
+    return n + ((b ?? a) - a + 1);
+  }, 0);
+
+/** batch: backoffLimitPerIndex and maxFailedIndexes (Indexed Jobs only). */
+const validateBackoffLimitPerIndex = (spec: Obj, c: Causes) => {
+  const per = spec.backoffLimitPerIndex;
+  const max = spec.maxFailedIndexes;
+  if (per !== undefined && per !== null) {
+    nonNegative(per, "spec.backoffLimitPerIndex", c);
+    if (spec.completionMode !== "Indexed") c.invalid("spec.backoffLimitPerIndex", per, "requires indexed completion mode");
+  }
+  if (max !== undefined && max !== null) {
+    nonNegative(max, "spec.maxFailedIndexes", c);
+    if (per === undefined || per === null) c.required("spec.backoffLimitPerIndex", "when maxFailedIndexes is specified");
+    if (isNum(max) && max > MAX_INDEXED) c.invalid("spec.maxFailedIndexes", max, `must be less than or equal to ${MAX_INDEXED}`);
+    if (isNum(max) && isNum(spec.completions) && max > spec.completions) c.invalid("spec.maxFailedIndexes", max, "must be less than or equal to completions");
+  }
 };

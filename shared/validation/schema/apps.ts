@@ -1,5 +1,5 @@
 /** apps/v1: Deployment and ReplicaSet. */
-import { boolean, gvk, int32, int64, object, oneOf, opt, req, string } from "./dsl";
+import { atomic, boolean, gvk, int32, int64, json, listOf, object, oneOf, opt, req, string } from "./dsl";
 import { condition, conditionsField, IntOrString, LabelSelector, ObjectMeta } from "./meta";
 import { PodTemplateSpec } from "./pod";
 
@@ -161,4 +161,119 @@ export const DaemonSet = object(
     status: opt(DaemonSetStatus, "The observed state."),
   },
   gvk("apps", "v1", "DaemonSet"),
+);
+
+export const ControllerRevision = object(
+  "io.k8s.api.apps.v1.ControllerRevision",
+  "An immutable snapshot of state data, as DaemonSets and StatefulSets keep one per version of their pod template for rollbacks (kubectl rollout history/undo).",
+  {
+    apiVersion,
+    kind: opt(string, "Kind of the object: ControllerRevision."),
+    metadata: meta,
+    data: opt(json, "The serialized state: for DaemonSets and StatefulSets a strategic merge patch that restores spec.template. Cannot change."),
+    revision: req(int64, "The revision number this snapshot represents."),
+  },
+  gvk("apps", "v1", "ControllerRevision"),
+);
+
+export const STATEFULSET_POD_MANAGEMENT = ["OrderedReady", "Parallel"] as const;
+export const STATEFULSET_UPDATE_STRATEGIES = ["OnDelete", "RollingUpdate"] as const;
+export const PVC_RETENTION_POLICIES = ["Retain", "Delete"] as const;
+
+export const RollingUpdateStatefulSetStrategy = object(
+  "io.k8s.api.apps.v1.RollingUpdateStatefulSetStrategy",
+  "How a rolling update replaces a StatefulSet's pods.",
+  {
+    partition: opt(int32, "Only pods with an ordinal at or above the partition are updated; the others keep the old template. Defaults to 0."),
+    maxUnavailable: opt(
+      IntOrString,
+      "Pods that may be unavailable during the update (a number or a percentage); defaults to 1. Alpha in Kubernetes; Kubeflare updates one pod at a time.",
+      {
+        "x-kubernetes-int-or-string": true,
+      },
+    ),
+  },
+);
+
+export const StatefulSetUpdateStrategy = object(
+  "io.k8s.api.apps.v1.StatefulSetUpdateStrategy",
+  "How a StatefulSet replaces its pods when the template changes.",
+  {
+    type: opt(
+      oneOf(STATEFULSET_UPDATE_STRATEGIES, { check: false }),
+      "RollingUpdate (the default) replaces pods from the highest ordinal down, one at a time; OnDelete only when a pod is deleted.",
+    ),
+    rollingUpdate: opt(RollingUpdateStatefulSetStrategy, "Parameters of a rolling update; only with type RollingUpdate."),
+  },
+);
+
+export const StatefulSetPersistentVolumeClaimRetentionPolicy = object(
+  "io.k8s.api.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy",
+  "What happens to the claims made from volumeClaimTemplates when the StatefulSet is deleted or scaled down.",
+  {
+    whenDeleted: opt(
+      oneOf(PVC_RETENTION_POLICIES, { check: false }),
+      "Retain (the default) keeps the claims when the StatefulSet is deleted; Delete removes them.",
+    ),
+    whenScaled: opt(
+      oneOf(PVC_RETENTION_POLICIES, { check: false }),
+      "Retain (the default) keeps the claims of pods removed by a scale down; Delete removes them.",
+    ),
+  },
+);
+
+export const StatefulSetOrdinals = object("io.k8s.api.apps.v1.StatefulSetOrdinals", "The numbering of a StatefulSet's pods.", {
+  start: opt(int32, "The first ordinal; defaults to 0. Pods are numbered start..start+replicas-1."),
+});
+
+export const StatefulSetSpec = object("io.k8s.api.apps.v1.StatefulSetSpec", "Pods with stable names, ordinals and storage, created and updated in order.", {
+  replicas: opt(int32, "Number of pods; defaults to 1."),
+  selector: req(LabelSelector, "Labels of its pods; must match the template's labels, and cannot change."),
+  template: req(PodTemplateSpec, "The pods to run, named <statefulset>-<ordinal>; restartPolicy must be Always."),
+  volumeClaimTemplates: opt(
+    listOf(json),
+    "PersistentVolumeClaims made for every pod, named <template>-<statefulset>-<ordinal>, and mounted as the volume of the template's name.",
+    atomic,
+  ),
+  serviceName: opt(string, "The headless Service that gives the pods their DNS names (<pod>.<serviceName>.<namespace>.svc)."),
+  podManagementPolicy: opt(
+    oneOf(STATEFULSET_POD_MANAGEMENT, { check: false }),
+    "OrderedReady (the default) creates pods one at a time in order, each Running and Ready before the next, and removes them in reverse; Parallel creates and deletes them all at once.",
+  ),
+  updateStrategy: opt(StatefulSetUpdateStrategy, "How pods are replaced when the template changes."),
+  revisionHistoryLimit: opt(int32, "Old ControllerRevisions kept for rollbacks; defaults to 10."),
+  minReadySeconds: opt(int32, "Seconds a new pod must be ready, without crashing, to count as available; defaults to 0."),
+  persistentVolumeClaimRetentionPolicy: opt(
+    StatefulSetPersistentVolumeClaimRetentionPolicy,
+    "What happens to the claims when pods go away; Retain/Retain by default.",
+  ),
+  ordinals: opt(StatefulSetOrdinals, "The numbering of the pods."),
+});
+
+export const StatefulSetCondition = condition("io.k8s.api.apps.v1.StatefulSetCondition", "StatefulSet", ["lastTransitionTime"]);
+
+export const StatefulSetStatus = object("io.k8s.api.apps.v1.StatefulSetStatus", "The observed state of a StatefulSet.", {
+  observedGeneration: opt(int64, "The metadata.generation last acted on."),
+  replicas: req(int32, "Pods that exist."),
+  readyReplicas: opt(int32, "Pods that are ready."),
+  currentReplicas: opt(int32, "Pods made from currentRevision."),
+  updatedReplicas: opt(int32, "Pods made from updateRevision."),
+  availableReplicas: opt(int32, "Pods ready for at least minReadySeconds."),
+  currentRevision: opt(string, "The ControllerRevision of the pods 0..(replicas - updatedReplicas - 1)."),
+  updateRevision: opt(string, "The ControllerRevision of the current template."),
+  collisionCount: opt(int32, "Hash collisions met when naming ControllerRevisions."),
+  conditions: conditionsField(StatefulSetCondition, "Conditions of the StatefulSet."),
+});
+
+export const StatefulSet = object(
+  "io.k8s.api.apps.v1.StatefulSet",
+  "Pods with stable identities (web-0, web-1, ...), each with its own storage and DNS name, created, scaled and updated in order.",
+  {
+    apiVersion,
+    kind: opt(string, "Kind of the object: StatefulSet."),
+    metadata: meta,
+    spec: opt(StatefulSetSpec, "The pods and how they are managed."),
+    status: opt(StatefulSetStatus, "The observed state."),
+  },
+  gvk("apps", "v1", "StatefulSet"),
 );

@@ -1,5 +1,5 @@
 /** The top-level kinds and their types. */
-import { DaemonSet, Deployment, ReplicaSet } from "./apps";
+import { ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet } from "./apps";
 import { Scale } from "./autoscaling";
 import { CronJob, Job } from "./batch";
 import { Lease } from "./coordination";
@@ -29,4 +29,6 @@ export const KINDS: Record<string, ObjectType> = {
   CronJob,
   PodDisruptionBudget,
   Scale,
+  ControllerRevision,
+  StatefulSet,
 };

@@ -5,6 +5,7 @@
  */
 import { groupVersion, type ResourceInfo } from "../../../shared/resources";
 import { configmaps } from "./configmaps";
+import { controllerrevisions } from "./controllerrevisions";
 import { cronjobs } from "./cronjobs";
 import { daemonsets } from "./daemonsets";
 import { deployments } from "./deployments";
@@ -23,6 +24,7 @@ import { replicationcontrollers } from "./replicationcontrollers";
 import { secrets } from "./secrets";
 import { serviceaccounts } from "./serviceaccounts";
 import { services } from "./services";
+import { statefulsets } from "./statefulsets";
 
 export const KINDS: Kind[] = [
   namespaces,
@@ -43,6 +45,8 @@ export const KINDS: Kind[] = [
   cronjobs,
   daemonsets,
   poddisruptionbudgets,
+  controllerrevisions,
+  statefulsets,
 ];
 
 export const RESOURCES: ResourceInfo[] = KINDS.map((k) => k.info);
