@@ -169,6 +169,12 @@ export const validObject = (info: ResourceInfo, name: string): Record<string, an
       };
     case "serviceaccounts":
       return { ...head, automountServiceAccountToken: false, imagePullSecrets: [{ name: "regcred" }] };
+    case "persistentvolumes":
+      return { ...head, spec: { capacity: { storage: "1Gi" }, accessModes: ["ReadWriteOnce"], hostPath: { path: "/tmp/h" } } };
+    case "persistentvolumeclaims":
+      return { ...head, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } };
+    case "storageclasses":
+      return { ...head, provisioner: "example.com/h" };
     default:
       throw new Error(`no valid object for ${info.resource}`);
   }

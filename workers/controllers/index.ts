@@ -15,6 +15,7 @@ import { replicaSetController, replicationControllerController } from "./replica
 import { scheduler } from "./scheduler";
 import { serviceAccountController } from "./serviceaccounts";
 import { serviceLBController } from "./servicelb";
+import { persistentVolumeController } from "./persistentvolume";
 
 /** Every controller the control plane runs, on Workers and on Node alike. */
 export const CONTROLLERS: Controller[] = [
@@ -35,4 +36,5 @@ export const CONTROLLERS: Controller[] = [
   cronJobController,
   daemonSetController,
   disruptionController,
+  persistentVolumeController,
 ];

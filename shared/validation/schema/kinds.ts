@@ -8,6 +8,7 @@ import { EndpointSlice } from "./discovery";
 import type { ObjectType } from "./dsl";
 import { Pod } from "./pod";
 import { PodDisruptionBudget } from "./policy";
+import { PersistentVolume, PersistentVolumeClaim, StorageClass } from "./storage";
 
 export const KINDS: Record<string, ObjectType> = {
   Namespace,
@@ -29,4 +30,7 @@ export const KINDS: Record<string, ObjectType> = {
   CronJob,
   PodDisruptionBudget,
   Scale,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  StorageClass,
 };

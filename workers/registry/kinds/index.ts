@@ -23,6 +23,9 @@ import { replicationcontrollers } from "./replicationcontrollers";
 import { secrets } from "./secrets";
 import { serviceaccounts } from "./serviceaccounts";
 import { services } from "./services";
+import { persistentvolumes } from "./persistentvolumes";
+import { persistentvolumeclaims } from "./persistentvolumeclaims";
+import { storageclasses } from "./storageclasses";
 
 export const KINDS: Kind[] = [
   namespaces,
@@ -43,6 +46,9 @@ export const KINDS: Kind[] = [
   cronjobs,
   daemonsets,
   poddisruptionbudgets,
+  persistentvolumes,
+  persistentvolumeclaims,
+  storageclasses,
 ];
 
 export const RESOURCES: ResourceInfo[] = KINDS.map((k) => k.info);
