@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { ApiError } from "../../shared/status";
 import type { KObject } from "../../shared/types";
-import { fakeClock, startControlPlane, type TestControlPlane } from "../../test/controlplane";
+import { fakeClock, readyNode, startControlPlane, type TestControlPlane } from "../../test/controlplane";
 import { ANN_PROVISIONED_BY, ANN_SELECTED_NODE, ANN_STORAGE_PROVISIONER, PROVISIONER_FINALIZER } from "./persistentvolume-match";
 import { persistentVolumeController } from "./persistentvolume";
+import { scheduler } from "./scheduler";
 
 const pv = (name: string, size: string, o: { modes?: string[]; cls?: string; labels?: Record<string, string>; spec?: any; meta?: any } = {}): KObject => ({
   apiVersion: "v1",
@@ -239,5 +240,85 @@ describe("persistentvolume controller", () => {
     await cp.settle();
     expect((await claim("eager")).status!.phase).toBe("Pending");
     expect((await reasons("eager")).join("\n")).toContain("ProvisioningFailed");
+  });
+});
+
+describe("scheduler volume binding", () => {
+  let cp: TestControlPlane;
+  const claim = async (name: string) => (await cp.api.get("persistentvolumeclaims", "default", name))!;
+  afterEach(async () => cp?.close());
+  const start = async () => {
+    cp = await startControlPlane({ controllers: [persistentVolumeController, scheduler] });
+    for (const n of ["n1", "n2", "n3"]) await cp.api.create("nodes", "", readyNode(n));
+  };
+  const podWith = (name: string, claim: string): KObject =>
+    ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name },
+      spec: { containers: [{ name: "c", image: "busybox" }], volumes: [{ name: "d", persistentVolumeClaim: { claimName: claim } }] },
+    }) as KObject;
+  const pod = async (name: string) => (await cp.api.get("pods", "default", name))!;
+  const scheduledMessage = async (name: string) => (await pod(name)).status?.conditions?.find((c: any) => c.type === "PodScheduled")?.message;
+  const localPV = (name: string, node: string, cls: string) =>
+    pv(name, "1Gi", {
+      cls,
+      spec: {
+        hostPath: undefined,
+        local: { path: `/data/${name}` },
+        nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [node] }] }] } },
+      },
+    });
+
+  it("keeps a pod pending while its Immediate claim is unbound or missing, then follows the bound volume's node affinity", async () => {
+    await start();
+    await cp.api.create("pods", "default", podWith("nobody", "missing"));
+    await cp.api.create("persistentvolumeclaims", "default", pvc("imm", "1Gi", { storageClassName: "manual" }));
+    await cp.api.create("pods", "default", podWith("db", "imm"));
+    await cp.settle();
+    expect(await scheduledMessage("nobody")).toBe('0/3 nodes are available: persistentvolumeclaim "missing" not found.');
+    expect(await scheduledMessage("db")).toBe("0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims.");
+    expect((await pod("db")).spec!.nodeName).toBeUndefined();
+    // a volume on n2 appears: the claim binds it, and the pod goes where the volume is
+    await cp.api.create("persistentvolumes", "", localPV("on-n2", "n2", "manual"));
+    await cp.settle();
+    expect((await claim("imm")).spec!.volumeName).toBe("on-n2");
+    expect((await pod("db")).spec!.nodeName).toBe("n2");
+  });
+
+  it("WaitForFirstConsumer: reserves a free volume on a node the pod fits, or selects the node for the provisioner", async () => {
+    await start();
+    await cp.api.create("storageclasses", "", {
+      apiVersion: "storage.k8s.io/v1",
+      kind: "StorageClass",
+      metadata: { name: "local-static" },
+      provisioner: "kubernetes.io/no-provisioner",
+      volumeBindingMode: "WaitForFirstConsumer",
+    } as KObject);
+    await cp.api.create("persistentvolumes", "", localPV("disk-n3", "n3", "local-static"));
+    await cp.api.create("persistentvolumeclaims", "default", pvc("st", "1Gi", { storageClassName: "local-static" }));
+    await cp.api.create("persistentvolumeclaims", "default", pvc("dyn", "1Gi", { storageClassName: "local-path" }));
+    await cp.settle();
+    expect((await claim("st")).status!.phase).toBe("Pending");
+    await cp.api.create("pods", "default", podWith("static-user", "st"));
+    await cp.api.create("pods", "default", podWith("dyn-user", "dyn"));
+    await cp.settle();
+    // the static volume is on n3: the pod goes there and the claim binds the volume the scheduler reserved
+    expect((await pod("static-user")).spec!.nodeName).toBe("n3");
+    expect((await claim("st")).spec!.volumeName).toBe("disk-n3");
+    expect((await claim("st")).status!.phase).toBe("Bound");
+    // no volume: the claim gets the pod's node for the provisioner (which the agent there is)
+    const node = (await pod("dyn-user")).spec!.nodeName;
+    expect(node).toMatch(/^n[123]$/);
+    expect((await claim("dyn")).metadata.annotations).toMatchObject({ [ANN_SELECTED_NODE]: node, [ANN_STORAGE_PROVISIONER]: "kubeflare.dev/local-path" });
+    // a second pod of the same claim follows it to that node
+    await cp.api.create("pods", "default", podWith("dyn-user-2", "dyn"));
+    await cp.settle();
+    expect((await pod("dyn-user-2")).spec!.nodeName).toBe(node);
+    // a second claim of the static class finds no volume left anywhere
+    await cp.api.create("persistentvolumeclaims", "default", pvc("st2", "1Gi", { storageClassName: "local-static" }));
+    await cp.api.create("pods", "default", podWith("static-2", "st2"));
+    await cp.settle();
+    expect(await scheduledMessage("static-2")).toBe("0/3 nodes are available: 3 node(s) didn't find available persistent volumes to bind.");
   });
 });

@@ -219,7 +219,10 @@ const syncVolume = async (ctx: ControllerContext, name: string): Promise<void> =
   }
   const ref = pv.spec?.claimRef;
   if (!ref) {
-    await setVolumePhase(ctx, pv, "Available");
+    const was = pv.status?.phase;
+    pv = await setVolumePhase(ctx, pv, "Available");
+    // newly free: a claim waiting for a volume like it binds it now (kube's binder finds it on its periodic resync)
+    if (was !== "Available") await offerVolume(ctx, pv);
     return;
   }
   const claim = ref.name ? await ctx.api.get("persistentvolumeclaims", ref.namespace ?? "", ref.name) : null;
@@ -246,6 +249,14 @@ const syncVolume = async (ctx: ControllerContext, name: string): Promise<void> =
     pv = await ctx.api.update("persistentvolumes", { ...pv, metadata: { ...pv.metadata, annotations }, spec });
   }
   await setVolumePhase(ctx, pv, "Available");
+};
+
+/** Sync the oldest pending claim (of an Immediate or no class) that the free volume satisfies. */
+const offerVolume = async (ctx: ControllerContext, pv: KObject): Promise<void> => {
+  const claims = (await ctx.api.list("persistentvolumeclaims"))
+    .filter((c) => !c.spec?.volumeName && !c.metadata.deletionTimestamp && findMatchingVolume(c, [pv]))
+    .sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)));
+  if (claims.length) await syncClaim(ctx, claims[0].metadata.namespace ?? "", claims[0].metadata.name!);
 };
 
 /** The volume's claim is gone: Released, then its reclaim policy. */
