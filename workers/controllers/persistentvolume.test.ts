@@ -179,7 +179,8 @@ describe("persistentvolume controller", () => {
   it("protects a claim a running pod uses and a bound volume until they are free", async () => {
     await start();
     await cp.api.create("persistentvolumes", "", pv("v", "1Gi"));
-    await cp.api.create("persistentvolumeclaims", "default", pvc("used", "1Gi"));
+    // a claim smaller than its volume (status.capacity above the request), whose finalizer must still go
+    await cp.api.create("persistentvolumeclaims", "default", pvc("used", "500Mi"));
     await cp.api.create("pods", "default", {
       apiVersion: "v1",
       kind: "Pod",

@@ -122,7 +122,7 @@ export const validatePersistentVolumeClaim = (o: Obj, c: Causes, field = "spec")
 
 /**
  * ValidatePersistentVolumeClaimUpdate: the spec is immutable, except resources.requests
- * of a bound claim (expansion, never below status.capacity), volumeName set once, and a
+ * of a bound claim (expansion, never below what it was), volumeName set once, and a
  * storageClassName given to a claim that had none.
  */
 export const validatePersistentVolumeClaimUpdate = (o: Obj, old: Obj): StatusCause[] => {
@@ -142,9 +142,9 @@ export const validatePersistentVolumeClaimUpdate = (o: Obj, old: Obj): StatusCau
     c.forbidden("spec", "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims");
     return c.list;
   }
-  const capacity = obj(obj(old.status).capacity).storage;
-  if (bound && isQuantity(storage) && isQuantity(capacity) && parseQuantity(storage as string) < parseQuantity(capacity as string))
-    c.forbidden("spec.resources.requests.storage", "field can not be less than status.capacity");
+  const before = obj(obj(old.spec?.resources).requests).storage;
+  if (bound && isQuantity(storage) && isQuantity(before) && parseQuantity(storage as string) < parseQuantity(before as string))
+    c.forbidden("spec.resources.requests.storage", "field can not be less than previous value");
   return c.list;
 };
 
