@@ -594,6 +594,11 @@ describe("kubectl: storage (the book's chapter 6)", () => {
     const sc = rows(await ok("get sc"));
     expect(sc[0]).toEqual(["NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION", "AGE"]);
     expect(sc[1].slice(0, 5)).toEqual(["local-path (default)", "kubeflare.dev/local-path", "Delete", "WaitForFirstConsumer", "false"]);
+    // the columns are the server's (Tables): every supported kubectl prints the same
+    for (const version of ["1.27", "1.33"]) {
+      const out = (await kubectl(server.kubeconfigPath, version, dir)("get pv,pvc")).stdout;
+      expect(rows(out).filter((r) => r[0] === "NAME")).toEqual([pv[0], pvc[0]]);
+    }
     const all = await ok("get pv,pvc,sc");
     expect(all).toContain("persistentvolume/mongodb-pv");
     expect(all).toContain("persistentvolumeclaim/mongodb-pvc");
