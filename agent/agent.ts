@@ -25,6 +25,7 @@ import { type KubeProxySettings, ServiceProxy } from "./proxy/service-proxy";
 import { ApiRelay } from "./relay/apirelay";
 import { type ContainerInfo, LABELS, type ContainerRuntime } from "./runtime/runtime";
 import { sleep, watchBackoffMs } from "./sleep";
+import { LocalPathProvisioner } from "./storage/localpath";
 import { StreamServer } from "./streams/server";
 import { TunnelClient } from "./tunnel/client";
 
@@ -50,6 +51,8 @@ export interface AgentOptions {
   syncFrequencyMs?: number;
   /** how often new container output is shipped (default 2 s) */
   logIntervalMs?: number;
+  /** how often the local-path volumes this node holds are checked for deletion (default 30 s) */
+  storageSweepMs?: number;
   /** the node's podCIDR (--pod-cidr); else the Node's spec.podCIDR; else the engine's default network */
   podCIDR?: string;
   /** the pod network's Linux bridge (kf0) and Docker network (kubeflare): tests running side by side pick their own */
@@ -120,6 +123,8 @@ export class NodeAgent {
   private readonly ac = new AbortController();
   private readonly pods = new Map<string, KObject>();
   private readonly worker: PodWorker;
+  /** the local-path provisioner (agent/storage) */
+  private readonly provisioner: LocalPathProvisioner;
   /** one sync of a pod at a time, updates coalesced, different pods in parallel (by uid) */
   private readonly podWorkers: PodWorkers;
   private readonly prober: Prober;
@@ -170,7 +175,9 @@ export class NodeAgent {
       events: this.events,
       log: this.log,
     });
+    this.provisioner = new LocalPathProvisioner({ api: o.api, nodeName: o.nodeName, dataDir: o.dataDir, log: this.log, sweepMs: o.storageSweepMs });
     this.worker = new PodWorker({
+      provisioner: this.provisioner,
       runtime: o.runtime,
       api: o.api,
       nodeName: o.nodeName,
@@ -240,7 +247,14 @@ export class NodeAgent {
     await this.register();
     await this.renewLease();
     if (this.o.hostGw) await this.routes();
-    this.loops = [this.leaseLoop(), this.watchLoop(), this.syncLoop(), this.logLoop(), runInformers(this.informers, this.ac.signal)];
+    this.loops = [
+      this.leaseLoop(),
+      this.watchLoop(),
+      this.syncLoop(),
+      this.logLoop(),
+      runInformers(this.informers, this.ac.signal),
+      this.provisioner.run(this.ac.signal),
+    ];
     this.dns.start();
     if (this.o.tunnel !== false) {
       this.tunnel = new TunnelClient({ ...this.o.api.credentials, nodeName: this.o.nodeName, streams: this.streams, log: this.log });

@@ -18,6 +18,7 @@ import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type
 import { hostsMount } from "./etchosts";
 import { Sandboxes } from "./sandbox";
 import { type ContainerView, podStatus, type ProbeState, shouldRestart, type Waiting } from "./status";
+import type { LocalPathProvisioner } from "./storage/localpath";
 import { containerMounts, PodVolumes } from "./volumes";
 
 export interface PodContext {
@@ -40,6 +41,8 @@ export interface PodContext {
   resolvConf?(pod: KObject): Mount | undefined;
   /** the cluster's DNS domain, for the /etc/hosts name of a pod with spec.subdomain (default cluster.local) */
   clusterDomain?: string;
+  /** the node's local-path provisioner (agent/storage) */
+  provisioner?: LocalPathProvisioner;
 }
 
 export class PodWorker {

@@ -5,8 +5,10 @@
  * dir (`pods/<uid>/volumes/<name>`), the others filled with files: the objects' keys
  * (all, or the `items` asked for, with their modes), the pod's fields, or for a
  * projected volume all of its sources' files in one directory (the kube-api-access
- * volume: ca.crt from kube-root-ca.crt, and namespace). The pod's directory goes when
- * the pod does.
+ * volume: ca.crt from kube-root-ca.crt, and namespace); a persistentVolumeClaim is its
+ * bound volume's directory, once the claim is Bound (storage/claims.ts; the agent
+ * provisions local-path claims given to its node first). The pod's directory goes when
+ * the pod does; a claim's volume stays.
  */
 import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -15,6 +17,8 @@ import type { ApiClient } from "./api";
 import { ConfigError } from "./env";
 import type { RetryEvents } from "./events";
 import type { Mount } from "./runtime/runtime";
+import { ClaimNotReady, ClaimVolumes } from "./storage/claims";
+import type { LocalPathProvisioner } from "./storage/localpath";
 
 /** how often ConfigMap and Secret volumes are read again from the API (kubelet's --sync-frequency: a minute) */
 const VOLUME_REFRESH_MS = 60_000;
@@ -27,6 +31,8 @@ export interface VolumeContext {
   now(): number;
   /** how often ConfigMap/Secret volumes are refreshed from the API (default a minute) */
   volumeRefreshMs?: number;
+  /** the node's local-path provisioner (claims given to this node are provisioned before they are mounted) */
+  provisioner?: LocalPathProvisioner;
 }
 
 export class PodVolumes {
@@ -40,11 +46,15 @@ export class PodVolumes {
    * first setup always reads afresh.
    */
   private readonly objects = new Map<string, { at: number; obj: Promise<KObject | null> }>();
+  /** the pods' persistentVolumeClaim volumes */
+  private readonly claims: ClaimVolumes;
 
   constructor(
     private readonly ctx: VolumeContext,
     private readonly events: RetryEvents,
-  ) {}
+  ) {
+    this.claims = new ClaimVolumes({ api: ctx.api, now: ctx.now, provisioner: ctx.provisioner });
+  }
 
   /**
    * Prepare the pod's volumes on disk; returns the host directory of each. ConfigMap
@@ -61,7 +71,19 @@ export class PodVolumes {
     const refresh = !last || now - last.at >= (last.error ? VOLUME_RETRY_MS : (this.ctx.volumeRefreshMs ?? VOLUME_REFRESH_MS));
     if (!refresh && last?.error) throw last.error;
     const out = new Map<string, string>();
+    // claims first: while one waits to be bound, nothing else is set up (or read again)
     for (const v of pod.spec?.volumes ?? []) {
+      if (!v.persistentVolumeClaim) continue;
+      try {
+        out.set(v.name, await this.claims.path(pod, v));
+      } catch (e) {
+        if (e instanceof ClaimNotReady && !e.quiet)
+          this.events.emit(pod, "", "Warning", "FailedMount", `Unable to attach or mount volumes: unmounted volumes=[${v.name}]: ${e.message}`);
+        throw e;
+      }
+    }
+    for (const v of pod.spec?.volumes ?? []) {
+      if (v.persistentVolumeClaim) continue;
       if (v.hostPath) {
         if (v.hostPath.type === "DirectoryOrCreate") mkdirSync(v.hostPath.path, { recursive: true });
         out.set(v.name, v.hostPath.path);
@@ -173,18 +195,21 @@ export class PodVolumes {
   forget(uid: string): void {
     rmSync(join(this.ctx.dataDir, "pods", uid), { recursive: true, force: true });
     this.volumesAt.delete(uid);
+    this.claims.forget(uid);
     // copies nobody could still use go too
     const now = this.ctx.now();
     for (const [path, c] of this.objects) if (now - c.at >= (this.ctx.volumeRefreshMs ?? VOLUME_REFRESH_MS)) this.objects.delete(path);
   }
 }
 
-/** The container's volumeMounts on the host directories `vols` (ConfigMap, Secret, downward API and projected volumes always read-only). */
+/** The container's volumeMounts on the host directories `vols` (ConfigMap, Secret, downward API and projected volumes always read-only, claims when the pod says so). */
 export const containerMounts = (pod: KObject, c: any, vols: Map<string, string>): Mount[] =>
   (c.volumeMounts ?? []).map((m: any) => ({
     hostPath: join(vols.get(m.name) ?? "/nonexistent", m.subPath ?? ""),
     containerPath: m.mountPath,
-    readOnly: !!m.readOnly || !!pod.spec.volumes?.find((v: any) => v.name === m.name && (v.configMap || v.secret || v.downwardAPI || v.projected)),
+    readOnly:
+      !!m.readOnly ||
+      !!pod.spec.volumes?.find((v: any) => v.name === m.name && (v.configMap || v.secret || v.downwardAPI || v.projected || v.persistentVolumeClaim?.readOnly)),
   }));
 
 export interface VolumeFile {

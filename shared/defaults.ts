@@ -329,6 +329,23 @@ export const applyDefaults = (info: ResourceInfo, obj: KObject): void => {
         }
       }
       break;
+    case "PersistentVolume":
+      if (isObj(spec)) {
+        setDefault(spec, "persistentVolumeReclaimPolicy", "Retain");
+        setDefault(spec, "volumeMode", "Filesystem");
+      }
+      setDefault(obj, "status", {});
+      if (isObj(obj.status)) setDefault(obj.status, "phase", "Pending");
+      break;
+    case "PersistentVolumeClaim":
+      if (isObj(spec)) setDefault(spec, "volumeMode", "Filesystem");
+      setDefault(obj, "status", {});
+      if (isObj(obj.status)) setDefault(obj.status, "phase", "Pending");
+      break;
+    case "StorageClass":
+      setDefault(obj, "reclaimPolicy", "Delete");
+      setDefault(obj, "volumeBindingMode", "Immediate");
+      break;
     default:
       break;
   }

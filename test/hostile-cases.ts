@@ -173,6 +173,12 @@ export const validObject = (info: ResourceInfo, name: string): Record<string, an
       return { ...head, data: { spec: { template: { $patch: "replace" } } }, revision: 1 };
     case "statefulsets":
       return { ...head, spec: { serviceName: "h", selector: { matchLabels: { app: "h" } }, template: template() } };
+    case "persistentvolumes":
+      return { ...head, spec: { capacity: { storage: "1Gi" }, accessModes: ["ReadWriteOnce"], hostPath: { path: "/tmp/h" } } };
+    case "persistentvolumeclaims":
+      return { ...head, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } };
+    case "storageclasses":
+      return { ...head, provisioner: "example.com/h" };
     default:
       throw new Error(`no valid object for ${info.resource}`);
   }

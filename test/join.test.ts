@@ -299,6 +299,54 @@ describe.each([
     expect((await me("GET", "/api/v1/namespaces/default/secrets/no-such-secret")).status).toBe(403);
   });
 
+  it("lets a node read its pods' claims and their volumes, and write only local-path volumes on itself", async () => {
+    const me = (method: string, path: string, body?: unknown, type?: string) => call(method, path, body, cred, type);
+    const claim = (name: string) => ({ metadata: { name }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } });
+    await call("POST", "/api/v1/namespaces/default/persistentvolumeclaims", claim("mine-data"));
+    await call("POST", "/api/v1/namespaces/default/persistentvolumeclaims", claim("their-data"));
+    const pod = (name: string, node: string, claimName: string) => ({
+      metadata: { name },
+      spec: { nodeName: node, containers: [{ name: "c", image: "i" }], volumes: [{ name: "d", persistentVolumeClaim: { claimName } }] },
+    });
+    await call("POST", "/api/v1/namespaces/default/pods", pod("mine-pvc", "box-1", "mine-data"));
+    await call("POST", "/api/v1/namespaces/default/pods", pod("their-pvc", "box-9", "their-data"));
+    expect((await me("GET", "/api/v1/namespaces/default/persistentvolumeclaims/mine-data")).status).toBe(200);
+    expect((await me("GET", "/api/v1/namespaces/default/persistentvolumeclaims/their-data")).status).toBe(403);
+    expect((await me("GET", "/api/v1/namespaces/default/persistentvolumeclaims")).status).toBe(403);
+    expect((await me("GET", "/apis/storage.k8s.io/v1/storageclasses/local-path")).status).toBe(200);
+    expect((await me("DELETE", "/apis/storage.k8s.io/v1/storageclasses/local-path")).status).toBe(403);
+    const affinity = (node: string) => ({
+      required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [node] }] }] },
+    });
+    const volume = (name: string, node: string, claimName: string) => ({
+      metadata: { name, annotations: { "pv.kubernetes.io/provisioned-by": "kubeflare.dev/local-path" } },
+      spec: {
+        capacity: { storage: "1Gi" },
+        accessModes: ["ReadWriteOnce"],
+        storageClassName: "local-path",
+        local: { path: `/var/lib/x/${name}` },
+        nodeAffinity: affinity(node),
+        claimRef: { namespace: "default", name: claimName },
+      },
+    });
+    // its own local volume: yes; one on another node: no
+    expect((await me("POST", "/api/v1/persistentvolumes", volume("pv-mine", "box-1", "mine-data"))).status).toBe(201);
+    const elsewhere = await me("POST", "/api/v1/persistentvolumes", volume("pv-else", "box-9", "their-data"));
+    expect([elsewhere.status, elsewhere.json.message]).toEqual([403, expect.stringContaining("kubernetes.io/hostname In [box-1] alone")]);
+    expect((await call("POST", "/api/v1/persistentvolumes", volume("pv-theirs", "box-9", "their-data"))).status).toBe(201);
+    expect((await me("GET", "/api/v1/persistentvolumes/pv-mine")).status).toBe(200);
+    expect((await me("GET", "/api/v1/persistentvolumes/pv-theirs")).status).toBe(403);
+    expect((await me("DELETE", "/api/v1/persistentvolumes/pv-theirs")).status).toBe(403);
+    expect((await me("GET", "/api/v1/persistentvolumes")).status).toBe(403);
+    // a volume elsewhere bound to its pod's claim may be read, not changed
+    expect((await call("POST", "/api/v1/persistentvolumes", { ...volume("pv-shared", "box-9", "mine-data"), metadata: { name: "pv-shared" } })).status).toBe(
+      201,
+    );
+    expect((await me("GET", "/api/v1/persistentvolumes/pv-shared")).status).toBe(200);
+    expect((await me("DELETE", "/api/v1/persistentvolumes/pv-shared")).status).toBe(403);
+    expect((await me("DELETE", "/api/v1/persistentvolumes/pv-mine")).status).toBeLessThan(300);
+  });
+
   it("refuses a node the labels Kubernetes reserves (node-role, node-restriction) and changes of its taints, with kube-apiserver's messages", async () => {
     const tok = await newToken();
     const c = (await join(tok, "lbl-box")).json.token as string;

@@ -503,6 +503,128 @@ spec:
   });
 });
 
+/** The book's storage manifests (Kubernetes in Action, chapter 6), current apiVersions; the dynamic class's provisioner changed to local-path. */
+const MONGODB_PV = `apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: mongodb-pv
+spec:
+  capacity:
+    storage: 1Gi
+  accessModes:
+    - ReadWriteOnce
+    - ReadOnlyMany
+  persistentVolumeReclaimPolicy: Retain
+  hostPath:
+    path: /tmp/mongodb
+`;
+const MONGODB_PVC = `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: mongodb-pvc
+spec:
+  resources:
+    requests:
+      storage: 1Gi
+  accessModes:
+  - ReadWriteOnce
+  storageClassName: ""
+`;
+const MONGODB_POD_PVC = `apiVersion: v1
+kind: Pod
+metadata:
+  name: mongodb
+spec:
+  containers:
+  - image: mongo
+    name: mongodb
+    volumeMounts:
+    - name: mongodb-data
+      mountPath: /data/db
+    ports:
+    - containerPort: 27017
+      protocol: TCP
+  volumes:
+  - name: mongodb-data
+    persistentVolumeClaim:
+      claimName: mongodb-pvc
+`;
+const STORAGECLASS_FAST = `apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: fast
+provisioner: kubeflare.dev/local-path
+parameters:
+  type: pd-ssd
+`;
+const MONGODB_PVC_DP = `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: mongodb-pvc-dp
+spec:
+  storageClassName: fast
+  resources:
+    requests:
+      storage: 100Mi
+  accessModes:
+    - ReadWriteOnce
+`;
+
+describe("kubectl: storage (the book's chapter 6)", () => {
+  it("a pod on an unbound claim waits; the book's hostPath PV binds it and the pod runs; get pv,pvc,sc with kubectl's columns", async () => {
+    expect(await ok(["create", "-f", file("books/mongodb-pvc.yaml", MONGODB_PVC)])).toBe("persistentvolumeclaim/mongodb-pvc created\n");
+    expect(await ok(["create", "-f", file("books/mongodb-pod-pvc.yaml", MONGODB_POD_PVC)])).toBe("pod/mongodb created\n");
+    await eventually(
+      async () => (await ok("get pod mongodb -o jsonpath={.status.conditions[0].message}")).includes("pod has unbound immediate PersistentVolumeClaims"),
+      20_000,
+    );
+    expect(await ok("get pod mongodb -o jsonpath={.spec.nodeName}")).toBe("");
+    expect(rows(await ok("get pvc mongodb-pvc"))[1].slice(0, 2)).toEqual(["mongodb-pvc", "Pending"]);
+    expect(await ok(["create", "-f", file("books/mongodb-pv-hostpath.yaml", MONGODB_PV)])).toBe("persistentvolume/mongodb-pv created\n");
+    await eventually(async () => (await ok("get pod mongodb -o jsonpath={.status.phase}")) === "Running", 30_000);
+    expect(await ok("get pod mongodb -o jsonpath={.spec.nodeName}")).toBe("node-1");
+
+    const pv = rows(await ok("get pv mongodb-pv"));
+    expect(pv[0]).toEqual(["NAME", "CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "REASON", "AGE"]);
+    // STORAGECLASS and REASON are empty: the columns close up around them
+    expect(pv[1].slice(0, 7)).toEqual(["mongodb-pv", "1Gi", "RWO,ROX", "Retain", "Bound", "default/mongodb-pvc", "<unset>"]);
+    const pvc = rows(await ok("get pvc mongodb-pvc"));
+    expect(pvc[0]).toEqual(["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE"]);
+    expect(pvc[1].slice(0, 6)).toEqual(["mongodb-pvc", "Bound", "mongodb-pv", "1Gi", "RWO,ROX", "<unset>"]);
+    const sc = rows(await ok("get sc"));
+    expect(sc[0]).toEqual(["NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION", "AGE"]);
+    expect(sc[1].slice(0, 5)).toEqual(["local-path (default)", "kubeflare.dev/local-path", "Delete", "WaitForFirstConsumer", "false"]);
+    // the columns are the server's (Tables): every supported kubectl prints the same
+    for (const version of ["1.27", "1.33"]) {
+      const out = (await kubectl(server.kubeconfigPath, version, dir)("get pv,pvc")).stdout;
+      expect(rows(out).filter((r) => r[0] === "NAME")).toEqual([pv[0], pvc[0]]);
+    }
+    const all = await ok("get pv,pvc,sc");
+    expect(all).toContain("persistentvolume/mongodb-pv");
+    expect(all).toContain("persistentvolumeclaim/mongodb-pvc");
+    expect(all).toContain("storageclass.storage.k8s.io/local-path (default)");
+    expect(await ok("get pv mongodb-pv -o wide")).toMatch(/VOLUMEMODE\n.*Filesystem\n$/);
+    expect(await ok("explain pvc.spec.storageClassName")).toContain("the default class");
+    expect(await ok("describe pvc mongodb-pvc")).toMatch(/Status:\s+Bound/);
+    // claims cannot change after creation but for a bound claim's request (refused here: no class allows expansion)
+    const grow = await k(["patch", "pvc", "mongodb-pvc", "-p", '{"spec":{"resources":{"requests":{"storage":"2Gi"}}}}']);
+    expect(grow.stderr).toContain("only dynamically provisioned pvc can be resized");
+
+    // the pod goes, then the claim: the Retain volume is Released with its claim reference
+    expect(await ok("delete pod mongodb")).toBe('pod "mongodb" deleted\n');
+    expect(await ok("delete pvc mongodb-pvc")).toBe('persistentvolumeclaim "mongodb-pvc" deleted\n');
+    await eventually(async () => rows(await ok("get pv mongodb-pv"))[1][4] === "Released", 20_000);
+
+    // dynamic provisioning: the book's class (Immediate) with the local-path provisioner, which needs a node: the claim waits
+    expect(await ok(["apply", "-f", file("books/storageclass-fast-hostpath.yaml", STORAGECLASS_FAST)])).toBe("storageclass.storage.k8s.io/fast created\n");
+    expect(await ok(["apply", "-f", file("books/mongodb-pvc-dp.yaml", MONGODB_PVC_DP)])).toBe("persistentvolumeclaim/mongodb-pvc-dp created\n");
+    await eventually(async () => (await ok("get events --field-selector involvedObject.name=mongodb-pvc-dp")).includes("ProvisioningFailed"), 20_000);
+    expect(rows(await ok("get pvc mongodb-pvc-dp"))[1].slice(0, 2)).toEqual(["mongodb-pvc-dp", "Pending"]);
+    const immutable = await k(["patch", "sc", "fast", "-p", '{"parameters":{"type":"hdd"}}']);
+    expect(immutable.stderr).toContain("updates to parameters are forbidden");
+  });
+});
+
 /** The same everyday commands with every other supported kubectl release. */
 for (const version of ["1.30", "1.31", "1.33"]) {
   describe(`kubectl ${version}`, () => {

@@ -42,6 +42,41 @@ describe("kubectl against the Worker", () => {
     expect(await ok("delete deploy web -n edge")).toBe('deployment.apps "web" deleted\n');
   });
 
+  it("storage: the default class, a claim bound to a hostPath volume, and a WaitForFirstConsumer claim given its pod's node", async () => {
+    expect(await ok("get sc")).toMatch(
+      /^NAME\s+PROVISIONER\s+RECLAIMPOLICY\s+VOLUMEBINDINGMODE\s+ALLOWVOLUMEEXPANSION\s+AGE\nlocal-path \(default\)\s+kubeflare.dev\/local-path\s+Delete\s+WaitForFirstConsumer\s+false\s+/,
+    );
+    const pv = `apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: edge-pv}\nspec:\n  capacity: {storage: 1Gi}\n  accessModes: [ReadWriteOnce]\n  hostPath: {path: /tmp/edge}\n`;
+    const pvc = (name: string, cls: string) =>
+      `apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: ${name}, namespace: default}\nspec:\n  storageClassName: ${cls}\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 500Mi}}\n`;
+    expect(await ok(["create", "-f", "-"], pv)).toBe("persistentvolume/edge-pv created\n");
+    expect(await ok(["create", "-f", "-"], pvc("edge-claim", '""'))).toBe("persistentvolumeclaim/edge-claim created\n");
+    await eventually(async () => /edge-claim\s+Bound\s+edge-pv\s+1Gi\s+RWO\s+<unset>/.test(await ok("get pvc edge-claim")), 30_000);
+    expect(await ok("get pv edge-pv")).toMatch(/edge-pv\s+1Gi\s+RWO\s+Retain\s+Bound\s+default\/edge-claim\s+<unset>/);
+    // a node for the scheduler, and a pod on a local-path claim: the claim gets the node it landed on
+    const ready = { type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: new Date().toISOString() };
+    const node = {
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name: "edge-n1", labels: { "kubernetes.io/hostname": "edge-n1" } },
+      status: { conditions: [ready], capacity: { cpu: "2", memory: "2Gi", pods: "10" } },
+    };
+    expect(await ok(["create", "-f", "-"], JSON.stringify(node))).toBe("node/edge-n1 created\n");
+    expect(await ok(["create", "-f", "-"], pvc("edge-local", "local-path"))).toBe("persistentvolumeclaim/edge-local created\n");
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "edge-user", namespace: "default" },
+      spec: { containers: [{ name: "c", image: "busybox" }], volumes: [{ name: "d", persistentVolumeClaim: { claimName: "edge-local" } }] },
+    };
+    expect(await ok(["create", "-f", "-"], JSON.stringify(pod))).toBe("pod/edge-user created\n");
+    await eventually(async () => (await ok("get pod edge-user -o jsonpath={.spec.nodeName}")) === "edge-n1", 30_000);
+    await eventually(
+      async () => (await ok(["get", "pvc", "edge-local", "-o", "jsonpath={.metadata.annotations.volume\\.kubernetes\\.io/selected-node}"])) === "edge-n1",
+      30_000,
+    );
+  });
+
   it("streams watch events to kubectl as they happen (get -w)", async () => {
     // kubectl asks for gzip; a compressed stream would hold the events back until it ends
     const w = k.spawn(["get", "configmaps", "-n", "default", "-w", "--output-watch-events"]);

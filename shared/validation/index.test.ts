@@ -235,6 +235,26 @@ const VALID: [string, KObject][] = [
       automountServiceAccountToken: false,
     },
   ],
+  [
+    "persistentvolumes",
+    {
+      metadata: { name: "mongodb-pv" },
+      spec: {
+        capacity: { storage: "1Gi" },
+        accessModes: ["ReadWriteOnce", "ReadOnlyMany"],
+        persistentVolumeReclaimPolicy: "Retain",
+        hostPath: { path: "/tmp/mongodb" },
+      },
+    },
+  ],
+  [
+    "persistentvolumeclaims",
+    {
+      metadata: { name: "mongodb-pvc", namespace: "default" },
+      spec: { resources: { requests: { storage: "1Gi" } }, accessModes: ["ReadWriteOnce"], storageClassName: "" },
+    },
+  ],
+  ["storageclasses", { metadata: { name: "fast" }, provisioner: "kubeflare.dev/local-path", parameters: { type: "pd-ssd" }, volumeBindingMode: "Immediate" }],
 ];
 
 describe("validateObject", () => {

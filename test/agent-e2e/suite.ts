@@ -1070,5 +1070,82 @@ spec:
       expect((await k("delete job pfp")).code).toBe(0);
       await eventually(async () => JSON.parse((await k("get pods -l batch.kubernetes.io/job-name=pfp -o json")).stdout).items.length === 0, 60_000);
     }, 150_000);
+    it("keeps a claim's data across pods (local-path, provisioned on this node), deletes its directory with the claim, and mounts a hostPath PV", async () => {
+      const claims = "/api/v1/namespaces/default/persistentvolumeclaims";
+      const claim = (name: string, extra: Record<string, unknown> = {}) => ({
+        metadata: { name },
+        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Mi" } }, ...extra },
+      });
+      const onClaim = (name: string, claimName: string, script: string) =>
+        pod(name, {
+          nodeSelector: { "kubernetes.io/hostname": nodeName },
+          containers: [{ name: "c", ...sh(script), volumeMounts: [{ name: "d", mountPath: "/data" }] }],
+          volumes: [{ name: "d", persistentVolumeClaim: { claimName } }],
+        });
+      await admin.request("POST", claims, claim("pvc-data"));
+      await create(onClaim("pvc-writer", "pvc-data", `echo kept-${process.pid} > /data/f && sleep 3600`));
+      const bound = await eventually(async () => {
+        const c = await admin.get(`${claims}/pvc-data`);
+        return c.status?.phase === "Bound" && c;
+      }, 60_000);
+      expect(bound.spec.storageClassName).toBe("local-path");
+      expect(bound.spec.volumeName).toBe(`pvc-${bound.metadata.uid}`);
+      expect(bound.metadata.annotations?.["volume.kubernetes.io/selected-node"]).toBe(nodeName);
+      const pv = await admin.get(`/api/v1/persistentvolumes/${bound.spec.volumeName}`);
+      const hostDir = join(dir, `${nodeName}-data`, "storage", `pvc-${bound.metadata.uid}_default_pvc-data`);
+      expect(pv.spec.local.path).toBe(hostDir);
+      expect(pv.spec.persistentVolumeReclaimPolicy).toBe("Delete");
+      expect(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values).toEqual([nodeName]);
+      await eventually(async () => existsSync(join(hostDir, "f")) && readFileSync(join(hostDir, "f"), "utf8") === `kept-${process.pid}\n`, 60_000);
+      const got = await k("get pvc pvc-data");
+      expect(got.stdout.split("\n")[0].split(/\s{2,}/)).toEqual([
+        "NAME",
+        "STATUS",
+        "VOLUME",
+        "CAPACITY",
+        "ACCESS MODES",
+        "STORAGECLASS",
+        "VOLUMEATTRIBUTESCLASS",
+        "AGE",
+      ]);
+      expect(got.stdout).toMatch(new RegExp(`pvc-data\\s+Bound\\s+${bound.spec.volumeName}\\s+10Mi\\s+RWO\\s+local-path\\s+<unset>`));
+
+      // the writer goes; a new pod on the same claim reads what it wrote
+      await admin.request("DELETE", "/api/v1/namespaces/default/pods/pvc-writer", { gracePeriodSeconds: 0 });
+      await eventually(async () => !(await admin.find("/api/v1/namespaces/default/pods/pvc-writer")), 30_000);
+      await create(onClaim("pvc-reader", "pvc-data", "cat /data/f && sleep 3600"));
+      await eventually(async () => (await k("logs pvc-reader")).stdout === `kept-${process.pid}\n`, 60_000);
+
+      // the claim is in use: deleting it waits for the pod; then reclaim Delete removes the directory and the volume
+      await admin.request("DELETE", `${claims}/pvc-data`, {});
+      expect((await admin.get(`${claims}/pvc-data`)).metadata.finalizers).toEqual(["kubernetes.io/pvc-protection"]);
+      expect(existsSync(hostDir)).toBe(true);
+      await admin.request("DELETE", "/api/v1/namespaces/default/pods/pvc-reader", { gracePeriodSeconds: 0 });
+      await eventually(async () => !(await admin.find(`/api/v1/persistentvolumes/${bound.spec.volumeName}`)), 60_000);
+      expect(existsSync(hostDir)).toBe(false);
+      expect(await admin.find(`${claims}/pvc-data`)).toBeNull();
+
+      // a hostPath PersistentVolume (the book's mongodb-pv-hostpath), bound statically by class
+      const hp = join(dir, "hostpath-pv");
+      await admin.request("POST", "/api/v1/persistentvolumes", {
+        metadata: { name: `hostpath-${process.pid}` },
+        spec: {
+          capacity: { storage: "1Gi" },
+          accessModes: ["ReadWriteOnce", "ReadOnlyMany"],
+          persistentVolumeReclaimPolicy: "Retain",
+          storageClassName: "manual",
+          hostPath: { path: hp, type: "DirectoryOrCreate" },
+        },
+      });
+      await admin.request("POST", claims, claim("pvc-hostpath", { storageClassName: "manual" }));
+      await create(onClaim("pvc-hp", "pvc-hostpath", "echo on-the-host > /data/g && sleep 3600"));
+      await eventually(async () => existsSync(join(hp, "g")) && readFileSync(join(hp, "g"), "utf8") === "on-the-host\n", 60_000);
+      expect((await admin.get(`${claims}/pvc-hostpath`)).spec.volumeName).toBe(`hostpath-${process.pid}`);
+      await admin.request("DELETE", "/api/v1/namespaces/default/pods/pvc-hp", { gracePeriodSeconds: 0 });
+      await admin.request("DELETE", `${claims}/pvc-hostpath`, {});
+      // Retain: the volume is Released and its data stays
+      await eventually(async () => (await admin.get(`/api/v1/persistentvolumes/hostpath-${process.pid}`)).status?.phase === "Released", 30_000);
+      expect(existsSync(join(hp, "g"))).toBe(true);
+    }, 240_000);
   });
 };

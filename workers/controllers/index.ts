@@ -16,6 +16,7 @@ import { scheduler } from "./scheduler";
 import { serviceAccountController } from "./serviceaccounts";
 import { serviceLBController } from "./servicelb";
 import { statefulSetController } from "./statefulset";
+import { persistentVolumeController } from "./persistentvolume";
 
 /** Every controller the control plane runs, on Workers and on Node alike. */
 export const CONTROLLERS: Controller[] = [
@@ -37,4 +38,5 @@ export const CONTROLLERS: Controller[] = [
   daemonSetController,
   disruptionController,
   statefulSetController,
+  persistentVolumeController,
 ];

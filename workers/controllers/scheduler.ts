@@ -5,7 +5,8 @@ import type { ControllerContext, ReconcileResult } from "./context";
 import type { Controller } from "./manager";
 import { pool } from "./manager";
 import { usesNamespaceSelector } from "./scheduling/affinity";
-import { placePods } from "./scheduling/place";
+import { type Binding, placePods } from "./scheduling/place";
+import { podHasClaims, reservedVolume, selectedClaim, VolumeBinder } from "./scheduling/volumebinding";
 import { rfc3339 } from "../../shared/time";
 
 export const DEFAULT_SCHEDULER = "default-scheduler";
@@ -84,9 +85,11 @@ const unschedulable = async (ctx: ControllerContext, pod: KObject, message: stri
  * from unset to the node only if the pod is still the one the pass read (a concurrent
  * pass loses with 409 and leaves it). Then PodScheduled=True and a Scheduled event.
  */
-const bind = async (ctx: ControllerContext, pod: KObject, node: string): Promise<void> => {
+const bind = async (ctx: ControllerContext, pod: KObject, node: string, volumes?: Binding["volumes"]): Promise<void> => {
   const m = pod.metadata;
   const ns = m.namespace ?? "";
+  // VolumeBinding's PreBind: reserve the volumes found and give claims to provision their node, as read in the pass
+  if (volumes && !(await writeVolumes(ctx, volumes, node))) return;
   let bound: KObject;
   try {
     bound = await ctx.api.bind(ns, m.name!, node, m.resourceVersion);
@@ -112,6 +115,18 @@ const bind = async (ctx: ControllerContext, pod: KObject, node: string): Promise
     }),
     ctx.events.record(bound, "Normal", "Scheduled", `Successfully assigned ${ns}/${m.name} to ${node}`),
   ]);
+};
+
+/** The claims' writes for a placement; false when one lost a race (the next pass decides again). */
+const writeVolumes = async (ctx: ControllerContext, v: NonNullable<Binding["volumes"]>, node: string): Promise<boolean> => {
+  try {
+    for (const r of v.reserve) await ctx.api.update("persistentvolumes", reservedVolume(r.pv, r.claim));
+    for (const c of v.select) await ctx.api.update("persistentvolumeclaims", selectedClaim(c, node));
+    return true;
+  } catch (e) {
+    if (!skippable(e)) throw e;
+    return false;
+  }
 };
 
 const podKey = (p: KObject): ObjectKey => ({ resource: "pods", namespace: p.metadata.namespace ?? "", name: p.metadata.name! });
@@ -154,8 +169,12 @@ export const schedulePass = async (ctx: ControllerContext, pending?: KObject[]):
     ctx.api.list("pods", "", { fieldSelector: "spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed" }),
   ]);
   const namespaces = pods.some(usesNamespaceSelector) || bound.some(usesNamespaceSelector) ? await ctx.api.list("namespaces") : [];
+  // claims, volumes and classes only when a pending pod mounts a claim
+  const volumes = pods.some(podHasClaims)
+    ? new VolumeBinder(...(await Promise.all([ctx.api.list("persistentvolumeclaims"), ctx.api.list("persistentvolumes"), ctx.api.list("storageclasses")])))
+    : undefined;
   const started = performance.now();
-  const { bindings, failures } = placePods(pods, nodes, bound, { namespaces });
+  const { bindings, failures } = placePods(pods, nodes, bound, { namespaces, volumes });
   // a pod's attempt: the pass's placement and its own write (kube-scheduler: algorithm and binding)
   const attempt = (result: "scheduled" | "unschedulable", write: () => Promise<void>) => async () => {
     try {
@@ -171,7 +190,7 @@ export const schedulePass = async (ctx: ControllerContext, pending?: KObject[]):
   const verdicts = failures.filter((f) => !unscheduledAlready(f.pod, "Unschedulable", f.message));
   for (let i = verdicts.length; i < failures.length; i++) ctx.schedulingAttempt?.("unschedulable", (performance.now() - started) / 1000);
   const writes: (() => Promise<void>)[] = [
-    ...bindings.map((b) => attempt("scheduled", () => bind(ctx, b.pod, b.node))),
+    ...bindings.map((b) => attempt("scheduled", () => bind(ctx, b.pod, b.node, b.volumes))),
     ...verdicts.map((f) => attempt("unschedulable", () => unschedulable(ctx, f.pod, f.message))),
   ];
   // bindings first; past the per-pass budget the next pass (fresh reads) takes over at once
@@ -194,7 +213,18 @@ export const scheduler: Controller = {
   // time-based work: at every resync pass
   resyncPeriodMs: 0,
   primary: ["pods"],
-  watches: [{ resource: "nodes", mapAll: async (_nodes, ctx) => (await listPending(ctx)).map(podKey) }],
+  watches: [
+    { resource: "nodes", mapAll: async (_nodes, ctx) => (await listPending(ctx)).map(podKey) },
+    // a claim bound or a volume freed may let a pod with claims go
+    { resource: "persistentvolumeclaims", mapAll: async (_keys, ctx) => (await listPending(ctx)).filter(podHasClaims).map(podKey) },
+    { resource: "persistentvolumes", mapAll: async (_keys, ctx) => (await listPending(ctx)).filter(podHasClaims).map(podKey) },
+  ],
+  wants: ({ key, obj, old, deleted }) =>
+    key.resource === "persistentvolumeclaims"
+      ? deleted || !old || old.status?.phase !== obj.status?.phase
+      : key.resource === "persistentvolumes"
+        ? !deleted && (!old || old.status?.phase !== obj.status?.phase)
+        : true,
 
   async reconcileBatch(keys, ctx): Promise<ReconcileResult> {
     const pending = await listPending(ctx);

@@ -26,7 +26,8 @@ export class Access {
   /** A node's target check of a named object, reading the pod when the target is a pod. */
   async target(user: User, verb: Verb, info: ResourceInfo, namespace: string, name: string, sub = ""): Promise<void> {
     if (user.role !== "node") return;
-    const current = info.resource === "pods" ? await this.store.get({ resource: "pods", namespace, name }) : undefined;
+    const current =
+      info.resource === "pods" || info.resource === "persistentvolumes" ? await this.store.get({ resource: info.resource, namespace, name }) : undefined;
     await this.restrict(user, verb, info, namespace, { name, sub, current });
   }
 

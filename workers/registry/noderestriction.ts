@@ -1,7 +1,9 @@
 /**
  * Node restriction, as Kubernetes' Node authorizer and NodeRestriction admission do
  * it: a node's credential reaches its own Node and Lease, the pods bound to it (read,
- * status, deletion, log upload), the ConfigMaps and Secrets those pods use, and
+ * status, deletion, log upload), the ConfigMaps, Secrets and PersistentVolumeClaims
+ * those pods use (and the volumes bound to those claims, read-only), the volumes it
+ * provisions (affinity to it alone: create, update, delete), StorageClasses (read), and
  * events; nothing else. It may not give its Node labels that steer workloads
  * (node-role.kubernetes.io/*, node-restriction.kubernetes.io/*, ...) nor change its
  * taints or its pod CIDRs (Kubeflare's addition: node-ipam hands those out). The target is checked before the request's body is read or validated.
@@ -42,10 +44,37 @@ export const nodeMayAttempt = (verb: Verb, info: ResourceInfo, sub: string): boo
     case "endpoints":
     case "endpointslices":
       return ["get", "list", "watch"].includes(verb);
+    case "persistentvolumeclaims":
+    case "storageclasses":
+      return verb === "get" && sub === "";
+    case "persistentvolumes":
+      return sub === "" && ["get", "create", "update", "patch", "delete"].includes(verb);
     default:
       return false;
   }
 };
+
+/**
+ * Is the volume reachable from this node alone: node affinity of exactly one term,
+ * kubernetes.io/hostname In [node] (what the agent's local-path provisioner makes)?
+ */
+export const volumeOnlyOnNode = (pv: KObject | null | undefined, node: string): boolean => {
+  const terms = pv?.spec?.nodeAffinity?.required?.nodeSelectorTerms;
+  if (!Array.isArray(terms) || terms.length !== 1) return false;
+  const t = terms[0] ?? {};
+  const e = t.matchExpressions;
+  return (
+    !t.matchFields?.length &&
+    Array.isArray(e) &&
+    e.length === 1 &&
+    e[0]?.key === "kubernetes.io/hostname" &&
+    e[0]?.operator === "In" &&
+    jsonEqual(e[0]?.values, [node])
+  );
+};
+
+const podUsesClaim = (pod: KObject, namespace: string, claim: string) =>
+  pod.metadata.namespace === namespace && (pod.spec?.volumes ?? []).some((v: any) => v?.persistentVolumeClaim?.claimName === claim);
 
 /** Does a pod use this ConfigMap or Secret (volumes, env, envFrom)? */
 const podUses = (pod: KObject, resource: string, name: string): boolean => {
@@ -128,6 +157,23 @@ export const authorizeNodeTarget = async (c: NodeCheck): Promise<void> => {
       if (!pods.some((p) => podUses(p, info.resource, name ?? ""))) throw no(`no relationship found between node '${me}' and this object`);
       return;
     }
+    case "persistentvolumeclaims": {
+      // the claims of its pods (kube's graph: pod -> pvc)
+      const pods = (await c.podsOnNode?.()) ?? [];
+      if (!pods.some((p) => podUsesClaim(p, namespace, name ?? ""))) throw no(`no relationship found between node '${me}' and this object`);
+      return;
+    }
+    case "persistentvolumes": {
+      // what it provisioned (affinity to it alone), and for reading also the volumes bound to its pods' claims (pod -> pvc -> pv)
+      if (verb === "create" || !c.current) return;
+      if (volumeOnlyOnNode(c.current, me)) return;
+      const ref = c.current.spec?.claimRef;
+      if (verb === "get" && ref?.name) {
+        const pods = (await c.podsOnNode?.()) ?? [];
+        if (pods.some((p) => podUsesClaim(p, ref.namespace ?? "", ref.name))) return;
+      }
+      throw no(`no relationship found between node '${me}' and this object`);
+    }
     default:
       return;
   }
@@ -146,6 +192,14 @@ export const admitNodeWrite = (c: NodeCheck): void => {
   const name = c.name ?? incoming.metadata?.name ?? "";
   if (info.resource === "leases" && verb === "create" && name !== me) {
     throw deny(user, verb, info, c.namespace, name, sub, `node "${me}" may only use its own Lease in kube-node-lease`);
+  }
+  if (info.resource === "persistentvolumes") {
+    // a node writes only the volumes it provisions: local to it alone
+    if (!volumeOnlyOnNode(incoming, me))
+      throw refuse(info, name, `node "${me}" may only write PersistentVolumes with a node affinity of kubernetes.io/hostname In [${me}] alone`);
+    if (verb === "create" && incoming.metadata?.annotations?.["pv.kubernetes.io/provisioned-by"] !== "kubeflare.dev/local-path")
+      throw refuse(info, name, `node "${me}" may only create PersistentVolumes provisioned by kubeflare.dev/local-path`);
+    return;
   }
   if (info.resource !== "nodes") return;
   if (name !== me) throw refuse(info, name, `node "${me}" is not allowed to modify node "${name}"`);

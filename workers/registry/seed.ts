@@ -127,6 +127,21 @@ const kubernetesEndpoints = async (registry: RegistryCore, ep: ApiEndpoint | und
   );
 };
 
+/**
+ * The default StorageClass, as k3s ships its local-path one: volumes are directories
+ * under the data dir of the node the first pod using the claim lands on (the agent
+ * provisions them), deleted with the claim.
+ */
+export const LOCAL_PATH_PROVISIONER = "kubeflare.dev/local-path";
+const localPathClass: KObject = {
+  apiVersion: "storage.k8s.io/v1",
+  kind: "StorageClass",
+  metadata: { name: "local-path", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+  provisioner: LOCAL_PATH_PROVISIONER,
+  reclaimPolicy: "Delete",
+  volumeBindingMode: "WaitForFirstConsumer",
+};
+
 /** Create what is missing of the initial objects, and point the `kubernetes` endpoints at the API server. Idempotent. */
 export const seed = async (registry: RegistryCore, o: SeedOptions = {}): Promise<void> => {
   for (const name of SYSTEM_NAMESPACES) {
@@ -143,4 +158,5 @@ export const seed = async (registry: RegistryCore, o: SeedOptions = {}): Promise
     if (!(e instanceof ApiError && e.reason === "Invalid")) throw e;
     console.warn(`kube-dns Service not created: ${e.message}`);
   }
+  await createIfMissing(registry, "storageclasses", "", localPathClass);
 };

@@ -7,6 +7,7 @@ import { type Obj, obj } from "./json";
 import { validateObjectMeta } from "./meta";
 import { validatePodSpec } from "./pod";
 import { validateServiceSpec } from "./service";
+import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from "./storage";
 import {
   validateControllerRevision,
   validateCronJob,
@@ -47,6 +48,9 @@ const RULES: Record<string, (o: Obj, c: Causes) => void> = {
   EndpointSlice: validateEndpointSlice,
   ControllerRevision: validateControllerRevision,
   StatefulSet: (o, c) => validateStatefulSetSpec(o.spec, c),
+  PersistentVolume: validatePersistentVolume,
+  PersistentVolumeClaim: (o, c) => validatePersistentVolumeClaim(o, c),
+  StorageClass: validateStorageClass,
 };
 
 /** Everything the rules find wrong with an object of `kind` (empty when valid). */

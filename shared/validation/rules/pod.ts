@@ -618,7 +618,7 @@ const validateNodeFieldSelectorRequirement = (r: Obj, f: string, c: Causes) => {
   else values.forEach((v, i) => isStr(v) && c.invalidEach(index(child(f, "values"), i), v, isDNS1123Subdomain(v)));
 };
 
-const validateNodeSelectorTerm = (term: unknown, f: string, c: Causes) => {
+export const validateNodeSelectorTerm = (term: unknown, f: string, c: Causes) => {
   const t = obj(term);
   arr(t.matchExpressions).forEach((r, i) => isObj(r) && validateNodeSelectorRequirement(r, index(child(f, "matchExpressions"), i), c));
   arr(t.matchFields).forEach((r, i) => isObj(r) && validateNodeFieldSelectorRequirement(r, index(child(f, "matchFields"), i), c));

@@ -1,5 +1,6 @@
 /** apps/v1: Deployment and ReplicaSet. */
 import { atomic, boolean, gvk, int32, int64, json, listOf, object, oneOf, opt, req, string } from "./dsl";
+import { PersistentVolumeClaim } from "./storage";
 import { condition, conditionsField, IntOrString, LabelSelector, ObjectMeta } from "./meta";
 import { PodTemplateSpec } from "./pod";
 
@@ -231,7 +232,7 @@ export const StatefulSetSpec = object("io.k8s.api.apps.v1.StatefulSetSpec", "Pod
   selector: req(LabelSelector, "Labels of its pods; must match the template's labels, and cannot change."),
   template: req(PodTemplateSpec, "The pods to run, named <statefulset>-<ordinal>; restartPolicy must be Always."),
   volumeClaimTemplates: opt(
-    listOf(json),
+    listOf(PersistentVolumeClaim),
     "PersistentVolumeClaims made for every pod, named <template>-<statefulset>-<ordinal>, and mounted as the volume of the template's name.",
     atomic,
   ),

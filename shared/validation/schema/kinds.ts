@@ -8,6 +8,7 @@ import { EndpointSlice } from "./discovery";
 import type { ObjectType } from "./dsl";
 import { Pod } from "./pod";
 import { PodDisruptionBudget } from "./policy";
+import { PersistentVolume, PersistentVolumeClaim, StorageClass } from "./storage";
 
 export const KINDS: Record<string, ObjectType> = {
   Namespace,
@@ -31,4 +32,7 @@ export const KINDS: Record<string, ObjectType> = {
   Scale,
   ControllerRevision,
   StatefulSet,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  StorageClass,
 };

@@ -35,6 +35,9 @@ describe("OpenAPI components", () => {
       ["io.k8s.api.discovery.v1.EndpointSlice", "discovery.k8s.io", "v1", "EndpointSlice"],
       ["io.k8s.api.apps.v1.ControllerRevision", "apps", "v1", "ControllerRevision"],
       ["io.k8s.api.apps.v1.StatefulSet", "apps", "v1", "StatefulSet"],
+      ["io.k8s.api.core.v1.PersistentVolume", "", "v1", "PersistentVolume"],
+      ["io.k8s.api.core.v1.PersistentVolumeClaim", "", "v1", "PersistentVolumeClaim"],
+      ["io.k8s.api.storage.v1.StorageClass", "storage.k8s.io", "v1", "StorageClass"],
     ];
     for (const [name, group, version, kind] of want) {
       expect(schemas[name]?.["x-kubernetes-group-version-kind"], name).toEqual([{ group, kind, version }]);

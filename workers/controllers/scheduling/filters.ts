@@ -224,14 +224,17 @@ export const interPodAffinity = (state: InterPodState, node: NodeInfo): string |
 };
 
 /**
- * Every filter in order; the first that refuses the node decides (kube-scheduler stops at
+ * Every filter in order (`volumes`: the pod's VolumeBinding filter, if it has claims); the first that refuses the node decides (kube-scheduler stops at
  * the first failing plugin). [] when the node fits.
  */
-export const runFilters = (pod: PodInfo, node: NodeInfo, interPod: InterPodState | null): string[] => {
+export const runFilters = (pod: PodInfo, node: NodeInfo, interPod: InterPodState | null, volumes?: (node: KObject) => string | null): string[] => {
   const one = nodeUnschedulable(pod, node) ?? taintToleration(pod, node) ?? nodeAffinity(pod, node) ?? nodePorts(pod, node);
   if (one) return [one];
   const fit = resourcesFit(pod, node);
   if (fit) return fit;
+  // VolumeBinding (scheduling/volumebinding.ts) runs between NodeResourcesFit and InterPodAffinity
+  const vol = volumes?.(node.node);
+  if (vol) return [vol];
   const ipa = interPod ? interPodAffinity(interPod, node) : null;
   return ipa ? [ipa] : NONE;
 };

@@ -16,10 +16,13 @@ import { controllerOf, hostPortsOf, type InterPodState, type NodeInfo, type PodI
 import { addInto, podNonZeroRequests, podRequests } from "./resources";
 import { fnv1a } from "../../../shared/hash";
 import { LABEL_ZONE, pickBest, scoreNodes, type SpreadContext } from "./scores";
+import { podHasClaims, type VolumeBinder, type VolumeWrites } from "./volumebinding";
 
 export interface Binding {
   pod: KObject;
   node: string;
+  /** what the pod's claims need written before it is bound (VolumeBinding) */
+  volumes?: VolumeWrites;
 }
 
 export interface Failure {
@@ -41,6 +44,8 @@ export interface PlaceOptions {
    * least 5% and 100 nodes), 100 looks at every node.
    */
   percentageOfNodesToScore?: number;
+  /** the pass's claims, volumes and classes (VolumeBinding), when a pod has claims */
+  volumes?: VolumeBinder;
 }
 
 /** kube-scheduler's message when the cluster has no nodes at all. */
@@ -223,6 +228,12 @@ export const placePods = (pods: KObject[], nodes: KObject[], boundPods: KObject[
       result.failures.push({ pod: pod.pod, message: NO_NODES_MESSAGE });
       continue;
     }
+    const podVolumes = opts.volumes && podHasClaims(pod.pod) ? opts.volumes.preFilter(pod.pod) : null;
+    if (podVolumes && "error" in podVolumes) {
+      result.failures.push({ pod: pod.pod, message: `0/${total} nodes are available: ${podVolumes.error}.` });
+      continue;
+    }
+    const volumeFilter = podVolumes ? (n: KObject) => opts.volumes!.filter(podVolumes, n) : undefined;
     const interPod = state.interPod(pod);
     feasible.length = 0;
     let reasons: Map<string, number> | null = null;
@@ -230,7 +241,7 @@ export const placePods = (pods: KObject[], nodes: KObject[], boundPods: KObject[
     for (let k = 0; k < total && feasible.length < toFind; k++) {
       const node = all[(start + k) % total];
       processed++;
-      const why = runFilters(pod, node, interPod);
+      const why = runFilters(pod, node, interPod, volumeFilter);
       if (why.length === 0) {
         feasible.push(node);
         continue;
@@ -245,7 +256,7 @@ export const placePods = (pods: KObject[], nodes: KObject[], boundPods: KObject[
     }
     const best = feasible.length === 1 ? feasible[0] : feasible[pickBest(scoreNodes(pod, feasible, state.spread(pod)), fnv1a(pod.id))];
     state.assign({ ...pod.pod, spec: { ...pod.pod.spec, nodeName: best.name } }, best, pod);
-    result.bindings.push({ pod: pod.pod, node: best.name });
+    result.bindings.push({ pod: pod.pod, node: best.name, ...(podVolumes ? { volumes: opts.volumes!.assume(podVolumes, best.node) } : {}) });
   }
   return result;
 };

@@ -25,6 +25,9 @@ import { secrets } from "./secrets";
 import { serviceaccounts } from "./serviceaccounts";
 import { services } from "./services";
 import { statefulsets } from "./statefulsets";
+import { persistentvolumes } from "./persistentvolumes";
+import { persistentvolumeclaims } from "./persistentvolumeclaims";
+import { storageclasses } from "./storageclasses";
 
 export const KINDS: Kind[] = [
   namespaces,
@@ -47,6 +50,9 @@ export const KINDS: Kind[] = [
   poddisruptionbudgets,
   controllerrevisions,
   statefulsets,
+  persistentvolumes,
+  persistentvolumeclaims,
+  storageclasses,
 ];
 
 export const RESOURCES: ResourceInfo[] = KINDS.map((k) => k.info);
