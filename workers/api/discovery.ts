@@ -138,7 +138,7 @@ const wantsAggregated = (accept: string | undefined) =>
 const json = (body: unknown, contentType = "application/json") => new Response(JSON.stringify(body), { headers: { "Content-Type": contentType } });
 
 /** /version, /api, /apis and the per-group-version resource lists. */
-export const discovery = () => {
+export const discovery = (reloadAfterMiss: () => Promise<boolean> = async () => false) => {
   const app = new Hono();
   app.get("/version", () => json(versionInfo()));
   app.get("/api", (c) => {
@@ -155,14 +155,16 @@ export const discovery = () => {
     return json({ kind: "APIGroupList", apiVersion: "v1", groups: groups() });
   });
   app.get("/api/v1", () => json(apiResourceList("", "v1")));
-  app.get("/apis/:group", (c) => {
-    const g = groups().find((x) => x.name === c.req.param("group"));
+  app.get("/apis/:group", async (c) => {
+    const find = () => groups().find((x) => x.name === c.req.param("group"));
+    const g = find() ?? ((await reloadAfterMiss()) ? find() : undefined);
     if (!g) return c.notFound();
     return json({ kind: "APIGroup", apiVersion: "v1", ...g });
   });
-  app.get("/apis/:group/:version", (c) => {
+  app.get("/apis/:group/:version", async (c) => {
     const { group, version } = c.req.param();
-    if (!GROUP_VERSIONS.some((gv) => gv.group === group && gv.version === version)) return c.notFound();
+    const served = () => GROUP_VERSIONS.some((gv) => gv.group === group && gv.version === version);
+    if (!served() && !((await reloadAfterMiss()) && served())) return c.notFound();
     return json(apiResourceList(group, version));
   });
   return app;

@@ -186,8 +186,9 @@ export class WatchHub {
   private async connect(req: Request, url: URL): Promise<Response> {
     const user = JSON.parse(req.headers.get(USER_HEADER) ?? "null") as User | null;
     const accept = req.headers.get("Accept") ?? undefined;
-    const w = watcherOf(url, accept);
+    // the runtime first: it loads the custom resource catalog the watched path may need
     const rt = await runtime(this.env);
+    const w = watcherOf(url, accept);
     const first = await catchUp(rt.store, listed(rt.store, w.opts));
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];

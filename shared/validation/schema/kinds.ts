@@ -1,4 +1,5 @@
 /** The top-level kinds and their types. */
+import { CustomResourceDefinition } from "./apiextensions";
 import { DaemonSet, Deployment, ReplicaSet } from "./apps";
 import { Scale } from "./autoscaling";
 import { CronJob, Job } from "./batch";
@@ -29,4 +30,5 @@ export const KINDS: Record<string, ObjectType> = {
   CronJob,
   PodDisruptionBudget,
   Scale,
+  CustomResourceDefinition,
 };

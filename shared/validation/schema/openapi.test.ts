@@ -33,6 +33,7 @@ describe("OpenAPI components", () => {
       ["io.k8s.api.coordination.v1.Lease", "coordination.k8s.io", "v1", "Lease"],
       ["io.k8s.api.autoscaling.v1.Scale", "autoscaling", "v1", "Scale"],
       ["io.k8s.api.discovery.v1.EndpointSlice", "discovery.k8s.io", "v1", "EndpointSlice"],
+      ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition", "apiextensions.k8s.io", "v1", "CustomResourceDefinition"],
     ];
     for (const [name, group, version, kind] of want) {
       expect(schemas[name]?.["x-kubernetes-group-version-kind"], name).toEqual([{ group, kind, version }]);

@@ -4,8 +4,10 @@
  * API type in shared/validation) and one line here.
  */
 import { groupVersion, type ResourceInfo } from "../../../shared/resources";
+import { compareKubeVersions, customKind, customKinds, onCustomKindsChange, setStaticResources } from "../crd/catalog";
 import { configmaps } from "./configmaps";
 import { cronjobs } from "./cronjobs";
+import { customresourcedefinitions } from "./customresourcedefinitions";
 import { daemonsets } from "./daemonsets";
 import { deployments } from "./deployments";
 import { endpoints } from "./endpoints";
@@ -43,6 +45,7 @@ export const KINDS: Kind[] = [
   cronjobs,
   daemonsets,
   poddisruptionbudgets,
+  customresourcedefinitions,
 ];
 
 export const RESOURCES: ResourceInfo[] = KINDS.map((k) => k.info);
@@ -51,7 +54,9 @@ const byResource = new Map(KINDS.map((k) => [k.info.resource, k]));
 
 /** The kind served as `resource` (plural REST name). */
 export const kindOf = (info: ResourceInfo | string): Kind => {
-  const k = byResource.get(typeof info === "string" ? info : info.resource);
+  const k =
+    byResource.get(typeof info === "string" ? info : info.resource) ??
+    customKind(typeof info === "string" ? info : info.resource, typeof info === "string" ? undefined : info.version);
   if (!k) throw new Error(`unknown resource ${typeof info === "string" ? info : info.resource}`);
   return k;
 };
@@ -68,3 +73,21 @@ export const resourceByKind = (apiVersion: string, kind: string): ResourceInfo |
 export const GROUP_VERSIONS: { group: string; version: string }[] = [
   ...new Map(RESOURCES.map((r) => [`${r.group}/${r.version}`, { group: r.group, version: r.version }])).values(),
 ];
+
+// ---------------------------------------------------------------- the dynamic layer
+// Established CustomResourceDefinitions (workers/registry/crd/catalog.ts) join
+// RESOURCES and GROUP_VERSIONS in place, after the static kinds, whenever the layer
+// changes; kindOf falls back to them. The static kinds above stay as they are.
+const STATIC_RESOURCES = [...RESOURCES];
+const STATIC_GROUP_VERSIONS = [...GROUP_VERSIONS];
+setStaticResources(STATIC_RESOURCES.map((r) => r.resource));
+onCustomKindsChange(() => {
+  // each resource's versions by Kubernetes' version priority: the first is the group's preferred one
+  const custom = customKinds()
+    .map((k) => k.info)
+    .sort((a, b) => (a.group === b.group ? compareKubeVersions(a.version, b.version) : a.group < b.group ? -1 : 1));
+  RESOURCES.splice(0, RESOURCES.length, ...STATIC_RESOURCES, ...custom);
+  const gvs = new Map(STATIC_GROUP_VERSIONS.map((gv) => [`${gv.group}/${gv.version}`, gv]));
+  for (const r of custom) if (!gvs.has(`${r.group}/${r.version}`)) gvs.set(`${r.group}/${r.version}`, { group: r.group, version: r.version });
+  GROUP_VERSIONS.splice(0, GROUP_VERSIONS.length, ...gvs.values());
+});
