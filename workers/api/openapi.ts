@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { fnv1a } from "../../shared/hash";
 import { groupVersion, type ResourceInfo } from "../../shared/resources";
-import { GROUP_VERSIONS, kindOf, RESOURCES } from "../registry/kinds";
+import { kindOf, servedGroupVersions, servedResources } from "../registry/kinds";
 import { customKindsSignature } from "../registry/crd/catalog";
 import { customOpenApiSchemas, customSchemaName } from "../registry/crd/openapi";
 import { openApiSchemas } from "../../shared/validation";
@@ -141,7 +141,7 @@ const resourcePaths = (info: ResourceInfo): Record<string, Json> => {
 /** A list schema for each served kind (kubectl explain podlist, clients' codegen). */
 const listSchemas = (): Record<string, Json> =>
   Object.fromEntries(
-    RESOURCES.map((info) => [
+    servedResources().map((info) => [
       `${schemaName(info)}List`,
       {
         description: `A list of ${info.kind} objects.`,
@@ -203,11 +203,11 @@ const documents = (): Map<string, Doc> => {
   cachedFor = customKindsSignature();
   const schemas = { ...openApiSchemas(), ...customOpenApiSchemas(), ...listSchemas(), ...COMMON_SCHEMAS };
   cache = new Map();
-  const gvs = [...GROUP_VERSIONS, { group: "autoscaling", version: "v1" }];
+  const gvs = [...servedGroupVersions(), { group: "autoscaling", version: "v1" }];
   for (const gv of gvs) {
     const key = gv.group ? `apis/${gv.group}/${gv.version}` : `api/${gv.version}`;
     const paths: Record<string, Json> = {};
-    for (const info of RESOURCES.filter((r) => r.group === gv.group && r.version === gv.version)) Object.assign(paths, resourcePaths(info));
+    for (const info of servedResources().filter((r) => r.group === gv.group && r.version === gv.version)) Object.assign(paths, resourcePaths(info));
     const doc = {
       openapi: "3.0.0",
       info: { title: "Kubeflare", version: `v${KUBEFLARE_VERSION}` },
