@@ -86,6 +86,17 @@ const session = (ctx: () => { k: Kubectl }) => {
     // categories: `kubectl get all` lists widgets
     expect(await ok("get all -n default")).toContain("widget.example.com/w1");
     expect(await ok("describe widget w1")).toMatch(/Name:\s+w1/);
+    expect(await ok("explain crd.spec.versions.additionalPrinterColumns")).toContain("jsonPath");
+    expect(await ok("describe crd widgets.example.com")).toMatch(/Established/);
+
+    // a namespace being deleted takes its custom objects along
+    await ok("create namespace crdns");
+    await ok(["apply", "-f", "-"], widget("w3").replace("namespace: default", "namespace: crdns"));
+    await ok("delete namespace crdns --timeout=60s");
+    // made again, the namespace is empty: the widget was deleted with it, not left behind
+    await ok("create namespace crdns");
+    expect((await k("get widget w3 -n crdns")).stderr).toContain('widgets.example.com "w3" not found');
+    await ok("delete namespace crdns --wait=false");
   });
 
   it("deleting the CRD deletes its objects", async () => {

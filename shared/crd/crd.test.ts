@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Causes } from "../validation/causes";
-import { applySchemaDefaults, jsonPathValue, schemaCauses, unknownPaths } from "./schema";
+import { applySchemaDefaults, jsonPathValue, patternProblem, schemaCauses, unknownPaths } from "./schema";
 import { validateCRD, validateStructural } from "./validate";
 
 const schema = {
@@ -93,6 +93,22 @@ describe("CRD validation", () => {
       "s.properties[both].additionalProperties: Forbidden: additionalProperties and properties are mutual exclusive",
       's.properties[bad].default: Invalid value: "x": s.properties[bad].default in body must be of type integer: "string"',
     ]);
+  });
+
+  it("takes RE2 patterns without the shapes that backtrack exponentially here", () => {
+    const ok = [
+      "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+      "^(https?|ftp)://",
+      "^\\d+(\\.\\d+)?$",
+      "^(?:[a-z]+:)?x{2,3}$",
+      "(?i)abc",
+      "^([a-z]+\\.)+[a-z]+$",
+    ];
+    for (const p of ok) expect(patternProblem(p), p).toBe("");
+    for (const p of ["^(a+)+$", "(\\w+\\s?)*$", "(a|aa)*b", "(?=x)", "(a)\\1", "((ab)*)+", "(a*){2,}"]) expect(patternProblem(p), p).not.toBe("");
+    const c = new Causes();
+    validateStructural({ type: "object", properties: { s: { type: "string", pattern: "^(a+)+$" } } }, "s", c);
+    expect(c.list.map((x) => x.field)).toEqual(["s.properties[s].pattern"]);
   });
 
   it("limits the root metadata to name and generateName", () => {

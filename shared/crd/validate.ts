@@ -8,7 +8,7 @@
 import type { StatusCause } from "../status";
 import { Causes, child, index } from "../validation/causes";
 import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain } from "../validation/names";
-import { compilePattern, isSimpleJsonPath, schemaCauses } from "./schema";
+import { compilePattern, isSimpleJsonPath, patternProblem, schemaCauses } from "./schema";
 
 type Obj = Record<string, any>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -161,7 +161,8 @@ const walk = (s: unknown, p: string, c: Causes, depth: number, root = false): vo
   if (isObj(s.properties) && s.additionalProperties !== undefined && s.additionalProperties !== false) {
     c.forbidden(child(p, "additionalProperties"), "additionalProperties and properties are mutual exclusive");
   }
-  if (typeof s.pattern === "string" && !compilePattern(s.pattern)) c.invalid(child(p, "pattern"), s.pattern, "must be a valid regular expression");
+  if (typeof s.pattern === "string" && !compilePattern(s.pattern))
+    c.invalid(child(p, "pattern"), s.pattern, patternProblem(s.pattern) || "must be a valid regular expression");
   if (s.type === "array" && !isObj(s.items)) c.required(child(p, "items"), "must be specified");
   if (Array.isArray(s.required) && s.required.some((r: unknown) => typeof r !== "string")) c.typeInvalid(child(p, "required"), s.required, "must be strings");
   if (isObj(s.properties)) for (const [k, x] of Object.entries(s.properties)) walk(x, `${child(p, "properties")}[${k}]`, c, depth + 1);
