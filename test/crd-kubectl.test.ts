@@ -53,6 +53,7 @@ const session = (ctx: () => { k: Kubectl }) => {
 
     expect(await ok("explain widget.spec")).toContain("What the widget should be.");
     expect(await ok("explain widget.spec.size")).toContain("How big the widget is.");
+    expect(await ok("explain widget.spec --output=plaintext-openapiv2")).toContain("What the widget should be.");
 
     expect(await ok("scale widget w1 --replicas=3")).toBe("widget.example.com/w1 scaled\n");
     expect(JSON.parse(await ok("get widget w1 -o json")).spec.replicas).toBe(3);
@@ -83,9 +84,31 @@ const session = (ctx: () => { k: Kubectl }) => {
     expect(st.status).toEqual({ replicas: 3, selector: "app=w" });
     expect(st.metadata.generation).toBe(3);
 
+    // a watch as kubectl shows it (Table rows with the printer columns)
+    const w = k.spawn(["get", "widgets", "-w", "--output-watch-events"]);
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      await ok(["apply", "-f", "-"], widget("w4"));
+      await eventually(async () => /ADDED\s+w4\s+small\s+1/.test(w.output()), 20_000);
+    } finally {
+      w.kill();
+    }
+
     // categories: `kubectl get all` lists widgets
     expect(await ok("get all -n default")).toContain("widget.example.com/w1");
     expect(await ok("describe widget w1")).toMatch(/Name:\s+w1/);
+    // server-side apply of a custom object, and applying the CRD again with a change
+    expect(await ok(["apply", "--server-side", "-f", "-"], widget("w1").replace("size: small", "size: small\n  color: red"))).toBe(
+      "widget.example.com/w1 serverside-applied\n",
+    );
+    expect(JSON.parse(await ok("get widget w1 -o json")).spec).toMatchObject({ size: "small", color: "red", replicas: 3 });
+    expect(
+      await ok(
+        ["apply", "-f", "-"],
+        WIDGET_CRD.replace("    - name: Size\n", "    - name: Colour\n      type: string\n      jsonPath: .spec.color\n    - name: Size\n"),
+      ),
+    ).toBe("customresourcedefinition.apiextensions.k8s.io/widgets.example.com configured\n");
+    await eventually(async () => /^NAME\s+COLOUR\s+SIZE/.test(await ok("get widgets")), 20_000);
     expect(await ok("explain crd.spec.versions.additionalPrinterColumns")).toContain("jsonPath");
     expect(await ok("describe crd widgets.example.com")).toMatch(/Established/);
 

@@ -61,6 +61,9 @@ describe("CRD validation", () => {
     expect(validateCRD(none).map((c) => c.message)).toContainEqual(expect.stringContaining("must have at least one version marked as served"));
     expect(fields(validateCRD(crd({ scope: "Galaxy" })))).toEqual(['spec.scope: Unsupported value: "Galaxy": supported values: "Cluster", "Namespaced"']);
     expect(fields(validateCRD(crd({ names: { plural: "widgets", kind: "" } })))).toContain("spec.names.kind: Required value");
+    expect(fields(validateCRD(crd({ preserveUnknownFields: true })))).toEqual([
+      "spec.preserveUnknownFields: Invalid value: true: cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead",
+    ]);
   });
 
   it("wants structural schemas: a type everywhere, no disallowed keywords, extensions where they may be", () => {
@@ -142,6 +145,18 @@ describe("custom objects against their schema", () => {
       "spec.ports: Too many: 3: must have at most 2 items",
     ]);
     expect(schemaCauses(schema, { spec: { image: "nginx:1.2", replicas: 0, port: 80 } }).list).toEqual([]);
+  });
+
+  it("wants embedded resources to name their apiVersion and kind, and keeps their metadata", () => {
+    const emb = {
+      type: "object",
+      properties: { tpl: { type: "object", "x-kubernetes-embedded-resource": true, "x-kubernetes-preserve-unknown-fields": false, properties: {} } },
+    };
+    expect(fields(schemaCauses(emb, { tpl: { metadata: { name: "x" } } }).list)).toEqual([
+      "tpl.apiVersion: Required value: must not be empty",
+      "tpl.kind: Required value: must not be empty",
+    ]);
+    expect(unknownPaths(emb, { tpl: { apiVersion: "v1", kind: "Pod", metadata: { name: "x" }, spec: {} } })).toEqual(["tpl.spec"]);
   });
 
   it("prunes fields the schema does not declare, unless preserved", () => {

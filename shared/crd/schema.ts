@@ -184,6 +184,11 @@ const check = (s: Schema, v: unknown, path: string, c: Causes, root = false): vo
         c.required(child(path, r), "");
       }
     }
+    // an embedded resource (x-kubernetes-embedded-resource) says what it is
+    if (s["x-kubernetes-embedded-resource"] === true) {
+      if (typeof v.apiVersion !== "string" || !v.apiVersion) c.required(child(path, "apiVersion"), "must not be empty");
+      if (typeof v.kind !== "string" || !v.kind) c.required(child(path, "kind"), "must not be empty");
+    }
     const n = Object.keys(v).length;
     if (typeof s.maxProperties === "number" && n > s.maxProperties) c.tooMany(path, n, s.maxProperties);
     if (typeof s.minProperties === "number" && n < s.minProperties) c.invalid(path, n, `${path} in body should have at least ${s.minProperties} properties`);

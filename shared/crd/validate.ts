@@ -75,6 +75,9 @@ export const validateCRD = (crd: Obj): StatusCause[] => {
       else if (!isSimpleJsonPath(col.jsonPath)) c.invalid(child(cp, "jsonPath"), col.jsonPath, 'must be a simple JSON path (.a.b, [0], [?(@.k=="v")])');
     });
   });
+  if (spec.preserveUnknownFields === true) {
+    c.invalid("spec.preserveUnknownFields", true, "cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead");
+  }
   const strategy = spec.conversion?.strategy;
   if (strategy !== undefined && strategy !== "None" && strategy !== "Webhook") c.notSupported("spec.conversion.strategy", strategy, ["None", "Webhook"]);
   return c.list;
