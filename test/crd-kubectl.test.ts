@@ -112,6 +112,17 @@ const session = (ctx: () => { k: Kubectl }) => {
     expect(await ok("explain crd.spec.versions.additionalPrinterColumns")).toContain("jsonPath");
     expect(await ok("describe crd widgets.example.com")).toMatch(/Established/);
 
+    // the garbage collector deletes a custom object whose owner is gone
+    await ok("create configmap owner");
+    const uid = await ok("get configmap owner -o jsonpath={.metadata.uid}");
+    const owned = widget("w5").replace(
+      "  namespace: default\n",
+      `  namespace: default\n  ownerReferences: [{apiVersion: v1, kind: ConfigMap, name: owner, uid: ${uid}}]\n`,
+    );
+    await ok(["apply", "-f", "-"], owned);
+    await ok("delete configmap owner");
+    await eventually(async () => (await k("get widget w5")).code !== 0, 20_000);
+
     // a namespace being deleted takes its custom objects along
     await ok("create namespace crdns");
     await ok(["apply", "-f", "-"], widget("w3").replace("namespace: default", "namespace: crdns"));
