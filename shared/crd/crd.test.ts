@@ -159,6 +159,32 @@ describe("custom objects against their schema", () => {
     expect(unknownPaths(emb, { tpl: { apiVersion: "v1", kind: "Pod", metadata: { name: "x" }, spec: {} } })).toEqual(["tpl.spec"]);
   });
 
+  it("keeps x-kubernetes-list-type set and map lists unique", () => {
+    const lists = {
+      type: "object",
+      properties: {
+        tags: { type: "array", "x-kubernetes-list-type": "set", items: { type: "string" } },
+        ports: {
+          type: "array",
+          "x-kubernetes-list-type": "map",
+          "x-kubernetes-list-map-keys": ["port"],
+          items: { type: "object", properties: { port: { type: "integer" }, name: { type: "string" } } },
+        },
+      },
+    };
+    expect(
+      fields(
+        schemaCauses(lists, {
+          tags: ["a", "b", "a"],
+          ports: [
+            { port: 1, name: "x" },
+            { port: 1, name: "y" },
+          ],
+        }).list,
+      ),
+    ).toEqual(['tags[2]: Duplicate value: "a"', 'ports[1]: Duplicate value: {"port":1}']);
+  });
+
   it("prunes fields the schema does not declare, unless preserved", () => {
     const obj = {
       apiVersion: "example.com/v1",

@@ -177,6 +177,7 @@ const check = (s: Schema, v: unknown, path: string, c: Causes, root = false): vo
     if (typeof s.maxItems === "number" && v.length > s.maxItems) c.tooMany(path, v.length, s.maxItems);
     if (typeof s.minItems === "number" && v.length < s.minItems) c.invalid(path, v.length, `${path} in body should have at least ${s.minItems} items`);
     if (isObj(s.items)) v.forEach((x, i) => check(s.items, x, index(path, i), c));
+    listUniqueness(s, v, path, c);
   } else if (isObj(v)) {
     const props: Obj = isObj(s.properties) ? s.properties : {};
     for (const r of Array.isArray(s.required) ? s.required : []) {
@@ -198,6 +199,22 @@ const check = (s: Schema, v: unknown, path: string, c: Causes, root = false): vo
       if (sub) check(sub, x, child(path, k), c);
     }
   }
+};
+
+/** x-kubernetes-list-type set (unique items) and map (unique x-kubernetes-list-map-keys) */
+const listUniqueness = (s: Schema, v: unknown[], path: string, c: Causes) => {
+  const type = s["x-kubernetes-list-type"];
+  const keys: string[] = Array.isArray(s["x-kubernetes-list-map-keys"]) ? s["x-kubernetes-list-map-keys"] : [];
+  if (type !== "set" && !(type === "map" && keys.length)) return;
+  const seen = new Set<string>();
+  v.forEach((x, i) => {
+    const id = type === "set" ? JSON.stringify(x) : JSON.stringify(keys.map((k) => (isObj(x) ? (x[k] ?? null) : null)));
+    if (seen.has(id)) {
+      if (type === "set") c.duplicate(index(path, i), x);
+      else c.duplicate(index(path, i), Object.fromEntries(keys.map((k) => [k, isObj(x) ? x[k] : undefined])));
+    }
+    seen.add(id);
+  });
 };
 
 const checkString = (s: Schema, v: string, path: string, c: Causes) => {
