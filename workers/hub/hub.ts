@@ -279,8 +279,8 @@ export class WatchHub {
 
   /** One watcher catches up on its own from its revision (after the shared read found history compacted). */
   private async resync(ws: HubSocket, a: Attachment): Promise<void> {
+    const rt = await runtime(this.env); // first: it loads the custom resource catalog the watcher's path may need
     const w = this.watcher(ws, a);
-    const rt = await runtime(this.env);
     const r = await catchUp(rt.store, { ...listed(rt.store, w.opts), fromRevision: a.rev });
     for (const ev of r.events) this.send(ws, a, ev);
     if (r.expired) {
