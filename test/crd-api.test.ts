@@ -91,6 +91,9 @@ for (const [runtime, start] of runtimes) {
       });
       expect(old.status).toBe(201);
       expect(old.headers.get("Warning")).toContain("example.com/v1beta1 Widget is deprecated");
+      // every request to the deprecated version is warned, not those to the other one
+      expect((await send(t, "GET", "/apis/example.com/v1beta1/namespaces/default/widgets")).headers.get("Warning")).toContain("is deprecated");
+      expect((await send(t, "GET", "/apis/example.com/v1/namespaces/default/widgets")).headers.get("Warning")).toBeNull();
       // stored once, read in either version
       expect((await send(t, "GET", "/apis/example.com/v1/namespaces/default/widgets/old")).json.apiVersion).toBe("example.com/v1");
 

@@ -94,8 +94,21 @@ const queryOf = (c: Context): Query => new URL(c.req.url).searchParams;
 
 const WRITE_VERBS: Record<string, "create" | "update" | "patch" | "delete"> = { POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" };
 
-/** Serve one REST request on a resolved target. */
+/** Serve one REST request on a resolved target (a deprecated custom resource version adds its warning to every answer). */
 export const serveResource = async (c: Context, t: Target, user: User, opts: RestOptions): Promise<Response> => {
+  const res = await serveTarget(c, t, user, opts);
+  const deprecation = kindOf(t.info).strategy.custom?.deprecation;
+  if (deprecation) {
+    try {
+      res.headers.append("Warning", `299 - ${JSON.stringify(deprecation)}`);
+    } catch {
+      // a response whose headers can't change (a Durable Object's WebSocket upgrade)
+    }
+  }
+  return res;
+};
+
+const serveTarget = async (c: Context, t: Target, user: User, opts: RestOptions): Promise<Response> => {
   const { registry } = opts;
   const { info, namespace, name, subresource } = t;
   const method = c.req.method;

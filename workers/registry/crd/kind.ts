@@ -41,6 +41,8 @@ export interface CustomVersion {
   scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
   /** the storage version's name (objects are stored with its apiVersion) */
   storage: string;
+  /** the warning every request to this version gets when it is deprecated */
+  deprecation?: string;
   terminating: boolean;
 }
 
@@ -85,7 +87,8 @@ export const customKindsOf = (crd: KObject): Kind[] => {
     const status = isObj(v.subresources) && v.subresources.status !== undefined && v.subresources.status !== null;
     const scale = isObj(v.subresources?.scale) ? v.subresources.scale : undefined;
     const schema: Schema = isObj(v.schema?.openAPIV3Schema) ? v.schema.openAPIV3Schema : { type: "object", "x-kubernetes-preserve-unknown-fields": true };
-    const custom: CustomVersion = { crd: crd.metadata.name!, schema, scale, storage, terminating: isTerminating(crd) };
+    const deprecation = v.deprecated ? (v.deprecationWarning ?? `${spec.group}/${v.name} ${names.kind} is deprecated`) : undefined;
+    const custom: CustomVersion = { crd: crd.metadata.name!, schema, scale, storage, terminating: isTerminating(crd), deprecation };
     const namespaced = spec.scope === "Namespaced";
     return defineKind({
       info: {
@@ -101,13 +104,13 @@ export const customKindsOf = (crd: KObject): Kind[] => {
         subresources: [...(status ? ["status"] : []), ...(scale ? ["scale"] : [])],
         hasStatus: status,
       },
-      strategy: customStrategy(custom, namespaced, status, v),
+      strategy: customStrategy(custom, spec.group, namespaced, status),
       printer: printerOf(Array.isArray(v.additionalPrinterColumns) ? v.additionalPrinterColumns : []),
     });
   });
 };
 
-const customStrategy = (custom: CustomVersion, namespaced: boolean, status: boolean, v: Obj): Kind["strategy"] => ({
+const customStrategy = (custom: CustomVersion, group: string, namespaced: boolean, status: boolean): Kind["strategy"] => ({
   custom,
   // kube counts generation for every custom resource
   tracksGeneration: true,
@@ -115,13 +118,15 @@ const customStrategy = (custom: CustomVersion, namespaced: boolean, status: bool
     // with the status subresource, a create does not set status
     if (status) delete obj.status;
   },
-  admit(obj) {
+  admit() {
     if (custom.terminating) throw methodNotAllowed("create not allowed while custom resource definition is terminating");
-    return v.deprecated ? [v.deprecationWarning ?? `${obj.apiVersion} ${obj.kind} is deprecated`] : [];
+    return [];
   },
   // defaulting from the schema (after pruning, before validation), as the CR decoder does
   normalize(obj) {
     applySchemaDefaults(custom.schema, obj);
+    // stored in the storage version (conversion None: only apiVersion differs); reads show the version asked for
+    obj.apiVersion = `${group}/${custom.storage}`;
   },
   unknownFields: (obj) => unknownPaths(custom.schema, obj),
   typeErrors: (obj) => [
