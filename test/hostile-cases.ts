@@ -179,6 +179,21 @@ export const validObject = (info: ResourceInfo, name: string): Record<string, an
       return { ...head, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } };
     case "storageclasses":
       return { ...head, provisioner: "example.com/h" };
+    case "customresourcedefinitions": {
+      // valid when the name is <plural>.<group> (the fixtures' are); other names make a 422
+      const [plural, ...group] = name.split(".");
+      return {
+        ...head,
+        spec: {
+          group: group.join(".") || "hostile.example.com",
+          names: { plural, kind: `H${plural.replace(/[^a-z0-9]/g, "")}` },
+          scope: "Namespaced",
+          versions: [
+            { name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } },
+          ],
+        },
+      };
+    }
     default:
       throw new Error(`no valid object for ${info.resource}`);
   }

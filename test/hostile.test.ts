@@ -61,7 +61,8 @@ class FixtureSet implements Fixtures {
     const info = resourceByName(resource);
     const gen = (this.generation.get(resource) ?? -1) + 1;
     this.generation.set(resource, gen);
-    const name = `fx-${resource}-${gen}`;
+    // a CRD's name is <plural>.<group>
+    const name = resource === "customresourcedefinitions" ? `fx-crd-${gen}.hostile.example.com` : `fx-${resource}-${gen}`;
     const res = await this.t.fetch(collectionPath(info), { method: "POST", headers: JSON_CT, body: JSON.stringify(validObject(info, name)) });
     if (res.status !== 201) throw new Error(`fixture ${resource}/${name}: ${res.status} ${await res.text()}`);
     await res.body?.cancel();

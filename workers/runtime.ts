@@ -14,6 +14,7 @@ import { cloudflareQueue, discardQueue } from "./queue";
 import { CredentialCache } from "./registry/credentials";
 import type { Registry } from "./registry/registry";
 import type { Store } from "./store/store";
+import { refreshCustomKinds } from "./registry/crd/catalog";
 import type { TunnelNamespace } from "./tunnel/edge";
 
 /** Bindings and variables of the Worker (see wrangler.toml). */
@@ -217,5 +218,7 @@ export const runtime = async (
     await registry.bootstrap();
     bootstrapped = true;
   }
+  // this isolate's custom resource catalog: read again only when older than 5 s (workers/registry/crd/catalog.ts)
+  await refreshCustomKinds(store);
   return { client, store, registry, manager, app, committed: () => committed, authenticate: anyOf(tokens, (t) => registry.nodes.authenticate(t)) };
 };

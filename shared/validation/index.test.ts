@@ -185,6 +185,18 @@ const VALID: [string, KObject][] = [
     { metadata: { name: "kubia-pdb", namespace: "default" }, spec: { minAvailable: "50%", selector: { matchLabels: { app: "kubia" } } } },
   ],
   [
+    "customresourcedefinitions",
+    {
+      metadata: { name: "widgets.example.com" },
+      spec: {
+        group: "example.com",
+        names: { plural: "widgets", kind: "Widget" },
+        scope: "Namespaced",
+        versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object" } } } } }],
+      },
+    },
+  ],
+  [
     "daemonsets",
     {
       metadata: { name: "ssd-monitor", namespace: "default" },

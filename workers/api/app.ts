@@ -11,6 +11,7 @@ import { openapi } from "./openapi";
 import { decodeKubernetesProtobuf } from "./protobuf";
 import { decodeSegment, resolvePath, serveResource, type TableRenderer, type WatchServer } from "./rest";
 import { tableRenderer } from "./table";
+import { refreshAfterMiss, refreshCustomKinds } from "../registry/crd/catalog";
 
 export interface AppOptions {
   registry: Registry;
@@ -106,18 +107,36 @@ export const createApp = (opts: AppOptions) => {
     const { contentType, body } = await metrics.exposition();
     return c.body(body, 200, { "Content-Type": contentType });
   });
+  // the custom resources of this isolate's catalog, reloaded when older than 5 s (workers/registry/crd/catalog.ts)
+  const store = opts.registry.store;
+  app.use("*", async (_c, next) => {
+    await refreshCustomKinds(store);
+    await next();
+  });
+  /** a path nobody serves here may name a CRD another isolate just established: reload once and try again */
+  const resolve = async (group: string, version: string, segs: string[]) => {
+    try {
+      return resolvePath(group, version, segs);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 404) || !(await refreshAfterMiss(store))) throw e;
+      return resolvePath(group, version, segs);
+    }
+  };
   app.route("/", joining(opts.registry));
-  app.route("/", discovery());
+  app.route(
+    "/",
+    discovery(() => refreshAfterMiss(store)),
+  );
   app.route("/", openapi());
 
-  app.all("/api/v1/*", (c) => {
+  app.all("/api/v1/*", async (c) => {
     const segs = c.req.path.split("/").slice(3).filter(Boolean).map(decodeSegment);
-    return serveResource(c, resolvePath("", "v1", segs), c.get("user"), rest);
+    return serveResource(c, await resolve("", "v1", segs), c.get("user"), rest);
   });
-  app.all("/apis/:group/:version/*", (c) => {
+  app.all("/apis/:group/:version/*", async (c) => {
     const { group, version } = c.req.param();
     const segs = c.req.path.split("/").slice(4).filter(Boolean).map(decodeSegment);
-    return serveResource(c, resolvePath(group, version, segs), c.get("user"), rest);
+    return serveResource(c, await resolve(group, version, segs), c.get("user"), rest);
   });
   return app;
 };

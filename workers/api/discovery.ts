@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { groupVersion, type ResourceInfo, resourceVerbs } from "../../shared/resources";
-import { GROUP_VERSIONS, RESOURCES } from "../registry/kinds";
+import { servedGroupVersions, servedResources } from "../registry/kinds";
 
 /** The Kubernetes release whose API and kubectl behaviour Kubeflare follows. */
 export const KUBE_MINOR = "32";
@@ -65,7 +65,7 @@ const subresourcesOf = (r: ResourceInfo) => [
 /** Legacy (per group-version) discovery: APIResourceList. */
 export const apiResourceList = (group: string, version: string) => {
   const resources: unknown[] = [];
-  for (const r of RESOURCES.filter((x) => x.group === group && x.version === version)) {
+  for (const r of servedResources().filter((x) => x.group === group && x.version === version)) {
     resources.push({
       name: r.resource,
       singularName: r.singular,
@@ -93,7 +93,7 @@ export const apiResourceList = (group: string, version: string) => {
 
 const groups = () => {
   const byGroup = new Map<string, string[]>();
-  for (const gv of GROUP_VERSIONS) {
+  for (const gv of servedGroupVersions()) {
     if (!gv.group) continue;
     byGroup.set(gv.group, [...(byGroup.get(gv.group) ?? []), gv.version]);
   }
@@ -116,18 +116,20 @@ const aggregated = (core: boolean) => ({
     versions: g.versions.map((version) => ({
       version,
       freshness: "Current",
-      resources: RESOURCES.filter((r) => r.group === g.name && r.version === version).map((r) => ({
-        resource: r.resource,
-        responseKind: { group: r.group, version: r.version, kind: r.kind },
-        scope: r.namespaced ? "Namespaced" : "Cluster",
-        singularResource: r.singular,
-        verbs: resourceVerbs(r),
-        ...(r.shortNames ? { shortNames: r.shortNames } : {}),
-        ...(r.categories ? { categories: r.categories } : {}),
-        ...(subresourcesOf(r).length
-          ? { subresources: subresourcesOf(r).map(({ sub, kind, verbs }) => ({ subresource: sub, responseKind: kind, verbs })) }
-          : {}),
-      })),
+      resources: servedResources()
+        .filter((r) => r.group === g.name && r.version === version)
+        .map((r) => ({
+          resource: r.resource,
+          responseKind: { group: r.group, version: r.version, kind: r.kind },
+          scope: r.namespaced ? "Namespaced" : "Cluster",
+          singularResource: r.singular,
+          verbs: resourceVerbs(r),
+          ...(r.shortNames ? { shortNames: r.shortNames } : {}),
+          ...(r.categories ? { categories: r.categories } : {}),
+          ...(subresourcesOf(r).length
+            ? { subresources: subresourcesOf(r).map(({ sub, kind, verbs }) => ({ subresource: sub, responseKind: kind, verbs })) }
+            : {}),
+        })),
     })),
   })),
 });
@@ -138,7 +140,7 @@ const wantsAggregated = (accept: string | undefined) =>
 const json = (body: unknown, contentType = "application/json") => new Response(JSON.stringify(body), { headers: { "Content-Type": contentType } });
 
 /** /version, /api, /apis and the per-group-version resource lists. */
-export const discovery = () => {
+export const discovery = (reloadAfterMiss: () => Promise<boolean> = async () => false) => {
   const app = new Hono();
   app.get("/version", () => json(versionInfo()));
   app.get("/api", (c) => {
@@ -155,14 +157,16 @@ export const discovery = () => {
     return json({ kind: "APIGroupList", apiVersion: "v1", groups: groups() });
   });
   app.get("/api/v1", () => json(apiResourceList("", "v1")));
-  app.get("/apis/:group", (c) => {
-    const g = groups().find((x) => x.name === c.req.param("group"));
+  app.get("/apis/:group", async (c) => {
+    const find = () => groups().find((x) => x.name === c.req.param("group"));
+    const g = find() ?? ((await reloadAfterMiss()) ? find() : undefined);
     if (!g) return c.notFound();
     return json({ kind: "APIGroup", apiVersion: "v1", ...g });
   });
-  app.get("/apis/:group/:version", (c) => {
+  app.get("/apis/:group/:version", async (c) => {
     const { group, version } = c.req.param();
-    if (!GROUP_VERSIONS.some((gv) => gv.group === group && gv.version === version)) return c.notFound();
+    const served = () => servedGroupVersions().some((gv) => gv.group === group && gv.version === version);
+    if (!served() && !((await reloadAfterMiss()) && served())) return c.notFound();
     return json(apiResourceList(group, version));
   });
   return app;

@@ -7,7 +7,9 @@
 import { Hono } from "hono";
 import { fnv1a } from "../../shared/hash";
 import { groupVersion, type ResourceInfo } from "../../shared/resources";
-import { GROUP_VERSIONS, RESOURCES } from "../registry/kinds";
+import { kindOf, servedGroupVersions, servedResources } from "../registry/kinds";
+import { customKindsSignature } from "../registry/crd/catalog";
+import { customOpenApiSchemas, customSchemaName } from "../registry/crd/openapi";
 import { openApiSchemas } from "../../shared/validation";
 import { KUBEFLARE_VERSION } from "./discovery";
 import { openApiV2Response } from "./openapiv2";
@@ -45,11 +47,15 @@ const DELETE_PARAMS = [
 ];
 
 const schemaName = (info: ResourceInfo) =>
-  info.group === ""
-    ? `io.k8s.api.core.v1.${info.kind}`
-    : info.group === "apps"
-      ? `io.k8s.api.apps.v1.${info.kind}`
-      : `io.k8s.api.${info.group.split(".")[0]}.v1.${info.kind}`;
+  kindOf(info).strategy.custom
+    ? customSchemaName(info)
+    : info.group === "apiextensions.k8s.io"
+      ? `io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.${info.kind}`
+      : info.group === ""
+        ? `io.k8s.api.core.v1.${info.kind}`
+        : info.group === "apps"
+          ? `io.k8s.api.apps.v1.${info.kind}`
+          : `io.k8s.api.${info.group.split(".")[0]}.v1.${info.kind}`;
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
@@ -135,7 +141,7 @@ const resourcePaths = (info: ResourceInfo): Record<string, Json> => {
 /** A list schema for each served kind (kubectl explain podlist, clients' codegen). */
 const listSchemas = (): Record<string, Json> =>
   Object.fromEntries(
-    RESOURCES.map((info) => [
+    servedResources().map((info) => [
       `${schemaName(info)}List`,
       {
         description: `A list of ${info.kind} objects.`,
@@ -189,17 +195,19 @@ interface Doc {
 }
 
 let cache: Map<string, Doc> | undefined;
+let cachedFor = "";
 
-/** The per-group-version documents, keyed "api/v1", "apis/apps/v1", ... (built once). */
+/** The per-group-version documents, keyed "api/v1", "apis/apps/v1", ... (built once, and again when the served CRDs change). */
 const documents = (): Map<string, Doc> => {
-  if (cache) return cache;
-  const schemas = { ...openApiSchemas(), ...listSchemas(), ...COMMON_SCHEMAS };
+  if (cache && cachedFor === customKindsSignature()) return cache;
+  cachedFor = customKindsSignature();
+  const schemas = { ...openApiSchemas(), ...customOpenApiSchemas(), ...listSchemas(), ...COMMON_SCHEMAS };
   cache = new Map();
-  const gvs = [...GROUP_VERSIONS, { group: "autoscaling", version: "v1" }];
+  const gvs = [...servedGroupVersions(), { group: "autoscaling", version: "v1" }];
   for (const gv of gvs) {
     const key = gv.group ? `apis/${gv.group}/${gv.version}` : `api/${gv.version}`;
     const paths: Record<string, Json> = {};
-    for (const info of RESOURCES.filter((r) => r.group === gv.group && r.version === gv.version)) Object.assign(paths, resourcePaths(info));
+    for (const info of servedResources().filter((r) => r.group === gv.group && r.version === gv.version)) Object.assign(paths, resourcePaths(info));
     const doc = {
       openapi: "3.0.0",
       info: { title: "Kubeflare", version: `v${KUBEFLARE_VERSION}` },

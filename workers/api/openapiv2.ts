@@ -19,6 +19,8 @@ import { fnv1a } from "../../shared/hash";
 import { openApiSchemas } from "../../shared/validation";
 import { REF_PREFIX } from "../../shared/validation/schema/openapi";
 import { KUBEFLARE_VERSION } from "./discovery";
+import { customKindsSignature } from "../registry/crd/catalog";
+import { customOpenApiSchemas } from "../registry/crd/openapi";
 
 type Json = Record<string, any>;
 
@@ -51,7 +53,7 @@ export const swaggerDocument = (): Json => ({
   info: { title: "Kubeflare", version: `v${KUBEFLARE_VERSION}` },
   paths: {},
   definitions: Object.fromEntries(
-    Object.entries(openApiSchemas())
+    Object.entries({ ...openApiSchemas(), ...customOpenApiSchemas() })
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([name, schema]) => [name, toV2(schema)]),
   ),
@@ -165,14 +167,14 @@ export const swaggerProtobuf = (doc: Json): Uint8Array => {
   return w.finish();
 };
 
-let cached: { json: string; protobuf: Uint8Array; etag: string } | undefined;
+let cached: { json: string; protobuf: Uint8Array; etag: string; signature: string } | undefined;
 
-/** Both forms, built once per process (the schemas don't change while it runs). */
+/** Both forms, built once per process, and again when the served CRDs change. */
 const forms = () => {
-  if (!cached) {
+  if (!cached || cached.signature !== customKindsSignature()) {
     const doc = swaggerDocument();
     const json = JSON.stringify(doc);
-    cached = { json, protobuf: swaggerProtobuf(doc), etag: `"${fnv1a(json).toString(16).toUpperCase().padStart(8, "0")}"` };
+    cached = { signature: customKindsSignature(), json, protobuf: swaggerProtobuf(doc), etag: `"${fnv1a(json).toString(16).toUpperCase().padStart(8, "0")}"` };
   }
   return cached;
 };

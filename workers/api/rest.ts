@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { ResourceInfo } from "../../shared/resources";
-import { findResource, RESOURCES } from "../registry/kinds";
+import { findResource, kindOf, RESOURCES } from "../registry/kinds";
 import { ApiError, badRequest, methodNotAllowed } from "../../shared/status";
 import type { KObject, WatchEvent } from "../../shared/types";
 import type { User } from "../registry/user";
@@ -94,8 +94,21 @@ const queryOf = (c: Context): Query => new URL(c.req.url).searchParams;
 
 const WRITE_VERBS: Record<string, "create" | "update" | "patch" | "delete"> = { POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" };
 
-/** Serve one REST request on a resolved target. */
+/** Serve one REST request on a resolved target (a deprecated custom resource version adds its warning to every answer). */
 export const serveResource = async (c: Context, t: Target, user: User, opts: RestOptions): Promise<Response> => {
+  const res = await serveTarget(c, t, user, opts);
+  const deprecation = kindOf(t.info).strategy.custom?.deprecation;
+  if (deprecation) {
+    try {
+      res.headers.append("Warning", `299 - ${JSON.stringify(deprecation)}`);
+    } catch {
+      // a response whose headers can't change (a Durable Object's WebSocket upgrade)
+    }
+  }
+  return res;
+};
+
+const serveTarget = async (c: Context, t: Target, user: User, opts: RestOptions): Promise<Response> => {
   const { registry } = opts;
   const { info, namespace, name, subresource } = t;
   const method = c.req.method;
@@ -189,6 +202,14 @@ export const serveResource = async (c: Context, t: Target, user: User, opts: Res
     }
     case "PATCH": {
       const type = patchTypeOf(c.req.header("Content-Type") ?? null);
+      // custom resources have no patch strategies: no strategic merge patch (as apiextensions-apiserver)
+      if (type === "strategic" && subresource !== "scale" && kindOf(info).strategy.custom) {
+        throw new ApiError(
+          415,
+          "UnsupportedMediaType",
+          "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+        );
+      }
       const wo = writeOpts("patch", type);
       const bytes = await readBody(c.req.raw, opts.maxBodyBytes);
       const body = decodeObject(bytes, type === "apply" ? "application/yaml" : "application/json");

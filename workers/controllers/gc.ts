@@ -1,5 +1,5 @@
 import type { ResourceInfo } from "../../shared/resources";
-import { RESOURCES, resourceByKind } from "../registry/kinds";
+import { resourceByKind, servedResources } from "../registry/kinds";
 import type { KObject, ObjectKey, OwnerReference } from "../../shared/types";
 import { isConflict } from "./client";
 import type { ControllerContext, ReconcileResult } from "./context";
@@ -55,7 +55,10 @@ const liveOwner = async (ctx: ControllerContext, dep: KObject, ref: OwnerReferen
  */
 export const garbageCollector: Controller = {
   name: "garbage-collector",
-  primary: RESOURCES.map((r) => r.resource),
+  // custom resources (CRDs) come and go: the list is read each time
+  get primary() {
+    return servedResources().map((r) => r.resource);
+  },
   /** objects with owners, and owners being deleted Orphan or Foreground; an owner's deletion enqueues its dependents, and the resync sweeps */
   wants: ({ obj }) =>
     !!obj.metadata.ownerReferences?.length ||

@@ -1,3 +1,4 @@
+import { crdController } from "./crd";
 import { cronJobController } from "./cronjob";
 import { daemonSetController } from "./daemonset";
 import { deploymentController } from "./deployment";
@@ -39,4 +40,5 @@ export const CONTROLLERS: Controller[] = [
   disruptionController,
   statefulSetController,
   persistentVolumeController,
+  crdController,
 ];

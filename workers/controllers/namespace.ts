@@ -1,4 +1,4 @@
-import { RESOURCES } from "../registry/kinds";
+import { customStorageResources, RESOURCES } from "../registry/kinds";
 import { isConflict } from "./client";
 import type { ReconcileResult } from "./context";
 import type { Controller } from "./manager";
@@ -20,7 +20,7 @@ export const namespaceController: Controller = {
     if (!ns?.metadata.deletionTimestamp) return;
     let remaining = 0;
     const left: string[] = [];
-    for (const info of NAMESPACED) {
+    for (const info of [...NAMESPACED, ...customStorageResources().filter((r) => r.namespaced)]) {
       const items = await ctx.api.list(info.resource, key.name);
       if (!items.length) continue;
       remaining += items.length;

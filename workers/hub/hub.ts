@@ -186,8 +186,9 @@ export class WatchHub {
   private async connect(req: Request, url: URL): Promise<Response> {
     const user = JSON.parse(req.headers.get(USER_HEADER) ?? "null") as User | null;
     const accept = req.headers.get("Accept") ?? undefined;
-    const w = watcherOf(url, accept);
+    // the runtime first: it loads the custom resource catalog the watched path may need
     const rt = await runtime(this.env);
+    const w = watcherOf(url, accept);
     const first = await catchUp(rt.store, listed(rt.store, w.opts));
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
@@ -278,8 +279,8 @@ export class WatchHub {
 
   /** One watcher catches up on its own from its revision (after the shared read found history compacted). */
   private async resync(ws: HubSocket, a: Attachment): Promise<void> {
+    const rt = await runtime(this.env); // first: it loads the custom resource catalog the watcher's path may need
     const w = this.watcher(ws, a);
-    const rt = await runtime(this.env);
     const r = await catchUp(rt.store, { ...listed(rt.store, w.opts), fromRevision: a.rev });
     for (const ev of r.events) this.send(ws, a, ev);
     if (r.expired) {

@@ -28,8 +28,9 @@ export const toObject = (info: ResourceInfo, body: unknown): KObject => {
 };
 
 /** fieldValidation: Strict rejects unknown fields (400), Warn drops them with a warning, Ignore drops them silently. */
-export const checkUnknownFields = (kind: string, obj: KObject, mode: FieldValidation = "Warn"): string[] => {
-  const unknown = unknownFields(kind, obj);
+export const checkUnknownFields = (kind: string, obj: KObject, mode: FieldValidation = "Warn", find?: (obj: KObject) => string[]): string[] => {
+  // a custom resource's are the fields its schema prunes (find)
+  const unknown = find ? find(obj) : unknownFields(kind, obj);
   if (unknown.length === 0) return [];
   if (mode === "Strict") {
     throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(", ")}`);

@@ -16,10 +16,11 @@ export const planDelete = (kind: Kind, current: KObject, opts: DeleteOptions, no
   const obj = clone(current);
   delete obj.metadata.resourceVersion;
   const policy = opts.propagationPolicy ?? (opts.orphanDependents ? "Orphan" : undefined);
+  // after the strategy, which may add a finalizer of its own (a CRD's customresourcecleanup)
+  const waits = kind.strategy.prepareForDelete?.(obj, { now, gracePeriodSeconds: opts.gracePeriodSeconds }) ?? false;
   const finalizers = new Set(obj.metadata.finalizers ?? []);
   if (policy === "Foreground") finalizers.add("foregroundDeletion");
   if (policy === "Orphan") finalizers.add("orphan");
-  const waits = kind.strategy.prepareForDelete?.(obj, { now, gracePeriodSeconds: opts.gracePeriodSeconds }) ?? false;
   if (!obj.metadata.deletionTimestamp) {
     obj.metadata.deletionTimestamp = timestamp(now);
     obj.metadata.deletionGracePeriodSeconds = obj.metadata.deletionGracePeriodSeconds ?? 0;

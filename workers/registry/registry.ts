@@ -30,6 +30,8 @@ import { MAX_LIST_LIMIT, parseRv, parseSelectors } from "./selectors";
 import { affectedKeys, type WriteFilter } from "./triggers";
 import type { User, Verb } from "./user";
 import { watchQuery } from "./watch";
+import { rememberCustomResourceDefinition } from "./crd/catalog";
+import { CRD_RESOURCE } from "./crd/kind";
 
 /**
  * The resource layer, kube-apiserver's generic registry store: create, get, list,
@@ -151,7 +153,7 @@ export class Registry implements RegistryCore {
     await this.restrict(user, "create", info, namespace, { sub: opts.subresource });
     const kind = kindOf(info);
     const obj = toObject(info, body);
-    const warnings = checkUnknownFields(info.kind, obj, opts.fieldValidation);
+    const warnings = checkUnknownFields(info.kind, obj, opts.fieldValidation, kind.strategy.unknownFields);
     this.checkTypes(info, obj);
     warnings.push(...objectWarnings(info, obj));
     const meta = obj.metadata;
@@ -176,7 +178,7 @@ export class Registry implements RegistryCore {
     else delete meta.generation;
     kind.strategy.prepareForCreate?.(obj);
     kind.strategy.normalize?.(obj);
-    applyDefaults(info, obj);
+    if (!kind.strategy.custom) applyDefaults(info, obj);
     // admission may allocate (a Service's ClusterIP): a write that loses the allocation race admits a fresh copy again
     const unadmitted = kind.strategy.unique ? structuredClone(obj) : obj;
     let admittedObj = obj;
@@ -219,7 +221,7 @@ export class Registry implements RegistryCore {
     await this.access.target(user, "update", info, namespace, name, opts.subresource);
     const next = toObject(info, body);
     checkNameAndNamespace(info, next, namespace, name);
-    const warnings = checkUnknownFields(info.kind, next, opts.fieldValidation);
+    const warnings = checkUnknownFields(info.kind, next, opts.fieldValidation, kindOf(info).strategy.unknownFields);
     this.checkTypes(info, next);
     const key = this.key(info, namespace, name);
     const current = await this.store.get(key);
@@ -266,7 +268,7 @@ export class Registry implements RegistryCore {
       const patched = toObject(info, applyPatch(this.typed(info, current), type, applied, info.kind, { name, group: info.group, resource: info.resource }));
       await this.restrict(user, "patch", info, namespace, { name, sub: opts.subresource, current, incoming: patched });
       checkPatchedName(patched, namespace, name);
-      const warnings = checkUnknownFields(info.kind, patched, opts.fieldValidation);
+      const warnings = checkUnknownFields(info.kind, patched, opts.fieldValidation, kindOf(info).strategy.unknownFields);
       this.checkTypes(info, patched);
       const rv = patched.metadata.resourceVersion;
       if (rv && rv !== current.metadata.resourceVersion) throw conflict(info.resource, info.group, name);
@@ -367,7 +369,10 @@ export class Registry implements RegistryCore {
   }
 
   typed(info: ResourceInfo, obj: KObject): KObject {
-    return { apiVersion: groupVersion(info), kind: info.kind, ...obj, metadata: obj.metadata } as KObject;
+    const o = { apiVersion: groupVersion(info), kind: info.kind, ...obj, metadata: obj.metadata } as KObject;
+    // a custom resource read in another version than it was written in (conversion None: apiVersion only)
+    o.apiVersion = groupVersion(info);
+    return o;
   }
 
   /**
@@ -400,7 +405,7 @@ export class Registry implements RegistryCore {
     if (!obj) throw notFound(info.resource, info.group, key.name);
     delete obj.metadata.resourceVersion;
     kind.strategy.normalize?.(obj);
-    applyDefaults(info, obj);
+    if (!kind.strategy.custom) applyDefaults(info, obj);
     if (!opts.subresource) await kind.strategy.admitUpdate?.(obj, current, this.admission());
     if (kind.strategy.tracksGeneration && !opts.subresource && !jsonEqual(obj.spec ?? null, current.spec ?? null)) {
       obj.metadata.generation = (current.metadata.generation ?? 1) + 1;
@@ -444,13 +449,15 @@ export class Registry implements RegistryCore {
    * with the causes): no later step meets `containers: {}` or `stringData: {k: 5}`.
    */
   private checkTypes(info: ResourceInfo, obj: KObject): void {
-    const causes = typeErrors(info, obj);
+    const custom = kindOf(info).strategy.typeErrors;
+    const causes = custom ? custom(obj) : typeErrors(info, obj);
     if (causes.length) throw invalid(info.kind, info.group, typeof obj.metadata?.name === "string" ? obj.metadata.name : "", causes);
   }
 
   /** The rules, on an object made from type-checked input (checkTypes) by defaulting and the strategy. */
   private validate(info: ResourceInfo, obj: KObject): void {
-    const causes = validateObject(info, obj, { typesChecked: true });
+    const custom = kindOf(info).strategy.validate;
+    const causes = custom ? custom(obj) : validateObject(info, obj, { typesChecked: true });
     if (causes.length) throw invalid(info.kind, info.group, obj.metadata.name ?? "", causes);
   }
 
@@ -467,6 +474,8 @@ export class Registry implements RegistryCore {
   private async enqueue(info: ResourceInfo, obj: KObject, old?: KObject, deleted = false): Promise<void> {
     try {
       if (info.resource === "secrets") this.nodes.forget(obj);
+      // the custom resource catalog of this isolate follows its own CRD writes at once
+      if (info.resource === CRD_RESOURCE) rememberCustomResourceDefinition(this.typed(info, obj), deleted);
       const dependents = deleted && obj.metadata.uid ? await this.store.dependents(obj.metadata.uid) : [];
       await this.queue.enqueue(affectedKeys(info, obj, old, dependents, { deleted, wants: this.writeFilter }));
     } catch (e) {

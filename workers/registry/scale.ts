@@ -7,6 +7,7 @@ import { formatLabelSelector } from "../../shared/selectors/labels";
 import { badRequest, conflict, invalid } from "../../shared/status";
 import type { KObject } from "../../shared/types";
 import { checkUnknownFields } from "./decode";
+import { jsonPathValue, setPathValue } from "../../shared/crd/schema";
 import { kindOf } from "./kinds";
 import { clone } from "./meta";
 import { applyPatch, type PatchType } from "./patch";
@@ -20,7 +21,11 @@ export class ScaleSubresource {
 
   /** The Scale view of an object. */
   toScale(info: ResourceInfo, obj: KObject): KObject {
-    const sel = kindOf(info).strategy.scaleSelector?.(obj);
+    const strategy = kindOf(info).strategy;
+    const sel = strategy.scaleSelector?.(obj);
+    // a custom resource's replicas and selector are where its CRD says (specReplicasPath, ...)
+    const paths = strategy.custom?.scale;
+    const at = (path: string | undefined, fallback: unknown) => (path ? (jsonPathValue(obj, path) ?? fallback) : fallback);
     return {
       apiVersion: "autoscaling/v1",
       kind: "Scale",
@@ -31,8 +36,11 @@ export class ScaleSubresource {
         resourceVersion: obj.metadata.resourceVersion,
         creationTimestamp: obj.metadata.creationTimestamp,
       },
-      spec: { replicas: obj.spec?.replicas ?? 0 },
-      status: { replicas: obj.status?.replicas ?? 0, selector: sel ? formatLabelSelector(sel) : "" },
+      spec: { replicas: paths ? at(paths.specReplicasPath, 0) : (obj.spec?.replicas ?? 0) },
+      status: {
+        replicas: paths ? at(paths.statusReplicasPath, 0) : (obj.status?.replicas ?? 0),
+        selector: paths ? at(paths.labelSelectorPath, "") : sel ? formatLabelSelector(sel) : "",
+      },
     };
   }
 
@@ -82,7 +90,9 @@ export class ScaleSubresource {
       ]);
     }
     const next = clone(current);
-    next.spec = { ...(next.spec ?? {}), replicas };
+    const path = kindOf(info).strategy.custom?.scale?.specReplicasPath;
+    if (path) setPathValue(next, path, replicas);
+    else next.spec = { ...(next.spec ?? {}), replicas };
     const object = await this.registry.commitUpdate(info, current, next, { ...opts, subresource: undefined });
     return { object: this.toScale(info, object), warnings };
   }

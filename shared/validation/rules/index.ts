@@ -1,4 +1,5 @@
 /** The semantic rules of each kind, run after the type check. */
+import { validateCRD } from "../../crd/validate";
 import { Causes } from "../causes";
 import { nameIsDNS1035Label, nameIsDNSLabel, nameIsDNSSubdomain, type NameValidator } from "../names";
 import { validateEndpoints, validateEndpointSlice, validateEvent, validateLease, validateNamespace, validateNode } from "./cluster";
@@ -51,6 +52,7 @@ const RULES: Record<string, (o: Obj, c: Causes) => void> = {
   PersistentVolume: validatePersistentVolume,
   PersistentVolumeClaim: (o, c) => validatePersistentVolumeClaim(o, c),
   StorageClass: validateStorageClass,
+  CustomResourceDefinition: (o, c) => c.list.push(...validateCRD(o)),
 };
 
 /** Everything the rules find wrong with an object of `kind` (empty when valid). */

@@ -1,5 +1,7 @@
 /** The top-level kinds and their types. */
 import { ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet } from "./apps";
+import { CustomResourceDefinition } from "./apiextensions";
+import { DaemonSet, Deployment, ReplicaSet } from "./apps";
 import { Scale } from "./autoscaling";
 import { CronJob, Job } from "./batch";
 import { Lease } from "./coordination";
@@ -35,4 +37,5 @@ export const KINDS: Record<string, ObjectType> = {
   PersistentVolume,
   PersistentVolumeClaim,
   StorageClass,
+  CustomResourceDefinition,
 };

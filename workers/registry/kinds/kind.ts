@@ -13,6 +13,7 @@ import type { LabelRequirement } from "../../../shared/selectors/labels";
 import type { StatusCause } from "../../../shared/status";
 import type { KObject } from "../../../shared/types";
 import type { UniqueClaim } from "../../store/types";
+import type { CustomVersion } from "../crd/kind";
 import type { Printer } from "./printing";
 
 /** What create-time admission may consult. */
@@ -69,6 +70,14 @@ export interface Strategy {
   deletionComplete?(obj: KObject): boolean;
   /** the pod selector of the scale subresource (status.selector) */
   scaleSelector?(obj: KObject): LabelRequirement[] | null;
+  /** a custom resource's version (workers/registry/crd): its schema, scale paths and CRD */
+  custom?: CustomVersion;
+  /** kinds without a static API type (custom resources): the fields pruning drops, instead of the static schema's unknown fields */
+  unknownFields?(obj: KObject): string[];
+  /** kinds without a static API type: the type check, instead of the static schema's */
+  typeErrors?(obj: KObject): StatusCause[];
+  /** kinds without a static API type: the whole validation, instead of the static rules */
+  validate?(obj: KObject): StatusCause[];
 }
 
 export interface Kind {
