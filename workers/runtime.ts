@@ -14,7 +14,8 @@ import { cloudflareQueue, discardQueue } from "./queue";
 import { CredentialCache } from "./registry/credentials";
 import type { Registry } from "./registry/registry";
 import type { Store } from "./store/store";
-import type { TunnelNamespace } from "./tunnel/edge";
+import { edgeStats, type TunnelNamespace } from "./tunnel/edge";
+import { type CachedSummary, ResourceMetrics } from "./registry/metrics-resources";
 
 /** Bindings and variables of the Worker (see wrangler.toml). */
 export interface Env {
@@ -74,6 +75,9 @@ export interface Runtime {
   /** bearer tokens and node credentials (the stream endpoints authenticate before the app) */
   authenticate: Authenticator;
 }
+
+/** nodes' resource summaries, kept per isolate (workers/registry/metrics-resources.ts) */
+const metricsCache = new Map<string, CachedSummary>();
 
 /** Set once this isolate has seen the system namespaces in place (a plain flag: no promise outlives its request). */
 let bootstrapped = false;
@@ -140,6 +144,8 @@ export const runtime = async (env: Env, o: { watchServer?: WatchServer; nodeLive
     },
   });
   const { store, registry, manager } = cp;
+  // resource usage (metrics.k8s.io, the HPA): asked of an agent through its tunnel object when read, kept 15 s per isolate
+  if (env.TUNNEL) registry.resourceMetrics = new ResourceMetrics(edgeStats(env.TUNNEL), { cache: metricsCache });
   let committed = 0;
   store.onCommit((rev) => {
     committed = Math.max(committed, rev);

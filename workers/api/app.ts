@@ -7,6 +7,7 @@ import { discovery } from "./discovery";
 import { onError } from "./errors";
 import { joining } from "./join";
 import { type ApiMetrics, instrument } from "./metrics";
+import { metricsApi } from "./metrics-api";
 import { openapi } from "./openapi";
 import { decodeKubernetesProtobuf } from "./protobuf";
 import { decodeSegment, resolvePath, serveResource, type TableRenderer, type WatchServer } from "./rest";
@@ -107,6 +108,8 @@ export const createApp = (opts: AppOptions) => {
     return c.body(body, 200, { "Content-Type": contentType });
   });
   app.route("/", joining(opts.registry));
+  // metrics.k8s.io (kubectl top, the HPA's resource metrics) and its place in discovery
+  app.route("/", metricsApi(opts.registry));
   app.route("/", discovery());
   app.route("/", openapi());
 
