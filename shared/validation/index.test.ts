@@ -169,6 +169,18 @@ const VALID: [string, KObject][] = [
     { metadata: { name: "kubia-pdb", namespace: "default" }, spec: { minAvailable: "50%", selector: { matchLabels: { app: "kubia" } } } },
   ],
   [
+    "horizontalpodautoscalers",
+    {
+      metadata: { name: "kubia", namespace: "default" },
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "kubia" },
+        minReplicas: 1,
+        maxReplicas: 5,
+        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 30 } } }],
+      },
+    },
+  ],
+  [
     "daemonsets",
     {
       metadata: { name: "ssd-monitor", namespace: "default" },

@@ -5,6 +5,7 @@ import { disruptionController } from "./disruption";
 import { endpointsController } from "./endpoints";
 import { eventTtlController } from "./eventttl";
 import { garbageCollector } from "./gc";
+import { horizontalController } from "./horizontal";
 import { jobController } from "./job";
 import type { Controller } from "./manager";
 import { namespaceController } from "./namespace";
@@ -35,4 +36,5 @@ export const CONTROLLERS: Controller[] = [
   cronJobController,
   daemonSetController,
   disruptionController,
+  horizontalController,
 ];

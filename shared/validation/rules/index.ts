@@ -7,6 +7,7 @@ import { type Obj, obj } from "./json";
 import { validateObjectMeta } from "./meta";
 import { validatePodSpec } from "./pod";
 import { validateServiceSpec } from "./service";
+import { validateHorizontalPodAutoscaler } from "../../hpa-validation";
 import {
   validateCronJob,
   validateDaemonSetSpec,
@@ -43,6 +44,7 @@ const RULES: Record<string, (o: Obj, c: Causes) => void> = {
   Event: validateEvent,
   Endpoints: validateEndpoints,
   EndpointSlice: validateEndpointSlice,
+  HorizontalPodAutoscaler: validateHorizontalPodAutoscaler,
 };
 
 /** Everything the rules find wrong with an object of `kind` (empty when valid). */

@@ -1,6 +1,6 @@
 /** The top-level kinds and their types. */
 import { DaemonSet, Deployment, ReplicaSet } from "./apps";
-import { Scale } from "./autoscaling";
+import { HorizontalPodAutoscaler, Scale } from "./autoscaling";
 import { CronJob, Job } from "./batch";
 import { Lease } from "./coordination";
 import { ConfigMap, Endpoints, Event, Namespace, Node, ReplicationController, Secret, Service, ServiceAccount } from "./core";
@@ -29,4 +29,5 @@ export const KINDS: Record<string, ObjectType> = {
   CronJob,
   PodDisruptionBudget,
   Scale,
+  HorizontalPodAutoscaler,
 };

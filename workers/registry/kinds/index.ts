@@ -10,6 +10,7 @@ import { daemonsets } from "./daemonsets";
 import { deployments } from "./deployments";
 import { endpoints } from "./endpoints";
 import { endpointslices } from "./endpointslices";
+import { horizontalpodautoscalers } from "./horizontalpodautoscalers";
 import { events } from "./events";
 import { jobs } from "./jobs";
 import type { Kind } from "./kind";
@@ -43,6 +44,7 @@ export const KINDS: Kind[] = [
   cronjobs,
   daemonsets,
   poddisruptionbudgets,
+  horizontalpodautoscalers,
 ];
 
 export const RESOURCES: ResourceInfo[] = KINDS.map((k) => k.info);
