@@ -25,7 +25,7 @@ describe("metrics.k8s.io on the Worker (Miniflare)", () => {
   const started = Date.now();
 
   beforeAll(async () => {
-    target = await startWorkerTarget({ https: true });
+    target = await startWorkerTarget({ https: true, controllers: true });
     const env = { url: target.url!.replace(/\/$/, ""), ca: target.caPem!, admin: target.token, viewer: "", kubeconfigPath: target.kubeconfigPath! };
     api = apiOf(env);
     const tok = await api("POST", "/apis/kubeflare.dev/v1/bootstraptokens", { maxNodes: 1 });
@@ -60,7 +60,18 @@ describe("metrics.k8s.io on the Worker (Miniflare)", () => {
       nodeName: node,
       node: async (): Promise<Sample> => ({ at: Date.now(), cpuNs: (Date.now() - started) * 1.5e6, workingSet: 1 << 30 }),
       runtime: {
-        list: async () => [{ id: "c1", name: "c1", image: "x", state: "running", labels }],
+        // the busy pod, and the Deployment's pods bound to this node (each as busy: one core)
+        list: async () => {
+          const web = await api("GET", `/api/v1/namespaces/default/pods?labelSelector=app%3Dweb`);
+          const extra = ((web.json?.items ?? []) as any[]).map((p) => ({
+            id: p.metadata.uid,
+            name: p.metadata.name,
+            image: "x",
+            state: "running" as const,
+            labels: { ...labels, [LABELS.podUid]: p.metadata.uid, [LABELS.podName]: p.metadata.name, [LABELS.container]: "main" },
+          }));
+          return [{ id: "c1", name: "c1", image: "x", state: "running" as const, labels }, ...extra];
+        },
         stats: async () => ({ at: Date.now(), cpuNs: (Date.now() - started) * 1e6, workingSet: 50 << 20 }),
       },
     });
@@ -105,5 +116,88 @@ describe("metrics.k8s.io on the Worker (Miniflare)", () => {
     expect(one.json).toMatchObject({ kind: "PodMetrics", metadata: { name: "busy", namespace: "default" }, containers: [{ name: "burn" }] });
     expect((await api("GET", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nobody")).status).toBe(404);
     expect((await api("DELETE", "/apis/metrics.k8s.io/v1beta1/nodes/x")).status).toBe(405);
+  });
+
+  it("kubectl autoscale makes an autoscaling/v2 HPA; the cron's sync reads the pods' CPU through the tunnel and scales the Deployment up", async () => {
+    const k = kubectl(target.kubeconfigPath!, "1.32");
+    const dep = await k("apply -f -", {
+      input: `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      nodeName: ${node}
+      # this test's node has no lease: its pods stay (no taint-based eviction)
+      tolerations: [{operator: Exists}]
+      containers: [{name: main, image: x, resources: {requests: {cpu: 500m}}}]
+`,
+    });
+    expect(dep.code, dep.stderr).toBe(0);
+    // the pods run (what their agent would report): Running, Ready for a minute, started ten minutes ago
+    const markRunning = async () => {
+      const pods = (await api("GET", "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb")).json.items as any[];
+      const t = (ms: number) => new Date(Date.now() - ms).toISOString().replace(/\.\d+Z$/, "Z");
+      for (const p of pods.filter((p) => p.status?.phase !== "Running")) {
+        const r = await api("PUT", `/api/v1/namespaces/default/pods/${p.metadata.name}/status`, {
+          ...p,
+          status: { phase: "Running", startTime: t(600_000), conditions: [{ type: "Ready", status: "True", lastTransitionTime: t(60_000) }] },
+        });
+        expect(r.status, r.text).toBe(200);
+      }
+      return pods.length;
+    };
+    await eventually(async () => (await markRunning()) === 1, 30_000);
+    const auto = await k("autoscale deployment web --cpu-percent=50 --min=1 --max=4");
+    expect(auto.code, auto.stderr).toBe(0);
+    const hpa = (await api("GET", "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/web")).json;
+    expect(hpa.spec).toMatchObject({
+      minReplicas: 1,
+      maxReplicas: 4,
+      metrics: [{ type: "Resource", resource: { name: "cpu", target: { averageUtilization: 50 } } }],
+    });
+    expect((await k("get hpa web --no-headers")).stdout).toMatch(/^web\s+Deployment\/web\s+cpu: (<unknown>|\d+%)\/50%\s+1\s+4\s+/);
+    // the cron (once a minute on Cloudflare): one core used of 500m requested is 200 %, four times the target: 4 replicas
+    // (a sync may first find no usage for a pod the node's last summary, cached 15 s, did not have yet: the next cron finds it)
+    const worker = (await target.mf.getWorker()) as any;
+    const d = await eventually(
+      async () => {
+        await worker.scheduled({ cron: "* * * * *", scheduledTime: new Date() });
+        const got = (await api("GET", "/apis/apps/v1/namespaces/default/deployments/web")).json;
+        return got.spec.replicas !== 1 && got;
+      },
+      60_000,
+      1000,
+    );
+    expect(d.spec.replicas).toBe(4);
+    const after = (await api("GET", "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/web")).json;
+    expect(after.status).toMatchObject({
+      desiredReplicas: 4,
+      currentMetrics: [{ type: "Resource", resource: { name: "cpu", current: { averageUtilization: expect.any(Number) } } }],
+    });
+    expect(after.status.currentMetrics[0].resource.current.averageUtilization).toBeGreaterThan(150);
+    expect(after.status.conditions.find((c: any) => c.type === "ScalingActive")).toMatchObject({ status: "True", reason: "ValidMetricFound" });
+    expect((await k("get hpa web --no-headers")).stdout).toMatch(/^web\s+Deployment\/web\s+cpu: \d+%\/50%\s+1\s+4\s+/);
+    // autoscaling/v1 shows the same object in its own form
+    const v1 = (await api("GET", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/web")).json;
+    expect(v1).toMatchObject({ apiVersion: "autoscaling/v1", spec: { maxReplicas: 4, targetCPUUtilizationPercentage: 50 }, status: { desiredReplicas: 4 } });
+    expect(v1.status.currentCPUUtilizationPercentage).toBeGreaterThan(150);
+    // a patch of the v1 form lands in the v2 metric
+    const patched = await k([
+      "patch",
+      "horizontalpodautoscalers.v1.autoscaling",
+      "web",
+      "--type",
+      "merge",
+      "-p",
+      '{"spec":{"targetCPUUtilizationPercentage":60}}',
+    ]);
+    expect(patched.code, patched.stderr).toBe(0);
+    const v2 = (await api("GET", "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/web")).json;
+    expect(v2.spec.metrics).toEqual([{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 60 } } }]);
   });
 });

@@ -58,7 +58,9 @@ const withGroup = async (res: Response): Promise<Response> => {
   if (body?.kind === "APIGroupList" && Array.isArray(body.groups)) body.groups.push(group);
   else if (body?.kind === "APIGroupDiscoveryList" && Array.isArray(body.items)) body.items.push(aggregatedGroup);
   else return res;
-  return new Response(JSON.stringify(body), { status: 200, headers: res.headers });
+  const headers = new Headers(res.headers);
+  headers.delete("Content-Length");
+  return new Response(JSON.stringify(body), { status: 200, headers });
 };
 
 type C = Context<{ Variables: AuthVariables }>;

@@ -188,8 +188,8 @@ export async function syncHorizontal(key: ObjectKey, ctx: ControllerContext): Pr
   const nowMs = ctx.now().getTime();
   const uid = hpa.metadata.uid!;
   const mem = memory.get(uid);
-  // synced a moment ago (a resync on top of the sync timer): the timer will come
-  if (mem && mem.generation === hpa.metadata.generation && nowMs - mem.lastSyncMs < period * 0.8) return;
+  // synced a moment ago (the Node server's resync on top of the sync timer): the timer will come
+  if (timed && mem && mem.generation === hpa.metadata.generation && nowMs - mem.lastSyncMs < period * 0.8) return;
   const state = loadState(hpa);
   memory.set(uid, { state, lastSyncMs: nowMs, generation: hpa.metadata.generation ?? 0 });
   const next: ReconcileResult = timed ? { requeueAfterMs: period } : undefined;
@@ -225,7 +225,7 @@ export async function syncHorizontal(key: ObjectKey, ctx: ControllerContext): Pr
   // the target's scale, through the catalog
   const ref = spec.scaleTargetRef ?? {};
   const info = resourceByKind(ref.apiVersion ?? "", ref.kind ?? "");
-  const scaleSelector = info && info.subresources.includes("scale") ? kindOf(info).strategy.scaleSelector : undefined;
+  const scaleSelector = info?.subresources.includes("scale") ? kindOf(info).strategy.scaleSelector : undefined;
   const target = info && scaleSelector ? await ctx.api.get(info.resource, key.namespace, ref.name) : null;
   if (!info || !scaleSelector || !target) {
     const why = !info
