@@ -242,7 +242,9 @@ export async function syncHorizontal(key: ObjectKey, ctx: ControllerContext): Pr
     return finish();
   }
   const current: number = target.spec?.replicas ?? 1;
-  status.currentReplicas = target.status?.replicas ?? current;
+  status.currentReplicas = current;
+  // kube's first recommendation is the current size: a new HPA waits a scale-down window before shrinking
+  if (state.recommendations.length === 0) state.recommendations.push({ atMs: nowMs, replicas: current });
   setCondition(conditions, now, "AbleToScale", "True", "SucceededGetScale", "the HPA controller was able to get the target's current scale");
   const min: number = spec.minReplicas ?? 1;
   const max: number = spec.maxReplicas ?? 1;
