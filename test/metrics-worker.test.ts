@@ -182,6 +182,11 @@ spec:
     expect(after.status.currentMetrics[0].resource.current.averageUtilization).toBeGreaterThan(150);
     expect(after.status.conditions.find((c: any) => c.type === "ScalingActive")).toMatchObject({ status: "True", reason: "ValidMetricFound" });
     expect((await k("get hpa web --no-headers")).stdout).toMatch(/^web\s+Deployment\/web\s+cpu: \d+%\/50%\s+1\s+4\s+/);
+    const described = await k("describe hpa web");
+    expect(described.code, described.stderr).toBe(0);
+    expect(described.stdout).toMatch(/Reference:\s+Deployment\/web/);
+    expect(described.stdout).toMatch(/Min replicas:\s+1/);
+    expect(described.stdout).toContain("SuccessfulRescale");
     // autoscaling/v1 shows the same object in its own form
     const v1 = (await api("GET", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/web")).json;
     expect(v1).toMatchObject({ apiVersion: "autoscaling/v1", spec: { maxReplicas: 4, targetCPUUtilizationPercentage: 50 }, status: { desiredReplicas: 4 } });
