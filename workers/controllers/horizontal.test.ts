@@ -3,7 +3,7 @@ import type { StatsSummary } from "../../shared/tunnel";
 import type { KObject } from "../../shared/types";
 import { startControlPlane, type TestControlPlane } from "../../test/controlplane";
 import { ResourceMetrics } from "../registry/metrics-resources";
-import { horizontalController } from "./horizontal";
+import { forgetHorizontalState, horizontalController } from "./horizontal";
 import { replicaSetController } from "./replicaset";
 
 describe("horizontal pod autoscaler controller (fake clock, fake usage)", () => {
@@ -166,5 +166,35 @@ describe("horizontal pod autoscaler controller (fake clock, fake usage)", () => 
     expect((await condition("ScalingActive")).message).toMatch(
       /^the HPA was unable to compute the replica count: missing request for cpu in container c of Pod web-/,
     );
+  });
+
+  it("after a restart (or on another Worker isolate) it waits a scale-down window from the current size, with the saved scale events", async () => {
+    await start();
+    await cp.api.create("replicasets", "default", rs(2));
+    await cp.settle();
+    await runAll();
+    usage = 100;
+    const behavior = { scaleDown: { stabilizationWindowSeconds: 60 }, scaleUp: { policies: [{ type: "Pods", value: 1, periodSeconds: 600 }] } };
+    await cp.api.create("horizontalpodautoscalers", "default", hpa({ behavior }));
+    await cp.settle();
+    expect(await replicas()).toBe(3); // one pod per 10 minutes up
+    const saved = JSON.parse(
+      (await cp.api.get("horizontalpodautoscalers", "default", "web"))!.metadata.annotations!["autoscaling.kubeflare.dev/scaling-state"],
+    );
+    expect(saved.scaleUpEvents).toEqual([{ atMs: nowMs, change: 1 }]);
+    await runAll();
+    forgetHorizontalState();
+    // the saved scale-up event still holds the rate: no pod more within its 10 minutes
+    nowMs += 30_000;
+    await sync();
+    expect(await replicas()).toBe(3);
+    forgetHorizontalState();
+    usage = 1;
+    nowMs += 30_000;
+    await sync();
+    expect(await replicas()).toBe(3); // the current size counts as a recommendation for the next 60 s
+    nowMs += 61_000;
+    await sync();
+    expect(await replicas()).toBe(1);
   });
 });

@@ -16,7 +16,9 @@
  * What kube keeps in memory between syncs (recommendations for the stabilization
  * windows, recent scale events for the rate policies) is kept here per process too, and
  * saved on the HPA (annotation `autoscaling.kubeflare.dev/scaling-state`) each time it
- * rescales, so a restarted process or another Worker isolate picks it up.
+ * rescales, so a restarted process or another Worker isolate picks it up; like kube after
+ * a restart, a process that has not synced an HPA yet adds the current size as a
+ * recommendation, so it never scales down sooner than a window after it first looks.
  *
  * Supported metrics: Resource and ContainerResource (cpu, memory; Utilization of
  * requests or AverageValue). Pods, Object and External metrics need a custom or
@@ -52,6 +54,9 @@ const RESOURCE = "horizontalpodautoscalers";
 
 /** per HPA uid: the scaling state, and when it was last synced (at which generation) */
 const memory = new Map<string, { state: ScalingState; lastSyncMs: number; generation: number }>();
+
+/** Forget what this process remembers (tests: a restart). */
+export const forgetHorizontalState = () => memory.clear();
 
 const loadState = (hpa: KObject): ScalingState => {
   const uid = hpa.metadata.uid!;
@@ -190,6 +195,7 @@ export async function syncHorizontal(key: ObjectKey, ctx: ControllerContext): Pr
   const mem = memory.get(uid);
   // synced a moment ago (the Node server's resync on top of the sync timer): the timer will come
   if (timed && mem && mem.generation === hpa.metadata.generation && nowMs - mem.lastSyncMs < period * 0.8) return;
+  const firstSight = !mem;
   const state = loadState(hpa);
   memory.set(uid, { state, lastSyncMs: nowMs, generation: hpa.metadata.generation ?? 0 });
   const next: ReconcileResult = timed ? { requeueAfterMs: period } : undefined;
@@ -243,8 +249,10 @@ export async function syncHorizontal(key: ObjectKey, ctx: ControllerContext): Pr
   }
   const current: number = target.spec?.replicas ?? 1;
   status.currentReplicas = current;
-  // kube's first recommendation is the current size: a new HPA waits a scale-down window before shrinking
-  if (state.recommendations.length === 0) state.recommendations.push({ atMs: nowMs, replicas: current });
+  // kube's first recommendation in a process is the current size (recordInitialRecommendation): a new
+  // HPA, or one this process (a restarted server, another Worker isolate) has not synced yet, waits a
+  // scale-down window before shrinking
+  if (firstSight) state.recommendations.push({ atMs: nowMs, replicas: current });
   setCondition(conditions, now, "AbleToScale", "True", "SucceededGetScale", "the HPA controller was able to get the target's current scale");
   const min: number = spec.minReplicas ?? 1;
   const max: number = spec.maxReplicas ?? 1;
