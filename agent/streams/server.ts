@@ -10,6 +10,7 @@
  * | portforward  | websocket | SPDY/3.1+portforward.k8s.io (SPDY inside binary messages), or v4.channel.k8s.io / portforward.k8s.io channels |
  * | portforward  | raw       | SPDY/3.1 (portforward.k8s.io)                                          |
  * | tcp          | raw       | the pod port's bytes                                                   |
+ * | stats        | raw       | one text message, the node's StatsSummary (agent/stats), then close    |
  */
 import type { Duplex } from "node:stream";
 import { createWebSocketStream, type WebSocket } from "ws";
