@@ -26,6 +26,7 @@ import { ApiRelay } from "./relay/apirelay";
 import { type ContainerInfo, LABELS, type ContainerRuntime } from "./runtime/runtime";
 import { sleep, watchBackoffMs } from "./sleep";
 import { LocalPathProvisioner } from "./storage/localpath";
+import { StatsCollector } from "./stats/collector";
 import { StreamServer } from "./streams/server";
 import { TunnelClient } from "./tunnel/client";
 
@@ -158,6 +159,8 @@ export class NodeAgent {
   /** serves exec, attach, port-forward and proxy streams to this node's pods (agent/streams) */
   readonly streams: StreamServer;
   private tunnel?: TunnelClient;
+  /** container and node resource usage, collected when asked over the tunnel (agent/stats) */
+  readonly stats: StatsCollector;
 
   constructor(private readonly o: AgentOptions) {
     this.events = new PodEvents(o.api, o.nodeName, Date.now, this.log);
@@ -203,12 +206,15 @@ export class NodeAgent {
       },
     });
     this.shipper = new LogShipper(o.runtime, o.api);
+    this.stats = new StatsCollector({ runtime: o.runtime, nodeName: o.nodeName });
     this.streams = new StreamServer({
       runtime: o.runtime,
       pods: {
         pod: (namespace, name) => [...this.pods.values()].find((p) => p.metadata.namespace === namespace && p.metadata.name === name),
         containers: (pod) => this.worker.containers(pod),
       },
+      // resource usage for metrics.k8s.io and the HPA, read only when the control plane asks (agent/stats)
+      stats: () => this.stats.summary(),
       log: this.log,
     });
     this.podNet = new PodNetworkSetup(o.runtime, { podCIDR: o.podCIDR, bridge: o.podBridge, networkName: o.podNetworkName, dataDir: o.dataDir }, this.log);

@@ -25,6 +25,7 @@ import { kubeconfigYaml, writeKubeconfig } from "./kubeconfig";
 import { type PromControlPlaneMetrics, promMetrics } from "./metrics";
 import { ensureTls } from "./tls";
 import { NodeTunnels, rejectSocket, type TunnelOptions } from "./upgrade";
+import { ResourceMetrics } from "../workers/registry/metrics-resources";
 
 export interface ServerOptions {
   port: number;
@@ -68,6 +69,8 @@ export interface ServerOptions {
    * else this machine's first non-loopback IPv4
    */
   advertiseAddress?: string;
+  /** how long a node's resource usage is reused (default 15 s; tests) */
+  metricsCacheMs?: number;
   /** the agents' tunnels: answer timeout, streams per node (tests) */
   tunnel?: Pick<TunnelOptions, "answerTimeoutMs" | "maxStreamsPerNode" | "pingIntervalMs">;
   /** where log lines go: a Logger (shared/log.ts: levels, fields, text or JSON), or a plain function; default text lines on stdout/stderr */
@@ -211,6 +214,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // discarding the body at full speed to keep the connection alive.
   // the agents' tunnels: exec/attach/port-forward upgrades, pods/proxy and services/proxy (node/upgrade.ts)
   const tunnels = new NodeTunnels({ registry, authenticate: anyOf(tokens, (t) => registry.nodes.authenticate(t)), log, ...o.tunnel });
+  // resource usage (metrics.k8s.io, the HPA): asked of an agent through its tunnel when someone reads it, kept 15 s
+  registry.resourceMetrics = new ResourceMetrics((node) => tunnels.stats(node), { ttlMs: o.metricsCacheMs, log: (m) => log.warn(m) });
   const fetch = async (req: Request, env: HttpBindings | Http2Bindings) => {
     const res = await (tunnels.fetch(req) ?? app.fetch(req, env));
     if (!env.incoming.complete && env.incoming instanceof IncomingMessage) stopReading(env.incoming.socket, env.outgoing as ServerResponse);

@@ -13,7 +13,17 @@ import { Duplex, Readable } from "node:stream";
 import { connect as tlsConnect } from "node:tls";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
 import { ApiError, badRequest, notFound, unauthorized } from "../shared/status";
-import { isStreamAnswer, MAX_STREAMS_PER_NODE, STREAM_ANSWER_TIMEOUT_MS, type StreamAnswer, type StreamOpen, TUNNEL_PROTOCOL } from "../shared/tunnel";
+import {
+  isStatsSummary,
+  isStreamAnswer,
+  MAX_STATS_BYTES,
+  MAX_STREAMS_PER_NODE,
+  STREAM_ANSWER_TIMEOUT_MS,
+  type StatsSummary,
+  type StreamAnswer,
+  type StreamOpen,
+  TUNNEL_PROTOCOL,
+} from "../shared/tunnel";
 import type { Authenticator } from "../workers/api/auth";
 import type { Registry } from "../workers/registry/registry";
 import type { User } from "../workers/registry/user";
@@ -173,6 +183,32 @@ const spliceRaw = (socket: Duplex, head: Buffer, agent: AgentStream) => {
   d.on("close", () => socket.destroy());
 };
 
+/** what a `stats` StreamOpen names: no pod */
+const STATS_TARGET: StreamTarget = { kind: "stats", namespace: "", pod: "", uid: "" };
+
+/** The summary on an accepted `stats` stream: its first message, a StatsSummary. */
+const readStats = (node: string, ws: WebSocket, onMessage: (h: (data: RawData, binary: boolean) => void) => void, timeoutMs: number) =>
+  new Promise<StatsSummary>((resolve, reject) => {
+    const t = setTimeout(() => fail(dialError(node, `its agent sent no resource usage within ${timeoutMs / 1000}s`)), timeoutMs);
+    const fail = (e: ApiError) => {
+      clearTimeout(t);
+      ws.terminate();
+      reject(e);
+    };
+    onMessage((data) => {
+      clearTimeout(t);
+      const buf = asBuffer(data);
+      let v: unknown;
+      try {
+        v = buf.length <= MAX_STATS_BYTES ? JSON.parse(buf.toString("utf8")) : undefined;
+      } catch {}
+      ws.close(1000);
+      if (isStatsSummary(v)) resolve(v);
+      else reject(dialError(node, "its agent sent resource usage that is not a StatsSummary"));
+    });
+    ws.once("close", () => fail(dialError(node, "its agent closed the stats stream without a summary")));
+  });
+
 /** The tunnels of all nodes on this server. */
 export class NodeTunnels {
   private readonly controls = new Map<string, WebSocket>();
@@ -282,6 +318,15 @@ export class NodeTunnels {
         if (err) p.reject(dialError(node, `the tunnel failed: ${err.message}`));
       });
     });
+  }
+
+  /**
+   * A node's resource summary (a `stats` stream, shared/tunnel.ts): the agent's one JSON
+   * message, read up to MAX_STATS_BYTES, within the answer timeout.
+   */
+  async stats(node: string): Promise<StatsSummary> {
+    const s = await this.dial(node, STATS_TARGET, { framing: "raw", protocols: [] });
+    return readStats(node, s.ws, (h) => s.onMessage(h), this.answerTimeoutMs);
   }
 
   /**

@@ -13,6 +13,7 @@
  * removed over the namespace's life), default pod tolerations, the service account,
  * ClusterIP allocation.
  */
+import { defaultHorizontalPodAutoscaler } from "./hpa-validation";
 import type { ResourceInfo } from "./resources";
 import type { KObject } from "./types";
 
@@ -287,6 +288,9 @@ export const applyDefaults = (info: ResourceInfo, obj: KObject): void => {
       break;
     case "Secret":
       setDefault(obj, "type", "Opaque");
+      break;
+    case "HorizontalPodAutoscaler":
+      if (isObj(spec)) defaultHorizontalPodAutoscaler(spec);
       break;
     case "Namespace":
       setDefault(obj, "status", {});

@@ -35,7 +35,7 @@ export const STREAM_ANSWER_TIMEOUT_MS = 10_000;
 /** open streams per node; more are refused with 429 (TooManyRequests) */
 export const MAX_STREAMS_PER_NODE = 64;
 
-export type StreamKind = "exec" | "attach" | "portforward" | "tcp";
+export type StreamKind = "exec" | "attach" | "portforward" | "tcp" | "stats";
 
 /**
  * How the client's bytes travel on the stream connection after `accept`:
@@ -102,7 +102,7 @@ export const isStreamOpen = (v: unknown): v is StreamOpen => {
     o.type === "open" &&
     typeof o.id === "string" &&
     /^[0-9a-f]{32}$/.test(o.id) &&
-    ["exec", "attach", "portforward", "tcp"].includes(o.kind) &&
+    ["exec", "attach", "portforward", "tcp", "stats"].includes(o.kind) &&
     typeof o.namespace === "string" &&
     typeof o.pod === "string" &&
     typeof o.uid === "string" &&
@@ -116,4 +116,57 @@ export const isStreamAnswer = (v: unknown): v is StreamAnswer => {
   if (!o) return false;
   if (o.type === "accept") return typeof o.protocol === "string";
   return o.type === "reject" && !!o.status && typeof o.status.code === "number" && typeof o.status.message === "string";
+};
+
+/**
+ * Resource usage: the `stats` stream (metrics-server's scrape of kubelet's resource
+ * summary, through the tunnel). The control plane sends a StreamOpen of kind `stats`
+ * (namespace, pod and uid empty, framing `raw`, no protocols) only when someone asks
+ * (the metrics.k8s.io API, the HPA controller); the agent answers `accept` with protocol
+ * "", sends one text message, a {@link StatsSummary} as JSON, and closes. Nothing is
+ * collected or sent otherwise. CPU is a rate over the window since the agent's previous
+ * reading (at least {@link STATS_MIN_WINDOW_MS}: the first ask reads twice); only the
+ * latest window is kept, on either side.
+ */
+export const STATS_MIN_WINDOW_MS = 1000;
+/** the largest StatsSummary the control plane accepts (a node with hundreds of pods fits) */
+export const MAX_STATS_BYTES = 4 << 20;
+
+export interface ContainerUsage {
+  name: string;
+  /** CPU in nanocores over the window */
+  cpuNanoCores: number;
+  /** memory working set, bytes */
+  memoryWorkingSetBytes: number;
+}
+
+export interface StatsSummary {
+  node: { timestamp: string; windowSeconds: number; cpuNanoCores: number; memoryWorkingSetBytes: number };
+  pods: { namespace: string; name: string; uid: string; timestamp: string; windowSeconds: number; containers: ContainerUsage[] }[];
+}
+
+const isUsage = (c: unknown): c is ContainerUsage => {
+  const o = c as ContainerUsage | null;
+  return !!o && typeof o.name === "string" && Number.isFinite(o.cpuNanoCores) && Number.isFinite(o.memoryWorkingSetBytes);
+};
+
+export const isStatsSummary = (v: unknown): v is StatsSummary => {
+  const o = v as StatsSummary | null;
+  return (
+    !!o &&
+    !!o.node &&
+    typeof o.node.timestamp === "string" &&
+    Number.isFinite(o.node.cpuNanoCores) &&
+    Number.isFinite(o.node.memoryWorkingSetBytes) &&
+    Array.isArray(o.pods) &&
+    o.pods.every(
+      (p) =>
+        !!p &&
+        typeof p.namespace === "string" &&
+        typeof p.name === "string" &&
+        typeof p.uid === "string" &&
+        Array.isArray(p.containers) &&
+        p.containers.every(isUsage),
+    )
+  );
 };

@@ -194,6 +194,8 @@ export const validObject = (info: ResourceInfo, name: string): Record<string, an
         },
       };
     }
+    case "horizontalpodautoscalers":
+      return { ...head, spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "h" }, minReplicas: 1, maxReplicas: 3 } };
     default:
       throw new Error(`no valid object for ${info.resource}`);
   }

@@ -15,7 +15,8 @@ import { CredentialCache } from "./registry/credentials";
 import type { Registry } from "./registry/registry";
 import type { Store } from "./store/store";
 import { refreshCustomKinds } from "./registry/crd/catalog";
-import type { TunnelNamespace } from "./tunnel/edge";
+import { type CachedSummary, ResourceMetrics } from "./registry/metrics-resources";
+import { edgeStats, type TunnelNamespace } from "./tunnel/edge";
 
 /** Bindings and variables of the Worker (see wrangler.toml). */
 export interface Env {
@@ -116,6 +117,9 @@ export interface Runtime {
   authenticate: Authenticator;
 }
 
+/** nodes' resource summaries, kept per isolate (workers/registry/metrics-resources.ts) */
+const metricsCache = new Map<string, CachedSummary>();
+
 /** Set once this isolate has seen the system namespaces in place (a plain flag: no promise outlives its request). */
 let bootstrapped = false;
 
@@ -200,6 +204,8 @@ export const runtime = async (
     },
   });
   const { store, registry, manager } = cp;
+  // resource usage (metrics.k8s.io, the HPA): asked of an agent through its tunnel object when read, kept 15 s per isolate
+  if (env.TUNNEL) registry.resourceMetrics = new ResourceMetrics(edgeStats(env.TUNNEL), { cache: metricsCache });
   let committed = 0;
   store.onCommit((rev) => {
     committed = Math.max(committed, rev);

@@ -21,6 +21,7 @@
  * output by then (the tail of a command that exits at once can be lost); CRI waits for the
  * output to drain, which would need the containerd API rather than ctr.
  */
+import { cgroupSample, type Sample } from "../stats/cgroup";
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
@@ -446,6 +447,12 @@ export class ContainerdRuntime implements ContainerRuntime {
 
   async pid(id: string): Promise<number | undefined> {
     return (await this.taskPids()).get(id);
+  }
+
+  /** the task's cgroup files (v1 or v2, found through its init process) */
+  async stats(id: string): Promise<Sample | undefined> {
+    const pid = await this.pid(id);
+    return pid ? cgroupSample(pid) : undefined;
   }
 
   async attachStream(id: string, o: StreamOptions): Promise<StreamProcess> {

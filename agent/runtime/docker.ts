@@ -5,6 +5,7 @@ import type { PodNetwork } from "../network/cidr";
 import { ensureDockerNetwork, hairpinBridgePorts } from "../network/docker";
 import type { ContainerInfo, ContainerRuntime, ContainerSpec, LogLine, StreamOptions, StreamProcess } from "./runtime";
 import { ImagePullError } from "./runtime";
+import { dockerSample, type Sample } from "../stats/cgroup";
 
 const stateOf = (s: string | undefined): ContainerInfo["state"] =>
   s === "running" ? "running" : s === "exited" || s === "dead" ? "exited" : s === "created" ? "created" : "unknown";
@@ -65,6 +66,16 @@ export class DockerRuntime implements ContainerRuntime {
       labels: c.Labels ?? {},
       state: stateOf(c.State),
     }));
+  }
+
+  /** Docker's one-shot stats (no second reading inside the engine): cumulative CPU and the working set */
+  async stats(id: string): Promise<Sample | undefined> {
+    try {
+      const s = await this.docker.getContainer(id).stats({ stream: false, "one-shot": true });
+      return dockerSample(s, Date.now());
+    } catch {
+      return undefined;
+    }
   }
 
   async inspect(id: string): Promise<ContainerInfo | null> {

@@ -6,6 +6,7 @@
 
 import type { Readable, Writable } from "node:stream";
 import type { PodNetwork } from "../network/cidr";
+import type { Sample } from "../stats/cgroup";
 
 /** Labels the agent puts on every container it creates. */
 export const LABELS = {
@@ -131,6 +132,8 @@ export interface ContainerRuntime {
   attachStream?(id: string, o: StreamOptions): Promise<StreamProcess>;
   /** the host pid of a running container's process (its network namespace, for port-forward), or undefined */
   pid?(id: string): Promise<number | undefined>;
+  /** a running container's cumulative CPU time and memory working set now (agent/stats), or undefined */
+  stats?(id: string): Promise<Sample | undefined>;
   /** the container's output since `sinceMs` (epoch ms), with timestamps */
   logs(id: string, sinceMs?: number): Promise<LogLine[]>;
   /**

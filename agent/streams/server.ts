@@ -10,10 +10,11 @@
  * | portforward  | websocket | SPDY/3.1+portforward.k8s.io (SPDY inside binary messages), or v4.channel.k8s.io / portforward.k8s.io channels |
  * | portforward  | raw       | SPDY/3.1 (portforward.k8s.io)                                          |
  * | tcp          | raw       | the pod port's bytes                                                   |
+ * | stats        | raw       | one text message, the node's StatsSummary (agent/stats), then close    |
  */
 import type { Duplex } from "node:stream";
 import { createWebSocketStream, type WebSocket } from "ws";
-import type { StreamAnswer, StreamOpen } from "../../shared/tunnel";
+import type { StatsSummary, StreamAnswer, StreamOpen } from "../../shared/tunnel";
 import type { KObject } from "../../shared/types";
 import { type ContainerInfo, type ContainerRuntime, LABELS } from "../runtime/runtime";
 import { ChannelConn, EXEC_WS_PROTOCOLS, negotiate, PORTFORWARD_WS_PROTOCOLS } from "./channels";
@@ -35,6 +36,8 @@ export interface StreamServerOptions {
   runtime: ContainerRuntime;
   pods: PodSource;
   log?: (m: string) => void;
+  /** the node's resource summary, for `stats` streams (agent/stats) */
+  stats?: () => Promise<StatsSummary>;
   /** kubelet's stream creation timeout (SPDY streams after the upgrade; default 30 s) */
   streamCreationTimeoutMs?: number;
 }
@@ -56,6 +59,7 @@ export class StreamServer {
 
   /** Answer and serve one stream on its (open) connection; resolves when it is over. */
   async serve(open: StreamOpen, ws: WebSocket): Promise<void> {
+    if (open.kind === "stats") return this.serveStats(ws);
     let plan: Plan;
     try {
       plan = await this.plan(open);
@@ -72,6 +76,26 @@ export class StreamServer {
       this.log(`${open.kind} ${open.namespace}/${open.pod}: ${(e as Error).message}`);
       ws.terminate();
     });
+  }
+
+  /** `stats`: accept, one text message with the summary, close (shared/tunnel.ts) */
+  private async serveStats(ws: WebSocket): Promise<void> {
+    if (!this.o.stats) {
+      this.answer(ws, { type: "reject", status: new StreamError(404, "NotFound", "this agent collects no resource usage").status });
+      ws.close(1000);
+      return;
+    }
+    let summary: StatsSummary;
+    try {
+      summary = await this.o.stats();
+    } catch (e) {
+      this.answer(ws, { type: "reject", status: new StreamError(500, "InternalError", `collecting resource usage: ${(e as Error).message}`).status });
+      ws.close(1000);
+      return;
+    }
+    if (ws.readyState !== ws.OPEN) return;
+    this.answer(ws, { type: "accept", protocol: "" });
+    ws.send(JSON.stringify(summary), () => ws.close(1000));
   }
 
   private answer(ws: WebSocket, a: StreamAnswer) {

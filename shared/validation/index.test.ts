@@ -197,6 +197,18 @@ const VALID: [string, KObject][] = [
     },
   ],
   [
+    "horizontalpodautoscalers",
+    {
+      metadata: { name: "kubia", namespace: "default" },
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "kubia" },
+        minReplicas: 1,
+        maxReplicas: 5,
+        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 30 } } }],
+      },
+    },
+  ],
+  [
     "daemonsets",
     {
       metadata: { name: "ssd-monitor", namespace: "default" },

@@ -1147,5 +1147,42 @@ spec:
       await eventually(async () => (await admin.get(`/api/v1/persistentvolumes/hostpath-${process.pid}`)).status?.phase === "Released", 30_000);
       expect(existsSync(join(hp, "g"))).toBe(true);
     }, 240_000);
+    it("kubectl top: a busy container's CPU and memory, read through the tunnel when asked (metrics.k8s.io)", async () => {
+      // limited to a fifth of a core: busy, but kind to the machine
+      const busy = { name: "burn", ...sh("while :; do :; done"), resources: { requests: { cpu: "50m" }, limits: { cpu: "200m" } } };
+      await create(pod("burner", { containers: [busy, { name: "idle", ...sh("sleep 3600") }] }));
+      try {
+        await eventually(async () => (await get("burner")).status?.phase === "Running", 60_000);
+        const top = await eventually(async () => {
+          const r = await k("top pods burner --containers --no-headers");
+          return r.code === 0 && r.stdout;
+        }, 40_000);
+        // POD NAME CPU(cores) MEMORY(bytes)
+        const rows = Object.fromEntries(
+          top
+            .trim()
+            .split("\n")
+            .map((l) => l.trim().split(/\s+/))
+            .map((f) => [f[1], f]),
+        );
+        expect(rows.burn?.[0]).toBe("burner");
+        expect(Number(rows.burn[2].replace(/m$/, ""))).toBeGreaterThan(20);
+        expect(Number(rows.idle[2].replace(/m$/, ""))).toBeLessThan(20);
+        expect(rows.burn[3]).toMatch(/^\d+Mi$/);
+        const nodes = await k("top nodes --no-headers");
+        expect(nodes.code, nodes.stderr).toBe(0);
+        const row = nodes.stdout.split("\n").find((l) => l.startsWith(`${nodeName} `));
+        expect(row).toMatch(/^\S+\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%/);
+        // the API itself: namespaced list with a label selector that matches nothing, and a get of an unknown pod
+        const empty = await admin.get("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods?labelSelector=nothing%3Dhere");
+        expect(empty).toMatchObject({ kind: "PodMetricsList", items: [] });
+        const missing = await admin.get("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nobody").catch((e) => e);
+        expect((missing as ApiRequestError).status).toBe(404);
+        const all = await k("top pods -A --no-headers");
+        expect(all.stdout).toMatch(/^default\s+burner\s+\d+m\s+\d+Mi/m);
+      } finally {
+        await admin.request("DELETE", "/api/v1/namespaces/default/pods/burner", { gracePeriodSeconds: 0 });
+      }
+    }, 120_000);
   });
 };

@@ -7,6 +7,8 @@ import { discovery } from "./discovery";
 import { onError } from "./errors";
 import { joining } from "./join";
 import { type ApiMetrics, instrument } from "./metrics";
+import { metricsApi } from "./metrics-api";
+import { autoscalingV1 } from "./hpa-v1";
 import { openapi } from "./openapi";
 import { decodeKubernetesProtobuf } from "./protobuf";
 import { decodeSegment, resolvePath, serveResource, type TableRenderer, type WatchServer } from "./rest";
@@ -123,6 +125,12 @@ export const createApp = (opts: AppOptions) => {
     }
   };
   app.route("/", joining(opts.registry));
+  // metrics.k8s.io (kubectl top, the HPA's resource metrics) and its place in discovery
+  app.route("/", metricsApi(opts.registry));
+  // autoscaling/v1 HorizontalPodAutoscalers, converted to and from the stored v2 (kubectl autoscale)
+  const v1 = autoscalingV1(() => app, opts.maxBodyBytes, rest.protobuf);
+  app.use("/apis/*", v1);
+  app.use("/apis", v1);
   app.route(
     "/",
     discovery(() => refreshAfterMiss(store)),

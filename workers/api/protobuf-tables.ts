@@ -191,6 +191,13 @@ export const SCHEMA: Record<string, string> = {
   // a typed client always writes it and 0 is meaningful here (scale to zero), so it is kept.
   Scale: "1:metadata=ObjectMeta 2:spec=ScaleSpec",
   ScaleSpec: "1:replicas=int32*",
+
+  // autoscaling/v1 HorizontalPodAutoscaler (kubectl autoscale)
+  HorizontalPodAutoscaler: "1:metadata=ObjectMeta 2:spec=HorizontalPodAutoscalerSpec 3:status=HorizontalPodAutoscalerStatus",
+  HorizontalPodAutoscalerSpec: "1:scaleTargetRef=CrossVersionObjectReference 2:minReplicas=int32* 3:maxReplicas=int32 4:targetCPUUtilizationPercentage=int32*",
+  CrossVersionObjectReference: "1:kind 2:name 3:apiVersion?",
+  HorizontalPodAutoscalerStatus:
+    "1:observedGeneration=int64* 2:lastScaleTime=time 3:currentReplicas=int32 4:desiredReplicas=int32 5:currentCPUUtilizationPercentage=int32*",
 };
 
 /** The top-level objects we decode: "apiVersion/kind" → message (DeleteOptions under any apiVersion). */
@@ -210,4 +217,5 @@ export const KINDS: Record<string, string> = {
   "apps/v1/Deployment": "Deployment",
   "apps/v1/ReplicaSet": "ReplicaSet",
   "autoscaling/v1/Scale": "Scale",
+  "autoscaling/v1/HorizontalPodAutoscaler": "HorizontalPodAutoscaler",
 };

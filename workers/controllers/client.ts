@@ -3,6 +3,7 @@ import { ApiError } from "../../shared/status";
 import type { KObject, ObjectKey } from "../../shared/types";
 import type { User } from "../registry/user";
 import type { DeleteOptions, PatchType, Registry } from "../registry/registry";
+import type { ResourceMetrics } from "../registry/metrics-resources";
 
 /** The identity controllers act as (an admin). */
 export const CONTROLLER_USER: User = { name: "system:kube-controller-manager", role: "admin" };
@@ -70,6 +71,11 @@ export class ControllerClient {
       if (e instanceof ApiError && e.code === 404) return false;
       throw e;
     }
+  }
+
+  /** Pods' and nodes' resource usage (metrics.k8s.io's source), where this control plane can reach the agents. */
+  resourceMetrics(): ResourceMetrics | undefined {
+    return this.registry.resourceMetrics;
   }
 
   /** The cluster CA's certificate (PEM): what kube-root-ca.crt publishes. */

@@ -44,6 +44,8 @@ export interface ControllerConfig {
    * later of the two. Unset: Leases (and Ready heartbeats) alone.
    */
   nodeLiveness?: () => Promise<Record<string, number>>;
+  /** how often each HorizontalPodAutoscaler is synced where a timer runs (Node; default 15 s, kube's --horizontal-pod-autoscaler-sync-period); Workers: the cron */
+  horizontalSyncPeriodMs?: number;
 }
 
 export const DEFAULT_CONFIG: ControllerConfig = {

@@ -6,6 +6,7 @@ import { disruptionController } from "./disruption";
 import { endpointsController } from "./endpoints";
 import { eventTtlController } from "./eventttl";
 import { garbageCollector } from "./gc";
+import { horizontalController } from "./horizontal";
 import { jobController } from "./job";
 import type { Controller } from "./manager";
 import { namespaceController } from "./namespace";
@@ -41,4 +42,5 @@ export const CONTROLLERS: Controller[] = [
   statefulSetController,
   persistentVolumeController,
   crdController,
+  horizontalController,
 ];

@@ -1,4 +1,5 @@
 import { applyDefaults } from "../../shared/defaults";
+import type { ResourceMetrics } from "./metrics-resources";
 import { groupVersion, type ResourceInfo } from "../../shared/resources";
 import { ApiError, badRequest, conflict, forbidden, invalid, notFound } from "../../shared/status";
 import type { KList, KObject, ObjectKey, WatchEvent } from "../../shared/types";
@@ -67,6 +68,8 @@ export class Registry implements RegistryCore {
   /** the cluster CA: kube-root-ca.crt, the nodes' relay serving certificates */
   readonly clusterCA: ClusterCA;
   private readonly queue: WorkQueue;
+  /** resource usage pulled from the agents on demand (metrics.k8s.io, the HPA); set by the runtime that has the tunnels */
+  resourceMetrics?: ResourceMetrics;
   /** which writes the controllers need (set by the composition root: ControllerManager.wants); unset, all */
   writeFilter?: WriteFilter;
   private readonly watchPollMs: number;

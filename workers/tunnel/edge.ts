@@ -5,7 +5,7 @@
  * only: an SPDY upgrade is answered with a Status that says so.
  */
 import { ApiError, badRequest, unauthorized } from "../../shared/status";
-import { TUNNEL_PROTOCOL } from "../../shared/tunnel";
+import { isStatsSummary, type StatsSummary, TUNNEL_PROTOCOL } from "../../shared/tunnel";
 import type { Authenticator } from "../api/auth";
 import { DEFAULT_MAX_BODY_BYTES } from "../api/body";
 import type { Registry } from "../registry/registry";
@@ -77,3 +77,20 @@ export const serveStreamsEdge = async (
     return status(e instanceof ApiError ? e : new ApiError(500, "InternalError", String((e as Error)?.message ?? e)));
   }
 };
+
+/**
+ * A node's resource summary from the Worker: a `stats` call to its tunnel object, which
+ * asks the agent over its control channel (shared/tunnel.ts). Throws the object's Status.
+ */
+export const edgeStats =
+  (tunnel: TunnelNamespace) =>
+  async (node: string): Promise<StatsSummary> => {
+    const call: TunnelCall = { op: "stats", node };
+    const res = await tunnel
+      .get(tunnel.idFromName(node))
+      .fetch(new Request("https://tunnel.internal/stats", { headers: { [TUNNEL_HEADER]: encodeURIComponent(JSON.stringify(call)) } }));
+    const body = (await res.json().catch(() => null)) as (StatsSummary & { message?: string; reason?: string }) | null;
+    if (!res.ok) throw new ApiError(res.status, body?.reason ?? "InternalError", body?.message ?? `the tunnel answered ${res.status}`);
+    if (!isStatsSummary(body)) throw new ApiError(500, "InternalError", `node "${node}": resource usage is not a StatsSummary`);
+    return body;
+  };

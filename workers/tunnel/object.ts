@@ -12,7 +12,15 @@
  * before it reaches the object, and says what it is in X-Kubeflare-Tunnel.
  */
 import { ApiError, notFound } from "../../shared/status";
-import { isStreamAnswer, MAX_STREAMS_PER_NODE, STREAM_ANSWER_TIMEOUT_MS, type StreamOpen, TUNNEL_PROTOCOL } from "../../shared/tunnel";
+import {
+  isStatsSummary,
+  isStreamAnswer,
+  MAX_STATS_BYTES,
+  MAX_STREAMS_PER_NODE,
+  STREAM_ANSWER_TIMEOUT_MS,
+  type StreamOpen,
+  TUNNEL_PROTOCOL,
+} from "../../shared/tunnel";
 import { proxyHttp1 } from "./http1";
 import { dialError, relayedClose, type StreamTarget, tooManyStreams } from "./plan";
 
@@ -21,7 +29,9 @@ export type TunnelCall =
   | { op: "control"; node: string }
   | { op: "stream"; node: string; id: string }
   | { op: "open"; node: string; target: StreamTarget; protocols: string[] }
-  | { op: "proxy"; node: string; target: StreamTarget; scheme: "http" | "https"; path: string; maxBodyBytes: number };
+  | { op: "proxy"; node: string; target: StreamTarget; scheme: "http" | "https"; path: string; maxBodyBytes: number }
+  /** the node's resource summary (a `stats` stream): answered with the agent's StatsSummary as JSON */
+  | { op: "stats"; node: string };
 
 export const TUNNEL_HEADER = "X-Kubeflare-Tunnel";
 
@@ -102,6 +112,8 @@ export class TunnelObject {
           return await this.open(call.node, call.target, call.protocols);
         case "proxy":
           return await this.proxy(req, call);
+        case "stats":
+          return await this.stats(call.node);
       }
     } catch (e) {
       return status(e instanceof ApiError ? e : new ApiError(500, "InternalError", String((e as Error)?.message ?? e)));
@@ -208,6 +220,35 @@ export class TunnelObject {
         for (const m of early) push(m);
       },
     });
+  }
+
+  /** `stats`: the agent's one message on the stream, checked and answered as JSON (shared/tunnel.ts) */
+  private async stats(node: string): Promise<Response> {
+    const { id } = await this.dial(node, { kind: "stats", namespace: "", pod: "", uid: "" }, "raw", []);
+    const p = this.pending.get(id)!;
+    this.pending.delete(id);
+    const agent = this.ctx.getWebSockets(`agent:${id}`)[0];
+    if (!agent) throw dialError(node, "its agent closed the stream");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const message =
+        p.early[0] ??
+        (await new Promise<string | ArrayBuffer>((resolve, reject) => {
+          timer = setTimeout(() => reject(dialError(node, "its agent sent no resource usage in time")), this.answerTimeoutMs);
+          this.sinks.set(id, { push: resolve, end: () => reject(dialError(node, "its agent closed the stats stream without a summary")) });
+        }));
+      const text = typeof message === "string" ? message : new TextDecoder().decode(message);
+      let v: unknown;
+      try {
+        v = text.length <= MAX_STATS_BYTES ? JSON.parse(text) : undefined;
+      } catch {}
+      if (!isStatsSummary(v)) throw dialError(node, "its agent sent resource usage that is not a StatsSummary");
+      return new Response(JSON.stringify(v), { headers: { "Content-Type": "application/json" } });
+    } finally {
+      clearTimeout(timer);
+      this.sinks.delete(id);
+      closeWith(agent, 1000, "");
+    }
   }
 
   /** proxies' receivers, by stream id (in memory: a proxy's request keeps the object awake) */

@@ -9,6 +9,7 @@ import { validateObjectMeta } from "./meta";
 import { validatePodSpec } from "./pod";
 import { validateServiceSpec } from "./service";
 import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from "./storage";
+import { validateHorizontalPodAutoscaler } from "../../hpa-validation";
 import {
   validateControllerRevision,
   validateCronJob,
@@ -53,6 +54,7 @@ const RULES: Record<string, (o: Obj, c: Causes) => void> = {
   PersistentVolumeClaim: (o, c) => validatePersistentVolumeClaim(o, c),
   StorageClass: validateStorageClass,
   CustomResourceDefinition: (o, c) => c.list.push(...validateCRD(o)),
+  HorizontalPodAutoscaler: validateHorizontalPodAutoscaler,
 };
 
 /** Everything the rules find wrong with an object of `kind` (empty when valid). */

@@ -1,8 +1,7 @@
 /** The top-level kinds and their types. */
 import { ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet } from "./apps";
 import { CustomResourceDefinition } from "./apiextensions";
-import { DaemonSet, Deployment, ReplicaSet } from "./apps";
-import { Scale } from "./autoscaling";
+import { HorizontalPodAutoscaler, Scale } from "./autoscaling";
 import { CronJob, Job } from "./batch";
 import { Lease } from "./coordination";
 import { ConfigMap, Endpoints, Event, Namespace, Node, ReplicationController, Secret, Service, ServiceAccount } from "./core";
@@ -38,4 +37,5 @@ export const KINDS: Record<string, ObjectType> = {
   PersistentVolumeClaim,
   StorageClass,
   CustomResourceDefinition,
+  HorizontalPodAutoscaler,
 };

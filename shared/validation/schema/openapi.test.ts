@@ -32,6 +32,7 @@ describe("OpenAPI components", () => {
       ["io.k8s.api.apps.v1.DaemonSet", "apps", "v1", "DaemonSet"],
       ["io.k8s.api.coordination.v1.Lease", "coordination.k8s.io", "v1", "Lease"],
       ["io.k8s.api.autoscaling.v1.Scale", "autoscaling", "v1", "Scale"],
+      ["io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler", "autoscaling", "v2", "HorizontalPodAutoscaler"],
       ["io.k8s.api.discovery.v1.EndpointSlice", "discovery.k8s.io", "v1", "EndpointSlice"],
       ["io.k8s.api.apps.v1.ControllerRevision", "apps", "v1", "ControllerRevision"],
       ["io.k8s.api.apps.v1.StatefulSet", "apps", "v1", "StatefulSet"],

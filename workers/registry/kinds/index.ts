@@ -13,6 +13,7 @@ import { daemonsets } from "./daemonsets";
 import { deployments } from "./deployments";
 import { endpoints } from "./endpoints";
 import { endpointslices } from "./endpointslices";
+import { horizontalpodautoscalers } from "./horizontalpodautoscalers";
 import { events } from "./events";
 import { jobs } from "./jobs";
 import type { Kind } from "./kind";
@@ -56,6 +57,7 @@ export const KINDS: Kind[] = [
   persistentvolumeclaims,
   storageclasses,
   customresourcedefinitions,
+  horizontalpodautoscalers,
 ];
 
 export const RESOURCES: ResourceInfo[] = KINDS.map((k) => k.info);
