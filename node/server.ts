@@ -209,7 +209,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // reads the answer before the reset. Without this, Node would go on reading and
   // discarding the body at full speed to keep the connection alive.
   // the agents' tunnels: exec/attach/port-forward upgrades, pods/proxy and services/proxy (node/upgrade.ts)
-  const tunnels = new NodeTunnels({ registry, authenticate: anyOf(tokens, (t) => registry.nodes.authenticate(t)), log, ...o.tunnel });
+  const tunnels = new NodeTunnels({
+    registry,
+    authenticate: registry.auth.authenticate(anyOf(tokens, (t) => registry.nodes.authenticate(t))),
+    log,
+    ...o.tunnel,
+  });
   const fetch = async (req: Request, env: HttpBindings | Http2Bindings) => {
     const res = await (tunnels.fetch(req) ?? app.fetch(req, env));
     if (!env.incoming.complete && env.incoming instanceof IncomingMessage) stopReading(env.incoming.socket, env.outgoing as ServerResponse);

@@ -5,6 +5,7 @@
  */
 import { type Client, createClient } from "@libsql/client/web";
 import { DEFAULT_NETWORK, networkConfigErrors } from "../shared/net/cidr";
+import { AuthCaches } from "./registry/rbac/service";
 import { anyOf, type Authenticator, parseTokenFile, staticTokens, type TokenFileEntry } from "./api/auth";
 import type { WatchServer } from "./api/rest";
 import { composeApp, composeControlPlane } from "./compose";
@@ -86,6 +87,9 @@ let bootstrapped = false;
  */
 const credentialCache = new CredentialCache(30_000);
 
+/** The ServiceAccount signing key and the RBAC objects, kept per isolate (the RBAC view is checked against the change log on each use). */
+const authCaches = new AuthCaches();
+
 /** TOKEN_AUTH_FILE parsed once per isolate (and again if the secret changes). */
 let tokenFile: { text: string; entries: TokenFileEntry[] } | undefined;
 const tokenFileEntries = (text: string | undefined): TokenFileEntry[] => {
@@ -129,7 +133,7 @@ export const runtime = async (env: Env, o: { watchServer?: WatchServer; nodeLive
     queue: env.QUEUE ? cloudflareQueue(env.QUEUE) : discardQueue,
     controllers: env.CONTROLLERS === "none" ? [] : CONTROLLERS,
     // without a hub, a watch polls the change log every 500 ms while things change, backing off to 2 s
-    registry: { watchPollMs: 500, watchPollMaxMs: env.WATCH_POLL_MAX_MS ? Number(env.WATCH_POLL_MAX_MS) : 2000, credentialCache },
+    registry: { watchPollMs: 500, watchPollMaxMs: env.WATCH_POLL_MAX_MS ? Number(env.WATCH_POLL_MAX_MS) : 2000, credentialCache, authCaches },
     network,
     config: {
       ...(env.NODE_GRACE_SECONDS ? { nodeMonitorGracePeriodMs: graceMs(env) } : {}),
@@ -158,5 +162,13 @@ export const runtime = async (env: Env, o: { watchServer?: WatchServer; nodeLive
     await registry.bootstrap();
     bootstrapped = true;
   }
-  return { client, store, registry, manager, app, committed: () => committed, authenticate: anyOf(tokens, (t) => registry.nodes.authenticate(t)) };
+  return {
+    client,
+    store,
+    registry,
+    manager,
+    app,
+    committed: () => committed,
+    authenticate: registry.auth.authenticate(anyOf(tokens, (t) => registry.nodes.authenticate(t))),
+  };
 };

@@ -1,3 +1,4 @@
+import { clusterRoleAggregationController } from "./clusterroleaggregation";
 import { cronJobController } from "./cronjob";
 import { daemonSetController } from "./daemonset";
 import { deploymentController } from "./deployment";
@@ -35,4 +36,5 @@ export const CONTROLLERS: Controller[] = [
   cronJobController,
   daemonSetController,
   disruptionController,
+  clusterRoleAggregationController,
 ];

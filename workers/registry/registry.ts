@@ -19,6 +19,7 @@ import { generateName, newUid, timestamp } from "./meta";
 import { jsonEqual } from "../../shared/json";
 import { DEFAULT_SERVICE_CIDR } from "../../shared/net/cidr";
 import { ClusterCA } from "./clusterca";
+import { AuthService } from "./rbac/service";
 import { NodeCredentials } from "./credentials";
 import { checkNodeWatch, type NodeCheck } from "./noderestriction";
 import { applyPatch, type PatchType } from "./patch";
@@ -64,6 +65,8 @@ export class Registry implements RegistryCore {
   readonly access: Access;
   /** the cluster CA: kube-root-ca.crt, the nodes' relay serving certificates */
   readonly clusterCA: ClusterCA;
+  /** ServiceAccount tokens, RBAC views, impersonation and the access reviews (rbac/service.ts) */
+  readonly auth: AuthService;
   private readonly queue: WorkQueue;
   /** which writes the controllers need (set by the composition root: ControllerManager.wants); unset, all */
   writeFilter?: WriteFilter;
@@ -91,6 +94,7 @@ export class Registry implements RegistryCore {
     this.logs = new PodLogs(this, new LogStore(opts.store.client, opts.logBytesPerContainer));
     this.nodes = new NodeCredentials(this, opts.credentialCache);
     this.clusterCA = new ClusterCA({ store: opts.store, now: this.now, serviceCIDR: this.serviceCIDR, fixed: opts.clusterCA });
+    this.auth = new AuthService(opts.store, this.now, opts.authCaches, { issuer: opts.serviceAccountIssuer });
   }
 
   /** Create the namespaces and Services every cluster starts with, and the `kubernetes` endpoints. Idempotent. */

@@ -6,6 +6,7 @@ import { validateConfigMap, validateSecret } from "./data";
 import { type Obj, obj } from "./json";
 import { validateObjectMeta } from "./meta";
 import { validatePodSpec } from "./pod";
+import { nameIsPathSegment, validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding } from "./rbac";
 import { validateServiceSpec } from "./service";
 import {
   validateCronJob,
@@ -22,6 +23,10 @@ import {
 const NAME_RULES: Record<string, NameValidator> = {
   Namespace: nameIsDNSLabel,
   Service: nameIsDNS1035Label,
+  Role: nameIsPathSegment,
+  ClusterRole: nameIsPathSegment,
+  RoleBinding: nameIsPathSegment,
+  ClusterRoleBinding: nameIsPathSegment,
 };
 
 const RULES: Record<string, (o: Obj, c: Causes) => void> = {
@@ -43,6 +48,10 @@ const RULES: Record<string, (o: Obj, c: Causes) => void> = {
   Event: validateEvent,
   Endpoints: validateEndpoints,
   EndpointSlice: validateEndpointSlice,
+  Role: validateRole,
+  ClusterRole: validateClusterRole,
+  RoleBinding: validateRoleBinding,
+  ClusterRoleBinding: validateClusterRoleBinding,
 };
 
 /** Everything the rules find wrong with an object of `kind` (empty when valid). */

@@ -8,6 +8,19 @@ import { EndpointSlice } from "./discovery";
 import type { ObjectType } from "./dsl";
 import { Pod } from "./pod";
 import { PodDisruptionBudget } from "./policy";
+import {
+  ClusterRole,
+  ClusterRoleBinding,
+  LocalSubjectAccessReview,
+  Role,
+  RoleBinding,
+  SelfSubjectAccessReview,
+  SelfSubjectReview,
+  SelfSubjectRulesReview,
+  SubjectAccessReview,
+  TokenRequest,
+  TokenReview,
+} from "./rbac";
 
 export const KINDS: Record<string, ObjectType> = {
   Namespace,
@@ -29,4 +42,15 @@ export const KINDS: Record<string, ObjectType> = {
   CronJob,
   PodDisruptionBudget,
   Scale,
+  Role,
+  ClusterRole,
+  RoleBinding,
+  ClusterRoleBinding,
+  SelfSubjectAccessReview,
+  SelfSubjectRulesReview,
+  SubjectAccessReview,
+  LocalSubjectAccessReview,
+  SelfSubjectReview,
+  TokenReview,
+  TokenRequest,
 };

@@ -33,6 +33,17 @@ describe("OpenAPI components", () => {
       ["io.k8s.api.coordination.v1.Lease", "coordination.k8s.io", "v1", "Lease"],
       ["io.k8s.api.autoscaling.v1.Scale", "autoscaling", "v1", "Scale"],
       ["io.k8s.api.discovery.v1.EndpointSlice", "discovery.k8s.io", "v1", "EndpointSlice"],
+      ["io.k8s.api.rbac.v1.Role", "rbac.authorization.k8s.io", "v1", "Role"],
+      ["io.k8s.api.rbac.v1.ClusterRole", "rbac.authorization.k8s.io", "v1", "ClusterRole"],
+      ["io.k8s.api.rbac.v1.RoleBinding", "rbac.authorization.k8s.io", "v1", "RoleBinding"],
+      ["io.k8s.api.rbac.v1.ClusterRoleBinding", "rbac.authorization.k8s.io", "v1", "ClusterRoleBinding"],
+      ["io.k8s.api.authorization.v1.SelfSubjectAccessReview", "authorization.k8s.io", "v1", "SelfSubjectAccessReview"],
+      ["io.k8s.api.authorization.v1.SelfSubjectRulesReview", "authorization.k8s.io", "v1", "SelfSubjectRulesReview"],
+      ["io.k8s.api.authorization.v1.SubjectAccessReview", "authorization.k8s.io", "v1", "SubjectAccessReview"],
+      ["io.k8s.api.authorization.v1.LocalSubjectAccessReview", "authorization.k8s.io", "v1", "LocalSubjectAccessReview"],
+      ["io.k8s.api.authentication.v1.SelfSubjectReview", "authentication.k8s.io", "v1", "SelfSubjectReview"],
+      ["io.k8s.api.authentication.v1.TokenReview", "authentication.k8s.io", "v1", "TokenReview"],
+      ["io.k8s.api.authentication.v1.TokenRequest", "authentication.k8s.io", "v1", "TokenRequest"],
     ];
     for (const [name, group, version, kind] of want) {
       expect(schemas[name]?.["x-kubernetes-group-version-kind"], name).toEqual([{ group, kind, version }]);

@@ -23,6 +23,7 @@ import { replicationcontrollers } from "./replicationcontrollers";
 import { secrets } from "./secrets";
 import { serviceaccounts } from "./serviceaccounts";
 import { services } from "./services";
+import { RBAC_KINDS } from "./rbac";
 
 export const KINDS: Kind[] = [
   namespaces,
@@ -43,6 +44,7 @@ export const KINDS: Kind[] = [
   cronjobs,
   daemonsets,
   poddisruptionbudgets,
+  ...RBAC_KINDS,
 ];
 
 export const RESOURCES: ResourceInfo[] = KINDS.map((k) => k.info);

@@ -1,0 +1,37 @@
+/**
+ * The RBAC authorizer's view of Roles, ClusterRoles and their bindings: read once and
+ * kept per isolate (per server on Node); each request that RBAC decides checks, with
+ * one indexed read of the change log (Store.latestRevisionOf), that none of the four
+ * resources changed since, and reads them again only when one did. Admins (system:masters)
+ * and nodes never get here.
+ */
+import type { Store } from "../../store/store";
+import { RbacView } from "./rules";
+
+export const RBAC_RESOURCES = ["roles", "clusterroles", "rolebindings", "clusterrolebindings"] as const;
+
+export class RbacCache {
+  private current?: RbacView;
+  private loading?: Promise<RbacView>;
+
+  async view(store: Store): Promise<RbacView> {
+    const latest = await store.latestRevisionOf([...RBAC_RESOURCES]);
+    if (this.current && this.current.revision === latest) return this.current;
+    this.loading ??= this.load(store, latest).finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  private async load(store: Store, latest: number): Promise<RbacView> {
+    const [roles, clusterroles, rolebindings, clusterrolebindings] = await Promise.all(RBAC_RESOURCES.map((r) => store.list(r, {})));
+    const view = new RbacView(latest, {
+      roles: roles.items,
+      clusterroles: clusterroles.items,
+      rolebindings: rolebindings.items,
+      clusterrolebindings: clusterrolebindings.items,
+    });
+    this.current = view;
+    return view;
+  }
+}
