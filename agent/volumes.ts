@@ -15,6 +15,7 @@ import type { ApiClient } from "./api";
 import { ConfigError } from "./env";
 import type { RetryEvents } from "./events";
 import type { Mount } from "./runtime/runtime";
+import { TokenManager } from "./tokens";
 
 /** how often ConfigMap and Secret volumes are read again from the API (kubelet's --sync-frequency: a minute) */
 const VOLUME_REFRESH_MS = 60_000;
@@ -22,7 +23,8 @@ const VOLUME_REFRESH_MS = 60_000;
 const VOLUME_RETRY_MS = 1000;
 
 export interface VolumeContext {
-  api: Pick<ApiClient, "find">;
+  /** `request`: for the bound ServiceAccount tokens of projected volumes (tokens.ts) */
+  api: Pick<ApiClient, "find"> & Partial<Pick<ApiClient, "request">>;
   dataDir: string;
   now(): number;
   /** how often ConfigMap/Secret volumes are refreshed from the API (default a minute) */
@@ -41,10 +43,16 @@ export class PodVolumes {
    */
   private readonly objects = new Map<string, { at: number; obj: Promise<KObject | null> }>();
 
+  /** bound ServiceAccount tokens (the kube-api-access volume's `token`), refreshed at 80 % of their lifetime */
+  private readonly tokens?: TokenManager;
+
   constructor(
     private readonly ctx: VolumeContext,
     private readonly events: RetryEvents,
-  ) {}
+  ) {
+    const api = ctx.api;
+    if (api.request) this.tokens = new TokenManager({ api: { request: api.request.bind(api) as ApiClient["request"] }, now: () => ctx.now() });
+  }
 
   /**
    * Prepare the pod's volumes on disk; returns the host directory of each. ConfigMap
@@ -115,7 +123,11 @@ export class PodVolumes {
         if (s.configMap) await this.objectFiles(pod, "configmaps", s.configMap, def, files, fresh);
         else if (s.secret) await this.objectFiles(pod, "secrets", s.secret, def, files, fresh);
         else if (s.downwardAPI) downwardFiles(pod, s.downwardAPI.items, def, files);
-        // serviceAccountToken and clusterTrustBundle sources: not in Kubeflare yet (no ServiceAccounts); nothing to write
+        else if (s.serviceAccountToken && this.tokens) {
+          const t = s.serviceAccountToken;
+          files.set(t.path, { content: Buffer.from(await this.tokens.token(pod, t)), mode: def });
+        }
+        // clusterTrustBundle sources: not in Kubeflare; nothing to write
       }
     }
     return files;
@@ -173,6 +185,7 @@ export class PodVolumes {
   forget(uid: string): void {
     rmSync(join(this.ctx.dataDir, "pods", uid), { recursive: true, force: true });
     this.volumesAt.delete(uid);
+    this.tokens?.forget(uid);
     // copies nobody could still use go too
     const now = this.ctx.now();
     for (const [path, c] of this.objects) if (now - c.at >= (this.ctx.volumeRefreshMs ?? VOLUME_REFRESH_MS)) this.objects.delete(path);

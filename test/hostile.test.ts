@@ -19,7 +19,7 @@
  */
 import { appendFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { RESOURCES, resourceByName } from "../workers/registry/kinds";
+import { resourceByName } from "../workers/registry/kinds";
 import { collectionPath, type Fixtures, type HostileCase, hostileCases, NS, objectPath, STORED_RESOURCES, validObject } from "./hostile-cases";
 import { startNodeTarget, startWorkerTarget, type Target } from "./targets";
 
