@@ -99,6 +99,11 @@ describe.each([
     const noWrite = await k("auth can-i create pods --as=system:serviceaccount:a:sa -n a");
     expect(noWrite.stdout).toBe("no\n");
     expect(await ok("auth can-i get pods --subresource=log --as=system:serviceaccount:a:sa -n a")).toBe("yes\n");
+    // --list: SelfSubjectRulesReview
+    const list = await ok("auth can-i --list --as=system:serviceaccount:a:sa -n a");
+    expect(list).toMatch(/^Resources\s+Non-Resource URLs\s+Resource Names\s+Verbs\n/);
+    expect(list).toMatch(/\npods\s+\[\]\s+\[\]\s+\[get list watch\]\n/);
+    expect(list).toMatch(/\n\s+\[\/api\/\*\]\s+\[\]\s+\[get\]\n/);
     // requests as the account (impersonated) are decided the same way
     const imp = await k("get pods -n b --as=system:serviceaccount:a:sa");
     expect(imp.stderr).toContain('pods is forbidden: User "system:serviceaccount:a:sa" cannot list resource "pods" in API group "" in the namespace "b"');

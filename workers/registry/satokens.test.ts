@@ -119,3 +119,33 @@ describe("ServiceAccount tokens", () => {
     await expect(ask("n1", {})).rejects.toMatchObject({ code: 403 });
   });
 });
+
+describe("the RBAC view", () => {
+  it("is read once and then only checked against the change log, until an RBAC object changes", async () => {
+    const lists: string[] = [];
+    const list = registry.store.list.bind(registry.store);
+    registry.store.list = ((resource: string, o: any) => {
+      lists.push(resource);
+      return list(resource, o);
+    }) as typeof registry.store.list;
+    const user = { name: "u", groups: ["system:authenticated"], role: "user" as const };
+    const first = await registry.auth.attach(user);
+    expect(lists.sort()).toEqual(["clusterrolebindings", "clusterroles", "rolebindings", "roles"]);
+    lists.length = 0;
+    // other writes do not matter
+    await registry.create(SYSTEM_USER, resourceByName("configmaps"), "default", { metadata: { name: "x" } });
+    const again = await registry.auth.attach(user);
+    expect(lists).toEqual([]);
+    expect(again.rbac).toBe(first.rbac);
+    await registry.create(SYSTEM_USER, resourceByName("rolebindings"), "default", {
+      metadata: { name: "u-view" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
+      subjects: [{ kind: "User", name: "u" }],
+    });
+    const after = await registry.auth.attach(user);
+    expect(lists).toHaveLength(4);
+    expect(after.rbac).not.toBe(first.rbac);
+    expect(after.rbac!.allows(user, { verb: "list", resourceRequest: true, apiGroup: "", resource: "pods", namespace: "default" })).toBe(true);
+    expect(first.rbac!.allows(user, { verb: "list", resourceRequest: true, apiGroup: "", resource: "pods", namespace: "default" })).toBe(false);
+  });
+});

@@ -49,7 +49,8 @@ export interface TokenClaims {
 
 /** What is kept per isolate: the signing key, and accounts (and bound objects) recently seen to exist. */
 export class TokenCaches {
-  key?: Promise<KeyPair>;
+  /** the key pair once loaded (a value, not a promise: on Workers a promise settled in one request's context must not be awaited in another's) */
+  key?: KeyPair;
   readonly live = new Map<string, number>();
   constructor(
     readonly liveMs = 10_000,
@@ -85,12 +86,16 @@ export class ServiceAccountTokens {
     this.caches = o.caches ?? new TokenCaches();
   }
 
-  private keys(): Promise<KeyPair> {
-    this.caches.key ??= this.loadKey().catch((e) => {
-      this.caches.key = undefined;
-      throw e;
+  private loading?: Promise<KeyPair>;
+
+  private async keys(): Promise<KeyPair> {
+    if (this.caches.key) return this.caches.key;
+    this.loading ??= this.loadKey().finally(() => {
+      this.loading = undefined;
     });
-    return this.caches.key;
+    const k = await this.loading;
+    this.caches.key = k;
+    return k;
   }
 
   private async loadKey(): Promise<KeyPair> {

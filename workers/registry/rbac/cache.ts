@@ -11,16 +11,13 @@ import { RbacView } from "./rules";
 export const RBAC_RESOURCES = ["roles", "clusterroles", "rolebindings", "clusterrolebindings"] as const;
 
 export class RbacCache {
+  /** the view last read (a value shared across requests; reads in flight are not shared: on Workers each request waits only on its own I/O) */
   private current?: RbacView;
-  private loading?: Promise<RbacView>;
 
   async view(store: Store): Promise<RbacView> {
     const latest = await store.latestRevisionOf([...RBAC_RESOURCES]);
     if (this.current && this.current.revision === latest) return this.current;
-    this.loading ??= this.load(store, latest).finally(() => {
-      this.loading = undefined;
-    });
-    return this.loading;
+    return this.load(store, latest);
   }
 
   private async load(store: Store, latest: number): Promise<RbacView> {
