@@ -5,7 +5,6 @@
  * write looks at all aggregated roles again, in one pass per batch (one list).
  */
 import { jsonEqual } from "../../shared/json";
-import type { ObjectKey } from "../../shared/types";
 import { aggregateRules } from "../registry/rbac/aggregate";
 import { isConflict, isNotFound } from "./client";
 import type { ControllerContext, ReconcileResult } from "./context";
@@ -28,19 +27,9 @@ const aggregatePass = async (ctx: ControllerContext): Promise<ReconcileResult> =
   return retry ? { requeueAfterMs: 50 } : undefined;
 };
 
-const ALL: ObjectKey = { resource: "clusterroles", namespace: "", name: "" };
-
 export const clusterRoleAggregationController: Controller = {
   name: "clusterrole-aggregation",
   primary: ["clusterroles"],
+  // no resync: every ClusterRole write reaches it through the queue (a cron pass would cost the Worker a list)
   reconcileBatch: (_keys, ctx) => aggregatePass(ctx),
-  async resync(ctx) {
-    const roles = await ctx.api.list("clusterroles");
-    return roles.some((r) => {
-      const rules = aggregateRules(r, roles);
-      return rules && !jsonEqual(rules, r.rules ?? []);
-    })
-      ? [ALL]
-      : [];
-  },
 };
