@@ -136,6 +136,32 @@ describe.each([
     expect(await ok("get clusterrolebinding cluster-admin -o wide")).toMatch(/cluster-admin\s+ClusterRole\/cluster-admin\s+\S+\s+system:masters\s*\n$/);
   }, 60_000);
 
+  it("reviews are create-only and check their bodies: 422 naming the field, 405 for other verbs", async () => {
+    const ssar = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+    const neither = await send(t, "POST", ssar, { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: {} });
+    expect(neither.status).toBe(422);
+    expect(neither.json.details.causes[0].field).toBe("spec.resourceAttributes");
+    const typed = await send(t, "POST", ssar, { kind: "SelfSubjectAccessReview", spec: { resourceAttributes: { verb: 5 } } });
+    expect(typed.status).toBe(422);
+    expect(typed.json.details.causes[0].field).toBe("spec.resourceAttributes.verb");
+    expect((await send(t, "GET", ssar)).status).toBe(405);
+    expect((await send(t, "POST", ssar, { kind: "Pod" })).status).toBe(400);
+    const sar = await send(t, "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", {
+      spec: { resourceAttributes: { verb: "get", resource: "pods" } },
+    });
+    expect(sar.status).toBe(422);
+    expect(sar.json.details.causes[0].field).toBe("spec.user");
+    const local = await send(t, "POST", "/apis/authorization.k8s.io/v1/namespaces/a/localsubjectaccessreviews", {
+      spec: { user: "nobody", resourceAttributes: { verb: "get", resource: "pods", namespace: "b" } },
+    });
+    expect(local.status).toBe(422);
+    expect(local.json.details.causes[0].field).toBe("spec.resourceAttributes.namespace");
+    // a token review of a token that is no one's
+    const tr = await send(t, "POST", "/apis/authentication.k8s.io/v1/tokenreviews", { spec: { token: "nope" } });
+    expect(tr.status).toBe(201);
+    expect(tr.json.status.authenticated).toBeUndefined();
+  }, 60_000);
+
   it("escalation prevention: a namespace admin may grant what it holds, not more; aggregation adds labelled rules to view", async () => {
     await ok("create serviceaccount boss -n b");
     await ok("create rolebinding boss-admin --clusterrole=admin --serviceaccount=b:boss -n b");

@@ -26,6 +26,8 @@ export interface Env {
   ADMIN_TOKEN: string;
   /** comma-separated read-only tokens (optional secret) */
   VIEWER_TOKENS?: string;
+  /** the `iss` of ServiceAccount tokens (default https://kubernetes.default.svc.cluster.local) */
+  SERVICE_ACCOUNT_ISSUER?: string;
   /** static token file, kube-apiserver's --token-auth-file format (optional secret): `token,user,uid,"group1,group2"` lines */
   TOKEN_AUTH_FILE?: string;
   /** largest accepted request body in bytes */
@@ -133,7 +135,13 @@ export const runtime = async (env: Env, o: { watchServer?: WatchServer; nodeLive
     queue: env.QUEUE ? cloudflareQueue(env.QUEUE) : discardQueue,
     controllers: env.CONTROLLERS === "none" ? [] : CONTROLLERS,
     // without a hub, a watch polls the change log every 500 ms while things change, backing off to 2 s
-    registry: { watchPollMs: 500, watchPollMaxMs: env.WATCH_POLL_MAX_MS ? Number(env.WATCH_POLL_MAX_MS) : 2000, credentialCache, authCaches },
+    registry: {
+      watchPollMs: 500,
+      watchPollMaxMs: env.WATCH_POLL_MAX_MS ? Number(env.WATCH_POLL_MAX_MS) : 2000,
+      credentialCache,
+      authCaches,
+      ...(env.SERVICE_ACCOUNT_ISSUER ? { serviceAccountIssuer: env.SERVICE_ACCOUNT_ISSUER } : {}),
+    },
     network,
     config: {
       ...(env.NODE_GRACE_SECONDS ? { nodeMonitorGracePeriodMs: graceMs(env) } : {}),

@@ -6,8 +6,9 @@
  * SelfSubjectRulesReview, SelfSubjectReview, TokenReview).
  */
 import type { ResourceInfo } from "../../../shared/resources";
-import { ApiError, badRequest, type StatusCause } from "../../../shared/status";
+import { badRequest, invalid as invalidStatus, type StatusCause } from "../../../shared/status";
 import type { KObject } from "../../../shared/types";
+import { typeErrors } from "../../../shared/validation";
 import type { Store } from "../../store/store";
 import { allowed, authorizeAttributes } from "../auth";
 import { ServiceAccountTokens, TokenCaches } from "../satokens";
@@ -26,8 +27,7 @@ export class AuthCaches {
 export const MASTERS = "system:masters";
 export const AUTHENTICATED = "system:authenticated";
 
-const invalid = (kind: string, group: string, causes: StatusCause[]) =>
-  new ApiError(422, "Invalid", `${kind}.${group} "" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(", ")}`, { group, kind, causes });
+const invalid = (kind: string, group: string, causes: StatusCause[]) => invalidStatus(kind, group, "", causes);
 
 export class AuthService {
   readonly tokens: ServiceAccountTokens;
@@ -102,6 +102,9 @@ export class AuthService {
     if (!body || typeof body !== "object" || Array.isArray(body)) throw badRequest(`the request body must be a ${info.kind}`);
     const b = body as KObject;
     if (b.kind !== undefined && b.kind !== info.kind) throw badRequest(`the body must be a ${info.kind}, not ${JSON.stringify(b.kind)}`);
+    // wrong JSON types: 422 naming the fields, as for any object
+    const typeCauses = typeErrors(info, b);
+    if (typeCauses.length) throw invalid(info.kind, info.group, typeCauses);
     const out: KObject = {
       kind: info.kind,
       apiVersion: `${info.group}/${info.version}`,
