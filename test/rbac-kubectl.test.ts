@@ -133,6 +133,14 @@ describe.each([
     expect(await ok("get clusterroles cluster-admin view edit admin system:discovery -o name")).toBe(
       "clusterrole.rbac.authorization.k8s.io/cluster-admin\nclusterrole.rbac.authorization.k8s.io/view\nclusterrole.rbac.authorization.k8s.io/edit\nclusterrole.rbac.authorization.k8s.io/admin\nclusterrole.rbac.authorization.k8s.io/system:discovery\n",
     );
+    // kubectl's own describers for the RBAC kinds
+    const described = await ok("describe clusterrole view");
+    expect(described).toMatch(/^Name:\s+view\n/);
+    expect(described).toMatch(/PolicyRule:\n\s+Resources\s+Non-Resource URLs\s+Resource Names\s+Verbs\n/);
+    expect(described).toMatch(/\n\s+pods\s+\[\]\s+\[\]\s+\[get list watch\]\n/);
+    expect(await ok("describe clusterrolebinding cluster-admin")).toMatch(
+      /Role:\n\s+Kind:\s+ClusterRole\n\s+Name:\s+cluster-admin\nSubjects:\n\s+Kind\s+Name\s+Namespace\n\s+----\s+----\s+---------\n\s+Group\s+system:masters\s*\n/,
+    );
     expect(await ok("get clusterrolebinding cluster-admin -o wide")).toMatch(/cluster-admin\s+ClusterRole\/cluster-admin\s+\S+\s+system:masters\s*\n$/);
   }, 60_000);
 
