@@ -11,6 +11,7 @@ import { asLogger, createLogger, logWarn } from "../shared/log";
 import { DEFAULT_NETWORK, type NetworkConfig, networkConfigErrors, nthAddress, parseCidr, parseIPv4 } from "../shared/net/cidr";
 import type { Duplex } from "node:stream";
 import { ApiError } from "../shared/status";
+import { AuthCaches } from "../workers/registry/rbac/service";
 import { anyOf, parseTokenFile, staticTokens, type TokenFileEntry } from "../workers/api/auth";
 import { composeApp, composeControlPlane } from "../workers/compose";
 import { CONTROLLERS } from "../workers/controllers";
@@ -176,7 +177,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     controllers: o.controllers ?? CONTROLLERS,
     // the resync period: the node lifecycle controller schedules the lease expiries due before the next resync
     config: { resyncIntervalMs: o.resyncIntervalMs ?? 10_000, ...o.controllerConfig },
-    registry: { watchPollMs: o.watchPollMs ?? 1000, clusterCA },
+    // the server is the database's only writer: the RBAC view needs no read until an RBAC object is written here
+    registry: { watchPollMs: o.watchPollMs ?? 1000, clusterCA, authCaches: new AuthCaches({ soleWriter: true }) },
     network,
     log: log.with({ component: "controller-manager" }),
     // request, queue and reconcile metrics, served at /metrics

@@ -469,6 +469,7 @@ export class Registry implements RegistryCore {
 
   /** Hand the keys a write affects to the controllers. */
   private async enqueue(info: ResourceInfo, obj: KObject, old?: KObject, deleted = false): Promise<void> {
+    this.auth.written(info.resource);
     try {
       if (info.resource === "secrets") this.nodes.forget(obj);
       const dependents = deleted && obj.metadata.uid ? await this.store.dependents(obj.metadata.uid) : [];

@@ -9,6 +9,7 @@ import { fakeClock } from "../../test/controlplane";
 import { composeControlPlane } from "../compose";
 import { discardQueue } from "../queue";
 import { resourceByName } from "./kinds";
+import { AuthCaches } from "./rbac/service";
 import type { Registry } from "./registry";
 import { SYSTEM_USER } from "./user";
 
@@ -147,5 +148,37 @@ describe("the RBAC view", () => {
     expect(after.rbac).not.toBe(first.rbac);
     expect(after.rbac!.allows(user, { verb: "list", resourceRequest: true, apiGroup: "", resource: "pods", namespace: "default" })).toBe(true);
     expect(first.rbac!.allows(user, { verb: "list", resourceRequest: true, apiGroup: "", resource: "pods", namespace: "default" })).toBe(false);
+  });
+});
+
+describe("the RBAC view of a sole writer (npm start)", () => {
+  it("costs no read at all until this process writes an RBAC object", async () => {
+    const client = registry.store.client;
+    const { registry: r } = composeControlPlane({
+      client,
+      queue: discardQueue,
+      controllers: [],
+      now: clock.now,
+      registry: { authCaches: new AuthCaches({ soleWriter: true }) },
+    });
+    let checks = 0;
+    const latest = r.store.latestRevisionOf.bind(r.store);
+    r.store.latestRevisionOf = ((x: string[]) => {
+      checks++;
+      return latest(x);
+    }) as typeof r.store.latestRevisionOf;
+    const user = { name: "u", groups: ["system:authenticated"], role: "user" as const };
+    const first = await r.auth.attach(user);
+    expect(checks).toBe(1);
+    await r.create(SYSTEM_USER, resourceByName("configmaps"), "default", { metadata: { name: "y" } });
+    expect((await r.auth.attach(user)).rbac).toBe(first.rbac);
+    expect(checks).toBe(1);
+    await r.create(SYSTEM_USER, resourceByName("roles"), "default", {
+      metadata: { name: "r" },
+      rules: [{ verbs: ["get"], apiGroups: [""], resources: ["pods"] }],
+    });
+    const after = await r.auth.attach(user);
+    expect(checks).toBe(2);
+    expect(after.rbac).not.toBe(first.rbac);
   });
 });

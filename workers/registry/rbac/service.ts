@@ -13,15 +13,19 @@ import type { Store } from "../../store/store";
 import { allowed, authorizeAttributes } from "../auth";
 import { ServiceAccountTokens, TokenCaches } from "../satokens";
 import type { User } from "../user";
-import { RbacCache } from "./cache";
+import { RBAC_RESOURCES, RbacCache } from "./cache";
 import { type Attributes, type PolicyRule, serviceAccountOf } from "./rules";
 
 export type TokenAuthenticator = (token: string) => Promise<User | null>;
 
 /** What is kept per isolate (the Worker) or per server (Node). */
 export class AuthCaches {
-  readonly rbac = new RbacCache();
+  readonly rbac: RbacCache;
   readonly tokens = new TokenCaches();
+  /** `soleWriter`: every database write goes through this process (npm start): see RbacCache */
+  constructor(o: { soleWriter?: boolean } = {}) {
+    this.rbac = new RbacCache(!!o.soleWriter);
+  }
 }
 
 export const MASTERS = "system:masters";
@@ -40,6 +44,11 @@ export class AuthService {
     o: { issuer?: string; audiences?: string[] } = {},
   ) {
     this.tokens = new ServiceAccountTokens({ store, now, caches: caches.tokens, ...o });
+  }
+
+  /** A write of `resource` committed here: an RBAC object's invalidates the view. */
+  written(resource: string): void {
+    if ((RBAC_RESOURCES as readonly string[]).includes(resource)) this.caches.rbac.changed();
   }
 
   /** A user RBAC decides for gets the current RBAC view (one indexed read to check it is current). */
