@@ -1,4 +1,5 @@
 import { crdController } from "./crd";
+import { clusterRoleAggregationController } from "./clusterroleaggregation";
 import { cronJobController } from "./cronjob";
 import { daemonSetController } from "./daemonset";
 import { deploymentController } from "./deployment";
@@ -43,4 +44,5 @@ export const CONTROLLERS: Controller[] = [
   persistentVolumeController,
   crdController,
   horizontalController,
+  clusterRoleAggregationController,
 ];

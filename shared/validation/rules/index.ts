@@ -7,6 +7,7 @@ import { validateConfigMap, validateSecret } from "./data";
 import { type Obj, obj } from "./json";
 import { validateObjectMeta } from "./meta";
 import { validatePodSpec } from "./pod";
+import { nameIsPathSegment, validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding } from "./rbac";
 import { validateServiceSpec } from "./service";
 import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from "./storage";
 import { validateHorizontalPodAutoscaler } from "../../hpa-validation";
@@ -27,6 +28,10 @@ import {
 const NAME_RULES: Record<string, NameValidator> = {
   Namespace: nameIsDNSLabel,
   Service: nameIsDNS1035Label,
+  Role: nameIsPathSegment,
+  ClusterRole: nameIsPathSegment,
+  RoleBinding: nameIsPathSegment,
+  ClusterRoleBinding: nameIsPathSegment,
 };
 
 const RULES: Record<string, (o: Obj, c: Causes) => void> = {
@@ -55,6 +60,10 @@ const RULES: Record<string, (o: Obj, c: Causes) => void> = {
   StorageClass: validateStorageClass,
   CustomResourceDefinition: (o, c) => c.list.push(...validateCRD(o)),
   HorizontalPodAutoscaler: validateHorizontalPodAutoscaler,
+  Role: validateRole,
+  ClusterRole: validateClusterRole,
+  RoleBinding: validateRoleBinding,
+  ClusterRoleBinding: validateClusterRoleBinding,
 };
 
 /** Everything the rules find wrong with an object of `kind` (empty when valid). */

@@ -10,6 +10,19 @@ import type { ObjectType } from "./dsl";
 import { Pod } from "./pod";
 import { PodDisruptionBudget } from "./policy";
 import { PersistentVolume, PersistentVolumeClaim, StorageClass } from "./storage";
+import {
+  ClusterRole,
+  ClusterRoleBinding,
+  LocalSubjectAccessReview,
+  Role,
+  RoleBinding,
+  SelfSubjectAccessReview,
+  SelfSubjectReview,
+  SelfSubjectRulesReview,
+  SubjectAccessReview,
+  TokenRequest,
+  TokenReview,
+} from "./rbac";
 
 export const KINDS: Record<string, ObjectType> = {
   Namespace,
@@ -38,4 +51,15 @@ export const KINDS: Record<string, ObjectType> = {
   StorageClass,
   CustomResourceDefinition,
   HorizontalPodAutoscaler,
+  Role,
+  ClusterRole,
+  RoleBinding,
+  ClusterRoleBinding,
+  SelfSubjectAccessReview,
+  SelfSubjectRulesReview,
+  SubjectAccessReview,
+  LocalSubjectAccessReview,
+  SelfSubjectReview,
+  TokenReview,
+  TokenRequest,
 };

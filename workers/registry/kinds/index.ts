@@ -31,6 +31,7 @@ import { statefulsets } from "./statefulsets";
 import { persistentvolumes } from "./persistentvolumes";
 import { persistentvolumeclaims } from "./persistentvolumeclaims";
 import { storageclasses } from "./storageclasses";
+import { RBAC_KINDS } from "./rbac";
 
 export const KINDS: Kind[] = [
   namespaces,
@@ -58,6 +59,7 @@ export const KINDS: Kind[] = [
   storageclasses,
   customresourcedefinitions,
   horizontalpodautoscalers,
+  ...RBAC_KINDS,
 ];
 
 export const RESOURCES: ResourceInfo[] = KINDS.map((k) => k.info);
