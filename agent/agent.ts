@@ -4,6 +4,7 @@
  * confirms their deletion. Everything it knows comes from the API and from the
  * engine's container labels.
  */
+import { WatchedObjects } from "./watchedobjects";
 import { asLogger, type Logger } from "../shared/log";
 import { rfc3339Micro } from "../shared/time";
 import type { KObject, WatchEvent } from "../shared/types";
@@ -126,6 +127,8 @@ export class NodeAgent {
   private readonly worker: PodWorker;
   /** the local-path provisioner (agent/storage) */
   private readonly provisioner: LocalPathProvisioner;
+  /** the ConfigMaps and Secrets its pods mount, each kept current by a watch */
+  private readonly watched: WatchedObjects;
   /** one sync of a pod at a time, updates coalesced, different pods in parallel (by uid) */
   private readonly podWorkers: PodWorkers;
   private readonly prober: Prober;
@@ -179,8 +182,10 @@ export class NodeAgent {
       log: this.log,
     });
     this.provisioner = new LocalPathProvisioner({ api: o.api, nodeName: o.nodeName, dataDir: o.dataDir, log: this.log, sweepMs: o.storageSweepMs });
+    this.watched = new WatchedObjects({ api: o.api, now: Date.now, log: this.log });
     this.worker = new PodWorker({
       provisioner: this.provisioner,
+      watched: this.watched,
       runtime: o.runtime,
       api: o.api,
       nodeName: o.nodeName,
@@ -302,6 +307,7 @@ export class NodeAgent {
 
   async stop(): Promise<void> {
     this.ac.abort();
+    this.watched.stop();
     this.wake?.();
     // kube-proxy's rules stay in the kernel (Services keep working across agent restarts); uninstall removes them
     await Promise.allSettled([

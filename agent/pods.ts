@@ -5,6 +5,7 @@
  * along kubelet's seams: the container environment (env.ts), volumes (volumes.ts),
  * the sandbox (sandbox.ts), image pulls (images.ts) and the status (status.ts).
  */
+import type { WatchedObjects } from "./watchedobjects";
 import { createHash } from "node:crypto";
 import { milliValue, value } from "../shared/quantity";
 import type { KObject } from "../shared/types";
@@ -43,6 +44,8 @@ export interface PodContext {
   clusterDomain?: string;
   /** the node's local-path provisioner (agent/storage) */
   provisioner?: LocalPathProvisioner;
+  /** ConfigMaps and Secrets kept current by a watch each (agent/watchedobjects.ts) */
+  watched?: WatchedObjects;
 }
 
 export class PodWorker {

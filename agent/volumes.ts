@@ -20,6 +20,7 @@ import type { Mount } from "./runtime/runtime";
 import { ClaimNotReady, ClaimVolumes } from "./storage/claims";
 import type { LocalPathProvisioner } from "./storage/localpath";
 import { TokenManager } from "./tokens";
+import type { WatchedObjects } from "./watchedobjects";
 
 /** how often ConfigMap and Secret volumes are read again from the API (kubelet's --sync-frequency: a minute) */
 const VOLUME_REFRESH_MS = 60_000;
@@ -35,6 +36,8 @@ export interface VolumeContext {
   volumeRefreshMs?: number;
   /** the node's local-path provisioner (claims given to this node are provisioned before they are mounted) */
   provisioner?: LocalPathProvisioner;
+  /** ConfigMaps and Secrets kept current by a watch each: a refresh reads them from memory (watchedobjects.ts) */
+  watched?: WatchedObjects;
 }
 
 export class PodVolumes {
@@ -167,7 +170,10 @@ export class PodVolumes {
     const now = this.ctx.now();
     const cached = this.objects.get(path);
     let read: Promise<KObject | null>;
-    if (!fresh && cached && now - cached.at < (this.ctx.volumeRefreshMs ?? VOLUME_REFRESH_MS)) read = cached.obj;
+    // a refresh takes the watched copy once its watch has listed (kubelet's Watch strategy); a first setup reads afresh
+    const watched = this.ctx.watched?.get(kind, pod.metadata.namespace ?? "", src.name ?? "");
+    if (!fresh && watched !== undefined) read = Promise.resolve(watched);
+    else if (!fresh && cached && now - cached.at < (this.ctx.volumeRefreshMs ?? VOLUME_REFRESH_MS)) read = cached.obj;
     else {
       // kept before it is answered: pods refreshing at the same moment share the one read
       read = this.ctx.api.find(path);

@@ -1,10 +1,11 @@
 /**
- * `npm run bench -- edge [--nodes 10] [--pods 3] [--window 60] [--settle 15] [-o json]`:
+ * `npm run bench -- edge [--nodes 10] [--pods 3] [--window 60] [--settle 45] [-o json]`:
  * what an idle home lab costs on Cloudflare. N real node agents (agent/agent.ts, on an
  * in-memory engine that "runs" P quiet pods each) join the Worker in Miniflare (its
  * libSQL served over Hrana by dev/hrana.ts through the DB service binding, its work
  * queue a Miniflare queue, its cron triggered once a minute); once everything has
- * settled, an idle window of real time is metered and extrapolated per day and month
+ * settled (45 s by default: longer than the 40 s grace period, so the one-off node
+ * lifecycle check each new Lease schedules falls before the window), an idle window of real time is metered and extrapolated per day and month
  * next to Cloudflare's and Turso's free allowances and issue #12's goals.
  *
  * What is counted, and where:
@@ -427,7 +428,11 @@ export const edgeReport = (r: EdgeResult): string => {
     `Free: ${L.subrequestsPerInvocation} (${t.maxSubrequestsInOneInvocation.kind || "-"}; a watch's count grows with its length)`,
   );
   if (t.cpuMsPerInvocation !== undefined)
-    row("CPU per invocation, workerd average", t.cpuMsPerInvocation.toFixed(2), `ms; Free: ${L.cpuMsPerInvocation} ms (upper bound, local)`);
+    row(
+      "CPU per invocation, workerd average",
+      t.cpuMsPerInvocation.toFixed(2),
+      "ms (workerd's whole CPU, the Durable Objects' too, over the Worker's invocations)",
+    );
   for (const [kind, ms] of Object.entries(t.cpuMsByKind ?? {}))
     row(`  ${kind}`, ms.toFixed(2), `ms each, in a burst (idle rate subtracted; upper bound); Free: ${L.cpuMsPerInvocation} ms`);
   if (t.cpuMsPerSecond !== undefined)

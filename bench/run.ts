@@ -135,7 +135,7 @@ export const SCENARIOS: Scenario[] = [
     about: "what N idle nodes cost on Cloudflare (the Worker in Miniflare), per day against the free allowances",
     async run(o, say) {
       const { benchEdge, edgeFigures, edgeReport } = await import("./edge");
-      const { nodes, pods, window, settle } = numbers(o, { nodes: 10, pods: 3, window: 60, settle: 15 });
+      const { nodes, pods, window, settle } = numbers(o, { nodes: 10, pods: 3, window: 60, settle: 45 });
       const r = await benchEdge({ nodes, podsPerNode: pods, windowSeconds: window, settleSeconds: settle }, say);
       return { figures: edgeFigures(r), text: edgeReport(r) };
     },

@@ -250,6 +250,13 @@ describe.each([
     expect((await me("GET", "/api/v1/namespaces/default/secrets/used")).status).toBe(200);
     expect((await me("GET", "/api/v1/namespaces/default/secrets/unused")).status).toBe(403);
     expect((await me("GET", "/api/v1/namespaces/default/secrets")).status).toBe(403);
+    // one by name: list (and watch) with a metadata.name field selector, as kubelet's Watch strategy does
+    const one = await me("GET", "/api/v1/namespaces/default/secrets?fieldSelector=metadata.name%3Dused");
+    expect([one.status, one.json.items?.map((x: any) => x.metadata.name)]).toEqual([200, ["used"]]);
+    expect((await me("GET", "/api/v1/namespaces/default/secrets?fieldSelector=metadata.name%3Dunused")).status).toBe(403);
+    expect((await me("GET", "/api/v1/namespaces/default/secrets?watch=1&fieldSelector=metadata.name%3Dunused")).status).toBe(403);
+    expect((await me("GET", "/api/v1/secrets?watch=1&fieldSelector=metadata.name%3Dused")).status).toBe(403);
+    expect((await me("GET", "/api/v1/namespaces/default/secrets?watch=1")).status).toBe(403);
     expect((await me("GET", "/apis/apps/v1/namespaces/default/deployments")).status).toBe(403);
     expect((await me("DELETE", "/api/v1/namespaces/default/pods/theirs", {})).status).toBe(403);
     expect(

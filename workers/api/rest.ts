@@ -145,6 +145,8 @@ const serveTarget = async (c: Context, t: Target, user: User, opts: RestOptions)
         if (watch) {
           const ac = new AbortController();
           c.req.raw.signal?.addEventListener("abort", () => ac.abort());
+          // a node's watch: the Node authorizer's object check first (which objects its selector may name)
+          if (user.role === "node") await registry.access.restrict(user, "watch", info, namespace, { fieldSelector: q.fieldSelector });
           const events = registry.watch(user, info, namespace, { ...q, allowWatchBookmarks, timeoutSeconds, signal: ac.signal });
           if (opts.watchServer) {
             // checked (authorization, selectors, resourceVersion) and never started: served elsewhere

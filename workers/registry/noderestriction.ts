@@ -35,9 +35,10 @@ export const nodeMayAttempt = (verb: Verb, info: ResourceInfo, sub: string): boo
       if (sub === "status") return ["get", "update", "patch"].includes(verb);
       if (sub === "log") return verb === "create";
       return sub === "" && ["get", "list", "watch", "delete"].includes(verb);
+    // one by name: get, or list/watch with a metadata.name field selector (kubelet's Watch strategy)
     case "configmaps":
     case "secrets":
-      return verb === "get" && sub === "";
+      return sub === "" && ["get", "list", "watch"].includes(verb);
     // bound tokens for its pods' kube-api-access volumes (the pod is checked by the TokenRequest: registry/satokens.ts)
     case "serviceaccounts":
       return verb === "create" && sub === "token";
@@ -156,8 +157,13 @@ export const authorizeNodeTarget = async (c: NodeCheck): Promise<void> => {
       return;
     case "configmaps":
     case "secrets": {
+      // a list or watch names its one object in the field selector, as kube's RequestInfo takes it from there
+      const target = verb === "list" || verb === "watch" ? nameFromFieldSelector(c.fieldSelector) : name;
+      if (verb === "list" || verb === "watch") {
+        if (!target || !namespace) throw no(`node "${me}" may only ${verb} ${info.resource} one at a time, with fieldSelector metadata.name=<name> in a namespace`);
+      }
       const pods = (await c.podsOnNode?.()) ?? [];
-      if (!pods.some((p) => podUses(p, info.resource, name ?? ""))) throw no(`no relationship found between node '${me}' and this object`);
+      if (!pods.some((p) => podUses(p, info.resource, target ?? ""))) throw no(`no relationship found between node '${me}' and this object`);
       return;
     }
     case "persistentvolumeclaims": {
@@ -226,6 +232,15 @@ export const admitNodeWrite = (c: NodeCheck): void => {
 export const checkNode = async (c: NodeCheck): Promise<void> => {
   await authorizeNodeTarget(c);
   admitNodeWrite(c);
+};
+
+/** The object a field selector names: `metadata.name=X` (or `==`) among its terms; undefined if none. */
+export const nameFromFieldSelector = (sel: string | undefined): string | undefined => {
+  for (const term of (sel ?? "").split(",")) {
+    const m = /^\s*metadata\.name\s*==?\s*(\S+)\s*$/.exec(term);
+    if (m) return m[1];
+  }
+  return undefined;
 };
 
 /** A node may watch pods only with its own spec.nodeName selector (checked before the watch starts). */
