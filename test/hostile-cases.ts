@@ -196,6 +196,10 @@ export const validObject = (info: ResourceInfo, name: string): Record<string, an
     }
     case "horizontalpodautoscalers":
       return { ...head, spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "h" }, minReplicas: 1, maxReplicas: 3 } };
+    case "limitranges":
+      return { ...head, spec: { limits: [{ type: "example.com/Thing", max: { widgets: "10" } }] } };
+    case "resourcequotas":
+      return { ...head, spec: { hard: { "count/widgets.example.com": "1000" } } };
     default:
       throw new Error(`no valid object for ${info.resource}`);
   }

@@ -198,6 +198,12 @@ export const SCHEMA: Record<string, string> = {
   CrossVersionObjectReference: "1:kind 2:name 3:apiVersion?",
   HorizontalPodAutoscalerStatus:
     "1:observedGeneration=int64* 2:lastScaleTime=time 3:currentReplicas=int32 4:desiredReplicas=int32 5:currentCPUUtilizationPercentage=int32*",
+
+  // core/v1 ResourceQuota (kubectl create quota)
+  ResourceQuota: "1:metadata=ObjectMeta 2:spec=ResourceQuotaSpec",
+  ResourceQuotaSpec: "1:hard=map:quantity 2:scopes[] 3:scopeSelector=ScopeSelector",
+  ScopeSelector: "1:matchExpressions=ScopedResourceSelectorRequirement[]",
+  ScopedResourceSelectorRequirement: "1:scopeName 2:operator 3:values[]",
 };
 
 /** The top-level objects we decode: "apiVersion/kind" → message (DeleteOptions under any apiVersion). */
@@ -218,4 +224,5 @@ export const KINDS: Record<string, string> = {
   "apps/v1/ReplicaSet": "ReplicaSet",
   "autoscaling/v1/Scale": "Scale",
   "autoscaling/v1/HorizontalPodAutoscaler": "HorizontalPodAutoscaler",
+  "v1/ResourceQuota": "ResourceQuota",
 };

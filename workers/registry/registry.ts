@@ -33,6 +33,7 @@ import type { User, Verb } from "./user";
 import { watchQuery } from "./watch";
 import { rememberCustomResourceDefinition } from "./crd/catalog";
 import { CRD_RESOURCE } from "./crd/kind";
+import { QuotaAdmission } from "./admission/quota";
 
 /**
  * The resource layer, kube-apiserver's generic registry store: create, get, list,
@@ -67,6 +68,8 @@ export class Registry implements RegistryCore {
   readonly access: Access;
   /** the cluster CA: kube-root-ca.crt, the nodes' relay serving certificates */
   readonly clusterCA: ClusterCA;
+  /** the LimitRanger and ResourceQuota admission plugins */
+  readonly quotas: QuotaAdmission;
   private readonly queue: WorkQueue;
   /** resource usage pulled from the agents on demand (metrics.k8s.io, the HPA); set by the runtime that has the tunnels */
   resourceMetrics?: ResourceMetrics;
@@ -95,6 +98,7 @@ export class Registry implements RegistryCore {
     this.evictions = new Evictions(this);
     this.logs = new PodLogs(this, new LogStore(opts.store.client, opts.logBytesPerContainer));
     this.nodes = new NodeCredentials(this, opts.credentialCache);
+    this.quotas = new QuotaAdmission(opts.store, this.now);
     this.clusterCA = new ClusterCA({ store: opts.store, now: this.now, serviceCIDR: this.serviceCIDR, fixed: opts.clusterCA });
   }
 
@@ -188,10 +192,13 @@ export class Registry implements RegistryCore {
     const admitAndValidate = async () => {
       admittedObj = kind.strategy.unique ? structuredClone(unadmitted) : obj;
       const out = (await kind.strategy.admit?.(admittedObj, this.admission())) ?? [];
+      await this.quotas.mutate(info, admittedObj);
       this.validate(info, admittedObj);
       return out;
     };
     warnings.push(...(await admitAndValidate()));
+    // ResourceQuota: charged before the write (compare-and-swap on the quotas), refunded if the write fails
+    const charge = await this.quotas.charge(info, admittedObj, opts.dryRun);
     if (opts.dryRun) return { object: this.typed(info, admittedObj), warnings, created: true };
     for (let attempt = 0, races = 0; ; attempt++) {
       try {
@@ -212,6 +219,7 @@ export class Registry implements RegistryCore {
           await admitAndValidate();
           continue;
         }
+        await charge?.refund().catch(() => {});
         throw apiErrorOf(e, info, meta.name!);
       }
     }

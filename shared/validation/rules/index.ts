@@ -10,6 +10,7 @@ import { validatePodSpec } from "./pod";
 import { validateServiceSpec } from "./service";
 import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from "./storage";
 import { validateHorizontalPodAutoscaler } from "../../hpa-validation";
+import { validateLimitRange, validateResourceQuota } from "./quota";
 import {
   validateControllerRevision,
   validateCronJob,
@@ -55,6 +56,8 @@ const RULES: Record<string, (o: Obj, c: Causes) => void> = {
   StorageClass: validateStorageClass,
   CustomResourceDefinition: (o, c) => c.list.push(...validateCRD(o)),
   HorizontalPodAutoscaler: validateHorizontalPodAutoscaler,
+  LimitRange: validateLimitRange,
+  ResourceQuota: validateResourceQuota,
 };
 
 /** Everything the rules find wrong with an object of `kind` (empty when valid). */

@@ -31,6 +31,8 @@ import { statefulsets } from "./statefulsets";
 import { persistentvolumes } from "./persistentvolumes";
 import { persistentvolumeclaims } from "./persistentvolumeclaims";
 import { storageclasses } from "./storageclasses";
+import { limitranges } from "./limitranges";
+import { resourcequotas } from "./resourcequotas";
 
 export const KINDS: Kind[] = [
   namespaces,
@@ -58,6 +60,8 @@ export const KINDS: Kind[] = [
   storageclasses,
   customresourcedefinitions,
   horizontalpodautoscalers,
+  limitranges,
+  resourcequotas,
 ];
 
 export const RESOURCES: ResourceInfo[] = KINDS.map((k) => k.info);
