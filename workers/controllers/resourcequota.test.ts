@@ -4,6 +4,7 @@ import type { KObject } from "../../shared/types";
 import { fakeClock, startControlPlane, type TestControlPlane } from "../../test/controlplane";
 import { CHARGE_GRACE_MS } from "../registry/admission/quota";
 import { add, prettyPrint, subtract } from "../registry/admission/usage";
+import { replicaSetController } from "./replicaset";
 import { resourceQuotaController } from "./resourcequota";
 
 const pod = (name: string, resources?: Record<string, unknown>, extra: Record<string, unknown> = {}): KObject =>
@@ -181,6 +182,46 @@ describe("LimitRanger and ResourceQuota admission, the resource quota controller
     await cp.api.create("pods", "default", pod("burstable2", { requests: { cpu: "100m" } }));
     const e = await failure(cp.api.create("pods", "default", pod("be2")));
     expect(e.message).toBe('pods "be2" is forbidden: exceeded quota: besteffort, requested: pods=1, used: pods=1, limited: pods=1');
+  });
+
+  it("counts quotas and other objects, and refuses a ReplicaSet's pods beyond the quota", async () => {
+    cp = await startControlPlane({ controllers: [resourceQuotaController, replicaSetController], now: clock.now });
+    await cp.api.create("resourcequotas", "default", quota("objects", { resourcequotas: "1", pods: "2", "services.nodeports": "1" }));
+    expect((await status("objects")).used).toEqual({ resourcequotas: "1", pods: "0", "services.nodeports": "0" });
+    const second = await failure(cp.api.create("resourcequotas", "default", quota("second", { pods: "1" })));
+    expect(second.message).toBe(
+      'resourcequotas "second" is forbidden: exceeded quota: objects, requested: resourcequotas=1, used: resourcequotas=1, limited: resourcequotas=1',
+    );
+    const svc = (name: string, ports: number[]) =>
+      ({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name },
+        spec: { type: "NodePort", ports: ports.map((port) => ({ name: `p${port}`, port })) },
+      }) as KObject;
+    const two = await failure(cp.api.create("services", "default", svc("two", [80, 443])));
+    expect(two.message).toBe(
+      'services "two" is forbidden: exceeded quota: objects, requested: services.nodeports=2, used: services.nodeports=0, limited: services.nodeports=1',
+    );
+    await cp.api.create("services", "default", svc("one", [80]));
+    // updates are charged their delta: a ClusterIP Service becoming a NodePort one
+    await cp.api.create("services", "default", { ...svc("plain", [80]), spec: { ports: [{ port: 80 }] } } as KObject);
+    const patched = await failure(cp.api.patch("services", "default", "plain", "merge", { spec: { type: "NodePort" } }));
+    expect(patched.message).toBe(
+      'services "plain" is forbidden: exceeded quota: objects, requested: services.nodeports=1, used: services.nodeports=1, limited: services.nodeports=1',
+    );
+    expect((await cp.api.get("services", "default", "plain"))!.spec.type).toBe("ClusterIP");
+
+    await cp.api.create("replicasets", "default", {
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      metadata: { name: "web" },
+      spec: { replicas: 3, selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: pod("x").spec } },
+    } as KObject);
+    await cp.settle();
+    expect(await cp.api.list("pods", "default")).toHaveLength(2);
+    const events = await cp.api.list("events", "default");
+    expect(events.some((e) => e.reason === "FailedCreate" && String(e.message).includes("exceeded quota: objects, requested: pods=1"))).toBe(true);
   });
 
   it("never lets parallel creates go over the quota", async () => {

@@ -431,9 +431,15 @@ export class Registry implements RegistryCore {
     const finishing = deletionFinishes(kind, obj);
     if (opts.dryRun) return this.typed(info, obj);
     const rev = Number(current.metadata.resourceVersion);
-    const stored = finishing
-      ? await this.store.delete(key, obj, rev)
-      : await this.store.update(key, obj, rev, { unique: opts.subresource ? undefined : kind.strategy.unique?.(obj, current) });
+    // ResourceQuota on updates (a Service becoming a NodePort, a claim growing): the delta, refunded if the write fails
+    const charge = opts.subresource || finishing ? undefined : await this.quotas.charge(info, obj, false, current);
+    const stored = await (finishing
+      ? this.store.delete(key, obj, rev)
+      : this.store.update(key, obj, rev, { unique: opts.subresource ? undefined : kind.strategy.unique?.(obj, current) })
+    ).catch(async (e) => {
+      await charge?.refund().catch(() => {});
+      throw e;
+    });
     await this.enqueue(info, stored, current, finishing);
     return this.typed(info, stored);
   }

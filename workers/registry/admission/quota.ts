@@ -96,13 +96,18 @@ export class QuotaAdmission {
    * After validation: charge every quota of the namespace that tracks the object, or
    * refuse (403) with kube's words. Nothing is charged on a dry run.
    */
-  async charge(info: ResourceInfo, obj: KObject, dryRun = false): Promise<Charge | undefined> {
+  async charge(info: ResourceInfo, obj: KObject, dryRun = false, old?: KObject): Promise<Charge | undefined> {
     const ns = obj.metadata.namespace;
-    if (!ns || IGNORED.has(info.resource) || info.resource === "resourcequotas") return undefined;
+    if (!ns || IGNORED.has(info.resource)) return undefined;
+    // updates: only Services (type, ports) and claims (growing) change what they use; the delta is charged
+    if (old && (info.group !== "" || (info.resource !== "services" && info.resource !== "persistentvolumeclaims"))) return undefined;
     const quotas = await this.inNamespace("resourcequotas", ns);
     if (quotas.length === 0) return undefined;
     const name = obj.metadata.name ?? "";
-    const usage = removeZeros(usageOf(info.resource, info.group, obj, this.now()));
+    let usage = usageOf(info.resource, info.group, obj, this.now());
+    if (old) usage = nonNegative(subtract(usage, usageOf(info.resource, info.group, old, this.now())));
+    usage = removeZeros(usage);
+    if (Object.keys(usage).length === 0) return undefined;
     const charged: { quota: string; delta: ResourceList }[] = [];
     const refund = async () => {
       for (const c of charged) await this.cas(ns, c.quota, (q) => subtract(usedOf(q), c.delta));
@@ -183,6 +188,9 @@ export class QuotaAdmission {
     }
   }
 }
+
+/** quota.SubtractWithNonNegativeResult's clamp: negative values become 0. */
+const nonNegative = (list: ResourceList): ResourceList => Object.fromEntries(Object.entries(list).map(([k, v]) => [k, String(v).startsWith("-") ? "0" : v]));
 
 /**
  * What the namespace's objects use of `hard` (CalculateUsage): each tracked resource's
