@@ -224,6 +224,31 @@ describe("LimitRanger and ResourceQuota admission, the resource quota controller
     expect(events.some((e) => e.reason === "FailedCreate" && String(e.message).includes("exceeded quota: objects, requested: pods=1"))).toBe(true);
   });
 
+  it("charges claims' storage, also per StorageClass", async () => {
+    await start();
+    await cp.api.create(
+      "resourcequotas",
+      "default",
+      quota("storage", { "requests.storage": "2Gi", "fast.storageclass.storage.k8s.io/persistentvolumeclaims": "1" }),
+    );
+    const claim = (name: string, size: string, cls: string) =>
+      ({
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name },
+        spec: { accessModes: ["ReadWriteOnce"], storageClassName: cls, resources: { requests: { storage: size } } },
+      }) as KObject;
+    await cp.api.create("persistentvolumeclaims", "default", claim("a", "1Gi", "fast"));
+    const big = await failure(cp.api.create("persistentvolumeclaims", "default", claim("b", "1.5Gi", "slow")));
+    expect(big.message).toBe(
+      'persistentvolumeclaims "b" is forbidden: exceeded quota: storage, requested: requests.storage=1536Mi, used: requests.storage=1Gi, limited: requests.storage=2Gi',
+    );
+    const fast = await failure(cp.api.create("persistentvolumeclaims", "default", claim("c", "100Mi", "fast")));
+    expect(fast.message).toContain("exceeded quota: storage, requested: fast.storageclass.storage.k8s.io/persistentvolumeclaims=1");
+    await cp.api.create("persistentvolumeclaims", "default", claim("d", "1Gi", "slow"));
+    expect((await status("storage")).used).toEqual({ "requests.storage": "2Gi", "fast.storageclass.storage.k8s.io/persistentvolumeclaims": "1" });
+  });
+
   it("never lets parallel creates go over the quota", async () => {
     await start();
     await cp.api.create("resourcequotas", "default", quota("five", { pods: "5" }));
