@@ -82,6 +82,10 @@ describe("LimitRanger and ResourceQuota admission, the resource quota controller
       'pods "bigger" is forbidden: [maximum cpu usage per Container is 1, but limit is 2, maximum memory usage per Pod is 1Gi, but limit is 2Gi]',
     );
     expect(await cp.api.get("pods", "default", "big")).toBeNull();
+    // validation comes before the LimitRanger's refusals: an invalid pod over the max is a 422
+    const invalid = pod("invalid", { limits: { cpu: "2" } });
+    delete invalid.spec.containers[0].image;
+    expect((await failure(cp.api.create("pods", "default", invalid))).code).toBe(422);
   });
 
   it("enforces min and the limit-to-request ratio, and claims' storage bounds", async () => {

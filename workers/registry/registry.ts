@@ -194,6 +194,7 @@ export class Registry implements RegistryCore {
       const out = (await kind.strategy.admit?.(admittedObj, this.admission())) ?? [];
       await this.quotas.mutate(info, admittedObj);
       this.validate(info, admittedObj);
+      this.quotas.validate(info, admittedObj);
       return out;
     };
     warnings.push(...(await admitAndValidate()));

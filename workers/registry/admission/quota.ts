@@ -65,22 +65,31 @@ export class QuotaAdmission {
     return (await this.store.list(resource, { namespace })).items;
   }
 
+  /** the LimitRanges read by `mutate`, for `validate` of the same object */
+  private readonly ranges = new WeakMap<KObject, KObject[]>();
+
   /**
-   * Before validation: the LimitRanger (pods get defaults; pods and claims are checked
-   * against min, max and ratios) and a new quota's status (hard and what is used now).
+   * Mutating admission, before validation: the LimitRanger's defaults (pods) and a new
+   * quota's status (hard, and what is used now).
    */
   async mutate(info: ResourceInfo, obj: KObject): Promise<void> {
     const ns = obj.metadata.namespace;
     if (!ns || info.group !== "") return;
     if (info.resource === "pods" || info.resource === "persistentvolumeclaims") {
       const ranges = await this.inNamespace("limitranges", ns);
-      if (ranges.length === 0) return;
+      this.ranges.set(obj, ranges);
       if (info.resource === "pods") applyLimitDefaults(obj, ranges);
-      const e = limitError(info.resource, obj, ranges);
-      if (e) throw refusal(info, obj.metadata.name ?? "", e);
     } else if (info.resource === "resourcequotas") {
       obj.status = await this.initialStatus(obj);
     }
+  }
+
+  /** Validating admission, after validation (a 422 comes first): the LimitRanger's min, max and ratios (403). */
+  validate(info: ResourceInfo, obj: KObject): void {
+    const ranges = this.ranges.get(obj);
+    if (!ranges?.length) return;
+    const e = limitError(info.resource, obj, ranges);
+    if (e) throw refusal(info, obj.metadata.name ?? "", e);
   }
 
   /** A new quota starts enforced: status.hard is spec.hard and status.used what the namespace uses now. */
