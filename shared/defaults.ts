@@ -350,6 +350,17 @@ export const applyDefaults = (info: ResourceInfo, obj: KObject): void => {
       setDefault(obj, "reclaimPolicy", "Delete");
       setDefault(obj, "volumeBindingMode", "Immediate");
       break;
+    case "LimitRange":
+      // v1 SetDefaults_LimitRangeItem: a Container item's default limit is its max, its default request the default limit, else its min
+      for (const item of objects(spec?.limits)) {
+        if (item.type !== "Container") continue;
+        const def = (item.default = isObj(item.default) ? item.default : {});
+        const req = (item.defaultRequest = isObj(item.defaultRequest) ? item.defaultRequest : {});
+        for (const [k, v] of Object.entries(isObj(item.max) ? item.max : {})) if (def[k] === undefined) def[k] = v;
+        for (const [k, v] of Object.entries(def)) if (req[k] === undefined) req[k] = v;
+        for (const [k, v] of Object.entries(isObj(item.min) ? item.min : {})) if (req[k] === undefined) req[k] = v;
+      }
+      break;
     default:
       break;
   }

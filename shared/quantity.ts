@@ -124,6 +124,9 @@ export const isQuantity = (q: unknown): boolean => quantityError(q) === undefine
 /** Thousandths of the value, rounded up (millicores for cpu): "0.1" → 100, "1.0001" → 1001; at most 2^63-1. */
 export const milliValue = (q: string | number): number => int64Number(ceilScaled(parseExact(q), 3));
 
+/** Thousandths of the value, rounded up, exactly (no int64 saturation): for sums of quantities (quota usage). */
+export const milliExact = (q: string | number): bigint => ceilScaled(parseExact(q), 3);
+
 /** Whole base units, rounded up (bytes for memory): "0.5" → 1, "1Mi" → 1048576; at most 2^63-1. */
 export const value = (q: string | number): number => int64Number(ceilScaled(parseExact(q), 0));
 
@@ -168,11 +171,11 @@ const formatDecimal = (sign: string, mantissa: bigint, exp10: number): string =>
  * "100m"); BinarySI uses binary suffixes for whole values of at least 1024 (1Gi,
  * 1536Mi) and decimal notation below that. Sub-nano precision is rounded up.
  */
-export const formatQuantity = (v: number, format: "BinarySI" | "DecimalSI" = "DecimalSI"): string => {
+export const formatQuantity = (v: number | string, format: "BinarySI" | "DecimalSI" = "DecimalSI"): string => {
   const x = parseExact(v);
   const sign = x.mantissa < 0n ? "-" : "";
   const abs = x.mantissa < 0n ? -x.mantissa : x.mantissa;
-  if (format === "BinarySI" && Math.abs(v) >= 1024) {
+  if (format === "BinarySI" && Math.abs(typeof v === "number" ? v : parseQuantity(v)) >= 1024) {
     let n = ceilScaled({ mantissa: abs, exp10: x.exp10, exp2: x.exp2 }, 0);
     let i = 0;
     while (i < BINARY_NAMES.length - 1 && n % 1024n === 0n) {

@@ -206,6 +206,10 @@ export const validObject = (info: ResourceInfo, name: string): Record<string, an
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
         subjects: [{ kind: "ServiceAccount", name: "default", namespace: NS }],
       };
+    case "limitranges":
+      return { ...head, spec: { limits: [{ type: "example.com/Thing", max: { widgets: "10" } }] } };
+    case "resourcequotas":
+      return { ...head, spec: { hard: { "count/widgets.example.com": "1000" } } };
     default:
       throw new Error(`no valid object for ${info.resource}`);
   }

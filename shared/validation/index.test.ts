@@ -322,6 +322,34 @@ const VALID: [string, KObject][] = [
   ],
   ["selfsubjectreviews", { metadata: { name: "r" } } as KObject],
   ["tokenreviews", { metadata: { name: "r" }, spec: { token: "t", audiences: ["a"] } } as KObject],
+  [
+    "limitranges",
+    {
+      metadata: { name: "limits", namespace: "default" },
+      spec: {
+        limits: [
+          {
+            type: "Container",
+            min: { cpu: "100m" },
+            max: { cpu: "2" },
+            default: { cpu: "1" },
+            defaultRequest: { cpu: "500m" },
+            maxLimitRequestRatio: { cpu: "4" },
+          },
+          { type: "Pod", max: { memory: "4Gi" } },
+          { type: "PersistentVolumeClaim", min: { storage: "1Gi" } },
+        ],
+      },
+    },
+  ],
+  [
+    "resourcequotas",
+    {
+      metadata: { name: "compute", namespace: "default" },
+      spec: { hard: { pods: "10", "requests.cpu": "4", "limits.memory": "8Gi", "count/deployments.apps": "5" }, scopes: ["NotTerminating"] },
+      status: { hard: { pods: "10" }, used: { pods: "2" } },
+    },
+  ],
 ];
 
 describe("validateObject", () => {

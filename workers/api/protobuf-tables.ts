@@ -223,6 +223,12 @@ export const SCHEMA: Record<string, string> = {
   NonResourceAttributes: "1:path? 2:verb?",
   SelfSubjectRulesReview: "1:metadata=ObjectMeta 2:spec=SelfSubjectRulesReviewSpec",
   SelfSubjectRulesReviewSpec: "1:namespace?",
+
+  // core/v1 ResourceQuota (kubectl create quota)
+  ResourceQuota: "1:metadata=ObjectMeta 2:spec=ResourceQuotaSpec",
+  ResourceQuotaSpec: "1:hard=map:quantity 2:scopes[] 3:scopeSelector=ScopeSelector",
+  ScopeSelector: "1:matchExpressions=ScopedResourceSelectorRequirement[]",
+  ScopedResourceSelectorRequirement: "1:scopeName 2:operator 3:values[]",
 };
 
 /** The top-level objects we decode: "apiVersion/kind" → message (DeleteOptions under any apiVersion). */
@@ -254,4 +260,5 @@ export const KINDS: Record<string, string> = {
   "authorization.k8s.io/v1/SubjectAccessReview": "SubjectAccessReview",
   "authorization.k8s.io/v1/LocalSubjectAccessReview": "SubjectAccessReview",
   "authorization.k8s.io/v1/SelfSubjectRulesReview": "SelfSubjectRulesReview",
+  "v1/ResourceQuota": "ResourceQuota",
 };

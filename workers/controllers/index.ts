@@ -20,6 +20,7 @@ import { serviceAccountController } from "./serviceaccounts";
 import { serviceLBController } from "./servicelb";
 import { statefulSetController } from "./statefulset";
 import { persistentVolumeController } from "./persistentvolume";
+import { resourceQuotaController } from "./resourcequota";
 
 /** Every controller the control plane runs, on Workers and on Node alike. */
 export const CONTROLLERS: Controller[] = [
@@ -45,4 +46,5 @@ export const CONTROLLERS: Controller[] = [
   crdController,
   horizontalController,
   clusterRoleAggregationController,
+  resourceQuotaController,
 ];

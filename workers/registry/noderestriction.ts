@@ -160,7 +160,8 @@ export const authorizeNodeTarget = async (c: NodeCheck): Promise<void> => {
       // a list or watch names its one object in the field selector, as kube's RequestInfo takes it from there
       const target = verb === "list" || verb === "watch" ? nameFromFieldSelector(c.fieldSelector) : name;
       if (verb === "list" || verb === "watch") {
-        if (!target || !namespace) throw no(`node "${me}" may only ${verb} ${info.resource} one at a time, with fieldSelector metadata.name=<name> in a namespace`);
+        if (!target || !namespace)
+          throw no(`node "${me}" may only ${verb} ${info.resource} one at a time, with fieldSelector metadata.name=<name> in a namespace`);
       }
       const pods = (await c.podsOnNode?.()) ?? [];
       if (!pods.some((p) => podUses(p, info.resource, target ?? ""))) throw no(`no relationship found between node '${me}' and this object`);

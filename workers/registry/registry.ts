@@ -34,6 +34,7 @@ import type { User, Verb } from "./user";
 import { watchQuery } from "./watch";
 import { rememberCustomResourceDefinition } from "./crd/catalog";
 import { CRD_RESOURCE } from "./crd/kind";
+import { QuotaAdmission } from "./admission/quota";
 
 /**
  * The resource layer, kube-apiserver's generic registry store: create, get, list,
@@ -70,6 +71,8 @@ export class Registry implements RegistryCore {
   readonly clusterCA: ClusterCA;
   /** ServiceAccount tokens, RBAC views, impersonation and the access reviews (rbac/service.ts) */
   readonly auth: AuthService;
+  /** the LimitRanger and ResourceQuota admission plugins */
+  readonly quotas: QuotaAdmission;
   private readonly queue: WorkQueue;
   /** resource usage pulled from the agents on demand (metrics.k8s.io, the HPA); set by the runtime that has the tunnels */
   resourceMetrics?: ResourceMetrics;
@@ -98,6 +101,7 @@ export class Registry implements RegistryCore {
     this.evictions = new Evictions(this);
     this.logs = new PodLogs(this, new LogStore(opts.store.client, opts.logBytesPerContainer));
     this.nodes = new NodeCredentials(this, opts.credentialCache);
+    this.quotas = new QuotaAdmission(opts.store, this.now);
     this.clusterCA = new ClusterCA({ store: opts.store, now: this.now, serviceCIDR: this.serviceCIDR, fixed: opts.clusterCA });
     this.auth = new AuthService(opts.store, this.now, opts.authCaches, { issuer: opts.serviceAccountIssuer });
   }
@@ -192,10 +196,14 @@ export class Registry implements RegistryCore {
     const admitAndValidate = async () => {
       admittedObj = kind.strategy.unique ? structuredClone(unadmitted) : obj;
       const out = (await kind.strategy.admit?.(admittedObj, this.admission())) ?? [];
+      await this.quotas.mutate(info, admittedObj);
       this.validate(info, admittedObj);
+      this.quotas.validate(info, admittedObj);
       return out;
     };
     warnings.push(...(await admitAndValidate()));
+    // ResourceQuota: charged before the write (compare-and-swap on the quotas), refunded if the write fails
+    const charge = await this.quotas.charge(info, admittedObj, opts.dryRun);
     if (opts.dryRun) return { object: this.typed(info, admittedObj), warnings, created: true };
     for (let attempt = 0, races = 0; ; attempt++) {
       try {
@@ -216,6 +224,7 @@ export class Registry implements RegistryCore {
           await admitAndValidate();
           continue;
         }
+        await charge?.refund().catch(() => {});
         throw apiErrorOf(e, info, meta.name!);
       }
     }
@@ -427,9 +436,15 @@ export class Registry implements RegistryCore {
     const finishing = deletionFinishes(kind, obj);
     if (opts.dryRun) return this.typed(info, obj);
     const rev = Number(current.metadata.resourceVersion);
-    const stored = finishing
-      ? await this.store.delete(key, obj, rev)
-      : await this.store.update(key, obj, rev, { unique: opts.subresource ? undefined : kind.strategy.unique?.(obj, current) });
+    // ResourceQuota on updates (a Service becoming a NodePort, a claim growing): the delta, refunded if the write fails
+    const charge = opts.subresource || finishing ? undefined : await this.quotas.charge(info, obj, false, current);
+    const stored = await (finishing
+      ? this.store.delete(key, obj, rev)
+      : this.store.update(key, obj, rev, { unique: opts.subresource ? undefined : kind.strategy.unique?.(obj, current) })
+    ).catch(async (e) => {
+      await charge?.refund().catch(() => {});
+      throw e;
+    });
     await this.enqueue(info, stored, current, finishing);
     return this.typed(info, stored);
   }

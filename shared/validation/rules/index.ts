@@ -11,6 +11,7 @@ import { nameIsPathSegment, validateClusterRole, validateClusterRoleBinding, val
 import { validateServiceSpec } from "./service";
 import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from "./storage";
 import { validateHorizontalPodAutoscaler } from "../../hpa-validation";
+import { validateLimitRange, validateResourceQuota } from "./quota";
 import {
   validateControllerRevision,
   validateCronJob,
@@ -64,6 +65,8 @@ const RULES: Record<string, (o: Obj, c: Causes) => void> = {
   ClusterRole: validateClusterRole,
   RoleBinding: validateRoleBinding,
   ClusterRoleBinding: validateClusterRoleBinding,
+  LimitRange: validateLimitRange,
+  ResourceQuota: validateResourceQuota,
 };
 
 /** Everything the rules find wrong with an object of `kind` (empty when valid). */

@@ -23,6 +23,7 @@ import {
   TokenRequest,
   TokenReview,
 } from "./rbac";
+import { LimitRange, ResourceQuota } from "./quota";
 
 export const KINDS: Record<string, ObjectType> = {
   Namespace,
@@ -62,4 +63,6 @@ export const KINDS: Record<string, ObjectType> = {
   SelfSubjectReview,
   TokenReview,
   TokenRequest,
+  LimitRange,
+  ResourceQuota,
 };

@@ -51,6 +51,8 @@ describe("OpenAPI components", () => {
       ["io.k8s.api.authentication.v1.SelfSubjectReview", "authentication.k8s.io", "v1", "SelfSubjectReview"],
       ["io.k8s.api.authentication.v1.TokenReview", "authentication.k8s.io", "v1", "TokenReview"],
       ["io.k8s.api.authentication.v1.TokenRequest", "authentication.k8s.io", "v1", "TokenRequest"],
+      ["io.k8s.api.core.v1.LimitRange", "", "v1", "LimitRange"],
+      ["io.k8s.api.core.v1.ResourceQuota", "", "v1", "ResourceQuota"],
     ];
     for (const [name, group, version, kind] of want) {
       expect(schemas[name]?.["x-kubernetes-group-version-kind"], name).toEqual([{ group, kind, version }]);

@@ -32,6 +32,8 @@ import { persistentvolumes } from "./persistentvolumes";
 import { persistentvolumeclaims } from "./persistentvolumeclaims";
 import { storageclasses } from "./storageclasses";
 import { RBAC_KINDS } from "./rbac";
+import { limitranges } from "./limitranges";
+import { resourcequotas } from "./resourcequotas";
 
 export const KINDS: Kind[] = [
   namespaces,
@@ -60,6 +62,8 @@ export const KINDS: Kind[] = [
   customresourcedefinitions,
   horizontalpodautoscalers,
   ...RBAC_KINDS,
+  limitranges,
+  resourcequotas,
 ];
 
 export const RESOURCES: ResourceInfo[] = KINDS.map((k) => k.info);
