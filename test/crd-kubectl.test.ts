@@ -4,14 +4,10 @@
  * explain, scale, merge patch, a 422 naming the field, pruning and defaulting, the
  * status subresource, a second version, and deleting the CRD takes its objects along.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, startServer } from "../node/server";
-import { eventually, type Kubectl, kubectl } from "./kubectl";
+import { expect, it } from "vitest";
+import { eventually, type Kubectl } from "./kubectl";
 import { WIDGET_CRD, widget } from "./crd-fixtures";
-import { startWorkerTarget } from "./targets";
+import { onBothRuntimes } from "./kubectl-runtimes";
 
 /** The session, against either runtime. */
 const session = (ctx: () => { k: Kubectl }) => {
@@ -148,29 +144,4 @@ const session = (ctx: () => { k: Kubectl }) => {
   });
 };
 
-describe("CRDs with kubectl: npm start", () => {
-  let server: RunningServer;
-  let dir: string;
-  let k: Kubectl;
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "kf-crd-"));
-    server = await startServer({ port: 0, host: "127.0.0.1", dataDir: join(dir, "data"), synchronous: "NORMAL", watchPollMs: 200, log: () => {} });
-    k = kubectl(server.kubeconfigPath, "1.32", dir);
-  }, 60_000);
-  afterAll(async () => {
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  session(() => ({ k }));
-});
-
-describe("CRDs with kubectl: the Worker", () => {
-  let t: Awaited<ReturnType<typeof startWorkerTarget>>;
-  let k: Kubectl;
-  beforeAll(async () => {
-    t = await startWorkerTarget({ controllers: true, https: true });
-    k = kubectl(t.kubeconfigPath!, "1.32");
-  }, 60_000);
-  afterAll(async () => t?.close());
-  session(() => ({ k }));
-});
+onBothRuntimes("CRDs with kubectl", session);

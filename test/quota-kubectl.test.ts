@@ -5,13 +5,9 @@
  * resource quota controller), parallel creates never go over a quota, and a LimitRange
  * gives a pod without resources its defaults and refuses one over its max.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, startServer } from "../node/server";
-import { eventually, type Kubectl, kubectl } from "./kubectl";
-import { startWorkerTarget } from "./targets";
+import { expect, it } from "vitest";
+import { eventually, type Kubectl } from "./kubectl";
+import { onBothRuntimes } from "./kubectl-runtimes";
 
 const podYaml = (name: string, ns: string, resources = "") => `apiVersion: v1
 kind: Pod
@@ -107,29 +103,4 @@ const session = (ctx: () => { k: Kubectl }) => {
   });
 };
 
-describe("quotas and limits with kubectl: npm start", () => {
-  let server: RunningServer;
-  let dir: string;
-  let k: Kubectl;
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "kf-quota-"));
-    server = await startServer({ port: 0, host: "127.0.0.1", dataDir: join(dir, "data"), synchronous: "NORMAL", watchPollMs: 200, log: () => {} });
-    k = kubectl(server.kubeconfigPath, "1.32", dir);
-  }, 60_000);
-  afterAll(async () => {
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  session(() => ({ k }));
-});
-
-describe("quotas and limits with kubectl: the Worker", () => {
-  let t: Awaited<ReturnType<typeof startWorkerTarget>>;
-  let k: Kubectl;
-  beforeAll(async () => {
-    t = await startWorkerTarget({ controllers: true, https: true });
-    k = kubectl(t.kubeconfigPath!, "1.32");
-  }, 60_000);
-  afterAll(async () => t?.close());
-  session(() => ({ k }));
-});
+onBothRuntimes("quotas and limits with kubectl", session);

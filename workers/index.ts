@@ -20,6 +20,9 @@ const runtimeOf = (env: Env, subrequests?: () => number) =>
 /** The env with its subrequests counted, for invocations that run controllers (queue, cron): they stay within the plan's limit. */
 const budgeted = (env: Env) => countSubrequests(env);
 
+/** The cron's compaction and log sweep run at minutes divisible by this (each is a few subrequests; neither is urgent). */
+const HOUSEKEEPING_MINUTES = 5;
+
 export default {
   async fetch(req: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     let rt: Runtime;
@@ -48,12 +51,16 @@ export default {
     const rt = await runtimeOf(env, used);
     try {
       // the cron fires once a minute (wrangler.toml)
-      await rt.manager.resync({ at: new Date(ctrl?.scheduledTime ?? Date.now()), intervalMs: 60_000 });
-      await rt.store.compact({
-        keepRevisions: env.COMPACT_KEEP_REVISIONS ? Number(env.COMPACT_KEEP_REVISIONS) : undefined,
-        keepMs: env.COMPACT_KEEP_SECONDS ? Number(env.COMPACT_KEEP_SECONDS) * 1000 : undefined,
-      });
-      await rt.registry.logs.sweep();
+      const at = new Date(ctrl?.scheduledTime ?? Date.now());
+      await rt.manager.resync({ at, intervalMs: 60_000 });
+      // housekeeping every fifth minute: the change log's compaction and the log store's sweep
+      if (Math.floor(at.getTime() / 60_000) % HOUSEKEEPING_MINUTES === 0) {
+        await rt.store.compact({
+          keepRevisions: env.COMPACT_KEEP_REVISIONS ? Number(env.COMPACT_KEEP_REVISIONS) : undefined,
+          keepMs: env.COMPACT_KEEP_SECONDS ? Number(env.COMPACT_KEEP_SECONDS) * 1000 : undefined,
+        });
+        await rt.registry.logs.sweep();
+      }
     } finally {
       await notifyHub(env, rt.committed());
     }
