@@ -350,6 +350,9 @@ export const applyDefaults = (info: ResourceInfo, obj: KObject): void => {
       setDefault(obj, "reclaimPolicy", "Delete");
       setDefault(obj, "volumeBindingMode", "Immediate");
       break;
+    case "IngressClass":
+      if (isObj(spec) && isObj(spec.parameters)) setDefault(spec.parameters, "scope", "Cluster");
+      break;
     default:
       break;
   }

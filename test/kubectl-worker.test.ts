@@ -122,4 +122,15 @@ spec:
     expect(await ok("rollout history statefulset/web")).toMatch(/REVISION\s+CHANGE-CAUSE\n1\s+<none>/);
     expect(await ok("delete sts web")).toBe('statefulset.apps "web" deleted\n');
   });
+
+  it("ingress: the seeded default class, DefaultIngressClass admission, kubectl's columns", async () => {
+    expect(await ok("get ingressclass")).toMatch(/^NAME\s+CONTROLLER\s+PARAMETERS\s+AGE\nkubeflare\s+kubeflare.dev\/ingress\s+<none>\s+/);
+    const ing = `apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: edge-ing, namespace: default}\nspec:\n  tls: [{hosts: [a.example.com], secretName: s}]\n  rules:\n  - host: a.example.com\n    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}\n`;
+    expect(await ok(["create", "-f", "-"], ing)).toBe("ingress.networking.k8s.io/edge-ing created\n");
+    expect(await ok("get ing edge-ing")).toMatch(/^NAME\s+CLASS\s+HOSTS\s+ADDRESS\s+PORTS\s+AGE\nedge-ing\s+kubeflare\s+a.example.com\s+80, 443\s+/);
+    const bad = await k(["create", "-f", "-"], {
+      input: ing.replace("edge-ing", "edge-bad").replace("pathType: Prefix", "pathType: Exact").replace("path: /,", "path: /a//b,"),
+    });
+    expect(bad.stderr).toContain("spec.rules[0].http.paths[0].path: Invalid value: \"/a//b\": must not contain '//'");
+  });
 });

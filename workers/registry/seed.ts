@@ -142,6 +142,14 @@ const localPathClass: KObject = {
   volumeBindingMode: "WaitForFirstConsumer",
 };
 
+/** The default IngressClass, served by every agent's ingress proxy (as k3s ships Traefik's). */
+const kubeflareIngressClass: KObject = {
+  apiVersion: "networking.k8s.io/v1",
+  kind: "IngressClass",
+  metadata: { name: "kubeflare", annotations: { "ingressclass.kubernetes.io/is-default-class": "true" } },
+  spec: { controller: "kubeflare.dev/ingress" },
+};
+
 /** Create what is missing of the initial objects, and point the `kubernetes` endpoints at the API server. Idempotent. */
 export const seed = async (registry: RegistryCore, o: SeedOptions = {}): Promise<void> => {
   for (const name of SYSTEM_NAMESPACES) {
@@ -159,4 +167,5 @@ export const seed = async (registry: RegistryCore, o: SeedOptions = {}): Promise
     console.warn(`kube-dns Service not created: ${e.message}`);
   }
   await createIfMissing(registry, "storageclasses", "", localPathClass);
+  await createIfMissing(registry, "ingressclasses", "", kubeflareIngressClass);
 };

@@ -8,6 +8,7 @@ import { type Obj, obj } from "./json";
 import { validateObjectMeta } from "./meta";
 import { validatePodSpec } from "./pod";
 import { validateServiceSpec } from "./service";
+import { validateIngress, validateIngressClass, validateIngressCreate } from "./networking";
 import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from "./storage";
 import { validateHorizontalPodAutoscaler } from "../../hpa-validation";
 import {
@@ -55,6 +56,11 @@ const RULES: Record<string, (o: Obj, c: Causes) => void> = {
   StorageClass: validateStorageClass,
   CustomResourceDefinition: (o, c) => c.list.push(...validateCRD(o)),
   HorizontalPodAutoscaler: validateHorizontalPodAutoscaler,
+  Ingress: (o, c) => {
+    validateIngress(o, c);
+    c.list.push(...validateIngressCreate(o));
+  },
+  IngressClass: validateIngressClass,
 };
 
 /** Everything the rules find wrong with an object of `kind` (empty when valid). */

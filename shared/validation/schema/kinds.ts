@@ -10,6 +10,7 @@ import type { ObjectType } from "./dsl";
 import { Pod } from "./pod";
 import { PodDisruptionBudget } from "./policy";
 import { PersistentVolume, PersistentVolumeClaim, StorageClass } from "./storage";
+import { Ingress, IngressClass } from "./networking";
 
 export const KINDS: Record<string, ObjectType> = {
   Namespace,
@@ -38,4 +39,6 @@ export const KINDS: Record<string, ObjectType> = {
   StorageClass,
   CustomResourceDefinition,
   HorizontalPodAutoscaler,
+  Ingress,
+  IngressClass,
 };

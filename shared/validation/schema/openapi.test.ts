@@ -40,6 +40,8 @@ describe("OpenAPI components", () => {
       ["io.k8s.api.core.v1.PersistentVolumeClaim", "", "v1", "PersistentVolumeClaim"],
       ["io.k8s.api.storage.v1.StorageClass", "storage.k8s.io", "v1", "StorageClass"],
       ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition", "apiextensions.k8s.io", "v1", "CustomResourceDefinition"],
+      ["io.k8s.api.networking.v1.Ingress", "networking.k8s.io", "v1", "Ingress"],
+      ["io.k8s.api.networking.v1.IngressClass", "networking.k8s.io", "v1", "IngressClass"],
     ];
     for (const [name, group, version, kind] of want) {
       expect(schemas[name]?.["x-kubernetes-group-version-kind"], name).toEqual([{ group, kind, version }]);

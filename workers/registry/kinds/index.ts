@@ -31,6 +31,8 @@ import { statefulsets } from "./statefulsets";
 import { persistentvolumes } from "./persistentvolumes";
 import { persistentvolumeclaims } from "./persistentvolumeclaims";
 import { storageclasses } from "./storageclasses";
+import { ingresses } from "./ingresses";
+import { ingressclasses } from "./ingressclasses";
 
 export const KINDS: Kind[] = [
   namespaces,
@@ -58,6 +60,8 @@ export const KINDS: Kind[] = [
   storageclasses,
   customresourcedefinitions,
   horizontalpodautoscalers,
+  ingresses,
+  ingressclasses,
 ];
 
 export const RESOURCES: ResourceInfo[] = KINDS.map((k) => k.info);
