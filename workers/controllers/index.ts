@@ -19,6 +19,7 @@ import { serviceAccountController } from "./serviceaccounts";
 import { serviceLBController } from "./servicelb";
 import { statefulSetController } from "./statefulset";
 import { persistentVolumeController } from "./persistentvolume";
+import { ingressStatusController } from "./ingress";
 
 /** Every controller the control plane runs, on Workers and on Node alike. */
 export const CONTROLLERS: Controller[] = [
@@ -43,4 +44,5 @@ export const CONTROLLERS: Controller[] = [
   persistentVolumeController,
   crdController,
   horizontalController,
+  ingressStatusController,
 ];
