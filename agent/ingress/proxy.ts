@@ -72,7 +72,7 @@ export class IngressProxy {
   private readonly proxy = createProxyServer({ agent: this.upstream, ws: true, xfwd: false });
   private readonly rr = new Map<string, number>();
   /** namespace/name -> the Secret's TLS context (or null: missing or unusable) and its resourceVersion */
-  private readonly contexts = new Map<string, { ctx: SecureContext | null; rv: string }>();
+  private readonly contexts = new Map<string, { ctx: SecureContext | null; rv: string; at: number }>();
   private fake?: SecureContext;
   private servers: Server[] = [];
   private loops: Promise<unknown>[] = [];
@@ -155,6 +155,7 @@ export class IngressProxy {
       const table = buildRoutes(this.ingresses.items().filter((i) => servedBy(i, classes)));
       this.table = table;
       this.endpointCache.clear();
+      if (this.rr.size > 10_000) this.rr.clear(); // round-robin positions of backends long gone
       void this.loadSecrets(false);
     }, 0);
   }
@@ -178,19 +179,23 @@ export class IngressProxy {
     for (const k of this.contexts.keys()) if (!needed.has(k)) this.contexts.delete(k);
     await Promise.all(
       [...needed]
-        .filter((k) => all || !this.contexts.get(k)?.ctx)
+        // a missing one is tried again on a change, at most every 2 s (endpoint churn must not become a stream of GETs)
+        .filter((k) => {
+          const c = this.contexts.get(k);
+          return all || !c || (!c.ctx && Date.now() - c.at > 2000);
+        })
         .map(async (k) => {
           const [ns, name] = k.split("/");
           try {
             const s = await this.o.api.find(`/api/v1/namespaces/${ns}/secrets/${name}`);
             const rv = s?.metadata.resourceVersion ?? "";
             if (this.contexts.get(k)?.rv === rv && rv) return;
-            this.contexts.set(k, { ctx: s ? tlsContext(s) : null, rv });
+            this.contexts.set(k, { ctx: s ? tlsContext(s) : null, rv, at: Date.now() });
             if (!s) this.log(`TLS Secret ${k} not found: serving the fake certificate`);
           } catch (e) {
             if (!(e instanceof ApiRequestError)) this.log(`reading TLS Secret ${k}: ${(e as Error).message}`);
             else this.log(`reading TLS Secret ${k}: ${e.status} ${e.message}`);
-            if (!this.contexts.has(k)) this.contexts.set(k, { ctx: null, rv: "" });
+            if (!this.contexts.get(k)?.ctx) this.contexts.set(k, { ctx: null, rv: "", at: Date.now() });
           }
         }),
     );
