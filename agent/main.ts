@@ -130,6 +130,7 @@ async function join(v: Record<string, any>): Promise<void> {
     }
   }
   const labels = parseLabels(v.labels);
+  const ingress = v["no-ingress"] ? (false as const) : v["ingress-http-port"] || v["ingress-https-port"] ? checkedIngress(v) : undefined;
   const dns = checkedDnsFlags(v);
   const metricsBindAddress = checkedMetricsAddress(v["metrics-bind-address"]);
   const caPem = v["ca-file"] ? readFileSync(String(v["ca-file"]), "utf8") : undefined;
@@ -167,7 +168,7 @@ async function join(v: Record<string, any>): Promise<void> {
     ...(v["cluster-cidr"] ? { clusterCIDR: String(v["cluster-cidr"]) } : {}),
     ...dns,
     ...(v["no-kube-proxy"] ? { kubeProxy: false } : {}),
-    ...(v["no-ingress"] ? { ingress: false as const } : v["ingress-http-port"] || v["ingress-https-port"] ? { ingress: checkedIngress(v) } : {}),
+    ...(ingress !== undefined ? { ingress } : {}),
     ...(metricsBindAddress ? { metricsBindAddress } : {}),
   };
   mkdirSync(dirname(configPath), { recursive: true, mode: 0o700 });
