@@ -45,7 +45,11 @@ export interface IngressSettings {
   /** connecting to an endpoint (default 5 s), waiting for its response (default 60 s, nginx's proxy_read_timeout) */
   connectTimeoutMs?: number;
   readTimeoutMs?: number;
-  /** how often the TLS Secrets are read again (default 60 s, kubelet's sync frequency) */
+  /**
+   * how often the TLS Secrets are read again (default 5 min: a node may GET but not watch
+   * them, and an idle cluster should cost next to nothing); a Secret an Ingress names
+   * that is missing is tried again on every change, at most every 2 s
+   */
   secretRefreshMs?: number;
 }
 
@@ -202,7 +206,7 @@ export class IngressProxy {
   }
 
   private async refreshSecretsLoop() {
-    const every = this.o.secretRefreshMs ?? 60_000;
+    const every = this.o.secretRefreshMs ?? 300_000;
     while (!this.ac.signal.aborted) {
       await sleep(every, this.ac.signal);
       if (!this.ac.signal.aborted) await this.loadSecrets(true);
