@@ -262,7 +262,7 @@ export class IngressProxy {
   // ---------------------------------------------------------------- requests
 
   private handle(req: IncomingMessage, res: ServerResponse, tls: boolean) {
-    const b = route(this.table, req.headers.host, req.url ?? "/");
+    const b = route(this.table, ...target(req));
     if (!tls && b?.sslRedirect && this.https) {
       const host = (req.headers.host ?? "").replace(/:\d+$/, "");
       const port = this.https.port === 443 ? "" : `:${this.https.port}`;
@@ -289,7 +289,7 @@ export class IngressProxy {
   }
 
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer, tls: boolean) {
-    const p = this.pick(route(this.table, req.headers.host, req.url ?? "/"));
+    const p = this.pick(route(this.table, ...target(req)));
     if ("code" in p) {
       const body = page(p.code, TITLES[p.code] ?? "Error", p.why);
       socket.end(
@@ -328,6 +328,18 @@ export const announceIngress = async (api: ApiClient, nodeName: string, value: s
     );
   } catch (e) {
     log(`ingress: could not annotate the Node: ${(e as Error).message}`);
+  }
+};
+
+/** The host and path a request is for: from its target when in absolute form (RFC 9112 3.2.2), else the Host header and the path. */
+const target = (req: IncomingMessage): [string | undefined, string] => {
+  const u = req.url ?? "/";
+  if (u.startsWith("/")) return [req.headers.host, u];
+  try {
+    const x = new URL(u);
+    return [x.host, `${x.pathname}${x.search}`];
+  } catch {
+    return [req.headers.host, "/"];
   }
 };
 
