@@ -49,12 +49,13 @@ afterAll(async () => {
 });
 
 describe("pod volumes", () => {
-  it("gives a new pod the kube-api-access volume, which the agent fills with ca.crt and namespace", async () => {
+  it("gives a new pod the kube-api-access volume, which the agent fills with a bound token, ca.crt and namespace", async () => {
     let rootCA = "";
     for (let i = 0; i < 100 && !rootCA; i++) {
       rootCA = (await api.find("/api/v1/namespaces/default/configmaps/kube-root-ca.crt"))?.data?.["ca.crt"] ?? "";
       if (!rootCA) await new Promise((r) => setTimeout(r, 100));
     }
+    for (let i = 0; i < 100 && !(await api.find("/api/v1/namespaces/default/serviceaccounts/default")); i++) await new Promise((r) => setTimeout(r, 100));
     const pod = await post("/api/v1/namespaces/default/pods", {
       metadata: { name: "api-access" },
       spec: {
@@ -69,6 +70,7 @@ describe("pod volumes", () => {
     expect(vol.projected).toEqual({
       defaultMode: 420,
       sources: [
+        { serviceAccountToken: { path: "token", expirationSeconds: 3607 } },
         { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
         { downwardAPI: { items: [{ path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } }] } },
       ],
@@ -81,8 +83,20 @@ describe("pod volumes", () => {
 
     const dirs = await volumes().setUp(pod);
     const dir = dirs.get(vol.name)!;
-    expect(readdirSync(dir).sort()).toEqual(["ca.crt", "namespace"]);
+    expect(readdirSync(dir).sort()).toEqual(["ca.crt", "namespace", "token"]);
     expect(file(dir, "ca.crt")).toBe(rootCA);
+    // the token: the pod's ServiceAccount, bound to the pod, 3607 s, and the API takes it
+    const claims = JSON.parse(Buffer.from(file(dir, "token").split(".")[1], "base64url").toString());
+    expect(claims.sub).toBe("system:serviceaccount:default:default");
+    expect(claims["kubernetes.io"].pod).toEqual({ name: "api-access", uid: pod.metadata.uid });
+    expect(claims.exp - claims.iat).toBe(3607);
+    const who = await target.fetch("/apis/authentication.k8s.io/v1/selfsubjectreviews", {
+      method: "POST",
+      headers: JSON_CT,
+      body: "{}",
+      token: file(dir, "token"),
+    });
+    expect(((await who.json()) as any).status.userInfo.username).toBe("system:serviceaccount:default:default");
     expect(file(dir, "namespace")).toBe("default");
     expect(mode(dir, "ca.crt")).toBe(0o644);
     expect(containerMounts(pod, pod.spec.containers[0], dirs)).toEqual([

@@ -19,6 +19,7 @@ import type { RetryEvents } from "./events";
 import type { Mount } from "./runtime/runtime";
 import { ClaimNotReady, ClaimVolumes } from "./storage/claims";
 import type { LocalPathProvisioner } from "./storage/localpath";
+import { TokenManager } from "./tokens";
 
 /** how often ConfigMap and Secret volumes are read again from the API (kubelet's --sync-frequency: a minute) */
 const VOLUME_REFRESH_MS = 60_000;
@@ -26,7 +27,8 @@ const VOLUME_REFRESH_MS = 60_000;
 const VOLUME_RETRY_MS = 1000;
 
 export interface VolumeContext {
-  api: Pick<ApiClient, "find">;
+  /** `request`: for the bound ServiceAccount tokens of projected volumes (tokens.ts) */
+  api: Pick<ApiClient, "find"> & Partial<Pick<ApiClient, "request">>;
   dataDir: string;
   now(): number;
   /** how often ConfigMap/Secret volumes are refreshed from the API (default a minute) */
@@ -49,11 +51,16 @@ export class PodVolumes {
   /** the pods' persistentVolumeClaim volumes */
   private readonly claims: ClaimVolumes;
 
+  /** bound ServiceAccount tokens (the kube-api-access volume's `token`), refreshed at 80 % of their lifetime */
+  private readonly tokens?: TokenManager;
+
   constructor(
     private readonly ctx: VolumeContext,
     private readonly events: RetryEvents,
   ) {
     this.claims = new ClaimVolumes({ api: ctx.api, now: ctx.now, provisioner: ctx.provisioner });
+    const api = ctx.api;
+    if (api.request) this.tokens = new TokenManager({ api: { request: api.request.bind(api) as ApiClient["request"] }, now: () => ctx.now() });
   }
 
   /**
@@ -137,7 +144,11 @@ export class PodVolumes {
         if (s.configMap) await this.objectFiles(pod, "configmaps", s.configMap, def, files, fresh);
         else if (s.secret) await this.objectFiles(pod, "secrets", s.secret, def, files, fresh);
         else if (s.downwardAPI) downwardFiles(pod, s.downwardAPI.items, def, files);
-        // serviceAccountToken and clusterTrustBundle sources: not in Kubeflare yet (no ServiceAccounts); nothing to write
+        else if (s.serviceAccountToken && this.tokens) {
+          const t = s.serviceAccountToken;
+          files.set(t.path, { content: Buffer.from(await this.tokens.token(pod, t)), mode: def });
+        }
+        // clusterTrustBundle sources: not in Kubeflare; nothing to write
       }
     }
     return files;
@@ -196,6 +207,7 @@ export class PodVolumes {
     rmSync(join(this.ctx.dataDir, "pods", uid), { recursive: true, force: true });
     this.volumesAt.delete(uid);
     this.claims.forget(uid);
+    this.tokens?.forget(uid);
     // copies nobody could still use go too
     const now = this.ctx.now();
     for (const [path, c] of this.objects) if (now - c.at >= (this.ctx.volumeRefreshMs ?? VOLUME_REFRESH_MS)) this.objects.delete(path);

@@ -11,6 +11,7 @@ import { asLogger, createLogger, logWarn } from "../shared/log";
 import { DEFAULT_NETWORK, type NetworkConfig, networkConfigErrors, nthAddress, parseCidr, parseIPv4 } from "../shared/net/cidr";
 import type { Duplex } from "node:stream";
 import { ApiError } from "../shared/status";
+import { AuthCaches } from "../workers/registry/rbac/service";
 import { anyOf, parseTokenFile, staticTokens, type TokenFileEntry } from "../workers/api/auth";
 import { composeApp, composeControlPlane } from "../workers/compose";
 import { CONTROLLERS } from "../workers/controllers";
@@ -179,7 +180,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     controllers: o.controllers ?? CONTROLLERS,
     // the resync period: the node lifecycle controller schedules the lease expiries due before the next resync
     config: { resyncIntervalMs: o.resyncIntervalMs ?? 10_000, ...o.controllerConfig },
-    registry: { watchPollMs: o.watchPollMs ?? 1000, clusterCA },
+    // the server is the database's only writer: the RBAC view needs no read until an RBAC object is written here
+    registry: { watchPollMs: o.watchPollMs ?? 1000, clusterCA, authCaches: new AuthCaches({ soleWriter: true }) },
     network,
     log: log.with({ component: "controller-manager" }),
     // request, queue and reconcile metrics, served at /metrics
@@ -213,7 +215,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // reads the answer before the reset. Without this, Node would go on reading and
   // discarding the body at full speed to keep the connection alive.
   // the agents' tunnels: exec/attach/port-forward upgrades, pods/proxy and services/proxy (node/upgrade.ts)
-  const tunnels = new NodeTunnels({ registry, authenticate: anyOf(tokens, (t) => registry.nodes.authenticate(t)), log, ...o.tunnel });
+  const tunnels = new NodeTunnels({
+    registry,
+    authenticate: registry.auth.authenticate(anyOf(tokens, (t) => registry.nodes.authenticate(t))),
+    log,
+    ...o.tunnel,
+  });
   // resource usage (metrics.k8s.io, the HPA): asked of an agent through its tunnel when someone reads it, kept 15 s
   registry.resourceMetrics = new ResourceMetrics((node) => tunnels.stats(node), { ttlMs: o.metricsCacheMs, log: (m) => log.warn(m) });
   const fetch = async (req: Request, env: HttpBindings | Http2Bindings) => {

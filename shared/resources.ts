@@ -18,9 +18,11 @@ export interface ResourceInfo {
   subresources: string[];
   /** whether the kind has a spec/status split (status subresource semantics, generation) */
   hasStatus: boolean;
+  /** the verbs served, when not all of them (the create-only reviews: ["create"]) */
+  verbs?: string[];
 }
 
 const VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
-export const resourceVerbs = (_r: ResourceInfo) => VERBS;
+export const resourceVerbs = (r: ResourceInfo) => r.verbs ?? VERBS;
 
 export const groupVersion = (r: ResourceInfo) => (r.group ? `${r.group}/${r.version}` : r.version);

@@ -205,6 +205,16 @@ export const validObject = (info: ResourceInfo, name: string): Record<string, an
       };
     case "ingressclasses":
       return { ...head, spec: { controller: "example.com/h" } };
+    case "roles":
+    case "clusterroles":
+      return { ...head, rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }] };
+    case "rolebindings":
+    case "clusterrolebindings":
+      return {
+        ...head,
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
+        subjects: [{ kind: "ServiceAccount", name: "default", namespace: NS }],
+      };
     default:
       throw new Error(`no valid object for ${info.resource}`);
   }
@@ -416,7 +426,7 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
   const spread = <T>(xs: readonly T[], n: number, ri: number): T[] =>
     Array.from({ length: Math.min(n, xs.length) }, (_, j) => xs[(offset + ri * n + j) % xs.length]);
 
-  for (const [ri, info] of RESOURCES.entries()) {
+  for (const [ri, info] of STORED_RESOURCES.entries()) {
     const r = info.resource;
     const coll = collectionPath(info);
     const valid = (name: string) => validObject(info, name);
@@ -489,7 +499,8 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
       ['metadata.name=""', ""],
       ['metadata.name="a\\u0000b"', "a\u0000b"],
       ["metadata.name with a lone surrogate", "a\ud800b"],
-    ];
+      // RBAC names are path segments in Kubernetes: Bad_Name! is a valid Role name
+    ].filter(([label]) => !(info.group === "rbac.authorization.k8s.io" && label === "metadata.name=Bad_Name!")) as [string, string][];
     for (const [label, name] of spread(names, 4, ri)) {
       add({
         group: "body-shape",
@@ -1098,3 +1109,6 @@ const patchSetting = (type: PatchType, obj: Record<string, any>, path: Step[], v
       return encode(next);
   }
 };
+
+/** The resources that store objects (not the create-only reviews: SelfSubjectAccessReview, ...). */
+export const STORED_RESOURCES = RESOURCES.filter((r) => !r.verbs);

@@ -19,8 +19,8 @@
  */
 import { appendFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { RESOURCES, resourceByName } from "../workers/registry/kinds";
-import { collectionPath, type Fixtures, type HostileCase, hostileCases, NS, objectPath, validObject } from "./hostile-cases";
+import { resourceByName } from "../workers/registry/kinds";
+import { collectionPath, type Fixtures, type HostileCase, hostileCases, NS, objectPath, STORED_RESOURCES, validObject } from "./hostile-cases";
 import { startNodeTarget, startWorkerTarget, type Target } from "./targets";
 
 const SEED = Number(process.env.HOSTILE_SEED ?? 9);
@@ -282,7 +282,7 @@ for (const [runtime, start] of runtimes) {
       });
       expect(ns.status, await ns.text()).toBe(201);
       fx = new FixtureSet(t);
-      for (const info of RESOURCES) await fx.create(info.resource);
+      for (const info of STORED_RESOURCES) await fx.create(info.resource);
     });
     afterAll(async () => {
       await t?.close();
@@ -292,7 +292,7 @@ for (const [runtime, start] of runtimes) {
     it("has a deterministic sweep of every served resource", () => {
       expect(hostileCases({ seed: SEED }).map((c) => c.label)).toEqual(CASES.map((c) => c.label));
       const labels = CASES.map((c) => c.label).join("\n");
-      for (const info of RESOURCES) expect(labels).toContain(`POST ${info.resource} body=[]`);
+      for (const info of STORED_RESOURCES) expect(labels).toContain(`POST ${info.resource} body=[]`);
     });
 
     for (const group of GROUPS) {

@@ -78,7 +78,8 @@ describe.each([
     expect(spec.volumes).toHaveLength(1);
     expect(spec.volumes[0].name).toMatch(/^kube-api-access-[a-z0-9]{5}$/);
     expect(spec.volumes[0].projected.defaultMode).toBe(420);
-    expect(spec.volumes[0].projected.sources.map((s: any) => Object.keys(s)[0])).toEqual(["configMap", "downwardAPI"]);
+    expect(spec.volumes[0].projected.sources.map((s: any) => Object.keys(s)[0])).toEqual(["serviceAccountToken", "configMap", "downwardAPI"]);
+    expect(spec.volumes[0].projected.sources[0].serviceAccountToken).toEqual({ path: "token", expirationSeconds: 3607 });
     expect(spec.containers[0].volumeMounts).toEqual([
       { name: spec.volumes[0].name, readOnly: true, mountPath: "/var/run/secrets/kubernetes.io/serviceaccount" },
     ]);
@@ -141,4 +142,48 @@ describe.each([
     const weak = generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey.export({ type: "spki", format: "pem" });
     expect((await json(path, { method: "POST", token: nodeToken, body: JSON.stringify({ publicKey: weak }) })).status).toBe(400);
   }, 60_000);
+
+  it("lets a node ask for bound tokens of its own pods only (the Node authorizer's TokenRequest rule), and the token is the pod's ServiceAccount", async () => {
+    const mk = (name: string, nodeName: string) =>
+      json("/api/v1/namespaces/default/pods", {
+        method: "POST",
+        body: JSON.stringify({ metadata: { name }, spec: { nodeName, containers: [{ name: "c", image: "busybox" }] } }),
+      });
+    const mine = (await mk("kaa-mine", NODE)).body;
+    await mk("kaa-theirs", "another-node");
+    const ask = (pod: KObjectLike, token: string | undefined = nodeToken) =>
+      json("/api/v1/namespaces/default/serviceaccounts/default/token", {
+        method: "POST",
+        token,
+        body: JSON.stringify({
+          apiVersion: "authentication.k8s.io/v1",
+          kind: "TokenRequest",
+          spec: { expirationSeconds: 3607, boundObjectRef: { kind: "Pod", apiVersion: "v1", name: pod.name, uid: pod.uid } },
+        }),
+      });
+    await until("the default ServiceAccount", async () => (await json("/api/v1/namespaces/default/serviceaccounts/default")).status === 200);
+    const ok = await ask({ name: "kaa-mine", uid: mine.metadata.uid });
+    expect(ok.status).toBe(201);
+    const claims = JSON.parse(Buffer.from(ok.body.status.token.split(".")[1], "base64url").toString());
+    expect(claims["kubernetes.io"].pod).toEqual({ name: "kaa-mine", uid: mine.metadata.uid });
+    expect(claims.exp - claims.iat).toBe(3607);
+    const theirs = await ask({ name: "kaa-theirs" });
+    expect(theirs.status).toBe(403);
+    // unbound: refused too
+    const unbound = await json("/api/v1/namespaces/default/serviceaccounts/default/token", {
+      method: "POST",
+      token: nodeToken,
+      body: JSON.stringify({ spec: {} }),
+    });
+    expect(unbound.status).toBe(403);
+    // the token is the pod's account: authenticated, and (no bindings) allowed nothing but discovery and reviews
+    const who = await json("/apis/authentication.k8s.io/v1/selfsubjectreviews", { method: "POST", token: ok.body.status.token, body: JSON.stringify({}) });
+    expect(who.body.status.userInfo.username).toBe("system:serviceaccount:default:default");
+    expect(who.body.status.userInfo.extra["authentication.kubernetes.io/pod-name"]).toEqual(["kaa-mine"]);
+    // the pod goes: so does its token (once the short per-isolate cache has let go)
+    expect((await json("/api/v1/namespaces/default/pods/kaa-mine?gracePeriodSeconds=0", { method: "DELETE" })).status).toBe(200);
+    await until("the token refused", async () => (await json("/api/v1/namespaces/default/pods", { token: ok.body.status.token })).status === 401, 30_000);
+  }, 60_000);
 });
+
+type KObjectLike = { name: string; uid?: string };

@@ -168,4 +168,63 @@ describe("kubectl: StatefulSets and rollout history", () => {
     );
     expect(rows(await ok("get controllerrevisions -l app=monitor"))[1][1]).toBe("daemonset.apps/monitor");
   });
+
+  it("volumeClaimTemplates: a claim <template>-<set>-<n> per pod, of the default class, given its pod's node, mounted as the template's volume, kept on scale down", async () => {
+    const f = join(dir, "db.yaml");
+    writeFileSync(
+      f,
+      `apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+spec:
+  serviceName: db
+  replicas: 2
+  podManagementPolicy: Parallel
+  selector:
+    matchLabels: {app: db}
+  template:
+    metadata:
+      labels: {app: db}
+    spec:
+      containers:
+      - name: db
+        image: db:1
+        volumeMounts:
+        - {name: data, mountPath: /var/lib/db}
+  volumeClaimTemplates:
+  - metadata:
+      name: data
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources:
+        requests:
+          storage: 1Gi
+`,
+    );
+    await ok(`apply -f ${f}`);
+    const claims = await eventually(async () => {
+      const out = rows(
+        await ok([
+          "get",
+          "pvc",
+          "-l",
+          "app=db",
+          "-o",
+          "custom-columns=NAME:.metadata.name,CLASS:.spec.storageClassName,SIZE:.spec.resources.requests.storage,NODE:.metadata.annotations.volume\\.kubernetes\\.io/selected-node",
+          "--no-headers",
+        ]),
+      );
+      return out.length === 2 && out.every((r) => r[3] === node.name) && out;
+    }, 60_000);
+    expect(claims).toEqual([
+      ["data-db-0", "local-path", "1Gi", node.name],
+      ["data-db-1", "local-path", "1Gi", node.name],
+    ]);
+    expect(await ok("get pod db-0 -o jsonpath={.spec.volumes[?(@.name=='data')].persistentVolumeClaim.claimName}")).toBe("data-db-0");
+    await ok("scale statefulset db --replicas=1");
+    await eventually(async () => (await ok("get pods -l app=db -o name")).trim() === "pod/db-0", 60_000);
+    // persistentVolumeClaimRetentionPolicy whenScaled: Retain (the default)
+    expect((await ok("get pvc data-db-1 -o name")).trim()).toBe("persistentvolumeclaim/data-db-1");
+  });
 });

@@ -35,7 +35,8 @@ describe("/metrics on the Node server", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "kf-metrics-"));
-    writeFileSync(join(dir, "tokens.csv"), `${VIEWER},jane,1001\n`);
+    // RBAC: /metrics is for system:monitoring (and cluster-admin), as kube-apiserver serves it
+    writeFileSync(join(dir, "tokens.csv"), `${VIEWER},jane,1001,system:monitoring\n`);
     // the default controllers run: the scheduler's queue and reconciles show up
     server = await startServer({
       port: 0,

@@ -566,7 +566,30 @@ spec:
       // the pod spec shows the volume kube's ServiceAccount admission adds
       const pod = await json("get pod client-api");
       const vol = pod.spec.volumes.find((v: any) => v.name.startsWith("kube-api-access-"));
-      expect(vol.projected.sources.map((x: any) => Object.keys(x)[0]).sort()).toEqual(["configMap", "downwardAPI"]);
+      expect(vol.projected.sources.map((x: any) => Object.keys(x)[0]).sort()).toEqual(["configMap", "downwardAPI", "serviceAccountToken"]);
+    }, 180_000);
+
+    it("a pod lists the pods of its namespace with its mounted token (its account bound to view) and is refused elsewhere", async () => {
+      const sa = "/var/run/secrets/kubernetes.io/serviceaccount";
+      expect((await k("create serviceaccount lister")).code).toBe(0);
+      expect((await k("create rolebinding lister-view --clusterrole=view --serviceaccount=default:lister")).code).toBe(0);
+      const req = (ns: string) =>
+        `(printf 'GET /api/v1/namespaces/${ns}/pods HTTP/1.1\\r\\nHost: kubernetes.default.svc\\r\\nAuthorization: Bearer %s\\r\\nConnection: close\\r\\n\\r\\n' "$(cat ${sa}/token)"; sleep 5) | ` +
+        `timeout 10 socat -T5 - OPENSSL:kubernetes.default.svc:443,cafile=${sa}/ca.crt,verify=1 2>&1 | grep -oE 'HTTP/1.1 [0-9]+|"kind":"PodList"|pods is forbidden: [^,]*namespace \\\\"${ns}\\\\"' || echo NO-ANSWER`;
+      const log = await client(
+        "client-token",
+        [`echo "token: $(cut -c1-3 ${sa}/token)"`, `echo "--- default"`, req("default"), `echo "--- kube-system"`, req("kube-system")].join("; ") + " 2>&1",
+        { serviceAccountName: "lister" },
+        120_000,
+      );
+      expect(log).toContain("token: eyJ");
+      const [, mine, other] = log.split(/--- \S+\n/);
+      expect(mine).toContain("HTTP/1.1 200");
+      expect(mine).toContain('"kind":"PodList"');
+      expect(other).toContain("HTTP/1.1 403");
+      expect(other).toContain(
+        'pods is forbidden: User \\"system:serviceaccount:default:lister\\" cannot list resource \\"pods\\" in API group \\"\\" in the namespace \\"kube-system\\"',
+      );
     }, 180_000);
   });
 

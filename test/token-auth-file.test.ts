@@ -14,19 +14,20 @@ import { type RunningServer, startServer } from "../node/server";
 import { startWorkerTarget, type Target } from "./targets";
 
 const FILE = [
-  "viewer-token-0123456789,jane,1001",
+  // RBAC decides for users not in system:masters: kubeflare:viewers is bound to view (as viewer tokens are)
+  "viewer-token-0123456789,jane,1001,kubeflare:viewers",
   "",
   'root-token-0123456789,root,1002,"system:masters,devs"',
-  'dev-token-0123456789,dev,1003,"devs,testers"',
+  'dev-token-0123456789,dev,1003,"devs,kubeflare:viewers"',
 ].join("\n");
 
 describe("parseTokenFile", () => {
   it("reads kube-apiserver's format: token,user,uid and quoted groups; blank lines skipped", () => {
     const { entries, warnings } = parseTokenFile(FILE + "\r\n");
     expect(entries).toEqual([
-      { token: "viewer-token-0123456789", user: "jane", uid: "1001", groups: [] },
+      { token: "viewer-token-0123456789", user: "jane", uid: "1001", groups: ["kubeflare:viewers"] },
       { token: "root-token-0123456789", user: "root", uid: "1002", groups: ["system:masters", "devs"] },
-      { token: "dev-token-0123456789", user: "dev", uid: "1003", groups: ["devs", "testers"] },
+      { token: "dev-token-0123456789", user: "dev", uid: "1003", groups: ["devs", "kubeflare:viewers"] },
     ]);
     expect(warnings).toEqual([]);
   });

@@ -26,7 +26,7 @@ describe("agent tunnel on the Node server", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "kf-tunnel-"));
     const tokenFile = join(dir, "tokens.csv");
-    writeFileSync(tokenFile, 'viewer-token-1,viewer,u1,"system:authenticated"\n');
+    writeFileSync(tokenFile, 'viewer-token-1,viewer,u1,"system:authenticated,kubeflare:viewers"\n');
     server = await startServer({
       port: 0,
       host: "127.0.0.1",

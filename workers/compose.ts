@@ -93,7 +93,7 @@ export const composeApp = (cp: ControlPlane<WorkQueue>, o: { tokens: Authenticat
     ...o,
     registry: cp.registry,
     metrics: cp.metrics,
-    authenticate: anyOf(o.tokens, (t) => cp.registry.nodes.authenticate(t)),
+    authenticate: cp.registry.auth.authenticate(anyOf(o.tokens, (t) => cp.registry.nodes.authenticate(t))),
     ready: async () => {
       await cp.store.client.execute("SELECT 1");
       return true;

@@ -5,6 +5,7 @@
  */
 import { type Client, createClient } from "@libsql/client/web";
 import { DEFAULT_NETWORK, networkConfigErrors } from "../shared/net/cidr";
+import { AuthCaches } from "./registry/rbac/service";
 import { anyOf, type Authenticator, parseTokenFile, staticTokens, type TokenFileEntry } from "./api/auth";
 import type { WatchServer } from "./api/rest";
 import { composeApp, composeControlPlane } from "./compose";
@@ -27,6 +28,8 @@ export interface Env {
   ADMIN_TOKEN: string;
   /** comma-separated read-only tokens (optional secret) */
   VIEWER_TOKENS?: string;
+  /** the `iss` of ServiceAccount tokens (default https://kubernetes.default.svc.cluster.local) */
+  SERVICE_ACCOUNT_ISSUER?: string;
   /** static token file, kube-apiserver's --token-auth-file format (optional secret): `token,user,uid,"group1,group2"` lines */
   TOKEN_AUTH_FILE?: string;
   /** largest accepted request body in bytes */
@@ -131,6 +134,9 @@ let bootstrapped = false;
  */
 const credentialCache = new CredentialCache(30_000);
 
+/** The ServiceAccount signing key and the RBAC objects, kept per isolate (the RBAC view is checked against the change log on each use). */
+const authCaches = new AuthCaches();
+
 /** TOKEN_AUTH_FILE parsed once per isolate (and again if the secret changes). */
 let tokenFile: { text: string; entries: TokenFileEntry[] } | undefined;
 const tokenFileEntries = (text: string | undefined): TokenFileEntry[] => {
@@ -191,7 +197,13 @@ export const runtime = async (
     controllers: env.CONTROLLERS === "none" ? [] : CONTROLLERS,
     ...(o.subrequests && { budget: { used: o.subrequests, limit: subrequestLimit(env) } }),
     // without a hub, a watch polls the change log every 500 ms while things change, backing off to 2 s
-    registry: { watchPollMs: 500, watchPollMaxMs: env.WATCH_POLL_MAX_MS ? Number(env.WATCH_POLL_MAX_MS) : 2000, credentialCache },
+    registry: {
+      watchPollMs: 500,
+      watchPollMaxMs: env.WATCH_POLL_MAX_MS ? Number(env.WATCH_POLL_MAX_MS) : 2000,
+      credentialCache,
+      authCaches,
+      ...(env.SERVICE_ACCOUNT_ISSUER ? { serviceAccountIssuer: env.SERVICE_ACCOUNT_ISSUER } : {}),
+    },
     network,
     config: {
       ...(env.NODE_GRACE_SECONDS ? { nodeMonitorGracePeriodMs: graceMs(env) } : {}),
@@ -226,5 +238,13 @@ export const runtime = async (
   }
   // this isolate's custom resource catalog: read again only when older than 5 s (workers/registry/crd/catalog.ts)
   await refreshCustomKinds(store);
-  return { client, store, registry, manager, app, committed: () => committed, authenticate: anyOf(tokens, (t) => registry.nodes.authenticate(t)) };
+  return {
+    client,
+    store,
+    registry,
+    manager,
+    app,
+    committed: () => committed,
+    authenticate: registry.auth.authenticate(anyOf(tokens, (t) => registry.nodes.authenticate(t))),
+  };
 };

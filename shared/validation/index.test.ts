@@ -304,6 +304,49 @@ const VALID: [string, KObject][] = [
     "ingressclasses",
     { metadata: { name: "kubeflare" }, spec: { controller: "kubeflare.dev/ingress", parameters: { kind: "Cfg", name: "c", scope: "Cluster" } } },
   ],
+  ["roles", { metadata: { name: "pod-reader", namespace: "default" }, rules: [{ apiGroups: [""], resources: ["pods", "pods/log"], verbs: ["get", "list"] }] }],
+  [
+    "clusterroles",
+    {
+      metadata: { name: "system:monitoring-x" },
+      rules: [{ nonResourceURLs: ["/metrics", "/healthz/*"], verbs: ["get"] }],
+      aggregationRule: { clusterRoleSelectors: [{ matchLabels: { "example.com/aggregate": "true" } }] },
+    },
+  ],
+  [
+    "rolebindings",
+    {
+      metadata: { name: "sa-view", namespace: "default" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
+      subjects: [
+        { kind: "ServiceAccount", name: "sa" },
+        { kind: "User", apiGroup: "rbac.authorization.k8s.io", name: "jane" },
+      ],
+    },
+  ],
+  [
+    "clusterrolebindings",
+    {
+      metadata: { name: "admins" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+      subjects: [
+        { kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: "admins" },
+        { kind: "ServiceAccount", name: "sa", namespace: "a" },
+      ],
+    },
+  ],
+  ["selfsubjectaccessreviews", { metadata: { name: "r" }, spec: { resourceAttributes: { verb: "list", resource: "pods", namespace: "a" } } } as KObject],
+  ["selfsubjectrulesreviews", { metadata: { name: "r" }, spec: { namespace: "a" } } as KObject],
+  [
+    "subjectaccessreviews",
+    { metadata: { name: "r" }, spec: { user: "u", groups: ["g"], nonResourceAttributes: { path: "/metrics", verb: "get" } } } as KObject,
+  ],
+  [
+    "localsubjectaccessreviews",
+    { metadata: { name: "r", namespace: "a" }, spec: { user: "u", resourceAttributes: { verb: "get", resource: "pods" } } } as KObject,
+  ],
+  ["selfsubjectreviews", { metadata: { name: "r" } } as KObject],
+  ["tokenreviews", { metadata: { name: "r" }, spec: { token: "t", audiences: ["a"] } } as KObject],
 ];
 
 describe("validateObject", () => {

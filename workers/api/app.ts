@@ -1,5 +1,6 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { ApiError, forbidden } from "../../shared/status";
+import { ApiError } from "../../shared/status";
+import { authorizePath } from "../registry/auth";
 import type { Registry } from "../registry/registry";
 import { type AuthVariables, type Authenticator, bearerAuth } from "./auth";
 import { DEFAULT_MAX_BODY_BYTES, type ProtobufDecoder } from "./body";
@@ -94,11 +95,14 @@ export const createApp = (opts: AppOptions) => {
   if (metrics) app.use("*", instrument(metrics, isLongRunning));
   app.use("*", requestTimeout(opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS));
   // authentication before any handler, so no body is read from an unknown sender
-  app.use("*", bearerAuth(opts.authenticate));
+  app.use(
+    "*",
+    bearerAuth(opts.authenticate, (u, h) => opts.registry.auth.impersonate(u, h)),
+  );
   // kube-apiserver serves /metrics to users allowed the non-resource URL (system:monitoring, cluster-admin): here admins and viewers
   app.get("/metrics", async (c) => {
     const user = c.get("user");
-    if (user.role === "node") throw forbidden(`forbidden: User "${user.name}" cannot get path "/metrics"`);
+    authorizePath(user, "get", "/metrics");
     if (!metrics?.exposition) {
       throw new ApiError(
         404,

@@ -21,11 +21,20 @@ export interface TokenFileEntry {
 /** The group whose members are cluster admins, as in Kubernetes' default RBAC (cluster-admin is bound to it). */
 export const ADMIN_GROUP = "system:masters";
 
+/** The group of viewer tokens (VIEWER_TOKENS), bound to the `view` ClusterRole (registry/rbac/bootstrap.ts). */
+export const VIEWERS_GROUP = "kubeflare:viewers";
+const AUTHENTICATED = "system:authenticated";
+
 /**
- * The role a token-file user gets: members of `system:masters` are admins, everyone
- * else may only read (get, list, watch, logs). Kubeflare has no RBAC; these are its roles.
+ * A token-file user: members of `system:masters` may do everything (cluster-admin);
+ * everyone else what RBAC grants the user and its groups (and system:authenticated).
  */
-export const roleOf = (e: TokenFileEntry): User => ({ name: e.user, role: e.groups.includes(ADMIN_GROUP) ? "admin" : "viewer" });
+export const roleOf = (e: TokenFileEntry): User => ({
+  name: e.user,
+  ...(e.uid ? { uid: e.uid } : {}),
+  groups: e.groups.includes(AUTHENTICATED) ? e.groups : [...e.groups, AUTHENTICATED],
+  role: e.groups.includes(ADMIN_GROUP) ? "admin" : "user",
+});
 
 /** RFC 4180 records, read as Go's encoding/csv reads them (what kube-apiserver uses): quoted fields, `""` escapes, blank lines skipped. */
 const csvRecords = (text: string, where: string): { line: number; fields: string[] }[] => {
@@ -121,8 +130,10 @@ export const staticTokens = (opts: { adminToken: string; viewerTokens?: string[]
   const users: Promise<Map<string, User>> = (async () => {
     const m = new Map<string, User>();
     for (const e of opts.tokenFile ?? []) m.set(await sha256Hex(e.token), roleOf(e));
-    for (const v of opts.viewerTokens ?? []) m.set(await sha256Hex(v), { name: "viewer", role: "viewer" });
-    m.set(await sha256Hex(opts.adminToken), { name: "admin", role: "admin" });
+    // viewers read what `view` grants (and /metrics, as system:monitoring)
+    for (const v of opts.viewerTokens ?? [])
+      m.set(await sha256Hex(v), { name: "viewer", groups: [VIEWERS_GROUP, "system:monitoring", AUTHENTICATED], role: "user" });
+    m.set(await sha256Hex(opts.adminToken), { name: "admin", groups: [ADMIN_GROUP, AUTHENTICATED], role: "admin" });
     return m;
   })();
   return async (token) => (await users).get(await sha256Hex(token)) ?? null;
@@ -141,6 +152,29 @@ export const anyOf =
 
 export type AuthVariables = { user: User };
 
+/** Acts on kube's Impersonate-* headers (registry/rbac/service.ts); `header(name)` gives every value of one. */
+export type Impersonator = (user: User, header: (name: string) => string[]) => Promise<User>;
+
+/**
+ * The Impersonate-* headers of a request. Fetch's Headers joins repeated headers with
+ * ", " (kubectl sends one Impersonate-Group per group), so they are split again; the
+ * keys of Impersonate-Extra-<key> headers come as `__extra_keys__`.
+ */
+export const impersonationHeaders =
+  (h: Headers) =>
+  (name: string): string[] => {
+    if (name === "__extra_keys__") {
+      const keys: string[] = [];
+      h.forEach((_v, k) => {
+        if (k.startsWith("impersonate-extra-")) keys.push(decodeURIComponent(k.slice("impersonate-extra-".length)));
+      });
+      return keys;
+    }
+    const v = h.get(name);
+    if (v === null) return [];
+    return name.toLowerCase() === "impersonate-user" || name.toLowerCase() === "impersonate-uid" ? [v] : v.split(",").map((s) => s.trim());
+  };
+
 /** Paths without a bearer token: health, version, and joining (which checks its own join token before it reads the body). */
 const PUBLIC = new Set(["/healthz", "/readyz", "/livez", "/version", "/apis/kubeflare.dev/v1/join"]);
 
@@ -149,13 +183,14 @@ const PUBLIC = new Set(["/healthz", "/readyz", "/livez", "/version", "/apis/kube
  * It runs before any handler, so no request body is read before its sender is known.
  */
 export const bearerAuth =
-  (authenticate: Authenticator): MiddlewareHandler<{ Variables: AuthVariables }> =>
+  (authenticate: Authenticator, impersonate?: Impersonator): MiddlewareHandler<{ Variables: AuthVariables }> =>
   async (c, next) => {
     if (PUBLIC.has(c.req.path)) return next();
     const header = c.req.header("Authorization") ?? "";
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const user = m ? await authenticate(m[1]) : null;
+    let user = m ? await authenticate(m[1]) : null;
     if (!user) throw unauthorized();
+    if (impersonate) user = await impersonate(user, impersonationHeaders(c.req.raw.headers));
     c.set("user", user);
     await next();
   };

@@ -198,6 +198,31 @@ export const SCHEMA: Record<string, string> = {
   CrossVersionObjectReference: "1:kind 2:name 3:apiVersion?",
   HorizontalPodAutoscalerStatus:
     "1:observedGeneration=int64* 2:lastScaleTime=time 3:currentReplicas=int32 4:desiredReplicas=int32 5:currentCPUUtilizationPercentage=int32*",
+  // rbac.authorization.k8s.io/v1
+  Role: "1:metadata=ObjectMeta 2:rules=PolicyRule[]",
+  ClusterRole: "1:metadata=ObjectMeta 2:rules=PolicyRule[] 3:aggregationRule=AggregationRule",
+  PolicyRule: "1:verbs[] 2:apiGroups[] 3:resources[] 4:resourceNames[] 5:nonResourceURLs[]",
+  AggregationRule: "1:clusterRoleSelectors=LabelSelector[]",
+  RoleBinding: "1:metadata=ObjectMeta 2:subjects=Subject[] 3:roleRef=RoleRef",
+  ClusterRoleBinding: "1:metadata=ObjectMeta 2:subjects=Subject[] 3:roleRef=RoleRef",
+  Subject: "1:kind 2:apiGroup? 3:name 4:namespace?",
+  RoleRef: "1:apiGroup 2:kind 3:name",
+
+  // authentication.k8s.io/v1 and authorization.k8s.io/v1 requests (their status is the server's answer)
+  TokenRequest: "1:metadata=ObjectMeta 2:spec=TokenRequestSpec",
+  TokenRequestSpec: "1:audiences[] 4:expirationSeconds=int64* 3:boundObjectRef=BoundObjectReference",
+  BoundObjectReference: "1:kind? 2:apiVersion? 3:name? 4:uid?",
+  TokenReview: "1:metadata=ObjectMeta 2:spec=TokenReviewSpec",
+  TokenReviewSpec: "1:token? 2:audiences[]",
+  SelfSubjectReview: "1:metadata=ObjectMeta",
+  SelfSubjectAccessReview: "1:metadata=ObjectMeta 2:spec=SelfSubjectAccessReviewSpec",
+  SelfSubjectAccessReviewSpec: "1:resourceAttributes=ResourceAttributes 2:nonResourceAttributes=NonResourceAttributes",
+  SubjectAccessReview: "1:metadata=ObjectMeta 2:spec=SubjectAccessReviewSpec",
+  SubjectAccessReviewSpec: "1:resourceAttributes=ResourceAttributes 2:nonResourceAttributes=NonResourceAttributes 3:user? 4:groups[] 6:uid?",
+  ResourceAttributes: "1:namespace? 2:verb? 3:group? 4:version? 5:resource? 6:subresource? 7:name?",
+  NonResourceAttributes: "1:path? 2:verb?",
+  SelfSubjectRulesReview: "1:metadata=ObjectMeta 2:spec=SelfSubjectRulesReviewSpec",
+  SelfSubjectRulesReviewSpec: "1:namespace?",
 };
 
 /** The top-level objects we decode: "apiVersion/kind" → message (DeleteOptions under any apiVersion). */
@@ -218,4 +243,15 @@ export const KINDS: Record<string, string> = {
   "apps/v1/ReplicaSet": "ReplicaSet",
   "autoscaling/v1/Scale": "Scale",
   "autoscaling/v1/HorizontalPodAutoscaler": "HorizontalPodAutoscaler",
+  "rbac.authorization.k8s.io/v1/Role": "Role",
+  "rbac.authorization.k8s.io/v1/ClusterRole": "ClusterRole",
+  "rbac.authorization.k8s.io/v1/RoleBinding": "RoleBinding",
+  "rbac.authorization.k8s.io/v1/ClusterRoleBinding": "ClusterRoleBinding",
+  "authentication.k8s.io/v1/TokenRequest": "TokenRequest",
+  "authentication.k8s.io/v1/TokenReview": "TokenReview",
+  "authentication.k8s.io/v1/SelfSubjectReview": "SelfSubjectReview",
+  "authorization.k8s.io/v1/SelfSubjectAccessReview": "SelfSubjectAccessReview",
+  "authorization.k8s.io/v1/SubjectAccessReview": "SubjectAccessReview",
+  "authorization.k8s.io/v1/LocalSubjectAccessReview": "SubjectAccessReview",
+  "authorization.k8s.io/v1/SelfSubjectRulesReview": "SelfSubjectRulesReview",
 };

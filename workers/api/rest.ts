@@ -130,6 +130,13 @@ const serveTarget = async (c: Context, t: Target, user: User, opts: RestOptions)
   const respond = (r: WriteResult, status: number) =>
     json(table && !subresource ? table.object(info, r.object, { includeObject }) : r.object, status, r.warnings);
 
+  // ---- create-only reviews (SelfSubjectAccessReview, ...): answered, never stored
+  if (info.verbs && !info.verbs.includes("get")) {
+    if (name || method !== "POST") throw methodNotAllowed(`${method} is not supported on ${info.resource}`);
+    writeOpts("create");
+    return json(await registry.auth.review(user, info, namespace, await readObject()), 201);
+  }
+
   // ---- collection
   if (!name) {
     switch (method) {
@@ -180,6 +187,11 @@ const serveTarget = async (c: Context, t: Target, user: User, opts: RestOptions)
     if (!node || binding?.target?.kind !== "Node") throw badRequest("a Binding needs target.kind Node and target.name");
     await registry.bind(user, namespace, name, node);
     return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
+  }
+  if (subresource === "token") {
+    if (method !== "POST") throw methodNotAllowed("only POST is supported on serviceaccounts/token");
+    writeOpts("create");
+    return json(await registry.auth.tokens.request(user, namespace, name, await readObject()), 201);
   }
   if (subresource === "eviction") {
     if (method !== "POST") throw methodNotAllowed("only POST is supported on pods/eviction");

@@ -1,4 +1,5 @@
 import { crdController } from "./crd";
+import { clusterRoleAggregationController } from "./clusterroleaggregation";
 import { cronJobController } from "./cronjob";
 import { daemonSetController } from "./daemonset";
 import { deploymentController } from "./deployment";
@@ -45,4 +46,5 @@ export const CONTROLLERS: Controller[] = [
   crdController,
   horizontalController,
   ingressStatusController,
+  clusterRoleAggregationController,
 ];

@@ -283,6 +283,21 @@ describe("controller manager", () => {
     for (let i = 1; i <= 10; i++) await m.resync({ at: new Date(t0 + i * 60_000), intervalMs: 60_000 });
     expect(ran.filter((x) => x === "every")).toHaveLength(10);
     expect(ran.filter((x) => x === "slow")).toHaveLength(2);
+    // controllers of one period run at different minutes of it (each its own phase), spreading the work
+    const minutes = new Map<string, number[]>();
+    const many: Controller[] = Array.from({ length: 10 }, (_, i) => ({
+      name: `c${i}`,
+      primary: ["services"],
+      resync: async () => {
+        minutes.set(`c${i}`, [...(minutes.get(`c${i}`) ?? []), pass]);
+        return [];
+      },
+    }));
+    const m2 = manager(many);
+    let pass = 0;
+    for (pass = 1; pass <= 5; pass++) await m2.resync({ at: new Date(t0 + pass * 60_000), intervalMs: 60_000 });
+    expect([...minutes.values()].every((ms) => ms.length === 1)).toBe(true);
+    expect(new Set([...minutes.values()].map((ms) => ms[0])).size).toBeGreaterThan(1);
     // a pass that does not say its interval runs them all (the first one at startup)
     ran.length = 0;
     await m.resync();

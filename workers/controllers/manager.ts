@@ -254,7 +254,10 @@ export class ControllerManager {
     const at = (pass.at ?? this.ctx.now()).getTime();
     const due = (c: Controller) => {
       const period = c.resyncPeriodMs ?? DEFAULT_RESYNC_PERIOD_MS;
-      return !pass.intervalMs || period <= 0 || Math.floor(at / period) !== Math.floor((at - pass.intervalMs) / period);
+      if (!pass.intervalMs || period <= 0) return true;
+      // each controller at its own phase of the period, so the passes share the work out
+      const t = at + phaseOf(c.name, period);
+      return Math.floor(t / period) !== Math.floor((t - pass.intervalMs) / period);
     };
     const keys: QueuedKey[] = [];
     // one read per distinct list in a pass: several controllers list namespaces, nodes,
@@ -345,6 +348,14 @@ export class ControllerManager {
     }
   }
 }
+
+/** A stable offset in [0, period) for `name`, in whole minutes where the period allows (FNV-1a of the name). */
+const phaseOf = (name: string, period: number): number => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  const step = Math.min(period, 60_000);
+  return (h % Math.max(1, Math.floor(period / step))) * step;
+};
 
 /** Whether `k` is of a resource `c` reconciles or watches. */
 const concerns = (c: Controller, k: ObjectKey) => c.primary.includes(k.resource) || !!c.watches?.some((w) => w.resource === k.resource);

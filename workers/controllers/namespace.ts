@@ -4,7 +4,8 @@ import type { ReconcileResult } from "./context";
 import type { Controller } from "./manager";
 import { rfc3339 } from "../../shared/time";
 
-const NAMESPACED = RESOURCES.filter((r) => r.namespaced);
+// the create-only reviews (LocalSubjectAccessReview) store nothing: no list to make
+const NAMESPACED = RESOURCES.filter((r) => r.namespaced && (!r.verbs || r.verbs.includes("list")));
 
 /**
  * The namespace controller: a namespace marked for deletion (phase Terminating) has

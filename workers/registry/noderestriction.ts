@@ -39,6 +39,9 @@ export const nodeMayAttempt = (verb: Verb, info: ResourceInfo, sub: string): boo
     case "configmaps":
     case "secrets":
       return verb === "get" && sub === "";
+    // bound tokens for its pods' kube-api-access volumes (the pod is checked by the TokenRequest: registry/satokens.ts)
+    case "serviceaccounts":
+      return verb === "create" && sub === "token";
     case "events":
       return ["create", "update", "patch"].includes(verb);
     case "services":

@@ -20,6 +20,7 @@ import { generateName, newUid, timestamp } from "./meta";
 import { jsonEqual } from "../../shared/json";
 import { DEFAULT_SERVICE_CIDR } from "../../shared/net/cidr";
 import { ClusterCA } from "./clusterca";
+import { AuthService } from "./rbac/service";
 import { NodeCredentials } from "./credentials";
 import { checkNodeWatch, type NodeCheck } from "./noderestriction";
 import { applyPatch, type PatchType } from "./patch";
@@ -67,6 +68,8 @@ export class Registry implements RegistryCore {
   readonly access: Access;
   /** the cluster CA: kube-root-ca.crt, the nodes' relay serving certificates */
   readonly clusterCA: ClusterCA;
+  /** ServiceAccount tokens, RBAC views, impersonation and the access reviews (rbac/service.ts) */
+  readonly auth: AuthService;
   private readonly queue: WorkQueue;
   /** resource usage pulled from the agents on demand (metrics.k8s.io, the HPA); set by the runtime that has the tunnels */
   resourceMetrics?: ResourceMetrics;
@@ -96,6 +99,7 @@ export class Registry implements RegistryCore {
     this.logs = new PodLogs(this, new LogStore(opts.store.client, opts.logBytesPerContainer));
     this.nodes = new NodeCredentials(this, opts.credentialCache);
     this.clusterCA = new ClusterCA({ store: opts.store, now: this.now, serviceCIDR: this.serviceCIDR, fixed: opts.clusterCA });
+    this.auth = new AuthService(opts.store, this.now, opts.authCaches, { issuer: opts.serviceAccountIssuer });
   }
 
   /** Create the namespaces and Services every cluster starts with, and the `kubernetes` endpoints. Idempotent. */
@@ -475,6 +479,7 @@ export class Registry implements RegistryCore {
 
   /** Hand the keys a write affects to the controllers. */
   private async enqueue(info: ResourceInfo, obj: KObject, old?: KObject, deleted = false): Promise<void> {
+    this.auth.written(info.resource);
     try {
       if (info.resource === "secrets") this.nodes.forget(obj);
       // the custom resource catalog of this isolate follows its own CRD writes at once

@@ -4,6 +4,7 @@
  * DNS Service `kube-dns` (the tenth address, as k3s has it; the agents answer DNS on
  * every node, so it selects no pods).
  */
+import { BOOTSTRAP_CLUSTER_ROLE_BINDINGS, bootstrapClusterRoles } from "./rbac/bootstrap";
 import { jsonEqual } from "../../shared/json";
 import { nthAddress, parseCidr } from "../../shared/net/cidr";
 import { ApiError } from "../../shared/status";
@@ -150,6 +151,17 @@ const kubeflareIngressClass: KObject = {
   spec: { controller: "kubeflare.dev/ingress" },
 };
 
+/** The default ClusterRoles and ClusterRoleBindings (rbac/bootstrap.ts) that are missing: one list of each, then creates. */
+const seedRbac = async (registry: RegistryCore) => {
+  for (const [resource, objs] of [
+    ["clusterroles", bootstrapClusterRoles()],
+    ["clusterrolebindings", BOOTSTRAP_CLUSTER_ROLE_BINDINGS],
+  ] as const) {
+    const have = new Set((await registry.store.list(resource, {})).items.map((o) => o.metadata.name));
+    for (const o of objs) if (!have.has(o.metadata.name)) await createIfMissing(registry, resource, "", structuredClone(o));
+  }
+};
+
 /** Create what is missing of the initial objects, and point the `kubernetes` endpoints at the API server. Idempotent. */
 export const seed = async (registry: RegistryCore, o: SeedOptions = {}): Promise<void> => {
   for (const name of SYSTEM_NAMESPACES) {
@@ -168,4 +180,5 @@ export const seed = async (registry: RegistryCore, o: SeedOptions = {}): Promise
   }
   await createIfMissing(registry, "storageclasses", "", localPathClass);
   await createIfMissing(registry, "ingressclasses", "", kubeflareIngressClass);
+  await seedRbac(registry);
 };

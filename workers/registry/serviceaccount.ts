@@ -15,10 +15,9 @@
  * clients retry). The account's `automountServiceAccountToken: false` applies to pods
  * that don't say otherwise.
  *
- * Kubernetes' volume also has a `token` (a serviceAccountToken projection, a bound
- * token of the pod's ServiceAccount). Kubeflare has no bound tokens yet; the `token`
- * source comes with them (issue #15). Until then a pod talks to the API anonymously,
- * or with a token it is given some other way.
+ * and `token` (a serviceAccountToken projection: a token of the pod's ServiceAccount
+ * bound to the pod, which the node's agent asks the TokenRequest API for and renews at
+ * 80 % of its lifetime: agent/tokens.ts).
  */
 import { ApiError } from "../../shared/status";
 import { isDNS1123Subdomain } from "../../shared/validation/names";
@@ -29,11 +28,12 @@ export const SERVICE_ACCOUNT_MOUNT_PATH = "/var/run/secrets/kubernetes.io/servic
 export const SERVICE_ACCOUNT_VOLUME_PREFIX = "kube-api-access-";
 const MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror";
 
-/** The projected volume's sources, as Kubernetes' TokenVolumeSource less the token (defaultMode 0644 set explicitly, as upstream does). */
+/** The projected volume's sources, as Kubernetes' TokenVolumeSource (defaultMode 0644 set explicitly, as upstream does). */
 export const apiAccessVolumeSource = () => ({
   defaultMode: 0o644,
   sources: [
-    // { serviceAccountToken: { path: "token", expirationSeconds: 3607 } } comes with ServiceAccounts
+    // a bound token of the pod's ServiceAccount (the agent asks for it: agent/tokens.ts)
+    { serviceAccountToken: { path: "token", expirationSeconds: 3607 } },
     { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
     { downwardAPI: { items: [{ path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } }] } },
   ],

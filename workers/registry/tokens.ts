@@ -221,7 +221,7 @@ export const verifyNodeCredential = async (token: string, secret: KObject | null
   const got = await sha256(token);
   let diff = want.length ^ got.length;
   for (let i = 0; i < Math.min(want.length, got.length); i++) diff |= want.charCodeAt(i) ^ got.charCodeAt(i);
-  return diff === 0 ? { name: `system:node:${node}`, role: "node", nodeName: node } : null;
+  return diff === 0 ? { name: `system:node:${node}`, groups: ["system:nodes", "system:authenticated"], role: "node", nodeName: node } : null;
 };
 
 /** The node name and flags of a join request; 400 naming each bad field. */

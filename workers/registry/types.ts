@@ -1,3 +1,4 @@
+import type { AuthCaches } from "./rbac/service";
 /** The options and results of the resource layer's operations. */
 import type { ResourceInfo } from "../../shared/resources";
 import type { KObject, ObjectKey } from "../../shared/types";
@@ -66,6 +67,10 @@ export interface RegistryOptions {
   logBytesPerContainer?: number;
   /** the cluster CA (Node: the data dir's); default: one made once and kept in the store */
   clusterCA?: CaMaterial;
+  /** the signing key and RBAC view kept across registries (Workers: one per isolate); default this registry's own */
+  authCaches?: AuthCaches;
+  /** the `iss` of ServiceAccount tokens (default https://kubernetes.default.svc.cluster.local) */
+  serviceAccountIssuer?: string;
 }
 
 /**

@@ -77,6 +77,18 @@ export class Store {
     return num(rs.rows[0]?.seq);
   }
 
+  /**
+   * The newest change among these resources (0: none), from the (resource, rev) index:
+   * a cheap check that a cached view of them (the RBAC authorizer's) is still current.
+   */
+  async latestRevisionOf(resources: string[]): Promise<number> {
+    const rs = await this.execute({
+      sql: resources.map(() => "SELECT max(rev) AS rev FROM changes WHERE resource = ?").join(" UNION ALL "),
+      args: resources,
+    });
+    return Math.max(0, ...rs.rows.map((r) => num(r.rev)));
+  }
+
   async compactedRevision(): Promise<number> {
     const rs = await this.execute("SELECT value FROM meta WHERE key = 'compact_rev'");
     return num(rs.rows[0]?.value);

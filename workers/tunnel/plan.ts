@@ -12,6 +12,7 @@
  * Checks and messages follow kube-apiserver's (pkg/registry/core/pod: streamLocation,
  * PortForwardLocation, ResourceLocation; service ResourceLocation) and kubectl's.
  */
+import { allowed } from "../registry/auth";
 import { ApiError, badRequest, forbidden, notFound } from "../../shared/status";
 import type { KObject } from "../../shared/types";
 import type { StreamKind, StreamOpen } from "../../shared/tunnel";
@@ -69,12 +70,12 @@ export const proxyVerb = (method: string): string =>
   ({ GET: "get", HEAD: "get", POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" })[method.toUpperCase()] ?? method.toLowerCase();
 
 /**
- * Streams and proxies are cluster-admin's: the `view` role has none of pods/exec,
- * pods/attach, pods/portforward, pods/proxy or services/proxy, and the Node authorizer
- * gives a node credential none of them. 403 worded as kube-apiserver's RBAC words it.
+ * Streams and proxies are RBAC's: `edit` and `admin` have pods/exec, pods/attach,
+ * pods/portforward, pods/proxy and services/proxy, `view` none of them, and the Node
+ * authorizer gives a node credential none of them. 403 worded as kube-apiserver's RBAC words it.
  */
 export const authorizeStream = (user: User, verb: string, resource: string, sub: string, namespace: string, name: string): void => {
-  if (user.role === "admin") return;
+  if (user.role !== "node" && allowed(user, { verb, resourceRequest: true, apiGroup: "", resource, subresource: sub, namespace, name })) return;
   throw forbidden(
     `${resource} "${name}" is forbidden: User "${user.name}" cannot ${verb} resource "${resource}/${sub}" in API group "" in the namespace "${namespace}"`,
   );

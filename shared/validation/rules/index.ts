@@ -7,6 +7,7 @@ import { validateConfigMap, validateSecret } from "./data";
 import { type Obj, obj } from "./json";
 import { validateObjectMeta } from "./meta";
 import { validatePodSpec } from "./pod";
+import { nameIsPathSegment, validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding } from "./rbac";
 import { validateServiceSpec } from "./service";
 import { validateIngress, validateIngressClass, validateIngressCreate } from "./networking";
 import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from "./storage";
@@ -28,6 +29,10 @@ import {
 const NAME_RULES: Record<string, NameValidator> = {
   Namespace: nameIsDNSLabel,
   Service: nameIsDNS1035Label,
+  Role: nameIsPathSegment,
+  ClusterRole: nameIsPathSegment,
+  RoleBinding: nameIsPathSegment,
+  ClusterRoleBinding: nameIsPathSegment,
 };
 
 const RULES: Record<string, (o: Obj, c: Causes) => void> = {
@@ -61,6 +66,10 @@ const RULES: Record<string, (o: Obj, c: Causes) => void> = {
     c.list.push(...validateIngressCreate(o));
   },
   IngressClass: validateIngressClass,
+  Role: validateRole,
+  ClusterRole: validateClusterRole,
+  RoleBinding: validateRoleBinding,
+  ClusterRoleBinding: validateClusterRoleBinding,
 };
 
 /** Everything the rules find wrong with an object of `kind` (empty when valid). */

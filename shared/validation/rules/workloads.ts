@@ -315,7 +315,18 @@ export const validateStatefulSetSpec = (specValue: unknown, c: Causes) => {
       ok = false;
     }
   }
-  validateTemplate(spec.template, (labels) => !ok || selectorMatches(spec.selector, labels), "StatefulSet", c);
+  // the pods mount their claims by the templates' names: the template is checked with those volumes added
+  // (kube skips validating a StatefulSet's pod spec altogether rather than check this union)
+  let template = spec.template;
+  const claimNames = claims.map((t: unknown) => obj(obj(t).metadata).name).filter((n: unknown): n is string => typeof n === "string" && n !== "");
+  if (isObj(template) && claimNames.length) {
+    const tspec = obj(template.spec);
+    const volumes: unknown[] = Array.isArray(tspec.volumes) ? tspec.volumes : [];
+    const have = new Set(volumes.map((v) => obj(v).name));
+    const extra = claimNames.filter((n: string) => !have.has(n)).map((n: string) => ({ name: n, persistentVolumeClaim: { claimName: n } }));
+    template = { ...template, spec: { ...tspec, volumes: [...volumes, ...extra] } };
+  }
+  validateTemplate(template, (labels) => !ok || selectorMatches(spec.selector, labels), "StatefulSet", c);
 };
 
 const POD_FAILURE_ACTIONS = ["Count", "FailIndex", "FailJob", "Ignore"];

@@ -11,6 +11,19 @@ import { Pod } from "./pod";
 import { PodDisruptionBudget } from "./policy";
 import { PersistentVolume, PersistentVolumeClaim, StorageClass } from "./storage";
 import { Ingress, IngressClass } from "./networking";
+import {
+  ClusterRole,
+  ClusterRoleBinding,
+  LocalSubjectAccessReview,
+  Role,
+  RoleBinding,
+  SelfSubjectAccessReview,
+  SelfSubjectReview,
+  SelfSubjectRulesReview,
+  SubjectAccessReview,
+  TokenRequest,
+  TokenReview,
+} from "./rbac";
 
 export const KINDS: Record<string, ObjectType> = {
   Namespace,
@@ -41,4 +54,15 @@ export const KINDS: Record<string, ObjectType> = {
   HorizontalPodAutoscaler,
   Ingress,
   IngressClass,
+  Role,
+  ClusterRole,
+  RoleBinding,
+  ClusterRoleBinding,
+  SelfSubjectAccessReview,
+  SelfSubjectRulesReview,
+  SubjectAccessReview,
+  LocalSubjectAccessReview,
+  SelfSubjectReview,
+  TokenReview,
+  TokenRequest,
 };

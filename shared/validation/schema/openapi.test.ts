@@ -42,6 +42,17 @@ describe("OpenAPI components", () => {
       ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition", "apiextensions.k8s.io", "v1", "CustomResourceDefinition"],
       ["io.k8s.api.networking.v1.Ingress", "networking.k8s.io", "v1", "Ingress"],
       ["io.k8s.api.networking.v1.IngressClass", "networking.k8s.io", "v1", "IngressClass"],
+      ["io.k8s.api.rbac.v1.Role", "rbac.authorization.k8s.io", "v1", "Role"],
+      ["io.k8s.api.rbac.v1.ClusterRole", "rbac.authorization.k8s.io", "v1", "ClusterRole"],
+      ["io.k8s.api.rbac.v1.RoleBinding", "rbac.authorization.k8s.io", "v1", "RoleBinding"],
+      ["io.k8s.api.rbac.v1.ClusterRoleBinding", "rbac.authorization.k8s.io", "v1", "ClusterRoleBinding"],
+      ["io.k8s.api.authorization.v1.SelfSubjectAccessReview", "authorization.k8s.io", "v1", "SelfSubjectAccessReview"],
+      ["io.k8s.api.authorization.v1.SelfSubjectRulesReview", "authorization.k8s.io", "v1", "SelfSubjectRulesReview"],
+      ["io.k8s.api.authorization.v1.SubjectAccessReview", "authorization.k8s.io", "v1", "SubjectAccessReview"],
+      ["io.k8s.api.authorization.v1.LocalSubjectAccessReview", "authorization.k8s.io", "v1", "LocalSubjectAccessReview"],
+      ["io.k8s.api.authentication.v1.SelfSubjectReview", "authentication.k8s.io", "v1", "SelfSubjectReview"],
+      ["io.k8s.api.authentication.v1.TokenReview", "authentication.k8s.io", "v1", "TokenReview"],
+      ["io.k8s.api.authentication.v1.TokenRequest", "authentication.k8s.io", "v1", "TokenRequest"],
     ];
     for (const [name, group, version, kind] of want) {
       expect(schemas[name]?.["x-kubernetes-group-version-kind"], name).toEqual([{ group, kind, version }]);

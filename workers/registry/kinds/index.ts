@@ -33,6 +33,7 @@ import { persistentvolumeclaims } from "./persistentvolumeclaims";
 import { storageclasses } from "./storageclasses";
 import { ingresses } from "./ingresses";
 import { ingressclasses } from "./ingressclasses";
+import { RBAC_KINDS } from "./rbac";
 
 export const KINDS: Kind[] = [
   namespaces,
@@ -62,6 +63,7 @@ export const KINDS: Kind[] = [
   horizontalpodautoscalers,
   ingresses,
   ingressclasses,
+  ...RBAC_KINDS,
 ];
 
 export const RESOURCES: ResourceInfo[] = KINDS.map((k) => k.info);

@@ -7,7 +7,16 @@ import { defineKind } from "./kind";
 import { AGE, age, col, NAME } from "./printing";
 
 export const serviceaccounts = defineKind({
-  info: { resource: "serviceaccounts", singular: "serviceaccount", kind: "ServiceAccount", group: "", version: "v1", namespaced: true, shortNames: ["sa"] },
+  info: {
+    resource: "serviceaccounts",
+    singular: "serviceaccount",
+    kind: "ServiceAccount",
+    group: "",
+    version: "v1",
+    namespaced: true,
+    shortNames: ["sa"],
+    subresources: ["token"],
+  },
   printer: {
     // kubectl's columns (pkg/printers/internalversion: NAME, SECRETS, AGE)
     columns: [NAME, col("Secrets", "Number of secrets referenced", { type: "integer" }), AGE],
