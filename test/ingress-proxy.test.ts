@@ -155,6 +155,8 @@ describe("the ingress proxy", () => {
       return x.status === 308 ? x : undefined;
     }, 5000);
     expect(r.headers.location).toBe(`https://secure.example.com:${proxy.https!.port}/a?b=c`);
+    // but not an ACME HTTP-01 challenge, which a certificate manager's solver answers over HTTP
+    expect((await get("secure.example.com", "/.well-known/acme-challenge/tok")).body).toMatch(/^web-[ab] \/\.well-known\/acme-challenge\/tok/);
     await api.request("POST", "/apis/networking.k8s.io/v1/ingressclasses", { metadata: { name: "nginx" }, spec: { controller: "k8s.io/ingress-nginx" } });
     await ingress("theirs", { ingressClassName: "nginx", rules: [rule("theirs.example.com", "/", "web")] });
     await ingress("marker", { rules: [rule("marker.example.com", "/", "web")] });

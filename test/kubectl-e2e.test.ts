@@ -711,6 +711,9 @@ describe("kubectl: Ingress and IngressClass", () => {
     expect(ing[0]).toEqual(["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"]);
     expect(ing[1].slice(0, 2)).toEqual(["kubia", "kubeflare"]);
     expect(ing[1][2]).toBe("kubia.example.com");
+    const described = await ok("describe ingress kubia");
+    expect(described).toMatch(/Ingress Class:\s+kubeflare/);
+    expect(described).toMatch(/kubia\.example\.com\s*\n\s+\/kubia\s+kubia:80 \(/);
     // TLS adds 443; an explicit class is kept
     const tls = KUBIA_INGRESS.replace("name: kubia\n", "name: kubia-tls\n").replace(
       "spec:\n",

@@ -262,8 +262,10 @@ export class IngressProxy {
   // ---------------------------------------------------------------- requests
 
   private handle(req: IncomingMessage, res: ServerResponse, tls: boolean) {
-    const b = route(this.table, ...target(req));
-    if (!tls && b?.sslRedirect && this.https) {
+    const [host, path] = target(req);
+    const b = route(this.table, host, path);
+    // the ACME HTTP-01 challenge must be answered over HTTP (ingress-nginx exempts it too)
+    if (!tls && b?.sslRedirect && this.https && !path.startsWith("/.well-known/acme-challenge/")) {
       const host = (req.headers.host ?? "").replace(/:\d+$/, "");
       const port = this.https.port === 443 ? "" : `:${this.https.port}`;
       res
