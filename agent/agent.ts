@@ -12,6 +12,7 @@ import { type ApiClient, ApiRequestError } from "./api";
 import { NodeDns } from "./dns/node";
 import type { Upstream } from "./dns/server";
 import { PodEvents } from "./events";
+import { announceIngress, IngressProxy, type IngressSettings } from "./ingress/proxy";
 import { resumeWatch, runInformers, type ServiceInformers, serviceInformers } from "./informer";
 import { LogShipper } from "./logs";
 import type { AgentMetrics } from "./metrics";
@@ -77,6 +78,8 @@ export interface AgentOptions {
   kubeProxy?: KubeProxySettings;
   /** with kube-proxy: relay the `kubernetes` Service to the control plane (agent/relay) on this port of the pod gateway (default 6444); false: don't */
   apiRelayPort?: number | false;
+  /** the ingress proxy (agent/ingress) with these settings; unset: none; false: none, and the Node's ingress annotation removed */
+  ingress?: IngressSettings | false;
   /** kubelet's and kube-proxy's metrics (agent/metrics.ts), served where --metrics-bind-address says; none when unset */
   metrics?: AgentMetrics;
   /** keep the tunnel to the control plane open (exec, attach, port-forward, proxy; agent/tunnel); default true */
@@ -152,6 +155,8 @@ export class NodeAgent {
   private readonly informers: ServiceInformers;
   private readonly dns: NodeDns;
   private proxy?: ServiceProxy;
+  /** the ingress proxy on ports 80 and 443 (agent/ingress) */
+  ingress?: IngressProxy;
   /** the relay of the `kubernetes` Service (pods reach the control plane through it) */
   private relay?: ApiRelay;
   /** the Lease and the Node as last written (their resourceVersions make the next write a compare-and-swap) */
@@ -302,6 +307,17 @@ export class NodeAgent {
         );
       }
     }
+    if (this.o.ingress) {
+      const ingress = new IngressProxy({ ...this.o.ingress, api: this.o.api, nodeName: this.o.nodeName, informers: this.informers, log: this.log });
+      try {
+        await ingress.start();
+        this.ingress = ingress;
+      } catch (e) {
+        await ingress.stop();
+        this.log(`ingress: not serving: ${(e as Error).message}`);
+        await announceIngress(this.o.api, this.o.nodeName, null, this.log);
+      }
+    } else if (this.o.ingress === false) await announceIngress(this.o.api, this.o.nodeName, null, this.log);
     this.log(`registered; runtime ${this.runtimeVersion}`);
   }
 
@@ -317,6 +333,7 @@ export class NodeAgent {
       this.dns.stop(),
       this.proxy?.stop(),
       this.relay?.stop(),
+      this.ingress?.stop(),
       this.tunnel?.stop(),
     ]);
     // the last events (Killing on a deletion) are small writes: let them land before the client closes

@@ -23,6 +23,7 @@ import { dnsFlags } from "./dns/node";
 import type { Upstream } from "./dns/server";
 import { defaultNodeIP } from "./node";
 import { kubeProxySetting } from "./proxy/service-proxy";
+import { ingressPorts } from "./ingress/flags";
 import { pickRuntime } from "./runtime/pick";
 import { removeKubeProxy, uninstallNode } from "./uninstall";
 
@@ -55,6 +56,8 @@ export interface AgentConfig {
   dnsUpstreams?: Upstream[];
   /** false: no kube-proxy on this node (join/run --no-kube-proxy) */
   kubeProxy?: boolean;
+  /** false: no ingress proxy (--no-ingress); its ports otherwise (--ingress-http-port, --ingress-https-port; default 80, 443) */
+  ingress?: false | { httpPort?: number; httpsPort?: number };
   /** serve the agent's metrics (kubelet's and kube-proxy's) at http://ADDR/metrics (--metrics-bind-address); off when unset */
   metricsBindAddress?: string;
 }
@@ -127,6 +130,7 @@ async function join(v: Record<string, any>): Promise<void> {
     }
   }
   const labels = parseLabels(v.labels);
+  const ingress = v["no-ingress"] ? (false as const) : v["ingress-http-port"] || v["ingress-https-port"] ? checkedIngress(v) : undefined;
   const dns = checkedDnsFlags(v);
   const metricsBindAddress = checkedMetricsAddress(v["metrics-bind-address"]);
   const caPem = v["ca-file"] ? readFileSync(String(v["ca-file"]), "utf8") : undefined;
@@ -164,6 +168,7 @@ async function join(v: Record<string, any>): Promise<void> {
     ...(v["cluster-cidr"] ? { clusterCIDR: String(v["cluster-cidr"]) } : {}),
     ...dns,
     ...(v["no-kube-proxy"] ? { kubeProxy: false } : {}),
+    ...(ingress !== undefined ? { ingress } : {}),
     ...(metricsBindAddress ? { metricsBindAddress } : {}),
   };
   mkdirSync(dirname(configPath), { recursive: true, mode: 0o700 });
@@ -172,6 +177,14 @@ async function join(v: Record<string, any>): Promise<void> {
   console.log(`joined ${server} as node "${cred.nodeName}" (runtime ${version})`);
   console.log(`config written to ${configPath}; start the agent with: kubeflare-agent run --config ${configPath}`);
 }
+
+const checkedIngress = (v: Record<string, any>) => {
+  try {
+    return ingressPorts(v["ingress-http-port"], v["ingress-https-port"]);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+};
 
 const checkedDnsFlags = (v: Record<string, any>) => {
   try {
@@ -229,6 +242,11 @@ async function run(v: Record<string, any>): Promise<void> {
     clusterDomain: config.clusterDomain,
     dnsUpstreams: config.dnsUpstreams,
     kubeProxy,
+    // on by default (ports 80 and 443); the flags given to run override the config's
+    ingress:
+      v["no-ingress"] || config.ingress === false
+        ? false
+        : { ...(config.ingress || {}), ...(v["ingress-http-port"] || v["ingress-https-port"] ? checkedIngress(v) : {}) },
     metrics,
     log,
   });
@@ -381,10 +399,14 @@ Commands:
            [--cluster-dns 10.43.0.10] [--cluster-domain cluster.local] [--dns-upstream IP[:PORT],...]
            [--pod-cidr 10.42.N.0/24] [--pod-bridge kf0] [--pod-network-name kubeflare] [--host-gw [--cluster-cidr 10.42.0.0/16]]
            [--config FILE] [--force-replace] [--no-kube-proxy] [--metrics-bind-address 127.0.0.1:10249]
+           [--ingress-http-port 80] [--ingress-https-port 443] [--no-ingress]
            exchange a join token for this node's credential; writes the config (0600).
            A name an existing node has is refused; --force-replace takes it over, and only
            with a token created with --allow-replace NAME
   run      [--config FILE] [--no-kube-proxy] [--metrics-bind-address IP:PORT]
+           [--ingress-http-port N] [--ingress-https-port N] [--no-ingress]
+                                      the ingress proxy (on by default, ports 80 and 443) serves the
+                                      Ingresses of the kubeflare class, routing to Services' pods;
                                       run the agent (register, heartbeat, run pods, and kube-proxy:
                                       nftables rules for Services, table "ip kubeflare"; needs root and nft);
                                       the DNS flags given here override the config's;
@@ -437,6 +459,9 @@ export async function main(argv: string[]): Promise<number> {
       "allow-replace": { type: "string" },
       "force-replace": { type: "boolean" },
       "no-kube-proxy": { type: "boolean" },
+      "no-ingress": { type: "boolean" },
+      "ingress-http-port": { type: "string" },
+      "ingress-https-port": { type: "string" },
       "metrics-bind-address": { type: "string" },
       "log-format": { type: "string" },
       "logging-format": { type: "string" },

@@ -122,6 +122,16 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: "ingress",
+    about: "HTTP requests/s and p50/p99 through the agent's ingress proxy vs straight to the backend, C clients for D seconds (in process)",
+    async run(o, say) {
+      const { benchIngress } = await import("./ingress");
+      const figures: Figure[] = [];
+      await benchIngress(numbers(o, { concurrency: 20, duration: 5 }), (name, value, unit) => void figures.push({ name, value, unit }), say);
+      return { figures };
+    },
+  },
+  {
     name: "streams",
     about: "exec round trip and port-forward throughput through the agent tunnel, on the Node server and the Worker in Miniflare (Docker)",
     async run(_o, say) {

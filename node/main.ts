@@ -12,6 +12,7 @@ import { AgentMetrics } from "../agent/metrics";
 import { dnsFlags } from "../agent/dns/node";
 import { defaultNodeIP } from "../agent/node";
 import { kubeProxySetting } from "../agent/proxy/service-proxy";
+import { ingressPorts } from "../agent/ingress/flags";
 import { pickRuntime } from "../agent/runtime/pick";
 import { createLogger, type Logger, logFlags } from "../shared/log";
 import { advertiseAddress, checkNetwork, startServer } from "./server";
@@ -50,6 +51,9 @@ const HELP = `Usage: npm start -- [options]
   --dns-upstream IP[:PORT],...
                             where the node-local DNS forwards other names (default: the host's /etc/resolv.conf nameservers)
   --no-kube-proxy           no kube-proxy in this machine's agent (default: nftables rules for Services when root with nft)
+  --ingress-http-port N     the port of this machine's ingress proxy for HTTP (default 80)
+  --ingress-https-port N    the port of this machine's ingress proxy for HTTPS (default 443)
+  --no-ingress              no ingress proxy in this machine's agent (default: serve Ingresses of the kubeflare class)
   --log-format text|json    one line per event: readable text (default) or JSON with ts, level, msg
                             (also --logging-format, kube components' spelling, and -o json)
   --log-level LEVEL         the least severe level written: error, warn, info (default) or debug
@@ -75,6 +79,9 @@ const { values } = parseArgs({
     "max-connections-per-address": { type: "string", default: "200" },
     "no-agent": { type: "boolean", default: false },
     "no-kube-proxy": { type: "boolean", default: false },
+    "ingress-http-port": { type: "string" },
+    "ingress-https-port": { type: "string" },
+    "no-ingress": { type: "boolean", default: false },
     "resync-interval": { type: "string", default: "10" },
     "node-grace": { type: "string", default: "40" },
     "toleration-seconds": { type: "string", default: "10" },
@@ -209,6 +216,7 @@ try {
         podNetworkName: values["pod-network-name"],
         ...dns,
         kubeProxy: kubeProxySetting(!values["no-kube-proxy"]),
+        ingress: values["no-ingress"] ? false : ingressPorts(values["ingress-http-port"], values["ingress-https-port"]),
         // its kubelet and kube-proxy metrics are part of the server's /metrics (one process, one set of process metrics)
         metrics: new AgentMetrics({ registry: server.metrics.registry }),
         log: logger,

@@ -361,6 +361,9 @@ export const applyDefaults = (info: ResourceInfo, obj: KObject): void => {
         for (const [k, v] of Object.entries(isObj(item.min) ? item.min : {})) if (req[k] === undefined) req[k] = v;
       }
       break;
+    case "IngressClass":
+      if (isObj(spec) && isObj(spec.parameters)) setDefault(spec.parameters, "scope", "Cluster");
+      break;
     default:
       break;
   }

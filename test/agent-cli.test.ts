@@ -91,6 +91,19 @@ describe("kubeflare-agent", () => {
     ]);
     expect(role.code).toBe(1);
     expect(role.stderr).toMatch(/^error: --labels: a node may not set node-role\.kubernetes\.io\/worker on itself .*kubectl label node/);
+    // so is an ingress port that is none
+    const port = await run([
+      "join",
+      "--server",
+      server.url,
+      "--token",
+      "abcdef.0123456789abcdef",
+      "--ingress-https-port",
+      "70000",
+      "--config",
+      join(dir, "p.json"),
+    ]);
+    expect([port.code, port.stderr]).toEqual([1, 'error: --ingress-https-port: "70000" is not a port number (0-65535)\n']);
   });
 
   it.skipIf(!dockerUp)("joins, reports status, and runs as a node", async () => {
@@ -108,6 +121,8 @@ describe("kubeflare-agent", () => {
     const joined = await run([
       "join",
       "--no-kube-proxy",
+      // this host's ports 80/443 are not this test's to take
+      "--no-ingress",
       "--pod-bridge",
       net,
       "--pod-network-name",

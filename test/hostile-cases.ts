@@ -196,6 +196,15 @@ export const validObject = (info: ResourceInfo, name: string): Record<string, an
     }
     case "horizontalpodautoscalers":
       return { ...head, spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "h" }, minReplicas: 1, maxReplicas: 3 } };
+    case "ingresses":
+      return {
+        ...head,
+        spec: {
+          rules: [{ host: "h.example.com", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "h", port: { number: 80 } } } }] } }],
+        },
+      };
+    case "ingressclasses":
+      return { ...head, spec: { controller: "example.com/h" } };
     case "roles":
     case "clusterroles":
       return { ...head, rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }] };

@@ -306,6 +306,28 @@ describe.each([
     expect((await me("GET", "/api/v1/namespaces/default/secrets/no-such-secret")).status).toBe(403);
   });
 
+  it("lets a node read Ingresses and IngressClasses, and only the Secrets an Ingress names for TLS (its ingress proxy)", async () => {
+    const me = (method: string, path: string, body?: unknown, type?: string) => call(method, path, body, cred, type);
+    for (const name of ["site-tls", "unrelated"]) {
+      await call("POST", "/api/v1/namespaces/default/secrets", { metadata: { name }, type: "kubernetes.io/tls", data: { "tls.crt": "", "tls.key": "" } });
+    }
+    const ingress = {
+      metadata: { name: "site" },
+      spec: { tls: [{ hosts: ["a.example.com"], secretName: "site-tls" }], defaultBackend: { service: { name: "web", port: { number: 80 } } } },
+    };
+    expect((await me("GET", "/api/v1/namespaces/default/secrets/site-tls")).status).toBe(403);
+    expect((await call("POST", "/apis/networking.k8s.io/v1/namespaces/default/ingresses", ingress)).status).toBe(201);
+    expect((await me("GET", "/apis/networking.k8s.io/v1/ingresses")).status).toBe(200);
+    expect((await me("GET", "/apis/networking.k8s.io/v1/ingressclasses")).status).toBe(200);
+    expect((await me("GET", "/api/v1/namespaces/default/secrets/site-tls")).status).toBe(200);
+    expect((await me("GET", "/api/v1/namespaces/default/secrets/unrelated")).status).toBe(403);
+    expect((await me("GET", "/api/v1/namespaces/default/secrets")).status).toBe(403);
+    // read only: no writes to Ingresses, their status or classes
+    expect((await me("DELETE", "/apis/networking.k8s.io/v1/namespaces/default/ingresses/site")).status).toBe(403);
+    expect((await me("PUT", "/apis/networking.k8s.io/v1/namespaces/default/ingresses/site/status", ingress)).status).toBe(403);
+    expect((await me("DELETE", "/apis/networking.k8s.io/v1/ingressclasses/kubeflare")).status).toBe(403);
+  });
+
   it("lets a node read its pods' claims and their volumes, and write only local-path volumes on itself", async () => {
     const me = (method: string, path: string, body?: unknown, type?: string) => call(method, path, body, cred, type);
     const claim = (name: string) => ({ metadata: { name }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } });

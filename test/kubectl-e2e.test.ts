@@ -673,3 +673,79 @@ spec:
     });
   });
 }
+
+/** The book's Ingress (Kubernetes in Action, chapter 5), apiVersion networking.k8s.io/v1 (pathType and service backends as v1 has them). */
+const KUBIA_INGRESS = `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: kubia
+spec:
+  rules:
+  - host: kubia.example.com
+    http:
+      paths:
+      - path: /kubia
+        pathType: Prefix
+        backend:
+          service:
+            name: kubia
+            port:
+              number: 80
+      - path: /foo
+        pathType: Prefix
+        backend:
+          service:
+            name: bar
+            port:
+              number: 80
+`;
+
+describe("kubectl: Ingress and IngressClass", () => {
+  it("the default class is seeded and given to Ingresses naming none; kubectl's columns; kube's validation", async () => {
+    const ic = rows(await ok("get ingressclass"));
+    expect(ic[0]).toEqual(["NAME", "CONTROLLER", "PARAMETERS", "AGE"]);
+    expect(ic[1].slice(0, 3)).toEqual(["kubeflare", "kubeflare.dev/ingress", "<none>"]);
+    expect(await ok(["apply", "-f", file("books/kubia-ingress.yaml", KUBIA_INGRESS)])).toBe("ingress.networking.k8s.io/kubia created\n");
+    expect(await ok("get ing kubia -o jsonpath={.spec.ingressClassName}")).toBe("kubeflare");
+    const ing = rows(await ok("get ingress kubia"));
+    expect(ing[0]).toEqual(["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"]);
+    expect(ing[1].slice(0, 2)).toEqual(["kubia", "kubeflare"]);
+    expect(ing[1][2]).toBe("kubia.example.com");
+    const described = await ok("describe ingress kubia");
+    expect(described).toMatch(/Ingress Class:\s+kubeflare/);
+    expect(described).toMatch(/kubia\.example\.com\s*\n\s+\/kubia\s+kubia:80 \(/);
+    // TLS adds 443; an explicit class is kept
+    const tls = KUBIA_INGRESS.replace("name: kubia\n", "name: kubia-tls\n").replace(
+      "spec:\n",
+      "spec:\n  ingressClassName: other\n  tls:\n  - hosts: [kubia.example.com]\n    secretName: tls-secret\n",
+    );
+    expect(await ok(["apply", "-f", file("books/kubia-ingress-tls.yaml", tls)])).toBe("ingress.networking.k8s.io/kubia-tls created\n");
+    const t = rows(await ok("get ingress kubia-tls"));
+    expect(t[1].slice(0, 3)).toEqual(["kubia-tls", "other", "kubia.example.com"]);
+    expect(t[1]).toContain("80, 443");
+    expect(await ok("explain ingress.spec.rules.http.paths.pathType")).toContain("element-wise");
+    // kube's networking validation
+    const bad = KUBIA_INGRESS.replace("name: kubia\n", "name: bad\n")
+      .replace("host: kubia.example.com", "host: foo.*.example.com")
+      .replace("path: /kubia\n        pathType: Prefix", "path: kubia\n        pathType: Prefix")
+      .replace(
+        "pathType: Prefix\n        backend:\n          service:\n            name: bar",
+        "pathType: Regex\n        backend:\n          service:\n            name: bar",
+      );
+    const r = await k(["apply", "-f", "-"], { input: bad });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("spec.rules[0].host: Invalid value: \"foo.*.example.com\": a wildcard DNS-1123 subdomain must start with '*.'");
+    expect(r.stderr).toContain('spec.rules[0].http.paths[0].path: Invalid value: "kubia": must be an absolute path');
+    expect(r.stderr).toContain('spec.rules[0].http.paths[1].pathType: Unsupported value: "Regex"');
+    const noPort = await k(["create", "-f", "-"], {
+      input: `{"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"np"},"spec":{"defaultBackend":{"service":{"name":"x"}}}}`,
+    });
+    expect(noPort.stderr).toContain("spec.defaultBackend.service.port: Required value: port name or number is required");
+    const empty = await k(["create", "-f", "-"], { input: `{"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"e"},"spec":{}}` });
+    expect(empty.stderr).toContain("either `defaultBackend` or `rules` must be specified");
+    const ctl = await k(["patch", "ingressclass", "kubeflare", "-p", '{"spec":{"controller":"example.com/other"}}']);
+    expect(ctl.stderr).toContain("spec.controller: Invalid value");
+    expect(ctl.stderr).toContain("field is immutable");
+    expect(await ok("delete ingress kubia-tls")).toBe('ingress.networking.k8s.io "kubia-tls" deleted\n');
+  });
+});

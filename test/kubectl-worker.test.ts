@@ -122,4 +122,33 @@ spec:
     expect(await ok("rollout history statefulset/web")).toMatch(/REVISION\s+CHANGE-CAUSE\n1\s+<none>/);
     expect(await ok("delete sts web")).toBe('statefulset.apps "web" deleted\n');
   });
+
+  it("ingress: the seeded default class, DefaultIngressClass admission, kubectl's columns", async () => {
+    expect(await ok("get ingressclass")).toMatch(/^NAME\s+CONTROLLER\s+PARAMETERS\s+AGE\nkubeflare\s+kubeflare.dev\/ingress\s+<none>\s+/);
+    const ing = `apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: edge-ing, namespace: default}\nspec:\n  tls: [{hosts: [a.example.com], secretName: s}]\n  rules:\n  - host: a.example.com\n    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}\n`;
+    expect(await ok(["create", "-f", "-"], ing)).toBe("ingress.networking.k8s.io/edge-ing created\n");
+    expect(await ok("get ing edge-ing")).toMatch(/^NAME\s+CLASS\s+HOSTS\s+ADDRESS\s+PORTS\s+AGE\nedge-ing\s+kubeflare\s+a.example.com\s+80, 443\s+/);
+    const bad = await k(["create", "-f", "-"], {
+      input: ing.replace("edge-ing", "edge-bad").replace("pathType: Prefix", "pathType: Exact").replace("path: /,", "path: /a//b,"),
+    });
+    expect(bad.stderr).toContain("spec.rules[0].http.paths[0].path: Invalid value: \"/a//b\": must not contain '//'");
+    // the ingress-status controller (on the queue here): the Ready nodes whose agent runs the ingress proxy, for Ingresses of our class only
+    const node = (name: string, ip: string, proxy: boolean) => ({
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name, ...(proxy ? { annotations: { "kubeflare.dev/ingress-proxy": "http=80,https=443" } } : {}) },
+      status: {
+        conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: new Date().toISOString() }],
+        addresses: [{ type: "InternalIP", address: ip }],
+      },
+    });
+    for (const n of [node("ing-a", "192.0.2.20", true), node("ing-b", "192.0.2.3", true), node("ing-c", "192.0.2.9", false)])
+      await ok(["create", "-f", "-"], JSON.stringify(n));
+    await eventually(async () => (await ok("get ing edge-ing -o jsonpath={.status.loadBalancer.ingress[*].ip}")) === "192.0.2.3 192.0.2.20", 30_000);
+    expect(await ok("get ing edge-ing")).toMatch(/\nedge-ing\s+kubeflare\s+a\.example\.com\s+192\.0\.2\.3,192\.\.\.\s+80, 443\s+/);
+    await ok(["create", "-f", "-"], ing.replace("edge-ing", "edge-other").replace("spec:\n", "spec:\n  ingressClassName: other\n"));
+    await ok("delete node ing-b");
+    await eventually(async () => (await ok("get ing edge-ing -o jsonpath={.status.loadBalancer.ingress[*].ip}")) === "192.0.2.20", 30_000);
+    expect(await ok("get ing edge-other -o jsonpath={.status.loadBalancer}")).toBe("");
+  });
 });

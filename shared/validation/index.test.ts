@@ -279,6 +279,31 @@ const VALID: [string, KObject][] = [
     },
   ],
   ["storageclasses", { metadata: { name: "fast" }, provisioner: "kubeflare.dev/local-path", parameters: { type: "pd-ssd" }, volumeBindingMode: "Immediate" }],
+  [
+    "ingresses",
+    {
+      metadata: { name: "kubia", namespace: "default" },
+      spec: {
+        tls: [{ hosts: ["kubia.example.com", "*.example.com"], secretName: "tls-secret" }],
+        rules: [
+          {
+            host: "*.example.com",
+            http: {
+              paths: [
+                { path: "/kubia", pathType: "Prefix", backend: { service: { name: "kubia", port: { number: 80 } } } },
+                { path: "/x", pathType: "Exact", backend: { service: { name: "kubia", port: { name: "http" } } } },
+                { pathType: "ImplementationSpecific", backend: { resource: { apiGroup: "k8s.example.com", kind: "StorageBucket", name: "static" } } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+  [
+    "ingressclasses",
+    { metadata: { name: "kubeflare" }, spec: { controller: "kubeflare.dev/ingress", parameters: { kind: "Cfg", name: "c", scope: "Cluster" } } },
+  ],
   ["roles", { metadata: { name: "pod-reader", namespace: "default" }, rules: [{ apiGroups: [""], resources: ["pods", "pods/log"], verbs: ["get", "list"] }] }],
   [
     "clusterroles",

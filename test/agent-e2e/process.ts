@@ -73,6 +73,8 @@ export const joinArgs = (box: BoxJoin): string[] => {
   return [
     "join",
     ...(box.kubeProxy ? [] : ["--no-kube-proxy"]),
+    // no ingress proxy on ports 80/443 unless the test gives it ports
+    ...((box.extra ?? []).some((a) => a.startsWith("--ingress-")) ? [] : ["--no-ingress"]),
     ...flag("server", box.server),
     ...flag("token", box.token),
     ...flag("name", box.name),

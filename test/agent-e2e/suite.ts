@@ -13,6 +13,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { connect as tlsConnect } from "node:tls";
+import { WebSocket, WebSocketServer } from "ws";
 import { type RunningServer, startServer } from "../../node/server";
 import { eventually, kubectl, type Kubectl } from "../kubectl";
 import { ApiClient, ApiRequestError } from "../../agent/api";
@@ -84,7 +88,10 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
       if (!(await canTouchNetwork())) throw new Error("the agent end-to-end tests make a pod network: they need root and `ip`");
       sink = await netSink(`kfs${engine.name[0]}${process.pid}`.slice(0, 15), 5100 + (process.pid % 800) * 2 + (engine.name === "docker" ? 0 : 1));
       sink.alsoLinks(pod_.bridge);
-      await join_(nodeName, server.url, config, undefined, ["--pod-cidr", pod_.cidr, "--pod-bridge", pod_.bridge, "--pod-network-name", pod_.name]);
+      await join_(nodeName, server.url, config, undefined, [
+        ...["--pod-cidr", pod_.cidr, "--pod-bridge", pod_.bridge, "--pod-network-name", pod_.name],
+        ...["--ingress-http-port", String(portBase + 80), "--ingress-https-port", String(portBase + 81)],
+      ]);
       agent = new AgentProcess(config);
       agent.start();
       await eventually(
@@ -1184,5 +1191,204 @@ spec:
         await admin.request("DELETE", "/api/v1/namespaces/default/pods/burner", { gracePeriodSeconds: 0 });
       }
     }, 120_000);
+
+    it("serves the book's Ingress on the agent's ingress proxy: host and path to each Service's replicas, TLS by SNI, 503, live updates, WebSockets, status", async () => {
+      const httpPort = portBase + 80;
+      const httpsPort = portBase + 81;
+      const web = (name: string, replicas: number, file: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: web
+        image: ${IMAGE}
+        imagePullPolicy: Never
+        command: ["sh", "-c", "mkdir -p /www && for f in ${file}; do echo ${name} $(hostname) > /www/$f; done && exec httpd -f -p 8080 -h /www"]
+        readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ${name}}
+spec:
+  selector: {app: ${name}}
+  ports: [{port: 80, targetPort: 8080}]
+`;
+      // the book's Ingress (Kubernetes in Action 5.4), networking.k8s.io/v1
+      const ingress = `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: kubia
+spec:
+  rules:
+  - host: kubia.example.com
+    http:
+      paths:
+      - path: /kubia
+        pathType: Prefix
+        backend:
+          service:
+            name: kubia
+            port:
+              number: 80
+      - path: /foo
+        pathType: Prefix
+        backend:
+          service:
+            name: bar
+            port:
+              number: 80
+`;
+      const get = (port: number, host: string, path: string, o: { tls?: boolean; ca?: string } = {}) =>
+        new Promise<{ status: number; body: string; headers: Record<string, any> }>((resolve, reject) => {
+          const req = (o.tls ? httpsRequest : httpRequest)(
+            { host: "127.0.0.1", port, path, headers: { Host: host }, servername: host, ca: o.ca, timeout: 5000 } as any,
+            (res) => {
+              let body = "";
+              res.on("data", (d) => (body += d));
+              res.on("end", () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+            },
+          );
+          req.on("error", reject);
+          req.on("timeout", () => req.destroy(new Error("timeout")));
+          req.end();
+        });
+      const wsServer = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+      try {
+        for (const m of [web("kubia", 3, "kubia"), web("bar", 2, "foo new")]) expect((await k(["apply", "-f", "-"], { input: m })).code).toBe(0);
+        const applied = await k(["apply", "-f", "-"], { input: ingress });
+        expect(applied.stdout).toBe("ingress.networking.k8s.io/kubia created\n");
+        const names = async (app: string) =>
+          (await admin.get(`/api/v1/namespaces/default/pods?labelSelector=app%3D${app}`)).items.map((p: any) => p.metadata.name).sort();
+        // every replica of each Service answers, each on its own path
+        for (const [path, app, n] of [
+          ["/kubia", "kubia", 3],
+          ["/foo", "bar", 2],
+        ] as const) {
+          const seen = new Set<string>();
+          await eventually(async () => {
+            const r = await get(httpPort, "kubia.example.com", path).catch(() => undefined);
+            if (r?.status === 200) {
+              const [svc, pod] = r.body.trim().split(" ");
+              expect(svc).toBe(app);
+              seen.add(pod);
+            }
+            return seen.size === n;
+          }, 90_000);
+          expect([...seen].sort()).toEqual(await names(app));
+        }
+        // the status lists the node (its InternalIP, 127.0.0.1 here); kubectl shows it
+        await eventually(async () => (await k("get ingress kubia")).stdout.match(/^kubia\s+kubeflare\s+kubia\.example\.com\s+127\.0\.0\.1\s+80\s+/m), 30_000);
+        // another host, or a path no rule has: 404 (no default backend)
+        expect((await get(httpPort, "other.example.com", "/kubia")).status).toBe(404);
+        expect((await get(httpPort, "kubia.example.com", "/kubiax")).status).toBe(404);
+
+        // a backend Service that does not exist: 503, and an update is served as soon as it lands
+        const patch = (paths: unknown[]) =>
+          k([
+            "patch",
+            "ingress",
+            "kubia",
+            "--type=json",
+            "-p",
+            JSON.stringify(paths.map((p) => ({ op: "add", path: "/spec/rules/0/http/paths/-", value: p }))),
+          ]);
+        const be = (name: string, port: number) => ({ service: { name, port: { number: port } } });
+        expect((await patch([{ path: "/missing", pathType: "Prefix", backend: be("nope", 80) }])).code).toBe(0);
+        const missing = await eventually(async () => {
+          const r = await get(httpPort, "kubia.example.com", "/missing");
+          return r.status === 503 ? r : undefined;
+        }, 10_000);
+        expect(missing.body).toContain('service "default/nope" does not exist');
+        expect((await patch([{ path: "/new", pathType: "Exact", backend: be("bar", 80) }])).code).toBe(0);
+        const fresh = await eventually(async () => {
+          const r = await get(httpPort, "kubia.example.com", "/new");
+          return r.status === 200 ? r : undefined;
+        }, 10_000);
+        expect(fresh.body).toMatch(/^bar /);
+
+        // TLS: the book's TLS Ingress with a Secret made by kubectl create secret tls; the certificate comes by SNI
+        const certDir = join(dir, "ingress-tls");
+        mkdirSync(certDir, { recursive: true });
+        await promisify(execFile)("openssl", [
+          ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=kubia.example.com"],
+          ...["-addext", "subjectAltName=DNS:kubia.example.com", "-keyout", join(certDir, "tls.key"), "-out", join(certDir, "tls.cert")],
+        ]);
+        const cert = readFileSync(join(certDir, "tls.cert"), "utf8");
+        expect((await k(["create", "secret", "tls", "tls-secret", `--cert=${join(certDir, "tls.cert")}`, `--key=${join(certDir, "tls.key")}`])).stdout).toBe(
+          "secret/tls-secret created\n",
+        );
+        const tlsIngress = ingress.replace("spec:\n", "spec:\n  tls:\n  - hosts:\n    - kubia.example.com\n    secretName: tls-secret\n");
+        expect((await k(["apply", "-f", "-"], { input: tlsIngress })).stdout).toBe("ingress.networking.k8s.io/kubia configured\n");
+        const secure = await eventually(async () => {
+          const r = await get(httpsPort, "kubia.example.com", "/kubia", { tls: true, ca: cert }).catch(() => undefined);
+          return r?.status === 200 ? r : undefined;
+        }, 15_000);
+        expect(secure.body).toMatch(/^kubia /);
+        expect(secure.headers).not.toHaveProperty("x-kubeflare-ingress-reason");
+        const peer = await new Promise<string>((resolve, reject) => {
+          const s = tlsConnect({ host: "127.0.0.1", port: httpsPort, servername: "kubia.example.com", rejectUnauthorized: false }, () => {
+            resolve(s.getPeerCertificate().subject.CN as string);
+            s.end();
+          });
+          s.on("error", reject);
+        });
+        expect(peer).toBe("kubia.example.com");
+        // X-Forwarded-For and -Host reach the backend: the WebSocket server below echoes them
+
+        // a WebSocket through the proxy to an echo server on the host (a Service without selector, its EndpointSlice by hand)
+        wsServer.on("connection", (sock, req) => {
+          sock.send(`hello ${req.headers["x-forwarded-for"]} ${req.headers["x-forwarded-host"]}`);
+          sock.on("message", (m) => sock.send(`echo ${m}`));
+        });
+        const wsPort = (wsServer.address() as AddressInfo).port;
+        await admin.request("POST", "/api/v1/namespaces/default/services", {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "echo" },
+          spec: { ports: [{ name: "ws", port: 80, targetPort: wsPort }] },
+        });
+        await admin.request("POST", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", {
+          apiVersion: "discovery.k8s.io/v1",
+          kind: "EndpointSlice",
+          metadata: { name: "echo-1", labels: { "kubernetes.io/service-name": "echo", "endpointslice.kubernetes.io/managed-by": "e2e" } },
+          addressType: "IPv4",
+          endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }],
+          ports: [{ name: "ws", port: wsPort, protocol: "TCP" }],
+        });
+        expect((await patch([{ path: "/ws", pathType: "Exact", backend: be("echo", 80) }])).code).toBe(0);
+        const said = await eventually(
+          () =>
+            new Promise<string[] | undefined>((resolve) => {
+              const got: string[] = [];
+              const c = new WebSocket(`ws://127.0.0.1:${httpPort}/ws`, { headers: { Host: "kubia.example.com" } });
+              c.on("message", (m) => {
+                got.push(String(m));
+                if (got.length === 1) c.send("ping");
+                else {
+                  c.close();
+                  resolve(got);
+                }
+              });
+              c.on("error", () => resolve(undefined));
+              c.on("unexpected-response", () => resolve(undefined));
+            }),
+          15_000,
+        );
+        expect(said).toEqual(["hello 127.0.0.1 kubia.example.com", "echo ping"]);
+      } finally {
+        wsServer.close();
+        await k("delete ingress kubia --ignore-not-found");
+        await k("delete deploy kubia bar --ignore-not-found");
+        await k("delete svc kubia bar echo --ignore-not-found");
+        await k("delete secret tls-secret --ignore-not-found");
+        await k("delete endpointslice echo-1 --ignore-not-found");
+      }
+    }, 240_000);
   });
 };

@@ -21,6 +21,7 @@ import { serviceLBController } from "./servicelb";
 import { statefulSetController } from "./statefulset";
 import { persistentVolumeController } from "./persistentvolume";
 import { resourceQuotaController } from "./resourcequota";
+import { ingressStatusController } from "./ingress";
 
 /** Every controller the control plane runs, on Workers and on Node alike. */
 export const CONTROLLERS: Controller[] = [
@@ -45,6 +46,7 @@ export const CONTROLLERS: Controller[] = [
   persistentVolumeController,
   crdController,
   horizontalController,
+  ingressStatusController,
   clusterRoleAggregationController,
   resourceQuotaController,
 ];

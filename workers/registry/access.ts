@@ -51,6 +51,7 @@ export class Access {
       info,
       namespace,
       ...extra,
+      ingressesInNamespace: async () => (await this.store.list("ingresses", { namespace })).items,
       podsOnNode: async () => (await this.store.list("pods", { namespace, fields: [{ field: "spec.nodeName", op: "=", value: user.nodeName ?? "" }] })).items,
     });
   }

@@ -3,8 +3,9 @@
  * it: a node's credential reaches its own Node and Lease, the pods bound to it (read,
  * status, deletion, log upload), the ConfigMaps, Secrets and PersistentVolumeClaims
  * those pods use (and the volumes bound to those claims, read-only), the volumes it
- * provisions (affinity to it alone: create, update, delete), StorageClasses (read), and
- * events; nothing else. It may not give its Node labels that steer workloads
+ * provisions (affinity to it alone: create, update, delete), StorageClasses (read),
+ * Ingresses and IngressClasses (read, for its ingress proxy) and the TLS Secrets named
+ * in an Ingress's spec.tls (get), and events; nothing else. It may not give its Node labels that steer workloads
  * (node-role.kubernetes.io/*, node-restriction.kubernetes.io/*, ...) nor change its
  * taints or its pod CIDRs (Kubeflare's addition: node-ipam hands those out). The target is checked before the request's body is read or validated.
  */
@@ -51,6 +52,10 @@ export const nodeMayAttempt = (verb: Verb, info: ResourceInfo, sub: string): boo
     case "persistentvolumeclaims":
     case "storageclasses":
       return verb === "get" && sub === "";
+    // the agents' ingress proxy (agent/ingress) reads Ingresses and classes everywhere, as an ingress controller's role does
+    case "ingresses":
+    case "ingressclasses":
+      return sub === "" && ["get", "list", "watch"].includes(verb);
     case "persistentvolumes":
       return sub === "" && ["get", "create", "update", "patch", "delete"].includes(verb);
     default:
@@ -101,6 +106,10 @@ const podUses = (pod: KObject, resource: string, name: string): boolean => {
   );
 };
 
+/** Does an Ingress name this Secret for TLS? */
+const ingressUsesSecret = (ing: KObject, name: string): boolean =>
+  !ing.metadata.deletionTimestamp && Array.isArray(ing.spec?.tls) && ing.spec.tls.some((t: any) => t?.secretName === name);
+
 export interface NodeCheck {
   user: User;
   verb: Verb;
@@ -115,6 +124,8 @@ export interface NodeCheck {
   fieldSelector?: string;
   /** the pods bound to this node in the namespace (ConfigMap/Secret reads) */
   podsOnNode?: () => Promise<KObject[]>;
+  /** the Ingresses of the namespace (Secret reads of the ingress proxy) */
+  ingressesInNamespace?: () => Promise<KObject[]>;
 }
 
 /** 403 worded as kube-apiserver words an admission refusal: `nodes "x" is forbidden: <why>`. */
@@ -163,6 +174,8 @@ export const authorizeNodeTarget = async (c: NodeCheck): Promise<void> => {
         if (!target || !namespace)
           throw no(`node "${me}" may only ${verb} ${info.resource} one at a time, with fieldSelector metadata.name=<name> in a namespace`);
       }
+      // the ingress proxy: a TLS Secret named in spec.tls of an Ingress of the Secret's namespace (graph: ingress -> secret)
+      if (info.resource === "secrets" && verb === "get" && ((await c.ingressesInNamespace?.()) ?? []).some((i) => ingressUsesSecret(i, target ?? ""))) return;
       const pods = (await c.podsOnNode?.()) ?? [];
       if (!pods.some((p) => podUses(p, info.resource, target ?? ""))) throw no(`no relationship found between node '${me}' and this object`);
       return;

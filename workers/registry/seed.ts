@@ -143,6 +143,14 @@ const localPathClass: KObject = {
   volumeBindingMode: "WaitForFirstConsumer",
 };
 
+/** The default IngressClass, served by every agent's ingress proxy (as k3s ships Traefik's). */
+const kubeflareIngressClass: KObject = {
+  apiVersion: "networking.k8s.io/v1",
+  kind: "IngressClass",
+  metadata: { name: "kubeflare", annotations: { "ingressclass.kubernetes.io/is-default-class": "true" } },
+  spec: { controller: "kubeflare.dev/ingress" },
+};
+
 /** The default ClusterRoles and ClusterRoleBindings (rbac/bootstrap.ts) that are missing: one list of each, then creates. */
 const seedRbac = async (registry: RegistryCore) => {
   for (const [resource, objs] of [
@@ -171,5 +179,6 @@ export const seed = async (registry: RegistryCore, o: SeedOptions = {}): Promise
     console.warn(`kube-dns Service not created: ${e.message}`);
   }
   await createIfMissing(registry, "storageclasses", "", localPathClass);
+  await createIfMissing(registry, "ingressclasses", "", kubeflareIngressClass);
   await seedRbac(registry);
 };

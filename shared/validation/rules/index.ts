@@ -9,6 +9,7 @@ import { validateObjectMeta } from "./meta";
 import { validatePodSpec } from "./pod";
 import { nameIsPathSegment, validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding } from "./rbac";
 import { validateServiceSpec } from "./service";
+import { validateIngress, validateIngressClass, validateIngressCreate } from "./networking";
 import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from "./storage";
 import { validateHorizontalPodAutoscaler } from "../../hpa-validation";
 import { validateLimitRange, validateResourceQuota } from "./quota";
@@ -61,6 +62,11 @@ const RULES: Record<string, (o: Obj, c: Causes) => void> = {
   StorageClass: validateStorageClass,
   CustomResourceDefinition: (o, c) => c.list.push(...validateCRD(o)),
   HorizontalPodAutoscaler: validateHorizontalPodAutoscaler,
+  Ingress: (o, c) => {
+    validateIngress(o, c);
+    c.list.push(...validateIngressCreate(o));
+  },
+  IngressClass: validateIngressClass,
   Role: validateRole,
   ClusterRole: validateClusterRole,
   RoleBinding: validateRoleBinding,

@@ -10,6 +10,7 @@ import type { ObjectType } from "./dsl";
 import { Pod } from "./pod";
 import { PodDisruptionBudget } from "./policy";
 import { PersistentVolume, PersistentVolumeClaim, StorageClass } from "./storage";
+import { Ingress, IngressClass } from "./networking";
 import {
   ClusterRole,
   ClusterRoleBinding,
@@ -52,6 +53,8 @@ export const KINDS: Record<string, ObjectType> = {
   StorageClass,
   CustomResourceDefinition,
   HorizontalPodAutoscaler,
+  Ingress,
+  IngressClass,
   Role,
   ClusterRole,
   RoleBinding,

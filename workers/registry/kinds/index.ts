@@ -31,6 +31,8 @@ import { statefulsets } from "./statefulsets";
 import { persistentvolumes } from "./persistentvolumes";
 import { persistentvolumeclaims } from "./persistentvolumeclaims";
 import { storageclasses } from "./storageclasses";
+import { ingresses } from "./ingresses";
+import { ingressclasses } from "./ingressclasses";
 import { RBAC_KINDS } from "./rbac";
 import { limitranges } from "./limitranges";
 import { resourcequotas } from "./resourcequotas";
@@ -61,6 +63,8 @@ export const KINDS: Kind[] = [
   storageclasses,
   customresourcedefinitions,
   horizontalpodautoscalers,
+  ingresses,
+  ingressclasses,
   ...RBAC_KINDS,
   limitranges,
   resourcequotas,
