@@ -235,6 +235,10 @@ describe("dashboard in Chromium (Node all-in-one, hollow nodes)", () => {
     const row = page.locator(`tr[data-name="${pod.metadata.name}"]`);
     await expect(row.locator("td").allTextContents()).resolves.toEqual(expect.arrayContaining([pod.metadata.name, "Running", pod.spec.nodeName]));
     await shot(page, "pods");
+    // the filter form is outside the live region: still there after a refresh
+    // two refreshes: the first one's region is in place once the second is asked for
+    for (let i = 0; i < 2; i++) await page.waitForResponse((r) => r.request().headers()["x-live"] === "1" && r.ok(), { timeout: 15_000 });
+    await expect(page.locator('select[name="namespace"]').inputValue()).resolves.toBe(NS);
     const logPath = `/api/v1/namespaces/${NS}/pods/${pod.metadata.name}/log`;
     const line = (text: string) => ({ time: new Date().toISOString(), stream: "stdout", text });
     expect((await api("POST", logPath, { container: "main", attempt: 0, lines: [line("first line")] })).status).toBeLessThan(300);
@@ -307,6 +311,44 @@ describe("dashboard in Chromium (Node all-in-one, hollow nodes)", () => {
     });
     expect(login.status).toBe(403);
     expect(login.headers.get("set-cookie") ?? "").not.toContain("kf_session");
+    await ctx.close();
+  }, 60_000);
+
+  it("nodes page: cordon and uncordon, and a join token whose command a box can use", async () => {
+    const ctx = await newContext();
+    const page = await signIn(ctx, server.adminToken);
+    await page.goto(`${server.url}/ui/nodes`);
+    const card = page.locator(`section[data-node="${nodes[0].name}"]`);
+    await card.locator('button:has-text("Cordon")').click();
+    await page.waitForURL(`${server.url}/ui/nodes`);
+    await expect(card.locator(".badge.warn").textContent()).resolves.toBe("cordoned");
+    expect((await api("GET", `/api/v1/nodes/${nodes[0].name}`)).json.spec.unschedulable).toBe(true);
+    // the overview says so too
+    await page.goto(`${server.url}/`);
+    await expect(page.locator(`section[data-node="${nodes[0].name}"] .badge.warn`).textContent()).resolves.toBe("cordoned");
+    await page.goto(`${server.url}/ui/nodes`);
+    await card.locator('button:has-text("Uncordon")').click();
+    await page.waitForURL(`${server.url}/ui/nodes`);
+    expect((await api("GET", `/api/v1/nodes/${nodes[0].name}`)).json.spec.unschedulable).toBeUndefined();
+    // add a node: the token works for a join, once
+    await page.click('form[action="/ui/nodes/join"] button[type=submit]');
+    const command = (await page.locator("#join-command").textContent())!.trim();
+    expect(command).toMatch(
+      new RegExp(`^npx kubeflare-agent join --server ${server.url.replace(/[.]/g, "\\.")} --token [a-z0-9]{6}\\.[a-z0-9]{16} --ca-file ca\\.crt$`),
+    );
+    await shot(page, "nodes-join");
+    // the live refresh keeps the join command and the form (they are outside the refreshed region)
+    // two refreshes: the first one's region is in place once the second is asked for
+    for (let i = 0; i < 2; i++) await page.waitForResponse((r) => r.request().headers()["x-live"] === "1" && r.ok(), { timeout: 15_000 });
+    await expect(page.locator("#join-command").count()).resolves.toBe(1);
+    const token = /--token (\S+)/.exec(command)![1];
+    const join = await undiciFetch(`${server.url}/apis/kubeflare.dev/v1/join`, {
+      method: "POST",
+      dispatcher,
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ nodeName: `dash-joined-${process.pid}` }),
+    });
+    expect(join.status).toBe(201);
     await ctx.close();
   }, 60_000);
 

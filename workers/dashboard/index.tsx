@@ -10,9 +10,9 @@ import type { Child } from "hono/jsx";
 import { parseAllDocuments } from "yaml";
 import { CSS, JS } from "./assets";
 import { collectionPath, Kube, KubeError, statusText, TABLE_ACCEPT } from "./kube";
-import { Layout, PostForm } from "./layout";
+import { Layout } from "./layout";
 import { nodeCards, problems } from "./model";
-import { ApplyPage, type ApplyResult, Events, eventTime, KubeTable, LoginPage, Overview, PodPage, PodsFilters, Workloads } from "./pages";
+import { AddNode, ApplyPage, type ApplyResult, Events, eventTime, NodesPage, KubeTable, LoginPage, Overview, PodPage, PodsFilters, Workloads } from "./pages";
 import {
   checkLoginCsrf,
   clearSession,
@@ -172,14 +172,31 @@ export const dashboard = (o: DashboardOptions) => {
       </Layout>,
       status,
     );
-  const liveRegion = async (c: Context<{ Variables: Vars }>, title: string, path: string, region: () => Promise<Child>) => {
+  /** A page whose `region` refreshes itself (the client re-fetches it with X-Live); `before`/`after` stay put (forms being filled in). */
+  const liveRegion = async (
+    c: Context<{ Variables: Vars }>,
+    title: string,
+    path: string,
+    region: () => Promise<Child>,
+    extra: { before?: Child; after?: Child } = {},
+  ) => {
+    const live = c.req.header("X-Live") === "1";
     try {
       const inner = await region();
-      if (c.req.header("X-Live") === "1") return html(c, inner as Child);
-      const self = c.req.url.slice(new URL(c.req.url).origin.length);
-      return page(c, title, path, <div data-live={self}>{inner}</div>);
+      if (live) return html(c, inner as Child);
+      const self = c.req.method === "GET" ? c.req.url.slice(new URL(c.req.url).origin.length) : path;
+      return page(
+        c,
+        title,
+        path,
+        <>
+          {extra.before}
+          <div data-live={self}>{inner}</div>
+          {extra.after}
+        </>,
+      );
     } catch (e) {
-      if (c.req.header("X-Live") === "1") return c.text(statusText(e), e instanceof KubeError ? (e.code as any) : 500);
+      if (live) return c.text(statusText(e), e instanceof KubeError ? (e.code as any) : 500);
       return page(c, title, path, <div class="flash error">{statusText(e)}</div>, e instanceof KubeError ? e.code : 500);
     }
   };
@@ -261,24 +278,27 @@ export const dashboard = (o: DashboardOptions) => {
       namespaces = (await c.get("kube").list("/api/v1/namespaces")).map((n) => n.metadata.name).sort();
     } catch {}
     const filters = <PodsFilters namespaces={namespaces} namespace={namespace} labelSelector={labelSelector} node={node} />;
-    return liveRegion(c, "Pods", "/ui/pods", async () => {
-      const q = new URLSearchParams();
-      if (labelSelector) q.set("labelSelector", labelSelector);
-      if (node) q.set("fieldSelector", `spec.nodeName=${node}`);
-      const path = `${collectionPath("v1", "pods", namespace || undefined)}${q.size ? `?${q}` : ""}`;
-      const table = await c.get("kube").get(path, { Accept: TABLE_ACCEPT });
-      return (
-        <>
-          {c.req.header("X-Live") === "1" ? null : filters}
+    return liveRegion(
+      c,
+      "Pods",
+      "/ui/pods",
+      async () => {
+        const q = new URLSearchParams();
+        if (labelSelector) q.set("labelSelector", labelSelector);
+        if (node) q.set("fieldSelector", `spec.nodeName=${node}`);
+        const path = `${collectionPath("v1", "pods", namespace || undefined)}${q.size ? `?${q}` : ""}`;
+        const table = await c.get("kube").get(path, { Accept: TABLE_ACCEPT });
+        return (
           <KubeTable
             table={table}
             wide
             namespaced={!namespace}
             link={(r) => r.object?.metadata && `/ui/pods/${enc(r.object.metadata.namespace)}/${enc(r.object.metadata.name)}`}
           />
-        </>
-      );
-    });
+        );
+      },
+      { before: filters },
+    );
   });
   app.get("/ui/pods/:ns/:name", async (c) => {
     const { ns, name } = c.req.param();
@@ -334,37 +354,39 @@ export const dashboard = (o: DashboardOptions) => {
   );
 
   // nodes
-  app.get("/ui/nodes", (c) =>
-    liveRegion(c, "Nodes", "/ui/nodes", async () => {
-      const table = await c.get("kube").get("/api/v1/nodes", { Accept: TABLE_ACCEPT });
-      const canWrite = c.get("session").canWrite;
-      return (
-        <>
-          <KubeTable table={table} wide />
-          {canWrite ? (
-            <>
-              <h2>Cordon</h2>
-              <div class="actions">
-                {(table.rows ?? []).map((r: any) => {
-                  const n = r.object?.metadata?.name ?? "";
-                  return (
-                    <>
-                      <PostForm action={`/ui/nodes/${enc(n)}/cordon`} csrf={c.get("csrf")}>
-                        <button type="submit">cordon {n}</button>
-                      </PostForm>
-                      <PostForm action={`/ui/nodes/${enc(n)}/uncordon`} csrf={c.get("csrf")}>
-                        <button type="submit">uncordon {n}</button>
-                      </PostForm>
-                    </>
-                  );
-                })}
-              </div>
-            </>
-          ) : null}
-        </>
-      );
-    }),
-  );
+  const nodesPage = (c: Context<{ Variables: Vars }>, joined?: { token: string; expiration?: string; command: string }) =>
+    liveRegion(
+      c,
+      "Nodes",
+      "/ui/nodes",
+      async () => {
+        const nodes = (await c.get("kube").list("/api/v1/nodes")).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+        const canWrite = c.get("session").canWrite;
+        return (
+          <>
+            {nodes.length ? null : <p class="muted">No nodes yet.</p>}
+            <NodesPage nodes={nodes} csrf={c.get("csrf")} canWrite={canWrite} />
+          </>
+        );
+      },
+      { after: c.get("session").canWrite ? <AddNode csrf={c.get("csrf")} joined={joined} /> : null },
+    );
+  app.get("/ui/nodes", (c) => nodesPage(c));
+  // a join token (POST /apis/kubeflare.dev/v1/bootstraptokens, as `kubeflare-agent token create`) and the command to use it
+  app.post("/ui/nodes/join", async (c) => {
+    const form = c.get("form");
+    const hours = Number(form.hours || 24);
+    const maxNodes = Number(form.maxNodes || 1);
+    try {
+      const t = await c.get("kube").call("POST", "/apis/kubeflare.dev/v1/bootstraptokens", { ttlSeconds: Math.round(hours * 3600), maxNodes });
+      const server = new URL(c.req.url).origin;
+      const command = `npx kubeflare-agent join --server ${server} --token ${t.token}${server.startsWith("https:") ? " --ca-file ca.crt" : ""}`;
+      return nodesPage(c, { token: t.token, expiration: t.expiration, command });
+    } catch (e) {
+      setFlash(c, "error", e instanceof KubeError ? `${e.code} ${e.status.reason ?? ""}: ${statusText(e)}` : statusText(e));
+      return c.redirect("/ui/nodes", 303);
+    }
+  });
   for (const [verb, unschedulable] of [
     ["cordon", true],
     ["uncordon", false],

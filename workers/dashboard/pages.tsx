@@ -1,6 +1,7 @@
 /** The pages' content (inside the Layout). Live regions are rendered alone for the client's refreshes. */
 import { PostForm } from "./layout";
-import { age, fmtCpu, fmtMem, type NodeCard, podClass, podStatus } from "./model";
+import { parseQuantity } from "../../shared/quantity";
+import { age, fmtCpu, fmtMem, type NodeCard, nodeReady, podClass, podStatus } from "./model";
 
 export const LoginPage = (p: { csrf: string; error?: string }) => (
   <div class="login">
@@ -414,6 +415,106 @@ export const ApplyPage = (p: { csrf: string; yaml: string; results?: ApplyResult
           <span class="muted">Read-only token: applying is not allowed.</span>
         )}
       </p>
+    </PostForm>
+  </>
+);
+
+const fmtCap = (k: string, v: unknown): string => {
+  const s = String(v ?? "");
+  if (k !== "memory" && k !== "ephemeral-storage") return s;
+  const n = qtyOrNaN(s);
+  return Number.isNaN(n) ? s : fmtMem(n);
+};
+const qtyOrNaN = (s: string): number => {
+  try {
+    return parseQuantity(s);
+  } catch {
+    return Number.NaN;
+  }
+};
+
+/** The Nodes page: a card per node with what a home-labber checks, cordon/uncordon, and adding a node. */
+export const NodesPage = (p: { nodes: any[]; csrf: string; canWrite: boolean }) => (
+  <div class="cards">
+    {p.nodes.map((n) => {
+      const ready = nodeReady(n);
+      const cordoned = n.spec?.unschedulable === true;
+      const readyCond = (n.status?.conditions ?? []).find((c: any) => c.type === "Ready");
+      const info = n.status?.nodeInfo ?? {};
+      const name = n.metadata.name;
+      return (
+        <section class="card node" id={name} data-node={name}>
+          <h3>
+            {name}
+            <span>
+              <span class={`badge ${ready === "Ready" ? "ok" : "bad"}`}>{ready}</span> {cordoned ? <span class="badge warn">cordoned</span> : null}
+            </span>
+          </h3>
+          <dl class="kv">
+            <dt>Heartbeat</dt>
+            <dd>{readyCond?.lastHeartbeatTime ? `${age(readyCond.lastHeartbeatTime)} ago` : "never"}</dd>
+            <dt>Agent</dt>
+            <dd>{info.kubeletVersion ?? ""}</dd>
+            <dt>Runtime</dt>
+            <dd>{info.containerRuntimeVersion ?? ""}</dd>
+            <dt>OS</dt>
+            <dd>{[info.osImage, info.kernelVersion, info.architecture].filter(Boolean).join(" · ")}</dd>
+            <dt>Addresses</dt>
+            <dd>{(n.status?.addresses ?? []).map((a: any) => `${a.type}: ${a.address}`).join(", ")}</dd>
+            <dt>Allocatable</dt>
+            <dd>
+              {Object.entries(n.status?.allocatable ?? {})
+                .map(([k, v]) => `${k} ${fmtCap(k, v)}`)
+                .join(", ")}
+            </dd>
+            <dt>Conditions</dt>
+            <dd>{(n.status?.conditions ?? []).map((c: any) => `${c.type}=${c.status}`).join(", ")}</dd>
+            <dt>Labels</dt>
+            <dd>
+              {Object.entries(n.metadata.labels ?? {})
+                .map(([k, v]) => `${k}=${v}`)
+                .join(", ")}
+            </dd>
+            <dt>Taints</dt>
+            <dd>{(n.spec?.taints ?? []).map((t: any) => `${t.key}${t.value ? `=${t.value}` : ""}:${t.effect}`).join(", ") || "<none>"}</dd>
+          </dl>
+          {p.canWrite ? (
+            <div class="actions" style="margin-top:.6rem">
+              <PostForm action={`/ui/nodes/${encodeURIComponent(name)}/${cordoned ? "uncordon" : "cordon"}`} csrf={p.csrf}>
+                <button type="submit">{cordoned ? "Uncordon" : "Cordon"}</button>
+              </PostForm>
+            </div>
+          ) : null}
+        </section>
+      );
+    })}
+  </div>
+);
+
+export const AddNode = (p: { csrf: string; joined?: { token: string; expiration?: string; command: string } }) => (
+  <>
+    <h2>Add a node</h2>
+    {p.joined ? (
+      <div class="card" id="join">
+        <p>A join token (valid until {p.joined.expiration ?? "?"}, shown once). On the new box, with Docker or containerd installed:</p>
+        <pre class="log" id="join-command">
+          {p.joined.command}
+        </pre>
+        <p class="muted">
+          --ca-file only for the Node server's own CA (.kubeflare/tls/ca.crt on the control plane); then `npx kubeflare-agent install` for the systemd unit.
+        </p>
+      </div>
+    ) : null}
+    <PostForm action="/ui/nodes/join" csrf={p.csrf} class="filters">
+      <label>
+        valid for <input class="num" type="number" name="hours" min="1" max="8760" value="24" /> hours,
+      </label>
+      <label>
+        joins <input class="num" type="number" name="maxNodes" min="1" max="100" value="1" />
+      </label>
+      <button class="primary" type="submit">
+        Create join token
+      </button>
     </PostForm>
   </>
 );
