@@ -352,6 +352,42 @@ describe("dashboard in Chromium (Node all-in-one, hollow nodes)", () => {
     await ctx.close();
   }, 60_000);
 
+  it("namespaces: create and delete; a Deployment paused and resumed", async () => {
+    const ctx = await newContext();
+    const page = await signIn(ctx, server.adminToken);
+    await page.goto(`${server.url}/ui/namespaces`);
+    const name = `made-in-ui-${process.pid}`;
+    await page.fill('input[name="name"]', name);
+    await page.click('form[action="/ui/namespaces"] button[type=submit]');
+    await page.waitForURL(`${server.url}/ui/namespaces`);
+    await expect(page.locator(".flash.ok").textContent()).resolves.toBe(`namespace/${name} created`);
+    expect((await api("GET", `/api/v1/namespaces/${name}`)).status).toBe(200);
+    // an invalid name: the API's 422, as a message
+    await page.fill('input[name="name"]', "Not_A_Name");
+    await page.click('form[action="/ui/namespaces"] button[type=submit]');
+    await page.waitForURL(`${server.url}/ui/namespaces`);
+    await expect(page.locator(".flash.error").textContent()).resolves.toMatch(/^422 Invalid: .*metadata\.name/);
+    await shot(page, "namespaces");
+    page.once("dialog", (d) => d.accept());
+    await page.locator(`tr[data-name="${name}"] button:has-text("Delete")`).click();
+    await page.waitForURL(`${server.url}/ui/namespaces`);
+    await until(async () => {
+      const r = await api("GET", `/api/v1/namespaces/${name}`);
+      return r.status === 404 || !!r.json.metadata.deletionTimestamp;
+    }, "the namespace deleted");
+    // pause, resume
+    await page.goto(`${server.url}/ui/workloads`);
+    const row = page.locator(`tr[data-deployment="${NS}/web"]`);
+    await row.locator('button:has-text("Pause")').click();
+    await page.waitForURL(`${server.url}/ui/workloads`);
+    expect((await api("GET", `/apis/apps/v1/namespaces/${NS}/deployments/web`)).json.spec.paused).toBe(true);
+    await expect(row.locator(".badge.warn").textContent()).resolves.toBe("paused");
+    await row.locator('button:has-text("Resume")').click();
+    await page.waitForURL(`${server.url}/ui/workloads`);
+    expect((await api("GET", `/apis/apps/v1/namespaces/${NS}/deployments/web`)).json.spec.paused).toBeFalsy();
+    await ctx.close();
+  }, 60_000);
+
   it("renders the overview on a phone-sized screen, and the other pages for the screenshots", async () => {
     const ctx = await newContext({ width: 390, height: 844 });
     const page = await signIn(ctx, server.adminToken);

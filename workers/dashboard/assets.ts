@@ -61,7 +61,7 @@ pre.log{background:#0b1020;color:#d1d5db;padding:.7rem;border-radius:8px;max-hei
 .errors li.ok{background:#dcfce7;color:#14532d}
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .8rem;font-size:.88rem}dl.kv dt{color:var(--mut)}dl.kv dd{margin:0;word-break:break-all}
 .muted{color:var(--mut)}
-@media (max-width:600px){main{padding:.6rem}header{padding:.5rem .6rem}th,td{padding:.35rem .4rem}.hide-sm{display:none}}
+@media (max-width:600px){main{padding:.6rem}header nav{order:3;flex-basis:100%;flex-wrap:nowrap;overflow-x:auto;padding-bottom:.2rem}header{padding:.5rem .6rem}th,td{padding:.35rem .4rem}.hide-sm{display:none}}
 `;
 
 export const JS = `(()=>{

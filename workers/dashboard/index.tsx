@@ -12,7 +12,22 @@ import { CSS, JS } from "./assets";
 import { collectionPath, Kube, KubeError, statusText, TABLE_ACCEPT } from "./kube";
 import { Layout } from "./layout";
 import { nodeCards, problems } from "./model";
-import { AddNode, ApplyPage, type ApplyResult, Events, eventTime, NodesPage, KubeTable, LoginPage, Overview, PodPage, PodsFilters, Workloads } from "./pages";
+import {
+  AddNode,
+  ApplyPage,
+  CreateNamespace,
+  NamespacesPage,
+  type ApplyResult,
+  Events,
+  eventTime,
+  NodesPage,
+  KubeTable,
+  LoginPage,
+  Overview,
+  PodPage,
+  PodsFilters,
+  Workloads,
+} from "./pages";
 import {
   checkLoginCsrf,
   clearSession,
@@ -261,6 +276,25 @@ export const dashboard = (o: DashboardOptions) => {
       return `deployment.apps/${c.req.param("name")} restarted`;
     }),
   );
+  for (const [verb, paused] of [
+    ["pause", true],
+    ["resume", false],
+  ] as const) {
+    // kubectl rollout pause/resume: spec.paused
+    app.post(`/ui/deployments/:ns/:name/${verb}`, (c) =>
+      act(c, "/ui/workloads", async () => {
+        await c
+          .get("kube")
+          .call(
+            "PATCH",
+            `${deployment(c)}?fieldManager=${FIELD_MANAGER}`,
+            { spec: { paused: paused || null } },
+            { "Content-Type": "application/merge-patch+json" },
+          );
+        return `deployment.apps/${c.req.param("name")} ${verb}d`;
+      }),
+    );
+  }
   app.post("/ui/deployments/:ns/:name/delete", (c) =>
     act(c, "/ui/workloads", async () => {
       await c.get("kube").call("DELETE", `${deployment(c)}?propagationPolicy=Background`);
@@ -401,6 +435,34 @@ export const dashboard = (o: DashboardOptions) => {
       }),
     );
   }
+
+  // namespaces
+  app.get("/ui/namespaces", (c) =>
+    liveRegion(
+      c,
+      "Namespaces",
+      "/ui/namespaces",
+      async () => {
+        const namespaces = (await c.get("kube").list("/api/v1/namespaces")).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+        return <NamespacesPage namespaces={namespaces} csrf={c.get("csrf")} canWrite={c.get("session").canWrite} />;
+      },
+      { after: c.get("session").canWrite ? <CreateNamespace csrf={c.get("csrf")} /> : null },
+    ),
+  );
+  app.post("/ui/namespaces", (c) =>
+    act(c, "/ui/namespaces", async () => {
+      const name = c.get("form").name ?? "";
+      await c.get("kube").call("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+      return `namespace/${name} created`;
+    }),
+  );
+  app.post("/ui/namespaces/:name/delete", (c) =>
+    act(c, "/ui/namespaces", async () => {
+      const name = c.req.param("name");
+      await c.get("kube").call("DELETE", `/api/v1/namespaces/${enc(name)}`);
+      return `namespace/${name} deleted`;
+    }),
+  );
 
   // apply YAML
   app.get("/ui/apply", (c) => page(c, "Apply YAML", "/ui/apply", <ApplyPage csrf={c.get("csrf")} yaml="" canWrite={c.get("session").canWrite} />));

@@ -7,6 +7,7 @@ export const NAV = [
   ["/ui/pods", "Pods"],
   ["/ui/nodes", "Nodes"],
   ["/ui/events", "Events"],
+  ["/ui/namespaces", "Namespaces"],
   ["/ui/apply", "Apply YAML"],
 ] as const;
 

@@ -145,7 +145,9 @@ export const Workloads = (p: { deployments: any[]; csrf: string; canWrite: boole
             return (
               <tr class={short ? "warn" : ""} data-deployment={`${d.metadata.namespace}/${d.metadata.name}`}>
                 <td>{d.metadata.namespace}</td>
-                <td>{d.metadata.name}</td>
+                <td>
+                  {d.metadata.name} {d.spec?.paused ? <span class="badge warn">paused</span> : null}
+                </td>
                 <td data-col="ready">
                   {d.status?.readyReplicas ?? 0}/{want}
                 </td>
@@ -171,6 +173,9 @@ export const Workloads = (p: { deployments: any[]; csrf: string; canWrite: boole
                       <PostForm action={`${base}/scale`} csrf={p.csrf}>
                         <input class="num" type="number" name="replicas" min="0" value={String(want)} aria-label="replicas" />
                         <button type="submit">Scale</button>
+                      </PostForm>
+                      <PostForm action={`${base}/${d.spec?.paused ? "resume" : "pause"}`} csrf={p.csrf}>
+                        <button type="submit">{d.spec?.paused ? "Resume" : "Pause"}</button>
                       </PostForm>
                       <PostForm action={`${base}/restart`} csrf={p.csrf} confirm={`Restart ${d.metadata.name}? Its pods are replaced one by one.`}>
                         <button type="submit">Restart</button>
@@ -514,6 +519,65 @@ export const AddNode = (p: { csrf: string; joined?: { token: string; expiration?
       </label>
       <button class="primary" type="submit">
         Create join token
+      </button>
+    </PostForm>
+  </>
+);
+
+/** Namespaces: each with its phase, links to its pods and events, delete; and a form to create one. */
+export const NamespacesPage = (p: { namespaces: any[]; csrf: string; canWrite: boolean }) => (
+  <div class="tablewrap">
+    <table>
+      <thead>
+        <tr>
+          <th>Name</th>
+          <th>Status</th>
+          <th>Age</th>
+          <th>Show</th>
+          {p.canWrite ? <th>Actions</th> : null}
+        </tr>
+      </thead>
+      <tbody>
+        {p.namespaces.map((n) => {
+          const name = n.metadata.name;
+          return (
+            <tr data-name={name}>
+              <td>{name}</td>
+              <td>{n.status?.phase ?? ""}</td>
+              <td>{age(n.metadata.creationTimestamp)}</td>
+              <td>
+                <a href={`/ui/pods?namespace=${encodeURIComponent(name)}`}>pods</a>
+              </td>
+              {p.canWrite ? (
+                <td>
+                  {n.status?.phase === "Terminating" ? null : (
+                    <PostForm
+                      action={`/ui/namespaces/${encodeURIComponent(name)}/delete`}
+                      csrf={p.csrf}
+                      confirm={`Delete namespace ${name} and everything in it?`}
+                    >
+                      <button class="danger" type="submit">
+                        Delete
+                      </button>
+                    </PostForm>
+                  )}
+                </td>
+              ) : null}
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  </div>
+);
+
+export const CreateNamespace = (p: { csrf: string }) => (
+  <>
+    <h2>Create a namespace</h2>
+    <PostForm action="/ui/namespaces" csrf={p.csrf} class="filters">
+      <input name="name" placeholder="name" required aria-label="namespace name" />
+      <button class="primary" type="submit">
+        Create
       </button>
     </PostForm>
   </>
