@@ -89,6 +89,37 @@ describe("dashboard on the Worker (Miniflare)", () => {
     expect((await t.fetch("/")).headers.get("content-type")).toContain("application/json");
   }, 60_000);
 
+  it("streams a pod's log to the log viewer, and lists workloads, through the Worker", async () => {
+    const admin = await signIn(t.token);
+    const json = { "Content-Type": "application/json" };
+    const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "logger" }, spec: { containers: [{ name: "main", image: "busybox" }] } };
+    expect((await t.fetch("/api/v1/namespaces/default/pods", { method: "POST", headers: json, body: JSON.stringify(pod) })).status).toBe(201);
+    const line = { time: new Date().toISOString(), stream: "stdout", text: "hello from the edge" };
+    const up = await t.fetch("/api/v1/namespaces/default/pods/logger/log", {
+      method: "POST",
+      headers: json,
+      body: JSON.stringify({ container: "main", attempt: 0, lines: [line] }),
+    });
+    expect(up.status).toBeLessThan(300);
+    const ctrl = new AbortController();
+    const res = await t.fetch("/ui/pods/default/logger/log?container=main", { token: null, headers: { Cookie: cookieHeader(admin.jar) }, signal: ctrl.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/plain");
+    const reader = res.body!.getReader();
+    let text = "";
+    while (!text.includes("hello from the edge")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).toContain("hello from the edge");
+    ctrl.abort();
+    await reader.cancel().catch(() => {});
+    const work = await (await t.fetch("/ui/workloads", { token: null, headers: { Cookie: cookieHeader(admin.jar) } })).text();
+    expect(work).toContain("<h2>Deployments</h2>");
+    expect(work).toContain("<h2>ReplicaSets</h2>");
+  }, 60_000);
+
   it("a viewer's write is refused by the API; a POST without the CSRF token is refused outright", async () => {
     const v = await signIn("worker-viewer-token");
     expect(v.res.status).toBe(303);

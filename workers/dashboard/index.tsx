@@ -238,9 +238,26 @@ export const dashboard = (o: DashboardOptions) => {
   // workloads
   app.get("/ui/workloads", (c) =>
     liveRegion(c, "Workloads", "/ui/workloads", async () => {
-      const deployments = await c.get("kube").list("/apis/apps/v1/deployments");
+      const kube = c.get("kube");
+      const [deployments, replicaSets, rcs] = await Promise.all([
+        kube.list("/apis/apps/v1/deployments"),
+        kube.get("/apis/apps/v1/replicasets", { Accept: TABLE_ACCEPT }),
+        kube.get("/api/v1/replicationcontrollers", { Accept: TABLE_ACCEPT }),
+      ]);
       deployments.sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
-      return <Workloads deployments={deployments} csrf={c.get("csrf")} canWrite={c.get("session").canWrite} />;
+      return (
+        <>
+          <Workloads deployments={deployments} csrf={c.get("csrf")} canWrite={c.get("session").canWrite} />
+          <h2>ReplicaSets</h2>
+          <KubeTable table={replicaSets} namespaced />
+          {(rcs.rows ?? []).length ? (
+            <>
+              <h2>ReplicationControllers</h2>
+              <KubeTable table={rcs} namespaced />
+            </>
+          ) : null}
+        </>
+      );
     }),
   );
   /** Do a write, flash what happened (the API's Status on failure), and go back to the page. */
@@ -354,7 +371,7 @@ export const dashboard = (o: DashboardOptions) => {
     const q = new URLSearchParams({ follow: "true", tailLines: "500" });
     const container = c.req.query("container");
     if (container) q.set("container", container);
-    const res = await c.get("kube").raw("GET", `${collectionPath("v1", "pods", ns)}/${enc(name)}/log?${q}`, undefined, {}, c.req.raw.signal);
+    const res = await c.get("kube").raw("GET", `${collectionPath("v1", "pods", ns)}/${enc(name)}/log?${q}`);
     if (!res.ok) {
       let msg = `HTTP ${res.status}`;
       try {
@@ -362,9 +379,15 @@ export const dashboard = (o: DashboardOptions) => {
       } catch {}
       return c.text(`[${msg}]\n`, 200);
     }
+    // Content-Encoding identity: otherwise the runtime gzips it and holds small chunks back (workers/api/rest.ts STREAM_HEADERS)
     return new Response(res.body, {
       status: 200,
-      headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store", "X-Accel-Buffering": "no" },
+      headers: {
+        "Content-Type": "text/plain; charset=utf-8",
+        "Cache-Control": "no-store, no-transform",
+        "Content-Encoding": "identity",
+        "X-Accel-Buffering": "no",
+      },
     });
   });
 
