@@ -223,6 +223,16 @@ describe("dashboard in Chromium (Node all-in-one, hollow nodes)", () => {
     await expect(page.locator("textarea[name=yaml]").inputValue()).resolves.toContain("name: broken");
     expect((await api("GET", `/apis/apps/v1/namespaces/${NS}/deployments/broken`)).status).toBe(404);
     await shot(page, "apply-error");
+    // a manifest loaded from a file goes into the box
+    await page.setInputFiles('input[type="file"]', {
+      name: "cm.yaml",
+      mimeType: "text/yaml",
+      buffer: Buffer.from(`apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-file, namespace: ${NS}}\n`),
+    });
+    await until(async () => (await page.locator("textarea[name=yaml]").inputValue()).includes("from-file"), "the file in the box");
+    await page.click("form[action='/ui/apply'] button[type=submit]");
+    await page.waitForLoadState();
+    await expect(page.locator("#results li").allTextContents()).resolves.toEqual(["configmap/from-file created"]);
     await ctx.close();
   }, 60_000);
 
@@ -399,6 +409,10 @@ describe("dashboard in Chromium (Node all-in-one, hollow nodes)", () => {
     expect(boxes[1]!.y).toBeGreaterThan(boxes[0]!.y);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await shot(page, "overview-phone");
+    // the heartbeat shown is the node Lease's renewal (every 2 s here), not the Ready condition's, written once at registration
+    const meta = await cards.nth(0).locator(".meta").textContent();
+    const seconds = Number(/heartbeat (\d+)s ago/.exec(meta!)![1]);
+    expect(seconds).toBeLessThan(15);
     for (const p of ["nodes", "events"]) {
       await page.goto(`${server.url}/ui/${p}`);
       await expect(page.locator("h1").textContent()).resolves.toBe(p[0].toUpperCase() + p.slice(1));

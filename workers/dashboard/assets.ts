@@ -59,7 +59,7 @@ textarea{width:100%;min-height:18rem;font-family:ui-monospace,SFMono-Regular,Men
 pre.log{background:#0b1020;color:#d1d5db;padding:.7rem;border-radius:8px;max-height:60vh;overflow:auto;font-size:.8rem;white-space:pre-wrap;word-break:break-all;min-height:6rem}
 .errors{list-style:none;padding:0}.errors li{padding:.5rem .7rem;border-radius:6px;margin:.3rem 0;background:#fee2e2;color:#7f1d1d;white-space:pre-wrap}
 .errors li.ok{background:#dcfce7;color:#14532d}
-dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .8rem;font-size:.88rem}dl.kv dt{color:var(--mut)}dl.kv dd{margin:0;word-break:break-all}
+dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .8rem;font-size:.88rem}dl.kv dt{color:var(--mut)}dl.kv dd{margin:0;overflow-wrap:anywhere}
 .muted{color:var(--mut)}
 @media (max-width:600px){main{padding:.6rem}header nav{order:3;flex-basis:100%;flex-wrap:nowrap;overflow-x:auto;padding-bottom:.2rem}header{padding:.5rem .6rem}th,td{padding:.35rem .4rem}.hide-sm{display:none}}
 `;
@@ -77,6 +77,7 @@ const follow=async()=>{if(!log||document.hidden)return;ctrl?.abort();ctrl=new Ab
 try{const r=await fetch(log.dataset.follow,{signal:ctrl.signal,credentials:"same-origin"});const rd=r.body.pipeThrough(new TextDecoderStream()).getReader();
 for(;;){const{value,done}=await rd.read();if(done)break;const end=log.scrollTop+log.clientHeight>=log.scrollHeight-8;log.append(value);
 if(log.textContent.length>400000)log.textContent=log.textContent.slice(-200000);if(end)log.scrollTop=log.scrollHeight;}}catch{}};
+for(const f of $("input[data-into]"))f.addEventListener("change",async()=>{const t=document.getElementById(f.dataset.into);if(f.files[0]&&t)t.value=await f.files[0].text();});
 if(log){follow();document.addEventListener("visibilitychange",()=>{if(document.hidden)ctrl?.abort();else follow();});}
 })();
 `;

@@ -11,7 +11,7 @@ import { parseAllDocuments } from "yaml";
 import { CSS, JS } from "./assets";
 import { collectionPath, Kube, KubeError, statusText, TABLE_ACCEPT } from "./kube";
 import { Layout } from "./layout";
-import { nodeCards, problems } from "./model";
+import { leasesByNode, nodeCards, problems } from "./model";
 import {
   AddNode,
   ApplyPage,
@@ -58,6 +58,8 @@ type Vars = { session: Session; kube: Kube; csrf: string; form: Record<string, s
 export const MAX_FORM_BYTES = 2 * 1024 * 1024;
 const MAX_DOCUMENTS = 200;
 const FIELD_MANAGER = "kubeflare-dashboard";
+/** the nodes' heartbeats */
+const NODE_LEASES = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases";
 
 const SECURITY_HEADERS: Record<string, string> = {
   "Content-Security-Policy":
@@ -228,8 +230,13 @@ export const dashboard = (o: DashboardOptions) => {
     if (!c.get("session")) return next();
     return liveRegion(c, "Cluster", "/", async () => {
       const kube = c.get("kube");
-      const [nodes, pods, deployments] = await Promise.all([kube.list("/api/v1/nodes"), kube.list("/api/v1/pods"), kube.list("/apis/apps/v1/deployments")]);
-      const { cards, unscheduled } = nodeCards(nodes, pods);
+      const [nodes, pods, deployments, leases] = await Promise.all([
+        kube.list("/api/v1/nodes"),
+        kube.list("/api/v1/pods"),
+        kube.list("/apis/apps/v1/deployments"),
+        kube.list(NODE_LEASES).catch(() => []),
+      ]);
+      const { cards, unscheduled } = nodeCards(nodes, pods, leasesByNode(leases));
       const counts = { nodes: nodes.length, pods: pods.length, deployments: deployments.length, problems: problems(nodes, pods, deployments) };
       return <Overview d={{ cards, unscheduled, counts }} />;
     });
@@ -417,12 +424,19 @@ export const dashboard = (o: DashboardOptions) => {
       "Nodes",
       "/ui/nodes",
       async () => {
-        const nodes = (await c.get("kube").list("/api/v1/nodes")).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+        const [nodes, leases] = await Promise.all([
+          c.get("kube").list("/api/v1/nodes"),
+          c
+            .get("kube")
+            .list(NODE_LEASES)
+            .catch(() => []),
+        ]);
+        nodes.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
         const canWrite = c.get("session").canWrite;
         return (
           <>
             {nodes.length ? null : <p class="muted">No nodes yet.</p>}
-            <NodesPage nodes={nodes} csrf={c.get("csrf")} canWrite={canWrite} />
+            <NodesPage nodes={nodes} leases={leasesByNode(leases)} csrf={c.get("csrf")} canWrite={canWrite} />
           </>
         );
       },

@@ -58,7 +58,20 @@ export interface NodeCard {
   ip?: string;
 }
 
-export const nodeCards = (nodes: any[], pods: any[]): { cards: NodeCard[]; unscheduled: any[] } => {
+/**
+ * A node's last heartbeat: the later of its Lease's renewTime (what agents renew every
+ * few seconds, as kubelets do since node leases) and its Ready condition's heartbeat.
+ */
+export const lastHeartbeat = (n: any, leases: Map<string, any>): string | undefined => {
+  const cond = (n.status?.conditions ?? []).find((x: any) => x.type === "Ready")?.lastHeartbeatTime;
+  const lease = leases.get(n.metadata.name)?.spec?.renewTime;
+  const t = [cond, lease].filter(Boolean).sort((a, b) => Date.parse(b) - Date.parse(a));
+  return t[0];
+};
+
+export const leasesByNode = (leases: any[]): Map<string, any> => new Map(leases.map((l) => [l.metadata.name, l]));
+
+export const nodeCards = (nodes: any[], pods: any[], leases = new Map<string, any>()): { cards: NodeCard[]; unscheduled: any[] } => {
   const byNode = new Map<string, any[]>();
   const unscheduled: any[] = [];
   for (const p of pods) {
@@ -77,7 +90,6 @@ export const nodeCards = (nodes: any[], pods: any[]): { cards: NodeCard[]; unsch
         used.memory += r.memory;
       }
       const alloc = n.status?.allocatable ?? n.status?.capacity ?? {};
-      const ready = (n.status?.conditions ?? []).find((x: any) => x.type === "Ready");
       return {
         name: n.metadata.name,
         ready: nodeReady(n),
@@ -87,7 +99,7 @@ export const nodeCards = (nodes: any[], pods: any[]): { cards: NodeCard[]; unsch
         pods: mine.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)),
         kubelet: n.status?.nodeInfo?.kubeletVersion,
         runtime: n.status?.nodeInfo?.containerRuntimeVersion,
-        heartbeat: ready?.lastHeartbeatTime,
+        heartbeat: lastHeartbeat(n, leases),
         ip: (n.status?.addresses ?? []).find((a: any) => a.type === "InternalIP")?.address,
       };
     })

@@ -1,7 +1,7 @@
 /** The pages' content (inside the Layout). Live regions are rendered alone for the client's refreshes. */
 import { PostForm } from "./layout";
 import { parseQuantity } from "../../shared/quantity";
-import { age, fmtCpu, fmtMem, type NodeCard, nodeReady, podClass, podStatus } from "./model";
+import { age, fmtCpu, fmtMem, lastHeartbeat, type NodeCard, nodeReady, podClass, podStatus } from "./model";
 
 export const LoginPage = (p: { csrf: string; error?: string }) => (
   <div class="login">
@@ -408,7 +408,12 @@ export const ApplyPage = (p: { csrf: string; yaml: string; results?: ApplyResult
       <p class="muted">
         One or more YAML or JSON documents (separated by ---), applied as `kubectl apply --server-side` does: created, or updated when they exist.
       </p>
-      <textarea name="yaml" spellcheck={false} aria-label="manifest" placeholder="apiVersion: v1 / kind: ConfigMap / ...">
+      <p>
+        <label>
+          Load a file: <input type="file" accept=".yaml,.yml,.json,text/yaml,application/json" data-into="manifest" aria-label="manifest file" />
+        </label>
+      </p>
+      <textarea id="manifest" name="yaml" spellcheck={false} aria-label="manifest" placeholder="apiVersion: v1 / kind: ConfigMap / ...">
         {p.yaml}
       </textarea>
       <p>
@@ -439,12 +444,12 @@ const qtyOrNaN = (s: string): number => {
 };
 
 /** The Nodes page: a card per node with what a home-labber checks, cordon/uncordon, and adding a node. */
-export const NodesPage = (p: { nodes: any[]; csrf: string; canWrite: boolean }) => (
+export const NodesPage = (p: { nodes: any[]; leases: Map<string, any>; csrf: string; canWrite: boolean }) => (
   <div class="cards">
     {p.nodes.map((n) => {
       const ready = nodeReady(n);
       const cordoned = n.spec?.unschedulable === true;
-      const readyCond = (n.status?.conditions ?? []).find((c: any) => c.type === "Ready");
+      const heartbeat = lastHeartbeat(n, p.leases);
       const info = n.status?.nodeInfo ?? {};
       const name = n.metadata.name;
       return (
@@ -457,7 +462,7 @@ export const NodesPage = (p: { nodes: any[]; csrf: string; canWrite: boolean }) 
           </h3>
           <dl class="kv">
             <dt>Heartbeat</dt>
-            <dd>{readyCond?.lastHeartbeatTime ? `${age(readyCond.lastHeartbeatTime)} ago` : "never"}</dd>
+            <dd>{heartbeat ? `${age(heartbeat)} ago` : "never"}</dd>
             <dt>Agent</dt>
             <dd>{info.kubeletVersion ?? ""}</dd>
             <dt>Runtime</dt>
