@@ -82,6 +82,12 @@ describe("dashboard on the Worker (Miniflare)", () => {
     expect(html).toContain('data-node="edge-box"');
     expect(html).toMatch(/<b>1<\/b><span>nodes<\/span>/);
     expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
+    // a session cookie changed by one character, or sealed under another secret, is no session
+    const sealed = ok.jar.kf_session;
+    const flipped = sealed.slice(0, -3) + (sealed.at(-3) === "A" ? "B" : "A") + sealed.slice(-2);
+    const tampered = await t.fetch("/", { token: null, redirect: "manual", headers: { Cookie: `kf_session=${flipped}` } });
+    expect(tampered.status).toBe(303);
+    expect(tampered.headers.get("location")).toBe("/ui/login");
     // a live refresh is the region alone
     const live = await t.fetch("/", { token: null, headers: { Cookie: cookieHeader(ok.jar), "X-Live": "1" } });
     expect(await live.text()).not.toContain("<html");
