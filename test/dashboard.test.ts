@@ -398,6 +398,30 @@ describe("dashboard in Chromium (Node all-in-one, hollow nodes)", () => {
     await ctx.close();
   }, 60_000);
 
+  it("shows a Deployment's revisions and rolls back to one (kubectl rollout undo --to-revision)", async () => {
+    const ctx = await newContext();
+    const page = await signIn(ctx, server.adminToken);
+    const path = `/apis/apps/v1/namespaces/${NS}/deployments/web`;
+    // the restart earlier made revision 2
+    await until(async () => (await api("GET", path)).json.metadata.annotations?.["deployment.kubernetes.io/revision"] === "2", "revision 2");
+    await page.goto(`${server.url}/ui/workloads`);
+    await page.click(`tr[data-deployment="${NS}/web"] a[href="/ui/deployments/${NS}/web"]`);
+    await page.waitForURL(`${server.url}/ui/deployments/${NS}/web`);
+    await expect(page.locator("tr[data-revision]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-revision")))).resolves.toEqual(["2", "1"]);
+    expect(await page.locator('tr[data-revision="2"] button').count()).toBe(0);
+    await shot(page, "deployment-history");
+    page.once("dialog", (d) => d.accept());
+    await page.locator('tr[data-revision="1"] button:has-text("Roll back")').click();
+    await page.waitForURL(`${server.url}/ui/deployments/${NS}/web`);
+    await expect(page.locator(".flash.ok").textContent()).resolves.toBe("deployment.apps/web rolled back to revision 1");
+    const d = (await api("GET", path)).json;
+    expect(d.spec.template.metadata.annotations?.["kubectl.kubernetes.io/restartedAt"]).toBeUndefined();
+    expect(d.spec.template.metadata.labels).toEqual({ app: "web" });
+    // the controller takes revision 1's ReplicaSet back as revision 3, as Kubernetes does
+    await until(async () => (await api("GET", path)).json.metadata.annotations?.["deployment.kubernetes.io/revision"] === "3", "revision 3");
+    await ctx.close();
+  }, 60_000);
+
   it("renders the overview on a phone-sized screen, and the other pages for the screenshots", async () => {
     const ctx = await newContext({ width: 390, height: 844 });
     const page = await signIn(ctx, server.adminToken);

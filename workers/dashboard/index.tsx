@@ -14,6 +14,7 @@ import { Layout } from "./layout";
 import { leasesByNode, nodeCards, problems } from "./model";
 import {
   AddNode,
+  HistoryPage,
   ApplyPage,
   CreateNamespace,
   NamespacesPage,
@@ -319,6 +320,45 @@ export const dashboard = (o: DashboardOptions) => {
       }),
     );
   }
+  /** The Deployment's ReplicaSets (its revisions), newest first. */
+  const revisions = async (kube: Kube, d: any) =>
+    (await kube.list(collectionPath("apps/v1", "replicasets", d.metadata.namespace)))
+      .filter((rs) => (rs.metadata.ownerReferences ?? []).some((o: any) => o.controller && o.uid === d.metadata.uid))
+      .sort(
+        (a, b) =>
+          Number(b.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? 0) -
+          Number(a.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? 0),
+      );
+  app.get("/ui/deployments/:ns/:name", (c) =>
+    liveRegion(c, `Deployment ${c.req.param("ns")}/${c.req.param("name")}`, "/ui/workloads", async () => {
+      const kube = c.get("kube");
+      const d = await kube.get(deployment(c));
+      return <HistoryPage deployment={d} replicaSets={await revisions(kube, d)} csrf={c.get("csrf")} canWrite={c.get("session").canWrite} />;
+    }),
+  );
+  // kubectl rollout undo --to-revision: the Deployment's template becomes that ReplicaSet's (without its pod-template-hash)
+  app.post("/ui/deployments/:ns/:name/rollback", (c) => {
+    const back = `/ui/deployments/${enc(c.req.param("ns") ?? "")}/${enc(c.req.param("name") ?? "")}`;
+    return act(c, back, async () => {
+      const kube = c.get("kube");
+      const want = c.get("form").revision ?? "";
+      const d = await kube.get(deployment(c));
+      const rs = (await revisions(kube, d)).find((r) => r.metadata.annotations?.["deployment.kubernetes.io/revision"] === want);
+      if (!rs) throw new Error(`unable to find the specified revision ${want}`);
+      const template = structuredClone(rs.spec.template);
+      if (template.metadata?.labels) delete template.metadata.labels["pod-template-hash"];
+      await kube.call(
+        "PATCH",
+        `${deployment(c)}?fieldManager=${FIELD_MANAGER}`,
+        [
+          { op: "test", path: "/metadata/uid", value: d.metadata.uid },
+          { op: "replace", path: "/spec/template", value: template },
+        ],
+        { "Content-Type": "application/json-patch+json" },
+      );
+      return `deployment.apps/${c.req.param("name")} rolled back to revision ${want}`;
+    });
+  });
   app.post("/ui/deployments/:ns/:name/delete", (c) =>
     act(c, "/ui/workloads", async () => {
       await c.get("kube").call("DELETE", `${deployment(c)}?propagationPolicy=Background`);

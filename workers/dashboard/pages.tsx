@@ -146,7 +146,7 @@ export const Workloads = (p: { deployments: any[]; csrf: string; canWrite: boole
               <tr class={short ? "warn" : ""} data-deployment={`${d.metadata.namespace}/${d.metadata.name}`}>
                 <td>{d.metadata.namespace}</td>
                 <td>
-                  {d.metadata.name} {d.spec?.paused ? <span class="badge warn">paused</span> : null}
+                  <a href={base}>{d.metadata.name}</a> {d.spec?.paused ? <span class="badge warn">paused</span> : null}
                 </td>
                 <td data-col="ready">
                   {d.status?.readyReplicas ?? 0}/{want}
@@ -587,3 +587,61 @@ export const CreateNamespace = (p: { csrf: string }) => (
     </PostForm>
   </>
 );
+
+/** A Deployment's rollout history: its ReplicaSets by revision, each but the current one with a roll-back button. */
+export const HistoryPage = (p: { deployment: any; replicaSets: any[]; csrf: string; canWrite: boolean }) => {
+  const d = p.deployment;
+  const current = d.metadata.annotations?.["deployment.kubernetes.io/revision"];
+  const base = `/ui/deployments/${encodeURIComponent(d.metadata.namespace)}/${encodeURIComponent(d.metadata.name)}`;
+  return (
+    <>
+      <p class="muted">
+        {d.status?.readyReplicas ?? 0}/{d.spec?.replicas ?? 1} ready · revision {current ?? "?"}
+        {d.spec?.paused ? " · paused" : ""}
+      </p>
+      <div class="tablewrap">
+        <table>
+          <thead>
+            <tr>
+              <th>Revision</th>
+              <th>ReplicaSet</th>
+              <th>Images</th>
+              <th>Pods</th>
+              <th>Age</th>
+              {p.canWrite ? <th /> : null}
+            </tr>
+          </thead>
+          <tbody>
+            {p.replicaSets.map((rs) => {
+              const rev = rs.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? "";
+              return (
+                <tr data-revision={rev}>
+                  <td>
+                    {rev}
+                    {rev === current ? " (current)" : ""}
+                  </td>
+                  <td>{rs.metadata.name}</td>
+                  <td>{(rs.spec?.template?.spec?.containers ?? []).map((c: any) => c.image).join(", ")}</td>
+                  <td>
+                    {rs.status?.readyReplicas ?? 0}/{rs.spec?.replicas ?? 0}
+                  </td>
+                  <td>{age(rs.metadata.creationTimestamp)}</td>
+                  {p.canWrite ? (
+                    <td>
+                      {rev && rev !== current ? (
+                        <PostForm action={`${base}/rollback`} csrf={p.csrf} confirm={`Roll ${d.metadata.name} back to revision ${rev}?`}>
+                          <input type="hidden" name="revision" value={rev} />
+                          <button type="submit">Roll back</button>
+                        </PostForm>
+                      ) : null}
+                    </td>
+                  ) : null}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+};
