@@ -80,7 +80,18 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "kf-dash-"));
   const tokenFile = join(dataDir, "tokens.csv");
   writeFileSync(tokenFile, `${VIEWER},viewer,1001,readers\n`);
-  server = await startServer({ port: 0, host: "127.0.0.1", dataDir, synchronous: "NORMAL", tokenAuthFile: tokenFile, resyncIntervalMs: 1000, log: () => {} });
+  server = await startServer({
+    port: 0,
+    host: "127.0.0.1",
+    dataDir,
+    synchronous: "NORMAL",
+    tokenAuthFile: tokenFile,
+    resyncIntervalMs: 1000,
+    // ranges no other test's bridges use (the server refuses ones this machine's interfaces overlap); nothing here touches the network
+    clusterCIDR: "10.207.0.0/16",
+    serviceCIDR: "10.208.0.0/16",
+    log: () => {},
+  });
   dispatcher = new Agent({ connect: { ca: server.caPem } });
   nodes = [await startTestNode(server, `dash-a-${process.pid}`, { syncMs: 300 }), await startTestNode(server, `dash-b-${process.pid}`, { syncMs: 300 })];
   expect((await api("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } })).status).toBe(201);
