@@ -207,6 +207,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     tokens,
     maxBodyBytes: o.maxBodyBytes,
     requestTimeoutMs: limits.requestTimeoutMs,
+    dashboard: { secret: adminToken },
   });
 
   // A response given before its request body has arrived (401 before a join body, 413
@@ -289,6 +290,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   log(`data dir: ${dataDir}`);
   log(`kubeconfig: ${kubeconfigPath}`);
   log(`try: kubectl --kubeconfig ${kubeconfigPath} get ns`);
+  log(
+    `dashboard: ${url}/ (sign in with the admin token: ${process.env.KUBEFLARE_ADMIN_TOKEN ? "KUBEFLARE_ADMIN_TOKEN" : `cat ${join(dataDir, "admin-token")}`})`,
+  );
 
   return {
     url,

@@ -26,6 +26,8 @@ export interface Env {
   LIBSQL_AUTH_TOKEN?: string;
   /** admin bearer token (a Worker secret) */
   ADMIN_TOKEN: string;
+  /** the dashboard's session key material (optional secret; default ADMIN_TOKEN): changing it signs everyone out */
+  DASHBOARD_SECRET?: string;
   /** comma-separated read-only tokens (optional secret) */
   VIEWER_TOKENS?: string;
   /** the `iss` of ServiceAccount tokens (default https://kubernetes.default.svc.cluster.local) */
@@ -231,6 +233,7 @@ export const runtime = async (
     tokens,
     maxBodyBytes: env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : undefined,
     watchServer: o.watchServer,
+    dashboard: { secret: env.DASHBOARD_SECRET || env.ADMIN_TOKEN },
   });
   if (!bootstrapped) {
     await registry.bootstrap();

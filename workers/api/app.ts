@@ -4,6 +4,7 @@ import { authorizePath } from "../registry/auth";
 import type { Registry } from "../registry/registry";
 import { type AuthVariables, type Authenticator, bearerAuth } from "./auth";
 import { DEFAULT_MAX_BODY_BYTES, type ProtobufDecoder } from "./body";
+import { dashboard } from "../dashboard";
 import { discovery } from "./discovery";
 import { onError } from "./errors";
 import { joining } from "./join";
@@ -30,6 +31,8 @@ export interface AppOptions {
   metrics?: ApiMetrics;
   /** where watches are served once authorized (the Worker's watch hub); default here, by the registry */
   watchServer?: WatchServer;
+  /** the dashboard at `/` and `/ui/` (workers/dashboard), its session keys derived from `secret`; without it, none */
+  dashboard?: { secret: string };
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
@@ -90,6 +93,9 @@ export const createApp = (opts: AppOptions) => {
     const ok = opts.ready ? await opts.ready().catch(() => false) : true;
     return c.text(ok ? "ok" : "database unreachable", ok ? 200 : 503);
   });
+
+  // the dashboard: its own sign-in and sessions (so before bearer authentication); it calls this API in-process with the user's token
+  if (opts.dashboard) app.route("/", dashboard({ secret: opts.dashboard.secret, api: async (req, c) => app.fetch(req, c.env) }));
 
   const metrics = opts.metrics?.exposition ? opts.metrics : undefined;
   if (metrics) app.use("*", instrument(metrics, isLongRunning));

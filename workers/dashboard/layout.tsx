@@ -1,0 +1,72 @@
+/** The page frame: header with navigation, flash message, and the page's content. */
+import type { Child } from "hono/jsx";
+
+export const NAV = [
+  ["/", "Overview"],
+  ["/ui/workloads", "Workloads"],
+  ["/ui/pods", "Pods"],
+  ["/ui/nodes", "Nodes"],
+  ["/ui/events", "Events"],
+  ["/ui/namespaces", "Namespaces"],
+  ["/ui/apply", "Apply YAML"],
+] as const;
+
+export interface Frame {
+  title: string;
+  /** the nav entry to mark */
+  path?: string;
+  csrf?: string;
+  flash?: { kind: "ok" | "error"; text: string };
+  /** whether the user may write (shown next to sign out) */
+  canWrite?: boolean;
+  children?: Child;
+}
+
+export const Layout = ({ title, path, csrf, flash, canWrite, children }: Frame) => (
+  <html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <title>{title} · Kubeflare</title>
+      <link rel="stylesheet" href="/ui/app.css" />
+      <script src="/ui/app.js" defer />
+    </head>
+    <body>
+      {csrf !== undefined ? (
+        <header>
+          <a class="brand" href="/">
+            Kubeflare
+          </a>
+          <nav>
+            {NAV.map(([href, label]) => (
+              <a href={href} class={path === href ? "on" : ""}>
+                {label}
+              </a>
+            ))}
+          </nav>
+          <span class="badge">{canWrite ? "admin" : "read-only"}</span>
+          <form method="post" action="/ui/logout">
+            <input type="hidden" name="_csrf" value={csrf} />
+            <button type="submit">Sign out</button>
+          </form>
+        </header>
+      ) : null}
+      <main>
+        {flash ? (
+          <div class={`flash ${flash.kind}`} role={flash.kind === "error" ? "alert" : "status"}>
+            {flash.text}
+          </div>
+        ) : null}
+        {children}
+      </main>
+    </body>
+  </html>
+);
+
+/** A state-changing form: POST with the session's CSRF token. */
+export const PostForm = (p: { action: string; csrf: string; confirm?: string; class?: string; children?: Child }) => (
+  <form method="post" action={p.action} data-confirm={p.confirm} class={p.class}>
+    <input type="hidden" name="_csrf" value={p.csrf} />
+    {p.children}
+  </form>
+);

@@ -1,0 +1,647 @@
+/** The pages' content (inside the Layout). Live regions are rendered alone for the client's refreshes. */
+import { PostForm } from "./layout";
+import { parseQuantity } from "../../shared/quantity";
+import { age, fmtCpu, fmtMem, lastHeartbeat, type NodeCard, nodeReady, podClass, podStatus } from "./model";
+
+export const LoginPage = (p: { csrf: string; error?: string }) => (
+  <div class="login">
+    <h1>Sign in to Kubeflare</h1>
+    <p class="muted">Paste a bearer token: the admin token `npm start` printed (or the Worker's ADMIN_TOKEN), or a read-only viewer token.</p>
+    {p.error ? (
+      <div class="flash error" role="alert">
+        {p.error}
+      </div>
+    ) : null}
+    <form method="post" action="/ui/login">
+      <input type="hidden" name="_csrf" value={p.csrf} />
+      <label for="token">Token</label>
+      <input id="token" name="token" type="password" autocomplete="off" required autofocus />
+      <button class="primary" type="submit">
+        Sign in
+      </button>
+    </form>
+  </div>
+);
+
+const Bar = (p: { label: string; used: number; total: number; fmt: (v: number) => string }) => {
+  const pct = p.total > 0 ? Math.min(100, Math.round((p.used / p.total) * 100)) : 0;
+  return (
+    <div class="bar" title={`${p.label} requested ${p.fmt(p.used)} of ${p.fmt(p.total)} allocatable`}>
+      <span>{p.label}</span>
+      <div class="track">
+        <div class={`fill${pct >= 90 ? " hi" : ""}`} style={`width:${pct}%`} />
+      </div>
+      <span>
+        {p.fmt(p.used)}/{p.fmt(p.total)}
+      </span>
+    </div>
+  );
+};
+
+const Chip = ({ pod }: { pod: any }) => (
+  <a
+    class={`chip ${podClass(pod)}`}
+    href={`/ui/pods/${encodeURIComponent(pod.metadata.namespace)}/${encodeURIComponent(pod.metadata.name)}`}
+    title={`${pod.metadata.namespace}/${pod.metadata.name}: ${podStatus(pod)}`}
+    data-pod={pod.metadata.name}
+    data-class={podClass(pod)}
+  >
+    {pod.metadata.name}
+  </a>
+);
+
+export interface OverviewData {
+  cards: NodeCard[];
+  unscheduled: any[];
+  counts: { nodes: number; pods: number; deployments: number; problems: number };
+}
+
+export const Overview = ({ d }: { d: OverviewData }) => (
+  <>
+    <div class="stats">
+      <div class="stat" data-count="nodes">
+        <b>{d.counts.nodes}</b>
+        <span>nodes</span>
+      </div>
+      <div class="stat" data-count="pods">
+        <b>{d.counts.pods}</b>
+        <span>pods</span>
+      </div>
+      <div class="stat" data-count="deployments">
+        <b>{d.counts.deployments}</b>
+        <span>deployments</span>
+      </div>
+      <div class={`stat${d.counts.problems ? " bad" : ""}`} data-count="problems">
+        <b>{d.counts.problems}</b>
+        <span>problems</span>
+      </div>
+    </div>
+    {d.cards.length === 0 ? <p class="muted">No nodes yet: add one from the Nodes page (a join token and the command to run on the box).</p> : null}
+    <div class="cards">
+      {d.cards.map((n) => (
+        <section class="card node" data-node={n.name}>
+          <h3>
+            <a href={`/ui/nodes#${encodeURIComponent(n.name)}`}>{n.name}</a>
+            <span>
+              <span class={`badge ${n.ready === "Ready" ? "ok" : "bad"}`}>{n.ready}</span> {n.cordoned ? <span class="badge warn">cordoned</span> : null}
+            </span>
+          </h3>
+          <div class="meta">
+            {[n.ip, n.runtime, n.kubelet].filter(Boolean).join(" · ")}
+            {n.heartbeat ? ` · heartbeat ${age(n.heartbeat)} ago` : ""}
+          </div>
+          <Bar label="cpu" used={n.cpu.used} total={n.cpu.total} fmt={fmtCpu} />
+          <Bar label="memory" used={n.memory.used} total={n.memory.total} fmt={fmtMem} />
+          <div class="chips">{n.pods.length ? n.pods.map((p) => <Chip pod={p} />) : <span class="muted">no pods</span>}</div>
+        </section>
+      ))}
+      {d.unscheduled.length ? (
+        <section class="card" data-node="">
+          <h3>
+            Not scheduled <span class="badge warn">{d.unscheduled.length}</span>
+          </h3>
+          <div class="chips">
+            {d.unscheduled.map((p) => (
+              <Chip pod={p} />
+            ))}
+          </div>
+        </section>
+      ) : null}
+    </div>
+  </>
+);
+
+export const Workloads = (p: { deployments: any[]; csrf: string; canWrite: boolean }) => (
+  <>
+    <h2>Deployments</h2>
+    <div class="tablewrap">
+      <table>
+        <thead>
+          <tr>
+            <th>Namespace</th>
+            <th>Name</th>
+            <th>Ready</th>
+            <th>Up-to-date</th>
+            <th>Available</th>
+            <th class="hide-sm">Revision</th>
+            <th class="hide-sm">Age</th>
+            {p.canWrite ? <th>Actions</th> : null}
+          </tr>
+        </thead>
+        <tbody>
+          {p.deployments.length === 0 ? (
+            <tr>
+              <td colspan={8} class="muted">
+                No Deployments.
+              </td>
+            </tr>
+          ) : null}
+          {p.deployments.map((d) => {
+            const ns = encodeURIComponent(d.metadata.namespace);
+            const name = encodeURIComponent(d.metadata.name);
+            const want = d.spec?.replicas ?? 1;
+            const base = `/ui/deployments/${ns}/${name}`;
+            const short = (d.status?.availableReplicas ?? 0) < want;
+            return (
+              <tr class={short ? "warn" : ""} data-deployment={`${d.metadata.namespace}/${d.metadata.name}`}>
+                <td>{d.metadata.namespace}</td>
+                <td>
+                  <a href={base}>{d.metadata.name}</a> {d.spec?.paused ? <span class="badge warn">paused</span> : null}
+                </td>
+                <td data-col="ready">
+                  {d.status?.readyReplicas ?? 0}/{want}
+                </td>
+                <td>{d.status?.updatedReplicas ?? 0}</td>
+                <td data-col="available">{d.status?.availableReplicas ?? 0}</td>
+                <td class="hide-sm">{d.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? ""}</td>
+                <td class="hide-sm">{age(d.metadata.creationTimestamp)}</td>
+                {p.canWrite ? (
+                  <td>
+                    <div class="actions">
+                      <PostForm action={`${base}/scale`} csrf={p.csrf}>
+                        <input type="hidden" name="delta" value="-1" />
+                        <button type="submit" aria-label="scale down" disabled={want <= 0}>
+                          −
+                        </button>
+                      </PostForm>
+                      <PostForm action={`${base}/scale`} csrf={p.csrf}>
+                        <input type="hidden" name="delta" value="1" />
+                        <button type="submit" aria-label="scale up">
+                          +
+                        </button>
+                      </PostForm>
+                      <PostForm action={`${base}/scale`} csrf={p.csrf}>
+                        <input class="num" type="number" name="replicas" min="0" value={String(want)} aria-label="replicas" />
+                        <button type="submit">Scale</button>
+                      </PostForm>
+                      <PostForm action={`${base}/${d.spec?.paused ? "resume" : "pause"}`} csrf={p.csrf}>
+                        <button type="submit">{d.spec?.paused ? "Resume" : "Pause"}</button>
+                      </PostForm>
+                      <PostForm action={`${base}/restart`} csrf={p.csrf} confirm={`Restart ${d.metadata.name}? Its pods are replaced one by one.`}>
+                        <button type="submit">Restart</button>
+                      </PostForm>
+                      <PostForm action={`${base}/delete`} csrf={p.csrf} confirm={`Delete Deployment ${d.metadata.namespace}/${d.metadata.name} and its pods?`}>
+                        <button class="danger" type="submit">
+                          Delete
+                        </button>
+                      </PostForm>
+                    </div>
+                  </td>
+                ) : null}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  </>
+);
+
+/** A meta.k8s.io Table as the API renders it for kubectl (its columns, cells and row objects). */
+export const KubeTable = (p: { table: any; link?: (row: any) => string | undefined; wide?: boolean; namespaced?: boolean }) => {
+  const cols: any[] = p.table.columnDefinitions ?? [];
+  const shown = cols.map((c, i) => ({ c, i })).filter(({ c }) => p.wide || c.priority === 0 || c.priority === undefined);
+  const rows: any[] = p.table.rows ?? [];
+  return (
+    <div class="tablewrap">
+      <table>
+        <thead>
+          <tr>
+            {p.namespaced ? <th>Namespace</th> : null}
+            {shown.map(({ c }) => (
+              <th>{c.name}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.length === 0 ? (
+            <tr>
+              <td colspan={shown.length + 1} class="muted">
+                Nothing here.
+              </td>
+            </tr>
+          ) : null}
+          {rows.map((r) => {
+            const href = p.link?.(r);
+            return (
+              <tr data-name={r.object?.metadata?.name}>
+                {p.namespaced ? <td>{r.object?.metadata?.namespace ?? ""}</td> : null}
+                {shown.map(({ i }, k) => (
+                  <td>{k === 0 && href ? <a href={href}>{String(r.cells?.[i] ?? "")}</a> : String(r.cells?.[i] ?? "")}</td>
+                ))}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+};
+
+export const PodsFilters = (p: { namespaces: string[]; namespace: string; labelSelector: string; node: string }) => (
+  <form class="filters" method="get" action="/ui/pods">
+    <select name="namespace" aria-label="namespace">
+      <option value="">all namespaces</option>
+      {p.namespaces.map((n) => (
+        <option value={n} selected={n === p.namespace}>
+          {n}
+        </option>
+      ))}
+    </select>
+    <input name="labelSelector" placeholder="label selector (app=web)" value={p.labelSelector} aria-label="label selector" />
+    <input name="node" placeholder="node" value={p.node} aria-label="node" />
+    <button type="submit">Filter</button>
+  </form>
+);
+
+export const PodPage = (p: { pod: any; events: any[]; container?: string }) => {
+  const pod = p.pod;
+  const statuses = new Map<string, any>([...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map((s: any) => [s.name, s]));
+  const containers: any[] = pod.spec?.containers ?? [];
+  const ns = encodeURIComponent(pod.metadata.namespace);
+  const name = encodeURIComponent(pod.metadata.name);
+  return (
+    <>
+      <dl class="kv">
+        <dt>Status</dt>
+        <dd>
+          <span class={`chip ${podClass(pod)}`}>{podStatus(pod)}</span>
+        </dd>
+        <dt>Node</dt>
+        <dd>{pod.spec?.nodeName ?? "<none>"}</dd>
+        <dt>IP</dt>
+        <dd>{pod.status?.podIP ?? "<none>"}</dd>
+        <dt>Age</dt>
+        <dd>{age(pod.metadata.creationTimestamp)}</dd>
+        <dt>Labels</dt>
+        <dd>
+          {Object.entries(pod.metadata.labels ?? {})
+            .map(([k, v]) => `${k}=${v}`)
+            .join(", ") || "<none>"}
+        </dd>
+      </dl>
+      <h2>Containers</h2>
+      <div class="tablewrap">
+        <table>
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Image</th>
+              <th>Ready</th>
+              <th>Restarts</th>
+              <th>State</th>
+            </tr>
+          </thead>
+          <tbody>
+            {containers.map((c) => {
+              const s = statuses.get(c.name);
+              const state = s?.state ? Object.entries(s.state).map(([k, v]: [string, any]) => `${k}${v?.reason ? ` (${v.reason})` : ""}`)[0] : "waiting";
+              return (
+                <tr>
+                  <td>{c.name}</td>
+                  <td>{c.image}</td>
+                  <td>{s?.ready ? "true" : "false"}</td>
+                  <td>{s?.restartCount ?? 0}</td>
+                  <td>{state}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+      <h2>Conditions</h2>
+      <div class="tablewrap">
+        <table>
+          <thead>
+            <tr>
+              <th>Type</th>
+              <th>Status</th>
+              <th>Last transition</th>
+              <th>Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(pod.status?.conditions ?? []).map((c: any) => (
+              <tr>
+                <td>{c.type}</td>
+                <td>{c.status}</td>
+                <td>{c.lastTransitionTime ? `${age(c.lastTransitionTime)} ago` : ""}</td>
+                <td>{c.reason ?? ""}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <h2>Events</h2>
+      <Events events={p.events} />
+      <h2>Logs</h2>
+      {containers.length > 1 ? (
+        <p class="muted">
+          Container:{" "}
+          {containers.map((c) => (
+            <>
+              <a href={`?container=${encodeURIComponent(c.name)}`}>{c.name}</a>{" "}
+            </>
+          ))}
+        </p>
+      ) : null}
+      <pre class="log" id="log" data-follow={`/ui/pods/${ns}/${name}/log?container=${encodeURIComponent(p.container ?? containers[0]?.name ?? "")}`} />
+    </>
+  );
+};
+
+export const Events = ({ events }: { events: any[] }) => (
+  <div class="tablewrap">
+    <table>
+      <thead>
+        <tr>
+          <th>Last seen</th>
+          <th>Type</th>
+          <th>Reason</th>
+          <th>Object</th>
+          <th>Message</th>
+        </tr>
+      </thead>
+      <tbody>
+        {events.length === 0 ? (
+          <tr>
+            <td colspan={5} class="muted">
+              No events.
+            </td>
+          </tr>
+        ) : null}
+        {events.map((e) => (
+          <tr class={e.type === "Warning" ? "warn" : ""}>
+            <td>{age(eventTime(e))}</td>
+            <td>{e.type ?? ""}</td>
+            <td>{e.reason ?? ""}</td>
+            <td>{`${(e.involvedObject?.kind ?? "").toLowerCase()}/${e.involvedObject?.name ?? ""}`}</td>
+            <td style="white-space:normal">{e.message ?? e.note ?? ""}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  </div>
+);
+
+export const eventTime = (e: any): string | undefined => e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
+
+export interface ApplyResult {
+  doc: number;
+  ok: boolean;
+  text: string;
+}
+
+export const ApplyPage = (p: { csrf: string; yaml: string; results?: ApplyResult[]; canWrite: boolean }) => (
+  <>
+    {p.results ? (
+      <ul class="errors" id="results">
+        {p.results.map((r) => (
+          <li class={r.ok ? "ok" : ""} data-ok={r.ok ? "true" : "false"}>
+            {p.results!.length > 1 ? `document ${r.doc + 1}: ` : ""}
+            {r.text}
+          </li>
+        ))}
+      </ul>
+    ) : null}
+    <PostForm action="/ui/apply" csrf={p.csrf}>
+      <p class="muted">
+        One or more YAML or JSON documents (separated by ---), applied as `kubectl apply --server-side` does: created, or updated when they exist.
+      </p>
+      <p>
+        <label>
+          Load a file: <input type="file" accept=".yaml,.yml,.json,text/yaml,application/json" data-into="manifest" aria-label="manifest file" />
+        </label>
+      </p>
+      <textarea id="manifest" name="yaml" spellcheck={false} aria-label="manifest" placeholder="apiVersion: v1 / kind: ConfigMap / ...">
+        {p.yaml}
+      </textarea>
+      <p>
+        {p.canWrite ? (
+          <button class="primary" type="submit">
+            Apply
+          </button>
+        ) : (
+          <span class="muted">Read-only token: applying is not allowed.</span>
+        )}
+      </p>
+    </PostForm>
+  </>
+);
+
+const fmtCap = (k: string, v: unknown): string => {
+  const s = String(v ?? "");
+  if (k !== "memory" && k !== "ephemeral-storage") return s;
+  const n = qtyOrNaN(s);
+  return Number.isNaN(n) ? s : fmtMem(n);
+};
+const qtyOrNaN = (s: string): number => {
+  try {
+    return parseQuantity(s);
+  } catch {
+    return Number.NaN;
+  }
+};
+
+/** The Nodes page: a card per node with what a home-labber checks, cordon/uncordon, and adding a node. */
+export const NodesPage = (p: { nodes: any[]; leases: Map<string, any>; csrf: string; canWrite: boolean }) => (
+  <div class="cards">
+    {p.nodes.map((n) => {
+      const ready = nodeReady(n);
+      const cordoned = n.spec?.unschedulable === true;
+      const heartbeat = lastHeartbeat(n, p.leases);
+      const info = n.status?.nodeInfo ?? {};
+      const name = n.metadata.name;
+      return (
+        <section class="card node" id={name} data-node={name}>
+          <h3>
+            {name}
+            <span>
+              <span class={`badge ${ready === "Ready" ? "ok" : "bad"}`}>{ready}</span> {cordoned ? <span class="badge warn">cordoned</span> : null}
+            </span>
+          </h3>
+          <dl class="kv">
+            <dt>Heartbeat</dt>
+            <dd>{heartbeat ? `${age(heartbeat)} ago` : "never"}</dd>
+            <dt>Agent</dt>
+            <dd>{info.kubeletVersion ?? ""}</dd>
+            <dt>Runtime</dt>
+            <dd>{info.containerRuntimeVersion ?? ""}</dd>
+            <dt>OS</dt>
+            <dd>{[info.osImage, info.kernelVersion, info.architecture].filter(Boolean).join(" · ")}</dd>
+            <dt>Addresses</dt>
+            <dd>{(n.status?.addresses ?? []).map((a: any) => `${a.type}: ${a.address}`).join(", ")}</dd>
+            <dt>Allocatable</dt>
+            <dd>
+              {Object.entries(n.status?.allocatable ?? {})
+                .map(([k, v]) => `${k} ${fmtCap(k, v)}`)
+                .join(", ")}
+            </dd>
+            <dt>Conditions</dt>
+            <dd>{(n.status?.conditions ?? []).map((c: any) => `${c.type}=${c.status}`).join(", ")}</dd>
+            <dt>Labels</dt>
+            <dd>
+              {Object.entries(n.metadata.labels ?? {})
+                .map(([k, v]) => `${k}=${v}`)
+                .join(", ")}
+            </dd>
+            <dt>Taints</dt>
+            <dd>{(n.spec?.taints ?? []).map((t: any) => `${t.key}${t.value ? `=${t.value}` : ""}:${t.effect}`).join(", ") || "<none>"}</dd>
+          </dl>
+          {p.canWrite ? (
+            <div class="actions" style="margin-top:.6rem">
+              <PostForm action={`/ui/nodes/${encodeURIComponent(name)}/${cordoned ? "uncordon" : "cordon"}`} csrf={p.csrf}>
+                <button type="submit">{cordoned ? "Uncordon" : "Cordon"}</button>
+              </PostForm>
+            </div>
+          ) : null}
+        </section>
+      );
+    })}
+  </div>
+);
+
+export const AddNode = (p: { csrf: string; joined?: { token: string; expiration?: string; command: string } }) => (
+  <>
+    <h2>Add a node</h2>
+    {p.joined ? (
+      <div class="card" id="join">
+        <p>A join token (valid until {p.joined.expiration ?? "?"}, shown once). On the new box, with Docker or containerd installed:</p>
+        <pre class="log" id="join-command">
+          {p.joined.command}
+        </pre>
+        <p class="muted">
+          --ca-file only for the Node server's own CA (.kubeflare/tls/ca.crt on the control plane); then `npx kubeflare-agent install` for the systemd unit.
+        </p>
+      </div>
+    ) : null}
+    <PostForm action="/ui/nodes/join" csrf={p.csrf} class="filters">
+      <label>
+        valid for <input class="num" type="number" name="hours" min="1" max="8760" value="24" /> hours,
+      </label>
+      <label>
+        joins <input class="num" type="number" name="maxNodes" min="1" max="100" value="1" />
+      </label>
+      <button class="primary" type="submit">
+        Create join token
+      </button>
+    </PostForm>
+  </>
+);
+
+/** Namespaces: each with its phase, links to its pods and events, delete; and a form to create one. */
+export const NamespacesPage = (p: { namespaces: any[]; csrf: string; canWrite: boolean }) => (
+  <div class="tablewrap">
+    <table>
+      <thead>
+        <tr>
+          <th>Name</th>
+          <th>Status</th>
+          <th>Age</th>
+          <th>Show</th>
+          {p.canWrite ? <th>Actions</th> : null}
+        </tr>
+      </thead>
+      <tbody>
+        {p.namespaces.map((n) => {
+          const name = n.metadata.name;
+          return (
+            <tr data-name={name}>
+              <td>{name}</td>
+              <td>{n.status?.phase ?? ""}</td>
+              <td>{age(n.metadata.creationTimestamp)}</td>
+              <td>
+                <a href={`/ui/pods?namespace=${encodeURIComponent(name)}`}>pods</a>
+              </td>
+              {p.canWrite ? (
+                <td>
+                  {n.status?.phase === "Terminating" ? null : (
+                    <PostForm
+                      action={`/ui/namespaces/${encodeURIComponent(name)}/delete`}
+                      csrf={p.csrf}
+                      confirm={`Delete namespace ${name} and everything in it?`}
+                    >
+                      <button class="danger" type="submit">
+                        Delete
+                      </button>
+                    </PostForm>
+                  )}
+                </td>
+              ) : null}
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  </div>
+);
+
+export const CreateNamespace = (p: { csrf: string }) => (
+  <>
+    <h2>Create a namespace</h2>
+    <PostForm action="/ui/namespaces" csrf={p.csrf} class="filters">
+      <input name="name" placeholder="name" required aria-label="namespace name" />
+      <button class="primary" type="submit">
+        Create
+      </button>
+    </PostForm>
+  </>
+);
+
+/** A Deployment's rollout history: its ReplicaSets by revision, each but the current one with a roll-back button. */
+export const HistoryPage = (p: { deployment: any; replicaSets: any[]; csrf: string; canWrite: boolean }) => {
+  const d = p.deployment;
+  const current = d.metadata.annotations?.["deployment.kubernetes.io/revision"];
+  const base = `/ui/deployments/${encodeURIComponent(d.metadata.namespace)}/${encodeURIComponent(d.metadata.name)}`;
+  return (
+    <>
+      <p class="muted">
+        {d.status?.readyReplicas ?? 0}/{d.spec?.replicas ?? 1} ready · revision {current ?? "?"}
+        {d.spec?.paused ? " · paused" : ""}
+      </p>
+      <div class="tablewrap">
+        <table>
+          <thead>
+            <tr>
+              <th>Revision</th>
+              <th>ReplicaSet</th>
+              <th>Images</th>
+              <th>Pods</th>
+              <th>Age</th>
+              {p.canWrite ? <th /> : null}
+            </tr>
+          </thead>
+          <tbody>
+            {p.replicaSets.map((rs) => {
+              const rev = rs.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? "";
+              return (
+                <tr data-revision={rev}>
+                  <td>
+                    {rev}
+                    {rev === current ? " (current)" : ""}
+                  </td>
+                  <td>{rs.metadata.name}</td>
+                  <td>{(rs.spec?.template?.spec?.containers ?? []).map((c: any) => c.image).join(", ")}</td>
+                  <td>
+                    {rs.status?.readyReplicas ?? 0}/{rs.spec?.replicas ?? 0}
+                  </td>
+                  <td>{age(rs.metadata.creationTimestamp)}</td>
+                  {p.canWrite ? (
+                    <td>
+                      {rev && rev !== current ? (
+                        <PostForm action={`${base}/rollback`} csrf={p.csrf} confirm={`Roll ${d.metadata.name} back to revision ${rev}?`}>
+                          <input type="hidden" name="revision" value={rev} />
+                          <button type="submit">Roll back</button>
+                        </PostForm>
+                      ) : null}
+                    </td>
+                  ) : null}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+};
