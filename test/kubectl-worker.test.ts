@@ -123,6 +123,42 @@ spec:
     expect(await ok("delete sts web")).toBe('statefulset.apps "web" deleted\n');
   });
 
+  it("runs a CronJob from the cron trigger: a Job <name>-<minutes> at the next minute; create job --from=cronjob", async () => {
+    const cj = `apiVersion: batch/v1
+kind: CronJob
+metadata: {name: tick, namespace: default}
+spec:
+  schedule: "* * * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: c, image: busybox, command: [date]}]
+`;
+    expect(await ok(["apply", "-f", "-"], cj)).toBe("cronjob.batch/tick created\n");
+    // by hand, at once
+    expect(await ok("create job manual --from=cronjob/tick")).toBe("job.batch/manual created\n");
+    expect(await ok("get job manual -o jsonpath={.metadata.annotations.cronjob\\.kubernetes\\.io/instantiate}")).toBe("manual");
+    // on schedule: the Worker's cron (Cloudflare fires it each minute; here, every few seconds) makes the minute's Job
+    const worker = await t.mf!.getWorker();
+    const job = await eventually(
+      async () => {
+        await (worker as any).scheduled({ cron: "* * * * *", scheduledTime: new Date() });
+        const names = (await ok("get jobs -o name")).split("\n").filter((n) => /^job\.batch\/tick-\d+$/.test(n));
+        return names[0];
+      },
+      90_000,
+      3000,
+    );
+    const minutes = Number(job.split("-").pop());
+    // the scheduled time, in minutes since the epoch: the minute after the CronJob was made, or the one after that
+    expect(Math.abs(minutes * 60_000 - Date.now())).toBeLessThan(3 * 60_000);
+    expect(await ok(`get ${job} -o jsonpath={.metadata.ownerReferences[0].name}`)).toBe("tick");
+    await eventually(async () => /^tick\s+\* \* \* \* \*\s+(<none>\s+)?False\s+\d+\s+\S+/m.test(await ok("get cronjob tick")), 30_000);
+    expect(await ok("delete cronjob tick")).toBe('cronjob.batch "tick" deleted\n');
+  }, 120_000);
+
   it("ingress: the seeded default class, DefaultIngressClass admission, kubectl's columns", async () => {
     expect(await ok("get ingressclass")).toMatch(/^NAME\s+CONTROLLER\s+PARAMETERS\s+AGE\nkubeflare\s+kubeflare.dev\/ingress\s+<none>\s+/);
     const ing = `apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: edge-ing, namespace: default}\nspec:\n  tls: [{hosts: [a.example.com], secretName: s}]\n  rules:\n  - host: a.example.com\n    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}\n`;
