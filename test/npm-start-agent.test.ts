@@ -7,6 +7,7 @@
 import { joinArgs } from "./agent-e2e/process";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -45,6 +46,19 @@ const stop = async (child: ChildProcess | undefined) => {
     await new Promise((r) => setTimeout(r, 100));
   }
 };
+/** GET / on 127.0.0.1:port with a Host header (as `curl --resolve` would send it) */
+const hostGet = (port: number, host: string) =>
+  new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = httpRequest({ host: "127.0.0.1", port, path: "/", headers: { Host: host }, timeout: 5000 }, (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.end();
+  });
+
 const npx = (args: string[]) =>
   promisify(execFile)("npx", ["kubeflare-agent", ...args], { cwd: root }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
@@ -74,6 +88,7 @@ describe.skipIf(!engines)("npm start + kubectl apply + a second box joining with
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
+  const ingressPort = 20_000 + (process.pid % 20_000) * 2;
   it("runs a Deployment on this machine's Docker, then on a second box that joined", async () => {
     sink = await netSink(`kfsn${process.pid % 100000}`, 7000 + (process.pid % 900));
     sink.alsoLinks("kf0", box2Bridge);
@@ -94,6 +109,11 @@ describe.skipIf(!engines)("npm start + kubectl apply + a second box joining with
       "kubeflare/pause:test",
       // two agents share this host: neither may write the host's Service rules
       "--no-kube-proxy",
+      // the local agent's ingress proxy, on ports of this test's own
+      "--ingress-http-port",
+      String(ingressPort),
+      "--ingress-https-port",
+      String(ingressPort + 1),
     ]);
     await eventually(async () => server!.output().includes("node agent: first-box on docker://"), 60_000).catch((e) => {
       throw new Error(`${(e as Error).message}\n${server!.output()}`);
@@ -142,6 +162,53 @@ spec:
     expect(sandbox.map((c) => c.running)).toEqual([true]);
     const sandboxImage = await promisify(execFile)("docker", ["inspect", "--format", "{{.Config.Image}}", sandbox[0].id]);
     expect(sandboxImage.stdout.trim()).toBe("kubeflare/pause:test");
+
+    // a Service and an Ingress answer on the node's address, through the local agent's ingress proxy
+    writeFileSync(
+      file,
+      `apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: web}}
+spec:
+  nodeName: first-box
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: kubeflare/busybox:test
+    imagePullPolicy: Never
+    command: ["sh", "-c", "mkdir -p /www && echo hello from $(hostname) > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web}
+spec:
+  rules:
+  - host: web.home.lan
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+`,
+    );
+    expect((await k(["apply", "-f", file])).stdout).toBe("pod/web created\nservice/web created\ningress.networking.k8s.io/web created\n");
+    const answer = await eventually(async () => {
+      const r = await hostGet(ingressPort, "web.home.lan").catch(() => undefined);
+      return r?.status === 200 ? r.body : undefined;
+    }, 60_000);
+    expect(answer).toBe("hello from web\n");
+    // another host is nobody's: the proxy says so
+    expect((await hostGet(ingressPort, "other.home.lan")).status).toBe(404);
+    await eventually(
+      async () => /^web\s+kubeflare\s+web\.home\.lan\s+127\.0\.0\.1\s+80\s+/m.test((await k("get ingress web --no-headers=false")).stdout),
+      30_000,
+    );
 
     // the second box: a join token from the admin, then join and run, as the README says
     const token = await npx(["token", "create", "--kubeconfig", kubeconfig, "--ttl", "10m"]);
