@@ -95,6 +95,15 @@ beforeAll(async () => {
   dispatcher = new Agent({ connect: { ca: server.caPem } });
   nodes = [await startTestNode(server, `dash-a-${process.pid}`, { syncMs: 300 }), await startTestNode(server, `dash-b-${process.pid}`, { syncMs: 300 })];
   expect((await api("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } })).status).toBe(201);
+  // the token file's group "readers" may read what `view` allows, as an admin grants it (RBAC)
+  const readers = {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
+    metadata: { name: `readers-view-${process.pid}` },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
+    subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "readers" }],
+  };
+  expect((await api("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", readers)).status).toBe(201);
   expect((await api("POST", `/apis/apps/v1/namespaces/${NS}/deployments`, deployment("web", 1))).status).toBe(201);
   await until(async () => (await podsOf("web")).some((p) => p.status?.phase === "Running"), "web's pod running");
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });

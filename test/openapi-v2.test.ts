@@ -15,19 +15,13 @@ import { kubeconfigYaml, writeKubeconfig } from "../node/kubeconfig";
 import { type Kubectl, kubectl } from "./kubectl";
 import { startNodeTarget, startWorkerTarget, type Target } from "./targets";
 
-const UNSERVED = `apiVersion: networking.k8s.io/v1
-kind: Ingress
+const UNSERVED = `apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
 metadata:
-  name: kubia
-spec:
-  rules:
-  - host: kubia.example.com
-    http:
-      paths:
-      - path: /
-        pathType: Prefix
-        backend:
-          service: {name: kubia-nodeport, port: {number: 80}}
+  name: high-priority
+value: 1000000
+globalDefault: false
+description: "For the important pods."
 `;
 const OBJECTS = `apiVersion: v1
 kind: Pod
@@ -130,7 +124,7 @@ for (const [runtime, start] of runtimes) {
       for (const v of ["1.27", "1.30", "1.33"]) {
         const r = await k(v)("apply -f unserved.yaml");
         expect(r.code, v).not.toBe(0);
-        expect(r.stderr, v).toContain('no matches for kind "Ingress" in version "networking.k8s.io/v1"');
+        expect(r.stderr, v).toContain('no matches for kind "PriorityClass" in version "scheduling.k8s.io/v1"');
       }
     }, 60_000);
 

@@ -71,7 +71,8 @@ export class ScaleSubresource {
       try {
         return await this.write(info, current, scale, opts, warnings);
       } catch (e) {
-        if ((e as { reason?: string }).reason === "Conflict" && !rv) continue;
+        // the patched Scale carries the current resourceVersion; only one the patch itself names is a precondition
+        if ((e as { reason?: string }).reason === "Conflict" && !namesResourceVersion(type, patch)) continue;
         throw e;
       }
     }
@@ -97,3 +98,11 @@ export class ScaleSubresource {
     return { object: this.toScale(info, object), warnings };
   }
 }
+
+/** Whether a patch sets metadata.resourceVersion (a precondition: its conflicts are not retried). */
+const namesResourceVersion = (type: PatchType, patch: unknown): boolean => {
+  if (type === "json")
+    return Array.isArray(patch) && patch.some((op) => typeof op?.path === "string" && op.path === "/metadata/resourceVersion" && op.op !== "remove");
+  const meta = (patch as { metadata?: { resourceVersion?: unknown } } | null)?.metadata;
+  return typeof meta?.resourceVersion === "string" && meta.resourceVersion !== "";
+};
