@@ -17,9 +17,6 @@ export { TunnelObject } from "./tunnel/object";
 const runtimeOf = (env: Env, subrequests?: () => number) =>
   runtime(env, { ...(hubOf(env) ? { watchServer: hubWatchServer(env), nodeLiveness: hubLiveness(env) } : {}), subrequests });
 
-/** The env with its subrequests counted, for invocations that run controllers (queue, cron): they stay within the plan's limit. */
-const budgeted = (env: Env) => countSubrequests(env);
-
 /** The cron's compaction and log sweep run at minutes divisible by this (each is a few subrequests; neither is urgent). */
 const HOUSEKEEPING_MINUTES = 5;
 
@@ -47,7 +44,8 @@ export default {
 
   /** Cron: the controllers' resync (node leases, time-based work, GC sweep), then compaction. */
   async scheduled(ctrl: ScheduledController, rawEnv: Env, _ctx: ExecutionContext): Promise<void> {
-    const { env, used } = budgeted(rawEnv);
+    // its subrequests counted: the controllers stay within the plan's limit
+    const { env, used } = countSubrequests(rawEnv);
     const rt = await runtimeOf(env, used);
     try {
       // the cron fires once a minute (wrangler.toml)
@@ -68,7 +66,8 @@ export default {
 
   /** Queue consumer: keys of changed objects, dispatched to the controllers in one batch. */
   async queue(batch: MessageBatch<unknown>, rawEnv: Env, _ctx: ExecutionContext): Promise<void> {
-    const { env, used } = budgeted(rawEnv);
+    // its subrequests counted: the controllers stay within the plan's limit
+    const { env, used } = countSubrequests(rawEnv);
     const rt = await runtimeOf(env, used);
     const keys: QueuedKey[] = [];
     for (const m of batch.messages) {
