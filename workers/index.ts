@@ -3,7 +3,7 @@ import { internalError } from "../shared/status";
 import type { QueuedKey } from "./queue";
 import { hubLiveness, hubOf, hubWatchServer, notifyHub } from "./hub/hub";
 import { serveStreamsEdge } from "./tunnel/edge";
-import { countSubrequests, type Env, type Runtime, runtime } from "./runtime";
+import { countSubrequests, type Env, type Runtime, runtime, subrequestLimit } from "./runtime";
 
 export type { Env } from "./runtime";
 /** The watch hub's Durable Object class (wrangler.toml: binding HUB, a new_sqlite_classes migration). */
@@ -45,7 +45,7 @@ export default {
   /** Cron: the controllers' resync (node leases, time-based work, GC sweep), then compaction. */
   async scheduled(ctrl: ScheduledController, rawEnv: Env, _ctx: ExecutionContext): Promise<void> {
     // its subrequests counted: the controllers stay within the plan's limit
-    const { env, used } = countSubrequests(rawEnv);
+    const { env, used } = countSubrequests(rawEnv, subrequestLimit(rawEnv));
     const rt = await runtimeOf(env, used);
     try {
       // the cron fires once a minute (wrangler.toml)
@@ -67,7 +67,7 @@ export default {
   /** Queue consumer: keys of changed objects, dispatched to the controllers in one batch. */
   async queue(batch: MessageBatch<unknown>, rawEnv: Env, _ctx: ExecutionContext): Promise<void> {
     // its subrequests counted: the controllers stay within the plan's limit
-    const { env, used } = countSubrequests(rawEnv);
+    const { env, used } = countSubrequests(rawEnv, subrequestLimit(rawEnv));
     const rt = await runtimeOf(env, used);
     const keys: QueuedKey[] = [];
     for (const m of batch.messages) {

@@ -10,7 +10,7 @@ import { anyOf, type Authenticator, parseTokenFile, staticTokens, type TokenFile
 import type { WatchServer } from "./api/rest";
 import { composeApp, composeControlPlane } from "./compose";
 import { CONTROLLERS } from "./controllers";
-import type { ControllerManager } from "./controllers/manager";
+import { type ControllerManager, SubrequestBudgetExhausted } from "./controllers/manager";
 import { cloudflareQueue, discardQueue } from "./queue";
 import { CredentialCache } from "./registry/credentials";
 import type { Registry } from "./registry/registry";
@@ -70,36 +70,46 @@ export interface Env {
  * Counts one invocation's subrequests: the database's HTTP requests, queue sends and
  * Durable Object calls, each of which Cloudflare counts against the invocation's limit.
  * `env` is the Worker's env with those bindings counted; `used` is the count so far.
+ * With a `limit`, database requests are refused (SubrequestBudgetExhausted) once all but
+ * DB_RESERVE of it is spent: the controller manager sends what it could not finish back
+ * to the queue, and that send and the hub's notification still fit. (Cloudflare would
+ * fail the request over the limit, and then the requeue too: the key would wait for a
+ * resync.)
  */
-export const countSubrequests = (env: Env): { env: Env; used: () => number } => {
+export const countSubrequests = (env: Env, limit?: number): { env: Env; used: () => number } => {
   let n = 0;
-  const counted = <T>(p: T): T => {
+  const counted = <T>(p: () => T): T => {
     n++;
-    return p;
+    return p();
+  };
+  const database = <T>(p: () => Promise<T>): Promise<T> => {
+    if (limit !== undefined && n >= limit - DB_RESERVE) return Promise.reject(new SubrequestBudgetExhausted(n, limit));
+    return counted(p);
   };
   const { DB: db, QUEUE: queue, HUB: hub } = env;
   return {
     used: () => n,
     env: {
       ...env,
-      ...(db && { DB: { fetch: (req: Request) => counted(db.fetch(req)) } }),
-      ...(queue && { QUEUE: { send: (body: unknown, opts?: { delaySeconds?: number }) => counted(queue.send(body, opts)) } }),
+      ...(db && { DB: { fetch: (req: Request) => database(() => db.fetch(req)) } }),
+      ...(queue && { QUEUE: { send: (body: unknown, opts?: { delaySeconds?: number }) => counted(() => queue.send(body, opts)) } }),
       ...(hub && {
         HUB: {
           idFromName: (name: string) => hub.idFromName(name),
           get: (id: unknown) => {
             const stub = hub.get(id);
-            return { fetch: (input: Request | string, init?: RequestInit) => counted(stub.fetch(input, init)) };
+            return { fetch: (input: Request | string, init?: RequestInit) => counted(() => stub.fetch(input, init)) };
           },
         },
       }),
       // the libSQL client's own fetches, without a DB binding
-      [COUNT]: () => {
-        n++;
-      },
+      [COUNT]: (f: () => Promise<Response>) => database(f),
     } as Env,
   };
 };
+
+/** Subrequests kept for what follows a refused database request: the deferral's queue send, the hub's notification, requeues of reconciles in flight. */
+const DB_RESERVE = 8;
 
 /** Where countSubrequests leaves its counter for the libSQL client built in `runtime`. */
 const COUNT = Symbol("count subrequests");
@@ -152,7 +162,7 @@ const tokenFileEntries = (text: string | undefined): TokenFileEntry[] => {
 };
 
 /** Subrequests per invocation: Workers Free allows 50, Paid 1,000 (SUBREQUESTS_PER_INVOCATION). */
-const subrequestLimit = (env: Env) => (env.SUBREQUESTS_PER_INVOCATION ? Number(env.SUBREQUESTS_PER_INVOCATION) : 50);
+export const subrequestLimit = (env: Env) => (env.SUBREQUESTS_PER_INVOCATION ? Number(env.SUBREQUESTS_PER_INVOCATION) : 50);
 
 export const graceMs = (env: Env) => (env.NODE_GRACE_SECONDS ? Number(env.NODE_GRACE_SECONDS) * 1000 : 40_000);
 
@@ -168,7 +178,7 @@ export const runtime = async (
   o: { watchServer?: WatchServer; nodeLiveness?: () => Promise<Record<string, number>>; subrequests?: () => number } = {},
 ): Promise<Runtime> => {
   const db = env.DB;
-  const count = (env as { [COUNT]?: () => void })[COUNT];
+  const count = (env as { [COUNT]?: (f: () => Promise<Response>) => Promise<Response> })[COUNT];
   const client = createClient({
     url: env.LIBSQL_URL,
     authToken: env.LIBSQL_AUTH_TOKEN,
@@ -177,10 +187,7 @@ export const runtime = async (
       ? { fetch: (input: Request | string, init?: RequestInit) => db.fetch(new Request(input, init)) }
       : count
         ? {
-            fetch: (input: Request | string, init?: RequestInit) => {
-              count();
-              return fetch(input, init);
-            },
+            fetch: (input: Request | string, init?: RequestInit) => count(() => fetch(input, init)),
           }
         : {}),
   } as Parameters<typeof createClient>[0]);

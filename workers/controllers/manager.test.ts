@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ObjectKey } from "../../shared/types";
 import { startControlPlane, type TestControlPlane } from "../../test/controlplane";
 import { keyString, type QueuedKey, type WorkQueue } from "../queue";
-import { BUSY_REQUEUE_MS, type Controller, ControllerManager, type SubrequestBudget } from "./manager";
+import { BUSY_REQUEUE_MS, type Controller, ControllerManager, type SubrequestBudget, SubrequestBudgetExhausted } from "./manager";
 
 /** A promise to resolve from outside. */
 const deferred = () => {
@@ -256,6 +256,26 @@ describe("controller manager", () => {
     await manager([costly]).dispatch(names.map((n) => key("configmaps", n)));
     expect(done.length).toBe(names.length);
     expect(sent).toEqual([]);
+  });
+
+  it("sends a reconcile the budget cut short (a refused subrequest, even wrapped) back in the pass's one message, counting no failure", async () => {
+    const done: string[] = [];
+    const refusing: Controller = {
+      name: "refusing",
+      primary: ["configmaps"],
+      reconcile: async (k) => {
+        if (k.name === "cut") throw new Error("fetch failed", { cause: new SubrequestBudgetExhausted(42, 50) });
+        if (k.name === "broken") throw new Error("a real failure");
+        done.push(k.name);
+      },
+    };
+    await manager([refusing]).dispatch([key("configmaps", "ok"), key("configmaps", "cut"), key("configmaps", "broken")]);
+    expect(done).toEqual(["ok"]);
+    // the refused key goes back at once for its controller; the failure waits for its backoff
+    const immediate = sent.filter((s) => s.delayMs === undefined).flatMap((s) => s.keys);
+    const delayed = sent.filter((s) => s.delayMs !== undefined).flatMap((s) => s.keys.map((k) => k.name));
+    expect(immediate).toEqual([{ resource: "configmaps", namespace: "default", name: "cut", controller: "refusing" }]);
+    expect(delayed).toEqual(["broken"]);
   });
 
   it("runs each controller's resync at its period: at every pass, or when a period boundary fell since the previous pass", async () => {

@@ -100,6 +100,25 @@ export interface SubrequestBudget {
   limit: number;
 }
 
+/**
+ * A subrequest refused because the invocation's budget is spent (workers/runtime.ts
+ * counts them): what was being reconciled goes back to the queue, no failure counted.
+ */
+export class SubrequestBudgetExhausted extends Error {
+  constructor(used: number, limit: number) {
+    super(`subrequest budget spent (${used} of ${limit})`);
+    this.name = "SubrequestBudgetExhausted";
+  }
+}
+
+/** Whether `e` (or what it wraps: the libSQL client wraps its fetch's errors) is a refusal of the budget. */
+const budgetRefusal = (e: unknown): boolean => {
+  for (let x = e, depth = 0; x && depth < 5; x = (x as { cause?: unknown }).cause, depth++) {
+    if (x instanceof SubrequestBudgetExhausted || (x as Error).name === "SubrequestBudgetExhausted") return true;
+  }
+  return false;
+};
+
 /** Kept free under a budget's limit: the deferral's send, the hub's notification, a margin. */
 const BUDGET_RESERVE = 5;
 /** What a reconcile in flight is assumed to spend still (most read two or three objects and write one). */
@@ -202,6 +221,9 @@ export class ControllerManager {
   /** reconciles and map functions running in this manager */
   private running = 0;
 
+  /** keys whose reconcile the budget cut short: sent back to the queue in one message when the pass ends */
+  private overflow: QueuedKey[] = [];
+
   /**
    * Reconcile a batch of keys with every controller whose primary resources or watches
    * they belong to (a key naming a controller: with that one alone). Under a subrequest
@@ -231,8 +253,10 @@ export class ControllerManager {
         else await this.reconcileKey(c, k);
       });
     });
+    deferred.push(...this.overflow.splice(0));
     if (deferred.length) {
-      logWarn(this.ctx.log, `subrequest budget spent (${this.o.budget!.used()} of ${this.o.budget!.limit}): ${deferred.length} keys go back to the queue`);
+      const b = this.o.budget;
+      logWarn(this.ctx.log, `subrequest budget spent${b ? ` (${b.used()} of ${b.limit})` : ""}: ${deferred.length} keys go back to the queue`);
       this.send(deferred);
     }
     await this.flush();
@@ -336,6 +360,11 @@ export class ControllerManager {
       timed(r && r.requeueAfterMs !== undefined ? "requeue_after" : "success");
       if (r && r.requeueAfterMs !== undefined) this.ctx.requeueAfter(keys, r.requeueAfterMs, c.name);
     } catch (e) {
+      if (budgetRefusal(e)) {
+        // not a failure: it comes again in the next invocation, with a budget of its own
+        this.overflow.push(...keys.map(({ resource, namespace, name }) => ({ resource, namespace, name, controller: c.name })));
+        return;
+      }
       timed("error");
       const n = (this.failures.get(id) ?? 0) + 1;
       this.failures.set(id, n);
