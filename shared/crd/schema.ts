@@ -8,6 +8,7 @@
  * Not evaluated: anyOf/allOf/oneOf/not (accepted in CRDs, not checked on objects),
  * CEL rules (x-kubernetes-validations), multipleOf exclusivity beyond numbers.
  */
+import { RE2JS } from "re2js";
 import { Causes, child, index } from "../validation/causes";
 
 export type Schema = Record<string, any>;
@@ -35,100 +36,40 @@ const FORMATS: Record<string, RegExp> = {
   byte: /^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/,
 };
 
+/** A pattern compiled by re2js (Go's RE2 syntax and semantics, matched in linear time). */
+export interface Pattern {
+  test(v: string): boolean;
+}
+
 /**
  * Why a pattern is refused, or "" when it may be used. Kubernetes matches with Go's RE2
- * (linear time, no lookaround, no backreferences); JavaScript's engine backtracks, so
- * the shapes that take exponential time are refused too: a repeated group whose every
- * part is optional or repeated (`(a+)+`, `(\w+\s?)*`) or that is an alternation
- * (`(a|aa)*`). Patterns such as DNS names' (`(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*`, a
- * fixed character in each repetition) stay accepted. A linear-time engine (re2js)
- * would make this unnecessary.
+ * (linear time, no lookaround, no backreferences); so does this, through re2js: a pattern
+ * Go's regexp refuses is refused, and no pattern and value can make matching take more
+ * than linear time (JavaScript's own engine backtracks: `(a+)+$` against a long run of
+ * `a`s and a `!` would block the server).
  */
 export const patternProblem = (p: string): string => {
   if (p.length > 4096) return "must be no more than 4096 characters";
-  if (/\\(?:[1-9]|k<)|\(\?<?[=!]/.test(p)) return "must be a valid regular expression: lookarounds and backreferences are not supported (RE2 syntax)";
-  type Frame = { allOptional: boolean; repeats: boolean; alt: boolean; parts: number };
-  const frames: Frame[] = [{ allOptional: true, repeats: false, alt: false, parts: 0 }];
-  /** the quantifier at i: "" (none), "?" (optional) or "*" (repeats) */
-  const quantifier = (i: number): [string, number] => {
-    const q = p[i];
-    if (q === "*" || q === "+") return ["*", i + 1 + (p[i + 1] === "?" ? 1 : 0)];
-    if (q === "?") return ["?", i + 1 + (p[i + 1] === "?" ? 1 : 0)];
-    const m = q === "{" ? /^\{(\d*)(,?)(\d*)\}/.exec(p.slice(i)) : null;
-    if (m) return [m[2] || Number(m[1]) > 1 ? "*" : "?", i + m[0].length];
-    return ["", i];
-  };
-  const atom = (f: Frame, q: string) => {
-    f.parts++;
-    if (!q) f.allOptional = false;
-    if (q === "*") f.repeats = true;
-  };
-  for (let i = 0; i < p.length; ) {
-    const ch = p[i];
-    const f = frames[frames.length - 1];
-    if (ch === "(") {
-      frames.push({ allOptional: true, repeats: false, alt: false, parts: 0 });
-      if (p[i + 1] !== "?") i++;
-      else if (p[i + 2] === ":") i += 3;
-      else if (p[i + 2] === "P" || p[i + 2] === "<") {
-        const close = p.indexOf(">", i);
-        if (close < 0) return "must be a valid regular expression";
-        i = close + 1;
-      } else {
-        // flags: (?i) alone, or (?i:...) as a group
-        const m = /^\(\?[a-zA-Z-]*([:)])/.exec(p.slice(i));
-        if (!m) return "must be a valid regular expression";
-        if (m[1] === ")") frames.pop();
-        i += m[0].length;
-      }
-      continue;
-    }
-    if (ch === "|") {
-      f.alt = true;
-      i++;
-      continue;
-    }
-    let end = i + 1;
-    if (ch === ")") {
-      const g = frames.pop();
-      const outer = frames[frames.length - 1];
-      if (!g || !outer) return "must be a valid regular expression";
-      const [q, next] = quantifier(end);
-      if (q === "*" && ((g.parts > 0 && g.allOptional && g.repeats) || g.alt)) {
-        return "must not repeat a group whose parts are all optional or repeated, or an alternation (exponential backtracking)";
-      }
-      atom(outer, q);
-      if (g.repeats) outer.repeats ||= q !== "";
-      i = next;
-      continue;
-    }
-    if (ch === "\\") end = i + 2;
-    else if (ch === "[") {
-      let j = i + 1;
-      if (p[j] === "^") j++;
-      if (p[j] === "]") j++;
-      while (j < p.length && p[j] !== "]") j += p[j] === "\\" ? 2 : 1;
-      end = j + 1;
-    } else if (ch === "^" || ch === "$") {
-      i++;
-      continue;
-    }
-    const [q, next] = quantifier(end);
-    atom(f, q);
-    i = next;
+  try {
+    RE2JS.compile(p);
+    return "";
+  } catch (e) {
+    return `must be a valid regular expression: ${(e as Error).message}`;
   }
-  return "";
 };
 
 /** A compiled pattern, or null when the pattern is not a valid regular expression here (see patternProblem). */
-const patternCache = new Map<string, RegExp | null>();
-export const compilePattern = (p: string): RegExp | null => {
+const patternCache = new Map<string, Pattern | null>();
+export const compilePattern = (p: string): Pattern | null => {
   if (!patternCache.has(p)) {
-    let re: RegExp | null = null;
-    try {
-      re = patternProblem(p) ? null : new RegExp(p, "u");
-    } catch {
-      re = null;
+    let re: Pattern | null = null;
+    if (p.length <= 4096) {
+      try {
+        const compiled = RE2JS.compile(p);
+        re = { test: (v) => compiled.matcher(v).find() };
+      } catch {
+        re = null;
+      }
     }
     if (patternCache.size > 1000) patternCache.clear();
     patternCache.set(p, re);
