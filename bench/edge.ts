@@ -29,6 +29,8 @@ import { createHranaHandler } from "../dev/hrana";
 import { openDatabase } from "../node/db";
 import { buildWorker } from "../scripts/build-worker";
 import { HollowRuntime } from "../test/hollow-runtime";
+import edgeWorker, { type Env as WorkerEnv } from "../workers/index";
+import { cpuByArea } from "./cpu-profile";
 import type { Figure } from "./figures";
 
 /**
@@ -347,8 +349,58 @@ export async function benchEdge(o: EdgeOptions, say: (m: string) => void = () =>
     if (cmCpu !== undefined) cpuByKind["GET configmaps/{name} (a node)"] = cmCpu;
     // ten successive minutes of cron: controllers whose resync period is longer run in some of them only
     const minute0 = Math.ceil(Date.now() / 600_000) * 600_000;
+    await meter(true);
     const cronCpu = await burst(10, (i) => (worker as any).scheduled({ cron: "* * * * *", scheduledTime: new Date(minute0 + i * 60_000) }));
+    const cronSubrequests = (await meter(false)).buckets.cron?.subrequests ?? 0;
     if (cronCpu !== undefined) cpuByKind["cron (10 successive minutes)"] = cronCpu;
+    // What one subrequest costs workerd here: /readyz (one database request) less /livez
+    // (none), each in a burst. In Miniflare a subrequest to the database binding passes
+    // through Miniflare's own routing Workers and workerd's HTTP stack to this process;
+    // on Cloudflare that transport is not the Worker's CPU. The cron's figure less its
+    // subrequests' transport estimates the Worker's own share.
+    const plain = (path: string) => async () => void (await (await fetch(`${url}${path}`)).text());
+    const livez = await burst(200, plain("/livez"));
+    const readyz = await burst(200, plain("/readyz"));
+    if (cronCpu !== undefined && livez !== undefined && readyz !== undefined) {
+      const transport = Math.max(0, readyz - livez);
+      cpuByKind["subrequest's transport in Miniflare (readyz less livez)"] = transport;
+      cpuByKind["cron less its subrequests' transport (estimate)"] = Math.max(0, cronCpu - (cronSubrequests / 10) * transport);
+    }
+    // The same ten minutes of cron by the Worker's own code run here, in Node's V8, over
+    // the same database and watch hub, profiled: the samples whose stack reaches the
+    // Worker's code (workers/, shared/ and the libraries it calls), the database server's
+    // and this bench's left out. This is the figure to hold against Workers' CPU limit
+    // (CPU time of the isolate's JavaScript); the one above bounds it from above.
+    say("edge: the cron's own CPU, profiled in Node's V8");
+    const nodeEnv = {
+      LIBSQL_URL: "http://db.internal",
+      ADMIN_TOKEN: admin,
+      DB: { fetch: (req: Request) => hrana.handler(req) },
+      HUB: await mf.getDurableObjectNamespace("HUB"),
+      QUEUE: { send: async () => {} },
+    } as unknown as WorkerEnv;
+    const cronAt = (i: number) =>
+      edgeWorker.scheduled({ cron: "* * * * *", scheduledTime: minute0 + i * 60_000 }, nodeEnv, { waitUntil() {}, passThroughOnException() {} });
+    // warm: an isolate that has run before (its caches filled, its code compiled)
+    for (let i = -10; i < 0; i++) await cronAt(i);
+    const areas = await cpuByArea(
+      async () => {
+        for (let i = 0; i < 10; i++) await cronAt(i);
+      },
+      (url) => {
+        // Miniflare's proxy to the hub stands for a Durable Object subrequest (waiting, on Cloudflare)
+        if (/node_modules\/miniflare\//.test(url)) return "elsewhere";
+        // Node's JavaScript fetch, Request/Response and streams: native code in workerd
+        if (/^node:internal\/(deps\/undici|webstreams)/.test(url)) return "web platform";
+        if (/\/(workers|shared)\//.test(url) || /node_modules\/(@libsql\/(client|hrana-client|core)|hono|drizzle-orm|zod|jose|re2js|protobufjs)\//.test(url))
+          return "worker";
+        if (/\/(dev|bench|agent|test)\//.test(url) || /node_modules\/(ws|libsql)\//.test(url)) return "elsewhere";
+        return undefined;
+      },
+      { save: join(root, "bench-results", "edge-cron.cpuprofile") },
+    );
+    cpuByKind["cron, the Worker's code and libraries (profiled in Node's V8)"] = (areas.worker ?? 0) / 10;
+    cpuByKind["cron, Node's fetch/streams under it (native in workerd)"] = (areas["web platform"] ?? 0) / 10;
     return {
       options: o,
       windowSeconds: secs,
@@ -553,13 +605,18 @@ export const edgeFigures = (r: EdgeResult): Figure[] => {
   ];
   if (t.cpuMsPerInvocation !== undefined)
     figures.push({ name: `${n}: CPU per invocation (workerd, upper bound)`, value: t.cpuMsPerInvocation, unit: "ms", reference: "Workers Free 10 ms" });
-  for (const [kind, ms] of Object.entries(t.cpuMsByKind ?? {}))
+  for (const [kind, ms] of Object.entries(t.cpuMsByKind ?? {})) {
+    // held against the limit: a single request's, and the cron's own share (workerd's whole
+    // CPU bounds it from above; the profile in Node's V8 is a cross-check)
+    const aimed = kind.startsWith("GET") || kind.startsWith("cron less");
+    const workerd = !kind.includes("profiled") && !kind.includes("Node's");
     figures.push({
-      name: `${n}: CPU per ${kind} (workerd, upper bound)`,
+      name: `${n}: CPU per ${kind}${workerd && !kind.includes("estimate") ? " (workerd, upper bound)" : ""}`,
       value: ms,
       unit: "ms",
-      aim: { op: "<=", value: L.cpuMsPerInvocation },
-      reference: "Workers Free 10 ms",
+      ...(aimed ? { aim: { op: "<=" as const, value: L.cpuMsPerInvocation } } : {}),
+      reference: aimed ? "Workers Free 10 ms" : "",
     });
+  }
   return figures;
 };

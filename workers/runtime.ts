@@ -236,12 +236,15 @@ export const runtime = async (
     viewerTokens: env.VIEWER_TOKENS?.split(",").filter(Boolean),
     tokenFile: tokenFileEntries(env.TOKEN_AUTH_FILE),
   });
-  const app = composeApp(cp, {
-    tokens,
-    maxBodyBytes: env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : undefined,
-    watchServer: o.watchServer,
-    dashboard: { secret: env.DASHBOARD_SECRET || env.ADMIN_TOKEN },
-  });
+  // built when first asked for: the cron and the queue consumer serve no HTTP (building the routes is ~1 ms of CPU)
+  let app: ReturnType<typeof composeApp> | undefined;
+  const appOf = () =>
+    (app ??= composeApp(cp, {
+      tokens,
+      maxBodyBytes: env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : undefined,
+      watchServer: o.watchServer,
+      dashboard: { secret: env.DASHBOARD_SECRET || env.ADMIN_TOKEN },
+    }));
   if (!bootstrapped) {
     await registry.bootstrap();
     bootstrapped = true;
@@ -253,7 +256,9 @@ export const runtime = async (
     store,
     registry,
     manager,
-    app,
+    get app() {
+      return appOf();
+    },
     committed: () => committed,
     authenticate: registry.auth.authenticate(anyOf(tokens, (t) => registry.nodes.authenticate(t))),
   };
