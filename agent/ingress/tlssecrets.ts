@@ -49,7 +49,10 @@ export class TlsSecrets {
   }
 
   async stop(): Promise<void> {
-    const done = [...this.entries.values()].map((e) => (e.ac.abort(), e.done));
+    const done = [...this.entries.values()].map((e) => {
+      e.ac.abort();
+      return e.done;
+    });
     this.entries.clear();
     await Promise.allSettled(done);
   }
