@@ -156,6 +156,36 @@ describe("the ingress proxy", () => {
     expect([refused.status, refused.body]).toEqual([502, expect.stringContaining("ECONNREFUSED")]);
     const hang = await get("err.example.com", "/hang");
     expect([hang.status, hang.body]).toEqual([504, expect.stringContaining("did not answer in time")]);
+    // a resource backend (a valid Ingress) and an ExternalName Service naming the node itself: 503, saying why
+    await api.request("POST", "/api/v1/namespaces/default/services", {
+      metadata: { name: "self" },
+      spec: { type: "ExternalName", externalName: "localhost", ports: [{ port: 80 }] },
+    });
+    await ingress("unsupported", {
+      rules: [
+        {
+          host: "err.example.com",
+          http: {
+            paths: [
+              { path: "/bucket", pathType: "Prefix", backend: { resource: { apiGroup: "k8s.example.com", kind: "StorageBucket", name: "static-assets" } } },
+              { path: "/self", pathType: "Prefix", backend: be("self") },
+            ],
+          },
+        },
+      ],
+    });
+    const bucket = await eventually(async () => {
+      const r = await get("err.example.com", "/bucket/a");
+      return r.status === 503 ? r : undefined;
+    }, 5000);
+    expect(bucket.body).toBe(
+      '503 Service Temporarily Unavailable: the backend of ingress "default/unsupported" is the resource StorageBucket.k8s.example.com "static-assets": resource backends are not supported by the kubeflare ingress controller, only Services (kubeflare ingress)\n',
+    );
+    const self = await get("err.example.com", "/self");
+    expect([self.status, self.body]).toEqual([
+      503,
+      expect.stringContaining('service "default/self" is of type ExternalName naming this node itself (localhost)'),
+    ]);
   });
 
   it("finishes requests in flight when their Ingress goes, and stops routing at once", async () => {

@@ -26,7 +26,7 @@
 import { createSecureContext, type SecureContext } from "node:tls";
 import { Agent as HttpAgent, createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { Socket } from "node:net";
+import { isIP, type Socket } from "node:net";
 import { createProxyServer } from "http-proxy-3";
 import type { ApiClient } from "../api";
 import { Informer, type ServiceInformers } from "../informer";
@@ -188,11 +188,13 @@ export class IngressProxy {
   }
 
   private resolve(b: Backend): string[] | string {
-    if (!b.service) return `the backend of ${b.ingress} is a resource, which this controller does not serve`;
+    if (!b.service)
+      return `the backend of ingress "${b.ingress}" is the resource ${b.resource ?? "(none)"}: resource backends are not supported by the kubeflare ingress controller, only Services`;
     const svc = this.o.informers.services.get(`${b.namespace}/${b.service}`);
     if (!svc) return `service "${b.namespace}/${b.service}" does not exist`;
     const ports: any[] = svc.spec?.ports ?? [];
     const port = ports.find((p) => (b.port.number !== undefined ? p.port === b.port.number : p.name === b.port.name));
+    if (svc.spec?.type === "ExternalName") return externalName(`${b.namespace}/${b.service}`, svc.spec.externalName, port, b.port.number);
     if (!port) return `service "${b.namespace}/${b.service}" has no port ${b.port.number ?? b.port.name}`;
     const out: string[] = [];
     for (const s of this.o.informers.endpointSlices.items()) {
@@ -290,6 +292,25 @@ export const announceIngress = async (api: ApiClient, nodeName: string, value: s
   } catch (e) {
     log(`ingress: could not annotate the Node: ${(e as Error).message}`);
   }
+};
+
+/**
+ * An ExternalName Service's upstream: its external name (resolved by the node's own
+ * resolver) on the port's targetPort when a number, else its port (or, with no ports,
+ * the port the Ingress names). As ingress-nginx does, never the node itself: `localhost`
+ * and loopback addresses are refused, or anyone who may write a Service and an Ingress
+ * could reach the node's own local services through the proxy.
+ */
+const externalName = (svc: string, name: unknown, port: any, ingressPort: number | undefined): string[] | string => {
+  const host = String(name ?? "")
+    .toLowerCase()
+    .replace(/\.$/, "");
+  if (!host) return `service "${svc}" is of type ExternalName without an externalName`;
+  const loopback = host === "localhost" || host.endsWith(".localhost") || (isIP(host) === 4 && host.startsWith("127.")) || host === "::1";
+  if (loopback) return `service "${svc}" is of type ExternalName naming this node itself (${host}), which the ingress controller refuses to proxy to`;
+  const n = typeof port?.targetPort === "number" ? port.targetPort : typeof port?.port === "number" ? port.port : ingressPort;
+  if (typeof n !== "number") return `service "${svc}" is of type ExternalName and has no port ${ingressPort ?? ""} to proxy to`;
+  return [`${host}:${n}`];
 };
 
 /** The host and path a request is for: from its target when in absolute form (RFC 9112 3.2.2), else the Host header and the path. */
