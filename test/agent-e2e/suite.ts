@@ -1314,6 +1314,24 @@ spec:
         expect(fresh.body).toMatch(/^bar /);
         // observed, not asserted (the issue's aim: within 1 s)
         console.log(`ingress (${engine.name}): the new path was served ${Date.now() - patched} ms after kubectl patch returned`);
+        // an ExternalName Service as a backend: proxied to its name (here a kubia pod's IP, which the node reaches)
+        const kubiaPod = (await admin.get("/api/v1/namespaces/default/pods?labelSelector=app%3Dkubia")).items[0];
+        const external = `apiVersion: v1
+kind: Service
+metadata: {name: outside}
+spec:
+  type: ExternalName
+  externalName: ${kubiaPod.status.podIP}
+  ports: [{port: 80, targetPort: 8080}]
+`;
+        expect((await k(["apply", "-f", "-"], { input: external })).stdout).toBe("service/outside created\n");
+        const rule = { host: "outside.example.com", http: { paths: [{ path: "/", pathType: "Prefix", backend: be("outside", 80) }] } };
+        expect((await k(["patch", "ingress", "kubia", "--type=json", "-p", JSON.stringify([{ op: "add", path: "/spec/rules/-", value: rule }])])).code).toBe(0);
+        const outside = await eventually(async () => {
+          const r = await get(httpPort, "outside.example.com", "/kubia");
+          return r.status === 200 ? r : undefined;
+        }, 10_000);
+        expect(outside.body.trim()).toBe(`kubia ${kubiaPod.metadata.name}`);
 
         // TLS: the book's TLS Ingress with a Secret made by kubectl create secret tls; the certificate comes by SNI
         const certDir = join(dir, "ingress-tls");
@@ -1411,7 +1429,7 @@ spec:
         wsServer.close();
         await k("delete ingress kubia --ignore-not-found");
         await k("delete deploy kubia bar --ignore-not-found");
-        await k("delete svc kubia bar echo --ignore-not-found");
+        await k("delete svc kubia bar echo outside --ignore-not-found");
         await k("delete secret tls-secret --ignore-not-found");
         await k("delete endpointslice echo-1 --ignore-not-found");
       }
