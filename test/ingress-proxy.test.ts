@@ -31,6 +31,8 @@ let connections = 0;
 /** a backend answering "<name> <path> <X-Forwarded-Proto> <X-Forwarded-Host>": after 250 ms under /slow, never under /hang */
 const backend = async (name: string) => {
   const s = createServer((req, res) => {
+    // under /close the backend closes after each response (busybox httpd does)
+    if (req.url?.startsWith("/close")) res.setHeader("Connection", "close");
     const reply = () => res.end(`${name} ${req.url} ${req.headers["x-forwarded-proto"]} ${req.headers["x-forwarded-host"]}`);
     if (req.url?.startsWith("/slow")) setTimeout(reply, 250);
     else if (req.url?.startsWith("/hang")) return;
@@ -141,6 +143,10 @@ describe("the ingress proxy", () => {
     // at most one new upstream connection per endpoint for four requests
     expect(connections - before).toBeLessThanOrEqual(2);
     expect((await get("unknown.example.com", "/elsewhere")).body).toMatch(/^web-[ab] \/elsewhere/);
+    // a backend closing its connection after each response leaves the client's keep-alive connection open (hop-by-hop)
+    const first = await get("rr.example.com", "/close/1", keepAlive);
+    const second = await get("rr.example.com", "/close/2", keepAlive);
+    expect([first.status, second.status, second.reused, second.headers.connection]).toEqual([200, 200, true, "keep-alive"]);
   });
 
   it("answers 503 (no endpoints), 502 (refused) and 504 (no answer in time), saying why", async () => {

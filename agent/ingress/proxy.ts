@@ -84,6 +84,18 @@ export class IngressProxy {
     this.ingresses = new Informer(o.api, "/apis/networking.k8s.io/v1/ingresses", this.log);
     this.classes = new Informer(o.api, "/apis/networking.k8s.io/v1/ingressclasses", this.log);
     this.secrets = new TlsSecrets(o.api, this.log);
+    // Connection is hop-by-hop (RFC 9110 7.6.1): an upstream that closes after each response
+    // (busybox httpd) must not close the client's keep-alive connection too, as nginx keeps them apart
+    this.proxy.on("proxyRes", (proxyRes) => {
+      const c = proxyRes.headers.connection;
+      if (!c) return;
+      for (const h of String(c).split(",")) {
+        const name = h.trim().toLowerCase();
+        if (name && name !== "close" && name !== "keep-alive" && name !== "upgrade") delete proxyRes.headers[name];
+      }
+      delete proxyRes.headers.connection;
+      delete proxyRes.headers["keep-alive"];
+    });
     this.proxy.on("proxyReq", (proxyReq, req) => {
       proxyReq.setTimeout(this.o.readTimeoutMs ?? 60_000, () => {
         (req as any)[TIMED_OUT] = true;
