@@ -123,12 +123,12 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "ingress",
-    about: "HTTP requests/s and p50/p99 through the agent's ingress proxy vs straight to the backend, C clients for D seconds (in process)",
+    about: "HTTP requests/s and p50/p99 through the agent's ingress proxy vs straight to a busybox httpd pod on Docker, same run, C clients for D seconds",
     async run(o, say) {
       const { benchIngress } = await import("./ingress");
       const figures: Figure[] = [];
-      await benchIngress(numbers(o, { concurrency: 20, duration: 5 }), (name, value, unit) => void figures.push({ name, value, unit }), say);
-      return { figures };
+      const text = await benchIngress(numbers(o, { concurrency: 20, duration: 5 }), (name, value, unit) => void figures.push({ name, value, unit }), say);
+      return { figures, text };
     },
   },
   {

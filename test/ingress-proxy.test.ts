@@ -2,12 +2,15 @@
  * The agent's ingress proxy against a real control plane (`npm start`'s server) and real
  * HTTP backends on 127.0.0.1 (Services without selectors, their EndpointSlices written
  * here): round-robin, keep-alive, the default backend, 502/503/504, the ssl-redirect
- * annotation, requests in flight across an update, and Ingresses of another class left
- * alone. The pod network side is covered by the agent end-to-end suite.
+ * annotation, requests in flight across an update, TLS Secrets followed by their
+ * watches, and Ingresses of another class left alone. The pod network side is covered by the agent end-to-end suite.
  */
+import { execFile } from "node:child_process";
 import { createServer, request as httpRequest, Agent as HttpAgent, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync, rmSync } from "node:fs";
+import { connect as tlsConnect } from "node:tls";
+import { promisify } from "node:util";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -28,6 +31,8 @@ let connections = 0;
 /** a backend answering "<name> <path> <X-Forwarded-Proto> <X-Forwarded-Host>": after 250 ms under /slow, never under /hang */
 const backend = async (name: string) => {
   const s = createServer((req, res) => {
+    // under /close the backend closes after each response (busybox httpd does)
+    if (req.url?.startsWith("/close")) res.setHeader("Connection", "close");
     const reply = () => res.end(`${name} ${req.url} ${req.headers["x-forwarded-proto"]} ${req.headers["x-forwarded-host"]}`);
     if (req.url?.startsWith("/slow")) setTimeout(reply, 250);
     else if (req.url?.startsWith("/hang")) return;
@@ -96,6 +101,26 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** a self-signed certificate for `cn` (openssl), base64 for a kubernetes.io/tls Secret */
+const certificate = async (cn: string) => {
+  const [crt, key] = [join(dir, `${cn}.crt`), join(dir, `${cn}.key`)];
+  await promisify(execFile)("openssl", [
+    ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", `/CN=${cn}`, "-addext", `subjectAltName=DNS:${cn}`],
+    ...["-keyout", key, "-out", crt],
+  ]);
+  return { "tls.crt": readFileSync(crt).toString("base64"), "tls.key": readFileSync(key).toString("base64") };
+};
+/** the certificate the HTTPS port serves for an SNI name: its subject CN and SHA-256 fingerprint */
+const served = (servername: string) =>
+  new Promise<{ cn: string; fingerprint: string }>((resolve, reject) => {
+    const s = tlsConnect({ host: "127.0.0.1", port: proxy.https!.port, servername, rejectUnauthorized: false }, () => {
+      const c = s.getPeerCertificate();
+      resolve({ cn: String(c.subject.CN), fingerprint: c.fingerprint256 });
+      s.end();
+    });
+    s.on("error", reject);
+  });
+
 describe("the ingress proxy", () => {
   it("announces itself on its Node", async () => {
     const node = await api.get("/api/v1/nodes/ingress-node");
@@ -118,6 +143,10 @@ describe("the ingress proxy", () => {
     // at most one new upstream connection per endpoint for four requests
     expect(connections - before).toBeLessThanOrEqual(2);
     expect((await get("unknown.example.com", "/elsewhere")).body).toMatch(/^web-[ab] \/elsewhere/);
+    // a backend closing its connection after each response leaves the client's keep-alive connection open (hop-by-hop)
+    const first = await get("rr.example.com", "/close/1", keepAlive);
+    const second = await get("rr.example.com", "/close/2", keepAlive);
+    expect([first.status, second.status, second.reused, second.headers.connection]).toEqual([200, 200, true, "keep-alive"]);
   });
 
   it("answers 503 (no endpoints), 502 (refused) and 504 (no answer in time), saying why", async () => {
@@ -133,6 +162,36 @@ describe("the ingress proxy", () => {
     expect([refused.status, refused.body]).toEqual([502, expect.stringContaining("ECONNREFUSED")]);
     const hang = await get("err.example.com", "/hang");
     expect([hang.status, hang.body]).toEqual([504, expect.stringContaining("did not answer in time")]);
+    // a resource backend (a valid Ingress) and an ExternalName Service naming the node itself: 503, saying why
+    await api.request("POST", "/api/v1/namespaces/default/services", {
+      metadata: { name: "self" },
+      spec: { type: "ExternalName", externalName: "localhost", ports: [{ port: 80 }] },
+    });
+    await ingress("unsupported", {
+      rules: [
+        {
+          host: "err.example.com",
+          http: {
+            paths: [
+              { path: "/bucket", pathType: "Prefix", backend: { resource: { apiGroup: "k8s.example.com", kind: "StorageBucket", name: "static-assets" } } },
+              { path: "/self", pathType: "Prefix", backend: be("self") },
+            ],
+          },
+        },
+      ],
+    });
+    const bucket = await eventually(async () => {
+      const r = await get("err.example.com", "/bucket/a");
+      return r.status === 503 ? r : undefined;
+    }, 5000);
+    expect(bucket.body).toBe(
+      '503 Service Temporarily Unavailable: the backend of ingress "default/unsupported" is the resource StorageBucket.k8s.example.com "static-assets": resource backends are not supported by the kubeflare ingress controller, only Services (kubeflare ingress)\n',
+    );
+    const self = await get("err.example.com", "/self");
+    expect([self.status, self.body]).toEqual([
+      503,
+      expect.stringContaining('service "default/self" is of type ExternalName naming this node itself (localhost)'),
+    ]);
   });
 
   it("finishes requests in flight when their Ingress goes, and stops routing at once", async () => {
@@ -146,6 +205,31 @@ describe("the ingress proxy", () => {
     expect([done.status, done.body.split(" ").slice(0, 2)]).toEqual([200, ["slow-a", "/slow/x"]]);
     // new requests go where the remaining Ingresses say: the default backend of "rr"
     await eventually(async () => /^web-[ab] /.test((await get("flight.example.com", "/slow/y")).body), 5000);
+  });
+
+  it("serves a TLS Secret by SNI as its watch has it: made after its Ingress, replaced, deleted", async () => {
+    const fake = await served("nobody.example.com");
+    expect(fake.cn).toBe("Kubeflare Ingress Fake Certificate");
+    await ingress("tls", { tls: [{ hosts: ["tls.example.com"], secretName: "tls-cert" }], rules: [rule("tls.example.com", "/", "web")] });
+    await eventually(async () => (await get("tls.example.com", "/")).status === 200, 5000);
+    // the Ingress names a Secret that is not there yet: the fake certificate
+    expect((await served("tls.example.com")).cn).toBe("Kubeflare Ingress Fake Certificate");
+    const first = { metadata: { name: "tls-cert" }, type: "kubernetes.io/tls", data: await certificate("tls.example.com") };
+    await api.request("POST", "/api/v1/namespaces/default/secrets", first);
+    const one = await eventually(async () => {
+      const c = await served("tls.example.com");
+      return c.cn === "tls.example.com" ? c : undefined;
+    }, 5000);
+    // a renewed certificate for the same name, nothing restarted
+    await api.request("PUT", "/api/v1/namespaces/default/secrets/tls-cert", { ...first, data: await certificate("tls.example.com") });
+    const two = await eventually(async () => {
+      const c = await served("tls.example.com");
+      return c.fingerprint !== one.fingerprint ? c : undefined;
+    }, 5000);
+    expect(two.cn).toBe("tls.example.com");
+    await api.request("DELETE", "/api/v1/namespaces/default/secrets/tls-cert", {});
+    await eventually(async () => (await served("tls.example.com")).cn === "Kubeflare Ingress Fake Certificate", 5000);
+    await api.request("DELETE", "/apis/networking.k8s.io/v1/namespaces/default/ingresses/tls", {});
   });
 
   it("redirects HTTP to HTTPS when annotated, and leaves Ingresses of other classes alone", async () => {

@@ -306,7 +306,7 @@ describe.each([
     expect((await me("GET", "/api/v1/namespaces/default/secrets/no-such-secret")).status).toBe(403);
   });
 
-  it("lets a node read Ingresses and IngressClasses, and only the Secrets an Ingress names for TLS (its ingress proxy)", async () => {
+  it("lets a node read Ingresses and IngressClasses, and get or watch by name only the Secrets an Ingress of our class names for TLS (its ingress proxy)", async () => {
     const me = (method: string, path: string, body?: unknown, type?: string) => call(method, path, body, cred, type);
     for (const name of ["site-tls", "unrelated"]) {
       await call("POST", "/api/v1/namespaces/default/secrets", { metadata: { name }, type: "kubernetes.io/tls", data: { "tls.crt": "", "tls.key": "" } });
@@ -322,6 +322,21 @@ describe.each([
     expect((await me("GET", "/api/v1/namespaces/default/secrets/site-tls")).status).toBe(200);
     expect((await me("GET", "/api/v1/namespaces/default/secrets/unrelated")).status).toBe(403);
     expect((await me("GET", "/api/v1/namespaces/default/secrets")).status).toBe(403);
+    // watched by name, as kubelet watches its pods' Secrets: a renewed certificate reaches the proxy at once
+    const listed = await me("GET", "/api/v1/namespaces/default/secrets?fieldSelector=metadata.name%3Dsite-tls");
+    expect([listed.status, listed.json.items?.map((i: any) => i.metadata.name)]).toEqual([200, ["site-tls"]]);
+    expect((await me("GET", "/api/v1/namespaces/default/secrets?fieldSelector=metadata.name%3Dunrelated")).status).toBe(403);
+    expect((await me("GET", "/api/v1/namespaces/default/secrets?watch=1&fieldSelector=metadata.name%3Dunrelated")).status).toBe(403);
+    expect((await me("GET", "/api/v1/secrets?watch=1&fieldSelector=metadata.name%3Dsite-tls")).status).toBe(403);
+    // an Ingress of another controller's class does not open its Secret to nodes
+    await call("POST", "/apis/networking.k8s.io/v1/ingressclasses", { metadata: { name: "theirs" }, spec: { controller: "example.com/other" } });
+    const theirs = {
+      metadata: { name: "theirs" },
+      spec: { ingressClassName: "theirs", tls: [{ secretName: "unrelated" }], defaultBackend: ingress.spec.defaultBackend },
+    };
+    expect((await call("POST", "/apis/networking.k8s.io/v1/namespaces/default/ingresses", theirs)).status).toBe(201);
+    expect((await me("GET", "/api/v1/namespaces/default/secrets/unrelated")).status).toBe(403);
+    expect((await me("GET", "/api/v1/namespaces/default/secrets?fieldSelector=metadata.name%3Dunrelated")).status).toBe(403);
     // read only: no writes to Ingresses, their status or classes
     expect((await me("DELETE", "/apis/networking.k8s.io/v1/namespaces/default/ingresses/site")).status).toBe(403);
     expect((await me("PUT", "/apis/networking.k8s.io/v1/namespaces/default/ingresses/site/status", ingress)).status).toBe(403);

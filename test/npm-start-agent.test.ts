@@ -2,7 +2,8 @@
  * The agent issue's "done means", as a new user runs it: `npm start` on a machine with
  * Docker runs the pods of `kubectl apply -f` on that machine (its in-process agent),
  * and a second box that joins with `npx kubeflare-agent join ...` and `run` gets pods
- * (here on containerd, so both engines take part). Real processes throughout.
+ * (here on containerd, so both engines take part), and a Service with a pod on each box
+ * answers through an Ingress on the local agent's ingress proxy. Real processes throughout.
  */
 import { joinArgs } from "./agent-e2e/process";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
@@ -73,7 +74,10 @@ describe.skipIf(!engines)("npm start + kubectl apply + a second box joining with
   // on kf0, the second box's CNI bridge): the cluster CIDRs go into a sink first, and all of it goes after
   const box2Bridge = `kfn${process.pid % 100000}`;
   let sink: NetSink | undefined;
+  /** the pod with a pod network on the second box: its agent removes it (the CNI DEL with it) before it stops */
+  let podOnBox2: (() => Promise<unknown>) | undefined;
   afterAll(async () => {
+    await podOnBox2?.().catch(() => undefined);
     await stop(box2?.child);
     await stop(server?.child);
     for (const [engine, node] of [
@@ -249,5 +253,36 @@ spec:
     const blocks = cidrs.map((c) => c.split("=")[1]);
     for (const b of blocks) expect(b).toMatch(/^10\.42\.\d+\.0\/24$/);
     expect(new Set(blocks).size).toBe(2);
-  }, 240_000);
+
+    // the Service's second replica on the second box (containerd, its own pod bridge): the local agent's
+    // ingress proxy reaches pods on both engines, dialling each pod's IP from this host
+    writeFileSync(
+      file,
+      `apiVersion: v1
+kind: Pod
+metadata: {name: web-there, labels: {app: web}}
+spec:
+  nodeSelector: {box: second}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: kubeflare/busybox:test
+    imagePullPolicy: Never
+    command: ["sh", "-c", "mkdir -p /www && echo hello from $(hostname) > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+`,
+    );
+    podOnBox2 = async () => {
+      await k("delete pod web-there --ignore-not-found --wait=true --timeout=30s", { timeoutMs: 40_000 });
+      await eventually(async () => (await containerd.containers({ [LABELS.node]: "second-box", [LABELS.podName]: "web-there" })).length === 0, 30_000);
+    };
+    expect((await k(["apply", "-f", file])).stdout).toBe("pod/web-there created\n");
+    const seen = new Set<string>();
+    await eventually(async () => {
+      const r = await hostGet(ingressPort, "web.home.lan").catch(() => undefined);
+      if (r?.status === 200) seen.add(r.body);
+      return seen.size === 2;
+    }, 60_000);
+    expect([...seen].sort()).toEqual(["hello from web\n", "hello from web-there\n"]);
+  }, 300_000);
 });

@@ -15,8 +15,9 @@
  *   saying why, HTTP->HTTPS redirect by annotation (kubeflare.dev/ssl-redirect or
  *   nginx.ingress.kubernetes.io/ssl-redirect);
  * - built from watches (Ingresses, IngressClasses; the agent's Services and
- *   EndpointSlices informers) and GETs of the TLS Secrets it needs: a change is served
- *   as soon as its event arrives; requests in flight finish where they were sent.
+ *   EndpointSlices informers; each TLS Secret it needs, by name: ./tlssecrets.ts): a
+ *   change is served as soon as its event arrives; requests in flight finish where
+ *   they were sent.
  *
  * Proxying is http-proxy-3's (no HTTP parsing here). The node says it runs the proxy in
  * the annotation kubeflare.dev/ingress-proxy of its Node, which the control plane's
@@ -25,14 +26,13 @@
 import { createSecureContext, type SecureContext } from "node:tls";
 import { Agent as HttpAgent, createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { Socket } from "node:net";
+import { isIP, type Socket } from "node:net";
 import { createProxyServer } from "http-proxy-3";
-import type { KObject } from "../../shared/types";
-import { type ApiClient, ApiRequestError } from "../api";
+import type { ApiClient } from "../api";
 import { Informer, type ServiceInformers } from "../informer";
-import { sleep } from "../sleep";
 import { type Backend, buildRoutes, ourClasses, type RouteTable, route, secretForHost, secretsNeeded, servedBy } from "./routes";
 import { fakeCertificate } from "./fakecert";
+import { TlsSecrets } from "./tlssecrets";
 
 export const INGRESS_PROXY_ANNOTATION = "kubeflare.dev/ingress-proxy";
 
@@ -45,12 +45,6 @@ export interface IngressSettings {
   /** connecting to an endpoint (default 5 s), waiting for its response (default 60 s, nginx's proxy_read_timeout) */
   connectTimeoutMs?: number;
   readTimeoutMs?: number;
-  /**
-   * how often the TLS Secrets are read again (default 5 min: a node may GET but not watch
-   * them, and an idle cluster should cost next to nothing); a Secret an Ingress names
-   * that is missing is tried again on every change, at most every 2 s
-   */
-  secretRefreshMs?: number;
 }
 
 export interface IngressProxyOptions extends IngressSettings {
@@ -75,8 +69,8 @@ export class IngressProxy {
   private readonly upstream = new HttpAgent({ keepAlive: true, maxFreeSockets: 64 });
   private readonly proxy = createProxyServer({ agent: this.upstream, ws: true, xfwd: false });
   private readonly rr = new Map<string, number>();
-  /** namespace/name -> the Secret's TLS context (or null: missing or unusable) and its resourceVersion */
-  private readonly contexts = new Map<string, { ctx: SecureContext | null; rv: string; at: number }>();
+  /** the TLS Secrets the table names, each watched by name */
+  private readonly secrets: TlsSecrets;
   private fake?: SecureContext;
   private servers: Server[] = [];
   private loops: Promise<unknown>[] = [];
@@ -89,6 +83,19 @@ export class IngressProxy {
   constructor(private readonly o: IngressProxyOptions) {
     this.ingresses = new Informer(o.api, "/apis/networking.k8s.io/v1/ingresses", this.log);
     this.classes = new Informer(o.api, "/apis/networking.k8s.io/v1/ingressclasses", this.log);
+    this.secrets = new TlsSecrets(o.api, this.log);
+    // Connection is hop-by-hop (RFC 9110 7.6.1): an upstream that closes after each response
+    // (busybox httpd) must not close the client's keep-alive connection too, as nginx keeps them apart
+    this.proxy.on("proxyRes", (proxyRes) => {
+      const c = proxyRes.headers.connection;
+      if (!c) return;
+      for (const h of String(c).split(",")) {
+        const name = h.trim().toLowerCase();
+        if (name && name !== "close" && name !== "keep-alive" && name !== "upgrade") delete proxyRes.headers[name];
+      }
+      delete proxyRes.headers.connection;
+      delete proxyRes.headers["keep-alive"];
+    });
     this.proxy.on("proxyReq", (proxyReq, req) => {
       proxyReq.setTimeout(this.o.readTimeoutMs ?? 60_000, () => {
         (req as any)[TIMED_OUT] = true;
@@ -103,7 +110,7 @@ export class IngressProxy {
   async start(): Promise<void> {
     const hook = { onReset: () => this.rebuild(), onEvent: () => this.rebuild() };
     for (const i of [this.ingresses, this.classes, this.o.informers.services, this.o.informers.endpointSlices]) this.unhook.push(i.addHandler(hook));
-    this.loops.push(this.ingresses.run(this.ac.signal), this.classes.run(this.ac.signal), this.refreshSecretsLoop());
+    this.loops.push(this.ingresses.run(this.ac.signal), this.classes.run(this.ac.signal));
     const http = createHttpServer((req, res) => this.handle(req, res, false));
     const https = createHttpsServer(
       {
@@ -138,7 +145,7 @@ export class IngressProxy {
     this.ac.abort();
     for (const u of this.unhook) u();
     clearTimeout(this.rebuildTimer);
-    await Promise.allSettled(this.loops);
+    await Promise.allSettled([...this.loops, this.secrets.stop()]);
     for (const s of this.servers) {
       s.close();
       s.closeAllConnections?.();
@@ -160,7 +167,7 @@ export class IngressProxy {
       this.table = table;
       this.endpointCache.clear();
       if (this.rr.size > 10_000) this.rr.clear(); // round-robin positions of backends long gone
-      void this.loadSecrets(false);
+      this.secrets.want(secretsNeeded(table));
     }, 0);
   }
 
@@ -174,43 +181,7 @@ export class IngressProxy {
 
   private contextFor(serverName: string): SecureContext {
     const secret = secretForHost(this.table, serverName);
-    return (secret && this.contexts.get(secret)?.ctx) || this.fake!;
-  }
-
-  /** Read the Secrets the table needs (new ones only, or all of them when `all`), and forget the others. */
-  private async loadSecrets(all: boolean) {
-    const needed = secretsNeeded(this.table);
-    for (const k of this.contexts.keys()) if (!needed.has(k)) this.contexts.delete(k);
-    await Promise.all(
-      [...needed]
-        // a missing one is tried again on a change, at most every 2 s (endpoint churn must not become a stream of GETs)
-        .filter((k) => {
-          const c = this.contexts.get(k);
-          return all || !c || (!c.ctx && Date.now() - c.at > 2000);
-        })
-        .map(async (k) => {
-          const [ns, name] = k.split("/");
-          try {
-            const s = await this.o.api.find(`/api/v1/namespaces/${ns}/secrets/${name}`);
-            const rv = s?.metadata.resourceVersion ?? "";
-            if (this.contexts.get(k)?.rv === rv && rv) return;
-            this.contexts.set(k, { ctx: s ? tlsContext(s) : null, rv, at: Date.now() });
-            if (!s) this.log(`TLS Secret ${k} not found: serving the fake certificate`);
-          } catch (e) {
-            if (!(e instanceof ApiRequestError)) this.log(`reading TLS Secret ${k}: ${(e as Error).message}`);
-            else this.log(`reading TLS Secret ${k}: ${e.status} ${e.message}`);
-            if (!this.contexts.get(k)?.ctx) this.contexts.set(k, { ctx: null, rv: "", at: Date.now() });
-          }
-        }),
-    );
-  }
-
-  private async refreshSecretsLoop() {
-    const every = this.o.secretRefreshMs ?? 300_000;
-    while (!this.ac.signal.aborted) {
-      await sleep(every, this.ac.signal);
-      if (!this.ac.signal.aborted) await this.loadSecrets(true);
-    }
+    return (secret && this.secrets.context(secret)) || this.fake!;
   }
 
   // ---------------------------------------------------------------- endpoints
@@ -229,11 +200,13 @@ export class IngressProxy {
   }
 
   private resolve(b: Backend): string[] | string {
-    if (!b.service) return `the backend of ${b.ingress} is a resource, which this controller does not serve`;
+    if (!b.service)
+      return `the backend of ingress "${b.ingress}" is the resource ${b.resource ?? "(none)"}: resource backends are not supported by the kubeflare ingress controller, only Services`;
     const svc = this.o.informers.services.get(`${b.namespace}/${b.service}`);
     if (!svc) return `service "${b.namespace}/${b.service}" does not exist`;
     const ports: any[] = svc.spec?.ports ?? [];
     const port = ports.find((p) => (b.port.number !== undefined ? p.port === b.port.number : p.name === b.port.name));
+    if (svc.spec?.type === "ExternalName") return externalName(`${b.namespace}/${b.service}`, svc.spec.externalName, port, b.port.number);
     if (!port) return `service "${b.namespace}/${b.service}" has no port ${b.port.number ?? b.port.name}`;
     const out: string[] = [];
     for (const s of this.o.informers.endpointSlices.items()) {
@@ -333,6 +306,25 @@ export const announceIngress = async (api: ApiClient, nodeName: string, value: s
   }
 };
 
+/**
+ * An ExternalName Service's upstream: its external name (resolved by the node's own
+ * resolver) on the port's targetPort when a number, else its port (or, with no ports,
+ * the port the Ingress names). As ingress-nginx does, never the node itself: `localhost`
+ * and loopback addresses are refused, or anyone who may write a Service and an Ingress
+ * could reach the node's own local services through the proxy.
+ */
+const externalName = (svc: string, name: unknown, port: any, ingressPort: number | undefined): string[] | string => {
+  const host = String(name ?? "")
+    .toLowerCase()
+    .replace(/\.$/, "");
+  if (!host) return `service "${svc}" is of type ExternalName without an externalName`;
+  const loopback = host === "localhost" || host.endsWith(".localhost") || (isIP(host) === 4 && host.startsWith("127.")) || host === "::1";
+  if (loopback) return `service "${svc}" is of type ExternalName naming this node itself (${host}), which the ingress controller refuses to proxy to`;
+  const n = typeof port?.targetPort === "number" ? port.targetPort : typeof port?.port === "number" ? port.port : ingressPort;
+  if (typeof n !== "number") return `service "${svc}" is of type ExternalName and has no port ${ingressPort ?? ""} to proxy to`;
+  return [`${host}:${n}`];
+};
+
 /** The host and path a request is for: from its target when in absolute form (RFC 9112 3.2.2), else the Host header and the path. */
 const target = (req: IncomingMessage): [string | undefined, string] => {
   const u = req.url ?? "/";
@@ -356,17 +348,6 @@ const forwarded = (req: IncomingMessage, tls: boolean) => {
   req.headers["x-forwarded-proto"] = tls ? "https" : "http";
   req.headers["x-forwarded-host"] = req.headers.host ?? "";
   req.headers["x-forwarded-port"] = String(req.socket.localPort ?? "");
-};
-
-const tlsContext = (s: KObject): SecureContext | null => {
-  const cert = s.data?.["tls.crt"];
-  const key = s.data?.["tls.key"];
-  if (typeof cert !== "string" || typeof key !== "string") return null;
-  try {
-    return createSecureContext({ cert: Buffer.from(cert, "base64"), key: Buffer.from(key, "base64") });
-  } catch {
-    return null;
-  }
 };
 
 const listen = (s: Server, port: number, host: string | undefined) =>

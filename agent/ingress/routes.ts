@@ -22,6 +22,8 @@ export interface Backend {
   namespace: string;
   /** the Service's name, or null for a resource backend (which this proxy cannot serve) */
   service: string | null;
+  /** a resource backend, as `Kind.apiGroup "name"` (answered 503) */
+  resource?: string;
   port: { number?: number; name?: string };
   /** the Ingress it came from (namespace/name), for logs and annotations */
   ingress: string;
@@ -71,6 +73,7 @@ const sslRedirect = (ing: KObject) => {
 const backendOf = (ing: KObject, b: any): Backend => ({
   namespace: ing.metadata.namespace ?? "default",
   service: typeof b?.service?.name === "string" ? b.service.name : null,
+  ...(b?.resource ? { resource: `${b.resource.kind}${b.resource.apiGroup ? `.${b.resource.apiGroup}` : ""} "${b.resource.name}"` } : {}),
   port: {
     ...(typeof b?.service?.port?.number === "number" ? { number: b.service.port.number } : {}),
     ...(b?.service?.port?.name ? { name: b.service.port.name } : {}),

@@ -6,6 +6,7 @@
  * InternalIP of every Ready such node, sorted, and follows the nodes as they come, go or
  * turn NotReady. One writer for all agents, as servicelb is for LoadBalancer Services.
  */
+import { ingressServedBy } from "../../shared/ingressclass";
 import { jsonEqual } from "../../shared/json";
 import { parseIPv4 } from "../../shared/net/cidr";
 import type { KObject, ObjectKey } from "../../shared/types";
@@ -15,8 +16,6 @@ import type { Controller } from "./manager";
 
 export const INGRESS_CONTROLLER = "kubeflare.dev/ingress";
 export const INGRESS_PROXY_ANNOTATION = "kubeflare.dev/ingress-proxy";
-const IS_DEFAULT_CLASS = "ingressclass.kubernetes.io/is-default-class";
-const CLASS_ANNOTATION = "kubernetes.io/ingress.class";
 
 const nodeReady = (n: KObject) => (n.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True");
 
@@ -32,13 +31,7 @@ export const ingressPoints = (nodes: KObject[]): { ip: string }[] => {
 };
 
 /** Is the Ingress served by our controller? */
-export const ours = (ing: KObject, classes: KObject[]): boolean => {
-  const live = classes.filter((c) => !c.metadata.deletionTimestamp);
-  const named = typeof ing.spec?.ingressClassName === "string" ? ing.spec.ingressClassName : ing.metadata.annotations?.[CLASS_ANNOTATION];
-  if (typeof named === "string" && named !== "") return live.some((c) => c.metadata.name === named && c.spec?.controller === INGRESS_CONTROLLER);
-  const defaults = live.filter((c) => c.metadata.annotations?.[IS_DEFAULT_CLASS] === "true");
-  return defaults.length > 0 && defaults.every((c) => c.spec?.controller === INGRESS_CONTROLLER);
-};
+export const ours = (ing: KObject, classes: KObject[]): boolean => ingressServedBy(ing, classes, INGRESS_CONTROLLER);
 
 const reconcile = async (key: ObjectKey, ctx: ControllerContext): Promise<ReconcileResult> => {
   const ing = await ctx.api.get("ingresses", key.namespace, key.name);

@@ -52,6 +52,7 @@ export class Access {
       namespace,
       ...extra,
       ingressesInNamespace: async () => (await this.store.list("ingresses", { namespace })).items,
+      ingressClasses: async () => (await this.store.list("ingressclasses", {})).items,
       podsOnNode: async () => (await this.store.list("pods", { namespace, fields: [{ field: "spec.nodeName", op: "=", value: user.nodeName ?? "" }] })).items,
     });
   }

@@ -5,10 +5,12 @@
  * those pods use (and the volumes bound to those claims, read-only), the volumes it
  * provisions (affinity to it alone: create, update, delete), StorageClasses (read),
  * Ingresses and IngressClasses (read, for its ingress proxy) and the TLS Secrets named
- * in an Ingress's spec.tls (get), and events; nothing else. It may not give its Node labels that steer workloads
+ * in spec.tls of an Ingress that Kubeflare's ingress controller serves (get, or a
+ * list/watch of that one Secret by name, as kubelet watches its pods' Secrets), and events; nothing else. It may not give its Node labels that steer workloads
  * (node-role.kubernetes.io/*, node-restriction.kubernetes.io/*, ...) nor change its
  * taints or its pod CIDRs (Kubeflare's addition: node-ipam hands those out). The target is checked before the request's body is read or validated.
  */
+import { ingressServedBy } from "../../shared/ingressclass";
 import { forbiddenNodeLabels } from "../../shared/nodelabels";
 import type { ResourceInfo } from "../../shared/resources";
 import { ApiError, forbidden, qualifiedResource } from "../../shared/status";
@@ -110,6 +112,14 @@ const podUses = (pod: KObject, resource: string, name: string): boolean => {
 const ingressUsesSecret = (ing: KObject, name: string): boolean =>
   !ing.metadata.deletionTimestamp && Array.isArray(ing.spec?.tls) && ing.spec.tls.some((t: any) => t?.secretName === name);
 
+/** Does an Ingress of Kubeflare's classes in the namespace name this Secret for TLS (the graph: ingress -> secret)? */
+const ingressProxyUses = async (c: NodeCheck, name: string): Promise<boolean> => {
+  const naming = ((await c.ingressesInNamespace?.()) ?? []).filter((i) => ingressUsesSecret(i, name));
+  if (!naming.length) return false;
+  const classes = (await c.ingressClasses?.()) ?? [];
+  return naming.some((i) => ingressServedBy(i, classes));
+};
+
 export interface NodeCheck {
   user: User;
   verb: Verb;
@@ -124,8 +134,9 @@ export interface NodeCheck {
   fieldSelector?: string;
   /** the pods bound to this node in the namespace (ConfigMap/Secret reads) */
   podsOnNode?: () => Promise<KObject[]>;
-  /** the Ingresses of the namespace (Secret reads of the ingress proxy) */
+  /** the Ingresses of the namespace and every IngressClass (Secret reads of the ingress proxy) */
   ingressesInNamespace?: () => Promise<KObject[]>;
+  ingressClasses?: () => Promise<KObject[]>;
 }
 
 /** 403 worded as kube-apiserver words an admission refusal: `nodes "x" is forbidden: <why>`. */
@@ -174,8 +185,8 @@ export const authorizeNodeTarget = async (c: NodeCheck): Promise<void> => {
         if (!target || !namespace)
           throw no(`node "${me}" may only ${verb} ${info.resource} one at a time, with fieldSelector metadata.name=<name> in a namespace`);
       }
-      // the ingress proxy: a TLS Secret named in spec.tls of an Ingress of the Secret's namespace (graph: ingress -> secret)
-      if (info.resource === "secrets" && verb === "get" && ((await c.ingressesInNamespace?.()) ?? []).some((i) => ingressUsesSecret(i, target ?? ""))) return;
+      // the ingress proxy: a TLS Secret named in spec.tls of an Ingress of our classes in the Secret's namespace, read or watched by name
+      if (info.resource === "secrets" && target && (await ingressProxyUses(c, target))) return;
       const pods = (await c.podsOnNode?.()) ?? [];
       if (!pods.some((p) => podUses(p, info.resource, target ?? ""))) throw no(`no relationship found between node '${me}' and this object`);
       return;
