@@ -20,6 +20,21 @@ import { LABELS } from "../agent/runtime/runtime";
 import { eventually, kubectl } from "./kubectl";
 import { sample } from "./prom";
 
+/** A pod labelled app=web serving "hello from <its hostname>" on 8080, placed by `placement` (a line of its spec). */
+const webPod = (name: string, placement: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, labels: {app: web}}
+spec:
+  ${placement}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: kubeflare/busybox:test
+    imagePullPolicy: Never
+    command: ["sh", "-c", "mkdir -p /www && echo hello from $(hostname) > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+`;
+
 const root = join(import.meta.dirname, "..");
 const engines = (await docker.available()) && (await containerd.available());
 if (!engines && process.env.CI) throw new Error("CI must run the npm start + agent test: Docker and containerd with the test image are needed");
@@ -170,19 +185,7 @@ spec:
     // a Service and an Ingress answer on the node's address, through the local agent's ingress proxy
     writeFileSync(
       file,
-      `apiVersion: v1
-kind: Pod
-metadata: {name: web, labels: {app: web}}
-spec:
-  nodeName: first-box
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: web
-    image: kubeflare/busybox:test
-    imagePullPolicy: Never
-    command: ["sh", "-c", "mkdir -p /www && echo hello from $(hostname) > /www/index.html && exec httpd -f -p 8080 -h /www"]
-    readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
----
+      `${webPod("web", "nodeName: first-box")}---
 apiVersion: v1
 kind: Service
 metadata: {name: web}
@@ -256,22 +259,7 @@ spec:
 
     // the Service's second replica on the second box (containerd, its own pod bridge): the local agent's
     // ingress proxy reaches pods on both engines, dialling each pod's IP from this host
-    writeFileSync(
-      file,
-      `apiVersion: v1
-kind: Pod
-metadata: {name: web-there, labels: {app: web}}
-spec:
-  nodeSelector: {box: second}
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: web
-    image: kubeflare/busybox:test
-    imagePullPolicy: Never
-    command: ["sh", "-c", "mkdir -p /www && echo hello from $(hostname) > /www/index.html && exec httpd -f -p 8080 -h /www"]
-    readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
-`,
-    );
+    writeFileSync(file, webPod("web-there", "nodeSelector: {box: second}"));
     podOnBox2 = async () => {
       await k("delete pod web-there --ignore-not-found --wait=true --timeout=30s", { timeoutMs: 40_000 });
       await eventually(async () => (await containerd.containers({ [LABELS.node]: "second-box", [LABELS.podName]: "web-there" })).length === 0, 30_000);
