@@ -131,7 +131,7 @@ describe("dashboard on the Worker (Miniflare)", () => {
     expect(v.res.status).toBe(303);
     const page = await t.fetch("/ui/nodes", { token: null, headers: { Cookie: cookieHeader(v.jar) } });
     const html = await page.text();
-    expect(html).toContain("read-only");
+    expect(html).toContain("restricted");
     const csrf = /name="_csrf" value="([^"]+)"/.exec(html)![1];
     const post = (body: string) =>
       t.fetch("/ui/nodes/edge-box/cordon", {
