@@ -10,6 +10,8 @@ import type { Kube } from "./kube";
 export type Can = (verb: string, group: string, resource: string, namespace?: string) => Promise<boolean>;
 
 const WRITE_VERBS = new Set(["create", "update", "patch", "delete", "*"]);
+/** every user may create reviews about itself (system:basic-user): no write of the cluster's */
+const REVIEW_GROUPS = new Set(["authorization.k8s.io", "authentication.k8s.io"]);
 
 export const accessOf = (kube: Kube): Can & { anyWrite(namespace: string): Promise<boolean> } => {
   const memo = new Map<string, Promise<boolean>>();
@@ -41,7 +43,11 @@ export const accessOf = (kube: Kube): Can & { anyWrite(namespace: string): Promi
           kind: "SelfSubjectRulesReview",
           spec: { namespace },
         })
-        .then((r) => (r?.status?.resourceRules ?? []).some((rule: any) => (rule.verbs ?? []).some((v: string) => WRITE_VERBS.has(v))))
+        .then((r) =>
+          (r?.status?.resourceRules ?? []).some(
+            (rule: any) => (rule.verbs ?? []).some((v: string) => WRITE_VERBS.has(v)) && (rule.apiGroups ?? []).some((g: string) => !REVIEW_GROUPS.has(g)),
+          ),
+        )
         .catch(() => false);
       rules.set(namespace, p);
     }
