@@ -64,7 +64,7 @@ export const TerminalPage = (p: { pod: any; container: string; csrf: string }) =
     <>
       <p class="muted">
         <a href={`/ui/pods/${enc(ns)}/${enc(name)}`}>← pod</a> · <code>{SHELL}</code> in container{" "}
-        {containers.length > 1 ? containers.map((c) => <>{c === p.container ? <b>{c}</b> : <a href={`?container=${enc(c)}`}>{c}</a>} </>) : p.container}·{" "}
+        {containers.length > 1 ? containers.map((c) => <>{c === p.container ? <b>{c}</b> : <a href={`?container=${enc(c)}`}>{c}</a>} </>) : p.container} ·{" "}
         <span id="term-status">connecting…</span>
       </p>
       <div id="term" data-exec={exec} />
