@@ -157,6 +157,8 @@ describe("dashboard in Chromium (Node all-in-one, hollow nodes)", () => {
       return { html: await get("/"), css: await get("/ui/app.css"), js: await get("/ui/app.js") };
     });
     writeFileSync(join(SHOTS, "page-weight.json"), JSON.stringify(bytes));
+    // the terminal's xterm is loaded by the terminal page only
+    expect(await page.content()).not.toContain("xterm");
     expect(bytes.html + bytes.css + bytes.js).toBeLessThan(30_000);
     // sign out: the session is gone
     await page.click("header button[type=submit]");
