@@ -553,6 +553,22 @@ describe("dashboard in Chromium (Node all-in-one, hollow nodes)", () => {
     const ok = (await page.locator(".flash.ok").textContent())!;
     expect(ok).toContain(`pod/${guarded.metadata.name} evicted`);
     expect(ok).toMatch(new RegExp(`node/${node} drained$`));
+    // a pod no controller manages stops a drain (kubectl drain without --force): nothing is evicted
+    const bare = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "bare", namespace: NS },
+      spec: { nodeName: node, containers: [{ name: "c", image: "kubeflare/busybox:test" }] },
+    };
+    expect((await api("POST", `/api/v1/namespaces/${NS}/pods`, bare)).status).toBe(201);
+    page.once("dialog", (d) => d.accept());
+    await page.locator(`section[data-node="${node}"] button:has-text("Drain")`).click();
+    await page.waitForURL(`${server.url}/ui/nodes`);
+    await expect(page.locator(".flash.error").textContent()).resolves.toContain(
+      `cannot delete Pods that declare no controller (use kubectl drain --force to override): ${NS}/bare`,
+    );
+    expect((await api("GET", `/api/v1/namespaces/${NS}/pods/bare`)).json.metadata.deletionTimestamp).toBeUndefined();
+    expect((await api("DELETE", `/api/v1/namespaces/${NS}/pods/bare?gracePeriodSeconds=0`)).status).toBe(200);
     // leave the node as it was
     await page.locator(`section[data-node="${node}"] button:has-text("Uncordon")`).click();
     await page.waitForURL(`${server.url}/ui/nodes`);
