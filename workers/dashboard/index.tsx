@@ -10,28 +10,14 @@ import type { Child } from "hono/jsx";
 import { parseAllDocuments } from "yaml";
 import { accessOf, ask } from "./access";
 import type { Vars } from "./kit";
+import { workloadRoutes } from "./workloads";
 import { NODE_LEASES, NODE_METRICS, nodeRoutes } from "./nodes";
 import { terminalAssets, terminalRoutes } from "./terminal";
 import { CSS, JS } from "./assets";
 import { collectionPath, Kube, KubeError, statusText, TABLE_ACCEPT } from "./kube";
 import { Layout } from "./layout";
 import { leasesByNode, nodeCards, problems, usageByNode } from "./model";
-import {
-  HistoryPage,
-  ApplyPage,
-  CreateNamespace,
-  type DeploymentPerms,
-  NamespacesPage,
-  type ApplyResult,
-  Events,
-  eventTime,
-  KubeTable,
-  LoginPage,
-  Overview,
-  PodPage,
-  PodsFilters,
-  Workloads,
-} from "./pages";
+import { ApplyPage, CreateNamespace, NamespacesPage, type ApplyResult, Events, eventTime, KubeTable, LoginPage, Overview, PodPage, PodsFilters } from "./pages";
 import {
   checkLoginCsrf,
   clearSession,
@@ -247,43 +233,6 @@ export const dashboard = (o: DashboardOptions) => {
     });
   });
 
-  // workloads
-  app.get("/ui/workloads", (c) =>
-    liveRegion(c, "Workloads", "/ui/workloads", async () => {
-      const kube = c.get("kube");
-      const [deployments, replicaSets, rcs] = await Promise.all([
-        kube.list("/apis/apps/v1/deployments"),
-        kube.get("/apis/apps/v1/replicasets", { Accept: TABLE_ACCEPT }),
-        kube.get("/api/v1/replicationcontrollers", { Accept: TABLE_ACCEPT }),
-      ]);
-      deployments.sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
-      const can = c.get("can");
-      const perms = new Map<string, DeploymentPerms>();
-      for (const ns of new Set(deployments.map((d) => d.metadata.namespace as string))) {
-        perms.set(
-          ns,
-          await ask(can, {
-            scale: ["patch", "apps", "deployments/scale", ns],
-            patch: ["patch", "apps", "deployments", ns],
-            delete: ["delete", "apps", "deployments", ns],
-          }),
-        );
-      }
-      return (
-        <>
-          <Workloads deployments={deployments} csrf={c.get("csrf")} perms={perms} />
-          <h2>ReplicaSets</h2>
-          <KubeTable table={replicaSets} namespaced />
-          {(rcs.rows ?? []).length ? (
-            <>
-              <h2>ReplicationControllers</h2>
-              <KubeTable table={rcs} namespaced />
-            </>
-          ) : null}
-        </>
-      );
-    }),
-  );
   /** Do a write, flash what happened (the API's Status on failure), and go back to the page. */
   const act = async (c: Context<{ Variables: Vars }>, back: string, f: () => Promise<string | { kind: "ok" | "error"; text: string }>) => {
     try {
@@ -295,95 +244,9 @@ export const dashboard = (o: DashboardOptions) => {
     }
     return c.redirect(back, 303);
   };
-  const deployment = (c: Context) => collectionPath("apps/v1", "deployments", c.req.param("ns")) + `/${enc(c.req.param("name") ?? "")}`;
-  app.post("/ui/deployments/:ns/:name/scale", (c) =>
-    act(c, "/ui/workloads", async () => {
-      const kube = c.get("kube");
-      const form = c.get("form");
-      const path = `${deployment(c)}/scale`;
-      let replicas: number;
-      if (form.delta !== undefined && form.delta !== "") {
-        const cur = await kube.get(path);
-        replicas = (cur.spec?.replicas ?? 0) + (form.delta === "-1" ? -1 : 1);
-      } else replicas = Number(form.replicas);
-      if (!Number.isInteger(replicas) || replicas < 0) throw new Error(`replicas must be a whole number of at least 0, not "${form.replicas ?? ""}"`);
-      await kube.call("PATCH", path, { spec: { replicas } }, { "Content-Type": "application/merge-patch+json" });
-      return `deployment.apps/${c.req.param("name")} scaled to ${replicas}`;
-    }),
-  );
-  app.post("/ui/deployments/:ns/:name/restart", (c) =>
-    act(c, "/ui/workloads", async () => {
-      // what kubectl rollout restart does: a new pod template, through an annotation
-      const patch = { spec: { template: { metadata: { annotations: { "kubectl.kubernetes.io/restartedAt": new Date().toISOString() } } } } };
-      await c.get("kube").call("PATCH", `${deployment(c)}?fieldManager=${FIELD_MANAGER}`, patch, { "Content-Type": "application/merge-patch+json" });
-      return `deployment.apps/${c.req.param("name")} restarted`;
-    }),
-  );
-  for (const [verb, paused] of [
-    ["pause", true],
-    ["resume", false],
-  ] as const) {
-    // kubectl rollout pause/resume: spec.paused
-    app.post(`/ui/deployments/:ns/:name/${verb}`, (c) =>
-      act(c, "/ui/workloads", async () => {
-        await c
-          .get("kube")
-          .call(
-            "PATCH",
-            `${deployment(c)}?fieldManager=${FIELD_MANAGER}`,
-            { spec: { paused: paused || null } },
-            { "Content-Type": "application/merge-patch+json" },
-          );
-        return `deployment.apps/${c.req.param("name")} ${verb}d`;
-      }),
-    );
-  }
-  /** The Deployment's ReplicaSets (its revisions), newest first. */
-  const revisions = async (kube: Kube, d: any) =>
-    (await kube.list(collectionPath("apps/v1", "replicasets", d.metadata.namespace)))
-      .filter((rs) => (rs.metadata.ownerReferences ?? []).some((o: any) => o.controller && o.uid === d.metadata.uid))
-      .sort(
-        (a, b) =>
-          Number(b.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? 0) -
-          Number(a.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? 0),
-      );
-  app.get("/ui/deployments/:ns/:name", (c) =>
-    liveRegion(c, `Deployment ${c.req.param("ns")}/${c.req.param("name")}`, "/ui/workloads", async () => {
-      const kube = c.get("kube");
-      const d = await kube.get(deployment(c));
-      const canWrite = await c.get("can")("patch", "apps", "deployments", d.metadata.namespace);
-      return <HistoryPage deployment={d} replicaSets={await revisions(kube, d)} csrf={c.get("csrf")} canWrite={canWrite} />;
-    }),
-  );
-  // kubectl rollout undo --to-revision: the Deployment's template becomes that ReplicaSet's (without its pod-template-hash)
-  app.post("/ui/deployments/:ns/:name/rollback", (c) => {
-    const back = `/ui/deployments/${enc(c.req.param("ns") ?? "")}/${enc(c.req.param("name") ?? "")}`;
-    return act(c, back, async () => {
-      const kube = c.get("kube");
-      const want = c.get("form").revision ?? "";
-      const d = await kube.get(deployment(c));
-      const rs = (await revisions(kube, d)).find((r) => r.metadata.annotations?.["deployment.kubernetes.io/revision"] === want);
-      if (!rs) throw new Error(`unable to find the specified revision ${want}`);
-      const template = structuredClone(rs.spec.template);
-      if (template.metadata?.labels) delete template.metadata.labels["pod-template-hash"];
-      await kube.call(
-        "PATCH",
-        `${deployment(c)}?fieldManager=${FIELD_MANAGER}`,
-        [
-          { op: "test", path: "/metadata/uid", value: d.metadata.uid },
-          { op: "replace", path: "/spec/template", value: template },
-        ],
-        { "Content-Type": "application/json-patch+json" },
-      );
-      return `deployment.apps/${c.req.param("name")} rolled back to revision ${want}`;
-    });
-  });
-  app.post("/ui/deployments/:ns/:name/delete", (c) =>
-    act(c, "/ui/workloads", async () => {
-      await c.get("kube").call("DELETE", `${deployment(c)}?propagationPolicy=Background`);
-      return `deployment.apps/${c.req.param("name")} deleted`;
-    }),
-  );
+
+  // workloads: Deployments (scale, restart, pause, history, roll back, delete), ReplicaSets, RCs (workloads.tsx)
+  workloadRoutes(app, { liveRegion, act, page });
 
   // pods
   app.get("/ui/pods", async (c) => {
