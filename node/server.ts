@@ -26,6 +26,7 @@ import { kubeconfigYaml, writeKubeconfig } from "./kubeconfig";
 import { type PromControlPlaneMetrics, promMetrics } from "./metrics";
 import { ensureTls } from "./tls";
 import { NodeTunnels, rejectSocket, type TunnelOptions } from "./upgrade";
+import { EXEC_PREFIX, execUpgrade } from "../workers/dashboard/terminal";
 import { ResourceMetrics } from "../workers/registry/metrics-resources";
 
 export interface ServerOptions {
@@ -266,6 +267,20 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     // the agents' tunnels and the stream subresources; any other upgrade but a watch is unknown
     server!.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (isWatchUpgrade(req)) return;
+      // the dashboard's terminal: its session's token on the API's exec path, then the same upgrade as kubectl's (workers/dashboard/terminal.tsx)
+      if (req.url?.startsWith(EXEC_PREFIX)) {
+        socket.on("error", () => socket.destroy());
+        execUpgrade(adminToken, { url: new URL(req.url, "http://x"), cookie: req.headers.cookie, origin: req.headers.origin, host: req.headers.host }).then(
+          ({ path, token }) => {
+            req.url = path;
+            req.headers.authorization = `Bearer ${token}`;
+            delete req.headers.cookie;
+            if (!tunnels.upgrade(req, socket, head)) rejectSocket(socket, new ApiError(404, "NotFound", "the server could not find the requested resource"));
+          },
+          (e) => rejectSocket(socket, e instanceof ApiError ? e : new ApiError(500, "InternalError", String(e))),
+        );
+        return;
+      }
       if (!tunnels.upgrade(req, socket, head)) rejectSocket(socket, new ApiError(404, "NotFound", "the server could not find the requested resource"));
     });
   });

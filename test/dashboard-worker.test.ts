@@ -54,6 +54,10 @@ describe("dashboard on the Worker (Miniflare)", () => {
     expect(anon.headers.get("location")).toBe("/ui/login");
     const css = await t.fetch("/ui/app.css", { token: null });
     expect(css.headers.get("content-type")).toContain("text/css");
+    // the terminal's xterm.js is in the Worker bundle, served by the Worker itself
+    const xterm = await t.fetch("/ui/xterm.mjs", { token: null });
+    expect(xterm.headers.get("content-type")).toContain("text/javascript");
+    expect((await xterm.text()).length).toBeGreaterThan(100_000);
 
     const wrong = await signIn("not-the-token");
     expect(wrong.res.status).toBe(401);
@@ -82,6 +86,8 @@ describe("dashboard on the Worker (Miniflare)", () => {
     expect(html).toContain('data-node="edge-box"');
     expect(html).toMatch(/<b>1<\/b><span>nodes<\/span>/);
     expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
+    // only the terminal page loads xterm
+    expect(html).not.toContain("xterm");
     // a session cookie changed by one character, or sealed under another secret, is no session
     const sealed = ok.jar.kf_session;
     const flipped = sealed.slice(0, -3) + (sealed.at(-3) === "A" ? "B" : "A") + sealed.slice(-2);
@@ -131,7 +137,7 @@ describe("dashboard on the Worker (Miniflare)", () => {
     expect(v.res.status).toBe(303);
     const page = await t.fetch("/ui/nodes", { token: null, headers: { Cookie: cookieHeader(v.jar) } });
     const html = await page.text();
-    expect(html).toContain("read-only");
+    expect(html).toContain("restricted");
     const csrf = /name="_csrf" value="([^"]+)"/.exec(html)![1];
     const post = (body: string) =>
       t.fetch("/ui/nodes/edge-box/cordon", {

@@ -157,6 +157,8 @@ describe("dashboard in Chromium (Node all-in-one, hollow nodes)", () => {
       return { html: await get("/"), css: await get("/ui/app.css"), js: await get("/ui/app.js") };
     });
     writeFileSync(join(SHOTS, "page-weight.json"), JSON.stringify(bytes));
+    // the terminal's xterm is loaded by the terminal page only
+    expect(await page.content()).not.toContain("xterm");
     expect(bytes.html + bytes.css + bytes.js).toBeLessThan(30_000);
     // sign out: the session is gone
     await page.click("header button[type=submit]");
@@ -462,6 +464,182 @@ describe("dashboard in Chromium (Node all-in-one, hollow nodes)", () => {
       await expect(page.locator("h1").textContent()).resolves.toBe(p[0].toUpperCase() + p.slice(1));
       await shot(page, `${p}-phone`);
     }
+    await ctx.close();
+  }, 60_000);
+
+  it("drains a node as kubectl drain --ignore-daemonsets --delete-emptydir-data: a PodDisruptionBudget's 429 is reported", async () => {
+    const node = nodes[1].name;
+    const pinned = (name: string) => {
+      const d = deployment(name, 1);
+      (d.spec.template.spec as any).nodeSelector = { "kubernetes.io/hostname": node };
+      (d.spec.template.spec as any).volumes = [{ name: "scratch", emptyDir: {} }];
+      return d;
+    };
+    for (const name of ["movable", "guarded"]) expect((await api("POST", `/apis/apps/v1/namespaces/${NS}/deployments`, pinned(name))).status).toBe(201);
+    const ds = {
+      apiVersion: "apps/v1",
+      kind: "DaemonSet",
+      metadata: { name: "agentish", namespace: NS },
+      spec: {
+        selector: { matchLabels: { app: "agentish" } },
+        template: { metadata: { labels: { app: "agentish" } }, spec: { containers: [{ name: "main", image: "kubeflare/busybox:test" }] } },
+      },
+    };
+    expect((await api("POST", `/apis/apps/v1/namespaces/${NS}/daemonsets`, ds)).status).toBe(201);
+    const pdb = {
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: "guarded", namespace: NS },
+      spec: { minAvailable: 1, selector: { matchLabels: { app: "guarded" } } },
+    };
+    expect((await api("POST", `/apis/policy/v1/namespaces/${NS}/poddisruptionbudgets`, pdb)).status).toBe(201);
+    const running = async (app: string) => (await podsOf(app)).find((p) => p.spec.nodeName === node && p.status?.phase === "Running");
+    const [movable, guarded, daemon] = await Promise.all(["movable", "guarded", "agentish"].map((a) => until(() => running(a), `${a} running on ${node}`)));
+    await until(
+      async () => (await api("GET", `/apis/policy/v1/namespaces/${NS}/poddisruptionbudgets/guarded`)).json.status?.currentHealthy === 1,
+      "the budget's status",
+    );
+
+    // a viewer (allowed to read nodes, as view does not) sees the node but no Drain button
+    const nodeReader = {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: `node-reader-${process.pid}` },
+      rules: [{ apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] }],
+    };
+    expect((await api("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", nodeReader)).status).toBe(201);
+    const readNodes = {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: `readers-nodes-${process.pid}` },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: nodeReader.metadata.name },
+      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "readers" }],
+    };
+    expect((await api("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", readNodes)).status).toBe(201);
+    const viewer = await newContext();
+    const vpage = await signIn(viewer, VIEWER);
+    await vpage.goto(`${server.url}/ui/nodes`);
+    await expect(vpage.locator(`section[data-node="${node}"]`).count()).resolves.toBe(1);
+    expect(await vpage.locator("main button").count()).toBe(0);
+    await viewer.close();
+
+    const ctx = await newContext();
+    const page = await signIn(ctx, server.adminToken);
+    await page.goto(`${server.url}/ui/nodes`);
+    page.once("dialog", (d) => d.accept());
+    await page.locator(`section[data-node="${node}"] button:has-text("Drain")`).click();
+    await page.waitForURL(`${server.url}/ui/nodes`);
+    const flash = (await page.locator(".flash.error").textContent())!;
+    expect(flash).toContain(`node/${node} cordoned`);
+    expect(flash).toContain(`Warning: ignoring DaemonSet-managed Pods: ${NS}/${daemon.metadata.name}`);
+    expect(flash).toContain(`pod/${movable.metadata.name} evicted`);
+    expect(flash).toMatch(
+      new RegExp(`error when evicting pods/"${guarded.metadata.name}" -n "${NS}": 429 Cannot evict pod as it would violate the pod's disruption budget`),
+    );
+    expect(flash).not.toContain("drained");
+    await shot(page, "nodes-drain");
+    expect((await api("GET", `/api/v1/nodes/${node}`)).json.spec.unschedulable).toBe(true);
+    const gone = await api("GET", `/api/v1/namespaces/${NS}/pods/${movable.metadata.name}`);
+    expect(gone.status === 404 || !!gone.json.metadata.deletionTimestamp).toBe(true);
+    for (const p of [guarded, daemon])
+      expect((await api("GET", `/api/v1/namespaces/${NS}/pods/${p.metadata.name}`)).json.metadata.deletionTimestamp).toBeUndefined();
+
+    // the budget lifted, a second drain evicts the rest and says the node is drained
+    expect((await api("DELETE", `/apis/policy/v1/namespaces/${NS}/poddisruptionbudgets/guarded`)).status).toBe(200);
+    await page.goto(`${server.url}/ui/nodes`);
+    page.once("dialog", (d) => d.accept());
+    await page.locator(`section[data-node="${node}"] button:has-text("Drain")`).click();
+    await page.waitForURL(`${server.url}/ui/nodes`);
+    const ok = (await page.locator(".flash.ok").textContent())!;
+    expect(ok).toContain(`pod/${guarded.metadata.name} evicted`);
+    expect(ok).toMatch(new RegExp(`node/${node} drained$`));
+    // a pod no controller manages stops a drain (kubectl drain without --force): nothing is evicted
+    const bare = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "bare", namespace: NS },
+      spec: { nodeName: node, containers: [{ name: "c", image: "kubeflare/busybox:test" }] },
+    };
+    expect((await api("POST", `/api/v1/namespaces/${NS}/pods`, bare)).status).toBe(201);
+    page.once("dialog", (d) => d.accept());
+    await page.locator(`section[data-node="${node}"] button:has-text("Drain")`).click();
+    await page.waitForURL(`${server.url}/ui/nodes`);
+    await expect(page.locator(".flash.error").textContent()).resolves.toContain(
+      `cannot delete Pods that declare no controller (use kubectl drain --force to override): ${NS}/bare`,
+    );
+    expect((await api("GET", `/api/v1/namespaces/${NS}/pods/bare`)).json.metadata.deletionTimestamp).toBeUndefined();
+    expect((await api("DELETE", `/api/v1/namespaces/${NS}/pods/bare?gracePeriodSeconds=0`)).status).toBe(200);
+    // leave the node as it was
+    await page.locator(`section[data-node="${node}"] button:has-text("Uncordon")`).click();
+    await page.waitForURL(`${server.url}/ui/nodes`);
+    for (const [kind, name] of [
+      ["deployments", "movable"],
+      ["deployments", "guarded"],
+      ["daemonsets", "agentish"],
+    ])
+      expect((await api("DELETE", `/apis/apps/v1/namespaces/${NS}/${kind}/${name}`)).status).toBe(200);
+    await ctx.close();
+  }, 120_000);
+
+  it("shows write buttons per resource and namespace as RBAC allows: a ServiceAccount bound to edit in one namespace", async () => {
+    const other = `dash-other-${process.pid}`;
+    expect((await api("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: other } })).status).toBe(201);
+    expect(
+      (await api("POST", `/apis/apps/v1/namespaces/${other}/deployments`, { ...deployment("elsewhere", 0), metadata: { name: "elsewhere", namespace: other } }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await api("POST", `/api/v1/namespaces/${NS}/serviceaccounts`, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "editor" } })).status,
+    ).toBe(201);
+    const subject = [{ kind: "ServiceAccount", name: "editor", namespace: NS }];
+    const rb = {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "editor-edit", namespace: NS },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
+      subjects: subject,
+    };
+    expect((await api("POST", `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, rb)).status).toBe(201);
+    const crb = {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: `editor-view-${process.pid}` },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
+      subjects: subject,
+    };
+    expect((await api("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", crb)).status).toBe(201);
+    const tr = await api("POST", `/api/v1/namespaces/${NS}/serviceaccounts/editor/token`, {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenRequest",
+      spec: {},
+    });
+    expect(tr.status).toBe(201);
+    const ctx = await newContext();
+    const page = await signIn(ctx, tr.json.status.token);
+    await page.goto(`${server.url}/ui/workloads`);
+    const mine = page.locator(`tr[data-deployment="${NS}/web"]`);
+    const theirs = page.locator(`tr[data-deployment="${other}/elsewhere"]`);
+    await expect(theirs.count()).resolves.toBe(1);
+    await expect(mine.locator("button").allTextContents()).resolves.toEqual(expect.arrayContaining(["Scale", "Restart", "Delete"]));
+    expect(await theirs.locator("button").count()).toBe(0);
+    await shot(page, "workloads-namespace-editor");
+    // what it may do in its namespace works
+    await mine.locator('button[aria-label="scale up"]').click();
+    await page.waitForURL(`${server.url}/ui/workloads`);
+    await expect(page.locator(".flash.ok").textContent()).resolves.toContain("scaled to");
+    // no node or namespace buttons (cluster-scoped), but Apply (it may write in its namespace)
+    await page.goto(`${server.url}/ui/nodes`);
+    expect(await page.locator("main button").count()).toBe(0);
+    await page.goto(`${server.url}/ui/namespaces`);
+    expect(await page.locator("main button").count()).toBe(0);
+    await page.goto(`${server.url}/ui/apply`);
+    await expect(page.locator('form[action="/ui/apply"] button[type=submit]').count()).resolves.toBe(1);
+    // the viewer may write nowhere: no Apply button
+    const viewer = await newContext();
+    const vpage = await signIn(viewer, VIEWER);
+    await vpage.goto(`${server.url}/ui/apply`);
+    expect(await vpage.locator('form[action="/ui/apply"] button[type=submit]').count()).toBe(0);
+    await viewer.close();
     await ctx.close();
   }, 60_000);
 });

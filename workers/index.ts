@@ -3,6 +3,7 @@ import { internalError } from "../shared/status";
 import type { QueuedKey } from "./queue";
 import { hubLiveness, hubOf, hubWatchServer, notifyHub } from "./hub/hub";
 import { serveStreamsEdge } from "./tunnel/edge";
+import { EXEC_PREFIX, execUpgrade } from "./dashboard/terminal";
 import { countSubrequests, type Env, type Runtime, runtime, subrequestLimit } from "./runtime";
 
 export type { Env } from "./runtime";
@@ -20,6 +21,16 @@ const runtimeOf = (env: Env, subrequests?: () => number) =>
 /** The cron's compaction and log sweep run at minutes divisible by this (each is a few subrequests; neither is urgent). */
 const HOUSEKEEPING_MINUTES = 5;
 
+/** A dashboard terminal's upgrade as the API's exec request, with the signed-in user's token (and without the session cookie). */
+const dashboardExec = async (req: Request, secret: string): Promise<Request> => {
+  const url = new URL(req.url);
+  const { path, token } = await execUpgrade(secret, { url, cookie: req.headers.get("cookie"), origin: req.headers.get("origin"), host: url.host });
+  const headers = new Headers(req.headers);
+  headers.set("Authorization", `Bearer ${token}`);
+  headers.delete("cookie");
+  return new Request(new URL(path, url), { method: req.method, headers });
+};
+
 export default {
   async fetch(req: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     let rt: Runtime;
@@ -31,8 +42,17 @@ export default {
       return statusResponse(internalError(`the server could not start: ${(e as Error).message}`));
     }
     const maxBodyBytes = env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : undefined;
-    // exec/attach/port-forward and the proxies go to the node's tunnel (workers/tunnel/edge.ts)
-    const streamed = await serveStreamsEdge(req, { registry: rt.registry, authenticate: rt.authenticate, tunnel: env.TUNNEL, maxBodyBytes });
+    // exec/attach/port-forward and the proxies go to the node's tunnel (workers/tunnel/edge.ts); so does the
+    // dashboard's terminal, as the API's exec with its session's token (workers/dashboard/terminal.tsx)
+    let streamReq = req;
+    if (new URL(req.url).pathname.startsWith(EXEC_PREFIX)) {
+      try {
+        streamReq = await dashboardExec(req, env.DASHBOARD_SECRET || env.ADMIN_TOKEN);
+      } catch (e) {
+        return statusResponse(e);
+      }
+    }
+    const streamed = await serveStreamsEdge(streamReq, { registry: rt.registry, authenticate: rt.authenticate, tunnel: env.TUNNEL, maxBodyBytes });
     const res = streamed ?? (await rt.app.fetch(req, env, ctx as Parameters<typeof rt.app.fetch>[2]));
     // After the response, not before it: the write is committed in libSQL (the watchers'
     // source of truth) whatever happens to the notification, the client does not wait

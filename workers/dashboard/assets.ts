@@ -35,9 +35,9 @@ h1{font-size:1.3rem;margin:.2rem 0 1rem}h2{font-size:1.05rem;margin:1.2rem 0 .5r
 .badge{font-size:.75rem;padding:.1rem .45rem;border-radius:999px;background:#e5e7eb;white-space:nowrap;font-weight:500}
 .badge.ok{background:#dcfce7;color:#166534}.badge.bad{background:#fee2e2;color:#991b1b}.badge.warn{background:#fef3c7;color:#92400e}
 .meta{color:var(--mut);font-size:.8rem;margin:.2rem 0 .5rem}
-.bar{display:grid;grid-template-columns:3.5rem 1fr auto;align-items:center;gap:.4rem;font-size:.8rem;margin:.25rem 0}
+.bar{display:grid;grid-template-columns:4rem 1fr auto;align-items:center;gap:.4rem;font-size:.8rem;margin:.25rem 0}
 .bar .track{height:8px;background:#eef0f3;border-radius:4px;overflow:hidden}.bar .fill{height:100%;background:var(--acc)}
-.bar .fill.hi{background:var(--warn)}
+.bar .fill.hi{background:var(--warn)}.bar.use .fill{background:#7c3aed}
 .chips{display:flex;flex-wrap:wrap;gap:.3rem;margin-top:.5rem}
 .chip{font-size:.72rem;padding:.1rem .45rem;border-radius:4px;color:#fff;background:var(--off);max-width:100%;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .chip.running{background:var(--ok)}.chip.pending{background:var(--warn)}.chip.crash{background:var(--bad)}.chip.terminating{background:#6b7280;text-decoration:line-through}

@@ -8,27 +8,16 @@
 import { type Context, Hono } from "hono";
 import type { Child } from "hono/jsx";
 import { parseAllDocuments } from "yaml";
+import { accessOf, ask } from "./access";
+import type { Vars } from "./kit";
+import { workloadRoutes } from "./workloads";
+import { NODE_LEASES, NODE_METRICS, nodeRoutes } from "./nodes";
+import { terminalAssets, terminalRoutes } from "./terminal";
 import { CSS, JS } from "./assets";
 import { collectionPath, Kube, KubeError, statusText, TABLE_ACCEPT } from "./kube";
 import { Layout } from "./layout";
-import { leasesByNode, nodeCards, problems } from "./model";
-import {
-  AddNode,
-  HistoryPage,
-  ApplyPage,
-  CreateNamespace,
-  NamespacesPage,
-  type ApplyResult,
-  Events,
-  eventTime,
-  NodesPage,
-  KubeTable,
-  LoginPage,
-  Overview,
-  PodPage,
-  PodsFilters,
-  Workloads,
-} from "./pages";
+import { leasesByNode, nodeCards, problems, usageByNode } from "./model";
+import { ApplyPage, CreateNamespace, NamespacesPage, type ApplyResult, Events, eventTime, KubeTable, LoginPage, Overview, PodPage, PodsFilters } from "./pages";
 import {
   checkLoginCsrf,
   clearSession,
@@ -38,7 +27,6 @@ import {
   loginCsrf,
   randomId,
   readSession,
-  type Session,
   sameString,
   setFlash,
   takeFlash,
@@ -53,14 +41,12 @@ export interface DashboardOptions {
   api: (req: Request, c: Context) => Promise<Response>;
 }
 
-type Vars = { session: Session; kube: Kube; csrf: string; form: Record<string, string> };
+export type { Vars } from "./kit";
 
 /** Largest form accepted (a pasted manifest), as the API's default body limit is a few MiB. */
 export const MAX_FORM_BYTES = 2 * 1024 * 1024;
 const MAX_DOCUMENTS = 200;
 const FIELD_MANAGER = "kubeflare-dashboard";
-/** the nodes' heartbeats */
-const NODE_LEASES = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases";
 
 const SECURITY_HEADERS: Record<string, string> = {
   "Content-Security-Policy":
@@ -124,6 +110,8 @@ export const dashboard = (o: DashboardOptions) => {
   app.get("/ui/app.css", (c) => c.body(CSS, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=300" }));
   app.get("/ui/app.js", (c) => c.body(JS, 200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=300" }));
 
+  terminalAssets(app);
+
   const html = async (c: Context, el: Child, status = 200) => c.html(`<!doctype html>${await (el as any).toString()}`, status as any);
 
   // sign-in
@@ -168,6 +156,7 @@ export const dashboard = (o: DashboardOptions) => {
     c.set("session", session);
     c.set("csrf", csrf);
     c.set("kube", kubeFor(c, session.token));
+    c.set("can", accessOf(c.get("kube")));
     if (c.req.method === "POST") {
       const form = await readForm(c.req.raw);
       if (!form) return c.text("Payload Too Large: the form is larger than 2 MiB", 413);
@@ -181,10 +170,10 @@ export const dashboard = (o: DashboardOptions) => {
   });
 
   /** A page: the frame around `body`; a live refresh (X-Live) gets the live region alone. */
-  const page = async (c: Context<{ Variables: Vars }>, title: string, path: string, body: Child, status = 200) =>
+  const page = async (c: Context<{ Variables: Vars }>, title: string, path: string, body: Child, status = 200, head?: Child) =>
     html(
       c,
-      <Layout title={title} path={path} csrf={c.get("csrf")} canWrite={c.get("session").canWrite} flash={takeFlash(c)}>
+      <Layout title={title} path={path} csrf={c.get("csrf")} canWrite={c.get("session").canWrite} flash={takeFlash(c)} head={head}>
         <h1>{title}</h1>
         {body}
       </Layout>,
@@ -231,140 +220,33 @@ export const dashboard = (o: DashboardOptions) => {
     if (!c.get("session")) return next();
     return liveRegion(c, "Cluster", "/", async () => {
       const kube = c.get("kube");
-      const [nodes, pods, deployments, leases] = await Promise.all([
+      const [nodes, pods, deployments, leases, metrics] = await Promise.all([
         kube.list("/api/v1/nodes"),
         kube.list("/api/v1/pods"),
         kube.list("/apis/apps/v1/deployments"),
         kube.list(NODE_LEASES).catch(() => []),
+        kube.list(NODE_METRICS).catch(() => []),
       ]);
-      const { cards, unscheduled } = nodeCards(nodes, pods, leasesByNode(leases));
+      const { cards, unscheduled } = nodeCards(nodes, pods, leasesByNode(leases), usageByNode(metrics));
       const counts = { nodes: nodes.length, pods: pods.length, deployments: deployments.length, problems: problems(nodes, pods, deployments) };
       return <Overview d={{ cards, unscheduled, counts }} />;
     });
   });
 
-  // workloads
-  app.get("/ui/workloads", (c) =>
-    liveRegion(c, "Workloads", "/ui/workloads", async () => {
-      const kube = c.get("kube");
-      const [deployments, replicaSets, rcs] = await Promise.all([
-        kube.list("/apis/apps/v1/deployments"),
-        kube.get("/apis/apps/v1/replicasets", { Accept: TABLE_ACCEPT }),
-        kube.get("/api/v1/replicationcontrollers", { Accept: TABLE_ACCEPT }),
-      ]);
-      deployments.sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
-      return (
-        <>
-          <Workloads deployments={deployments} csrf={c.get("csrf")} canWrite={c.get("session").canWrite} />
-          <h2>ReplicaSets</h2>
-          <KubeTable table={replicaSets} namespaced />
-          {(rcs.rows ?? []).length ? (
-            <>
-              <h2>ReplicationControllers</h2>
-              <KubeTable table={rcs} namespaced />
-            </>
-          ) : null}
-        </>
-      );
-    }),
-  );
   /** Do a write, flash what happened (the API's Status on failure), and go back to the page. */
-  const act = async (c: Context<{ Variables: Vars }>, back: string, f: () => Promise<string>) => {
+  const act = async (c: Context<{ Variables: Vars }>, back: string, f: () => Promise<string | { kind: "ok" | "error"; text: string }>) => {
     try {
-      setFlash(c, "ok", await f());
+      const r = await f();
+      if (typeof r === "string") setFlash(c, "ok", r);
+      else setFlash(c, r.kind, r.text);
     } catch (e) {
       setFlash(c, "error", e instanceof KubeError ? `${e.code} ${e.status.reason ?? ""}: ${statusText(e)}` : statusText(e));
     }
     return c.redirect(back, 303);
   };
-  const deployment = (c: Context) => collectionPath("apps/v1", "deployments", c.req.param("ns")) + `/${enc(c.req.param("name") ?? "")}`;
-  app.post("/ui/deployments/:ns/:name/scale", (c) =>
-    act(c, "/ui/workloads", async () => {
-      const kube = c.get("kube");
-      const form = c.get("form");
-      const path = `${deployment(c)}/scale`;
-      let replicas: number;
-      if (form.delta !== undefined && form.delta !== "") {
-        const cur = await kube.get(path);
-        replicas = (cur.spec?.replicas ?? 0) + (form.delta === "-1" ? -1 : 1);
-      } else replicas = Number(form.replicas);
-      if (!Number.isInteger(replicas) || replicas < 0) throw new Error(`replicas must be a whole number of at least 0, not "${form.replicas ?? ""}"`);
-      await kube.call("PATCH", path, { spec: { replicas } }, { "Content-Type": "application/merge-patch+json" });
-      return `deployment.apps/${c.req.param("name")} scaled to ${replicas}`;
-    }),
-  );
-  app.post("/ui/deployments/:ns/:name/restart", (c) =>
-    act(c, "/ui/workloads", async () => {
-      // what kubectl rollout restart does: a new pod template, through an annotation
-      const patch = { spec: { template: { metadata: { annotations: { "kubectl.kubernetes.io/restartedAt": new Date().toISOString() } } } } };
-      await c.get("kube").call("PATCH", `${deployment(c)}?fieldManager=${FIELD_MANAGER}`, patch, { "Content-Type": "application/merge-patch+json" });
-      return `deployment.apps/${c.req.param("name")} restarted`;
-    }),
-  );
-  for (const [verb, paused] of [
-    ["pause", true],
-    ["resume", false],
-  ] as const) {
-    // kubectl rollout pause/resume: spec.paused
-    app.post(`/ui/deployments/:ns/:name/${verb}`, (c) =>
-      act(c, "/ui/workloads", async () => {
-        await c
-          .get("kube")
-          .call(
-            "PATCH",
-            `${deployment(c)}?fieldManager=${FIELD_MANAGER}`,
-            { spec: { paused: paused || null } },
-            { "Content-Type": "application/merge-patch+json" },
-          );
-        return `deployment.apps/${c.req.param("name")} ${verb}d`;
-      }),
-    );
-  }
-  /** The Deployment's ReplicaSets (its revisions), newest first. */
-  const revisions = async (kube: Kube, d: any) =>
-    (await kube.list(collectionPath("apps/v1", "replicasets", d.metadata.namespace)))
-      .filter((rs) => (rs.metadata.ownerReferences ?? []).some((o: any) => o.controller && o.uid === d.metadata.uid))
-      .sort(
-        (a, b) =>
-          Number(b.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? 0) -
-          Number(a.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? 0),
-      );
-  app.get("/ui/deployments/:ns/:name", (c) =>
-    liveRegion(c, `Deployment ${c.req.param("ns")}/${c.req.param("name")}`, "/ui/workloads", async () => {
-      const kube = c.get("kube");
-      const d = await kube.get(deployment(c));
-      return <HistoryPage deployment={d} replicaSets={await revisions(kube, d)} csrf={c.get("csrf")} canWrite={c.get("session").canWrite} />;
-    }),
-  );
-  // kubectl rollout undo --to-revision: the Deployment's template becomes that ReplicaSet's (without its pod-template-hash)
-  app.post("/ui/deployments/:ns/:name/rollback", (c) => {
-    const back = `/ui/deployments/${enc(c.req.param("ns") ?? "")}/${enc(c.req.param("name") ?? "")}`;
-    return act(c, back, async () => {
-      const kube = c.get("kube");
-      const want = c.get("form").revision ?? "";
-      const d = await kube.get(deployment(c));
-      const rs = (await revisions(kube, d)).find((r) => r.metadata.annotations?.["deployment.kubernetes.io/revision"] === want);
-      if (!rs) throw new Error(`unable to find the specified revision ${want}`);
-      const template = structuredClone(rs.spec.template);
-      if (template.metadata?.labels) delete template.metadata.labels["pod-template-hash"];
-      await kube.call(
-        "PATCH",
-        `${deployment(c)}?fieldManager=${FIELD_MANAGER}`,
-        [
-          { op: "test", path: "/metadata/uid", value: d.metadata.uid },
-          { op: "replace", path: "/spec/template", value: template },
-        ],
-        { "Content-Type": "application/json-patch+json" },
-      );
-      return `deployment.apps/${c.req.param("name")} rolled back to revision ${want}`;
-    });
-  });
-  app.post("/ui/deployments/:ns/:name/delete", (c) =>
-    act(c, "/ui/workloads", async () => {
-      await c.get("kube").call("DELETE", `${deployment(c)}?propagationPolicy=Background`);
-      return `deployment.apps/${c.req.param("name")} deleted`;
-    }),
-  );
+
+  // workloads: Deployments (scale, restart, pause, history, roll back, delete), ReplicaSets, RCs (workloads.tsx)
+  workloadRoutes(app, { liveRegion, act, page });
 
   // pods
   app.get("/ui/pods", async (c) => {
@@ -407,7 +289,11 @@ export const dashboard = (o: DashboardOptions) => {
       const events = (await kube.list(collectionPath("v1", "events", ns)))
         .filter((e) => e.involvedObject?.kind === "Pod" && e.involvedObject?.name === name)
         .sort((a, b) => (eventTime(b) ?? "").localeCompare(eventTime(a) ?? ""));
-      return page(c, title, "/ui/pods", <PodPage pod={pod} events={events} container={c.req.query("container")} />);
+      const [canExec, metrics] = await Promise.all([
+        c.get("can")("create", "", "pods/exec", ns),
+        kube.get(`/apis/metrics.k8s.io/v1beta1/namespaces/${enc(ns)}/pods/${enc(name)}`).catch(() => undefined),
+      ]);
+      return page(c, title, "/ui/pods", <PodPage pod={pod} events={events} container={c.req.query("container")} canExec={canExec} metrics={metrics} />);
     } catch (e) {
       return page(c, title, "/ui/pods", <div class="flash error">{statusText(e)}</div>, e instanceof KubeError ? e.code : 500);
     }
@@ -457,75 +343,25 @@ export const dashboard = (o: DashboardOptions) => {
     }),
   );
 
-  // nodes
-  const nodesPage = (c: Context<{ Variables: Vars }>, joined?: { token: string; expiration?: string; command: string }) =>
-    liveRegion(
-      c,
-      "Nodes",
-      "/ui/nodes",
-      async () => {
-        const [nodes, leases] = await Promise.all([
-          c.get("kube").list("/api/v1/nodes"),
-          c
-            .get("kube")
-            .list(NODE_LEASES)
-            .catch(() => []),
-        ]);
-        nodes.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
-        const canWrite = c.get("session").canWrite;
-        return (
-          <>
-            {nodes.length ? null : <p class="muted">No nodes yet.</p>}
-            <NodesPage nodes={nodes} leases={leasesByNode(leases)} csrf={c.get("csrf")} canWrite={canWrite} />
-          </>
-        );
-      },
-      { after: c.get("session").canWrite ? <AddNode csrf={c.get("csrf")} joined={joined} /> : null },
-    );
-  app.get("/ui/nodes", (c) => nodesPage(c));
-  // a join token (POST /apis/kubeflare.dev/v1/bootstraptokens, as `kubeflare-agent token create`) and the command to use it
-  app.post("/ui/nodes/join", async (c) => {
-    const form = c.get("form");
-    const hours = Number(form.hours || 24);
-    const maxNodes = Number(form.maxNodes || 1);
-    try {
-      const t = await c.get("kube").call("POST", "/apis/kubeflare.dev/v1/bootstraptokens", { ttlSeconds: Math.round(hours * 3600), maxNodes });
-      const server = new URL(c.req.url).origin;
-      const command = `npx kubeflare-agent join --server ${server} --token ${t.token}${server.startsWith("https:") ? " --ca-file ca.crt" : ""}`;
-      return nodesPage(c, { token: t.token, expiration: t.expiration, command });
-    } catch (e) {
-      setFlash(c, "error", e instanceof KubeError ? `${e.code} ${e.status.reason ?? ""}: ${statusText(e)}` : statusText(e));
-      return c.redirect("/ui/nodes", 303);
-    }
-  });
-  for (const [verb, unschedulable] of [
-    ["cordon", true],
-    ["uncordon", false],
-  ] as const) {
-    app.post(`/ui/nodes/:name/${verb}`, (c) =>
-      act(c, "/ui/nodes", async () => {
-        const name = c.req.param("name");
-        await c
-          .get("kube")
-          .call("PATCH", `/api/v1/nodes/${enc(name)}`, { spec: { unschedulable: unschedulable || null } }, { "Content-Type": "application/merge-patch+json" });
-        return `node/${name} ${verb}ed`;
-      }),
-    );
-  }
+  // nodes: cards, cordon, drain, join tokens (nodes.tsx)
+  nodeRoutes(app, { liveRegion, act, page });
+  // a terminal into a container (terminal.tsx)
+  terminalRoutes(app, { liveRegion, act, page });
 
   // namespaces
-  app.get("/ui/namespaces", (c) =>
-    liveRegion(
+  app.get("/ui/namespaces", async (c) => {
+    const may = await ask(c.get("can"), { create: ["create", "", "namespaces"], delete: ["delete", "", "namespaces"] });
+    return liveRegion(
       c,
       "Namespaces",
       "/ui/namespaces",
       async () => {
         const namespaces = (await c.get("kube").list("/api/v1/namespaces")).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
-        return <NamespacesPage namespaces={namespaces} csrf={c.get("csrf")} canWrite={c.get("session").canWrite} />;
+        return <NamespacesPage namespaces={namespaces} csrf={c.get("csrf")} canWrite={may.delete} />;
       },
-      { after: c.get("session").canWrite ? <CreateNamespace csrf={c.get("csrf")} /> : null },
-    ),
-  );
+      { after: may.create ? <CreateNamespace csrf={c.get("csrf")} /> : null },
+    );
+  });
   app.post("/ui/namespaces", (c) =>
     act(c, "/ui/namespaces", async () => {
       const name = c.get("form").name ?? "";
@@ -542,7 +378,18 @@ export const dashboard = (o: DashboardOptions) => {
   );
 
   // apply YAML
-  app.get("/ui/apply", (c) => page(c, "Apply YAML", "/ui/apply", <ApplyPage csrf={c.get("csrf")} yaml="" canWrite={c.get("session").canWrite} />));
+  /** whether to offer Apply: the user may write something in some namespace it can see (SelfSubjectRulesReviews) */
+  const mayApply = async (c: Context<{ Variables: Vars }>) => {
+    if (c.get("session").canWrite) return true;
+    const can = c.get("can");
+    const names = await c
+      .get("kube")
+      .list("/api/v1/namespaces")
+      .then((l) => l.map((n) => n.metadata.name as string))
+      .catch(() => ["default"]);
+    return (await Promise.all(names.slice(0, 50).map((n) => can.anyWrite(n)))).some(Boolean);
+  };
+  app.get("/ui/apply", async (c) => page(c, "Apply YAML", "/ui/apply", <ApplyPage csrf={c.get("csrf")} yaml="" canWrite={await mayApply(c)} />));
   app.post("/ui/apply", async (c) => {
     const yaml = c.get("form").yaml ?? "";
     const results = await applyManifests(c.get("kube"), yaml);
@@ -551,7 +398,7 @@ export const dashboard = (o: DashboardOptions) => {
       c,
       "Apply YAML",
       "/ui/apply",
-      <ApplyPage csrf={c.get("csrf")} yaml={failed ? yaml : ""} results={results} canWrite={c.get("session").canWrite} />,
+      <ApplyPage csrf={c.get("csrf")} yaml={failed ? yaml : ""} results={results} canWrite={await mayApply(c)} />,
       failed ? 422 : 200,
     );
   });

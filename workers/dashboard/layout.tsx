@@ -19,10 +19,12 @@ export interface Frame {
   flash?: { kind: "ok" | "error"; text: string };
   /** whether the user may write (shown next to sign out) */
   canWrite?: boolean;
+  /** extra stylesheets and scripts of this page (the terminal's) */
+  head?: Child;
   children?: Child;
 }
 
-export const Layout = ({ title, path, csrf, flash, canWrite, children }: Frame) => (
+export const Layout = ({ title, path, csrf, flash, canWrite, head, children }: Frame) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
@@ -30,6 +32,7 @@ export const Layout = ({ title, path, csrf, flash, canWrite, children }: Frame) 
       <title>{title} · Kubeflare</title>
       <link rel="stylesheet" href="/ui/app.css" />
       <script src="/ui/app.js" defer />
+      {head}
     </head>
     <body>
       {csrf !== undefined ? (
@@ -44,7 +47,7 @@ export const Layout = ({ title, path, csrf, flash, canWrite, children }: Frame) 
               </a>
             ))}
           </nav>
-          <span class="badge">{canWrite ? "admin" : "read-only"}</span>
+          <span class="badge">{canWrite ? "admin" : "restricted"}</span>
           <form method="post" action="/ui/logout">
             <input type="hidden" name="_csrf" value={csrf} />
             <button type="submit">Sign out</button>

@@ -51,6 +51,8 @@ export interface NodeCard {
   cordoned: boolean;
   cpu: { used: number; total: number };
   memory: { used: number; total: number };
+  /** what the node uses now (its NodeMetrics, metrics.k8s.io), when its agent answered */
+  usage?: { cpu: number; memory: number };
   pods: any[];
   kubelet?: string;
   runtime?: string;
@@ -71,7 +73,16 @@ export const lastHeartbeat = (n: any, leases: Map<string, any>): string | undefi
 
 export const leasesByNode = (leases: any[]): Map<string, any> => new Map(leases.map((l) => [l.metadata.name, l]));
 
-export const nodeCards = (nodes: any[], pods: any[], leases = new Map<string, any>()): { cards: NodeCard[]; unscheduled: any[] } => {
+/** NodeMetrics (metrics.k8s.io) by node name: cpu cores and memory bytes in use. */
+export const usageByNode = (metrics: any[]): Map<string, { cpu: number; memory: number }> =>
+  new Map(metrics.filter((m) => m?.metadata?.name && m.usage).map((m) => [m.metadata.name, { cpu: qty(m.usage.cpu), memory: qty(m.usage.memory) }]));
+
+export const nodeCards = (
+  nodes: any[],
+  pods: any[],
+  leases = new Map<string, any>(),
+  usage = new Map<string, { cpu: number; memory: number }>(),
+): { cards: NodeCard[]; unscheduled: any[] } => {
   const byNode = new Map<string, any[]>();
   const unscheduled: any[] = [];
   for (const p of pods) {
@@ -96,6 +107,7 @@ export const nodeCards = (nodes: any[], pods: any[], leases = new Map<string, an
         cordoned: n.spec?.unschedulable === true,
         cpu: { used: used.cpu, total: qty(alloc.cpu) },
         memory: { used: used.memory, total: qty(alloc.memory) },
+        usage: usage.get(n.metadata.name),
         pods: mine.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)),
         kubelet: n.status?.nodeInfo?.kubeletVersion,
         runtime: n.status?.nodeInfo?.containerRuntimeVersion,

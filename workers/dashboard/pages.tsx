@@ -1,7 +1,15 @@
 /** The pages' content (inside the Layout). Live regions are rendered alone for the client's refreshes. */
-import { PostForm } from "./layout";
 import { parseQuantity } from "../../shared/quantity";
-import { age, fmtCpu, fmtMem, lastHeartbeat, type NodeCard, nodeReady, podClass, podStatus } from "./model";
+import { PostForm } from "./layout";
+import { age, fmtCpu, fmtMem, type NodeCard, podClass, podStatus } from "./model";
+
+const qtyOr0 = (v: unknown): number => {
+  try {
+    return parseQuantity(String(v ?? 0));
+  } catch {
+    return 0;
+  }
+};
 
 export const LoginPage = (p: { csrf: string; error?: string }) => (
   <div class="login">
@@ -23,10 +31,10 @@ export const LoginPage = (p: { csrf: string; error?: string }) => (
   </div>
 );
 
-const Bar = (p: { label: string; used: number; total: number; fmt: (v: number) => string }) => {
+export const Bar = (p: { label: string; used: number; total: number; fmt: (v: number) => string; what?: string }) => {
   const pct = p.total > 0 ? Math.min(100, Math.round((p.used / p.total) * 100)) : 0;
   return (
-    <div class="bar" title={`${p.label} requested ${p.fmt(p.used)} of ${p.fmt(p.total)} allocatable`}>
+    <div class={`bar${p.what === "used" ? " use" : ""}`} title={`${p.label} ${p.what ?? "requested"} ${p.fmt(p.used)} of ${p.fmt(p.total)} allocatable`}>
       <span>{p.label}</span>
       <div class="track">
         <div class={`fill${pct >= 90 ? " hi" : ""}`} style={`width:${pct}%`} />
@@ -37,6 +45,15 @@ const Bar = (p: { label: string; used: number; total: number; fmt: (v: number) =
     </div>
   );
 };
+
+/** A node's usage bars (NodeMetrics): nothing when metrics.k8s.io has none for it. */
+export const Usage = (p: { usage?: { cpu: number; memory: number }; cpu: number; memory: number }) =>
+  p.usage ? (
+    <div class="usage" data-usage="">
+      <Bar label="cpu use" what="used" used={p.usage.cpu} total={p.cpu} fmt={fmtCpu} />
+      <Bar label="mem use" what="used" used={p.usage.memory} total={p.memory} fmt={fmtMem} />
+    </div>
+  ) : null;
 
 const Chip = ({ pod }: { pod: any }) => (
   <a
@@ -92,6 +109,7 @@ export const Overview = ({ d }: { d: OverviewData }) => (
           </div>
           <Bar label="cpu" used={n.cpu.used} total={n.cpu.total} fmt={fmtCpu} />
           <Bar label="memory" used={n.memory.used} total={n.memory.total} fmt={fmtMem} />
+          <Usage usage={n.usage} cpu={n.cpu.total} memory={n.memory.total} />
           <div class="chips">{n.pods.length ? n.pods.map((p) => <Chip pod={p} />) : <span class="muted">no pods</span>}</div>
         </section>
       ))}
@@ -107,92 +125,6 @@ export const Overview = ({ d }: { d: OverviewData }) => (
           </div>
         </section>
       ) : null}
-    </div>
-  </>
-);
-
-export const Workloads = (p: { deployments: any[]; csrf: string; canWrite: boolean }) => (
-  <>
-    <h2>Deployments</h2>
-    <div class="tablewrap">
-      <table>
-        <thead>
-          <tr>
-            <th>Namespace</th>
-            <th>Name</th>
-            <th>Ready</th>
-            <th>Up-to-date</th>
-            <th>Available</th>
-            <th class="hide-sm">Revision</th>
-            <th class="hide-sm">Age</th>
-            {p.canWrite ? <th>Actions</th> : null}
-          </tr>
-        </thead>
-        <tbody>
-          {p.deployments.length === 0 ? (
-            <tr>
-              <td colspan={8} class="muted">
-                No Deployments.
-              </td>
-            </tr>
-          ) : null}
-          {p.deployments.map((d) => {
-            const ns = encodeURIComponent(d.metadata.namespace);
-            const name = encodeURIComponent(d.metadata.name);
-            const want = d.spec?.replicas ?? 1;
-            const base = `/ui/deployments/${ns}/${name}`;
-            const short = (d.status?.availableReplicas ?? 0) < want;
-            return (
-              <tr class={short ? "warn" : ""} data-deployment={`${d.metadata.namespace}/${d.metadata.name}`}>
-                <td>{d.metadata.namespace}</td>
-                <td>
-                  <a href={base}>{d.metadata.name}</a> {d.spec?.paused ? <span class="badge warn">paused</span> : null}
-                </td>
-                <td data-col="ready">
-                  {d.status?.readyReplicas ?? 0}/{want}
-                </td>
-                <td>{d.status?.updatedReplicas ?? 0}</td>
-                <td data-col="available">{d.status?.availableReplicas ?? 0}</td>
-                <td class="hide-sm">{d.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? ""}</td>
-                <td class="hide-sm">{age(d.metadata.creationTimestamp)}</td>
-                {p.canWrite ? (
-                  <td>
-                    <div class="actions">
-                      <PostForm action={`${base}/scale`} csrf={p.csrf}>
-                        <input type="hidden" name="delta" value="-1" />
-                        <button type="submit" aria-label="scale down" disabled={want <= 0}>
-                          −
-                        </button>
-                      </PostForm>
-                      <PostForm action={`${base}/scale`} csrf={p.csrf}>
-                        <input type="hidden" name="delta" value="1" />
-                        <button type="submit" aria-label="scale up">
-                          +
-                        </button>
-                      </PostForm>
-                      <PostForm action={`${base}/scale`} csrf={p.csrf}>
-                        <input class="num" type="number" name="replicas" min="0" value={String(want)} aria-label="replicas" />
-                        <button type="submit">Scale</button>
-                      </PostForm>
-                      <PostForm action={`${base}/${d.spec?.paused ? "resume" : "pause"}`} csrf={p.csrf}>
-                        <button type="submit">{d.spec?.paused ? "Resume" : "Pause"}</button>
-                      </PostForm>
-                      <PostForm action={`${base}/restart`} csrf={p.csrf} confirm={`Restart ${d.metadata.name}? Its pods are replaced one by one.`}>
-                        <button type="submit">Restart</button>
-                      </PostForm>
-                      <PostForm action={`${base}/delete`} csrf={p.csrf} confirm={`Delete Deployment ${d.metadata.namespace}/${d.metadata.name} and its pods?`}>
-                        <button class="danger" type="submit">
-                          Delete
-                        </button>
-                      </PostForm>
-                    </div>
-                  </td>
-                ) : null}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
     </div>
   </>
 );
@@ -254,7 +186,7 @@ export const PodsFilters = (p: { namespaces: string[]; namespace: string; labelS
   </form>
 );
 
-export const PodPage = (p: { pod: any; events: any[]; container?: string }) => {
+export const PodPage = (p: { pod: any; events: any[]; container?: string; canExec?: boolean; metrics?: any }) => {
   const pod = p.pod;
   const statuses = new Map<string, any>([...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map((s: any) => [s.name, s]));
   const containers: any[] = pod.spec?.containers ?? [];
@@ -273,6 +205,16 @@ export const PodPage = (p: { pod: any; events: any[]; container?: string }) => {
         <dd>{pod.status?.podIP ?? "<none>"}</dd>
         <dt>Age</dt>
         <dd>{age(pod.metadata.creationTimestamp)}</dd>
+        {p.metrics ? (
+          <>
+            <dt>Usage</dt>
+            <dd data-usage="">
+              {(p.metrics.containers ?? [])
+                .map((c: any) => `${c.name}: cpu ${fmtCpu(qtyOr0(c.usage?.cpu))}, memory ${fmtMem(qtyOr0(c.usage?.memory))}`)
+                .join("; ")}
+            </dd>
+          </>
+        ) : null}
         <dt>Labels</dt>
         <dd>
           {Object.entries(pod.metadata.labels ?? {})
@@ -280,6 +222,13 @@ export const PodPage = (p: { pod: any; events: any[]; container?: string }) => {
             .join(", ") || "<none>"}
         </dd>
       </dl>
+      {p.canExec && pod.status?.phase === "Running" ? (
+        <p>
+          <a class="btn" id="open-terminal" href={`/ui/pods/${ns}/${name}/terminal`}>
+            Terminal
+          </a>
+        </p>
+      ) : null}
       <h2>Containers</h2>
       <div class="tablewrap">
         <table>
@@ -429,106 +378,6 @@ export const ApplyPage = (p: { csrf: string; yaml: string; results?: ApplyResult
   </>
 );
 
-const fmtCap = (k: string, v: unknown): string => {
-  const s = String(v ?? "");
-  if (k !== "memory" && k !== "ephemeral-storage") return s;
-  const n = qtyOrNaN(s);
-  return Number.isNaN(n) ? s : fmtMem(n);
-};
-const qtyOrNaN = (s: string): number => {
-  try {
-    return parseQuantity(s);
-  } catch {
-    return Number.NaN;
-  }
-};
-
-/** The Nodes page: a card per node with what a home-labber checks, cordon/uncordon, and adding a node. */
-export const NodesPage = (p: { nodes: any[]; leases: Map<string, any>; csrf: string; canWrite: boolean }) => (
-  <div class="cards">
-    {p.nodes.map((n) => {
-      const ready = nodeReady(n);
-      const cordoned = n.spec?.unschedulable === true;
-      const heartbeat = lastHeartbeat(n, p.leases);
-      const info = n.status?.nodeInfo ?? {};
-      const name = n.metadata.name;
-      return (
-        <section class="card node" id={name} data-node={name}>
-          <h3>
-            {name}
-            <span>
-              <span class={`badge ${ready === "Ready" ? "ok" : "bad"}`}>{ready}</span> {cordoned ? <span class="badge warn">cordoned</span> : null}
-            </span>
-          </h3>
-          <dl class="kv">
-            <dt>Heartbeat</dt>
-            <dd>{heartbeat ? `${age(heartbeat)} ago` : "never"}</dd>
-            <dt>Agent</dt>
-            <dd>{info.kubeletVersion ?? ""}</dd>
-            <dt>Runtime</dt>
-            <dd>{info.containerRuntimeVersion ?? ""}</dd>
-            <dt>OS</dt>
-            <dd>{[info.osImage, info.kernelVersion, info.architecture].filter(Boolean).join(" · ")}</dd>
-            <dt>Addresses</dt>
-            <dd>{(n.status?.addresses ?? []).map((a: any) => `${a.type}: ${a.address}`).join(", ")}</dd>
-            <dt>Allocatable</dt>
-            <dd>
-              {Object.entries(n.status?.allocatable ?? {})
-                .map(([k, v]) => `${k} ${fmtCap(k, v)}`)
-                .join(", ")}
-            </dd>
-            <dt>Conditions</dt>
-            <dd>{(n.status?.conditions ?? []).map((c: any) => `${c.type}=${c.status}`).join(", ")}</dd>
-            <dt>Labels</dt>
-            <dd>
-              {Object.entries(n.metadata.labels ?? {})
-                .map(([k, v]) => `${k}=${v}`)
-                .join(", ")}
-            </dd>
-            <dt>Taints</dt>
-            <dd>{(n.spec?.taints ?? []).map((t: any) => `${t.key}${t.value ? `=${t.value}` : ""}:${t.effect}`).join(", ") || "<none>"}</dd>
-          </dl>
-          {p.canWrite ? (
-            <div class="actions" style="margin-top:.6rem">
-              <PostForm action={`/ui/nodes/${encodeURIComponent(name)}/${cordoned ? "uncordon" : "cordon"}`} csrf={p.csrf}>
-                <button type="submit">{cordoned ? "Uncordon" : "Cordon"}</button>
-              </PostForm>
-            </div>
-          ) : null}
-        </section>
-      );
-    })}
-  </div>
-);
-
-export const AddNode = (p: { csrf: string; joined?: { token: string; expiration?: string; command: string } }) => (
-  <>
-    <h2>Add a node</h2>
-    {p.joined ? (
-      <div class="card" id="join">
-        <p>A join token (valid until {p.joined.expiration ?? "?"}, shown once). On the new box, with Docker or containerd installed:</p>
-        <pre class="log" id="join-command">
-          {p.joined.command}
-        </pre>
-        <p class="muted">
-          --ca-file only for the Node server's own CA (.kubeflare/tls/ca.crt on the control plane); then `npx kubeflare-agent install` for the systemd unit.
-        </p>
-      </div>
-    ) : null}
-    <PostForm action="/ui/nodes/join" csrf={p.csrf} class="filters">
-      <label>
-        valid for <input class="num" type="number" name="hours" min="1" max="8760" value="24" /> hours,
-      </label>
-      <label>
-        joins <input class="num" type="number" name="maxNodes" min="1" max="100" value="1" />
-      </label>
-      <button class="primary" type="submit">
-        Create join token
-      </button>
-    </PostForm>
-  </>
-);
-
 /** Namespaces: each with its phase, links to its pods and events, delete; and a form to create one. */
 export const NamespacesPage = (p: { namespaces: any[]; csrf: string; canWrite: boolean }) => (
   <div class="tablewrap">
@@ -587,61 +436,3 @@ export const CreateNamespace = (p: { csrf: string }) => (
     </PostForm>
   </>
 );
-
-/** A Deployment's rollout history: its ReplicaSets by revision, each but the current one with a roll-back button. */
-export const HistoryPage = (p: { deployment: any; replicaSets: any[]; csrf: string; canWrite: boolean }) => {
-  const d = p.deployment;
-  const current = d.metadata.annotations?.["deployment.kubernetes.io/revision"];
-  const base = `/ui/deployments/${encodeURIComponent(d.metadata.namespace)}/${encodeURIComponent(d.metadata.name)}`;
-  return (
-    <>
-      <p class="muted">
-        {d.status?.readyReplicas ?? 0}/{d.spec?.replicas ?? 1} ready · revision {current ?? "?"}
-        {d.spec?.paused ? " · paused" : ""}
-      </p>
-      <div class="tablewrap">
-        <table>
-          <thead>
-            <tr>
-              <th>Revision</th>
-              <th>ReplicaSet</th>
-              <th>Images</th>
-              <th>Pods</th>
-              <th>Age</th>
-              {p.canWrite ? <th /> : null}
-            </tr>
-          </thead>
-          <tbody>
-            {p.replicaSets.map((rs) => {
-              const rev = rs.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? "";
-              return (
-                <tr data-revision={rev}>
-                  <td>
-                    {rev}
-                    {rev === current ? " (current)" : ""}
-                  </td>
-                  <td>{rs.metadata.name}</td>
-                  <td>{(rs.spec?.template?.spec?.containers ?? []).map((c: any) => c.image).join(", ")}</td>
-                  <td>
-                    {rs.status?.readyReplicas ?? 0}/{rs.spec?.replicas ?? 0}
-                  </td>
-                  <td>{age(rs.metadata.creationTimestamp)}</td>
-                  {p.canWrite ? (
-                    <td>
-                      {rev && rev !== current ? (
-                        <PostForm action={`${base}/rollback`} csrf={p.csrf} confirm={`Roll ${d.metadata.name} back to revision ${rev}?`}>
-                          <input type="hidden" name="revision" value={rev} />
-                          <button type="submit">Roll back</button>
-                        </PostForm>
-                      ) : null}
-                    </td>
-                  ) : null}
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
-    </>
-  );
-};

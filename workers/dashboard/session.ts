@@ -12,6 +12,7 @@
  */
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { parse as parseCookies } from "hono/utils/cookie";
 import { EncryptJWT, jwtDecrypt } from "jose";
 
 export const SESSION_COOKIE = "kf_session";
@@ -80,8 +81,13 @@ export const writeSession = async (c: Context, keys: Keys, s: Session): Promise<
 };
 
 /** The session of this request, or null (no cookie, expired, sealed with another key, tampered with). */
-export const readSession = async (c: Context, keys: Keys): Promise<Session | null> => {
-  const raw = getCookie(c, SESSION_COOKIE);
+export const readSession = async (c: Context, keys: Keys): Promise<Session | null> => unseal(getCookie(c, SESSION_COOKIE), keys);
+
+/** The session in a Cookie header (a WebSocket upgrade, outside hono), or null. */
+export const sessionOfCookies = (cookieHeader: string | null | undefined, keys: Keys): Promise<Session | null> =>
+  unseal(parseCookies(cookieHeader ?? "", SESSION_COOKIE)[SESSION_COOKIE], keys);
+
+const unseal = async (raw: string | undefined, keys: Keys): Promise<Session | null> => {
   if (!raw || raw.length > 8192) return null;
   try {
     const { payload } = await jwtDecrypt(raw, keys.seal, { contentEncryptionAlgorithms: ["A256GCM"], keyManagementAlgorithms: ["dir"] });
