@@ -422,7 +422,7 @@ Commands:
                                       msg (--logging-format json and -o json too); -v 4 and up include debug
   install  [--config FILE] [--print]  install a systemd unit for "run" (or print it)
   uninstall [--config FILE]           stop and remove the systemd unit; the node's containers, pod network,
-                                      host-gw routes and kube-proxy's nftables rules
+                                      host-gw routes and kube-proxy's and network policy's nftables rules
   status   [--config FILE] [-o json]  show the node's state as the control plane sees it
   token create --kubeconfig FILE [--ttl 24h] [--usages authentication] [--max-nodes 1]
            [--allow-replace NODE] [-o json]

@@ -801,6 +801,12 @@ describe("kubectl: NetworkPolicy", () => {
     expect(await ok("get networkpolicy default-deny -o jsonpath={.spec.policyTypes}")).toBe('["Ingress","Egress"]');
     expect(await ok("get networkpolicies.networking.k8s.io default-deny -o jsonpath={.spec.egress[0].ports[0].protocol}")).toBe("TCP");
     expect(await ok("explain networkpolicy.spec.ingress.from.ipBlock")).toContain("must be a strict subset of");
+    // kubectl's describer reads the typed object
+    const d = await ok("describe netpol test-network-policy");
+    expect(d).toContain("PodSelector:     role=db");
+    expect(d).toMatch(/To Port: 6379\/TCP/);
+    expect(d).toContain("Except: 172.17.1.0/24");
+    expect(d).toContain("Policy Types: Ingress, Egress");
     const bad = TEST_NETWORK_POLICY.replace("name: test-network-policy", "name: bad")
       .replace("- 172.17.1.0/24", "- 172.18.1.0/24")
       .replace("      port: 6379", "      port: http\n      endPort: 6380")

@@ -190,6 +190,21 @@ describe("NetworkPolicy rules (pure)", () => {
     ]);
   });
 
+  it("long peer lists go in one named set, shared by every chain that uses the same list", () => {
+    const fes = Array.from({ length: 12 }, (_, i) => pod(`fe${i}`, `10.42.3.${i + 10}`, { role: "fe" }, { node: "node-b" }));
+    const rs = build(
+      [np("web", { podSelector: { matchLabels: { app: "web" } }, ingress: [{ from: [{ podSelector: { matchLabels: { role: "fe" } } }] }] })],
+      [pod("w1", "10.42.0.5", { app: "web" }), pod("w2", "10.42.0.6", { app: "web" }), ...fes],
+    );
+    const sets = rs.text.split("\n").filter((l) => l.trim().startsWith("set peers4-"));
+    expect(sets).toHaveLength(1);
+    const name = /set (peers4-\S+) /.exec(sets[0]!)![1];
+    expect(sets[0]).toContain("type ipv4_addr; elements = { 10.42.3.10, 10.42.3.11,");
+    expect(sets[0]).toContain("10.42.3.21 }");
+    for (const ip of ["10.42.0.5", "10.42.0.6"])
+      expect(chainOf(rs.text, "ingress", ip)).toEqual([`ip saddr @${name} return comment "default/web ingress[0]"`, expect.stringMatching(/^drop /)]);
+  });
+
   it("policyTypes: Egress alone leaves ingress open; stored without policyTypes reads as kube's defaults; deleting policies are ignored", () => {
     const rs = build(
       [
@@ -252,8 +267,10 @@ describe.skipIf(!nft)(`nft -c accepts the generated rulesets${nft ? "" : " (skip
           },
         ),
         pod("b", "10.42.0.6"),
+        ...Array.from({ length: 20 }, (_, i) => pod(`m${i}`, `10.42.5.${i + 2}`, { a: "b" }, { node: "node-b" })),
       ],
     );
+    expect(rs.text).toContain("set peers4-");
     await run(["nft", "-c", "-f", "-"], `add table inet kubeflare-netpol\ndelete table inet kubeflare-netpol\n${rs.text}`);
     await run(["nft", "-c", "-f", "-"], build([], []).text);
   });

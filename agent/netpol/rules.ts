@@ -25,7 +25,7 @@
  */
 import { createHash } from "node:crypto";
 import { formatIPNet, parseIP, parseIPNet } from "../../shared/net/ipnet";
-import { selectorMatches } from "../../shared/validation/rules/meta";
+import { type LabelSelectorObject, matchLabels, selectorFromLabelSelector } from "../../shared/selectors/labels";
 import type { KObject } from "../../shared/types";
 
 export const NETPOL_FAMILY = "inet";
@@ -97,6 +97,17 @@ const addrMatch = (dir: Dir, family: 4 | 6, items: string[], negate = false) =>
 /** One port entry of a rule, resolved: undefined = every port; [] = nothing (an unresolvable name). */
 type PortMatch = { proto: string; ports?: string; ip?: string };
 
+/** Address lists longer than this become named sets (shared by every chain that uses the same list). */
+export const INLINE_MAX = 8;
+
+interface RulePeers {
+  anyPeer: boolean;
+  /** the peer pods' addresses by family, sorted */
+  ips: Record<4 | 6, string[]>;
+  podPeers: PodInfo[];
+  blocks: { cidr: string; family: 4 | 6; except: string[] }[];
+}
+
 export function buildNetpolRuleset(input: NetpolInput): NetpolRuleset {
   const pods = input.pods.map(podInfo).filter((p): p is PodInfo => !!p);
   const nsLabels = new Map(input.namespaces.map((n) => [String(n.metadata?.name), n.metadata?.labels ?? {}]));
@@ -105,15 +116,77 @@ export function buildNetpolRuleset(input: NetpolInput): NetpolRuleset {
     .filter((np) => !np.metadata?.deletionTimestamp)
     .sort((a, b) => `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(`${b.metadata?.namespace}/${b.metadata?.name}`));
 
+  // selectors parsed once each (an empty one matches everything, a malformed one nothing)
+  const matchers = new Map<string, (labels: Record<string, string>) => boolean>();
+  const matches = (sel: unknown, labels: Record<string, string>): boolean => {
+    const k = JSON.stringify(sel ?? {});
+    let m = matchers.get(k);
+    if (!m) {
+      try {
+        const reqs = selectorFromLabelSelector((sel ?? {}) as LabelSelectorObject) ?? [];
+        m = (l) => matchLabels(reqs, l);
+      } catch {
+        m = () => false;
+      }
+      matchers.set(k, m);
+    }
+    return m(labels);
+  };
+
   /** the pods a peer stands for (not for ipBlock peers) */
   const peerPods = (np: KObject, peer: any): PodInfo[] => {
     const ns = String(np.metadata?.namespace);
     return pods.filter((p) => {
       if (peer.namespaceSelector) {
-        if (!nsLabels.has(p.namespace) || !selectorMatches(peer.namespaceSelector, nsLabels.get(p.namespace))) return false;
+        if (!nsLabels.has(p.namespace) || !matches(peer.namespaceSelector, nsLabels.get(p.namespace) ?? {})) return false;
       } else if (p.namespace !== ns) return false;
-      return peer.podSelector ? selectorMatches(peer.podSelector, p.labels) : true;
+      return peer.podSelector ? matches(peer.podSelector, p.labels) : true;
     });
+  };
+
+  // a rule's peers do not depend on the pod it selects: worked out once per rule
+  const peerCache = new Map<any, RulePeers>();
+  const rulePeers = (dir: Dir, np: KObject, rule: any): RulePeers => {
+    const hit = peerCache.get(rule);
+    if (hit) return hit;
+    const peers: any[] = Array.isArray(rule?.[dir === "ingress" ? "from" : "to"]) ? rule[dir === "ingress" ? "from" : "to"] : [];
+    const byKey = new Map<string, PodInfo>();
+    const blocks: RulePeers["blocks"] = [];
+    for (const peer of peers) {
+      if (peer?.ipBlock) {
+        const net = parseIPNet(String(peer.ipBlock.cidr));
+        if (!net) continue;
+        const except = (peer.ipBlock.except ?? [])
+          .map((e: string) => parseIPNet(String(e)))
+          .filter((e: any) => e && e.family === net.family)
+          .map(formatIPNet);
+        blocks.push({ cidr: formatIPNet(net), family: net.family, except });
+      } else if (peer && (peer.podSelector || peer.namespaceSelector)) for (const p of peerPods(np, peer)) byKey.set(p.key, p);
+    }
+    const podPeers = [...byKey.values()];
+    const all = [...new Set(podPeers.flatMap((p) => p.ips))].sort();
+    const r: RulePeers = {
+      anyPeer: peers.length === 0,
+      ips: { 4: all.filter((ip) => parseIP(ip)!.family === 4), 6: all.filter((ip) => parseIP(ip)!.family === 6) },
+      podPeers,
+      blocks,
+    };
+    peerCache.set(rule, r);
+    return r;
+  };
+
+  // long address lists go in named sets, one per distinct list
+  const sets = new Map<string, string>();
+  const setNames = new WeakMap<string[], string>();
+  const addrs = (dir: Dir, family: 4 | 6, items: string[]): string => {
+    if (items.length <= INLINE_MAX) return addrMatch(dir, family, items);
+    let name = setNames.get(items);
+    if (!name) {
+      name = `peers${family}-${hash(items.join(","))}`;
+      setNames.set(items, name);
+      sets.set(name, `type ${family === 4 ? "ipv4_addr" : "ipv6_addr"}; elements = { ${items.join(", ")} };`);
+    }
+    return `${family === 4 ? "ip" : "ip6"} ${dir === "ingress" ? "saddr" : "daddr"} @${name}`;
   };
 
   const chains: { name: string; rules: string[] }[] = [];
@@ -123,7 +196,7 @@ export function buildNetpolRuleset(input: NetpolInput): NetpolRuleset {
   for (const pod of local) {
     for (const dir of ["ingress", "egress"] as const) {
       const selecting = policies.filter(
-        (np) => np.metadata?.namespace === pod.namespace && policyTypes(np).includes(dir) && selectorMatches(np.spec?.podSelector ?? {}, pod.labels),
+        (np) => np.metadata?.namespace === pod.namespace && policyTypes(np).includes(dir) && matches(np.spec?.podSelector ?? {}, pod.labels),
       );
       if (!selecting.length) continue;
       const name = `${dir === "ingress" ? "in" : "out"}-${hash(pod.key)}`;
@@ -143,23 +216,8 @@ export function buildNetpolRuleset(input: NetpolInput): NetpolRuleset {
 
   /** a rule's nft lines: one per (peer kind, port entry) */
   function ruleLines(dir: Dir, pod: PodInfo, np: KObject, rule: any, label: string): string[] {
-    const peers: any[] = Array.isArray(rule?.[dir === "ingress" ? "from" : "to"]) ? rule[dir === "ingress" ? "from" : "to"] : [];
     const ports: any[] = Array.isArray(rule?.ports) ? rule.ports : [];
-    // the peers: addresses (by family) and ipBlocks; no peers: everyone
-    const anyPeer = peers.length === 0;
-    const podPeers = new Map<string, PodInfo>();
-    const blocks: { cidr: string; family: 4 | 6; except: string[] }[] = [];
-    for (const peer of peers) {
-      if (peer?.ipBlock) {
-        const net = parseIPNet(String(peer.ipBlock.cidr));
-        if (!net) continue;
-        const except = (peer.ipBlock.except ?? [])
-          .map((e: string) => parseIPNet(String(e)))
-          .filter((e: any) => e && e.family === net.family)
-          .map(formatIPNet);
-        blocks.push({ cidr: formatIPNet(net), family: net.family, except });
-      } else if (peer && (peer.podSelector || peer.namespaceSelector)) for (const p of peerPods(np, peer)) podPeers.set(p.key, p);
-    }
+    const { anyPeer, ips, podPeers, blocks } = rulePeers(dir, np, rule);
     // the port entries, resolved; none: every port
     const entries: (PortMatch | "any")[] = [];
     if (!ports.length) entries.push("any");
@@ -173,7 +231,7 @@ export function buildNetpolRuleset(input: NetpolInput): NetpolRuleset {
         for (const cp of pod.ports.get(String(pt.port)) ?? []) if (cp.proto === proto) entries.push({ proto, ports: String(cp.port) });
       } else {
         // the destination pod's port of that name: only pods that have it
-        const candidates = anyPeer ? pods : [...podPeers.values(), ...pods.filter((p) => blocks.some((b) => inBlock(p, b)))];
+        const candidates = anyPeer ? pods : [...podPeers, ...pods.filter((p) => blocks.some((b) => inBlock(p, b)))];
         for (const p of candidates)
           for (const cp of p.ports.get(String(pt.port)) ?? [])
             if (cp.proto === proto) for (const ip of p.ips) entries.push({ proto, ports: String(cp.port), ip });
@@ -193,10 +251,7 @@ export function buildNetpolRuleset(input: NetpolInput): NetpolRuleset {
         out.push(`${portPart(e)}${tag}`.trim());
         continue;
       }
-      for (const fam of [4, 6] as const) {
-        const ips = [...new Set([...podPeers.values()].flatMap((p) => p.ips).filter((ip) => parseIP(ip)!.family === fam))].sort();
-        if (ips.length) out.push(`${addrMatch(dir, fam, ips)}${portPart(e)}${tag}`);
-      }
+      for (const fam of [4, 6] as const) if (ips[fam].length) out.push(`${addrs(dir, fam, ips[fam])}${portPart(e)}${tag}`);
       for (const b of blocks) {
         const ex = b.except.length ? ` ${addrMatch(dir, b.family, b.except, true)}` : "";
         out.push(`${addrMatch(dir, b.family, [b.cidr])}${ex}${portPart(e)}${tag}`);
@@ -206,6 +261,7 @@ export function buildNetpolRuleset(input: NetpolInput): NetpolRuleset {
   }
 
   const lines = [`table ${NETPOL_FAMILY} ${NETPOL_TABLE} {`, `  comment "NetworkPolicy enforcement of the kubeflare agent"`];
+  for (const [name, decl] of [...sets].sort()) lines.push(`  set ${name} { ${decl} }`);
   for (const dir of ["egress", "ingress"] as const) {
     const els = vmaps[dir].sort();
     const v4 = els.filter((e) => parseIP(e.split(" ")[0]!)!.family === 4);
