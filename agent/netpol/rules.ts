@@ -10,8 +10,8 @@
  * backend pod's IP, as Kubernetes requires. In it:
  *
  *   ct state established,related accept     replies and related traffic always pass
- *   ip saddr vmap @egress                   a pod isolated for egress: its egress chain
- *   ip daddr vmap @ingress                  a pod isolated for ingress: its ingress chain
+ *   ip saddr vmap @egress4 (ip6: @egress6)  a pod isolated for egress: its egress chain
+ *   ip daddr vmap @ingress4 (@ingress6)     a pod isolated for ingress: its ingress chain
  *
  * A pod's chain `return`s for what some rule of some policy selecting it allows (the union
  * of all policies) and drops the rest; pods no policy selects have no entry and are not
@@ -21,7 +21,9 @@
  * Peers: podSelector (the policy's namespace), namespaceSelector (with podSelector: those
  * pods of those namespaces), ipBlock (cidr less except). Ports: TCP/UDP/SCTP, a number, a
  * range (endPort) or a name: for ingress the selected pod's container port of that name,
- * for egress the peer pod's (so such a rule allows only pods that have the port).
+ * for egress the peer pod's (so such a rule allows only pods that have the port). A rule's
+ * peers are worked out once, and address lists longer than INLINE_MAX go in named sets
+ * that every chain using the same list shares.
  */
 import { createHash } from "node:crypto";
 import { formatIPNet, parseIP, parseIPNet } from "../../shared/net/ipnet";
