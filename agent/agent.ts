@@ -24,6 +24,7 @@ import { PodWorker } from "./pods";
 import { PodWorkers } from "./podworkers";
 import { Prober } from "./probes";
 import { type KubeProxySettings, ServiceProxy } from "./proxy/service-proxy";
+import { NetworkPolicyController, type NetworkPolicySettings } from "./netpol/controller";
 import { ApiRelay } from "./relay/apirelay";
 import { type ContainerInfo, LABELS, type ContainerRuntime } from "./runtime/runtime";
 import { sleep, watchBackoffMs } from "./sleep";
@@ -76,6 +77,8 @@ export interface AgentOptions {
   dnsListen?: Upstream | null;
   /** run kube-proxy (nftables rules for Services) with these settings; off when unset */
   kubeProxy?: KubeProxySettings;
+  /** enforce NetworkPolicies with nftables (agent/netpol, table inet kubeflare-netpol) with these settings; off when unset */
+  networkPolicy?: NetworkPolicySettings;
   /** with kube-proxy: relay the `kubernetes` Service to the control plane (agent/relay) on this port of the pod gateway (default 6444); false: don't */
   apiRelayPort?: number | false;
   /** the ingress proxy (agent/ingress) with these settings; unset: none; false: none, and the Node's ingress annotation removed */
@@ -157,6 +160,8 @@ export class NodeAgent {
   private proxy?: ServiceProxy;
   /** the ingress proxy on ports 80 and 443 (agent/ingress) */
   ingress?: IngressProxy;
+  /** the network-policy controller, when enforcing */
+  netpol?: NetworkPolicyController;
   /** the relay of the `kubernetes` Service (pods reach the control plane through it) */
   private relay?: ApiRelay;
   /** the Lease and the Node as last written (their resourceVersions make the next write a compare-and-swap) */
@@ -307,6 +312,10 @@ export class NodeAgent {
         );
       }
     }
+    if (this.o.networkPolicy) {
+      this.netpol = new NetworkPolicyController({ ...this.o.networkPolicy, api: this.o.api, nodeName: this.o.nodeName, log: this.log });
+      this.netpol.start();
+    }
     if (this.o.ingress) {
       const ingress = new IngressProxy({ ...this.o.ingress, api: this.o.api, nodeName: this.o.nodeName, informers: this.informers, log: this.log });
       try {
@@ -332,6 +341,7 @@ export class NodeAgent {
       ...this.terminating.values(),
       this.dns.stop(),
       this.proxy?.stop(),
+      this.netpol?.stop(),
       this.relay?.stop(),
       this.ingress?.stop(),
       this.tunnel?.stop(),

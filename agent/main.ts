@@ -242,6 +242,8 @@ async function run(v: Record<string, any>): Promise<void> {
     clusterDomain: config.clusterDomain,
     dnsUpstreams: config.dnsUpstreams,
     kubeProxy,
+    // NetworkPolicy enforcement wherever kube-proxy runs (root, nft), unless --no-network-policy
+    ...(kubeProxy && !v["no-network-policy"] ? { networkPolicy: {} } : {}),
     // on by default (ports 80 and 443); the flags given to run override the config's
     ingress:
       v["no-ingress"] || config.ingress === false
@@ -403,12 +405,14 @@ Commands:
            exchange a join token for this node's credential; writes the config (0600).
            A name an existing node has is refused; --force-replace takes it over, and only
            with a token created with --allow-replace NAME
-  run      [--config FILE] [--no-kube-proxy] [--metrics-bind-address IP:PORT]
+  run      [--config FILE] [--no-kube-proxy] [--no-network-policy] [--metrics-bind-address IP:PORT]
            [--ingress-http-port N] [--ingress-https-port N] [--no-ingress]
                                       the ingress proxy (on by default, ports 80 and 443) serves the
                                       Ingresses of the kubeflare class, routing to Services' pods;
                                       run the agent (register, heartbeat, run pods, and kube-proxy:
-                                      nftables rules for Services, table "ip kubeflare"; needs root and nft);
+                                      nftables rules for Services, table "ip kubeflare"; needs root and nft;
+                                      with it, NetworkPolicies are enforced, table "inet kubeflare-netpol",
+                                      unless --no-network-policy);
                                       the DNS flags given here override the config's;
                                       --metrics-bind-address serves kubelet's and kube-proxy's metrics
                                       at http://IP:PORT/metrics without credentials (off by default;
@@ -418,7 +422,7 @@ Commands:
                                       msg (--logging-format json and -o json too); -v 4 and up include debug
   install  [--config FILE] [--print]  install a systemd unit for "run" (or print it)
   uninstall [--config FILE]           stop and remove the systemd unit; the node's containers, pod network,
-                                      host-gw routes and kube-proxy's nftables rules
+                                      host-gw routes and kube-proxy's and network policy's nftables rules
   status   [--config FILE] [-o json]  show the node's state as the control plane sees it
   token create --kubeconfig FILE [--ttl 24h] [--usages authentication] [--max-nodes 1]
            [--allow-replace NODE] [-o json]
@@ -459,6 +463,7 @@ export async function main(argv: string[]): Promise<number> {
       "allow-replace": { type: "string" },
       "force-replace": { type: "boolean" },
       "no-kube-proxy": { type: "boolean" },
+      "no-network-policy": { type: "boolean" },
       "no-ingress": { type: "boolean" },
       "ingress-http-port": { type: "string" },
       "ingress-https-port": { type: "string" },

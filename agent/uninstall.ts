@@ -15,6 +15,7 @@ import { type PodNetwork, parseCIDR, podNetwork, intToIp } from "./network/cidr"
 import { removeDockerNetwork } from "./network/docker";
 import { ROUTE_PROTO } from "./network/routes";
 import { kubeProxyUnavailable, removeProxyRules } from "./proxy/service-proxy";
+import { removeNetpolRules } from "./netpol/enforcer";
 import { pickRuntime } from "./runtime/pick";
 import { LABELS } from "./runtime/runtime";
 
@@ -86,4 +87,6 @@ export async function removeKubeProxy(log: (m: string) => void = console.log): P
   if (why) return log(`kube-proxy rules: nothing removed (${why})`);
   await removeProxyRules();
   log("removed kube-proxy's nftables table (ip kubeflare)");
+  await removeNetpolRules();
+  log("removed the network policy nftables table (inet kubeflare-netpol)");
 }

@@ -51,6 +51,7 @@ const HELP = `Usage: npm start -- [options]
   --dns-upstream IP[:PORT],...
                             where the node-local DNS forwards other names (default: the host's /etc/resolv.conf nameservers)
   --no-kube-proxy           no kube-proxy in this machine's agent (default: nftables rules for Services when root with nft)
+  --no-network-policy       no NetworkPolicy enforcement in this machine's agent (default: on wherever kube-proxy runs)
   --ingress-http-port N     the port of this machine's ingress proxy for HTTP (default 80)
   --ingress-https-port N    the port of this machine's ingress proxy for HTTPS (default 443)
   --no-ingress              no ingress proxy in this machine's agent (default: serve Ingresses of the kubeflare class)
@@ -79,6 +80,7 @@ const { values } = parseArgs({
     "max-connections-per-address": { type: "string", default: "200" },
     "no-agent": { type: "boolean", default: false },
     "no-kube-proxy": { type: "boolean", default: false },
+    "no-network-policy": { type: "boolean", default: false },
     "ingress-http-port": { type: "string" },
     "ingress-https-port": { type: "string" },
     "no-ingress": { type: "boolean", default: false },
@@ -216,6 +218,8 @@ try {
         podNetworkName: values["pod-network-name"],
         ...dns,
         kubeProxy: kubeProxySetting(!values["no-kube-proxy"]),
+        // NetworkPolicies enforced where kube-proxy can run (root, nft)
+        ...(!values["no-kube-proxy"] && !values["no-network-policy"] && kubeProxySetting(true, {}, () => {}) ? { networkPolicy: {} } : {}),
         ingress: values["no-ingress"] ? false : ingressPorts(values["ingress-http-port"], values["ingress-https-port"]),
         // its kubelet and kube-proxy metrics are part of the server's /metrics (one process, one set of process metrics)
         metrics: new AgentMetrics({ registry: server.metrics.registry }),

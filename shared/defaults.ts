@@ -364,6 +364,13 @@ export const applyDefaults = (info: ResourceInfo, obj: KObject): void => {
     case "IngressClass":
       if (isObj(spec) && isObj(spec.parameters)) setDefault(spec.parameters, "scope", "Cluster");
       break;
+    case "NetworkPolicy":
+      // SetDefaults_NetworkPolicy: policyTypes [Ingress] (+ Egress with egress rules); SetDefaults_NetworkPolicyPort: protocol TCP
+      if (!isObj(spec)) break;
+      if (!Array.isArray(spec.policyTypes) || spec.policyTypes.length === 0)
+        spec.policyTypes = Array.isArray(spec.egress) && spec.egress.length > 0 ? ["Ingress", "Egress"] : ["Ingress"];
+      for (const rule of [...objects(spec.ingress), ...objects(spec.egress)]) for (const port of objects(rule.ports)) setDefault(port, "protocol", "TCP");
+      break;
     default:
       break;
   }

@@ -205,6 +205,8 @@ export const validObject = (info: ResourceInfo, name: string): Record<string, an
       };
     case "ingressclasses":
       return { ...head, spec: { controller: "example.com/h" } };
+    case "networkpolicies":
+      return { ...head, spec: { podSelector: { matchLabels: { app: "h" } }, ingress: [{ from: [{ podSelector: {} }], ports: [{ port: 80 }] }] } };
     case "roles":
     case "clusterroles":
       return { ...head, rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }] };

@@ -235,9 +235,9 @@ describe.each([
     await call("POST", "/api/v1/namespaces/default/pods", { metadata: { name: "theirs" }, spec: spec("box-9") });
 
     expect((await me("GET", "/api/v1/pods?fieldSelector=spec.nodeName%3Dbox-1")).json.items.map((p: any) => p.metadata.name)).toEqual(["mine"]);
-    expect((await me("GET", "/api/v1/pods")).status).toBe(403);
-    expect((await me("GET", "/api/v1/pods?fieldSelector=spec.nodeName%3Dbox-9")).status).toBe(403);
-    expect((await me("GET", "/api/v1/pods?watch=1&fieldSelector=spec.nodeName%3Dbox-9")).status).toBe(403);
+    // every pod is readable in a list or watch (the network-policy agent's peers, agent/netpol); a get still needs a relationship
+    expect((await me("GET", "/api/v1/pods")).json.items.map((p: any) => p.metadata.name)).toEqual(expect.arrayContaining(["mine", "theirs"]));
+    expect((await me("GET", "/api/v1/pods?fieldSelector=spec.nodeName%3Dbox-9")).json.items.map((p: any) => p.metadata.name)).toEqual(["theirs"]);
     expect((await me("GET", "/api/v1/namespaces/default/pods/mine")).status).toBe(200);
     const theirs = await me("GET", "/api/v1/namespaces/default/pods/theirs");
     expect([theirs.status, theirs.json.message]).toEqual([403, expect.stringContaining("no relationship found between node 'box-1' and this object")]);
@@ -341,6 +341,13 @@ describe.each([
     expect((await me("DELETE", "/apis/networking.k8s.io/v1/namespaces/default/ingresses/site")).status).toBe(403);
     expect((await me("PUT", "/apis/networking.k8s.io/v1/namespaces/default/ingresses/site/status", ingress)).status).toBe(403);
     expect((await me("DELETE", "/apis/networking.k8s.io/v1/ingressclasses/kubeflare")).status).toBe(403);
+    // the network-policy agent: NetworkPolicies and Namespaces, read only
+    expect((await me("GET", "/apis/networking.k8s.io/v1/networkpolicies")).status).toBe(200);
+    expect((await me("GET", "/api/v1/namespaces")).status).toBe(200);
+    expect((await me("GET", "/api/v1/namespaces/default")).status).toBe(200);
+    const pol = { metadata: { name: "p" }, spec: { podSelector: {} } };
+    expect((await me("POST", "/apis/networking.k8s.io/v1/namespaces/default/networkpolicies", pol)).status).toBe(403);
+    expect((await me("DELETE", "/api/v1/namespaces/default")).status).toBe(403);
   });
 
   it("lets a node read its pods' claims and their volumes, and write only local-path volumes on itself", async () => {

@@ -749,3 +749,79 @@ describe("kubectl: Ingress and IngressClass", () => {
     expect(await ok("delete ingress kubia-tls")).toBe('ingress.networking.k8s.io "kubia-tls" deleted\n');
   });
 });
+
+/** The Kubernetes documentation's sample NetworkPolicy (concepts/services-networking/network-policies). */
+const TEST_NETWORK_POLICY = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: test-network-policy
+spec:
+  podSelector:
+    matchLabels:
+      role: db
+  policyTypes:
+  - Ingress
+  - Egress
+  ingress:
+  - from:
+    - ipBlock:
+        cidr: 172.17.0.0/16
+        except:
+        - 172.17.1.0/24
+    - namespaceSelector:
+        matchLabels:
+          project: myproject
+    - podSelector:
+        matchLabels:
+          role: frontend
+    ports:
+    - protocol: TCP
+      port: 6379
+  egress:
+  - to:
+    - ipBlock:
+        cidr: 10.0.0.0/24
+    ports:
+    - protocol: TCP
+      port: 5978
+`;
+
+describe("kubectl: NetworkPolicy", () => {
+  it("apply, get netpol with kubectl's columns, the defaults, explain, kube's validation", async () => {
+    expect(await ok(["apply", "-f", file("docs/netpol.yaml", TEST_NETWORK_POLICY)])).toBe("networkpolicy.networking.k8s.io/test-network-policy created\n");
+    const deny = `{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"default-deny"},"spec":{"podSelector":{},"egress":[{"ports":[{"port":53}]}]}}`;
+    expect(await ok(["apply", "-f", "-"], deny)).toBe("networkpolicy.networking.k8s.io/default-deny created\n");
+    const t = rows(await ok("get netpol"));
+    expect(t[0]).toEqual(["NAME", "POD-SELECTOR", "AGE"]);
+    expect(t.slice(1).map((r) => r.slice(0, 2))).toEqual([
+      ["default-deny", "<none>"],
+      ["test-network-policy", "role=db"],
+    ]);
+    // SetDefaults_NetworkPolicy: Ingress plus Egress for egress rules; TCP for a port without protocol
+    expect(await ok("get networkpolicy default-deny -o jsonpath={.spec.policyTypes}")).toBe('["Ingress","Egress"]');
+    expect(await ok("get networkpolicies.networking.k8s.io default-deny -o jsonpath={.spec.egress[0].ports[0].protocol}")).toBe("TCP");
+    expect(await ok("explain networkpolicy.spec.ingress.from.ipBlock")).toContain("must be a strict subset of");
+    // kubectl's describer reads the typed object
+    const d = await ok("describe netpol test-network-policy");
+    expect(d).toContain("PodSelector:     role=db");
+    expect(d).toMatch(/To Port: 6379\/TCP/);
+    expect(d).toContain("Except: 172.17.1.0/24");
+    expect(d).toContain("Policy Types: Ingress, Egress");
+    const bad = TEST_NETWORK_POLICY.replace("name: test-network-policy", "name: bad")
+      .replace("- 172.17.1.0/24", "- 172.18.1.0/24")
+      .replace("      port: 6379", "      port: http\n      endPort: 6380")
+      .replace("  - Egress\n", "  - Sideways\n");
+    const r = await k(["apply", "-f", "-"], { input: bad });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('spec.ingress[0].from[0].ipBlock.except[0]: Invalid value: "172.18.1.0/24": must be a strict subset of `cidr`');
+    expect(r.stderr).toContain("spec.ingress[0].ports[0].endPort: Invalid value: 6380: may not be specified when `port` is non-numeric");
+    expect(r.stderr).toContain('spec.policyTypes[1]: Unsupported value: "Sideways"');
+    const both = await k(["create", "-f", "-"], {
+      input: `{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"both"},"spec":{"podSelector":{},"ingress":[{"from":[{"ipBlock":{"cidr":"10.0.0.0/8"},"podSelector":{}}]}]}}`,
+    });
+    expect(both.stderr).toContain("spec.ingress[0].from[0]: Forbidden: may not specify both ipBlock and another peer");
+    expect(await ok("delete netpol default-deny test-network-policy")).toBe(
+      'networkpolicy.networking.k8s.io "default-deny" deleted\nnetworkpolicy.networking.k8s.io "test-network-policy" deleted\n',
+    );
+  });
+});

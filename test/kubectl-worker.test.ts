@@ -187,4 +187,14 @@ spec:
     await eventually(async () => (await ok("get ing edge-ing -o jsonpath={.status.loadBalancer.ingress[*].ip}")) === "192.0.2.20", 30_000);
     expect(await ok("get ing edge-other -o jsonpath={.status.loadBalancer}")).toBe("");
   });
+
+  it("networkpolicy: apply, get netpol with kubectl's columns and the defaults, kube's validation", async () => {
+    const np = `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: edge-np, namespace: default}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  ingress: [{from: [{podSelector: {matchLabels: {role: fe}}}], ports: [{port: 80}]}]\n`;
+    expect(await ok(["apply", "-f", "-"], np)).toBe("networkpolicy.networking.k8s.io/edge-np created\n");
+    expect(await ok("get netpol edge-np")).toMatch(/^NAME\s+POD-SELECTOR\s+AGE\nedge-np\s+app=web\s+/);
+    expect(await ok("get netpol edge-np -o jsonpath={.spec.policyTypes}{.spec.ingress[0].ports[0].protocol}")).toBe('["Ingress"]TCP');
+    const bad = await k(["create", "-f", "-"], { input: np.replace("edge-np", "edge-np-bad").replace("{port: 80}", "{port: 80, endPort: 79}") });
+    expect(bad.stderr).toContain("spec.ingress[0].ports[0].endPort: Invalid value: 79: must be greater than or equal to `port`");
+    expect(await ok("delete netpol edge-np")).toBe('networkpolicy.networking.k8s.io "edge-np" deleted\n');
+  });
 });

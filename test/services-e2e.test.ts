@@ -123,13 +123,13 @@ const walkthrough = (engine: Engine, n: number) =>
       return JSON.parse(r.stdout);
     };
     /** a pod that runs `script` once (with `get URL`: the body, or FAILED); its log, once it has finished */
-    const client = async (name: string, script: string, spec: Record<string, unknown> = {}, timeoutMs = 90_000) => {
+    const client = async (name: string, script: string, spec: Record<string, unknown> = {}, timeoutMs = 90_000, labels: Record<string, string> = {}) => {
       // (the test image's busybox wget crashes when given -T: `timeout` bounds it instead)
       const get = `get() { timeout 5 wget -qO- "$1" 2>/dev/null || echo FAILED; }; `;
       await apply({
         apiVersion: "v1",
         kind: "Pod",
-        metadata: { name, labels: { role: "client" } },
+        metadata: { name, labels: { role: "client", ...labels } },
         spec: {
           restartPolicy: "Never",
           terminationGracePeriodSeconds: 1,
@@ -591,6 +591,38 @@ spec:
         'pods is forbidden: User \\"system:serviceaccount:default:lister\\" cannot list resource \\"pods\\" in API group \\"\\" in the namespace \\"kube-system\\"',
       );
     }, 180_000);
+
+    it("a NetworkPolicy: the kubia pods take connections only from pods labelled access=true, directly and through the ClusterIP", async () => {
+      const clusterIP = (await json("get svc kubia")).spec.clusterIP;
+      const [target] = await kubiaPods();
+      const urls = `http://${clusterIP}:80/ http://${target.ip}:8080/`;
+      const script = `for u in ${urls}; do get $u; done`;
+      expect((await client("np-before", script)).split("\n").filter(Boolean)).not.toContain("FAILED");
+      await apply({
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: { name: "kubia-access" },
+        spec: {
+          podSelector: { matchLabels: { app: "kubia" } },
+          ingress: [{ from: [{ podSelector: { matchLabels: { access: "true" } } }], ports: [{ port: "http" }] }],
+        },
+      });
+      try {
+        // the agent applies it within a moment of seeing it; a client pod takes longer than that to start
+        await eventually(async () => ((await k("get netpol kubia-access")).code === 0 ? true : undefined), 10_000);
+        const denied = (await client("np-denied", script)).split("\n").filter(Boolean);
+        expect(denied).toEqual(["FAILED", "FAILED"]);
+        const allowed = (await client("np-allowed", script, {}, 90_000, { access: "true" })).split("\n").filter(Boolean);
+        expect(allowed).toHaveLength(2);
+        expect(allowed).not.toContain("FAILED");
+        expect(allowed[1]).toBe(target.name);
+      } finally {
+        await k("delete netpol kubia-access");
+      }
+      // without the policy the unlabelled pod gets in again
+      const after = await client("np-after", script);
+      expect(after.split("\n").filter(Boolean)).not.toContain("FAILED");
+    }, 300_000);
   });
 
 describe.skipIf(!engines)("Services end to end: npm start, kube-proxy, cluster DNS, kubectl", () => {

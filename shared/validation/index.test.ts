@@ -304,6 +304,29 @@ const VALID: [string, KObject][] = [
     "ingressclasses",
     { metadata: { name: "kubeflare" }, spec: { controller: "kubeflare.dev/ingress", parameters: { kind: "Cfg", name: "c", scope: "Cluster" } } },
   ],
+  [
+    "networkpolicies",
+    {
+      metadata: { name: "db-access", namespace: "default" },
+      spec: {
+        podSelector: { matchLabels: { role: "db" } },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [
+          {
+            from: [
+              { ipBlock: { cidr: "172.17.0.0/16", except: ["172.17.1.0/24"] } },
+              {
+                namespaceSelector: { matchLabels: { project: "myproject" } },
+                podSelector: { matchExpressions: [{ key: "role", operator: "In", values: ["fe"] }] },
+              },
+            ],
+            ports: [{ protocol: "TCP", port: 6379 }, { port: "http" }, { protocol: "UDP", port: 32000, endPort: 32768 }],
+          },
+        ],
+        egress: [{ to: [{ ipBlock: { cidr: "2001:db8::/64" } }], ports: [{ protocol: "SCTP", port: 5978 }] }],
+      },
+    },
+  ],
   ["roles", { metadata: { name: "pod-reader", namespace: "default" }, rules: [{ apiGroups: [""], resources: ["pods", "pods/log"], verbs: ["get", "list"] }] }],
   [
     "clusterroles",

@@ -6,7 +6,9 @@
  * provisions (affinity to it alone: create, update, delete), StorageClasses (read),
  * Ingresses and IngressClasses (read, for its ingress proxy) and the TLS Secrets named
  * in spec.tls of an Ingress that Kubeflare's ingress controller serves (get, or a
- * list/watch of that one Secret by name, as kubelet watches its pods' Secrets), and events; nothing else. It may not give its Node labels that steer workloads
+ * list/watch of that one Secret by name, as kubelet watches its pods' Secrets), and events; and, for its network-policy agent (agent/netpol), what kube-router's
+ * or Calico's policy agent reads cluster-wide: NetworkPolicies, Namespaces and Pods (get/list/watch; a get of
+ * another node's pod still needs a relationship, writes to pods stay limited to its own); nothing else. It may not give its Node labels that steer workloads
  * (node-role.kubernetes.io/*, node-restriction.kubernetes.io/*, ...) nor change its
  * taints or its pod CIDRs (Kubeflare's addition: node-ipam hands those out). The target is checked before the request's body is read or validated.
  */
@@ -57,6 +59,10 @@ export const nodeMayAttempt = (verb: Verb, info: ResourceInfo, sub: string): boo
     // the agents' ingress proxy (agent/ingress) reads Ingresses and classes everywhere, as an ingress controller's role does
     case "ingresses":
     case "ingressclasses":
+      return sub === "" && ["get", "list", "watch"].includes(verb);
+    // the network-policy agent (agent/netpol) matches peers anywhere by namespace and pod labels
+    case "networkpolicies":
+    case "namespaces":
       return sub === "" && ["get", "list", "watch"].includes(verb);
     case "persistentvolumes":
       return sub === "" && ["get", "create", "update", "patch", "delete"].includes(verb);
@@ -169,12 +175,9 @@ export const authorizeNodeTarget = async (c: NodeCheck): Promise<void> => {
       if (namespace !== "kube-node-lease" || (name !== undefined && name !== me)) throw no(`node "${me}" may only use its own Lease in kube-node-lease`);
       return;
     case "pods":
-      if (verb === "list" || verb === "watch") {
-        const sel = (c.fieldSelector ?? "").split(",").map((s) => s.trim());
-        if (!sel.includes(`spec.nodeName=${me}`) && !sel.includes(`spec.nodeName==${me}`))
-          throw no(`node "${me}" may only list pods with fieldSelector spec.nodeName=${me}`);
-        return;
-      }
+      // every pod, read-only: the network-policy agent needs the peers' labels and addresses (as a
+      // network-policy agent's ClusterRole grants list/watch pods); kubelet's own watch selects spec.nodeName
+      if (verb === "list" || verb === "watch") return;
       if (c.current && c.current.spec?.nodeName !== me) throw no(`no relationship found between node '${me}' and this object`);
       return;
     case "configmaps":
@@ -266,15 +269,4 @@ export const nameFromFieldSelector = (sel: string | undefined): string | undefin
     if (m) return m[1];
   }
   return undefined;
-};
-
-/** A node may watch pods only with its own spec.nodeName selector (checked before the watch starts). */
-export const checkNodeWatch = (user: User, info: ResourceInfo, fieldSelector: string | undefined): void => {
-  if (user.role !== "node" || info.resource !== "pods") return;
-  const sel = (fieldSelector ?? "").split(",").map((x) => x.trim());
-  if (!sel.includes(`spec.nodeName=${user.nodeName}`)) {
-    throw forbidden(
-      `pods is forbidden: User "${user.name}" cannot watch resource "pods" in API group "": node "${user.nodeName}" may only watch pods with fieldSelector spec.nodeName=${user.nodeName}`,
-    );
-  }
 };

@@ -10,6 +10,7 @@ import { validatePodSpec } from "./pod";
 import { nameIsPathSegment, validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding } from "./rbac";
 import { validateServiceSpec } from "./service";
 import { validateIngress, validateIngressClass, validateIngressCreate } from "./networking";
+import { validateNetworkPolicy } from "./networkpolicy";
 import { validatePersistentVolume, validatePersistentVolumeClaim, validateStorageClass } from "./storage";
 import { validateHorizontalPodAutoscaler } from "../../hpa-validation";
 import { validateLimitRange, validateResourceQuota } from "./quota";
@@ -67,6 +68,7 @@ const RULES: Record<string, (o: Obj, c: Causes) => void> = {
     c.list.push(...validateIngressCreate(o));
   },
   IngressClass: validateIngressClass,
+  NetworkPolicy: validateNetworkPolicy,
   Role: validateRole,
   ClusterRole: validateClusterRole,
   RoleBinding: validateRoleBinding,

@@ -10,7 +10,7 @@ import type { ObjectType } from "./dsl";
 import { Pod } from "./pod";
 import { PodDisruptionBudget } from "./policy";
 import { PersistentVolume, PersistentVolumeClaim, StorageClass } from "./storage";
-import { Ingress, IngressClass } from "./networking";
+import { Ingress, IngressClass, NetworkPolicy } from "./networking";
 import {
   ClusterRole,
   ClusterRoleBinding,
@@ -55,6 +55,7 @@ export const KINDS: Record<string, ObjectType> = {
   HorizontalPodAutoscaler,
   Ingress,
   IngressClass,
+  NetworkPolicy,
   Role,
   ClusterRole,
   RoleBinding,

@@ -4,7 +4,7 @@
  * `kubeflare` class's controller, an L7 proxy on the node's ports 80 and 443.
  */
 import { atomic, gvk, int32, listOf, object, oneOf, opt, req, string } from "./dsl";
-import { ObjectMeta } from "./meta";
+import { IntOrString, LabelSelector, ObjectMeta } from "./meta";
 import { PROTOCOLS } from "./pod";
 import { TypedLocalObjectReference } from "./storage";
 
@@ -134,4 +134,91 @@ export const IngressClass = object(
     spec: opt(IngressClassSpec, "The class's controller and its parameters."),
   },
   gvk("networking.k8s.io", "v1", "IngressClass"),
+);
+
+// ---------------------------------------------------------------- NetworkPolicy
+
+export const POLICY_TYPES = ["Ingress", "Egress"] as const;
+
+export const IPBlock = object(
+  "io.k8s.api.networking.v1.IPBlock",
+  "A block of IP addresses (a CIDR) less some sub-blocks. Matched against a packet's address after the Service proxy's DNAT (pod IPs, not ClusterIPs).",
+  {
+    cidr: req(string, 'The block, such as "192.168.1.0/24" or "2001:db8::/64".'),
+    except: opt(listOf(string), "Sub-blocks of cidr that are not part of it; each must be a strict subset of cidr.", atomic),
+  },
+);
+
+export const NetworkPolicyPeer = object(
+  "io.k8s.api.networking.v1.NetworkPolicyPeer",
+  "Pods (by podSelector in the policy's namespace, by namespaceSelector, or both: those pods in those namespaces) or an ipBlock; ipBlock cannot be combined with the selectors.",
+  {
+    podSelector: opt(
+      LabelSelector,
+      "Pods of the policy's namespace (or, with namespaceSelector, of the selected namespaces); an empty selector selects every pod.",
+    ),
+    namespaceSelector: opt(
+      LabelSelector,
+      "Namespaces by their labels; every pod in them unless podSelector narrows it. An empty selector selects every namespace.",
+    ),
+    ipBlock: opt(IPBlock, "Addresses by CIDR; cannot be set with podSelector or namespaceSelector."),
+  },
+);
+
+export const NetworkPolicyPort = object("io.k8s.api.networking.v1.NetworkPolicyPort", "A port (or a range of ports) and its protocol.", {
+  protocol: opt(oneOf(PROTOCOLS, { check: false }), "TCP (the default), UDP or SCTP."),
+  port: opt(
+    IntOrString,
+    "A port number, or a named port of the selected pod's containers (ingress) or of the peer pod (egress). Unset: every port of the protocol.",
+  ),
+  endPort: opt(int32, "With a numeric port: the last port of the range port..endPort (endPort ≥ port)."),
+});
+
+export const NetworkPolicyIngressRule = object(
+  "io.k8s.api.networking.v1.NetworkPolicyIngressRule",
+  "Traffic allowed into the selected pods: from any of the peers, to any of the ports.",
+  {
+    ports: opt(listOf(NetworkPolicyPort), "Ports the traffic may go to; empty or unset: every port.", atomic),
+    from: opt(listOf(NetworkPolicyPeer), "Sources allowed; empty or unset: every source.", atomic),
+  },
+);
+
+export const NetworkPolicyEgressRule = object(
+  "io.k8s.api.networking.v1.NetworkPolicyEgressRule",
+  "Traffic allowed out of the selected pods: to any of the peers, on any of the ports.",
+  {
+    ports: opt(listOf(NetworkPolicyPort), "Ports the traffic may go to; empty or unset: every port.", atomic),
+    to: opt(listOf(NetworkPolicyPeer), "Destinations allowed; empty or unset: every destination.", atomic),
+  },
+);
+
+export const NetworkPolicySpec = object("io.k8s.api.networking.v1.NetworkPolicySpec", "Which pods a policy isolates, and what traffic it allows them.", {
+  podSelector: req(LabelSelector, "The pods of the policy's namespace the policy applies to; an empty selector selects every pod of the namespace."),
+  ingress: opt(
+    listOf(NetworkPolicyIngressRule),
+    "Ingress rules: with policyType Ingress, a selected pod accepts new connections only as some rule of some policy selecting it allows. Empty: none (deny all ingress).",
+    atomic,
+  ),
+  egress: opt(
+    listOf(NetworkPolicyEgressRule),
+    "Egress rules: with policyType Egress, a selected pod may open new connections only as some rule of some policy selecting it allows. Empty: none (deny all egress).",
+    atomic,
+  ),
+  policyTypes: opt(
+    listOf(oneOf(POLICY_TYPES, { check: false })),
+    "Ingress, Egress or both: the directions in which the policy isolates the selected pods. Unset: Ingress, plus Egress when egress rules are given.",
+    atomic,
+  ),
+});
+
+export const NetworkPolicy = object(
+  "io.k8s.api.networking.v1.NetworkPolicy",
+  "What network traffic pods may receive and send. A pod selected by some policy of a type is isolated in that direction: only what the union of those policies allows gets through (replies to allowed connections always do). Enforced by each Kubeflare agent with nftables on its node.",
+  {
+    apiVersion: opt(string, "API version of the object: networking.k8s.io/v1."),
+    kind: opt(string, "Kind of the object: NetworkPolicy."),
+    metadata: meta,
+    spec: opt(NetworkPolicySpec, "The policy."),
+  },
+  gvk("networking.k8s.io", "v1", "NetworkPolicy"),
 );

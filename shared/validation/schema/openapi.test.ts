@@ -42,6 +42,7 @@ describe("OpenAPI components", () => {
       ["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition", "apiextensions.k8s.io", "v1", "CustomResourceDefinition"],
       ["io.k8s.api.networking.v1.Ingress", "networking.k8s.io", "v1", "Ingress"],
       ["io.k8s.api.networking.v1.IngressClass", "networking.k8s.io", "v1", "IngressClass"],
+      ["io.k8s.api.networking.v1.NetworkPolicy", "networking.k8s.io", "v1", "NetworkPolicy"],
       ["io.k8s.api.rbac.v1.Role", "rbac.authorization.k8s.io", "v1", "Role"],
       ["io.k8s.api.rbac.v1.ClusterRole", "rbac.authorization.k8s.io", "v1", "ClusterRole"],
       ["io.k8s.api.rbac.v1.RoleBinding", "rbac.authorization.k8s.io", "v1", "RoleBinding"],

@@ -33,6 +33,7 @@ import { persistentvolumeclaims } from "./persistentvolumeclaims";
 import { storageclasses } from "./storageclasses";
 import { ingresses } from "./ingresses";
 import { ingressclasses } from "./ingressclasses";
+import { networkpolicies } from "./networkpolicies";
 import { RBAC_KINDS } from "./rbac";
 import { limitranges } from "./limitranges";
 import { resourcequotas } from "./resourcequotas";
@@ -65,6 +66,7 @@ export const KINDS: Kind[] = [
   horizontalpodautoscalers,
   ingresses,
   ingressclasses,
+  networkpolicies,
   ...RBAC_KINDS,
   limitranges,
   resourcequotas,
