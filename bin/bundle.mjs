@@ -1,5 +1,5 @@
-// How Kubeflare's commands run: one bundle that esbuild builds from the TypeScript
-// sources, so the long-running process carries neither a TypeScript loader nor the parts
+// How Kubeflare's commands run: one bundle (split into chunks loaded on demand, see
+// build) that esbuild builds from the TypeScript sources, so the long-running process carries neither a TypeScript loader nor the parts
 // of dockerode it never uses (ssh2 for ssh:// Docker hosts, gRPC for BuildKit sessions).
 // The bundle is cached under node_modules/.cache/kubeflare by a key of the sources'
 // names, sizes and modification times; a missing one is built by a short-lived child
