@@ -12,7 +12,8 @@ import { type ApiClient, ApiRequestError } from "./api";
 import { NodeDns } from "./dns/node";
 import type { Upstream } from "./dns/server";
 import { PodEvents } from "./events";
-import { announceIngress, IngressProxy, type IngressSettings } from "./ingress/proxy";
+// the ingress proxy (http-proxy-3, node-forge) and the API relay are loaded only by agents that run them
+import type { IngressProxy, IngressSettings } from "./ingress/proxy";
 import { resumeWatch, runInformers, type ServiceInformers, serviceInformers } from "./informer";
 import { LogShipper } from "./logs";
 import type { AgentMetrics } from "./metrics";
@@ -21,17 +22,19 @@ import { syncRoutes } from "./network/routes";
 import { PodNetworkSetup } from "./network/setup";
 import { nodeLabels, nodeStatus } from "./node";
 import { PodWorker } from "./pods";
-import { PodWorkers } from "./podworkers";
+import { PodWorkers, Slots } from "./podworkers";
 import { Prober } from "./probes";
 import { type KubeProxySettings, ServiceProxy } from "./proxy/service-proxy";
 import { NetworkPolicyController, type NetworkPolicySettings } from "./netpol/controller";
-import { ApiRelay } from "./relay/apirelay";
+import type { ApiRelay } from "./relay/apirelay";
 import { type ContainerInfo, LABELS, type ContainerRuntime } from "./runtime/runtime";
 import { sleep, watchBackoffMs } from "./sleep";
 import { LocalPathProvisioner } from "./storage/localpath";
 import { StatsCollector } from "./stats/collector";
 import { StreamServer } from "./streams/server";
 import { TunnelClient } from "./tunnel/client";
+import { availableParallelism } from "node:os";
+import { trace } from "./trace";
 
 export interface AgentOptions {
   api: ApiClient;
@@ -49,8 +52,10 @@ export interface AgentOptions {
   hubLeaseIntervalMs?: number;
   /** how often every pod is looked at even without a watch event (default 1 s) */
   syncIntervalMs?: number;
-  /** how many pods sync at once (kubelet's pod workers; default 8): one slow pod never holds up the others */
+  /** how many pods sync at once (kubelet's pod workers; default 32): one slow pod never holds up the others */
   podSyncConcurrency?: number;
+  /** how many containers are created and started at once (default twice the CPUs, at least 2): the engine's work, in the pods' order */
+  containerStartConcurrency?: number;
   /** kubelet's --sync-frequency: how often ConfigMap/Secret volumes are read again (default 60 s) */
   syncFrequencyMs?: number;
   /** how often new container output is shipped (default 2 s) */
@@ -210,10 +215,11 @@ export class NodeAgent {
       services: () => this.dns.services(),
       // the cluster DNS only once it can answer: served here and reachable at the Service IP
       // through kube-proxy; until then (or without root and nft) pods keep the engine's DNS
+      slots: new Slots(o.containerStartConcurrency ?? Math.max(2, 2 * availableParallelism())),
       resolvConf: clusterDNS ? (pod) => (this.dns.port && this.proxy ? this.dns.resolvConfMount(pod) : undefined) : undefined,
     });
     this.podWorkers = new PodWorkers({
-      limit: o.podSyncConcurrency ?? 8,
+      limit: o.podSyncConcurrency ?? 32,
       sync: (uid) => this.syncPodByUid(uid),
       onError: (uid, e) => {
         const p = this.pods.get(uid)?.metadata;
@@ -295,6 +301,7 @@ export class NodeAgent {
       });
       this.proxy.start();
       if (this.o.apiRelayPort !== false) {
+        const { ApiRelay } = await import("./relay/apirelay");
         const relay = new ApiRelay({
           api: this.o.api,
           nodeName: this.o.nodeName,
@@ -317,6 +324,7 @@ export class NodeAgent {
       this.netpol.start();
     }
     if (this.o.ingress) {
+      const { announceIngress, IngressProxy } = await import("./ingress/proxy");
       const ingress = new IngressProxy({ ...this.o.ingress, api: this.o.api, nodeName: this.o.nodeName, informers: this.informers, log: this.log });
       try {
         await ingress.start();
@@ -326,7 +334,10 @@ export class NodeAgent {
         this.log(`ingress: not serving: ${(e as Error).message}`);
         await announceIngress(this.o.api, this.o.nodeName, null, this.log);
       }
-    } else if (this.o.ingress === false) await announceIngress(this.o.api, this.o.nodeName, null, this.log);
+    } else if (this.o.ingress === false && this.node?.metadata?.annotations?.["kubeflare.dev/ingress-proxy"] !== undefined) {
+      // (INGRESS_PROXY_ANNOTATION) a proxy this node ran before: no longer announced; none: nothing to load or remove
+      await (await import("./ingress/proxy")).announceIngress(this.o.api, this.o.nodeName, null, this.log);
+    }
     this.log(`registered; runtime ${this.runtimeVersion}`);
   }
 
@@ -582,6 +593,7 @@ export class NodeAgent {
       this.wake?.();
     } else {
       const before = this.pods.get(uid);
+      if (!before) trace(uid, "agent-watch");
       if (Number(ev.object.metadata.resourceVersion ?? 0) >= have) this.pods.set(uid, ev.object);
       // a new pod, or one whose spec, labels or deletion changed: its worker, right away (not
       // the next pass); not a change of status only, such as this agent's own write (kubelet's
@@ -678,12 +690,16 @@ export class NodeAgent {
       if (Date.now() - since > 10_000) return;
     }
     const syncStart = Date.now(); // metrics
+    trace(uid, "sync");
     const status = await this.worker.sync(pod);
+    trace(uid, "synced");
     this.o.metrics?.podSynced(pod, status, syncStart); // metrics: pod worker duration, pod start
-    // probes for running containers
-    const existing = await this.worker.containers(pod);
+    // probes for running containers (the pod's containers listed only for a pod that has probes)
+    let listed: Map<string, ContainerInfo[]> | undefined;
+    const containers = async () => (listed ??= await this.worker.containers(pod));
     for (const c of pod.spec?.containers ?? []) {
-      const inst = existing.get(c.name)?.[0];
+      if (!(c.livenessProbe || c.readinessProbe || c.startupProbe)) continue;
+      const inst = (await containers()).get(c.name)?.[0];
       if (inst?.state === "running" && (c.livenessProbe || c.readinessProbe || c.startupProbe)) {
         const info = await this.worker.detail(inst);
         if (info) this.prober.tick(pod, c, info, status.podIP ?? this.o.nodeIP);
@@ -696,9 +712,12 @@ export class NodeAgent {
     // a status that says a container terminated comes after that container's last output
     // (kubelet reads logs from the engine; this agent ships them every few seconds)
     const terminated = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])].some((c: any) => c.state?.terminated);
-    if (terminated) await this.shipper.shipPod(pod, [...existing.values()].flat()).catch((e) => this.log.warn(`log shipping failed: ${(e as Error).message}`));
+    if (terminated)
+      await this.shipper.shipPod(pod, [...(await containers()).values()].flat()).catch((e) => this.log.warn(`log shipping failed: ${(e as Error).message}`));
     try {
+      trace(uid, `put ${status.phase}`);
       const written = await this.o.api.request<KObject>("PUT", `${path}/status`, { ...pod, status });
+      trace(uid, "put-done");
       // unless a watch event brought a newer copy (or the deletion) while the write was out
       const have = this.pods.get(uid);
       if (have && Number(written.metadata.resourceVersion ?? 0) >= Number(have.metadata.resourceVersion ?? 0)) this.pods.set(uid, written);

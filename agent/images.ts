@@ -24,6 +24,9 @@ export class PullError extends Error {
   }
 }
 
+/** how long the engine's "the image is here" is believed */
+const PRESENT_MS = 5000;
+
 export class ImagePuller {
   constructor(
     private readonly ctx: ImageContext,
@@ -31,6 +34,29 @@ export class ImagePuller {
     private readonly backoff: Backoff,
     private readonly events: RetryEvents,
   ) {}
+
+  /** per image: the engine's answer to "is it here?", shared by the containers asking at once and kept a few seconds when yes */
+  private readonly checked = new Map<string, { at: number; have: Promise<boolean> }>();
+
+  /**
+   * Whether the engine has the image. Twenty pods of one image starting together ask the
+   * engine once, not twenty times (a busy engine answers each in tens of milliseconds);
+   * a "yes" is believed for PRESENT_MS (an image removed meanwhile fails the container's
+   * creation, which is retried), a "no" only by the callers that asked together.
+   */
+  private present(image: string): Promise<boolean> {
+    const now = this.ctx.now();
+    const known = this.checked.get(image);
+    if (known && now - known.at < PRESENT_MS) return known.have;
+    const have = this.ctx.runtime.hasImage(image);
+    const entry = { at: now, have };
+    this.checked.set(image, entry);
+    const drop = () => {
+      if (this.checked.get(image) === entry) this.checked.delete(image);
+    };
+    have.then((yes) => (yes ? undefined : drop()), drop);
+    return have;
+  }
 
   private pullKey = (pod: KObject, container: string) => `pull/${pod.metadata.uid}/${container}`;
 
@@ -44,7 +70,7 @@ export class ImagePuller {
   async ensureImage(pod: KObject, c: any, fieldPath: string, attempt: number): Promise<void> {
     const policy = c.imagePullPolicy ?? "IfNotPresent";
     const pullKey = this.pullKey(pod, c.name);
-    const have = await this.ctx.runtime.hasImage(c.image);
+    const have = await this.present(c.image);
     if (policy === "Never" && !have) {
       const msg = `Container image "${c.image}" is not present with pull policy of Never`;
       this.events.emit(pod, fieldPath, "Warning", "ErrImageNeverPull", msg);
@@ -73,6 +99,7 @@ export class ImagePuller {
       throw new PullError("ErrImagePull", err);
     }
     this.backoff.reset(pullKey);
+    this.checked.delete(c.image);
     this.ctx.events.record(pod, "Normal", "Pulled", `Successfully pulled image "${c.image}" in ${goDuration(this.ctx.now() - started)}`, fieldPath);
   }
 

@@ -65,4 +65,30 @@ describe("shipping one pod's output at once", () => {
     await shipper.ship([pod("u-a", "a")], [c]);
     expect(posted).toEqual([["one"], ["two"]]);
   });
+
+  it("asks the engine for output only when the container's log mark changed", async () => {
+    const lines: LogLine[] = [{ stream: "stdout", time: "2026-01-01T00:00:01.000000000Z", text: "one" }];
+    let mark = "1";
+    let reads = 0;
+    const runtime = {
+      logs: async () => {
+        reads++;
+        return [...lines];
+      },
+      logMark: async () => mark,
+    } as unknown as ContainerRuntime;
+    const posted: string[][] = [];
+    const api = { request: async (_m: string, _p: string, body: any) => void posted.push(body.lines.map((l: LogLine) => l.text)) } as unknown as ApiClient;
+    const shipper = new LogShipper(runtime, api);
+    const c = container("a1", "u-a", "app", "main");
+    await shipper.ship([pod("u-a", "a")], [c]);
+    await shipper.ship([pod("u-a", "a")], [c]);
+    expect(reads).toBe(1);
+    lines.push({ stream: "stdout", time: "2026-01-01T00:00:02.000000000Z", text: "two" });
+    mark = "2";
+    await shipper.ship([pod("u-a", "a")], [c]);
+    await shipper.ship([pod("u-a", "a")], [c]);
+    expect(reads).toBe(2);
+    expect(posted).toEqual([["one"], ["two"]]);
+  });
 });

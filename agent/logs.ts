@@ -14,6 +14,8 @@ const MAX_LINES = 2000;
 export class LogShipper {
   /** per container id: the time of the last line shipped */
   private readonly shipped = new Map<string, string>();
+  /** per container id: the engine's log mark when its output was last read (runtime.logMark) */
+  private readonly marks = new Map<string, string>();
 
   constructor(
     private readonly runtime: ContainerRuntime,
@@ -34,6 +36,7 @@ export class LogShipper {
       }
     }
     for (const id of this.shipped.keys()) if (!seen.has(id)) this.shipped.delete(id);
+    for (const id of this.marks.keys()) if (!seen.has(id)) this.marks.delete(id);
   }
 
   /**
@@ -61,14 +64,19 @@ export class LogShipper {
   }
 
   private async shipNow(pod: KObject, c: ContainerInfo): Promise<void> {
+    // nothing written since the output was last read: no request to the engine
+    const mark = await this.runtime.logMark?.(c.id);
+    if (mark !== undefined && this.marks.get(c.id) === mark) return;
     const last = this.shipped.get(c.id);
     const lines = (await this.runtime.logs(c.id, last ? Date.parse(last) : undefined)).filter((l) => !last || l.time > last).slice(-MAX_LINES);
-    if (!lines.length) return;
+    const read = () => (mark === undefined ? this.marks.delete(c.id) : this.marks.set(c.id, mark));
+    if (!lines.length) return void read();
     await this.api.request("POST", `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/log`, {
       container: c.labels[LABELS.container],
       attempt: Number(c.labels[LABELS.attempt] ?? 0),
       lines,
     });
     this.shipped.set(c.id, lines[lines.length - 1].time);
+    read();
   }
 }

@@ -16,7 +16,6 @@ import { parseArgs } from "node:util";
 import { createLogger, logFlags } from "../shared/log";
 import { nodeMaySetLabel } from "../shared/nodelabels";
 import { NodeAgent } from "./agent";
-import { AgentMetrics, parseBindAddress } from "./metrics";
 import { ApiClient, ApiRequestError } from "./api";
 import { podNetwork } from "./network/cidr";
 import { dnsFlags } from "./dns/node";
@@ -132,7 +131,7 @@ async function join(v: Record<string, any>): Promise<void> {
   const labels = parseLabels(v.labels);
   const ingress = v["no-ingress"] ? (false as const) : v["ingress-http-port"] || v["ingress-https-port"] ? checkedIngress(v) : undefined;
   const dns = checkedDnsFlags(v);
-  const metricsBindAddress = checkedMetricsAddress(v["metrics-bind-address"]);
+  const metricsBindAddress = await checkedMetricsAddress(v["metrics-bind-address"]);
   const caPem = v["ca-file"] ? readFileSync(String(v["ca-file"]), "utf8") : undefined;
   const configPath = resolve(String(v.config ?? DEFAULT_CONFIG));
   const dataDir = resolve(String(v["data-dir"] ?? (configPath.startsWith("/etc/") ? "/var/lib/kubeflare-agent" : `${dirname(configPath)}/agent-data`)));
@@ -200,8 +199,9 @@ const checkedDnsFlags = (v: Record<string, any>) => {
  * a host (a fixed default port would collide), and the address is taken as given, so
  * it is on a non-loopback address only when someone writes one.
  */
-const checkedMetricsAddress = (a: unknown): string | undefined => {
+const checkedMetricsAddress = async (a: unknown): Promise<string | undefined> => {
   if (a === undefined) return undefined;
+  const { parseBindAddress } = await import("./metrics");
   try {
     parseBindAddress(String(a));
   } catch (e) {
@@ -220,8 +220,9 @@ async function run(v: Record<string, any>): Promise<void> {
   const log = createLogger({ ...flags, sink: (line, level) => (level === "error" || level === "warn" ? console.error : console.log)(line) });
   // the DNS flags given to run override the config's
   const config = { ...loadConfig(resolve(String(v.config ?? DEFAULT_CONFIG))), ...checkedDnsFlags(v) };
-  const metricsAddress = checkedMetricsAddress(v["metrics-bind-address"] ?? config.metricsBindAddress);
-  const metrics = metricsAddress ? new AgentMetrics() : undefined;
+  const metricsAddress = await checkedMetricsAddress(v["metrics-bind-address"] ?? config.metricsBindAddress);
+  // metrics (prom-client) are loaded only with --metrics-bind-address
+  const metrics = metricsAddress ? new (await import("./metrics")).AgentMetrics() : undefined;
   const { runtime, version } = await pickRuntime(config.runtime ?? "auto", config.dataDir);
   const kubeProxy = kubeProxySetting(!v["no-kube-proxy"] && config.kubeProxy !== false);
   const agent = new NodeAgent({
@@ -358,7 +359,9 @@ async function status(v: Record<string, any>): Promise<void> {
 async function tokenCreate(v: Record<string, any>): Promise<void> {
   const file = String(v.kubeconfig ?? process.env.KUBECONFIG ?? fail("--kubeconfig is required (an admin kubeconfig)"));
   // loaded here only: `run` never needs a YAML parser in memory
-  const { parse: parseYaml } = await import("yaml");
+  // (a CommonJS package: bundled with code splitting, its exports come as the default)
+  const yaml: any = await import("yaml");
+  const parseYaml: (text: string) => any = yaml.parse ?? yaml.default.parse;
   const kc = parseYaml(readFileSync(file, "utf8"));
   const ctx = kc.contexts?.find((c: any) => c.name === kc["current-context"])?.context ?? kc.contexts?.[0]?.context;
   const cluster = kc.clusters?.find((c: any) => c.name === ctx?.cluster)?.cluster;

@@ -17,6 +17,8 @@ import { containerPath, type EventSink, RetryEvents } from "./events";
 import { ImagePuller, PullError } from "./images";
 import { ImagePullError, LABELS, type ContainerInfo, type ContainerRuntime, type Mount } from "./runtime/runtime";
 import { hostsMount } from "./etchosts";
+import type { Slots } from "./podworkers";
+import { trace } from "./trace";
 import { Sandboxes } from "./sandbox";
 import { type ContainerView, podStatus, type ProbeState, shouldRestart, type Waiting } from "./status";
 import type { LocalPathProvisioner } from "./storage/localpath";
@@ -46,6 +48,8 @@ export interface PodContext {
   provisioner?: LocalPathProvisioner;
   /** ConfigMaps and Secrets kept current by a watch each (agent/watchedobjects.ts) */
   watched?: WatchedObjects;
+  /** how much engine work (a container's create and start) runs at once; unbounded without */
+  slots?: Slots;
 }
 
 export class PodWorker {
@@ -69,6 +73,9 @@ export class PodWorker {
     this.volumes = new PodVolumes(ctx, this.retryEvents);
     this.images = new ImagePuller(ctx, this.backoff, this.retryEvents);
   }
+
+  /** engine work in one of the engine's slots (ctx.slots), or right away without */
+  private engine = <T>(work: () => Promise<T>): Promise<T> => (this.ctx.slots ? this.ctx.slots.run(work) : work());
 
   private key = (pod: KObject, container: string) => `${pod.metadata.uid}/${container}`;
 
@@ -226,6 +233,7 @@ export class PodWorker {
     const at = containerPath(role, c.name);
     try {
       await this.images.ensureImage(pod, c, at, attempt);
+      trace(pod.metadata.uid!, "image");
       const env = await containerEnv(this.ctx.api, pod, c, sandbox.ip, this.ctx.hostIP, this.ctx.services?.());
       // $(NAME) in command and args, against the final environment (kubelet's ExpandContainerCommandAndArgs)
       const { command, args } = expandCommandAndArgs(c, env);
@@ -236,7 +244,7 @@ export class PodWorker {
       if (!pod.spec?.hostNetwork && sandbox.ip && !mounts.some((m) => m.containerPath === "/etc/hosts"))
         mounts.push(hostsMount(this.ctx.dataDir, pod, sandbox.ip, this.ctx.clusterDomain));
       const limits = c.resources?.limits ?? {};
-      const id = await this.ctx.runtime.create({
+      const spec = {
         name: this.name(pod, c.name, attempt),
         image: c.image,
         command,
@@ -251,9 +259,15 @@ export class PodWorker {
         cpuLimitMillis: limits.cpu !== undefined ? milliValue(limits.cpu) : undefined,
         tty: c.tty,
         stdin: c.stdin,
+      };
+      // create and start in one engine slot: started in the order the pods came
+      await this.engine(async () => {
+        const id = await this.ctx.runtime.create(spec);
+        trace(pod.metadata.uid!, "created");
+        this.ctx.events.record(pod, "Normal", "Created", `Created container ${c.name}`, at);
+        await this.ctx.runtime.start(id);
+        trace(pod.metadata.uid!, "started");
       });
-      this.ctx.events.record(pod, "Normal", "Created", `Created container ${c.name}`, at);
-      await this.ctx.runtime.start(id);
       this.ctx.events.record(pod, "Normal", "Started", `Started container ${c.name}`, at);
       this.waiting.delete(key);
     } catch (e) {
@@ -342,7 +356,7 @@ export class PodWorker {
         } else if (latest.state === "created") {
           // created but never started (the agent stopped in between)
           this.touched(pod);
-          const started = await this.ctx.runtime.start(latest.id).then(
+          const started = await this.engine(() => this.ctx.runtime.start(latest.id)).then(
             () => true,
             () => false,
           );
@@ -409,6 +423,7 @@ export class PodWorker {
     for (const c of pod.spec?.initContainers ?? []) init.push(await view(c));
     const app: ContainerView[] = [];
     for (const c of pod.spec?.containers ?? []) app.push(await view(c));
+    trace(pod.metadata.uid!, "status");
     return podStatus({ pod, podIP, hostIP: this.ctx.hostIP, initDone, sandboxReady, now, runtime: this.ctx.runtime.name, init, app });
   }
 }

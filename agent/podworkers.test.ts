@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PodWorkers } from "./podworkers";
+import { PodWorkers, Slots } from "./podworkers";
 
 /** A sync per key that waits until the test lets it finish; records what ran, and the overlap. */
 const harness = (limit: number, fail?: (key: string) => boolean) => {
@@ -135,5 +135,75 @@ describe("pod workers", () => {
 
   it("refuses a limit below 1", () => {
     expect(() => new PodWorkers({ limit: 0, sync: async () => {} })).toThrow(/limit/);
+  });
+});
+
+describe("engine slots", () => {
+  /** work that runs until the test ends it */
+  const gated = () => {
+    const ends = new Map<string, () => void>();
+    const order: string[] = [];
+    const work =
+      (name: string, fail = false) =>
+      () => {
+        order.push(name);
+        return new Promise<string>((resolve, reject) => ends.set(name, () => (fail ? reject(new Error(`boom ${name}`)) : resolve(name))));
+      };
+    return { ends, order, work };
+  };
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+
+  it("runs at most `limit` at once, the rest first come first served", async () => {
+    const g = gated();
+    const s = new Slots(2, 60_000);
+    const done = ["a", "b", "c", "d"].map((n) => s.run(g.work(n)));
+    await tick();
+    expect(g.order).toEqual(["a", "b"]);
+    expect(s.size).toEqual({ running: 2, queued: 2 });
+    g.ends.get("b")!();
+    await tick();
+    expect(g.order).toEqual(["a", "b", "c"]);
+    g.ends.get("a")!();
+    await tick();
+    expect(g.order).toEqual(["a", "b", "c", "d"]);
+    g.ends.get("c")!();
+    g.ends.get("d")!();
+    expect(await Promise.all(done)).toEqual(["a", "b", "c", "d"]);
+    expect(s.size).toEqual({ running: 0, queued: 0 });
+  });
+
+  it("gives the slot back when the work fails", async () => {
+    const g = gated();
+    const s = new Slots(1, 60_000);
+    const a = s.run(g.work("a", true));
+    const b = s.run(g.work("b"));
+    await tick();
+    g.ends.get("a")!();
+    await expect(a).rejects.toThrow("boom a");
+    await tick();
+    expect(g.order).toEqual(["a", "b"]);
+    g.ends.get("b")!();
+    expect(await b).toBe("b");
+  });
+
+  it("gives the slot to the next after maxHoldMs while slow work goes on", async () => {
+    const g = gated();
+    const s = new Slots(1, 20);
+    const slow = s.run(g.work("slow"));
+    const next = s.run(g.work("next"));
+    await tick();
+    expect(g.order).toEqual(["slow"]);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(g.order).toEqual(["slow", "next"]);
+    g.ends.get("next")!();
+    expect(await next).toBe("next");
+    g.ends.get("slow")!();
+    expect(await slow).toBe("slow");
+    // the late end of the slow work does not free a slot twice
+    expect(s.size).toEqual({ running: 0, queued: 0 });
+  });
+
+  it("refuses a limit below 1", () => {
+    expect(() => new Slots(0)).toThrow(/limit/);
   });
 });

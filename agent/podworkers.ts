@@ -81,3 +81,48 @@ export class PodWorkers {
     }
   }
 }
+
+/**
+ * A bound on engine work that runs at once (container create + start): the engine does
+ * it on the box's CPUs, so twenty starts at once finish no sooner than four at a time,
+ * and in arrival order the first pods are running early instead of all of them late.
+ * First come, first served. A slot is given back when its work ends or after `maxHoldMs`
+ * (the work goes on): a container that is slow to start never holds up the others.
+ */
+export class Slots {
+  private inUse = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    readonly limit: number,
+    private readonly maxHoldMs = 2000,
+  ) {
+    if (!(limit >= 1)) throw new Error(`slots: limit must be at least 1, not ${limit}`);
+  }
+
+  /** work running now, and work waiting for a slot */
+  get size(): { running: number; queued: number } {
+    return { running: this.inUse, queued: this.waiting.length };
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.inUse < this.limit) this.inUse++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve)); // the slot is handed over as is
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.inUse--;
+    };
+    const timer = setTimeout(release, this.maxHoldMs);
+    timer.unref?.();
+    try {
+      return await work();
+    } finally {
+      clearTimeout(timer);
+      release();
+    }
+  }
+}

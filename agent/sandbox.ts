@@ -14,6 +14,7 @@
 import type { KObject } from "../shared/types";
 import { Backoff } from "./backoff";
 import { type EventSink, goDuration } from "./events";
+import type { Slots } from "./podworkers";
 import type { ContainerInfo, ContainerRuntime } from "./runtime/runtime";
 
 export interface SandboxContext {
@@ -22,6 +23,8 @@ export interface SandboxContext {
   now(): number;
   log(msg: string): void;
   events: EventSink;
+  /** how much engine work runs at once (the pod worker's engine slots) */
+  slots?: Slots;
 }
 
 /**
@@ -118,22 +121,26 @@ export class Sandboxes {
     const hostPorts = (pod.spec?.containers ?? []).flatMap((c: any) =>
       (c.ports ?? []).filter((p: any) => p.hostPort).map((p: any) => ({ containerPort: p.containerPort, hostPort: p.hostPort, protocol: p.protocol ?? "TCP" })),
     );
-    const id = await runtime.create({
-      name: hooks.name,
-      image: pauseImage,
-      env: [],
-      labels: hooks.labels,
-      hostNetwork: false,
-      mounts: [],
-      hostPorts,
-      hostname: podHostname(pod),
-    });
-    try {
-      await runtime.start(id);
-    } catch (e) {
-      await runtime.remove(id).catch(() => undefined);
-      throw new Error(`failed to start sandbox container ${id.slice(0, 12)}: ${(e as Error).message.trim()}`);
-    }
+    const make = async () => {
+      const id = await runtime.create({
+        name: hooks.name,
+        image: pauseImage,
+        env: [],
+        labels: hooks.labels,
+        hostNetwork: false,
+        mounts: [],
+        hostPorts,
+        hostname: podHostname(pod),
+      });
+      try {
+        await runtime.start(id);
+      } catch (e) {
+        await runtime.remove(id).catch(() => undefined);
+        throw new Error(`failed to start sandbox container ${id.slice(0, 12)}: ${(e as Error).message.trim()}`);
+      }
+      return id;
+    };
+    const id = await (this.ctx.slots ? this.ctx.slots.run(make) : make());
     const info = await runtime.inspect(id);
     return { id, ip: info?.ip ?? "" };
   }

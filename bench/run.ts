@@ -71,7 +71,8 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "startup",
-    about: "pod startup on the real engine: 20 pods, creation → Running via watch, p50/p99 (aim p99 ≤ 1 s)",
+    about:
+      "pod startup on the real engine: 20 pods, creation → Running via watch, p50/p99 (aim p99 ≤ 1 s); on Docker beside Swarm and the bare engine, same run",
     async run(o, say) {
       const { benchStartup, startupFigures, startupReport } = await import("./startup");
       const r = await benchStartup(numbers(o, { pods: 20, rounds: 3 }), say);

@@ -1,5 +1,5 @@
-// How Kubeflare's commands run: one bundle that esbuild builds from the TypeScript
-// sources, so the long-running process carries neither a TypeScript loader nor the parts
+// How Kubeflare's commands run: one bundle (split into chunks loaded on demand, see
+// build) that esbuild builds from the TypeScript sources, so the long-running process carries neither a TypeScript loader nor the parts
 // of dockerode it never uses (ssh2 for ssh:// Docker hosts, gRPC for BuildKit sessions).
 // The bundle is cached under node_modules/.cache/kubeflare by a key of the sources'
 // names, sizes and modification times; a missing one is built by a short-lived child
@@ -8,7 +8,7 @@
 // cannot be built here, the sources run through tsx instead.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -29,14 +29,28 @@ const sourceKey = (entry) => {
   return h.digest("hex").slice(0, 16);
 };
 
-/** The child's work: build `entry` into `file` (atomically). */
-async function build(entry, file) {
+/**
+ * The child's work: build `entry` into the directory `dir` (atomically): main.mjs and the
+ * chunks it imports on demand (code splitting), so the parts a process rarely needs
+ * (SPDY streams, the ingress proxy and its certificate code, metrics) are neither read
+ * nor compiled until it does. Whitespace is minified (the sources' comments and
+ * indentation were half the bundle, held in memory as long as the process runs);
+ * names stay, so stack traces still read.
+ */
+async function build(entry, dir) {
   const { build } = await import("esbuild");
   const stub = join(root, "agent", "stub.cjs");
+  const tmp = `${dir}.${process.pid}`;
   const out = await build({
-    entryPoints: [join(root, entry)],
+    entryPoints: { main: join(root, entry) },
     bundle: true,
     write: false,
+    outdir: tmp,
+    splitting: true,
+    chunkNames: "chunk-[hash]",
+    outExtension: { ".js": ".mjs" },
+    minifyWhitespace: true,
+    legalComments: "none",
     platform: "node",
     format: "esm",
     target: "node20",
@@ -46,10 +60,15 @@ async function build(entry, file) {
     // bundled CommonJS packages require() Node's built-ins
     banner: { js: `import { createRequire as __kfRequire } from "node:module"; const require = __kfRequire(${JSON.stringify(join(root, "package.json"))});` },
   });
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}`;
-  writeFileSync(tmp, out.outputFiles[0].contents);
-  renameSync(tmp, file); // atomic: commands starting side by side never read half a file
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  for (const f of out.outputFiles) writeFileSync(f.path, f.contents);
+  try {
+    renameSync(tmp, dir); // atomic: commands starting side by side never read half a bundle
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(join(dir, "main.mjs"))) throw e; // else another process built it first
+  }
 }
 
 /** Import `entry` bundled (or through tsx when no bundle can be made) and return its module. */
@@ -57,9 +76,10 @@ export async function load(entry, name) {
   // node/db.ts finds the migrations next to the sources, not next to the bundle
   process.env.KUBEFLARE_MIGRATIONS_DIR ||= join(root, "migrations");
   // in node_modules, so that the external packages resolve from the bundle
-  const file = join(root, "node_modules", ".cache", "kubeflare", `${name}-${sourceKey(entry)}.mjs`);
+  const dir = join(root, "node_modules", ".cache", "kubeflare", `${name}-${sourceKey(entry)}`);
+  const file = join(dir, "main.mjs");
   try {
-    if (!existsSync(file)) execFileSync(process.execPath, [fileURLToPath(import.meta.url), entry, file], { stdio: ["ignore", "ignore", "pipe"] });
+    if (!existsSync(file)) execFileSync(process.execPath, [fileURLToPath(import.meta.url), entry, dir], { stdio: ["ignore", "ignore", "pipe"] });
   } catch (e) {
     if (process.env.KUBEFLARE_DEBUG) console.error(`${name}: running the sources through tsx (${String(e.stderr ?? e.message).trim()})`);
     const { register } = await import("tsx/esm/api");

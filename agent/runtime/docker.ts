@@ -1,5 +1,6 @@
 /** The Docker Engine implementation of ContainerRuntime, through dockerode. */
 import Docker from "dockerode";
+import { stat } from "node:fs/promises";
 import { type Duplex, PassThrough } from "node:stream";
 import type { PodNetwork } from "../network/cidr";
 import { ensureDockerNetwork, hairpinBridgePorts } from "../network/docker";
@@ -22,7 +23,33 @@ export class DockerRuntime implements ContainerRuntime {
 
   /** DOCKER_HOST or /var/run/docker.sock, unless told otherwise */
   constructor(opts: Docker.DockerOptions = {}) {
+    // (no keep-alive http.Agent: docker-modem formats its request options with util.inspect,
+    // unbounded, on every request, debug on or off, and an Agent with its sockets is a large
+    // object to format: measured, that cost more CPU than the connections it saves)
     this.docker = new Docker(opts);
+  }
+
+  /** per container: its json-file log (LogPath), "" for a log driver without one */
+  private readonly logPaths = new Map<string, string>();
+
+  /** the size of the container's json-file log, read from the file system (no engine request once its path is known) */
+  async logMark(id: string): Promise<string | undefined> {
+    let path = this.logPaths.get(id);
+    if (path === undefined) {
+      if (this.logPaths.size > 1000) this.logPaths.clear();
+      path =
+        (
+          await this.docker
+            .getContainer(id)
+            .inspect()
+            .catch(() => undefined)
+        )?.LogPath ?? "";
+      this.logPaths.set(id, path);
+    }
+    if (!path) return undefined;
+    const st = await stat(path).catch(() => undefined);
+    if (!st) this.logPaths.delete(id);
+    return st ? `${st.size}/${st.mtimeMs}` : undefined;
   }
 
   async setPodNetwork(net: PodNetwork): Promise<void> {
@@ -149,6 +176,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async remove(id: string): Promise<void> {
+    this.logPaths.delete(id);
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });
     } catch (e) {

@@ -137,6 +137,12 @@ export interface ContainerRuntime {
   /** the container's output since `sinceMs` (epoch ms), with timestamps */
   logs(id: string, sinceMs?: number): Promise<LogLine[]>;
   /**
+   * Something that changes whenever the container writes output (the size of its log
+   * file), where the engine lets it be known without a request; undefined otherwise. The
+   * log shipper asks logs() only when it changed: an idle pod costs no engine request.
+   */
+  logMark?(id: string): Promise<string | undefined>;
+  /**
    * Attach sandboxes made from now on (no host network, no networkFrom) to the node's pod
    * network, making it on the engine if needed. Until this is called, sandboxes get the
    * engine's default network (Docker's bridge; loopback only on containerd).

@@ -22,7 +22,16 @@ import { type PodAddress, dialPod } from "./dial";
 import { badRequest, execOptions, forwardPorts, notFound, StreamError } from "./options";
 import { wsPortForward } from "./portforward";
 import { runSession, type SessionIO } from "./session";
-import { EXEC_SPDY_PROTOCOLS, spdyExecSession, spdyPortForward } from "./spdy";
+
+/** SPDY (spdy-transport) is loaded on the first SPDY stream, not by every agent at start: most nodes never see one */
+const spdy = () => import("./spdy");
+
+/** spdyPortForward once SPDY is loaded; a failure to load it closes the socket */
+const spdyPortForward = (socket: Duplex, dial: (port: number) => Promise<Duplex>, describe: string): void =>
+  void spdy().then(
+    (m) => m.spdyPortForward(socket, dial, describe),
+    () => socket.destroy(),
+  );
 
 /** what the agent knows of its pods */
 export interface PodSource {
@@ -145,6 +154,7 @@ export class StreamServer {
         return { protocol, run: (ws) => runSession(wsExecIO(new ChannelConn(ws, protocol, true), o), o, start) };
       }
       if (!isSpdy(open.upgrade)) throw badRequest(`unsupported upgrade "${open.upgrade ?? ""}": SPDY/3.1 only`);
+      const { EXEC_SPDY_PROTOCOLS, spdyExecSession } = await spdy();
       const protocol = negotiate(open.protocols, EXEC_SPDY_PROTOCOLS);
       if (protocol === undefined)
         throw badRequest(
