@@ -90,8 +90,8 @@ export interface ScaleResult {
 
 export const AIM_PODS_PER_SECOND = 1000;
 /** The Worker's default scale: what completes in a few minutes in Miniflare on a 2-core box (see README) */
-export const EDGE_NODES = 50;
-export const EDGE_PODS = 500;
+export const EDGE_NODES = 20;
+export const EDGE_PODS = 200;
 const NS = "scale";
 /** replicas per Deployment */
 const PER_DEPLOYMENT = 1000;
