@@ -153,6 +153,9 @@ const startNodeServer = async (dir: string, sync: string, profileDir?: string): 
     "--no-agent",
     "--sync",
     sync,
+    // a /24 of pod addresses per node: the default /16 has 256 (kubemark's clusters are given a larger one too)
+    "--cluster-cidr",
+    "10.128.0.0/12",
     // every hollow node connects from 127.0.0.1: a few connections each (requests, watches)
     "--max-connections-per-address",
     "100000",
