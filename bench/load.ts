@@ -170,7 +170,7 @@ const summarizeProfile = (file: string): { areas: Map<string, number>; total: nu
 };
 
 /** The server's profiles (one file per thread, named CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile). */
-const summarizeProfiles = (dir: string, pid: number): ProfileSummary | undefined => {
+export const summarizeProfiles = (dir: string, pid: number): ProfileSummary | undefined => {
   const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile") && f.split(".")[3] === String(pid));
   const main = files.find((f) => f.split(".")[4] === "0");
   if (!main) return undefined;

@@ -7,7 +7,7 @@
  *   npm run bench -- <scenario> [<scenario> ...]   only these
  *   npm run bench -- deadnode --rounds 1           options (each scenario takes those it knows):
  *     --nodes N --pods M --concurrency C --duration S --rounds R
- *     --window S --settle S (edge)   --sync full|normal --cpu-prof DIR (load)
+ *     --window S --settle S (edge)   --sync full|normal --cpu-prof DIR (load, scale)
  *   -o json                                        machine output on stdout (the report is still written)
  *   --no-report                                    no bench-results/ files
  *   --list                                         the scenarios and what they measure
@@ -149,6 +149,16 @@ export const SCENARIOS: Scenario[] = [
       const { nodes, pods, window, settle } = numbers(o, { nodes: 10, pods: 3, window: 60, settle: 45 });
       const r = await benchEdge({ nodes, podsPerNode: pods, windowSeconds: window, settleSeconds: settle }, say);
       return { figures: edgeFigures(r), text: edgeReport(r) };
+    },
+  },
+  {
+    name: "scale",
+    about:
+      "scheduling end to end: N hollow nodes (real agents, in-memory engine), Deployments of M pods → bound → Running (aim ≥ 1,000 pods/s), then the Worker in Miniflare, smaller",
+    async run(o, say) {
+      const { benchScale, scaleFigures, scaleReport } = await import("./scale");
+      const r = await benchScale({ ...numbers(o, { nodes: 1000, pods: 10000 }), sync: o.sync, cpuProfDir: o.cpuProf }, say);
+      return { figures: scaleFigures(r), text: scaleReport(r) };
     },
   },
 ];

@@ -83,7 +83,7 @@ const unschedulable = async (ctx: ControllerContext, pod: KObject, message: stri
 /**
  * Bind as the pods/binding subresource does, with compare-and-swap: spec.nodeName goes
  * from unset to the node only if the pod is still the one the pass read (a concurrent
- * pass loses with 409 and leaves it). Then PodScheduled=True and a Scheduled event.
+ * pass loses with 409 and leaves it), with PodScheduled=True in the same write. Then a Scheduled event.
  */
 const bind = async (ctx: ControllerContext, pod: KObject, node: string, volumes?: Binding["volumes"]): Promise<void> => {
   const m = pod.metadata;
@@ -98,23 +98,8 @@ const bind = async (ctx: ControllerContext, pod: KObject, node: string, volumes?
     if (!isConflict(e) && !isNotFound(e)) ctx.log(`scheduler: binding ${ns}/${m.name} to ${node} failed: ${(e as Error).message}`);
     return;
   }
-  const prev = podScheduled(pod);
-  // null clears the reason and message a failed attempt left (a merge patch deletes null fields)
-  const cond = {
-    type: "PodScheduled",
-    status: "True",
-    lastProbeTime: null,
-    lastTransitionTime: prev?.status === "True" ? prev.lastTransitionTime : ts(ctx.now()),
-    reason: null,
-    message: null,
-  };
-  await Promise.all([
-    // strategic merge on the status: merges by condition type, so a node agent's conditions written meanwhile stay
-    ctx.api.patch("pods", ns, m.name!, "strategic", { status: { conditions: [cond] } }, "status").catch((e) => {
-      if (!skippable(e)) throw e;
-    }),
-    ctx.events.record(bound, "Normal", "Scheduled", `Successfully assigned ${ns}/${m.name} to ${node}`),
-  ]);
+  // the binding set PodScheduled=True in the same write (as kube-apiserver's does): the Scheduled event is left
+  await ctx.events.record(bound, "Normal", "Scheduled", `Successfully assigned ${ns}/${m.name} to ${node}`);
 };
 
 /** The claims' writes for a placement; false when one lost a race (the next pass decides again). */

@@ -32,6 +32,7 @@ import { MAX_LIST_LIMIT, parseRv, parseSelectors } from "./selectors";
 import { affectedKeys, type WriteFilter } from "./triggers";
 import type { User, Verb } from "./user";
 import { watchQuery } from "./watch";
+import { WatchCache } from "./watchcache";
 import { rememberCustomResourceDefinition } from "./crd/catalog";
 import { CRD_RESOURCE } from "./crd/kind";
 import { QuotaAdmission } from "./admission/quota";
@@ -80,6 +81,7 @@ export class Registry implements RegistryCore {
   writeFilter?: WriteFilter;
   private readonly watchPollMs: number;
   private readonly watchPollMaxMs: number | undefined;
+  private readonly watchCache: WatchCache | undefined;
   private readonly bookmarkMs: number;
   private readonly maxWatchSeconds: number;
   private readonly defaultTolerationSeconds: number;
@@ -92,6 +94,7 @@ export class Registry implements RegistryCore {
     this.now = opts.now ?? (() => new Date());
     this.watchPollMs = opts.watchPollMs ?? 1000;
     this.watchPollMaxMs = opts.watchPollMaxMs;
+    this.watchCache = opts.watchCache ? new WatchCache(opts.store, { pollMs: this.watchPollMs }) : undefined;
     this.bookmarkMs = opts.bookmarkMs ?? 60_000;
     this.maxWatchSeconds = opts.maxWatchSeconds ?? 1800;
     this.defaultTolerationSeconds = opts.defaultTolerationSeconds ?? 10; // DEFAULT_CONFIG's (workers/controllers/context.ts)
@@ -152,6 +155,7 @@ export class Registry implements RegistryCore {
       pollMaxMs: this.watchPollMaxMs,
       bookmarkMs: this.bookmarkMs,
       maxSeconds: this.maxWatchSeconds,
+      cache: this.watchCache,
     });
   }
 
@@ -356,11 +360,13 @@ export class Registry implements RegistryCore {
 
   /**
    * pods/binding: set spec.nodeName of an unbound pod, compare-and-swap on
-   * `resourceVersion` when given (the scheduler's view of the pod must still hold).
+   * `resourceVersion` when given (the scheduler's view of the pod must still hold),
+   * and the PodScheduled=True condition in the same write (kube-apiserver's binding
+   * does both: the node agent never sees a bound pod whose status is about to change).
    */
   async bind(user: User, namespace: string, name: string, nodeName: string, resourceVersion?: string): Promise<KObject> {
     const patch = { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), spec: { nodeName } };
-    return (await this.patch(user, resourceByName("pods"), namespace, name, "merge", patch)).object;
+    return (await this.patch(user, resourceByName("pods"), namespace, name, "merge", patch, { binding: { at: timestamp(this.now()) } })).object;
   }
 
   /** Live objects of any kind whose ownerReferences name `ownerUid` (for the garbage collector). */
@@ -417,6 +423,7 @@ export class Registry implements RegistryCore {
     }
     const obj = prepareUpdate(kind, current, next, opts.subresource ?? "");
     if (!obj) throw notFound(info.resource, info.group, key.name);
+    if (opts.binding) setPodScheduled(obj, opts.binding.at);
     delete obj.metadata.resourceVersion;
     kind.strategy.normalize?.(obj);
     if (!kind.strategy.custom) applyDefaults(info, obj);
@@ -509,4 +516,18 @@ export class Registry implements RegistryCore {
 const withoutRv = (m: KObject["metadata"]) => {
   const { resourceVersion: _rv, ...rest } = m;
   return rest;
+};
+
+/** PodScheduled=True on a pod being bound; a condition that was True already keeps its transition time. */
+const setPodScheduled = (pod: KObject, at: string) => {
+  pod.status ??= {};
+  const conditions: any[] = Array.isArray(pod.status.conditions) ? pod.status.conditions : [];
+  const prev = conditions.find((c) => c?.type === "PodScheduled");
+  const cond = {
+    type: "PodScheduled",
+    status: "True",
+    lastProbeTime: null,
+    lastTransitionTime: prev?.status === "True" && prev.lastTransitionTime ? prev.lastTransitionTime : at,
+  };
+  pod.status.conditions = prev ? conditions.map((c) => (c === prev ? cond : c)) : [...conditions, cond];
 };

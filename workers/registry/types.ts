@@ -15,6 +15,11 @@ export interface WriteOptions {
   fieldValidation?: FieldValidation;
   fieldManager?: string;
   subresource?: string;
+  /**
+   * pods/binding (the registry's own, never from a request): the write also sets the
+   * PodScheduled=True condition, as kube-apiserver's binding does, in the same commit
+   */
+  binding?: { at: string };
 }
 
 export interface WriteResult {
@@ -55,6 +60,8 @@ export interface RegistryOptions {
   watchPollMs?: number;
   /** while a watch's polls find nothing, its interval doubles up to this (default watchPollMs: none) */
   watchPollMaxMs?: number;
+  /** one reader of the change log for all of this process's watches (workers/registry/watchcache.ts; the Node server) */
+  watchCache?: boolean;
   /** idle time between BOOKMARK events (ms) */
   bookmarkMs?: number;
   /** longest watch the server grants (s) */

@@ -8,6 +8,7 @@ import { groupVersion, type ResourceInfo } from "../../shared/resources";
 import { type Change, type Store, StoreError } from "../store/store";
 import { parseRv, parseSelectors } from "./selectors";
 import type { WatchQuery } from "./types";
+import type { CacheSubscriber, WatchCache } from "./watchcache";
 
 export interface WatchOptions {
   resource: string;
@@ -30,6 +31,8 @@ export interface WatchOptions {
   typeMeta: { apiVersion: string; kind: string };
   /** list used for the initial state */
   listAll: () => Promise<{ items: KObject[]; revision: number }>;
+  /** the process's watch cache (the Node server): changes from memory once caught up, woken only by changes that concern this watch */
+  cache?: WatchCache;
 }
 
 const matches = (o: WatchOptions, obj: KObject | undefined) =>
@@ -99,40 +102,87 @@ export async function* watchEvents(store: Store, o: WatchOptions): AsyncGenerato
   let lastSent = Date.now();
   let pollMs = o.pollMs;
   const pushdown = o.fields.filter((f) => f.op === "=" && f.field !== "metadata.namespace");
-  while (!o.signal?.aborted && Date.now() < deadline) {
-    let res: Awaited<ReturnType<Store["changesSince"]>>;
-    try {
-      res = await store.changesSince({ resource: o.resource, namespace: o.namespace, fields: pushdown }, from, 500);
-    } catch (e) {
-      if (e instanceof StoreError && e.code === "Expired") {
-        yield expiredEvent(from, e);
-        return;
+  const cache = o.cache;
+  // with the cache: woken when changes that may concern this watch are held (or at the poll interval, or the deadline)
+  let pending = true;
+  let wakeNow: (() => void) | undefined;
+  const sub: CacheSubscriber | undefined = cache && {
+    resource: o.resource,
+    field: pushdown[0] && { field: pushdown[0].field, value: pushdown[0].value },
+    wake: () => {
+      pending = true;
+      wakeNow?.();
+    },
+  };
+  const unsubscribe = sub && cache!.subscribe(sub);
+  try {
+    if (cache) await cache.start();
+    while (!o.signal?.aborted && Date.now() < deadline) {
+      let changes: Change[];
+      let revision: number;
+      let more = false;
+      if (cache?.covers(from)) {
+        pending = false;
+        changes = cache.read(o.resource, from, sub!.field);
+        revision = cache.revision;
+      } else {
+        let res: Awaited<ReturnType<Store["changesSince"]>>;
+        try {
+          res = await store.changesSince({ resource: o.resource, namespace: o.namespace, fields: pushdown }, from, 500);
+        } catch (e) {
+          if (e instanceof StoreError && e.code === "Expired") {
+            yield expiredEvent(from, e);
+            return;
+          }
+          throw e;
+        }
+        changes = res.changes;
+        revision = res.revision;
+        more = res.changes.length === 500;
       }
-      throw e;
-    }
-    for (const c of res.changes) {
-      const ev = eventFor(o, c);
-      if (ev) {
-        ev.object = withType(o, ev.object);
-        yield ev;
+      for (const c of changes) {
+        const ev = eventFor(o, c);
+        if (ev) {
+          ev.object = withType(o, ev.object);
+          yield ev;
+          lastSent = Date.now();
+        }
+        from = c.rev;
+      }
+      if (more) continue;
+      pollMs = nextPollMs(pollMs, changes.length > 0, o.pollMs, o.pollMaxMs ?? o.pollMs);
+      // every change of this resource up to `revision` has been seen
+      from = Math.max(from, revision);
+      if (o.allowBookmarks && Date.now() - lastSent >= o.bookmarkMs) {
+        yield {
+          type: "BOOKMARK",
+          object: { apiVersion: o.typeMeta.apiVersion, kind: o.typeMeta.kind, metadata: { resourceVersion: String(from) } },
+        };
         lastSent = Date.now();
       }
-      from = c.rev;
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      const ms = Math.min(pollMs, left, o.allowBookmarks ? o.bookmarkMs : Infinity);
+      if (!cache) await waitForChange(store, ms, o.signal);
+      else if (!pending) {
+        const woken = await new Promise<boolean>((resolve) => {
+          const finish = (w: boolean) => {
+            clearTimeout(timer);
+            wakeNow = undefined;
+            o.signal?.removeEventListener("abort", abort);
+            resolve(w);
+          };
+          const abort = () => finish(true);
+          const timer = setTimeout(() => finish(false), ms);
+          wakeNow = () => finish(true);
+          o.signal?.addEventListener("abort", abort);
+        });
+        // nothing for a poll interval: look for other processes' writes (one read for every watch)
+        if (!woken) await cache.refresh();
+      }
     }
-    if (res.changes.length === 500) continue;
-    pollMs = nextPollMs(pollMs, res.changes.length > 0, o.pollMs, o.pollMaxMs ?? o.pollMs);
-    // every change of this resource up to `res.revision` has been seen
-    from = Math.max(from, res.revision);
-    if (o.allowBookmarks && Date.now() - lastSent >= o.bookmarkMs) {
-      yield {
-        type: "BOOKMARK",
-        object: { apiVersion: o.typeMeta.apiVersion, kind: o.typeMeta.kind, metadata: { resourceVersion: String(from) } },
-      };
-      lastSent = Date.now();
-    }
-    const left = deadline - Date.now();
-    if (left <= 0) break;
-    await waitForChange(store, Math.min(pollMs, left, o.allowBookmarks ? o.bookmarkMs : Infinity), o.signal);
+  } finally {
+    unsubscribe?.();
   }
 }
 
@@ -196,7 +246,7 @@ export const watchOptions = (
   info: ResourceInfo,
   namespace: string,
   q: WatchQuery,
-  o: { pollMs: number; pollMaxMs?: number; bookmarkMs: number; maxSeconds: number },
+  o: { pollMs: number; pollMaxMs?: number; bookmarkMs: number; maxSeconds: number; cache?: WatchCache },
 ): WatchOptions => {
   const { labels, fields } = parseSelectors(info, q);
   const rv = q.resourceVersion;
@@ -214,6 +264,7 @@ export const watchOptions = (
     pollMs: o.pollMs,
     pollMaxMs: o.pollMaxMs,
     bookmarkMs: o.bookmarkMs,
+    cache: o.cache,
     typeMeta: { apiVersion: groupVersion(info), kind: info.kind },
     listAll: async () => {
       const r = await store.list(info.resource, { namespace: namespace || undefined, labels, fields });
@@ -228,5 +279,5 @@ export const watchQuery = (
   info: ResourceInfo,
   namespace: string,
   q: WatchQuery,
-  o: { pollMs: number; pollMaxMs?: number; bookmarkMs: number; maxSeconds: number },
+  o: { pollMs: number; pollMaxMs?: number; bookmarkMs: number; maxSeconds: number; cache?: WatchCache },
 ): AsyncGenerator<WatchEvent> => watchEvents(store, watchOptions(store, info, namespace, q, o));
