@@ -152,8 +152,9 @@ if (!Number.isInteger(maxConnections) || maxConnections < 1) {
   console.error(`error: --max-connections-per-address must be a positive integer, got "${values["max-connections-per-address"]}"`);
   process.exit(2);
 }
+let network: ReturnType<typeof checkNetwork>;
 try {
-  checkNetwork({ clusterCIDR: values["cluster-cidr"], serviceCIDR: values["service-cidr"] });
+  network = checkNetwork({ clusterCIDR: values["cluster-cidr"], serviceCIDR: values["service-cidr"] });
   advertiseAddress({ advertiseAddress: values["advertise-address"], host: values.host! });
 } catch (e) {
   console.error(`error: ${(e as Error).message}`);
@@ -217,7 +218,8 @@ try {
         podNetworkName: values["pod-network-name"],
         ...dns,
         clusterDNS: localClusterDNS({ clusterDNS: dns.clusterDNS, serviceCIDR: values["service-cidr"] }),
-        kubeProxy: kubeProxySetting(!values["no-kube-proxy"]),
+        // kube-proxy's `kubernetes` Service relay and unallocated-ClusterIP drop are in --service-cidr, not 10.43/16
+        kubeProxy: kubeProxySetting(!values["no-kube-proxy"], { serviceCIDR: network.serviceCIDR }),
         ingress: values["no-ingress"] ? false : ingressPorts(values["ingress-http-port"], values["ingress-https-port"]),
         // its kubelet and kube-proxy metrics are part of the server's /metrics (one process, one set of process metrics)
         metrics: new AgentMetrics({ registry: server.metrics.registry }),
