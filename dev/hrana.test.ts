@@ -311,3 +311,34 @@ describe("serveHrana", () => {
     }
   });
 });
+
+describe("opening the file another process still locks", () => {
+  it("waits for the lock (busy timeout) instead of failing with 'database is locked'", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kf-hrana-busy-"));
+    const path = join(dir, "db.sqlite");
+    const setup = new Database(path);
+    setup.exec("PRAGMA journal_mode = WAL; CREATE TABLE t (x)");
+    setup.close();
+    // another process holds the file exclusively for a moment, as a closing connection's checkpoint does
+    const { spawn } = await import("node:child_process");
+    const holder = spawn(
+      process.execPath,
+      [
+        "-e",
+        `const D = require("libsql"); const d = new D(${JSON.stringify(path)}); d.exec("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; INSERT INTO t VALUES (1)"); process.stdout.write("locked\\n"); setTimeout(() => { d.exec("COMMIT"); d.close(); }, 500);`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout!.on("data", (d) => String(d).includes("locked") && resolve());
+        holder.on("exit", (code) => reject(new Error(`the lock holder exited (${code}) before locking`)));
+      });
+      const h = createHranaHandler({ path });
+      h.close();
+    } finally {
+      holder.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});

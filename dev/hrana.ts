@@ -213,8 +213,10 @@ export interface HranaOptions {
 
 export function createHranaHandler(o: HranaOptions): HranaServer {
   const db = new Database(dbPathOf(o));
-  db.exec("PRAGMA journal_mode = WAL");
+  // the busy timeout first: `npm run dev` opens the file right after another connection closed it,
+  // whose closing checkpoint may still hold the lock (a fresh start failed with "database is locked")
   db.exec("PRAGMA busy_timeout = 5000");
+  db.exec("PRAGMA journal_mode = WAL");
   const counters = db.prepare("SELECT changes(), total_changes(), last_insert_rowid()");
   counters.safeIntegers(true);
   counters.raw(true);

@@ -15,7 +15,7 @@ import { kubeProxySetting } from "../agent/proxy/service-proxy";
 import { ingressPorts } from "../agent/ingress/flags";
 import { pickRuntime } from "../agent/runtime/pick";
 import { createLogger, type Logger, logFlags } from "../shared/log";
-import { advertiseAddress, checkNetwork, startServer } from "./server";
+import { advertiseAddress, checkNetwork, localClusterDNS, startServer } from "./server";
 
 const HELP = `Usage: npm start -- [options]
 
@@ -46,7 +46,8 @@ const HELP = `Usage: npm start -- [options]
   --pause-image IMAGE       the pod sandbox image of this machine's agent (default registry.k8s.io/pause:3.10)
   --pod-bridge NAME         the Linux bridge of this machine's pod network (default kf0)
   --pod-network-name NAME   its Docker network name (default kubeflare)
-  --cluster-dns IP          the cluster DNS address in pods' resolv.conf (default 10.43.0.10; "" for the engine's DNS)
+  --cluster-dns IP          the cluster DNS address in pods' resolv.conf (default the 10th address of --service-cidr,
+                            kube-dns' ClusterIP: 10.43.0.10; "" for the engine's DNS)
   --cluster-domain DOMAIN   the cluster's DNS domain (default cluster.local)
   --dns-upstream IP[:PORT],...
                             where the node-local DNS forwards other names (default: the host's /etc/resolv.conf nameservers)
@@ -153,8 +154,9 @@ if (!Number.isInteger(maxConnections) || maxConnections < 1) {
   console.error(`error: --max-connections-per-address must be a positive integer, got "${values["max-connections-per-address"]}"`);
   process.exit(2);
 }
+let network: ReturnType<typeof checkNetwork>;
 try {
-  checkNetwork({ clusterCIDR: values["cluster-cidr"], serviceCIDR: values["service-cidr"] });
+  network = checkNetwork({ clusterCIDR: values["cluster-cidr"], serviceCIDR: values["service-cidr"] });
   advertiseAddress({ advertiseAddress: values["advertise-address"], host: values.host! });
 } catch (e) {
   console.error(`error: ${(e as Error).message}`);
@@ -217,7 +219,9 @@ try {
         podBridge: values["pod-bridge"],
         podNetworkName: values["pod-network-name"],
         ...dns,
-        kubeProxy: kubeProxySetting(!values["no-kube-proxy"]),
+        clusterDNS: localClusterDNS({ clusterDNS: dns.clusterDNS, serviceCIDR: values["service-cidr"] }),
+        // kube-proxy's `kubernetes` Service relay and unallocated-ClusterIP drop are in --service-cidr, not 10.43/16
+        kubeProxy: kubeProxySetting(!values["no-kube-proxy"], { serviceCIDR: network.serviceCIDR }),
         // NetworkPolicies enforced where kube-proxy can run (root, nft)
         ...(!values["no-kube-proxy"] && !values["no-network-policy"] && kubeProxySetting(true, {}, () => {}) ? { networkPolicy: {} } : {}),
         ingress: values["no-ingress"] ? false : ingressPorts(values["ingress-http-port"], values["ingress-https-port"]),

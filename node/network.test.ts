@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { advertiseAddress, checkNetwork, firstHostIPv4 } from "./server";
+import { advertiseAddress, checkNetwork, firstHostIPv4, localClusterDNS } from "./server";
 
 const root = join(__dirname, "..");
 const dir = mkdtempSync(join(tmpdir(), "kf-netflags-"));
@@ -45,5 +45,13 @@ describe("npm start's network flags", () => {
     expect(advertiseAddress({ advertiseAddress: "192.0.2.9", host: "127.0.0.1" })).toBe("192.0.2.9");
     expect(advertiseAddress({ host: "192.0.2.7" })).toBe("192.0.2.7");
     for (const host of ["127.0.0.1", "127.0.0.2", "0.0.0.0", "localhost", "::"]) expect(advertiseAddress({ host })).toBe(firstHostIPv4());
+  });
+
+  it("gives the local agent's pods kube-dns' address in the service CIDR, unless --cluster-dns says otherwise", () => {
+    expect(localClusterDNS({})).toBe("10.43.0.10");
+    // a walkthrough with --service-cidr 10.78.0.0/16 got nameserver 10.43.0.10 in every pod, while kube-dns was 10.78.0.10
+    expect(localClusterDNS({ serviceCIDR: "10.78.0.0/16" })).toBe("10.78.0.10");
+    expect(localClusterDNS({ serviceCIDR: "172.20.0.0/24", clusterDNS: "172.20.0.53" })).toBe("172.20.0.53");
+    expect(localClusterDNS({ serviceCIDR: "10.78.0.0/16", clusterDNS: "" })).toBe("");
   });
 });

@@ -93,6 +93,14 @@ export const checkNetwork = (o: { clusterCIDR?: string; serviceCIDR?: string }, 
   return network;
 };
 
+/**
+ * The cluster DNS address npm start's local agent writes into pods' resolv.conf: --cluster-dns when
+ * given, else the kube-dns Service's address, the 10th of the service CIDR (as k3s derives it), so
+ * pods resolve names under any --service-cidr.
+ */
+export const localClusterDNS = (o: { clusterDNS?: string; serviceCIDR?: string }): string =>
+  o.clusterDNS ?? nthAddress(parseCidr(o.serviceCIDR ?? DEFAULT_NETWORK.serviceCIDR)!, 10)!;
+
 /** The first non-loopback IPv4 of this machine, or 127.0.0.1. */
 export const firstHostIPv4 = (): string => {
   for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;

@@ -229,6 +229,19 @@ export const SCHEMA: Record<string, string> = {
   ResourceQuotaSpec: "1:hard=map:quantity 2:scopes[] 3:scopeSelector=ScopeSelector",
   ScopeSelector: "1:matchExpressions=ScopedResourceSelectorRequirement[]",
   ScopedResourceSelectorRequirement: "1:scopeName 2:operator 3:values[]",
+
+  // networking.k8s.io/v1 Ingress (kubectl create ingress)
+  Ingress: "1:metadata=ObjectMeta 2:spec=IngressSpec",
+  IngressSpec: "4:ingressClassName* 1:defaultBackend=IngressBackend 2:tls=IngressTLS[] 3:rules=IngressRule[]",
+  IngressBackend: "4:service=IngressServiceBackend 3:resource=TypedLocalObjectReference",
+  IngressServiceBackend: "1:name 2:port=ServiceBackendPort",
+  ServiceBackendPort: "1:name? 2:number=int32?",
+  TypedLocalObjectReference: "1:apiGroup* 2:kind 3:name",
+  IngressTLS: "1:hosts[] 2:secretName?",
+  IngressRule: "1:host? 2:ingressRuleValue=IngressRuleValue^",
+  IngressRuleValue: "1:http=HTTPIngressRuleValue",
+  HTTPIngressRuleValue: "1:paths=HTTPIngressPath[]",
+  HTTPIngressPath: "1:path? 3:pathType* 2:backend=IngressBackend",
 };
 
 /** The top-level objects we decode: "apiVersion/kind" → message (DeleteOptions under any apiVersion). */
@@ -261,4 +274,5 @@ export const KINDS: Record<string, string> = {
   "authorization.k8s.io/v1/LocalSubjectAccessReview": "SubjectAccessReview",
   "authorization.k8s.io/v1/SelfSubjectRulesReview": "SelfSubjectRulesReview",
   "v1/ResourceQuota": "ResourceQuota",
+  "networking.k8s.io/v1/Ingress": "Ingress",
 };

@@ -198,6 +198,32 @@ describe("kubectl 1.32's protobuf bodies", () => {
   });
 });
 
+describe("kubectl create ingress (1.32 and 1.33 send the same protobuf bytes)", () => {
+  // captured from the real kubectl.1.32 by a throwaway server like scripts/capture-kubectl-protobuf.ts':
+  //   kubectl create ingress kubia --rule='kubia.example.com/kubia*=kubia:80' \
+  //     --rule='tls.example.com/=tlssvc:https,tls=tls-secret' --class=kubeflare --default-backend=defsvc:8080
+  // (the README's Ingress example was refused: "protobuf bodies of networking.k8s.io/v1 Ingress are not supported")
+  it("rules (the inlined IngressRuleValue), TLS, a named and a numbered port, the class and the default backend", () => {
+    expect(decode("ingress")).toEqual({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "Ingress",
+      metadata: { name: "kubia" },
+      spec: {
+        ingressClassName: "kubeflare",
+        defaultBackend: { service: { name: "defsvc", port: { number: 8080 } } },
+        tls: [{ hosts: ["tls.example.com"], secretName: "tls-secret" }],
+        rules: [
+          {
+            host: "kubia.example.com",
+            http: { paths: [{ path: "/kubia", pathType: "Prefix", backend: { service: { name: "kubia", port: { number: 80 } } } }] },
+          },
+          { host: "tls.example.com", http: { paths: [{ path: "/", pathType: "Exact", backend: { service: { name: "tlssvc", port: { name: "https" } } } }] } },
+        ],
+      },
+    });
+  });
+});
+
 /** Go's JSON for the same object, without what the decoder leaves out: nulls (the zero creationTimestamp) and status. */
 const normalize = (v: unknown): unknown => {
   if (Array.isArray(v)) return v.map(normalize);

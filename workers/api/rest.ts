@@ -275,11 +275,13 @@ const serveLog = async (c: Context, namespace: string, name: string, user: User,
   const first = await registry.logs.read(user, namespace, name, q);
   const headers = { "Content-Type": "text/plain", "Cache-Control": "no-cache, private" };
   if (!follow) return new Response(first.text, { headers });
-  // follow: keep the stream open and send new lines as agents ship them, until the pod goes
+  // follow: keep the stream open and send new lines as agents ship them, until the container
+  // instance has stopped (and its last output had time to arrive) or the pod goes
   const enc = new TextEncoder();
   let lastId = first.lastId;
   let sent = false;
   const uid = first.pod.metadata.uid;
+  const attempt = first.attempt;
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (!sent) {
@@ -290,13 +292,15 @@ const serveLog = async (c: Context, namespace: string, name: string, user: User,
       for (;;) {
         await new Promise((r) => setTimeout(r, 500));
         try {
-          const next = await registry.logs.read(user, namespace, name, { ...q, tailLines: undefined, limitBytes: undefined }, lastId);
+          const next = await registry.logs.read(user, namespace, name, { ...q, tailLines: undefined, limitBytes: undefined }, lastId, attempt);
           if (next.pod.metadata.uid !== uid) break;
           if (next.text) {
             lastId = next.lastId;
             controller.enqueue(enc.encode(next.text));
             return;
           }
+          // the instance stopped long enough ago that an agent has shipped all it wrote
+          if (next.endedAt !== undefined && registry.now().getTime() - next.endedAt >= LOG_SHIPPING_GRACE_MS) break;
         } catch {
           break; // the pod is gone (or the container changed): the stream ends, as kubectl expects
         }
@@ -306,6 +310,12 @@ const serveLog = async (c: Context, namespace: string, name: string, user: User,
   });
   return new Response(stream, { headers: { ...headers, ...STREAM_HEADERS } });
 };
+
+/**
+ * How long a follow of a stopped container still waits for output: agents ship every 2 s,
+ * so the last lines of a container may arrive after its terminated status.
+ */
+export const LOG_SHIPPING_GRACE_MS = 5000;
 
 /** DeleteOptions from the body (kubectl) and/or the query string (curl), checked as kube-apiserver does. */
 const readDeleteOptions = async (c: Context, opts: RestOptions): Promise<DeleteOptions> => {

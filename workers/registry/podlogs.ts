@@ -63,8 +63,19 @@ export class PodLogs {
     private readonly store: LogStore,
   ) {}
 
-  /** The stored output of a pod's container, as `kubectl logs` wants it; also the instance it read. */
-  async read(user: User, namespace: string, name: string, q: LogQuery, afterId = 0): Promise<{ text: string; lastId: number; pod: KObject }> {
+  /**
+   * The stored output of a pod's container, as `kubectl logs` wants it; also the instance it
+   * read (`attempt`; a follow passes it back to keep reading that one) and, once that instance
+   * has stopped, when (`endedAt`, ms; a follow ends then, as kubelet's does when the container exits).
+   */
+  async read(
+    user: User,
+    namespace: string,
+    name: string,
+    q: LogQuery,
+    afterId = 0,
+    pinned?: number,
+  ): Promise<{ text: string; lastId: number; pod: KObject; attempt: number; endedAt?: number }> {
     validateLogQuery(name, q);
     const pod = await this.registry.get(user, resourceByName("pods"), namespace, name, "log");
     const c = logContainer(pod, q.container);
@@ -73,14 +84,29 @@ export class PodLogs {
     if (q.previous && current === 0) {
       throw badRequest(`previous terminated container "${c.name}" in pod "${name}" not found`);
     }
-    const attempt = q.previous ? current - 1 : current;
+    const attempt = pinned ?? (q.previous ? current - 1 : current);
     // any int64 sinceSeconds is valid: one reaching before 1970 means "all"
     const sinceTime = q.sinceSeconds !== undefined ? new Date(Math.max(this.registry.now().getTime() - q.sinceSeconds * 1000, 0)).toISOString() : q.sinceTime;
     const tail = afterId || q.tailLines === undefined ? undefined : Math.min(q.tailLines, MAX_TAIL_LINES);
     const lines = await this.store.read(pod.metadata.uid!, c.name, attempt, { afterId, tail, sinceTime });
     let text = lines.map((l) => (q.timestamps ? `${l.time} ${l.line}\n` : `${l.line}\n`)).join("");
     if (q.limitBytes !== undefined) text = new TextDecoder().decode(new TextEncoder().encode(text).slice(0, q.limitBytes));
-    return { text, lastId: lines.length ? lines[lines.length - 1].id : afterId, pod };
+    return { text, lastId: lines.length ? lines[lines.length - 1].id : afterId, pod, attempt, endedAt: this.endedAt(pod, c.name, attempt) };
+  }
+
+  /** When instance `attempt` of a container stopped (ms since the epoch), or undefined while it may still write. */
+  private endedAt(pod: KObject, container: string, attempt: number): number | undefined {
+    const now = this.registry.now().getTime();
+    const at = (t: any) => (typeof t?.finishedAt === "string" && Date.parse(t.finishedAt)) || now;
+    const statuses: any[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+    const s = statuses.find((x) => x.name === container);
+    const current = s?.restartCount ?? 0;
+    if (attempt < current) return attempt === current - 1 ? at(s?.lastState?.terminated) : 0; // a later instance runs
+    if (s?.state?.terminated) return at(s.state.terminated);
+    // waiting to restart (CrashLoopBackOff): the instance last run has stopped
+    if (s?.state?.waiting && s.lastState?.terminated) return at(s.lastState.terminated);
+    if (pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") return now;
+    return undefined;
   }
 
   /** An agent ships a container instance's output. */
