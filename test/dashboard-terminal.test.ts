@@ -21,6 +21,7 @@ import { docker, IMAGE } from "./agent-e2e/engines";
 import { eventually } from "./kubectl";
 import { startNodeTarget, startWorkerTarget } from "./targets";
 import { apiOf, type TunnelEnv } from "./tunnel-suite";
+import { hostAgentOptions } from "./host-agent";
 
 const SHOTS = join(import.meta.dirname, "..", "test-artifacts", "dashboard");
 const NS = "default";
@@ -66,12 +67,7 @@ for (const runtime of ["node", "worker"] as const) {
         api: new ApiClient({ server: env.url, token: joined.json.token, caPem: env.ca }),
         runtime: new DockerRuntime(),
         nodeName: NODE,
-        nodeIP: "127.0.0.1",
-        dataDir: join(dir, "data"),
-        pauseImage: "kubeflare/pause:test",
-        clusterDNS: "",
-        dnsListen: null,
-        syncIntervalMs: 300,
+        ...hostAgentOptions(dir),
         log: (m: string) => {
           logs = (logs + m + "\n").slice(-20_000);
         },

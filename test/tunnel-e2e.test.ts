@@ -22,6 +22,7 @@ import { containerd, docker, type Engine, IMAGE } from "./agent-e2e/engines";
 import { eventually, kubectl, kubectlBinary } from "./kubectl";
 import { startNodeTarget, startWorkerTarget } from "./targets";
 import { apiOf, EXEC_PROTOCOLS, session, type TunnelEnv } from "./tunnel-suite";
+import { hostAgentOptions } from "./host-agent";
 
 const NS = "default";
 
@@ -69,12 +70,7 @@ for (const { runtime, engine, make } of combos) {
         api: new ApiClient({ server: env.url, token, caPem: env.ca }),
         runtime: make(dir),
         nodeName: NODE,
-        nodeIP: "127.0.0.1",
-        dataDir: join(dir, "data"),
-        pauseImage: "kubeflare/pause:test",
-        clusterDNS: "",
-        dnsListen: null,
-        syncIntervalMs: 300,
+        ...hostAgentOptions(dir),
         log: (m: string) => {
           logs = (logs + m + "\n").slice(-20_000);
         },
