@@ -27,6 +27,7 @@ import { containerd, docker, type Engine, IMAGE } from "./agent-e2e/engines";
 import { eventually, kubectlBinary } from "./kubectl";
 import { send, startNodeTarget } from "./targets";
 import { startTunnelTestServer, type TunnelTestServer } from "./tunnel-server";
+import { hostAgentOptions } from "./host-agent";
 
 const NS = "default";
 
@@ -81,12 +82,7 @@ function suite(engine: Engine, makeRuntime: (dir: string) => ContainerRuntime) {
         api: new ApiClient({ server: t.url, token: t.token, caPem: t.caPem }),
         runtime: makeRuntime(join(dir, "runtime")),
         nodeName: NODE,
-        nodeIP: "127.0.0.1",
-        dataDir: join(dir, "data"),
-        pauseImage: "kubeflare/pause:test",
-        clusterDNS: "",
-        dnsListen: null,
-        syncIntervalMs: 300,
+        ...hostAgentOptions(dir),
         tunnel: false,
         log: process.env.DEBUG_AGENT ? undefined : () => {},
       });

@@ -4,51 +4,16 @@
  * deleted; Kubernetes' Python client (python3-kubernetes) makes a CRD and drives its
  * objects through CustomObjectsApi (create, list, merge and JSON patch, a 422, delete).
  */
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { WIDGET_CRD } from "./crd-fixtures";
 import { eventually } from "./kubectl";
+import { hasPythonClient, runPythonScript } from "./python";
 import { startNodeTarget, startWorkerTarget } from "./targets";
 
-const PYTHON = "/usr/bin/python3";
-const hasPython = (() => {
-  try {
-    execFileSync(PYTHON, ["-c", "import kubernetes"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!hasPython && process.env.CI) throw new Error("python3-kubernetes is not installed (apt-get install python3-kubernetes)");
-
-const runPython = (url: string, token: string, caPem: string, ns: string): Promise<Record<string, any>> => {
-  const dir = mkdtempSync(join(tmpdir(), "kf-pycrd-"));
-  const ca = join(dir, "ca.crt");
-  writeFileSync(ca, caPem);
-  return new Promise((resolve, reject) => {
-    const p = spawn(PYTHON, [join(import.meta.dirname, "python", "crd.py"), url, token, ca, ns, JSON.stringify(parse(WIDGET_CRD))], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => (err += d));
-    const timer = setTimeout(() => p.kill("SIGKILL"), 60_000);
-    p.on("close", (code) => {
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
-      const steps: Record<string, any> = {};
-      for (const line of out.split("\n").filter(Boolean)) steps[JSON.parse(line).step] = JSON.parse(line);
-      if (code !== 0) reject(new Error(`crd.py exited ${code}: ${err.slice(-2000)}\n${out}`));
-      else resolve(steps);
-    });
-  });
-};
+const runPython = (url: string, token: string, caPem: string, ns: string) =>
+  runPythonScript("crd.py", url, token, caPem, ns, [JSON.stringify(parse(WIDGET_CRD))]);
 
 const runtimes = [
   ["Node", () => startNodeTarget({ controllers: true, watchPollMs: 200 })],
@@ -102,7 +67,7 @@ for (const [runtime, start] of runtimes) {
       await eventually(async () => !(await ext.listCustomResourceDefinition()).items.length, 20_000);
     }, 60_000);
 
-    it.skipIf(!hasPython)(
+    it.skipIf(!hasPythonClient)(
       "the Python client drives custom objects through CustomObjectsApi",
       async () => {
         const s = await runPython(t.url!, t.token, t.caPem!, `pycrd-${runtime.toLowerCase()}`);

@@ -7,20 +7,20 @@
  * viewer's session), the node's usage bars from metrics.k8s.io, the terminal page's weight,
  * and screenshots (test-artifacts/dashboard/).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { NodeAgent } from "../agent/agent";
 import { ApiClient } from "../agent/api";
 import { DockerRuntime } from "../agent/runtime/docker";
-import { LABELS } from "../agent/runtime/runtime";
 import { docker, IMAGE } from "./agent-e2e/engines";
 import { eventually } from "./kubectl";
 import { startNodeTarget, startWorkerTarget } from "./targets";
 import { apiOf, type TunnelEnv } from "./tunnel-suite";
+import { hostAgentOptions, printAgentLogOnFailure, stopHostAgent } from "./host-agent";
 
 const SHOTS = join(import.meta.dirname, "..", "test-artifacts", "dashboard");
 const NS = "default";
@@ -66,12 +66,7 @@ for (const runtime of ["node", "worker"] as const) {
         api: new ApiClient({ server: env.url, token: joined.json.token, caPem: env.ca }),
         runtime: new DockerRuntime(),
         nodeName: NODE,
-        nodeIP: "127.0.0.1",
-        dataDir: join(dir, "data"),
-        pauseImage: "kubeflare/pause:test",
-        clusterDNS: "",
-        dnsListen: null,
-        syncIntervalMs: 300,
+        ...hostAgentOptions(dir),
         log: (m: string) => {
           logs = (logs + m + "\n").slice(-20_000);
         },
@@ -112,16 +107,8 @@ for (const runtime of ["node", "worker"] as const) {
       viewerToken = tr.json.status.token;
     }, 180_000);
 
-    afterAll(async () => {
-      await agent?.stop();
-      for (const c of await docker.containers({ [LABELS.node]: NODE })) await docker.remove(c.id);
-      await close?.();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    }, 60_000);
-
-    afterEach((ctx) => {
-      if (ctx.task.result?.state === "fail") console.error(`--- ${NODE} agent output (tail) ---\n${logs.slice(-4000)}`);
-    });
+    afterAll(() => stopHostAgent(agent, docker, NODE, close, dir), 60_000);
+    printAgentLogOnFailure(NODE, () => logs);
 
     const newContext = (viewport = { width: 1280, height: 900 }) => browser.newContext({ ignoreHTTPSErrors: true, viewport });
     const signIn = async (ctx: BrowserContext, token: string): Promise<Page> => {

@@ -16,7 +16,7 @@ import { ApiClient } from "../agent/api";
 import { LABELS } from "../agent/runtime/runtime";
 import { type RunningServer, startServer } from "../node/server";
 import { docker, IMAGE } from "./agent-e2e/engines";
-import { AgentProcess, agentCli, joinArgs } from "./agent-e2e/process";
+import { AgentProcess, agentCli, joinArgs, untilNodeReady } from "./agent-e2e/process";
 import { eventually, type Kubectl, kubectl } from "./kubectl";
 import { canTouchNetwork, type NetSink, netSink } from "./netsink";
 
@@ -73,10 +73,7 @@ describe.skipIf(!up)("HorizontalPodAutoscaler on Docker", () => {
     expect(r.code, r.stderr).toBe(0);
     agent = new AgentProcess(config);
     agent.start();
-    await eventually(
-      async () => (await admin.find(`/api/v1/nodes/${nodeName}`))?.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
-      60_000,
-    );
+    await untilNodeReady(admin, nodeName);
   }, 90_000);
 
   afterAll(async () => {

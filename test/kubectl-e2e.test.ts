@@ -12,6 +12,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../node/server";
 import { eventually, type Kubectl, kubectl } from "./kubectl";
+import { kubectlOk, rows } from "./kubectl-session";
+import { KUBIA_INGRESS } from "./book";
 import { startTestNode, type TestNode } from "./testnode";
 
 let server: RunningServer;
@@ -39,18 +41,7 @@ const file = (name: string, text: string) => {
   return p;
 };
 
-const ok = async (args: string | string[], input?: string) => {
-  const r = await k(args, { input });
-  if (r.code !== 0) throw new Error(`kubectl ${Array.isArray(args) ? args.join(" ") : args} failed (${r.code}): ${r.stderr}${r.stdout}`);
-  expect(r.stderr).toBe("");
-  return r.stdout;
-};
-
-const rows = (out: string) =>
-  out
-    .trim()
-    .split("\n")
-    .map((l) => l.trim().split(/\s{2,}/));
+const ok = (args: string | string[], input?: string) => kubectlOk(k, args, input);
 
 const KUBIA = `apiVersion: v1
 kind: Pod
@@ -673,32 +664,6 @@ spec:
     });
   });
 }
-
-/** The book's Ingress (Kubernetes in Action, chapter 5), apiVersion networking.k8s.io/v1 (pathType and service backends as v1 has them). */
-const KUBIA_INGRESS = `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: kubia
-spec:
-  rules:
-  - host: kubia.example.com
-    http:
-      paths:
-      - path: /kubia
-        pathType: Prefix
-        backend:
-          service:
-            name: kubia
-            port:
-              number: 80
-      - path: /foo
-        pathType: Prefix
-        backend:
-          service:
-            name: bar
-            port:
-              number: 80
-`;
 
 describe("kubectl: Ingress and IngressClass", () => {
   it("the default class is seeded and given to Ingresses naming none; kubectl's columns; kube's validation", async () => {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../node/server";
 import { eventually, type Kubectl, kubectl } from "./kubectl";
+import { kubectlOk, rows } from "./kubectl-session";
 import { startTestNode, type TestNode } from "./testnode";
 
 let server: RunningServer;
@@ -28,18 +29,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const ok = async (args: string | string[], input?: string) => {
-  const r = await k(args, { input });
-  if (r.code !== 0) throw new Error(`kubectl ${Array.isArray(args) ? args.join(" ") : args} failed (${r.code}): ${r.stderr}${r.stdout}`);
-  expect(r.stderr).toBe("");
-  return r.stdout;
-};
-
-const rows = (out: string) =>
-  out
-    .trim()
-    .split("\n")
-    .map((l) => l.trim().split(/\s{2,}/));
+const ok = (args: string | string[], input?: string) => kubectlOk(k, args, input);
 
 // the book's StatefulSet (kubia-statefulset.yaml, apps/v1), without the claim templates
 const WEB = `apiVersion: v1

@@ -5,50 +5,11 @@
  * resumed from the list's resourceVersion (its `watch=True`), merge patch, a pod, the
  * scale subresource, delete with DeleteOptions and the 404 after it.
  */
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasPythonClient, runPythonScript } from "./python";
 import { startNodeTarget, startWorkerTarget } from "./targets";
 
-const PYTHON = "/usr/bin/python3";
-const hasClient = (() => {
-  try {
-    execFileSync(PYTHON, ["-c", "import kubernetes"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!hasClient && process.env.CI) throw new Error("python3-kubernetes is not installed (apt-get install python3-kubernetes)");
-
-const SCRIPT = join(import.meta.dirname, "python", "client.py");
-
-const runClient = (url: string, token: string, caPem: string, ns: string): Promise<Record<string, any>> => {
-  const dir = mkdtempSync(join(tmpdir(), "kf-py-"));
-  const ca = join(dir, "ca.crt");
-  writeFileSync(ca, caPem);
-  return new Promise((resolve, reject) => {
-    const p = spawn(PYTHON, [SCRIPT, url, token, ca, ns], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => (err += d));
-    const timer = setTimeout(() => p.kill("SIGKILL"), 60_000);
-    p.on("close", (code) => {
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
-      const steps: Record<string, any> = {};
-      for (const line of out.split("\n").filter(Boolean)) {
-        const o = JSON.parse(line);
-        steps[o.step] = o;
-      }
-      if (code !== 0) reject(new Error(`client.py exited ${code}: ${err.slice(-2000)}\n${out}`));
-      else resolve(steps);
-    });
-  });
-};
+const runClient = (url: string, token: string, caPem: string, ns: string) => runPythonScript("client.py", url, token, caPem, ns);
 
 const runtimes = [
   ["Node", () => startNodeTarget({ controllers: true })],
@@ -56,7 +17,7 @@ const runtimes = [
 ] as const;
 
 for (const [runtime, start] of runtimes) {
-  describe.skipIf(!hasClient)(`the official Python client (${runtime})`, () => {
+  describe.skipIf(!hasPythonClient)(`the official Python client (${runtime})`, () => {
     let t: Awaited<ReturnType<(typeof runtimes)[number][1]>>;
     beforeAll(async () => {
       t = await start();

@@ -8,20 +8,21 @@
  * containerd on the Node server.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeAgent } from "../agent/agent";
 import { ApiClient } from "../agent/api";
 import { ContainerdRuntime } from "../agent/runtime/containerd";
 import { DockerRuntime } from "../agent/runtime/docker";
-import { type ContainerRuntime, LABELS } from "../agent/runtime/runtime";
+import type { ContainerRuntime } from "../agent/runtime/runtime";
 import { containerd, docker, type Engine, IMAGE } from "./agent-e2e/engines";
 import { eventually, kubectl, kubectlBinary } from "./kubectl";
 import { startNodeTarget, startWorkerTarget } from "./targets";
 import { apiOf, EXEC_PROTOCOLS, session, type TunnelEnv } from "./tunnel-suite";
+import { hostAgentOptions, printAgentLogOnFailure, stopHostAgent } from "./host-agent";
 
 const NS = "default";
 
@@ -69,12 +70,7 @@ for (const { runtime, engine, make } of combos) {
         api: new ApiClient({ server: env.url, token, caPem: env.ca }),
         runtime: make(dir),
         nodeName: NODE,
-        nodeIP: "127.0.0.1",
-        dataDir: join(dir, "data"),
-        pauseImage: "kubeflare/pause:test",
-        clusterDNS: "",
-        dnsListen: null,
-        syncIntervalMs: 300,
+        ...hostAgentOptions(dir),
         log: (m: string) => {
           logs = (logs + m + "\n").slice(-20_000);
         },
@@ -135,16 +131,8 @@ for (const { runtime, engine, make } of combos) {
       expect(slice.status, slice.text).toBe(201);
     }, 180_000);
 
-    afterAll(async () => {
-      await agent?.stop();
-      for (const c of await engine.containers({ [LABELS.node]: NODE })) await engine.remove(c.id);
-      await close?.();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    }, 60_000);
-
-    afterEach((ctx) => {
-      if (ctx.task.result?.state === "fail") console.error(`--- ${NODE} agent output (tail) ---\n${logs.slice(-4000)}`);
-    });
+    afterAll(() => stopHostAgent(agent, engine, NODE, close, dir), 60_000);
+    printAgentLogOnFailure(NODE, () => logs);
 
     it("kubectl exec: output, stdin with -i, a failing command's exit code", async () => {
       const k = kubectl(env.kubeconfigPath, "1.33");

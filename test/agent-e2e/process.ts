@@ -2,6 +2,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { eventually } from "../kubectl";
 
 const BIN = join(import.meta.dirname, "..", "..", "bin", "kubeflare-agent.mjs");
 
@@ -91,3 +92,10 @@ export const joinArgs = (box: BoxJoin): string[] => {
     ...(box.extra ?? []),
   ];
 };
+
+/** Waits (up to 60 s) until the Node `nodeName` reports the condition Ready=True, read through `admin`. */
+export const untilNodeReady = (admin: { find(path: string): Promise<any> }, nodeName: string) =>
+  eventually(
+    async () => (await admin.find(`/api/v1/nodes/${nodeName}`))?.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
+    60_000,
+  );

@@ -19,6 +19,7 @@ import { connect as tlsConnect } from "node:tls";
 import { WebSocket, WebSocketServer } from "ws";
 import { type RunningServer, startServer } from "../../node/server";
 import { eventually, kubectl, type Kubectl } from "../kubectl";
+import { KUBIA_INGRESS } from "../book";
 import { ApiClient, ApiRequestError } from "../../agent/api";
 import { LABELS } from "../../agent/runtime/runtime";
 import { contains, podNetwork } from "../../agent/network/cidr";
@@ -26,7 +27,7 @@ import { Cni } from "../../agent/network/cni";
 import { netnsPath, unpinNetns } from "../../agent/network/netns";
 import { canTouchNetwork, type NetSink, netSink } from "../netsink";
 import { IMAGE, type Engine } from "./engines";
-import { AgentProcess, agentCli, joinArgs } from "./process";
+import { AgentProcess, agentCli, joinArgs, untilNodeReady } from "./process";
 
 const MiB = 1024 * 1024;
 
@@ -94,10 +95,7 @@ export const agentEndToEnd = async (engine: Engine, portBase: number): Promise<v
       ]);
       agent = new AgentProcess(config);
       agent.start();
-      await eventually(
-        async () => (await admin.find(`/api/v1/nodes/${nodeName}`))?.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
-        60_000,
-      );
+      await untilNodeReady(admin, nodeName);
     }, 90_000);
 
     afterAll(async () => {
@@ -1217,30 +1215,7 @@ spec:
   ports: [{port: 80, targetPort: 8080}]
 `;
       // the book's Ingress (Kubernetes in Action 5.4), networking.k8s.io/v1
-      const ingress = `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: kubia
-spec:
-  rules:
-  - host: kubia.example.com
-    http:
-      paths:
-      - path: /kubia
-        pathType: Prefix
-        backend:
-          service:
-            name: kubia
-            port:
-              number: 80
-      - path: /foo
-        pathType: Prefix
-        backend:
-          service:
-            name: bar
-            port:
-              number: 80
-`;
+      const ingress = KUBIA_INGRESS;
       const get = (port: number, host: string, path: string, o: { tls?: boolean; ca?: string } = {}) =>
         new Promise<{ status: number; body: string; headers: Record<string, any> }>((resolve, reject) => {
           const req = (o.tls ? httpsRequest : httpRequest)(

@@ -73,3 +73,33 @@ export const PostForm = (p: { action: string; csrf: string; confirm?: string; cl
     {p.children}
   </form>
 );
+
+/** A column heading: its text, or its text and class; false, null or undefined for a column not shown. */
+export type Col = string | { label: string; class: string } | false | null | undefined;
+
+/**
+ * A table in its scrolling box: one heading row of `cols`, then `children` as the rows. With
+ * `empty` set, a muted row saying it first, across `span` columns (by default the columns shown).
+ */
+export const Table = (p: { cols: Col[]; empty?: string; span?: number; children?: Child }) => {
+  const shown = p.cols.filter((c): c is Exclude<Col, false | null | undefined> => typeof c === "string" || !!c);
+  return (
+    <div class="tablewrap">
+      <table>
+        <thead>
+          <tr>{shown.map((c) => (typeof c === "string" ? <th>{c}</th> : <th class={c.class}>{c.label}</th>))}</tr>
+        </thead>
+        <tbody>
+          {p.empty !== undefined ? (
+            <tr>
+              <td colspan={p.span ?? shown.length} class="muted">
+                {p.empty}
+              </td>
+            </tr>
+          ) : null}
+          {p.children}
+        </tbody>
+      </table>
+    </div>
+  );
+};

@@ -1,6 +1,6 @@
 /** The pages' content (inside the Layout). Live regions are rendered alone for the client's refreshes. */
 import { parseQuantity } from "../../shared/quantity";
-import { PostForm } from "./layout";
+import { PostForm, Table } from "./layout";
 import { age, fmtCpu, fmtMem, type NodeCard, podClass, podStatus } from "./model";
 
 const qtyOr0 = (v: unknown): number => {
@@ -135,38 +135,23 @@ export const KubeTable = (p: { table: any; link?: (row: any) => string | undefin
   const shown = cols.map((c, i) => ({ c, i })).filter(({ c }) => p.wide || c.priority === 0 || c.priority === undefined);
   const rows: any[] = p.table.rows ?? [];
   return (
-    <div class="tablewrap">
-      <table>
-        <thead>
-          <tr>
-            {p.namespaced ? <th>Namespace</th> : null}
-            {shown.map(({ c }) => (
-              <th>{c.name}</th>
+    <Table
+      cols={[p.namespaced && "Namespace", ...shown.map(({ c }) => String(c.name ?? ""))]}
+      empty={rows.length === 0 ? "Nothing here." : undefined}
+      span={shown.length + 1}
+    >
+      {rows.map((r) => {
+        const href = p.link?.(r);
+        return (
+          <tr data-name={r.object?.metadata?.name}>
+            {p.namespaced ? <td>{r.object?.metadata?.namespace ?? ""}</td> : null}
+            {shown.map(({ i }, k) => (
+              <td>{k === 0 && href ? <a href={href}>{String(r.cells?.[i] ?? "")}</a> : String(r.cells?.[i] ?? "")}</td>
             ))}
           </tr>
-        </thead>
-        <tbody>
-          {rows.length === 0 ? (
-            <tr>
-              <td colspan={shown.length + 1} class="muted">
-                Nothing here.
-              </td>
-            </tr>
-          ) : null}
-          {rows.map((r) => {
-            const href = p.link?.(r);
-            return (
-              <tr data-name={r.object?.metadata?.name}>
-                {p.namespaced ? <td>{r.object?.metadata?.namespace ?? ""}</td> : null}
-                {shown.map(({ i }, k) => (
-                  <td>{k === 0 && href ? <a href={href}>{String(r.cells?.[i] ?? "")}</a> : String(r.cells?.[i] ?? "")}</td>
-                ))}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </Table>
   );
 };
 
@@ -230,57 +215,32 @@ export const PodPage = (p: { pod: any; events: any[]; container?: string; canExe
         </p>
       ) : null}
       <h2>Containers</h2>
-      <div class="tablewrap">
-        <table>
-          <thead>
+      <Table cols={["Name", "Image", "Ready", "Restarts", "State"]}>
+        {containers.map((c) => {
+          const s = statuses.get(c.name);
+          const state = s?.state ? Object.entries(s.state).map(([k, v]: [string, any]) => `${k}${v?.reason ? ` (${v.reason})` : ""}`)[0] : "waiting";
+          return (
             <tr>
-              <th>Name</th>
-              <th>Image</th>
-              <th>Ready</th>
-              <th>Restarts</th>
-              <th>State</th>
+              <td>{c.name}</td>
+              <td>{c.image}</td>
+              <td>{s?.ready ? "true" : "false"}</td>
+              <td>{s?.restartCount ?? 0}</td>
+              <td>{state}</td>
             </tr>
-          </thead>
-          <tbody>
-            {containers.map((c) => {
-              const s = statuses.get(c.name);
-              const state = s?.state ? Object.entries(s.state).map(([k, v]: [string, any]) => `${k}${v?.reason ? ` (${v.reason})` : ""}`)[0] : "waiting";
-              return (
-                <tr>
-                  <td>{c.name}</td>
-                  <td>{c.image}</td>
-                  <td>{s?.ready ? "true" : "false"}</td>
-                  <td>{s?.restartCount ?? 0}</td>
-                  <td>{state}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </Table>
       <h2>Conditions</h2>
-      <div class="tablewrap">
-        <table>
-          <thead>
-            <tr>
-              <th>Type</th>
-              <th>Status</th>
-              <th>Last transition</th>
-              <th>Reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(pod.status?.conditions ?? []).map((c: any) => (
-              <tr>
-                <td>{c.type}</td>
-                <td>{c.status}</td>
-                <td>{c.lastTransitionTime ? `${age(c.lastTransitionTime)} ago` : ""}</td>
-                <td>{c.reason ?? ""}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table cols={["Type", "Status", "Last transition", "Reason"]}>
+        {(pod.status?.conditions ?? []).map((c: any) => (
+          <tr>
+            <td>{c.type}</td>
+            <td>{c.status}</td>
+            <td>{c.lastTransitionTime ? `${age(c.lastTransitionTime)} ago` : ""}</td>
+            <td>{c.reason ?? ""}</td>
+          </tr>
+        ))}
+      </Table>
       <h2>Events</h2>
       <Events events={p.events} />
       <h2>Logs</h2>
@@ -300,37 +260,17 @@ export const PodPage = (p: { pod: any; events: any[]; container?: string; canExe
 };
 
 export const Events = ({ events }: { events: any[] }) => (
-  <div class="tablewrap">
-    <table>
-      <thead>
-        <tr>
-          <th>Last seen</th>
-          <th>Type</th>
-          <th>Reason</th>
-          <th>Object</th>
-          <th>Message</th>
-        </tr>
-      </thead>
-      <tbody>
-        {events.length === 0 ? (
-          <tr>
-            <td colspan={5} class="muted">
-              No events.
-            </td>
-          </tr>
-        ) : null}
-        {events.map((e) => (
-          <tr class={e.type === "Warning" ? "warn" : ""}>
-            <td>{age(eventTime(e))}</td>
-            <td>{e.type ?? ""}</td>
-            <td>{e.reason ?? ""}</td>
-            <td>{`${(e.involvedObject?.kind ?? "").toLowerCase()}/${e.involvedObject?.name ?? ""}`}</td>
-            <td style="white-space:normal">{e.message ?? e.note ?? ""}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  </div>
+  <Table cols={["Last seen", "Type", "Reason", "Object", "Message"]} empty={events.length === 0 ? "No events." : undefined}>
+    {events.map((e) => (
+      <tr class={e.type === "Warning" ? "warn" : ""}>
+        <td>{age(eventTime(e))}</td>
+        <td>{e.type ?? ""}</td>
+        <td>{e.reason ?? ""}</td>
+        <td>{`${(e.involvedObject?.kind ?? "").toLowerCase()}/${e.involvedObject?.name ?? ""}`}</td>
+        <td style="white-space:normal">{e.message ?? e.note ?? ""}</td>
+      </tr>
+    ))}
+  </Table>
 );
 
 export const eventTime = (e: any): string | undefined => e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
@@ -380,49 +320,32 @@ export const ApplyPage = (p: { csrf: string; yaml: string; results?: ApplyResult
 
 /** Namespaces: each with its phase, links to its pods and events, delete; and a form to create one. */
 export const NamespacesPage = (p: { namespaces: any[]; csrf: string; canWrite: boolean }) => (
-  <div class="tablewrap">
-    <table>
-      <thead>
-        <tr>
-          <th>Name</th>
-          <th>Status</th>
-          <th>Age</th>
-          <th>Show</th>
-          {p.canWrite ? <th>Actions</th> : null}
+  <Table cols={["Name", "Status", "Age", "Show", p.canWrite && "Actions"]}>
+    {p.namespaces.map((n) => {
+      const name = n.metadata.name;
+      return (
+        <tr data-name={name}>
+          <td>{name}</td>
+          <td>{n.status?.phase ?? ""}</td>
+          <td>{age(n.metadata.creationTimestamp)}</td>
+          <td>
+            <a href={`/ui/pods?namespace=${encodeURIComponent(name)}`}>pods</a>
+          </td>
+          {p.canWrite ? (
+            <td>
+              {n.status?.phase === "Terminating" ? null : (
+                <PostForm action={`/ui/namespaces/${encodeURIComponent(name)}/delete`} csrf={p.csrf} confirm={`Delete namespace ${name} and everything in it?`}>
+                  <button class="danger" type="submit">
+                    Delete
+                  </button>
+                </PostForm>
+              )}
+            </td>
+          ) : null}
         </tr>
-      </thead>
-      <tbody>
-        {p.namespaces.map((n) => {
-          const name = n.metadata.name;
-          return (
-            <tr data-name={name}>
-              <td>{name}</td>
-              <td>{n.status?.phase ?? ""}</td>
-              <td>{age(n.metadata.creationTimestamp)}</td>
-              <td>
-                <a href={`/ui/pods?namespace=${encodeURIComponent(name)}`}>pods</a>
-              </td>
-              {p.canWrite ? (
-                <td>
-                  {n.status?.phase === "Terminating" ? null : (
-                    <PostForm
-                      action={`/ui/namespaces/${encodeURIComponent(name)}/delete`}
-                      csrf={p.csrf}
-                      confirm={`Delete namespace ${name} and everything in it?`}
-                    >
-                      <button class="danger" type="submit">
-                        Delete
-                      </button>
-                    </PostForm>
-                  )}
-                </td>
-              ) : null}
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
-  </div>
+      );
+    })}
+  </Table>
 );
 
 export const CreateNamespace = (p: { csrf: string }) => (

@@ -8,7 +8,7 @@ import type { Context, Hono } from "hono";
 import { ask } from "./access";
 import type { PageKit, Vars } from "./kit";
 import { collectionPath, type Kube, TABLE_ACCEPT } from "./kube";
-import { PostForm } from "./layout";
+import { PostForm, Table } from "./layout";
 import { age } from "./model";
 import { KubeTable } from "./pages";
 
@@ -27,101 +27,87 @@ export const Workloads = (p: { deployments: any[]; csrf: string; perms: Map<stri
   return (
     <>
       <h2>Deployments</h2>
-      <div class="tablewrap">
-        <table>
-          <thead>
-            <tr>
-              <th>Namespace</th>
-              <th>Name</th>
-              <th>Ready</th>
-              <th>Up-to-date</th>
-              <th>Available</th>
-              <th class="hide-sm">Revision</th>
-              <th class="hide-sm">Age</th>
-              {any ? <th>Actions</th> : null}
-            </tr>
-          </thead>
-          <tbody>
-            {p.deployments.length === 0 ? (
-              <tr>
-                <td colspan={8} class="muted">
-                  No Deployments.
+      <Table
+        cols={[
+          "Namespace",
+          "Name",
+          "Ready",
+          "Up-to-date",
+          "Available",
+          { label: "Revision", class: "hide-sm" },
+          { label: "Age", class: "hide-sm" },
+          any && "Actions",
+        ]}
+        empty={p.deployments.length === 0 ? "No Deployments." : undefined}
+        span={8}
+      >
+        {p.deployments.map((d) => {
+          const ns = encodeURIComponent(d.metadata.namespace);
+          const name = encodeURIComponent(d.metadata.name);
+          const want = d.spec?.replicas ?? 1;
+          const base = `/ui/deployments/${ns}/${name}`;
+          const short = (d.status?.availableReplicas ?? 0) < want;
+          const may = p.perms.get(d.metadata.namespace) ?? { scale: false, patch: false, delete: false };
+          return (
+            <tr class={short ? "warn" : ""} data-deployment={`${d.metadata.namespace}/${d.metadata.name}`}>
+              <td>{d.metadata.namespace}</td>
+              <td>
+                <a href={base}>{d.metadata.name}</a> {d.spec?.paused ? <span class="badge warn">paused</span> : null}
+              </td>
+              <td data-col="ready">
+                {d.status?.readyReplicas ?? 0}/{want}
+              </td>
+              <td>{d.status?.updatedReplicas ?? 0}</td>
+              <td data-col="available">{d.status?.availableReplicas ?? 0}</td>
+              <td class="hide-sm">{d.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? ""}</td>
+              <td class="hide-sm">{age(d.metadata.creationTimestamp)}</td>
+              {any ? (
+                <td>
+                  <div class="actions">
+                    {may.scale ? (
+                      <>
+                        <PostForm action={`${base}/scale`} csrf={p.csrf}>
+                          <input type="hidden" name="delta" value="-1" />
+                          <button type="submit" aria-label="scale down" disabled={want <= 0}>
+                            −
+                          </button>
+                        </PostForm>
+                        <PostForm action={`${base}/scale`} csrf={p.csrf}>
+                          <input type="hidden" name="delta" value="1" />
+                          <button type="submit" aria-label="scale up">
+                            +
+                          </button>
+                        </PostForm>
+                        <PostForm action={`${base}/scale`} csrf={p.csrf}>
+                          <input class="num" type="number" name="replicas" min="0" value={String(want)} aria-label="replicas" />
+                          <button type="submit">Scale</button>
+                        </PostForm>
+                      </>
+                    ) : null}
+                    {may.patch ? (
+                      <>
+                        <PostForm action={`${base}/${d.spec?.paused ? "resume" : "pause"}`} csrf={p.csrf}>
+                          <button type="submit">{d.spec?.paused ? "Resume" : "Pause"}</button>
+                        </PostForm>
+                        <PostForm action={`${base}/restart`} csrf={p.csrf} confirm={`Restart ${d.metadata.name}? Its pods are replaced one by one.`}>
+                          <button type="submit">Restart</button>
+                        </PostForm>
+                      </>
+                    ) : null}
+                    {may.delete ? (
+                      <PostForm action={`${base}/delete`} csrf={p.csrf} confirm={`Delete Deployment ${d.metadata.namespace}/${d.metadata.name} and its pods?`}>
+                        <button class="danger" type="submit">
+                          Delete
+                        </button>
+                      </PostForm>
+                    ) : null}
+                  </div>
                 </td>
-              </tr>
-            ) : null}
-            {p.deployments.map((d) => {
-              const ns = encodeURIComponent(d.metadata.namespace);
-              const name = encodeURIComponent(d.metadata.name);
-              const want = d.spec?.replicas ?? 1;
-              const base = `/ui/deployments/${ns}/${name}`;
-              const short = (d.status?.availableReplicas ?? 0) < want;
-              const may = p.perms.get(d.metadata.namespace) ?? { scale: false, patch: false, delete: false };
-              return (
-                <tr class={short ? "warn" : ""} data-deployment={`${d.metadata.namespace}/${d.metadata.name}`}>
-                  <td>{d.metadata.namespace}</td>
-                  <td>
-                    <a href={base}>{d.metadata.name}</a> {d.spec?.paused ? <span class="badge warn">paused</span> : null}
-                  </td>
-                  <td data-col="ready">
-                    {d.status?.readyReplicas ?? 0}/{want}
-                  </td>
-                  <td>{d.status?.updatedReplicas ?? 0}</td>
-                  <td data-col="available">{d.status?.availableReplicas ?? 0}</td>
-                  <td class="hide-sm">{d.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? ""}</td>
-                  <td class="hide-sm">{age(d.metadata.creationTimestamp)}</td>
-                  {any ? (
-                    <td>
-                      <div class="actions">
-                        {may.scale ? (
-                          <>
-                            <PostForm action={`${base}/scale`} csrf={p.csrf}>
-                              <input type="hidden" name="delta" value="-1" />
-                              <button type="submit" aria-label="scale down" disabled={want <= 0}>
-                                −
-                              </button>
-                            </PostForm>
-                            <PostForm action={`${base}/scale`} csrf={p.csrf}>
-                              <input type="hidden" name="delta" value="1" />
-                              <button type="submit" aria-label="scale up">
-                                +
-                              </button>
-                            </PostForm>
-                            <PostForm action={`${base}/scale`} csrf={p.csrf}>
-                              <input class="num" type="number" name="replicas" min="0" value={String(want)} aria-label="replicas" />
-                              <button type="submit">Scale</button>
-                            </PostForm>
-                          </>
-                        ) : null}
-                        {may.patch ? (
-                          <>
-                            <PostForm action={`${base}/${d.spec?.paused ? "resume" : "pause"}`} csrf={p.csrf}>
-                              <button type="submit">{d.spec?.paused ? "Resume" : "Pause"}</button>
-                            </PostForm>
-                            <PostForm action={`${base}/restart`} csrf={p.csrf} confirm={`Restart ${d.metadata.name}? Its pods are replaced one by one.`}>
-                              <button type="submit">Restart</button>
-                            </PostForm>
-                          </>
-                        ) : null}
-                        {may.delete ? (
-                          <PostForm
-                            action={`${base}/delete`}
-                            csrf={p.csrf}
-                            confirm={`Delete Deployment ${d.metadata.namespace}/${d.metadata.name} and its pods?`}
-                          >
-                            <button class="danger" type="submit">
-                              Delete
-                            </button>
-                          </PostForm>
-                        ) : null}
-                      </div>
-                    </td>
-                  ) : null}
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+              ) : null}
+            </tr>
+          );
+        })}
+      </Table>
     </>
   );
 };
@@ -137,49 +123,35 @@ export const HistoryPage = (p: { deployment: any; replicaSets: any[]; csrf: stri
         {d.status?.readyReplicas ?? 0}/{d.spec?.replicas ?? 1} ready · revision {current ?? "?"}
         {d.spec?.paused ? " · paused" : ""}
       </p>
-      <div class="tablewrap">
-        <table>
-          <thead>
-            <tr>
-              <th>Revision</th>
-              <th>ReplicaSet</th>
-              <th>Images</th>
-              <th>Pods</th>
-              <th>Age</th>
-              {p.canWrite ? <th /> : null}
-            </tr>
-          </thead>
-          <tbody>
-            {p.replicaSets.map((rs) => {
-              const rev = rs.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? "";
-              return (
-                <tr data-revision={rev}>
-                  <td>
-                    {rev}
-                    {rev === current ? " (current)" : ""}
-                  </td>
-                  <td>{rs.metadata.name}</td>
-                  <td>{(rs.spec?.template?.spec?.containers ?? []).map((c: any) => c.image).join(", ")}</td>
-                  <td>
-                    {rs.status?.readyReplicas ?? 0}/{rs.spec?.replicas ?? 0}
-                  </td>
-                  <td>{age(rs.metadata.creationTimestamp)}</td>
-                  {p.canWrite ? (
-                    <td>
-                      {rev && rev !== current ? (
-                        <PostForm action={`${base}/rollback`} csrf={p.csrf} confirm={`Roll ${d.metadata.name} back to revision ${rev}?`}>
-                          <input type="hidden" name="revision" value={rev} />
-                          <button type="submit">Roll back</button>
-                        </PostForm>
-                      ) : null}
-                    </td>
+      <Table cols={["Revision", "ReplicaSet", "Images", "Pods", "Age", p.canWrite && ""]}>
+        {p.replicaSets.map((rs) => {
+          const rev = rs.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? "";
+          return (
+            <tr data-revision={rev}>
+              <td>
+                {rev}
+                {rev === current ? " (current)" : ""}
+              </td>
+              <td>{rs.metadata.name}</td>
+              <td>{(rs.spec?.template?.spec?.containers ?? []).map((c: any) => c.image).join(", ")}</td>
+              <td>
+                {rs.status?.readyReplicas ?? 0}/{rs.spec?.replicas ?? 0}
+              </td>
+              <td>{age(rs.metadata.creationTimestamp)}</td>
+              {p.canWrite ? (
+                <td>
+                  {rev && rev !== current ? (
+                    <PostForm action={`${base}/rollback`} csrf={p.csrf} confirm={`Roll ${d.metadata.name} back to revision ${rev}?`}>
+                      <input type="hidden" name="revision" value={rev} />
+                      <button type="submit">Roll back</button>
+                    </PostForm>
                   ) : null}
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+                </td>
+              ) : null}
+            </tr>
+          );
+        })}
+      </Table>
     </>
   );
 };

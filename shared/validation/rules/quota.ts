@@ -9,27 +9,7 @@ import { arr, isObj, type Obj, obj, str } from "./json";
 
 const STANDARD_LIMIT_TYPES = ["Container", "Pod", "PersistentVolumeClaim"];
 const STANDARD_CONTAINER_RESOURCES = ["cpu", "memory", "ephemeral-storage"];
-const STANDARD_QUOTA_RESOURCES = new Set([
-  "pods",
-  "services",
-  "replicationcontrollers",
-  "resourcequotas",
-  "secrets",
-  "configmaps",
-  "persistentvolumeclaims",
-  "services.nodeports",
-  "services.loadbalancers",
-  "cpu",
-  "memory",
-  "ephemeral-storage",
-  "requests.cpu",
-  "requests.memory",
-  "requests.storage",
-  "requests.ephemeral-storage",
-  "limits.cpu",
-  "limits.memory",
-  "limits.ephemeral-storage",
-]);
+/** Quota resources whose amounts must be whole numbers; the standard ones are these and the compute resources. */
 const INTEGER_QUOTA_RESOURCES = new Set([
   "pods",
   "services",
@@ -40,6 +20,19 @@ const INTEGER_QUOTA_RESOURCES = new Set([
   "persistentvolumeclaims",
   "services.nodeports",
   "services.loadbalancers",
+]);
+const STANDARD_QUOTA_RESOURCES = new Set([
+  ...INTEGER_QUOTA_RESOURCES,
+  "cpu",
+  "memory",
+  "ephemeral-storage",
+  "requests.cpu",
+  "requests.memory",
+  "requests.storage",
+  "requests.ephemeral-storage",
+  "limits.cpu",
+  "limits.memory",
+  "limits.ephemeral-storage",
 ]);
 const POD_SCOPED_RESOURCES = new Set(["pods", "cpu", "memory", "limits.cpu", "limits.memory", "requests.cpu", "requests.memory"]);
 const SCOPES = ["Terminating", "NotTerminating", "BestEffort", "NotBestEffort", "PriorityClass", "CrossNamespacePodAffinity"];

@@ -1,13 +1,16 @@
 /** apps/v1: Deployment and ReplicaSet. */
-import { atomic, boolean, gvk, int32, int64, json, listOf, object, oneOf, opt, req, string } from "./dsl";
+import { atomic, boolean, int32, int64, json, listOf, object, oneOf, opt, req, string } from "./dsl";
 import { PersistentVolumeClaim } from "./storage";
-import { condition, conditionsField, IntOrString, LabelSelector, ObjectMeta } from "./meta";
+import { condition, conditionsField, IntOrString, LabelSelector, ObjectMeta, topLevel } from "./meta";
 import { PodTemplateSpec } from "./pod";
 
 export const DEPLOYMENT_STRATEGIES = ["Recreate", "RollingUpdate"] as const;
 
-const apiVersion = opt(string, "API version of the object: apps/v1.");
-const meta = opt(ObjectMeta, "Standard object metadata: name, namespace, labels, annotations and the fields the server maintains.");
+const apps = {
+  group: "apps",
+  version: "v1",
+  metadata: opt(ObjectMeta, "Standard object metadata: name, namespace, labels, annotations and the fields the server maintains."),
+};
 
 export const RollingUpdateDeployment = object("io.k8s.api.apps.v1.RollingUpdateDeployment", "How fast a rolling update swaps old pods for new ones.", {
   maxUnavailable: opt(
@@ -62,17 +65,14 @@ export const DeploymentStatus = object("io.k8s.api.apps.v1.DeploymentStatus", "T
   collisionCount: opt(int32, "Name collisions met when naming new ReplicaSets; feeds the pod template hash."),
 });
 
-export const Deployment = object(
-  "io.k8s.api.apps.v1.Deployment",
+export const Deployment = topLevel(
+  apps,
+  "Deployment",
   "Declarative updates for pods: a Deployment keeps one ReplicaSet per version of its pod template and moves pods from old versions to the current one.",
   {
-    apiVersion,
-    kind: opt(string, "Kind of the object: Deployment."),
-    metadata: meta,
     spec: opt(DeploymentSpec, "The desired pods and how to roll out changes."),
     status: opt(DeploymentStatus, "The observed state of the rollout."),
   },
-  gvk("apps", "v1", "Deployment"),
 );
 
 export const ReplicaSetSpec = object("io.k8s.api.apps.v1.ReplicaSetSpec", "How many pods to keep, which pods count, and the template new ones are made from.", {
@@ -94,17 +94,14 @@ export const ReplicaSetStatus = object("io.k8s.api.apps.v1.ReplicaSetStatus", "T
   conditions: conditionsField(ReplicaSetCondition, "Conditions of the ReplicaSet, such as ReplicaFailure."),
 });
 
-export const ReplicaSet = object(
-  "io.k8s.api.apps.v1.ReplicaSet",
+export const ReplicaSet = topLevel(
+  apps,
+  "ReplicaSet",
   "Keeps a number of identical pods running, replacing those that fail or are deleted. Usually owned and managed by a Deployment.",
   {
-    apiVersion,
-    kind: opt(string, "Kind of the object: ReplicaSet."),
-    metadata: meta,
     spec: opt(ReplicaSetSpec, "How many pods, which pods, and from what template."),
     status: opt(ReplicaSetStatus, "The observed state."),
   },
-  gvk("apps", "v1", "ReplicaSet"),
 );
 
 export const DAEMONSET_UPDATE_STRATEGIES = ["OnDelete", "RollingUpdate"] as const;
@@ -151,30 +148,24 @@ export const DaemonSetStatus = object("io.k8s.api.apps.v1.DaemonSetStatus", "The
   conditions: conditionsField(DaemonSetCondition, "Conditions of the DaemonSet."),
 });
 
-export const DaemonSet = object(
-  "io.k8s.api.apps.v1.DaemonSet",
+export const DaemonSet = topLevel(
+  apps,
+  "DaemonSet",
   "Runs a copy of a pod on every eligible node: as nodes join, they get one; as they leave, their pod goes.",
   {
-    apiVersion,
-    kind: opt(string, "Kind of the object: DaemonSet."),
-    metadata: meta,
     spec: opt(DaemonSetSpec, "The daemon pod and the update strategy."),
     status: opt(DaemonSetStatus, "The observed state."),
   },
-  gvk("apps", "v1", "DaemonSet"),
 );
 
-export const ControllerRevision = object(
-  "io.k8s.api.apps.v1.ControllerRevision",
+export const ControllerRevision = topLevel(
+  apps,
+  "ControllerRevision",
   "An immutable snapshot of state data, as DaemonSets and StatefulSets keep one per version of their pod template for rollbacks (kubectl rollout history/undo).",
   {
-    apiVersion,
-    kind: opt(string, "Kind of the object: ControllerRevision."),
-    metadata: meta,
     data: opt(json, "The serialized state: for DaemonSets and StatefulSets a strategic merge patch that restores spec.template. Cannot change."),
     revision: req(int64, "The revision number this snapshot represents."),
   },
-  gvk("apps", "v1", "ControllerRevision"),
 );
 
 export const STATEFULSET_POD_MANAGEMENT = ["OrderedReady", "Parallel"] as const;
@@ -266,15 +257,12 @@ export const StatefulSetStatus = object("io.k8s.api.apps.v1.StatefulSetStatus", 
   conditions: conditionsField(StatefulSetCondition, "Conditions of the StatefulSet."),
 });
 
-export const StatefulSet = object(
-  "io.k8s.api.apps.v1.StatefulSet",
+export const StatefulSet = topLevel(
+  apps,
+  "StatefulSet",
   "Pods with stable identities (web-0, web-1, ...), each with its own storage and DNS name, created, scaled and updated in order.",
   {
-    apiVersion,
-    kind: opt(string, "Kind of the object: StatefulSet."),
-    metadata: meta,
     spec: opt(StatefulSetSpec, "The pods and how they are managed."),
     status: opt(StatefulSetStatus, "The observed state."),
   },
-  gvk("apps", "v1", "StatefulSet"),
 );

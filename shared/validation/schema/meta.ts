@@ -1,5 +1,23 @@
 /** apimachinery types: the named scalars, ObjectMeta, label selectors, conditions. */
-import { atomic, atomicMap, boolean, int64, keyed, listOf, namedScalar, object, oneOf, opt, req, set, string, stringMap, type Field } from "./dsl";
+import {
+  atomic,
+  atomicMap,
+  boolean,
+  type Field,
+  gvk,
+  int64,
+  keyed,
+  listOf,
+  namedScalar,
+  type ObjectType,
+  object,
+  oneOf,
+  opt,
+  req,
+  set,
+  string,
+  stringMap,
+} from "./dsl";
 
 // ---------------------------------------------------------------- named scalars
 
@@ -182,3 +200,26 @@ export const Condition = object(
 
 /** The conditions list of a status, keyed by type. */
 export const conditionsField = (type: Parameters<typeof listOf>[0], description: string) => opt(listOf(type), description, keyed("type"));
+
+/**
+ * A top-level kind of `group`/`version` (`group` "" for the core group): the object type
+ * io.k8s.api.<group's first label, or core>.<version>.<kind> with the fields apiVersion, kind and
+ * `metadata`, then its own `fields`; tagged with its group-version-kind.
+ */
+export const topLevel = (
+  api: { group: string; version: string; metadata: Field },
+  kind: string,
+  description: string,
+  fields: Record<string, Field>,
+): ObjectType =>
+  object(
+    `io.k8s.api.${api.group === "" ? "core" : api.group.split(".")[0]}.${api.version}.${kind}`,
+    description,
+    {
+      apiVersion: opt(string, `API version of the object: ${api.group === "" ? "" : `${api.group}/`}${api.version}.`),
+      kind: opt(string, `Kind of the object: ${kind}.`),
+      metadata: api.metadata,
+      ...fields,
+    },
+    gvk(api.group, api.version, kind),
+  );

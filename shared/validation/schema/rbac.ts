@@ -3,8 +3,8 @@
  * and the bodies of authentication.k8s.io/v1 (TokenRequest, TokenReview,
  * SelfSubjectReview) and authorization.k8s.io/v1 (the access reviews).
  */
-import { atomic, boolean, gvk, int64, listOf, object, opt, req, string, stringMap } from "./dsl";
-import { LabelSelector, ObjectMeta, Time } from "./meta";
+import { atomic, boolean, gvk, int64, listOf, type ObjectType, object, opt, req, string, stringMap } from "./dsl";
+import { LabelSelector, ObjectMeta, Time, topLevel } from "./meta";
 
 const strings = listOf(string);
 
@@ -41,36 +41,22 @@ export const Subject = object("io.k8s.api.rbac.v1.Subject", "Who a binding grant
   namespace: opt(string, "The ServiceAccount's namespace."),
 });
 
-const top = (name: string, kind: string, description: string, fields: Record<string, ReturnType<typeof opt>>) =>
-  object(
-    `io.k8s.api.rbac.v1.${name}`,
-    description,
-    {
-      apiVersion: opt(string, "API version of the object: rbac.authorization.k8s.io/v1."),
-      kind: opt(string, `Kind of the object: ${kind}.`),
-      metadata: opt(ObjectMeta, "Standard object metadata."),
-      ...fields,
-    },
-    gvk("rbac.authorization.k8s.io", "v1", kind),
-  );
+const rbac = { group: "rbac.authorization.k8s.io", version: "v1", metadata: opt(ObjectMeta, "Standard object metadata.") };
+const authentication = { group: "authentication.k8s.io", version: "v1", metadata: opt(ObjectMeta, "Standard object metadata.") };
+const authorization = { group: "authorization.k8s.io", version: "v1", metadata: opt(ObjectMeta, "Standard object metadata.") };
 
-export const Role = top("Role", "Role", "Rules granting access to resources of one namespace, by RoleBindings.", {
+export const Role = topLevel(rbac, "Role", "Rules granting access to resources of one namespace, by RoleBindings.", {
   rules: opt(listOf(PolicyRule), "The rules.", atomic),
 });
-export const ClusterRole = top(
-  "ClusterRole",
-  "ClusterRole",
-  "Rules granting access cluster-wide (by ClusterRoleBindings) or in a namespace (by RoleBindings).",
-  {
-    rules: opt(listOf(PolicyRule), "The rules (of an aggregated role: the controller's).", atomic),
-    aggregationRule: opt(AggregationRule, "Makes this role the union of others (its rules are then kept by the controller)."),
-  },
-);
-export const RoleBinding = top("RoleBinding", "RoleBinding", "Grants a Role or ClusterRole to subjects in the binding's namespace.", {
+export const ClusterRole = topLevel(rbac, "ClusterRole", "Rules granting access cluster-wide (by ClusterRoleBindings) or in a namespace (by RoleBindings).", {
+  rules: opt(listOf(PolicyRule), "The rules (of an aggregated role: the controller's).", atomic),
+  aggregationRule: opt(AggregationRule, "Makes this role the union of others (its rules are then kept by the controller)."),
+});
+export const RoleBinding = topLevel(rbac, "RoleBinding", "Grants a Role or ClusterRole to subjects in the binding's namespace.", {
   subjects: opt(listOf(Subject), "Who gets the role.", atomic),
   roleRef: opt(RoleRef, "The role granted (immutable)."),
 });
-export const ClusterRoleBinding = top("ClusterRoleBinding", "ClusterRoleBinding", "Grants a ClusterRole to subjects in every namespace and cluster-wide.", {
+export const ClusterRoleBinding = topLevel(rbac, "ClusterRoleBinding", "Grants a ClusterRole to subjects in every namespace and cluster-wide.", {
   subjects: opt(listOf(Subject), "Who gets the role.", atomic),
   roleRef: opt(RoleRef, "The ClusterRole granted (immutable)."),
 });
@@ -97,19 +83,12 @@ export const SubjectAccessReviewStatus = object("io.k8s.api.authorization.v1.Sub
   evaluationError: opt(string, "An error while deciding."),
 });
 
-const review = (name: string, kind: string, group: string, description: string, spec: ReturnType<typeof object>, status: ReturnType<typeof object>) =>
-  object(
-    `io.k8s.api.${group.split(".")[0]}.v1.${name}`,
-    description,
-    {
-      apiVersion: opt(string, `API version of the object: ${group}/v1.`),
-      kind: opt(string, `Kind of the object: ${kind}.`),
-      metadata: opt(ObjectMeta, "Standard object metadata."),
-      spec: opt(spec, "The request."),
-      status: opt(status, "The answer (set by the server)."),
-    },
-    gvk(group, "v1", kind),
-  );
+/** A review of `group`/v1 (authorization.k8s.io or authentication.k8s.io): a request (spec), the server's answer (status). */
+const review = (kind: string, group: string, description: string, spec: ObjectType, status: ObjectType) =>
+  topLevel({ group, version: "v1", metadata: opt(ObjectMeta, "Standard object metadata.") }, kind, description, {
+    spec: opt(spec, "The request."),
+    status: opt(status, "The answer (set by the server)."),
+  });
 
 export const SelfSubjectAccessReviewSpec = object("io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec", "What to check for the requesting user.", {
   resourceAttributes: opt(ResourceAttributes, "A resource request."),
@@ -126,7 +105,6 @@ export const SubjectAccessReviewSpec = object("io.k8s.api.authorization.v1.Subje
 
 export const SelfSubjectAccessReview = review(
   "SelfSubjectAccessReview",
-  "SelfSubjectAccessReview",
   "authorization.k8s.io",
   "Whether the requesting user may do something (`kubectl auth can-i`).",
   SelfSubjectAccessReviewSpec,
@@ -134,14 +112,12 @@ export const SelfSubjectAccessReview = review(
 );
 export const SubjectAccessReview = review(
   "SubjectAccessReview",
-  "SubjectAccessReview",
   "authorization.k8s.io",
   "Whether a user may do something.",
   SubjectAccessReviewSpec,
   SubjectAccessReviewStatus,
 );
 export const LocalSubjectAccessReview = review(
-  "LocalSubjectAccessReview",
   "LocalSubjectAccessReview",
   "authorization.k8s.io",
   "Whether a user may do something in this namespace.",
@@ -155,20 +131,12 @@ export const UserInfo = object("io.k8s.api.authentication.v1.UserInfo", "Who a u
   groups: opt(strings, "The user's groups.", atomic),
   extra: opt(stringMap, "The user's extra information."),
 });
-export const SelfSubjectReview = object(
-  "io.k8s.api.authentication.v1.SelfSubjectReview",
-  "Who the requesting user is (`kubectl auth whoami`).",
-  {
-    apiVersion: opt(string, "API version of the object: authentication.k8s.io/v1."),
-    kind: opt(string, "Kind of the object: SelfSubjectReview."),
-    metadata: opt(ObjectMeta, "Standard object metadata."),
-    status: opt(
-      object("io.k8s.api.authentication.v1.SelfSubjectReviewStatus", "Who the requesting user is.", { userInfo: opt(UserInfo, "The user.") }),
-      "The answer.",
-    ),
-  },
-  gvk("authentication.k8s.io", "v1", "SelfSubjectReview"),
-);
+export const SelfSubjectReview = topLevel(authentication, "SelfSubjectReview", "Who the requesting user is (`kubectl auth whoami`).", {
+  status: opt(
+    object("io.k8s.api.authentication.v1.SelfSubjectReviewStatus", "Who the requesting user is.", { userInfo: opt(UserInfo, "The user.") }),
+    "The answer.",
+  ),
+});
 
 export const TokenRequest = object(
   "io.k8s.api.authentication.v1.TokenRequest",
@@ -204,13 +172,11 @@ export const TokenRequest = object(
   gvk("authentication.k8s.io", "v1", "TokenRequest"),
 );
 
-export const SelfSubjectRulesReview = object(
-  "io.k8s.api.authorization.v1.SelfSubjectRulesReview",
+export const SelfSubjectRulesReview = topLevel(
+  authorization,
+  "SelfSubjectRulesReview",
   "The rules the requesting user has in a namespace (`kubectl auth can-i --list`).",
   {
-    apiVersion: opt(string, "API version of the object: authorization.k8s.io/v1."),
-    kind: opt(string, "Kind of the object: SelfSubjectRulesReview."),
-    metadata: opt(ObjectMeta, "Standard object metadata."),
     spec: opt(
       object("io.k8s.api.authorization.v1.SelfSubjectRulesReviewSpec", "The namespace whose rules to list.", { namespace: opt(string, "The namespace.") }),
       "The request.",
@@ -225,32 +191,23 @@ export const SelfSubjectRulesReview = object(
       "The answer.",
     ),
   },
-  gvk("authorization.k8s.io", "v1", "SelfSubjectRulesReview"),
 );
 
-export const TokenReview = object(
-  "io.k8s.api.authentication.v1.TokenReview",
-  "Who a token belongs to.",
-  {
-    apiVersion: opt(string, "API version of the object: authentication.k8s.io/v1."),
-    kind: opt(string, "Kind of the object: TokenReview."),
-    metadata: opt(ObjectMeta, "Standard object metadata."),
-    spec: opt(
-      object("io.k8s.api.authentication.v1.TokenReviewSpec", "The token to review.", {
-        token: opt(string, "The token."),
-        audiences: opt(strings, "Audiences the caller accepts.", atomic),
-      }),
-      "The request.",
-    ),
-    status: opt(
-      object("io.k8s.api.authentication.v1.TokenReviewStatus", "Whether the token is valid, and whose it is.", {
-        authenticated: opt(boolean, "Whether the token is valid."),
-        user: opt(UserInfo, "Its user."),
-        audiences: opt(strings, "Its audiences.", atomic),
-        error: opt(string, "Why the token is not valid."),
-      }),
-      "The answer.",
-    ),
-  },
-  gvk("authentication.k8s.io", "v1", "TokenReview"),
-);
+export const TokenReview = topLevel(authentication, "TokenReview", "Who a token belongs to.", {
+  spec: opt(
+    object("io.k8s.api.authentication.v1.TokenReviewSpec", "The token to review.", {
+      token: opt(string, "The token."),
+      audiences: opt(strings, "Audiences the caller accepts.", atomic),
+    }),
+    "The request.",
+  ),
+  status: opt(
+    object("io.k8s.api.authentication.v1.TokenReviewStatus", "Whether the token is valid, and whose it is.", {
+      authenticated: opt(boolean, "Whether the token is valid."),
+      user: opt(UserInfo, "Its user."),
+      audiences: opt(strings, "Its audiences.", atomic),
+      error: opt(string, "Why the token is not valid."),
+    }),
+    "The answer.",
+  ),
+});

@@ -1,7 +1,7 @@
 /** DaemonSets (apps/v1): generation, immutable selector, `kubectl get ds` columns. */
 import { selectorImmutable } from "./deployments";
 import { defineKind } from "./kind";
-import { AGE, age, col, containersCell, imagesCell, mapSelector, NAME, selectorString, templateColumns } from "./printing";
+import { AGE, age, col, mapSelector, NAME, templateCells, templateColumns } from "./printing";
 
 export const daemonsets = defineKind({
   info: {
@@ -37,9 +37,7 @@ export const daemonsets = defineKind({
       o.status?.numberAvailable ?? 0,
       mapSelector(o.spec?.template?.spec?.nodeSelector),
       age(o, now),
-      containersCell(o),
-      imagesCell(o),
-      selectorString(o.spec?.selector),
+      ...templateCells(o),
     ],
   },
   strategy: {

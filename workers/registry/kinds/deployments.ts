@@ -4,7 +4,7 @@ import type { StatusCause } from "../../../shared/status";
 import type { KObject } from "../../../shared/types";
 import { jsonEqual } from "../../../shared/json";
 import { defineKind } from "./kind";
-import { AGE, age, col, containersCell, imagesCell, NAME, type Printer, selectorString, wide } from "./printing";
+import { AGE, age, col, NAME, type Printer, templateCells, templateColumns } from "./printing";
 
 /** apps/v1 selectors are immutable (Deployments and ReplicaSets). */
 export const selectorImmutable = (obj: KObject, old: KObject): StatusCause[] =>
@@ -17,9 +17,7 @@ const deploymentPrinter: Printer = {
     col("Up-to-date", "Total number of non-terminated pods targeted by this deployment that have the desired template spec.", { type: "integer" }),
     col("Available", "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.", { type: "integer" }),
     AGE,
-    wide("Containers", "Names of each container in the template."),
-    wide("Images", "Images referenced by each container in the template."),
-    wide("Selector", "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment."),
+    ...templateColumns("Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment."),
   ],
   cells: (o, now) => [
     o.metadata.name,
@@ -27,9 +25,7 @@ const deploymentPrinter: Printer = {
     o.status?.updatedReplicas ?? 0,
     o.status?.availableReplicas ?? 0,
     age(o, now),
-    containersCell(o),
-    imagesCell(o),
-    selectorString(o.spec?.selector),
+    ...templateCells(o),
   ],
 };
 

@@ -11,7 +11,7 @@ import type { KObject } from "../../../shared/types";
 import { Causes } from "../../../shared/validation/causes";
 import { JOB_CONTROLLER_UID_LABEL, JOB_NAME_LABEL, LEGACY_JOB_CONTROLLER_UID_LABEL, LEGACY_JOB_NAME_LABEL } from "../../../shared/validation/rules/workloads";
 import { defineKind } from "./kind";
-import { AGE, age, col, containersCell, humanDuration, imagesCell, NAME, selectorString, templateColumns } from "./printing";
+import { AGE, age, col, humanDuration, NAME, templateCells, templateColumns } from "./printing";
 
 const hasCondition = (job: KObject, type: string) => (job.status?.conditions ?? []).some((c: any) => c?.type === type && c?.status === "True");
 
@@ -68,16 +68,7 @@ export const jobs = defineKind({
       AGE,
       ...templateColumns(),
     ],
-    cells: (o, now) => [
-      o.metadata.name,
-      jobStatus(o),
-      completions(o),
-      duration(o, now),
-      age(o, now),
-      containersCell(o),
-      imagesCell(o),
-      selectorString(o.spec?.selector),
-    ],
+    cells: (o, now) => [o.metadata.name, jobStatus(o), completions(o), duration(o, now), age(o, now), ...templateCells(o)],
   },
   strategy: {
     tracksGeneration: true,

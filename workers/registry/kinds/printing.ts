@@ -89,6 +89,8 @@ export const mapSelector = (m: Record<string, string> | undefined) =>
 const templateContainers = (o: KObject) => (o.spec?.template?.spec?.containers ?? []) as any[];
 export const containersCell = (o: KObject) => joinOrNone(templateContainers(o).map((c) => c.name));
 export const imagesCell = (o: KObject) => joinOrNone(templateContainers(o).map((c) => c.image));
+/** The cells of templateColumns: the template's containers and images, and the selector. */
+export const templateCells = (o: KObject) => [containersCell(o), imagesCell(o), selectorString(o.spec?.selector)];
 
 /** Kinds without a printer of their own: name and creation time, as kube-apiserver's default table. */
 export const defaultPrinter: Printer = {
