@@ -14,6 +14,7 @@ import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createLogger, logFlags } from "../shared/log";
+import { nthAddress, parseCidr } from "../shared/net/cidr";
 import { nodeMaySetLabel } from "../shared/nodelabels";
 import { NodeAgent } from "./agent";
 import { ApiClient, ApiRequestError } from "./api";
@@ -47,8 +48,10 @@ export interface AgentConfig {
   /** --host-gw: route the other nodes' podCIDRs via their InternalIPs (boxes on one LAN), within --cluster-cidr (default 10.42.0.0/16) */
   hostGw?: boolean;
   clusterCIDR?: string;
-  /** the cluster DNS Service IP for pods' resolv.conf (default 10.43.0.10; "" for the engine's DNS) */
+  /** the cluster DNS Service IP for pods' resolv.conf (default the 10th address of serviceCIDR: 10.43.0.10; "" for the engine's DNS) */
   clusterDNS?: string;
+  /** the cluster's Service range (--service-cidr, default 10.43.0.0/16): kube-proxy's relay of the `kubernetes` Service and its drop of unallocated ClusterIPs */
+  serviceCIDR?: string;
   /** default cluster.local */
   clusterDomain?: string;
   /** where the node-local DNS server forwards other names (default the host's /etc/resolv.conf nameservers) */
@@ -128,6 +131,8 @@ async function join(v: Record<string, any>): Promise<void> {
       fail(`--${flag}: ${(e as Error).message}`);
     }
   }
+  if (v["service-cidr"] && !parseCidr(String(v["service-cidr"])))
+    fail(`--service-cidr: must be an IPv4 CIDR with its host bits zero (like 10.43.0.0/16), got "${v["service-cidr"]}"`);
   const labels = parseLabels(v.labels);
   const ingress = v["no-ingress"] ? (false as const) : v["ingress-http-port"] || v["ingress-https-port"] ? checkedIngress(v) : undefined;
   const dns = checkedDnsFlags(v);
@@ -165,6 +170,7 @@ async function join(v: Record<string, any>): Promise<void> {
     ...(v["pod-network-name"] ? { podNetworkName: String(v["pod-network-name"]) } : {}),
     ...(v["host-gw"] ? { hostGw: true } : {}),
     ...(v["cluster-cidr"] ? { clusterCIDR: String(v["cluster-cidr"]) } : {}),
+    ...(v["service-cidr"] ? { serviceCIDR: String(v["service-cidr"]) } : {}),
     ...dns,
     ...(v["no-kube-proxy"] ? { kubeProxy: false } : {}),
     ...(ingress !== undefined ? { ingress } : {}),
@@ -183,6 +189,16 @@ const checkedIngress = (v: Record<string, any>) => {
   } catch (e) {
     return fail((e as Error).message);
   }
+};
+
+/**
+ * The Service range a node works with and the cluster DNS address that follows from it:
+ * --cluster-dns if given, else the range's 10th address (as k3s and the server's
+ * kube-dns Service: 10.43.0.10 in the default 10.43.0.0/16).
+ */
+export const serviceDefaults = (c: { clusterDNS?: string; serviceCIDR?: string }): { clusterDNS?: string; serviceCIDR?: string } => {
+  const range = c.serviceCIDR ? parseCidr(c.serviceCIDR) : undefined;
+  return { serviceCIDR: c.serviceCIDR, clusterDNS: c.clusterDNS ?? (range ? nthAddress(range, 10) : undefined) };
 };
 
 const checkedDnsFlags = (v: Record<string, any>) => {
@@ -224,7 +240,8 @@ async function run(v: Record<string, any>): Promise<void> {
   // metrics (prom-client) are loaded only with --metrics-bind-address
   const metrics = metricsAddress ? new (await import("./metrics")).AgentMetrics() : undefined;
   const { runtime, version } = await pickRuntime(config.runtime ?? "auto", config.dataDir);
-  const kubeProxy = kubeProxySetting(!v["no-kube-proxy"] && config.kubeProxy !== false);
+  const services = serviceDefaults(config);
+  const kubeProxy = kubeProxySetting(!v["no-kube-proxy"] && config.kubeProxy !== false, services.serviceCIDR ? { serviceCIDR: services.serviceCIDR } : {});
   const agent = new NodeAgent({
     api: new ApiClient({ server: config.server, token: config.token, caPem: config.caPem }),
     runtime,
@@ -239,7 +256,7 @@ async function run(v: Record<string, any>): Promise<void> {
     podNetworkName: config.podNetworkName,
     hostGw: config.hostGw,
     clusterCIDR: config.clusterCIDR,
-    clusterDNS: config.clusterDNS,
+    clusterDNS: services.clusterDNS,
     clusterDomain: config.clusterDomain,
     dnsUpstreams: config.dnsUpstreams,
     kubeProxy,
@@ -402,7 +419,7 @@ Commands:
   join     --server URL --token TOKEN [--name NAME] [--labels k=v,...] [--runtime docker|containerd|auto]
            [--ca-file FILE] [--node-ip ADDR] [--data-dir DIR] [--pause-image IMAGE] [--sync-frequency 1m]
            [--cluster-dns 10.43.0.10] [--cluster-domain cluster.local] [--dns-upstream IP[:PORT],...]
-           [--pod-cidr 10.42.N.0/24] [--pod-bridge kf0] [--pod-network-name kubeflare] [--host-gw [--cluster-cidr 10.42.0.0/16]]
+           [--service-cidr 10.43.0.0/16] [--pod-cidr 10.42.N.0/24] [--pod-bridge kf0] [--pod-network-name kubeflare] [--host-gw [--cluster-cidr 10.42.0.0/16]]
            [--config FILE] [--force-replace] [--no-kube-proxy] [--metrics-bind-address 127.0.0.1:10249]
            [--ingress-http-port 80] [--ingress-https-port 443] [--no-ingress]
            exchange a join token for this node's credential; writes the config (0600).
@@ -455,6 +472,7 @@ export async function main(argv: string[]): Promise<number> {
       "pod-network-name": { type: "string" },
       "cluster-cidr": { type: "string" },
       "cluster-dns": { type: "string" },
+      "service-cidr": { type: "string" },
       "cluster-domain": { type: "string" },
       "dns-upstream": { type: "string" },
       config: { type: "string" },
