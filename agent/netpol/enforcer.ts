@@ -9,6 +9,7 @@
  * br_netfilter's bridge-nf-call-iptables=1 (which kube-proxy sets too): set here as well.
  */
 import { writeFile } from "node:fs/promises";
+import { Coalescer } from "../coalesce";
 import { BRIDGE_SYSCTL, run } from "../proxy/proxier";
 import { buildNetpolRuleset, NETPOL_FAMILY, NETPOL_TABLE, type NetpolInput } from "./rules";
 
@@ -23,16 +24,20 @@ export interface EnforcerOptions {
 
 export class NetpolEnforcer {
   private last = "";
-  private pending?: NetpolInput;
-  private timer?: ReturnType<typeof setTimeout>;
-  private running?: Promise<void>;
-  private failures = 0;
-  private stopped = false;
   private bridgeDone = false;
-  private waiters: (() => void)[] = [];
-  errors = 0;
+  private readonly loop: Coalescer<NetpolInput>;
 
-  constructor(private readonly o: EnforcerOptions = {}) {}
+  constructor(private readonly o: EnforcerOptions = {}) {
+    this.loop = new Coalescer((input) => this.apply(input), {
+      minIntervalMs: o.minIntervalMs,
+      onError: (e) => o.log?.(`network policy: ${e.message}`),
+    });
+  }
+
+  /** failed applies so far */
+  get errors(): number {
+    return this.loop.errors;
+  }
 
   private nft(script: string) {
     return run([...(this.o.prefix ?? []), "nft", "-f", "-"], script);
@@ -59,45 +64,12 @@ export class NetpolEnforcer {
 
   /** coalesce: the newest input is applied at most every minIntervalMs */
   update(input: NetpolInput) {
-    if (this.stopped) return;
-    this.pending = input;
-    if (this.timer || this.running) return;
-    const wait = this.failures ? Math.min(30_000, 500 * 2 ** Math.min(this.failures, 6)) : (this.o.minIntervalMs ?? 200);
-    this.timer = setTimeout(() => this.flush(), wait);
+    this.loop.update(input);
   }
 
   /** resolves once everything handed to update() so far is applied (or failed) */
   settled(): Promise<void> {
-    if (!this.pending && !this.timer && !this.running) return Promise.resolve();
-    return new Promise((r) => this.waiters.push(r));
-  }
-
-  private flush() {
-    this.timer = undefined;
-    const input = this.pending;
-    this.pending = undefined;
-    if (!input || this.stopped) return this.wake();
-    this.running = this.apply(input)
-      .then(() => {
-        this.failures = 0;
-      })
-      .catch((e) => {
-        this.errors++;
-        this.failures++;
-        this.o.log?.(`network policy: ${(e as Error).message}`);
-        this.pending ??= input;
-      })
-      .finally(() => {
-        this.running = undefined;
-        if (this.pending && !this.stopped) this.update(this.pending);
-        else this.wake();
-      });
-  }
-
-  private wake() {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
+    return this.loop.settled();
   }
 
   /** is the table still in the kernel? If not, the next apply loads it again */
@@ -114,11 +86,7 @@ export class NetpolEnforcer {
 
   /** stop; with `removeTable`, delete the table (every pod unrestricted again) */
   async stop(removeTable = false) {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
-    this.wake();
+    await this.loop.stop();
     if (removeTable) await removeNetpolRules(this.o.prefix);
   }
 }

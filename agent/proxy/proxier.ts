@@ -10,6 +10,7 @@
  * `ProxyLoop` rate-limits: changes are coalesced and applied within `minIntervalMs`
  * (default 200 ms) of the first one, so a change reaches the kernel well within 1 s.
  */
+import { Coalescer } from "../coalesce";
 import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { buildRuleset, type ProxyInput, type Ruleset, TABLE_FAMILY, TABLE_NAME } from "./rules";
@@ -162,90 +163,58 @@ export interface LoopOptions extends NftOptions {
   onSync?: (seconds: number, ok: boolean) => void;
 }
 
-/** coalesces updates and applies the newest one at most every `minIntervalMs` */
+/** coalesces updates and applies the newest one at most every `minIntervalMs` (agent/coalesce.ts) */
 export class ProxyLoop {
   readonly proxier: NftProxier;
-  private pending?: ProxyInput;
-  private timer?: ReturnType<typeof setTimeout>;
-  private running?: Promise<void>;
-  private lastRun = 0;
   private lastInput?: ProxyInput;
-  private failures = 0;
   private stopped = false;
-  /** resolves after the next apply finishes (tests and the benchmark wait on it) */
-  private waiters: (() => void)[] = [];
-  errors = 0;
+  private readonly loop: Coalescer<ProxyInput>;
 
   constructor(private readonly opts: LoopOptions = {}) {
     this.proxier = new NftProxier(opts);
+    this.loop = new Coalescer(
+      async (input) => {
+        const start = performance.now();
+        try {
+          this.lastInput = input;
+          await this.proxier.apply(buildRuleset(input));
+          this.opts.onSync?.((performance.now() - start) / 1000, true);
+        } catch (e) {
+          this.opts.onSync?.((performance.now() - start) / 1000, false);
+          throw e;
+        }
+      },
+      { minIntervalMs: opts.minIntervalMs, onError: (e) => this.opts.log?.(`kube-proxy: ${e.message}`) },
+    );
+  }
+
+  /** failed applies so far */
+  get errors(): number {
+    return this.loop.errors;
   }
 
   update(input: ProxyInput) {
-    if (this.stopped) return;
-    this.pending = input;
-    if (this.timer || this.running) return;
-    // after failures, back off (up to 30 s) rather than hammer nft
-    const interval = this.failures ? Math.min(30_000, 500 * 2 ** Math.min(this.failures, 6)) : (this.opts.minIntervalMs ?? 200);
-    const wait = Math.max(0, this.lastRun + interval - Date.now());
-    this.timer = setTimeout(() => this.flush(), wait);
+    this.loop.update(input);
   }
 
   /** wait until everything handed to update() so far is in the kernel */
   settled(): Promise<void> {
-    if (!this.pending && !this.timer && !this.running) return Promise.resolve();
-    return new Promise((r) => this.waiters.push(r));
-  }
-
-  private flush() {
-    this.timer = undefined;
-    const input = this.pending;
-    this.pending = undefined;
-    if (!input || this.stopped) return this.wake();
-    this.lastRun = Date.now();
-    this.running = (async () => {
-      const start = performance.now();
-      try {
-        this.lastInput = input;
-        await this.proxier.apply(buildRuleset(input));
-        this.failures = 0;
-        this.opts.onSync?.((performance.now() - start) / 1000, true);
-      } catch (e) {
-        this.opts.onSync?.((performance.now() - start) / 1000, false);
-        this.errors++;
-        this.failures++;
-        this.opts.log?.(`kube-proxy: ${(e as Error).message}`);
-        // try again with the same input unless a newer one came
-        this.pending ??= input;
-      }
-    })().finally(() => {
-      this.running = undefined;
-      if (this.pending && !this.stopped) this.update(this.pending);
-      else this.wake();
-    });
-  }
-
-  private wake() {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
+    return this.loop.settled();
   }
 
   /** the periodic check: reload everything if the table went missing */
   async resync(): Promise<void> {
-    if (this.stopped || this.running || !this.lastInput) return;
+    if (this.stopped || this.loop.busy || !this.lastInput) return;
     if (!(await this.proxier.intact())) {
       this.opts.log?.("kube-proxy: the nftables table went missing; loading it again");
-      this.update(this.pending ?? this.lastInput);
+      this.update(this.loop.waiting ?? this.lastInput);
     }
   }
 
   /** stop applying; with `removeTable`, delete the table (agent uninstall, --no-kube-proxy) */
   async stop(removeTable = false) {
     this.stopped = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
-    this.wake();
+    await this.loop.stop();
     if (removeTable) await this.proxier.remove();
   }
 }
