@@ -30,6 +30,28 @@ export interface JsonTextProblem {
 const isNumberChar = (c: number) => (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46 || c === 69 || c === 101; // 0-9 + - . E e
 
 /**
+ * How deep a YAML text's flow collections (`[ ]`, `{ }`) may nest before it is parsed.
+ * The YAML parser recurses per level and overflows the stack at about 800 levels; a
+ * stack overflow that lands inside V8's regular-expression compiler is a fatal error of
+ * the whole process, not a RangeError. So a text is measured first, counting every
+ * bracket (quotes and comments are not told apart: a bracket in a string only makes the
+ * measure higher, never lower) and never below zero.
+ */
+export const YAML_MAX_FLOW_DEPTH = 512;
+
+/** Whether `text` opens more than `max` brackets that are not yet closed at some point (see YAML_MAX_FLOW_DEPTH). */
+export const flowDepthOver = (text: string, max = YAML_MAX_FLOW_DEPTH): boolean => {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 91 || c === 123) {
+      if (++depth > max) return true;
+    } else if ((c === 93 || c === 125) && depth > 0) depth--;
+  }
+  return false;
+};
+
+/**
  * One pass over a JSON text, before it is parsed: nesting deeper than `maxDepth`, or a
  * number literal that is not a finite double. Strings are skipped (with their escapes);
  * syntax errors are left to JSON.parse.

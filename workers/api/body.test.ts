@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { apiError } from "../../test/api-error";
 import { parseJson, parseYamlDoc } from "./body";
+import { flowDepthOver } from "../../shared/validation/limits";
 import { decodeSegment } from "./rest";
 
 describe("parseJson", () => {
@@ -43,6 +44,16 @@ describe("parseYamlDoc", () => {
     expect(apiError(() => parseYamlDoc(`a: ${"[".repeat(1001)}${"]".repeat(1001)}\n`)).code).toBe(400);
     expect(apiError(() => parseYamlDoc(`a: ${"[".repeat(20_000)}${"]".repeat(20_000)}\n`)).code).toBe(400);
     expect(parseYamlDoc(`a: ${"[".repeat(500)}${"]".repeat(500)}\n`)).toBeDefined();
+  });
+
+  it("measures flow nesting before the parser recurses into it: the parser never sees the 20,000 levels", () => {
+    const deep = `a: ${"{b: ".repeat(20_000)}1${"}".repeat(20_000)}\n`;
+    const e = apiError(() => parseYamlDoc(deep));
+    expect([e.code, e.message]).toEqual([400, "the request body is not valid YAML: exceeded max depth of 512 (flow collections)"]);
+    // closing brackets first do not buy depth; brackets that close again cost nothing
+    expect(flowDepthOver(`${"]".repeat(600)}${"[".repeat(513)}`)).toBe(true);
+    expect(flowDepthOver(`${"[]".repeat(100_000)}`)).toBe(false);
+    expect(flowDepthOver(`${"[".repeat(512)}`)).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { ApiError, badRequest, tooLarge, unsupportedMediaType } from "../../shared/status";
-import { checkValue, goFloat, MAX_DEPTH, scanJsonText } from "../../shared/validation/limits";
+import { checkValue, flowDepthOver, goFloat, MAX_DEPTH, scanJsonText, YAML_MAX_FLOW_DEPTH } from "../../shared/validation/limits";
 import { formatPath } from "../../shared/validation/typecheck";
 
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -99,6 +99,7 @@ export const parseJson = (text: string): unknown => {
  * "json: unsupported value: +Inf").
  */
 export const parseYamlDoc = (text: string): unknown => {
+  if (flowDepthOver(text)) throw badRequest(`the request body is not valid YAML: exceeded max depth of ${YAML_MAX_FLOW_DEPTH} (flow collections)`);
   let value: unknown;
   try {
     const docs = parseAllDocuments(text);

@@ -8,6 +8,7 @@
 import { type Context, Hono } from "hono";
 import type { Child } from "hono/jsx";
 import { parseAllDocuments } from "yaml";
+import { flowDepthOver, YAML_MAX_FLOW_DEPTH } from "../../shared/validation/limits";
 import { accessOf, ask } from "./access";
 import type { Vars } from "./kit";
 import { workloadRoutes } from "./workloads";
@@ -410,6 +411,8 @@ export const dashboard = (o: DashboardOptions) => {
 export const applyManifests = async (kube: Kube, text: string): Promise<ApplyResult[]> => {
   const results: ApplyResult[] = [];
   let docs: ReturnType<typeof parseAllDocuments>;
+  // measured before the parser recurses into it (shared/validation/limits.ts)
+  if (flowDepthOver(text)) return [{ doc: 0, ok: false, text: `YAML: exceeded max depth of ${YAML_MAX_FLOW_DEPTH} (flow collections)` }];
   try {
     docs = parseAllDocuments(text) as any;
   } catch (e) {
