@@ -26,12 +26,23 @@ let dataDir: string;
 const NODE = "lp-box";
 const recorded: string[] = [];
 
-const until = async <T>(f: () => Promise<T | null | undefined | false>, ms = 20_000): Promise<T> => {
+/** What the claims, volumes and pods are, for a failure's message. */
+const state = async () => {
+  const brief = (o: KObject) => ({ name: o.metadata.name, phase: o.status?.phase, deleting: o.metadata.deletionTimestamp, finalizers: o.metadata.finalizers });
+  const list = async (path: string) => ((await admin.get(path).catch(() => ({ items: [] }))).items as KObject[]).map(brief);
+  return JSON.stringify({
+    claims: await list("/api/v1/namespaces/default/persistentvolumeclaims"),
+    volumes: await list("/api/v1/persistentvolumes"),
+    pods: await list("/api/v1/namespaces/default/pods"),
+  });
+};
+
+const until = async <T>(f: () => Promise<T | null | undefined | false>, ms = 45_000): Promise<T> => {
   const end = Date.now() + ms;
   for (;;) {
     const v = await f().catch(() => null);
     if (v) return v;
-    if (Date.now() > end) throw new Error("condition not met");
+    if (Date.now() > end) throw new Error(`condition not met; ${await state()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 };
@@ -138,5 +149,29 @@ describe("local-path provisioner", () => {
     await provisioner.sweep();
     expect(existsSync(dir)).toBe(false);
     await until(async () => !(await admin.find(`/api/v1/persistentvolumes/${pv.metadata.name}`)));
-  }, 60_000);
+  }, 120_000);
+
+  it("takes its finalizer off a volume that changed since it was read (a 409 reads it again)", async () => {
+    const provisioner = new LocalPathProvisioner({ api: node, nodeName: NODE, dataDir, log: () => {} });
+    await admin.request("POST", "/api/v1/persistentvolumes", {
+      metadata: { name: "raced", finalizers: [PROVISIONER_FINALIZER] },
+      spec: {
+        capacity: { storage: "1Mi" },
+        accessModes: ["ReadWriteOnce"],
+        local: { path: join(dataDir, "raced") },
+        persistentVolumeReclaimPolicy: "Retain",
+        nodeAffinity: {
+          required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [NODE] }] }] },
+        },
+      },
+    });
+    await admin.request("DELETE", "/api/v1/persistentvolumes/raced", {});
+    const stale = await admin.get("/api/v1/persistentvolumes/raced");
+    expect(stale.metadata.deletionTimestamp).toBeTruthy();
+    // the volume controller (or anyone) writes it meanwhile: the copy in hand is stale
+    await admin.request("PATCH", "/api/v1/persistentvolumes/raced", { metadata: { annotations: { touched: "yes" } } }, "application/merge-patch+json");
+    expect((await admin.get("/api/v1/persistentvolumes/raced")).metadata.resourceVersion).not.toBe(stale.metadata.resourceVersion);
+    await provisioner.release(stale);
+    await until(async () => !(await admin.find("/api/v1/persistentvolumes/raced")));
+  });
 });

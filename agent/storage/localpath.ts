@@ -122,16 +122,32 @@ export class LocalPathProvisioner {
         this.o.log(`local-path: deleted ${name} (${entry})`);
       }
       this.made.delete(m[1]);
-      if (!finalizers.includes(PROVISIONER_FINALIZER)) continue;
+      if (finalizers.includes(PROVISIONER_FINALIZER)) await this.release(pv);
+    }
+  }
+
+  /**
+   * Take this provisioner's finalizer off a volume whose storage is gone. The volume
+   * controller writes the same object at the same time (Released, pv-protection), so a
+   * 409 reads it again and retries, as client-go's RetryOnConflict does; a volume gone
+   * meanwhile needs nothing; after a few lost races the next sweep looks again.
+   */
+  async release(first: KObject): Promise<void> {
+    let pv: KObject | null = first;
+    for (let attempt = 0; pv && attempt < 5; attempt++) {
+      const finalizers: string[] = pv.metadata.finalizers ?? [];
+      if (!finalizers.includes(PROVISIONER_FINALIZER)) return;
       try {
-        await this.o.api.request("PUT", `/api/v1/persistentvolumes/${name}`, {
+        await this.o.api.request("PUT", `/api/v1/persistentvolumes/${pv.metadata.name}`, {
           ...pv,
           metadata: { ...pv.metadata, finalizers: finalizers.filter((f) => f !== PROVISIONER_FINALIZER) },
         });
+        return;
       } catch (e) {
-        // gone or changed meanwhile: the next sweep looks again
         if (!(e instanceof ApiRequestError && (e.status === 404 || e.status === 409))) throw e;
+        if (e.status === 404) return;
       }
+      pv = await this.o.api.find(`/api/v1/persistentvolumes/${pv.metadata.name}`);
     }
   }
 
