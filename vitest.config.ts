@@ -1,12 +1,52 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * Chromium aborts a page load with net::ERR_NETWORK_CHANGED when an interface address
- * changes on the machine mid-request, which the tests that build pod networks, bridges
- * and sinks do all the time: the browser tests run on their own, one file at a time,
- * after everything else.
+ * Three groups, one after another:
+ * - "main": everything that needs only this process, child processes, 127.0.0.1 ports
+ *   and temporary files (the API on both runtimes, kubectl, controllers, pure logic),
+ *   two files at a time (vitest's default on 2 cores is one);
+ * - "host": the tests that change the machine — containers on Docker and containerd,
+ *   bridges, routes, network namespaces, nft tables, the sink routes of the network
+ *   rule — one file at a time, as they share the engines and the kernel's tables;
+ * - "browser": Chromium aborts a page load with net::ERR_NETWORK_CHANGED when an
+ *   interface address changes on the machine mid-request, which the host tests do all
+ *   the time: the browser tests run on their own, one file at a time, last.
+ * A new test that starts an agent on an engine or touches the host's network goes in HOST.
  */
 const BROWSER = ["test/dashboard*.test.ts"];
+const HOST = [
+  "agent/main.test.ts",
+  "agent/netpol/datapath.test.ts",
+  "agent/netpol/rules.test.ts",
+  "agent/network/cni.test.ts",
+  "agent/network/hairpin.test.ts",
+  "agent/network/podnet.test.ts",
+  "agent/network/setup.test.ts",
+  "agent/proxy/datapath.test.ts",
+  "agent/proxy/rules.test.ts",
+  "agent/proxy/service-proxy.test.ts",
+  "agent/relay/apirelay.test.ts",
+  "agent/runtime/runtime.test.ts",
+  "agent/sandbox.test.ts",
+  "node/network.test.ts",
+  "test/agent-cli.test.ts",
+  "test/agent-e2e-containerd.test.ts",
+  "test/agent-e2e-docker.test.ts",
+  "test/agent-lease.test.ts",
+  "test/agent-metrics.test.ts",
+  "test/agent-podworkers.test.ts",
+  "test/agent-streams.test.ts",
+  "test/agent-worker.test.ts",
+  "test/bench-harness.test.ts",
+  "test/deadnode.test.ts",
+  "test/hpa-e2e.test.ts",
+  "test/hub-worker.test.ts",
+  "test/logging.test.ts",
+  "test/npm-start-agent.test.ts",
+  "test/services-e2e.test.ts",
+  "test/tunnel-e2e.test.ts",
+  "test/tunnel-node.test.ts",
+];
 
 export default defineConfig({
   test: {
@@ -20,8 +60,18 @@ export default defineConfig({
         test: {
           name: "main",
           include: ["shared/**/*.test.ts", "workers/**/*.test.ts", "node/**/*.test.ts", "agent/**/*.test.ts", "dev/**/*.test.ts", "test/**/*.test.ts"],
-          exclude: ["**/node_modules/**", ...BROWSER],
+          exclude: ["**/node_modules/**", ...BROWSER, ...HOST],
+          maxWorkers: 2,
           sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "host",
+          include: HOST,
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -30,7 +80,7 @@ export default defineConfig({
           name: "browser",
           include: BROWSER,
           fileParallelism: false,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
         },
       },
     ],
