@@ -10,12 +10,12 @@ import { NodeAgent } from "../agent/agent";
 import { ApiClient } from "../agent/api";
 import { AgentMetrics } from "../agent/metrics";
 import { dnsFlags } from "../agent/dns/node";
+import { localAgentNetwork } from "./localagent";
 import { defaultNodeIP } from "../agent/node";
-import { kubeProxySetting } from "../agent/proxy/service-proxy";
 import { ingressPorts } from "../agent/ingress/flags";
 import { pickRuntime } from "../agent/runtime/pick";
 import { createLogger, type Logger, logFlags } from "../shared/log";
-import { advertiseAddress, checkNetwork, localClusterDNS, startServer } from "./server";
+import { advertiseAddress, checkNetwork, startServer } from "./server";
 
 const HELP = `Usage: npm start -- [options]
 
@@ -219,11 +219,7 @@ try {
         podBridge: values["pod-bridge"],
         podNetworkName: values["pod-network-name"],
         ...dns,
-        clusterDNS: localClusterDNS({ clusterDNS: dns.clusterDNS, serviceCIDR: values["service-cidr"] }),
-        // kube-proxy's `kubernetes` Service relay and unallocated-ClusterIP drop are in --service-cidr, not 10.43/16
-        kubeProxy: kubeProxySetting(!values["no-kube-proxy"], { serviceCIDR: network.serviceCIDR }),
-        // NetworkPolicies enforced where kube-proxy can run (root, nft)
-        ...(!values["no-kube-proxy"] && !values["no-network-policy"] && kubeProxySetting(true, {}, () => {}) ? { networkPolicy: {} } : {}),
+        ...localAgentNetwork({ clusterDNS: dns.clusterDNS, noKubeProxy: values["no-kube-proxy"], noNetworkPolicy: values["no-network-policy"] }, network),
         ingress: values["no-ingress"] ? false : ingressPorts(values["ingress-http-port"], values["ingress-https-port"]),
         // its kubelet and kube-proxy metrics are part of the server's /metrics (one process, one set of process metrics)
         metrics: new AgentMetrics({ registry: server.metrics.registry }),

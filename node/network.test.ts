@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { kubeProxyUnavailable } from "../agent/proxy/service-proxy";
+import { localAgentNetwork } from "./localagent";
 import { advertiseAddress, checkNetwork, firstHostIPv4, localClusterDNS } from "./server";
 
 const root = join(__dirname, "..");
@@ -53,5 +55,22 @@ describe("npm start's network flags", () => {
     expect(localClusterDNS({ serviceCIDR: "10.78.0.0/16" })).toBe("10.78.0.10");
     expect(localClusterDNS({ serviceCIDR: "172.20.0.0/24", clusterDNS: "172.20.0.53" })).toBe("172.20.0.53");
     expect(localClusterDNS({ serviceCIDR: "10.78.0.0/16", clusterDNS: "" })).toBe("");
+  });
+
+  it("gives the local agent's kube-proxy the server's --service-cidr (its kubernetes relay and ClusterIP drop), and NetworkPolicy with it", () => {
+    const logs: string[] = [];
+    const network = { clusterCIDR: "10.201.0.0/16", serviceCIDR: "10.78.0.0/16" };
+    const on = localAgentNetwork({}, network, (m) => logs.push(m));
+    if (kubeProxyUnavailable()) {
+      // not root or no nft: neither runs, and the log says why
+      expect(on).toMatchObject({ clusterDNS: "10.78.0.10", kubeProxy: undefined });
+      expect(on.networkPolicy).toBeUndefined();
+      expect(logs.join("\n")).toContain("kube-proxy: not running");
+      return;
+    }
+    expect(on).toEqual({ clusterDNS: "10.78.0.10", kubeProxy: { serviceCIDR: "10.78.0.0/16" }, networkPolicy: {} });
+    expect(localAgentNetwork({ noNetworkPolicy: true }, network)).toEqual({ clusterDNS: "10.78.0.10", kubeProxy: { serviceCIDR: "10.78.0.0/16" } });
+    expect(localAgentNetwork({ noKubeProxy: true, clusterDNS: "10.78.0.53" }, network)).toEqual({ clusterDNS: "10.78.0.53", kubeProxy: undefined });
+    expect(logs).toEqual([]);
   });
 });
