@@ -5,16 +5,17 @@ import { defineConfig } from "vitest/config";
  * - "main": everything that needs only this process, child processes, 127.0.0.1 ports
  *   and temporary files (the API on both runtimes, kubectl, controllers, pure logic),
  *   two files at a time (vitest's default on 2 cores is one);
- * - "host": the tests that change the machine — containers on Docker and containerd,
+ * - "serial": the tests that change the machine — containers on Docker and containerd,
  *   bridges, routes, network namespaces, nft tables, the sink routes of the network
- *   rule — one file at a time, as they share the engines and the kernel's tables;
+ *   rule — one file at a time, as they share the engines and the kernel's tables; and
+ *   the hostile-input sweep, whose prober wants an answer within 2 s while it runs;
  * - "browser": Chromium aborts a page load with net::ERR_NETWORK_CHANGED when an
  *   interface address changes on the machine mid-request, which the host tests do all
  *   the time: the browser tests run on their own, one file at a time, last.
- * A new test that starts an agent on an engine or touches the host's network goes in HOST.
+ * A new test that starts an agent on an engine or touches the host's network goes in SERIAL.
  */
 const BROWSER = ["test/dashboard*.test.ts"];
-const HOST = [
+const SERIAL = [
   "agent/main.test.ts",
   "agent/netpol/datapath.test.ts",
   "agent/netpol/rules.test.ts",
@@ -39,6 +40,7 @@ const HOST = [
   "test/agent-worker.test.ts",
   "test/bench-harness.test.ts",
   "test/deadnode.test.ts",
+  "test/hostile.test.ts",
   "test/hpa-e2e.test.ts",
   "test/hub-worker.test.ts",
   "test/logging.test.ts",
@@ -60,7 +62,7 @@ export default defineConfig({
         test: {
           name: "main",
           include: ["shared/**/*.test.ts", "workers/**/*.test.ts", "node/**/*.test.ts", "agent/**/*.test.ts", "dev/**/*.test.ts", "test/**/*.test.ts"],
-          exclude: ["**/node_modules/**", ...BROWSER, ...HOST],
+          exclude: ["**/node_modules/**", ...BROWSER, ...SERIAL],
           maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },
@@ -68,8 +70,8 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: "host",
-          include: HOST,
+          name: "serial",
+          include: SERIAL,
           maxWorkers: 1,
           sequence: { groupOrder: 1 },
         },
