@@ -27,11 +27,12 @@ export interface EdgeWorker<H extends HranaServer> {
 /**
  * Starts the Worker with its files in `dir`; `serve` makes the database server for the
  * file's path (default: dev/hrana.ts's handler). With `cron`, the cron trigger runs once
- * a minute as on Cloudflare (node lifecycle, resyncs).
+ * a minute as on Cloudflare (node lifecycle, resyncs). `miniflare`: more Miniflare options
+ * (e.g. handleRuntimeStdio), added to these.
  */
 export async function startEdgeWorker<H extends HranaServer = HranaServer>(
   dir: string,
-  o: { serve?: (path: string) => H; cron?: boolean } = {},
+  o: { serve?: (path: string) => H; cron?: boolean; miniflare?: Record<string, unknown> } = {},
 ): Promise<EdgeWorker<H>> {
   const dbPath = join(dir, "db.sqlite");
   (await openDatabase(`file:${dbPath}`, { synchronous: "NORMAL" })).close();
@@ -60,6 +61,7 @@ export async function startEdgeWorker<H extends HranaServer = HranaServer>(
       queueProducers: { QUEUE: { queueName: "kubeflare-work" } },
       queueConsumers: { "kubeflare-work": { maxBatchSize: 100, maxBatchTimeout: 1 } },
       durableObjects: { HUB: { className: "WatchHub", useSQLite: true }, TUNNEL: { className: "TunnelObject", useSQLite: true } },
+      ...o.miniflare,
     } as any);
     const url = (await mf.ready).toString().replace(/\/$/, "");
     if (o.cron) {
