@@ -22,15 +22,13 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Miniflare } from "miniflare";
 import { NodeAgent } from "../agent/agent";
 import { ApiClient } from "../agent/api";
 import { createHranaHandler } from "../dev/hrana";
-import { openDatabase } from "../node/db";
-import { buildWorker } from "../scripts/build-worker";
 import { HollowRuntime } from "../test/hollow-runtime";
 import edgeWorker, { type Env as WorkerEnv } from "../workers/index";
 import { cpuByArea } from "./cpu-profile";
+import { type EdgeWorker, startEdgeWorker } from "./edge-miniflare";
 import type { Figure } from "./figures";
 
 /**
@@ -215,29 +213,10 @@ export async function benchEdge(o: EdgeOptions, say: (m: string) => void = () =>
   const dir = mkdtempSync(join(tmpdir(), "kf-bench-edge-"));
   const agents: NodeAgent[] = [];
   const apis: ApiClient[] = [];
-  let mf: Miniflare | undefined;
-  const dbPath = join(dir, "db.sqlite");
-  (await openDatabase(`file:${dbPath}`, { synchronous: "NORMAL" })).close();
-  const hrana = countingHrana(dbPath);
+  let edge: EdgeWorker<ReturnType<typeof countingHrana>> | undefined;
   try {
-    const scriptPath = join(dir, "worker.js");
-    await buildWorker(scriptPath, join(root, "bench/edge-worker.ts"));
-    const admin = "bench-admin-token";
-    mf = new Miniflare({
-      host: "127.0.0.1",
-      port: 0,
-      modules: true,
-      scriptPath,
-      modulesRoot: dir,
-      compatibilityDate: "2025-09-01",
-      compatibilityFlags: ["nodejs_compat"],
-      bindings: { LIBSQL_URL: "http://db.internal", ADMIN_TOKEN: admin, MAX_BODY_BYTES: String(3 * 1024 * 1024) },
-      serviceBindings: { DB: (req: Request) => hrana.handler(req) as any },
-      queueProducers: { QUEUE: { queueName: "kubeflare-work" } },
-      queueConsumers: { "kubeflare-work": { maxBatchSize: 100, maxBatchTimeout: 1 } },
-      durableObjects: { HUB: { className: "WatchHub", useSQLite: true }, TUNNEL: { className: "TunnelObject", useSQLite: true } },
-    } as any);
-    const url = (await mf.ready).toString().replace(/\/$/, "");
+    edge = await startEdgeWorker(dir, { serve: countingHrana });
+    const { mf, url, hrana, adminToken: admin } = edge;
     const adminApi = new ApiClient({ server: url, token: admin });
 
     // join N nodes with one token, as `kubeflare-agent join` does
@@ -441,8 +420,7 @@ export async function benchEdge(o: EdgeOptions, say: (m: string) => void = () =>
     };
   } finally {
     await Promise.allSettled(agents.map((a) => a.stop()));
-    if (mf) await Promise.race([mf.dispose(), new Promise((r) => setTimeout(r, 10_000))]);
-    hrana.close();
+    await edge?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

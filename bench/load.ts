@@ -11,7 +11,6 @@
  * between), matched by resourceVersion. With --cpu-prof the server runs under
  * `node --cpu-prof` and writes its profile there.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +19,7 @@ import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { Agent, request } from "undici";
 import type { Figure } from "./figures";
+import { startServerChild } from "./node-server";
 
 export const VERBS = ["create", "get", "list", "patch", "delete"] as const;
 export type Verb = (typeof VERBS)[number];
@@ -73,42 +73,12 @@ export interface ProfileSummary {
 
 const AIMS = { p99Ms: 25, requestsPerSecond: 3000, watchP99Ms: 50 };
 const REFERENCE = { requestsPerSecond: 270, p50Ms: 175, createP99Ms: 1580 };
-const root = new URL("..", import.meta.url).pathname;
 
 const pct = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] : Number.NaN;
 const thin = (sorted: number[], n = 1000) =>
   sorted.length <= n ? sorted.map(round) : Array.from({ length: n }, (_, i) => round(sorted[Math.floor((i * (sorted.length - 1)) / (n - 1))]));
 const round = (x: number) => Math.round(x * 100) / 100;
-
-/** The server as `npm start --no-agent` runs it, in a child process; resolves with its URL once listening. */
-const startChild = async (dataDir: string, sync: string, profileDir?: string) => {
-  const args = [
-    ...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []),
-    "--import",
-    "tsx",
-    join(root, "node/main.ts"),
-    "--port",
-    "0",
-    "--data-dir",
-    dataDir,
-    "--no-agent",
-    "--sync",
-    sync,
-  ];
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on("data", (d) => {
-      out += d;
-      const m = /listening on (https:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.stderr!.on("data", (d) => (out += d));
-    child.once("exit", (code) => reject(new Error(`the server exited (${code}) before listening:\n${out}`)));
-  });
-  return { child, url, output: () => out };
-};
 
 /**
  * Where the time went, from a V8 CPU profile: each sample goes to the first area that
@@ -185,15 +155,6 @@ export const summarizeProfiles = (dir: string, pid: number): ProfileSummary | un
     summary.writerBusyPct = round((100 * (w.total - (w.areas.get("idle") ?? 0))) / w.total);
   }
   return summary;
-};
-
-const stopChild = async (child: ChildProcess) => {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-  await exited;
-  clearTimeout(timer);
 };
 
 interface Api {
@@ -382,9 +343,9 @@ export async function benchLoad(
   const sync = o.sync ?? "full";
   const base = mkdtempSync(join(tmpdir(), "kf-bench-load-"));
   const dataDir = join(base, "server");
-  const server = await startChild(dataDir, sync, o.cpuProfDir);
-  const token = readFileSync(join(dataDir, "admin-token"), "utf8").trim();
-  const ca = readFileSync(join(dataDir, "tls", "ca.crt"), "utf8");
+  const server = await startServerChild(dataDir, { sync, profileDir: o.cpuProfDir });
+  const token = server.adminToken;
+  const ca = server.caPem;
   const dispatcher = new Agent({ connect: { ca, timeout: 60_000 }, connections: o.concurrency + 4, pipelining: 1 });
   const api: Api = {
     async call(method, path, body, contentType = "application/json") {
@@ -421,7 +382,7 @@ export async function benchLoad(
     result = { sync, sequential, concurrent, aims: AIMS, profileDir: o.cpuProfDir };
   } finally {
     await dispatcher.close();
-    await stopChild(server.child);
+    await server.close();
     rmSync(base, { recursive: true, force: true });
   }
   // the profiles are written as the server exits

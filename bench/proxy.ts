@@ -1,13 +1,13 @@
 /**
  * The kube-proxy data path next to the direct one, in network namespaces (see
- * agent/proxy/netns-fixture.ts): TCP round trips (connect, answer, close) from a client
+ * agent/testing/netns.ts): TCP round trips (connect, answer, close) from a client
  * namespace straight to a pod IP, to a ClusterIP and to a NodePort, one endpoint each so
  * only the path differs; and how long an endpoint change takes to reach the kernel.
  * Needs root and nft; skipped otherwise.
  */
 import { performance } from "node:perf_hooks";
 import type { KObject } from "../shared/types";
-import { NetnsFixture } from "../agent/proxy/netns-fixture";
+import { NetnsFixture } from "../agent/testing/netns";
 import { ProxyLoop } from "../agent/proxy/proxier";
 import { kubeProxyUnavailable } from "../agent/proxy/service-proxy";
 import type { ProxyInput } from "../agent/proxy/rules";

@@ -22,8 +22,7 @@
  * rates are end to end: from the first Deployment sent to the last pod bound, and to
  * the last pod Running. No Docker, no root.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -33,6 +32,7 @@ import { ApiClient } from "../agent/api";
 import type { KObject, WatchEvent } from "../shared/types";
 import { HollowRuntime } from "../test/hollow-runtime";
 import type { Figure } from "./figures";
+import { startServerChild } from "./node-server";
 
 export interface ScaleOptions {
   nodes: number;
@@ -95,7 +95,6 @@ export const EDGE_PODS = 200;
 const NS = "scale";
 /** replicas per Deployment */
 const PER_DEPLOYMENT = 1000;
-const root = new URL("..", import.meta.url).pathname;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (sorted: number[], p: number) =>
@@ -139,111 +138,23 @@ const ownCpuMs = () => {
 };
 
 /** The Node server as `npm start --no-agent` runs it, in a child process. */
-const startNodeServer = async (dir: string, sync: string, profileDir?: string): Promise<Target & { child: ChildProcess }> => {
-  const dataDir = join(dir, "server");
-  const args = [
-    ...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []),
-    "--import",
-    "tsx",
-    join(root, "node/main.ts"),
-    "--port",
-    "0",
-    "--data-dir",
-    dataDir,
-    "--no-agent",
-    "--sync",
+const startNodeServer = (dir: string, sync: string, profileDir?: string) =>
+  startServerChild(join(dir, "server"), {
     sync,
-    // a /24 of pod addresses per node: the default /16 has 256 (kubemark's clusters are given a larger one too)
-    "--cluster-cidr",
-    "10.128.0.0/12",
-    // every hollow node connects from 127.0.0.1: a few connections each (requests, watches)
-    "--max-connections-per-address",
-    "100000",
-  ];
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on("data", (d) => {
-      out += d;
-      const m = /listening on (https:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.stderr!.on("data", (d) => (out += d));
-    child.once("exit", (code) => reject(new Error(`the server exited (${code}) before listening:\n${out}`)));
+    profileDir,
+    stopGraceMs: 30_000,
+    args: [
+      // a /24 of pod addresses per node: the default /16 has 256 (kubemark's clusters are given a larger one too)
+      "--cluster-cidr",
+      "10.128.0.0/12",
+      // every hollow node connects from 127.0.0.1: a few connections each (requests, watches)
+      "--max-connections-per-address",
+      "100000",
+    ],
   });
-  // its output is not read any more (but kept in a file when KF_BENCH_SERVER_LOG names one), and must not fill the pipe
-  child.stdout!.removeAllListeners("data");
-  child.stderr!.removeAllListeners("data");
-  const logFile = process.env.KF_BENCH_SERVER_LOG;
-  if (logFile) {
-    const out = createWriteStream(logFile);
-    child.stdout!.pipe(out);
-    child.stderr!.pipe(out);
-  } else {
-    child.stdout!.resume();
-    child.stderr!.resume();
-  }
-  // never outlive this process
-  const orphan = () => child.kill("SIGKILL");
-  process.once("exit", orphan);
-  child.once("exit", () => process.off("exit", orphan));
-  return {
-    url,
-    child,
-    pid: child.pid,
-    adminToken: readFileSync(join(dataDir, "admin-token"), "utf8").trim(),
-    caPem: readFileSync(join(dataDir, "tls", "ca.crt"), "utf8"),
-    async close() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-};
 
-/** The Worker in Miniflare, as the edge scenario runs it (bench/edge-worker.ts, libSQL over Hrana, the queue, the hub). */
-const startWorker = async (dir: string): Promise<Target> => {
-  const { Miniflare } = await import("miniflare");
-  const { createHranaHandler } = await import("../dev/hrana");
-  const { openDatabase } = await import("../node/db");
-  const { buildWorker } = await import("../scripts/build-worker");
-  const dbPath = join(dir, "db.sqlite");
-  (await openDatabase(`file:${dbPath}`, { synchronous: "NORMAL" })).close();
-  const hrana = createHranaHandler({ path: dbPath });
-  const scriptPath = join(dir, "worker.js");
-  await buildWorker(scriptPath, join(root, "bench/edge-worker.ts"));
-  const adminToken = "bench-admin-token";
-  const mf = new Miniflare({
-    host: "127.0.0.1",
-    port: 0,
-    modules: true,
-    scriptPath,
-    modulesRoot: dir,
-    compatibilityDate: "2025-09-01",
-    compatibilityFlags: ["nodejs_compat"],
-    bindings: { LIBSQL_URL: "http://db.internal", ADMIN_TOKEN: adminToken, MAX_BODY_BYTES: String(3 * 1024 * 1024) },
-    serviceBindings: { DB: (req: Request) => hrana.handler(req) as any },
-    queueProducers: { QUEUE: { queueName: "kubeflare-work" } },
-    queueConsumers: { "kubeflare-work": { maxBatchSize: 100, maxBatchTimeout: 1 } },
-    durableObjects: { HUB: { className: "WatchHub", useSQLite: true }, TUNNEL: { className: "TunnelObject", useSQLite: true } },
-  } as any);
-  const url = (await mf.ready).toString().replace(/\/$/, "");
-  // the cron trigger, once a minute as on Cloudflare (node lifecycle, resyncs)
-  const worker = await mf.getWorker();
-  const cron = setInterval(() => void (worker as any).scheduled({ cron: "* * * * *", scheduledTime: new Date() }).catch(() => {}), 60_000);
-  return {
-    url,
-    adminToken,
-    async close() {
-      clearInterval(cron);
-      await Promise.race([mf.dispose(), sleep(10_000)]);
-      hrana.close();
-    },
-  };
-};
+/** The Worker in Miniflare, as the edge scenario runs it (bench/edge-worker.ts, libSQL over Hrana, the queue, the hub), the cron once a minute. */
+const startWorker = async (dir: string): Promise<Target> => (await import("./edge-miniflare")).startEdgeWorker(dir, { cron: true });
 
 /**
  * The Node server's request and reconcile counters (/metrics), summed by what they

@@ -7,9 +7,7 @@
  *
  *   npx tsx bench/tunnel.ts [-o json]
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -18,11 +16,10 @@ import { WebSocket } from "ws";
 import { NodeAgent } from "../agent/agent";
 import { ApiClient } from "../agent/api";
 import { DockerRuntime } from "../agent/runtime/docker";
-import { LABELS } from "../agent/runtime/runtime";
 import { docker, IMAGE } from "../test/agent-e2e/engines";
-import { eventually, kubectlBinary } from "../test/kubectl";
-import { startNodeTarget, startWorkerTarget } from "../test/targets";
-import { apiOf, type TunnelEnv } from "../test/tunnel-suite";
+import { eventually } from "../test/kubectl";
+import { hostAgentOptions, joinNode, portForward, startControlPlane, stopHostAgent } from "../test/host-agent";
+import { apiOf } from "../test/tunnel-suite";
 import type { Figure } from "./figures";
 
 export interface TunnelRuntimeResult {
@@ -44,43 +41,18 @@ const quantile = (xs: number[], q: number) => {
 };
 const median = (xs: number[]) => quantile(xs, 0.5);
 
-const freePort = async () => {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-};
-
 const FILE_MIB = Number(process.env.TUNNEL_BENCH_MIB ?? 32);
 
 async function onRuntime(runtime: "node" | "worker", o: { roundTrips: number; downloads: number }, say: (m: string) => void): Promise<TunnelRuntimeResult> {
   const NODE = `bench-tun-${runtime}-${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), `kf-bench-tun-${runtime}-`));
-  let env: TunnelEnv;
-  let close: () => Promise<void>;
-  if (runtime === "node") {
-    const t = await startNodeTarget();
-    env = { url: t.url, ca: t.caPem, admin: t.token, viewer: "", kubeconfigPath: join(t.dataDir, "kubeconfig") };
-    close = t.close;
-  } else {
-    const t = await startWorkerTarget({ https: true });
-    env = { url: t.url!.replace(/\/$/, ""), ca: t.caPem!, admin: t.token, viewer: "", kubeconfigPath: t.kubeconfigPath! };
-    close = t.close;
-  }
+  const { env, close } = await startControlPlane(runtime);
   const api = apiOf(env);
-  const tok = await api("POST", "/apis/kubeflare.dev/v1/bootstraptokens", {});
-  const joined = await api("POST", "/apis/kubeflare.dev/v1/join", { nodeName: NODE }, tok.json.token);
   const agent = new NodeAgent({
-    api: new ApiClient({ server: env.url, token: joined.json.token, caPem: env.ca }),
+    api: new ApiClient({ server: env.url, token: await joinNode(api, NODE), caPem: env.ca }),
     runtime: new DockerRuntime(),
     nodeName: NODE,
-    nodeIP: "127.0.0.1",
-    dataDir: join(dir, "data"),
-    pauseImage: "kubeflare/pause:test",
-    clusterDNS: "",
-    dnsListen: null,
-    syncIntervalMs: 300,
+    ...hostAgentOptions(dir),
     log: () => {},
   });
   try {
@@ -137,14 +109,10 @@ async function onRuntime(runtime: "node" | "worker", o: { roundTrips: number; do
     ws.close();
 
     say(`${runtime}: port-forward downloads`);
-    const port = await freePort();
-    const pf = spawn(kubectlBinary("1.33"), ["--kubeconfig", env.kubeconfigPath, "port-forward", "pod/files", `${port}:8080`]);
-    let out = "";
-    pf.stdout.on("data", (d) => (out += d));
-    pf.stderr.on("data", (d) => (out += d));
+    const pf = await portForward(env.kubeconfigPath, "pod/files", 8080);
+    const { port } = pf;
     const forwardMBps: number[] = [];
     try {
-      await eventually(async () => out.includes("Forwarding from"), 20_000);
       // httpd starts once the file is made
       await eventually(async () => (await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.text())) === "ok\n", 30_000, 500);
       for (let i = 0; i < o.downloads; i++) {
@@ -156,14 +124,11 @@ async function onRuntime(runtime: "node" | "worker", o: { roundTrips: number; do
         forwardMBps.push(n / 1e6 / s);
       }
     } finally {
-      pf.kill("SIGTERM");
+      pf.stop();
     }
     return { execRttMs, forwardMBps };
   } finally {
-    await agent.stop();
-    for (const c of await docker.containers({ [LABELS.node]: NODE })) await docker.remove(c.id);
-    await close();
-    rmSync(dir, { recursive: true, force: true });
+    await stopHostAgent(agent, docker, NODE, close, dir);
   }
 }
 

@@ -9,7 +9,6 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
@@ -27,7 +26,7 @@ import { containerd, docker, type Engine, IMAGE } from "./agent-e2e/engines";
 import { eventually, kubectlBinary } from "./kubectl";
 import { send, startNodeTarget } from "./targets";
 import { startTunnelTestServer, type TunnelTestServer } from "./tunnel-server";
-import { hostAgentOptions } from "./host-agent";
+import { hostAgentOptions, httpGet, portForward } from "./host-agent";
 
 const NS = "default";
 
@@ -37,17 +36,6 @@ const collect = () => {
   s.on("data", (d) => (text += d.toString()));
   return { stream: s, text: () => text };
 };
-
-/** a free port on 127.0.0.1 for kubectl port-forward */
-const freePort = async () => {
-  const srv: Server = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-};
-
-const httpGet = (port: number) => fetch(`http://127.0.0.1:${port}/`).then(async (r) => ({ status: r.status, body: await r.text() }));
 
 function suite(engine: Engine, makeRuntime: (dir: string) => ContainerRuntime) {
   describe(`agent streams on ${engine.name}`, async () => {
@@ -303,15 +291,9 @@ function suite(engine: Engine, makeRuntime: (dir: string) => ContainerRuntime) {
       "kubectl 1.33 port-forward (SPDY inside WebSocket, and plain SPDY): two requests in a row and two in parallel",
       async () => {
         for (const ws of ["true", "false"]) {
-          const port = await freePort();
-          const p = spawn(kubectlBinary("1.33"), ["--kubeconfig", kubeconfigPath, "port-forward", "pod/web", `${port}:8080`], {
-            env: { ...process.env, KUBECTL_PORT_FORWARD_WEBSOCKETS: ws },
-          });
-          let out = "";
-          p.stdout.on("data", (d) => (out += d));
-          p.stderr.on("data", (d) => (out += d));
+          const pf = await portForward(kubeconfigPath, "pod/web", 8080, { env: { ...process.env, KUBECTL_PORT_FORWARD_WEBSOCKETS: ws } });
+          const { port } = pf;
           try {
-            await eventually(async () => out.includes("Forwarding from"), 20_000);
             for (let i = 0; i < 2; i++) expect(await httpGet(port)).toEqual({ status: 200, body: "hello-from-pod\n" });
             // more than SPDY's 64 KiB window: kubectl's spdystream never sends WINDOW_UPDATE
             const big = await fetch(`http://127.0.0.1:${port}/big`).then(async (r) => (await r.arrayBuffer()).byteLength);
@@ -322,9 +304,9 @@ function suite(engine: Engine, makeRuntime: (dir: string) => ContainerRuntime) {
               { status: 200, body: "hello-from-pod\n" },
             ]);
           } finally {
-            p.kill("SIGTERM");
+            pf.stop();
           }
-          expect(out).not.toMatch(/error/i);
+          expect(pf.output()).not.toMatch(/error/i);
         }
         const pf = ts.opened.filter((o) => o.kind === "portforward");
         expect(pf.some((o) => o.framing === "websocket" && o.protocols.includes("SPDY/3.1+portforward.k8s.io"))).toBe(true);

@@ -12,15 +12,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
 import { NodeAgent } from "../agent/agent";
 import { ApiClient } from "../agent/api";
 import { DockerRuntime } from "../agent/runtime/docker";
 import { docker, IMAGE } from "./agent-e2e/engines";
 import { eventually } from "./kubectl";
-import { startNodeTarget, startWorkerTarget } from "./targets";
-import { apiOf, type TunnelEnv } from "./tunnel-suite";
-import { hostAgentOptions, printAgentLogOnFailure, stopHostAgent } from "./host-agent";
+import { apiOf, refused, type TunnelEnv } from "./tunnel-suite";
+import { hostAgentOptions, joinNode, printAgentLogOnFailure, startControlPlane, stopHostAgent } from "./host-agent";
 
 const SHOTS = join(import.meta.dirname, "..", "test-artifacts", "dashboard");
 const NS = "default";
@@ -49,21 +47,10 @@ for (const runtime of ["node", "worker"] as const) {
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), `kf-dterm-${runtime}-`));
-      if (runtime === "node") {
-        const t = await startNodeTarget();
-        env = { url: t.url, ca: t.caPem, admin: t.token, viewer: "", kubeconfigPath: join(t.dataDir, "kubeconfig") };
-        close = t.close;
-      } else {
-        const t = await startWorkerTarget({ https: true });
-        env = { url: t.url!.replace(/\/$/, ""), ca: t.caPem!, admin: t.token, viewer: "", kubeconfigPath: t.kubeconfigPath! };
-        close = t.close;
-      }
+      ({ env, close } = await startControlPlane(runtime));
       api = apiOf(env);
-      const tok = await api("POST", "/apis/kubeflare.dev/v1/bootstraptokens", {});
-      const joined = await api("POST", "/apis/kubeflare.dev/v1/join", { nodeName: NODE }, tok.json.token);
-      expect(joined.status, joined.text).toBe(201);
       agent = new NodeAgent({
-        api: new ApiClient({ server: env.url, token: joined.json.token, caPem: env.ca }),
+        api: new ApiClient({ server: env.url, token: await joinNode(api, NODE), caPem: env.ca }),
         runtime: new DockerRuntime(),
         nodeName: NODE,
         ...hostAgentOptions(dir),
@@ -124,20 +111,7 @@ for (const runtime of ["node", "worker"] as const) {
       page.$$eval(".xterm-rows > div", (rows) => rows.map((r) => (r.textContent ?? "").replace(/\u00a0/g, " ").trimEnd()).join("\n"));
 
     /** a WebSocket to the terminal's endpoint from outside the browser: the status it is refused with */
-    const refusal = (path: string, headers: Record<string, string>) =>
-      new Promise<number>((resolve, reject) => {
-        const ws = new WebSocket(`${env.url.replace(/^http/, "ws")}${path}`, ["v5.channel.k8s.io"], { ca: env.ca, headers });
-        ws.on("unexpected-response", (_req, res) => {
-          resolve(res.statusCode ?? 0);
-          res.resume();
-          ws.terminate();
-        });
-        ws.on("open", () => {
-          ws.close();
-          reject(new Error("the terminal's WebSocket was opened"));
-        });
-        ws.on("error", () => {});
-      });
+    const refusal = async (path: string, headers: Record<string, string>) => (await refused(env, path, ["v5.channel.k8s.io"], undefined, headers)).status;
 
     it("types into a shell in the container and sees its output (echo hi-$((6*7)) → hi-42)", async () => {
       const ctx = await newContext();

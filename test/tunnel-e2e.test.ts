@@ -9,7 +9,6 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,21 +19,10 @@ import { DockerRuntime } from "../agent/runtime/docker";
 import type { ContainerRuntime } from "../agent/runtime/runtime";
 import { containerd, docker, type Engine, IMAGE } from "./agent-e2e/engines";
 import { eventually, kubectl, kubectlBinary } from "./kubectl";
-import { startNodeTarget, startWorkerTarget } from "./targets";
 import { apiOf, EXEC_PROTOCOLS, session, type TunnelEnv } from "./tunnel-suite";
-import { hostAgentOptions, printAgentLogOnFailure, stopHostAgent } from "./host-agent";
+import { freePort, hostAgentOptions, httpGet, joinNode, portForward, printAgentLogOnFailure, startControlPlane, stopHostAgent } from "./host-agent";
 
 const NS = "default";
-
-const freePort = async () => {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-};
-
-const httpGet = (port: number) => fetch(`http://127.0.0.1:${port}/`).then(async (r) => ({ status: r.status, body: await r.text() }));
 
 const combos: { runtime: "node" | "worker"; engine: Engine; make: (dir: string) => ContainerRuntime }[] = [
   { runtime: "node", engine: docker, make: () => new DockerRuntime() },
@@ -79,20 +67,9 @@ for (const { runtime, engine, make } of combos) {
     let nodeToken: string;
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), `kf-tun-e2e-${runtime}-`));
-      if (runtime === "node") {
-        const t = await startNodeTarget();
-        env = { url: t.url, ca: t.caPem, admin: t.token, viewer: "", kubeconfigPath: join(t.dataDir, "kubeconfig") };
-        close = t.close;
-      } else {
-        const t = await startWorkerTarget({ https: true });
-        env = { url: t.url!.replace(/\/$/, ""), ca: t.caPem!, admin: t.token, viewer: "", kubeconfigPath: t.kubeconfigPath! };
-        close = t.close;
-      }
+      ({ env, close } = await startControlPlane(runtime));
       const api = apiOf(env);
-      const tok = await api("POST", "/apis/kubeflare.dev/v1/bootstraptokens", {});
-      const joined = await api("POST", "/apis/kubeflare.dev/v1/join", { nodeName: NODE }, tok.json.token);
-      expect(joined.status, joined.text).toBe(201);
-      nodeToken = joined.json.token;
+      nodeToken = await joinNode(api, NODE);
       agent = startAgent(nodeToken);
       await agent.start();
       const pods = [
@@ -162,22 +139,18 @@ for (const { runtime, engine, make } of combos) {
     it("kubectl port-forward pod/web: two requests in a row, two in parallel (1.33 WebSocket; 1.30 SPDY on Node)", async () => {
       const versions = runtime === "node" ? ["1.33", "1.30"] : ["1.33"];
       for (const v of versions) {
-        const port = await freePort();
-        const p = spawn(kubectlBinary(v), ["--kubeconfig", env.kubeconfigPath, "port-forward", "pod/web", `${port}:8080`]);
-        let out = "";
-        p.stdout.on("data", (d) => (out += d));
-        p.stderr.on("data", (d) => (out += d));
+        const pf = await portForward(env.kubeconfigPath, "pod/web", 8080, { version: v });
+        const { port } = pf;
         try {
-          await eventually(async () => out.includes("Forwarding from"), 20_000);
           for (let i = 0; i < 2; i++) expect(await httpGet(port)).toEqual({ status: 200, body: "hello-from-pod\n" });
           expect(await Promise.all([httpGet(port), httpGet(port)])).toEqual([
             { status: 200, body: "hello-from-pod\n" },
             { status: 200, body: "hello-from-pod\n" },
           ]);
         } finally {
-          p.kill("SIGTERM");
+          pf.stop();
         }
-        expect(out).not.toMatch(/error/i);
+        expect(pf.output()).not.toMatch(/error/i);
       }
     }, 90_000);
 
@@ -207,16 +180,11 @@ for (const { runtime, engine, make } of combos) {
         ["svc/web", "80"],
         ["deploy/web", "8080"],
       ]) {
-        const port = await freePort();
-        const p = spawn(kubectlBinary("1.33"), ["--kubeconfig", env.kubeconfigPath, "port-forward", target, `${port}:${remote}`]);
-        let out = "";
-        p.stdout.on("data", (d) => (out += d));
-        p.stderr.on("data", (d) => (out += d));
+        const pf = await portForward(env.kubeconfigPath, target, remote);
         try {
-          await eventually(async () => out.includes("Forwarding from"), 20_000);
-          expect(await httpGet(port)).toEqual({ status: 200, body: "hello-from-pod\n" });
+          expect(await httpGet(pf.port)).toEqual({ status: 200, body: "hello-from-pod\n" });
         } finally {
-          p.kill("SIGTERM");
+          pf.stop();
         }
       }
     }, 60_000);

@@ -44,10 +44,10 @@ export const apiOf = (env: TunnelEnv): Api => {
 
 export const wsUrl = (env: TunnelEnv, path: string) => env.url.replace(/^http/, "ws") + path;
 
-/** A WebSocket handshake that was refused: its HTTP status and Status body. */
-export const refused = (env: TunnelEnv, path: string, protocols: string[], token?: string) =>
+/** A WebSocket handshake that was refused: its HTTP status and Status body (with `token` as the bearer token, and `headers`). */
+export const refused = (env: TunnelEnv, path: string, protocols: string[], token?: string, headers: Record<string, string> = {}) =>
   new Promise<{ status: number; json: any }>((resolve, reject) => {
-    const ws = new WebSocket(wsUrl(env, path), protocols, { ca: env.ca, headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    const ws = new WebSocket(wsUrl(env, path), protocols, { ca: env.ca, headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...headers } });
     ws.on("open", () => {
       ws.terminate();
       reject(new Error("the handshake succeeded"));

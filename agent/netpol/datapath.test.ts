@@ -1,6 +1,6 @@
 /**
  * NetworkPolicy rules on a real kernel: the kube-proxy fixture's network namespaces
- * (agent/proxy/netns-fixture.ts: three "pods" on a bridge in a "node" namespace, and a
+ * (agent/testing/netns.ts: three "pods" on a bridge in a "node" namespace, and a
  * client routed through the node as a pod of another node), the generated policy table
  * applied with `nft` inside the node namespace (br_netfilter on there, so bridged traffic
  * reaches the forward hook), kube-proxy's table next to it for the ClusterIP case, and
@@ -9,26 +9,14 @@
  *   web 10.42.250.10 (app=web, port "http" 8080)  db 10.42.250.11 (app=db)
  *   fe  10.42.250.20 (role=fe)                      far 10.42.251.2 (role=fe, namespace prod, another node)
  */
-import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KObject } from "../../shared/types";
-import { type Answer, NetnsFixture } from "../proxy/netns-fixture";
-import { ProxyLoop, run } from "../proxy/proxier";
+import { type Answer, NetnsFixture, netnsUnavailable } from "../testing/netns";
+import { ProxyLoop } from "../proxy/proxier";
 import { NetpolEnforcer } from "./enforcer";
 import type { NetpolInput } from "./rules";
 
-const missing = (() => {
-  if (process.getuid?.() !== 0) return "not root";
-  for (const bin of ["nft", "ip"]) {
-    try {
-      execFileSync("sh", ["-c", `command -v ${bin}`], { stdio: "ignore" });
-    } catch {
-      return `${bin} not installed`;
-    }
-  }
-  return "";
-})();
-if (missing && process.env.CI === "true") throw new Error(`network policy data path test cannot run in CI: ${missing}`);
+const missing = netnsUnavailable("network policy data path test");
 
 const NODE = "node-a";
 const pod = (name: string, ip: string, labels: Record<string, string>, o: { ns?: string; node?: string; ports?: any[] } = {}): KObject => ({
@@ -96,7 +84,7 @@ describe.skipIf(!!missing)(`NetworkPolicy data path in network namespaces${missi
     expect(await ask(far)).toSatisfy(blocked);
     // an empty podSelector selects every pod of the namespace: fe is isolated too
     expect(await ask(web, "10.42.250.20")).toSatisfy(blocked);
-    const nft = await run(["ip", "netns", "exec", fx.node, "nft", "list", "table", "inet", "kubeflare-netpol"]);
+    const nft = await fx.nft("list", "table", "inet", "kubeflare-netpol");
     expect(nft).toContain("hook forward");
   });
 
@@ -179,6 +167,6 @@ describe.skipIf(!!missing)(`NetworkPolicy data path in network namespaces${missi
     expect(await ask(fe)).toSatisfy(blocked);
     await enforcer.stop(true);
     expect(await ask(fe)).toSatisfy((a: Answer[]) => ok(a, "web"));
-    await expect(run(["ip", "netns", "exec", fx.node, "nft", "list", "table", "inet", "kubeflare-netpol"])).rejects.toThrow();
+    await expect(fx.nft("list", "table", "inet", "kubeflare-netpol")).rejects.toThrow();
   });
 });

@@ -1,7 +1,6 @@
-import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import type { KObject } from "../../shared/types";
-import { run } from "../proxy/proxier";
+import { nftCheck, nftCheckAvailable } from "../testing/netns";
 import { buildNetpolRuleset, type NetpolInput } from "./rules";
 
 const NODE = "node-a";
@@ -222,15 +221,7 @@ describe("NetworkPolicy rules (pure)", () => {
   });
 });
 
-const nft = (() => {
-  try {
-    execFileSync("sh", ["-c", "command -v nft"], { stdio: "ignore" });
-    return process.getuid?.() === 0;
-  } catch {
-    return false;
-  }
-})();
-if (!nft && process.env.CI === "true") throw new Error("nft -c needs root and the nftables package in CI");
+const nft = nftCheckAvailable();
 
 describe.skipIf(!nft)(`nft -c accepts the generated rulesets${nft ? "" : " (skipped: needs root and nft)"}`, () => {
   it("every kind of peer and port", async () => {
@@ -271,7 +262,7 @@ describe.skipIf(!nft)(`nft -c accepts the generated rulesets${nft ? "" : " (skip
       ],
     );
     expect(rs.text).toContain("set peers4-");
-    await run(["nft", "-c", "-f", "-"], `add table inet kubeflare-netpol\ndelete table inet kubeflare-netpol\n${rs.text}`);
-    await run(["nft", "-c", "-f", "-"], build([], []).text);
+    await nftCheck(`add table inet kubeflare-netpol\ndelete table inet kubeflare-netpol\n${rs.text}`);
+    await nftCheck(build([], []).text);
   });
 });

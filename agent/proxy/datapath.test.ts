@@ -1,37 +1,18 @@
 /**
- * The kube-proxy rules on a real kernel: network namespaces (see netns-fixture.ts), the
+ * The kube-proxy rules on a real kernel: network namespaces (see agent/testing/netns.ts), the
  * generated ruleset applied with `nft` inside the "node" namespace, and real TCP/UDP
  * connections from a client namespace and from the node itself.
  */
-import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KObject } from "../../shared/types";
-import { type Answer, NetnsFixture } from "./netns-fixture";
-import { NftProxier, ProxyLoop, run } from "./proxier";
+import { type Answer, installed, NetnsFixture, netnsUnavailable } from "../testing/netns";
+import { NftProxier, ProxyLoop } from "./proxier";
 import { buildRuleset, type ProxyInput } from "./rules";
 
-const missing = (() => {
-  if (process.getuid?.() !== 0) return "not root";
-  for (const bin of ["nft", "ip"]) {
-    try {
-      execFileSync("sh", ["-c", `command -v ${bin}`], { stdio: "ignore" });
-    } catch {
-      return `${bin} not installed`;
-    }
-  }
-  return "";
-})();
-if (missing && process.env.CI === "true") throw new Error(`kube-proxy data path test cannot run in CI: ${missing}`);
+const missing = netnsUnavailable("kube-proxy data path test");
 
-const iptables = (() => {
-  try {
-    execFileSync("sh", ["-c", "command -v iptables"], { stdio: "ignore" });
-    return true;
-  } catch {
-    if (process.env.CI === "true") throw new Error("iptables is needed in CI (Docker hosts)");
-    return false;
-  }
-})();
+const iptables = installed("iptables");
+if (!iptables && process.env.CI === "true") throw new Error("iptables is needed in CI (Docker hosts)");
 
 const NODE = "node-a";
 const svc = (name: string, spec: any, status?: any): KObject => ({
@@ -197,7 +178,7 @@ describe.skipIf(!!missing)(`kube-proxy data path in network namespaces${missing 
   });
 
   it("loads the table again when someone deleted it", async () => {
-    await run(["ip", "netns", "exec", fx.node, "nft", "delete", "table", "ip", "kubeflare"]);
+    await fx.nft("delete", "table", "ip", "kubeflare");
     expect(names(await fx.ask(fx.client, "tcp", "10.43.250.1", 80))).not.toContain("ep1");
     await loop.resync();
     await loop.settled();
@@ -210,7 +191,7 @@ describe.skipIf(!!missing)(`kube-proxy data path in network namespaces${missing 
     expect(await p.apply(rs)).toBe(true);
     expect(await p.apply(buildRuleset(input()))).toBe(false);
     await p.remove();
-    await expect(run(["ip", "netns", "exec", fx.node, "nft", "list", "table", "ip", "kubeflare"])).rejects.toThrow();
+    await expect(fx.nft("list", "table", "ip", "kubeflare")).rejects.toThrow();
     expect(await fx.ask(fx.client, "tcp", "10.43.250.1", 80)).not.toEqual([expect.objectContaining({ name: expect.any(String) })]);
     await p.apply(rs);
     expect(names(await fx.ask(fx.client, "tcp", "10.43.250.1", 80, 10)).has("ep1")).toBe(true);

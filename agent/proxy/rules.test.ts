@@ -1,7 +1,7 @@
-import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import type { KObject } from "../../shared/types";
-import { NftProxier, run } from "./proxier";
+import { nftCheck, nftCheckAvailable } from "../testing/netns";
+import { NftProxier } from "./proxier";
 import { buildRuleset, type ProxyInput } from "./rules";
 
 /** the ruleset read back: verdict-map elements by map, rules by chain, set declarations */
@@ -254,15 +254,7 @@ describe("kube-proxy rules (nftables)", () => {
   });
 });
 
-const nft = (() => {
-  try {
-    execFileSync("sh", ["-c", "command -v nft"], { stdio: "ignore" });
-    return process.getuid?.() === 0;
-  } catch {
-    return false;
-  }
-})();
-if (!nft && process.env.CI === "true") throw new Error("nft -c needs root and the nftables package in CI");
+const nft = nftCheckAvailable();
 
 describe.skipIf(!nft)(`nft -c accepts the generated rulesets${nft ? "" : " (skipped: needs root and nft)"}`, () => {
   it("a ruleset with every kind of Service", async () => {
@@ -292,7 +284,7 @@ describe.skipIf(!nft)(`nft -c accepts the generated rulesets${nft ? "" : " (skip
       ],
       { serviceCIDR: "10.43.0.0/16", localDNS: { ip: "10.42.0.1", port: 53 }, localAPI: { ip: "10.42.0.1", port: 6444 } },
     );
-    await run(["nft", "-c", "-f", "-"], NftProxier.script(rs));
-    await run(["nft", "-c", "-f", "-"], NftProxier.script(build([], []).rs));
+    await nftCheck(NftProxier.script(rs));
+    await nftCheck(NftProxier.script(build([], []).rs));
   });
 });

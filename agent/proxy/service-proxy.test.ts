@@ -1,6 +1,6 @@
 /**
  * kube-proxy against a real control plane: the node credential's watches on Services and
- * EndpointSlices drive the rules in a test network namespace (netns-fixture.ts), and a
+ * EndpointSlices drive the rules in a test network namespace (agent/testing/netns.ts), and a
  * client namespace connects to what the API allocated.
  */
 import { execFileSync } from "node:child_process";
@@ -15,20 +15,10 @@ import { ApiClient } from "../api";
 import { runInformers, serviceInformers } from "../informer";
 import { AgentMetrics } from "../metrics";
 import { pickRuntime } from "../runtime/pick";
-import { NetnsFixture } from "./netns-fixture";
-import { run } from "./proxier";
+import { NetnsFixture, netnsUnavailable } from "../testing/netns";
 import { kubeProxySetting, ServiceProxy } from "./service-proxy";
 
-const missing = (() => {
-  if (process.getuid?.() !== 0) return "not root";
-  try {
-    execFileSync("sh", ["-c", "command -v nft && command -v ip"], { stdio: "ignore" });
-  } catch {
-    return "nft or ip not installed";
-  }
-  return "";
-})();
-if (missing && process.env.CI === "true") throw new Error(`kube-proxy watch test cannot run in CI: ${missing}`);
+const missing = netnsUnavailable("kube-proxy watch test");
 const docker = (() => {
   try {
     execFileSync("docker", ["info"], { stdio: "ignore", timeout: 10_000 });
@@ -162,7 +152,7 @@ describe.skipIf(!!missing)(`kube-proxy driven by the API's watches${missing ? ` 
     expect(new Set(await until(both, "10.42.251.1", nodePort))).toEqual(new Set(["ep1", "ep2"]));
 
     // no pod network yet: no DNAT of the cluster DNS IP; once the agent has one, to its gateway's port 53
-    const table = () => run(["ip", "netns", "exec", fx.node, "nft", "list", "table", "ip", "kubeflare"]);
+    const table = () => fx.nft("list", "table", "ip", "kubeflare");
     expect(await table()).not.toContain("local-dns");
     podNetwork = { subnet: "10.42.250.0/24", gateway: "10.42.250.1" };
     for (let i = 0; i < 50 && !(await table()).includes("dnat to 10.42.250.1:53"); i++) await new Promise((r) => setTimeout(r, 100));
@@ -178,11 +168,11 @@ describe.skipIf(!!missing)(`kube-proxy driven by the API's watches${missing ? ` 
 
     await admin("DELETE", "/api/v1/namespaces/default/services/web");
     for (let i = 0; i < 50; i++) {
-      const table = await run(["ip", "netns", "exec", fx.node, "nft", "list", "table", "ip", "kubeflare"]);
+      const table = await fx.nft("list", "table", "ip", "kubeflare");
       if (!table.includes(clusterIP)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(await run(["ip", "netns", "exec", fx.node, "nft", "list", "table", "ip", "kubeflare"])).not.toContain(clusterIP);
+    expect(await fx.nft("list", "table", "ip", "kubeflare")).not.toContain(clusterIP);
     expect(proxy.loop.errors).toBe(0);
     // kube-proxy's metrics: every apply timed, the last good one's time kept
     const text = await metrics.registry.metrics();
@@ -191,7 +181,7 @@ describe.skipIf(!!missing)(`kube-proxy driven by the API's watches${missing ? ` 
     expect(sample(text, "kubeproxy_sync_proxy_rules_errors_total")).toBe(0);
 
     await proxy.stop(true);
-    await expect(run(["ip", "netns", "exec", fx.node, "nft", "list", "table", "ip", "kubeflare"])).rejects.toThrow();
+    await expect(fx.nft("list", "table", "ip", "kubeflare")).rejects.toThrow();
   });
 
   it.skipIf(!docker)(
@@ -228,7 +218,7 @@ describe.skipIf(!!missing)(`kube-proxy driven by the API's watches${missing ? ` 
         await counting.close();
         rmSync(dataDir, { recursive: true, force: true });
       }
-      expect(await run(["ip", "netns", "exec", fx.node, "nft", "list", "table", "ip", "kubeflare"])).toContain("kubeflare");
+      expect(await fx.nft("list", "table", "ip", "kubeflare")).toContain("kubeflare");
       // cluster DNS (the agent runs its view always) and kube-proxy share one list and one watch per resource
       const of = (path: string) => counting.calls.filter((c) => c.endsWith(` ${path}`));
       expect(of("/api/v1/services")).toEqual(["GET /api/v1/services", "WATCH /api/v1/services"]);

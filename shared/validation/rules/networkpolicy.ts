@@ -6,9 +6,10 @@
  */
 import { parseIPNet, strictSubnet } from "../../net/ipnet";
 import { type Causes, child, index } from "../causes";
-import { isValidPortName, isValidPortNum } from "../names";
+import { isValidPortNum } from "../names";
 import { arr, isObj, type Obj, obj, str } from "./json";
 import { validateLabelSelector } from "./meta";
+import { validatePortNumOrName } from "./pod";
 
 const PROTOCOLS = ["TCP", "UDP", "SCTP"];
 const POLICY_TYPES = ["Ingress", "Egress"];
@@ -22,16 +23,14 @@ export const validateNetworkPolicyPort = (p: Obj, f: string, c: Causes) => {
     if (hasEnd) c.invalid(child(f, "endPort"), p.endPort, "may not be specified when `port` is not specified");
     return;
   }
-  if (typeof p.port === "number") {
-    c.invalidEach(child(f, "port"), p.port, isValidPortNum(p.port));
-    if (hasEnd) {
-      if (p.endPort < p.port) c.invalid(child(f, "endPort"), p.endPort, "must be greater than or equal to `port`");
-      c.invalidEach(child(f, "endPort"), p.endPort, isValidPortNum(p.endPort));
-    }
-    return;
+  const numeric = typeof p.port === "number";
+  if (hasEnd && !numeric) c.invalid(child(f, "endPort"), p.endPort, "may not be specified when `port` is non-numeric");
+  // a number or a name (the type check has refused anything else)
+  validatePortNumOrName(p.port, child(f, "port"), c);
+  if (hasEnd && numeric) {
+    if (p.endPort < p.port) c.invalid(child(f, "endPort"), p.endPort, "must be greater than or equal to `port`");
+    c.invalidEach(child(f, "endPort"), p.endPort, isValidPortNum(p.endPort));
   }
-  if (hasEnd) c.invalid(child(f, "endPort"), p.endPort, "may not be specified when `port` is non-numeric");
-  c.invalidEach(child(f, "port"), str(p.port), isValidPortName(str(p.port)));
 };
 
 /** ValidateIPBlock: a CIDR (either family), and excepts that are strict subsets of it. */

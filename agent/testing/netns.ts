@@ -1,5 +1,9 @@
 /**
- * Test fixture for the kube-proxy data path: network namespaces the test creates, so the
+ * What the tests of the node's packet rules share (kube-proxy in agent/proxy, NetworkPolicy
+ * in agent/netpol): whether this machine can run them, `nft -c` checks of generated
+ * rulesets, and the data path fixture below.
+ *
+ * The data path fixture: network namespaces the test creates, so the
  * host's own tables are never touched. Layout (all inside the test's namespaces):
  *
  *   <p>-ep1 10.42.250.10 ─┐
@@ -12,11 +16,42 @@
  * the host routes 10.42/16 and 10.43/16 into a sink bridge (NET.md), and `destroy()`
  * removes every namespace, process, route and bridge it created.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { run } from "./proxier";
+import { run } from "../proxy/proxier";
+
+/** Whether `bin` is on the PATH. */
+export const installed = (bin: string) => {
+  try {
+    execFileSync("sh", ["-c", `command -v ${bin}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Why a test that changes packet rules in network namespaces cannot run here (not root,
+ * or one of `bins` not installed), "" when it can. In CI (CI=true) it must: a reason is
+ * an error there, naming `test`.
+ */
+export const netnsUnavailable = (test: string, bins = ["nft", "ip"]): string => {
+  const missing = process.getuid?.() !== 0 ? "not root" : (bins.filter((b) => !installed(b)).map((b) => `${b} not installed`)[0] ?? "");
+  if (missing && process.env.CI === "true") throw new Error(`${test} cannot run in CI: ${missing}`);
+  return missing;
+};
+
+/** Whether `nft -c` can check rulesets here (root and nft); in CI (CI=true) it must. */
+export const nftCheckAvailable = (): boolean => {
+  const ok = installed("nft") && process.getuid?.() === 0;
+  if (!ok && process.env.CI === "true") throw new Error("nft -c needs root and the nftables package in CI");
+  return ok;
+};
+
+/** `nft -c -f -`: the kernel's parser and checks, nothing applied. */
+export const nftCheck = (script: string) => run(["nft", "-c", "-f", "-"], script);
 
 const SERVER = `
 const net = require("node:net"), dgram = require("node:dgram");
@@ -106,6 +141,11 @@ export class NetnsFixture {
 
   in(ns: string, ...argv: string[]) {
     return sh("ip", "netns", "exec", ns, ...argv);
+  }
+
+  /** `nft ...` inside the node namespace (where the rules are), e.g. `nft("list", "table", "ip", "kubeflare")` */
+  nft(...argv: string[]) {
+    return this.in(this.node, "nft", ...argv);
   }
 
   async create() {
