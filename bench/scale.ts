@@ -22,17 +22,16 @@
  * rates are end to end: from the first Deployment sent to the last pod bound, and to
  * the last pod Running. No Docker, no root.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, fork, spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Agent, fetch } from "undici";
-import { NodeAgent } from "../agent/agent";
 import { ApiClient } from "../agent/api";
 import type { KObject, WatchEvent } from "../shared/types";
-import { HollowRuntime } from "../test/hollow-runtime";
 import type { Figure } from "./figures";
+import { type HollowMessage, type HollowStart, processesFor, shares } from "./hollow-nodes";
 
 export interface ScaleOptions {
   nodes: number;
@@ -41,6 +40,8 @@ export interface ScaleOptions {
   sync?: string;
   /** run the Node server under `node --cpu-prof`, its profiles written here */
   cpuProfDir?: string;
+  /** child processes the hollow nodes run in (default one per 250 nodes) */
+  processes?: number;
   /** the Worker's scale (0 nodes: no Worker run) */
   edgeNodes?: number;
   edgePods?: number;
@@ -73,8 +74,12 @@ export interface ScaleRun {
   warnings: Record<string, number>;
   /** the control plane's CPU over the pods' part (ms; the server child only) */
   serverCpuMs?: number;
-  /** this process's CPU (the hollow agents and the watcher) over the pods' part (ms) */
+  /** the hollow-node processes' CPU over the pods' part (ms) */
   agentsCpuMs: number;
+  /** this process's CPU (the watch timing the pods) over the pods' part (ms) */
+  watcherCpuMs?: number;
+  /** how many processes the hollow nodes ran in */
+  agentProcesses?: number;
   /** the Node server's requests (verb resource[/subresource]) and reconciles over the pods' part, most first */
   requests?: { what: string; count: number }[];
   /** with --cpu-prof: the server's main thread by area */
@@ -100,19 +105,6 @@ const root = new URL("..", import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] : Number.NaN;
-
-/** At most `limit` of `items` at once through `f`. */
-const pool = async <T>(items: T[], limit: number, f: (x: T, i: number) => Promise<void>) => {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await f(items[i], i);
-      }
-    }),
-  );
-};
 
 interface Target {
   url: string;
@@ -229,6 +221,11 @@ const startWorker = async (dir: string): Promise<Target> => {
     queueProducers: { QUEUE: { queueName: "kubeflare-work" } },
     queueConsumers: { "kubeflare-work": { maxBatchSize: 100, maxBatchTimeout: 1 } },
     durableObjects: { HUB: { className: "WatchHub", useSQLite: true }, TUNNEL: { className: "TunnelObject", useSQLite: true } },
+    // the Worker's console (e.g. "subrequest budget spent" lines) goes to stderr with the progress: stdout is the report, or JSON with -o json
+    handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
+      stdout.pipe(process.stderr, { end: false });
+      stderr.pipe(process.stderr, { end: false });
+    },
   } as any);
   const url = (await mf.ready).toString().replace(/\/$/, "");
   // the cron trigger, once a minute as on Cloudflare (node lifecycle, resyncs)
@@ -269,6 +266,42 @@ const counters = async (target: Target): Promise<Map<string, number>> => {
   return out;
 };
 
+type HollowProcess = ChildProcess;
+
+/**
+ * A child process for hollow nodes (bench/hollow-nodes.ts); its output goes to this
+ * process's stderr. With KF_BENCH_AGENT_PROF=DIR it runs under `node --cpu-prof`, its
+ * profile written to DIR when it exits.
+ */
+const startHollowProcess = (): HollowProcess => {
+  const prof = process.env.KF_BENCH_AGENT_PROF;
+  const child = fork(join(root, "bench/hollow-nodes.ts"), [], {
+    cwd: root,
+    execArgv: [...(prof ? ["--cpu-prof", "--cpu-prof-dir", prof] : []), "--import", "tsx"],
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+  child.stdout!.pipe(process.stderr, { end: false });
+  child.stderr!.pipe(process.stderr, { end: false });
+  const orphan = () => child.kill("SIGKILL");
+  process.once("exit", orphan);
+  child.once("exit", () => process.off("exit", orphan));
+  return child;
+};
+
+/** Ask a hollow-node process to stop its agents; killed if it has not exited within 60 s. */
+const stopHollowProcess = async (child: HollowProcess): Promise<void> => {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  try {
+    child.send({ op: "stop" });
+  } catch {
+    child.kill("SIGKILL");
+  }
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  await exited;
+  clearTimeout(timer);
+};
+
 interface PodTimes {
   added: number;
   bound?: number;
@@ -280,47 +313,56 @@ interface PodTimes {
 async function run(
   target: Target,
   kind: "node" | "worker",
-  o: { nodes: number; pods: number; dir: string },
+  o: { nodes: number; pods: number; dir: string; processes?: number },
   say: (m: string, fraction?: number) => void,
   span: [number, number],
 ): Promise<ScaleRun> {
   const progress = (f: number) => span[0] + (span[1] - span[0]) * f;
   const admin = new ApiClient({ server: target.url, token: target.adminToken, caPem: target.caPem, timeoutMs: 120_000 });
-  const agents: NodeAgent[] = [];
-  const apis: ApiClient[] = [];
   const ac = new AbortController();
+  const procs = shares(
+    Array.from({ length: o.nodes }, (_, i) => `hollow-${kind[0]}${i}`),
+    o.processes ?? processesFor(o.nodes),
+  ).map((names, k) => ({ names, k }));
+  const children: HollowProcess[] = [];
   try {
-    // ---- N hollow nodes join with one bootstrap token, as `kubeflare-agent join` does
+    // ---- N hollow nodes join with one bootstrap token, as `kubeflare-agent join` does, from a few child processes
     const { token: joinToken } = await admin.request("POST", "/apis/kubeflare.dev/v1/bootstraptokens", { maxNodes: o.nodes });
-    const joiner = new ApiClient({ server: target.url, token: joinToken, caPem: target.caPem, timeoutMs: 120_000 });
     const tag = `s${process.pid % 10000}${kind[0]}`;
     const t0 = performance.now();
     let started = 0;
-    await pool(
-      Array.from({ length: o.nodes }, (_, i) => i),
-      16,
-      async (i) => {
-        const nodeName = `hollow-${kind[0]}${i}`;
-        const cred = await joiner.request("POST", "/apis/kubeflare.dev/v1/join", { nodeName });
-        const api = new ApiClient({ server: target.url, token: cred.token, caPem: target.caPem, timeoutMs: 120_000 });
-        apis.push(api);
-        const agent = new NodeAgent({
-          api,
-          runtime: new HollowRuntime(`${tag}${i.toString(36)}c`),
-          nodeName,
-          nodeIP: "127.0.0.1",
-          dataDir: join(o.dir, "nodes", nodeName),
-          clusterDNS: "",
-          dnsListen: null,
-          tunnel: false,
-          log: () => {},
-        });
-        await agent.start();
-        agents.push(agent);
-        if (++started % 50 === 0 || started === o.nodes) say(`${kind}: ${started}/${o.nodes} hollow nodes started`, progress((0.2 * started) / o.nodes));
-      },
+    const failed: string[] = [];
+    await Promise.all(
+      procs.map(
+        ({ names, k }) =>
+          new Promise<void>((resolve, reject) => {
+            const child = startHollowProcess();
+            children.push(child);
+            let done = 0;
+            child.once("exit", (code) => reject(new Error(`${kind}: hollow-node process ${k} exited (${code}) with ${done}/${names.length} nodes started`)));
+            child.on("message", (m: HollowMessage) => {
+              if (m.op === "failed") failed.push(`${m.name}: ${m.message}`);
+              if (m.op !== "started" && m.op !== "failed") return;
+              started++;
+              if (started % 50 === 0 || started === o.nodes)
+                say(`${kind}: ${started}/${o.nodes} hollow nodes started in ${procs.length} processes`, progress((0.2 * started) / o.nodes));
+              if (++done === names.length) resolve();
+            });
+            const start: HollowStart = {
+              op: "start",
+              server: target.url,
+              caPem: target.caPem,
+              joinToken,
+              names,
+              dataDir: join(o.dir, "nodes"),
+              tag: `${tag}${k.toString(36)}x`,
+              concurrency: Math.max(2, Math.ceil(16 / procs.length)),
+            };
+            child.send(start);
+          }),
+      ),
     );
-    await joiner.close();
+    if (failed.length) throw new Error(`${kind}: ${failed.length} hollow nodes failed to start, e.g. ${failed[0]}`);
     let ready = 0;
     for (;;) {
       const nodes = (await admin.request<{ items: KObject[] }>("GET", "/api/v1/nodes")).items;
@@ -373,7 +415,8 @@ async function run(
     await sleep(500);
 
     // ---- the Deployments
-    const cpu0 = { server: target.pid ? cpuMsOf(target.pid) : undefined, own: ownCpuMs() };
+    const agentsCpu = () => children.reduce((a, c) => a + (c.pid ? (cpuMsOf(c.pid) ?? 0) : 0), 0);
+    const cpu0 = { server: target.pid ? cpuMsOf(target.pid) : undefined, own: ownCpuMs(), agents: agentsCpu() };
     const counted0 = kind === "node" ? await counters(target) : undefined;
     const start = performance.now();
     const deployments = Math.ceil(o.pods / PER_DEPLOYMENT);
@@ -412,12 +455,14 @@ async function run(
           progress(0.25 + (0.75 * (bound + running)) / (2 * o.pods)),
         );
       }
+      const dead = children.find((c) => c.exitCode !== null || c.signalCode !== null);
+      if (dead) throw new Error(`${kind}: a hollow-node process exited (${dead.exitCode ?? dead.signalCode}) while the pods started`);
       if (since() > timeoutMs) throw new Error(`${kind}: ${running}/${o.pods} pods Running (${bound} bound) after ${Math.round(timeoutMs / 1000)} s`);
     }
     const allRunningMs = since();
     allCreatedMs ??= allRunningMs;
     allBoundMs ??= allRunningMs;
-    const cpu1 = { server: target.pid ? cpuMsOf(target.pid) : undefined, own: ownCpuMs() };
+    const cpu1 = { server: target.pid ? cpuMsOf(target.pid) : undefined, own: ownCpuMs(), agents: agentsCpu() };
     const counted1 = counted0 ? await counters(target) : undefined;
     const requests = counted1 && [...counted1].map(([k, n]) => ({ what: k, count: n - (counted0!.get(k) ?? 0) })).filter((x) => x.count > 0);
     perSecond.push(running);
@@ -447,14 +492,15 @@ async function run(
       podsDeleted: deleted,
       warnings: Object.fromEntries(warnings),
       serverCpuMs: cpu0.server !== undefined && cpu1.server !== undefined ? cpu1.server - cpu0.server : undefined,
-      agentsCpuMs: cpu1.own - cpu0.own,
+      agentsCpuMs: cpu1.agents - cpu0.agents,
+      watcherCpuMs: cpu1.own - cpu0.own,
+      agentProcesses: procs.length,
       requests: requests?.sort((a, b) => b.count - a.count),
     };
   } finally {
     ac.abort();
-    say(`${kind}: stopping ${agents.length} hollow nodes`);
-    await pool(agents, 50, (a) => a.stop());
-    await Promise.all(apis.map((a) => a.close()));
+    say(`${kind}: stopping the hollow nodes`);
+    await Promise.all(children.map((c) => stopHollowProcess(c)));
     await admin.close();
   }
 }
@@ -471,7 +517,7 @@ export async function benchScale(o: ScaleOptions, say: (m: string, fraction?: nu
     let r: ScaleRun;
     try {
       say(`node: server ${server.url} (--sync ${o.sync ?? "full"})`, 0);
-      r = await run(server, "node", { nodes: o.nodes, pods: o.pods, dir }, say, [0, share]);
+      r = await run(server, "node", { nodes: o.nodes, pods: o.pods, dir, processes: o.processes }, say, [0, share]);
     } finally {
       await server.close();
       rmSync(dir, { recursive: true, force: true });
@@ -547,7 +593,8 @@ export function scaleReport(res: ScaleResult): string {
       `  creation → bound p50 ${s(pct(r.createdToBoundMs, 50))} p99 ${s(pct(r.createdToBoundMs, 99))}; creation → Running p50 ${s(pct(r.createdToRunningMs, 50))} p99 ${s(pct(r.createdToRunningMs, 99))}; ` +
         `most pods on one node ${r.maxPodsOnANode}; pods created ${r.podsCreated}, deleted ${r.podsDeleted}; warnings ${JSON.stringify(r.warnings)}`,
       `  CPU over the pods' part: ${r.serverCpuMs !== undefined ? `server ${s(r.serverCpuMs)} (${(r.serverCpuMs / r.allRunningMs).toFixed(2)} cores), ` : ""}` +
-        `hollow agents and watcher ${s(r.agentsCpuMs)} (${(r.agentsCpuMs / r.allRunningMs).toFixed(2)} cores)`,
+        `hollow agents ${s(r.agentsCpuMs)} (${(r.agentsCpuMs / r.allRunningMs).toFixed(2)} cores${r.agentProcesses ? `, ${r.agentProcesses} processes` : ""})` +
+        (r.watcherCpuMs !== undefined ? `, the bench's watch ${s(r.watcherCpuMs)}` : ""),
     );
     if (r.requests) {
       const http = r.requests.filter((x) => !x.what.startsWith("reconcile ")).reduce((a, x) => a + x.count, 0);
