@@ -1,8 +1,9 @@
 /**
- * `npm run bench -- scale [--nodes 1000] [--pods 10000] [--sync full|normal] [--cpu-prof DIR] [-o json]`:
+ * `npm run bench -- scale [--nodes 200] [--pods 2000] [--sync full|normal] [--cpu-prof DIR] [-o json]`:
  * scheduling end to end (issue #14, goal 3), kubemark-style. N hollow nodes — the real
- * node agent (agent/agent.ts) on the in-memory engine (test/hollow-runtime.ts), all in
- * this process as kubemark runs many hollow kubelets per process — join the control
+ * node agent (agent/agent.ts) on the in-memory engine (test/hollow-runtime.ts), in
+ * child processes (bench/hollow-nodes.ts, one per 250 nodes) as kubemark runs many
+ * hollow kubelets per process (KF_BENCH_AGENT_PROF=DIR: under `node --cpu-prof`) — join the control
  * plane; once every Node is Ready, Deployments totalling M pods are created, and one
  * watch on the pods times, for each pod, its creation (ADDED), its binding
  * (spec.nodeName set) and its Running (status.phase reported by its agent).
@@ -20,7 +21,8 @@
  * their own watches of pods, Services and EndpointSlices) but open no tunnel (exec and
  * port-forward; kubemark's hollow kubelets serve none either) and no DNS server. The
  * rates are end to end: from the first Deployment sent to the last pod bound, and to
- * the last pod Running. No Docker, no root.
+ * the last pod Running. Before the Deployments the idle cluster is measured for 15 s
+ * (the server's and the agents' CPU, requests per second). No Docker, no root.
  */
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -53,6 +55,8 @@ export interface ScaleRun {
   pods: number;
   /** every agent started (joined, registered) → every Node Ready */
   nodesReadyMs: number;
+  /** the Node server's cluster idle for IDLE_MS once every node is Ready: CPU (cores) and requests and reconciles per second */
+  idle?: { seconds: number; serverCores?: number; agentsCores: number; requests: { what: string; perSecond: number }[] };
   /** first Deployment sent → last pod seen (created by the ReplicaSet controller) */
   allCreatedMs: number;
   /** first Deployment sent → last pod bound */
@@ -98,6 +102,8 @@ export const AIM_PODS_PER_SECOND = 1000;
 export const EDGE_NODES = 20;
 export const EDGE_PODS = 200;
 const NS = "scale";
+/** how long the idle cluster is measured before the Deployments */
+const IDLE_MS = 15_000;
 /** replicas per Deployment */
 const PER_DEPLOYMENT = 1000;
 const root = new URL("..", import.meta.url).pathname;
@@ -266,6 +272,9 @@ const counters = async (target: Target): Promise<Map<string, number>> => {
   return out;
 };
 
+/** How long N nodes get to join and be Ready: 10 minutes, or 0.9 s a node (1,000 joined in about 6.5 minutes on a busy 2-core box) */
+export const readyTimeoutMs = (nodes: number) => Math.max(600_000, nodes * 900);
+
 type HollowProcess = ChildProcess;
 
 /**
@@ -368,12 +377,39 @@ async function run(
       const nodes = (await admin.request<{ items: KObject[] }>("GET", "/api/v1/nodes")).items;
       ready = nodes.filter((n) => n.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True")).length;
       if (ready >= o.nodes) break;
-      if (performance.now() - t0 > 600_000) throw new Error(`${kind}: only ${ready}/${o.nodes} nodes Ready after 10 minutes`);
+      if (performance.now() - t0 > readyTimeoutMs(o.nodes))
+        throw new Error(`${kind}: only ${ready}/${o.nodes} nodes Ready after ${Math.round(readyTimeoutMs(o.nodes) / 1000)} s`);
       say(`${kind}: ${ready}/${o.nodes} nodes Ready`, progress(0.2));
       await sleep(1000);
     }
     const nodesReadyMs = performance.now() - t0;
     say(`${kind}: ${o.nodes} nodes Ready after ${(nodesReadyMs / 1000).toFixed(1)} s`, progress(0.25));
+
+    // ---- what the idle cluster costs: IDLE_MS with every node Ready and no pods yet
+    const agentsCpu = () => children.reduce((a, c) => a + (c.pid ? (cpuMsOf(c.pid) ?? 0) : 0), 0);
+    let idle: ScaleRun["idle"];
+    if (kind === "node") {
+      const at0 = { t: performance.now(), server: target.pid ? cpuMsOf(target.pid) : undefined, agents: agentsCpu(), counted: await counters(target) };
+      await sleep(IDLE_MS);
+      const counted = await counters(target);
+      const t = (performance.now() - at0.t) / 1000;
+      const server = target.pid ? cpuMsOf(target.pid) : undefined;
+      const rates = [...counted].map(([k, n]) => ({ what: k, perSecond: (n - (at0.counted.get(k) ?? 0)) / t })).filter((x) => x.perSecond > 0);
+      idle = {
+        seconds: t,
+        serverCores: server !== undefined && at0.server !== undefined ? (server - at0.server) / 1000 / t : undefined,
+        agentsCores: (agentsCpu() - at0.agents) / 1000 / t,
+        requests: rates.sort((a, b) => b.perSecond - a.perSecond),
+      };
+      say(
+        `${kind}: idle, ${o.nodes} nodes: server ${idle.serverCores?.toFixed(2)} cores, hollow agents ${idle.agentsCores.toFixed(2)} cores, ` +
+          `${rates
+            .filter((x) => !x.what.startsWith("reconcile "))
+            .reduce((a, x) => a + x.perSecond, 0)
+            .toFixed(0)} requests/s`,
+        progress(0.25),
+      );
+    }
 
     // ---- one watch times every pod
     await admin.request("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
@@ -415,7 +451,6 @@ async function run(
     await sleep(500);
 
     // ---- the Deployments
-    const agentsCpu = () => children.reduce((a, c) => a + (c.pid ? (cpuMsOf(c.pid) ?? 0) : 0), 0);
     const cpu0 = { server: target.pid ? cpuMsOf(target.pid) : undefined, own: ownCpuMs(), agents: agentsCpu() };
     const counted0 = kind === "node" ? await counters(target) : undefined;
     const start = performance.now();
@@ -480,6 +515,7 @@ async function run(
       nodes: o.nodes,
       pods: o.pods,
       nodesReadyMs,
+      idle,
       allCreatedMs,
       allBoundMs,
       allRunningMs,
@@ -596,6 +632,16 @@ export function scaleReport(res: ScaleResult): string {
         `hollow agents ${s(r.agentsCpuMs)} (${(r.agentsCpuMs / r.allRunningMs).toFixed(2)} cores${r.agentProcesses ? `, ${r.agentProcesses} processes` : ""})` +
         (r.watcherCpuMs !== undefined ? `, the bench's watch ${s(r.watcherCpuMs)}` : ""),
     );
+    if (r.idle) {
+      const http = r.idle.requests.filter((x) => !x.what.startsWith("reconcile ")).reduce((a, x) => a + x.perSecond, 0);
+      lines.push(
+        `  idle (${r.idle.seconds.toFixed(0)} s, every node Ready, no pods yet): server ${r.idle.serverCores?.toFixed(2) ?? "?"} cores, hollow agents ${r.idle.agentsCores.toFixed(2)} cores; ` +
+          `${http.toFixed(0)} requests/s: ${r.idle.requests
+            .slice(0, 8)
+            .map((x) => `${x.what} ${x.perSecond.toFixed(1)}/s`)
+            .join(", ")}`,
+      );
+    }
     if (r.requests) {
       const http = r.requests.filter((x) => !x.what.startsWith("reconcile ")).reduce((a, x) => a + x.count, 0);
       lines.push(
