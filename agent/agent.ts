@@ -30,6 +30,7 @@ import type { ApiRelay } from "./relay/apirelay";
 import { type ContainerInfo, LABELS, type ContainerRuntime } from "./runtime/runtime";
 import { sleep, watchBackoffMs } from "./sleep";
 import { LocalPathProvisioner } from "./storage/localpath";
+import { containerFingerprints, SETTLED_RESYNC_MS, settledPod } from "./settled";
 import { StatsCollector } from "./stats/collector";
 import { StreamServer } from "./streams/server";
 import { TunnelClient } from "./tunnel/client";
@@ -144,6 +145,10 @@ export class NodeAgent {
   private readonly podWorkers: PodWorkers;
   private readonly prober: Prober;
   private readonly lastStatus = new Map<string, string>();
+  /** settled pods (settledPod) by uid: left out of the periodic pass until their resourceVersion or containers change, or `until` */
+  private readonly settled = new Map<string, { rv: string; containers: string; until: number }>();
+  /** the containers of each pod as of the last pass (containerFingerprints) */
+  private fingerprints = new Map<string, string>();
   /** when a pod was first seen finished (Succeeded/Failed), by uid */
   private readonly finishedAt = new Map<string, number>();
   private listed = false;
@@ -474,6 +479,7 @@ export class NodeAgent {
    */
   private async leaseLoop(): Promise<void> {
     let failures = 0;
+    /** when the last renewal that went through was sent (about its renewTime) */
     let renewedAt = Date.now();
     let renewedVouched = false;
     while (!this.ac.signal.aborted) {
@@ -485,9 +491,12 @@ export class NodeAgent {
       // woken early, with nothing changed (a heartbeat that keeps being answered): sleep on
       if (!failures && vouched && renewedVouched && Date.now() - renewedAt < this.hubLeaseIntervalMs * 0.9) continue;
       try {
-        const lapsed = Date.now() - renewedAt > this.leaseSeconds(renewedVouched) * 1000;
+        // the control plane's view: the Lease lapsed if this renewal lands more than its duration after the
+        // previous one's renewTime (when that was sent), however soon the previous PUT was answered
+        const sent = Date.now();
         await this.renewLease();
-        renewedAt = Date.now();
+        const lapsed = Date.now() - renewedAt > this.leaseSeconds(renewedVouched) * 1000;
+        renewedAt = sent;
         renewedVouched = vouched;
         const changed = nodeStatusEssence(this.currentStatus()) !== this.statusWritten?.essence;
         if (lapsed || changed || Date.now() - (this.statusWritten?.at ?? 0) > NODE_STATUS_REPORT_MS) await this.register();
@@ -589,6 +598,7 @@ export class NodeAgent {
     const have = Number(this.pods.get(uid)?.metadata.resourceVersion ?? 0);
     if (ev.type === "DELETED") {
       this.pods.delete(uid);
+      this.settled.delete(uid);
       // a pass removes what the pod left behind
       this.wake?.();
     } else {
@@ -637,7 +647,15 @@ export class NodeAgent {
     const previous = this.listing;
     this.listing = all;
     this.o.metrics?.containers(all); // metrics: kubelet_running_pods, kubelet_running_containers
-    for (const uid of this.pods.keys()) this.podWorkers.update(uid);
+    // every pod to its worker, but a settled one only when it or its containers changed or its resync is due
+    this.fingerprints = containerFingerprints(all);
+    const at = Date.now();
+    for (const [uid, pod] of this.pods) {
+      const s = this.settled.get(uid);
+      if (s && at < s.until && s.rv === (pod.metadata.resourceVersion ?? "") && s.containers === (this.fingerprints.get(uid) ?? "")) continue;
+      this.settled.delete(uid);
+      this.podWorkers.update(uid);
+    }
     // probe state of containers that stopped or went away goes with them (a restart is a new container)
     const now = new Set(all.map((c) => c.id));
     for (const c of all) if (c.state === "exited") this.prober.forget(c.id);
@@ -652,6 +670,7 @@ export class NodeAgent {
           await this.worker.teardown(uid, 2);
           this.lastStatus.delete(uid);
           this.finishedAt.delete(uid);
+          this.settled.delete(uid);
         });
       }
     }
@@ -680,6 +699,7 @@ export class NodeAgent {
         this.pods.delete(uid);
         this.lastStatus.delete(uid);
         this.finishedAt.delete(uid);
+        this.settled.delete(uid);
       });
       return;
     }
@@ -706,9 +726,18 @@ export class NodeAgent {
       }
     }
     const text = JSON.stringify(status);
+    const settle = () => {
+      const now = this.pods.get(uid);
+      if (!now || !settledPod(now, status)) return this.settled.delete(uid);
+      const period = Math.min(SETTLED_RESYNC_MS, this.o.syncFrequencyMs ?? SETTLED_RESYNC_MS);
+      this.settled.set(uid, { rv: now.metadata.resourceVersion ?? "", containers: this.fingerprints.get(uid) ?? "", until: Date.now() + jitter(period) });
+    };
     // write when what we see changed, or when the pod's status on the server no longer says
     // what we wrote (the node controller marks pods NotReady while a node is unreachable)
-    if (this.lastStatus.get(uid) === text && statusEssence(status) === statusEssence(pod.status)) return;
+    if (this.lastStatus.get(uid) === text && statusEssence(status) === statusEssence(pod.status)) {
+      settle();
+      return;
+    }
     // a status that says a container terminated comes after that container's last output
     // (kubelet reads logs from the engine; this agent ships them every few seconds)
     const terminated = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])].some((c: any) => c.state?.terminated);
@@ -722,6 +751,7 @@ export class NodeAgent {
       const have = this.pods.get(uid);
       if (have && Number(written.metadata.resourceVersion ?? 0) >= Number(have.metadata.resourceVersion ?? 0)) this.pods.set(uid, written);
       this.lastStatus.set(uid, text);
+      settle();
     } catch (e) {
       if (e instanceof ApiRequestError && e.status === 409) {
         const fresh = await this.o.api.find(path);

@@ -5,6 +5,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { createSecureContext, type SecureContext } from "node:tls";
 import WebSocket from "ws";
 import type { KObject, WatchEvent } from "../shared/types";
 
@@ -29,7 +30,18 @@ export interface ApiClientOptions {
    * event per text message, with heartbeats) or "http" (a chunked stream of lines).
    */
   watchTransport?: "websocket" | "http";
+  /**
+   * Requests in flight at once, each on a kept-alive connection of its own (default
+   * MAX_CONNECTIONS); more wait for one to be free. Kubelet multiplexes its requests on
+   * one HTTP/2 connection; without a cap, a burst (a node handed ten pods posts their
+   * statuses and events at once) opened a TLS connection per request, each a handshake
+   * on both sides. HTTP watches use connections of their own.
+   */
+  maxConnections?: number;
 }
+
+/** ApiClientOptions.maxConnections' default */
+export const MAX_CONNECTIONS = 8;
 
 /** A watch's extras on the WebSocket transport. */
 export interface WatchSocketOptions {
@@ -48,17 +60,45 @@ const readAll = async (res: IncomingMessage): Promise<string> => {
   return Buffer.concat(chunks).toString("utf8");
 };
 
+/**
+ * One TLS context per CA, made once: given `ca`, node:https and ws parse the PEM and build
+ * a fresh context for every connection they open (a tenth of a hollow node's CPU in the
+ * scale bench); given `secureContext`, they reuse it. Kept by PEM, so clients of one
+ * cluster (a process running many hollow nodes, an agent's API client and its tunnel's
+ * sockets) share it.
+ */
+const contexts = new Map<string, SecureContext>();
+export const secureContextFor = (caPem: string): SecureContext => {
+  let ctx = contexts.get(caPem);
+  if (!ctx) contexts.set(caPem, (ctx = createSecureContext({ ca: caPem })));
+  return ctx;
+};
+
 export class ApiClient {
   private readonly url: URL;
   private readonly agent: HttpAgent | HttpsAgent;
+  /** for HTTP watches, which hold their connection: outside the request pool */
+  private streamAgent?: HttpAgent | HttpsAgent;
 
   constructor(private readonly o: ApiClientOptions) {
     this.url = new URL(o.server);
-    this.agent = this.url.protocol === "https:" ? new HttpsAgent({ keepAlive: true, ...(o.caPem ? { ca: o.caPem } : {}) }) : new HttpAgent({ keepAlive: true });
+    this.agent = this.newAgent(o.maxConnections ?? MAX_CONNECTIONS);
+  }
+
+  private newAgent(maxSockets: number): HttpAgent | HttpsAgent {
+    const tls = this.o.caPem ? { ca: this.o.caPem, secureContext: secureContextFor(this.o.caPem) } : {};
+    return this.url.protocol === "https:" ? new HttpsAgent({ keepAlive: true, maxSockets, ...tls }) : new HttpAgent({ keepAlive: true, maxSockets });
   }
 
   /** Send a request; resolves with the response once its headers are in. */
-  private send(method: string, path: string, body: string | undefined, headers: Record<string, string>, signal: AbortSignal): Promise<IncomingMessage> {
+  private send(
+    method: string,
+    path: string,
+    body: string | undefined,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+    agent: HttpAgent | HttpsAgent = this.agent,
+  ): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const req = (this.url.protocol === "https:" ? httpsRequest : httpRequest)(
         {
@@ -67,7 +107,7 @@ export class ApiClient {
           port: this.url.port || undefined,
           path: this.url.pathname.replace(/\/$/, "") + path,
           method,
-          agent: this.agent,
+          agent,
           signal,
           headers: {
             Authorization: `Bearer ${this.o.token}`,
@@ -172,7 +212,7 @@ export class ApiClient {
         headers: { Authorization: `Bearer ${this.o.token}`, Accept: "application/json" },
         perMessageDeflate: false,
         handshakeTimeout: this.o.timeoutMs ?? 30_000,
-        ...(this.o.caPem ? { ca: this.o.caPem } : {}),
+        ...(this.o.caPem ? { ca: this.o.caPem, secureContext: secureContextFor(this.o.caPem) } : {}),
       });
       let settled = false;
       let ping: ReturnType<typeof setInterval> | undefined;
@@ -260,6 +300,7 @@ export class ApiClient {
       undefined,
       {},
       signal,
+      (this.streamAgent ??= this.newAgent(Number.POSITIVE_INFINITY)),
     );
     const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) {
@@ -293,5 +334,6 @@ export class ApiClient {
 
   async close(): Promise<void> {
     this.agent.destroy();
+    this.streamAgent?.destroy();
   }
 }

@@ -157,7 +157,9 @@ export const SCENARIOS: Scenario[] = [
       "scheduling end to end: N hollow nodes (real agents, in-memory engine), Deployments of M pods → bound → Running (aim ≥ 1,000 pods/s), then the Worker in Miniflare, smaller",
     async run(o, say) {
       const { benchScale, scaleFigures, scaleReport } = await import("./scale");
-      const r = await benchScale({ ...numbers(o, { nodes: 1000, pods: 10000 }), sync: o.sync, cpuProfDir: o.cpuProf }, say);
+      // 200 nodes and 2,000 pods by default: what completes within the scenario's own time limits on a shared 2-core box
+      // (--nodes 1000 --pods 10000, the goal's scale, does not yet: see README, "Scheduling end to end: where the time goes")
+      const r = await benchScale({ ...numbers(o, { nodes: 200, pods: 2000 }), sync: o.sync, cpuProfDir: o.cpuProf }, say);
       return { figures: scaleFigures(r), text: scaleReport(r) };
     },
   },

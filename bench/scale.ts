@@ -1,8 +1,9 @@
 /**
- * `npm run bench -- scale [--nodes 1000] [--pods 10000] [--sync full|normal] [--cpu-prof DIR] [-o json]`:
+ * `npm run bench -- scale [--nodes 200] [--pods 2000] [--sync full|normal] [--cpu-prof DIR] [-o json]`:
  * scheduling end to end (issue #14, goal 3), kubemark-style. N hollow nodes — the real
- * node agent (agent/agent.ts) on the in-memory engine (test/hollow-runtime.ts), all in
- * this process as kubemark runs many hollow kubelets per process — join the control
+ * node agent (agent/agent.ts) on the in-memory engine (test/hollow-runtime.ts), in
+ * child processes (bench/hollow-nodes.ts, one per 250 nodes) as kubemark runs many
+ * hollow kubelets per process (KF_BENCH_AGENT_PROF=DIR: under `node --cpu-prof`) — join the control
  * plane; once every Node is Ready, Deployments totalling M pods are created, and one
  * watch on the pods times, for each pod, its creation (ADDED), its binding
  * (spec.nodeName set) and its Running (status.phase reported by its agent).
@@ -20,18 +21,19 @@
  * their own watches of pods, Services and EndpointSlices) but open no tunnel (exec and
  * port-forward; kubemark's hollow kubelets serve none either) and no DNS server. The
  * rates are end to end: from the first Deployment sent to the last pod bound, and to
- * the last pod Running. No Docker, no root.
+ * the last pod Running. Before the Deployments the idle cluster is measured for 15 s
+ * (the server's and the agents' CPU, requests per second). No Docker, no root.
  */
+import { type ChildProcess, fork } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Agent, fetch } from "undici";
-import { NodeAgent } from "../agent/agent";
 import { ApiClient } from "../agent/api";
 import type { KObject, WatchEvent } from "../shared/types";
-import { HollowRuntime } from "../test/hollow-runtime";
 import type { Figure } from "./figures";
+import { type HollowMessage, type HollowStart, processesFor, shares } from "./hollow-nodes";
 import { startServerChild } from "./node-server";
 
 export interface ScaleOptions {
@@ -41,6 +43,8 @@ export interface ScaleOptions {
   sync?: string;
   /** run the Node server under `node --cpu-prof`, its profiles written here */
   cpuProfDir?: string;
+  /** child processes the hollow nodes run in (default one per 250 nodes) */
+  processes?: number;
   /** the Worker's scale (0 nodes: no Worker run) */
   edgeNodes?: number;
   edgePods?: number;
@@ -52,6 +56,8 @@ export interface ScaleRun {
   pods: number;
   /** every agent started (joined, registered) → every Node Ready */
   nodesReadyMs: number;
+  /** the Node server's cluster idle for IDLE_MS once every node is Ready: CPU (cores) and requests and reconciles per second */
+  idle?: { seconds: number; serverCores?: number; agentsCores: number; requests: { what: string; perSecond: number }[] };
   /** first Deployment sent → last pod seen (created by the ReplicaSet controller) */
   allCreatedMs: number;
   /** first Deployment sent → last pod bound */
@@ -73,8 +79,12 @@ export interface ScaleRun {
   warnings: Record<string, number>;
   /** the control plane's CPU over the pods' part (ms; the server child only) */
   serverCpuMs?: number;
-  /** this process's CPU (the hollow agents and the watcher) over the pods' part (ms) */
+  /** the hollow-node processes' CPU over the pods' part (ms) */
   agentsCpuMs: number;
+  /** this process's CPU (the watch timing the pods) over the pods' part (ms) */
+  watcherCpuMs?: number;
+  /** how many processes the hollow nodes ran in */
+  agentProcesses?: number;
   /** the Node server's requests (verb resource[/subresource]) and reconciles over the pods' part, most first */
   requests?: { what: string; count: number }[];
   /** with --cpu-prof: the server's main thread by area */
@@ -93,25 +103,15 @@ export const AIM_PODS_PER_SECOND = 1000;
 export const EDGE_NODES = 20;
 export const EDGE_PODS = 200;
 const NS = "scale";
+/** how long the idle cluster is measured before the Deployments */
+const IDLE_MS = 15_000;
 /** replicas per Deployment */
 const PER_DEPLOYMENT = 1000;
+const root = new URL("..", import.meta.url).pathname;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] : Number.NaN;
-
-/** At most `limit` of `items` at once through `f`. */
-const pool = async <T>(items: T[], limit: number, f: (x: T, i: number) => Promise<void>) => {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await f(items[i], i);
-      }
-    }),
-  );
-};
 
 interface Target {
   url: string;
@@ -154,7 +154,17 @@ const startNodeServer = (dir: string, sync: string, profileDir?: string) =>
   });
 
 /** The Worker in Miniflare, as the edge scenario runs it (bench/edge-worker.ts, libSQL over Hrana, the queue, the hub), the cron once a minute. */
-const startWorker = async (dir: string): Promise<Target> => (await import("./edge-miniflare")).startEdgeWorker(dir, { cron: true });
+const startWorker = async (dir: string): Promise<Target> =>
+  (await import("./edge-miniflare")).startEdgeWorker(dir, {
+    cron: true,
+    miniflare: {
+      // the Worker's console (e.g. "subrequest budget spent" lines) goes to stderr with the progress: stdout is the report, or JSON with -o json
+      handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
+        stdout.pipe(process.stderr, { end: false });
+        stderr.pipe(process.stderr, { end: false });
+      },
+    },
+  });
 
 /**
  * The Node server's request and reconcile counters (/metrics), summed by what they
@@ -180,6 +190,45 @@ const counters = async (target: Target): Promise<Map<string, number>> => {
   return out;
 };
 
+/** How long N nodes get to join and be Ready: 10 minutes, or 0.9 s a node (1,000 joined in about 6.5 minutes on a busy 2-core box) */
+export const readyTimeoutMs = (nodes: number) => Math.max(600_000, nodes * 900);
+
+type HollowProcess = ChildProcess;
+
+/**
+ * A child process for hollow nodes (bench/hollow-nodes.ts); its output goes to this
+ * process's stderr. With KF_BENCH_AGENT_PROF=DIR it runs under `node --cpu-prof`, its
+ * profile written to DIR when it exits.
+ */
+const startHollowProcess = (): HollowProcess => {
+  const prof = process.env.KF_BENCH_AGENT_PROF;
+  const child = fork(join(root, "bench/hollow-nodes.ts"), [], {
+    cwd: root,
+    execArgv: [...(prof ? ["--cpu-prof", "--cpu-prof-dir", prof] : []), "--import", "tsx"],
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+  child.stdout!.pipe(process.stderr, { end: false });
+  child.stderr!.pipe(process.stderr, { end: false });
+  const orphan = () => child.kill("SIGKILL");
+  process.once("exit", orphan);
+  child.once("exit", () => process.off("exit", orphan));
+  return child;
+};
+
+/** Ask a hollow-node process to stop its agents; killed if it has not exited within 60 s. */
+const stopHollowProcess = async (child: HollowProcess): Promise<void> => {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  try {
+    child.send({ op: "stop" });
+  } catch {
+    child.kill("SIGKILL");
+  }
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  await exited;
+  clearTimeout(timer);
+};
+
 interface PodTimes {
   added: number;
   bound?: number;
@@ -191,58 +240,94 @@ interface PodTimes {
 async function run(
   target: Target,
   kind: "node" | "worker",
-  o: { nodes: number; pods: number; dir: string },
+  o: { nodes: number; pods: number; dir: string; processes?: number },
   say: (m: string, fraction?: number) => void,
   span: [number, number],
 ): Promise<ScaleRun> {
   const progress = (f: number) => span[0] + (span[1] - span[0]) * f;
   const admin = new ApiClient({ server: target.url, token: target.adminToken, caPem: target.caPem, timeoutMs: 120_000 });
-  const agents: NodeAgent[] = [];
-  const apis: ApiClient[] = [];
   const ac = new AbortController();
+  const procs = shares(
+    Array.from({ length: o.nodes }, (_, i) => `hollow-${kind[0]}${i}`),
+    o.processes ?? processesFor(o.nodes),
+  ).map((names, k) => ({ names, k }));
+  const children: HollowProcess[] = [];
   try {
-    // ---- N hollow nodes join with one bootstrap token, as `kubeflare-agent join` does
+    // ---- N hollow nodes join with one bootstrap token, as `kubeflare-agent join` does, from a few child processes
     const { token: joinToken } = await admin.request("POST", "/apis/kubeflare.dev/v1/bootstraptokens", { maxNodes: o.nodes });
-    const joiner = new ApiClient({ server: target.url, token: joinToken, caPem: target.caPem, timeoutMs: 120_000 });
     const tag = `s${process.pid % 10000}${kind[0]}`;
     const t0 = performance.now();
     let started = 0;
-    await pool(
-      Array.from({ length: o.nodes }, (_, i) => i),
-      16,
-      async (i) => {
-        const nodeName = `hollow-${kind[0]}${i}`;
-        const cred = await joiner.request("POST", "/apis/kubeflare.dev/v1/join", { nodeName });
-        const api = new ApiClient({ server: target.url, token: cred.token, caPem: target.caPem, timeoutMs: 120_000 });
-        apis.push(api);
-        const agent = new NodeAgent({
-          api,
-          runtime: new HollowRuntime(`${tag}${i.toString(36)}c`),
-          nodeName,
-          nodeIP: "127.0.0.1",
-          dataDir: join(o.dir, "nodes", nodeName),
-          clusterDNS: "",
-          dnsListen: null,
-          tunnel: false,
-          log: () => {},
-        });
-        await agent.start();
-        agents.push(agent);
-        if (++started % 50 === 0 || started === o.nodes) say(`${kind}: ${started}/${o.nodes} hollow nodes started`, progress((0.2 * started) / o.nodes));
-      },
+    const failed: string[] = [];
+    await Promise.all(
+      procs.map(
+        ({ names, k }) =>
+          new Promise<void>((resolve, reject) => {
+            const child = startHollowProcess();
+            children.push(child);
+            let done = 0;
+            child.once("exit", (code) => reject(new Error(`${kind}: hollow-node process ${k} exited (${code}) with ${done}/${names.length} nodes started`)));
+            child.on("message", (m: HollowMessage) => {
+              if (m.op === "failed") failed.push(`${m.name}: ${m.message}`);
+              if (m.op !== "started" && m.op !== "failed") return;
+              started++;
+              if (started % 50 === 0 || started === o.nodes)
+                say(`${kind}: ${started}/${o.nodes} hollow nodes started in ${procs.length} processes`, progress((0.2 * started) / o.nodes));
+              if (++done === names.length) resolve();
+            });
+            const start: HollowStart = {
+              op: "start",
+              server: target.url,
+              caPem: target.caPem,
+              joinToken,
+              names,
+              dataDir: join(o.dir, "nodes"),
+              tag: `${tag}${k.toString(36)}x`,
+              concurrency: Math.max(2, Math.ceil(16 / procs.length)),
+            };
+            child.send(start);
+          }),
+      ),
     );
-    await joiner.close();
+    if (failed.length) throw new Error(`${kind}: ${failed.length} hollow nodes failed to start, e.g. ${failed[0]}`);
     let ready = 0;
     for (;;) {
       const nodes = (await admin.request<{ items: KObject[] }>("GET", "/api/v1/nodes")).items;
       ready = nodes.filter((n) => n.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True")).length;
       if (ready >= o.nodes) break;
-      if (performance.now() - t0 > 600_000) throw new Error(`${kind}: only ${ready}/${o.nodes} nodes Ready after 10 minutes`);
+      if (performance.now() - t0 > readyTimeoutMs(o.nodes))
+        throw new Error(`${kind}: only ${ready}/${o.nodes} nodes Ready after ${Math.round(readyTimeoutMs(o.nodes) / 1000)} s`);
       say(`${kind}: ${ready}/${o.nodes} nodes Ready`, progress(0.2));
       await sleep(1000);
     }
     const nodesReadyMs = performance.now() - t0;
     say(`${kind}: ${o.nodes} nodes Ready after ${(nodesReadyMs / 1000).toFixed(1)} s`, progress(0.25));
+
+    // ---- what the idle cluster costs: IDLE_MS with every node Ready and no pods yet
+    const agentsCpu = () => children.reduce((a, c) => a + (c.pid ? (cpuMsOf(c.pid) ?? 0) : 0), 0);
+    let idle: ScaleRun["idle"];
+    if (kind === "node") {
+      const at0 = { t: performance.now(), server: target.pid ? cpuMsOf(target.pid) : undefined, agents: agentsCpu(), counted: await counters(target) };
+      await sleep(IDLE_MS);
+      const counted = await counters(target);
+      const t = (performance.now() - at0.t) / 1000;
+      const server = target.pid ? cpuMsOf(target.pid) : undefined;
+      const rates = [...counted].map(([k, n]) => ({ what: k, perSecond: (n - (at0.counted.get(k) ?? 0)) / t })).filter((x) => x.perSecond > 0);
+      idle = {
+        seconds: t,
+        serverCores: server !== undefined && at0.server !== undefined ? (server - at0.server) / 1000 / t : undefined,
+        agentsCores: (agentsCpu() - at0.agents) / 1000 / t,
+        requests: rates.sort((a, b) => b.perSecond - a.perSecond),
+      };
+      say(
+        `${kind}: idle, ${o.nodes} nodes: server ${idle.serverCores?.toFixed(2)} cores, hollow agents ${idle.agentsCores.toFixed(2)} cores, ` +
+          `${rates
+            .filter((x) => !x.what.startsWith("reconcile "))
+            .reduce((a, x) => a + x.perSecond, 0)
+            .toFixed(0)} requests/s`,
+        progress(0.25),
+      );
+    }
 
     // ---- one watch times every pod
     await admin.request("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
@@ -284,7 +369,7 @@ async function run(
     await sleep(500);
 
     // ---- the Deployments
-    const cpu0 = { server: target.pid ? cpuMsOf(target.pid) : undefined, own: ownCpuMs() };
+    const cpu0 = { server: target.pid ? cpuMsOf(target.pid) : undefined, own: ownCpuMs(), agents: agentsCpu() };
     const counted0 = kind === "node" ? await counters(target) : undefined;
     const start = performance.now();
     const deployments = Math.ceil(o.pods / PER_DEPLOYMENT);
@@ -323,12 +408,14 @@ async function run(
           progress(0.25 + (0.75 * (bound + running)) / (2 * o.pods)),
         );
       }
+      const dead = children.find((c) => c.exitCode !== null || c.signalCode !== null);
+      if (dead) throw new Error(`${kind}: a hollow-node process exited (${dead.exitCode ?? dead.signalCode}) while the pods started`);
       if (since() > timeoutMs) throw new Error(`${kind}: ${running}/${o.pods} pods Running (${bound} bound) after ${Math.round(timeoutMs / 1000)} s`);
     }
     const allRunningMs = since();
     allCreatedMs ??= allRunningMs;
     allBoundMs ??= allRunningMs;
-    const cpu1 = { server: target.pid ? cpuMsOf(target.pid) : undefined, own: ownCpuMs() };
+    const cpu1 = { server: target.pid ? cpuMsOf(target.pid) : undefined, own: ownCpuMs(), agents: agentsCpu() };
     const counted1 = counted0 ? await counters(target) : undefined;
     const requests = counted1 && [...counted1].map(([k, n]) => ({ what: k, count: n - (counted0!.get(k) ?? 0) })).filter((x) => x.count > 0);
     perSecond.push(running);
@@ -346,6 +433,7 @@ async function run(
       nodes: o.nodes,
       pods: o.pods,
       nodesReadyMs,
+      idle,
       allCreatedMs,
       allBoundMs,
       allRunningMs,
@@ -358,14 +446,15 @@ async function run(
       podsDeleted: deleted,
       warnings: Object.fromEntries(warnings),
       serverCpuMs: cpu0.server !== undefined && cpu1.server !== undefined ? cpu1.server - cpu0.server : undefined,
-      agentsCpuMs: cpu1.own - cpu0.own,
+      agentsCpuMs: cpu1.agents - cpu0.agents,
+      watcherCpuMs: cpu1.own - cpu0.own,
+      agentProcesses: procs.length,
       requests: requests?.sort((a, b) => b.count - a.count),
     };
   } finally {
     ac.abort();
-    say(`${kind}: stopping ${agents.length} hollow nodes`);
-    await pool(agents, 50, (a) => a.stop());
-    await Promise.all(apis.map((a) => a.close()));
+    say(`${kind}: stopping the hollow nodes`);
+    await Promise.all(children.map((c) => stopHollowProcess(c)));
     await admin.close();
   }
 }
@@ -382,7 +471,7 @@ export async function benchScale(o: ScaleOptions, say: (m: string, fraction?: nu
     let r: ScaleRun;
     try {
       say(`node: server ${server.url} (--sync ${o.sync ?? "full"})`, 0);
-      r = await run(server, "node", { nodes: o.nodes, pods: o.pods, dir }, say, [0, share]);
+      r = await run(server, "node", { nodes: o.nodes, pods: o.pods, dir, processes: o.processes }, say, [0, share]);
     } finally {
       await server.close();
       rmSync(dir, { recursive: true, force: true });
@@ -458,8 +547,19 @@ export function scaleReport(res: ScaleResult): string {
       `  creation → bound p50 ${s(pct(r.createdToBoundMs, 50))} p99 ${s(pct(r.createdToBoundMs, 99))}; creation → Running p50 ${s(pct(r.createdToRunningMs, 50))} p99 ${s(pct(r.createdToRunningMs, 99))}; ` +
         `most pods on one node ${r.maxPodsOnANode}; pods created ${r.podsCreated}, deleted ${r.podsDeleted}; warnings ${JSON.stringify(r.warnings)}`,
       `  CPU over the pods' part: ${r.serverCpuMs !== undefined ? `server ${s(r.serverCpuMs)} (${(r.serverCpuMs / r.allRunningMs).toFixed(2)} cores), ` : ""}` +
-        `hollow agents and watcher ${s(r.agentsCpuMs)} (${(r.agentsCpuMs / r.allRunningMs).toFixed(2)} cores)`,
+        `hollow agents ${s(r.agentsCpuMs)} (${(r.agentsCpuMs / r.allRunningMs).toFixed(2)} cores${r.agentProcesses ? `, ${r.agentProcesses} processes` : ""})` +
+        (r.watcherCpuMs !== undefined ? `, the bench's watch ${s(r.watcherCpuMs)}` : ""),
     );
+    if (r.idle) {
+      const http = r.idle.requests.filter((x) => !x.what.startsWith("reconcile ")).reduce((a, x) => a + x.perSecond, 0);
+      lines.push(
+        `  idle (${r.idle.seconds.toFixed(0)} s, every node Ready, no pods yet): server ${r.idle.serverCores?.toFixed(2) ?? "?"} cores, hollow agents ${r.idle.agentsCores.toFixed(2)} cores; ` +
+          `${http.toFixed(0)} requests/s: ${r.idle.requests
+            .slice(0, 8)
+            .map((x) => `${x.what} ${x.perSecond.toFixed(1)}/s`)
+            .join(", ")}`,
+      );
+    }
     if (r.requests) {
       const http = r.requests.filter((x) => !x.what.startsWith("reconcile ")).reduce((a, x) => a + x.count, 0);
       lines.push(

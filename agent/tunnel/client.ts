@@ -8,6 +8,7 @@
  */
 import { WebSocket } from "ws";
 import { isStreamOpen, MAX_STREAMS_PER_NODE, STREAM_PATH, type StreamOpen, TUNNEL_PATH, TUNNEL_PROTOCOL } from "../../shared/tunnel";
+import { secureContextFor } from "../api";
 import { sleep, watchBackoffMs } from "../sleep";
 import type { StreamServer } from "../streams/server";
 
@@ -50,7 +51,7 @@ export class TunnelClient {
   private dial(path: string, maxPayload: number): WebSocket {
     return new WebSocket(this.url(path), [TUNNEL_PROTOCOL], {
       headers: { Authorization: `Bearer ${this.o.token}` },
-      ...(this.o.caPem ? { ca: this.o.caPem } : {}),
+      ...(this.o.caPem ? { ca: this.o.caPem, secureContext: secureContextFor(this.o.caPem) } : {}),
       perMessageDeflate: false,
       maxPayload,
       handshakeTimeout: 15_000,
