@@ -83,7 +83,8 @@ const session = (ctx: () => { k: Kubectl }) => {
     // a watch as kubectl shows it (Table rows with the printer columns)
     const w = k.spawn(["get", "widgets", "-w", "--output-watch-events"]);
     try {
-      await new Promise((r) => setTimeout(r, 1500));
+      // the list comes first (as ADDED events), and the watch resumes from the list's revision: w4 can't be missed
+      await eventually(async () => /ADDED\s+w1\s/.test(w.output()), 20_000);
       await ok(["apply", "-f", "-"], widget("w4"));
       await eventually(async () => /ADDED\s+w4\s+small\s+1/.test(w.output()), 20_000);
     } finally {

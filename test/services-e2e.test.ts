@@ -423,6 +423,7 @@ spec:
       const names = (await json("get pods -l app=echo")).items.map((p: any) => p.metadata.name).sort();
       const clusterIP = (await json("get svc echo")).spec.clusterIP;
       // each datagram from a new source port: a new conntrack entry, so kube-proxy's choice is made again
+      // (one after the other: sent all at once, the socat echo servers lose some of them)
       const send = (to: string) => `for i in $(seq 1 12); do echo ping-$i | timeout 3 socat -T2 - UDP4:${to}:5000 || echo FAILED; done`;
       await eventually(async () => {
         const log = await client(`client-udp-echo-${Date.now().toString(36)}`, `${send(clusterIP)}; ${send("echo")}`);
@@ -544,12 +545,13 @@ spec:
           "get https://kubernetes.default.svc/version",
           "echo",
           // socat checks the chain against the pod's ca.crt and the name kubernetes.default.svc
-          // (its stdin stays open until the answer is in: an early close_notify would end the request)
-          `(printf '${request}'; sleep 5) | timeout 10 socat -T5 - OPENSSL:kubernetes.default.svc:443,cafile=${sa}/ca.crt,verify=1 2>&1 | grep -E 'gitVersion|socat' || echo NO-ANSWER`,
+          // (ignoreeof: its end of the connection stays open after the request, since an early close_notify would
+          // end the request; socat is done when the server closes, not after a fixed wait)
+          `printf '${request}' | timeout 10 socat -T5 STDIO,ignoreeof OPENSSL:kubernetes.default.svc:443,cafile=${sa}/ca.crt,verify=1 2>&1 | grep -E 'gitVersion|socat' || echo NO-ANSWER`,
           // the CA the pod got is the one the control plane publishes
           `md5sum < ${sa}/ca.crt`,
           // and refuses a server that is not the one asked for (the check is really made)
-          `(printf '${request}'; sleep 5) | timeout 10 socat -T5 - OPENSSL:kubernetes.default.svc:443,cafile=${sa}/ca.crt,verify=1,commonname=not-the-api.example >/dev/null 2>&1 || echo REFUSED-OTHER-NAME`,
+          `printf '${request}' | timeout 10 socat -T5 STDIO,ignoreeof OPENSSL:kubernetes.default.svc:443,cafile=${sa}/ca.crt,verify=1,commonname=not-the-api.example >/dev/null 2>&1 || echo REFUSED-OTHER-NAME`,
         ].join("; ") + " 2>&1",
         {},
         120_000,
@@ -573,9 +575,10 @@ spec:
       const sa = "/var/run/secrets/kubernetes.io/serviceaccount";
       expect((await k("create serviceaccount lister")).code).toBe(0);
       expect((await k("create rolebinding lister-view --clusterrole=view --serviceaccount=default:lister")).code).toBe(0);
+      // (socat's ignoreeof: see the test above)
       const req = (ns: string) =>
-        `(printf 'GET /api/v1/namespaces/${ns}/pods HTTP/1.1\\r\\nHost: kubernetes.default.svc\\r\\nAuthorization: Bearer %s\\r\\nConnection: close\\r\\n\\r\\n' "$(cat ${sa}/token)"; sleep 5) | ` +
-        `timeout 10 socat -T5 - OPENSSL:kubernetes.default.svc:443,cafile=${sa}/ca.crt,verify=1 2>&1 | grep -oE 'HTTP/1.1 [0-9]+|"kind":"PodList"|pods is forbidden: [^,]*namespace \\\\"${ns}\\\\"' || echo NO-ANSWER`;
+        `printf 'GET /api/v1/namespaces/${ns}/pods HTTP/1.1\\r\\nHost: kubernetes.default.svc\\r\\nAuthorization: Bearer %s\\r\\nConnection: close\\r\\n\\r\\n' "$(cat ${sa}/token)" | ` +
+        `timeout 10 socat -T5 STDIO,ignoreeof OPENSSL:kubernetes.default.svc:443,cafile=${sa}/ca.crt,verify=1 2>&1 | grep -oE 'HTTP/1.1 [0-9]+|"kind":"PodList"|pods is forbidden: [^,]*namespace \\\\"${ns}\\\\"' || echo NO-ANSWER`;
       const log = await client(
         "client-token",
         [`echo "token: $(cut -c1-3 ${sa}/token)"`, `echo "--- default"`, req("default"), `echo "--- kube-system"`, req("kube-system")].join("; ") + " 2>&1",
@@ -595,8 +598,9 @@ spec:
     it("a NetworkPolicy: the kubia pods take connections only from pods labelled access=true, directly and through the ClusterIP", async () => {
       const clusterIP = (await json("get svc kubia")).spec.clusterIP;
       const [target] = await kubiaPods();
-      const urls = `http://${clusterIP}:80/ http://${target.ip}:8080/`;
-      const script = `for u in ${urls}; do get $u; done`;
+      const urls = [`http://${clusterIP}:80/`, `http://${target.ip}:8080/`];
+      // both at once (a refused one waits out its 5 s timeout), their answers in order
+      const script = `${urls.map((u, i) => `get ${u} > /tmp/np-${i} &`).join(" ")} wait; cat ${urls.map((_, i) => `/tmp/np-${i}`).join(" ")}`;
       expect((await client("np-before", script)).split("\n").filter(Boolean)).not.toContain("FAILED");
       await apply({
         apiVersion: "networking.k8s.io/v1",

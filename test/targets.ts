@@ -164,7 +164,9 @@ export async function startWorkerTarget(
       },
     },
     queueProducers: { QUEUE: { queueName: "kubeflare-work" } },
-    queueConsumers: { "kubeflare-work": { maxBatchSize: 100, maxBatchTimeout: 1 } },
+    // wrangler.toml waits up to 1 s to fill a batch; Miniflare's queue runs one batch at a time, so each
+    // controller hop of a test (Deployment → ReplicaSet → pods → status) would wait that long: a tenth here
+    queueConsumers: { "kubeflare-work": { maxBatchSize: 100, maxBatchTimeout: 0.1 } },
     // as wrangler.toml binds them: the agents' tunnels, and the watch hub (opts.hub false: without it, watches poll)
     durableObjects: {
       TUNNEL: { className: "TunnelObject", useSQLite: true },
