@@ -191,15 +191,19 @@ export class ControllerManager {
   }
 
   /**
-   * Whether any controller here needs a write of `change.key`: one whose primary
-   * resources or watches include its resource, and whose predicate (if any) accepts it.
-   * A manager without controllers (the API alone, controllers elsewhere) cannot know
-   * and says yes.
+   * Which controllers here need a write of `change.key`: those whose primary resources
+   * or watches include its resource and whose predicate (if any) accepts it — true when
+   * that is all of them (one key for every controller), false when none, else their
+   * names (a key for each). A manager without controllers (the API alone, controllers
+   * elsewhere) cannot know and says yes.
    */
-  wants(change: WriteChange): boolean {
+  wants(change: WriteChange): boolean | string[] {
     if (!this.o.controllers.length) return true;
-    const r = change.key.resource;
-    return this.o.controllers.some((c) => (c.primary.includes(r) || !!c.watches?.some((w) => w.resource === r)) && (!c.wants || c.wants(change, this.ctx)));
+    const concerned = this.o.controllers.filter((c) => concerns(c, change.key));
+    const wanting = concerned.filter((c) => !c.wants || c.wants(change, this.ctx));
+    if (wanting.length === concerned.length) return wanting.length > 0;
+    // some filter it out: the key goes to the others alone (node-ipam reads every Node per reconcile, and a Node's status write is not for it)
+    return wanting.length ? wanting.map((c) => c.name) : false;
   }
 
   /** Send keys to the queue (after `ms`, if given); awaited by `flush`. */

@@ -14,7 +14,7 @@ import { fakeClock, readyNode } from "../../test/controlplane";
 import { ControllerClient } from "../controllers/client";
 import { CONTROLLERS } from "../controllers";
 import { composeControlPlane } from "../compose";
-import { keyString, type WorkQueue } from "../queue";
+import { queuedKeyString, type WorkQueue } from "../queue";
 
 const clock = fakeClock();
 let sent: string[];
@@ -25,7 +25,7 @@ beforeEach(async () => {
   const dir = mkdtempSync(join(tmpdir(), "kf-triggers-"));
   const client = await openDatabase(`file:${join(dir, "db.sqlite")}`, { synchronous: "NORMAL" });
   sent = [];
-  const queue: WorkQueue = { enqueue: async (keys) => void sent.push(...keys.map((k: ObjectKey) => keyString(k))) };
+  const queue: WorkQueue = { enqueue: async (keys) => void sent.push(...keys.map((k) => queuedKeyString(k))) };
   const { registry } = composeControlPlane({ client, queue, controllers: CONTROLLERS, now: clock.now, log: () => {} });
   await registry.bootstrap();
   sent = [];
@@ -38,7 +38,7 @@ beforeEach(async () => {
 afterEach(() => close());
 
 const micro = () => clock.now().toISOString().replace("Z", "000Z");
-const LEASE = "leases/kube-node-lease/box";
+const LEASE = "node-lifecycle leases/kube-node-lease/box";
 
 describe("controller work from writes", () => {
   it("a new Lease and the renewal of a lapsed one send work; renewing a live Lease sends none", async () => {
@@ -73,8 +73,16 @@ describe("controller work from writes", () => {
     const same = await api.updateStatus("nodes", beat(node, "True"));
     expect(Number(same.metadata.resourceVersion)).toBeGreaterThan(Number(node.metadata.resourceVersion));
     expect(sent).toEqual([]);
-    await api.updateStatus("nodes", beat(same, "False"));
-    expect(sent).toEqual(["nodes//box"]);
+    const down = await api.updateStatus("nodes", beat(same, "False"));
+    // node lifecycle hears of it, and node-ipam (the node has no block yet)
+    expect(sent).toContain("node-lifecycle nodes//box");
+    expect(sent).toContain("node-ipam nodes//box");
+    // a node with its block: its status changes are none of node-ipam's business (it reads every Node per reconcile)
+    const withBlock = await api.update("nodes", { ...down, spec: { ...down.spec, podCIDR: "10.42.7.0/24", podCIDRs: ["10.42.7.0/24"] } });
+    sent = [];
+    await api.updateStatus("nodes", beat(withBlock, "True"));
+    expect(sent).toContain("node-lifecycle nodes//box");
+    expect(sent.filter((k) => k.startsWith("node-ipam "))).toEqual([]);
   });
 
   it("an object no controller reconciles and nobody owns sends nothing; with an owner it goes to the garbage collector", async () => {
@@ -87,6 +95,6 @@ describe("controller work from writes", () => {
       kind: "ConfigMap",
       metadata: { name: "owned", ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "owner", uid: owner.metadata.uid! }] },
     });
-    expect(sent).toEqual(["configmaps/default/owned", "configmaps/default/owner"]);
+    expect(sent).toEqual(["garbage-collector configmaps/default/owned", "configmaps/default/owner"]);
   });
 });

@@ -2,6 +2,7 @@
 import { jsonEqual } from "../../shared/json";
 import type { ResourceInfo } from "../../shared/resources";
 import type { KObject, ObjectKey } from "../../shared/types";
+import type { QueuedKey } from "../queue";
 import { resourceByKind } from "./kinds";
 
 const keyOf = (info: ResourceInfo, obj: KObject): ObjectKey => ({ resource: info.resource, namespace: obj.metadata.namespace ?? "", name: obj.metadata.name! });
@@ -17,8 +18,12 @@ export interface WriteChange {
   deleted: boolean;
 }
 
-/** Whether any controller needs a write of its object (controller-runtime's predicates); see ControllerManager.wants. */
-export type WriteFilter = (change: WriteChange) => boolean;
+/**
+ * Which controllers need a write of its object (controller-runtime's predicates; see
+ * ControllerManager.wants): true, every one it concerns; false, none; or the names of
+ * those that do, when some of the controllers it concerns filter it out.
+ */
+export type WriteFilter = (change: WriteChange) => boolean | string[];
 
 /**
  * An object without what a write may change while telling no controller anything: its
@@ -49,11 +54,13 @@ export const affectedKeys = (
   old: KObject | undefined,
   dependents: KObject[],
   o: { deleted?: boolean; wants?: WriteFilter } = {},
-): ObjectKey[] => {
+): QueuedKey[] => {
   const deleted = !!o.deleted;
   if (old && !deleted && onlyVolatileChanged(old, obj)) return [];
   const self = keyOf(info, obj);
-  const keys: ObjectKey[] = !o.wants || o.wants({ key: self, obj, old, deleted }) ? [self] : [];
+  const wanted = o.wants ? o.wants({ key: self, obj, old, deleted }) : true;
+  // the object's own key: for all the controllers it concerns, or one key for each that wants it
+  const keys: QueuedKey[] = wanted === true ? [self] : wanted === false ? [] : wanted.map((controller) => ({ ...self, controller }));
   for (const x of [obj, old]) {
     for (const ref of x?.metadata.ownerReferences ?? []) {
       const owner = resourceByKind(ref.apiVersion, ref.kind);
