@@ -499,7 +499,7 @@ export class Registry implements RegistryCore {
 
   /** Hand the keys a write affects to the controllers. */
   private async enqueue(info: ResourceInfo, obj: KObject, old?: KObject, deleted = false): Promise<void> {
-    this.auth.written(info.resource);
+    this.auth.written(info.resource, obj);
     try {
       if (info.resource === "secrets") this.nodes.forget(obj);
       // the custom resource catalog of this isolate follows its own CRD writes at once
