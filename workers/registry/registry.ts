@@ -36,6 +36,7 @@ import { WatchCache } from "./watchcache";
 import { rememberCustomResourceDefinition } from "./crd/catalog";
 import { CRD_RESOURCE } from "./crd/kind";
 import { QuotaAdmission } from "./admission/quota";
+import { ReadCache } from "./readcache";
 
 /**
  * The resource layer, kube-apiserver's generic registry store: create, get, list,
@@ -82,6 +83,8 @@ export class Registry implements RegistryCore {
   private readonly watchPollMs: number;
   private readonly watchPollMaxMs: number | undefined;
   private readonly watchCache: WatchCache | undefined;
+  /** admission's rarely changing reads, where this process is the only writer */
+  private readonly reads: ReadCache | undefined;
   private readonly bookmarkMs: number;
   private readonly maxWatchSeconds: number;
   private readonly defaultTolerationSeconds: number;
@@ -95,6 +98,7 @@ export class Registry implements RegistryCore {
     this.watchPollMs = opts.watchPollMs ?? 1000;
     this.watchPollMaxMs = opts.watchPollMaxMs;
     this.watchCache = opts.watchCache ? new WatchCache(opts.store, { pollMs: this.watchPollMs }) : undefined;
+    this.reads = opts.readCache ? new ReadCache(opts.store) : undefined;
     this.bookmarkMs = opts.bookmarkMs ?? 60_000;
     this.maxWatchSeconds = opts.maxWatchSeconds ?? 1800;
     this.defaultTolerationSeconds = opts.defaultTolerationSeconds ?? 10; // DEFAULT_CONFIG's (workers/controllers/context.ts)
@@ -104,7 +108,7 @@ export class Registry implements RegistryCore {
     this.evictions = new Evictions(this);
     this.logs = new PodLogs(this, new LogStore(opts.store.client, opts.logBytesPerContainer));
     this.nodes = new NodeCredentials(this, opts.credentialCache);
-    this.quotas = new QuotaAdmission(opts.store, this.now);
+    this.quotas = new QuotaAdmission(opts.store, this.now, this.reads);
     this.clusterCA = new ClusterCA({ store: opts.store, now: this.now, serviceCIDR: this.serviceCIDR, fixed: opts.clusterCA });
     this.auth = new AuthService(opts.store, this.now, opts.authCaches, { issuer: opts.serviceAccountIssuer });
   }
@@ -490,7 +494,7 @@ export class Registry implements RegistryCore {
 
   /** NamespaceLifecycle: the namespace must exist and not be terminating. */
   private async admitNamespace(namespace: string): Promise<void> {
-    const ns = await this.store.get({ resource: "namespaces", namespace: "", name: namespace });
+    const ns = await (this.reads ?? this.store).get({ resource: "namespaces", namespace: "", name: namespace });
     if (!ns) throw notFound("namespaces", "", namespace);
     if (ns.status?.phase === "Terminating" || ns.metadata.deletionTimestamp) {
       throw forbidden(`unable to create new content in namespace ${namespace} because it is being terminated`);

@@ -32,6 +32,7 @@ export * from "./types";
 
 export class Store {
   private listeners = new Set<Listener>();
+  private writeListeners = new Set<(key: ObjectKey) => void>();
   private readonly now: () => number;
   private readonly notifyListeners: boolean;
 
@@ -49,7 +50,23 @@ export class Store {
     return () => this.listeners.delete(l);
   }
 
-  private notify(rev: number) {
+  /**
+   * Every write this Store committed, by key, on every runtime (caches of what this
+   * process reads: they drop what a write may have changed). Called before `onCommit`'s.
+   */
+  onWrite(l: (key: ObjectKey) => void): () => void {
+    this.writeListeners.add(l);
+    return () => this.writeListeners.delete(l);
+  }
+
+  private notify(rev: number, key: ObjectKey) {
+    for (const l of this.writeListeners) {
+      try {
+        l(key);
+      } catch {
+        /* a listener's failure is its own */
+      }
+    }
     if (!this.notifyListeners) return;
     for (const l of this.listeners) {
       try {
@@ -240,7 +257,7 @@ export class Store {
       throw taken(key);
     }
     const rev = num(rs.rows[0].rev);
-    this.notify(rev);
+    this.notify(rev, key);
     return decode(body, rev);
   }
 
@@ -283,7 +300,7 @@ export class Store {
       throw new StoreError("Conflict", "the object has been modified");
     }
     const rev = num(rs.rows[0].rev);
-    this.notify(rev);
+    this.notify(rev, key);
     return rev;
   }
 
