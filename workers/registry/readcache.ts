@@ -1,8 +1,9 @@
 /**
  * Reads that nearly every write makes and whose answer rarely changes, kept in memory
  * where this process is the database's only writer (the Node server): the namespace a
- * create goes into (NamespaceLifecycle), and a namespace's LimitRanges and
- * ResourceQuotas (the quota plugins, which on most namespaces find none). Every write
+ * create goes into (NamespaceLifecycle), a namespace's LimitRanges and ResourceQuotas
+ * (the quota plugins, which on most namespaces find none), and a new pod's
+ * ServiceAccount (its admission). Every write
  * the Store commits drops what it may have changed (Store.onWrite), so a cached answer
  * is always the current one; a read that a write overtook is not kept.
  *

@@ -469,7 +469,8 @@ export class Registry implements RegistryCore {
   private admission(): AdmissionContext {
     return {
       list: async (resource) => (await this.store.list(resource, {})).items,
-      get: (resource, namespace, name) => this.store.get({ resource, namespace, name }),
+      // a pod's ServiceAccount, read on every pod create, from memory where this process is the only writer
+      get: (resource, namespace, name) => (resource === "serviceaccounts" && this.reads ? this.reads : this.store).get({ resource, namespace, name }),
       defaultTolerationSeconds: this.defaultTolerationSeconds,
       serviceCIDR: this.serviceCIDR,
     };

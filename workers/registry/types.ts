@@ -64,7 +64,7 @@ export interface RegistryOptions {
   watchCache?: boolean;
   /**
    * this process is the database's only writer (the Node server): namespaces, LimitRanges
-   * and ResourceQuotas that admission reads are kept in memory, dropped by this process's
+   * and ResourceQuotas, and pods' ServiceAccounts, that admission reads are kept in memory, dropped by this process's
    * writes (workers/registry/readcache.ts)
    */
   readCache?: boolean;

@@ -208,17 +208,28 @@ export class Store {
       args.push(atRev!, atRev!);
       sql = `SELECT c.rev AS rev, c.namespace AS namespace, c.name AS name, c.object AS object FROM changes c WHERE ${where.join(" AND ")} AND ${sel.sql} ORDER BY c.namespace, c.name`;
     } else {
-      sql = `SELECT o.rev AS rev, o.namespace AS namespace, o.name AS name, o.object AS object FROM objects o WHERE ${where.join(" AND ")} AND ${sel.sql} ORDER BY o.namespace, o.name`;
+      // the store's revision with the rows, from the same snapshot: one statement, no read transaction around two
+      sql = `SELECT ${REVISION} AS store_rev, o.rev AS rev, o.namespace AS namespace, o.name AS name, o.object AS object FROM objects o WHERE ${where.join(" AND ")} AND ${sel.sql} ORDER BY o.namespace, o.name`;
     }
     args.push(...sel.args);
     if (limit) {
       sql += " LIMIT ?";
       args.push(limit + 1);
     }
-    const stmts: InStatement[] = [{ sql, args }, "SELECT seq FROM sqlite_sequence WHERE name = 'changes'"];
-    const [rowsRs, rev2] = await this.batch(stmts, "read");
-    const revision = useLog ? atRev! : num(rev2.rows[0]?.seq);
-    const rows = rowsRs.rows;
+    let rows: Row[];
+    let revision: number;
+    if (useLog) {
+      rows = (await this.execute({ sql, args })).rows;
+      revision = atRev!;
+    } else {
+      rows = (await this.execute({ sql, args })).rows;
+      // no rows carry no revision: read both again in one read transaction (an empty list must name the revision it was empty at)
+      if (rows.length === 0) {
+        const [rowsRs, revRs] = await this.batch([{ sql, args }, `SELECT ${REVISION} AS store_rev`], "read");
+        rows = rowsRs.rows;
+        revision = num(revRs.rows[0]?.store_rev);
+      } else revision = num(rows[0].store_rev);
+    }
     const more = limit > 0 && rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
     const items = page.map((r) => decode(r.object, num(r.rev)));
@@ -323,24 +334,27 @@ export class Store {
       where.push(`((${cur.sql}) OR (p.rev IS NOT NULL AND (${prev.sql})))`);
       args.push(...cur.args, ...prev.args);
     }
-    const [compactRs, revRs, rowsRs] = await this.batch(
-      [
-        "SELECT value FROM meta WHERE key = 'compact_rev'",
-        "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
-        {
-          sql: `SELECT c.rev, c.type, c.resource, c.namespace, c.name, c.object, p.object AS prev_object, p.rev AS prev_rev
-                FROM changes c LEFT JOIN changes p ON p.rev = c.prev_rev AND c.prev_rev > 0
-                WHERE ${where.join(" AND ")} ORDER BY c.rev LIMIT ?`,
-          args: [...args, limit],
-        },
-      ],
-      "read",
-    );
-    const compacted = num(compactRs.rows[0]?.value);
+    // the compacted and current revisions with the rows, from the same snapshot: one statement
+    const query = {
+      sql: `SELECT ${COMPACTED} AS compact_rev, ${REVISION} AS store_rev,
+                   c.rev, c.type, c.resource, c.namespace, c.name, c.object, p.object AS prev_object, p.rev AS prev_rev
+            FROM changes c LEFT JOIN changes p ON p.rev = c.prev_rev AND c.prev_rev > 0
+            WHERE ${where.join(" AND ")} ORDER BY c.rev LIMIT ?`,
+      args: [...args, limit],
+    };
+    let rows = (await this.execute(query)).rows;
+    let heads: Row | undefined = rows[0];
+    // nothing new: both revisions again, in one read transaction with the (still empty?) rows
+    if (!heads) {
+      const [rowsRs, headRs] = await this.batch([query, `SELECT ${COMPACTED} AS compact_rev, ${REVISION} AS store_rev`], "read");
+      rows = rowsRs.rows;
+      heads = headRs.rows[0];
+    }
+    const compacted = num(heads?.compact_rev);
     if (fromRev < compacted) {
       throw new StoreError("Expired", `too old resource version: ${fromRev} (${compacted})`);
     }
-    const changes = rowsRs.rows.map((r): Change => {
+    const changes = rows.map((r): Change => {
       const rev = num(r.rev);
       const c: Change = {
         rev,
@@ -351,7 +365,7 @@ export class Store {
       if (r.prev_object != null) c.prev = decode(r.prev_object, num(r.prev_rev));
       return c;
     });
-    return { changes, revision: num(revRs.rows[0]?.seq) };
+    return { changes, revision: num(heads?.store_rev) };
   }
 
   /**
@@ -424,6 +438,10 @@ const uniqueSql = (claims: UniqueClaim[] | undefined, first: number): { sql: str
   }
   return { sql: sql.join(""), args };
 };
+
+/** scalar subqueries of the store's current and compacted revisions (SQLite evaluates each once per statement) */
+const REVISION = "(SELECT seq FROM sqlite_sequence WHERE name = 'changes')";
+const COMPACTED = "(SELECT value FROM meta WHERE key = 'compact_rev')";
 
 const taken = (key: ObjectKey) => new StoreError("Taken", `a value ${key.resource} "${key.name}" claims is held by another object`);
 
