@@ -287,7 +287,10 @@ export class Registry implements RegistryCore {
         throw notFound(info.resource, info.group, name);
       }
       await this.restrict(user, "patch", info, namespace, { name, sub: opts.subresource, current });
-      const patched = toObject(info, applyPatch(this.typed(info, current), type, applied, info.kind, { name, group: info.group, resource: info.resource }));
+      // a merge patch's result shares nothing with the stored object or the patch (shared/patch/merge.ts): no copy of it
+      const patched = toObject(info, applyPatch(this.typed(info, current), type, applied, info.kind, { name, group: info.group, resource: info.resource }), {
+        fresh: type === "merge",
+      });
       await this.restrict(user, "patch", info, namespace, { name, sub: opts.subresource, current, incoming: patched });
       checkPatchedName(patched, namespace, name);
       const warnings = checkUnknownFields(info.kind, patched, opts.fieldValidation, kindOf(info).strategy.unknownFields);
