@@ -212,23 +212,40 @@ export class Store {
       sql = `SELECT ${REVISION} AS store_rev, o.rev AS rev, o.namespace AS namespace, o.name AS name, o.object AS object FROM objects o WHERE ${where.join(" AND ")} AND ${sel.sql} ORDER BY o.namespace, o.name`;
     }
     args.push(...sel.args);
+    // whether anything matches, with the store's revision, in one statement (for an empty result: the revision it was empty at)
+    const present = {
+      sql: `SELECT ${REVISION} AS store_rev, EXISTS (SELECT 1 FROM objects o WHERE ${where.join(" AND ")} AND ${sel.sql}) AS present`,
+      args: [...args],
+    };
     if (limit) {
       sql += " LIMIT ?";
       args.push(limit + 1);
     }
-    let rows: Row[];
-    let revision: number;
+    let rows: Row[] = [];
+    let revision = 0;
     if (useLog) {
       rows = (await this.execute({ sql, args })).rows;
       revision = atRev!;
     } else {
-      rows = (await this.execute({ sql, args })).rows;
-      // no rows carry no revision: read both again in one read transaction (an empty list must name the revision it was empty at)
-      if (rows.length === 0) {
-        const [rowsRs, revRs] = await this.batch([{ sql, args }, `SELECT ${REVISION} AS store_rev`], "read");
-        rows = rowsRs.rows;
-        revision = num(revRs.rows[0]?.store_rev);
-      } else revision = num(rows[0].store_rev);
+      for (let attempt = 0; ; attempt++) {
+        rows = (await this.execute({ sql, args })).rows;
+        if (rows.length) {
+          revision = num(rows[0].store_rev);
+          break;
+        }
+        // no rows carry no revision: still nothing there at the revision read with the check, or read again (a write came between)
+        const head = (await this.execute(present)).rows[0];
+        if (!num(head?.present)) {
+          revision = num(head?.store_rev);
+          break;
+        }
+        if (attempt >= 3) {
+          const [rowsRs, revRs] = await this.batch([{ sql, args }, `SELECT ${REVISION} AS store_rev`], "read");
+          rows = rowsRs.rows;
+          revision = num(revRs.rows[0]?.store_rev);
+          break;
+        }
+      }
     }
     const more = limit > 0 && rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
@@ -344,11 +361,22 @@ export class Store {
     };
     let rows = (await this.execute(query)).rows;
     let heads: Row | undefined = rows[0];
-    // nothing new: both revisions again, in one read transaction with the (still empty?) rows
+    // nothing new: both revisions with a check that there is still nothing, in one statement
     if (!heads) {
-      const [rowsRs, headRs] = await this.batch([query, `SELECT ${COMPACTED} AS compact_rev, ${REVISION} AS store_rev`], "read");
-      rows = rowsRs.rows;
-      heads = headRs.rows[0];
+      const head = (
+        await this.execute({
+          sql: `SELECT ${COMPACTED} AS compact_rev, ${REVISION} AS store_rev,
+                       EXISTS (SELECT 1 FROM changes c LEFT JOIN changes p ON p.rev = c.prev_rev AND c.prev_rev > 0 WHERE ${where.join(" AND ")}) AS present`,
+          args,
+        })
+      ).rows[0];
+      if (!num(head?.present)) heads = head;
+      else {
+        // a write came between the two: read both again in one read transaction
+        const [rowsRs, headRs] = await this.batch([query, `SELECT ${COMPACTED} AS compact_rev, ${REVISION} AS store_rev`], "read");
+        rows = rowsRs.rows;
+        heads = headRs.rows[0];
+      }
     }
     const compacted = num(heads?.compact_rev);
     if (fromRev < compacted) {
