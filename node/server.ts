@@ -190,7 +190,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     // the resync period: the node lifecycle controller schedules the lease expiries due before the next resync
     config: { resyncIntervalMs: o.resyncIntervalMs ?? 10_000, ...o.controllerConfig },
     // the server is the database's only writer: the RBAC view needs no read until an RBAC object is written here
-    registry: { watchPollMs: o.watchPollMs ?? 1000, watchCache: true, clusterCA, authCaches: new AuthCaches({ soleWriter: true }) },
+    registry: {
+      watchPollMs: o.watchPollMs ?? 1000,
+      watchCache: true,
+      // what admission reads on nearly every create (namespace, LimitRanges, ResourceQuotas) is kept in memory
+      readCache: !o.dbUrl,
+      clusterCA,
+      authCaches: new AuthCaches({ soleWriter: true }),
+    },
     network,
     log: log.with({ component: "controller-manager" }),
     // request, queue and reconcile metrics, served at /metrics

@@ -7,10 +7,13 @@ import { clone } from "./meta";
 
 export type FieldValidation = "Strict" | "Warn" | "Ignore";
 
-/** A copy of `body` as an object of `info`'s kind (apiVersion and kind filled in); 400 when it is not one. */
-export const toObject = (info: ResourceInfo, body: unknown): KObject => {
+/**
+ * A copy of `body` as an object of `info`'s kind (apiVersion and kind filled in); 400 when it is not one.
+ * `fresh`: `body` is already a copy no one else holds (a patch's result), taken as it is.
+ */
+export const toObject = (info: ResourceInfo, body: unknown, o: { fresh?: boolean } = {}): KObject => {
   if (!body || typeof body !== "object" || Array.isArray(body)) throw badRequest("the request body must be a JSON or YAML object");
-  const obj = clone(body) as KObject;
+  const obj = (o.fresh ? body : clone(body)) as KObject;
   const gv = groupVersion(info);
   if (obj.apiVersion !== undefined && obj.apiVersion !== gv) {
     throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${gv})`);

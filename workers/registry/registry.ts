@@ -36,6 +36,7 @@ import { WatchCache } from "./watchcache";
 import { rememberCustomResourceDefinition } from "./crd/catalog";
 import { CRD_RESOURCE } from "./crd/kind";
 import { QuotaAdmission } from "./admission/quota";
+import { ReadCache } from "./readcache";
 
 /**
  * The resource layer, kube-apiserver's generic registry store: create, get, list,
@@ -82,6 +83,8 @@ export class Registry implements RegistryCore {
   private readonly watchPollMs: number;
   private readonly watchPollMaxMs: number | undefined;
   private readonly watchCache: WatchCache | undefined;
+  /** admission's rarely changing reads, where this process is the only writer */
+  private readonly reads: ReadCache | undefined;
   private readonly bookmarkMs: number;
   private readonly maxWatchSeconds: number;
   private readonly defaultTolerationSeconds: number;
@@ -95,6 +98,7 @@ export class Registry implements RegistryCore {
     this.watchPollMs = opts.watchPollMs ?? 1000;
     this.watchPollMaxMs = opts.watchPollMaxMs;
     this.watchCache = opts.watchCache ? new WatchCache(opts.store, { pollMs: this.watchPollMs }) : undefined;
+    this.reads = opts.readCache ? new ReadCache(opts.store) : undefined;
     this.bookmarkMs = opts.bookmarkMs ?? 60_000;
     this.maxWatchSeconds = opts.maxWatchSeconds ?? 1800;
     this.defaultTolerationSeconds = opts.defaultTolerationSeconds ?? 10; // DEFAULT_CONFIG's (workers/controllers/context.ts)
@@ -104,7 +108,7 @@ export class Registry implements RegistryCore {
     this.evictions = new Evictions(this);
     this.logs = new PodLogs(this, new LogStore(opts.store.client, opts.logBytesPerContainer));
     this.nodes = new NodeCredentials(this, opts.credentialCache);
-    this.quotas = new QuotaAdmission(opts.store, this.now);
+    this.quotas = new QuotaAdmission(opts.store, this.now, this.reads);
     this.clusterCA = new ClusterCA({ store: opts.store, now: this.now, serviceCIDR: this.serviceCIDR, fixed: opts.clusterCA });
     this.auth = new AuthService(opts.store, this.now, opts.authCaches, { issuer: opts.serviceAccountIssuer });
   }
@@ -283,7 +287,10 @@ export class Registry implements RegistryCore {
         throw notFound(info.resource, info.group, name);
       }
       await this.restrict(user, "patch", info, namespace, { name, sub: opts.subresource, current });
-      const patched = toObject(info, applyPatch(this.typed(info, current), type, applied, info.kind, { name, group: info.group, resource: info.resource }));
+      // a merge patch's result shares nothing with the stored object or the patch (shared/patch/merge.ts): no copy of it
+      const patched = toObject(info, applyPatch(this.typed(info, current), type, applied, info.kind, { name, group: info.group, resource: info.resource }), {
+        fresh: type === "merge",
+      });
       await this.restrict(user, "patch", info, namespace, { name, sub: opts.subresource, current, incoming: patched });
       checkPatchedName(patched, namespace, name);
       const warnings = checkUnknownFields(info.kind, patched, opts.fieldValidation, kindOf(info).strategy.unknownFields);
@@ -465,7 +472,8 @@ export class Registry implements RegistryCore {
   private admission(): AdmissionContext {
     return {
       list: async (resource) => (await this.store.list(resource, {})).items,
-      get: (resource, namespace, name) => this.store.get({ resource, namespace, name }),
+      // a pod's ServiceAccount, read on every pod create, from memory where this process is the only writer
+      get: (resource, namespace, name) => (resource === "serviceaccounts" && this.reads ? this.reads : this.store).get({ resource, namespace, name }),
       defaultTolerationSeconds: this.defaultTolerationSeconds,
       serviceCIDR: this.serviceCIDR,
     };
@@ -490,7 +498,7 @@ export class Registry implements RegistryCore {
 
   /** NamespaceLifecycle: the namespace must exist and not be terminating. */
   private async admitNamespace(namespace: string): Promise<void> {
-    const ns = await this.store.get({ resource: "namespaces", namespace: "", name: namespace });
+    const ns = await (this.reads ?? this.store).get({ resource: "namespaces", namespace: "", name: namespace });
     if (!ns) throw notFound("namespaces", "", namespace);
     if (ns.status?.phase === "Terminating" || ns.metadata.deletionTimestamp) {
       throw forbidden(`unable to create new content in namespace ${namespace} because it is being terminated`);
@@ -499,7 +507,7 @@ export class Registry implements RegistryCore {
 
   /** Hand the keys a write affects to the controllers. */
   private async enqueue(info: ResourceInfo, obj: KObject, old?: KObject, deleted = false): Promise<void> {
-    this.auth.written(info.resource);
+    this.auth.written(info.resource, obj);
     try {
       if (info.resource === "secrets") this.nodes.forget(obj);
       // the custom resource catalog of this isolate follows its own CRD writes at once

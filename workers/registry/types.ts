@@ -62,6 +62,12 @@ export interface RegistryOptions {
   watchPollMaxMs?: number;
   /** one reader of the change log for all of this process's watches (workers/registry/watchcache.ts; the Node server) */
   watchCache?: boolean;
+  /**
+   * this process is the database's only writer (the Node server): namespaces, LimitRanges
+   * and ResourceQuotas, and pods' ServiceAccounts, that admission reads are kept in memory, dropped by this process's
+   * writes (workers/registry/readcache.ts)
+   */
+  readCache?: boolean;
   /** idle time between BOOKMARK events (ms) */
   bookmarkMs?: number;
   /** longest watch the server grants (s) */

@@ -32,6 +32,7 @@ export * from "./types";
 
 export class Store {
   private listeners = new Set<Listener>();
+  private writeListeners = new Set<(key: ObjectKey) => void>();
   private readonly now: () => number;
   private readonly notifyListeners: boolean;
 
@@ -49,7 +50,23 @@ export class Store {
     return () => this.listeners.delete(l);
   }
 
-  private notify(rev: number) {
+  /**
+   * Every write this Store committed, by key, on every runtime (caches of what this
+   * process reads: they drop what a write may have changed). Called before `onCommit`'s.
+   */
+  onWrite(l: (key: ObjectKey) => void): () => void {
+    this.writeListeners.add(l);
+    return () => this.writeListeners.delete(l);
+  }
+
+  private notify(rev: number, key: ObjectKey) {
+    for (const l of this.writeListeners) {
+      try {
+        l(key);
+      } catch {
+        /* a listener's failure is its own */
+      }
+    }
     if (!this.notifyListeners) return;
     for (const l of this.listeners) {
       try {
@@ -191,17 +208,45 @@ export class Store {
       args.push(atRev!, atRev!);
       sql = `SELECT c.rev AS rev, c.namespace AS namespace, c.name AS name, c.object AS object FROM changes c WHERE ${where.join(" AND ")} AND ${sel.sql} ORDER BY c.namespace, c.name`;
     } else {
-      sql = `SELECT o.rev AS rev, o.namespace AS namespace, o.name AS name, o.object AS object FROM objects o WHERE ${where.join(" AND ")} AND ${sel.sql} ORDER BY o.namespace, o.name`;
+      // the store's revision with the rows, from the same snapshot: one statement, no read transaction around two
+      sql = `SELECT ${REVISION} AS store_rev, o.rev AS rev, o.namespace AS namespace, o.name AS name, o.object AS object FROM objects o WHERE ${where.join(" AND ")} AND ${sel.sql} ORDER BY o.namespace, o.name`;
     }
     args.push(...sel.args);
+    // whether anything matches, with the store's revision, in one statement (for an empty result: the revision it was empty at)
+    const present = {
+      sql: `SELECT ${REVISION} AS store_rev, EXISTS (SELECT 1 FROM objects o WHERE ${where.join(" AND ")} AND ${sel.sql}) AS present`,
+      args: [...args],
+    };
     if (limit) {
       sql += " LIMIT ?";
       args.push(limit + 1);
     }
-    const stmts: InStatement[] = [{ sql, args }, "SELECT seq FROM sqlite_sequence WHERE name = 'changes'"];
-    const [rowsRs, rev2] = await this.batch(stmts, "read");
-    const revision = useLog ? atRev! : num(rev2.rows[0]?.seq);
-    const rows = rowsRs.rows;
+    let rows: Row[] = [];
+    let revision = 0;
+    if (useLog) {
+      rows = (await this.execute({ sql, args })).rows;
+      revision = atRev!;
+    } else {
+      for (let attempt = 0; ; attempt++) {
+        rows = (await this.execute({ sql, args })).rows;
+        if (rows.length) {
+          revision = num(rows[0].store_rev);
+          break;
+        }
+        // no rows carry no revision: still nothing there at the revision read with the check, or read again (a write came between)
+        const head = (await this.execute(present)).rows[0];
+        if (!num(head?.present)) {
+          revision = num(head?.store_rev);
+          break;
+        }
+        if (attempt >= 3) {
+          const [rowsRs, revRs] = await this.batch([{ sql, args }, `SELECT ${REVISION} AS store_rev`], "read");
+          rows = rowsRs.rows;
+          revision = num(revRs.rows[0]?.store_rev);
+          break;
+        }
+      }
+    }
     const more = limit > 0 && rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
     const items = page.map((r) => decode(r.object, num(r.rev)));
@@ -240,7 +285,7 @@ export class Store {
       throw taken(key);
     }
     const rev = num(rs.rows[0].rev);
-    this.notify(rev);
+    this.notify(rev, key);
     return decode(body, rev);
   }
 
@@ -283,7 +328,7 @@ export class Store {
       throw new StoreError("Conflict", "the object has been modified");
     }
     const rev = num(rs.rows[0].rev);
-    this.notify(rev);
+    this.notify(rev, key);
     return rev;
   }
 
@@ -306,24 +351,38 @@ export class Store {
       where.push(`((${cur.sql}) OR (p.rev IS NOT NULL AND (${prev.sql})))`);
       args.push(...cur.args, ...prev.args);
     }
-    const [compactRs, revRs, rowsRs] = await this.batch(
-      [
-        "SELECT value FROM meta WHERE key = 'compact_rev'",
-        "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
-        {
-          sql: `SELECT c.rev, c.type, c.resource, c.namespace, c.name, c.object, p.object AS prev_object, p.rev AS prev_rev
-                FROM changes c LEFT JOIN changes p ON p.rev = c.prev_rev AND c.prev_rev > 0
-                WHERE ${where.join(" AND ")} ORDER BY c.rev LIMIT ?`,
-          args: [...args, limit],
-        },
-      ],
-      "read",
-    );
-    const compacted = num(compactRs.rows[0]?.value);
+    // the compacted and current revisions with the rows, from the same snapshot: one statement
+    const query = {
+      sql: `SELECT ${COMPACTED} AS compact_rev, ${REVISION} AS store_rev,
+                   c.rev, c.type, c.resource, c.namespace, c.name, c.object, p.object AS prev_object, p.rev AS prev_rev
+            FROM changes c LEFT JOIN changes p ON p.rev = c.prev_rev AND c.prev_rev > 0
+            WHERE ${where.join(" AND ")} ORDER BY c.rev LIMIT ?`,
+      args: [...args, limit],
+    };
+    let rows = (await this.execute(query)).rows;
+    let heads: Row | undefined = rows[0];
+    // nothing new: both revisions with a check that there is still nothing, in one statement
+    if (!heads) {
+      const head = (
+        await this.execute({
+          sql: `SELECT ${COMPACTED} AS compact_rev, ${REVISION} AS store_rev,
+                       EXISTS (SELECT 1 FROM changes c LEFT JOIN changes p ON p.rev = c.prev_rev AND c.prev_rev > 0 WHERE ${where.join(" AND ")}) AS present`,
+          args,
+        })
+      ).rows[0];
+      if (!num(head?.present)) heads = head;
+      else {
+        // a write came between the two: read both again in one read transaction
+        const [rowsRs, headRs] = await this.batch([query, `SELECT ${COMPACTED} AS compact_rev, ${REVISION} AS store_rev`], "read");
+        rows = rowsRs.rows;
+        heads = headRs.rows[0];
+      }
+    }
+    const compacted = num(heads?.compact_rev);
     if (fromRev < compacted) {
       throw new StoreError("Expired", `too old resource version: ${fromRev} (${compacted})`);
     }
-    const changes = rowsRs.rows.map((r): Change => {
+    const changes = rows.map((r): Change => {
       const rev = num(r.rev);
       const c: Change = {
         rev,
@@ -334,7 +393,7 @@ export class Store {
       if (r.prev_object != null) c.prev = decode(r.prev_object, num(r.prev_rev));
       return c;
     });
-    return { changes, revision: num(revRs.rows[0]?.seq) };
+    return { changes, revision: num(heads?.store_rev) };
   }
 
   /**
@@ -407,6 +466,10 @@ const uniqueSql = (claims: UniqueClaim[] | undefined, first: number): { sql: str
   }
   return { sql: sql.join(""), args };
 };
+
+/** scalar subqueries of the store's current and compacted revisions (SQLite evaluates each once per statement) */
+const REVISION = "(SELECT seq FROM sqlite_sequence WHERE name = 'changes')";
+const COMPACTED = "(SELECT value FROM meta WHERE key = 'compact_rev')";
 
 const taken = (key: ObjectKey) => new StoreError("Taken", `a value ${key.resource} "${key.name}" claims is held by another object`);
 

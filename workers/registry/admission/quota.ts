@@ -18,6 +18,7 @@ import { forbidden } from "../../../shared/status";
 import type { ResourceInfo } from "../../../shared/resources";
 import type { KObject } from "../../../shared/types";
 import { type Store, StoreError } from "../../store/store";
+import type { ReadCache } from "../readcache";
 import { applyLimitDefaults, limitError } from "./limitranger";
 import {
   add,
@@ -59,9 +60,12 @@ export class QuotaAdmission {
   constructor(
     private readonly store: Store,
     private readonly now: () => Date,
+    /** where this process is the only writer: the namespaces' LimitRanges and ResourceQuotas kept in memory */
+    private readonly cache?: ReadCache,
   ) {}
 
   private async inNamespace(resource: string, namespace: string): Promise<KObject[]> {
+    if (this.cache && (resource === "limitranges" || resource === "resourcequotas")) return this.cache.list(resource, namespace);
     return (await this.store.list(resource, { namespace })).items;
   }
 

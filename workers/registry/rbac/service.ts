@@ -12,6 +12,7 @@ import { typeErrors } from "../../../shared/validation";
 import type { Store } from "../../store/store";
 import { allowed, authorizeAttributes } from "../auth";
 import { ServiceAccountTokens, TokenCaches } from "../satokens";
+import { TOKEN_CACHE_TTL_MS, TokenUserCache } from "../tokenusers";
 import type { User } from "../user";
 import { RBAC_RESOURCES, RbacCache } from "./cache";
 import { type Attributes, type PolicyRule, serviceAccountOf } from "./rules";
@@ -22,14 +23,20 @@ export type TokenAuthenticator = (token: string) => Promise<User | null>;
 export class AuthCaches {
   readonly rbac: RbacCache;
   readonly tokens = new TokenCaches();
+  /** successful bearer-token authentications, kept `tokenTtlMs` (tokenusers.ts) */
+  readonly users: TokenUserCache;
   /** `soleWriter`: every database write goes through this process (npm start): see RbacCache */
-  constructor(o: { soleWriter?: boolean } = {}) {
+  constructor(o: { soleWriter?: boolean; tokenTtlMs?: number } = {}) {
     this.rbac = new RbacCache(!!o.soleWriter);
+    this.users = new TokenUserCache(o.tokenTtlMs ?? TOKEN_CACHE_TTL_MS);
   }
 }
 
 export const MASTERS = "system:masters";
 export const AUTHENTICATED = "system:authenticated";
+
+/** writes that may revoke a token: node credentials and bound Secrets, accounts, bound pods */
+const REVOKING = new Set(["secrets", "serviceaccounts", "pods"]);
 
 const invalid = (kind: string, group: string, causes: StatusCause[]) => invalidStatus(kind, group, "", causes);
 
@@ -39,16 +46,20 @@ export class AuthService {
 
   constructor(
     private readonly store: Store,
-    now: () => Date,
+    private readonly now: () => Date,
     private readonly caches = new AuthCaches(),
     o: { issuer?: string; audiences?: string[] } = {},
   ) {
     this.tokens = new ServiceAccountTokens({ store, now, caches: caches.tokens, ...o });
   }
 
-  /** A write of `resource` committed here: an RBAC object's invalidates the view. */
-  written(resource: string): void {
+  /** A write of `resource` committed here: an RBAC object's invalidates the view; a credential's, account's or bound pod's the users resting on it. */
+  written(resource: string, obj?: KObject): void {
     if ((RBAC_RESOURCES as readonly string[]).includes(resource)) this.caches.rbac.changed();
+    if (!obj || !REVOKING.has(resource)) return;
+    this.caches.users.written(resource, obj.metadata.namespace ?? "", obj.metadata.name ?? "");
+    // the accounts and bound objects seen alive (satokens.ts) are looked up again
+    if (this.caches.tokens.live.size) this.caches.tokens.live.clear();
   }
 
   /** A user RBAC decides for gets the current RBAC view (one indexed read to check it is current). */
@@ -57,13 +68,25 @@ export class AuthService {
     return { ...user, rbac: await this.caches.rbac.view(this.store) };
   }
 
-  /** The authenticator chain: `first` (static tokens, node credentials), then ServiceAccount tokens; the user leaves with its RBAC view. */
+  /**
+   * The authenticator chain: `first` (static tokens, node credentials), then ServiceAccount
+   * tokens, its successes kept a short while (tokenusers.ts); the user leaves with its
+   * RBAC view, attached on every request (RBAC changes apply at once).
+   */
   authenticate(first: TokenAuthenticator): TokenAuthenticator {
     const chain: TokenAuthenticator = async (token) => (await first(token)) ?? (await this.tokens.authenticate(token));
     this.authenticator = chain;
+    const users = this.caches.users;
     return async (token) => {
-      const u = await chain(token);
-      return u ? this.attach(u) : null;
+      const now = this.now().getTime();
+      let u = users.get(token, now);
+      if (!u) {
+        const mark = users.mark();
+        u = (await chain(token)) ?? undefined;
+        if (!u) return null;
+        users.set(token, u, now, mark);
+      }
+      return this.attach(u);
     };
   }
 
