@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ObjectKey } from "../../shared/types";
 import { openDatabase } from "../../node/db";
 import { fakeClock, readyNode } from "../../test/controlplane";
 import { ControllerClient } from "../controllers/client";
