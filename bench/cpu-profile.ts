@@ -8,7 +8,8 @@
  * Used by the edge bench to measure the Worker's own JavaScript per cron run, which
  * workerd's process CPU can only bound from above.
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { Session } from "node:inspector/promises";
 
 interface ProfileNode {
@@ -42,7 +43,10 @@ export const cpuByArea = async (
     const { profile } = (await session.post("Profiler.stop")) as unknown as { profile: Profile };
     if (failed) throw failed;
     // for Chrome DevTools or `node --cpu-prof`-style reading
-    if (o.save) writeFileSync(o.save, JSON.stringify(profile));
+    if (o.save) {
+      mkdirSync(dirname(o.save), { recursive: true });
+      writeFileSync(o.save, JSON.stringify(profile));
+    }
     return attribute(profile, areaOf);
   } finally {
     session.disconnect();
