@@ -102,10 +102,14 @@ describe("the agent's lease and node status", () => {
   it("posts the Node's status again once renewals lapsed for longer than the lease lasts (the Node was marked Unknown)", async () => {
     // renewals further apart than the lease lasts: each one follows a lapse
     const { t, api, nodeCalls } = await start({ leaseIntervalMs: 1500, leaseDurationSeconds: 1 });
-    const node = (await send(t, "GET", NODE)).json;
-    const unknown = node.status.conditions.map((c: any) => (c.type === "Ready" ? { ...c, status: "Unknown", reason: "NodeStatusUnknown" } : c));
-    expect((await send(t, "PUT", `${NODE}/status`, { ...node, status: { ...node.status, conditions: unknown } })).status).toBe(200);
+    // (cleared first: the agent posts its status at every lapsed renewal, which may come between
+    // the GET and PUT below — then the PUT is a 409 and is made again from a fresh read)
     api.calls.length = 0;
+    await eventually(async () => {
+      const node = (await send(t, "GET", NODE)).json;
+      const unknown = node.status.conditions.map((c: any) => (c.type === "Ready" ? { ...c, status: "Unknown", reason: "NodeStatusUnknown" } : c));
+      return (await send(t, "PUT", `${NODE}/status`, { ...node, status: { ...node.status, conditions: unknown } })).status === 200;
+    });
     await eventually(async () => {
       const n = (await send(t, "GET", NODE)).json;
       return n.status.conditions.find((c: any) => c.type === "Ready")?.status === "True";
