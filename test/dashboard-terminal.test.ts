@@ -122,12 +122,27 @@ for (const runtime of ["node", "worker"] as const) {
       await eventually(async () => (await page.locator("#term-status").textContent()) === "connected", 30_000);
       await page.locator(".xterm").click();
       await page.keyboard.type("echo hi-$((6*7))\n");
-      await eventually(async () => /^hi-42$/m.test(await screenText(page)), 20_000);
+      await eventually(async () => /^hi-42$/m.test(await screenText(page)), 20_000).catch(async (e) => {
+        throw new Error(`${(e as Error).message}; the terminal shows: ${JSON.stringify(await screenText(page))}`);
+      });
       // a resize reaches the container's terminal (channel 4): stty size says the new rows and columns
+      const size = () => page.evaluate(() => ({ cols: (window as any).term.cols as number, rows: (window as any).term.rows as number }));
+      const before = await size();
       await page.setViewportSize({ width: 900, height: 700 });
-      const { cols, rows } = await page.evaluate(() => ({ cols: (window as any).term.cols, rows: (window as any).term.rows }));
-      await page.keyboard.type("stty size\n");
-      await eventually(async () => (await screenText(page)).includes(`${rows} ${cols}`), 20_000);
+      // the page fits the terminal on the window's resize event: its new size is the one to see (read at once, it was still the old one)
+      const { cols, rows } = await eventually(async () => {
+        const now = await size();
+        return (now.cols !== before.cols || now.rows !== before.rows) && now;
+      }, 20_000);
+      // (the resize goes to the engine on its own while the typed line goes straight to the shell: a
+      // first `stty size` may still see the old size, so it is asked again until the new one shows)
+      await eventually(async () => {
+        await page.keyboard.type("stty size\n");
+        await new Promise((r) => setTimeout(r, 500));
+        return (await screenText(page)).includes(`${rows} ${cols}`);
+      }, 20_000).catch(async (e) => {
+        throw new Error(`${(e as Error).message}; wanted ${rows} ${cols}; the terminal shows: ${JSON.stringify(await screenText(page))}`);
+      });
       await page.setViewportSize({ width: 1280, height: 900 });
       await shot(page, `terminal-${runtime}`);
       if (runtime === "node") {

@@ -21,6 +21,7 @@
  * output by then (the tail of a command that exits at once can be lost); CRI waits for the
  * output to drain, which would need the containerd API rather than ctr.
  */
+import { inOrder } from "./inorder";
 import { cgroupSample, type Sample } from "../stats/cgroup";
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -435,7 +436,7 @@ export class ContainerdRuntime implements ContainerRuntime {
       stdin: o.stdin ? child.stdin! : undefined,
       stdout: child.stdout!,
       stderr: o.tty ? undefined : (child.stderr ?? undefined),
-      resize: (w, h) => void resize(w, h),
+      resize: inOrder(resize),
       done,
       close: () => {
         child.stdin?.destroy();

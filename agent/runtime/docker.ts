@@ -1,4 +1,5 @@
 /** The Docker Engine implementation of ContainerRuntime, through dockerode. */
+import { inOrder } from "./inorder";
 import Docker from "dockerode";
 import { stat } from "node:fs/promises";
 import { type Duplex, PassThrough } from "node:stream";
@@ -243,7 +244,7 @@ export class DockerRuntime implements ContainerRuntime {
       stdin,
       stdout,
       stderr: o.tty ? undefined : stderr,
-      resize: (w, h) => void resize(w, h).catch(() => undefined),
+      resize: inOrder(resize),
       done: ended.then(exitCode),
       close: () => sock.destroy(),
     };
