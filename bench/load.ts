@@ -11,6 +11,7 @@
  * between), matched by resourceVersion. With --cpu-prof the server runs under
  * `node --cpu-prof` and writes its profile there.
  */
+import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,7 +20,7 @@ import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { Agent, request } from "undici";
 import type { Figure } from "./figures";
-import { startServerChild } from "./node-server";
+import { startServerChild, stopChild } from "./node-server";
 
 export const VERBS = ["create", "get", "list", "patch", "delete"] as const;
 export type Verb = (typeof VERBS)[number];
@@ -60,6 +61,11 @@ export interface LoadResult {
   concurrent: LoadPhase;
   aims: { p99Ms: number; requestsPerSecond: number; watchP99Ms: number };
   profileDir?: string;
+  /**
+   * The transport floor, same clients, same run: a bare HTTPS + hono server keeping the
+   * pods in a Map (bench/floor-server.ts), no store or API machinery behind it
+   */
+  floor?: LoadPhase;
   /** with --cpu-prof: where the server's threads spent their time, whole run */
   profile?: ProfileSummary;
 }
@@ -79,6 +85,7 @@ const pct = (sorted: number[], p: number) =>
 const thin = (sorted: number[], n = 1000) =>
   sorted.length <= n ? sorted.map(round) : Array.from({ length: n }, (_, i) => round(sorted[Math.floor((i * (sorted.length - 1)) / (n - 1))]));
 const round = (x: number) => Math.round(x * 100) / 100;
+const pctOf = (x: number, of: number) => `${Math.round((100 * x) / of)} %`;
 
 /**
  * Where the time went, from a V8 CPU profile: each sample goes to the first area that
@@ -254,7 +261,7 @@ const cpuMs = (pid: number | undefined): number => {
 const runPhase = async (
   api: Api,
   o: { clients: number; seconds: number; loops?: number; namespaces: string[]; tag: string; serverPid?: number },
-  watch: Awaited<ReturnType<typeof watchPods>>,
+  watch: Awaited<ReturnType<typeof watchPods>> | undefined,
 ): Promise<LoadPhase> => {
   const lat: Record<Verb, number[]> = { create: [], get: [], list: [], patch: [], delete: [] };
   const errors: Record<Verb, number> = { create: 0, get: 0, list: 0, patch: 0, delete: 0 };
@@ -303,7 +310,7 @@ const runPhase = async (
   const cpu = cpuMs(o.serverPid) - cpu0;
   // let the last events arrive
   await new Promise((r) => setTimeout(r, 500));
-  const inOrder = await watch.delays(sent);
+  const inOrder = watch ? await watch.delays(sent) : [];
   const tenth = Math.max(1, Math.ceil(inOrder.length / 10));
   const p50ByTenthMs = Array.from({ length: Math.ceil(inOrder.length / tenth) }, (_, i) =>
     round(
@@ -337,27 +344,24 @@ const runPhase = async (
 };
 
 export async function benchLoad(
-  o: { concurrency: number; durationSeconds: number; sync?: string; cpuProfDir?: string; sequentialLoops?: number },
+  o: { concurrency: number; durationSeconds: number; sync?: string; cpuProfDir?: string; sequentialLoops?: number; floor?: boolean },
   log: (m: string) => void,
 ): Promise<LoadResult> {
   const sync = o.sync ?? "full";
   const base = mkdtempSync(join(tmpdir(), "kf-bench-load-"));
+  try {
+    return await loadIn(base, sync, o, log);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+const loadIn = async (base: string, sync: string, o: Parameters<typeof benchLoad>[0], log: (m: string) => void): Promise<LoadResult> => {
   const dataDir = join(base, "server");
   const server = await startServerChild(dataDir, { sync, profileDir: o.cpuProfDir });
   const token = server.adminToken;
   const ca = server.caPem;
-  const dispatcher = new Agent({ connect: { ca, timeout: 60_000 }, connections: o.concurrency + 4, pipelining: 1 });
-  const api: Api = {
-    async call(method, path, body, contentType = "application/json") {
-      const res = await request(server.url + path, {
-        method: method as "GET",
-        dispatcher,
-        headers: { Authorization: `Bearer ${token}`, "Content-Type": contentType, Accept: "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.statusCode, body: await res.body.json().catch(() => undefined) };
-    },
-  };
+  const { api, dispatcher } = client(server.url, ca, token, o.concurrency);
   let result: LoadResult | undefined;
   try {
     log(`load: server ${server.url} (--sync ${sync}), ${o.concurrency} namespaces`);
@@ -383,12 +387,66 @@ export async function benchLoad(
   } finally {
     await dispatcher.close();
     await server.close();
-    rmSync(base, { recursive: true, force: true });
   }
   // the profiles are written as the server exits
   if (o.cpuProfDir && server.child.pid) result.profile = summarizeProfiles(o.cpuProfDir, server.child.pid);
+  if (o.floor !== false) {
+    log(`load: the transport floor (HTTPS + hono, no store), ${o.concurrency} clients for ${Math.min(10, o.durationSeconds)} s`);
+    result.floor = await floorPhase(ca, token, o.concurrency, Math.min(10, o.durationSeconds), dataDir, base);
+  }
   return result;
-}
+};
+
+/** One keep-alive client pool (undici) for `clients` concurrent callers. */
+const client = (url: string, ca: string, token: string, clients: number) => {
+  const dispatcher = new Agent({ connect: { ca, timeout: 60_000 }, connections: clients + 4, pipelining: 1 });
+  const api: Api = {
+    async call(method, path, body, contentType = "application/json") {
+      const res = await request(url + path, {
+        method: method as "GET",
+        dispatcher,
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": contentType, Accept: "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.statusCode, body: await res.body.json().catch(() => undefined) };
+    },
+  };
+  return { api, dispatcher };
+};
+
+/** The same clients against bench/floor-server.ts (the server's certificate, in its own process). */
+const floorPhase = async (ca: string, token: string, clients: number, seconds: number, dataDir: string, base: string): Promise<LoadPhase> => {
+  const file = new URL("./floor-server.ts", import.meta.url).pathname;
+  const child = spawn(process.execPath, ["--import", "tsx", file, join(dataDir, "tls")], {
+    cwd: new URL("..", import.meta.url).pathname,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const orphan = () => child.kill("SIGKILL");
+  process.once("exit", orphan);
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout!.on("data", (d) => {
+        out += d;
+        const m = /listening on (https:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      child.stderr!.on("data", (d) => (out += d));
+      child.once("exit", (code) => reject(new Error(`the floor server exited (${code}):\n${out}`)));
+    });
+    const { api, dispatcher } = client(url, ca, token, clients);
+    try {
+      const namespaces = Array.from({ length: clients }, (_, i) => `load-${i}`);
+      await runPhase(api, { clients: 5, seconds: 2, namespaces, tag: "warm" }, undefined);
+      return await runPhase(api, { clients, seconds, namespaces, tag: "floor", serverPid: child.pid }, undefined);
+    } finally {
+      await dispatcher.close();
+    }
+  } finally {
+    await stopChild(child, 2000);
+    process.off("exit", orphan);
+  }
+};
 
 /** The harness's figures: per-verb p99 and total req/s under load next to the aims, the sequential ones beside them. */
 export function loadFigures(r: LoadResult): Figure[] {
@@ -435,6 +493,22 @@ export function loadFigures(r: LoadResult): Figure[] {
     reference: `all server threads; 1 client: ${s.serverCpuMsPerRequest} ms`,
   });
   figures.push({ name: "API under load: errors", value: c.errors + s.errors, unit: "responses", aim: { op: "<=", value: 0 } });
+  const f = r.floor;
+  if (f) {
+    figures.push({
+      name: `API under load: the transport floor, ${f.clients} clients`,
+      value: f.requestsPerSecond,
+      unit: "req/s",
+      reference: `HTTPS + hono + JSON, pods in a Map, no store (bench/floor-server.ts), same clients, same run; Kubeflare ${pctOf(c.requestsPerSecond, f.requestsPerSecond)} of it`,
+      samples: f.perSecond,
+    });
+    figures.push({
+      name: "API under load: the transport floor, p99 of the worst verb",
+      value: Math.max(...VERBS.map((v) => f.verbs[v].p99Ms)),
+      unit: "ms",
+      reference: `p50 ${Math.max(...VERBS.map((v) => f.verbs[v].p50Ms))} ms; its process's CPU per request ${f.serverCpuMsPerRequest} ms`,
+    });
+  }
   return figures;
 }
 
@@ -465,6 +539,14 @@ export function loadReport(r: LoadResult): string {
   lines.push(
     `(watch delivery: write sent → event received, ${c.watch.events} events; before this work: ${REFERENCE.requestsPerSecond} req/s, p50 ≈ ${REFERENCE.p50Ms} ms)`,
   );
+  if (r.floor) {
+    const f = r.floor;
+    lines.push(
+      `the transport floor (HTTPS + hono + JSON, pods in a Map, no store; same clients, ${f.seconds} s): ${f.requestsPerSecond} req/s` +
+        ` (Kubeflare: ${pctOf(c.requestsPerSecond, f.requestsPerSecond)} of it), p99 per verb ${VERBS.map((v) => f.verbs[v].p99Ms).join(" / ")} ms,` +
+        ` its CPU per request ${f.serverCpuMsPerRequest} ms`,
+    );
+  }
   if (r.profileDir) lines.push(`server CPU profiles (node --cpu-prof, whole run): ${r.profileDir}`);
   if (r.profile) {
     lines.push("  main thread, by area:");

@@ -1,8 +1,10 @@
 /**
  * The Node server as `npm start --no-agent` runs it (HTTPS, the admin token, the embedded
  * libSQL file, every controller), in a child process of its own so that its event loop is
- * not the benchmark's: `node [--cpu-prof --cpu-prof-dir DIR] --import tsx node/main.ts
- * --port 0 --data-dir DIR --no-agent --sync S [args]`. Used by the load and scale scenarios.
+ * not the benchmark's: `node bin/kubeflare.mjs --port 0 --data-dir DIR --no-agent --sync S [args]`
+ * (the esbuild bundle `npm start` runs), or with a CPU profile `node --cpu-prof --cpu-prof-dir DIR
+ * --import tsx node/main.ts …` (the sources, so that the profile names their files). Used by
+ * the load and scale scenarios.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, readFileSync } from "node:fs";
@@ -42,9 +44,8 @@ export const startServerChild = async (
 ): Promise<ServerChild> => {
   const args = [
     ...(o.profileDir ? ["--cpu-prof", "--cpu-prof-dir", o.profileDir] : []),
-    "--import",
-    "tsx",
-    join(root, "node/main.ts"),
+    // as `npm start` runs it (the bundle), but from the sources when profiling, so that a profile names their files
+    ...(o.profileDir ? ["--import", "tsx", join(root, "node/main.ts")] : [join(root, "bin/kubeflare.mjs")]),
     "--port",
     "0",
     "--data-dir",
