@@ -392,7 +392,7 @@ const loadIn = async (base: string, sync: string, o: Parameters<typeof benchLoad
   if (o.cpuProfDir && server.child.pid) result.profile = summarizeProfiles(o.cpuProfDir, server.child.pid);
   if (o.floor !== false) {
     log(`load: the transport floor (HTTPS + hono, no store), ${o.concurrency} clients for ${Math.min(10, o.durationSeconds)} s`);
-    result.floor = await floorPhase(ca, token, o.concurrency, Math.min(10, o.durationSeconds), dataDir, base);
+    result.floor = await floorPhase(ca, token, o.concurrency, Math.min(10, o.durationSeconds), dataDir);
   }
   return result;
 };
@@ -415,7 +415,7 @@ const client = (url: string, ca: string, token: string, clients: number) => {
 };
 
 /** The same clients against bench/floor-server.ts (the server's certificate, in its own process). */
-const floorPhase = async (ca: string, token: string, clients: number, seconds: number, dataDir: string, base: string): Promise<LoadPhase> => {
+const floorPhase = async (ca: string, token: string, clients: number, seconds: number, dataDir: string): Promise<LoadPhase> => {
   const file = new URL("./floor-server.ts", import.meta.url).pathname;
   const child = spawn(process.execPath, ["--import", "tsx", file, join(dataDir, "tls")], {
     cwd: new URL("..", import.meta.url).pathname,
