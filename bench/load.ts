@@ -13,7 +13,7 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createRequire } from "node:module";
@@ -45,6 +45,8 @@ export interface LoadPhase {
   perSecond: number[];
   /** the server process's CPU time (all its threads) per request, ms: what the box's load does not change much */
   serverCpuMsPerRequest: number;
+  /** the clients' CPU time per request (this process, all its threads): the load generator shares the box */
+  clientCpuMsPerRequest: number;
   watch: {
     events: number;
     p50Ms: number;
@@ -85,6 +87,9 @@ const pct = (sorted: number[], p: number) =>
 const thin = (sorted: number[], n = 1000) =>
   sorted.length <= n ? sorted.map(round) : Array.from({ length: n }, (_, i) => round(sorted[Math.floor((i * (sorted.length - 1)) / (n - 1))]));
 const round = (x: number) => Math.round(x * 100) / 100;
+const cores = availableParallelism();
+/** requests per second the box's cores could serve at a phase's CPU cost per request (server and clients) */
+const ceiling = (p: LoadPhase) => Math.round((cores * 1000) / (p.serverCpuMsPerRequest + p.clientCpuMsPerRequest));
 const pctOf = (x: number, of: number) => `${Math.round((100 * x) / of)} %`;
 
 /**
@@ -268,6 +273,7 @@ const runPhase = async (
   const sent = new Map<string, number>();
   const done: number[] = [];
   const cpu0 = cpuMs(o.serverPid);
+  const own0 = cpuMs(process.pid);
   const t0 = performance.now();
   const end = t0 + o.seconds * 1000;
   const timed = async (verb: Verb, method: string, path: string, body?: unknown, contentType?: string) => {
@@ -308,6 +314,7 @@ const runPhase = async (
   );
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuMs(o.serverPid) - cpu0;
+  const own = cpuMs(process.pid) - own0;
   // let the last events arrive
   await new Promise((r) => setTimeout(r, 500));
   const inOrder = watch ? await watch.delays(sent) : [];
@@ -339,6 +346,7 @@ const runPhase = async (
     verbs,
     perSecond,
     serverCpuMsPerRequest: round(cpu / requests),
+    clientCpuMsPerRequest: round(own / requests),
     watch: { events: delays.length, p50Ms: round(pct(delays, 50)), p99Ms: round(pct(delays, 99)), samples: thin(delays), p50ByTenthMs },
   };
 };
@@ -492,6 +500,12 @@ export function loadFigures(r: LoadResult): Figure[] {
     unit: "ms",
     reference: `all server threads; 1 client: ${s.serverCpuMsPerRequest} ms`,
   });
+  figures.push({
+    name: "API under load: the box's ceiling at this CPU per request",
+    value: ceiling(c),
+    unit: "req/s",
+    reference: `${cores} cores ÷ (server ${c.serverCpuMsPerRequest} + clients ${c.clientCpuMsPerRequest} ms per request)`,
+  });
   figures.push({ name: "API under load: errors", value: c.errors + s.errors, unit: "responses", aim: { op: "<=", value: 0 } });
   const f = r.floor;
   if (f) {
@@ -533,6 +547,10 @@ export function loadReport(r: LoadResult): string {
     lines.push(row(`${v} p99`, `${s.verbs[v].p99Ms} ms`, `${c.verbs[v].p99Ms} ms`, `≤ ${r.aims.p99Ms} ms`, c.verbs[v].p99Ms <= r.aims.p99Ms));
   }
   lines.push(row("server CPU / request", `${s.serverCpuMsPerRequest} ms`, `${c.serverCpuMsPerRequest} ms`, ""));
+  lines.push(row("clients' CPU / request", `${s.clientCpuMsPerRequest} ms`, `${c.clientCpuMsPerRequest} ms`, ""));
+  lines.push(
+    `the box's ceiling for this mix: ${cores} cores ÷ (server + clients ${round(c.serverCpuMsPerRequest + c.clientCpuMsPerRequest)} ms per request) = ${ceiling(c)} req/s`,
+  );
   lines.push(row("watch delivery p50", `${s.watch.p50Ms} ms`, `${c.watch.p50Ms} ms`, ""));
   lines.push(row("watch delivery p99", `${s.watch.p99Ms} ms`, `${c.watch.p99Ms} ms`, `≤ ${r.aims.watchP99Ms} ms`, c.watch.p99Ms <= r.aims.watchP99Ms));
   lines.push(`watch delivery p50 by tenth of the run (${c.clients} clients): ${c.watch.p50ByTenthMs.join(", ")} ms`);
@@ -544,7 +562,7 @@ export function loadReport(r: LoadResult): string {
     lines.push(
       `the transport floor (HTTPS + hono + JSON, pods in a Map, no store; same clients, ${f.seconds} s): ${f.requestsPerSecond} req/s` +
         ` (Kubeflare: ${pctOf(c.requestsPerSecond, f.requestsPerSecond)} of it), p99 per verb ${VERBS.map((v) => f.verbs[v].p99Ms).join(" / ")} ms,` +
-        ` its CPU per request ${f.serverCpuMsPerRequest} ms`,
+        ` its CPU per request ${f.serverCpuMsPerRequest} ms, the clients' ${f.clientCpuMsPerRequest} ms (ceiling ${ceiling(f)} req/s)`,
     );
   }
   if (r.profileDir) lines.push(`server CPU profiles (node --cpu-prof, whole run): ${r.profileDir}`);
