@@ -15,6 +15,7 @@
  */
 import type { KObject, ObjectKey } from "../../shared/types";
 import type { Store } from "../store/store";
+import { WriteGenerations } from "./generations";
 
 const deepFreeze = <T>(v: T): T => {
   if (v && typeof v === "object" && !Object.isFrozen(v)) {
@@ -29,7 +30,7 @@ export class ReadCache {
   private readonly lists = new Map<string, Map<string, KObject[]>>();
   private readonly objects = new Map<string, Map<string, KObject | null>>();
   /** writes seen, by resource: a read that one overtook is not kept */
-  private readonly generations = new Map<string, number>();
+  private readonly generations = new WriteGenerations();
   private size = 0;
 
   constructor(
@@ -43,9 +44,9 @@ export class ReadCache {
   async list(resource: string, namespace: string): Promise<KObject[]> {
     const hit = this.lists.get(resource)?.get(namespace);
     if (hit) return [...hit];
-    const gen = this.generations.get(resource) ?? 0;
+    const mark = this.generations.mark();
     const items = (await this.store.list(resource, { namespace })).items;
-    if ((this.generations.get(resource) ?? 0) === gen) this.put(this.lists, resource, namespace, deepFreeze(items));
+    if (this.generations.unchangedSince(mark, resource)) this.put(this.lists, resource, namespace, deepFreeze(items));
     return [...items];
   }
 
@@ -54,9 +55,9 @@ export class ReadCache {
     const id = `${key.namespace}/${key.name}`;
     const byName = this.objects.get(key.resource);
     if (byName?.has(id)) return byName.get(id)!;
-    const gen = this.generations.get(key.resource) ?? 0;
+    const mark = this.generations.mark();
     const obj = await this.store.get(key);
-    if ((this.generations.get(key.resource) ?? 0) === gen) this.put(this.objects, key.resource, id, deepFreeze(obj));
+    if (this.generations.unchangedSince(mark, key.resource)) this.put(this.objects, key.resource, id, deepFreeze(obj));
     return obj;
   }
 
@@ -73,7 +74,7 @@ export class ReadCache {
   }
 
   private written(key: ObjectKey) {
-    this.generations.set(key.resource, (this.generations.get(key.resource) ?? 0) + 1);
+    this.generations.bump(key.resource);
     if (this.lists.get(key.resource)?.delete(key.namespace)) this.size--;
     if (this.objects.get(key.resource)?.delete(`${key.namespace}/${key.name}`)) this.size--;
   }

@@ -18,6 +18,7 @@
  * hash is seeded per process, and only a full-length exact match hits).
  */
 import type { User } from "./user";
+import { WriteGenerations } from "./generations";
 
 /** kube-apiserver's default --token-auth cache of successes (pkg/kubeapiserver/options: TokenSuccessCacheTTL) */
 export const TOKEN_CACHE_TTL_MS = 10_000;
@@ -51,7 +52,7 @@ export class TokenUserCache {
   /** dependency key → the tokens whose users rest on it */
   private readonly byDep = new Map<string, Set<string>>();
   /** writes so far by resource: an authentication during which something it rests on may have changed is not kept */
-  private readonly generations = new Map<string, number>();
+  private readonly generations = new WriteGenerations();
 
   constructor(
     readonly ttlMs = TOKEN_CACHE_TTL_MS,
@@ -68,16 +69,15 @@ export class TokenUserCache {
   }
 
   /** A mark to pass to `set`, taken before authenticating: the user is kept only if nothing of the kinds it rests on was written since. */
-  mark(): Map<string, number> {
-    return new Map(this.generations);
+  mark(): ReadonlyMap<string, number> {
+    return this.generations.mark();
   }
 
-  set(token: string, user: User, now: number, mark: Map<string, number>): void {
+  set(token: string, user: User, now: number, mark: ReadonlyMap<string, number>): void {
     if (this.ttlMs <= 0) return;
     const deps = dependenciesOf(user);
     for (const d of deps) {
-      const resource = d.slice(0, d.indexOf("/"));
-      if ((this.generations.get(resource) ?? 0) !== (mark.get(resource) ?? 0)) return;
+      if (!this.generations.unchangedSince(mark, d.slice(0, d.indexOf("/")))) return;
     }
     this.drop(token);
     if (this.entries.size >= this.max) this.drop(this.entries.keys().next().value!);
@@ -94,7 +94,7 @@ export class TokenUserCache {
     if (!WATCHED.has(resource)) return;
     const exact = this.byDep.get(`${resource}/${namespace}/${name}`);
     const any = this.byDep.get(`${resource}/${namespace}/*`);
-    this.generations.set(resource, (this.generations.get(resource) ?? 0) + 1);
+    this.generations.bump(resource);
     for (const set of [exact, any]) if (set) for (const t of [...set]) this.drop(t);
   }
 
