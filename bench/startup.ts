@@ -223,6 +223,18 @@ export const swarmRatio = (r: StartupResult): { value: number; min: number; max:
   return { value: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
 };
 
+/**
+ * Per round, the bare engine's time to all running over Swarm's: the lowest ratio an
+ * orchestrator on this engine could reach in this run (it must still create and start
+ * every container); the aim (≤ 0.5) is out of reach wherever this is above it.
+ */
+export const floorRatio = (r: StartupResult): { value: number; min: number; max: number } | undefined => {
+  if (!r.swarm || typeof r.swarm === "string" || !r.dockerAlone) return undefined;
+  const sw = r.swarm.rounds;
+  const xs = r.dockerAlone.rounds.slice(0, sw.length).map((k, i) => k.allRunningMs / sw[i].allRunningMs);
+  return xs.length ? { value: median(xs), min: Math.min(...xs), max: Math.max(...xs) } : undefined;
+};
+
 /** The result as a small table: figure, median (min–max), aim, pass/miss. */
 export function startupReport(r: StartupResult | string): string {
   if (typeof r === "string") return `startup: ${r}`;
@@ -245,6 +257,11 @@ export function startupReport(r: StartupResult | string): string {
     );
   } else lines.push(`Swarm: skipped: ${r.swarm ?? "not asked"}`);
   if (r.dockerAlone) lines.push(row("docker alone: p50", r.dockerAlone, "p50Ms"), row(`docker alone: all ${r.pods} running`, r.dockerAlone, "allRunningMs"));
+  const floor = floorRatio(r);
+  if (floor)
+    lines.push(
+      `${"all running, docker alone ÷ Swarm (floor)".padEnd(40)} ${`${floor.value.toFixed(2)} (${floor.min.toFixed(2)}–${floor.max.toFixed(2)})`.padEnd(24)}`,
+    );
   return lines.join("\n");
 }
 
@@ -284,6 +301,14 @@ export function startupFigures(r: StartupResult): Figure[] {
       { name: `docker alone (no orchestrator): ${r.pods} containers created and started at once, p50`, ...s(r.dockerAlone, "p50Ms") },
       { name: `docker alone: all ${r.pods} running`, ...s(r.dockerAlone, "allRunningMs") },
     );
+  const floor = floorRatio(r);
+  if (floor)
+    out.push({
+      name: "pod startup: all running, docker alone ÷ Swarm (per round)",
+      ...floor,
+      unit: "×",
+      reference: "the floor of the ratio above: no orchestrator could go below it on this engine in this run",
+    });
   return out;
 }
 
