@@ -17,6 +17,9 @@
  * Unique names, so it can run beside tests: the node, the bridge and Docker network, a
  * cluster and service CIDR of its own (10.142/16, 10.143/16), ingress ports picked by the
  * kernel, and no kube-proxy (the host's nft tables are shared with other tests).
+ *
+ * For comparisons: KF_BENCH_NODE_FLAGS="--no-optimize-for-size" (node flags for the server)
+ * and KF_BENCH_HEAP_SNAPSHOT=DIR (a heap snapshot of the server, after the window with pods).
  */
 import { type ChildProcess, execFile, fork, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
