@@ -110,6 +110,16 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: "allinone",
+    about:
+      "the all-in-one's footprint: node bin/kubeflare.mjs with its local agent on Docker, 10 nodes (9 hollow), 100 pods: server RSS, and npm start's wrappers (aim ≤ 150 MB)",
+    async run(o, say) {
+      const { benchAllinone, allinoneFigures, allinoneReport } = await import("./allinone");
+      const r = await benchAllinone(numbers(o, { nodes: 10, pods: 100, duration: 20 }), say);
+      return typeof r === "string" ? r : { figures: allinoneFigures(r), text: allinoneReport(r) };
+    },
+  },
+  {
     name: "proxy",
     about: "the kube-proxy data path next to the direct one, in network namespaces (root and nft)",
     async run(_o, say) {

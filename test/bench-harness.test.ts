@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { type AllinoneResult, allinoneFigures, allinoneReport } from "../bench/allinone";
 import type { Figure } from "../bench/figures";
 import { chartFor, machine, markdown, mergeRounds, progress, table, writeReport } from "../bench/report";
 import { runScenarios, type Scenario } from "../bench/run";
@@ -113,6 +114,34 @@ describe("bench harness", () => {
     expect(tty[0]).toBe(`\r\x1b[2K[2/2 core] [${"#".repeat(10)}${"-".repeat(10)}]  50% 0s half way`);
     q.done();
     expect(tty.at(-1)).toBe("\r\x1b[2K");
+  });
+
+  it("the all-in-one's footprint: the server's median against 150 MB, and npm start's wrappers added to it", () => {
+    const window = (samples: number[]) => ({ samples, median: samples[1], max: Math.max(...samples), cpuPercent: 3 });
+    const r: AllinoneResult = {
+      engine: "docker",
+      nodes: 10,
+      pods: 100,
+      windowSeconds: 3,
+      idle: window([129, 130, 131]),
+      loaded: window([140, 145, 160]),
+      peakMB: 189,
+      startSeconds: 20,
+      cpuMsPerPod: 70,
+      split: { "V8 heap used": 42 },
+      npmTree: [
+        { pid: 1, command: "npm start", rssMB: 61 },
+        { pid: 2, command: "sh -c node bin/kubeflare.mjs", rssMB: 2 },
+        { pid: 3, command: "node bin/kubeflare.mjs --port 0", rssMB: 134 },
+      ],
+      wrappersMB: 63,
+      leftover: 0,
+    };
+    const text = table([{ scenario: "allinone", figures: allinoneFigures(r) }]);
+    const row = (start: string) => text.split("\n").find((l) => l.startsWith(start))!;
+    expect(row("allinone: server resident memory, 10 nodes, 100 pods")).toMatch(/145 MB \(140–160\)\s+≤ 150 MB .* pass$/);
+    expect(row("allinone: npm start in all")).toMatch(/208 MB\s+≤ 150 MB .* miss$/);
+    expect(allinoneReport(r)).toContain("npm start 61.0 MB → sh -c node bin/kubeflare.mjs 2.0 MB → node bin/kubeflare.mjs 134.0 MB");
   });
 
   it("merges nothing when there is one round", () => {
