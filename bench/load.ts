@@ -1,15 +1,15 @@
 /**
  * `npm run bench -- load [--concurrency 50] [--duration 30] [--sync full|normal] [--cpu-prof DIR] [-o json]`:
- * the API under load (issue #14, goal 4). The real all-in-one server (`node/main.ts
- * --no-agent`: HTTPS, the admin token, the embedded libSQL file with its default
- * `--sync full`, every controller) runs as a child process, so the load generator does not
- * share its event loop. Each of C clients loops create → get → list → patch → delete on
+ * the API under load (issue #14, goal 4). The real all-in-one server as `npm start
+ * --no-agent` runs it (bench/node-server.ts: the bundle; HTTPS, the admin token, the
+ * embedded libSQL file with its default `--sync full`, every controller) runs as a child
+ * process, so the load generator does not share its event loop. Each of C clients loops create → get → list → patch → delete on
  * pods of its own namespace over keep-alive connections (undici); first one client alone
  * (the sequential figures), then C at once for the duration. Per verb: p50 and p99; in
  * total: requests per second. A watch on all pods measures delivery: a write's request
  * sent → its event received (an upper bound of commit → event: the commit happens in
- * between), matched by resourceVersion. With --cpu-prof the server runs under
- * `node --cpu-prof` and writes its profile there.
+ * between), matched by resourceVersion. With --cpu-prof the server runs from the sources
+ * under `node --cpu-prof` (so the profile names their files) and writes its profile there.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
