@@ -684,6 +684,9 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
         (n) => ({ ct: "application/yaml", body: `- apiVersion: ${groupVersion(info)}\n  kind: ${info.kind}\n  metadata:\n    name: ${n}\n` }),
       ],
       ["YAML with 20000-deep flow nesting", () => ({ ct: "application/yaml", body: "a: " + "[".repeat(20000) + "]".repeat(20000) + "\n" })],
+      // the YAML parser's own duplicate-key check was quadratic: this mapping held the event loop for a minute
+      ["YAML mapping of 40000 keys", () => ({ ct: "application/yaml", body: `data:\n${Array.from({ length: 40_000 }, (_, i) => `  k${i}: v\n`).join("")}` })],
+      ["YAML with a key set twice", (n) => ({ ct: "application/yaml", body: `metadata:\n  name: ${n}\n  name: ${n}x\n` })],
     ];
     for (const [label, make] of spread(encodings, 10, ri)) {
       add({

@@ -1,7 +1,7 @@
-import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { ApiError, badRequest, tooLarge, unsupportedMediaType } from "../../shared/status";
 import { checkValue, flowDepthOver, goFloat, MAX_DEPTH, scanJsonText, YAML_MAX_FLOW_DEPTH } from "../../shared/validation/limits";
 import { formatPath } from "../../shared/validation/typecheck";
+import { YAML_MAX_CHARS, yamlDocuments, yamlError } from "../../shared/validation/yaml";
 
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -94,26 +94,21 @@ export const parseJson = (text: string): unknown => {
 
 /**
  * A YAML body (one document), refused (400) when it nests deeper than MAX_DEPTH (or
- * than the YAML parser manages: it recurses, and a stack overflow is a 400 too) or
- * holds .inf or .nan, which JSON cannot carry (kube-apiserver converts YAML to JSON:
- * "json: unsupported value: +Inf").
+ * than the YAML parser manages: it recurses, and a stack overflow is a 400 too), sets a
+ * key twice in one mapping, or holds .inf or .nan, which JSON cannot carry
+ * (kube-apiserver converts YAML to JSON: "json: unsupported value: +Inf"). JSON, which
+ * is YAML too and what kubectl sends as apply-patch+yaml, is parsed natively; other YAML
+ * longer than YAML_MAX_CHARS is refused (413), as the parser would hold the event loop
+ * for seconds.
  */
 export const parseYamlDoc = (text: string): unknown => {
-  if (flowDepthOver(text)) throw badRequest(`the request body is not valid YAML: exceeded max depth of ${YAML_MAX_FLOW_DEPTH} (flow collections)`);
   let value: unknown;
   try {
-    const docs = parseAllDocuments(text);
-    const list = Array.isArray(docs) ? docs : [docs];
-    const real = list.filter((d) => d.contents !== null);
-    if (real.length > 1) throw badRequest("the request body must hold one YAML document");
-    for (const d of list) {
-      if (d.errors.length) throw badRequest(`the request body is not valid YAML: ${d.errors[0].message}`);
-    }
-    value = parseYaml(text);
-  } catch (e) {
-    if (e instanceof ApiError) throw e;
-    throw badRequest(`the request body is not valid YAML: ${(e as Error).message}`);
+    value = /^\s*\{/.test(text) ? JSON.parse(text) : NOT_JSON;
+  } catch {
+    value = NOT_JSON; // YAML's flow mappings are not all JSON
   }
+  if (value === NOT_JSON) value = parseYamlText(text);
   const problem = checkValue(value);
   if (problem?.kind === "depth") throw badRequest(`the request body is not valid YAML: exceeded max depth of ${MAX_DEPTH}`);
   if (problem?.kind === "number") {
@@ -121,6 +116,32 @@ export const parseYamlDoc = (text: string): unknown => {
     throw badRequest(`the request body is not valid YAML: ${where}json: unsupported value: ${goFloat(problem.value!)}`);
   }
   return value;
+};
+
+const NOT_JSON = Symbol("not JSON");
+
+const parseYamlText = (text: string): unknown => {
+  if (text.length > YAML_MAX_CHARS) {
+    throw new ApiError(
+      413,
+      "RequestEntityTooLarge",
+      `a YAML request body is limited to ${YAML_MAX_CHARS} characters (this one has ${text.length}): send it as JSON`,
+    );
+  }
+  if (flowDepthOver(text)) throw badRequest(`the request body is not valid YAML: exceeded max depth of ${YAML_MAX_FLOW_DEPTH} (flow collections)`);
+  try {
+    const docs = yamlDocuments(text);
+    const real = docs.filter((d) => d.contents !== null);
+    if (real.length > 1) throw badRequest("the request body must hold one YAML document");
+    for (const d of docs) {
+      const problem = yamlError(d, text);
+      if (problem) throw badRequest(`the request body is not valid YAML: ${problem}`);
+    }
+    return real[0]?.toJS({ maxAliasCount: 100 }) ?? null;
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+    throw badRequest(`the request body is not valid YAML: ${(e as Error).message}`);
+  }
 };
 
 /** The patch type named by a PATCH request's Content-Type. */

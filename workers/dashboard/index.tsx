@@ -7,8 +7,8 @@
  */
 import { type Context, Hono } from "hono";
 import type { Child } from "hono/jsx";
-import { parseAllDocuments } from "yaml";
 import { flowDepthOver, YAML_MAX_FLOW_DEPTH } from "../../shared/validation/limits";
+import { YAML_MAX_CHARS, yamlDocuments, yamlError } from "../../shared/validation/yaml";
 import { accessOf, ask } from "./access";
 import type { Vars } from "./kit";
 import { workloadRoutes } from "./workloads";
@@ -410,16 +410,18 @@ export const dashboard = (o: DashboardOptions) => {
 /** Each document of a manifest applied server-side (as `kubectl apply --server-side --force-conflicts`), with the API's answer. */
 export const applyManifests = async (kube: Kube, text: string): Promise<ApplyResult[]> => {
   const results: ApplyResult[] = [];
-  let docs: ReturnType<typeof parseAllDocuments>;
+  let docs: ReturnType<typeof yamlDocuments>;
+  // the parser holds the event loop (shared/validation/yaml.ts): kubectl apply -f takes larger manifests
+  if (text.length > YAML_MAX_CHARS)
+    return [{ doc: 0, ok: false, text: `at most ${YAML_MAX_CHARS} characters at once (this is ${text.length}): use kubectl apply -f` }];
   // measured before the parser recurses into it (shared/validation/limits.ts)
   if (flowDepthOver(text)) return [{ doc: 0, ok: false, text: `YAML: exceeded max depth of ${YAML_MAX_FLOW_DEPTH} (flow collections)` }];
   try {
-    docs = parseAllDocuments(text) as any;
+    docs = yamlDocuments(text);
   } catch (e) {
     return [{ doc: 0, ok: false, text: `YAML: ${(e as Error).message}` }];
   }
-  if (!Array.isArray(docs)) docs = [docs] as any;
-  if ((docs as any[]).length > MAX_DOCUMENTS) return [{ doc: 0, ok: false, text: `at most ${MAX_DOCUMENTS} documents at once` }];
+  if (docs.length > MAX_DOCUMENTS) return [{ doc: 0, ok: false, text: `at most ${MAX_DOCUMENTS} documents at once` }];
   const discovery = new Map<string, Promise<any[]>>();
   const resources = (gv: string) => {
     let p = discovery.get(gv);
@@ -430,10 +432,11 @@ export const applyManifests = async (kube: Kube, text: string): Promise<ApplyRes
     return p;
   };
   let i = -1;
-  for (const doc of docs as any[]) {
+  for (const doc of docs) {
     i++;
-    if (doc.errors?.length) {
-      results.push({ doc: i, ok: false, text: `YAML: ${doc.errors[0].message}` });
+    const problem = yamlError(doc, text);
+    if (problem) {
+      results.push({ doc: i, ok: false, text: `YAML: ${problem}` });
       continue;
     }
     let obj: any;
