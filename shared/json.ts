@@ -22,3 +22,19 @@ export const jsonEqual = (a: unknown, b: unknown): boolean => {
   }
   return false;
 };
+
+/**
+ * A string that two JSON values share exactly when jsonEqual holds for them (key order
+ * aside, a key whose value is undefined absent): a key for Map and Set lookups where
+ * comparing every pair would be quadratic.
+ */
+export const jsonKey = (v: unknown): string => {
+  if (Array.isArray(v)) return `[${v.map(jsonKey).join(",")}]`;
+  if (isObject(v)) {
+    const keys = Object.keys(v)
+      .filter((k) => v[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${jsonKey(v[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(v) ?? "undefined";
+};

@@ -758,6 +758,16 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
       ["json", "replace /metadata/uid", () => '[{"op":"replace","path":"/metadata/uid","value":"00000000-0000-0000-0000-000000000000"}]'],
       ["json", "remove a missing path", () => '[{"op":"remove","path":"/nonexistent/field"}]'],
       ["json", "replace /metadata with a string", () => '[{"op":"replace","path":"/metadata","value":"x"}]'],
+      // each copy doubles what it copies: 30 of them once took a minute and 2 GB
+      [
+        "json",
+        "30 copies that double an annotation",
+        () =>
+          JSON.stringify([
+            { op: "add", path: "/metadata/annotations", value: { x: "y".repeat(100) } },
+            ...Array.from({ length: 30 }, (_, i) => ({ op: "copy", from: "/metadata/annotations", path: `/metadata/annotations/c${i}` })),
+          ]),
+      ],
       ["json", "add a 20000-deep label value", () => `[{"op":"add","path":"/metadata/labels","value":{"a":${deepArray(20000).text}}}]`],
       ["merge", "body=[]", () => "[]"],
       ["merge", 'body="x"', () => '"x"'],
@@ -771,6 +781,18 @@ export const hostileCases = (opts: SweepOptions = {}): HostileCase[] => {
       ["strategic", "metadata=[]", () => '{"metadata":[]}'],
       ["strategic", "metadata.name renamed", () => '{"metadata":{"name":"renamed"}}'],
       ["strategic", 'metadata.labels="x"', () => '{"metadata":{"labels":"x"}}'],
+      // merged element by element: compared pair by pair, 20,000 of them held the event loop for most of a minute
+      [
+        "strategic",
+        "20000 ownerReferences and metadata.name renamed",
+        () =>
+          JSON.stringify({
+            metadata: {
+              name: "renamed",
+              ownerReferences: Array.from({ length: 20_000 }, (_, i) => ({ apiVersion: "v1", kind: "ConfigMap", name: `o${i}`, uid: `u${i}` })),
+            },
+          }),
+      ],
       ["apply", "YAML that does not parse", () => "metadata: [\n"],
       ["apply", "a YAML list", () => "- a\n- b\n"],
       ["apply", "without apiVersion and kind", (n) => `metadata:\n  name: ${n}\n`],

@@ -203,6 +203,26 @@ describe("jsonPatch: errors", () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it("copies adding more than 3 MiB between them are 422 (each could double the document)", () => {
+    const ops = [{ op: "add", path: "/x", value: { v: "y".repeat(100) } }];
+    for (let i = 0; i < 30; i++) ops.push({ op: "copy", from: "/x", path: `/x/c${i}` } as never);
+    const e = apiError(() => jsonPatch({ a: 1 }, ops));
+    expect([e.code, e.reason]).toEqual([422, "Invalid"]);
+    expect(e.message).toMatch(/Unable to complete the copy, the accumulated size increase of copy is \d+, greater than 3145728$/);
+    expect(Object.keys((jsonPatch({ a: 1 }, ops.slice(0, 10)) as any).x)).toHaveLength(10);
+  });
+
+  it("10,000 moves of a large value, each checked without copying the document", () => {
+    const doc = { a: "z".repeat(1_000_000), list: [1, 2, 3] };
+    const moves = Array.from({ length: MAX_JSON_PATCH_OPERATIONS }, (_, i) =>
+      i % 2 ? { op: "move", from: "/b", path: "/a" } : { op: "move", from: "/a", path: "/b" },
+    );
+    expect(jsonPatch(doc, moves)).toEqual(doc);
+    // a move within one array: the target index counts after the value left
+    expect(jsonPatch(doc, [{ op: "move", from: "/list/0", path: "/list/2" }]).list).toEqual([2, 3, 1]);
+    expect(apiError(() => jsonPatch(doc, [{ op: "move", from: "/list/0", path: "/list/3" }])).code).toBe(422);
+  });
+
   it("more than 10000 operations is 413", () => {
     const ops = Array.from({ length: MAX_JSON_PATCH_OPERATIONS + 1 }, () => ({ op: "test", path: "/a", value: 1 }));
     const e = apiError(() => jsonPatch({ a: 1 }, ops));

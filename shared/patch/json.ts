@@ -6,6 +6,8 @@
  * - a malformed patch (not an array, an operation that is not an object, an unknown
  *   `op`, a missing or malformed `path`/`from`, a missing `value`) → 400 BadRequest;
  * - more than 10000 operations → 413 RequestEntityTooLarge;
+ * - `copy` operations that add more than 3 MiB between them (kube-apiserver's
+ *   --json-patch-max-copy-bytes: each copy can double the document) → 422;
  * - an operation that does not apply to the document (a missing path, an index out of
  *   range, a failed `test`) → 422 Invalid, "the server rejected our request due to an
  *   error in our request: <what failed, naming the path>".
@@ -19,6 +21,9 @@ import { jsonEqual, isObject, own } from "../json";
 
 /** kube-apiserver's limit on the number of operations in one JSON patch. */
 export const MAX_JSON_PATCH_OPERATIONS = 10000;
+
+/** kube-apiserver's limit on what a patch's `copy` operations may add between them (JSON bytes). */
+export const MAX_JSON_PATCH_COPY_BYTES = 3 * 1024 * 1024;
 
 const OPS = ["add", "remove", "replace", "move", "copy", "test"] as const;
 type OpName = (typeof OPS)[number];
@@ -114,6 +119,7 @@ export const jsonPatch = <T>(doc: T, ops: unknown[]): T => {
   }
   const checked = ops.map(checkOp);
   let cur: unknown = structuredClone(doc);
+  let copied = 0;
   for (const o of checked) {
     switch (o.op) {
       case "test": {
@@ -136,16 +142,31 @@ export const jsonPatch = <T>(doc: T, ops: unknown[]): T => {
         break;
       case "move":
       case "copy": {
-        if (!lookup(cur, o.fromTokens!).found) throw unprocessable(`${o.op} operation does not apply: doc is missing from path: ${o.from}`);
-        if (o.op === "move" && o.path === o.from) continue;
-        if (o.op === "move" && (o.path + "/").startsWith(o.from! + "/")) {
+        const from = lookup(cur, o.fromTokens!);
+        if (!from.found) throw unprocessable(`${o.op} operation does not apply: doc is missing from path: ${o.from}`);
+        if (o.op === "copy") {
+          copied += JSON.stringify(from.value)?.length ?? 0;
+          if (copied > MAX_JSON_PATCH_COPY_BYTES) {
+            throw unprocessable(`Unable to complete the copy, the accumulated size increase of copy is ${copied}, greater than ${MAX_JSON_PATCH_COPY_BYTES}`);
+          }
+          checkAddTarget(cur, o.tokens, o.op, o.path);
+          break;
+        }
+        if (o.path === o.from) continue;
+        if ((o.path + "/").startsWith(o.from! + "/")) {
           throw unprocessable(`move operation does not apply: cannot move ${o.from} into its own child ${o.path}`);
         }
-        // the target is checked as an add after the value left `from` (for move)
-        const probe = o.op === "move" ? structuredClone(cur) : cur;
-        if (o.op === "move") jsonpatch.applyOperation(probe, { op: "remove", path: o.from! }, false, true, true);
-        checkAddTarget(probe, o.tokens, o.op, o.path);
-        break;
+        // a remove, then an add whose target is checked after the value left `from` (the
+        // document is this patch's own copy: a failed check discards it with the patch)
+        try {
+          const { removed } = jsonpatch.applyOperation(cur, { op: "remove", path: o.from! }, false, true, true);
+          checkAddTarget(cur, o.tokens, o.op, o.path);
+          cur = jsonpatch.applyOperation(cur, { op: "add", path: o.path, value: removed }, false, true, true).newDocument;
+        } catch (e) {
+          if (e instanceof ApiError) throw e;
+          throw unprocessable(`move operation does not apply: ${(e as Error).message.split("\n")[0]}`);
+        }
+        continue;
       }
     }
     const operation = { op: o.op, path: o.path, from: o.from, value: o.value === undefined ? undefined : structuredClone(o.value) } as Operation;

@@ -576,6 +576,39 @@ describe("strategic merge patch: safety", () => {
     expect(out.metadata.labels).toEqual({ app: "d" });
   });
 
+  it("merges lists of 20,000 elements by key in one pass: updates in place, deletions, new ones in the patch's order", () => {
+    const n = 20_000;
+    const env = Array.from({ length: n }, (_, i) => ({ name: `E${i}`, value: "old" }));
+    const d = podSpec({ containers: [{ name: "web", image: "i", env }] });
+    // every other one changed, the last 100 deleted, 100 new ones first (a new element lands before the live ones after it)
+    const patch = podSpec({
+      containers: [
+        {
+          name: "web",
+          env: [
+            ...Array.from({ length: 100 }, (_, i) => ({ name: `N${i}`, value: "new" })),
+            ...env.filter((_, i) => i % 2 === 0 && i < n - 100).map((e) => ({ name: e.name, value: "changed" })),
+            ...env.slice(n - 100).map((e) => ({ name: e.name, $patch: "delete" })),
+          ],
+        },
+      ],
+    });
+    const out = patchDeploy(patch, d).spec.template.spec.containers[0].env as { name: string; value: string }[];
+    expect(out).toHaveLength(n);
+    expect(out.slice(0, 101)).toEqual([...Array.from({ length: 100 }, (_, i) => ({ name: `N${i}`, value: "new" })), { name: "E0", value: "changed" }]);
+    expect(out.slice(101, 103)).toEqual([
+      { name: "E1", value: "old" },
+      { name: "E2", value: "changed" },
+    ]);
+    expect(out.at(-1)).toEqual({ name: `E${n - 101}`, value: "old" });
+    // a primitive set of 20,000, merged and taken from
+    const finalizers = Array.from({ length: n }, (_, i) => `f${i}`);
+    const merged = strategicMergePatch({ metadata: { finalizers } }, { metadata: { finalizers: ["g", "f5"] } }, "Pod") as any;
+    expect(merged.metadata.finalizers).toHaveLength(n + 1);
+    const taken = strategicMergePatch({ metadata: { finalizers } }, { metadata: { "$deleteFromPrimitiveList/finalizers": finalizers.slice(1) } }, "Pod") as any;
+    expect(taken.metadata.finalizers).toEqual(["f0"]);
+  });
+
   it("$patch: replace at the root replaces the object", () => {
     expect(strategicMergePatch({ a: 1, b: 2 }, { $patch: "replace", c: 3 }, "ConfigMap")).toEqual({ c: 3 });
   });

@@ -25,7 +25,7 @@
  * directive or `null` leaks into the result. Neither input is changed.
  */
 import { badRequest } from "../status";
-import { jsonEqual, isObject, type Obj, own } from "../json";
+import { jsonEqual, jsonKey, isObject, type Obj, own } from "../json";
 
 /** The patch metadata of one field, as the `patchStrategy`/`patchMergeKey` struct tags give it. */
 export interface PatchMeta {
@@ -196,7 +196,8 @@ class Merger {
     for (const [field, toDelete] of deletions) {
       if (!Array.isArray(toDelete)) throw badRequest("invalid patch format of primitive list");
       if (field === "__proto__" || !own(out, field) || !Array.isArray(out[field])) continue;
-      const kept = (out[field] as unknown[]).filter((x) => !toDelete.some((d) => jsonEqual(d, x)));
+      const gone = new Set(toDelete.map(jsonKey));
+      const kept = (out[field] as unknown[]).filter((x) => !gone.has(jsonKey(x)));
       if (kept.length) out[field] = kept;
       else delete out[field];
     }
@@ -256,14 +257,13 @@ class Merger {
 
     if (!kinds.has("map")) {
       // a set of primitives (metadata.finalizers, spec.podCIDRs)
-      const merged: unknown[] = [];
-      for (const x of [...original, ...patch]) if (!merged.some((m) => m === x)) merged.push(x);
+      const merged = [...new Set([...original, ...patch])];
       return arrange(merged, patch, original, undefined);
     }
     if (!mergeKey) throw badRequest(`cannot merge lists without merge key for ${path}`);
 
-    let base = [...original];
     const plain: Obj[] = [];
+    const deleted = new Set<string>();
     let replace = false;
     for (const el of patch as Obj[]) {
       if (!own(el, DIRECTIVE)) {
@@ -273,7 +273,7 @@ class Merger {
       const d = el[DIRECTIVE];
       if (d === "delete") {
         if (!own(el, mergeKey)) throw noMergeKey(el, mergeKey);
-        base = base.filter((o) => !sameKey(o, el, mergeKey));
+        deleted.add(elementKey(el, mergeKey)!);
       } else if (d === "replace") {
         replace = true;
       } else if (d === "merge") {
@@ -284,12 +284,18 @@ class Merger {
     }
     if (replace) return plain.map((el) => this.map(undefined, el, path));
 
+    const base = deleted.size ? original.filter((o) => !deleted.has(elementKey(o, mergeKey)!)) : [...original];
     const serverOrder = [...base];
+    const at = positions(base, mergeKey);
     for (const el of plain) {
       if (!own(el, mergeKey)) throw noMergeKey(el, mergeKey);
-      const i = base.findIndex((o) => sameKey(o, el, mergeKey));
-      if (i >= 0) base[i] = this.map(base[i] as Obj, el, path);
-      else base.push(this.map(undefined, el, path));
+      const key = elementKey(el, mergeKey)!;
+      const i = at.get(key);
+      if (i !== undefined) base[i] = this.map(base[i] as Obj, el, path);
+      else {
+        at.set(key, base.length);
+        base.push(this.map(undefined, el, path));
+      }
     }
     return arrange(base, plain, serverOrder, mergeKey);
   }
@@ -310,14 +316,38 @@ const omit = (o: Obj, key: string): Obj => {
 
 const elementKind = (x: unknown) => (Array.isArray(x) ? "list" : isObject(x) ? "map" : x === null ? "null" : typeof x);
 
-/** Merge-key values are compared as Go compares them: same type and value. */
-const keyEqual = (a: unknown, b: unknown) => (a !== null && typeof a === "object" ? jsonEqual(a, b) : a === b);
+/**
+ * What an element is matched by: its merge key's value, or itself in a list of
+ * primitives, compared as Go compares them (same type and value: jsonKey); undefined for
+ * an element without the merge key, which matches nothing. Lookups go through Maps of
+ * these (positions): a patch of 20,000 env entries took 46 s compared pair by pair.
+ */
+const elementKey = (x: unknown, mergeKey: string | undefined): string | undefined => {
+  if (!mergeKey) return jsonKey(x);
+  return isObject(x) && own(x, mergeKey) ? jsonKey(x[mergeKey]) : undefined;
+};
 
-const sameKey = (a: unknown, b: unknown, key: string) => isObject(a) && isObject(b) && own(a, key) && own(b, key) && keyEqual(a[key], b[key]);
+/** Each element's key → the index of the first element with it. */
+const positions = (list: unknown[], mergeKey: string | undefined): Map<string, number> => {
+  const at = new Map<string, number>();
+  list.forEach((x, i) => {
+    const k = elementKey(x, mergeKey);
+    if (k !== undefined && !at.has(k)) at.set(k, i);
+  });
+  return at;
+};
 
-/** Where `x` appears in `list` (by merge key, or by value for primitives), or -1. */
-const indexIn = (list: unknown[], x: unknown, mergeKey: string | undefined): number =>
-  list.findIndex((y) => (mergeKey ? sameKey(y, x, mergeKey) : keyEqual(y, x)));
+/** Where `x` appears in the list `at` was made of (by merge key, or by value for primitives), or -1. */
+const indexIn = (at: Map<string, number>, x: unknown, mergeKey: string | undefined): number => {
+  const k = elementKey(x, mergeKey);
+  return (k !== undefined ? at.get(k) : undefined) ?? -1;
+};
+
+/** Two elements with the same merge key (both having it). */
+const sameKey = (a: unknown, b: unknown, key: string) => {
+  const k = elementKey(a, key);
+  return k !== undefined && k === elementKey(b, key);
+};
 
 /**
  * Order a merged list: the elements named in `order` (the patch list or its
@@ -325,15 +355,17 @@ const indexIn = (list: unknown[], x: unknown, mergeKey: string | undefined): num
  * each placed before the first named element that came after it in the live list.
  */
 const arrange = (merged: unknown[], order: unknown[], serverOrder: unknown[], mergeKey: string | undefined): unknown[] => {
+  const inOrder = positions(order, mergeKey);
+  const inServer = positions(serverOrder, mergeKey);
   const named: unknown[] = [];
   const serverOnly: unknown[] = [];
-  for (const x of merged) (indexIn(order, x, mergeKey) >= 0 ? named : serverOnly).push(x);
-  const rank = (list: unknown[]) => (x: unknown) => {
-    const i = indexIn(list, x, mergeKey);
+  for (const x of merged) (indexIn(inOrder, x, mergeKey) >= 0 ? named : serverOnly).push(x);
+  const rank = (at: Map<string, number>) => (x: unknown) => {
+    const i = indexIn(at, x, mergeKey);
     return i < 0 ? Number.MAX_SAFE_INTEGER : i;
   };
-  const byOrder = rank(order);
-  const byServer = rank(serverOrder);
+  const byOrder = rank(inOrder);
+  const byServer = rank(inServer);
   named.sort((a, b) => byOrder(a) - byOrder(b));
   serverOnly.sort((a, b) => byServer(a) - byServer(b));
   const out: unknown[] = [];
@@ -343,8 +375,8 @@ const arrange = (merged: unknown[], order: unknown[], serverOrder: unknown[], me
     if (j >= named.length) out.push(serverOnly[i++]);
     else if (i >= serverOnly.length) out.push(named[j++]);
     else {
-      const li = indexIn(serverOrder, serverOnly[i], mergeKey);
-      const ri = indexIn(serverOrder, named[j], mergeKey);
+      const li = indexIn(inServer, serverOnly[i], mergeKey);
+      const ri = indexIn(inServer, named[j], mergeKey);
       if (li >= 0 && ri >= 0 && li < ri) out.push(serverOnly[i++]);
       else out.push(named[j++]);
     }
