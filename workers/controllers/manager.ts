@@ -56,7 +56,8 @@ export interface Controller {
    * meanwhile are one more run, not one each: a controller that re-reads many objects
    * per run (a ReplicaSet of 1,000 pods, written to by their agents many times a
    * second) reruns at a pace its own cost sets instead of back to back. client-go's
-   * work queue gets the same from its rate limiter and informers' coalescing.
+   * work queue gets the same from its rate limiter and informers' coalescing. Not on a
+   * Worker (a manager with a subrequest budget), where the queue's batches coalesce keys.
    */
   rerunDelayMs?(lastRunMs: number, result: ReconcileResult): number;
   /**
@@ -358,7 +359,10 @@ export class ControllerManager {
         const started = performance.now();
         const result = await this.guard(c, keyString(key), [key], () => c.reconcile!(key, this.ctx));
         if (!me.dirty) break;
-        const pause = c.rerunDelayMs ? c.rerunDelayMs(performance.now() - started, result) : 0;
+        // not under a subrequest budget (a Worker's invocation): there, other invocations that
+        // find the key in flight send it back through the queue every BUSY_REQUEUE_MS, so a
+        // pause would cost queue messages rather than save reads
+        const pause = c.rerunDelayMs && !this.o.budget ? c.rerunDelayMs(performance.now() - started, result) : 0;
         if (pause > 0) {
           me.since = Date.now();
           await new Promise((r) => setTimeout(r, pause));
