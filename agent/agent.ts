@@ -383,7 +383,7 @@ export class NodeAgent {
         const prev = before.find((p) => p?.type === c.type);
         return prev?.status === c.status && prev.lastTransitionTime ? { ...c, lastTransitionTime: prev.lastTransitionTime } : c;
       });
-      return this.o.api.request<KObject>("PUT", `${path}/status`, { ...node, status: { ...node.status, ...status, conditions } });
+      return this.o.api.requestUrgent<KObject>("PUT", `${path}/status`, { ...node, status: { ...node.status, ...status, conditions } });
     };
     let written: KObject | undefined;
     if (this.node) {
@@ -394,10 +394,10 @@ export class NodeAgent {
       }
     }
     if (!written) {
-      const existing = await this.o.api.find(path);
+      const existing = await this.o.api.findUrgent(path);
       written = existing
         ? await put(existing)
-        : await this.o.api.request<KObject>("POST", "/api/v1/nodes", {
+        : await this.o.api.requestUrgent<KObject>("POST", "/api/v1/nodes", {
             apiVersion: "v1",
             kind: "Node",
             metadata: { name: this.o.nodeName, labels: nodeLabels(this.o.nodeName, this.o.labels) },
@@ -420,7 +420,8 @@ export class NodeAgent {
   private async renewLease(): Promise<void> {
     const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${this.o.nodeName}`;
     const spec = { holderIdentity: this.o.nodeName, leaseDurationSeconds: this.leaseSeconds(this.hubVouches), renewTime: rfc3339Micro(new Date()) };
-    const put = (lease: KObject) => this.o.api.request<KObject>("PUT", path, { ...lease, spec: { ...lease.spec, ...spec } });
+    // on the urgent connection: a renewal queued behind pod status writes on a slow server arrives too late
+    const put = (lease: KObject) => this.o.api.requestUrgent<KObject>("PUT", path, { ...lease, spec: { ...lease.spec, ...spec } });
     if (this.lease) {
       try {
         this.lease = await put(this.lease);
@@ -429,10 +430,10 @@ export class NodeAgent {
         if (!(e instanceof ApiRequestError && (e.status === 409 || e.status === 404))) throw e;
       }
     }
-    const lease = await this.o.api.find(path);
+    const lease = await this.o.api.findUrgent(path);
     this.lease = lease
       ? await put(lease)
-      : await this.o.api.request<KObject>("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", {
+      : await this.o.api.requestUrgent<KObject>("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", {
           apiVersion: "coordination.k8s.io/v1",
           kind: "Lease",
           metadata: { name: this.o.nodeName },

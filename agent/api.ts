@@ -79,6 +79,8 @@ export class ApiClient {
   private readonly agent: HttpAgent | HttpsAgent;
   /** for HTTP watches, which hold their connection: outside the request pool */
   private streamAgent?: HttpAgent | HttpsAgent;
+  /** for requestUrgent: a kept-alive connection of its own, outside the request pool */
+  private urgentAgent?: HttpAgent | HttpsAgent;
 
   constructor(private readonly o: ApiClientOptions) {
     this.url = new URL(o.server);
@@ -123,10 +125,37 @@ export class ApiClient {
     });
   }
 
-  async request<T = any>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
+  request<T = any>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
+    return this.call<T>(method, path, body, contentType, this.agent);
+  }
+
+  /**
+   * A request that must not wait behind the others: the node's Lease renewals and status
+   * posts. It goes on a kept-alive connection of its own (one at a time), outside the
+   * pool of `maxConnections` that pod status writes, events and logs share: when the
+   * server is slow and that pool's connections are all waiting, a renewal queued behind
+   * them would arrive after the node's grace period and the node would go Unknown (its
+   * pods marked not ready) though its agent is alive. Kubelet keeps its heartbeats apart
+   * too (its lease client and node status posts do not wait on pod status writes).
+   */
+  requestUrgent<T = any>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
+    return this.call<T>(method, path, body, contentType, (this.urgentAgent ??= this.newAgent(1)));
+  }
+
+  /** GET on the urgent connection (requestUrgent), or null on 404. */
+  async findUrgent(path: string): Promise<KObject | null> {
+    try {
+      return await this.requestUrgent<KObject>("GET", path);
+    } catch (e) {
+      if (e instanceof ApiRequestError && e.status === 404) return null;
+      throw e;
+    }
+  }
+
+  private async call<T>(method: string, path: string, body: unknown, contentType: string, agent: HttpAgent | HttpsAgent): Promise<T> {
     const text = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
     const signal = AbortSignal.timeout(this.o.timeoutMs ?? 30_000);
-    const res = await this.send(method, path, text, text !== undefined ? { "Content-Type": contentType } : {}, signal);
+    const res = await this.send(method, path, text, text !== undefined ? { "Content-Type": contentType } : {}, signal, agent);
     const raw = await readAll(res);
     let json: any;
     try {
@@ -335,5 +364,6 @@ export class ApiClient {
   async close(): Promise<void> {
     this.agent.destroy();
     this.streamAgent?.destroy();
+    this.urgentAgent?.destroy();
   }
 }

@@ -14,16 +14,22 @@ import { HollowRuntime } from "./hollow-runtime";
 import { eventually } from "./kubectl";
 import { send, startNodeTarget } from "./targets";
 
-/** An ApiClient that records every request and how it ended. */
+/** An ApiClient that records every request and how it ended (urgent ones too: the Lease and the Node's status go that way). */
 class RecordingClient extends ApiClient {
-  readonly calls: { method: string; path: string; status: number }[] = [];
-  override async request<T = any>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
+  readonly calls: { method: string; path: string; status: number; urgent?: boolean }[] = [];
+  override request<T = any>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
+    return this.recorded(method, path, false, () => super.request<T>(method, path, body, contentType));
+  }
+  override requestUrgent<T = any>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
+    return this.recorded(method, path, true, () => super.requestUrgent<T>(method, path, body, contentType));
+  }
+  private async recorded<T>(method: string, path: string, urgent: boolean, send: () => Promise<T>): Promise<T> {
     try {
-      const r = await super.request<T>(method, path, body, contentType);
-      this.calls.push({ method, path, status: 200 });
+      const r = await send();
+      this.calls.push({ method, path, status: 200, ...(urgent ? { urgent } : {}) });
       return r;
     } catch (e) {
-      this.calls.push({ method, path, status: (e as { status?: number }).status ?? 0 });
+      this.calls.push({ method, path, status: (e as { status?: number }).status ?? 0, ...(urgent ? { urgent } : {}) });
       throw e;
     }
   }
@@ -73,6 +79,8 @@ describe("the agent's lease and node status", () => {
     api.calls.length = 0;
     await eventually(async () => leaseCalls().length >= 5);
     expect(leaseCalls().every((c) => c.method === "PUT" && c.status === 200)).toBe(true);
+    // on the connection of their own (ApiClient.requestUrgent), not behind pod status writes
+    expect(leaseCalls().every((c) => c.urgent)).toBe(true);
     expect(nodeCalls()).toEqual([]);
     const after = (await send(t, "GET", LEASE)).json;
     expect(Number(after.metadata.resourceVersion)).toBeGreaterThan(Number(before.metadata.resourceVersion));

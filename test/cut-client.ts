@@ -19,9 +19,18 @@ export class CutClient extends ApiClient {
     if (this.cut || this.dead) throw Object.assign(new Error("connect ECONNREFUSED (line cut)"), { code: "ECONNREFUSED" });
   }
 
-  override async request<T = any>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
+  override request<T = any>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
+    return this.through(method, path, () => super.request<T>(method, path, body, contentType));
+  }
+
+  // the Lease renewals and Node status posts (their own connection) are cut alike
+  override requestUrgent<T = any>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
+    return this.through(method, path, () => super.requestUrgent<T>(method, path, body, contentType));
+  }
+
+  private async through<T>(method: string, path: string, send: () => Promise<T>): Promise<T> {
     this.check();
-    const r = await super.request<T>(method, path, body, contentType);
+    const r = await send();
     this.check(); // a response arriving after the cut is lost too
     if (method === "PUT" && path.startsWith("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/") && this.afterRenewal) {
       const f = this.afterRenewal;

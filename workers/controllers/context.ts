@@ -70,5 +70,9 @@ export interface ControllerContext {
   schedulingAttempt?(result: "scheduled" | "unschedulable" | "error", seconds: number): void;
 }
 
-/** A reconciler's answer: nothing (done until something changes), or come back after a while. */
-export type ReconcileResult = void | { requeueAfterMs?: number };
+/**
+ * A reconciler's answer: nothing (done until something changes), or come back after a
+ * while; `acted`: it created or deleted objects of its own and is not done yet (a
+ * controller's `rerunDelayMs` reruns it without a pause).
+ */
+export type ReconcileResult = void | { requeueAfterMs?: number; acted?: boolean };

@@ -158,6 +158,59 @@ describe("controller manager", () => {
     expect(calls).toEqual(["a", "b", "a", "x", "y"]);
   });
 
+  it("with rerunDelayMs, reruns a key delivered while it ran after the pause, once for all the deliveries of the run and the pause", async () => {
+    const runs: { at: number; name: string }[] = [];
+    let gate = deferred();
+    let entered = deferred();
+    const asked: [number, unknown][] = [];
+    const c: Controller = {
+      name: "paced",
+      primary: ["configmaps"],
+      async reconcile(k) {
+        runs.push({ at: performance.now(), name: k.name });
+        entered.resolve();
+        await gate.promise;
+        return k.name === "busy" ? { acted: true } : undefined;
+      },
+      rerunDelayMs: (ms, result) => {
+        asked.push([ms, result]);
+        return result?.acted ? 0 : 150;
+      },
+    };
+    const m = manager([c]);
+    const first = m.dispatch([key("configmaps", "a")]);
+    await entered.promise;
+    await m.dispatch([key("configmaps", "a")]);
+    await m.dispatch([key("configmaps", "a")]);
+    const ended = performance.now();
+    gate.resolve();
+    // during the pause the key is still in flight: this delivery is the same rerun
+    await new Promise((r) => setTimeout(r, 50));
+    await m.dispatch([key("configmaps", "a")]);
+    await first;
+    expect(runs.map((r) => r.name)).toEqual(["a", "a"]);
+    expect(runs[1].at - ended).toBeGreaterThanOrEqual(140);
+    expect(asked).toHaveLength(1);
+    expect(asked[0][1]).toBeUndefined();
+    // a key delivered again only while it is idle runs at once, and no pause is asked for
+    await m.dispatch([key("configmaps", "a")]);
+    expect(runs).toHaveLength(3);
+    expect(asked).toHaveLength(1);
+
+    // a run that acted (created or deleted what brings it back) goes again at once
+    gate = deferred();
+    entered = deferred();
+    const busy = m.dispatch([key("configmaps", "busy")]);
+    await entered.promise;
+    await m.dispatch([key("configmaps", "busy")]);
+    const t = performance.now();
+    gate.resolve();
+    await busy;
+    expect(runs.filter((r) => r.name === "busy")).toHaveLength(2);
+    expect(runs.at(-1)!.at - t).toBeLessThan(100);
+    expect(asked.at(-1)![1]).toEqual({ acted: true });
+  });
+
   it("sends a key in flight in another manager of this isolate (another Worker invocation) back through the queue", async () => {
     const gate = deferred();
     const entered = deferred();

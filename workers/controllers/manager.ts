@@ -50,6 +50,17 @@ export interface Controller {
    */
   resyncPeriodMs?: number;
   /**
+   * How long to pause before reconciling a key again that was delivered while its
+   * reconcile ran (given how long that run took, in ms, and what it returned); default 0,
+   * at once. The key stays in flight during the pause, so the deliveries that come in
+   * meanwhile are one more run, not one each: a controller that re-reads many objects
+   * per run (a ReplicaSet of 1,000 pods, written to by their agents many times a
+   * second) reruns at a pace its own cost sets instead of back to back. client-go's
+   * work queue gets the same from its rate limiter and informers' coalescing. Not on a
+   * Worker (a manager with a subrequest budget), where the queue's batches coalesce keys.
+   */
+  rerunDelayMs?(lastRunMs: number, result: ReconcileResult): number;
+  /**
    * Which writes of its primary and watched resources it needs delivered (controller-
    * runtime's predicates); default all. Decided at write time, so a write no controller
    * needs costs no queue message. What it declines must reach it otherwise if at all
@@ -315,7 +326,9 @@ export class ControllerManager {
         await this.guard(c, `map ${w.resource}`, theirs, async () => void out.push(...(await w.mapAll!(theirs, this.ctx))));
       }
       if (w.map) {
-        await pool(theirs, this.concurrency, (k) => this.guard(c, `map ${keyString(k)}`, [k], async () => void out.push(...(await w.map!(k, this.ctx)))));
+        await pool(theirs, this.concurrency, async (k) => {
+          await this.guard(c, `map ${keyString(k)}`, [k], async () => void out.push(...(await w.map!(k, this.ctx))));
+        });
       }
     }
     return uniqueKeys(out.filter((k) => c.primary.includes(k.resource)));
@@ -340,18 +353,28 @@ export class ControllerManager {
     const me: InFlight = { manager: this, since: Date.now(), dirty: false };
     inFlight.set(id, me);
     try {
-      do {
+      for (;;) {
         me.dirty = false;
         me.since = Date.now();
-        await this.guard(c, keyString(key), [key], () => c.reconcile!(key, this.ctx));
-      } while (me.dirty);
+        const started = performance.now();
+        const result = await this.guard(c, keyString(key), [key], () => c.reconcile!(key, this.ctx));
+        if (!me.dirty) break;
+        // not under a subrequest budget (a Worker's invocation): there, other invocations that
+        // find the key in flight send it back through the queue every BUSY_REQUEUE_MS, so a
+        // pause would cost queue messages rather than save reads
+        const pause = c.rerunDelayMs && !this.o.budget ? c.rerunDelayMs(performance.now() - started, result) : 0;
+        if (pause > 0) {
+          me.since = Date.now();
+          await new Promise((r) => setTimeout(r, pause));
+        }
+      }
     } finally {
       if (inFlight.get(id) === me) inFlight.delete(id);
     }
   }
 
-  /** Run `run`; on failure, send `keys` back with backoff (counted per controller and `what`). */
-  private async guard(c: Controller, what: string, keys: ObjectKey[], run: () => Promise<ReconcileResult>): Promise<void> {
+  /** Run `run`; on failure, send `keys` back with backoff (counted per controller and `what`). Its result (undefined on failure). */
+  private async guard(c: Controller, what: string, keys: ObjectKey[], run: () => Promise<ReconcileResult>): Promise<ReconcileResult> {
     const id = `${c.name}:${what}`;
     const start = performance.now();
     const timed = (result: "success" | "error" | "requeue_after") => {
@@ -363,6 +386,7 @@ export class ControllerManager {
       this.failures.delete(id);
       timed(r && r.requeueAfterMs !== undefined ? "requeue_after" : "success");
       if (r && r.requeueAfterMs !== undefined) this.ctx.requeueAfter(keys, r.requeueAfterMs, c.name);
+      return r;
     } catch (e) {
       if (budgetRefusal(e)) {
         // not a failure: it comes again in the next invocation, with a budget of its own

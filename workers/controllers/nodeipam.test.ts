@@ -82,6 +82,38 @@ describe("node-ipam controller", () => {
     expect(new Set(blocks).size).toBe(names.length);
   });
 
+  it("allocates to a batch of new nodes with one read of the Nodes and one write of the record", async () => {
+    cp = await startControlPlane({ controllers: [] });
+    const pinned = readyNode("pinned");
+    pinned.spec = { podCIDR: "10.42.1.0/24", podCIDRs: ["10.42.1.0/24"] };
+    await cp.api.create("nodes", "", pinned);
+    const names = Array.from({ length: 30 }, (_, i) => `batch-${i}`);
+    for (const n of names) await cp.api.create("nodes", "", readyNode(n));
+    const calls: string[] = [];
+    const api = new Proxy(cp.manager.ctx.api, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (typeof v !== "function") return v;
+        return (...args: unknown[]) => {
+          if (prop === "list" || prop === "update") calls.push(`${String(prop)} ${args[0] as string}`);
+          return v.apply(target, args);
+        };
+      },
+    });
+    const ctx = { ...cp.manager.ctx, api };
+    await nodeIpamController.reconcileBatch!(
+      names.map((name) => ({ resource: "nodes", namespace: "", name })),
+      ctx,
+    );
+    expect(calls).toEqual(["list nodes", "update configmaps"]);
+    const got = await podCIDRs();
+    const blocks = names.map((n) => got[n][0]);
+    expect(blocks[0]).toBe("10.42.0.0/24");
+    expect(blocks[1]).toBe("10.42.2.0/24"); // the pinned node's block is skipped
+    expect(new Set([...blocks, got.pinned[0]]).size).toBe(names.length + 1);
+    expect(Object.keys((await cp.api.get("configmaps", IPAM_NAMESPACE, IPAM_CONFIGMAP))!.data)).toHaveLength(names.length + 1);
+  });
+
   it("refuses changing a node's podCIDR once set, and an agent's status update keeps it", async () => {
     cp = await startControlPlane({ controllers: [nodeIpamController] });
     await cp.api.create("nodes", "", readyNode("a"));

@@ -17,7 +17,7 @@ import { ApiError } from "../../shared/status";
 import type { KObject, ObjectKey } from "../../shared/types";
 import { isConflict, isNotFound } from "./client";
 import type { ControllerContext, ReconcileResult } from "./context";
-import type { Controller } from "./manager";
+import { type Controller, pool } from "./manager";
 
 export const IPAM_NAMESPACE = "kube-system";
 export const IPAM_CONFIGMAP = "kubeflare-node-ipam";
@@ -26,14 +26,17 @@ const nodeKey = (name: string): ObjectKey => ({ resource: "nodes", namespace: ""
 const podCIDROf = (n: KObject): string | undefined => (typeof n.spec?.podCIDR === "string" && n.spec.podCIDR ? n.spec.podCIDR : undefined);
 
 /** The first /24 of the range that no node holds or has been promised, or undefined when the range is used up. */
-export const firstFreeBlock = (range: Cidr, taken: Set<string>): string | undefined => {
+export const firstFreeBlock = (range: Cidr, taken: Set<string>): string | undefined => freeBlocks(range, taken).next().value ?? undefined;
+
+/** The free /24s of the range in order (one walk of the range for a whole batch of nodes, not one per node). */
+function* freeBlocks(range: Cidr, taken: Set<string>): Generator<string, undefined> {
   const count = subnetCount(range, NODE_CIDR_PREFIX);
   for (let i = 0; i < count; i++) {
     const block = formatCidr(nthSubnet(range, NODE_CIDR_PREFIX, i)!);
-    if (!taken.has(block)) return block;
+    if (!taken.has(block)) yield block;
   }
   return undefined;
-};
+}
 
 /** The allocation record, created empty when missing. */
 const record = async (ctx: ControllerContext): Promise<KObject> => {
@@ -52,7 +55,14 @@ const record = async (ctx: ControllerContext): Promise<KObject> => {
   }
 };
 
-const reconcile = async (key: ObjectKey, ctx: ControllerContext): Promise<ReconcileResult> => {
+/**
+ * Allocate blocks to the nodes of `keys` that have none, all at once: one read of the
+ * record and of the Nodes, one write of the record with every new promise, then each
+ * Node's patch. When 1,000 nodes join, a reconcile per node read every Node each
+ * (a million objects decoded) and wrote the record once per node, each write a
+ * conflict for the others; a batch of them costs what one did.
+ */
+const allocate = async (keys: ObjectKey[], ctx: ControllerContext): Promise<ReconcileResult> => {
   const range = parseCidr(ctx.config.clusterCIDR)!;
   const cm = await record(ctx);
   const nodes = await ctx.api.list("nodes");
@@ -73,15 +83,39 @@ const reconcile = async (key: ObjectKey, ctx: ControllerContext): Promise<Reconc
       changed = true;
     }
   }
-  const node = byName.get(key.name);
-  let assign: string | undefined;
-  if (node && !podCIDROf(node) && !node.metadata.deletionTimestamp) {
-    // what other nodes hold or were promised
-    const others = new Set(Object.entries(claims).flatMap(([name, cidr]) => (name === key.name ? [] : [cidr])));
-    const promised = claims[key.name];
-    assign = promised && !others.has(promised) ? promised : firstFreeBlock(range, others);
-    if (assign && assign !== promised) {
-      claims[key.name] = assign;
+  const wanting = [...new Set(keys.map((k) => k.name))].flatMap((name) => {
+    const node = byName.get(name);
+    return node && !podCIDROf(node) && !node.metadata.deletionTimestamp ? [node] : [];
+  });
+  const asking = new Set(wanting.map((n) => n.metadata.name!));
+  // what other nodes hold or were promised
+  const taken = new Set(Object.entries(claims).flatMap(([name, cidr]) => (asking.has(name) ? [] : [cidr])));
+  const assigned = new Map<string, string>();
+  // promises made before (a patch that failed) are kept, if still free; the others get the next free blocks in turn
+  for (const node of wanting) {
+    const promised = claims[node.metadata.name!];
+    if (promised && !taken.has(promised)) {
+      assigned.set(node.metadata.name!, promised);
+      taken.add(promised);
+    }
+  }
+  const free = freeBlocks(range, taken);
+  for (const node of wanting) {
+    const name = node.metadata.name!;
+    if (assigned.has(name)) continue;
+    const block = free.next().value;
+    if (!block) break;
+    assigned.set(name, block);
+    if (claims[name] !== block) {
+      claims[name] = block;
+      changed = true;
+    }
+  }
+  for (const node of wanting) {
+    const name = node.metadata.name!;
+    if (!assigned.has(name) && claims[name] !== undefined) {
+      // its promise went to another node (set by other means): it waits with the rest
+      delete claims[name];
       changed = true;
     }
   }
@@ -96,26 +130,33 @@ const reconcile = async (key: ObjectKey, ctx: ControllerContext): Promise<Reconc
   }
   if (released) {
     // nodes that waited for a free block may have one now
-    const waiting = nodes.filter((n) => !podCIDROf(n) && n.metadata.name !== key.name).map((n) => nodeKey(n.metadata.name!));
+    const waiting = nodes.filter((n) => !podCIDROf(n) && !asking.has(n.metadata.name!)).map((n) => nodeKey(n.metadata.name!));
     if (waiting.length) ctx.requeueAfter(waiting, 1, "node-ipam");
   }
-  if (!node || podCIDROf(node) || node.metadata.deletionTimestamp) return;
-  if (!assign) {
-    await ctx.events.record(node, "Warning", "CIDRNotAvailable", `Node ${key.name} status is now: CIDRNotAvailable`);
-    ctx.log(`node-ipam: no free /${NODE_CIDR_PREFIX} left in ${ctx.config.clusterCIDR} for node ${key.name}`);
-    return;
-  }
-  try {
-    await ctx.api.patch("nodes", "", key.name, "merge", {
-      metadata: { resourceVersion: node.metadata.resourceVersion },
-      spec: { podCIDR: assign, podCIDRs: [assign] },
-    });
-  } catch (e) {
-    // the node changed (an agent's heartbeat) or went: look again; a gone node's block is dropped then
-    if (isConflict(e) || isNotFound(e)) return { requeueAfterMs: 20 };
-    throw e;
-  }
+  const again: ObjectKey[] = [];
+  await pool(wanting, 8, async (node) => {
+    const name = node.metadata.name!;
+    const assign = assigned.get(name);
+    if (!assign) {
+      await ctx.events.record(node, "Warning", "CIDRNotAvailable", `Node ${name} status is now: CIDRNotAvailable`);
+      ctx.log(`node-ipam: no free /${NODE_CIDR_PREFIX} left in ${ctx.config.clusterCIDR} for node ${name}`);
+      return;
+    }
+    try {
+      await ctx.api.patch("nodes", "", name, "merge", {
+        metadata: { resourceVersion: node.metadata.resourceVersion },
+        spec: { podCIDR: assign, podCIDRs: [assign] },
+      });
+    } catch (e) {
+      // the node changed (an agent's heartbeat) or went: look again; a gone node's block is dropped then
+      if (isConflict(e) || isNotFound(e)) again.push(nodeKey(name));
+      else throw e;
+    }
+  });
+  if (again.length) ctx.requeueAfter(again, 20, "node-ipam");
 };
+
+const reconcile = (key: ObjectKey, ctx: ControllerContext): Promise<ReconcileResult> => allocate([key], ctx);
 
 export const nodeIpamController: Controller = {
   name: "node-ipam",
@@ -129,6 +170,8 @@ export const nodeIpamController: Controller = {
    */
   wants: ({ obj, deleted }) => deleted || !obj || !podCIDROf(obj),
   reconcile,
+  /** a batch of nodes (many joining at once) in one allocation */
+  reconcileBatch: allocate,
   /** nodes still waiting for a block (a range that was full) */
   async resync(ctx) {
     return (await ctx.api.list("nodes")).filter((n) => !podCIDROf(n)).map((n) => nodeKey(n.metadata.name!));

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { KObject } from "../../shared/types";
 import { fakeClock, type FakeClock, readyNode, startControlPlane, type TestControlPlane } from "../../test/controlplane";
-import { nodeLifecycleController } from "./nodelifecycle";
+import { nodeLifecycleController, OUTAGE_VERDICT_MS } from "./nodelifecycle";
 
 let cp: TestControlPlane;
 let clock: FakeClock;
@@ -164,6 +164,36 @@ describe("node lifecycle controller", () => {
     await tick(31_000);
     expect(await exists("pa")).toBe(false);
     expect(await alive("pb")).toBe(true);
+  });
+
+  it("works out the mass-outage verdict once per OUTAGE_VERDICT_MS for all the nodes it checks, not once per node", async () => {
+    await start();
+    const names = ["a", "b", "c", "d", "e", "f"];
+    for (const n of names) await addNode(n);
+    await cp.settle();
+    clock.advance(41_000); // all silent: every node due, each asking whether this is a mass outage
+    let leaseLists = 0;
+    const api = new Proxy(cp.manager.ctx.api, {
+      get(target, prop, receiver) {
+        if (prop === "list")
+          return (resource: string, ...rest: unknown[]) => {
+            if (resource === "leases") leaseLists++;
+            return (target.list as (...a: unknown[]) => unknown)(resource, ...rest);
+          };
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    // a config of its own: the verdicts are kept per manager (its config), and the control plane's own manager checks these nodes too
+    const ctx = { ...cp.manager.ctx, api, config: { ...cp.manager.ctx.config } };
+    const check = () => Promise.all(names.map((name) => nodeLifecycleController.reconcile!({ resource: "nodes", namespace: "", name }, ctx)));
+    await check();
+    await check();
+    expect(leaseLists).toBe(1);
+    expect((await node("a")).spec.taints?.map((t: { effect: string }) => t.effect)).toEqual(["NoSchedule", "NoExecute"]);
+    clock.advance(OUTAGE_VERDICT_MS);
+    await check();
+    expect(leaseLists).toBe(2);
   });
 
   it("schedules one expiry check per lease renewal, and none from node checks (no endless chains)", async () => {

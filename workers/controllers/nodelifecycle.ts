@@ -56,7 +56,7 @@ const unknownConditions = (node: KObject, now: string) => {
 };
 
 /** Is more than the threshold share of nodes unreachable at once? Then the control plane is the likely culprit. */
-const massOutage = async (ctx: ControllerContext): Promise<boolean> => {
+const countOutage = async (ctx: ControllerContext): Promise<boolean> => {
   const nodes = await ctx.api.list("nodes");
   if (nodes.length < 3) return false;
   // two lists, however many nodes (not a Lease read per node: that made each check O(nodes))
@@ -69,6 +69,31 @@ const massOutage = async (ctx: ControllerContext): Promise<boolean> => {
     if (now - seenAt(n, leases.get(name), live[name] ?? 0) > ctx.config.nodeMonitorGracePeriodMs) down++;
   }
   return down / nodes.length > ctx.config.unhealthyZoneThreshold;
+};
+
+/**
+ * How long one mass-outage verdict holds: Kubernetes' node controller works out its
+ * zones' states once per --node-monitor-period (5 s) for every node it looks at, not
+ * once per node. When many nodes lapse together (or the server was too slow to take
+ * their renewals), every one of their reconciles asked, and each answer read every
+ * Node and Lease: at 1,000 nodes, a million objects decoded for one burst.
+ */
+export const OUTAGE_VERDICT_MS = 5_000;
+
+/** The verdict of the last check, by manager (its config object): shared by the reconciles within OUTAGE_VERDICT_MS of it, in flight or done. */
+const verdicts = new WeakMap<object, { at: number; verdict: Promise<boolean> }>();
+
+const massOutage = (ctx: ControllerContext): Promise<boolean> => {
+  const now = ctx.now().getTime();
+  const last = verdicts.get(ctx.config);
+  // a clock that went back (a test's) starts afresh
+  if (last && now >= last.at && now - last.at < OUTAGE_VERDICT_MS) return last.verdict;
+  const verdict = countOutage(ctx);
+  const entry = { at: now, verdict };
+  verdicts.set(ctx.config, entry);
+  // a failed check is not kept: the next reconcile asks again
+  verdict.catch(() => verdicts.get(ctx.config) === entry && verdicts.delete(ctx.config));
+  return verdict;
 };
 
 /**

@@ -175,6 +175,8 @@ const syncReplicas = async (flavor: Flavor, key: { namespace: string; name: stri
   const diff = active.length - want;
   let failure: { reason: "FailedCreate" | "FailedDelete"; message: string } | undefined;
   let retryFailure = false;
+  /** pods created or deleted in this run: their writes bring the ReplicaSet back at once (rerunDelayMs) */
+  let acted = false;
   if (diff < 0) {
     const template = rs.spec?.template ?? {};
     const total = Math.min(-diff, BURST_REPLICAS);
@@ -200,6 +202,7 @@ const syncReplicas = async (flavor: Flavor, key: { namespace: string; name: stri
       );
       for (const r of results) {
         if (r.status === "fulfilled") {
+          acted = true;
           active.push(r.value);
           await ctx.events.record(rs, "Normal", "SuccessfulCreate", `Created pod: ${r.value.metadata.name}`);
         } else {
@@ -220,6 +223,7 @@ const syncReplicas = async (flavor: Flavor, key: { namespace: string; name: stri
       victims.map(async (p) => {
         try {
           await ctx.api.delete("pods", ns, p.metadata.name!, { preconditions: { uid: p.metadata.uid } });
+          acted = true;
           gone.add(p.metadata.uid!);
           await ctx.events.record(rs, "Normal", "SuccessfulDelete", `Deleted pod: ${p.metadata.name}`);
         } catch (e) {
@@ -271,15 +275,19 @@ const syncReplicas = async (flavor: Flavor, key: { namespace: string; name: stri
       await ctx.api.updateStatus(flavor.resource, { ...rs, status: next });
     } catch (e) {
       if (isNotFound(e)) return;
-      if (isConflict(e)) return { requeueAfterMs: 50 };
+      if (isConflict(e)) return { requeueAfterMs: 50, ...(acted ? { acted } : {}) };
       throw e;
     }
   }
   const waits: number[] = [];
   if (nextAvailable !== undefined) waits.push(nextAvailable - now + 1);
   if (retryFailure) waits.push(5_000); // creates/deletes failed: try again later
-  if (waits.length) return { requeueAfterMs: Math.max(1, Math.min(...waits)) };
+  if (waits.length) return { requeueAfterMs: Math.max(1, Math.min(...waits)), ...(acted ? { acted } : {}) };
+  if (acted) return { acted };
 };
+
+/** The longest pause between two runs of one ReplicaSet (rerunDelayMs). */
+export const MAX_RERUN_DELAY_MS = 2_000;
 
 /** The status fields this controller writes (for change detection). */
 const pickStatus = (s: any): Record<string, unknown> => {
@@ -298,6 +306,17 @@ const flavorController = (flavor: Flavor): Controller => ({
   name: flavor.name,
   primary: [flavor.resource],
   reconcile: (key, ctx) => syncReplicas(flavor, key, ctx),
+  /**
+   * Each run reads all of its pods (twice: by owner and by selector); each of their
+   * status writes (Pending → Running → Ready, from every node) delivers the ReplicaSet
+   * again. A ReplicaSet delivered while it runs goes again after twice that run's
+   * time (at most 2 s), so the changes of those seconds are one more run, not a run
+   * after every one: at 10,000 pods, back-to-back reruns re-read its 1,000 pods after
+   * every few status writes. While it creates or deletes pods it goes again at once
+   * (scale-up is not slowed: each run makes at most BURST_REPLICAS). Its status lags by
+   * at most that pause, as a kube-controller-manager's lags behind its informers.
+   */
+  rerunDelayMs: (lastRunMs, result) => (result?.acted ? 0 : Math.min(MAX_RERUN_DELAY_MS, 2 * lastRunMs)),
   async resync(ctx) {
     // minReadySeconds waits and failed creates are requeued by the reconcile itself; this sweep catches lost messages
     const all = await ctx.api.list(flavor.resource);

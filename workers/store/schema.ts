@@ -45,7 +45,8 @@ export const objects = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.resource, t.namespace, t.name] }),
-    index("objects_node").on(t.resource, t.nodeName),
+    // a node's pods in list order (namespace, name): found without reading the others (`fieldSelector=spec.nodeName=…`)
+    index("objects_node_pods").on(t.resource, t.nodeName, t.namespace, t.name),
     index("objects_uid").on(t.uid),
     index("objects_rev").on(t.rev),
   ],

@@ -81,6 +81,9 @@ const fieldExpr = (cols: ObjectColumns, field: string): Fragment => {
 };
 
 const fieldSql = (cols: ObjectColumns, r: FieldRequirement): Fragment => {
+  // a node's pods: the column itself, so that the (resource, node_name, namespace, name) index
+  // finds them (wrapped in coalesce() it could not, and a node's agent or node lifecycle read every pod)
+  if (r.field === "spec.nodeName" && cols.nodeName && r.op === "=" && r.value !== "") return { sql: `${cols.nodeName} = ?`, args: [r.value] };
   const e = fieldExpr(cols, r.field);
   return { sql: `${e.sql} ${r.op === "=" ? "=" : "!="} ?`, args: [...e.args, r.value] };
 };
