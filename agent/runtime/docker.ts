@@ -5,12 +5,18 @@ import { stat } from "node:fs/promises";
 import { type Duplex, PassThrough } from "node:stream";
 import type { PodNetwork } from "../network/cidr";
 import { ensureDockerNetwork, hairpinBridgePorts } from "../network/docker";
-import type { ContainerInfo, ContainerRuntime, ContainerSpec, LogLine, StreamOptions, StreamProcess } from "./runtime";
+import type { ContainerInfo, ContainerRuntime, ContainerSpec, EngineEventHandlers, LogLine, StreamOptions, StreamProcess } from "./runtime";
 import { ImagePullError } from "./runtime";
 import { dockerSample, type Sample } from "../stats/cgroup";
 
 const stateOf = (s: string | undefined): ContainerInfo["state"] =>
   s === "running" ? "running" : s === "exited" || s === "dead" ? "exited" : s === "created" ? "created" : "unknown";
+
+/** the container events that change what list() says (exec events, which probes make, and the rest are not asked for) */
+const CONTAINER_ACTIONS = ["create", "start", "die", "oom", "destroy", "pause", "unpause"];
+
+/** Docker's label filter: KEY=VALUE, or KEY alone (an empty value) for the label's presence */
+const labelFilter = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => (v === "" ? k : `${k}=${v}`));
 
 const zeroTime = (t: string | undefined) => (!t || t.startsWith("0001-01-01") ? undefined : t.replace(/\.\d+Z$/, "Z"));
 
@@ -83,8 +89,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async list(labels: Record<string, string>): Promise<ContainerInfo[]> {
-    // an empty value asks only for the label's presence
-    const filters = { label: Object.entries(labels).map(([k, v]) => (v === "" ? k : `${k}=${v}`)) };
+    const filters = { label: labelFilter(labels) };
     const items = await this.docker.listContainers({ all: true, filters });
     return items.map((c) => ({
       id: c.Id,
@@ -94,6 +99,42 @@ export class DockerRuntime implements ContainerRuntime {
       labels: c.Labels ?? {},
       state: stateOf(c.State),
     }));
+  }
+
+  /**
+   * Docker's /events for containers with these labels, the state changes only (filtered
+   * by the engine: type=container, event=create|start|die|...): one JSON object a line.
+   * Docker answers the request's headers once it has subscribed, so open() is then.
+   */
+  async events(labels: Record<string, string>, on: EngineEventHandlers, signal: AbortSignal): Promise<void> {
+    const filters = { type: ["container" as const], event: CONTAINER_ACTIONS, label: labelFilter(labels) };
+    const stream = await this.docker.getEvents({ filters, abortSignal: signal });
+    on.open();
+    await new Promise<void>((resolve, reject) => {
+      let buf = "";
+      stream.setEncoding("utf8");
+      stream.on("data", (chunk: string) => {
+        buf += chunk;
+        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          let e: { Type?: string; Action?: string; status?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+          try {
+            e = JSON.parse(line);
+          } catch {
+            continue;
+          }
+          // (exec_create: ..., exec_die and health_status are not asked for; an engine that sent them anyway is not heard)
+          const action = e.Action ?? e.status ?? "";
+          const id = e.Actor?.ID ?? e.id;
+          if (e.Type !== "container" || !id || !CONTAINER_ACTIONS.includes(action)) continue;
+          on.event({ action, id, labels: e.Actor?.Attributes ?? {} });
+        }
+      });
+      stream.on("end", resolve);
+      stream.on("close", resolve);
+      stream.on("error", (err: Error) => (signal.aborted ? resolve() : reject(err)));
+    });
   }
 
   /** Docker's one-shot stats (no second reading inside the engine): cumulative CPU and the working set */

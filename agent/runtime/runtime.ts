@@ -106,6 +106,25 @@ export interface StreamOptions {
   tty: boolean;
 }
 
+/**
+ * A change to one of the engine's containers, as the engine's event stream tells it
+ * (Docker's /events): create, start, die, oom, destroy, pause, unpause.
+ */
+export interface EngineEvent {
+  action: string;
+  /** the container's id */
+  id: string;
+  /** the container's labels, as the event carries them */
+  labels: Record<string, string>;
+}
+
+/** What the engine's event stream reports to (ContainerRuntime.events). */
+export interface EngineEventHandlers {
+  /** the engine has taken the subscription: every change from now on is reported */
+  open(): void;
+  event(e: EngineEvent): void;
+}
+
 /** The node's pod network (see agent/network/cidr.ts). */
 export type { PodNetwork };
 
@@ -142,6 +161,16 @@ export interface ContainerRuntime {
    * log shipper asks logs() only when it changed: an idle pod costs no engine request.
    */
   logMark?(id: string): Promise<string | undefined>;
+  /**
+   * Follow the engine's events about the containers carrying all these labels (as in
+   * list) until `signal` aborts: resolves when the stream ends (aborted, or closed by
+   * the engine), rejects when it can't be opened or breaks. Only container state
+   * changes are reported (no exec events: exec probes would make them all the time).
+   * With it, the agent lists the engine only when something changed rather than every
+   * second (agent.ts, syncAll). Docker has it; containerd (through `ctr`) does not: the
+   * agent lists that engine every second, as before.
+   */
+  events?(labels: Record<string, string>, on: EngineEventHandlers, signal: AbortSignal): Promise<void>;
   /**
    * Attach sandboxes made from now on (no host network, no networkFrom) to the node's pod
    * network, making it on the engine if needed. Until this is called, sandboxes get the
