@@ -33,6 +33,7 @@ const SERIAL = [
   "test/agent-cli.test.ts",
   "test/agent-e2e-containerd.test.ts",
   "test/agent-e2e-docker.test.ts",
+  "test/agent-engine-events.test.ts",
   "test/agent-lease.test.ts",
   "test/agent-metrics.test.ts",
   "test/agent-podworkers.test.ts",

@@ -27,7 +27,7 @@ import { Prober } from "./probes";
 import { type KubeProxySettings, ServiceProxy } from "./proxy/service-proxy";
 import { NetworkPolicyController, type NetworkPolicySettings } from "./netpol/controller";
 import type { ApiRelay } from "./relay/apirelay";
-import { type ContainerInfo, LABELS, type ContainerRuntime } from "./runtime/runtime";
+import { type ContainerInfo, type EngineEvent, LABELS, type ContainerRuntime } from "./runtime/runtime";
 import { sleep, watchBackoffMs } from "./sleep";
 import { LocalPathProvisioner } from "./storage/localpath";
 import { containerFingerprints, SETTLED_RESYNC_MS, settledPod } from "./settled";
@@ -53,6 +53,11 @@ export interface AgentOptions {
   hubLeaseIntervalMs?: number;
   /** how often every pod is looked at even without a watch event (default 1 s) */
   syncIntervalMs?: number;
+  /**
+   * With the engine's event stream (Docker): how often the engine is listed when nothing
+   * was heard of (a safety net under the events; default 10 s). Without: every pass.
+   */
+  engineRelistMs?: number;
   /** how many pods sync at once (kubelet's pod workers; default 32): one slow pod never holds up the others */
   podSyncConcurrency?: number;
   /** how many containers are created and started at once (default twice the CPUs, at least 2): the engine's work, in the pods' order */
@@ -101,6 +106,41 @@ export interface AgentOptions {
  * marked Unknown, so a network hiccup of 10-20 s does not flap it (issue #14, goal 6).
  */
 export const LEASE_RENEW_MS = 10_000;
+
+/** With the engine's events: the engine is listed at least this often even when none came (a safety net) */
+export const ENGINE_RELIST_MS = 10_000;
+/** After a container died: how often the engine is listed until its listing says so too (Docker's lags the event), and for how long at most */
+const DIED_RELIST_MS = 50;
+const DIED_WAIT_MS = 5000;
+
+/**
+ * The runtime, calling `changed` after each change the agent itself makes to the engine
+ * (create, start, stop, remove): the next pass lists the engine again.
+ */
+const reportingChanges = (rt: ContainerRuntime, changed: () => void): ContainerRuntime => {
+  const wrapped = new Map<PropertyKey, unknown>();
+  for (const m of ["create", "start", "stop", "remove"] as const) {
+    const f = rt[m] as (...a: unknown[]) => Promise<unknown>;
+    wrapped.set(m, async (...a: unknown[]) => {
+      try {
+        return await f.apply(rt, a);
+      } finally {
+        changed();
+      }
+    });
+  }
+  return new Proxy(rt, {
+    get: (t, p) => {
+      if (wrapped.has(p)) return wrapped.get(p);
+      const v = Reflect.get(t, p, t);
+      if (typeof v !== "function") return v;
+      // the engine's own methods on the engine itself (its fields are set on it, not on the proxy)
+      let bound = wrapped.get(p);
+      if (!bound) wrapped.set(p, (bound = v.bind(t)));
+      return bound;
+    },
+  });
+};
 
 /** kubelet's nodeStatusReportFrequency: an unchanged status is posted this often */
 const NODE_STATUS_REPORT_MS = 5 * 60_000;
@@ -158,8 +198,18 @@ export class NodeAgent {
   private loops: Promise<void>[] = [];
   private runtimeVersion = "";
   private readonly shipper: LogShipper;
-  /** the engine's containers of this node as of the last sync pass */
+  /** the engine's containers of this node as of the last listing */
   private listing: ContainerInfo[] = [];
+  /** the engine's event stream is open (runtime.events): the pass lists the engine only when something changed (syncAll) */
+  private engineEvents = false;
+  /** something may have changed on the engine since the last listing (an engine event, the agent's own change, a pod's) */
+  private engineDirty = true;
+  /** when the engine was last listed */
+  private listedAt = 0;
+  /** containers an event said died, by id: listed again every DIED_RELIST_MS until the listing agrees, up to this time */
+  private readonly died = new Map<string, number>();
+  /** when every pod was last handed to its worker (a pass woken early, or listing again for a death, hands on only the pods whose containers changed) */
+  private fullPassAt = 0;
   private readonly events: PodEvents;
   private readonly podNet: PodNetworkSetup;
   /** when the Node was last read for its podCIDR while it had none */
@@ -186,6 +236,8 @@ export class NodeAgent {
   readonly stats: StatsCollector;
 
   constructor(private readonly o: AgentOptions) {
+    // the pod worker's and prober's changes to the engine are listed on the next pass
+    const runtime = reportingChanges(o.runtime, () => (this.engineDirty = true));
     this.events = new PodEvents(o.api, o.nodeName, Date.now, this.log);
     const clusterDNS = o.clusterDNS ?? "10.43.0.10";
     this.informers = serviceInformers(o.api, this.log);
@@ -206,7 +258,7 @@ export class NodeAgent {
     this.worker = new PodWorker({
       provisioner: this.provisioner,
       watched: this.watched,
-      runtime: o.runtime,
+      runtime,
       api: o.api,
       nodeName: o.nodeName,
       hostIP: o.nodeIP,
@@ -245,11 +297,11 @@ export class NodeAgent {
     });
     this.podNet = new PodNetworkSetup(o.runtime, { podCIDR: o.podCIDR, bridge: o.podBridge, networkName: o.podNetworkName, dataDir: o.dataDir }, this.log);
     this.prober = new Prober(
-      o.runtime,
+      runtime,
       this.worker.probes,
       async (id, grace, why) => {
         this.log(`${why}: stopping container ${id.slice(0, 12)} (grace ${grace}s)`);
-        await o.runtime.stop(id, grace);
+        await runtime.stop(id, grace);
       },
       this.events,
     );
@@ -283,6 +335,7 @@ export class NodeAgent {
       this.leaseLoop(),
       this.watchLoop(),
       this.syncLoop(),
+      this.engineEventLoop(),
       this.logLoop(),
       runInformers(this.informers, this.ac.signal),
       this.provisioner.run(this.ac.signal),
@@ -600,7 +653,8 @@ export class NodeAgent {
     if (ev.type === "DELETED") {
       this.pods.delete(uid);
       this.settled.delete(uid);
-      // a pass removes what the pod left behind
+      // a pass removes what the pod left behind (from a fresh listing)
+      this.engineDirty = true;
       this.wake?.();
     } else {
       const before = this.pods.get(uid);
@@ -609,7 +663,10 @@ export class NodeAgent {
       // a new pod, or one whose spec, labels or deletion changed: its worker, right away (not
       // the next pass); not a change of status only, such as this agent's own write (kubelet's
       // config source ignores those too)
-      if (this.listed && (!before || podEssence(before) !== podEssence(ev.object))) this.podWorkers.update(uid);
+      if (this.listed && (!before || podEssence(before) !== podEssence(ev.object))) {
+        this.engineDirty = true;
+        this.podWorkers.update(uid);
+      }
     }
   }
 
@@ -624,15 +681,69 @@ export class NodeAgent {
         // event counts held back by the patch interval go out once it has passed
         this.events.flush();
       }
-      await sleep(this.o.syncIntervalMs ?? 1000, this.ac.signal, (wake) => (this.wake = wake));
+      // a container that died and is not listed as exited yet: soon again
+      await sleep(this.died.size ? DIED_RELIST_MS : (this.o.syncIntervalMs ?? 1000), this.ac.signal, (wake) => (this.wake = wake));
       this.wake = undefined;
     }
   }
 
   /**
-   * One pass: the engine listed once, every desired pod handed to its worker (which
-   * syncs it a step further and writes its status when done, in parallel with other
-   * pods), containers of unknown pods removed. The pass does not wait for the syncs.
+   * Follow the engine's events (runtime.events; Docker): while the stream is open the
+   * pass lists the engine only after an event, after the agent's own changes, or every
+   * ENGINE_RELIST_MS, where it listed every second (an idle node's main cost). A
+   * container that died starts a pass at once. A stream that breaks (the engine
+   * restarted) leaves the pass listing every second until it is open again (back-off).
+   */
+  private async engineEventLoop(): Promise<void> {
+    const events = this.o.runtime.events?.bind(this.o.runtime);
+    if (!events) return;
+    let failures = 0;
+    while (!this.ac.signal.aborted) {
+      let openedAt = 0;
+      try {
+        await events(
+          { [LABELS.node]: this.o.nodeName },
+          {
+            open: () => {
+              openedAt = Date.now();
+              // whatever happened before the subscription is in the next listing
+              this.engineDirty = true;
+              this.engineEvents = true;
+            },
+            event: (e) => this.engineEvent(e),
+          },
+          this.ac.signal,
+        );
+        if (!this.ac.signal.aborted) this.log.warn("engine event stream ended; listing the engine every pass until it is back");
+      } catch (e) {
+        if (this.ac.signal.aborted) break;
+        this.log.warn(`engine event stream failed; listing the engine every pass until it is back: ${(e as Error).message}`);
+      }
+      this.engineEvents = false;
+      this.engineDirty = true;
+      // a stream that stayed open a while starts the back-off over
+      failures = openedAt && Date.now() - openedAt > 60_000 ? 1 : failures + 1;
+      await sleep(watchBackoffMs(failures), this.ac.signal);
+    }
+    this.engineEvents = false;
+  }
+
+  /** An engine event: the next pass lists the engine; a container's death starts one now. */
+  private engineEvent(e: EngineEvent): void {
+    this.engineDirty = true;
+    if (e.action === "die" || e.action === "oom") {
+      this.died.set(e.id, Date.now() + DIED_WAIT_MS);
+      this.wake?.();
+    }
+  }
+
+  /**
+   * One pass: the engine listed once (with its events, only when something changed),
+   * every desired pod handed to its worker (which syncs it a step further and writes its
+   * status when done, in parallel with other pods), containers of unknown pods removed.
+   * The pass does not wait for the syncs. A pass sooner than syncIntervalMs after the
+   * last full one (woken by a death or a deletion) hands on only the pods whose
+   * containers changed.
    */
   async syncAll(): Promise<void> {
     // no pod network yet: look for the podCIDR the control plane gives the Node every few seconds, not only at lease renewals
@@ -643,19 +754,45 @@ export class NodeAgent {
       if (node) this.node = node;
       await this.podNet.fromNode(node);
     }
-    // one engine listing serves the pods' syncs (the pod worker re-lists pods changed since it began)
+    // the engine listed again unless its events say nothing changed since the last listing
+    const relist = !this.engineEvents || this.engineDirty || Date.now() - this.listedAt >= (this.o.engineRelistMs ?? ENGINE_RELIST_MS);
+    const before = this.fingerprints;
+    if (relist) await this.relist();
+    // every pod to its worker, but a settled one only when it or its containers changed or its resync is due
+    const at = Date.now();
+    const full = at - this.fullPassAt >= (this.o.syncIntervalMs ?? 1000) * 0.9;
+    if (full) this.fullPassAt = at;
+    for (const [uid, pod] of this.pods) {
+      const containers = this.fingerprints.get(uid) ?? "";
+      if (!full && containers === (before.get(uid) ?? "")) continue;
+      const s = this.settled.get(uid);
+      if (s && at < s.until && s.rv === (pod.metadata.resourceVersion ?? "") && s.containers === containers) continue;
+      this.settled.delete(uid);
+      this.podWorkers.update(uid);
+    }
+  }
+
+  /**
+   * List the engine once for the pods' syncs (the pod worker re-lists pods changed since
+   * it began); forget the probe state of containers that ended, and remove containers of
+   * pods no longer bound here.
+   */
+  private async relist(): Promise<void> {
+    this.engineDirty = false;
+    this.listedAt = Date.now();
     const all = await this.worker.listAll();
     const previous = this.listing;
     this.listing = all;
     this.o.metrics?.containers(all); // metrics: kubelet_running_pods, kubelet_running_containers
-    // every pod to its worker, but a settled one only when it or its containers changed or its resync is due
     this.fingerprints = containerFingerprints(all);
-    const at = Date.now();
-    for (const [uid, pod] of this.pods) {
-      const s = this.settled.get(uid);
-      if (s && at < s.until && s.rv === (pod.metadata.resourceVersion ?? "") && s.containers === (this.fingerprints.get(uid) ?? "")) continue;
-      this.settled.delete(uid);
-      this.podWorkers.update(uid);
+    // containers an event said died: until the listing says so too, another pass soon (Docker's listing can lag its events)
+    if (this.died.size) {
+      const byId = new Map(all.map((c) => [c.id, c]));
+      for (const [id, until] of this.died) {
+        const c = byId.get(id);
+        if (!c || c.state === "exited" || Date.now() > until) this.died.delete(id);
+      }
+      if (this.died.size) this.engineDirty = true;
     }
     // probe state of containers that stopped or went away goes with them (a restart is a new container)
     const now = new Set(all.map((c) => c.id));
@@ -664,8 +801,10 @@ export class NodeAgent {
     // containers whose pod is gone from this node
     const uids = new Set(all.map((c) => c.labels[LABELS.podUid]).filter(Boolean));
     for (const uid of uids) {
-      // (a pod deleted while its worker still syncs it is removed on a later pass)
-      if (!this.pods.has(uid) && !this.terminating.has(uid) && !this.podWorkers.busy(uid)) {
+      if (this.pods.has(uid) || this.terminating.has(uid)) continue;
+      // a pod deleted while its worker still syncs it is removed on a later pass (which lists again)
+      if (this.podWorkers.busy(uid)) this.engineDirty = true;
+      else {
         this.log(`removing containers of pod ${uid}, which is no longer bound here`);
         this.background(uid, async () => {
           await this.worker.teardown(uid, 2);
