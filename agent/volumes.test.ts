@@ -13,7 +13,7 @@ import { startNodeTarget } from "../test/targets";
 import { ApiClient } from "./api";
 import { ConfigError } from "./env";
 import { RetryEvents } from "./events";
-import { containerMounts, PodVolumes } from "./volumes";
+import { containerMounts, PodVolumes, writeVolume } from "./volumes";
 
 type NodeTarget = Awaited<ReturnType<typeof startNodeTarget>>;
 let target: NodeTarget;
@@ -159,11 +159,15 @@ describe("pod volumes", () => {
     expect(file(dir, "annotations")).toBe('note="say \\"hi\\""\n');
     expect(file(dir, "app")).toBe("web");
 
-    // the ConfigMap changes: the next refresh writes it
+    // the ConfigMap changes: the next refresh writes it, and only it (a file written again is a new inode: the rename)
+    const inode = (name: string) => statSync(join(dir, name)).ino;
+    const before = { a: inode("conf/a.txt"), token: inode("token"), name: inode("name") };
     const cm = (await api.find("/api/v1/namespaces/default/configmaps/proj-cm"))!;
     await api.request("PUT", "/api/v1/namespaces/default/configmaps/proj-cm", { ...cm, data: { a: "A2" } });
     await v.setUp(pod);
     expect(file(dir, "conf/a.txt")).toBe("A2");
+    expect(inode("conf/a.txt")).not.toBe(before.a);
+    expect({ token: inode("token"), name: inode("name") }).toEqual({ token: before.token, name: before.name });
 
     // a key that is not there, not optional: FailedMount, as kubelet words it
     const missing = { ...pod, metadata: { ...pod.metadata, uid: `${pod.metadata.uid}-2` } } as KObject;
@@ -174,6 +178,33 @@ describe("pod volumes", () => {
     await expect(v.setUp(missing)).rejects.toThrow(ConfigError);
     expect(recorded).toContain('FailedMount: MountVolume.SetUp failed for volume "bad" : configmap references non-existent config key: nope');
   }, 30_000);
+});
+
+describe("writeVolume", () => {
+  it("leaves files it wrote unchanged alone, writes changed ones and removes keys that left", () => {
+    const dir = mkdtempSync(join(tmpdir(), "kf-writevolume-"));
+    const f = (content: string, m = 0o644) => ({ content: Buffer.from(content), mode: m });
+    const first = new Map([
+      ["a", f("A")],
+      ["b", f("B")],
+    ]);
+    writeVolume(dir, first);
+    const ino = (name: string) => statSync(join(dir, name)).ino;
+    const a = ino("a");
+    const b = ino("b");
+    const second = new Map([
+      ["a", f("A")],
+      ["b", f("B", 0o600)],
+    ]);
+    writeVolume(dir, second, first);
+    expect(ino("a")).toBe(a);
+    expect(ino("b")).not.toBe(b);
+    expect(mode(dir, "b")).toBe(0o600);
+    writeVolume(dir, new Map([["a", f("A2")]]), second);
+    expect(readdirSync(dir)).toEqual(["a"]);
+    expect(file(dir, "a")).toBe("A2");
+    rmSync(dir, { recursive: true, force: true });
+  });
 });
 
 describe("shared ConfigMaps and Secrets", () => {

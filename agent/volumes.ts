@@ -56,6 +56,8 @@ export class PodVolumes {
 
   /** bound ServiceAccount tokens (the kube-api-access volume's `token`), refreshed at 80 % of their lifetime */
   private readonly tokens?: TokenManager;
+  /** per volume directory: the files last written there, so a refresh that changes nothing writes nothing */
+  private readonly written = new Map<string, Map<string, VolumeFile>>();
 
   constructor(
     private readonly ctx: VolumeContext,
@@ -115,7 +117,8 @@ export class PodVolumes {
         this.events.emit(pod, "", "Warning", "FailedMount", `MountVolume.SetUp failed for volume "${v.name}" : ${e.message}`);
         throw e;
       }
-      writeVolume(dir, files);
+      writeVolume(dir, files, this.written.get(dir));
+      this.written.set(dir, files);
     }
     if (refresh) this.volumesAt.set(uid, { at: now });
     return out;
@@ -210,7 +213,9 @@ export class PodVolumes {
 
   /** The pod is gone: its directory (and the volumes in it) goes too. */
   forget(uid: string): void {
-    rmSync(join(this.ctx.dataDir, "pods", uid), { recursive: true, force: true });
+    const podDir = join(this.ctx.dataDir, "pods", uid);
+    rmSync(podDir, { recursive: true, force: true });
+    for (const dir of this.written.keys()) if (dir.startsWith(`${podDir}/`)) this.written.delete(dir);
     this.volumesAt.delete(uid);
     this.claims.forget(uid);
     this.tokens?.forget(uid);
@@ -275,9 +280,13 @@ const downwardFiles = (pod: KObject, items: any[] | undefined, defaultMode: numb
 /**
  * Write a volume's files into its directory, each through a temporary file and a
  * rename (a container never reads half a file), and remove what is no longer in it.
+ * `before`, the files this process last wrote there: those unchanged are left alone
+ * (the periodic refresh of an unchanged ConfigMap or Secret costs no write).
  */
-export const writeVolume = (dir: string, files: Map<string, VolumeFile>): void => {
+export const writeVolume = (dir: string, files: Map<string, VolumeFile>, before?: Map<string, VolumeFile>): void => {
   for (const [path, f] of files) {
+    const was = before?.get(path);
+    if (was && was.mode === f.mode && was.content.equals(f.content)) continue;
     const file = join(dir, path);
     mkdirSync(dirname(file), { recursive: true });
     const tmp = join(dirname(file), `..${basename(file)}.tmp`);
@@ -286,6 +295,7 @@ export const writeVolume = (dir: string, files: Map<string, VolumeFile>): void =
     renameSync(tmp, file);
   }
   // keys that left the object leave the volume
+  if (before && before.size === files.size && [...files.keys()].every((p) => before.has(p))) return;
   const keep = new Set([...files.keys()].map((p) => p.split("/")[0]));
   for (const entry of readdirSync(dir)) if (!keep.has(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
 };
