@@ -118,26 +118,27 @@ const DIED_WAIT_MS = 5000;
  * (create, start, stop, remove): the next pass lists the engine again.
  */
 const reportingChanges = (rt: ContainerRuntime, changed: () => void): ContainerRuntime => {
-  const wrapped = new Map<PropertyKey, unknown>();
-  for (const m of ["create", "start", "stop", "remove"] as const) {
-    const f = rt[m] as (...a: unknown[]) => Promise<unknown>;
-    wrapped.set(m, async (...a: unknown[]) => {
-      try {
-        return await f.apply(rt, a);
-      } finally {
-        changed();
-      }
-    });
-  }
+  const changes = new Set<PropertyKey>(["create", "start", "stop", "remove"]);
+  /** per method: the engine's own function (looked up on each call: tests replace some) and it bound to the engine, or wrapped */
+  const made = new Map<PropertyKey, { own: unknown; fn: unknown }>();
   return new Proxy(rt, {
     get: (t, p) => {
-      if (wrapped.has(p)) return wrapped.get(p);
-      const v = Reflect.get(t, p, t);
-      if (typeof v !== "function") return v;
-      // the engine's own methods on the engine itself (its fields are set on it, not on the proxy)
-      let bound = wrapped.get(p);
-      if (!bound) wrapped.set(p, (bound = v.bind(t)));
-      return bound;
+      const own = Reflect.get(t, p, t);
+      if (typeof own !== "function") return own;
+      const have = made.get(p);
+      if (have && have.own === own) return have.fn;
+      // the engine's methods run on the engine itself (its fields are set on it, not on the proxy)
+      const fn = changes.has(p)
+        ? async (...a: unknown[]) => {
+            try {
+              return await own.apply(t, a);
+            } finally {
+              changed();
+            }
+          }
+        : own.bind(t);
+      made.set(p, { own, fn });
+      return fn;
     },
   });
 };
