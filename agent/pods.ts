@@ -428,5 +428,14 @@ export class PodWorker {
   }
 }
 
+/** specHash by container spec object: a pod's copy is the same object until a watch event replaces it */
+const specHashes = new WeakMap<object, string>();
+
 /** A container's spec fingerprint: a change means the running container is outdated. */
-export const specHash = (c: unknown): string => createHash("sha256").update(JSON.stringify(c)).digest("hex").slice(0, 16);
+export const specHash = (c: unknown): string => {
+  const cached = c && typeof c === "object" ? specHashes.get(c) : undefined;
+  if (cached) return cached;
+  const h = createHash("sha256").update(JSON.stringify(c)).digest("hex").slice(0, 16);
+  if (c && typeof c === "object") specHashes.set(c, h);
+  return h;
+};
