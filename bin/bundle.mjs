@@ -1,9 +1,9 @@
-// How Kubeflare's commands run: one bundle (split into chunks loaded on demand, see
-// build) that esbuild builds from the TypeScript sources, so the long-running process carries neither a TypeScript loader nor the parts
+// How Kubeflare's commands run: one bundle (split into chunks: a part per large package
+// or directory, and what is loaded on demand, see build and parts) that esbuild builds from the TypeScript sources, so the long-running process carries neither a TypeScript loader nor the parts
 // of dockerode it never uses (ssh2 for ssh:// Docker hosts, gRPC for BuildKit sessions).
 // The bundle is cached under node_modules/.cache/kubeflare by a key of the sources'
 // names, sizes and modification times; a missing one is built by a short-lived child
-// process (well under a second), so the command itself never loads esbuild. Native
+// process (two esbuild passes, a second or two), so the command itself never loads esbuild. Native
 // modules (libsql) stay outside the bundle and load from node_modules. If the bundle
 // cannot be built here, the sources run through tsx instead.
 import { execFileSync } from "node:child_process";
