@@ -18,7 +18,9 @@ import { ApiError } from "../../shared/status";
 import type { PageKit, Vars } from "./kit";
 import { collectionPath, statusText } from "./kube";
 import { csrfToken, deriveKeys, type Keys, sameString, sessionOfCookies } from "./session";
-import { XTERM_ASSETS } from "./xterm-assets.gen";
+
+/** xterm's files (xterm-assets.gen.ts: ~0.35 MB of source), loaded when the browser first asks for one, not with the server */
+export const XTERM_NAMES = ["xterm.mjs", "xterm.css", "addon-fit.mjs"];
 
 const enc = encodeURIComponent;
 export const EXEC_PREFIX = "/ui/exec/";
@@ -49,9 +51,12 @@ const TERMINAL_CSS = "#term{height:70vh;min-height:16rem;background:#0b1020;padd
 /** The terminal's static files: xterm's modules and stylesheet, and the page's script (no session needed: they hold nothing of the cluster). */
 export const terminalAssets = (app: Hono<any>) => {
   const types: Record<string, string> = { mjs: "text/javascript; charset=utf-8", js: "text/javascript; charset=utf-8", css: "text/css; charset=utf-8" };
-  const files: Record<string, string> = { ...XTERM_ASSETS, "terminal.js": TERMINAL_JS, "terminal.css": TERMINAL_CSS };
-  for (const [name, body] of Object.entries(files)) {
-    app.get(`/ui/${name}`, (c) => c.body(body, 200, { "Content-Type": types[name.split(".").pop()!], "Cache-Control": "public, max-age=3600" }));
+  const files: Record<string, string> = { "terminal.js": TERMINAL_JS, "terminal.css": TERMINAL_CSS };
+  const body = async (name: string) => files[name] ?? (await import("./xterm-assets.gen")).XTERM_ASSETS[name];
+  for (const name of [...XTERM_NAMES, ...Object.keys(files)]) {
+    app.get(`/ui/${name}`, async (c) =>
+      c.body(await body(name), 200, { "Content-Type": types[name.split(".").pop()!], "Cache-Control": "public, max-age=3600" }),
+    );
   }
 };
 

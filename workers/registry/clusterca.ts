@@ -16,8 +16,11 @@ import { nthAddress, parseCidr } from "../../shared/net/cidr";
 import type { ObjectKey } from "../../shared/types";
 import { type Store, StoreError } from "../store/store";
 import { newUid } from "./meta";
-import { type CaMaterial, createCa, issueServing, parsePublicKey } from "./pki";
+import type { CaMaterial } from "./pki";
 import type { User } from "./user";
+
+/** X.509 (pkijs, ~0.6 MB of source) is loaded when a certificate is first made, not with the server (issue #14, goal 5) */
+const pki = () => import("./pki");
 
 /** where the generated CA lives: not a resource of the catalog, so no API path reaches it */
 export const CA_KEY: ObjectKey = { resource: "kubeflare.internal/clusterauthorities", namespace: "", name: "cluster-ca" };
@@ -62,7 +65,7 @@ export class ClusterCA {
   private async load(): Promise<CaMaterial> {
     const stored = await this.o.store.get(CA_KEY);
     if (stored) return { cert: stored.data.cert, key: stored.data.key };
-    const ca = await createCa(`kubeflare-ca-${Math.floor(this.o.now().getTime() / 1000)}`, this.o.now());
+    const ca = await (await pki()).createCa(`kubeflare-ca-${Math.floor(this.o.now().getTime() / 1000)}`, this.o.now());
     try {
       await this.o.store.create(CA_KEY, {
         apiVersion: "kubeflare.internal/v1",
@@ -107,6 +110,7 @@ export class ClusterCA {
     if (typeof b.publicKey !== "string" || b.publicKey.length > 16_384) throw invalid("publicKey", "must be a PEM public key (SubjectPublicKeyInfo)");
     const domain = b.clusterDomain ?? "cluster.local";
     if (typeof domain !== "string" || isDNS1123Subdomain(domain).length) throw invalid("clusterDomain", "must be a DNS subdomain");
+    const { issueServing, parsePublicKey } = await pki();
     let publicKey: Awaited<ReturnType<typeof parsePublicKey>>;
     try {
       publicKey = await parsePublicKey(b.publicKey);
