@@ -12,7 +12,7 @@ import { type ApiClient, ApiRequestError } from "./api";
 import { NodeDns } from "./dns/node";
 import type { Upstream } from "./dns/server";
 import { PodEvents } from "./events";
-// the ingress proxy (http-proxy-3) and the API relay are loaded only by agents that run them
+// the ingress proxy (http-proxy-3, node-forge) and the API relay are loaded only by agents that run them
 import type { IngressProxy, IngressSettings } from "./ingress/proxy";
 import { resumeWatch, runInformers, type ServiceInformers, serviceInformers } from "./informer";
 import { LogShipper } from "./logs";

@@ -2,12 +2,11 @@
  * Serving certificates for the Node server: a CA created once in the data dir and a
  * server certificate it signs, reissued when the wanted names change or expiry nears.
  */
-import { createPrivateKey, X509Certificate } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { certificate, ipBytes, keyPem, name, rsaKeys, subjectOf } from "../agent/x509";
+import forge from "node-forge";
 
 export interface TlsMaterial {
   cert: string;
@@ -24,57 +23,78 @@ const writeSecret = (path: string, text: string) => {
   chmodSync(path, 0o600);
 };
 
+const serial = () => forge.util.bytesToHex(forge.random.getBytesSync(16)).replace(/^[89a-f]/, "1");
+
+/** RSA 2048; forge hands this to Node's native (asynchronous) key generation. */
+const generateKeys = () =>
+  new Promise<forge.pki.rsa.KeyPair>((resolve, reject) =>
+    forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 }, (err, keys) => (err ? reject(err) : resolve(keys))),
+  );
+
 /** Whether a PEM private key belongs to a certificate (a crash between writing the two files could part them). */
-const keyMatches = (cert: X509Certificate, keyPem: string): boolean => {
+const keyMatches = (cert: forge.pki.Certificate, keyPem: string): boolean => {
   try {
-    return cert.checkPrivateKey(createPrivateKey(keyPem));
+    const key = forge.pki.privateKeyFromPem(keyPem);
+    const pub = cert.publicKey as forge.pki.rsa.PublicKey;
+    return pub.n.equals(key.n) && pub.e.equals(key.e);
   } catch {
     return false;
   }
 };
 
-/** RSA 2048 (node:crypto, off the event loop), 10 years. */
 const createCa = async () => {
-  const keys = await rsaKeys();
-  const cert = certificate({
-    publicKey: keys.publicKey,
-    signingKey: keys.privateKey,
-    subject: name(`kubeflare-ca-${Math.floor(Date.now() / 1000)}`),
-    notBefore: new Date(Date.now() - DAY),
-    notAfter: new Date(Date.now() + 3650 * DAY),
-    ca: true,
-  });
-  return { cert, key: keyPem(keys.privateKey) };
+  const keys = await generateKeys();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = serial();
+  cert.validity.notBefore = new Date(Date.now() - DAY);
+  cert.validity.notAfter = new Date(Date.now() + 3650 * DAY);
+  const attrs = [{ name: "commonName", value: `kubeflare-ca-${Math.floor(Date.now() / 1000)}` }];
+  cert.setSubject(attrs);
+  cert.setIssuer(attrs);
+  cert.setExtensions([
+    { name: "basicConstraints", cA: true, critical: true },
+    { name: "keyUsage", keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    { name: "subjectKeyIdentifier" },
+  ]);
+  cert.sign(keys.privateKey, forge.md.sha256.create());
+  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
 };
 
 const issueServer = async (ca: { cert: string; key: string }, sans: string[]) => {
-  const keys = await rsaKeys();
-  const cert = certificate({
-    publicKey: keys.publicKey,
-    signingKey: createPrivateKey(ca.key),
-    subject: name("kubeflare-apiserver"),
-    issuer: subjectOf(new X509Certificate(ca.cert).raw),
-    notBefore: new Date(Date.now() - DAY),
-    notAfter: new Date(Date.now() + 365 * DAY),
-    ca: false,
-    sans,
-  });
-  return { cert, key: keyPem(keys.privateKey) };
+  const caCert = forge.pki.certificateFromPem(ca.cert);
+  const caKey = forge.pki.privateKeyFromPem(ca.key);
+  const keys = await generateKeys();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = serial();
+  cert.validity.notBefore = new Date(Date.now() - DAY);
+  cert.validity.notAfter = new Date(Date.now() + 365 * DAY);
+  cert.setSubject([{ name: "commonName", value: "kubeflare-apiserver" }]);
+  cert.setIssuer(caCert.subject.attributes);
+  cert.setExtensions([
+    { name: "basicConstraints", cA: false },
+    { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: "extKeyUsage", serverAuth: true },
+    { name: "subjectAltName", altNames: sans.map((s) => (isIP(s) ? { type: 7, ip: s } : { type: 2, value: s })) },
+  ]);
+  cert.sign(caKey, forge.md.sha256.create());
+  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
 };
 
-/** The SANs in a certificate (DNS names and IP addresses), sorted. */
-const certSans = (cert: X509Certificate): string[] =>
-  (cert.subjectAltName ?? "")
-    .split(", ")
-    .map((s) => /^(?:DNS:|IP Address:)(.*)$/.exec(s)?.[1])
-    .filter((s): s is string => !!s)
-    .sort();
+/** The SANs in a certificate, sorted. */
+const certSans = (pem: string): string[] => {
+  const cert = forge.pki.certificateFromPem(pem);
+  const ext = cert.getExtension("subjectAltName") as { altNames?: { type: number; value?: string; ip?: string }[] } | null;
+  return (ext?.altNames ?? []).map((a) => (a.type === 7 ? a.ip! : a.value!)).sort();
+};
 
 /** One spelling per address, so "::1" and "0:0:0:0:0:0:0:1" compare equal. */
 const normalizeIp = (s: string): string => {
   if (isIP(s) !== 6) return s;
-  const b = ipBytes(s)!;
-  return Array.from({ length: 8 }, (_, i) => b.readUInt16BE(i * 2).toString(16)).join(":");
+  const util = forge.util as unknown as { bytesFromIP(ip: string): string | null; bytesToIP(b: string): string | null };
+  const bytes = util.bytesFromIP(s);
+  return (bytes && util.bytesToIP(bytes)) || s;
 };
 
 /**
@@ -97,7 +117,7 @@ export async function ensureTls(dataDir: string, o: { sans: string[]; certFile?:
   const caKey = join(dir, "ca.key");
   const caUsable = () => {
     try {
-      return keyMatches(new X509Certificate(readFileSync(caCrt, "utf8")), readFileSync(caKey, "utf8"));
+      return keyMatches(forge.pki.certificateFromPem(readFileSync(caCrt, "utf8")), readFileSync(caKey, "utf8"));
     } catch {
       return false;
     }
@@ -114,12 +134,13 @@ export async function ensureTls(dataDir: string, o: { sans: string[]; certFile?:
   const fresh = (() => {
     if (!existsSync(srvCrt) || !existsSync(srvKey)) return false;
     try {
-      const cert = new X509Certificate(readFileSync(srvCrt, "utf8"));
+      const pem = readFileSync(srvCrt, "utf8");
+      const cert = forge.pki.certificateFromPem(pem);
       return (
-        cert.verify(new X509Certificate(ca.cert).publicKey) &&
+        forge.pki.certificateFromPem(ca.cert).verify(cert) &&
         keyMatches(cert, readFileSync(srvKey, "utf8")) &&
-        Date.parse(cert.validTo) - Date.now() > 30 * DAY &&
-        JSON.stringify(certSans(cert).map(normalizeIp).sort()) === JSON.stringify(wanted)
+        cert.validity.notAfter.getTime() - Date.now() > 30 * DAY &&
+        JSON.stringify(certSans(pem).map(normalizeIp).sort()) === JSON.stringify(wanted)
       );
     } catch {
       return false; // unreadable: issue a new one
