@@ -13,6 +13,7 @@
 import { Coalescer } from "../coalesce";
 import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
+import { NOTHING_DELETED, staleUdpFlows } from "./conntrack";
 import { buildRuleset, type ProxyInput, type Ruleset, TABLE_FAMILY, TABLE_NAME } from "./rules";
 
 export interface NftOptions {
@@ -167,6 +168,8 @@ export interface LoopOptions extends NftOptions {
 export class ProxyLoop {
   readonly proxier: NftProxier;
   private lastInput?: ProxyInput;
+  private lastUdp?: Map<string, Set<string>>;
+  private conntrackMissing = false;
   private stopped = false;
   private readonly loop: Coalescer<ProxyInput>;
 
@@ -177,7 +180,11 @@ export class ProxyLoop {
         const start = performance.now();
         try {
           this.lastInput = input;
-          await this.proxier.apply(buildRuleset(input));
+          const rs = buildRuleset(input);
+          await this.proxier.apply(rs);
+          const stale = staleUdpFlows(this.lastUdp, rs.udp);
+          this.lastUdp = rs.udp;
+          await this.clearFlows(stale);
           this.opts.onSync?.((performance.now() - start) / 1000, true);
         } catch (e) {
           this.opts.onSync?.((performance.now() - start) / 1000, false);
@@ -191,6 +198,25 @@ export class ProxyLoop {
   /** failed applies so far */
   get errors(): number {
     return this.loop.errors;
+  }
+
+  /** delete UDP conntrack entries that point at endpoints that went away (./conntrack.ts); never fails the sync */
+  private async clearFlows(flows: string[][]) {
+    for (const args of flows) {
+      if (this.conntrackMissing) return;
+      try {
+        await run([...(this.opts.prefix ?? []), "conntrack", ...args]);
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (msg.includes(NOTHING_DELETED)) continue;
+        if ((e as NodeJS.ErrnoException).code === "ENOENT" || /exit 127|No such file|not found/.test(msg)) {
+          this.conntrackMissing = true;
+          this.opts.log?.(
+            "kube-proxy: no conntrack command (apt-get install conntrack): UDP clients may keep sending to removed endpoints until their flow expires",
+          );
+        } else this.opts.log?.(`kube-proxy: ${msg}`);
+      }
+    }
   }
 
   update(input: ProxyInput) {

@@ -48,6 +48,12 @@ export interface Ruleset {
   chains: string[];
   sets: Map<string, string>;
   maps: string[];
+  /**
+   * UDP frontends and the endpoint addresses they DNAT to: `ip:port` (ClusterIPs, external
+   * IPs) and `:nodePort`. A UDP conntrack entry outlives its endpoint, so the applier
+   * deletes the entries of endpoints that went away (agent/proxy/conntrack.ts).
+   */
+  udp: Map<string, Set<string>>;
 }
 
 const PROTOS: Record<string, string> = { TCP: "tcp", UDP: "udp", SCTP: "sctp" };
@@ -123,6 +129,7 @@ export function buildRuleset(input: ProxyInput): Ruleset {
   const nodePorts = new Map<string, string>();
   const noEpServices = new Map<string, string>();
   const noEpNodePorts = new Map<string, string>();
+  const udp = new Map<string, Set<string>>();
   const put = (m: Map<string, string>, k: string, v: string) => {
     if (!m.has(k)) m.set(k, v);
   };
@@ -237,6 +244,18 @@ export function buildRuleset(input: ProxyInput): Ruleset {
           }
         }
       }
+      if (proto === "udp") {
+        const note = (k: string, eps: Endpoint[]) => {
+          if (eps.length) udp.set(k, new Set([...(udp.get(k) ?? []), ...eps.map((e) => e.ip)]));
+        };
+        note(`${clusterIP}:${sp.port}`, clusterEps);
+        // externally sent traffic goes to externalEps, short-circuited traffic (Local policy) to clusterEps
+        if (hasExternal)
+          for (const k of [...[...externalIPs].map((ip) => `${ip}:${sp.port}`), ...(nodePort ? [`:${nodePort}`] : [])]) {
+            note(k, externalEps);
+            if (etpLocal) note(k, clusterEps);
+          }
+      }
       const used = new Map<string, Endpoint>();
       for (const e of [...clusterEps, ...(hasExternal ? externalEps : [])]) used.set(epChain(e), e);
       for (const [chain, e] of used) {
@@ -254,7 +273,7 @@ export function buildRuleset(input: ProxyInput): Ruleset {
   }
   // A key in both service-ips and a no-endpoint map is harmless: the no-endpoint maps are
   // consulted after DNAT, so they only see what no service chain rewrote.
-  return render(input, chains, sets, { clusterIPs, serviceIPs, nodePorts, noEpServices, noEpNodePorts });
+  return { ...render(input, chains, sets, { clusterIPs, serviceIPs, nodePorts, noEpServices, noEpNodePorts }), udp };
 }
 
 interface Elements {
@@ -271,7 +290,7 @@ const hook = (type: string, hk: string, prio: number, ...rules: string[]) => ({
   rules,
 });
 
-function render(input: ProxyInput, svcChains: { name: string; rules: string[] }[], sets: Map<string, string>, el: Elements): Ruleset {
+function render(input: ProxyInput, svcChains: { name: string; rules: string[] }[], sets: Map<string, string>, el: Elements): Omit<Ruleset, "udp"> {
   // NodePorts: every local address, 127.0.0.1 included (route_localnet)
   const nodePortMatch = "fib daddr type local";
   const base: { name: string; decl?: string; rules: string[] }[] = [

@@ -65,7 +65,7 @@ u.bind(Number(udp), host, ready);
 
 const CLIENT = `
 const net = require("node:net"), dgram = require("node:dgram");
-const [proto, host, port, n] = process.argv.slice(2);
+const [proto, host, port, n, src] = process.argv.slice(2);
 const one = () => new Promise((resolve) => {
   const t = setTimeout(() => done({ error: "timeout" }), 2000);
   let sock;
@@ -80,7 +80,9 @@ const one = () => new Promise((resolve) => {
     sock = dgram.createSocket("udp4");
     sock.on("message", (m) => done(JSON.parse(String(m))));
     sock.on("error", (e) => done({ error: e.code }));
-    sock.send("ping", Number(port), host);
+    const send = () => sock.send("ping", Number(port), host);
+    if (src) sock.bind(Number(src), send);
+    else send();
   }
 });
 (async () => {
@@ -204,9 +206,10 @@ export class NetnsFixture {
     });
   }
 
-  /** `n` connections (TCP) or datagrams (UDP) from inside `ns`, one after another */
-  async ask(ns: string, proto: "tcp" | "udp", host: string, port: number, n = 1): Promise<Answer[]> {
-    return JSON.parse(await this.in(ns, process.execPath, join(this.dir, "client.cjs"), proto, host, String(port), String(n)));
+  /** `n` connections (TCP) or datagrams (UDP) from inside `ns`, one after another; UDP from `srcPort` when given */
+  async ask(ns: string, proto: "tcp" | "udp", host: string, port: number, n = 1, srcPort?: number): Promise<Answer[]> {
+    const args = [proto, host, String(port), String(n), ...(srcPort ? [String(srcPort)] : [])];
+    return JSON.parse(await this.in(ns, process.execPath, join(this.dir, "client.cjs"), ...args));
   }
 
   /** latencies (ms) of `n` TCP round trips from inside `ns` (the benchmark) */
