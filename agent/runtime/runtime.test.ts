@@ -62,8 +62,9 @@ for (const [name, rt] of engines) {
       // every label must match (not any of them)
       expect(await rt.list({ [LABELS.node]: run, [LABELS.container]: "no-such-container" })).toEqual([]);
       // containerd's shim copies the output into the log file after it reports the exit: the last lines may land a moment later
+      // (seconds on a loaded box)
       let lines = await rt.logs(id);
-      for (let i = 0; i < 20 && lines.length < 2; i++) {
+      for (let i = 0; i < 100 && lines.length < 2; i++) {
         await new Promise((r) => setTimeout(r, 100));
         lines = [...lines, ...(await rt.logs(id))];
       }
