@@ -28,6 +28,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
+import { ownMB } from "./resident-pages";
 import { ApiClient } from "../agent/api";
 import { LABELS } from "../agent/runtime/runtime";
 import type { Figure } from "./figures";
@@ -64,8 +65,10 @@ export interface AllinoneResult {
   split: Record<string, number>;
   /** `npm start`: each process of the tree (npm, sh, node) and its median VmRSS, MB */
   npmTree: { pid: number; command: string; rssMB: number }[];
-  /** the processes in front of the server in that tree, MB */
+  /** the processes in front of the server in that tree, MB (sum of their VmRSS) */
   wrappersMB: number;
+  /** what they add to the machine: their resident pages that the server does not map too (bench/resident-pages.ts); undefined without root */
+  wrappersOwnMB?: number;
   /** containers the agent had not removed 60 s after the Deployment went (removed here) */
   leftover: number;
 }
@@ -375,6 +378,7 @@ export async function benchAllinone(
     const npmDir = join(base, "npm");
     const npm = launch("npm", ["start", "--", "--port", "0", "--data-dir", npmDir, "--no-agent"], true);
     let npmTree: AllinoneResult["npmTree"] = [];
+    let wrappersOwnMB: number | undefined;
     try {
       await npm.waitFor(/listening on (https:\/\/\S+)/, "npm start");
       await sleep(2000);
@@ -385,6 +389,11 @@ export async function benchAllinone(
         await sleep(1000);
       }
       npmTree = pids.map((p) => ({ pid: p, command: commandOf(p), rssMB: median(rss.get(p)!) }));
+      const isServer = (p: number) => commandOf(p).includes("bin/kubeflare.mjs");
+      wrappersOwnMB = ownMB(
+        pids.filter((p) => !isServer(p)),
+        pids.filter(isServer),
+      );
     } finally {
       await stop(npm.child, true);
     }
@@ -404,6 +413,7 @@ export async function benchAllinone(
       split,
       npmTree,
       wrappersMB: wrappers.reduce((s, p) => s + p.rssMB, 0),
+      wrappersOwnMB,
       leftover,
     };
   } finally {
@@ -443,12 +453,23 @@ export const allinoneFigures = (r: AllinoneResult): Figure[] => [
     aim: { op: "<=", value: AIM_MB },
     reference: `issue #14; node bin/kubeflare.mjs; ${ref(r)}`,
   },
+  ...(r.wrappersOwnMB === undefined
+    ? []
+    : [
+        {
+          name: `allinone: npm start in all, server + what npm's wrappers add (${r.npmTree.length - 1} processes)`,
+          value: r.loaded.median + r.wrappersOwnMB,
+          unit: "MB",
+          aim: { op: "<=", value: AIM_MB },
+          reference: `issue #14; the wrappers' own pages ${r.wrappersOwnMB.toFixed(1)} MB (not the node binary and libraries the server maps too)`,
+        } satisfies Figure,
+      ]),
   {
-    name: `allinone: npm start in all, server + npm's wrappers (${r.npmTree.length - 1} processes)`,
+    name: `allinone: npm start, server VmRSS + the wrappers' VmRSS`,
     value: r.loaded.median + r.wrappersMB,
     unit: "MB",
-    aim: { op: "<=", value: AIM_MB },
-    reference: `issue #14; wrappers ${r.wrappersMB.toFixed(1)} MB, measured idle in a second run`,
+    ...(r.wrappersOwnMB === undefined ? { aim: { op: "<=" as const, value: AIM_MB } } : {}),
+    reference: `wrappers ${r.wrappersMB.toFixed(1)} MB, measured idle in a second run${r.wrappersOwnMB === undefined ? "" : "; counts the pages both processes map twice"}`,
   },
   {
     name: `allinone: server resident memory, ${r.nodes} nodes, no pods`,
@@ -471,7 +492,7 @@ export const allinoneReport = (r: AllinoneResult): string => {
     `  where it goes, with the pods: ${Object.entries(r.split)
       .map(([k, v]) => `${k} ${f(v)}`)
       .join(", ")}`,
-    `  npm start's tree (idle, --no-agent, second run): ${r.npmTree.map((p) => `${p.command.split(" --")[0]} ${f(p.rssMB)}`).join(" → ")}`,
+    `  npm start's tree (idle, --no-agent, second run): ${r.npmTree.map((p) => `${p.command.split(" --")[0]} ${f(p.rssMB)}`).join(" → ")}${r.wrappersOwnMB === undefined ? "" : `; the wrappers' own pages (not also the server's) ${f(r.wrappersOwnMB)}`}`,
     `  ${r.pods} pods Running in ${r.startSeconds.toFixed(1)} s (server CPU ${r.cpuMsPerPod.toFixed(1)} ms a pod); ${r.leftover ? `${r.leftover} containers left by the agent after 60 s (removed by the bench)` : "the agent removed every container when the Deployment went"}`,
   ];
   return lines.join("\n");
