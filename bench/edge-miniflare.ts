@@ -30,7 +30,7 @@ export interface EdgeWorker<H extends HranaServer> {
  * a minute as on Cloudflare (node lifecycle, resyncs). `miniflare`: more Miniflare options
  * (e.g. handleRuntimeStdio), added to these; `bindings`: more of the Worker's vars (e.g.
  * SUBREQUESTS_PER_INVOCATION); `batchTimeout`: the queue consumer's max_batch_timeout in
- * seconds (default 1, as wrangler.toml).
+ * seconds (default 0, as wrangler.toml).
  */
 export async function startEdgeWorker<H extends HranaServer = HranaServer>(
   dir: string,
@@ -61,7 +61,7 @@ export async function startEdgeWorker<H extends HranaServer = HranaServer>(
       bindings: { LIBSQL_URL: "http://db.internal", ADMIN_TOKEN: adminToken, MAX_BODY_BYTES: String(3 * 1024 * 1024), ...o.bindings },
       serviceBindings: { DB: (req: Request) => hrana.handler(req) as any },
       queueProducers: { QUEUE: { queueName: "kubeflare-work" } },
-      queueConsumers: { "kubeflare-work": { maxBatchSize: 100, maxBatchTimeout: o.batchTimeout ?? 1 } },
+      queueConsumers: { "kubeflare-work": { maxBatchSize: 100, maxBatchTimeout: o.batchTimeout ?? 0 } },
       durableObjects: { HUB: { className: "WatchHub", useSQLite: true }, TUNNEL: { className: "TunnelObject", useSQLite: true } },
       ...o.miniflare,
     } as any);

@@ -9,7 +9,7 @@
  *     --nodes N --pods M --concurrency C --duration S --rounds R
  *     --window S --settle S (edge)   --sync full|normal --cpu-prof DIR (load, scale)
  *     --subrequests N (scale: the Worker's subrequests per invocation, 50 as on Workers Free unless given; Paid: 1000)
- *     --batch-timeout S (scale: the Worker's queue max_batch_timeout, 1 as in wrangler.toml unless given; 0 allowed)
+ *     --batch-timeout S (scale: the Worker's queue max_batch_timeout, 0 as in wrangler.toml unless given)
  *   -o json                                        machine output on stdout (the report is still written)
  *   --no-report                                    no bench-results/ files
  *   --list                                         the scenarios and what they measure
@@ -35,7 +35,7 @@ export interface BenchOptions {
   cpuProf?: string;
   /** the Worker's SUBREQUESTS_PER_INVOCATION in Miniflare (scale; default the Worker's own, 50 as on Workers Free) */
   subrequests?: number;
-  /** the queue consumer's max_batch_timeout in Miniflare, seconds (scale; default wrangler.toml's 1) */
+  /** the queue consumer's max_batch_timeout in Miniflare, seconds (scale; default wrangler.toml's 0) */
   batchTimeout?: number;
 }
 

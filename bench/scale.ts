@@ -18,9 +18,9 @@
  *   minutes on this machine. Its invocations keep to the Worker's subrequest limit
  *   (SUBREQUESTS_PER_INVOCATION: 50 as on Workers Free unless --subrequests says, e.g.
  *   1000 as on Paid): the queue consumer's database requests past it are refused and
- *   their keys go back to the queue, whose batches come once a second (max_batch_timeout),
- *   so at 50 the pods' rate is bounded by what ~42 database requests a second do
- *   (--batch-timeout 0: the batches come as soon as there are keys).
+ *   their keys go back to the queue and come again in the next batch, at once with
+ *   wrangler.toml's max_batch_timeout of 0 (--batch-timeout 1: a second later, and at 50
+ *   the pods' rate is then bounded by what ~42 database requests a second do).
  *
  * The hollow agents keep their defaults (lease every 10 s, a sync pass every second,
  * their own watches of pods, Services and EndpointSlices) but open no tunnel (exec and
@@ -55,7 +55,7 @@ export interface ScaleOptions {
   edgePods?: number;
   /** the Worker's SUBREQUESTS_PER_INVOCATION (default its own: 50, as on Workers Free) */
   subrequests?: number;
-  /** the queue consumer's max_batch_timeout, seconds (default wrangler.toml's 1) */
+  /** the queue consumer's max_batch_timeout, seconds (default wrangler.toml's 0) */
   batchTimeout?: number;
 }
 
@@ -63,7 +63,7 @@ export interface ScaleRun {
   target: "node" | "worker";
   /** the Worker's subrequests per invocation, when not its default (50) */
   subrequests?: number;
-  /** the queue's max_batch_timeout (s), when not wrangler.toml's 1 */
+  /** the queue's max_batch_timeout (s), when given (wrangler.toml's: 0) */
   batchTimeout?: number;
   nodes: number;
   pods: number;
@@ -559,7 +559,7 @@ export function scaleReport(res: ScaleResult): string {
   for (const r of res.runs) {
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
     lines.push(
-      `scale on the ${r.target === "node" ? "Node server (child process)" : `Worker in Miniflare (${r.subrequests ?? 50} subrequests per invocation, batch timeout ${r.batchTimeout ?? 1} s)`}: ${r.nodes} hollow nodes Ready in ${s(r.nodesReadyMs)}; ` +
+      `scale on the ${r.target === "node" ? "Node server (child process)" : `Worker in Miniflare (${r.subrequests ?? 50} subrequests per invocation, batch timeout ${r.batchTimeout ?? 0} s)`}: ${r.nodes} hollow nodes Ready in ${s(r.nodesReadyMs)}; ` +
         `${r.pods} pods in ${Math.ceil(r.pods / PER_DEPLOYMENT)} Deployments`,
       `  all created ${s(r.allCreatedMs)} (${rate(r, r.allCreatedMs).toFixed(0)} pods/s), all bound ${s(r.allBoundMs)} (${rate(r, r.allBoundMs).toFixed(0)} pods/s), ` +
         `all Running ${s(r.allRunningMs)} (${rate(r, r.allRunningMs).toFixed(0)} pods/s)`,
