@@ -28,11 +28,13 @@ export interface EdgeWorker<H extends HranaServer> {
  * Starts the Worker with its files in `dir`; `serve` makes the database server for the
  * file's path (default: dev/hrana.ts's handler). With `cron`, the cron trigger runs once
  * a minute as on Cloudflare (node lifecycle, resyncs). `miniflare`: more Miniflare options
- * (e.g. handleRuntimeStdio), added to these.
+ * (e.g. handleRuntimeStdio), added to these; `bindings`: more of the Worker's vars (e.g.
+ * SUBREQUESTS_PER_INVOCATION); `batchTimeout`: the queue consumer's max_batch_timeout in
+ * seconds (default 0, as wrangler.toml).
  */
 export async function startEdgeWorker<H extends HranaServer = HranaServer>(
   dir: string,
-  o: { serve?: (path: string) => H; cron?: boolean; miniflare?: Record<string, unknown> } = {},
+  o: { serve?: (path: string) => H; cron?: boolean; bindings?: Record<string, string>; batchTimeout?: number; miniflare?: Record<string, unknown> } = {},
 ): Promise<EdgeWorker<H>> {
   const dbPath = join(dir, "db.sqlite");
   (await openDatabase(`file:${dbPath}`, { synchronous: "NORMAL" })).close();
@@ -56,10 +58,10 @@ export async function startEdgeWorker<H extends HranaServer = HranaServer>(
       modulesRoot: dir,
       compatibilityDate: "2025-09-01",
       compatibilityFlags: ["nodejs_compat"],
-      bindings: { LIBSQL_URL: "http://db.internal", ADMIN_TOKEN: adminToken, MAX_BODY_BYTES: String(3 * 1024 * 1024) },
+      bindings: { LIBSQL_URL: "http://db.internal", ADMIN_TOKEN: adminToken, MAX_BODY_BYTES: String(3 * 1024 * 1024), ...o.bindings },
       serviceBindings: { DB: (req: Request) => hrana.handler(req) as any },
       queueProducers: { QUEUE: { queueName: "kubeflare-work" } },
-      queueConsumers: { "kubeflare-work": { maxBatchSize: 100, maxBatchTimeout: 1 } },
+      queueConsumers: { "kubeflare-work": { maxBatchSize: 100, maxBatchTimeout: o.batchTimeout ?? 0 } },
       durableObjects: { HUB: { className: "WatchHub", useSQLite: true }, TUNNEL: { className: "TunnelObject", useSQLite: true } },
       ...o.miniflare,
     } as any);

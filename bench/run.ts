@@ -8,6 +8,8 @@
  *   npm run bench -- deadnode --rounds 1           options (each scenario takes those it knows):
  *     --nodes N --pods M --concurrency C --duration S --rounds R
  *     --window S --settle S (edge)   --sync full|normal --cpu-prof DIR (load, scale)
+ *     --subrequests N (scale: the Worker's subrequests per invocation, 50 as on Workers Free unless given; Paid: 1000)
+ *     --batch-timeout S (scale: the Worker's queue max_batch_timeout, 0 as in wrangler.toml unless given)
  *   -o json                                        machine output on stdout (the report is still written)
  *   --no-report                                    no bench-results/ files
  *   --list                                         the scenarios and what they measure
@@ -31,6 +33,10 @@ export interface BenchOptions {
   settle?: number;
   sync?: string;
   cpuProf?: string;
+  /** the Worker's SUBREQUESTS_PER_INVOCATION in Miniflare (scale; default the Worker's own, 50 as on Workers Free) */
+  subrequests?: number;
+  /** the queue consumer's max_batch_timeout in Miniflare, seconds (scale; default wrangler.toml's 0) */
+  batchTimeout?: number;
 }
 
 interface Ran {
@@ -169,7 +175,10 @@ export const SCENARIOS: Scenario[] = [
       const { benchScale, scaleFigures, scaleReport } = await import("./scale");
       // 200 nodes and 2,000 pods by default: what completes within the scenario's own time limits on a shared 2-core box
       // (--nodes 1000 --pods 10000, the goal's scale, completes in 12–23 min here: see README, "1,000 nodes and 10,000 pods complete")
-      const r = await benchScale({ ...numbers(o, { nodes: 200, pods: 2000 }), sync: o.sync, cpuProfDir: o.cpuProf }, say);
+      const r = await benchScale(
+        { ...numbers(o, { nodes: 200, pods: 2000 }), sync: o.sync, cpuProfDir: o.cpuProf, subrequests: o.subrequests, batchTimeout: o.batchTimeout },
+        say,
+      );
       return { figures: scaleFigures(r), text: scaleReport(r) };
     },
   },
@@ -207,6 +216,8 @@ export async function runScenarios(list: Scenario[], o: BenchOptions, say: Progr
   return out;
 }
 
+const nonNegativeNumber = (flag: string, v: string | undefined): number | undefined =>
+  v === undefined ? undefined : Number(v) === 0 ? 0 : positiveNumber(flag, v);
 const positiveNumber = (flag: string, v: string | undefined): number | undefined => {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -228,6 +239,8 @@ async function main(argv: string[]): Promise<number> {
       settle: { type: "string" },
       sync: { type: "string" },
       "cpu-prof": { type: "string" },
+      subrequests: { type: "string" },
+      "batch-timeout": { type: "string" },
       output: { type: "string", short: "o" },
       "no-report": { type: "boolean", default: false },
       list: { type: "boolean", default: false },
@@ -253,6 +266,8 @@ async function main(argv: string[]): Promise<number> {
     settle: positiveNumber("settle", values.settle),
     sync: values.sync,
     cpuProf: values["cpu-prof"],
+    subrequests: positiveNumber("subrequests", values.subrequests),
+    batchTimeout: nonNegativeNumber("batch-timeout", values["batch-timeout"]),
   };
   const say = progress(process.stderr);
   const outcomes = await runScenarios(list, o, say);

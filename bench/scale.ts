@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- scale [--nodes 200] [--pods 2000] [--sync full|normal] [--cpu-prof DIR] [-o json]`:
+ * `npm run bench -- scale [--nodes 200] [--pods 2000] [--sync full|normal] [--cpu-prof DIR] [--subrequests N] [--batch-timeout S] [-o json]`:
  * scheduling end to end (issue #14, goal 3), kubemark-style. N hollow nodes — the real
  * node agent (agent/agent.ts) on the in-memory engine (test/hollow-runtime.ts), in
  * child processes (bench/hollow-nodes.ts, one per 250 nodes) as kubemark runs many
@@ -15,7 +15,12 @@
  *   are summarised as the load scenario does);
  * - the Worker in Miniflare (bench/edge-worker.ts: libSQL over Hrana, the queue, the
  *   watch hub), at a smaller scale (EDGE_NODES, EDGE_PODS) that completes in a few
- *   minutes on this machine.
+ *   minutes on this machine. Its invocations keep to the Worker's subrequest limit
+ *   (SUBREQUESTS_PER_INVOCATION: 50 as on Workers Free unless --subrequests says, e.g.
+ *   1000 as on Paid): the queue consumer's database requests past it are refused and
+ *   their keys go back to the queue and come again in the next batch, at once with
+ *   wrangler.toml's max_batch_timeout of 0 (--batch-timeout 1: a second later, and at 50
+ *   the pods' rate is then bounded by what ~42 database requests a second do).
  *
  * The hollow agents keep their defaults (lease every 10 s, a sync pass every second,
  * their own watches of pods, Services and EndpointSlices) but open no tunnel (exec and
@@ -48,10 +53,18 @@ export interface ScaleOptions {
   /** the Worker's scale (0 nodes: no Worker run) */
   edgeNodes?: number;
   edgePods?: number;
+  /** the Worker's SUBREQUESTS_PER_INVOCATION (default its own: 50, as on Workers Free) */
+  subrequests?: number;
+  /** the queue consumer's max_batch_timeout, seconds (default wrangler.toml's 0) */
+  batchTimeout?: number;
 }
 
 export interface ScaleRun {
   target: "node" | "worker";
+  /** the Worker's subrequests per invocation, when not its default (50) */
+  subrequests?: number;
+  /** the queue's max_batch_timeout (s), when given (wrangler.toml's: 0) */
+  batchTimeout?: number;
   nodes: number;
   pods: number;
   /** every agent started (joined, registered) → every Node Ready */
@@ -154,9 +167,11 @@ const startNodeServer = (dir: string, sync: string, profileDir?: string) =>
   });
 
 /** The Worker in Miniflare, as the edge scenario runs it (bench/edge-worker.ts, libSQL over Hrana, the queue, the hub), the cron once a minute. */
-const startWorker = async (dir: string): Promise<Target> =>
+const startWorker = async (dir: string, subrequests?: number, batchTimeout?: number): Promise<Target> =>
   (await import("./edge-miniflare")).startEdgeWorker(dir, {
     cron: true,
+    bindings: subrequests ? { SUBREQUESTS_PER_INVOCATION: String(subrequests) } : undefined,
+    batchTimeout,
     miniflare: {
       // the Worker's console (e.g. "subrequest budget spent" lines) goes to stderr with the progress: stdout is the report, or JSON with -o json
       handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
@@ -487,9 +502,10 @@ export async function benchScale(o: ScaleOptions, say: (m: string, fraction?: nu
   // ---- the Worker in Miniflare, smaller
   if (edgeNodes) {
     const dir = mkdtempSync(join(tmpdir(), "kf-bench-scale-edge-"));
-    const worker = await startWorker(dir);
+    const worker = await startWorker(dir, o.subrequests, o.batchTimeout);
     try {
-      runs.push(await run(worker, "worker", { nodes: edgeNodes, pods: edgePods, dir }, say, [share, 1]));
+      const r = await run(worker, "worker", { nodes: edgeNodes, pods: edgePods, dir }, say, [share, 1]);
+      runs.push({ ...r, ...(o.subrequests && { subrequests: o.subrequests }), ...(o.batchTimeout !== undefined && { batchTimeout: o.batchTimeout }) });
     } finally {
       await worker.close();
       rmSync(dir, { recursive: true, force: true });
@@ -503,7 +519,10 @@ const rate = (r: ScaleRun, ms: number) => r.pods / (ms / 1000);
 export function scaleFigures(res: ScaleResult): Figure[] {
   const figures: Figure[] = [];
   for (const r of res.runs) {
-    const where = r.target === "node" ? "Node server" : "Worker in Miniflare";
+    const where =
+      r.target === "node"
+        ? "Node server"
+        : `Worker in Miniflare${r.subrequests ? `, ${r.subrequests} subrequests per invocation` : ""}${r.batchTimeout !== undefined ? `, batch timeout ${r.batchTimeout} s` : ""}`;
     const n = `scale (${where}, ${r.nodes.toLocaleString("en-US")} hollow nodes, ${r.pods.toLocaleString("en-US")} pods)`;
     const aim = r.target === "node" ? { aim: { op: ">=" as const, value: AIM_PODS_PER_SECOND } } : {};
     figures.push(
@@ -540,7 +559,7 @@ export function scaleReport(res: ScaleResult): string {
   for (const r of res.runs) {
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
     lines.push(
-      `scale on the ${r.target === "node" ? "Node server (child process)" : "Worker in Miniflare"}: ${r.nodes} hollow nodes Ready in ${s(r.nodesReadyMs)}; ` +
+      `scale on the ${r.target === "node" ? "Node server (child process)" : `Worker in Miniflare (${r.subrequests ?? 50} subrequests per invocation, batch timeout ${r.batchTimeout ?? 0} s)`}: ${r.nodes} hollow nodes Ready in ${s(r.nodesReadyMs)}; ` +
         `${r.pods} pods in ${Math.ceil(r.pods / PER_DEPLOYMENT)} Deployments`,
       `  all created ${s(r.allCreatedMs)} (${rate(r, r.allCreatedMs).toFixed(0)} pods/s), all bound ${s(r.allBoundMs)} (${rate(r, r.allBoundMs).toFixed(0)} pods/s), ` +
         `all Running ${s(r.allRunningMs)} (${rate(r, r.allRunningMs).toFixed(0)} pods/s)`,

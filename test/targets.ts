@@ -164,8 +164,8 @@ export async function startWorkerTarget(
       },
     },
     queueProducers: { QUEUE: { queueName: "kubeflare-work" } },
-    // wrangler.toml waits up to 1 s to fill a batch; Miniflare's queue runs one batch at a time, so each
-    // controller hop of a test (Deployment → ReplicaSet → pods → status) would wait that long: a tenth here
+    // a tenth of a second to fill a batch (wrangler.toml: 0; at its former 1 s, Miniflare's queue running
+    // one batch at a time, each controller hop of a test — Deployment → ReplicaSet → pods → status — waited that long)
     queueConsumers: { "kubeflare-work": { maxBatchSize: 100, maxBatchTimeout: 0.1 } },
     // as wrangler.toml binds them: the agents' tunnels, and the watch hub (opts.hub false: without it, watches poll)
     durableObjects: {

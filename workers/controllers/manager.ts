@@ -122,8 +122,12 @@ export class SubrequestBudgetExhausted extends Error {
   }
 }
 
-/** Whether `e` (or what it wraps: the libSQL client wraps its fetch's errors) is a refusal of the budget. */
-const budgetRefusal = (e: unknown): boolean => {
+/**
+ * Whether `e` (or what it wraps: the libSQL client wraps its fetch's errors) is a refusal of the budget.
+ * A controller that catches its writes' errors (a create's FailedCreate) rethrows these: they are
+ * not failures, and the manager sends the key back to the queue at once, uncounted.
+ */
+export const budgetRefusal = (e: unknown): boolean => {
   for (let x = e, depth = 0; x && depth < 5; x = (x as { cause?: unknown }).cause, depth++) {
     if (x instanceof SubrequestBudgetExhausted || (x as Error).name === "SubrequestBudgetExhausted") return true;
   }

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { KObject } from "../../shared/types";
 import { type FakeClock, fakeClock, startControlPlane, type TestControlPlane } from "../../test/controlplane";
 import { deploymentController } from "./deployment";
+import { SubrequestBudgetExhausted } from "./manager";
 import { lessValuable, podDeletionOrder, replicaSetController, replicationControllerController } from "./replicaset";
 
 const CONTROLLERS = [replicaSetController, replicationControllerController, deploymentController];
@@ -255,6 +256,39 @@ describe("ReplicaSet", () => {
     expect(await replicaSetController.reconcile!({ resource: "replicasets", namespace: "doomed", name: "web" }, cp.manager.ctx)).toEqual({
       requeueAfterMs: 5000,
     });
+  });
+
+  it("hands a create refused by the subrequest budget back (no FailedCreate, no ReplicaFailure), and the next run goes on", async () => {
+    // no controllers in the manager: the reconciles below are the only ones
+    clock = fakeClock();
+    cp = await startControlPlane({ controllers: [], now: clock.now });
+    await cp.api.create("replicasets", "default", rs(6));
+    // a Worker's invocation with a budget for one pod: the second create is refused, as workers/runtime.ts refuses it (wrapped by the libSQL client)
+    let budget = 1;
+    const api = new Proxy(cp.manager.ctx.api, {
+      get: (t, p) =>
+        p === "create"
+          ? (resource: string, ...rest: unknown[]) =>
+              resource === "pods" && budget-- <= 0
+                ? Promise.reject(new Error("fetch failed", { cause: new SubrequestBudgetExhausted(42, 50) }))
+                : (t.create as (...a: unknown[]) => Promise<KObject>)(resource, ...rest)
+          : Reflect.get(t, p),
+    });
+    const refused = replicaSetController.reconcile!(rsKey, { ...cp.manager.ctx, api });
+    // thrown, so that the manager sends the key back at once, counting no failure (not a 5-s retry after a FailedCreate)
+    await expect(refused).rejects.toThrow("fetch failed");
+    expect(await pods("app=web")).toHaveLength(1);
+    const events = await cp.api.list("events", "default");
+    expect(events.map((e) => e.reason)).toEqual(["SuccessfulCreate"]);
+    expect((await cp.api.get("replicasets", "default", "web"))!.status?.conditions).toBeUndefined();
+
+    // the next invocation's budget: the rest, slow start from the pod that exists
+    budget = 100;
+    expect(await replicaSetController.reconcile!(rsKey, cp.manager.ctx)).toEqual({ acted: true });
+    expect(await pods("app=web")).toHaveLength(6);
+    const got = (await cp.api.get("replicasets", "default", "web"))!;
+    expect(got.status).toMatchObject({ replicas: 6 });
+    expect(got.status.conditions).toBeUndefined();
   });
 
   it("does nothing for a ReplicaSet being deleted", async () => {

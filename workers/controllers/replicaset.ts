@@ -14,7 +14,7 @@ import { ApiError } from "../../shared/status";
 import type { KObject, ObjectKey, OwnerReference } from "../../shared/types";
 import { isConflict, isNotFound } from "./client";
 import type { ControllerContext, ReconcileResult } from "./context";
-import type { Controller } from "./manager";
+import { budgetRefusal, type Controller } from "./manager";
 import { casUpdate, controllerRef } from "./util";
 import { rfc3339 } from "../../shared/time";
 import { jsonEqual } from "../../shared/json";
@@ -200,11 +200,14 @@ const syncReplicas = async (flavor: Flavor, key: { namespace: string; name: stri
           }),
         ),
       );
+      let refused: unknown;
       for (const r of results) {
         if (r.status === "fulfilled") {
           acted = true;
           active.push(r.value);
           await ctx.events.record(rs, "Normal", "SuccessfulCreate", `Created pod: ${r.value.metadata.name}`);
+        } else if (budgetRefusal(r.reason)) {
+          refused ??= r.reason;
         } else {
           failure ??= { reason: "FailedCreate", message: errorMessage(r.reason) };
           retryFailure = true;
@@ -212,6 +215,11 @@ const syncReplicas = async (flavor: Flavor, key: { namespace: string; name: stri
           if (!namespaceTerminating(r.reason)) await ctx.events.record(rs, "Warning", "FailedCreate", `Error creating: ${errorMessage(r.reason)}`);
         }
       }
+      // the invocation's subrequest budget is spent (a Worker): no failed create (no FailedCreate
+      // event, no ReplicaFailure, no 5-s retry; its status write would be refused too). The
+      // manager sends the key back to the queue at once, and the next run, with a budget of its
+      // own, counts the pods made here and goes on.
+      if (refused) throw refused;
       remaining -= batch;
     }
   } else if (diff > 0) {
@@ -219,6 +227,7 @@ const syncReplicas = async (flavor: Flavor, key: { namespace: string; name: stri
     for (const p of active) onNode.set(p.spec?.nodeName ?? "", (onNode.get(p.spec?.nodeName ?? "") ?? 0) + 1);
     const victims = [...active].sort(podDeletionOrder((p) => onNode.get(p.spec?.nodeName ?? "") ?? 0)).slice(0, Math.min(diff, BURST_REPLICAS));
     const gone = new Set<string>();
+    let refused: unknown;
     await Promise.all(
       victims.map(async (p) => {
         try {
@@ -231,12 +240,18 @@ const syncReplicas = async (flavor: Flavor, key: { namespace: string; name: stri
             gone.add(p.metadata.uid!); // already gone (or replaced by another pod of that name)
             return;
           }
+          if (budgetRefusal(e)) {
+            refused ??= e;
+            return;
+          }
           failure ??= { reason: "FailedDelete", message: errorMessage(e) };
           retryFailure = true;
           await ctx.events.record(rs, "Warning", "FailedDelete", `Error deleting: ${errorMessage(e)}`);
         }
       }),
     );
+    // the budget is spent (see the creates above): back to the queue, no FailedDelete
+    if (refused) throw refused;
     active.splice(0, active.length, ...active.filter((p) => !gone.has(p.metadata.uid!)));
   }
 
