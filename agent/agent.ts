@@ -448,7 +448,7 @@ export class NodeAgent {
       }
     }
     if (!written) {
-      const existing = await this.o.api.findUrgent(path);
+      const existing = await this.o.api.find(path, { urgent: true });
       written = existing
         ? await put(existing)
         : await this.o.api.requestUrgent<KObject>("POST", "/api/v1/nodes", {
@@ -484,7 +484,7 @@ export class NodeAgent {
         if (!(e instanceof ApiRequestError && (e.status === 409 || e.status === 404))) throw e;
       }
     }
-    const lease = await this.o.api.findUrgent(path);
+    const lease = await this.o.api.find(path, { urgent: true });
     this.lease = lease
       ? await put(lease)
       : await this.o.api.requestUrgent<KObject>("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", {

@@ -32,7 +32,7 @@ describe("ApiClient.requestUrgent", () => {
       return x;
     });
     expect(await client.requestUrgent("PUT", "/lease", { spec: {} })).toEqual({ path: "/lease" });
-    expect(await client.findUrgent("/node")).toEqual({ path: "/node" });
+    expect(await client.find("/node", { urgent: true })).toEqual({ path: "/node" });
     expect(ordinaryDone).toBe(false);
     held[0].end("{}");
     await slow;

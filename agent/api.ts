@@ -142,16 +142,6 @@ export class ApiClient {
     return this.call<T>(method, path, body, contentType, (this.urgentAgent ??= this.newAgent(1)));
   }
 
-  /** GET on the urgent connection (requestUrgent), or null on 404. */
-  async findUrgent(path: string): Promise<KObject | null> {
-    try {
-      return await this.requestUrgent<KObject>("GET", path);
-    } catch (e) {
-      if (e instanceof ApiRequestError && e.status === 404) return null;
-      throw e;
-    }
-  }
-
   private async call<T>(method: string, path: string, body: unknown, contentType: string, agent: HttpAgent | HttpsAgent): Promise<T> {
     const text = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
     const signal = AbortSignal.timeout(this.o.timeoutMs ?? 30_000);
@@ -180,10 +170,10 @@ export class ApiClient {
 
   get = (path: string) => this.request<KObject>("GET", path);
 
-  /** GET, or null on 404. */
-  async find(path: string): Promise<KObject | null> {
+  /** GET, or null on 404; `urgent`: on the urgent connection (requestUrgent) */
+  async find(path: string, o: { urgent?: boolean } = {}): Promise<KObject | null> {
     try {
-      return await this.get(path);
+      return await (o.urgent ? this.requestUrgent<KObject>("GET", path) : this.get(path));
     } catch (e) {
       if (e instanceof ApiRequestError && e.status === 404) return null;
       throw e;
