@@ -83,7 +83,11 @@ const fieldExpr = (cols: ObjectColumns, field: string): Fragment => {
 const fieldSql = (cols: ObjectColumns, r: FieldRequirement): Fragment => {
   // a node's pods: the column itself, so that the (resource, node_name, namespace, name) index
   // finds them (wrapped in coalesce() it could not, and a node's agent or node lifecycle read every pod)
-  if (r.field === "spec.nodeName" && cols.nodeName && r.op === "=" && r.value !== "") return { sql: `${cols.nodeName} = ?`, args: [r.value] };
+  if (r.field === "spec.nodeName" && cols.nodeName) {
+    // and unscheduled pods: node_name is NULL for them, never '' (migration 0004), so the same index finds them
+    if (r.value === "") return { sql: `${cols.nodeName} IS ${r.op === "=" ? "" : "NOT "}NULL`, args: [] };
+    if (r.op === "=") return { sql: `${cols.nodeName} = ?`, args: [r.value] };
+  }
   const e = fieldExpr(cols, r.field);
   return { sql: `${e.sql} ${r.op === "=" ? "=" : "!="} ?`, args: [...e.args, r.value] };
 };

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Client } from "@libsql/client";
 import { openDatabase } from "../../node/db";
 import type { KObject } from "../../shared/types";
+import { OBJECT_COLUMNS, selectorSql } from "./select";
 import { type Change, Store, StoreError } from "./store";
 
 let dir: string;
@@ -169,6 +170,29 @@ describe("list", () => {
     expect(await names({ fields: [{ field: "status.phase", op: "!=", value: "Running" }] })).toEqual(["b", "c", "d"]);
     expect(await names({ fields: [{ field: "metadata.name", op: "=", value: "b" }] })).toEqual(["b"]);
     expect(await names({ fields: [{ field: "metadata.namespace", op: "=", value: "other" }] })).toEqual(["d"]);
+  });
+
+  it("finds unscheduled pods (spec.nodeName unset or empty) through the node index, not by reading every pod", async () => {
+    await store.create(key("a"), pod("a", { spec: { nodeName: "n1" } }));
+    await store.create(key("b"), pod("b"));
+    await store.create(key("c"), pod("c", { spec: { nodeName: "" } }));
+    await store.create(key("d", "other"), pod("d"));
+    const names = async (op: "=" | "!=") =>
+      (await store.list("pods", { fields: [{ field: "spec.nodeName", op, value: "" }] })).items.map((i) => i.metadata.name);
+    expect(await names("=")).toEqual(["b", "c", "d"]);
+    expect(await names("!=")).toEqual(["a"]);
+    // bound: no longer pending
+    const b = (await store.get(key("b")))!;
+    await store.update(key("b"), { ...b, spec: { nodeName: "n2" } }, Number(b.metadata.resourceVersion));
+    expect(await names("=")).toEqual(["c", "d"]);
+    expect(await names("!=")).toEqual(["a", "b"]);
+    // the query the store runs for them seeks the (resource, node_name, namespace, name) index, in list order
+    const sel = selectorSql(OBJECT_COLUMNS, [], [{ field: "spec.nodeName", op: "=", value: "" }]);
+    const plan = await client.execute({
+      sql: `EXPLAIN QUERY PLAN SELECT o.object FROM objects o WHERE o.resource = ? AND ${sel.sql} ORDER BY o.namespace, o.name`,
+      args: ["pods", ...sel.args],
+    });
+    expect(plan.rows.map((r) => String(r.detail))).toEqual(["SEARCH o USING INDEX objects_node_pods (resource=? AND node_name=?)"]);
   });
 
   it("pages with limit/continue over a consistent snapshot", async () => {
