@@ -125,6 +125,8 @@ const descendants = (pid: number): number[] => {
   walk(pid);
   return out;
 };
+/** the server's own process in `npm start`'s tree (the rest are its wrappers) */
+const isServer = (command: string) => command.includes("bin/kubeflare.mjs");
 const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
 
 /** A child whose output is kept (the last 64 kB) and watched for patterns. */
@@ -389,15 +391,14 @@ export async function benchAllinone(
         await sleep(1000);
       }
       npmTree = pids.map((p) => ({ pid: p, command: commandOf(p), rssMB: median(rss.get(p)!) }));
-      const isServer = (p: number) => commandOf(p).includes("bin/kubeflare.mjs");
       wrappersOwnMB = ownMB(
-        pids.filter((p) => !isServer(p)),
-        pids.filter(isServer),
+        npmTree.filter((p) => !isServer(p.command)).map((p) => p.pid),
+        npmTree.filter((p) => isServer(p.command)).map((p) => p.pid),
       );
     } finally {
       await stop(npm.child, true);
     }
-    const wrappers = npmTree.filter((p) => !p.command.includes("bin/kubeflare.mjs"));
+    const wrappers = npmTree.filter((p) => !isServer(p.command));
     if (npmTree.length && wrappers.length === npmTree.length)
       throw new Error(`npm start: no bin/kubeflare.mjs in its tree: ${npmTree.map((p) => p.command).join("; ")}`);
     return {

@@ -49,29 +49,29 @@ export function residentFrames(pid: number): Set<bigint> | undefined {
   return present && !frames.size ? undefined : frames;
 }
 
-/** MB of the distinct frames of `pids`; and of the frames of `own` that none of `others` has */
-export function distinctMB(pids: number[]): number | undefined {
+/** the union of the resident frames of `pids`; undefined without root */
+const framesOf = (pids: number[]): Set<bigint> | undefined => {
   const all = new Set<bigint>();
   for (const p of pids) {
     const f = residentFrames(p);
     if (!f) return undefined;
     for (const x of f) all.add(x);
   }
-  return (all.size * PAGE) / 1e6;
+  return all;
+};
+
+/** MB of the distinct frames of `pids` */
+export function distinctMB(pids: number[]): number | undefined {
+  const all = framesOf(pids);
+  return all && (all.size * PAGE) / 1e6;
 }
 
+/** MB of the frames of `own` that none of `others` has */
 export function ownMB(own: number[], others: number[]): number | undefined {
-  const theirs = new Set<bigint>();
-  for (const p of others) {
-    const f = residentFrames(p);
-    if (!f) return undefined;
-    for (const x of f) theirs.add(x);
-  }
-  const mine = new Set<bigint>();
-  for (const p of own) {
-    const f = residentFrames(p);
-    if (!f) return undefined;
-    for (const x of f) if (!theirs.has(x)) mine.add(x);
-  }
-  return (mine.size * PAGE) / 1e6;
+  const mine = framesOf(own);
+  const theirs = framesOf(others);
+  if (!mine || !theirs) return undefined;
+  let n = 0;
+  for (const x of mine) if (!theirs.has(x)) n++;
+  return (n * PAGE) / 1e6;
 }
